@@ -1,0 +1,1 @@
+"""User accounts: e-mail login, sign-up with activation, throttled sign-in."""

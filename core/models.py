@@ -1,0 +1,91 @@
+"""Audit events, number sequences and the e-mail outbox."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One change made through a service function: who, what, when, and the before/after.
+
+    Written in the same transaction as the change it records, so a change and its audit
+    event land together or not at all.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=255, blank=True)
+    # Denormalized scope, so an organization's or agency's history is one indexed query.
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    regulator = models.ForeignKey(
+        "regulators.Regulator",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class Sequence(models.Model):
+    """A named counter for numbers handed out in order (CERS IDs, organization codes).
+
+    ``core.services.next_value`` increments the row under its row lock, so two concurrent
+    transactions never get the same number.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    last_value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.last_value}"
+
+
+class OutboundEmail(models.Model):
+    """An e-mail waiting to be sent, being sent, sent or failed: the outbox.
+
+    The row is written in the transaction of the change that causes it and the Celery task is
+    enqueued after commit. The row, not the broker message, is the record: a periodic sweep
+    re-enqueues rows whose message was lost, and the task claims the row with a conditional
+    UPDATE, so a message delivered twice sends once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    to = models.JSONField(help_text="List of recipient addresses.")
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {', '.join(self.to)} ({self.status})"

@@ -1,0 +1,1 @@
+"""Facilities (CERS IDs), their addresses, and which regulator handles each element."""

@@ -1,0 +1,31 @@
+"""Scoped querysets for facilities."""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from core.scoping import organizations_with, regulators_with
+
+
+class FacilityQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Facilities ``user`` may act on with ``action``.
+
+        Business users: the facilities of organizations where their role grants the action.
+        Regulator staff: facilities for which their agency regulates at least one element
+        (so a PA sees a facility when it handles one of its elements); the state agency's
+        staff see every facility.
+        """
+        from regulators.models import Regulator
+
+        from .models import FacilityRegulator
+
+        agencies = regulators_with(user, action)
+        return self.filter(
+            Q(organization__in=organizations_with(user, action).values("pk"))
+            | Q(
+                Exists(
+                    FacilityRegulator.objects.filter(facility=OuterRef("pk"), regulator__in=agencies)
+                )
+            )
+            | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        )

@@ -1,0 +1,1 @@
+"""Organizations (CERS businesses), their members and roles, invitations and join requests."""

@@ -1,0 +1,158 @@
+"""Organizations (businesses), memberships with roles, invitations and join requests."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from .querysets import MembershipQuerySet, OrganizationQuerySet
+from .roles import Role
+
+
+class Organization(models.Model):
+    """A CERS organization (a business). Every facility belongs to exactly one."""
+
+    code = models.PositiveIntegerField(
+        unique=True, help_text="Organization code, 8-9 digits, allocated in order."
+    )
+    name = models.CharField(max_length=200)
+    headquarters = models.CharField(max_length=255, blank=True)
+    lead_regulator = models.ForeignKey(
+        "regulators.Regulator",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_organizations",
+        help_text="The CUPA holding most of the organization's facilities.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        permissions = [
+            ("edit_drafts", "Prepare and edit submittal drafts"),
+            ("submit_submittals", "Submit and certify submittals"),
+            ("manage_facilities", "Add and manage the organization's facilities"),
+            ("manage_users", "Manage the organization's people and roles"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign-key object permission of a user on an organization (django-guardian)."""
+
+    content_object = models.ForeignKey(Organization, on_delete=models.CASCADE)
+
+
+class OrganizationGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct foreign-key object permission of a group on an organization (django-guardian)."""
+
+    content_object = models.ForeignKey(Organization, on_delete=models.CASCADE)
+
+
+class Membership(models.Model):
+    """A user's role in an organization. The role's permissions are granted with it, by
+    ``organizations.services`` only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()} of {self.organization}"
+
+
+class Invitation(models.Model):
+    """An invitation, by e-mail, to join an organization with a role.
+
+    Only a SHA-256 digest of the token sent in the link is stored.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role)
+    token_digest = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "organization",
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.organization}"
+
+
+class JoinRequest(models.Model):
+    """A user's request to join an organization, approved or declined by a Lead User."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    message = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_join_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks to join {self.organization}"

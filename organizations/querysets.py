@@ -1,0 +1,37 @@
+"""Scoped querysets for organizations and memberships."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from core.scoping import organizations_with, regulators_with
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Organizations ``user`` may act on: through a membership whose role grants
+        ``action``, or, for regulator staff, by regulating one of the organization's
+        facilities (statewide for the state agency)."""
+        from facilities.models import FacilityRegulator
+        from regulators.models import Regulator
+
+        condition = Q(pk__in=organizations_with(user, action).values("pk"))
+        agencies = regulators_with(user, action)
+        condition |= Q(
+            Exists(
+                FacilityRegulator.objects.filter(
+                    facility__organization=OuterRef("pk"), regulator__in=agencies
+                )
+            )
+        )
+        condition |= Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        return self.filter(condition)
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Memberships of the organizations ``user`` may act on with ``action``."""
+        from .models import Organization
+
+        return self.filter(organization__in=Organization.objects.for_user(user, action))

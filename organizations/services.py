@@ -1,0 +1,325 @@
+"""Every write to organizations, memberships, invitations and join requests.
+
+Each public function is one transaction that also writes its audit event; e-mail is queued in
+the outbox and sent after commit. ``actor`` is the user doing it, checked here as well as in
+the view, so no caller can skip the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from core.services import next_value, queue_email, record_event
+
+from .models import Invitation, JoinRequest, Membership, Organization
+from .roles import ALL_PERMISSIONS, MANAGE_USERS, ROLE_PERMISSIONS, Role
+
+ORGANIZATION_CODE_FIRST = 10_000_001
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+def _require(actor, codename: str, organization: Organization) -> None:
+    if not actor.has_perm(f"organizations.{codename}", organization):
+        raise PermissionDenied("Your role in this organization does not allow that.")
+
+
+def _grant_role(user, organization: Organization, role: str) -> None:
+    """Make the user's object permissions on ``organization`` exactly those of ``role``."""
+    wanted = ROLE_PERMISSIONS[role]
+    for codename in ALL_PERMISSIONS - wanted:
+        remove_perm(f"organizations.{codename}", user, organization)
+    for codename in wanted:
+        assign_perm(f"organizations.{codename}", user, organization)
+
+
+def _revoke_all(user, organization: Organization) -> None:
+    for codename in ALL_PERMISSIONS:
+        remove_perm(f"organizations.{codename}", user, organization)
+
+
+def _lead_count(organization: Organization) -> int:
+    return organization.memberships.filter(role=Role.LEAD).count()
+
+
+def _lock(organization: Organization) -> Organization:
+    """Lock the organization row, so concurrent role changes see each other's result."""
+    return Organization.objects.select_for_update().get(pk=organization.pk)
+
+
+def lead_user_emails(organization: Organization) -> list[str]:
+    return list(
+        organization.memberships.filter(role=Role.LEAD).values_list("user__email", flat=True)
+    )
+
+
+def _add_member(actor, organization: Organization, user, role: str, how: str) -> Membership:
+    membership = Membership.objects.create(user=user, organization=organization, role=role)
+    _grant_role(user, organization, role)
+    record_event(
+        actor,
+        "organization.member_added",
+        membership,
+        after={"user": user.email, "role": role, "how": how},
+        organization=organization,
+    )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def create_organization(*, actor, name: str, headquarters: str = "") -> Organization:
+    """Create an organization with ``actor`` as its first Lead User."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the organization a name."})
+    organization = Organization.objects.create(
+        code=next_value("organization_code", ORGANIZATION_CODE_FIRST),
+        name=name,
+        headquarters=headquarters.strip(),
+    )
+    record_event(
+        actor,
+        "organization.created",
+        organization,
+        after={"name": organization.name, "code": organization.code},
+        organization=organization,
+    )
+    _add_member(actor, organization, actor, Role.LEAD, "created the organization")
+    return organization
+
+
+@transaction.atomic(durable=True)
+def change_role(*, actor, membership: Membership, role: str) -> Membership:
+    """Change a member's role, and with it their permissions. Never removes the last Lead."""
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the roles."})
+    organization = _lock(membership.organization)
+    _require(actor, MANAGE_USERS, organization)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    before = membership.role
+    if before == role:
+        return membership
+    if before == Role.LEAD and _lead_count(organization) == 1:
+        raise ValidationError(
+            "This is the organization's only Lead User. Make another member a Lead User first."
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    _grant_role(membership.user, organization, role)
+    record_event(
+        actor,
+        "organization.role_changed",
+        membership,
+        before={"role": before},
+        after={"role": role},
+        organization=organization,
+    )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def remove_member(*, actor, membership: Membership) -> None:
+    """Remove a member (a Lead User removing someone, or a member leaving).
+
+    The last Lead User can be neither removed nor leave.
+    """
+    organization = _lock(membership.organization)
+    if actor.pk != membership.user_id:
+        _require(actor, MANAGE_USERS, organization)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.LEAD and _lead_count(organization) == 1:
+        raise ValidationError(
+            "This is the organization's only Lead User. Make another member a Lead User first."
+        )
+    _revoke_all(membership.user, organization)
+    record_event(
+        actor,
+        "organization.member_removed",
+        membership,
+        before={"user": membership.user.email, "role": membership.role},
+        organization=organization,
+    )
+    membership.delete()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic(durable=True)
+def invite(*, actor, organization: Organization, email: str, role: str) -> Invitation:
+    """Invite someone by e-mail to join with ``role``. A new invitation to the same address
+    replaces a pending one."""
+    _require(actor, MANAGE_USERS, organization)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the roles."})
+    email = email.strip().lower()
+    if organization.memberships.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of this organization."})
+    organization.invitations.filter(
+        email__iexact=email, status=Invitation.Status.PENDING
+    ).update(status=Invitation.Status.REVOKED)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        token_digest=_digest(token),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    record_event(
+        actor,
+        "organization.invited",
+        invitation,
+        after={"email": email, "role": role},
+        organization=organization,
+    )
+    queue_email(
+        [email],
+        "organizations/email/invitation",
+        {
+            "organization": organization,
+            "inviter": actor,
+            "role": Role(role).label,
+            "url": settings.SITE_URL + reverse("invitation", args=[token]),
+            "expires_at": invitation.expires_at,
+        },
+    )
+    invitation.token = token  # shown to the caller once, never stored
+    return invitation
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The pending, unexpired invitation for ``token``, or None."""
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(
+            token_digest=_digest(token),
+            status=Invitation.Status.PENDING,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+@transaction.atomic(durable=True)
+def accept_invitation(*, user, token: str) -> Membership:
+    """Join the organization an invitation was sent for, with its role."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        raise ValidationError("This invitation is not valid: it was used, revoked or expired.")
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.email.lower() != user.email.lower():
+        raise ValidationError(
+            f"This invitation was sent to {invitation.email}. Sign in with that address to "
+            "accept it."
+        )
+    organization = _lock(invitation.organization)
+    if organization.memberships.filter(user=user).exists():
+        raise ValidationError("You are already a member of this organization.")
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_by = user
+    invitation.save(update_fields=["status", "accepted_by"])
+    return _add_member(user, organization, user, invitation.role, "accepted an invitation")
+
+
+@transaction.atomic(durable=True)
+def revoke_invitation(*, actor, invitation: Invitation) -> None:
+    _require(actor, MANAGE_USERS, invitation.organization)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError("Only a pending invitation can be revoked.")
+    invitation.status = Invitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+    record_event(
+        actor,
+        "organization.invitation_revoked",
+        invitation,
+        before={"email": invitation.email},
+        organization=invitation.organization,
+    )
+
+
+@transaction.atomic(durable=True)
+def request_to_join(*, user, code: int, message: str = "") -> JoinRequest:
+    """Ask to join the organization with this organization code, or the one that owns the
+    facility with this CERS ID."""
+    organization = (
+        Organization.objects.filter(code=code).first()
+        or Organization.objects.filter(facilities__cers_id=code).first()
+    )
+    if organization is None:
+        raise ValidationError(
+            {"code": f"No organization has the code {code}, and no facility has that CERS ID."}
+        )
+    if organization.memberships.filter(user=user).exists():
+        raise ValidationError({"code": "You are already a member of that organization."})
+    if organization.join_requests.filter(user=user, status=JoinRequest.Status.PENDING).exists():
+        raise ValidationError(
+            {"code": "You already asked to join that organization; a Lead User will answer."}
+        )
+    join_request = JoinRequest.objects.create(
+        organization=organization, user=user, message=message.strip()
+    )
+    record_event(user, "organization.join_requested", join_request, organization=organization)
+    recipients = lead_user_emails(organization)
+    if recipients:
+        queue_email(
+            recipients,
+            "organizations/email/join_request",
+            {
+                "organization": organization,
+                "requester": user,
+                "message": join_request.message,
+                "url": settings.SITE_URL + reverse("business:join_requests"),
+            },
+        )
+    return join_request
+
+
+@transaction.atomic(durable=True)
+def decide_join_request(
+    *, actor, join_request: JoinRequest, approve: bool, role: str = Role.VIEWER, reason: str = ""
+) -> JoinRequest:
+    """Approve (with a role) or decline a pending request to join."""
+    organization = _lock(join_request.organization)
+    _require(actor, MANAGE_USERS, organization)
+    join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if join_request.status != JoinRequest.Status.PENDING:
+        raise ValidationError("This request was already answered.")
+    if approve and role not in Role.values:
+        raise ValidationError({"role": "Choose one of the roles."})
+    join_request.status = JoinRequest.Status.APPROVED if approve else JoinRequest.Status.DECLINED
+    join_request.decided_by = actor
+    join_request.decided_at = timezone.now()
+    join_request.decision_reason = reason.strip()
+    join_request.save()
+    record_event(
+        actor,
+        "organization.join_approved" if approve else "organization.join_declined",
+        join_request,
+        after={"role": role if approve else None, "reason": join_request.decision_reason},
+        organization=organization,
+    )
+    if approve and not organization.memberships.filter(user=join_request.user).exists():
+        _add_member(actor, organization, join_request.user, role, "join request approved")
+    queue_email(
+        [join_request.user.email],
+        "organizations/email/join_decision",
+        {
+            "organization": organization,
+            "approved": approve,
+            "role": Role(role).label if approve else "",
+            "reason": join_request.decision_reason,
+            "url": settings.SITE_URL + reverse("home"),
+        },
+    )
+    return join_request

@@ -1,0 +1,1 @@
+"""Regulator agencies (CUPAs, PAs, the state), their staff and roles, and jurisdiction."""

@@ -1,0 +1,111 @@
+"""Regulator agencies, their staff, and the areas they serve."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from .querysets import RegulatorQuerySet, StaffMembershipQuerySet
+from .roles import StaffRole
+
+
+class Regulator(models.Model):
+    """A regulator agency: a CUPA, a Participating Agency (PA), or the state (Cal/EPA)."""
+
+    class Kind(models.TextChoices):
+        CUPA = "cupa", "CUPA"
+        PA = "pa", "Participating Agency"
+        STATE = "state", "State"
+
+    code = models.CharField(
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^[1-9]\d{3}$", "A regulator code is 4 digits, 1000-9999.")],
+        help_text="The 4-digit CERS regulator code.",
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=5, choices=Kind)
+    county = models.CharField(max_length=60, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participating_agencies",
+        help_text="For a PA, the CUPA it works under.",
+    )
+    email = models.EmailField(blank=True, help_text="Public contact e-mail.")
+
+    objects = RegulatorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("review_submittals", "Review submittals"),
+            ("record_cme", "Record inspections, violations and enforcement"),
+            ("manage_facilities", "Manage facilities and organizations in jurisdiction"),
+            ("manage_staff", "Manage the agency's staff"),
+            ("manage_edt", "Administer the agency's EDT access"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class RegulatorUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign-key object permission of a user on a regulator (django-guardian)."""
+
+    content_object = models.ForeignKey(Regulator, on_delete=models.CASCADE)
+
+
+class RegulatorGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct foreign-key object permission of a group on a regulator (django-guardian)."""
+
+    content_object = models.ForeignKey(Regulator, on_delete=models.CASCADE)
+
+
+class StaffMembership(models.Model):
+    """A user's staff role at a regulator agency."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    regulator = models.ForeignKey(Regulator, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=20, choices=StaffRole)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StaffMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["regulator__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "regulator"], name="one_staff_role_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()} at {self.regulator}"
+
+
+class ServiceArea(models.Model):
+    """A ZIP code an agency regulates, for one submittal element or (element empty) all.
+
+    New facilities are assigned to regulators from these rows: per element, the PA that
+    serves the ZIP code for that element, else the CUPA that serves the ZIP code.
+    """
+
+    regulator = models.ForeignKey(Regulator, on_delete=models.CASCADE, related_name="areas")
+    zip_code = models.CharField(max_length=5, db_index=True)
+    element = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Submittal element code 1-10; empty for every element."
+    )
+
+    class Meta:
+        ordering = ["zip_code", "regulator__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regulator", "zip_code", "element"], name="one_area_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regulator.code} serves {self.zip_code}"
