@@ -45,9 +45,7 @@ def register_user(
     user.set_password(password)
     user.save()
     record_event(user, "account.registered", user, after={"email": email})
-    queue_email(
-        [email], "accounts/email/activation", {"user": user, "url": activation_url(user)}
-    )
+    queue_email([email], "accounts/email/activation", {"user": user, "url": activation_url(user)})
     return user
 
 

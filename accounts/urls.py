@@ -1,4 +1,30 @@
+"""Account pages, all under /accounts/."""
+
 from django.urls import path
 
+from . import views
+
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("signup/", views.SignupView.as_view(), name="signup"),
+    path("signup/done/", views.SignupDoneView.as_view(), name="signup_done"),
+    path("activate/<str:uidb64>/<str:token>/", views.ActivateView.as_view(), name="activate"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/done/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<str:uidb64>/<str:token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]

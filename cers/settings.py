@@ -89,6 +89,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# auth.W004 asks for unique=True on the login field; accounts.User enforces uniqueness
+# case-insensitively with a UniqueConstraint on Lower(email), which the check cannot see.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.PortalBackend",

@@ -16,6 +16,12 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """A fast hasher in tests: the production one costs about 0.2 s a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def password():
     return factories.PASSWORD

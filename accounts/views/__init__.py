@@ -1,0 +1,175 @@
+"""Account pages: sign-up and activation, sign-in and sign-out, password reset.
+
+Sign-in is throttled by django-axes per (e-mail address, IP address): its middleware answers a
+locked-out pair with ``accounts/locked_out.html``. The views validate input and call
+``accounts.services``; Django's own views do sign-in, sign-out and the password reset.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from .. import services
+from ..forms import EmailAuthenticationForm, OutboxPasswordResetForm, SignupForm
+
+# Where sign-up leaves what the next pages need: the address the link went to (for the
+# "check your e-mail" page) and the page to return to once the account works.
+SIGNUP_EMAIL_SESSION_KEY = "accounts_signup_email"
+SIGNUP_NEXT_SESSION_KEY = "accounts_signup_next"
+
+
+def safe_next(request, url: str | None) -> str:
+    """``url`` if it is safe to redirect to (this host only), else ""."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def login_url(email: str = "", next_url: str = "") -> str:
+    query = {key: value for key, value in (("email", email), ("next", next_url)) if value}
+    url = reverse("accounts:login")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+class SignupView(FormView):
+    """Create an account; it stays inactive until the e-mailed link is opened.
+
+    ``?email=`` prefills the address (an invitation link passes it); ``?next=`` is kept for the
+    sign-in page that follows activation.
+    """
+
+    template_name = "accounts/signup.html"
+    form_class = SignupForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def next_url(self) -> str:
+        return safe_next(
+            self.request, self.request.POST.get("next") or self.request.GET.get("next")
+        )
+
+    def get_initial(self):
+        return {"email": self.request.GET.get("email", "")}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next"] = self.next_url()
+        context["login_url"] = login_url(next_url=self.next_url())
+        return context
+
+    def form_valid(self, form):
+        try:
+            user = services.register_user(**form.registration())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        self.request.session[SIGNUP_EMAIL_SESSION_KEY] = user.email
+        next_url = self.next_url()
+        if next_url:
+            self.request.session[SIGNUP_NEXT_SESSION_KEY] = next_url
+        else:
+            self.request.session.pop(SIGNUP_NEXT_SESSION_KEY, None)
+        return redirect("accounts:signup_done")
+
+
+class SignupDoneView(TemplateView):
+    """ "Check your e-mail": names the address the activation link went to."""
+
+    template_name = "accounts/signup_done.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["email"] = self.request.session.get(SIGNUP_EMAIL_SESSION_KEY, "")
+        return context
+
+
+class ActivateView(View):
+    """Open the e-mailed activation link: the account becomes active, then sign in.
+
+    A bad, used or expired link answers 400 with a page that says so, and changes nothing.
+    """
+
+    def get(self, request, uidb64, token):
+        try:
+            user = services.activate_user(uidb64=uidb64, token=token)
+        except ValidationError as exc:
+            return render(
+                request,
+                "accounts/activation_invalid.html",
+                {"errors": exc.messages},
+                status=400,
+            )
+        next_url = safe_next(request, request.GET.get("next")) or safe_next(
+            request, request.session.pop(SIGNUP_NEXT_SESSION_KEY, None)
+        )
+        messages.success(
+            request, f"Your e-mail address {user.email} is confirmed. Sign in to continue."
+        )
+        return redirect(login_url(email=user.email, next_url=next_url))
+
+
+class LoginView(auth_views.LoginView):
+    """Sign in with e-mail address and password; ``?next=`` is honoured when it is safe."""
+
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_initial(self):
+        return {"username": self.request.GET.get("email", "")}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["signup_url"] = reverse("accounts:signup") + (
+            f"?{urlencode({'next': context['next']})}" if context.get("next") else ""
+        )
+        return context
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only), then back to the sign-in page."""
+
+    next_page = reverse_lazy("accounts:login")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link. The answer never tells whether the address has an account."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = OutboxPasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from the e-mailed link. Never for an EDT service account."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is not None and user.is_service_account:
+            return None
+        return user
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

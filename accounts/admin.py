@@ -1,0 +1,47 @@
+"""The Django admin for accounts: users keyed by e-mail address."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .forms import AdminUserAddForm, AdminUserChangeForm
+from .models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, reshaped for the e-mail login and the EDT service-account flag."""
+
+    form = AdminUserChangeForm
+    add_form = AdminUserAddForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "phone", "title")}),
+        (
+            "Access",
+            {
+                "fields": (
+                    "is_active",
+                    "is_service_account",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ),
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("email", "first_name", "last_name", "is_active", "is_service_account")
+    list_filter = ("is_active", "is_service_account", "is_staff", "is_superuser", "groups")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")

@@ -1,0 +1,239 @@
+"""Account forms: sign-up, sign-in by e-mail address, password reset through the outbox, and
+the admin's user forms.
+
+The forms validate input; every write goes through ``accounts.services`` (sign-up) or Django's
+own password forms (reset), and every e-mail goes through the outbox.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    AuthenticationForm,
+    PasswordResetForm,
+    UserChangeForm,
+    UsernameField,
+)
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
+
+from core.services import queue_email
+
+from .models import User
+
+DUPLICATE_EMAIL = "An account with this e-mail address already exists."
+
+
+def normalize_email(value: str) -> str:
+    """The form in which e-mail addresses are stored: trimmed, lower case."""
+    return User.objects.normalize_email(value.strip()).lower()
+
+
+class SignupForm(forms.Form):
+    """Sign-up. ``accounts.services.register_user`` checks the e-mail address for duplicates and
+    the password against the validators; its errors are keyed by this form's field names."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="We send a link to this address; your account works once you open it.",
+    )
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    phone = forms.CharField(
+        label="Phone (optional)",
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    title = forms.CharField(
+        label="Job title (optional)",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Confirm password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Enter the same password again.",
+    )
+
+    def clean_email(self) -> str:
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean_password2(self) -> str:
+        password1 = self.cleaned_data.get("password1")
+        password2 = self.cleaned_data["password2"]
+        if password1 and password1 != password2:
+            raise ValidationError("The two passwords do not match.", code="password_mismatch")
+        return password2
+
+    def registration(self) -> dict[str, str]:
+        """The keyword arguments for ``register_user``."""
+        data = self.cleaned_data
+        return {
+            "email": data["email"],
+            "password": data["password1"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "phone": data["phone"],
+            "title": data["title"],
+        }
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Sign-in with an e-mail address.
+
+    The portal backend refuses inactive users and EDT service accounts as if the password
+    were wrong. To tell such a person why, the password is checked once more, and only when it
+    is right does the message name the reason; otherwise (and for an address with no account,
+    at the same cost) the answer is the same generic refusal, so it never shows which
+    addresses have accounts.
+    """
+
+    username = UsernameField(
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        "invalid_login": "The e-mail address or the password is not correct.",
+        "inactive": (
+            "This account is not active yet: confirm your e-mail address first, with the link "
+            "we sent when you signed up."
+        ),
+        "service_account": (
+            "This is an EDT service account. EDT service accounts cannot sign in to the portals."
+        ),
+    }
+
+    def clean_username(self) -> str:
+        # One spelling per address, so django-axes counts failures per address, not per case.
+        return normalize_email(self.cleaned_data["username"])
+
+    @sensitive_variables("password")
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username and password:
+            self.user_cache = authenticate(self.request, username=username, password=password)
+            if self.user_cache is None:
+                raise self.refusal(username, password)
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+    @sensitive_variables("password")
+    def refusal(self, username: str, password: str) -> ValidationError:
+        """Why a sign-in was refused, told only to someone who knows the password."""
+        if getattr(self.request, "axes_locked_out", False):
+            # The pair (address, IP) is locked out; django-axes answers with its own page.
+            return self.get_invalid_login_error()
+        user = User.objects.filter(email__iexact=username).first()
+        if user is None:
+            # Spend the same time as a password check, as the backend does.
+            User().set_password(password)
+            return self.get_invalid_login_error()
+        if not user.check_password(password):
+            return self.get_invalid_login_error()
+        if user.is_service_account:
+            return ValidationError(self.error_messages["service_account"], code="service_account")
+        if not user.is_active:
+            return ValidationError(self.error_messages["inactive"], code="inactive")
+        return self.get_invalid_login_error()
+
+    def confirm_login_allowed(self, user) -> None:
+        # The backend already refuses both; this guards against a backend that does not.
+        if user.is_service_account:
+            raise ValidationError(self.error_messages["service_account"], code="service_account")
+        super().confirm_login_allowed(user)
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Password reset whose e-mail goes through the outbox (``core.services.queue_email``).
+
+    Only active portal users with a usable password get a link: never an EDT service account.
+    """
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    template_prefix = "accounts/email/password_reset"
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if not user.is_service_account)
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        # The template names Django passes are replaced by the outbox's own pair.
+        url = settings.SITE_URL + reverse(
+            "accounts:password_reset_confirm", args=[context["uid"], context["token"]]
+        )
+        with transaction.atomic():
+            queue_email(
+                [to_email],
+                self.template_prefix,
+                {
+                    "user": context["user"],
+                    "url": url,
+                    "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+                },
+            )
+
+
+class AdminUserAddForm(AdminUserCreationForm):
+    """The admin's "add user" form for the e-mail-keyed user."""
+
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(DUPLICATE_EMAIL, code="unique")
+        return email
+
+
+class AdminUserChangeForm(UserChangeForm):
+    """The admin's user form for the e-mail-keyed user."""
+
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        others = User.objects.exclude(pk=self.instance.pk)
+        if others.filter(email__iexact=email).exists():
+            raise ValidationError(DUPLICATE_EMAIL, code="unique")
+        return email
