@@ -5,7 +5,12 @@ from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .querysets import MembershipQuerySet, OrganizationQuerySet
+from .querysets import (
+    InvitationQuerySet,
+    JoinRequestQuerySet,
+    MembershipQuerySet,
+    OrganizationQuerySet,
+)
 from .roles import Role
 
 
@@ -106,6 +111,8 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -143,6 +150,8 @@ class JoinRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = JoinRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

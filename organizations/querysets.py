@@ -35,3 +35,19 @@ class MembershipQuerySet(models.QuerySet):
         from .models import Organization
 
         return self.filter(organization__in=Organization.objects.for_user(user, action))
+
+
+class InvitationQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Invitations of the organizations ``user`` may act on with ``action``."""
+        from .models import Organization
+
+        return self.filter(organization__in=Organization.objects.for_user(user, action))
+
+
+class JoinRequestQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "manage_users"):
+        """Requests to join the organizations ``user`` may act on with ``action``."""
+        from .models import Organization
+
+        return self.filter(organization__in=Organization.objects.for_user(user, action))

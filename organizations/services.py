@@ -164,9 +164,9 @@ def invite(*, actor, organization: Organization, email: str, role: str) -> Invit
     email = email.strip().lower()
     if organization.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of this organization."})
-    organization.invitations.filter(
-        email__iexact=email, status=Invitation.Status.PENDING
-    ).update(status=Invitation.Status.REVOKED)
+    organization.invitations.filter(email__iexact=email, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED
+    )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=organization,
@@ -248,18 +248,24 @@ def revoke_invitation(*, actor, invitation: Invitation) -> None:
     )
 
 
+JOIN_BY_ORGANIZATION = "organization"
+JOIN_BY_FACILITY = "facility"
+
+
 @transaction.atomic(durable=True)
-def request_to_join(*, user, code: int, message: str = "") -> JoinRequest:
-    """Ask to join the organization with this organization code, or the one that owns the
-    facility with this CERS ID."""
-    organization = (
-        Organization.objects.filter(code=code).first()
-        or Organization.objects.filter(facilities__cers_id=code).first()
-    )
+def request_to_join(
+    *, user, code: int, kind: str = JOIN_BY_ORGANIZATION, message: str = ""
+) -> JoinRequest:
+    """Ask to join an organization, found by its organization code (``kind``
+    "organization") or by the CERS ID of one of its facilities (``kind`` "facility")."""
+    if kind == JOIN_BY_FACILITY:
+        organization = Organization.objects.filter(facilities__cers_id=code).first()
+        missing = f"No facility has the CERS ID {code}."
+    else:
+        organization = Organization.objects.filter(code=code).first()
+        missing = f"No organization has the code {code}."
     if organization is None:
-        raise ValidationError(
-            {"code": f"No organization has the code {code}, and no facility has that CERS ID."}
-        )
+        raise ValidationError({"code": missing})
     if organization.memberships.filter(user=user).exists():
         raise ValidationError({"code": "You are already a member of that organization."})
     if organization.join_requests.filter(user=user, status=JoinRequest.Status.PENDING).exists():

@@ -1,0 +1,410 @@
+"""The business portal's organization pages: the dashboard, getting started (create or join an
+organization), switching organization, people and roles, and requests to join.
+
+Access is decided by ``BusinessPortalMixin`` (signed in, the current organization) and by
+starting every queryset from a ``for_user`` queryset, narrowed to the current organization,
+so another organization's objects answer 404. Writes call ``organizations.services``; a
+``ValidationError`` from a service becomes a message on the page and nothing is written.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+from guardian.core import ObjectPermissionChecker
+
+from core.pagination import paginate
+from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin
+from facilities.models import Facility
+
+from .. import services
+from ..forms import (
+    InvitationForm,
+    JoinDecisionForm,
+    JoinRequestForm,
+    OrganizationForm,
+    RoleForm,
+)
+from ..models import Invitation, JoinRequest, Membership, Organization
+from ..roles import MANAGE_FACILITIES, MANAGE_USERS, ROLE_DESCRIPTIONS, Role
+
+
+def _redirect_back(request, default: str, *args):
+    """Redirect to a same-site ``next`` from the form, or to the named ``default`` URL."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default, *args)
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+class OrganizationPageMixin(BusinessPortalMixin):
+    """A page about the current organization, with the user's permissions on it at hand."""
+
+    @cached_property
+    def permission_checker(self) -> ObjectPermissionChecker:
+        # One checker per request: it loads the user's permissions on the organization once.
+        return ObjectPermissionChecker(self.request.user)
+
+    def can(self, codename: str) -> bool:
+        if self.organization is None:
+            return False
+        return self.permission_checker.has_perm(codename, self.organization)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            organization=self.organization,
+            membership=self.membership,
+            can_manage_users=self.can(MANAGE_USERS),
+        )
+        return context
+
+
+class OrganizationHomeView(OrganizationPageMixin, TemplateView):
+    """The dashboard of the organization the user is working in."""
+
+    template_name = "organizations/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        organization = get_object_or_404(
+            Organization.objects.for_user(user).select_related("lead_regulator"),
+            pk=self.organization.pk,
+        )
+        can_manage_users = context["can_manage_users"]
+        context.update(
+            organization=organization,
+            facility_count=Facility.objects.for_user(user)
+            .filter(organization=organization)
+            .count(),
+            member_count=Membership.objects.for_user(user)
+            .filter(organization=organization)
+            .count(),
+            can_manage_facilities=self.can(MANAGE_FACILITIES),
+            pending_join_requests=(
+                JoinRequest.objects.for_user(user)
+                .filter(organization=organization, status=JoinRequest.Status.PENDING)
+                .count()
+                if can_manage_users
+                else 0
+            ),
+        )
+        return context
+
+
+class StartPageMixin(BusinessPortalMixin):
+    """The getting-started page: create an organization or ask to join one. Usable without
+    an organization; a user who has some can still create or join another."""
+
+    requires_organization = False
+    template_name = "organizations/start.html"
+
+    def start_context(self, **forms):
+        user = self.request.user
+        return {
+            "create_form": forms.get("create_form") or OrganizationForm(),
+            "join_form": forms.get("join_form") or JoinRequestForm(),
+            "memberships": self.memberships,
+            "pending_requests": JoinRequest.objects.filter(
+                user=user, status=JoinRequest.Status.PENDING
+            ).select_related("organization"),
+        }
+
+    def render_start(self, status: int = 200, **forms):
+        return render(self.request, self.template_name, self.start_context(**forms), status=status)
+
+
+class StartView(StartPageMixin, View):
+    def get(self, request):
+        return self.render_start()
+
+
+class OrganizationCreateView(StartPageMixin, View):
+    """Create an organization; its creator becomes its Lead User and works in it next."""
+
+    def get(self, request):
+        return self.render_start()
+
+    def post(self, request):
+        form = OrganizationForm(request.POST)
+        if form.is_valid():
+            try:
+                organization = services.create_organization(
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    headquarters=form.cleaned_data["headquarters"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                request.session[ORGANIZATION_SESSION_KEY] = organization.pk
+                messages.success(
+                    request,
+                    f"{organization.name} is created, with organization code "
+                    f"{organization.code}. You are its Lead User.",
+                )
+                return redirect("business:home")
+        return self.render_start(create_form=form)
+
+
+class JoinRequestCreateView(StartPageMixin, View):
+    """Ask the Lead Users of an organization to let the user join."""
+
+    def get(self, request):
+        return self.render_start()
+
+    def post(self, request):
+        form = JoinRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                join_request = services.request_to_join(
+                    user=request.user,
+                    code=form.cleaned_data["code"],
+                    kind=form.cleaned_data["kind"],
+                    message=form.cleaned_data["message"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Your request to join {join_request.organization.name} was sent to its "
+                    "Lead Users. You will get an e-mail when they answer.",
+                )
+                return redirect("business:start")
+        return self.render_start(join_form=form)
+
+
+class SwitchOrganizationView(BusinessPortalMixin, View):
+    """Work in another of the user's organizations (a consultant has several)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        wanted = request.POST.get("organization", "")
+        membership = next(
+            (m for m in self.memberships if str(m.organization_id) == wanted.strip()), None
+        )
+        if membership is None:
+            raise Http404("You are not a member of that organization.")
+        request.session[ORGANIZATION_SESSION_KEY] = membership.organization_id
+        messages.info(request, f"You are now working in {membership.organization.name}.")
+        return _redirect_back(request, "business:home")
+
+
+class PeopleView(OrganizationPageMixin, TemplateView):
+    """The members of the current organization and the pending invitations. Lead Users also
+    invite (the POST of this page), change roles, remove members and revoke invitations."""
+
+    template_name = "organizations/people.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        members = (
+            Membership.objects.for_user(user)
+            .filter(organization=self.organization)
+            .select_related("user")
+            .order_by("user__email", "pk")
+        )
+        context.update(
+            page=paginate(self.request, members),
+            invitations=Invitation.objects.for_user(user)
+            .filter(
+                organization=self.organization,
+                status=Invitation.Status.PENDING,
+                expires_at__gt=timezone.now(),
+            )
+            .select_related("invited_by")
+            .order_by("email"),
+            roles=Role.choices,
+            role_descriptions=[(role.label, ROLE_DESCRIPTIONS[role]) for role in Role],
+        )
+        if context["can_manage_users"]:
+            context.setdefault("invite_form", InvitationForm())
+        return context
+
+    def post(self, request):
+        self.require_org_perm(MANAGE_USERS)
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation = services.invite(
+                    actor=request.user,
+                    organization=self.organization,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"An invitation to join as {invitation.get_role_display()} was sent to "
+                    f"{invitation.email}.",
+                )
+                return redirect("business:people")
+        return self.render_to_response(self.get_context_data(invite_form=form))
+
+
+class MemberChangeMixin(OrganizationPageMixin):
+    """A POST about one member of the current organization; answers with the people page."""
+
+    http_method_names = ["post"]
+
+    def get_membership(self, pk: int) -> Membership:
+        user = self.request.user
+        if self.membership.pk == pk and self.allow_self:
+            scoped = Membership.objects.for_user(user).filter(user=user)
+        else:
+            self.require_org_perm(MANAGE_USERS)
+            scoped = Membership.objects.for_user(user, "manage_users")
+        return get_object_or_404(
+            scoped.filter(organization=self.organization).select_related("user", "organization"),
+            pk=pk,
+        )
+
+
+class MemberRoleView(MemberChangeMixin, View):
+    """Change a member's role (Lead Users)."""
+
+    allow_self = False
+
+    def post(self, request, pk):
+        membership = self.get_membership(pk)
+        form = RoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose one of the roles.")
+            return _redirect_back(request, "business:people")
+        try:
+            membership = services.change_role(
+                actor=request.user, membership=membership, role=form.cleaned_data["role"]
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display()}."
+            )
+        return _redirect_back(request, "business:people")
+
+
+class MemberRemoveView(MemberChangeMixin, View):
+    """Remove a member (Lead Users), or leave the organization (any member, for oneself)."""
+
+    allow_self = True
+
+    def post(self, request, pk):
+        membership = self.get_membership(pk)
+        leaving = membership.user_id == request.user.pk
+        try:
+            services.remove_member(actor=request.user, membership=membership)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            return _redirect_back(request, "business:people")
+        if leaving:
+            request.session.pop(ORGANIZATION_SESSION_KEY, None)
+            messages.success(request, f"You left {membership.organization.name}.")
+            return redirect("business:home")
+        messages.success(
+            request, f"{membership.user.email} was removed from {membership.organization.name}."
+        )
+        return _redirect_back(request, "business:people")
+
+
+class InvitationRevokeView(OrganizationPageMixin, View):
+    """Revoke a pending invitation (Lead Users)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.require_org_perm(MANAGE_USERS)
+        invitation = get_object_or_404(
+            Invitation.objects.for_user(request.user, "manage_users")
+            .filter(organization=self.organization)
+            .select_related("organization"),
+            pk=pk,
+        )
+        try:
+            services.revoke_invitation(actor=request.user, invitation=invitation)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"The invitation of {invitation.email} is revoked.")
+        return _redirect_back(request, "business:people")
+
+
+class JoinRequestListView(OrganizationPageMixin, TemplateView):
+    """Pending requests to join the current organization (Lead Users)."""
+
+    template_name = "organizations/join_requests.html"
+
+    def get(self, request, *args, **kwargs):
+        self.require_org_perm(MANAGE_USERS)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pending = (
+            JoinRequest.objects.for_user(self.request.user)
+            .filter(organization=self.organization, status=JoinRequest.Status.PENDING)
+            .select_related("user")
+            .order_by("created_at", "pk")
+        )
+        context.update(
+            page=paginate(self.request, pending),
+            roles=Role.choices,
+            role_descriptions=[(role.label, ROLE_DESCRIPTIONS[role]) for role in Role],
+        )
+        return context
+
+
+class JoinRequestDecideView(OrganizationPageMixin, View):
+    """Approve (with a role) or decline a request to join (Lead Users)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.require_org_perm(MANAGE_USERS)
+        join_request = get_object_or_404(
+            JoinRequest.objects.for_user(request.user)
+            .filter(organization=self.organization)
+            .select_related("user", "organization"),
+            pk=pk,
+        )
+        form = JoinDecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            return _redirect_back(request, "business:join_requests")
+        try:
+            services.decide_join_request(
+                actor=request.user,
+                join_request=join_request,
+                approve=form.approve,
+                role=form.cleaned_data["role"] or Role.VIEWER,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            who = join_request.user.email
+            if form.approve:
+                role = Role(form.cleaned_data["role"]).label
+                messages.success(request, f"{who} joined {self.organization.name} as {role}.")
+            else:
+                messages.success(request, f"You declined the request of {who}.")
+        return _redirect_back(request, "business:join_requests")

@@ -1,0 +1,61 @@
+"""A consultant in several organizations switches between them."""
+
+from django.urls import reverse
+
+from core.views import ORGANIZATION_SESSION_KEY
+from organizations.roles import Role
+from tests import factories
+
+
+def _consultant(cast):
+    consultant = factories.make_user("casey@consult.example", first_name="Casey")
+    own = factories.make_organization(consultant, "Zed Consulting")
+    factories.add_member(cast.org, consultant, Role.EDITOR)
+    return consultant, own
+
+
+def test_a_consultant_switches_between_organizations(client, cast):
+    consultant, own = _consultant(cast)
+    client.force_login(consultant)
+    home = client.get(reverse("business:home"))
+    assert b"<h1>Acme Fuels</h1>" in home.content  # the first, by name
+    assert b"Zed Consulting" in home.content  # in the switcher
+
+    response = client.post(
+        reverse("business:switch_organization"), {"organization": own.pk}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("business:home"), 302)]
+    assert b"<h1>Zed Consulting</h1>" in response.content
+    assert b"Lead User" in response.content
+    assert client.session[ORGANIZATION_SESSION_KEY] == own.pk
+
+    client.post(reverse("business:switch_organization"), {"organization": cast.org.pk})
+    assert b"<h1>Acme Fuels</h1>" in client.get(reverse("business:home")).content
+
+
+def test_switching_to_an_organization_you_are_not_in_is_not_found(client, cast):
+    client.force_login(cast.lead)
+    client.get(reverse("business:home"))
+    response = client.post(
+        reverse("business:switch_organization"), {"organization": cast.other_org.pk}
+    )
+    assert response.status_code == 404
+    assert client.session[ORGANIZATION_SESSION_KEY] == cast.org.pk
+    assert b"<h1>Acme Fuels</h1>" in client.get(reverse("business:home")).content
+
+
+def test_switching_answers_to_post_only(client, cast):
+    client.force_login(cast.lead)
+    url = reverse("business:switch_organization")
+    assert client.get(url, {"organization": cast.org.pk}).status_code == 405
+
+
+def test_switching_goes_back_to_a_safe_next_page(client, cast):
+    consultant, own = _consultant(cast)
+    client.force_login(consultant)
+    url = reverse("business:switch_organization")
+    people = reverse("business:people")
+    response = client.post(url, {"organization": own.pk, "next": people})
+    assert response.url == people
+    response = client.post(url, {"organization": own.pk, "next": "https://evil.example/"})
+    assert response.url == reverse("business:home")
