@@ -71,7 +71,8 @@ class RegulatorPortalMixin(LoginRequiredMixin):
             raise PermissionDenied("The regulator portal is for regulator agency staff.")
         wanted = request.session.get(REGULATOR_SESSION_KEY)
         current = next((s for s in staff if s.regulator_id == wanted), staff[0])
-        request.session[REGULATOR_SESSION_KEY] = current.regulator_id
+        if wanted != current.regulator_id:
+            request.session[REGULATOR_SESSION_KEY] = current.regulator_id
         self.staff_memberships = staff
         self.staff = current
         self.regulator = current.regulator

@@ -1,1 +1,11 @@
-urlpatterns: list = []
+"""Business portal URLs for facilities (mounted under /business/, namespace ``business``)."""
+
+from django.urls import path
+
+from .views import business
+
+urlpatterns = [
+    path("facilities/", business.FacilityListView.as_view(), name="facilities"),
+    path("facilities/new/", business.FacilityCreateView.as_view(), name="facility_create"),
+    path("facilities/<int:cers_id>/", business.FacilityDetailView.as_view(), name="facility"),
+]

@@ -1,0 +1,137 @@
+"""Business portal pages for the current organization's facilities.
+
+Every queryset starts from ``Facility.objects.for_user(user, "view")`` and is narrowed to the
+organization the user is working in, so a facility of any other organization answers 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.generic import FormView, TemplateView
+
+from core.elements import SubmittalElement
+from core.pagination import paginate, search_filter
+from core.views import BusinessPortalMixin, ScopedQuerysetMixin
+from organizations.roles import MANAGE_FACILITIES
+
+from ..forms import FacilityForm
+from ..models import Facility, FacilityRegulator
+from ..services import create_facility
+
+SEARCH_FIELDS = ["name", "street", "city"]
+SEARCH_EXACT_INT_FIELDS = ["cers_id"]
+
+
+def element_regulators(facility: Facility) -> list[tuple[str, object]]:
+    """Each submittal element with the regulator handling it (None when unassigned).
+
+    Reads ``facility.regulators`` as prefetched (with ``regulator``), so it issues no query.
+    """
+    by_element = {row.element: row.regulator for row in facility.regulators.all()}
+    return [(element.label, by_element.get(element)) for element in SubmittalElement]
+
+
+def with_element_regulators(queryset):
+    """Prefetch each facility's per-element regulators in one query."""
+    return queryset.prefetch_related(
+        Prefetch("regulators", queryset=FacilityRegulator.objects.select_related("regulator"))
+    )
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError in ``form``: errors about a field of the form beside
+    that field, everything else (such as the duplicate address naming the facility it
+    collides with) above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class OrganizationPermissionRequiredMixin:
+    """403 unless the user's role in the current organization grants ``org_permission``.
+
+    Sits after ``BusinessPortalMixin`` in the bases, so ``self.organization`` is already set.
+    """
+
+    org_permission: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.require_org_perm(self.org_permission)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class OrganizationFacilitiesMixin(BusinessPortalMixin, ScopedQuerysetMixin):
+    """The facilities of the organization the user is working in, as far as they may see."""
+
+    model = Facility
+
+    def get_queryset(self):
+        return super().get_queryset().filter(organization=self.organization)
+
+
+class FacilityListView(OrganizationFacilitiesMixin, TemplateView):
+    """The organization's facilities: searchable by name, CERS ID, street and city."""
+
+    template_name = "facilities/business_list.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()
+        facilities = search_filter(
+            self.get_queryset(), query, SEARCH_FIELDS, SEARCH_EXACT_INT_FIELDS
+        )
+        return super().get_context_data(
+            organization=self.organization,
+            page=paginate(self.request, facilities),
+            q=query,
+            can_add=self.request.user.has_perm(
+                f"organizations.{MANAGE_FACILITIES}", self.organization
+            ),
+            **kwargs,
+        )
+
+
+class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
+    """One facility: its CERS ID, organization, address and per-element regulators."""
+
+    template_name = "facilities/business_detail.html"
+
+    def get_context_data(self, **kwargs):
+        queryset = with_element_regulators(self.get_queryset().select_related("organization"))
+        facility = queryset.filter(cers_id=self.kwargs["cers_id"]).first()
+        if facility is None:
+            raise Http404("No such facility in this organization.")
+        return super().get_context_data(
+            facility=facility,
+            element_regulators=element_regulators(facility),
+            **kwargs,
+        )
+
+
+class FacilityCreateView(BusinessPortalMixin, OrganizationPermissionRequiredMixin, FormView):
+    """Add a facility to the current organization (Lead Users)."""
+
+    template_name = "facilities/business_form.html"
+    form_class = FacilityForm
+    org_permission = MANAGE_FACILITIES
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(organization=self.organization, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            facility = create_facility(
+                actor=self.request.user, organization=self.organization, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"Facility {facility.name} added with CERS ID {facility.cers_id}."
+        )
+        return redirect("business:facility", cers_id=facility.cers_id)

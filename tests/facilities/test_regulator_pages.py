@@ -1,0 +1,114 @@
+"""The regulator portal's facility list and facility page: the current agency's jurisdiction."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import add_staff
+
+LIST_URL = reverse("regulator:facilities")
+
+
+def facility_url(facility):
+    return reverse("regulator:facility", args=[facility.cers_id])
+
+
+def listed(response) -> set[int]:
+    return {facility.cers_id for facility in response.context["page"]}
+
+
+def test_the_pa_sees_the_facility_whose_ust_it_regulates(cast, client):
+    client.force_login(cast.pa_viewer)
+    response = client.get(LIST_URL)
+    assert listed(response) == {cast.facility.cers_id}
+    [facility] = response.context["page"]
+    assert [row.element for row in facility.agency_elements] == [4]
+    assert 'title="Underground Storage Tanks">4</abbr>' in response.content.decode()
+    assert client.get(facility_url(cast.facility)).status_code == 200
+
+
+def test_the_pa_gets_404_outside_its_jurisdiction(cast, client):
+    client.force_login(cast.pa_viewer)
+    assert client.get(facility_url(cast.facility_yolo)).status_code == 404
+    assert client.get(facility_url(cast.other_facility)).status_code == 404
+
+
+def test_a_cupa_sees_its_facilities_across_organizations(cast, client):
+    client.force_login(cast.cupa2_reviewer)
+    response = client.get(LIST_URL)
+    assert listed(response) == {cast.facility_yolo.cers_id, cast.other_facility.cers_id}
+    page = response.content.decode()
+    assert "Acme Fuels" in page
+    assert "Other Co" in page
+    assert "All elements" in page
+    assert client.get(facility_url(cast.facility_yolo)).status_code == 200
+    assert client.get(facility_url(cast.other_facility)).status_code == 200
+
+
+def test_a_cupa_gets_404_on_a_facility_of_another_cupa(cast, client):
+    client.force_login(cast.cupa2_reviewer)
+    assert client.get(facility_url(cast.facility)).status_code == 404
+
+
+def test_the_state_sees_every_facility(cast, client):
+    client.force_login(cast.state_admin)
+    response = client.get(LIST_URL)
+    assert listed(response) == {
+        cast.facility.cers_id,
+        cast.facility_yolo.cers_id,
+        cast.other_facility.cers_id,
+    }
+    for facility in (cast.facility, cast.facility_yolo, cast.other_facility):
+        assert client.get(facility_url(facility)).status_code == 200
+
+
+def test_the_facility_page_shows_organization_and_regulators(cast, client):
+    client.force_login(cast.cupa_reviewer)
+    response = client.get(facility_url(cast.facility))
+    page = response.content.decode()
+    assert str(cast.facility.cers_id) in page
+    assert cast.facility.address in page
+    assert "Acme Fuels" in page
+    assert str(cast.org.code) in page
+    assert response.context["facility"].organization.lead_regulator == cast.cupa
+    rows = dict(response.context["element_regulators"])
+    assert rows["Underground Storage Tanks"] == cast.pa
+    assert rows["Facility Information"] == cast.cupa
+
+
+def test_search_by_organization_name(cast, client):
+    client.force_login(cast.state_admin)
+    response = client.get(LIST_URL, {"q": "other co"})
+    assert listed(response) == {cast.other_facility.cers_id}
+
+
+def test_search_by_cers_id(cast, client):
+    client.force_login(cast.state_admin)
+    response = client.get(LIST_URL, {"q": str(cast.facility_yolo.cers_id)})
+    assert listed(response) == {cast.facility_yolo.cers_id}
+
+
+def test_search_by_city(cast, client):
+    client.force_login(cast.state_admin)
+    response = client.get(LIST_URL, {"q": "davis"})
+    assert listed(response) == {cast.facility_yolo.cers_id}
+
+
+def test_staff_of_two_agencies_see_the_current_agencys_facilities(cast, client):
+    add_staff(cast.cupa2, cast.cupa_reviewer, "viewer")
+    client.force_login(cast.cupa_reviewer)
+    client.post(reverse("regulator:switch_agency"), {"regulator": cast.cupa.pk})
+    assert listed(client.get(LIST_URL)) == {cast.facility.cers_id}
+    assert client.get(facility_url(cast.facility_yolo)).status_code == 404
+    client.post(reverse("regulator:switch_agency"), {"regulator": cast.cupa2.pk})
+    assert listed(client.get(LIST_URL)) == {
+        cast.facility_yolo.cers_id,
+        cast.other_facility.cers_id,
+    }
+    assert client.get(facility_url(cast.facility_yolo)).status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["lead", "viewer", "outsider"])
+def test_business_users_get_403_on_regulator_facility_pages(cast, client, persona):
+    client.force_login(getattr(cast, persona))
+    assert client.get(LIST_URL).status_code == 403
+    assert client.get(facility_url(cast.facility)).status_code == 403
