@@ -55,7 +55,147 @@ def each(personas, status):
 # Routes outside the product's own pages: the Django admin (staff only; its own login).
 EXEMPT_NAMESPACES = {"admin"}
 
-MATRIX: dict[str, Route] = {}
+
+def _pending_invitation(cast):
+    from organizations.services import invite
+
+    invitation = invite(
+        actor=cast.lead, organization=cast.org, email="new@acme.example", role="viewer"
+    )
+    return [invitation.pk]
+
+
+def _pending_join_request(cast):
+    from accounts.models import User
+    from organizations.services import request_to_join
+
+    newcomer = User.objects.create_user("newcomer@example.com", "x-long-password-1")
+    return [request_to_join(user=newcomer, code=cast.org.code).pk]
+
+
+def _membership(cast, persona):
+    return [cast.org.memberships.get(user=getattr(cast, persona)).pk]
+
+
+BUSINESS_USERS = (*BUSINESS_MEMBERS, "outsider")
+STAFF_PAGE = Route(200, each(BUSINESS_USERS, 403))
+MEMBER_PAGE = Route(200, each(NO_ORGANIZATION, 302))
+ANY_SIGNED_IN = Route(200)
+LEAD_ONLY_ACTION = {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404}
+LEAD_ONLY_ACTION |= each(NO_ORGANIZATION, 302)  # sent to the start page first
+
+MATRIX: dict[str, Route] = {
+    # Public pages.
+    "home": Route(302, {"anonymous": 200}),
+    "health": Route(200, {"anonymous": 200}),
+    "invitation": Route(404, {"anonymous": 404}, args=lambda c: ["no-such-token"]),
+    # Accounts.
+    "accounts:signup": Route(302, {"anonymous": 200}),
+    "accounts:signup_done": Route(200, {"anonymous": 200}),
+    "accounts:activate": Route(400, {"anonymous": 400}, args=lambda c: ["MA", "bad-token"]),
+    "accounts:login": Route(302, {"anonymous": 200}),
+    "accounts:logout": Route(302, method="post"),
+    "accounts:password_reset": Route(200, {"anonymous": 200}),
+    "accounts:password_reset_done": Route(200, {"anonymous": 200}),
+    "accounts:password_reset_confirm": Route(
+        200, {"anonymous": 200}, args=lambda c: ["MA", "bad-token"]
+    ),
+    "accounts:password_reset_complete": Route(200, {"anonymous": 200}),
+    # Business portal: organizations and people.
+    "business:home": MEMBER_PAGE,
+    "business:people": MEMBER_PAGE,
+    "business:start": ANY_SIGNED_IN,
+    "business:organization_create": Route(
+        302, method="post", data=lambda c: {"name": "New Business"}
+    ),
+    "business:join_request_create": Route(
+        302,
+        each(BUSINESS_MEMBERS, 200),  # already a member: the page explains
+        method="post",
+        data=lambda c: {"code": c.org.code, "kind": "organization"},
+    ),
+    "business:switch_organization": Route(
+        302, {"outsider": 404}, method="post", data=lambda c: {"organization": c.org.pk}
+    ),
+    "business:member_role": Route(
+        302,
+        LEAD_ONLY_ACTION,
+        args=lambda c: _membership(c, "viewer"),
+        method="post",
+        data=lambda c: {"role": "editor"},
+    ),
+    "business:member_remove": Route(
+        302,
+        LEAD_ONLY_ACTION | {"viewer": 302},  # the viewer may leave
+        args=lambda c: _membership(c, "viewer"),
+        method="post",
+    ),
+    "business:invitation_revoke": Route(
+        302, LEAD_ONLY_ACTION, args=_pending_invitation, method="post"
+    ),
+    "business:join_requests": Route(
+        200, {"approver": 403, "editor": 403, "viewer": 403} | each(NO_ORGANIZATION, 302)
+    ),
+    "business:join_request_decide": Route(
+        302,
+        LEAD_ONLY_ACTION,
+        args=_pending_join_request,
+        method="post",
+        data=lambda c: {"decision": "decline"},
+    ),
+    # Business portal: facilities.
+    "business:facilities": MEMBER_PAGE,
+    "business:facility_create": Route(
+        200, {"approver": 403, "editor": 403, "viewer": 403} | each(NO_ORGANIZATION, 302)
+    ),
+    "business:facility": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=lambda c: [c.facility.cers_id]
+    ),
+    # Regulator portal: business users are not staff of any agency (403, which reveals no
+    # object); staff outside an object's jurisdiction get 404 (see the rows below).
+    "regulator:home": STAFF_PAGE,
+    "regulator:facilities": STAFF_PAGE,
+    "regulator:facility": Route(
+        200, each(BUSINESS_USERS, 403), args=lambda c: [c.facility.cers_id]
+    ),
+    "regulator:organizations": STAFF_PAGE,
+    "regulator:organization": Route(200, each(BUSINESS_USERS, 403), args=lambda c: [c.org.code]),
+    "regulator:switch_agency": Route(
+        404,  # only an agency the user is staff of
+        each(BUSINESS_USERS, 403) | {"cupa_reviewer": 302},
+        method="post",
+        data=lambda c: {"regulator": c.cupa.pk},
+    ),
+}
+
+
+# The same routes on objects in another scope: out-of-scope objects answer 404.
+SCOPE_ROWS: list[tuple[str, Route]] = [
+    (
+        "business:facility",
+        Route(
+            404,
+            {"outsider": 200} | each(NO_ORGANIZATION, 302),
+            args=lambda c: [c.other_facility.cers_id],
+        ),
+    ),
+    (
+        "regulator:facility",  # Yolo: neither the Sacramento CUPA's nor its PA's
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 200},
+            args=lambda c: [c.facility_yolo.cers_id],
+        ),
+    ),
+    (
+        "regulator:organization",
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 200},
+            args=lambda c: [c.other_org.code],
+        ),
+    ),
+]
 
 
 def _route_names(patterns, prefix=""):
@@ -86,9 +226,13 @@ def _call(client, name: str, route: Route, cast):
     return client.get(url)
 
 
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_access(name, cast, client):
-    route = MATRIX[name]
+CASES = [*sorted(MATRIX.items()), *SCOPE_ROWS]
+
+
+@pytest.mark.parametrize(
+    ("name", "route"), CASES, ids=[f"{n}-{i}" for i, (n, _r) in enumerate(CASES)]
+)
+def test_access(name, route, cast, client):
     failures = []
     for persona in PERSONAS:
         client.logout()
