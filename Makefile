@@ -1,0 +1,215 @@
+# The open CERS: `make run` serves the demo, `make test` runs the tests. `make help` lists all.
+#
+# Everything runs from .venv, made on first use with Python 3.13 (pyenv's, per .python-version),
+# or else any Python >= 3.12.2 on PATH. Set PYTHON=/path/to/python to choose one yourself.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Written after a successful install; newer than pyproject.toml means nothing to install.
+STAMP := $(VENV)/.installed
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The services the integration run uses (CI=true or TEST_SERVICES=1); override either.
+TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/cers
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS='-k outbox -x'`.
+PYTEST_ARGS ?=
+# With PYTEST_ARGS narrowing the run, a part that selects no test (pytest's status 5) is fine.
+NO_TESTS_OK = $(if $(strip $(PYTEST_ARGS)), || [ $$? -eq 5 ])
+
+# Exit status 0 when the running interpreter is new enough: 3.12.2 has CPython's fix for
+# overlapping-entry ZIP bombs, and Django 6.1 needs 3.12.
+VERSION_OK := import sys; sys.exit(0 if sys.version_info >= (3, 12, 2) else 1)
+
+# Is the integration run wanted? (CI=true, or TEST_SERVICES=1)
+SERVICES_WANTED = $(if $(filter true 1,$(CI)),yes,$(if $(filter 1 true yes,$(TEST_SERVICES)),yes,))
+
+.PHONY: help run test test-fast test-services services-check install lint format check \
+	migrate seed worker beat clean distclean
+
+help:
+	@echo "make run       install, migrate, load the demo data, serve http://$(HOST):$(PORT)/"
+	@echo "make test      the fast suite (SQLite, eager tasks); with CI=true or TEST_SERVICES=1"
+	@echo "               also the whole suite on PostgreSQL, integration tests with Redis"
+	@echo "               and a real Celery worker"
+	@echo "make lint      ruff check and ruff format --check"
+	@echo "make format    ruff format and ruff check --fix"
+	@echo "make check     makemigrations --check; check --deploy against production settings"
+	@echo "make worker    a Celery worker (needs REDIS_URL)"
+	@echo "make beat      the Celery beat scheduler, exactly one per deployment (needs REDIS_URL)"
+	@echo "make clean     remove caches and collected static files (distclean: also .venv)"
+
+# -- the virtual environment ---------------------------------------------------------------
+
+# Create .venv with the first interpreter that is new enough (--clear: a .venv without a working
+# bin/python, e.g. made by a pyenv version since removed, is rebuilt).
+$(PY):
+	@python="$${PYTHON:-}"; \
+	if [ -n "$$python" ]; then \
+	  if ! "$$python" -c '$(VERSION_OK)' 2>/dev/null; then \
+	    echo "error: PYTHON=$$python is not a working Python >= 3.12.2." >&2; exit 1; \
+	  fi; \
+	else \
+	  for candidate in python3.13 python3.14 python3.12 python3 python; do \
+	    command -v "$$candidate" >/dev/null 2>&1 || continue; \
+	    if "$$candidate" -c '$(VERSION_OK)' 2>/dev/null; then python="$$candidate"; break; fi; \
+	  done; \
+	fi; \
+	if [ -z "$$python" ]; then \
+	  echo "error: no Python >= 3.12.2 found. Install Python 3.13 (for example" >&2; \
+	  echo "       'pyenv install 3.13', as .python-version asks), or run" >&2; \
+	  echo "       'make PYTHON=/path/to/python3.13 ...'." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$(command -v "$$python") ($$("$$python" --version 2>&1))"; \
+	"$$python" -m venv --clear $(VENV)
+
+# Every target that uses .venv checks what the venv really runs (it may predate this rule).
+.PHONY: venv-version
+venv-version: $(PY)
+	@if ! $(PY) -c '$(VERSION_OK)'; then \
+	  echo "error: $(VENV) runs $$($(PY) --version 2>&1); Python >= 3.12.2 is needed." >&2; \
+	  echo "       Remove it ('make distclean' or 'rm -rf $(VENV)') and run make again." >&2; \
+	  exit 1; \
+	fi
+
+# (venv-version is order-only: it runs first but never forces a reinstall by itself.)
+$(STAMP): pyproject.toml | venv-version
+	$(PY) -m pip install --disable-pip-version-check --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+# -- the demo --------------------------------------------------------------------------------
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo
+	@echo "Serving the demo at http://$(HOST):$(PORT)/ (sign in with an account above; Ctrl-C stops)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# -- tests -----------------------------------------------------------------------------------
+
+# The fast suite always runs on the embedded default (SQLite, tasks run eagerly), whatever
+# DATABASE_URL or REDIS_URL the shell has. With CI=true or TEST_SERVICES=1 the whole suite runs
+# again on PostgreSQL, in two parts: the ordinary tests (tasks still eager: they assert what a
+# task did, so they need it to run in-process), then the integration tests, which add Redis and
+# start a real Celery worker.
+test: test-fast
+ifeq ($(SERVICES_WANTED),yes)
+	$(MAKE) --no-print-directory test-services
+else
+	@echo "(Integration tests not run: they need PostgreSQL and Redis. TEST_SERVICES=1 make test)"
+endif
+
+test-fast: install
+	env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-services: install services-check
+	@echo "== the ordinary suite on PostgreSQL"
+	env -u REDIS_URL -u EMAIL_URL DATABASE_URL='$(TEST_DATABASE_URL)' \
+	  $(PY) -m pytest -m 'not integration' $(PYTEST_ARGS) $(NO_TESTS_OK)
+	@echo "== the integration suite: PostgreSQL, Redis, a Celery worker"
+	env -u EMAIL_URL DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' \
+	  $(PY) -m pytest -m integration $(PYTEST_ARGS) $(NO_TESTS_OK)
+
+# Fail early, and clearly, when a service the integration run needs does not answer.
+define SERVICES_CHECK_PY
+import os, sys
+import psycopg, redis
+errors = []
+db_url, redis_url = os.environ["TEST_DATABASE_URL"], os.environ["TEST_REDIS_URL"]
+if not db_url.startswith(("postgres://", "postgresql://")):
+    errors.append(f"TEST_DATABASE_URL={db_url} does not name PostgreSQL")
+else:
+    # The test database is created next to this one; the server must answer, not the database.
+    last = None
+    for dbname in (None, "postgres"):
+        try:
+            kwargs = {"dbname": dbname} if dbname else {}
+            psycopg.connect(db_url, connect_timeout=5, **kwargs).close()
+            break
+        except psycopg.Error as exc:
+            last = last or exc
+    else:
+        errors.append(f"PostgreSQL at {db_url} does not answer: {str(last).strip()}")
+try:
+    redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5).ping()
+except redis.RedisError as exc:
+    errors.append(f"Redis at {redis_url} does not answer: {exc}")
+if errors:
+    print("error: the integration tests need PostgreSQL and Redis:", file=sys.stderr)
+    for error in errors:
+        print(f"  - {error}", file=sys.stderr)
+    print("Start them (.ci/run shows how), or point TEST_DATABASE_URL / TEST_REDIS_URL at "
+          "running ones.", file=sys.stderr)
+    sys.exit(1)
+print(f"PostgreSQL ({db_url}) and Redis ({redis_url}) answer.")
+endef
+export SERVICES_CHECK_PY
+
+services-check: install
+	@TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' \
+	  $(PY) -c "$$SERVICES_CHECK_PY"
+
+# -- code checks -----------------------------------------------------------------------------
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# The deploy check runs the production settings with what a deployment must set: a throwaway
+# secret (never used to sign anything), the host name, and a real mail server (Django refuses
+# the console backend, the embedded default, in production).
+check: install
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py makemigrations --check --dry-run
+	@echo "manage.py check --deploy --fail-level WARNING (cers.settings_production)"
+	@env -u DATABASE_URL -u REDIS_URL \
+	  DJANGO_SETTINGS_MODULE=cers.settings_production \
+	  DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+	  DJANGO_ALLOWED_HOSTS=cers.example.org \
+	  EMAIL_URL='smtp://mail.cers.example.org:587/?tls=True' \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+# -- workers ---------------------------------------------------------------------------------
+
+define NEED_REDIS
+	@if [ -z "$${REDIS_URL:-}" ]; then \
+	  echo "error: REDIS_URL is not set. Without it tasks run eagerly inside the web process" >&2; \
+	  echo "       and no $(1) is needed; set REDIS_URL (and DATABASE_URL) to run one." >&2; \
+	  exit 1; \
+	fi
+endef
+
+worker: install
+	$(call NEED_REDIS,worker)
+	$(PY) -m celery -A cers worker --loglevel=INFO
+
+beat: install
+	$(call NEED_REDIS,beat)
+	@mkdir -p var
+	$(PY) -m celery -A cers beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+# -- housekeeping ----------------------------------------------------------------------------
+
+clean:
+	rm -rf .pytest_cache .ruff_cache staticfiles var/celerybeat-schedule*
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,335 @@
+"""``manage.py seed_demo``: the demo data that ``make run`` serves.
+
+Creates, through the same service functions the portals use, the state agency, two CUPAs and
+a Participating Agency with their service areas; a person for every business and regulator
+role; and two organizations with facilities. Every account gets the same known password, and
+the command ends by printing the sign-in table.
+
+Idempotent: everything is looked up first (regulators by code, people by e-mail address,
+organizations by name, facilities by name within their organization) and only what is missing
+is created, so a second run creates nothing. Each service call is its own transaction, so a run
+that stops half-way is completed by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from core.elements import SubmittalElement
+from core.models import OutboundEmail
+from core.services import record_event
+from facilities.services import create_facility
+from organizations.models import Membership, Organization
+from organizations.roles import Role
+from organizations.services import accept_invitation, create_organization, invite
+from regulators.models import Regulator, ServiceArea, StaffMembership
+from regulators.roles import StaffRole
+from regulators.services import create_regulator, set_staff_role
+
+# Published on purpose: the demo's accounts are for trying the portals, never for real data.
+DEMO_PASSWORD = "cers-demo-2026!"  # noqa: S105
+DEMO_DOMAIN = "demo.cers.example"
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    code: str
+    name: str
+    kind: str
+    county: str = ""
+    parent: str | None = None
+    # (ZIP code, submittal element or None for every element)
+    areas: tuple[tuple[str, int | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    handle: str  # the part of the e-mail address before the @
+    first_name: str
+    last_name: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.handle}@{DEMO_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class FacilitySpec:
+    name: str
+    street: str
+    city: str
+    zip_code: str
+    county: str
+
+
+@dataclass(frozen=True)
+class OrganizationSpec:
+    name: str
+    headquarters: str
+    lead: str  # handle of the person who creates it and is its first Lead User
+    members: tuple[tuple[str, str], ...] = ()  # (handle, role)
+    facilities: tuple[FacilitySpec, ...] = field(default=())
+
+
+AGENCIES = (
+    AgencySpec("1000", "California Environmental Protection Agency", Regulator.Kind.STATE),
+    AgencySpec(
+        "1001",
+        "Sacramento County Environmental Management Department",
+        Regulator.Kind.CUPA,
+        county="Sacramento",
+        areas=(("95814", None), ("95815", None), ("95816", None)),
+    ),
+    AgencySpec(
+        "1002",
+        "Yolo County Environmental Health",
+        Regulator.Kind.CUPA,
+        county="Yolo",
+        areas=(("95616", None), ("95618", None)),
+    ),
+    AgencySpec(
+        "1101",
+        "Sacramento Fire Department PA",
+        Regulator.Kind.PA,
+        county="Sacramento",
+        parent="1001",
+        areas=(("95814", SubmittalElement.UST), ("95814", SubmittalElement.APSA)),
+    ),
+)
+
+PEOPLE = (
+    PersonSpec("lead", "Lena", "Lead"),
+    PersonSpec("approver", "Arturo", "Approver"),
+    PersonSpec("editor", "Erin", "Editor"),
+    PersonSpec("viewer", "Victor", "Viewer"),
+    PersonSpec("consultant", "Consuelo", "Consultant"),
+    PersonSpec("cupa-admin", "Carmen", "Administrator"),
+    PersonSpec("cupa-reviewer", "Rafael", "Reviewer"),
+    PersonSpec("cupa-viewer", "Celia", "Viewer"),
+    PersonSpec("yolo-reviewer", "Yolanda", "Reviewer"),
+    PersonSpec("pa-viewer", "Pablo", "Viewer"),
+    PersonSpec("state-admin", "Sofia", "Administrator"),
+    PersonSpec("edt-admin", "Eduardo", "EDT Administrator"),
+)
+
+# (handle, agency code, staff role)
+STAFF = (
+    ("cupa-admin", "1001", StaffRole.ADMINISTRATOR),
+    ("cupa-reviewer", "1001", StaffRole.REVIEWER),
+    ("cupa-viewer", "1001", StaffRole.VIEWER),
+    ("edt-admin", "1001", StaffRole.EDT_ADMINISTRATOR),
+    ("yolo-reviewer", "1002", StaffRole.REVIEWER),
+    ("pa-viewer", "1101", StaffRole.VIEWER),
+    ("state-admin", "1000", StaffRole.ADMINISTRATOR),
+)
+
+ORGANIZATIONS = (
+    OrganizationSpec(
+        "Valley Fuel Distributors",
+        headquarters="Sacramento, CA",
+        lead="lead",
+        members=(
+            ("approver", Role.APPROVER),
+            ("editor", Role.EDITOR),
+            ("viewer", Role.VIEWER),
+            ("consultant", Role.EDITOR),
+        ),
+        # In both CUPAs' areas; the terminal's UST and APSA elements go to the PA.
+        facilities=(
+            FacilitySpec(
+                "Valley Fuel Sacramento Terminal",
+                "1200 Front Street",
+                "Sacramento",
+                "95814",
+                "Sacramento",
+            ),
+            FacilitySpec(
+                "Valley Fuel Arden Cardlock", "2450 Arden Way", "Sacramento", "95815", "Sacramento"
+            ),
+            FacilitySpec("Valley Fuel Davis Yard", "4500 Second Street", "Davis", "95618", "Yolo"),
+        ),
+    ),
+    OrganizationSpec(
+        "Delta Dry Cleaners",
+        headquarters="Sacramento, CA",
+        lead="lead",
+        members=(("consultant", Role.APPROVER),),
+        facilities=(
+            FacilitySpec(
+                "Delta Dry Cleaners Midtown", "2100 J Street", "Sacramento", "95816", "Sacramento"
+            ),
+        ),
+    ),
+)
+
+
+@transaction.atomic(durable=True)
+def create_demo_user(person: PersonSpec) -> User:
+    """An active account with the demo password (no activation e-mail: the address is fake)."""
+    user = User(email=person.email, first_name=person.first_name, last_name=person.last_name)
+    validate_password(DEMO_PASSWORD, user)
+    user = User.objects.create_user(
+        person.email,
+        DEMO_PASSWORD,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        is_active=True,
+    )
+    record_event(None, "account.created", user, after={"email": user.email, "how": "demo data"})
+    return user
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str):
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo agencies, people, organizations and facilities (idempotent) and print "
+        "the demo sign-ins."
+    )
+
+    def handle(self, *args, **options):
+        emails_before = OutboundEmail.objects.count()
+        self.created: list[str] = []
+        # Invitations queue e-mail like any other. With the console backend and eager tasks (the
+        # embedded default) they are "sent" to stdout, and Celery logs each task, during seeding;
+        # keep that off the screen so the sign-in table stays readable. The outbox rows record
+        # every message.
+        with contextlib.redirect_stdout(io.StringIO()), _quiet_logger("celery.app.trace"):
+            try:
+                agencies = self.seed_agencies()
+                people = self.seed_people()
+                self.seed_staff(agencies, people)
+                self.seed_organizations(people)
+            except ValidationError as exc:
+                raise CommandError(f"Demo data rejected: {'; '.join(exc.messages)}") from exc
+
+        if self.created:
+            self.stdout.write(f"Created {len(self.created)} demo object(s):")
+            for line in self.created:
+                self.stdout.write(f"  {line}")
+        else:
+            self.stdout.write("Demo data already present; nothing created.")
+        queued = OutboundEmail.objects.count() - emails_before
+        if queued:
+            self.stdout.write(f"{queued} e-mail(s) went to the outbox (invitations).")
+        self.stdout.write("")
+        self.print_logins(people)
+
+    # -- seeding ------------------------------------------------------------------------------
+
+    def seed_agencies(self) -> dict[str, Regulator]:
+        agencies: dict[str, Regulator] = {}
+        for spec in AGENCIES:
+            regulator = Regulator.objects.filter(code=spec.code).first()
+            if regulator is None:
+                regulator = create_regulator(
+                    actor=None,
+                    code=spec.code,
+                    name=spec.name,
+                    kind=spec.kind,
+                    county=spec.county,
+                    parent=agencies[spec.parent] if spec.parent else None,
+                )
+                self.created.append(f"agency {regulator}")
+            for zip_code, element in spec.areas:
+                # Service areas carry no permissions: plain rows, as the admin would add them.
+                _area, made = ServiceArea.objects.get_or_create(
+                    regulator=regulator, zip_code=zip_code, element=element
+                )
+                if made:
+                    self.created.append(f"service area {regulator.code} {zip_code} {element}")
+            agencies[spec.code] = regulator
+        return agencies
+
+    def seed_people(self) -> dict[str, User]:
+        people: dict[str, User] = {}
+        for person in PEOPLE:
+            user = User.objects.filter(email__iexact=person.email).first()
+            if user is None:
+                user = create_demo_user(person)
+                self.created.append(f"user {user.email}")
+            people[person.handle] = user
+        return people
+
+    def seed_staff(self, agencies: dict[str, Regulator], people: dict[str, User]) -> None:
+        for handle, code, role in STAFF:
+            user, regulator = people[handle], agencies[code]
+            if not StaffMembership.objects.filter(regulator=regulator, user=user).exists():
+                set_staff_role(actor=None, regulator=regulator, user=user, role=role)
+                self.created.append(f"staff role {role} of {user.email} at {regulator.code}")
+
+    def seed_organizations(self, people: dict[str, User]) -> None:
+        for spec in ORGANIZATIONS:
+            lead = people[spec.lead]
+            organization = Organization.objects.filter(name=spec.name).first()
+            if organization is None:
+                organization = create_organization(
+                    actor=lead, name=spec.name, headquarters=spec.headquarters
+                )
+                self.created.append(f"organization {organization} ({organization.code})")
+            for handle, role in spec.members:
+                user = people[handle]
+                if organization.memberships.filter(user=user).exists():
+                    continue
+                # The path a Lead User takes: invite by e-mail, the person accepts.
+                inviter = organization.memberships.filter(role=Role.LEAD).first().user
+                invitation = invite(
+                    actor=inviter, organization=organization, email=user.email, role=role
+                )
+                accept_invitation(user=user, token=invitation.token)
+                self.created.append(f"membership {user.email} as {role} of {organization}")
+            for facility in spec.facilities:
+                if organization.facilities.filter(name=facility.name).exists():
+                    continue
+                made = create_facility(
+                    actor=lead,
+                    organization=organization,
+                    name=facility.name,
+                    street=facility.street,
+                    city=facility.city,
+                    zip_code=facility.zip_code,
+                    county=facility.county,
+                )
+                self.created.append(f"facility {made}")
+
+    # -- output -------------------------------------------------------------------------------
+
+    def describe(self, user: User) -> str:
+        """What the person is, read back from the database (so the table never lies)."""
+        roles = [
+            f"{m.get_role_display()} of {m.organization.name}"
+            for m in Membership.objects.filter(user=user).select_related("organization")
+        ]
+        roles += [
+            f"{s.get_role_display()} at {s.regulator.name} ({s.regulator.code})"
+            for s in StaffMembership.objects.filter(user=user).select_related("regulator")
+        ]
+        return "; ".join(roles) or "no role"
+
+    def print_logins(self, people: dict[str, User]) -> None:
+        rows = [(user.email, self.describe(user)) for user in people.values()]
+        width = max(len(email) for email, _ in rows)
+        self.stdout.write(self.style.MIGRATE_HEADING(f"Demo sign-ins at {settings.SITE_URL}/"))
+        password_width = len(DEMO_PASSWORD)
+        self.stdout.write(f"  {'e-mail'.ljust(width)}  {'password'.ljust(password_width)}  role")
+        for email, what in rows:
+            self.stdout.write(f"  {email.ljust(width)}  {DEMO_PASSWORD}  {what}")

@@ -1,0 +1,124 @@
+"""``manage.py seed_demo``: the demo data ``make run`` serves."""
+
+import io
+
+from django.core.management import call_command
+from django.http import HttpRequest
+
+from accounts.models import User
+from core.management.commands.seed_demo import DEMO_PASSWORD
+from core.models import AuditEvent, OutboundEmail
+from facilities.models import Facility, FacilityRegulator
+from organizations.models import Invitation, Membership, Organization
+from regulators.models import Regulator, ServiceArea, StaffMembership
+
+COUNTED = [
+    User,
+    Organization,
+    Facility,
+    FacilityRegulator,
+    StaffMembership,
+    Membership,
+    Invitation,
+    Regulator,
+    ServiceArea,
+    OutboundEmail,
+    AuditEvent,
+]
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in COUNTED}
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_nothing_the_second_time(db):
+    seed()
+    first = row_counts()
+    assert first["accounts.User"] == 12
+    assert first["organizations.Organization"] == 2
+    assert first["facilities.Facility"] == 4
+    assert first["regulators.StaffMembership"] == 7
+    # Valley Fuel: lead, approver, editor, viewer, consultant; Delta: lead, consultant.
+    assert first["organizations.Membership"] == 7
+
+    output = seed()
+
+    assert row_counts() == first
+    assert "nothing created" in output
+
+
+def test_it_prints_the_sign_ins_and_the_demo_lead_can_sign_in(db, client):
+    output = seed()
+
+    assert "lead@demo.cers.example" in output
+    assert "state-admin@demo.cers.example" in output
+    assert DEMO_PASSWORD in output
+    # django-axes needs the request it throttles by.
+    assert client.login(
+        request=HttpRequest(), username="lead@demo.cers.example", password=DEMO_PASSWORD
+    )
+
+
+def test_every_demo_account_is_active_and_takes_the_demo_password(db):
+    seed()
+
+    users = User.objects.filter(email__endswith="@demo.cers.example")
+    assert users.count() == 12
+    for user in users:
+        assert user.is_active, user.email
+        assert user.check_password(DEMO_PASSWORD), user.email
+
+
+def test_the_consultant_works_for_two_organizations(db):
+    seed()
+
+    consultant = User.objects.get(email="consultant@demo.cers.example")
+    assert set(consultant.memberships.values_list("organization__name", "role")) == {
+        ("Valley Fuel Distributors", "editor"),
+        ("Delta Dry Cleaners", "approver"),
+    }
+    assert Facility.objects.for_user(consultant).count() == 4
+
+
+def test_valley_fuel_spans_both_cupas_and_the_pa(db):
+    seed()
+
+    valley = Organization.objects.get(name="Valley Fuel Distributors")
+    codes = set(
+        FacilityRegulator.objects.filter(facility__organization=valley).values_list(
+            "regulator__code", flat=True
+        )
+    )
+    assert codes == {"1001", "1002", "1101"}
+    assert valley.lead_regulator.code == "1001"
+
+    pa_viewer = User.objects.get(email="pa-viewer@demo.cers.example")
+    assert list(Facility.objects.for_user(pa_viewer).values_list("name", flat=True)) == [
+        "Valley Fuel Sacramento Terminal"
+    ]
+    yolo_reviewer = User.objects.get(email="yolo-reviewer@demo.cers.example")
+    assert list(Facility.objects.for_user(yolo_reviewer).values_list("name", flat=True)) == [
+        "Valley Fuel Davis Yard"
+    ]
+    state_admin = User.objects.get(email="state-admin@demo.cers.example")
+    assert Facility.objects.for_user(state_admin).count() == 4
+
+
+def test_it_finishes_a_partial_run(db):
+    seed()
+    Facility.objects.filter(name="Delta Dry Cleaners Midtown").delete()
+    Membership.objects.filter(
+        user__email="viewer@demo.cers.example", organization__name="Valley Fuel Distributors"
+    ).delete()
+
+    output = seed()
+
+    assert "facility Delta Dry Cleaners Midtown" in output
+    assert "membership viewer@demo.cers.example" in output
+    assert Facility.objects.filter(name="Delta Dry Cleaners Midtown").count() == 1
