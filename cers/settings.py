@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "organizations",
     "regulators",
     "facilities",
+    "submittals",
 ]
 
 MIDDLEWARE = [
@@ -159,13 +160,14 @@ def _mailer(url_config: dict) -> dict:
     return {"BACKEND": backend, "OPTIONS": options}
 
 
-# EMAIL_URL: consolemail:// (default), smtp://user:pass@host:587/?tls=True, filemail:///path
+# EMAIL_URL: consolemail:// (default), smtp://user:pass@host:587/?tls=True, or
+# filemail:////absolute/path (four slashes: django-environ drops one).
 MAILERS = {"default": _mailer(env.email_url("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CERS <no-reply@cers.localhost>")
 
 # Celery. Without REDIS_URL, tasks run eagerly in the calling process (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -24,7 +24,9 @@ class FacilityQuerySet(models.QuerySet):
             Q(organization__in=organizations_with(user, action).values("pk"))
             | Q(
                 Exists(
-                    FacilityRegulator.objects.filter(facility=OuterRef("pk"), regulator__in=agencies)
+                    FacilityRegulator.objects.filter(
+                        facility=OuterRef("pk"), regulator__in=agencies
+                    )
                 )
             )
             | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))

@@ -128,9 +128,7 @@ def create_facility(
 ) -> Facility:
     """Add a facility to an organization: refuse a duplicate address, allocate the next CERS
     ID, assign its regulators, and keep the organization's lead regulator right."""
-    if actor is not None and not actor.has_perm(
-        f"organizations.{MANAGE_FACILITIES}", organization
-    ):
+    if actor is not None and not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization):
         raise PermissionDenied("Only the organization's Lead Users add facilities.")
     if not re.fullmatch(r"\d{5}(-\d{4})?", zip_code.strip()):
         raise ValidationError({"zip_code": "Enter a ZIP code of 5 digits, or ZIP+4."})

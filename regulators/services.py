@@ -54,9 +54,9 @@ def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMemb
     if user.is_service_account:
         raise ValidationError({"user": "An EDT service account cannot be agency staff."})
     _require_staff_admin(actor, regulator)
-    membership = StaffMembership.objects.select_for_update().filter(
-        regulator=regulator, user=user
-    ).first()
+    membership = (
+        StaffMembership.objects.select_for_update().filter(regulator=regulator, user=user).first()
+    )
     before = membership.role if membership else None
     if membership is None:
         membership = StaffMembership.objects.create(regulator=regulator, user=user, role=role)
