@@ -1,0 +1,74 @@
+"""Scoped querysets for facility submittals and their elements.
+
+Business users see their organizations' submittals, drafts included. Regulator staff never
+see a draft, and see a submitted element only when it was routed to one of their agencies:
+jurisdiction is per element, so a PA handling a facility's UST element sees that element and
+not the facility's inventory. The state agency's staff see every submitted element.
+"""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from core.scoping import organizations_with, regulators_with
+
+
+def _business(user, action: str) -> Q:
+    """The business side of ``Facility.objects.for_user``: the facilities of organizations
+    where the user's role grants ``action``. The regulator side is not used here, because
+    regulators see elements per element, never drafts."""
+    return Q(facility__organization__in=organizations_with(user, action).values("pk"))
+
+
+def _routed_to_agencies(user, action: str) -> Q:
+    """Submitted elements routed to an agency where the user holds ``action``; all submitted
+    elements for the state agency's staff."""
+    from regulators.models import Regulator
+
+    from .models import ElementStatus
+
+    agencies = regulators_with(user, action)
+    return ~Q(status=ElementStatus.DRAFT) & (
+        Q(regulator__in=agencies.values("pk"))
+        | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+    )
+
+
+class FacilitySubmittalQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Facility submittals ``user`` may act on with ``action``.
+
+        Business users: those of their organizations' facilities, drafts included.
+        Regulator staff: submitted ones with at least one element routed to their agency
+        (every submitted one for the state agency). Which of its elements they see is
+        ``SubmittalElementRecord.objects.for_user``'s answer.
+        """
+        from .models import FacilitySubmittal, SubmittalElementRecord
+
+        routed = SubmittalElementRecord.objects.filter(
+            Q(facility_submittal=OuterRef("pk")) & _routed_to_agencies(user, action)
+        )
+        return self.filter(
+            _business(user, action)
+            | (Q(status=FacilitySubmittal.Status.SUBMITTED) & Q(Exists(routed)))
+        )
+
+
+class SubmittalElementRecordQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Submittal elements ``user`` may act on with ``action``.
+
+        Business users ("view", "edit", "submit"): every element of their organizations'
+        facilities, drafts included. Regulator staff ("view", "review"): submitted elements
+        routed to one of their agencies; every submitted element for the state agency.
+        """
+        return self.filter(_business(user, action) | _routed_to_agencies(user, action))
+
+    def last_accepted(self, facility, element: int):
+        """The facility's most recently submitted element of this type that was accepted."""
+        from .models import ElementStatus
+
+        return (
+            self.filter(facility=facility, element=element, status=ElementStatus.ACCEPTED)
+            .order_by("-submitted_at", "-pk")
+            .first()
+        )
