@@ -52,7 +52,7 @@ def _element(element) -> SubmittalElement:
 def _lock_record(record: SubmittalElementRecord) -> SubmittalElementRecord:
     """Reload and lock the element row, so the status checked is the status changed."""
     return (
-        SubmittalElementRecord.objects.select_for_update()
+        SubmittalElementRecord.objects.select_for_update(of=("self",))
         .select_related("facility__organization", "regulator", "submitted_by")
         .get(pk=record.pk)
     )
@@ -96,7 +96,9 @@ def start_draft(
         "Your role in this organization does not allow preparing drafts.",
     )
     facility = (
-        Facility.objects.select_for_update().select_related("organization").get(pk=facility.pk)
+        Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=facility.pk)
     )
     if SubmittalElementRecord.objects.filter(
         facility=facility, element=element, status=ElementStatus.DRAFT
@@ -226,11 +228,13 @@ def submit(
         raise ValidationError("Choose at least one draft element to submit.")
 
     facility = (
-        Facility.objects.select_for_update().select_related("organization").get(pk=facility.pk)
+        Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=facility.pk)
     )
     organization = facility.organization
     records = list(
-        SubmittalElementRecord.objects.select_for_update()
+        SubmittalElementRecord.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
         .select_related("facility_submittal", "facility")
         .order_by("element")
