@@ -74,3 +74,22 @@ def activate_user(*, uidb64: str, token: str) -> User:
         user.save(update_fields=["is_active"])
         record_event(user, "account.activated", user)
     return user
+
+
+@transaction.atomic(durable=True)
+def resend_activation(*, email: str) -> bool:
+    """Send a new activation link to an account that is not active yet.
+
+    Says nothing to the caller about whether such an account exists (the page shows the same
+    message either way); returns True when a link was queued, for tests and logs.
+    """
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=False, is_service_account=False
+    ).first()
+    if user is None or not user.has_usable_password():
+        return False
+    record_event(user, "account.activation_resent", user)
+    queue_email(
+        [user.email], "accounts/email/activation", {"user": user, "url": activation_url(user)}
+    )
+    return True

@@ -8,6 +8,7 @@ app_name = "accounts"
 urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
     path("signup/done/", views.SignupDoneView.as_view(), name="signup_done"),
+    path("activate/again/", views.ResendActivationView.as_view(), name="activation_resend"),
     path("activate/<str:uidb64>/<str:token>/", views.ActivateView.as_view(), name="activate"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),

@@ -93,6 +93,7 @@ MATRIX: dict[str, Route] = {
     "accounts:signup": Route(302, {"anonymous": 200}),
     "accounts:signup_done": Route(200, {"anonymous": 200}),
     "accounts:activate": Route(400, {"anonymous": 400}, args=lambda c: ["MA", "bad-token"]),
+    "accounts:activation_resend": Route(200, {"anonymous": 200}),
     "accounts:login": Route(302, {"anonymous": 200}),
     "accounts:logout": Route(302, method="post"),
     "accounts:password_reset": Route(200, {"anonymous": 200}),

@@ -173,3 +173,28 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+class ResendActivationView(View):
+    """Send the activation link again, for someone whose link was lost or expired.
+
+    The answer is the same whether or not an inactive account has that address.
+    """
+
+    template_name = "accounts/activation_resend.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"email": request.GET.get("email", "")})
+
+    def post(self, request):
+        email = request.POST.get("email", "").strip()
+        if "@" not in email:
+            return render(
+                request,
+                self.template_name,
+                {"email": email, "error": "Enter the e-mail address you signed up with."},
+                status=400,
+            )
+        services.resend_activation(email=email)
+        request.session[SIGNUP_EMAIL_SESSION_KEY] = email.lower()
+        return redirect("accounts:signup_done")
