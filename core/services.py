@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from guardian.shortcuts import assign_perm, remove_perm
 
 from .models import AuditEvent, OutboundEmail, Sequence
 
@@ -63,3 +64,13 @@ def queue_email(to: list[str], template: str, context: dict[str, Any]) -> Outbou
     email = OutboundEmail.objects.create(to=list(to), subject=subject, body=body)
     send_outbound_email.delay_on_commit(email.pk)
     return email
+
+
+def set_object_permissions(user, obj: models.Model, wanted, every) -> None:
+    """Make ``user``'s object permissions on ``obj`` exactly ``wanted`` (codenames), out of
+    ``every`` codename a role can carry: how a role change reaches django-guardian."""
+    app_label = obj._meta.app_label
+    for codename in set(every) - set(wanted):
+        remove_perm(f"{app_label}.{codename}", user, obj)
+    for codename in wanted:
+        assign_perm(f"{app_label}.{codename}", user, obj)

@@ -16,9 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
-from core.services import next_value, queue_email, record_event
+from core.services import next_value, queue_email, record_event, set_object_permissions
 
 from .models import Invitation, JoinRequest, Membership, Organization
 from .roles import ALL_PERMISSIONS, MANAGE_USERS, ROLE_PERMISSIONS, Role
@@ -34,16 +33,11 @@ def _require(actor, codename: str, organization: Organization) -> None:
 
 def _grant_role(user, organization: Organization, role: str) -> None:
     """Make the user's object permissions on ``organization`` exactly those of ``role``."""
-    wanted = ROLE_PERMISSIONS[role]
-    for codename in ALL_PERMISSIONS - wanted:
-        remove_perm(f"organizations.{codename}", user, organization)
-    for codename in wanted:
-        assign_perm(f"organizations.{codename}", user, organization)
+    set_object_permissions(user, organization, ROLE_PERMISSIONS[role], ALL_PERMISSIONS)
 
 
 def _revoke_all(user, organization: Organization) -> None:
-    for codename in ALL_PERMISSIONS:
-        remove_perm(f"organizations.{codename}", user, organization)
+    set_object_permissions(user, organization, (), ALL_PERMISSIONS)
 
 
 def _lead_count(organization: Organization) -> int:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from guardian.shortcuts import assign_perm, remove_perm
 
-from core.services import record_event
+from core.services import record_event, set_object_permissions
 
 from .models import Regulator, StaffMembership
 from .roles import ALL_PERMISSIONS, MANAGE_STAFF, STAFF_ROLE_PERMISSIONS, StaffRole
 
 
 def _grant_role(user, regulator: Regulator, role: str) -> None:
-    wanted = STAFF_ROLE_PERMISSIONS[role]
-    for codename in ALL_PERMISSIONS - wanted:
-        remove_perm(f"regulators.{codename}", user, regulator)
-    for codename in wanted:
-        assign_perm(f"regulators.{codename}", user, regulator)
+    """Make the user's object permissions on ``regulator`` exactly those of ``role``."""
+    set_object_permissions(user, regulator, STAFF_ROLE_PERMISSIONS[role], ALL_PERMISSIONS)
 
 
 def _require_staff_admin(actor, regulator: Regulator) -> None:
@@ -80,8 +76,7 @@ def remove_staff(*, actor, membership: StaffMembership) -> None:
     """Take a user off the agency's staff, with all their permissions on it."""
     regulator = membership.regulator
     _require_staff_admin(actor, regulator)
-    for codename in ALL_PERMISSIONS:
-        remove_perm(f"regulators.{codename}", membership.user, regulator)
+    set_object_permissions(membership.user, regulator, (), ALL_PERMISSIONS)
     record_event(
         actor,
         "regulator.staff_removed",
