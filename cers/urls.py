@@ -9,9 +9,13 @@ from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
 from organizations import urls_business as organizations_business
 from regulators import urls_regulator as regulators_regulator
+from submittals import urls_business as submittals_business
+from submittals import urls_regulator as submittals_regulator
 
 business_patterns = [*organizations_business.urlpatterns, *facilities_business.urlpatterns]
+business_patterns += [*submittals_business.urlpatterns]
 regulator_patterns = [*regulators_regulator.urlpatterns, *facilities_regulator.urlpatterns]
+regulator_patterns += [*submittals_regulator.urlpatterns]
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

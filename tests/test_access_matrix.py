@@ -77,6 +77,40 @@ def _membership(cast, persona):
     return [cast.org.memberships.get(user=getattr(cast, persona)).pk]
 
 
+def _draft(cast):
+    from submittals import services
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=1)
+    return [record.pk]
+
+
+def _submit(cast, element):
+    """Submit an element of cast.facility together with Facility Information; return it."""
+    from submittals import services
+
+    drafts = []
+    for code, data in ((1, {"3": "Acme"}), (element, {"materials": [{"x": 1}]})):
+        if code not in [d.element for d in drafts]:
+            record = services.start_draft(actor=cast.editor, facility=cast.facility, element=code)
+            drafts.append(services.save_draft_data(actor=cast.editor, record=record, data=data))
+    services.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=drafts,
+        certifier_name="Bob Approver",
+        certifier_title="Manager",
+    )
+    return next(d for d in drafts if d.element == element)
+
+
+def _submitted_element(cast, element):
+    return [_submit(cast, element).pk]
+
+
+def _submitted_group(cast):
+    return [_submit(cast, 2).facility_submittal_id]
+
+
 BUSINESS_USERS = (*BUSINESS_MEMBERS, "outsider")
 STAFF_PAGE = Route(200, each(BUSINESS_USERS, 403))
 MEMBER_PAGE = Route(200, each(NO_ORGANIZATION, 302))
@@ -167,11 +201,72 @@ MATRIX: dict[str, Route] = {
         method="post",
         data=lambda c: {"regulator": c.cupa.pk},
     ),
+    # Business portal: submittals.
+    "business:submittals": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=lambda c: [c.facility.cers_id]
+    ),
+    "business:draft_start": Route(
+        302,
+        {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=lambda c: [c.facility.cers_id],
+        method="post",
+        data=lambda c: {"element": 1},
+    ),
+    "business:submit": Route(
+        200,
+        {"editor": 403, "viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=lambda c: [c.facility.cers_id],
+    ),
+    "business:element": Route(200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_draft),
+    "business:draft_discard": Route(
+        302,
+        {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=_draft,
+        method="post",
+    ),
+    "business:submittal_receipt": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
+    ),
+    # Regulator portal: review. Element 1 goes to the CUPA; element 4 (UST) to the PA.
+    "regulator:review_queue": STAFF_PAGE,
+    "regulator:review": Route(
+        200,
+        each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
+        args=lambda c: _submitted_element(c, 1),
+    ),
 }
 
 
 # The same routes on objects in another scope: out-of-scope objects answer 404.
 SCOPE_ROWS: list[tuple[str, Route]] = [
+    (
+        "regulator:review",  # the PA's element: the CUPA reviewer is out of scope
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 200, "state_admin": 200},
+            args=lambda c: _submitted_element(c, 4),
+        ),
+    ),
+    (
+        "regulator:review",  # a viewer in scope may look but not act
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 302},
+            args=lambda c: _submitted_element(c, 4),
+            method="post",
+            data=lambda c: {"status": 4},
+        ),
+    ),
+    (
+        "regulator:review",
+        Route(
+            302,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
+            args=lambda c: _submitted_element(c, 1),
+            method="post",
+            data=lambda c: {"status": 4},
+        ),
+    ),
     (
         "business:facility",
         Route(

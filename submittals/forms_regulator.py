@@ -1,0 +1,88 @@
+"""Forms for the regulator portal's review pages: the review queue's filters and the review
+action.
+
+The review form only collects the choice; the rules (who may review, which statuses, comments
+required for Not Accepted) live in ``services.review`` and its messages are shown as given.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from core.elements import SubmittalElement
+
+from .models import REVIEW_STATUSES, ElementStatus
+
+# The queue's default: the elements waiting for the agency to act on them.
+AWAITING = "awaiting"
+AWAITING_STATUSES = (ElementStatus.SUBMITTED, ElementStatus.UNDER_REVIEW)
+ANY_STATUS = "any"
+
+
+def _status_choices():
+    statuses = [(str(s.value), s.label) for s in ElementStatus if s != ElementStatus.DRAFT]
+    return [(AWAITING, "Awaiting action (Submitted, Under Review)"), (ANY_STATUS, "Any status")] + (
+        statuses
+    )
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filters, read from the query string. Every field is optional;
+    the status defaults to the elements awaiting action."""
+
+    status = forms.ChoiceField(choices=_status_choices, required=False)
+    element = forms.TypedChoiceField(
+        choices=[("", "Any element"), *SubmittalElement.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    submitted_from = forms.DateField(
+        label="Submitted from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submitted_to = forms.DateField(
+        label="Submitted to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    facility = forms.CharField(
+        label="Facility",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "CERS ID or name", "type": "search"}),
+    )
+
+    def clean_status(self) -> str:
+        return self.cleaned_data.get("status") or AWAITING
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
+        if start and end and start > end:
+            self.add_error("submitted_to", "Choose a date on or after the “from” date.")
+        return cleaned
+
+    def statuses(self) -> tuple[int, ...] | None:
+        """The statuses asked for; None for any status. Call after ``is_valid``."""
+        status = self.cleaned_data.get("status", AWAITING) if self.is_bound else AWAITING
+        if status == AWAITING:
+            return tuple(AWAITING_STATUSES)
+        if status == ANY_STATUS:
+            return None
+        return (int(status),)
+
+
+class ReviewForm(forms.Form):
+    """The regulator's action on one element. Comments are required for Not Accepted, a rule
+    ``services.review`` enforces (its message is shown beside the comments)."""
+
+    status = forms.TypedChoiceField(
+        label="Action",
+        choices=[(int(s), s.label) for s in ElementStatus if s in REVIEW_STATUSES],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comments = forms.CharField(
+        label="Comments to the business",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1500}),
+        help_text="Required for Not Accepted: say what the business must correct.",
+    )

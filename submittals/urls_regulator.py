@@ -1,0 +1,11 @@
+"""Regulator portal URLs for submitted elements (mounted under /regulator/, namespace
+``regulator``)."""
+
+from django.urls import path
+
+from .views import regulator
+
+urlpatterns = [
+    path("submittals/", regulator.ReviewQueueView.as_view(), name="review_queue"),
+    path("submittals/elements/<int:pk>/", regulator.ElementReviewView.as_view(), name="review"),
+]

@@ -1,0 +1,1 @@
+"""Submittal pages: ``business`` for the business portal, ``regulator`` for the regulator portal."""

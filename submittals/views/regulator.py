@@ -1,0 +1,361 @@
+"""Regulator portal pages for submitted elements: the review queue and the review page.
+
+Every queryset starts from ``SubmittalElementRecord.objects.for_user(user, action)`` (the
+elements routed to any agency the user is staff of) and is narrowed to the agency the user is
+working for now; the state agency sees every submitted element. An element outside that scope
+answers 404. The review itself is written only through ``services.review``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from core.models import AuditEvent
+from core.pagination import paginate, search_filter
+from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
+from regulators.models import Regulator
+
+from .. import services
+from ..forms_regulator import AWAITING_STATUSES, QueueFilterForm, ReviewForm
+from ..models import ElementStatus, SubmittalElementRecord
+from ..registry import Field, FieldLookupError, schema_for
+
+FACILITY_SEARCH_FIELDS = ["facility__name"]
+FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]
+
+
+def routed_to_agency(queryset, regulator: Regulator):
+    """Narrow an element queryset to the submitted elements routed to ``regulator``; every
+    submitted element for the state agency. Drafts are never a regulator's to see (the scoped
+    queryset of a user who is also a business member holds their organizations' drafts)."""
+    queryset = queryset.exclude(status=ElementStatus.DRAFT)
+    if regulator.kind == Regulator.Kind.STATE:
+        return queryset
+    return queryset.filter(regulator=regulator)
+
+
+class AgencyElementsMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
+    """The submitted elements routed to the agency the user is working for."""
+
+    model = SubmittalElementRecord
+
+    def get_queryset(self):
+        return routed_to_agency(super().get_queryset(), self.regulator)
+
+    def reviewable(self):
+        """The agency's elements the user may review (their role there grants it)."""
+        return routed_to_agency(
+            SubmittalElementRecord.objects.for_user(self.request.user, "review"), self.regulator
+        )
+
+
+class ReviewQueueView(AgencyElementsMixin, TemplateView):
+    """The agency's submitted elements, by default those awaiting action, oldest first;
+    filterable by status, element, submitted date and facility."""
+
+    template_name = "submittals/regulator_queue.html"
+
+    def get_context_data(self, **kwargs):
+        form = QueueFilterForm(self.request.GET or None)
+        elements = self.get_queryset()
+        if not form.is_bound:
+            statuses = form.statuses()
+        elif form.is_valid():
+            elements = self.filtered(elements, form.cleaned_data)
+            statuses = form.statuses()
+        else:
+            # A filter that makes no sense (a date typo) lists nothing rather than everything.
+            elements, statuses = elements.none(), None
+        if statuses:
+            elements = elements.filter(status__in=statuses)
+        # Waiting work oldest first; any other view of the queue newest first.
+        awaiting = bool(statuses) and set(statuses) <= set(AWAITING_STATUSES)
+        order = ["submitted_at", "pk"] if awaiting else ["-submitted_at", "-pk"]
+        elements = elements.select_related("facility__organization", "submitted_by").order_by(
+            *order
+        )
+        filtered = any(value for name, value in self.request.GET.items() if name != "page")
+        return super().get_context_data(
+            form=form,
+            page=paginate(self.request, elements),
+            regulator=self.regulator,
+            statewide=self.regulator.kind == Regulator.Kind.STATE,
+            filtered=filtered,
+            **kwargs,
+        )
+
+    def filtered(self, elements, cleaned: dict):
+        if cleaned.get("element"):
+            elements = elements.filter(element=cleaned["element"])
+        tz = timezone.get_current_timezone()
+        if cleaned.get("submitted_from"):
+            start = datetime.combine(cleaned["submitted_from"], time.min, tzinfo=tz)
+            elements = elements.filter(submitted_at__gte=start)
+        if cleaned.get("submitted_to"):
+            end = datetime.combine(cleaned["submitted_to"], time.max, tzinfo=tz)
+            elements = elements.filter(submitted_at__lte=end)
+        if cleaned.get("facility"):
+            elements = search_filter(
+                elements,
+                cleaned["facility"],
+                FACILITY_SEARCH_FIELDS,
+                FACILITY_SEARCH_EXACT_INT_FIELDS,
+            )
+        return elements
+
+
+# -- the element's data, through the registry --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """One value of an element's data as displayed: its label, number and formatted value."""
+
+    key: str
+    label: str
+    number: str
+    value: str
+    block: bool = False  # nested data (rows such as materials), shown as JSON
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key that differs from the previous submittal of the element."""
+
+    kind: str  # "added", "removed" or "changed"
+    label: str
+    number: str
+    old: str
+    new: str
+    block: bool = False
+
+
+def _fields_by_data_key(element: int) -> dict[str, Field]:
+    """The element's registry fields by the keys data may use: number, path, and tag."""
+    try:
+        schema = schema_for(element)
+    except FieldLookupError:
+        return {}
+    fields: dict[str, Field] = {}
+    for field in schema.data_fields:
+        fields.setdefault(field.key, field)
+        if field.number:
+            fields.setdefault(field.number, field)
+    return fields
+
+
+def _is_nested(value: Any) -> bool:
+    return isinstance(value, dict | list)
+
+
+def _format(value: Any, field: Field | None) -> str:
+    if value is None:
+        return ""
+    if _is_nested(value):
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    text = str(value)
+    if field is not None and field.type == "code":
+        label = field.code_label(text)
+        return text if label == text else f"{label} ({text})"
+    return text
+
+
+def _row_label(key: str, field: Field | None) -> tuple[str, str]:
+    if field is None:
+        return key.replace("_", " ").capitalize(), ""
+    return field.label, field.number
+
+
+def _ordered_keys(keys, fields: dict[str, Field], element: int) -> list[str]:
+    """Keys in registry order (the order of the element's forms), unknown keys after."""
+    try:
+        order = {f.key: i for i, f in enumerate(schema_for(element).data_fields)}
+    except FieldLookupError:
+        order = {}
+    known = sorted((k for k in keys if k in fields), key=lambda k: order.get(fields[k].key, 0))
+    return known + sorted(k for k in keys if k not in fields)
+
+
+def data_rows(record: SubmittalElementRecord) -> list[DataRow]:
+    """The element's data as labelled rows: "label (number): value", codes with labels."""
+    data = record.data if isinstance(record.data, dict) else {}
+    fields = _fields_by_data_key(record.element)
+    rows = []
+    for key in _ordered_keys(data, fields, record.element):
+        field = fields.get(key)
+        label, number = _row_label(key, field)
+        value = data[key]
+        rows.append(DataRow(key, label, number, _format(value, field), _is_nested(value)))
+    return rows
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def changes_between(previous: dict, current: dict, element: int) -> list[Change]:
+    """Keys added, removed or changed from ``previous`` to ``current`` (nested values such
+    as the inventory's materials are compared as JSON)."""
+    previous = previous if isinstance(previous, dict) else {}
+    current = current if isinstance(current, dict) else {}
+    fields = _fields_by_data_key(element)
+    changes = []
+    for key in _ordered_keys(previous.keys() | current.keys(), fields, element):
+        field = fields.get(key)
+        if key not in previous:
+            kind = "added"
+        elif key not in current:
+            kind = "removed"
+        elif _canonical(previous[key]) != _canonical(current[key]):
+            kind = "changed"
+        else:
+            continue
+        old, new = previous.get(key), current.get(key)
+        label, number = _row_label(key, field)
+        changes.append(
+            Change(
+                kind,
+                label,
+                number,
+                _format(old, field),
+                _format(new, field),
+                _is_nested(old) or _is_nested(new),
+            )
+        )
+    return changes
+
+
+# -- the review page ---------------------------------------------------------------------------
+
+
+class ElementReviewView(AgencyElementsMixin, TemplateView):
+    """One submitted element: what was submitted, by whom, what changed since the previous
+    submittal, the regulator's actions so far, and (for reviewers) the review form."""
+
+    template_name = "submittals/regulator_review.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.record = None
+
+    def get_record(self) -> SubmittalElementRecord:
+        record = (
+            self.get_queryset()
+            .select_related(
+                "facility__organization",
+                "facility_submittal__submitted_by",
+                "submitted_by",
+                "regulator",
+                "action_by",
+            )
+            .filter(pk=self.kwargs["pk"])
+            .first()
+        )
+        if record is None:
+            raise Http404("No such submitted element for this agency.")
+        return record
+
+    def can_review(self, record) -> bool:
+        return self.reviewable().filter(pk=record.pk).exists()
+
+    def previous_element(self, record):
+        """The facility's previous submitted element of the same type, within the agency's
+        scope (an element routed elsewhere is not this agency's to read)."""
+        earlier = Q(submitted_at__lt=record.submitted_at) | Q(
+            submitted_at=record.submitted_at, pk__lt=record.pk
+        )
+        return (
+            self.get_queryset()
+            .filter(Q(facility_id=record.facility_id) & Q(element=record.element) & earlier)
+            .order_by("-submitted_at", "-pk")
+            .first()
+        )
+
+    def actions(self, record) -> list[dict]:
+        """The regulator actions recorded on the element, oldest first (from the audit
+        trail, which keeps every action; the record holds only the latest)."""
+        events = (
+            AuditEvent.objects.filter(
+                action="submittal.reviewed",
+                object_type=record._meta.label_lower,
+                object_id=str(record.pk),
+            )
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )
+        labels = dict(ElementStatus.choices)
+        return [
+            {
+                "at": event.created_at,
+                "by": event.actor,
+                "status": labels.get((event.after or {}).get("status"), ""),
+                "comments": (event.after or {}).get("comments", ""),
+            }
+            for event in events
+        ]
+
+    def get(self, request, *args, **kwargs):
+        self.record = self.get_record()
+        form = ReviewForm() if self.can_review(self.record) else None
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        self.record = self.get_record()
+        if not self.can_review(self.record):
+            raise PermissionDenied("Your role at this agency does not allow reviewing.")
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            try:
+                services.review(
+                    actor=request.user,
+                    record=self.record,
+                    status=form.cleaned_data["status"],
+                    comments=form.cleaned_data["comments"],
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{self.record.get_element_display()} of CERS ID "
+                    f"{self.record.facility.cers_id} marked "
+                    f"{ElementStatus(form.cleaned_data['status']).label}.",
+                )
+                return redirect("regulator:review", pk=self.record.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def get_context_data(self, **kwargs):
+        record = self.record
+        previous = self.previous_element(record)
+        return super().get_context_data(
+            record=record,
+            submittal=record.facility_submittal,
+            regulator=self.regulator,
+            data_rows=data_rows(record),
+            previous=previous,
+            changes=changes_between(previous.data, record.data, record.element) if previous else [],
+            actions=self.actions(record),
+            **kwargs,
+        )
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: beside its field when it names one."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

@@ -1,0 +1,380 @@
+"""The business portal's submittal pages: history, drafts, the registry-driven element form,
+submit with certification, and the receipt.
+
+Element 1's field 3 is the business name (a string of at most 70 characters) and field 4
+"hazardous materials on site" (code Y or N); the element form names them ``f_3`` and ``f_4``
+and the draft's data keeps them under "3" and "4".
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.elements import SubmittalElement
+from core.views import ORGANIZATION_SESSION_KEY
+from submittals import services
+from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
+from submittals.registry import field
+from tests.factories import add_member
+
+FI = SubmittalElement.FACILITY_INFORMATION
+HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
+BUSINESS_NAME = field(FI, "3")
+HM_ON_SITE = field(FI, "4")
+MATERIALS = {"materials": [{"x": 1}]}
+
+
+def submittals_url(facility):
+    return reverse("business:submittals", args=[facility.cers_id])
+
+
+def start_url(facility):
+    return reverse("business:draft_start", args=[facility.cers_id])
+
+
+def submit_url(facility):
+    return reverse("business:submit", args=[facility.cers_id])
+
+
+def element_url(record):
+    return reverse("business:element", args=[record.pk])
+
+
+def reload(record):
+    return SubmittalElementRecord.objects.get(pk=record.pk)
+
+
+def draft(cast, element, data=None):
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=element)
+    if data is not None:
+        record = services.save_draft_data(actor=cast.editor, record=record, data=data)
+    return record
+
+
+def submitted_pair(cast):
+    """Facility Information and an inventory, submitted by the approver."""
+    records = [draft(cast, FI, {"3": "Acme Depot"}), draft(cast, HMI, MATERIALS)]
+    services.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=records,
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    return [reload(record) for record in records]
+
+
+def certified(*records, **extra):
+    return {
+        "elements": [record.pk for record in records],
+        "certifier_name": "Bob Approver",
+        "certifier_title": "Site Manager",
+        "comments": "Annual update.",
+        "certify": "on",
+        **extra,
+    }
+
+
+def page_text(response) -> str:
+    return response.content.decode()
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def test_the_editor_starts_drafts_and_saves_a_field(cast, client):
+    client.force_login(cast.editor)
+    response = client.post(start_url(cast.facility), {"element": FI})
+    facility_info = SubmittalElementRecord.objects.get(facility=cast.facility, element=FI)
+    assert response.status_code == 302
+    assert response.url == element_url(facility_info)
+    assert facility_info.is_draft
+
+    response = client.post(start_url(cast.facility), {"element": HMI, "from_last_accepted": "on"})
+    inventory = SubmittalElementRecord.objects.get(facility=cast.facility, element=HMI)
+    assert response.url == element_url(inventory)
+    # Nothing accepted yet: the draft starts empty and the page says so.
+    follow = client.get(response.url)
+    assert "no accepted Hazardous Materials Inventory" in page_text(follow)
+
+    page = page_text(client.get(element_url(facility_info)))
+    assert f"{BUSINESS_NAME.label} ({BUSINESS_NAME.number})" in page
+    assert 'name="f_3"' in page
+
+    response = client.post(element_url(facility_info), {"f_3": "Acme Depot", "f_4": "Y"})
+    assert response.status_code == 302
+    assert reload(facility_info).data == {"3": "Acme Depot", "4": "Y"}
+    page = page_text(client.get(element_url(facility_info)))
+    assert "Facility Information draft saved." in page
+    assert 'value="Acme Depot"' in page
+    assert '<option value="Y" selected>' in page
+
+
+def test_saving_keeps_the_data_the_form_does_not_show(cast, client):
+    facility_info = draft(cast, FI, {"3": "Before", "business_activities": {"x": True}})
+    inventory = draft(cast, HMI, MATERIALS)
+    client.force_login(cast.editor)
+    client.post(element_url(facility_info), {"f_3": "After"})
+    assert reload(facility_info).data == {"3": "After", "business_activities": {"x": True}}
+    client.post(element_url(inventory), {})
+    assert reload(inventory).data == MATERIALS
+
+
+def test_clearing_a_value_removes_it(cast, client):
+    facility_info = draft(cast, FI, {"3": "Before", "4": "N"})
+    client.force_login(cast.editor)
+    client.post(element_url(facility_info), {"f_3": "", "f_4": "N"})
+    assert reload(facility_info).data == {"4": "N"}
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"f_3": "x" * 71}, "Business name: at most 70 characters (now 71)."),
+        ({"f_3": "Fine name", "f_4": "Maybe"}, "HM on site: choose one of Y (Yes), N (No)."),
+    ],
+)
+def test_an_invalid_value_shows_the_fields_message_and_saves_nothing(cast, client, posted, message):
+    facility_info = draft(cast, FI, {"3": "Before"})
+    client.force_login(cast.editor)
+    response = client.post(element_url(facility_info), posted)
+    assert response.status_code == 200
+    assert message in page_text(response)
+    assert reload(facility_info).data == {"3": "Before"}
+
+
+def test_the_editor_discards_a_draft(cast, client):
+    facility_info = draft(cast, FI)
+    client.force_login(cast.editor)
+    response = client.post(reverse("business:draft_discard", args=[facility_info.pk]))
+    assert response.status_code == 302
+    assert response.url == submittals_url(cast.facility)
+    assert not SubmittalElementRecord.objects.filter(pk=facility_info.pk).exists()
+
+
+def test_the_element_page_shows_validation_messages_by_level(cast, client):
+    inventory = draft(cast, HMI)
+    client.force_login(cast.editor)
+    page = page_text(client.get(element_url(inventory)))
+    assert "Required" in page
+    assert "inventory_empty" in page
+    assert "The inventory lists no hazardous materials." in page
+    assert "facility_information_missing" in page
+
+
+# --- submit ----------------------------------------------------------------------------------
+
+
+def test_the_editor_cannot_open_or_post_the_submit_page(cast, client):
+    records = [draft(cast, FI), draft(cast, HMI, MATERIALS)]
+    client.force_login(cast.editor)
+    assert client.get(submit_url(cast.facility)).status_code == 403
+    assert client.post(submit_url(cast.facility), certified(*records)).status_code == 403
+    assert all(reload(record).is_draft for record in records)
+
+
+def test_the_approver_certifies_and_submits_and_gets_the_receipt(cast, client):
+    facility_info = draft(cast, FI, {"3": "Acme Depot"})
+    inventory = draft(cast, HMI, MATERIALS)
+    client.force_login(cast.approver)
+
+    page = page_text(client.get(submit_url(cast.facility)))
+    assert "I certify under penalty of law" in page
+    assert 'value="Bob Approver"' in page  # prefilled from the user's name
+
+    response = client.post(submit_url(cast.facility), certified(facility_info, inventory))
+    group = FacilitySubmittal.objects.get(status=FacilitySubmittal.Status.SUBMITTED)
+    assert response.status_code == 302
+    assert response.url == reverse("business:submittal_receipt", args=[group.pk])
+    assert (group.certifier_name, group.submitter_comments) == ("Bob Approver", "Annual update.")
+    for record in (facility_info, inventory):
+        assert reload(record).status == ElementStatus.SUBMITTED
+
+    receipt = page_text(client.get(response.url))
+    assert str(cast.facility.cers_id) in receipt
+    assert cast.facility.name in receipt
+    assert "Hazardous Materials Inventory" in receipt
+    assert cast.cupa.name in receipt
+    assert "Bob Approver, Site Manager" in receipt
+
+
+def test_submitting_needs_the_certification_ticked(cast, client):
+    records = [draft(cast, FI), draft(cast, HMI, MATERIALS)]
+    client.force_login(cast.approver)
+    data = certified(*records)
+    del data["certify"]
+    response = client.post(submit_url(cast.facility), data)
+    assert response.status_code == 200
+    assert "Tick the certification statement to submit." in page_text(response)
+    assert all(reload(record).is_draft for record in records)
+
+
+def test_a_required_message_shows_on_the_submit_page_and_blocks_the_submit(cast, client):
+    records = [draft(cast, FI), draft(cast, HMI)]  # the inventory lists no material
+    client.force_login(cast.approver)
+    page = page_text(client.get(submit_url(cast.facility)))
+    assert "inventory_empty" in page
+    assert "The inventory lists no hazardous materials." in page
+
+    response = client.post(submit_url(cast.facility), certified(*records))
+    assert response.status_code == 200
+    assert "The inventory lists no hazardous materials." in page_text(response)
+    assert all(reload(record).is_draft for record in records)
+    assert not FacilitySubmittal.objects.filter(status=FacilitySubmittal.Status.SUBMITTED).exists()
+
+
+# --- submitted elements ----------------------------------------------------------------------
+
+
+def test_a_submitted_element_is_read_only(cast, client):
+    facility_info, _inventory = submitted_pair(cast)
+    client.force_login(cast.approver)
+    page = page_text(client.get(element_url(facility_info)))
+    assert "Acme Depot" in page
+    assert 'name="f_3"' not in page
+    assert "Discard draft" not in page
+
+    response = client.post(element_url(facility_info), {"f_3": "Changed"})
+    assert response.status_code == 302
+    assert "can no longer be changed" in page_text(client.get(response.url))
+    assert reload(facility_info).data == {"3": "Acme Depot"}
+
+    response = client.post(reverse("business:draft_discard", args=[facility_info.pk]))
+    assert response.status_code == 302
+    assert reload(facility_info).status == ElementStatus.SUBMITTED
+
+
+def test_the_history_shows_the_regulators_action(cast, client):
+    facility_info, inventory = submitted_pair(cast)
+    services.review(
+        actor=cast.cupa_reviewer,
+        record=inventory,
+        status=ElementStatus.NOT_ACCEPTED,
+        comments="The site map is missing.",
+    )
+    client.force_login(cast.viewer)
+    page = page_text(client.get(submittals_url(cast.facility)))
+    assert "Not Accepted" in page
+    assert "The site map is missing." in page
+    assert element_url(facility_info) in page
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+def test_the_viewer_sees_the_history_but_no_start_or_submit_controls(cast, client):
+    submitted_pair(cast)
+    draft(cast, FI)
+    client.force_login(cast.viewer)
+    response = client.get(submittals_url(cast.facility))
+    page = page_text(response)
+    assert response.status_code == 200
+    assert len(response.context["page"]) == 1
+    assert "Start draft" not in page
+    assert start_url(cast.facility) not in page
+    assert submit_url(cast.facility) not in page
+    assert client.post(start_url(cast.facility), {"element": HMI}).status_code == 403
+    assert client.get(submit_url(cast.facility)).status_code == 403
+
+
+def test_the_viewer_sees_a_draft_read_only(cast, client):
+    facility_info = draft(cast, FI, {"3": "Acme Depot"})
+    client.force_login(cast.viewer)
+    page = page_text(client.get(element_url(facility_info)))
+    assert "Acme Depot" in page
+    assert 'name="f_3"' not in page
+    assert "Discard draft" not in page
+    assert client.post(element_url(facility_info), {"f_3": "Changed"}).status_code == 403
+    assert reload(facility_info).data == {"3": "Acme Depot"}
+
+
+def test_the_editor_and_lead_see_the_start_controls(cast, client):
+    for persona in (cast.editor, cast.lead):
+        client.force_login(persona)
+        page = page_text(client.get(submittals_url(cast.facility)))
+        assert start_url(cast.facility) in page
+        assert "Start from the last accepted" in page
+
+
+def test_an_outsider_gets_404_on_every_page_of_another_organization(cast, client):
+    facility_info, _inventory = submitted_pair(cast)
+    group = reload(facility_info).facility_submittal
+    a_draft = draft(cast, HMI)
+    client.force_login(cast.outsider)
+    for method, url in [
+        ("get", submittals_url(cast.facility)),
+        ("post", start_url(cast.facility)),
+        ("get", submit_url(cast.facility)),
+        ("post", submit_url(cast.facility)),
+        ("get", element_url(facility_info)),
+        ("post", element_url(a_draft)),
+        ("get", reverse("business:submittal_receipt", args=[group.pk])),
+        ("post", reverse("business:draft_discard", args=[a_draft.pk])),
+    ]:
+        assert getattr(client, method)(url).status_code == 404, (method, url)
+    assert reload(a_draft).is_draft
+
+
+def test_a_member_of_two_organizations_sees_only_the_current_ones_elements(cast, client):
+    theirs = services.start_draft(actor=cast.outsider, facility=cast.other_facility, element=FI)
+    add_member(cast.other_org, cast.editor, "editor")
+    client.force_login(cast.editor)
+    session = client.session
+    session[ORGANIZATION_SESSION_KEY] = cast.org.pk
+    session.save()
+    assert client.get(element_url(theirs)).status_code == 404
+    assert client.get(submittals_url(cast.other_facility)).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["cupa_reviewer", "pa_viewer", "state_admin", None])
+def test_people_without_an_organization_are_sent_away(cast, client, persona):
+    facility_info, _inventory = submitted_pair(cast)
+    if persona:
+        client.force_login(getattr(cast, persona))
+    response = client.get(element_url(facility_info))
+    assert response.status_code == 302
+    expected = reverse("business:start") if persona else reverse("accounts:login")
+    assert response.url.startswith(expected)
+
+
+# --- query counts ----------------------------------------------------------------------------
+
+
+# Session, user, memberships, the facility, its drafts, the two permission lookups (user and
+# group) that decide the start and submit controls, the history's count, its page, and the
+# page's elements with their regulators and submitters.
+HISTORY_QUERIES = 10
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_the_history_issues_the_same_queries_for_1_or_5_submittals(
+    cast, client, django_assert_num_queries
+):
+    def submit_one():
+        records = [draft(cast, FI), draft(cast, HMI, MATERIALS)]
+        services.submit(
+            actor=cast.approver,
+            facility=cast.facility,
+            elements=records,
+            certifier_name="Bob Approver",
+            certifier_title="Site Manager",
+        )
+
+    url = submittals_url(cast.facility)
+    submit_one()
+    client.force_login(cast.lead)
+    client.get(url)  # the first request settles the session
+    with_1 = queries_for(client, url)
+    for _ in range(4):
+        submit_one()
+    assert FacilitySubmittal.objects.filter(status="submitted").count() == 5
+    assert queries_for(client, url) == with_1
+    with django_assert_num_queries(HISTORY_QUERIES):
+        client.get(url)
