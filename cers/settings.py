@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "organizations",
     "regulators",
     "facilities",
+    "libraries",
     "submittals",
 ]
 

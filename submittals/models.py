@@ -6,6 +6,8 @@ for the facility. From then on the business can never change the element: only t
 regulator's review fields (CDR 20.0005-20.0009) change. Corrections are new submittals.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -198,3 +200,139 @@ class SubmittalElementRecord(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == ElementStatus.DRAFT
+
+
+class HazardousMaterial(models.Model):
+    """One chemical of a Hazardous Materials Inventory element (one ``Chemical`` row).
+
+    The fields the portals list and search are columns; every field of the row, keyed by
+    its data-dictionary number (``submittals.registry``), is kept in ``data`` so the EDT
+    services export exactly what was entered. Mixture components (HC1-HC5) are
+    ``MixtureComponent`` rows.
+    """
+
+    record = models.ForeignKey(
+        SubmittalElementRecord, on_delete=models.CASCADE, related_name="materials"
+    )
+    position = models.PositiveIntegerField(help_text="Order within the inventory, from 1.")
+    common_name = models.CharField("common name", max_length=500)  # 207
+    chemical_name = models.CharField("chemical name", max_length=500, blank=True)  # 205
+    cas_number = models.CharField("CAS number", max_length=15, blank=True)  # 209
+    chemical = models.ForeignKey(
+        "libraries.Chemical",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The chemical library entry it was picked from (CCL ID, 250).",
+    )
+    physical_state = models.CharField(max_length=10, blank=True)  # 214
+    maximum_daily_amount = models.DecimalField(  # 218
+        max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    units = models.CharField(max_length=10, blank=True)  # 221
+    location = models.CharField(max_length=140, blank=True)  # 201
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["record", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "position"], name="one_material_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.common_name
+
+
+class MixtureComponent(models.Model):
+    """One of up to five hazardous components of a mixture (HC1-HC5)."""
+
+    material = models.ForeignKey(
+        HazardousMaterial, on_delete=models.CASCADE, related_name="components"
+    )
+    position = models.PositiveSmallIntegerField(help_text="1 to 5 (HC1-HC5).")
+    name = models.CharField(max_length=500, blank=True)
+    cas_number = models.CharField("CAS number", max_length=15, blank=True)
+    percent_by_weight = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    ehs = models.CharField("EHS", max_length=1, blank=True)
+
+    class Meta:
+        ordering = ["material", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["material", "position"], name="one_component_per_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1, position__lte=5), name="component_position_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"HC{self.position} {self.name}"
+
+
+class DocumentSource(models.IntegerChoices):
+    """How a document slot is satisfied (CERS ``DocumentSource``)."""
+
+    EXEMPT = 1, "Exempt"
+    PROVIDED_TO_REGULATOR = 2, "Provided to regulator"
+    PROVIDED_IN_OTHER_ELEMENT = 3, "Provided in another submittal element"
+    PUBLIC_URL = 4, "Public internet URL"
+    UPLOAD = 5, "Uploaded document"
+    STORED_AT_FACILITY = 6, "Stored at facility"
+
+
+class ElementDocument(models.Model):
+    """One document slot of an element (a registry group whose ``document`` flag is set,
+    e.g. ``SiteMapDocuments``) and how the business provides it."""
+
+    record = models.ForeignKey(
+        SubmittalElementRecord, on_delete=models.CASCADE, related_name="documents"
+    )
+    slot = models.CharField(max_length=100, help_text="The slot's XML tag in the registry.")
+    source = models.PositiveSmallIntegerField(choices=DocumentSource)
+    comment = models.CharField(max_length=500, blank=True)
+    date_provided = models.DateField(null=True, blank=True)  # 20.0025
+    other_element = models.PositiveSmallIntegerField(  # 20.0071
+        choices=SubmittalElement, null=True, blank=True
+    )
+    url = models.URLField("public URL", max_length=1000, blank=True)  # 20.0024
+
+    class Meta:
+        ordering = ["record", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "slot"], name="one_answer_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slot}: {self.get_source_display()}"
+
+
+def _document_path(instance, filename: str) -> str:
+    return f"documents/{instance.key}/{filename}"
+
+
+class DocumentFile(models.Model):
+    """An uploaded file of a document slot. ``key`` is its CERS unique key, by which EDT
+    clients download it."""
+
+    document = models.ForeignKey(ElementDocument, on_delete=models.CASCADE, related_name="files")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(upload_to=_document_path, max_length=400)
+    file_name = models.CharField(max_length=254)
+    title = models.CharField(max_length=300)  # 20.0021
+    description = models.CharField(max_length=500, blank=True)  # 20.0022
+    date_authored = models.DateField(null=True, blank=True)  # 20.0023
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -1,0 +1,2 @@
+"""Reference libraries: the chemical library (and, later, the violation library and the
+data dictionary)."""

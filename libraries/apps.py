@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LibrariesConfig(AppConfig):
+    name = "libraries"
+    verbose_name = "Libraries"
