@@ -336,3 +336,39 @@ class DocumentFile(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class OwnerOperator(models.Model):
+    """The Business Owner/Operator Identification of a Facility Information element, as
+    columns regulators list and search (owner, operator, emergency contacts).
+
+    Kept in step with the element's ``data`` (the whole form, by field number) by
+    ``submittals.services``, so neither drifts from the other.
+    """
+
+    record = models.OneToOneField(
+        SubmittalElementRecord, on_delete=models.CASCADE, related_name="owner_operator"
+    )
+    owner_name = models.CharField(max_length=80, blank=True)  # 111
+    owner_phone = models.CharField(max_length=25, blank=True)  # 112
+    operator_name = models.CharField(max_length=80, blank=True)  # 109
+    operator_phone = models.CharField(max_length=25, blank=True)  # 110
+    primary_contact_name = models.CharField(max_length=80, blank=True)  # 123
+    primary_contact_phone = models.CharField(max_length=25, blank=True)  # 126 (24-hour)
+    secondary_contact_name = models.CharField(max_length=80, blank=True)  # 128
+    secondary_contact_phone = models.CharField(max_length=25, blank=True)  # 131 (24-hour)
+
+    # field number in the element's data -> column
+    FIELDS = {
+        "111": "owner_name",
+        "112": "owner_phone",
+        "109": "operator_name",
+        "110": "operator_phone",
+        "123": "primary_contact_name",
+        "126": "primary_contact_phone",
+        "128": "secondary_contact_name",
+        "131": "secondary_contact_phone",
+    }
+
+    def __str__(self) -> str:
+        return self.owner_name or self.operator_name or f"Owner/operator of {self.record_id}"
