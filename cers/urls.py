@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("organizations.urls")),
     path("business/", include((business_patterns, "business"))),
     path("regulator/", include((regulator_patterns, "regulator"))),
+    path("libraries/", include("libraries.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,32 +1,54 @@
 """Forms for the business portal's submittal pages.
 
-The element form is built from the field registry (``submittals.registry``), not declared by
-hand: one form field per single-valued data field of the element (not repeating, not inside a
-repeating row). Rows such as inventory materials are kept in the element's data untouched.
+The element forms are built from the field registry (``submittals.registry``), not declared by
+hand:
+
+- :class:`ElementDataForm`: one form field per single-valued data field of the element (not
+  repeating, not inside a repeating row);
+- :class:`RowForm`: the fields of one row of a repeating group (a UST tank, a tiered-permitting
+  unit, a consolidation site), including the row's nested non-repeating groups.
 
 Data keys: a value is stored in ``SubmittalElementRecord.data`` under the field's
 data-dictionary number ("3", "105a", "20.0050") when it has one, else under its path
-(``Field.key``, "BusinessActivities/BusinessName"); see :func:`data_key`. Values are stored as
-JSON: strings for string and code fields, numbers for integers, decimals as their text, dates
-and date-times in ISO form, booleans as booleans. A blank value removes the key.
+(``Field.key``, "BusinessActivities/BusinessName"); see :func:`data_key`. The rows of a
+repeating group are a list under the group's key ("USTTanks/USTTank"), each row a dict keyed
+the same way (:func:`rows_of`). Values are stored as JSON: strings for string and code fields,
+numbers for integers, decimals as their text, dates and date-times in ISO form, booleans as
+booleans. A blank value removes the key. Keys no form shows are kept as they are.
 
-Drafts may be incomplete, so the form never enforces ``required``; each value that is given is
-checked with ``registry.validate_value`` and any problem shows beside its field in the
-registry's own words.
+Drafts may be incomplete, so the forms never enforce ``required`` (``submittals.validation``
+reports what is missing); each value that is given is checked with
+``registry.validate_value`` and any problem shows beside its field in the registry's own words.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from django import forms
 
 from core.elements import SubmittalElement
 
-from .registry import ElementSchema, Field, FieldLookupError, schema_for, validate_value
+from .registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
+
+# Repeating groups whose rows another part of the portal edits: the inventory's chemicals
+# (``submittals.inventory``).
+ROWS_EDITED_ELSEWHERE = frozenset(
+    {(int(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY), "Chemicals/Chemical")}
+)
+
+# How many of a row's fields its group's table shows as columns.
+SUMMARY_COLUMNS = 4
+
+# Field changes re-validate the draft after a short pause (the element page's live panel).
+LIVE_TRIGGER = "change delay:300ms"
+LIVE_TEXT_TRIGGER = "change delay:300ms, keyup changed delay:800ms"
 
 
 def data_key(field: Field) -> str:
@@ -42,6 +64,79 @@ def form_name(field: Field) -> str:
 def single_valued_fields(schema: ElementSchema) -> tuple[Field, ...]:
     """The element's data fields that hold one value: not repeating, not inside a row."""
     return tuple(f for f in schema.data_fields if not f.repeats and not schema.record_path(f))
+
+
+def _in_document_slot(schema: ElementSchema, group: Group) -> bool:
+    return any(group.path[: len(slot.path)] == slot.path for slot in schema.document_slots)
+
+
+def row_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
+    """The fields of one row of ``group``, with those of its nested non-repeating groups;
+    not those of rows nested further."""
+    return _row_fields(int(schema.element), group.path)
+
+
+@cache
+def _row_fields(element: int, path: tuple[str, ...]) -> tuple[Field, ...]:
+    schema = schema_for(element)
+    return tuple(f for f in schema.data_fields if schema.record_path(f) == path)
+
+
+def row_groups(schema: ElementSchema) -> tuple[Group, ...]:
+    """The element's repeating groups of data rows that these forms edit: directly in the
+    element (not nested in another row), not document slots or their attachments, with
+    fields of their own, and not edited elsewhere (the inventory's chemicals)."""
+    return tuple(
+        group
+        for group in schema.groups
+        if group.repeats
+        and not group.document
+        and not _in_document_slot(schema, group)
+        and not schema.record_path(group)
+        and (int(schema.element), group.key) not in ROWS_EDITED_ELSEWHERE
+        and row_fields(schema, group)
+    )
+
+
+def row_group(schema: ElementSchema, tag: str) -> Group | None:
+    """One of ``row_groups`` by its tag ("USTTank"), as the pages' URLs name it."""
+    return next((group for group in row_groups(schema) if group.tag == tag), None)
+
+
+def nested_row_groups(schema: ElementSchema, group: Group) -> tuple[Group, ...]:
+    """Repeating groups inside a row of ``group`` (not document slots): not edited here."""
+    return tuple(
+        inner
+        for inner in schema.groups
+        if inner.repeats
+        and not inner.document
+        and not _in_document_slot(schema, inner)
+        and schema.record_path(inner) == group.path
+    )
+
+
+def rows_of(data: dict | None, group: Group) -> list[dict]:
+    """The rows of a repeating group in an element's data. Anything but a list counts as no
+    rows; a row that is not a dict counts as an empty row (its index is kept)."""
+    raw = (data or {}).get(group.key) if isinstance(data, dict) else None
+    if not isinstance(raw, list):
+        return []
+    return [row if isinstance(row, dict) else {} for row in raw]
+
+
+def row_fingerprint(row: dict) -> str:
+    """A short digest of a row's values. Row pages send it back, so a change or removal is
+    refused when the row at that index is no longer the one the user saw."""
+    text = json.dumps(row, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def summary_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
+    """The columns of a group's table: its first required fields, then its first others."""
+    fields = [f for f in row_fields(schema, group) if f.xsd_type != "RegulatorEntityKeyType"]
+    required = [f for f in fields if f.required and not f.choice]
+    others = [f for f in fields if f not in required]
+    return tuple((required + others)[:SUMMARY_COLUMNS])
 
 
 def group_label(schema: ElementSchema, field: Field) -> str:
@@ -64,6 +159,17 @@ def to_json(value):
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value
+
+
+def shown_value(field: Field, value) -> str:
+    """A stored value as the read-only pages show it."""
+    if value is None or value == "":
+        return ""
+    if field.type == "code":
+        return f"{value} – {field.code_label(str(value))}"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
 
 
 class RegistryFieldMixin:
@@ -133,52 +239,58 @@ def _form_field(field: Field) -> forms.Field:
 
 @dataclass(frozen=True)
 class Section:
-    """One group of the element's single-valued fields, for a heading and its fields."""
+    """One group of fields, for a heading and its fields."""
 
     label: str
     fields: tuple[Field, ...]
 
 
-def sections(schema: ElementSchema) -> list[Section]:
-    """The single-valued fields grouped by their group, in schema order."""
+def _sections(schema: ElementSchema, fields: tuple[Field, ...]) -> list[Section]:
     grouped: dict[str, list[Field]] = {}
     labels: dict[str, str] = {}
-    for field in single_valued_fields(schema):
+    for field in fields:
         key = "/".join(field.path[:-1])
         grouped.setdefault(key, []).append(field)
         labels.setdefault(key, group_label(schema, field))
     return [Section(labels[key], tuple(fields)) for key, fields in grouped.items()]
 
 
-class ElementDataForm(forms.Form):
-    """The single-valued fields of one element, built from the registry.
+def sections(schema: ElementSchema) -> list[Section]:
+    """The single-valued fields grouped by their group, in schema order."""
+    return _sections(schema, single_valued_fields(schema))
 
-    ``initial`` comes from the record's data; :meth:`merged_data` puts the cleaned values over
-    the existing data, keeping every key the form does not show (rows such as "materials").
+
+class RegistryForm(forms.Form):
+    """A form over some of an element's registry fields, whose values live in a dict keyed
+    by :func:`data_key` (the element's data, or one row of it).
+
+    ``initial`` comes from that dict; :meth:`merged_data` puts the cleaned values over it,
+    keeping every key the form does not show.
     """
 
-    def __init__(self, *args, element: int, data: dict | None = None, **kwargs):
-        self.schema = schema_for(SubmittalElement(element))
-        self.existing = dict(data or {})
+    def __init__(self, *args, schema: ElementSchema, fields, values: dict | None, **kwargs):
+        self.schema = schema
+        self.registry_fields = tuple(fields)
+        self.existing = dict(values or {})
         initial = {
             form_name(f): self.existing[data_key(f)]
-            for f in single_valued_fields(self.schema)
+            for f in self.registry_fields
             if data_key(f) in self.existing
         }
         super().__init__(*args, initial=initial, **kwargs)
-        for f in single_valued_fields(self.schema):
+        for f in self.registry_fields:
             self.fields[form_name(f)] = _form_field(f)
 
     def sections(self):
         """(heading, bound fields) per group, for the template."""
         return [
             (section.label, [self[form_name(f)] for f in section.fields])
-            for section in sections(self.schema)
+            for section in _sections(self.schema, self.registry_fields)
         ]
 
     def merged_data(self) -> dict:
         data = dict(self.existing)
-        for f in single_valued_fields(self.schema):
+        for f in self.registry_fields:
             value = self.cleaned_data.get(form_name(f))
             if value is None or value == "":
                 data.pop(data_key(f), None)
@@ -186,26 +298,87 @@ class ElementDataForm(forms.Form):
                 data[data_key(f)] = value
         return data
 
+    def preview_data(self) -> dict:
+        """What the data would be if saved now, for validating without saving: valid values
+        clean, an invalid one as typed (so validation reports it), blanks removed. Call
+        after ``is_valid()``."""
+        data = self.merged_data() if hasattr(self, "cleaned_data") else dict(self.existing)
+        for f in self.registry_fields:
+            name = form_name(f)
+            if name in self.errors:
+                data[data_key(f)] = self.data.get(self.add_prefix(name), "")
+        return data
+
+    def has_values(self) -> bool:
+        """Whether any field was given a value (after ``is_valid()``)."""
+        return any(
+            value is not None and value != ""
+            for value in getattr(self, "cleaned_data", {}).values()
+        )
+
+    def enable_live_validation(self, url: str) -> None:
+        """Make each field post the form to ``url`` when it changes (htmx), to re-validate
+        the draft without saving it."""
+        for name, form_field in self.fields.items():
+            text = isinstance(form_field, RegistryCharField | RegistryDecimalField)
+            form_field.widget.attrs.update(
+                {
+                    "hx-post": url,
+                    "hx-trigger": LIVE_TEXT_TRIGGER if text else LIVE_TRIGGER,
+                    "hx-target": "#validation-panel",
+                    "hx-swap": "outerHTML",
+                    "hx-sync": "closest form:replace",
+                    "aria-describedby": f"errors-{self.add_prefix(name)}",
+                }
+            )
+
+
+class ElementDataForm(RegistryForm):
+    """The single-valued fields of one element, built from the registry.
+
+    ``initial`` comes from the record's data; :meth:`merged_data` puts the cleaned values over
+    the existing data, keeping every key the form does not show (rows such as "materials").
+    """
+
+    def __init__(self, *args, element: int, data: dict | None = None, **kwargs):
+        schema = schema_for(SubmittalElement(element))
+        super().__init__(
+            *args, schema=schema, fields=single_valued_fields(schema), values=data, **kwargs
+        )
+
+
+class RowForm(RegistryForm):
+    """One row of a repeating group: its fields, by the registry, over the row's values."""
+
+    def __init__(self, *args, element: int, group: Group, row: dict | None = None, **kwargs):
+        schema = schema_for(SubmittalElement(element))
+        self.group = group
+        super().__init__(
+            *args, schema=schema, fields=row_fields(schema, group), values=row, **kwargs
+        )
+
 
 def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tuple]]]:
     """Read-only view of the same fields: (heading, [(label, shown value)]) per group."""
     data = data or {}
-    out = []
-    for section in sections(schema_for(SubmittalElement(element))):
-        rows = []
-        for f in section.fields:
-            value = data.get(data_key(f))
-            if value is None or value == "":
-                shown = ""
-            elif f.type == "code":
-                shown = f"{value} – {f.code_label(str(value))}"
-            elif isinstance(value, bool):
-                shown = "Yes" if value else "No"
-            else:
-                shown = str(value)
-            rows.append((field_label(f), shown))
-        out.append((section.label, rows))
-    return out
+    return [
+        (
+            section.label,
+            [(field_label(f), shown_value(f, data.get(data_key(f)))) for f in section.fields],
+        )
+        for section in sections(schema_for(SubmittalElement(element)))
+    ]
+
+
+def display_row(schema: ElementSchema, group: Group, row: dict) -> list[tuple[str, list[tuple]]]:
+    """Read-only view of one row: (heading, [(label, shown value)]) per group in the row."""
+    return [
+        (
+            section.label,
+            [(field_label(f), shown_value(f, row.get(data_key(f)))) for f in section.fields],
+        )
+        for section in _sections(schema, row_fields(schema, group))
+    ]
 
 
 class StartDraftForm(forms.Form):

@@ -26,10 +26,13 @@ from facilities.models import Facility, FacilityRegulator
 from organizations.roles import EDIT_DRAFTS, SUBMIT
 from organizations.services import lead_user_emails
 
+from .documents import copy_document_answers
+from .inventory import copy_materials
 from .models import (
     REVIEW_STATUSES,
     ElementStatus,
     FacilitySubmittal,
+    OwnerOperator,
     SubmittalElementRecord,
 )
 from .validation import required, validate_submittal
@@ -131,6 +134,11 @@ def start_draft(
         based_on=based_on,
         created_by=actor,
     )
+    if based_on is not None:
+        # Inventory materials (element 2) and their mixture components, in order.
+        copy_materials(source=based_on, target=record)
+        # Document answers and their files: the same stored files under new unique keys.
+        copy_document_answers(source=based_on, target=record)
     record_event(
         actor,
         "submittal.draft_started",
@@ -142,9 +150,26 @@ def start_draft(
     return record
 
 
+def _sync_owner_operator(record: SubmittalElementRecord) -> None:
+    """Set the owner/operator columns of a Facility Information element from its data (the
+    fields ``OwnerOperator.FIELDS`` names), creating the row on the first save. A value too
+    long for its column is cut to fit: the column serves lists and search, the data keeps
+    the whole value."""
+    values = {}
+    for number, column in OwnerOperator.FIELDS.items():
+        value = record.data.get(number)
+        text = "" if value is None else str(value).strip()
+        values[column] = text[: OwnerOperator._meta.get_field(column).max_length]
+    OwnerOperator.objects.update_or_create(record=record, defaults=values)
+
+
 @transaction.atomic(durable=True)
 def save_draft_data(*, actor, record: SubmittalElementRecord, data: dict) -> SubmittalElementRecord:
-    """Replace a draft's data. Submitted elements never change."""
+    """Replace a draft's data. Submitted elements never change.
+
+    For Facility Information the owner/operator columns (``OwnerOperator``) follow the data
+    in the same transaction.
+    """
     if not isinstance(data, dict):
         raise ValidationError({"data": "Element data must be a JSON object."})
     try:
@@ -159,6 +184,8 @@ def save_draft_data(*, actor, record: SubmittalElementRecord, data: dict) -> Sub
     _refuse_unless_draft(record)
     record.data = data
     record.save(update_fields=["data", "updated_at"])
+    if record.element == SubmittalElement.FACILITY_INFORMATION:
+        _sync_owner_operator(record)
     record_event(
         actor,
         "submittal.draft_saved",

@@ -3,9 +3,14 @@
 
 from django.urls import path
 
-from .views import regulator
+from .views import documents, regulator
 
 urlpatterns = [
     path("submittals/", regulator.ReviewQueueView.as_view(), name="review_queue"),
     path("submittals/elements/<int:pk>/", regulator.ElementReviewView.as_view(), name="review"),
+    path(
+        "submittals/documents/<uuid:key>/",
+        documents.RegulatorDocumentDownloadView.as_view(),
+        name="document_download",
+    ),
 ]

@@ -10,16 +10,40 @@ Rules live in two registries, so more can be plugged in without touching the cal
   code. The field-level checks driven by the data registry register here per element.
 
 Each rule yields ``Message`` objects; ``validate_submittal`` runs them all.
+
+Three kinds of rules, after the EDT manual's validation types:
+
+- field checks driven by the data registry (``registry_fields``): a value that fails its
+  field's definition, and a field the schema requires left blank, are Required. A field is
+  required only within its group, so it counts when its group is present: a group the schema
+  makes mandatory (Facility Information's Business Activities and Owner/Operator forms, the
+  UST facility form), a group the user has started (any value in it), or a repeating row that
+  exists. Codes ``F-<number>-REQ`` and ``F-<number>-VAL``; a mandatory repeating group with no
+  row is ``G-<tag>-MIN``.
+- rules of one element (Facility Information dates, emergency contact, state codes, NAICS;
+  the inventory's amounts);
+- rules across elements (Facility Information goes with every element; Business Activities
+  answers call for the elements they make applicable; the business name matches the
+  facility's).
+
+Every message names its element, and the field by label and data-dictionary number, so the
+user knows what to fix and where.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Literal
 
 from core.elements import SubmittalElement
+
+from .forms import data_key, field_label, row_fields, row_groups, rows_of
+from .registry import ElementSchema, Field, Group, schema_for, validate_value
 
 REQUIRED = "required"
 WARNING = "warning"
@@ -38,7 +62,10 @@ class Message:
     code: str
     message: str
     element: int | None = None
-    field: str | None = None
+    field: str | None = None  # the field's data key ("126"), as in the element's data
+    label: str | None = None  # the field's label and number: "Owner name (111)"
+    group: str | None = None  # for a message about one row: the repeating group's key
+    row: int | None = None  # ... and the row's index in it, from 0
 
     def __post_init__(self):
         if self.level not in LEVELS:
@@ -93,6 +120,192 @@ def required(messages: Iterable[Message]) -> list[Message]:
     return [message for message in messages if message.level == REQUIRED]
 
 
+# --- Field checks driven by the data registry ----------------------------------------------
+
+# Keys CERS assigns to each form and row when it exports them (CDR 20.0050-20.0059...): the
+# schema requires them, but nobody types them, so a blank one is not the user's to fix.
+SYSTEM_KEY_TYPES = frozenset({"RegulatorEntityKeyType"})
+
+# Fields with a rule of their own that says more than "required" (see below).
+FIELDS_WITH_OWN_RULE = frozenset({(SubmittalElement.FACILITY_INFORMATION, "126")})
+
+_STATE_CODE = re.compile(r"[A-Z]{2}")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@cache
+def _groups_by_path(element: int) -> dict[tuple[str, ...], Group]:
+    return {group.path: group for group in schema_for(element).groups}
+
+
+def _scope_fields(schema: ElementSchema, group: Group | None) -> tuple[Field, ...]:
+    """The data fields held directly by the element (``group`` None) or by one row of a
+    repeating group; fields of rows nested further are not included."""
+    if group is None:
+        return tuple(f for f in schema.data_fields if not schema.record_path(f))
+    return row_fields(schema, group)
+
+
+def _group_present(group: Group, started: set[tuple[str, ...]]) -> bool:
+    """A group counts when the schema makes it mandatory or the user has started it. One
+    alternative of an xs:choice counts only when started."""
+    return (group.required and not group.choice) or group.path in started
+
+
+def _applies(
+    element: int, item: Field | Group, scope: tuple[str, ...], started: set[tuple[str, ...]]
+) -> bool:
+    """Whether the groups between ``scope`` and ``item`` (a field, or a repeating group) are
+    all present, so that ``item`` counts where the schema requires it."""
+    groups = _groups_by_path(element)
+    for depth in range(len(scope) + 1, len(item.path)):
+        group = groups.get(item.path[:depth])
+        if group is not None and not _group_present(group, started):
+            return False
+    return True
+
+
+def _started_groups(fields: Iterable[Field], values: dict) -> set[tuple[str, ...]]:
+    """Paths of every group holding at least one value."""
+    started: set[tuple[str, ...]] = set()
+    for f in fields:
+        if not _blank(values.get(data_key(f))):
+            started.update(f.path[:depth] for depth in range(1, len(f.path)))
+    return started
+
+
+def _where(schema: ElementSchema, f: Field, group: Group | None, row: int | None) -> str:
+    if group is not None:
+        return f"{group.label or group.tag} {row + 1}"
+    try:
+        parent = schema.group_at(f.path[:-1])
+    except LookupError:
+        return f.group
+    return parent.label or parent.tag
+
+
+def _field_messages(
+    schema: ElementSchema, values: dict, *, group: Group | None = None, row: int | None = None
+) -> Iterator[Message]:
+    """Required messages for the fields of one scope: the element's own fields, or one row."""
+    element = int(schema.element)
+    scope = group.path if group is not None else ()
+    fields = _scope_fields(schema, group)
+    started = _started_groups(fields, values)
+    for f in fields:
+        key = data_key(f)
+        value = values.get(key)
+        where = _where(schema, f, group, row)
+        number = f.number or f.tag
+        common = {
+            "element": element,
+            "field": key,
+            "label": field_label(f),
+            "group": group.key if group is not None else None,
+            "row": row,
+        }
+        if _blank(value):
+            if (
+                f.required
+                and not f.choice
+                and f.xsd_type not in SYSTEM_KEY_TYPES
+                and (element, key) not in FIELDS_WITH_OWN_RULE
+                and _applies(element, f, scope, started)
+            ):
+                yield Message(
+                    REQUIRED,
+                    f"F-{number}-REQ",
+                    f"{where}: {field_label(f)} is required. Enter it before submitting.",
+                    **common,
+                )
+            continue
+        _clean, problem = validate_value(f, value)
+        if problem:
+            problem = problem.removeprefix(f"{f.label}: ")
+            shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:40]}…"
+            yield Message(
+                REQUIRED,
+                f"F-{number}-VAL",
+                f"{where}: {field_label(f)} holds “{shown}”, which is not valid: {problem} "
+                "Correct it before submitting.",
+                **common,
+            )
+
+
+def _element_data(record) -> dict:
+    return record.data if isinstance(record.data, dict) else {}
+
+
+@element_rule(*SubmittalElement)
+def registry_fields(record) -> Iterable[Message]:
+    """Each value checked against its field in the data registry, and each field the schema
+    requires present, in the element's own forms and in every row of its repeating groups."""
+    schema = schema_for(record.element)
+    data = _element_data(record)
+    yield from _field_messages(schema, data)
+    started = _started_groups(_scope_fields(schema, None), data)
+    for group in row_groups(schema):
+        raw = data.get(group.key)
+        if raw is not None and not isinstance(raw, list):
+            yield Message(
+                REQUIRED,
+                f"G-{group.tag}-ROWS",
+                f"{group.label or group.tag}: the stored rows are not a list. Remove them and "
+                "enter the rows again.",
+                element=int(record.element),
+                group=group.key,
+            )
+            continue
+        rows = rows_of(data, group)
+        if not rows and group.required and _applies(int(record.element), group, (), started):
+            yield Message(
+                REQUIRED,
+                f"G-{group.tag}-MIN",
+                f"Add at least one {group.label or group.tag}: the element needs one.",
+                element=int(record.element),
+                group=group.key,
+            )
+        for index, row in enumerate(rows):
+            yield from _field_messages(schema, row, group=group, row=index)
+
+
+@element_rule(*SubmittalElement)
+def state_codes_are_two_letters(record) -> Iterable[Message]:
+    """A state (every field of the schema's StateType: mailing, owner, contacts, billing...)
+    is a two-letter postal code in capitals, such as CA."""
+    schema = schema_for(record.element)
+    data = _element_data(record)
+    scopes = [(None, None, data)] + [
+        (group, index, row)
+        for group in row_groups(schema)
+        for index, row in enumerate(rows_of(data, group))
+    ]
+    for group, index, values in scopes:
+        fields = _scope_fields(schema, group)
+        for f in fields:
+            if f.xsd_type != "StateType":
+                continue
+            value = values.get(data_key(f))
+            if _blank(value) or _STATE_CODE.fullmatch(str(value).strip()):
+                continue
+            if validate_value(f, value)[1]:
+                continue  # too long: registry_fields reports it
+            yield Message(
+                REQUIRED,
+                f"F-{f.number}-STATE",
+                f"{_where(schema, f, group, index)}: {field_label(f)} must be a two-letter "
+                f"state code in capitals, such as CA (now “{value}”).",
+                element=int(record.element),
+                field=data_key(f),
+                label=field_label(f),
+                group=group.key if group else None,
+                row=index,
+            )
+
+
 # --- Rules across elements -------------------------------------------------------------------
 
 
@@ -111,14 +324,221 @@ def facility_information_accompanies_other_elements(facility, records) -> Iterab
         )
 
 
+# Business Activities answers (#4-#14b) that make another element applicable (CDR 20.0088),
+# and the elements each answer calls for. #4a (CalARP) has no element in the facility
+# submittal; #9, #12, #14a and #14b drive programs without an element of their own.
+ACTIVITY_ELEMENTS: dict[str, tuple[SubmittalElement, ...]] = {
+    "4": (
+        SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+        SubmittalElement.EMERGENCY_RESPONSE,
+    ),
+    "5": (SubmittalElement.UST,),
+    "8": (SubmittalElement.APSA,),
+    "10": (SubmittalElement.RECYCLABLE_MATERIALS,),
+    "11": (SubmittalElement.TIERED_PERMITTING,),
+    "13": (SubmittalElement.REMOTE_WASTE_CONSOLIDATION,),
+    "14": (SubmittalElement.HW_TANK_CLOSURE,),
+}
+
+
+def _facility_information(records) -> object | None:
+    return next((r for r in records if r.element == SubmittalElement.FACILITY_INFORMATION), None)
+
+
+@submittal_rule
+def business_activities_call_for_elements(facility, records) -> Iterable[Message]:
+    """A "Yes" to a Business Activities question makes its element applicable: it should be
+    in this submittal or already accepted for the facility (Warning)."""
+    from .models import ElementStatus, SubmittalElementRecord
+
+    facility_info = _facility_information(records)
+    if facility_info is None:
+        return
+    data = _element_data(facility_info)
+    present = {int(record.element) for record in records}
+    wanted = {
+        number: [e for e in elements if e not in present]
+        for number, elements in ACTIVITY_ELEMENTS.items()
+        if data.get(number) == "Y"
+    }
+    missing = {e for elements in wanted.values() for e in elements}
+    if not missing:
+        return
+    accepted = set(
+        SubmittalElementRecord.objects.filter(
+            facility=facility, element__in=missing, status=ElementStatus.ACCEPTED
+        ).values_list("element", flat=True)
+    )
+    schema = schema_for(SubmittalElement.FACILITY_INFORMATION)
+    for number, elements in wanted.items():
+        f = schema.get(number)
+        for element in elements:
+            if element in accepted:
+                continue
+            yield Message(
+                WARNING,
+                f"FI-{number}-E{int(element)}",
+                f"Business activities: {field_label(f)} is answered Yes, so a "
+                f"{element.label} element is expected. Start one and submit it with this "
+                "Facility Information, or answer No if the activity does not apply.",
+                element=SubmittalElement.FACILITY_INFORMATION,
+                field=number,
+                label=field_label(f),
+            )
+
+
+def _normalized_name(text) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+@submittal_rule
+def business_name_matches_facility(facility, records) -> Iterable[Message]:
+    """The business name (3) is normally the facility's name in CERS (Advisory)."""
+    facility_info = _facility_information(records)
+    if facility_info is None:
+        return
+    name = _element_data(facility_info).get("3")
+    if _blank(name) or _normalized_name(name) == _normalized_name(facility.name):
+        return
+    f = schema_for(SubmittalElement.FACILITY_INFORMATION).get("3")
+    yield Message(
+        ADVISORY,
+        "FI-3-NAME",
+        f"Business activities: {field_label(f)} “{name}” differs from the facility's name "
+        f"“{facility.name}”. Check that this is the right facility, or ask the Lead User to "
+        "correct the facility's name.",
+        element=SubmittalElement.FACILITY_INFORMATION,
+        field="3",
+        label=field_label(f),
+    )
+
+
+# --- Rules of Facility Information -----------------------------------------------------------
+
+
+def _fi_field(number: str) -> Field:
+    return schema_for(SubmittalElement.FACILITY_INFORMATION).get(number)
+
+
+def _clean(record, number: str):
+    """The clean value of a Facility Information field, or None if blank or invalid (an
+    invalid one has its own F-<number>-VAL message)."""
+    value, problem = validate_value(_fi_field(number), _element_data(record).get(number))
+    return None if problem else value
+
+
+@element_rule(SubmittalElement.FACILITY_INFORMATION)
+def ending_date_not_before_beginning_date(record) -> Iterable[Message]:
+    """The owner/operator's ending date (101) is on or after its beginning date (100)."""
+    beginning, ending = _clean(record, "100"), _clean(record, "101")
+    if beginning is None or ending is None or ending >= beginning:
+        return
+    yield Message(
+        REQUIRED,
+        "FI-101-BEFORE-100",
+        f"Owner operator information: {field_label(_fi_field('101'))} {ending.isoformat()} is "
+        f"before {field_label(_fi_field('100'))} {beginning.isoformat()}. Correct one of them.",
+        element=SubmittalElement.FACILITY_INFORMATION,
+        field="101",
+        label=field_label(_fi_field("101")),
+    )
+
+
+@element_rule(SubmittalElement.FACILITY_INFORMATION)
+def primary_emergency_contact_has_24_hour_phone(record) -> Iterable[Message]:
+    """Responders must reach the primary emergency contact at any hour: a 24-hour phone
+    (126) is needed."""
+    if not _blank(_element_data(record).get("126")):
+        return
+    f = _fi_field("126")
+    yield Message(
+        REQUIRED,
+        "FI-126-REQ",
+        f"Owner operator information: {field_label(f)} is required, so responders can reach "
+        "the primary emergency contact at any hour. Enter it before submitting.",
+        element=SubmittalElement.FACILITY_INFORMATION,
+        field="126",
+        label=field_label(f),
+    )
+
+
+@element_rule(SubmittalElement.FACILITY_INFORMATION)
+def naics_code_given(record) -> Iterable[Message]:
+    """Regulators sort facilities by industry: a missing NAICS code (107a) is worth a
+    reminder (Advisory)."""
+    if not _blank(_element_data(record).get("107a")):
+        return
+    f = _fi_field("107a")
+    yield Message(
+        ADVISORY,
+        "FI-107a-ADV",
+        f"Owner operator information: {field_label(f)} is empty. Give the facility's NAICS "
+        "code if you know it.",
+        element=SubmittalElement.FACILITY_INFORMATION,
+        field="107a",
+        label=field_label(f),
+    )
+
+
+# --- Rules of the inventory ------------------------------------------------------------------
+
+
+def _amount(value) -> Decimal | None:
+    if _blank(value) or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def _inventory_rows(record) -> list[tuple[str, dict]]:
+    """(name, fields by number) of each material: the inventory's rows
+    (``HazardousMaterial``) when it has any, else rows kept in the element's data."""
+    rows = []
+    if record.pk is not None:
+        for material in record.materials.all():
+            values = dict(material.data or {})
+            values.setdefault("218", material.maximum_daily_amount)
+            rows.append((f"{material.common_name} (row {material.position})", values))
+    if not rows:
+        group = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY).group_at(
+            "Chemicals/Chemical"
+        )
+        for index, values in enumerate(rows_of(_element_data(record), group)):
+            rows.append((f"{values.get('207') or 'Material'} (row {index + 1})", values))
+    return rows
+
+
+@element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+def maximum_daily_amount_not_below_average(record) -> Iterable[Message]:
+    """A material's maximum daily amount (218) is at least its average daily amount (217)
+    (Advisory: one of the two is probably mistyped)."""
+    schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+    maximum_f, average_f = schema.get("218"), schema.get("217")
+    for name, values in _inventory_rows(record):
+        maximum, average = _amount(values.get("218")), _amount(values.get("217"))
+        if maximum is None or average is None or maximum >= average:
+            continue
+        yield Message(
+            ADVISORY,
+            "HMI-218-BELOW-217",
+            f"{name}: {field_label(maximum_f)} {maximum} is below {field_label(average_f)} "
+            f"{average}. Check both amounts.",
+            element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+            field="218",
+            label=field_label(maximum_f),
+        )
+
+
 # --- Rules of single elements ----------------------------------------------------------------
 
 
 @element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
 def inventory_lists_a_material(record) -> Iterable[Message]:
-    """An inventory submittal reports at least one hazardous material."""
-    data = record.data if isinstance(record.data, dict) else {}
-    if not data.get("materials"):
+    """An inventory submittal reports at least one hazardous material (a
+    ``HazardousMaterial`` row of the element)."""
+    if record.pk is None or not record.materials.exists():
         yield Message(
             REQUIRED,
             "inventory_empty",

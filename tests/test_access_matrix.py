@@ -84,15 +84,40 @@ def _draft(cast):
     return [record.pk]
 
 
+DIESEL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a"}
+
+
+def _inventory_draft(cast):
+    from submittals import services
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=2)
+    return [record.pk]
+
+
+def _inventory_material(cast):
+    """An inventory draft with one material: [element pk, material pk]."""
+    from submittals import services
+    from submittals.inventory import add_material
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=2)
+    return [record.pk, add_material(actor=cast.editor, record=record, values=DIESEL).pk]
+
+
 def _submit(cast, element):
     """Submit an element of cast.facility together with Facility Information; return it."""
     from submittals import services
+    from submittals.inventory import add_material
 
     drafts = []
-    for code, data in ((1, {"3": "Acme"}), (element, {"materials": [{"x": 1}]})):
+    from tests.submittals.data import complete_data, complete_facility_information
+
+    element_data = {} if element == 2 else complete_data(element)
+    for code, data in ((1, complete_facility_information()), (element, element_data)):
         if code not in [d.element for d in drafts]:
             record = services.start_draft(actor=cast.editor, facility=cast.facility, element=code)
             drafts.append(services.save_draft_data(actor=cast.editor, record=record, data=data))
+            if code == 2:  # an inventory lists at least one material
+                add_material(actor=cast.editor, record=record, values=DIESEL)
     services.submit(
         actor=cast.approver,
         facility=cast.facility,
@@ -111,8 +136,52 @@ def _submitted_group(cast):
     return [_submit(cast, 2).facility_submittal_id]
 
 
+SLOT = "FacilityInformationLocallyCollectedDocuments"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf")
+
+
+def _document_file(cast, submitted=False):
+    """A PDF in a Facility Information document slot of cast.facility, optionally submitted."""
+    from submittals import documents, services
+    from tests.submittals.data import complete_facility_information
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=1)
+    record = services.save_draft_data(
+        actor=cast.editor, record=record, data=complete_facility_information()
+    )
+    upload = documents.add_document_file(
+        actor=cast.editor, record=record, slot=SLOT, uploaded_file=_pdf(), title="Plan"
+    )
+    if submitted:
+        services.submit(
+            actor=cast.approver,
+            facility=cast.facility,
+            elements=[record],
+            certifier_name="Bob Approver",
+            certifier_title="Manager",
+        )
+    return upload
+
+
+def _ust_draft_with_tank(cast, *index):
+    from submittals import services
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=4)
+    services.save_draft_data(
+        actor=cast.editor, record=record, data={"USTTanks/USTTank": [{"432": "T1"}]}
+    )
+    return [record.pk, "USTTank", *index]
+
+
 BUSINESS_USERS = (*BUSINESS_MEMBERS, "outsider")
 STAFF_PAGE = Route(200, each(BUSINESS_USERS, 403))
+DRAFT_WRITE = {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302)
 MEMBER_PAGE = Route(200, each(NO_ORGANIZATION, 302))
 ANY_SIGNED_IN = Route(200)
 LEAD_ONLY_ACTION = {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404}
@@ -227,6 +296,30 @@ MATRIX: dict[str, Route] = {
     "business:submittal_receipt": Route(
         200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
     ),
+    # Business portal: inventory materials. Viewers see them; changing needs edit_drafts.
+    "business:inventory": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_inventory_draft
+    ),
+    "business:material_add": Route(
+        200,
+        {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=_inventory_draft,
+    ),
+    "business:material_edit": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_inventory_material
+    ),
+    "business:material_delete": Route(
+        302,
+        {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=_inventory_material,
+        method="post",
+    ),
+    "business:inventory_import": Route(
+        200,
+        {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=_inventory_draft,
+    ),
+    "business:inventory_template": Route(200, each(NO_ORGANIZATION, 302)),
     # Regulator portal: review. Element 1 goes to the CUPA; element 4 (UST) to the PA.
     "regulator:review_queue": STAFF_PAGE,
     "regulator:review": Route(
@@ -234,11 +327,74 @@ MATRIX: dict[str, Route] = {
         each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
         args=lambda c: _submitted_element(c, 1),
     ),
+    # Business portal: document slots. Writes need edit_drafts.
+    "business:document_answer": Route(
+        302,
+        DRAFT_WRITE,
+        args=lambda c: [*_draft(c), SLOT],
+        method="post",
+        data=lambda c: {"source": 6},
+    ),
+    "business:document_upload": Route(
+        302,
+        DRAFT_WRITE,
+        args=lambda c: [*_draft(c), SLOT],
+        method="post",
+        data=lambda c: {"file": _pdf(), "title": "Plan"},
+    ),
+    "business:document_remove": Route(
+        302, DRAFT_WRITE, args=lambda c: [_document_file(c).pk], method="post"
+    ),
+    "business:document_download": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=lambda c: [_document_file(c).key]
+    ),
+    "regulator:document_download": Route(
+        200,
+        each(BUSINESS_USERS, 403) | {"pa_viewer": 404},  # element 1 goes to the CUPA
+        args=lambda c: [_document_file(c, submitted=True).key],
+    ),
+    # Business portal: live validation (HTMX only: a plain POST is a bad request).
+    "business:element_validate": Route(400, DRAFT_WRITE, args=_draft, method="post"),
+    # Business portal: rows of repeating groups (a UST draft with one tank).
+    "business:element_group_row_add": Route(
+        200, DRAFT_WRITE | {"viewer": 403}, args=lambda c: _ust_draft_with_tank(c)
+    ),
+    "business:element_group_row": Route(
+        200,
+        {"outsider": 404} | each(NO_ORGANIZATION, 302),
+        args=lambda c: _ust_draft_with_tank(c, 0),
+    ),
+    "business:element_group_row_remove": Route(
+        302, DRAFT_WRITE, args=lambda c: _ust_draft_with_tank(c, 0), method="post"
+    ),
+    # The chemical library: every signed-in user.
+    "libraries:chemicals": ANY_SIGNED_IN,
+    "libraries:chemical": Route(200, args=lambda c: [1]),
 }
 
 
 # The same routes on objects in another scope: out-of-scope objects answer 404.
 SCOPE_ROWS: list[tuple[str, Route]] = [
+    (
+        "business:element_group_row_add",
+        Route(
+            302,
+            DRAFT_WRITE,
+            args=lambda c: _ust_draft_with_tank(c),
+            method="post",
+            data=lambda c: {"f_432": "T2"},
+        ),
+    ),
+    (
+        "business:element_group_row",
+        Route(
+            302,
+            DRAFT_WRITE,
+            args=lambda c: _ust_draft_with_tank(c, 0),
+            method="post",
+            data=lambda c: {"f_432": "T1-B"},
+        ),
+    ),
     (
         "regulator:review",  # the PA's element: the CUPA reviewer is out of scope
         Route(
@@ -266,6 +422,38 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             method="post",
             data=lambda c: {"status": 4},
         ),
+    ),
+    (
+        "business:material_add",  # adding saves for editors, refused for the viewer
+        Route(
+            302,
+            {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+            args=_inventory_draft,
+            method="post",
+            data=lambda c: {f"f_{number}": value for number, value in DIESEL.items()},
+        ),
+    ),
+    (
+        "business:material_edit",
+        Route(
+            302,
+            {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+            args=_inventory_material,
+            method="post",
+            data=lambda c: {f"f_{number}": value for number, value in DIESEL.items()},
+        ),
+    ),
+    (
+        "business:material_add",  # a submitted inventory: editors are sent back to it
+        Route(
+            302,
+            {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
+            args=lambda c: _submitted_element(c, 2),
+        ),
+    ),
+    (
+        "business:inventory",  # not an inventory element
+        Route(404, each(NO_ORGANIZATION, 302), args=_draft),
     ),
     (
         "business:facility",
@@ -328,7 +516,8 @@ CASES = [*sorted(MATRIX.items()), *SCOPE_ROWS]
 @pytest.mark.parametrize(
     ("name", "route"), CASES, ids=[f"{n}-{i}" for i, (n, _r) in enumerate(CASES)]
 )
-def test_access(name, route, cast, client):
+def test_access(name, route, cast, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # uploads made here are not rolled back with the rows
     failures = []
     for persona in PERSONAS:
         client.logout()

@@ -4,17 +4,25 @@ Every object is reached through its scoped queryset (``for_user(user, "view")``)
 the organization the user is working in, so anything else answers 404. Every write goes
 through ``submittals.services``, which checks the actor's role again; the views check it
 first only to answer 403 and to hide controls the user cannot use.
+
+The element page shows the draft's guidance messages (``submittals.validation``) in a panel
+that each save refreshes; with htmx, a changed field posts the form to ``element_validate``,
+which validates the unsaved values and answers the panel alone. Repeating groups (UST tanks,
+tiered-permitting units, consolidation sites...) are tables on the element page; each row is
+added, edited and removed on its own page, and saved into the element's data.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
@@ -28,13 +36,23 @@ from organizations.roles import EDIT_DRAFTS, SUBMIT
 from .. import services
 from ..forms import (
     ElementDataForm,
+    RowForm,
     StartDraftForm,
     SubmitForm,
+    data_key,
+    display_row,
     display_sections,
+    nested_row_groups,
+    row_fingerprint,
+    row_group,
+    row_groups,
+    rows_of,
+    shown_value,
     single_valued_fields,
+    summary_fields,
 )
 from ..models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
-from ..registry import schema_for
+from ..registry import Group, schema_for
 from ..validation import LEVELS, validate_element, validate_submittal
 
 LEVEL_LABELS = {"required": "Required", "warning": "Warning", "advisory": "Advisory"}
@@ -46,6 +64,17 @@ def by_level(messages_) -> list[tuple[str, str, list]]:
     for message in messages_:
         grouped[message.level].append(message)
     return [(level, LEVEL_LABELS[level], grouped[level]) for level in LEVELS if grouped[level]]
+
+
+def element_validation(record, drafts) -> dict:
+    """The panel's context: the element's own messages, and those of submitting it with the
+    facility's other drafts (``record`` stands in for its saved self among ``drafts``)."""
+    own = validate_element(record)
+    together = [record if draft.pk == record.pk else draft for draft in drafts]
+    if all(draft.pk != record.pk for draft in drafts):
+        together.append(record)
+    others = [m for m in validate_submittal(record.facility, together) if m not in own]
+    return {"element_messages": by_level(own), "submittal_messages": by_level(others)}
 
 
 def service_error_texts(exc: ValidationError) -> list[str]:
@@ -177,9 +206,61 @@ class OrganizationElementsMixin(OrganizationSubmittalsMixin, ScopedQuerysetMixin
         return record
 
 
+def _group_title(schema, group: Group) -> str:
+    """A repeating group's heading: its container's label ("UST tanks"), else its own."""
+    try:
+        parent = schema.group_at(group.path[:-1]) if len(group.path) > 1 else None
+    except LookupError:
+        parent = None
+    if parent is not None and not parent.repeats and parent.label:
+        return parent.label
+    return group.label or group.tag
+
+
+def _nested_note(schema, group: Group) -> str:
+    nested = nested_row_groups(schema, group)
+    if not nested:
+        return ""
+    names = ", ".join(inner.label or inner.tag for inner in nested)
+    return f"Rows nested in each {group.label or group.tag} ({names}) are not edited here yet."
+
+
+def row_tables(record, *, can_edit: bool) -> list[dict]:
+    """Each repeating group of the element as a table: a few columns and its rows."""
+    schema = schema_for(record.element)
+    tables = []
+    for group in row_groups(schema):
+        columns = summary_fields(schema, group)
+        rows = []
+        for index, row in enumerate(rows_of(record.data, group)):
+            args = [record.pk, group.tag, index]
+            rows.append(
+                {
+                    "number": index + 1,
+                    "values": [shown_value(f, row.get(data_key(f))) for f in columns],
+                    "fingerprint": row_fingerprint(row),
+                    "url": reverse("business:element_group_row", args=args),
+                    "remove_url": reverse("business:element_group_row_remove", args=args),
+                }
+            )
+        tables.append(
+            {
+                "tag": group.tag,
+                "title": _group_title(schema, group),
+                "row_label": group.label or group.tag,
+                "columns": [f"{f.label} ({f.number})" if f.number else f.label for f in columns],
+                "rows": rows,
+                "nested_note": _nested_note(schema, group),
+                "add_url": reverse("business:element_group_row_add", args=[record.pk, group.tag]),
+            }
+        )
+    return tables
+
+
 class ElementView(OrganizationElementsMixin, TemplateView):
     """One submittal element: a registry-driven form for a draft (users who may edit), or a
-    read-only view of its fields with its status and the regulator's action."""
+    read-only view of its fields with its status and the regulator's action; its repeating
+    groups as tables of rows; for a draft, its validation panel."""
 
     template_name = "submittals/business_element.html"
 
@@ -190,20 +271,32 @@ class ElementView(OrganizationElementsMixin, TemplateView):
         self.record = self.get_record()
         form = None
         if self.editable(self.record):
-            form = ElementDataForm(element=self.record.element, data=self.record.data)
+            form = self.element_form()
         return self.render_to_response(self.get_context_data(form=form))
+
+    def element_form(self, *args) -> ElementDataForm:
+        form = ElementDataForm(*args, element=self.record.element, data=self.record.data)
+        form.enable_live_validation(reverse("business:element_validate", args=[self.record.pk]))
+        return form
+
+    def refuse_if_submitted(self, record):
+        """A redirect to the element page with the reason, for a change to a submitted
+        element; None for a draft."""
+        if record.is_draft:
+            return None
+        messages.error(
+            self.request,
+            f"This {record.get_element_display()} element was submitted and can no longer "
+            "be changed. To correct it, start a new draft of the element.",
+        )
+        return redirect("business:element", pk=record.pk)
 
     def post(self, request, *args, **kwargs):
         self.record = record = self.get_record()
         self.require_org_perm(EDIT_DRAFTS)
-        if not record.is_draft:
-            messages.error(
-                request,
-                f"This {record.get_element_display()} element was submitted and can no longer "
-                "be changed. To correct it, start a new draft of the element.",
-            )
-            return redirect("business:element", pk=record.pk)
-        form = ElementDataForm(request.POST, element=record.element, data=record.data)
+        if refused := self.refuse_if_submitted(record):
+            return refused
+        form = self.element_form(request.POST)
         if not form.is_valid():
             messages.error(request, "Nothing was saved: correct the values marked below.")
             return self.render_to_response(self.get_context_data(form=form))
@@ -218,22 +311,209 @@ class ElementView(OrganizationElementsMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         record = self.record
+        schema = schema_for(record.element)
+        can_edit = self.editable(record)
         context = {
             "record": record,
             "facility": record.facility,
-            "has_fields": bool(single_valued_fields(schema_for(record.element))),
-            "can_edit": self.editable(record),
+            "has_fields": bool(single_valued_fields(schema) or row_groups(schema)),
+            "has_single_fields": bool(single_valued_fields(schema)),
+            "can_edit": can_edit,
         }
         if record.is_draft:
-            own = validate_element(record)
-            drafts = list(self.drafts(record.facility))
-            together = [m for m in validate_submittal(record.facility, drafts) if m not in own]
-            context["element_messages"] = by_level(own)
-            context["submittal_messages"] = by_level(together)
+            context.update(element_validation(record, list(self.drafts(record.facility))))
             context["can_submit"] = self.has_org_perm(SUBMIT)
-        if kwargs.get("form") is None:
-            context["display"] = display_sections(record.element, record.data)
+        if kwargs.get("row_page") is None:
+            context["row_tables"] = row_tables(record, can_edit=can_edit)
+            if kwargs.get("form") is None:
+                context["display"] = display_sections(record.element, record.data)
         return super().get_context_data(**context, **kwargs)
+
+
+class ElementValidateView(ElementView):
+    """POST (htmx): validate the element form's unsaved values and answer the validation
+    panel, with the changed field's own error swapped in beside it. Nothing is saved.
+
+    Same scope as the element page (404 outside it); only users who may edit drafts (403),
+    only for htmx requests and drafts (400).
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.record = record = self.get_record()
+        self.require_org_perm(EDIT_DRAFTS)
+        if not request.htmx:
+            return HttpResponseBadRequest("This address validates a draft for the element page.")
+        if not record.is_draft:
+            return HttpResponseBadRequest("Only a draft is validated.")
+        form = self.element_form(request.POST)
+        form.is_valid()
+        preview = copy.copy(record)
+        preview.data = form.preview_data()
+        context = {
+            "record": preview,
+            **element_validation(preview, list(self.drafts(record.facility))),
+        }
+        html = render_to_string(
+            "submittals/business_element.html#validation-panel", context, request=request
+        )
+        changed = request.htmx.trigger_name
+        if changed in form.fields:
+            html += render_to_string(
+                "submittals/business_element.html#field-errors",
+                {"bound": form[changed], "oob": True},
+                request=request,
+            )
+        return HttpResponse(html)
+
+
+class ElementRowView(ElementView):
+    """Base of the row pages: the element page focused on one row of a repeating group.
+
+    The group is named by its tag in the URL ("USTTank"), and must be one the element page
+    edits (404 otherwise, as for an index past the last row). Edits and removals carry the
+    row's fingerprint, and are refused when the row at that index has changed since.
+    """
+
+    def get_group(self, record) -> Group:
+        group = row_group(schema_for(record.element), self.kwargs["group"])
+        if group is None:
+            raise Http404("This element has no such group of rows.")
+        return group
+
+    def get_row(self, record, group: Group) -> dict:
+        rows = rows_of(record.data, group)
+        index = self.kwargs["index"]
+        if index >= len(rows):
+            raise Http404("No such row.")
+        return rows[index]
+
+    def back(self, record, group: Group):
+        return redirect(reverse("business:element", args=[record.pk]) + f"#group-{group.tag}")
+
+    def row_title(self, group: Group, index: int | None) -> str:
+        label = group.label or group.tag
+        return f"New {label}" if index is None else f"{label} {index + 1}"
+
+    def render_row(self, group: Group, *, form=None, row=None, index=None, status=200):
+        schema = schema_for(self.record.element)
+        row_page = {
+            "title": self.row_title(group, index),
+            "adding": index is None,
+            "fingerprint": row_fingerprint(row) if row is not None else "",
+            "nested_note": _nested_note(schema, group),
+            "display": display_row(schema, group, row or {}) if form is None else None,
+        }
+        response = self.render_to_response(self.get_context_data(row_page=row_page, row_form=form))
+        response.status_code = status
+        return response
+
+    def save_rows(self, record, group: Group, rows: list[dict], done: str):
+        data = dict(record.data or {})
+        data[group.key] = rows
+        try:
+            services.save_draft_data(actor=self.request.user, record=record, data=data)
+        except ValidationError as exc:
+            for text in service_error_texts(exc):
+                messages.error(self.request, text)
+            return redirect("business:element", pk=record.pk)
+        messages.success(self.request, done)
+        return self.back(record, group)
+
+    def stale(self, record, group: Group, row: dict) -> bool:
+        if self.request.POST.get("fingerprint") == row_fingerprint(row):
+            return False
+        messages.error(
+            self.request,
+            f"{self.row_title(group, self.kwargs['index'])} has changed since you opened it "
+            "(someone else may have edited or removed a row). Nothing was changed: check the "
+            "rows below and try again.",
+        )
+        return True
+
+
+class ElementGroupRowView(ElementRowView):
+    """GET: one row, as a form for users who may edit a draft, read-only otherwise.
+    POST: save the row's values (each checked by the registry; nothing is saved if one
+    fails)."""
+
+    def get(self, request, *args, **kwargs):
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        row = self.get_row(record, group)
+        form = None
+        if self.editable(record):
+            form = RowForm(element=record.element, group=group, row=row)
+        return self.render_row(group, form=form, row=row, index=self.kwargs["index"])
+
+    def post(self, request, *args, **kwargs):
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        if refused := self.refuse_if_submitted(record):
+            return refused
+        row = self.get_row(record, group)
+        index = self.kwargs["index"]
+        if self.stale(record, group, row):
+            return self.back(record, group)
+        form = RowForm(request.POST, element=record.element, group=group, row=row)
+        if not form.is_valid():
+            messages.error(request, "Nothing was saved: correct the values marked below.")
+            return self.render_row(group, form=form, row=row, index=index)
+        rows = rows_of(record.data, group)
+        rows[index] = form.merged_data()
+        return self.save_rows(record, group, rows, f"{self.row_title(group, index)} saved.")
+
+
+class ElementGroupRowAddView(ElementRowView):
+    """GET: an empty row form. POST: add the row at the end of its group (users who may
+    edit drafts)."""
+
+    def get(self, request, *args, **kwargs):
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        if refused := self.refuse_if_submitted(record):
+            return refused
+        return self.render_row(group, form=RowForm(element=record.element, group=group))
+
+    def post(self, request, *args, **kwargs):
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        if refused := self.refuse_if_submitted(record):
+            return refused
+        form = RowForm(request.POST, element=record.element, group=group)
+        if form.is_valid() and not form.has_values():
+            form.add_error(None, "Enter at least one value for the new row.")
+        if not form.is_valid():
+            messages.error(request, "Nothing was added: correct the values marked below.")
+            return self.render_row(group, form=form)
+        rows = rows_of(record.data, group)
+        rows.append(form.merged_data())
+        title = self.row_title(group, len(rows) - 1)
+        return self.save_rows(record, group, rows, f"{title} added.")
+
+
+class ElementGroupRowRemoveView(ElementRowView):
+    """POST: remove one row (users who may edit drafts); the rows after it move up."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        if refused := self.refuse_if_submitted(record):
+            return refused
+        row = self.get_row(record, group)
+        index = self.kwargs["index"]
+        if self.stale(record, group, row):
+            return self.back(record, group)
+        rows = rows_of(record.data, group)
+        del rows[index]
+        return self.save_rows(record, group, rows, f"{self.row_title(group, index)} removed.")
 
 
 class DraftDiscardView(OrganizationElementsMixin, View):

@@ -26,7 +26,7 @@ from core.pagination import paginate, search_filter
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 from regulators.models import Regulator
 
-from .. import services
+from .. import inventory, services
 from ..forms_regulator import AWAITING_STATUSES, QueueFilterForm, ReviewForm
 from ..models import ElementStatus, SubmittalElementRecord
 from ..registry import Field, FieldLookupError, schema_for
@@ -261,6 +261,7 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                 "regulator",
                 "action_by",
             )
+            .prefetch_related(inventory.materials_prefetch())
             .filter(pk=self.kwargs["pk"])
             .first()
         )

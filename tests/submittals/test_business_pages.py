@@ -14,15 +14,18 @@ from django.urls import reverse
 from core.elements import SubmittalElement
 from core.views import ORGANIZATION_SESSION_KEY
 from submittals import services
+from submittals.inventory import add_material
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from submittals.registry import field
 from tests.factories import add_member
+from tests.submittals.data import complete_facility_information
 
 FI = SubmittalElement.FACILITY_INFORMATION
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
 BUSINESS_NAME = field(FI, "3")
 HM_ON_SITE = field(FI, "4")
-MATERIALS = {"materials": [{"x": 1}]}
+ACME = complete_facility_information(**{"3": "Acme Depot"})
+DIESEL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a"}
 
 
 def submittals_url(facility):
@@ -52,9 +55,16 @@ def draft(cast, element, data=None):
     return record
 
 
+def listed_inventory(cast):
+    """An inventory draft listing one material, added through the inventory service."""
+    record = draft(cast, HMI)
+    add_material(actor=cast.editor, record=record, values=DIESEL)
+    return reload(record)
+
+
 def submitted_pair(cast):
     """Facility Information and an inventory, submitted by the approver."""
-    records = [draft(cast, FI, {"3": "Acme Depot"}), draft(cast, HMI, MATERIALS)]
+    records = [draft(cast, FI, ACME), listed_inventory(cast)]
     services.submit(
         actor=cast.approver,
         facility=cast.facility,
@@ -113,12 +123,12 @@ def test_the_editor_starts_drafts_and_saves_a_field(cast, client):
 
 def test_saving_keeps_the_data_the_form_does_not_show(cast, client):
     facility_info = draft(cast, FI, {"3": "Before", "business_activities": {"x": True}})
-    inventory = draft(cast, HMI, MATERIALS)
+    inventory = listed_inventory(cast)
     client.force_login(cast.editor)
     client.post(element_url(facility_info), {"f_3": "After"})
     assert reload(facility_info).data == {"3": "After", "business_activities": {"x": True}}
     client.post(element_url(inventory), {})
-    assert reload(inventory).data == MATERIALS
+    assert reload(inventory).materials.get().common_name == "Diesel"
 
 
 def test_clearing_a_value_removes_it(cast, client):
@@ -167,7 +177,7 @@ def test_the_element_page_shows_validation_messages_by_level(cast, client):
 
 
 def test_the_editor_cannot_open_or_post_the_submit_page(cast, client):
-    records = [draft(cast, FI), draft(cast, HMI, MATERIALS)]
+    records = [draft(cast, FI), listed_inventory(cast)]
     client.force_login(cast.editor)
     assert client.get(submit_url(cast.facility)).status_code == 403
     assert client.post(submit_url(cast.facility), certified(*records)).status_code == 403
@@ -175,8 +185,8 @@ def test_the_editor_cannot_open_or_post_the_submit_page(cast, client):
 
 
 def test_the_approver_certifies_and_submits_and_gets_the_receipt(cast, client):
-    facility_info = draft(cast, FI, {"3": "Acme Depot"})
-    inventory = draft(cast, HMI, MATERIALS)
+    facility_info = draft(cast, FI, ACME)
+    inventory = listed_inventory(cast)
     client.force_login(cast.approver)
 
     page = page_text(client.get(submit_url(cast.facility)))
@@ -200,7 +210,7 @@ def test_the_approver_certifies_and_submits_and_gets_the_receipt(cast, client):
 
 
 def test_submitting_needs_the_certification_ticked(cast, client):
-    records = [draft(cast, FI), draft(cast, HMI, MATERIALS)]
+    records = [draft(cast, FI), listed_inventory(cast)]
     client.force_login(cast.approver)
     data = certified(*records)
     del data["certify"]
@@ -238,7 +248,7 @@ def test_a_submitted_element_is_read_only(cast, client):
     response = client.post(element_url(facility_info), {"f_3": "Changed"})
     assert response.status_code == 302
     assert "can no longer be changed" in page_text(client.get(response.url))
-    assert reload(facility_info).data == {"3": "Acme Depot"}
+    assert reload(facility_info).data == ACME
 
     response = client.post(reverse("business:draft_discard", args=[facility_info.pk]))
     assert response.status_code == 302
@@ -279,14 +289,14 @@ def test_the_viewer_sees_the_history_but_no_start_or_submit_controls(cast, clien
 
 
 def test_the_viewer_sees_a_draft_read_only(cast, client):
-    facility_info = draft(cast, FI, {"3": "Acme Depot"})
+    facility_info = draft(cast, FI, ACME)
     client.force_login(cast.viewer)
     page = page_text(client.get(element_url(facility_info)))
     assert "Acme Depot" in page
     assert 'name="f_3"' not in page
     assert "Discard draft" not in page
     assert client.post(element_url(facility_info), {"f_3": "Changed"}).status_code == 403
-    assert reload(facility_info).data == {"3": "Acme Depot"}
+    assert reload(facility_info).data == ACME
 
 
 def test_the_editor_and_lead_see_the_start_controls(cast, client):
@@ -358,7 +368,7 @@ def test_the_history_issues_the_same_queries_for_1_or_5_submittals(
     cast, client, django_assert_num_queries
 ):
     def submit_one():
-        records = [draft(cast, FI), draft(cast, HMI, MATERIALS)]
+        records = [draft(cast, FI, ACME), listed_inventory(cast)]
         services.submit(
             actor=cast.approver,
             facility=cast.facility,

@@ -12,27 +12,34 @@ from core.models import AuditEvent, OutboundEmail
 from facilities.models import FacilityRegulator
 from regulators.services import set_staff_role
 from submittals import services
+from submittals.inventory import add_material, delete_material
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from submittals.validation import REQUIRED, validate_submittal
 from tests import factories
+from tests.submittals.data import complete_data, complete_facility_information
 
 FI = SubmittalElement.FACILITY_INFORMATION
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
 UST = SubmittalElement.UST
 
 DATA = {
-    FI: {"business_activities": {"hazardous_materials_on_site": True}},
-    HMI: {"materials": [{"chemical_name": "Diesel", "max_daily_amount": 500, "units": "gal"}]},
-    UST: {"tanks": [{"tank_id": "T1", "capacity_gallons": 10000}]},
+    FI: complete_facility_information(),
+    HMI: {},  # its materials are rows: see DIESEL
+    UST: complete_data(SubmittalElement.UST),
 }
+DIESEL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a"}
 
 
 def draft(cast, element, data=None):
-    """A draft of ``element`` started and filled in by the editor."""
+    """A draft of ``element`` started and filled in by the editor; without ``data`` an
+    inventory lists diesel."""
     record = services.start_draft(actor=cast.editor, facility=cast.facility, element=element)
-    return services.save_draft_data(
+    record = services.save_draft_data(
         actor=cast.editor, record=record, data=DATA[element] if data is None else data
     )
+    if element == HMI and data is None:
+        add_material(actor=cast.editor, record=record, values=DIESEL)
+    return record
 
 
 def submit(cast, records, actor=None):
@@ -72,7 +79,7 @@ def test_editor_prepares_approver_submits_and_cupa_reviews(
 ):
     facility_info = draft(cast, FI)
     inventory = draft(cast, HMI)
-    assert reload(inventory).data == DATA[HMI]
+    assert reload(inventory).materials.get().common_name == "Diesel"
 
     with pytest.raises(PermissionDenied):
         submit(cast, [facility_info, inventory], actor=cast.editor)
@@ -246,10 +253,13 @@ def test_a_draft_cannot_be_reviewed(cast):
 def test_submitted_data_cannot_be_changed_or_discarded(cast, submitted):
     inventory = submitted[1]
     with pytest.raises(ValidationError, match="can no longer be changed"):
-        services.save_draft_data(actor=cast.editor, record=inventory, data={"materials": []})
+        services.save_draft_data(actor=cast.editor, record=inventory, data={"207": "Petrol"})
+    with pytest.raises(ValidationError, match="can no longer be changed"):
+        delete_material(actor=cast.editor, material=inventory.materials.get())
     with pytest.raises(ValidationError, match="can no longer be changed"):
         services.discard_draft(actor=cast.lead, record=inventory)
     assert reload(inventory).data == DATA[HMI]
+    assert reload(inventory).materials.get().common_name == "Diesel"
     assert not events("submittal.draft_discarded").exists()
 
 
@@ -293,7 +303,7 @@ def test_a_required_message_blocks_the_submit_and_changes_nothing(
     cast, django_capture_on_commit_callbacks, mailoutbox
 ):
     facility_info = draft(cast, FI)
-    inventory = draft(cast, HMI, data={"materials": []})
+    inventory = draft(cast, HMI, data={})  # no material
 
     with (
         django_capture_on_commit_callbacks(execute=True),
@@ -350,6 +360,7 @@ def test_a_draft_started_from_the_last_accepted_element_copies_its_data(cast, su
     )
 
     assert copy.data == DATA[HMI]
+    assert [material.common_name for material in copy.materials.all()] == ["Diesel"]
     assert copy.based_on == inventory
     assert copy.notice is None
     assert copy.status == ElementStatus.DRAFT

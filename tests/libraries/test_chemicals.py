@@ -1,0 +1,133 @@
+"""The chemical library: the seeded chemicals, and the pages every signed-in user reads."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from libraries.models import Chemical
+
+seed_migration = importlib.import_module("libraries.migrations.0002_seed_common_chemicals")
+
+# Session, user, the count and the page.
+LIST_QUERIES = 4
+
+
+def listed(response) -> list[str]:
+    return [chemical.chemical_name for chemical in response.context["page"]]
+
+
+def cas_check_digit_ok(cas: str) -> bool:
+    """A CAS number's last digit is a checksum of the others (CAS Registry rules)."""
+    first, second, check = cas.split("-")
+    digits = (first + second)[::-1]
+    return sum(i * int(d) for i, d in enumerate(digits, start=1)) % 10 == int(check)
+
+
+def test_the_seeded_chemicals_have_valid_codes_and_cas_numbers(db):
+    chemicals = list(Chemical.objects.all())
+    assert len(chemicals) >= 40
+    assert sorted(c.ccl_id for c in chemicals) == list(range(1, len(chemicals) + 1))
+    for chemical in chemicals:
+        assert chemical.physical_state in {"a", "b", "c"}, chemical
+        assert chemical.hm_type in {"a", "b", "c"}, chemical
+        if chemical.cas_number:
+            assert cas_check_digit_ok(chemical.cas_number), chemical
+
+
+@pytest.mark.parametrize(
+    ("cas", "name", "ehs", "state", "dot"),
+    [
+        ("7782-50-5", "Chlorine", True, "c", "2.3"),
+        ("7664-41-7", "Ammonia", True, "c", "2.2"),
+        ("7664-93-9", "Sulfuric acid", True, "b", "8"),
+        ("7446-09-5", "Sulfur dioxide", True, "c", "2.3"),
+        ("74-98-6", "Propane", False, "c", "2.1"),
+        ("1310-73-2", "Sodium hydroxide", False, "a", "8"),
+    ],
+)
+def test_well_known_chemicals_are_seeded_as_the_federal_lists_have_them(
+    db, cas, name, ehs, state, dot
+):
+    chemical = Chemical.objects.get(cas_number=cas)
+    assert (chemical.chemical_name, chemical.ehs) == (name, ehs)
+    assert (chemical.physical_state, chemical.dot_hazard_class) == (state, dot)
+
+
+def test_used_oil_is_a_waste_and_gasoline_a_mixture(db):
+    assert Chemical.objects.get(chemical_name="Used oil").hm_type == "c"
+    assert Chemical.objects.get(chemical_name="Gasoline").hm_type == "b"
+
+
+def test_reversing_the_seed_deletes_exactly_its_rows(db):
+    Chemical.objects.create(ccl_id=9001, chemical_name="Added by the state administrator")
+
+    seed_migration.unseed(apps, connection.schema_editor())
+    assert list(Chemical.objects.values_list("ccl_id", flat=True)) == [9001]
+
+    seed_migration.seed(apps, connection.schema_editor())
+    assert Chemical.objects.count() == len(seed_migration.CHEMICALS) + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("7782-50-5", "Chlorine"),
+        ("ammonia", "Ammonia"),
+        ("battery acid", "Sulfuric acid"),
+        ("muriatic", "Hydrochloric acid"),
+        ("PERC", "Tetrachloroethylene"),
+        ("14", "Chlorine"),  # CCL ID
+    ],
+)
+def test_the_library_is_searchable_by_cas_name_synonym_and_ccl_id(cast, client, query, found):
+    client.force_login(cast.viewer)
+    response = client.get(reverse("libraries:chemicals"), {"q": query})
+    assert response.status_code == 200
+    assert found in listed(response)
+
+
+def test_a_search_that_matches_nothing_says_so(cast, client):
+    client.force_login(cast.cupa_reviewer)
+    response = client.get(reverse("libraries:chemicals"), {"q": "unobtainium"})
+    assert listed(response) == []
+    assert "No chemical matches" in response.content.decode()
+
+
+def test_the_chemical_page_shows_labels_from_the_registry(cast, client):
+    client.force_login(cast.state_admin)
+    chlorine = Chemical.objects.get(cas_number="7782-50-5")
+    response = client.get(reverse("libraries:chemical", args=[chlorine.ccl_id]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "7782-50-5" in page and "Gas" in page and "Chlorine gas" in page
+    assert client.get(reverse("libraries:chemical", args=[99999])).status_code == 404
+
+
+def test_the_list_issues_the_same_queries_for_one_page_or_many(
+    cast, client, django_assert_num_queries
+):
+    url = reverse("libraries:chemicals")
+    client.force_login(cast.editor)
+    client.get(url)  # the first request settles the session
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    Chemical.objects.bulk_create(
+        Chemical(ccl_id=1000 + n, chemical_name=f"Test chemical {n}") for n in range(200)
+    )
+    with django_assert_num_queries(len(few)):
+        response = client.get(url, {"page": 5})
+    assert len(few) == LIST_QUERIES
+    assert response.context["page"].number == 5
+
+
+@pytest.mark.parametrize("name", ["libraries:chemicals", "libraries:chemical"])
+def test_library_pages_need_sign_in(db, client, name):
+    args = [1] if name == "libraries:chemical" else []
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
