@@ -66,6 +66,12 @@ def single_valued_fields(schema: ElementSchema) -> tuple[Field, ...]:
     return tuple(f for f in schema.data_fields if not f.repeats and not schema.record_path(f))
 
 
+def user_entered(fields) -> tuple[Field, ...]:
+    """The fields a business fills in: not the regulators' own keys (RegulatorEntityKeyType),
+    which regulators' systems set through EDT."""
+    return tuple(f for f in fields if f.xsd_type != "RegulatorEntityKeyType")
+
+
 def _in_document_slot(schema: ElementSchema, group: Group) -> bool:
     return any(group.path[: len(slot.path)] == slot.path for slot in schema.document_slots)
 
@@ -133,7 +139,7 @@ def row_fingerprint(row: dict) -> str:
 
 def summary_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
     """The columns of a group's table: its first required fields, then its first others."""
-    fields = [f for f in row_fields(schema, group) if f.xsd_type != "RegulatorEntityKeyType"]
+    fields = list(user_entered(row_fields(schema, group)))
     required = [f for f in fields if f.required and not f.choice]
     others = [f for f in fields if f not in required]
     return tuple((required + others)[:SUMMARY_COLUMNS])
@@ -257,7 +263,7 @@ def _sections(schema: ElementSchema, fields: tuple[Field, ...]) -> list[Section]
 
 def sections(schema: ElementSchema) -> list[Section]:
     """The single-valued fields grouped by their group, in schema order."""
-    return _sections(schema, single_valued_fields(schema))
+    return _sections(schema, user_entered(single_valued_fields(schema)))
 
 
 class RegistryForm(forms.Form):
@@ -343,7 +349,11 @@ class ElementDataForm(RegistryForm):
     def __init__(self, *args, element: int, data: dict | None = None, **kwargs):
         schema = schema_for(SubmittalElement(element))
         super().__init__(
-            *args, schema=schema, fields=single_valued_fields(schema), values=data, **kwargs
+            *args,
+            schema=schema,
+            fields=user_entered(single_valued_fields(schema)),
+            values=data,
+            **kwargs,
         )
 
 
@@ -354,7 +364,11 @@ class RowForm(RegistryForm):
         schema = schema_for(SubmittalElement(element))
         self.group = group
         super().__init__(
-            *args, schema=schema, fields=row_fields(schema, group), values=row, **kwargs
+            *args,
+            schema=schema,
+            fields=user_entered(row_fields(schema, group)),
+            values=row,
+            **kwargs,
         )
 
 
@@ -377,7 +391,7 @@ def display_row(schema: ElementSchema, group: Group, row: dict) -> list[tuple[st
             section.label,
             [(field_label(f), shown_value(f, row.get(data_key(f)))) for f in section.fields],
         )
-        for section in _sections(schema, row_fields(schema, group))
+        for section in _sections(schema, user_entered(row_fields(schema, group)))
     ]
 
 

@@ -388,3 +388,12 @@ def test_the_history_issues_the_same_queries_for_1_or_5_submittals(
     assert queries_for(client, url) == with_1
     with django_assert_num_queries(HISTORY_QUERIES):
         client.get(url)
+
+
+def test_the_regulators_own_keys_are_not_asked_of_the_business(cast, client):
+    facility_info = draft(cast, FI)
+    client.force_login(cast.editor)
+    page = page_text(client.get(element_url(facility_info)))
+    assert 'name="f_3"' in page  # a business field
+    assert 'name="f_20_0050"' not in page  # Business Activities' regulator key
+    assert 'name="f_20_0051"' not in page  # Owner/Operator's regulator key
