@@ -26,10 +26,12 @@ from facilities.models import Facility, FacilityRegulator
 from organizations.roles import EDIT_DRAFTS, SUBMIT
 from organizations.services import lead_user_emails
 
+from . import documents
 from .documents import copy_document_answers
 from .inventory import copy_materials
 from .models import (
     REVIEW_STATUSES,
+    DocumentFile,
     ElementStatus,
     FacilitySubmittal,
     OwnerOperator,
@@ -213,7 +215,12 @@ def discard_draft(*, actor, record: SubmittalElementRecord) -> None:
         organization=organization,
     )
     group_id = record.facility_submittal_id
+    stored = list(
+        DocumentFile.objects.filter(document__record=record).values_list("file", flat=True)
+    )
     record.delete()
+    # The files go after commit, unless an accepted element still shares them.
+    transaction.on_commit(lambda: documents.delete_unreferenced_files(stored))
     FacilitySubmittal.objects.filter(
         pk=group_id, status=FacilitySubmittal.Status.DRAFT, elements__isnull=True
     ).delete()

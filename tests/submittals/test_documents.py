@@ -533,3 +533,16 @@ def test_start_from_last_accepted_copies_the_document_answers(
     with django_capture_on_commit_callbacks(execute=True):
         documents.remove_document_file(actor=cast.editor, file=copy)
     assert (media / original.file.name).read_bytes() == PDF
+
+
+def test_discarding_a_draft_deletes_its_files_after_commit(
+    cast, draft, media, django_capture_on_commit_callbacks
+):
+    add_pdf(cast, draft)
+    assert len(stored_files(media)) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.discard_draft(actor=cast.editor, record=draft)
+
+    assert stored_files(media) == []
+    assert not DocumentFile.objects.exists()
