@@ -21,6 +21,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from core.elements import SubmittalElement
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
@@ -238,6 +239,31 @@ def changes_between(previous: dict, current: dict, element: int) -> list[Change]
     return changes
 
 
+def comparable(record: SubmittalElementRecord) -> dict:
+    """The element's data with, for an inventory, its materials and their components as rows
+    (in position order), so a change to a material shows among the changes. A material's
+    regulator key (20.0053) names the row rather than describing it, so it is left out."""
+    data = dict(record.data) if isinstance(record.data, dict) else {}
+    if record.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY:
+        data["materials"] = [
+            {
+                **{k: v for k, v in material.data.items() if k != "20.0053"},
+                "components": [
+                    {
+                        "position": c.position,
+                        "name": c.name,
+                        "cas_number": c.cas_number,
+                        "percent_by_weight": str(c.percent_by_weight or ""),
+                        "ehs": c.ehs,
+                    }
+                    for c in material.components.all()
+                ],
+            }
+            for material in record.materials.all()
+        ]
+    return data
+
+
 # -- the review page ---------------------------------------------------------------------------
 
 
@@ -347,7 +373,11 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
             regulator=self.regulator,
             data_rows=data_rows(record),
             previous=previous,
-            changes=changes_between(previous.data, record.data, record.element) if previous else [],
+            changes=(
+                changes_between(comparable(previous), comparable(record), record.element)
+                if previous
+                else []
+            ),
             actions=self.actions(record),
             **kwargs,
         )

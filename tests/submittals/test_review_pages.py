@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from submittals import services
-from submittals.inventory import add_material
+from submittals.inventory import add_material, update_material
 from submittals.models import ElementStatus, SubmittalElementRecord
 from tests.factories import add_staff
 from tests.submittals.data import complete_data, complete_facility_information
@@ -403,3 +403,22 @@ def test_nested_rows_are_compared_as_json(cast, client):
     assert '"x": 2' in change.new
     assert client.get(review_url(same_fi)).context["changes"] == []
     assert first_fi.pk != same_fi.pk
+
+
+def test_a_changed_material_shows_among_the_changes(cast, client):
+    first_fi, first_hmi = submit(cast, draft(cast, FI), draft(cast, HMI))
+    services.review(actor=cast.cupa_reviewer, record=first_hmi, status=ElementStatus.ACCEPTED)
+    second = draft(cast, HMI, {})
+    material = second.materials.get()
+    update_material(
+        actor=cast.editor, material=material, values={**DIESEL, "218": "750"}, components=[]
+    )
+    _fi, second_hmi = submit(cast, draft(cast, FI), second)
+    client.force_login(cast.cupa_reviewer)
+
+    changes = client.get(review_url(second_hmi)).context["changes"]
+
+    [change] = [c for c in changes if c.label == "Materials"]
+    assert change.kind == "changed"
+    assert '"218": "500"' in change.old
+    assert '"218": "750"' in change.new
