@@ -122,3 +122,12 @@ def test_it_finishes_a_partial_run(db):
     assert "facility Delta Dry Cleaners Midtown" in output
     assert "membership viewer@demo.cers.example" in output
     assert Facility.objects.filter(name="Delta Dry Cleaners Midtown").count() == 1
+
+
+def test_the_sacramento_cupa_has_a_submittal_waiting_for_review(db):
+    from submittals.models import ElementStatus, SubmittalElementRecord
+
+    seed()
+    waiting = SubmittalElementRecord.objects.filter(status=ElementStatus.SUBMITTED)
+    assert sorted(waiting.values_list("element", "regulator__code")) == [(1, "1001"), (2, "1001")]
+    assert waiting.get(element=2).materials.count() == 3

@@ -219,6 +219,7 @@ class Command(BaseCommand):
                 people = self.seed_people()
                 self.seed_staff(agencies, people)
                 self.seed_organizations(people)
+                self.seed_submittal(people)
             except ValidationError as exc:
                 raise CommandError(f"Demo data rejected: {'; '.join(exc.messages)}") from exc
 
@@ -230,7 +231,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing created.")
         queued = OutboundEmail.objects.count() - emails_before
         if queued:
-            self.stdout.write(f"{queued} e-mail(s) went to the outbox (invitations).")
+            self.stdout.write(
+                f"{queued} e-mail(s) went to the outbox (invitations, the submittal receipt)."
+            )
         self.stdout.write("")
         self.print_logins(people)
 
@@ -311,6 +314,52 @@ class Command(BaseCommand):
                 )
                 self.created.append(f"facility {made}")
 
+    def seed_submittal(self, people: dict[str, User]) -> None:
+        """A submitted Facility Information and inventory for the Sacramento terminal, so the
+        CUPA reviewer's queue has work in it."""
+        from facilities.models import Facility
+        from libraries.models import Chemical
+        from submittals import services as submittals
+        from submittals.inventory import add_material
+        from submittals.models import SubmittalElementRecord
+
+        facility = Facility.objects.filter(name="Valley Fuel Sacramento Terminal").first()
+        if facility is None or SubmittalElementRecord.objects.filter(facility=facility).exists():
+            return
+        editor, approver = people["editor"], people["approver"]
+        information = submittals.start_draft(actor=editor, facility=facility, element=1)
+        submittals.save_draft_data(
+            actor=editor, record=information, data=demo_facility_information(facility)
+        )
+        inventory = submittals.start_draft(actor=editor, facility=facility, element=2)
+        for name, state, amount, units in (
+            ("Diesel", "b", "12000", "a"),
+            ("Gasoline", "b", "20000", "a"),
+            ("Propane", "c", "2000", "c"),
+        ):
+            chemical = Chemical.objects.filter(common_name__iexact=name).first()
+            add_material(
+                actor=editor,
+                record=inventory,
+                values={
+                    "207": name,
+                    "208": "N",
+                    "214": state,
+                    "218": amount,
+                    "221": units,
+                    "201": "Tank farm",
+                    **({"250": chemical.ccl_id} if chemical else {}),
+                },
+            )
+        submittals.submit(
+            actor=approver,
+            facility=facility,
+            elements=[information, inventory],
+            certifier_name=approver.get_full_name(),
+            certifier_title="Terminal Manager",
+        )
+        self.created.append(f"submittal of Facility Information and inventory for {facility}")
+
     # -- output -------------------------------------------------------------------------------
 
     def describe(self, user: User) -> str:
@@ -333,3 +382,39 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'e-mail'.ljust(width)}  {'password'.ljust(password_width)}  role")
         for email, what in rows:
             self.stdout.write(f"  {email.ljust(width)}  {DEMO_PASSWORD}  {what}")
+
+
+def demo_facility_information(facility) -> dict:
+    """Facility Information for a demo facility, complete enough to submit (field numbers)."""
+    return {
+        "3": facility.name,
+        "103": facility.street,
+        "104": facility.city,
+        "105": facility.zip_code,
+        "105a": 34,
+        **dict.fromkeys(["4a", "5", "8", "9", "10", "11", "12", "13", "14", "14a", "14b"], "N"),
+        "4": "Y",
+        "102": "916-555-0100",
+        "107a": 424710,
+        "108a": "PO Box 1200",
+        "108b": "Sacramento",
+        "108c": "CA",
+        "109": "Valley Fuel Distributors",
+        "110": "916-555-0101",
+        "111": "Valley Fuel Distributors LLC",
+        "112": "916-555-0102",
+        "113": "1200 Front Street",
+        "114": "Sacramento",
+        "117": "Erin Editor",
+        "118": "916-555-0103",
+        "119": "1200 Front Street",
+        "120": "Sacramento",
+        "123": "Pat Responder",
+        "124": "Terminal Manager",
+        "125": "916-555-0104",
+        "126": "916-555-0199",
+        "140": "Accounts Payable",
+        "141": "916-555-0105",
+        "143": "PO Box 1200",
+        "144": "Sacramento",
+    }
