@@ -546,3 +546,29 @@ def inventory_lists_a_material(record) -> Iterable[Message]:
             element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
             field="materials",
         )
+
+
+@element_rule(*SubmittalElement)
+def required_documents_are_answered(record) -> Iterable[Message]:
+    """Each document slot the schema requires (the inventory's site map, the emergency
+    response and training plans, the UST certification of financial responsibility, ...)
+    is answered: uploaded, exempt, provided to the regulator or in another element, at a
+    public URL, or stored at the facility."""
+    schema = schema_for(SubmittalElement(record.element))
+    slots = [slot for slot in schema.document_slots if slot.required and not slot.choice]
+    if not slots:
+        return
+    answered = set(record.documents.values_list("slot", flat=True)) if record.pk else set()
+    for slot in slots:
+        if slot.tag in answered:
+            continue
+        yield Message(
+            REQUIRED,
+            f"DOC-{slot.tag}-REQ",
+            f"{slot.label}: this document is required. Upload it, or say how it is provided "
+            "(exempt, provided to the regulator, in another element, at a public address, or "
+            "stored at the facility).",
+            element=record.element,
+            field=slot.tag,
+            label=slot.label,
+        )

@@ -109,7 +109,11 @@ def _submit(cast, element):
     from submittals.inventory import add_material
 
     drafts = []
-    from tests.submittals.data import complete_data, complete_facility_information
+    from tests.submittals.data import (
+        answer_required_documents,
+        complete_data,
+        complete_facility_information,
+    )
 
     element_data = {} if element == 2 else complete_data(element)
     for code, data in ((1, complete_facility_information()), (element, element_data)):
@@ -118,6 +122,7 @@ def _submit(cast, element):
             drafts.append(services.save_draft_data(actor=cast.editor, record=record, data=data))
             if code == 2:  # an inventory lists at least one material
                 add_material(actor=cast.editor, record=record, values=DIESEL)
+            answer_required_documents(cast.editor, record)
     services.submit(
         actor=cast.approver,
         facility=cast.facility,

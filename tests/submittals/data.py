@@ -121,3 +121,17 @@ def complete_data(element, facility=None, **changes) -> dict:
         else:
             data[key] = value
     return data
+
+
+def answer_required_documents(actor, record):
+    """Answer each document slot the element requires "stored at facility"."""
+    from submittals.documents import set_document_answer
+    from submittals.models import DocumentSource
+
+    schema = schema_for(SubmittalElement(record.element))
+    for slot in schema.document_slots:
+        if slot.required and not slot.choice:
+            set_document_answer(
+                actor=actor, record=record, slot=slot.tag, source=DocumentSource.STORED_AT_FACILITY
+            )
+    return record

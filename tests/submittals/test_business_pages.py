@@ -18,7 +18,7 @@ from submittals.inventory import add_material
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from submittals.registry import field
 from tests.factories import add_member
-from tests.submittals.data import complete_facility_information
+from tests.submittals.data import answer_required_documents, complete_facility_information
 
 FI = SubmittalElement.FACILITY_INFORMATION
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
@@ -59,6 +59,7 @@ def listed_inventory(cast):
     """An inventory draft listing one material, added through the inventory service."""
     record = draft(cast, HMI)
     add_material(actor=cast.editor, record=record, values=DIESEL)
+    answer_required_documents(cast.editor, record)  # the site map: stored at the facility
     return reload(record)
 
 

@@ -34,7 +34,7 @@ from submittals.models import (
     SubmittalElementRecord,
 )
 from submittals.validation import REQUIRED, validate_element
-from tests.submittals.data import complete_facility_information
+from tests.submittals.data import answer_required_documents, complete_facility_information
 
 FI = SubmittalElement.FACILITY_INFORMATION
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
@@ -151,6 +151,8 @@ def import_(cast, record, upload, replace=False, actor=None):
 
 
 def submit(cast, records):
+    for record in records:  # the site map: stored at the facility
+        answer_required_documents(cast.editor, record)
     return services.submit(
         actor=cast.approver,
         facility=cast.facility,
@@ -843,6 +845,10 @@ def test_the_submit_journey_needs_a_material(cast, client, record):
 
     client.force_login(cast.editor)
     client.post(add_url(record), posted(DIESEL))
+    assert [m.code for m in validate_element(record) if m.level == REQUIRED] == [
+        "DOC-SiteMapDocuments-REQ"
+    ]
+    answer_required_documents(cast.editor, record)  # the site map: stored at the facility
     assert [m for m in validate_element(record) if m.level == REQUIRED] == []
 
     client.force_login(cast.approver)

@@ -16,7 +16,11 @@ from submittals.inventory import add_material, delete_material
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from submittals.validation import REQUIRED, validate_submittal
 from tests import factories
-from tests.submittals.data import complete_data, complete_facility_information
+from tests.submittals.data import (
+    answer_required_documents,
+    complete_data,
+    complete_facility_information,
+)
 
 FI = SubmittalElement.FACILITY_INFORMATION
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
@@ -39,6 +43,8 @@ def draft(cast, element, data=None):
     )
     if element == HMI and data is None:
         add_material(actor=cast.editor, record=record, values=DIESEL)
+    if data is None:
+        answer_required_documents(cast.editor, record)
     return record
 
 
@@ -303,7 +309,7 @@ def test_a_required_message_blocks_the_submit_and_changes_nothing(
     cast, django_capture_on_commit_callbacks, mailoutbox
 ):
     facility_info = draft(cast, FI)
-    inventory = draft(cast, HMI, data={})  # no material
+    inventory = answer_required_documents(cast.editor, draft(cast, HMI, data={}))  # no material
 
     with (
         django_capture_on_commit_callbacks(execute=True),

@@ -18,7 +18,11 @@ from submittals import services
 from submittals.inventory import add_material, update_material
 from submittals.models import ElementStatus, SubmittalElementRecord
 from tests.factories import add_staff
-from tests.submittals.data import complete_data, complete_facility_information
+from tests.submittals.data import (
+    answer_required_documents,
+    complete_data,
+    complete_facility_information,
+)
 
 FI = SubmittalElement.FACILITY_INFORMATION
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
@@ -43,7 +47,7 @@ def draft(cast, element, data=None):
     )
     if element == HMI:
         add_material(actor=cast.editor, record=record, values=DIESEL)
-    return record
+    return answer_required_documents(cast.editor, record)
 
 
 def submit(cast, *records):

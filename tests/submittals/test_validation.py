@@ -31,6 +31,7 @@ from submittals.validation import (
     validate_submittal,
 )
 from tests.submittals.data import (
+    answer_required_documents,
     complete_data,
     complete_facility_information,
 )
@@ -101,6 +102,7 @@ def test_complete_facility_information_has_no_message(cast):
 @pytest.mark.parametrize("element", list(SubmittalElement))
 def test_complete_data_of_every_element_passes_the_required_checks(cast, element):
     record = draft(cast, element, complete_data(element, cast.facility))
+    answer_required_documents(cast.editor, record)
     blocking = [m.code for m in required(validate_element(record)) if m.code != "inventory_empty"]
     assert blocking == []
     if element == FI:
@@ -499,3 +501,14 @@ def test_the_owner_operator_row_follows_facility_information(cast, client):
 def test_other_elements_have_no_owner_operator_row(cast):
     ust = draft(cast, UST, {"111": "Not an owner"})
     assert not OwnerOperator.objects.filter(record=ust).exists()
+
+
+def test_a_required_document_slot_must_be_answered(cast):
+    record = draft(cast, HMI)
+    codes_before = {m.code for m in required(validate_element(record))}
+    assert "DOC-SiteMapDocuments-REQ" in codes_before
+    assert "DOC-HMILocallyCollectedDocuments-REQ" not in codes_before  # an optional slot
+
+    answer_required_documents(cast.editor, record)
+
+    assert "DOC-SiteMapDocuments-REQ" not in {m.code for m in validate_element(record)}

@@ -320,8 +320,9 @@ class Command(BaseCommand):
         from facilities.models import Facility
         from libraries.models import Chemical
         from submittals import services as submittals
+        from submittals.documents import set_document_answer
         from submittals.inventory import add_material
-        from submittals.models import SubmittalElementRecord
+        from submittals.models import DocumentSource, SubmittalElementRecord
 
         facility = Facility.objects.filter(name="Valley Fuel Sacramento Terminal").first()
         if facility is None or SubmittalElementRecord.objects.filter(facility=facility).exists():
@@ -351,6 +352,12 @@ class Command(BaseCommand):
                     **({"250": chemical.ccl_id} if chemical else {}),
                 },
             )
+        set_document_answer(
+            actor=editor,
+            record=inventory,
+            slot="SiteMapDocuments",
+            source=DocumentSource.STORED_AT_FACILITY,
+        )
         submittals.submit(
             actor=approver,
             facility=facility,
