@@ -42,14 +42,68 @@ def create_regulator(
     return regulator
 
 
-@transaction.atomic(durable=True)
-def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMembership:
-    """Add ``user`` to the agency's staff with ``role``, or change their role."""
+def _lock(regulator: Regulator) -> Regulator:
+    """Lock the agency's row: staff changes of one agency run one at a time, so two
+    administrators demoting each other cannot leave it without one."""
+    return Regulator.objects.select_for_update().get(pk=regulator.pk)
+
+
+def _administrator_count(regulator: Regulator) -> int:
+    return StaffMembership.objects.filter(regulator=regulator, role=StaffRole.ADMINISTRATOR).count()
+
+
+LAST_ADMINISTRATOR = (
+    "This is the agency's only administrator. Make another staff member an administrator first."
+)
+
+
+def _refuse_losing_last_administrator(membership: StaffMembership, regulator: Regulator) -> None:
+    """An agency always keeps at least one administrator to manage its staff."""
+    if membership.role == StaffRole.ADMINISTRATOR and _administrator_count(regulator) == 1:
+        raise ValidationError(LAST_ADMINISTRATOR)
+
+
+def _check_new_staff(actor, regulator: Regulator, user, role: str) -> None:
     if role not in StaffRole.values:
         raise ValidationError({"role": "Choose one of the staff roles."})
     if user.is_service_account:
         raise ValidationError({"user": "An EDT service account cannot be agency staff."})
     _require_staff_admin(actor, regulator)
+
+
+@transaction.atomic(durable=True)
+def add_staff(*, actor, regulator: Regulator, user, role: str) -> StaffMembership:
+    """Add ``user`` to the agency's staff with ``role``. Someone already on the staff is
+    refused and keeps their role (changing a role is ``set_staff_role``)."""
+    _check_new_staff(actor, regulator, user, role)
+    regulator = _lock(regulator)
+    existing = StaffMembership.objects.filter(regulator=regulator, user=user).first()
+    if existing is not None:
+        raise ValidationError(
+            f"{user.email} is already on the staff as {existing.get_role_display()}; "
+            "nothing was changed."
+        )
+    membership = StaffMembership.objects.create(regulator=regulator, user=user, role=role)
+    _grant_role(user, regulator, role)
+    record_event(
+        actor,
+        "regulator.staff_role_set",
+        membership,
+        before={"role": None},
+        after={"user": user.email, "role": role},
+        regulator=regulator,
+    )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMembership:
+    """Add ``user`` to the agency's staff with ``role``, or change their role.
+
+    Never demotes the agency's last administrator.
+    """
+    _check_new_staff(actor, regulator, user, role)
+    regulator = _lock(regulator)
     membership = (
         StaffMembership.objects.select_for_update().filter(regulator=regulator, user=user).first()
     )
@@ -57,6 +111,7 @@ def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMemb
     if membership is None:
         membership = StaffMembership.objects.create(regulator=regulator, user=user, role=role)
     elif before != role:
+        _refuse_losing_last_administrator(membership, regulator)
         membership.role = role
         membership.save(update_fields=["role"])
     _grant_role(user, regulator, role)
@@ -73,9 +128,17 @@ def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMemb
 
 @transaction.atomic(durable=True)
 def remove_staff(*, actor, membership: StaffMembership) -> None:
-    """Take a user off the agency's staff, with all their permissions on it."""
+    """Take a user off the agency's staff, with all their permissions on it.
+
+    Never removes the agency's last administrator.
+    """
     regulator = membership.regulator
     _require_staff_admin(actor, regulator)
+    regulator = _lock(regulator)
+    membership = (
+        StaffMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    )
+    _refuse_losing_last_administrator(membership, regulator)
     set_object_permissions(membership.user, regulator, (), ALL_PERMISSIONS)
     record_event(
         actor,

@@ -1,5 +1,5 @@
-"""Regulator portal URLs for the agency itself and the organizations in its jurisdiction
-(mounted under /regulator/, namespace ``regulator``)."""
+"""Regulator portal URLs for the agency itself, its staff, and the organizations in its
+jurisdiction (mounted under /regulator/, namespace ``regulator``)."""
 
 from django.urls import path
 
@@ -14,4 +14,8 @@ urlpatterns = [
         regulator.OrganizationDetailView.as_view(),
         name="organization",
     ),
+    path("staff/", regulator.StaffListView.as_view(), name="staff"),
+    path("staff/add/", regulator.StaffAddView.as_view(), name="staff_add"),
+    path("staff/<int:pk>/role/", regulator.StaffRoleView.as_view(), name="staff_role"),
+    path("staff/<int:pk>/remove/", regulator.StaffRemoveView.as_view(), name="staff_remove"),
 ]

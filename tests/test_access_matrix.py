@@ -77,6 +77,10 @@ def _membership(cast, persona):
     return [cast.org.memberships.get(user=getattr(cast, persona)).pk]
 
 
+def _staff_membership(cast, persona, agency):
+    return [getattr(cast, agency).staff.get(user=getattr(cast, persona)).pk]
+
+
 def _draft(cast):
     from submittals import services
 
@@ -274,6 +278,28 @@ MATRIX: dict[str, Route] = {
         each(BUSINESS_USERS, 403) | {"cupa_reviewer": 302},
         method="post",
         data=lambda c: {"regulator": c.cupa.pk},
+    ),
+    # Regulator portal: staff. Every staff member sees their own agency's staff; changes need
+    # manage_staff there (403 otherwise), and another agency's memberships answer 404.
+    "regulator:staff": STAFF_PAGE,
+    "regulator:staff_add": Route(
+        403,
+        {"state_admin": 302},
+        method="post",
+        data=lambda c: {"email": c.lead.email, "role": "viewer"},
+    ),
+    "regulator:staff_role": Route(
+        403,
+        {"state_admin": 404},
+        args=lambda c: _staff_membership(c, "cupa_reviewer", "cupa"),
+        method="post",
+        data=lambda c: {"role": "viewer"},
+    ),
+    "regulator:staff_remove": Route(
+        403,
+        {"state_admin": 404},
+        args=lambda c: _staff_membership(c, "cupa_reviewer", "cupa"),
+        method="post",
     ),
     # Business portal: submittals.
     "business:submittals": Route(
@@ -482,6 +508,16 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             404,
             each(BUSINESS_USERS, 403) | {"state_admin": 200},
             args=lambda c: [c.other_org.code],
+        ),
+    ),
+    (
+        "regulator:staff_role",  # the state agency's own staff: its administrator may act
+        Route(
+            403,
+            {"state_admin": 302},
+            args=lambda c: _staff_membership(c, "state_admin", "state"),
+            method="post",
+            data=lambda c: {"role": "reviewer"},  # refused: its last administrator
         ),
     ),
 ]

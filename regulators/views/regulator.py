@@ -1,18 +1,23 @@
-"""Regulator portal: the agency's home, switching agency, and the organizations in the
-agency's jurisdiction.
+"""Regulator portal: the agency's home, switching agency, the organizations in the
+agency's jurisdiction, and the agency's staff.
 
 The portal works for one agency at a time (``RegulatorPortalMixin`` sets ``self.regulator``);
 a user who is staff of several switches between them. Every list starts from a ``for_user``
-queryset and is narrowed to the current agency, so anything outside it answers 404.
+queryset and is narrowed to the current agency, so anything outside it answers 404. Staff
+changes call ``regulators.services``; a ``ValidationError`` from a service becomes a message
+and nothing is written.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -23,7 +28,10 @@ from facilities.models import Facility, FacilityRegulator
 from facilities.views.regulator import facilities_in_jurisdiction, with_agency_elements
 from organizations.models import Organization
 
-from ..models import Regulator
+from .. import services
+from ..forms import STAFF_ROLE_DESCRIPTIONS, StaffAddForm, StaffRoleForm
+from ..models import Regulator, StaffMembership
+from ..roles import MANAGE_STAFF, StaffRole
 
 ORGANIZATION_SEARCH_FIELDS = ["name"]
 ORGANIZATION_SEARCH_EXACT_INT_FIELDS = ["code"]
@@ -153,3 +161,149 @@ class OrganizationDetailView(JurisdictionOrganizationsMixin, TemplateView):
             page=paginate(self.request, facilities),
             **kwargs,
         )
+
+
+NO_SUCH_ACCOUNT = "No CERS account has that e-mail address; ask them to create one first."
+
+
+class StaffPageMixin(RegulatorPortalMixin):
+    """A page about the current agency's staff, with whether the user may manage it."""
+
+    @cached_property
+    def can_manage_staff(self) -> bool:
+        return self.request.user.has_perm(f"regulators.{MANAGE_STAFF}", self.regulator)
+
+    def require_manage_staff(self) -> None:
+        """403 unless the user administers the current agency's staff.
+
+        (The agency is the user's own, so a 403 tells them nothing new.)
+        """
+        if not self.can_manage_staff:
+            raise PermissionDenied("Only the agency's administrators manage its staff.")
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+class StaffListView(StaffPageMixin, TemplateView):
+    """The current agency's staff and their roles. Administrators also add people who have
+    a CERS account, change roles and remove staff (each a POST to its own view)."""
+
+    template_name = "regulators/staff.html"
+
+    def get_context_data(self, **kwargs):
+        staff = (
+            StaffMembership.objects.for_user(self.request.user, "view")
+            .filter(regulator=self.regulator)
+            .select_related("user")
+            .order_by("user__email", "pk")
+        )
+        return super().get_context_data(
+            regulator=self.regulator,
+            page=paginate(self.request, staff),
+            can_manage_staff=self.can_manage_staff,
+            add_form=StaffAddForm() if self.can_manage_staff else None,
+            roles=StaffRole.choices,
+            role_descriptions=[(role.label, STAFF_ROLE_DESCRIPTIONS[role]) for role in StaffRole],
+            **kwargs,
+        )
+
+
+class StaffAddView(StaffPageMixin, View):
+    """Add an existing, active CERS account to the agency's staff (administrators). Accounts
+    are never created here: the person signs up first. Answers with the staff page and a
+    message saying what happened."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        self.require_manage_staff()
+        form = StaffAddForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Enter an e-mail address and choose one of the staff roles.")
+            return redirect("regulator:staff")
+        user = (
+            get_user_model()
+            .objects.filter(email__iexact=form.cleaned_data["email"].strip(), is_active=True)
+            .first()
+        )
+        if user is None:
+            messages.error(request, NO_SUCH_ACCOUNT)
+            return redirect("regulator:staff")
+        try:
+            membership = services.add_staff(
+                actor=request.user,
+                regulator=self.regulator,
+                user=user,
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(
+                request, f"{user.email} joined the staff as {membership.get_role_display()}."
+            )
+        return redirect("regulator:staff")
+
+
+class StaffChangeMixin(StaffPageMixin):
+    """A POST about one staff membership of the current agency (administrators); answers
+    with the staff page."""
+
+    http_method_names = ["post"]
+
+    def get_membership(self, pk: int) -> StaffMembership:
+        self.require_manage_staff()
+        scoped = StaffMembership.objects.for_user(self.request.user, "manage_staff")
+        return get_object_or_404(
+            scoped.filter(regulator=self.regulator).select_related("user", "regulator"), pk=pk
+        )
+
+
+class StaffRoleView(StaffChangeMixin, View):
+    """Change a staff member's role (administrators)."""
+
+    def post(self, request, pk):
+        membership = self.get_membership(pk)
+        form = StaffRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose one of the staff roles.")
+            return redirect("regulator:staff")
+        if form.cleaned_data["role"] == membership.role:
+            messages.info(
+                request, f"{membership.user.email} is already {membership.get_role_display()}."
+            )
+            return redirect("regulator:staff")
+        try:
+            membership = services.set_staff_role(
+                actor=request.user,
+                regulator=membership.regulator,
+                user=membership.user,
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display()}."
+            )
+        return redirect("regulator:staff")
+
+
+class StaffRemoveView(StaffChangeMixin, View):
+    """Take someone off the agency's staff (administrators)."""
+
+    def post(self, request, pk):
+        membership = self.get_membership(pk)
+        try:
+            services.remove_staff(actor=request.user, membership=membership)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(
+                request,
+                f"{membership.user.email} was removed from the staff of "
+                f"{membership.regulator.name}.",
+            )
+        return redirect("regulator:staff")
