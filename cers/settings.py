@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "facilities",
     "libraries",
     "submittals",
+    "cme",
 ]
 
 MIDDLEWARE = [

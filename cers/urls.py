@@ -4,6 +4,7 @@ pages and the accounts pages sit beside them."""
 from django.contrib import admin
 from django.urls import include, path
 
+from cme import urls_regulator as cme_regulator
 from core.views import HealthView, HomeView
 from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
@@ -16,6 +17,7 @@ business_patterns = [*organizations_business.urlpatterns, *facilities_business.u
 business_patterns += [*submittals_business.urlpatterns]
 regulator_patterns = [*regulators_regulator.urlpatterns, *facilities_regulator.urlpatterns]
 regulator_patterns += [*submittals_regulator.urlpatterns]
+regulator_patterns += [*cme_regulator.urlpatterns]
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

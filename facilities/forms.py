@@ -14,3 +14,32 @@ class FacilityForm(forms.Form):
         label="ZIP code", max_length=10, help_text="5 digits, or ZIP+4 (95814-1234)."
     )
     county = forms.CharField(max_length=60, required=False)
+
+
+class FacilityMoveForm(forms.Form):
+    """Moving a facility to another organization, at the business's written request."""
+
+    organization_code = forms.IntegerField(
+        label="Organization code", min_value=1, help_text="The organization receiving it."
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    letter = forms.FileField(
+        label="Request on letterhead",
+        help_text="The business's signed request: PDF, PNG or JPEG, 10 MB at most.",
+    )
+
+
+class FacilityMergeForm(forms.Form):
+    """Merging a duplicate facility into the facility that stays."""
+
+    cers_id = forms.IntegerField(
+        label="CERS ID of the facility that stays", min_value=1, max_value=999_999_999
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class OrganizationMergeForm(forms.Form):
+    """Merging an organization into another one."""
+
+    organization_code = forms.IntegerField(label="Code of the organization that stays", min_value=1)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

@@ -1,7 +1,11 @@
 """Facilities and their per-element regulators."""
 
+import uuid
+
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Exists, Q
 
 from core.elements import SubmittalElement
 
@@ -67,3 +71,85 @@ class FacilityRegulator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility.cers_id} element {self.element}: {self.regulator.code}"
+
+
+def _transfer_letter_path(instance, filename: str) -> str:
+    # The uploader's file name is not kept in the path: it is untrusted and may leak names.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"facility-transfers/{uuid.uuid4().hex}.{suffix[:5]}"
+
+
+class FacilityTransferQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Transfers ``user`` may see with ``action``: those touching an organization where
+        their role grants it; for regulator staff, those of facilities in their scope
+        (every transfer for the state agency's staff)."""
+        from core.scoping import organizations_with, regulators_with
+        from regulators.models import Regulator
+
+        organizations = organizations_with(user, action).values("pk")
+        agencies = regulators_with(user, action)
+        return self.filter(
+            Q(from_organization__in=organizations)
+            | Q(to_organization__in=organizations)
+            | Q(facility__in=Facility.objects.for_user(user, action).values("pk"))
+            | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        )
+
+
+class FacilityTransfer(models.Model):
+    """A regulator's move of a facility to another organization, merge of a duplicate
+    facility into another, or merge of one organization into another.
+
+    The facility and the source organization may be gone afterwards (a merged duplicate, a
+    merged-away organization), so their CERS ID, code and name are kept here as well.
+    """
+
+    class Kind(models.TextChoices):
+        MOVE = "move", "Moved to another organization"
+        MERGE_FACILITY = "merge_facility", "Merged into another facility"
+        MERGE_ORGANIZATION = "merge_organization", "Organization merged"
+
+    kind = models.CharField(max_length=20, choices=Kind)
+    facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.SET_NULL, related_name="transfers"
+    )
+    facility_cers_id = models.PositiveIntegerField("CERS ID", null=True, blank=True)
+    facility_name = models.CharField(max_length=200, blank=True)
+    from_organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transfers_out",
+    )
+    from_organization_code = models.PositiveIntegerField()
+    from_organization_name = models.CharField(max_length=200)
+    to_organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="transfers_in",
+    )
+    merged_into_facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    reason = models.TextField()
+    letter = models.FileField(
+        upload_to=_transfer_letter_path,
+        max_length=200,
+        blank=True,
+        help_text="The business's request on letterhead (required for a move).",
+    )
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    performed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = FacilityTransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-performed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.facility_cers_id or self.from_organization_code}"

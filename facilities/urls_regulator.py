@@ -7,4 +7,17 @@ from .views import regulator
 urlpatterns = [
     path("facilities/", regulator.FacilityListView.as_view(), name="facilities"),
     path("facilities/<int:cers_id>/", regulator.FacilityDetailView.as_view(), name="facility"),
+    path(
+        "facilities/<int:cers_id>/move/", regulator.FacilityMoveView.as_view(), name="facility_move"
+    ),
+    path(
+        "facilities/<int:cers_id>/merge/",
+        regulator.FacilityMergeView.as_view(),
+        name="facility_merge",
+    ),
+    path(
+        "organizations/<int:code>/merge/",
+        regulator.OrganizationMergeView.as_view(),
+        name="organization_merge",
+    ),
 ]

@@ -1,5 +1,7 @@
-"""The chemical library: chemicals a business can pick for its inventory."""
+"""The libraries: chemicals a business can pick for its inventory, and violation types
+inspectors cite."""
 
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -38,3 +40,59 @@ class Chemical(models.Model):
         return (
             f"{self.chemical_name} ({self.cas_number})" if self.cas_number else self.chemical_name
         )
+
+
+class ViolationType(models.Model):
+    """A Unified Program Violation Library entry (CERS Violation Library, VLQ).
+
+    Inspectors cite one when they record a violation; ``type_number`` is what CME data carries
+    as the violation type (field 930, a 4- or 7-digit number). An entry may be cited only for
+    violations that occurred between ``begin_date`` and ``end_date``.
+    """
+
+    class ProgramElement(models.IntegerChoices):
+        """The library's own program element list (``ViolationProgramElementType``)."""
+
+        BUSINESS_PLAN = 1, "Business Plan"
+        UST = 2, "Underground Storage Tanks"
+        HW_GENERATOR = 3, "Hazardous Waste Generator"
+        RCRA_LQG = 4, "RCRA Large Quantity Generator"
+        TIERED_PERMITTING = 5, "Tiered Permitting"
+        APSA = 6, "Aboveground Petroleum Storage Act"
+        CALARP = 7, "California Accidental Release Prevention"
+        HHW = 8, "Household Hazardous Waste"
+
+    class Category(models.IntegerChoices):
+        """The class a violation of this type usually gets; the codes are those of the
+        violation class (field 931), which the inspector sets on each violation."""
+
+        CLASS_I = 1, "Class I"
+        CLASS_II = 2, "Class II"
+        MINOR = 9, "Minor"
+
+    type_number = models.CharField(
+        max_length=7,
+        unique=True,
+        validators=[
+            RegexValidator(r"^(\d{4}|\d{7})$", "A violation type number has 4 or 7 digits.")
+        ],
+    )
+    name = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    category = models.PositiveSmallIntegerField(choices=Category)
+    program_element = models.PositiveSmallIntegerField(choices=ProgramElement)
+    citations = models.JSONField(
+        default=list, blank=True, help_text="Citations: chapter, section, name, source."
+    )
+    begin_date = models.DateField(help_text="First day the type may be cited.")
+    end_date = models.DateField(null=True, blank=True, help_text="Last day; empty if current.")
+
+    class Meta:
+        ordering = ["type_number"]
+
+    def __str__(self) -> str:
+        return f"{self.type_number} {self.name}"
+
+    def valid_on(self, day) -> bool:
+        """Whether the type may be cited for a violation that occurred on ``day``."""
+        return self.begin_date <= day and (self.end_date is None or day <= self.end_date)

@@ -188,6 +188,38 @@ def _ust_draft_with_tank(cast, *index):
     return [record.pk, "USTTank", *index]
 
 
+def _cme_inspection(cast, program_element="a"):
+    """An inspection of cast.facility: HMBP ("a") by the CUPA, UST ("c") by its PA."""
+    import datetime
+
+    from cme import services
+
+    inspection = services.record_inspection(
+        actor=None,
+        regulator=cast.pa if program_element == "c" else cast.cupa,
+        facility=cast.facility,
+        program_element=program_element,
+        inspection_type="a",
+        occurred_on=datetime.date(2024, 5, 1),
+        inspector_name="Ida Inspector",
+    )
+    return [inspection.pk]
+
+
+CME_INSPECTION = {
+    "program_element": "a",
+    "inspection_type": "a",
+    "occurred_on": "2024-05-01",
+    "inspector_name": "Ida Inspector",
+}
+CME_VIOLATION = {
+    "type_number": "1010001",
+    "violation_class": "9",
+    "occurred_on": "2024-05-01",
+    "scheduled_rtc_on": "2024-06-01",
+}
+
+
 BUSINESS_USERS = (*BUSINESS_MEMBERS, "outsider")
 STAFF_PAGE = Route(200, each(BUSINESS_USERS, 403))
 DRAFT_WRITE = {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302)
@@ -273,6 +305,15 @@ MATRIX: dict[str, Route] = {
     ),
     "regulator:organizations": STAFF_PAGE,
     "regulator:organization": Route(200, each(BUSINESS_USERS, 403), args=lambda c: [c.org.code]),
+    # Regulator portal: transfers. Need manage_facilities on the current agency (403 for
+    # reviewers and viewers in scope); merging organizations is for state staff only.
+    "regulator:facility_move": Route(
+        403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
+    ),
+    "regulator:facility_merge": Route(
+        403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
+    ),
+    "regulator:organization_merge": Route(403, {"state_admin": 200}, args=lambda c: [c.org.code]),
     "regulator:switch_agency": Route(
         404,  # only an agency the user is staff of
         each(BUSINESS_USERS, 403) | {"cupa_reviewer": 302},
@@ -401,6 +442,32 @@ MATRIX: dict[str, Route] = {
     # The chemical library: every signed-in user.
     "libraries:chemicals": ANY_SIGNED_IN,
     "libraries:chemical": Route(200, args=lambda c: [1]),
+    # Regulator portal: CME (an HMBP inspection of cast.facility by the CUPA; the PA handles
+    # only the facility's UST). Writes need record_cme at the agency (403 for viewers).
+    "regulator:cme_inspections": STAFF_PAGE,
+    "regulator:cme_inspection_create": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}, args=lambda c: [c.facility.cers_id]
+    ),
+    "regulator:cme_inspection": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_inspection
+    ),
+    "regulator:cme_violation_create": Route(
+        302,
+        each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
+        args=_cme_inspection,
+        method="post",
+        data=lambda c: CME_VIOLATION,
+    ),
+    "regulator:cme_enforcement_create": Route(
+        302,
+        each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
+        args=_cme_inspection,
+        method="post",
+        data=lambda c: {"enforcement_type": "a", "occurred_on": "2024-05-01"},
+    ),
+    "regulator:cme_inspection_delete": Route(
+        302, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_inspection, method="post"
+    ),
 }
 
 
@@ -518,6 +585,52 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             args=lambda c: _staff_membership(c, "state_admin", "state"),
             method="post",
             data=lambda c: {"role": "reviewer"},  # refused: its last administrator
+        ),
+    ),
+    (
+        "regulator:cme_inspection",  # the PA's UST inspection: not the CUPA reviewer's
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 200, "state_admin": 200},
+            args=lambda c: _cme_inspection(c, "c"),
+        ),
+    ),
+    (
+        "regulator:cme_inspection",  # a viewer in scope may look but not edit
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 302},
+            args=lambda c: _cme_inspection(c, "c"),
+            method="post",
+            data=lambda c: CME_INSPECTION | {"program_element": "c"},
+        ),
+    ),
+    (
+        "regulator:cme_violation_create",
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 302},
+            args=lambda c: _cme_inspection(c, "c"),
+            method="post",
+            data=lambda c: CME_VIOLATION | {"type_number": "2030002"},
+        ),
+    ),
+    (
+        "regulator:cme_inspection_create",
+        Route(
+            302,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403},
+            args=lambda c: [c.facility.cers_id],
+            method="post",
+            data=lambda c: CME_INSPECTION,
+        ),
+    ),
+    (
+        "regulator:cme_inspection_create",  # Yolo: outside both Sacramento agencies
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 200},
+            args=lambda c: [c.facility_yolo.cers_id],
         ),
     ),
 ]

@@ -7,15 +7,22 @@ that agency's jurisdiction answers 404.
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
+from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
+from organizations.models import Organization
 from regulators.models import Regulator
+from regulators.roles import MANAGE_FACILITIES
 
+from .. import services
+from ..forms import FacilityMergeForm, FacilityMoveForm, OrganizationMergeForm
 from ..models import Facility, FacilityRegulator
 from .business import element_regulators, with_element_regulators
 
@@ -94,6 +101,164 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
         return super().get_context_data(
             facility=facility,
             element_regulators=element_regulators(facility),
+            can_manage_facilities=self.request.user.has_perm(
+                f"regulators.{MANAGE_FACILITIES}", self.regulator
+            ),
+            can_record_cme=self.request.user.has_perm("regulators.record_cme", self.regulator),
             **self.agency_context(),
             **kwargs,
         )
+
+
+# --- Transfers: administrators move and merge facilities; state staff merge organizations ---
+
+
+class FacilityTransferMixin(JurisdictionFacilitiesMixin):
+    """A transfer page of one facility in the agency's jurisdiction (404 otherwise), for
+    staff holding manage_facilities on the current agency (403 otherwise)."""
+
+    def dispatch_facility(self) -> Facility:
+        facility = (
+            self.get_queryset()
+            .select_related("organization")
+            .filter(cers_id=self.kwargs["cers_id"])
+            .first()
+        )
+        if facility is None:
+            raise Http404("No such facility in this agency's jurisdiction.")
+        if not self.request.user.has_perm(f"regulators.{MANAGE_FACILITIES}", self.regulator):
+            raise PermissionDenied("Only the agency's administrators move or merge facilities.")
+        # The re-check against the "manage" scope itself, should the two ever drift apart.
+        if not Facility.objects.for_user(self.request.user, "manage").filter(pk=facility.pk):
+            raise Http404("No such facility in this agency's jurisdiction.")
+        return facility
+
+    def render_form(self, facility: Facility, form):
+        return self.render_to_response(
+            self.get_context_data(facility=facility, form=form, **self.agency_context())
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.dispatch_facility(), self.form_class())
+
+    def post(self, request, *args, **kwargs):
+        facility = self.dispatch_facility()
+        form = self.form_class(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                return self.perform(facility, form)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+        return self.render_form(facility, form)
+
+
+class FacilityMoveView(FacilityTransferMixin, TemplateView):
+    """Move the facility to another organization, with the business's letter and a reason."""
+
+    template_name = "facilities/transfer_move.html"
+    form_class = FacilityMoveForm
+
+    def perform(self, facility: Facility, form):
+        # Any organization may receive a facility, like a request to join names one by its
+        # code: the business's letter names it, and the code is checked against it.
+        target = Organization.objects.filter(code=form.cleaned_data["organization_code"]).first()
+        if target is None:
+            raise ValidationError({"organization_code": "No organization has that code."})
+        services.move_facility(
+            actor=self.request.user,
+            facility=facility,
+            to_organization=target,
+            reason=form.cleaned_data["reason"],
+            letter=form.cleaned_data["letter"],
+        )
+        messages.success(
+            self.request,
+            f"CERS ID {facility.cers_id} now belongs to {target.name} ({target.code}).",
+        )
+        return redirect("regulator:facility", facility.cers_id)
+
+
+class FacilityMergeView(FacilityTransferMixin, TemplateView):
+    """Merge this (duplicate) facility into another facility in the agency's jurisdiction."""
+
+    template_name = "facilities/transfer_merge.html"
+    form_class = FacilityMergeForm
+
+    def perform(self, facility: Facility, form):
+        survivor = self.get_queryset().filter(cers_id=form.cleaned_data["cers_id"]).first()
+        if survivor is None:
+            raise ValidationError(
+                {"cers_id": "No facility with that CERS ID in this agency's jurisdiction."}
+            )
+        services.merge_facilities(
+            actor=self.request.user,
+            duplicate=facility,
+            survivor=survivor,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(
+            self.request,
+            f"CERS ID {facility.cers_id} was merged into CERS ID {survivor.cers_id}.",
+        )
+        return redirect("regulator:facility", survivor.cers_id)
+
+
+class OrganizationMergeView(RegulatorPortalMixin, TemplateView):
+    """Merge an organization into another one: state staff with manage_facilities only."""
+
+    template_name = "facilities/transfer_organization_merge.html"
+
+    def get_organization(self) -> Organization:
+        organizations = Organization.objects.for_user(self.request.user, "view")
+        if self.regulator.kind != Regulator.Kind.STATE:
+            organizations = organizations.filter(
+                Exists(
+                    FacilityRegulator.objects.filter(
+                        facility__organization=OuterRef("pk"), regulator=self.regulator
+                    )
+                )
+            )
+        organization = organizations.filter(code=self.kwargs["code"]).first()
+        if organization is None:
+            raise Http404("No such organization in this agency's jurisdiction.")
+        if self.regulator.kind != Regulator.Kind.STATE or not self.request.user.has_perm(
+            f"regulators.{MANAGE_FACILITIES}", self.regulator
+        ):
+            raise PermissionDenied("Only state administrators merge organizations.")
+        return organization
+
+    def render_form(self, organization: Organization, form):
+        return self.render_to_response(
+            self.get_context_data(organization=organization, form=form, regulator=self.regulator)
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_organization(), OrganizationMergeForm())
+
+    def post(self, request, *args, **kwargs):
+        source = self.get_organization()
+        form = OrganizationMergeForm(request.POST)
+        if form.is_valid():
+            # State staff see every organization, so this is the same scope as the source.
+            target = (
+                Organization.objects.for_user(request.user, "manage")
+                .filter(code=form.cleaned_data["organization_code"])
+                .first()
+            )
+            try:
+                if target is None:
+                    raise ValidationError({"organization_code": "No organization has that code."})
+                services.merge_organizations(
+                    actor=request.user,
+                    source=source,
+                    target=target,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, f"{source.name} ({source.code}) was merged into {target.name}."
+                )
+                return redirect("regulator:organization", target.code)
+        return self.render_form(source, form)

@@ -9,8 +9,11 @@ so another organization's objects answer 404. Writes call ``organizations.servic
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,7 +25,7 @@ from guardian.core import ObjectPermissionChecker
 
 from core.pagination import paginate
 from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin
-from facilities.models import Facility
+from facilities.models import Facility, FacilityTransfer
 
 from .. import services
 from ..forms import (
@@ -73,6 +76,22 @@ class OrganizationPageMixin(BusinessPortalMixin):
         return context
 
 
+TRANSFER_NOTICE_DAYS = 90
+
+
+def recent_transfers(user, organization: Organization) -> list[FacilityTransfer]:
+    """Regulators' moves and merges that touched ``organization`` in the last 90 days."""
+    since = timezone.now() - timedelta(days=TRANSFER_NOTICE_DAYS)
+    return list(
+        FacilityTransfer.objects.for_user(user, "manage_users")
+        .filter(
+            Q(from_organization=organization) | Q(to_organization=organization),
+            performed_at__gte=since,
+        )
+        .select_related("to_organization", "merged_into_facility")[:20]
+    )
+
+
 class OrganizationHomeView(OrganizationPageMixin, TemplateView):
     """The dashboard of the organization the user is working in."""
 
@@ -95,6 +114,7 @@ class OrganizationHomeView(OrganizationPageMixin, TemplateView):
             .filter(organization=organization)
             .count(),
             can_manage_facilities=self.can(MANAGE_FACILITIES),
+            recent_transfers=recent_transfers(user, organization) if can_manage_users else [],
             pending_join_requests=(
                 JoinRequest.objects.for_user(user)
                 .filter(organization=organization, status=JoinRequest.Status.PENDING)

@@ -156,6 +156,9 @@ class OrganizationDetailView(JurisdictionOrganizationsMixin, TemplateView):
         return super().get_context_data(
             regulator=self.regulator,
             statewide=self.regulator.kind == Regulator.Kind.STATE,
+            can_manage_facilities=self.request.user.has_perm(
+                "regulators.manage_facilities", self.regulator
+            ),
             element_count=len(SubmittalElement),
             organization=organization,
             page=paginate(self.request, facilities),

@@ -1,0 +1,83 @@
+"""Scoped querysets for CME records.
+
+Regulator staff see the inspections of a program element at a facility when one of their
+agencies handles a submittal element that program element covers there (a PA handling a
+facility's UST sees its UST inspections, not its business plan ones); the state agency's
+staff see every record. Business users have no CME access here.
+"""
+
+from collections import defaultdict
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from core.scoping import regulators_with
+
+
+def _program_element_groups() -> dict[frozenset[int], list[str]]:
+    from .models import PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS
+
+    groups: dict[frozenset[int], list[str]] = defaultdict(list)
+    for code, elements in PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS.items():
+        groups[elements].append(code)
+    return groups
+
+
+def regulated_by(regulators, facility_path: str = "facility") -> Q:
+    """Inspections whose program element, at their facility, is handled by one of
+    ``regulators`` (a queryset of agencies). One filter, so no membership row can grant
+    access through another's element."""
+    from facilities.models import FacilityRegulator
+
+    condition = Q(pk__in=[])
+    for elements, codes in _program_element_groups().items():
+        handled = FacilityRegulator.objects.filter(
+            facility=OuterRef(facility_path), element__in=elements, regulator__in=regulators
+        )
+        condition |= Q(program_element__in=codes) & Q(Exists(handled))
+    return condition
+
+
+def in_agency_scope(queryset, regulator):
+    """Narrow an inspection queryset to the agency the user works for now."""
+    from regulators.models import Regulator
+
+    if regulator.kind == Regulator.Kind.STATE:
+        return queryset
+    return queryset.filter(regulated_by(Regulator.objects.filter(pk=regulator.pk)))
+
+
+class InspectionQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Inspections ``user`` may act on with ``action`` through any of their agencies."""
+        from regulators.models import Regulator
+
+        agencies = regulators_with(user, action)
+        return self.filter(
+            regulated_by(agencies) | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        )
+
+
+class ViolationQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Violations of the inspections ``user`` may act on."""
+        from .models import Inspection
+
+        return self.filter(inspection__in=Inspection.objects.for_user(user, action).values("pk"))
+
+
+class EnforcementQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Enforcement actions recorded by one of the user's agencies, or linked to a
+        violation the user may act on; every one for state staff."""
+        from regulators.models import Regulator
+
+        from .models import Violation
+
+        agencies = regulators_with(user, action)
+        violations = Violation.objects.for_user(user, action).filter(enforcements=OuterRef("pk"))
+        return self.filter(
+            Q(regulator__in=agencies.values("pk"))
+            | Q(Exists(violations))
+            | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        )
