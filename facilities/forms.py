@@ -43,3 +43,27 @@ class OrganizationMergeForm(forms.Form):
 
     organization_code = forms.IntegerField(label="Code of the organization that stays", min_value=1)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class LegacyImportForm(forms.Form):
+    """Uploading a legacy facilities file, with the optional organization mapping."""
+
+    file = forms.FileField(
+        label="Legacy facilities (CSV)",
+        help_text="Columns: legacy_key, name, street, city, zip_code, county (optional).",
+    )
+    mapping = forms.FileField(
+        label="Organization mapping (CSV)",
+        required=False,
+        help_text="Optional. Columns: legacy_key, organization_name, organization_code "
+        "(optional: an existing organization).",
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean(self):
+        for name in ("file", "mapping"):
+            upload = self.cleaned_data.get(name)
+            if upload and upload.size > self.MAX_BYTES:
+                self.add_error(name, "The file is larger than 5 MB.")
+        return self.cleaned_data

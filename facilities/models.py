@@ -35,6 +35,8 @@ class Facility(models.Model):
     county = models.CharField(max_length=60, blank=True)
     # Upper-cased, abbreviation-folded street + city + 5-digit ZIP, for duplicate detection.
     address_key = models.CharField(max_length=400, db_index=True, editable=False)
+    # The key of the facility in the legacy system it was imported from (facilities.legacy).
+    legacy_key = models.CharField(max_length=60, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = FacilityQuerySet.as_manager()

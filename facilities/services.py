@@ -116,7 +116,16 @@ def refresh_lead_regulator(organization: Organization) -> Regulator | None:
 
 
 @transaction.atomic(durable=True)
-def create_facility(
+def create_facility(**fields) -> Facility:
+    """Add a facility to an organization: refuse a duplicate address, allocate the next CERS
+    ID, assign its regulators, and keep the organization's lead regulator right.
+
+    Its own transaction; ``add_facility`` is the same inside a caller's transaction (the
+    legacy import adds many facilities in one)."""
+    return add_facility(**fields)
+
+
+def add_facility(
     *,
     actor,
     organization: Organization,
@@ -127,8 +136,9 @@ def create_facility(
     county: str = "",
     state: str = "CA",
 ) -> Facility:
-    """Add a facility to an organization: refuse a duplicate address, allocate the next CERS
-    ID, assign its regulators, and keep the organization's lead regulator right."""
+    """``create_facility`` without a transaction of its own: call it inside one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("add_facility must run inside a transaction.")
     if actor is not None and not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization):
         raise PermissionDenied("Only the organization's Lead Users add facilities.")
     if not re.fullmatch(r"\d{5}(-\d{4})?", zip_code.strip()):

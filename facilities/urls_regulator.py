@@ -20,4 +20,5 @@ urlpatterns = [
         regulator.OrganizationMergeView.as_view(),
         name="organization_merge",
     ),
+    path("legacy-import/", regulator.LegacyImportView.as_view(), name="legacy_import"),
 ]

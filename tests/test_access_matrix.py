@@ -314,6 +314,8 @@ MATRIX: dict[str, Route] = {
         403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
     ),
     "regulator:organization_merge": Route(403, {"state_admin": 200}, args=lambda c: [c.org.code]),
+    # Importing legacy facilities: manage_facilities on the current agency.
+    "regulator:legacy_import": Route(403, {"state_admin": 200}),
     "regulator:switch_agency": Route(
         404,  # only an agency the user is staff of
         each(BUSINESS_USERS, 403) | {"cupa_reviewer": 302},

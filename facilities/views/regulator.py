@@ -22,7 +22,8 @@ from regulators.models import Regulator
 from regulators.roles import MANAGE_FACILITIES
 
 from .. import services
-from ..forms import FacilityMergeForm, FacilityMoveForm, OrganizationMergeForm
+from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
+from ..legacy import LegacyImportError, import_legacy_facilities
 from ..models import Facility, FacilityRegulator
 from .business import element_regulators, with_element_regulators
 
@@ -262,3 +263,39 @@ class OrganizationMergeView(RegulatorPortalMixin, TemplateView):
                 )
                 return redirect("regulator:organization", target.code)
         return self.render_form(source, form)
+
+
+class LegacyImportView(RegulatorPortalMixin, TemplateView):
+    """Upload a file of legacy facilities (and the optional organization mapping): staff
+    holding manage_facilities on the current agency. Shows every problem, or the result."""
+
+    template_name = "facilities/legacy_import.html"
+
+    def check_permission(self):
+        if not self.request.user.has_perm(f"regulators.{MANAGE_FACILITIES}", self.regulator):
+            raise PermissionDenied("Only the agency's administrators import legacy facilities.")
+
+    def render_form(self, form, **context):
+        return self.render_to_response(
+            self.get_context_data(form=form, regulator=self.regulator, **context)
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.check_permission()
+        return self.render_form(LegacyImportForm())
+
+    def post(self, request, *args, **kwargs):
+        self.check_permission()
+        form = LegacyImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_form(form)
+        try:
+            result = import_legacy_facilities(
+                form.cleaned_data["file"],
+                mapping=form.cleaned_data["mapping"],
+                actor=request.user,
+                regulator=self.regulator,
+            )
+        except LegacyImportError as exc:
+            return self.render_form(form, errors=exc.errors)
+        return self.render_form(LegacyImportForm(), result=result)
