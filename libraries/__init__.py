@@ -1,2 +1,2 @@
-"""Reference libraries: the chemical library (and, later, the violation library and the
-data dictionary)."""
+"""Reference libraries: the chemical library, the violation library and the data dictionary
+(the numbered fields of the submittal field registry)."""

@@ -1,12 +1,27 @@
-"""Admin for the chemical library: where the state administrator maintains it for now."""
+"""Admin for the libraries: read-only.
+
+Changes go through the maintenance pages (``libraries.views.maintenance``), whose services
+validate and write an audit event; the admin stays a way to look rows up.
+"""
 
 from django.contrib import admin
 
 from .models import Chemical, ViolationType
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Chemical)
-class ChemicalAdmin(admin.ModelAdmin):
+class ChemicalAdmin(ReadOnlyAdmin):
     list_display = [
         "ccl_id",
         "chemical_name",
@@ -23,7 +38,7 @@ class ChemicalAdmin(admin.ModelAdmin):
 
 
 @admin.register(ViolationType)
-class ViolationTypeAdmin(admin.ModelAdmin):
+class ViolationTypeAdmin(ReadOnlyAdmin):
     list_display = ["type_number", "name", "category", "program_element", "begin_date", "end_date"]
     list_filter = ["category", "program_element"]
     search_fields = ["type_number", "name", "description"]

@@ -1,8 +1,16 @@
 """The libraries: chemicals a business can pick for its inventory, and violation types
-inspectors cite."""
+inspectors cite. (The third library, the data dictionary, is read from the submittal field
+registry: see ``libraries.dictionary``.)
+
+Both are statewide reference data: every signed-in portal user reads them, only the state
+administrator changes them (``libraries.services``).
+"""
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F, Q
+
+from .querysets import LibraryQuerySet, ViolationTypeQuerySet
 
 
 class Chemical(models.Model):
@@ -30,8 +38,16 @@ class Chemical(models.Model):
     )
     dot_hazard_class = models.CharField("DOT hazard class", max_length=10, blank=True)
     components = models.JSONField(
-        default=list, blank=True, help_text="For a mixture: name, CAS number, percent, EHS."
+        default=list,
+        blank=True,
+        help_text=(
+            "For a mixture, up to five hazardous components (fields 226-245): "
+            "name, cas_number, percent_by_weight, ehs."
+        ),
     )
+    updated_at = models.DateTimeField("last updated", auto_now=True)  # 20.0073
+
+    objects = LibraryQuerySet.as_manager()
 
     class Meta:
         ordering = ["chemical_name"]
@@ -82,13 +98,25 @@ class ViolationType(models.Model):
     category = models.PositiveSmallIntegerField(choices=Category)
     program_element = models.PositiveSmallIntegerField(choices=ProgramElement)
     citations = models.JSONField(
-        default=list, blank=True, help_text="Citations: chapter, section, name, source."
+        default=list,
+        blank=True,
+        help_text="Citations: chapter, section, name, description, source.",
     )
     begin_date = models.DateField(help_text="First day the type may be cited.")
     end_date = models.DateField(null=True, blank=True, help_text="Last day; empty if current.")
+    updated_at = models.DateTimeField("last updated", auto_now=True)
+
+    objects = ViolationTypeQuerySet.as_manager()
 
     class Meta:
         ordering = ["type_number"]
+        constraints = [
+            # A type is retired by an end date, which must come after the day it began.
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gt=F("begin_date")),
+                name="violation_type_ends_after_it_begins",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type_number} {self.name}"

@@ -1,12 +1,54 @@
-"""Library pages (mounted under /libraries/, namespace ``libraries``)."""
+"""Library pages (mounted under /libraries/, namespace ``libraries``).
+
+Reading pages are for every signed-in portal user; the ``new``, ``edit`` and ``delete`` pages
+are the state administrator's. ``new/`` is declared before the detail pages, whose type
+numbers and CCL IDs are digits.
+"""
 
 from django.urls import path
 
-from . import views
+from .views import maintenance, reading
 
 app_name = "libraries"
 
 urlpatterns = [
-    path("chemicals/", views.ChemicalListView.as_view(), name="chemicals"),
-    path("chemicals/<int:ccl_id>/", views.ChemicalDetailView.as_view(), name="chemical"),
+    path("", reading.LibraryIndexView.as_view(), name="index"),
+    # The chemical library.
+    path("chemicals/", reading.ChemicalListView.as_view(), name="chemicals"),
+    path("chemicals/new/", maintenance.ChemicalCreateView.as_view(), name="chemical_create"),
+    path("chemicals/<int:ccl_id>/", reading.ChemicalDetailView.as_view(), name="chemical"),
+    path(
+        "chemicals/<int:ccl_id>/edit/",
+        maintenance.ChemicalEditView.as_view(),
+        name="chemical_edit",
+    ),
+    # The violation library.
+    path("violations/", reading.ViolationTypeListView.as_view(), name="violations"),
+    path(
+        "violations/new/",
+        maintenance.ViolationTypeCreateView.as_view(),
+        name="violation_create",
+    ),
+    path(
+        "violations/<str:type_number>/",
+        reading.ViolationTypeDetailView.as_view(),
+        name="violation",
+    ),
+    path(
+        "violations/<str:type_number>/edit/",
+        maintenance.ViolationTypeEditView.as_view(),
+        name="violation_edit",
+    ),
+    path(
+        "violations/<str:type_number>/delete/",
+        maintenance.ViolationTypeDeleteView.as_view(),
+        name="violation_delete",
+    ),
+    # The data dictionary (read from the submittal field registry).
+    path("dictionary/", reading.DictionaryListView.as_view(), name="dictionary"),
+    path(
+        "dictionary/<str:number>/",
+        reading.DictionaryEntryView.as_view(),
+        name="dictionary_entry",
+    ),
 ]

@@ -12,8 +12,8 @@ from libraries.models import Chemical
 
 seed_migration = importlib.import_module("libraries.migrations.0002_seed_common_chemicals")
 
-# Session, user, the count and the page.
-LIST_QUERIES = 4
+# Session, user, whether to offer the maintenance links, the count and the page.
+LIST_QUERIES = 5
 
 
 def listed(response) -> list[str]:
@@ -131,3 +131,36 @@ def test_library_pages_need_sign_in(db, client, name):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_the_chemical_page_shows_every_field_and_the_components(cast, client):
+    Chemical.objects.create(
+        ccl_id=9002,
+        cas_number="",
+        chemical_name="Lacquer thinner",
+        ehs=False,
+        physical_state="b",
+        hm_type="b",
+        fire_code_hazard_classes=[12, 30],
+        federal_hazard_categories=["216f", "216t"],
+        dot_hazard_class="3",
+        components=[
+            {"name": "Toluene", "cas_number": "108-88-3", "percent_by_weight": "40", "ehs": False},
+            {"name": "Acetone", "cas_number": "67-64-1", "percent_by_weight": "30", "ehs": False},
+        ],
+    )
+    client.force_login(cast.lead)
+    page = client.get(reverse("libraries:chemical", args=[9002])).content.decode()
+    assert "Mixture" in page and "Liquid" in page
+    assert "12, 30" in page
+    assert "216f physical flammable" in page and "216t health acute toxicity" in page
+    assert "108-88-3" in page and "Acetone" in page and "40" in page
+
+
+def test_the_chemical_page_offers_editing_to_the_state_administrator_only(cast, client):
+    url = reverse("libraries:chemical", args=[14])
+    edit = reverse("libraries:chemical_edit", args=[14])
+    client.force_login(cast.cupa_reviewer)
+    assert edit not in client.get(url).content.decode()
+    client.force_login(cast.state_admin)
+    assert edit in client.get(url).content.decode()

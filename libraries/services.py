@@ -1,0 +1,498 @@
+"""Every write to the libraries: one durable transaction and one audit event each.
+
+Only the state administrator (staff of the state agency holding ``manage_facilities``
+there) maintains the libraries; ``actor`` None is the system itself (data loads). A refusal
+raises ``PermissionDenied``; bad input raises ``ValidationError`` naming the field, and
+nothing is stored.
+
+Rules:
+
+- Violation types: the type number has 4 or 7 digits and is unique; the end date (the day
+  the type is retired) comes after the begin date; each citation has a section and a source.
+  A type cited by CME violations is never deleted: it is retired by an end date, which may
+  not fall before the last violation citing it (nor the begin date after the first), and it
+  keeps its number and program element, which the CME data carries.
+- Chemicals: the CCL ID is a positive number, unique, and stays fixed once an inventory
+  picked the chemical; CAS numbers (the chemical's and its components') have the CAS shape
+  and a correct check digit; codes (physical state, type, DOT hazard class, fire code hazard
+  classes, federal hazard categories) are those of the inventory fields in the registry, so
+  a library entry always fills a valid inventory row; at most five components.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
+
+from core.elements import SubmittalElement
+from core.services import record_event
+from submittals.registry import field as registry_field
+from submittals.registry import schema_for
+
+from .models import Chemical, ViolationType
+from .querysets import state_agencies_administered
+
+VIOLATION_TYPE_FIELDS = (
+    "type_number",
+    "name",
+    "description",
+    "category",
+    "program_element",
+    "begin_date",
+    "end_date",
+    "citations",
+)
+CITATION_KEYS = ("chapter", "section", "name", "description", "source")
+
+CHEMICAL_FIELDS = (
+    "ccl_id",
+    "cas_number",
+    "chemical_name",
+    "common_name",
+    "synonyms",
+    "ehs",
+    "physical_state",
+    "hm_type",
+    "dot_hazard_class",
+    "fire_code_hazard_classes",
+    "federal_hazard_categories",
+    "components",
+)
+COMPONENT_KEYS = ("name", "cas_number", "percent_by_weight", "ehs")
+MAX_COMPONENTS = 5  # fields 226-245: HC1 to HC5
+MAX_FIRE_CODE_CLASSES = 8  # fields 210a-210h
+
+# CAS Registry Number: 2 to 7 digits, 2 digits, one check digit.
+_CAS = re.compile(r"(\d{2,7})-(\d{2})-(\d)")
+_TYPE_NUMBER = re.compile(r"\d{4}|\d{7}")
+
+INVENTORY = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
+
+
+# -- shared helpers ----------------------------------------------------------------------------
+
+
+def _state_agency(actor):
+    """The state agency ``actor`` administers (the audit event's scope); None for the system.
+
+    Raises PermissionDenied for anyone but the state administrator.
+    """
+    if actor is None:
+        return None
+    agency = state_agencies_administered(actor).first()
+    if agency is None or getattr(actor, "is_service_account", False):
+        raise PermissionDenied("Only the state administrator maintains the libraries.")
+    return agency
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _others(model, instance):
+    """Rows of ``model`` other than ``instance`` (all of them for a new row)."""
+    rows = model.objects.all()
+    return rows.exclude(pk=instance.pk) if instance is not None else rows
+
+
+def _date(value, errors, name: str) -> datetime.date | None:
+    """A date given as a date or as YYYY-MM-DD text; None when blank."""
+    if isinstance(value, datetime.date) or value in (None, ""):
+        return value or None
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[name] = ["Enter a date as YYYY-MM-DD."]
+        return None
+
+
+def _raise(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _snapshot(obj, fields) -> dict[str, Any]:
+    return {name: _json_value(getattr(obj, name)) for name in fields}
+
+
+def cas_problem(text: str) -> str | None:
+    """Why ``text`` is not a CAS Registry Number, or None when it is one.
+
+    The last digit is a check digit: the other digits, from the right, times 1, 2, 3...,
+    summed, modulo 10.
+    """
+    match = _CAS.fullmatch(text)
+    if match is None:
+        return "A CAS number has the form 1234567-12-3: 2 to 7 digits, 2 digits, 1 check digit."
+    digits = (match[1] + match[2])[::-1]
+    check = sum(position * int(digit) for position, digit in enumerate(digits, start=1)) % 10
+    if check != int(match[3]):
+        return f"{text} is not a valid CAS number: its check digit should be {check}."
+    return None
+
+
+# -- violation types ---------------------------------------------------------------------------
+
+
+def _clean_citations(raw, errors) -> list[dict[str, str]]:
+    citations = []
+    for position, citation in enumerate(raw or [], start=1):
+        cleaned = {key: _text(citation.get(key)) for key in CITATION_KEYS}
+        if not any(cleaned.values()):
+            continue  # an empty row of the form
+        if not cleaned["section"] or not cleaned["source"]:
+            errors.setdefault("citations", []).append(
+                f"Citation {position}: give at least the section and the source "
+                "(such as California Health and Safety Code)."
+            )
+        citations.append(cleaned)
+    return citations
+
+
+def _clean_violation_type(values: dict[str, Any], instance: ViolationType | None):
+    """The values to store, or a ValidationError naming every problem."""
+    unknown = set(values) - set(VIOLATION_TYPE_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown violation type fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    current = _snapshot(instance, VIOLATION_TYPE_FIELDS) if instance else {}
+    merged = {**current, **values}
+    clean: dict[str, Any] = {}
+
+    number = _text(merged.get("type_number"))
+    if not _TYPE_NUMBER.fullmatch(number):
+        errors["type_number"] = ["A violation type number has 4 or 7 digits."]
+    elif _others(ViolationType, instance).filter(type_number=number).exists():
+        errors["type_number"] = [f"Violation type {number} is already in the library."]
+    clean["type_number"] = number
+
+    clean["name"] = _text(merged.get("name"))
+    if not clean["name"]:
+        errors["name"] = ["Give the violation type a name."]
+    elif len(clean["name"]) > ViolationType._meta.get_field("name").max_length:
+        errors["name"] = ["The name is at most 300 characters."]
+    clean["description"] = _text(merged.get("description"))
+
+    for name, choices in (
+        ("category", ViolationType.Category),
+        ("program_element", ViolationType.ProgramElement),
+    ):
+        try:
+            clean[name] = choices(int(merged.get(name)))
+        except (TypeError, ValueError):
+            label = ViolationType._meta.get_field(name).verbose_name
+            errors[name] = [f"Choose one of the {label} codes."]
+
+    begin = _date(merged.get("begin_date"), errors, "begin_date")
+    end = _date(merged.get("end_date"), errors, "end_date")
+    if begin is None and "begin_date" not in errors:
+        errors["begin_date"] = ["Give the first day the type may be cited."]
+    elif end is not None and end <= begin:
+        errors["end_date"] = ["The end date must come after the begin date."]
+    clean["begin_date"], clean["end_date"] = begin, end
+
+    clean["citations"] = _clean_citations(merged.get("citations"), errors)
+    return clean, errors
+
+
+def _check_cited_type(violation_type: ViolationType, clean: dict[str, Any], errors) -> None:
+    """A type CME violations cite keeps its identity, and its validity covers them all."""
+    cited = violation_type.violations.aggregate(first=Min("occurred_on"), last=Max("occurred_on"))
+    if cited["first"] is None:
+        return
+    kept = (("type_number", "type number"), ("program_element", "program element"))
+    for name, label in kept:
+        if name in clean and clean[name] != getattr(violation_type, name):
+            errors.setdefault(name, []).append(
+                f"Violations cite this type, so its {label} cannot change: "
+                "retire it with an end date and add a new type instead."
+            )
+    if clean["begin_date"] and clean["begin_date"] > cited["first"]:
+        errors.setdefault("begin_date", []).append(
+            f"A violation of {cited['first']:%Y-%m-%d} cites this type: "
+            "it must be valid from that day."
+        )
+    if clean["end_date"] and clean["end_date"] < cited["last"]:
+        errors.setdefault("end_date", []).append(
+            f"A violation of {cited['last']:%Y-%m-%d} cites this type: "
+            "retire it on that day or later."
+        )
+
+
+def _save_unique(obj, field_name: str, message: str) -> None:
+    """Save, turning a lost race for a unique value into the same message a check gives."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationError({field_name: [message]}) from None
+
+
+@transaction.atomic(durable=True)
+def create_violation_type(*, actor, **values) -> ViolationType:
+    """Add a violation type to the violation library."""
+    agency = _state_agency(actor)
+    clean, errors = _clean_violation_type(values, None)
+    _raise(errors)
+    violation_type = ViolationType(**clean)
+    _save_unique(
+        violation_type,
+        "type_number",
+        f"Violation type {clean['type_number']} is already in the library.",
+    )
+    record_event(
+        actor,
+        "library.violation_type.created",
+        violation_type,
+        before=None,
+        after=_snapshot(violation_type, VIOLATION_TYPE_FIELDS),
+        regulator=agency,
+    )
+    return violation_type
+
+
+@transaction.atomic(durable=True)
+def update_violation_type(*, actor, violation_type: ViolationType, **values) -> ViolationType:
+    """Change a violation type; setting ``end_date`` retires it from that day on."""
+    agency = _state_agency(actor)
+    violation_type = ViolationType.objects.select_for_update().get(pk=violation_type.pk)
+    before = _snapshot(violation_type, VIOLATION_TYPE_FIELDS)
+    clean, errors = _clean_violation_type(values, violation_type)
+    _check_cited_type(violation_type, clean, errors)
+    _raise(errors)
+    for name, value in clean.items():
+        setattr(violation_type, name, value)
+    _save_unique(
+        violation_type,
+        "type_number",
+        f"Violation type {clean['type_number']} is already in the library.",
+    )
+    record_event(
+        actor,
+        "library.violation_type.updated",
+        violation_type,
+        before=before,
+        after=_snapshot(violation_type, VIOLATION_TYPE_FIELDS),
+        regulator=agency,
+    )
+    return violation_type
+
+
+@transaction.atomic(durable=True)
+def delete_violation_type(*, actor, violation_type: ViolationType) -> None:
+    """Remove a violation type no violation cites (one added by mistake). A type in use is
+    refused: it is retired by an end date instead."""
+    agency = _state_agency(actor)
+    violation_type = ViolationType.objects.select_for_update().get(pk=violation_type.pk)
+    if violation_type.violations.exists():
+        raise ValidationError(
+            f"Violations cite type {violation_type.type_number}, so it cannot be deleted: "
+            "retire it by giving it an end date."
+        )
+    record_event(
+        actor,
+        "library.violation_type.deleted",
+        violation_type,
+        before=_snapshot(violation_type, VIOLATION_TYPE_FIELDS),
+        after=None,
+        regulator=agency,
+    )
+    violation_type.delete()
+
+
+# -- chemicals ---------------------------------------------------------------------------------
+
+
+def _code(number: str, value, errors, name: str) -> str:
+    """A code of inventory field ``number``, given as the code or its label; "" when blank."""
+    text = _text(value)
+    if not text:
+        return ""
+    f = registry_field(INVENTORY, number)
+    for code, label in f.codes:
+        if text.casefold() in (code.casefold(), label.casefold()):
+            return code
+    errors.setdefault(name, []).append(
+        f"Choose one of the {f.label} codes: {', '.join(c for c, _ in f.codes)}."
+    )
+    return text
+
+
+def _fire_code_classes(raw, errors) -> list[int]:
+    f = registry_field(INVENTORY, "210a")
+    low, high = int(f.min_value), int(f.max_value)
+    classes = []
+    for value in raw or []:
+        text = _text(value)
+        if not text:
+            continue
+        if not text.isdigit() or not low <= int(text) <= high:
+            errors.setdefault("fire_code_hazard_classes", []).append(
+                f"A fire code hazard class is a number from {low} to {high} (not {text!r})."
+            )
+            continue
+        if int(text) not in classes:
+            classes.append(int(text))
+    if len(classes) > MAX_FIRE_CODE_CLASSES:
+        errors.setdefault("fire_code_hazard_classes", []).append(
+            f"At most {MAX_FIRE_CODE_CLASSES} fire code hazard classes (fields 210a-210h)."
+        )
+    return classes
+
+
+def federal_hazard_category_fields():
+    """The inventory's federal hazard category fields (216a-216cc), in schema order."""
+    return [f for f in schema_for(INVENTORY).data_fields if f.number.startswith("216")]
+
+
+def _hazard_categories(raw, errors) -> list[str]:
+    known = [f.number for f in federal_hazard_category_fields()]
+    given = {_text(value) for value in raw or []} - {""}
+    unknown = sorted(given - set(known))
+    if unknown:
+        errors.setdefault("federal_hazard_categories", []).append(
+            f"Not a federal hazard category field: {', '.join(unknown)} (216a-216cc)."
+        )
+    return [number for number in known if number in given]
+
+
+def _components(raw, errors) -> list[dict[str, Any]]:
+    components = []
+    for position, component in enumerate(raw or [], start=1):
+        cleaned = {key: _text(component.get(key)) for key in COMPONENT_KEYS if key != "ehs"}
+        ehs = component.get("ehs")
+        if not any(cleaned.values()) and not ehs:
+            continue  # an empty row of the form
+        problems = []
+        if not cleaned["name"]:
+            problems.append("give its name")
+        if cleaned["cas_number"] and (problem := cas_problem(cleaned["cas_number"])):
+            problems.append(problem[0].lower() + problem[1:].rstrip("."))
+        if cleaned["percent_by_weight"]:
+            try:
+                percent = Decimal(cleaned["percent_by_weight"])
+            except InvalidOperation:
+                percent = None
+            if percent is None or not 0 < percent <= 100:
+                problems.append("its percent by weight is a number above 0, up to 100")
+        for problem in problems:
+            errors.setdefault("components", []).append(f"Component {position}: {problem}.")
+        components.append({**cleaned, "ehs": ehs in (True, "Y", "y", "on", "true", "True")})
+    if len(components) > MAX_COMPONENTS:
+        errors.setdefault("components", []).append(
+            f"At most {MAX_COMPONENTS} components (fields 226-245); list others in the "
+            "inventory's additional mixture components."
+        )
+    return components
+
+
+def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
+    unknown = set(values) - set(CHEMICAL_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown chemical fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    current = _snapshot(instance, CHEMICAL_FIELDS) if instance else {}
+    merged = {**current, **values}
+    clean: dict[str, Any] = {}
+
+    try:
+        ccl_id = int(merged.get("ccl_id"))
+    except (TypeError, ValueError):
+        ccl_id = 0
+    if ccl_id <= 0:
+        errors["ccl_id"] = ["The CCL ID is a positive whole number."]
+    elif _others(Chemical, instance).filter(ccl_id=ccl_id).exists():
+        errors["ccl_id"] = [f"CCL ID {ccl_id} is already in the library."]
+    clean["ccl_id"] = ccl_id
+
+    clean["cas_number"] = _text(merged.get("cas_number"))
+    if clean["cas_number"] and (problem := cas_problem(clean["cas_number"])):
+        errors["cas_number"] = [problem]
+
+    for name in ("chemical_name", "common_name"):
+        clean[name] = _text(merged.get(name))
+        if len(clean[name]) > 500:
+            errors[name] = ["At most 500 characters."]
+    if not clean["chemical_name"]:
+        errors["chemical_name"] = ["Give the chemical name."]
+    synonyms = merged.get("synonyms") or ""
+    if not isinstance(synonyms, str):
+        synonyms = "\n".join(synonyms)
+    clean["synonyms"] = "\n".join(line.strip() for line in synonyms.splitlines() if line.strip())
+    clean["ehs"] = bool(merged.get("ehs"))
+
+    clean["physical_state"] = _code("214", merged.get("physical_state"), errors, "physical_state")
+    clean["hm_type"] = _code("211", merged.get("hm_type"), errors, "hm_type")
+    clean["dot_hazard_class"] = _code(
+        "252", merged.get("dot_hazard_class"), errors, "dot_hazard_class"
+    )
+    clean["fire_code_hazard_classes"] = _fire_code_classes(
+        merged.get("fire_code_hazard_classes"), errors
+    )
+    clean["federal_hazard_categories"] = _hazard_categories(
+        merged.get("federal_hazard_categories"), errors
+    )
+    clean["components"] = _components(merged.get("components"), errors)
+    return clean, errors
+
+
+def _picked_by_inventories(chemical: Chemical) -> bool:
+    from submittals.models import HazardousMaterial
+
+    return HazardousMaterial.objects.filter(chemical=chemical).exists()
+
+
+@transaction.atomic(durable=True)
+def create_chemical(*, actor, **values) -> Chemical:
+    """Add a chemical to the chemical library."""
+    agency = _state_agency(actor)
+    clean, errors = _clean_chemical(values, None)
+    _raise(errors)
+    chemical = Chemical(**clean)
+    _save_unique(chemical, "ccl_id", f"CCL ID {clean['ccl_id']} is already in the library.")
+    record_event(
+        actor,
+        "library.chemical.created",
+        chemical,
+        before=None,
+        after=_snapshot(chemical, CHEMICAL_FIELDS),
+        regulator=agency,
+    )
+    return chemical
+
+
+@transaction.atomic(durable=True)
+def update_chemical(*, actor, chemical: Chemical, **values) -> Chemical:
+    """Change a chemical of the library. Inventories that picked it keep the values they
+    copied; the library entry serves the next pick."""
+    agency = _state_agency(actor)
+    chemical = Chemical.objects.select_for_update().get(pk=chemical.pk)
+    before = _snapshot(chemical, CHEMICAL_FIELDS)
+    clean, errors = _clean_chemical(values, chemical)
+    if clean["ccl_id"] != chemical.ccl_id and _picked_by_inventories(chemical):
+        errors.setdefault("ccl_id", []).append(
+            "Inventories picked this chemical by its CCL ID, so the CCL ID cannot change."
+        )
+    _raise(errors)
+    for name, value in clean.items():
+        setattr(chemical, name, value)
+    _save_unique(chemical, "ccl_id", f"CCL ID {clean['ccl_id']} is already in the library.")
+    record_event(
+        actor,
+        "library.chemical.updated",
+        chemical,
+        before=before,
+        after=_snapshot(chemical, CHEMICAL_FIELDS),
+        regulator=agency,
+    )
+    return chemical

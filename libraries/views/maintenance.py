@@ -1,0 +1,187 @@
+"""Library maintenance pages: the state administrator adds and changes violation types and
+chemicals.
+
+These are regulator portal pages (``RegulatorPortalMixin``: a business user gets 403), for
+staff working for the state agency with ``manage_facilities`` there, the test the
+organization merge applies (403 for everyone else, whose libraries are public to them
+anyway). Every write goes through ``libraries.services``, which checks the actor again.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.generic import TemplateView
+
+from core.views import RegulatorPortalMixin
+from regulators.models import Regulator
+from regulators.roles import MANAGE_FACILITIES
+
+from .. import services
+from ..forms import ChemicalForm, ViolationTypeForm
+from ..models import Chemical, ViolationType
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: beside its field when the form has it,
+    above the form otherwise (citations, components)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class _RequireStateAdministrator:
+    """Runs after ``RegulatorPortalMixin`` has set the agency the user works for."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.regulator.kind != Regulator.Kind.STATE or not request.user.has_perm(
+            f"regulators.{MANAGE_FACILITIES}", self.regulator
+        ):
+            raise PermissionDenied(
+                "Only the state administrator maintains the libraries "
+                "(working for the state agency)."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+
+class LibraryMaintenanceMixin(RegulatorPortalMixin, _RequireStateAdministrator):
+    """A maintenance page: the state administrator only."""
+
+    form_class = None
+    model = None
+
+    def get_object(self):
+        """The row named in the URL, from the ``manage`` scope (404 when missing)."""
+        lookup = {self.lookup: self.kwargs[self.lookup]}
+        found = self.model.objects.for_user(self.request.user, "manage").filter(**lookup).first()
+        if found is None:
+            raise Http404("No such library entry.")
+        return found
+
+    def render_form(self, form, **extra):
+        return self.render_to_response(self.get_context_data(form=form, **extra))
+
+
+class ViolationTypeCreateView(LibraryMaintenanceMixin, TemplateView):
+    """Add a violation type to the violation library."""
+
+    template_name = "libraries/violation_form.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(ViolationTypeForm())
+
+    def post(self, request, *args, **kwargs):
+        form = ViolationTypeForm(request.POST)
+        if form.is_valid():
+            try:
+                created = services.create_violation_type(actor=request.user, **form.values())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Violation type {created.type_number} added.")
+                return redirect("libraries:violation", created.type_number)
+        return self.render_form(form)
+
+
+class ViolationTypeEditView(LibraryMaintenanceMixin, TemplateView):
+    """Change a violation type, or retire it by giving it an end date."""
+
+    template_name = "libraries/violation_form.html"
+    model = ViolationType
+    lookup = "type_number"
+
+    def get(self, request, *args, **kwargs):
+        violation_type = self.get_object()
+        form = ViolationTypeForm(
+            initial=ViolationTypeForm.initial_for(violation_type),
+            citation_rows=len(violation_type.citations) + 1,
+        )
+        return self.render_form(form, violation_type=violation_type)
+
+    def post(self, request, *args, **kwargs):
+        violation_type = self.get_object()
+        form = ViolationTypeForm(request.POST, citation_rows=len(violation_type.citations) + 1)
+        if form.is_valid():
+            try:
+                changed = services.update_violation_type(
+                    actor=request.user, violation_type=violation_type, **form.values()
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Violation type {changed.type_number} saved.")
+                return redirect("libraries:violation", changed.type_number)
+        return self.render_form(form, violation_type=violation_type)
+
+
+class ViolationTypeDeleteView(LibraryMaintenanceMixin, TemplateView):
+    """Delete a violation type no violation cites (POST only); a cited type stays and the
+    page says to retire it."""
+
+    http_method_names = ["post"]
+    model = ViolationType
+    lookup = "type_number"
+
+    def post(self, request, *args, **kwargs):
+        violation_type = self.get_object()
+        try:
+            services.delete_violation_type(actor=request.user, violation_type=violation_type)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("libraries:violation", violation_type.type_number)
+        messages.success(request, f"Violation type {violation_type.type_number} deleted.")
+        return redirect("libraries:violations")
+
+
+class ChemicalCreateView(LibraryMaintenanceMixin, TemplateView):
+    """Add a chemical to the chemical library."""
+
+    template_name = "libraries/chemical_form.html"
+
+    def get(self, request, *args, **kwargs):
+        last = Chemical.objects.for_user(request.user, "manage").order_by("-ccl_id").first()
+        return self.render_form(ChemicalForm(initial={"ccl_id": (last.ccl_id if last else 0) + 1}))
+
+    def post(self, request, *args, **kwargs):
+        form = ChemicalForm(request.POST)
+        if form.is_valid():
+            try:
+                created = services.create_chemical(actor=request.user, **form.values())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"{created.chemical_name} added to the library.")
+                return redirect("libraries:chemical", created.ccl_id)
+        return self.render_form(form)
+
+
+class ChemicalEditView(LibraryMaintenanceMixin, TemplateView):
+    """Change a chemical of the library."""
+
+    template_name = "libraries/chemical_form.html"
+    model = Chemical
+    lookup = "ccl_id"
+
+    def get(self, request, *args, **kwargs):
+        chemical = self.get_object()
+        form = ChemicalForm(initial=ChemicalForm.initial_for(chemical))
+        return self.render_form(form, chemical=chemical)
+
+    def post(self, request, *args, **kwargs):
+        chemical = self.get_object()
+        form = ChemicalForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.update_chemical(
+                    actor=request.user, chemical=chemical, **form.values()
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"{changed.chemical_name} saved.")
+                return redirect("libraries:chemical", changed.ccl_id)
+        return self.render_form(form, chemical=chemical)
