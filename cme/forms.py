@@ -9,8 +9,10 @@ from .models import (
     InspectionType,
     OperationalCompliance,
     ProgramElement,
+    RedTagReason,
     RTCQualifier,
     ViolationClass,
+    YesNo,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -29,6 +31,12 @@ class InspectionForm(forms.Form):
         label="UST operational compliance (UST only)",
         choices=_blank(OperationalCompliance.choices),
         required=False,
+    )
+    violations_rtc_on = forms.DateField(
+        label="All violations returned to compliance on",
+        required=False,
+        widget=DATE,
+        help_text="Once every violation found has returned to compliance.",
     )
     comments = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)
 
@@ -59,10 +67,41 @@ class ViolationForm(forms.Form):
 
 class EnforcementForm(forms.Form):
     enforcement_type = forms.ChoiceField(label="Type", choices=_blank(EnforcementType.choices))
-    formal_type = forms.ChoiceField(choices=_blank(FormalEnforcementType.choices), required=False)
+    formal_type = forms.ChoiceField(
+        choices=_blank(FormalEnforcementType.choices),
+        required=False,
+        help_text="Empty for an informal action.",
+    )
     occurred_on = forms.DateField(label="Enforcement date", widget=DATE)
     violations = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    red_tag_issued = forms.ChoiceField(
+        label="Red tag issued (UST)", choices=_blank(YesNo.choices), required=False
+    )
+    # Lengths are the service's to check (one message for the portal and the upload); the
+    # browser gets them as a hint.
+    red_tag_number = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 5}),
+        help_text="Up to five digits; stored zero-padded.",
+    )
+    red_tag_reason = forms.TypedChoiceField(
+        label="Violations causing the red tag",
+        choices=_blank(RedTagReason.choices),
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    red_tag_affixed_on = forms.DateField(label="Red tag affixed on", required=False, widget=DATE)
+    red_tag_removed_on = forms.DateField(label="Red tag removed on", required=False, widget=DATE)
+    case_settled_on = forms.DateField(
+        label="Case settled or dropped on", required=False, widget=DATE
+    )
+    docket_number = forms.CharField(required=False, widget=forms.TextInput(attrs={"maxlength": 20}))
+    fine_amount = forms.IntegerField(label="Fine assessed (whole dollars)", required=False)
+    sep_amount = forms.IntegerField(
+        label="Supplemental environmental project (whole dollars)", required=False
     )
     comments = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)
 
@@ -72,3 +111,21 @@ class EnforcementForm(forms.Form):
         self.fields["violations"].label_from_instance = lambda v: (
             f"{v.violation_type.type_number} {v.violation_type.name} ({v.occurred_on})"
         )
+
+
+class EnforcementFilterForm(forms.Form):
+    """The enforcement list's filters; an invalid value is ignored."""
+
+    enforcement_type = forms.ChoiceField(
+        label="Type", choices=[("", "Any type"), *EnforcementType.choices], required=False
+    )
+    occurred_from = forms.DateField(label="From", required=False, widget=DATE)
+    occurred_to = forms.DateField(label="To", required=False, widget=DATE)
+    cers_id = forms.IntegerField(label="Facility CERS ID", required=False, min_value=1)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CME file (.csv or .xlsx)",
+        help_text="One inspection or violation a row, under the template's header row.",
+    )

@@ -4,7 +4,13 @@ enforcement actions taken for violations.
 Codes are those of the Unified Program Data Dictionary fields named on each choice list. The
 history of every record is its audit trail: each create, update and delete writes an
 ``AuditEvent`` with the values before and after (see ``cme.services``).
+
+Each record also carries the keys the EDT services match it by (``EdtKeys``): the agency
+system's own key, the key CERS gives it, and the agency's action time of its last EDT
+submission.
 """
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -128,7 +134,40 @@ class FormalEnforcementType(models.TextChoices):
     CIVIL_CRIMINAL = "d", "Civil/Criminal"
 
 
-class Inspection(models.Model):
+class YesNo(models.TextChoices):
+    """A Y/N flag as CME data carries it (field 913b)."""
+
+    YES = "Y", "Yes"
+    NO = "N", "No"
+
+
+class RedTagReason(models.IntegerChoices):
+    """The violations that caused a red tag (field 913d)."""
+
+    RELEASE = 1, "Threatening or causing a liquid release"
+    LEAK_DETECTION = 2, "Impairing leak detection"
+    RECALCITRANT = 3, "Chronic or recalcitrant violations"
+
+
+class EdtKeys(models.Model):
+    """The keys of a CME record in EDT exchanges (RCMES, RCMEQ).
+
+    ``regulator_key`` is the agency system's own key for the record (20.0045-20.0048), blank
+    for records entered in the portal, which EDT cannot update; ``cers_key`` is the record's
+    CERS unique key (20.0074), given to every record; ``regulator_action_at`` is the
+    ``RegulatorActionDateTime`` (20.0040) of the EDT submission that last wrote the record: a
+    later submission must carry a later one.
+    """
+
+    regulator_key = models.CharField(max_length=36, blank=True, db_index=True)
+    cers_key = models.UUIDField("CERS unique key", default=uuid.uuid4, unique=True, editable=False)
+    regulator_action_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Inspection(EdtKeys):
     """One inspection of one program element at a facility (or, as type "Other", the record
     that carries violations found outside an inspection)."""
 
@@ -148,6 +187,12 @@ class Inspection(models.Model):
     ust_operational_compliance = models.CharField(
         "UST operational compliance", max_length=1, choices=OperationalCompliance, blank=True
     )
+    violations_rtc_on = models.DateField(
+        "violations returned to compliance",
+        null=True,
+        blank=True,
+        help_text="The day every violation found had returned to compliance (917).",
+    )
     comments = models.TextField(max_length=1000, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -164,7 +209,7 @@ class Inspection(models.Model):
         return f"{self.get_program_element_display()} inspection of {self.occurred_on}"
 
 
-class Violation(models.Model):
+class Violation(EdtKeys):
     """A violation found at an inspection, typed from the violation library."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="violations")
@@ -189,8 +234,10 @@ class Violation(models.Model):
         return f"Violation {self.violation_type.type_number} on {self.occurred_on}"
 
 
-class Enforcement(models.Model):
-    """An enforcement action taken at a facility for one or more of its violations."""
+class Enforcement(EdtKeys):
+    """An enforcement action taken at a facility for one or more of its violations, with
+    the UST red tag it may have issued (fields 913b-913f) and, for a formal action, its case
+    (917a, 918) and the amounts assessed (919, 920)."""
 
     facility = models.ForeignKey(
         "facilities.Facility", on_delete=models.PROTECT, related_name="enforcements"
@@ -201,8 +248,30 @@ class Enforcement(models.Model):
     enforcement_type = models.CharField("type", max_length=1, choices=EnforcementType)
     formal_type = models.CharField(max_length=1, choices=FormalEnforcementType, blank=True)
     occurred_on = models.DateField()
+    red_tag_issued = models.CharField(max_length=1, choices=YesNo, blank=True)
+    red_tag_number = models.CharField(
+        max_length=5, blank=True, help_text="Five digits, zero-padded (913c)."
+    )
+    red_tag_reason = models.PositiveSmallIntegerField(
+        "violations causing the red tag", choices=RedTagReason, null=True, blank=True
+    )
+    red_tag_affixed_on = models.DateField(null=True, blank=True)
+    red_tag_removed_on = models.DateField(null=True, blank=True)
+    case_settled_on = models.DateField("case settled or dropped", null=True, blank=True)
+    docket_number = models.CharField(max_length=20, blank=True)
+    fine_amount = models.PositiveIntegerField(
+        "fine assessed", null=True, blank=True, help_text="Whole dollars (919)."
+    )
+    sep_amount = models.PositiveIntegerField(
+        "supplemental environmental project amount",
+        null=True,
+        blank=True,
+        help_text="Whole dollars (920).",
+    )
     comments = models.TextField(max_length=1000, blank=True)
-    violations = models.ManyToManyField(Violation, related_name="enforcements", blank=True)
+    violations = models.ManyToManyField(
+        Violation, through="EnforcementViolation", related_name="enforcements", blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -215,3 +284,23 @@ class Enforcement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_enforcement_type_display()} of {self.occurred_on}"
+
+
+class EnforcementViolation(EdtKeys):
+    """The link between an enforcement action and one violation it addresses (CME's
+    EnforcementViolation entity, which EDT exchanges with keys of its own)."""
+
+    enforcement = models.ForeignKey(
+        Enforcement, on_delete=models.CASCADE, related_name="violation_links"
+    )
+    violation = models.ForeignKey(
+        Violation, on_delete=models.CASCADE, related_name="enforcement_links"
+    )
+
+    class Meta:
+        # The table the many-to-many field had before it got this model; the same pair once.
+        db_table = "cme_enforcement_violations"
+        unique_together = [("enforcement", "violation")]
+
+    def __str__(self) -> str:
+        return f"Enforcement {self.enforcement_id} - violation {self.violation_id}"

@@ -47,6 +47,22 @@ def in_agency_scope(queryset, regulator):
     return queryset.filter(regulated_by(Regulator.objects.filter(pk=regulator.pk)))
 
 
+def enforcements_in_agency_scope(queryset, regulator):
+    """Narrow an enforcement queryset to the agency the user works for now: the actions it
+    recorded and those linked to a violation of an inspection in its scope."""
+    from regulators.models import Regulator
+
+    from .models import Inspection, Violation
+
+    if regulator.kind == Regulator.Kind.STATE:
+        return queryset
+    inspections = in_agency_scope(Inspection.objects.all(), regulator)
+    linked = Violation.objects.filter(
+        enforcements=OuterRef("pk"), inspection__in=inspections.values("pk")
+    )
+    return queryset.filter(Q(regulator=regulator) | Q(Exists(linked)))
+
+
 class InspectionQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Inspections ``user`` may act on with ``action`` through any of their agencies."""

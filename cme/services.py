@@ -7,19 +7,39 @@ the facility, a submittal element the program element covers (the state agency m
 for any facility). A refusal raises ``PermissionDenied``; bad input raises
 ``ValidationError`` naming the field and stores nothing.
 
-Rules taken from the CME submit rules: inspection, violation and enforcement dates fall
-between 1 October 1980 and today; a violation's type exists in the violation library, is
-valid on the violation date and fits the inspection's program element; each violation has a
-scheduled or an actual return-to-compliance (RTC) date; the actual RTC date and its qualifier
-come together (a qualifier says how the return was established, so it needs the date) and the
-actual date falls between the violation date and today; a scheduled RTC date is not before
-the violation date; an enforcement action links only violations of its own facility and
-occurs on or after the latest of them.
+Each durable function has a twin without a transaction of its own (``create_*``, ``change_*``,
+``remove_*``) for callers that store many records in one transaction: the spreadsheet upload
+and the EDT CME submit (``edt.processors.cme``), which alone deletes single violations and
+enforcement actions (``remove_violation``, ``remove_enforcement``). The twins take
+``check_role``: an EDT upload passes False, its authority being the agency's Tier 3 grant,
+checked when the call authenticated; the jurisdiction check still runs.
+
+The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
+upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
+
+- inspection, violation and enforcement dates fall between 1 October 1980 and today;
+- a violation's type exists in the violation library, is valid on the violation date and fits
+  the inspection's program element;
+- each violation has a scheduled or an actual return-to-compliance (RTC) date; the actual RTC
+  date and its qualifier come together (a qualifier says how the return was established, so it
+  needs the date) and the actual date falls between the violation date and today; a scheduled
+  RTC date is not before the violation date; the date all of an inspection's violations
+  returned to compliance (917) is not before the inspection;
+- an enforcement action links only violations of its own facility and occurs on or after the
+  latest of them.
+
+Rules of this project for the enforcement fields the submit rules leave open: a red tag's
+number, reason and dates (913c-913f) need "red tag issued" (913b) to be Yes, the number is up
+to five digits stored zero-padded, and it is removed on or after the day it was affixed; the
+case settled/dropped date (917a) and the docket number (918) belong to a formal action (916),
+the former on or after the action; fines and SEP amounts (919, 920) are whole dollars of at
+most eight digits.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,18 +62,27 @@ from .models import (
     InspectionType,
     OperationalCompliance,
     ProgramElement,
+    RedTagReason,
     RTCQualifier,
     Violation,
     ViolationClass,
+    YesNo,
 )
 
 EARLIEST_DATE = datetime.date(1980, 10, 1)
+COMMENT_MAX_LENGTH = 1000
+INSPECTOR_NAME_MAX_LENGTH = 200
+DOCKET_NUMBER_MAX_LENGTH = 20
+RED_TAG_NUMBER_LENGTH = 5
+AMOUNT_MAX = 99_999_999  # fields 919 and 920: whole dollars, at most eight digits
+
 INSPECTION_FIELDS = (
     "program_element",
     "inspection_type",
     "occurred_on",
     "inspector_name",
     "ust_operational_compliance",
+    "violations_rtc_on",
     "comments",
 )
 VIOLATION_FIELDS = (
@@ -64,11 +93,32 @@ VIOLATION_FIELDS = (
     "rtc_qualifier",
     "comments",
 )
+ENFORCEMENT_FIELDS = (
+    "enforcement_type",
+    "formal_type",
+    "occurred_on",
+    "red_tag_issued",
+    "red_tag_number",
+    "red_tag_reason",
+    "red_tag_affixed_on",
+    "red_tag_removed_on",
+    "case_settled_on",
+    "docket_number",
+    "fine_amount",
+    "sep_amount",
+    "comments",
+)
+_NO_CME_ROLE = "Your role at this agency does not allow recording CME data."
 
 
-def _require_cme(actor, regulator: Regulator, facility, program_element: str) -> None:
-    if actor is not None and not actor.has_perm(f"regulators.{CME}", regulator):
-        raise PermissionDenied("Your role at this agency does not allow recording CME data.")
+def require_cme(
+    actor, regulator: Regulator, facility, program_element: str, *, check_role: bool = True
+) -> None:
+    """Refuse (``PermissionDenied``) unless ``actor`` may record CME for ``regulator`` and
+    that agency handles ``program_element`` at ``facility`` (only the latter without
+    ``check_role``)."""
+    if check_role and actor is not None and not actor.has_perm(f"regulators.{CME}", regulator):
+        raise PermissionDenied(_NO_CME_ROLE)
     if regulator.kind == Regulator.Kind.STATE:
         return
     handled = FacilityRegulator.objects.filter(
@@ -83,26 +133,50 @@ def _require_cme(actor, regulator: Regulator, facility, program_element: str) ->
         )
 
 
+# -- checks shared by every record -------------------------------------------------------------
+
+
+def _add(errors: dict, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
 def _check_date(errors: dict, field: str, label: str, value) -> None:
     if value is None:
         return
     if value < EARLIEST_DATE:
-        errors.setdefault(field, []).append(f"The {label} cannot be before 1 October 1980.")
+        _add(errors, field, f"The {label} cannot be before 1 October 1980.")
     elif value > timezone.localdate():
-        errors.setdefault(field, []).append(f"The {label} cannot be in the future.")
+        _add(errors, field, f"The {label} cannot be in the future.")
+
+
+def _check_not_before(errors: dict, field: str, label: str, value, earliest, what: str) -> None:
+    if value is not None and earliest is not None and value < earliest:
+        _add(errors, field, f"The {label} cannot be before the {what}.")
 
 
 def _check_choice(errors: dict, field: str, label: str, value, choices, required=True) -> None:
     if value in (None, ""):
         if required:
-            errors.setdefault(field, []).append(f"Choose the {label}.")
+            _add(errors, field, f"Choose the {label}.")
     elif value not in choices.values:
-        errors.setdefault(field, []).append(f"Choose one of the {label} codes.")
+        _add(errors, field, f"Choose one of the {label} codes.")
+
+
+def _check_length(errors: dict, field: str, label: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        _add(errors, field, f"The {label} has at most {limit} characters (it has {len(value)}).")
 
 
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+# -- history snapshots -------------------------------------------------------------------------
 
 
 def _snapshot(obj, fields) -> dict[str, Any]:
@@ -111,6 +185,11 @@ def _snapshot(obj, fields) -> dict[str, Any]:
         value = getattr(obj, name)
         values[name] = value.isoformat() if isinstance(value, datetime.date) else value
     return values
+
+
+def _snapshot_values(obj, fields) -> dict[str, Any]:
+    """A record's current values, as the ``clean_*`` functions take them."""
+    return {name: getattr(obj, name) for name in fields}
 
 
 def _inspection_snapshot(inspection: Inspection) -> dict[str, Any]:
@@ -133,27 +212,39 @@ def _enforcement_snapshot(enforcement: Enforcement) -> dict[str, Any]:
     return {
         "facility": enforcement.facility.cers_id,
         "regulator": enforcement.regulator.code,
-        "enforcement_type": enforcement.enforcement_type,
-        "formal_type": enforcement.formal_type,
-        "occurred_on": enforcement.occurred_on.isoformat(),
-        "comments": enforcement.comments,
+        **_snapshot(enforcement, ENFORCEMENT_FIELDS),
         "violations": sorted(enforcement.violations.values_list("pk", flat=True)),
     }
 
 
-def _validate_inspection(values: dict[str, Any]) -> None:
+# -- inspections -------------------------------------------------------------------------------
+
+
+def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check an inspection's values (``INSPECTION_FIELDS``; missing ones are blank) and
+    return them ready to store. Raises ``ValidationError`` with every problem by field."""
+    values = {name: raw.get(name) for name in INSPECTION_FIELDS}
+    values["inspector_name"] = _text(values["inspector_name"]).strip()
+    values["ust_operational_compliance"] = values["ust_operational_compliance"] or ""
+    values["comments"] = _text(values["comments"])
     errors: dict[str, list[str]] = {}
-    _check_choice(
-        errors, "program_element", "program element", values["program_element"], ProgramElement
-    )
+    program_element, occurred_on = values["program_element"], values["occurred_on"]
+    _check_choice(errors, "program_element", "program element", program_element, ProgramElement)
     _check_choice(
         errors, "inspection_type", "inspection type", values["inspection_type"], InspectionType
     )
-    if values["occurred_on"] is None:
-        errors["occurred_on"] = ["Enter the inspection date."]
-    _check_date(errors, "occurred_on", "inspection date", values["occurred_on"])
-    if not (values["inspector_name"] or "").strip():
-        errors["inspector_name"] = ["Enter the inspector's name."]
+    if occurred_on is None:
+        _add(errors, "occurred_on", "Enter the inspection date.")
+    _check_date(errors, "occurred_on", "inspection date", occurred_on)
+    if not values["inspector_name"]:
+        _add(errors, "inspector_name", "Enter the inspector's name.")
+    _check_length(
+        errors,
+        "inspector_name",
+        "inspector's name",
+        values["inspector_name"],
+        INSPECTOR_NAME_MAX_LENGTH,
+    )
     compliance = values["ust_operational_compliance"]
     _check_choice(
         errors,
@@ -163,11 +254,39 @@ def _validate_inspection(values: dict[str, Any]) -> None:
         OperationalCompliance,
         required=False,
     )
-    if compliance and values["program_element"] != ProgramElement.UST:
-        errors.setdefault("ust_operational_compliance", []).append(
-            "UST operational compliance applies to UST inspections only."
+    if compliance and program_element != ProgramElement.UST:
+        _add(
+            errors,
+            "ust_operational_compliance",
+            "UST operational compliance applies to UST inspections only.",
         )
+    label = "date the violations returned to compliance"
+    _check_date(errors, "violations_rtc_on", label, values["violations_rtc_on"])
+    _check_not_before(
+        errors, "violations_rtc_on", label, values["violations_rtc_on"], occurred_on, "inspection"
+    )
+    _check_length(errors, "comments", "comment", values["comments"], COMMENT_MAX_LENGTH)
     _raise(errors)
+    return values
+
+
+def create_inspection(
+    *, actor, regulator: Regulator, facility, raw, check_role: bool = True
+) -> Inspection:
+    """``record_inspection`` without a transaction of its own, ``raw`` holding the values."""
+    values = clean_inspection(raw)
+    require_cme(actor, regulator, facility, values["program_element"], check_role=check_role)
+    inspection = Inspection.objects.create(
+        facility=facility, regulator=regulator, created_by=actor, **values
+    )
+    record_event(
+        actor,
+        "cme.inspection.recorded",
+        inspection,
+        after=_inspection_snapshot(inspection),
+        regulator=regulator,
+    )
+    return inspection
 
 
 @transaction.atomic(durable=True)
@@ -181,30 +300,24 @@ def record_inspection(
     occurred_on: datetime.date,
     inspector_name: str,
     ust_operational_compliance: str = "",
+    violations_rtc_on: datetime.date | None = None,
     comments: str = "",
 ) -> Inspection:
     """Record an inspection of one program element at ``facility`` for ``regulator``."""
-    values = {
-        "program_element": program_element,
-        "inspection_type": inspection_type,
-        "occurred_on": occurred_on,
-        "inspector_name": inspector_name.strip(),
-        "ust_operational_compliance": ust_operational_compliance or "",
-        "comments": comments,
-    }
-    _validate_inspection(values)
-    _require_cme(actor, regulator, facility, program_element)
-    inspection = Inspection.objects.create(
-        facility=facility, regulator=regulator, created_by=actor, **values
-    )
-    record_event(
-        actor,
-        "cme.inspection.recorded",
-        inspection,
-        after=_inspection_snapshot(inspection),
+    return create_inspection(
+        actor=actor,
         regulator=regulator,
+        facility=facility,
+        raw={
+            "program_element": program_element,
+            "inspection_type": inspection_type,
+            "occurred_on": occurred_on,
+            "inspector_name": inspector_name,
+            "ust_operational_compliance": ust_operational_compliance,
+            "violations_rtc_on": violations_rtc_on,
+            "comments": comments,
+        },
     )
-    return inspection
 
 
 def _lock(inspection: Inspection) -> Inspection:
@@ -222,17 +335,21 @@ def update_inspection(
     """Change an inspection's fields (any of ``INSPECTION_FIELDS``); the audit event keeps
     the values before and after. Moving it to another program element needs the right to
     record both."""
+    return change_inspection(actor=actor, regulator=regulator, inspection=inspection, **changes)
+
+
+def change_inspection(
+    *, actor, regulator: Regulator, inspection: Inspection, check_role: bool = True, **changes
+) -> Inspection:
+    """``update_inspection`` without a transaction of its own."""
     unknown = set(changes) - set(INSPECTION_FIELDS)
     if unknown:
         raise TypeError(f"Not inspection fields: {sorted(unknown)}")
     inspection = _lock(inspection)
     before = _inspection_snapshot(inspection)
-    values = {name: getattr(inspection, name) for name in INSPECTION_FIELDS} | changes
-    values["inspector_name"] = (values["inspector_name"] or "").strip()
-    values["ust_operational_compliance"] = values["ust_operational_compliance"] or ""
-    _validate_inspection(values)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    _require_cme(actor, regulator, inspection.facility, values["program_element"])
+    values = clean_inspection(_snapshot_values(inspection, INSPECTION_FIELDS) | changes)
+    for program_element in (inspection.program_element, values["program_element"]):
+        require_cme(actor, regulator, inspection.facility, program_element, check_role=check_role)
     if values["program_element"] != inspection.program_element and inspection.violations.exists():
         raise ValidationError(
             {"program_element": "Remove the violations before changing the program element."}
@@ -255,8 +372,17 @@ def update_inspection(
 def delete_inspection(*, actor, regulator: Regulator, inspection: Inspection) -> None:
     """Delete an inspection with its violations and their enforcement links (enforcement
     actions themselves stay). Each deleted record gets its own audit event."""
+    remove_inspection(actor=actor, regulator=regulator, inspection=inspection)
+
+
+def remove_inspection(
+    *, actor, regulator: Regulator, inspection: Inspection, check_role: bool = True
+) -> None:
+    """``delete_inspection`` without a transaction of its own."""
     inspection = _lock(inspection)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
+    require_cme(
+        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
+    )
     violations = list(inspection.violations.select_related("violation_type"))
     for violation in violations:
         linked = list(violation.enforcements.values_list("pk", flat=True))
@@ -277,41 +403,65 @@ def delete_inspection(*, actor, regulator: Regulator, inspection: Inspection) ->
     inspection.delete()  # cascades to the violations and their enforcement links
 
 
-def _violation_type(type_number) -> ViolationType:
-    number = str(type_number or "").strip()
-    if not number:
-        raise ValidationError({"violation_type": "Enter the violation type number."})
-    found = ViolationType.objects.filter(type_number=number).first()
-    if found is None:
-        raise ValidationError(
-            {"violation_type": f"No violation type {number} in the violation library."}
-        )
-    return found
+# -- violations --------------------------------------------------------------------------------
 
 
-def _validate_violation(inspection: Inspection, values: dict[str, Any]) -> None:
+def violation_library(type_numbers: Iterable[str]) -> dict[str, ViolationType]:
+    """The library entries of ``type_numbers``, by number, in one query (for bulk checks)."""
+    numbers = {str(n).strip() for n in type_numbers if n}
+    return {t.type_number: t for t in ViolationType.objects.filter(type_number__in=numbers)}
+
+
+def clean_violation(
+    inspection: Inspection,
+    raw: Mapping[str, Any],
+    library: Mapping[str, ViolationType] | None = None,
+) -> dict[str, Any]:
+    """Check a violation's values for ``inspection`` (``type_number``, the library number,
+    and ``VIOLATION_FIELDS``) and return them ready to store, the type resolved.
+
+    ``inspection`` may be unsaved: only its program element is read. ``library`` (from
+    ``violation_library``) saves a query per violation when many are checked. Raises
+    ``ValidationError`` with every problem by field (the type's under ``violation_type``).
+    """
+    values = {name: raw.get(name) for name in VIOLATION_FIELDS}
+    values["rtc_qualifier"] = values["rtc_qualifier"] or None
+    values["comments"] = _text(values["comments"])
     errors: dict[str, list[str]] = {}
-    violation_type: ViolationType = values["violation_type"]
+    number = _text(raw.get("type_number")).strip()
+    violation_type = None
+    if not number:
+        _add(errors, "violation_type", "Enter the violation type number.")
+    else:
+        if library is None:
+            violation_type = ViolationType.objects.filter(type_number=number).first()
+        else:
+            violation_type = library.get(number)
+        if violation_type is None:
+            _add(errors, "violation_type", f"No violation type {number} in the violation library.")
     occurred_on = values["occurred_on"]
-    fits = PROGRAM_ELEMENT_VIOLATION_ELEMENTS[inspection.program_element]
-    if violation_type.program_element not in fits:
-        errors["violation_type"] = [
-            f"Violation type {violation_type.type_number} is a "
-            f"{violation_type.get_program_element_display()} violation; it does not fit a "
-            f"{inspection.get_program_element_display()} inspection."
-        ]
+    fits = PROGRAM_ELEMENT_VIOLATION_ELEMENTS.get(inspection.program_element)
+    if violation_type is not None and fits is not None:
+        if violation_type.program_element not in fits:
+            _add(
+                errors,
+                "violation_type",
+                f"Violation type {number} is a {violation_type.get_program_element_display()} "
+                f"violation; it does not fit a {inspection.get_program_element_display()} "
+                "inspection.",
+            )
+        if occurred_on is not None and not violation_type.valid_on(occurred_on):
+            _add(
+                errors,
+                "violation_type",
+                f"Violation type {number} was not in the library on {occurred_on.isoformat()}.",
+            )
     _check_choice(
         errors, "violation_class", "violation class", values["violation_class"], ViolationClass
     )
     if occurred_on is None:
-        errors["occurred_on"] = ["Enter the violation date."]
-    else:
-        _check_date(errors, "occurred_on", "violation date", occurred_on)
-        if not violation_type.valid_on(occurred_on):
-            errors.setdefault("violation_type", []).append(
-                f"Violation type {violation_type.type_number} was not in the library on "
-                f"{occurred_on.isoformat()}."
-            )
+        _add(errors, "occurred_on", "Enter the violation date.")
+    _check_date(errors, "occurred_on", "violation date", occurred_on)
     scheduled, actual = values["scheduled_rtc_on"], values["return_to_compliance_on"]
     qualifier = values["rtc_qualifier"]
     _check_choice(
@@ -323,28 +473,59 @@ def _validate_violation(inspection: Inspection, values: dict[str, Any]) -> None:
         required=False,
     )
     if scheduled is None and actual is None:
-        errors.setdefault("return_to_compliance_on", []).append(
-            "Enter the return-to-compliance date, or the scheduled one if it has not returned yet."
+        _add(
+            errors,
+            "return_to_compliance_on",
+            "Enter the return-to-compliance date, or the scheduled one if it has not returned yet.",
         )
     if qualifier and actual is None:
-        errors.setdefault("return_to_compliance_on", []).append(
-            "Enter the return-to-compliance date: the qualifier says it has returned."
+        _add(
+            errors,
+            "return_to_compliance_on",
+            "Enter the return-to-compliance date: the qualifier says it has returned.",
         )
     if actual is not None and not qualifier:
-        errors.setdefault("rtc_qualifier", []).append(
-            "Choose how the return to compliance was established."
-        )
+        _add(errors, "rtc_qualifier", "Choose how the return to compliance was established.")
     _check_date(errors, "return_to_compliance_on", "return-to-compliance date", actual)
-    if occurred_on is not None:
-        if actual is not None and actual < occurred_on:
-            errors.setdefault("return_to_compliance_on", []).append(
-                "The return-to-compliance date cannot be before the violation date."
-            )
-        if scheduled is not None and scheduled < occurred_on:
-            errors.setdefault("scheduled_rtc_on", []).append(
-                "The scheduled return-to-compliance date cannot be before the violation date."
-            )
+    _check_not_before(
+        errors,
+        "return_to_compliance_on",
+        "return-to-compliance date",
+        actual,
+        occurred_on,
+        "violation date",
+    )
+    _check_not_before(
+        errors,
+        "scheduled_rtc_on",
+        "scheduled return-to-compliance date",
+        scheduled,
+        occurred_on,
+        "violation date",
+    )
+    _check_length(errors, "comments", "comment", values["comments"], COMMENT_MAX_LENGTH)
     _raise(errors)
+    return values | {"violation_type": violation_type}
+
+
+def create_violation(
+    *, actor, regulator: Regulator, inspection, raw, library=None, check_role: bool = True
+) -> Violation:
+    """``add_violation`` without a transaction of its own (nor the inspection's lock),
+    ``raw`` holding the values."""
+    values = clean_violation(inspection, raw, library)
+    require_cme(
+        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
+    )
+    violation = Violation.objects.create(inspection=inspection, **values)
+    record_event(
+        actor,
+        "cme.violation.recorded",
+        violation,
+        after=_violation_snapshot(violation),
+        regulator=regulator,
+    )
+    return violation
 
 
 @transaction.atomic(durable=True)
@@ -362,33 +543,33 @@ def add_violation(
     comments: str = "",
 ) -> Violation:
     """Record a violation found at ``inspection``, typed by its violation library number."""
-    inspection = _lock(inspection)
-    values = {
-        "violation_type": _violation_type(type_number),
-        "violation_class": violation_class,
-        "occurred_on": occurred_on,
-        "scheduled_rtc_on": scheduled_rtc_on,
-        "return_to_compliance_on": return_to_compliance_on,
-        "rtc_qualifier": rtc_qualifier or None,
-        "comments": comments,
-    }
-    _validate_violation(inspection, values)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    violation = Violation.objects.create(inspection=inspection, **values)
-    record_event(
-        actor,
-        "cme.violation.recorded",
-        violation,
-        after=_violation_snapshot(violation),
+    return create_violation(
+        actor=actor,
         regulator=regulator,
+        inspection=_lock(inspection),
+        raw={
+            "type_number": type_number,
+            "violation_class": violation_class,
+            "occurred_on": occurred_on,
+            "scheduled_rtc_on": scheduled_rtc_on,
+            "return_to_compliance_on": return_to_compliance_on,
+            "rtc_qualifier": rtc_qualifier,
+            "comments": comments,
+        },
     )
-    return violation
 
 
 @transaction.atomic(durable=True)
 def update_violation(*, actor, regulator: Regulator, violation: Violation, **changes) -> Violation:
     """Change a violation: any of ``VIOLATION_FIELDS`` and ``type_number``, typically to
     record its return to compliance. The audit event keeps before and after."""
+    return change_violation(actor=actor, regulator=regulator, violation=violation, **changes)
+
+
+def change_violation(
+    *, actor, regulator: Regulator, violation: Violation, check_role: bool = True, **changes
+) -> Violation:
+    """``update_violation`` without a transaction of its own."""
     unknown = set(changes) - {*VIOLATION_FIELDS, "type_number"}
     if unknown:
         raise TypeError(f"Not violation fields: {sorted(unknown)}")
@@ -399,14 +580,12 @@ def update_violation(*, actor, regulator: Regulator, violation: Violation, **cha
     )
     inspection = violation.inspection
     before = _violation_snapshot(violation)
-    values = {name: getattr(violation, name) for name in VIOLATION_FIELDS}
-    values["violation_type"] = violation.violation_type
-    if "type_number" in changes:
-        values["violation_type"] = _violation_type(changes.pop("type_number"))
-    values |= changes
-    values["rtc_qualifier"] = values["rtc_qualifier"] or None
-    _validate_violation(inspection, values)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
+    raw = _snapshot_values(violation, VIOLATION_FIELDS)
+    raw["type_number"] = violation.violation_type.type_number
+    values = clean_violation(inspection, raw | changes)
+    require_cme(
+        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
+    )
     for name, value in values.items():
         setattr(violation, name, value)
     violation.save()
@@ -421,62 +600,164 @@ def update_violation(*, actor, regulator: Regulator, violation: Violation, **cha
     return violation
 
 
-@transaction.atomic(durable=True)
-def record_enforcement(
-    *,
-    actor,
-    regulator: Regulator,
-    facility,
-    enforcement_type: str,
-    occurred_on: datetime.date,
-    violations=(),
-    formal_type: str = "",
-    comments: str = "",
-) -> Enforcement:
-    """Record an enforcement action at ``facility`` for ``violations`` (of that facility);
-    the actor must be allowed to record CME for each violation's program element."""
+def remove_violation(
+    *, actor, regulator: Regulator, violation: Violation, check_role: bool = True
+) -> None:
+    """Delete a violation with its enforcement links, in the caller's transaction (the EDT
+    CME submit deletes records one by one; the portal deletes whole inspections). The audit
+    event keeps its values and the enforcement actions it was linked to."""
+    violation = (
+        Violation.objects.select_for_update()
+        .select_related("inspection__facility", "violation_type")
+        .get(pk=violation.pk)
+    )
+    inspection = violation.inspection
+    require_cme(
+        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
+    )
+    linked = list(violation.enforcements.values_list("pk", flat=True))
+    record_event(
+        actor,
+        "cme.violation.deleted",
+        violation,
+        before=_violation_snapshot(violation) | {"enforcements": linked},
+        regulator=regulator,
+    )
+    violation.delete()  # cascades to its enforcement links
+
+
+# -- enforcement actions -----------------------------------------------------------------------
+
+
+def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str, Any]:
+    """Check an enforcement action's values (``ENFORCEMENT_FIELDS``; missing ones are blank)
+    at ``facility``, linking ``violations`` (with their inspections loaded), and return them
+    ready to store. Raises ``ValidationError`` with every problem by field."""
+    values = {name: raw.get(name) for name in ENFORCEMENT_FIELDS}
+    for name in ("formal_type", "red_tag_issued", "red_tag_number", "docket_number"):
+        values[name] = _text(values[name]).strip()
+    values["comments"] = _text(values["comments"])
+    values["red_tag_reason"] = values["red_tag_reason"] or None
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "enforcement_type", "enforcement type", enforcement_type, EnforcementType)
+    occurred_on, formal = values["occurred_on"], values["formal_type"]
     _check_choice(
-        errors,
-        "formal_type",
-        "formal enforcement type",
-        formal_type,
-        FormalEnforcementType,
-        required=False,
+        errors, "enforcement_type", "enforcement type", values["enforcement_type"], EnforcementType
+    )
+    _check_choice(
+        errors, "formal_type", "formal enforcement type", formal, FormalEnforcementType, False
     )
     if occurred_on is None:
-        errors["occurred_on"] = ["Enter the enforcement date."]
+        _add(errors, "occurred_on", "Enter the enforcement date.")
     _check_date(errors, "occurred_on", "enforcement date", occurred_on)
-    linked = list(
+    if any(v.inspection.facility_id != facility.pk for v in violations):
+        _add(
+            errors, "violations", "An enforcement action links only violations of its own facility."
+        )
+    elif occurred_on is not None and any(v.occurred_on > occurred_on for v in violations):
+        _add(
+            errors,
+            "occurred_on",
+            "The enforcement date cannot be before a linked violation's date.",
+        )
+
+    # The red tag (913b-913f).
+    _check_choice(
+        errors, "red_tag_issued", "red tag issued", values["red_tag_issued"], YesNo, False
+    )
+    _check_choice(
+        errors, "red_tag_reason", "red tag reason", values["red_tag_reason"], RedTagReason, False
+    )
+    number = values["red_tag_number"]
+    if number:
+        if not (number.isascii() and number.isdigit()) or len(number) > RED_TAG_NUMBER_LENGTH:
+            _add(errors, "red_tag_number", "The red tag number has at most five digits.")
+        else:
+            values["red_tag_number"] = number.zfill(RED_TAG_NUMBER_LENGTH)
+    affixed, removed = values["red_tag_affixed_on"], values["red_tag_removed_on"]
+    details = (number, values["red_tag_reason"], affixed, removed)
+    if values["red_tag_issued"] != YesNo.YES and any(v not in (None, "") for v in details):
+        _add(
+            errors,
+            "red_tag_issued",
+            "Set “red tag issued” to Yes to record the red tag's number, reason or dates.",
+        )
+    _check_date(errors, "red_tag_affixed_on", "date the red tag was affixed", affixed)
+    _check_date(errors, "red_tag_removed_on", "date the red tag was removed", removed)
+    if removed is not None and affixed is None:
+        _add(errors, "red_tag_affixed_on", "Enter the date the red tag was affixed.")
+    _check_not_before(
+        errors, "red_tag_removed_on", "red tag removal", removed, affixed, "day it was affixed"
+    )
+
+    # The case of a formal action (917a, 918) and the amounts (919, 920).
+    settled = values["case_settled_on"]
+    label = "case settled or dropped date"
+    _check_date(errors, "case_settled_on", label, settled)
+    _check_not_before(errors, "case_settled_on", label, settled, occurred_on, "enforcement date")
+    _check_length(
+        errors, "docket_number", "docket number", values["docket_number"], DOCKET_NUMBER_MAX_LENGTH
+    )
+    if not formal:
+        if settled is not None:
+            _add(errors, "formal_type", "A case settled or dropped date needs a formal type.")
+        if values["docket_number"]:
+            _add(errors, "formal_type", "A docket number needs a formal type.")
+    for name, label in (("fine_amount", "fine assessed"), ("sep_amount", "SEP amount")):
+        amount = values[name]
+        if amount is not None and (
+            isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= AMOUNT_MAX
+        ):
+            _add(errors, name, f"The {label} is a whole number of dollars, 0 to {AMOUNT_MAX:,}.")
+    _check_length(errors, "comments", "comment", values["comments"], COMMENT_MAX_LENGTH)
+    _raise(errors)
+    return values
+
+
+def _linked_violations(violations) -> list[Violation]:
+    return list(
         Violation.objects.select_related("inspection").filter(pk__in=[v.pk for v in violations])
     )
-    if any(v.inspection.facility_id != facility.pk for v in linked):
-        errors.setdefault("violations", []).append(
-            "An enforcement action links only violations of its own facility."
-        )
-    elif occurred_on is not None and any(v.occurred_on > occurred_on for v in linked):
-        errors.setdefault("occurred_on", []).append(
-            "The enforcement date cannot be before a linked violation's date."
-        )
-    _raise(errors)
-    if actor is not None and not actor.has_perm(f"regulators.{CME}", regulator):
-        raise PermissionDenied("Your role at this agency does not allow recording CME data.")
-    for program_element in {v.inspection.program_element for v in linked}:
-        _require_cme(actor, regulator, facility, program_element)
+
+
+def _require_enforcement_rights(
+    actor, regulator: Regulator, facility, violations, check_role: bool = True
+) -> None:
+    if check_role and actor is not None and not actor.has_perm(f"regulators.{CME}", regulator):
+        raise PermissionDenied(_NO_CME_ROLE)
+    for program_element in {v.inspection.program_element for v in violations}:
+        require_cme(actor, regulator, facility, program_element, check_role=check_role)
     if (
         regulator.kind != Regulator.Kind.STATE
         and not facility.regulators.filter(regulator=regulator).exists()
     ):
         raise PermissionDenied(f"{regulator.name} does not regulate this facility.")
+
+
+@transaction.atomic(durable=True)
+def record_enforcement(
+    *, actor, regulator: Regulator, facility, violations=(), **fields
+) -> Enforcement:
+    """Record an enforcement action at ``facility`` for ``violations`` (of that facility);
+    ``fields`` are ``ENFORCEMENT_FIELDS`` (``enforcement_type`` and ``occurred_on`` are
+    required). The actor must be allowed to record CME for each violation's program
+    element."""
+    return create_enforcement(
+        actor=actor, regulator=regulator, facility=facility, violations=violations, **fields
+    )
+
+
+def create_enforcement(
+    *, actor, regulator: Regulator, facility, violations=(), check_role: bool = True, **fields
+) -> Enforcement:
+    """``record_enforcement`` without a transaction of its own."""
+    unknown = set(fields) - set(ENFORCEMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not enforcement fields: {sorted(unknown)}")
+    linked = _linked_violations(violations)
+    values = clean_enforcement(fields, facility, linked)
+    _require_enforcement_rights(actor, regulator, facility, linked, check_role)
     enforcement = Enforcement.objects.create(
-        facility=facility,
-        regulator=regulator,
-        enforcement_type=enforcement_type,
-        formal_type=formal_type or "",
-        occurred_on=occurred_on,
-        comments=comments,
-        created_by=actor,
+        facility=facility, regulator=regulator, created_by=actor, **values
     )
     enforcement.violations.set(linked)
     record_event(
@@ -487,3 +768,108 @@ def record_enforcement(
         regulator=regulator,
     )
     return enforcement
+
+
+@transaction.atomic(durable=True)
+def update_enforcement(
+    *, actor, regulator: Regulator, enforcement: Enforcement, **changes
+) -> Enforcement:
+    """Change an enforcement action: any of ``ENFORCEMENT_FIELDS`` and ``violations`` (the
+    complete new list of linked violations). The actor must be allowed to record CME for the
+    program elements of the violations linked before and after. The audit event keeps the
+    values, links included, before and after."""
+    return change_enforcement(actor=actor, regulator=regulator, enforcement=enforcement, **changes)
+
+
+def change_enforcement(
+    *, actor, regulator: Regulator, enforcement: Enforcement, check_role: bool = True, **changes
+) -> Enforcement:
+    """``update_enforcement`` without a transaction of its own."""
+    unknown = set(changes) - {*ENFORCEMENT_FIELDS, "violations"}
+    if unknown:
+        raise TypeError(f"Not enforcement fields: {sorted(unknown)}")
+    enforcement = (
+        Enforcement.objects.select_for_update()
+        .select_related("facility", "regulator")
+        .get(pk=enforcement.pk)
+    )
+    before = _enforcement_snapshot(enforcement)
+    current = list(enforcement.violations.select_related("inspection"))
+    linked = _linked_violations(changes.pop("violations", current))
+    raw = _snapshot_values(enforcement, ENFORCEMENT_FIELDS) | changes
+    values = clean_enforcement(raw, enforcement.facility, linked)
+    _require_enforcement_rights(
+        actor, regulator, enforcement.facility, [*current, *linked], check_role
+    )
+    for name, value in values.items():
+        setattr(enforcement, name, value)
+    enforcement.save()
+    enforcement.violations.set(linked)
+    record_event(
+        actor,
+        "cme.enforcement.updated",
+        enforcement,
+        before=before,
+        after=_enforcement_snapshot(enforcement),
+        regulator=regulator,
+    )
+    return enforcement
+
+
+def remove_enforcement(
+    *, actor, regulator: Regulator, enforcement: Enforcement, check_role: bool = True
+) -> None:
+    """Delete an enforcement action with its violation links (the violations stay), in the
+    caller's transaction, with the rights ``update_enforcement`` asks. The audit event keeps
+    its values, links included."""
+    enforcement = (
+        Enforcement.objects.select_for_update()
+        .select_related("facility", "regulator")
+        .get(pk=enforcement.pk)
+    )
+    linked = list(enforcement.violations.select_related("inspection"))
+    _require_enforcement_rights(actor, regulator, enforcement.facility, linked, check_role)
+    record_event(
+        actor,
+        "cme.enforcement.deleted",
+        enforcement,
+        before=_enforcement_snapshot(enforcement),
+        regulator=regulator,
+    )
+    enforcement.delete()  # cascades to its violation links
+
+
+# -- the spreadsheet upload --------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def record_cme_upload(*, actor, regulator: Regulator, inspections, file_name: str = "") -> dict:
+    """Store the records of a checked upload (see ``cme.upload``) in one transaction.
+
+    ``inspections`` is a list of ``(facility, inspection values, [violation values, ...])``,
+    the values as ``record_inspection`` and ``add_violation`` take them. Every record is
+    checked again as manual entry checks it and gets its own audit event; one more event
+    records the upload. Any refusal raises, and nothing is stored.
+    """
+    library = violation_library(
+        raw.get("type_number") for _f, _i, violations in inspections for raw in violations
+    )
+    counts = {"inspections": 0, "violations": 0}
+    for facility, raw_inspection, violations in inspections:
+        inspection = create_inspection(
+            actor=actor, regulator=regulator, facility=facility, raw=raw_inspection
+        )
+        counts["inspections"] += 1
+        for raw in violations:
+            create_violation(
+                actor=actor, regulator=regulator, inspection=inspection, raw=raw, library=library
+            )
+            counts["violations"] += 1
+    record_event(
+        actor,
+        "cme.upload.imported",
+        regulator,
+        after={"file_name": file_name, **counts},
+        regulator=regulator,
+    )
+    return counts

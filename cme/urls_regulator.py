@@ -31,4 +31,31 @@ urlpatterns = [
         regulator.InspectionDeleteView.as_view(),
         name="cme_inspection_delete",
     ),
+    path(
+        "cme/inspections/<int:pk>/edit/",
+        regulator.InspectionEditView.as_view(),
+        name="cme_inspection_edit",
+    ),
+    path(
+        "cme/violations/<int:pk>/edit/",
+        regulator.ViolationEditView.as_view(),
+        name="cme_violation_edit",
+    ),
+    path("cme/enforcements/", regulator.EnforcementListView.as_view(), name="cme_enforcements"),
+    path(
+        "cme/enforcements/<int:pk>/",
+        regulator.EnforcementDetailView.as_view(),
+        name="cme_enforcement",
+    ),
+    path(
+        "cme/enforcements/<int:pk>/edit/",
+        regulator.EnforcementEditView.as_view(),
+        name="cme_enforcement_edit",
+    ),
+    path("cme/upload/", regulator.UploadView.as_view(), name="cme_upload"),
+    path(
+        "cme/upload/template/",
+        regulator.UploadTemplateView.as_view(),
+        name="cme_upload_template",
+    ),
 ]

@@ -1,9 +1,10 @@
-"""Regulator portal pages for CME: inspections, their violations and enforcement actions.
+"""Regulator portal pages for CME: inspections, their violations and enforcement actions,
+and the spreadsheet upload.
 
-Every queryset starts from ``Inspection.objects.for_user(user, "view")`` (all the user's
-agencies) and is narrowed to the agency the user works for now, so another agency's record
-answers 404. Writes need ``record_cme`` at that agency (403 otherwise, for staff who can see
-the record); ``cme.services`` checks again that the agency handles the program element.
+Every queryset starts from ``Model.objects.for_user(user, "view")`` (all the user's agencies)
+and is narrowed to the agency the user works for now, so another agency's record answers 404.
+Writes need ``record_cme`` at that agency (403 otherwise, for staff who can see the record);
+``cme.services`` checks again that the agency handles the program element.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views import View
 from django.views.generic import TemplateView
 
 from core.models import AuditEvent
@@ -22,10 +25,16 @@ from facilities.models import Facility
 from facilities.views.regulator import facilities_in_jurisdiction
 from regulators.roles import CME
 
-from .. import services
-from ..forms import EnforcementForm, InspectionForm, ViolationForm
+from .. import services, upload
+from ..forms import (
+    EnforcementFilterForm,
+    EnforcementForm,
+    InspectionForm,
+    UploadForm,
+    ViolationForm,
+)
 from ..models import Enforcement, Inspection, Violation
-from ..querysets import in_agency_scope
+from ..querysets import enforcements_in_agency_scope, in_agency_scope
 
 
 def _add_service_errors(form, error: ValidationError, aliases=None) -> None:
@@ -39,6 +48,33 @@ def _add_service_errors(form, error: ValidationError, aliases=None) -> None:
         form.add_error(None, error.messages)
 
 
+_VIOLATION_ALIASES = {"violation_type": "type_number"}
+
+
+def _changes(event: AuditEvent) -> list[tuple[str, object, object]]:
+    before, after = event.before or {}, event.after or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [
+        (key.replace("_", " "), before.get(key), after.get(key))
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+
+
+def _history(*records) -> list[dict]:
+    """The audit events of ``records`` (CME objects), oldest first, with what changed."""
+    condition = Q(pk__in=[])
+    by_type: dict[str, list[str]] = {}
+    for record in records:
+        by_type.setdefault(record._meta.label_lower, []).append(str(record.pk))
+    for object_type, ids in by_type.items():
+        condition |= Q(object_type=object_type, object_id__in=ids)
+    events = (
+        AuditEvent.objects.filter(condition).select_related("actor").order_by("created_at", "id")
+    )
+    return [{"event": event, "changes": _changes(event)} for event in events]
+
+
 class CMEMixin(RegulatorPortalMixin):
     """CME pages of the agency the user works for now."""
 
@@ -47,12 +83,35 @@ class CMEMixin(RegulatorPortalMixin):
             Inspection.objects.for_user(self.request.user, "view"), self.regulator
         )
 
+    def violations(self):
+        return Violation.objects.for_user(self.request.user, "view").filter(
+            inspection__in=self.inspections().values("pk")
+        )
+
+    def enforcements(self):
+        return enforcements_in_agency_scope(
+            Enforcement.objects.for_user(self.request.user, "view"), self.regulator
+        )
+
+    def facility_violations(self, facility_id):
+        """Violations an enforcement action at the facility may link: in this agency's scope."""
+        return (
+            self.violations()
+            .filter(inspection__facility=facility_id)
+            .select_related("violation_type")
+        )
+
     def can_record(self) -> bool:
         return self.request.user.has_perm(f"regulators.{CME}", self.regulator)
 
     def require_record(self) -> None:
         if not self.can_record():
             raise PermissionDenied("Your role at this agency does not allow recording CME data.")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            regulator=self.regulator, can_record=self.can_record(), **kwargs
+        )
 
 
 class InspectionListView(CMEMixin, TemplateView):
@@ -71,10 +130,7 @@ class InspectionListView(CMEMixin, TemplateView):
         if cers_id:
             inspections = inspections.filter(facility__cers_id=cers_id if cers_id.isdigit() else 0)
         return super().get_context_data(
-            page=paginate(self.request, inspections),
-            cers_id=cers_id,
-            regulator=self.regulator,
-            **kwargs,
+            page=paginate(self.request, inspections), cers_id=cers_id, **kwargs
         )
 
 
@@ -118,21 +174,8 @@ class InspectionCreateView(CMEMixin, TemplateView):
         return self.render_to_response(self.get_context_data(facility=facility, form=form))
 
 
-def _changes(event: AuditEvent) -> list[tuple[str, object, object]]:
-    before, after = event.before or {}, event.after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [
-        (key.replace("_", " "), before.get(key), after.get(key))
-        for key in keys
-        if before.get(key) != after.get(key)
-    ]
-
-
-class InspectionDetailView(CMEMixin, TemplateView):
-    """One inspection: its violations, enforcement actions and history; for staff who may
-    record CME, the edit, violation, enforcement and delete forms. POST edits."""
-
-    template_name = "cme/inspection_detail.html"
+class InspectionMixin(CMEMixin):
+    """A page about one inspection of the agency's scope (404 outside it)."""
 
     def get_inspection(self) -> Inspection:
         inspection = (
@@ -145,29 +188,39 @@ class InspectionDetailView(CMEMixin, TemplateView):
             raise Http404("No such inspection for this agency.")
         return inspection
 
-    def facility_violations(self, inspection):
-        """Violations an enforcement action may link: the facility's, in this agency's scope."""
-        return Violation.objects.filter(
-            inspection__in=self.inspections().filter(facility=inspection.facility_id).values("pk")
-        ).select_related("violation_type")
-
-    def history(self, inspection, violations, enforcements):
-        events = (
-            AuditEvent.objects.filter(
-                Q(object_type="cme.inspection", object_id=str(inspection.pk))
-                | Q(object_type="cme.violation", object_id__in=[str(v.pk) for v in violations])
-                | Q(
-                    object_type="cme.enforcement",
-                    object_id__in=[str(e.pk) for e in enforcements],
+    def save_inspection(self, inspection):
+        """Apply the edit form (POST): back to the inspection, or the edit page with the
+        errors."""
+        self.require_record()
+        form = InspectionForm(self.request.POST)
+        if form.is_valid():
+            try:
+                services.update_inspection(
+                    actor=self.request.user,
+                    regulator=self.regulator,
+                    inspection=inspection,
+                    **form.cleaned_data,
                 )
-            )
-            .select_related("actor")
-            .order_by("created_at", "id")
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(self.request, "Inspection saved.")
+                return redirect("regulator:cme_inspection", pk=inspection.pk)
+        return TemplateResponse(
+            self.request,
+            "cme/inspection_edit.html",
+            self.get_context_data(inspection=inspection, form=form),
         )
-        return [{"event": event, "changes": _changes(event)} for event in events]
+
+
+class InspectionDetailView(InspectionMixin, TemplateView):
+    """One inspection: its violations, enforcement actions and history; for staff who may
+    record CME, the violation and enforcement forms and the links to edit. POST edits the
+    inspection (as the edit page does)."""
+
+    template_name = "cme/inspection_detail.html"
 
     def render_page(self, inspection, **forms):
-        can_record = self.can_record()
         violations = list(
             inspection.violations.select_related("violation_type").prefetch_related("enforcements")
         )
@@ -176,28 +229,20 @@ class InspectionDetailView(CMEMixin, TemplateView):
             .distinct()
             .prefetch_related("violations__violation_type")
         )
-        if can_record:
-            forms.setdefault(
-                "form",
-                InspectionForm(
-                    initial={name: getattr(inspection, name) for name in services.INSPECTION_FIELDS}
-                ),
-            )
+        if self.can_record():
             forms.setdefault(
                 "violation_form", ViolationForm(initial={"occurred_on": inspection.occurred_on})
             )
             forms.setdefault(
                 "enforcement_form",
-                EnforcementForm(violations=self.facility_violations(inspection)),
+                EnforcementForm(violations=self.facility_violations(inspection.facility_id)),
             )
         return self.render_to_response(
             self.get_context_data(
                 inspection=inspection,
                 violations=violations,
                 enforcements=enforcements,
-                history=self.history(inspection, violations, enforcements),
-                can_record=can_record,
-                regulator=self.regulator,
+                history=_history(inspection, *violations, *enforcements),
                 **forms,
             )
         )
@@ -206,23 +251,24 @@ class InspectionDetailView(CMEMixin, TemplateView):
         return self.render_page(self.get_inspection())
 
     def post(self, request, *args, **kwargs):
+        return self.save_inspection(self.get_inspection())
+
+
+class InspectionEditView(InspectionMixin, TemplateView):
+    """Edit an inspection; the change is kept in its history."""
+
+    template_name = "cme/inspection_edit.html"
+
+    def get(self, request, *args, **kwargs):
         inspection = self.get_inspection()
         self.require_record()
-        form = InspectionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.update_inspection(
-                    actor=request.user,
-                    regulator=self.regulator,
-                    inspection=inspection,
-                    **form.cleaned_data,
-                )
-            except ValidationError as error:
-                _add_service_errors(form, error)
-            else:
-                messages.success(request, "Inspection saved.")
-                return redirect("regulator:cme_inspection", pk=inspection.pk)
-        return self.render_page(inspection, form=form)
+        initial = {name: getattr(inspection, name) for name in services.INSPECTION_FIELDS}
+        return self.render_to_response(
+            self.get_context_data(inspection=inspection, form=InspectionForm(initial=initial))
+        )
+
+    def post(self, request, *args, **kwargs):
+        return self.save_inspection(self.get_inspection())
 
 
 class ViolationCreateView(InspectionDetailView):
@@ -243,7 +289,7 @@ class ViolationCreateView(InspectionDetailView):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error, {"violation_type": "type_number"})
+                _add_service_errors(form, error, _VIOLATION_ALIASES)
             else:
                 messages.success(request, "Violation recorded.")
                 return redirect("regulator:cme_inspection", pk=inspection.pk)
@@ -258,7 +304,9 @@ class EnforcementCreateView(InspectionDetailView):
     def post(self, request, *args, **kwargs):
         inspection = self.get_inspection()
         self.require_record()
-        form = EnforcementForm(request.POST, violations=self.facility_violations(inspection))
+        form = EnforcementForm(
+            request.POST, violations=self.facility_violations(inspection.facility_id)
+        )
         if form.is_valid():
             try:
                 services.record_enforcement(
@@ -288,3 +336,230 @@ class InspectionDeleteView(InspectionDetailView):
         )
         messages.success(request, "Inspection deleted with its violations.")
         return redirect("regulator:cme_inspections")
+
+
+class ViolationEditView(CMEMixin, TemplateView):
+    """Edit a violation (its return to compliance, typically), with its history."""
+
+    template_name = "cme/violation_edit.html"
+
+    def get_violation(self) -> Violation:
+        violation = (
+            self.violations()
+            .select_related("inspection__facility", "violation_type")
+            .filter(pk=self.kwargs["pk"])
+            .first()
+        )
+        if violation is None:
+            raise Http404("No such violation for this agency.")
+        self.require_record()
+        return violation
+
+    def render_page(self, violation, form):
+        return self.render_to_response(
+            self.get_context_data(
+                violation=violation,
+                inspection=violation.inspection,
+                form=form,
+                history=_history(violation),
+            )
+        )
+
+    def get(self, request, *args, **kwargs):
+        violation = self.get_violation()
+        initial = {name: getattr(violation, name) for name in services.VIOLATION_FIELDS}
+        initial["type_number"] = violation.violation_type.type_number
+        return self.render_page(violation, ViolationForm(initial=initial))
+
+    def post(self, request, *args, **kwargs):
+        violation = self.get_violation()
+        form = ViolationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_violation(
+                    actor=request.user,
+                    regulator=self.regulator,
+                    violation=violation,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error, _VIOLATION_ALIASES)
+            else:
+                messages.success(request, "Violation saved.")
+                return redirect("regulator:cme_inspection", pk=violation.inspection_id)
+        return self.render_page(violation, form)
+
+
+class EnforcementListView(CMEMixin, TemplateView):
+    """The agency's enforcement actions, newest first, filtered by type, date and facility."""
+
+    template_name = "cme/enforcement_list.html"
+
+    def get_context_data(self, **kwargs):
+        enforcements = (
+            self.enforcements()
+            .select_related("facility", "regulator")
+            .annotate(violation_count=Count("violations"))
+            .order_by("-occurred_on", "-pk")
+        )
+        filters = EnforcementFilterForm(self.request.GET)
+        if filters.is_valid():
+            wanted = filters.cleaned_data
+            if wanted["enforcement_type"]:
+                enforcements = enforcements.filter(enforcement_type=wanted["enforcement_type"])
+            if wanted["occurred_from"]:
+                enforcements = enforcements.filter(occurred_on__gte=wanted["occurred_from"])
+            if wanted["occurred_to"]:
+                enforcements = enforcements.filter(occurred_on__lte=wanted["occurred_to"])
+            if wanted["cers_id"]:
+                enforcements = enforcements.filter(facility__cers_id=wanted["cers_id"])
+        return super().get_context_data(
+            page=paginate(self.request, enforcements),
+            filters=filters,
+            filtered=any(filters.data.get(name) for name in filters.fields),
+            **kwargs,
+        )
+
+
+class EnforcementMixin(CMEMixin):
+    """A page about one enforcement action of the agency's scope (404 outside it)."""
+
+    def get_enforcement(self) -> Enforcement:
+        enforcement = (
+            self.enforcements()
+            .select_related("facility", "regulator", "created_by")
+            .filter(pk=self.kwargs["pk"])
+            .first()
+        )
+        if enforcement is None:
+            raise Http404("No such enforcement action for this agency.")
+        return enforcement
+
+
+class EnforcementDetailView(EnforcementMixin, TemplateView):
+    """One enforcement action: its values, linked violations and history."""
+
+    template_name = "cme/enforcement_detail.html"
+
+    def get_context_data(self, **kwargs):
+        enforcement = self.get_enforcement()
+        violations = list(
+            enforcement.violations.select_related("violation_type", "inspection").order_by(
+                "occurred_on", "pk"
+            )
+        )
+        visible = set(
+            self.violations().filter(pk__in=[v.pk for v in violations]).values_list("pk", flat=True)
+        )
+        return super().get_context_data(
+            enforcement=enforcement,
+            violations=[(violation, violation.pk in visible) for violation in violations],
+            history=_history(enforcement),
+            **kwargs,
+        )
+
+
+class EnforcementEditView(EnforcementMixin, TemplateView):
+    """Edit an enforcement action and the violations it links; kept in its history."""
+
+    template_name = "cme/enforcement_edit.html"
+
+    def get_enforcement(self) -> Enforcement:
+        enforcement = super().get_enforcement()
+        self.require_record()
+        return enforcement
+
+    def make_form(self, enforcement, data=None):
+        choices = self.facility_violations(enforcement.facility_id)
+        if data is not None:
+            return EnforcementForm(data, violations=choices)
+        initial = {name: getattr(enforcement, name) for name in services.ENFORCEMENT_FIELDS}
+        initial["violations"] = list(choices.filter(enforcements=enforcement))
+        return EnforcementForm(initial=initial, violations=choices)
+
+    def render_page(self, enforcement, form):
+        return self.render_to_response(self.get_context_data(enforcement=enforcement, form=form))
+
+    def get(self, request, *args, **kwargs):
+        enforcement = self.get_enforcement()
+        return self.render_page(enforcement, self.make_form(enforcement))
+
+    def post(self, request, *args, **kwargs):
+        enforcement = self.get_enforcement()
+        form = self.make_form(enforcement, request.POST)
+        if form.is_valid():
+            try:
+                services.update_enforcement(
+                    actor=request.user,
+                    regulator=self.regulator,
+                    enforcement=enforcement,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, "Enforcement action saved.")
+                return redirect("regulator:cme_enforcement", pk=enforcement.pk)
+        return self.render_page(enforcement, form)
+
+
+class UploadView(CMEMixin, TemplateView):
+    """Upload inspections and violations from a CSV or XLSX file: all of them, or, when any
+    row has a problem, none, with the problems listed by row and column."""
+
+    template_name = "cme/upload.html"
+    problems_shown = 500
+
+    def render_page(self, form, result=None):
+        problems = result.problems if result else []
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                result=result,
+                problems=problems[: self.problems_shown],
+                problems_hidden=max(0, len(problems) - self.problems_shown),
+                columns=[(c, upload.accepted_values(c)) for c in upload.COLUMNS],
+                max_rows=upload.MAX_ROWS,
+                max_mb=upload.MAX_BYTES // (1024 * 1024),
+            )
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.require_record()
+        return self.render_page(UploadForm())
+
+    def post(self, request, *args, **kwargs):
+        self.require_record()
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_page(form)
+        result = upload.import_cme_file(
+            actor=request.user, regulator=self.regulator, uploaded_file=form.cleaned_data["file"]
+        )
+        if not result.ok:
+            messages.error(request, "Nothing was stored: correct the file and upload it again.")
+            return self.render_page(form, result)
+        messages.success(
+            request,
+            f"Stored {result.inspections} inspection{'s' if result.inspections != 1 else ''} "
+            f"and {result.violations} violation{'s' if result.violations != 1 else ''} from "
+            f"{result.file_name}.",
+        )
+        return redirect("regulator:cme_inspections")
+
+
+class UploadTemplateView(RegulatorPortalMixin, View):
+    """The upload template: the header row, as CSV or (``?format=xlsx``) as a workbook."""
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "xlsx":
+            response = HttpResponse(
+                upload.template_xlsx(),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            name = "cers-cme-template.xlsx"
+        else:
+            response = HttpResponse(upload.template_csv(), content_type="text/csv; charset=utf-8")
+            name = "cers-cme-template.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
