@@ -16,6 +16,11 @@ urlpatterns = [
         name="facility_merge",
     ),
     path(
+        "facilities/transfers/<int:pk>/letter/",
+        regulator.TransferLetterView.as_view(),
+        name="facility_transfer_letter",
+    ),
+    path(
         "organizations/<int:code>/merge/",
         regulator.OrganizationMergeView.as_view(),
         name="organization_merge",

@@ -30,6 +30,14 @@ class Organization(models.Model):
         related_name="lead_organizations",
         help_text="The CUPA holding most of the organization's facilities.",
     )
+    # The automatic rule (facilities.services.refresh_lead_regulator) gives the largest
+    # organizations to the state agency; this is set when the state administrator takes one
+    # over by hand, and the rule then leaves ``lead_regulator`` alone.
+    lead_regulator_pinned = models.BooleanField(
+        default=False,
+        help_text="The state administrator took the organization over; its lead regulator "
+        "stays the state agency as facilities move.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()

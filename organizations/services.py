@@ -71,6 +71,18 @@ def _add_member(actor, organization: Organization, user, role: str, how: str) ->
 @transaction.atomic(durable=True)
 def create_organization(*, actor, name: str, headquarters: str = "") -> Organization:
     """Create an organization with ``actor`` as its first Lead User."""
+    organization = add_organization(actor=actor, name=name, headquarters=headquarters)
+    _add_member(actor, organization, actor, Role.LEAD, "created the organization")
+    return organization
+
+
+def add_organization(*, actor, name: str, headquarters: str = "", how: str = "") -> Organization:
+    """Create an organization without members, inside the caller's transaction: the first
+    step of ``create_organization``, and the whole of it when a regulator creates the
+    organization (EDT facility create), whose people join later with its code. ``how`` says
+    so in the audit event."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("add_organization must run inside a transaction.")
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the organization a name."})
@@ -79,14 +91,12 @@ def create_organization(*, actor, name: str, headquarters: str = "") -> Organiza
         name=name,
         headquarters=headquarters.strip(),
     )
+    after = {"name": organization.name, "code": organization.code}
+    if how:
+        after["how"] = how
     record_event(
-        actor,
-        "organization.created",
-        organization,
-        after={"name": organization.name, "code": organization.code},
-        organization=organization,
+        actor, "organization.created", organization, after=after, organization=organization
     )
-    _add_member(actor, organization, actor, Role.LEAD, "created the organization")
     return organization
 
 

@@ -7,11 +7,16 @@ that agency's jurisdiction answers 404.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch
-from django.http import Http404
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
@@ -20,11 +25,12 @@ from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 from organizations.models import Organization
 from regulators.models import Regulator
 from regulators.roles import MANAGE_FACILITIES
+from submittals.models import ElementStatus, SubmittalElementRecord
 
 from .. import services
 from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
 from ..legacy import LegacyImportError, import_legacy_facilities
-from ..models import Facility, FacilityRegulator
+from ..models import Facility, FacilityRegulator, FacilityTransfer
 from .business import element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]
@@ -39,6 +45,29 @@ def facilities_in_jurisdiction(queryset, regulator: Regulator):
     return queryset.filter(
         Exists(FacilityRegulator.objects.filter(facility=OuterRef("pk"), regulator=regulator))
     )
+
+
+# A facility certifies its Facility Information at least once a year.
+FACILITY_INFORMATION_OVERDUE_AFTER = timedelta(days=365)
+
+
+def overdue_facilities(queryset, now=None):
+    """Narrow a facility queryset to the facilities whose Facility Information is overdue:
+    none was submitted in the last year (365 days before ``now``), or none ever.
+
+    Any submitted element counts, whatever its review says (a Not Accepted one waits in the
+    review queue, which is its own action item); drafts never count. The facility's own
+    elements are read whoever they were routed to: a PA, which never sees Facility
+    Information, still learns whether the facilities it regulates are current.
+    """
+    since = (now or timezone.now()) - FACILITY_INFORMATION_OVERDUE_AFTER
+    recent = SubmittalElementRecord.objects.filter(
+        facility=OuterRef("pk"),
+        element=SubmittalElement.FACILITY_INFORMATION,
+        status__gt=ElementStatus.DRAFT,
+        submitted_at__gte=since,
+    )
+    return queryset.filter(~Exists(recent))
 
 
 def with_agency_elements(queryset, regulator: Regulator):
@@ -69,21 +98,31 @@ class JurisdictionFacilitiesMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
 
 
 class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
-    """The agency's facilities: searchable by name, CERS ID, street, city and organization."""
+    """The agency's facilities: searchable by name, CERS ID, street, city and organization;
+    ``?overdue=1`` keeps those whose Facility Information is overdue (the dashboard's link)."""
 
     template_name = "facilities/regulator_list.html"
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
+        overdue = self.request.GET.get("overdue") == "1"
+        facilities = self.get_queryset()
+        if overdue:
+            facilities = overdue_facilities(facilities)
         facilities = search_filter(
-            self.get_queryset().select_related("organization"),
+            facilities.select_related("organization"),
             query,
             SEARCH_FIELDS,
             SEARCH_EXACT_INT_FIELDS,
         )
         facilities = with_agency_elements(facilities, self.regulator)
         return super().get_context_data(
-            page=paginate(self.request, facilities), q=query, **self.agency_context(), **kwargs
+            page=paginate(self.request, facilities),
+            q=query,
+            overdue=overdue,
+            overdue_after_days=FACILITY_INFORMATION_OVERDUE_AFTER.days,
+            **self.agency_context(),
+            **kwargs,
         )
 
 
@@ -99,8 +138,14 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
         facility = queryset.filter(cers_id=self.kwargs["cers_id"]).first()
         if facility is None:
             raise Http404("No such facility in this agency's jurisdiction.")
+        transfers = (
+            FacilityTransfer.objects.for_user(self.request.user, "view")
+            .filter(Q(facility=facility) | Q(merged_into_facility=facility))
+            .select_related("to_organization", "merged_into_facility")
+        )
         return super().get_context_data(
             facility=facility,
+            transfers=transfers,
             element_regulators=element_regulators(facility),
             can_manage_facilities=self.request.user.has_perm(
                 f"regulators.{MANAGE_FACILITIES}", self.regulator
@@ -112,6 +157,55 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
 
 
 # --- Transfers: administrators move and merge facilities; state staff merge organizations ---
+
+# What a stored letter is, by its first bytes (the upload was checked against the same
+# signatures): content type and file name suffix of the download.
+_LETTER_TYPES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+
+
+class TransferLetterView(RegulatorPortalMixin, View):
+    """GET: the business's letter of a facility transfer, as a download, for staff who see
+    the facility in the current agency's jurisdiction (404 otherwise, and for a transfer
+    without a letter)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, pk):
+        facilities = facilities_in_jurisdiction(
+            Facility.objects.for_user(request.user, "view"), self.regulator
+        )
+        transfer = (
+            FacilityTransfer.objects.for_user(request.user, "view")
+            .filter(pk=pk, facility__in=facilities.values("pk"))
+            .exclude(letter="")
+            .first()
+        )
+        if transfer is None:
+            raise Http404("No such transfer letter in this agency's jurisdiction.")
+        try:
+            handle = transfer.letter.open("rb")
+        except FileNotFoundError:
+            raise Http404("The stored letter is missing.") from None
+        head = handle.read(8)
+        handle.seek(0)
+        content_type, suffix = next(
+            ((kind, ext) for sig, kind, ext in _LETTER_TYPES if head.startswith(sig)),
+            ("application/octet-stream", "bin"),
+        )
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"transfer-{transfer.pk}-cers-id-{transfer.facility_cers_id}.{suffix}",
+            content_type=content_type,
+        )
+        # Never rendered in the portal's origin, never kept by a shared cache.
+        response["X-Content-Type-Options"] = "nosniff"
+        patch_cache_control(response, private=True)
+        return response
 
 
 class FacilityTransferMixin(JurisdictionFacilitiesMixin):
