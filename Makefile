@@ -31,7 +31,7 @@ VERSION_OK := import sys; sys.exit(0 if sys.version_info >= (3, 12, 2) else 1)
 SERVICES_WANTED = $(if $(filter true 1,$(CI)),yes,$(if $(filter 1 true yes,$(TEST_SERVICES)),yes,))
 
 .PHONY: help run test test-fast test-services services-check install lint format check \
-	migrate seed worker beat clean distclean
+	migrate seed worker beat bench clean distclean
 
 help:
 	@echo "make run       install, migrate, load the demo data, serve http://$(HOST):$(PORT)/"
@@ -43,6 +43,7 @@ help:
 	@echo "make check     makemigrations --check; check --deploy against production settings"
 	@echo "make worker    a Celery worker (needs REDIS_URL)"
 	@echo "make beat      the Celery beat scheduler, exactly one per deployment (needs REDIS_URL)"
+	@echo "make bench     the EDT benchmarks on PostgreSQL (BENCH_DATABASE_URL; several minutes)"
 	@echo "make clean     remove caches and collected static files (distclean: also .venv)"
 
 # -- the virtual environment ---------------------------------------------------------------
@@ -206,6 +207,12 @@ beat: install
 	$(PY) -m celery -A cers beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 # -- housekeeping ----------------------------------------------------------------------------
+
+# The EDT benchmarks: RFSQ streaming and upload processing beside their raw limits, on a
+# PostgreSQL database of their own (dropped and created again). Takes several minutes.
+BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/cers_bench
+bench: install
+	env -u REDIS_URL DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) bench/bench_edt.py
 
 clean:
 	rm -rf .pytest_cache .ruff_cache staticfiles var/celerybeat-schedule*

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_htmx",
+    "drf_spectacular_sidecar",
     "core",
     "accounts",
     "organizations",
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "libraries",
     "submittals",
     "cme",
+    "edt",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.sweep_outbound_email",
         "schedule": 60.0,
     },
+    "sweep-edt-uploads": {
+        "task": "edt.tasks.sweep_edt_uploads",
+        "schedule": 60.0,
+    },
 }
 # How many times a queued e-mail is tried before it is recorded as failed.
 CERS_EMAIL_MAX_ATTEMPTS = env.int("CERS_EMAIL_MAX_ATTEMPTS", default=5)
@@ -209,6 +215,25 @@ REST_FRAMEWORK = {
 
 # The State administrator manages organizations with more facilities than this.
 CERS_LARGE_ORGANIZATION_THRESHOLD = env.int("CERS_LARGE_ORGANIZATION_THRESHOLD", default=50)
+
+# EDT access. The key of the keyed hash that stores EDT account credentials (empty: derived from
+# SECRET_KEY; set it to rotate SECRET_KEY without re-issuing every EDT secret). The Terms of Use
+# version agencies accept when they request access: a new version makes them accept again.
+EDT_CREDENTIAL_KEY = env.str("EDT_CREDENTIAL_KEY", default="")
+EDT_TERMS_VERSION = "2026-1"
+# The most records one EDT query may return; above it the query answers 413 and says how to
+# narrow it. Queries stream, so the ceiling protects the database, not the web process.
+EDT_QUERY_MAX_RESULTS = env.int("EDT_QUERY_MAX_RESULTS", default=100_000)
+# Uploads up to this size are processed within the request (as CERS does); larger ones answer
+# Queued and a worker processes them.
+EDT_INLINE_MAX_BYTES = env.int("EDT_INLINE_MAX_BYTES", default=256 * 1024)
+# EDT intake: the largest XML body and ZIP package accepted, and CalEPA's published XSD files
+# (one folder per schema set; not shipped with the project).
+EDT_MAX_XML_BYTES = env.int("EDT_MAX_XML_BYTES", default=20 * 1024 * 1024)
+EDT_MAX_ZIP_BYTES = env.int("EDT_MAX_ZIP_BYTES", default=300 * 1024 * 1024)
+EDT_SCHEMA_DIR = Path(
+    env.str("CERS_EDT_SCHEMA_DIR", default=str(BASE_DIR.parent / "shared" / "reference" / "xsd"))
+)
 CERS_PAGE_SIZE = env.int("CERS_PAGE_SIZE", default=25)
 
 LOGGING = {

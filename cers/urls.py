@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from cme import urls_regulator as cme_regulator
 from core.views import HealthView, HomeView
+from edt import urls_regulator as edt_regulator
+from edt.api import urls as edt_api
 from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
 from organizations import urls_business as organizations_business
@@ -18,6 +20,7 @@ business_patterns += [*submittals_business.urlpatterns]
 regulator_patterns = [*regulators_regulator.urlpatterns, *facilities_regulator.urlpatterns]
 regulator_patterns += [*submittals_regulator.urlpatterns]
 regulator_patterns += [*cme_regulator.urlpatterns]
+regulator_patterns += [*edt_regulator.urlpatterns]
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -27,5 +30,17 @@ urlpatterns = [
     path("business/", include((business_patterns, "business"))),
     path("regulator/", include((regulator_patterns, "regulator"))),
     path("libraries/", include("libraries.urls")),
+    path("edt-program/", include(("edt.urls_public", "edt_program"))),
     path("admin/", admin.site.urls),
+    # The EDT services, twice: production and the testing environment (CalEPA's "Staging").
+    path(
+        "EDT/",
+        include((edt_api.urlpatterns, "edt_api"), namespace="edt"),
+        {"environment": "production"},
+    ),
+    path(
+        "Staging/",
+        include((edt_api.urlpatterns, "edt_api"), namespace="edt_staging"),
+        {"environment": "testing"},
+    ),
 ]

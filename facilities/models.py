@@ -15,6 +15,43 @@ CERS_ID_FIRST = 10_000_001
 CERS_ID_LAST = 999_999_999
 
 
+class ReportingRequirement(models.IntegerChoices):
+    """Whether a facility must report a submittal element (CDR 20.0088)."""
+
+    NOT_APPLICABLE = 1, "Not Applicable"
+    APPLICABLE = 2, "Applicable"
+    ALWAYS_APPLICABLE = 3, "Always Applicable"
+
+
+class HorizontalCollectionMethod(models.IntegerChoices):
+    """How a facility's geographic point was collected (CERS supplemental field 21.0004): the
+    codes CalEPA's schemas allow."""
+
+    M101 = 101, "101"
+    M103 = 103, "103"
+    M104 = 104, "104"
+    M107 = 107, "107"
+    M108 = 108, "108"
+    M109 = 109, "109"
+
+
+class GeographicReferencePoint(models.IntegerChoices):
+    """What place of the facility the geographic point marks (21.0005): the schemas' codes."""
+
+    P101 = 101, "101"
+    P102 = 102, "102"
+    P103 = 103, "103"
+    P108 = 108, "108"
+
+
+class HorizontalReferenceDatum(models.TextChoices):
+    """The datum of a facility's geographic point (21.0006)."""
+
+    NAD27 = "NAD27", "NAD27"
+    NAD83 = "NAD83", "NAD83"
+    WGS84 = "WGS84", "WGS84"
+
+
 class Facility(models.Model):
     """A regulated site. Belongs to exactly one organization; keeps its CERS ID for life."""
 
@@ -37,6 +74,33 @@ class Facility(models.Model):
     address_key = models.CharField(max_length=400, db_index=True, editable=False)
     # The key of the facility in the legacy system it was imported from (facilities.legacy).
     legacy_key = models.CharField(max_length=60, null=True, blank=True, unique=True, editable=False)
+    # Set by the facility's CUPA (EDT facility create and metadata; CDR 1, 20.0084, 2).
+    local_facility_id = models.CharField(
+        "facility ID", max_length=13, blank=True, help_text="The CUPA's own facility ID."
+    )
+    regulator_key = models.CharField(
+        "facility regulator key",
+        max_length=36,
+        blank=True,
+        help_text="The key of the facility in the CUPA's data system.",
+    )
+    epa_id = models.CharField("EPA ID", max_length=12, blank=True)
+    # The geographic point (CERS supplemental fields 21.0001-21.0007); all empty when unknown.
+    latitude = models.DecimalField(max_digits=11, decimal_places=8, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
+    horizontal_accuracy = models.DecimalField(
+        "horizontal accuracy (m)", max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    horizontal_collection_method = models.PositiveSmallIntegerField(
+        choices=HorizontalCollectionMethod, null=True, blank=True
+    )
+    geographic_reference_point = models.PositiveSmallIntegerField(
+        choices=GeographicReferencePoint, null=True, blank=True
+    )
+    horizontal_reference_datum = models.CharField(
+        max_length=5, choices=HorizontalReferenceDatum, blank=True
+    )
+    location_collected_on = models.DateField("location data collected on", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = FacilityQuerySet.as_manager()
@@ -61,6 +125,12 @@ class FacilityRegulator(models.Model):
     regulator = models.ForeignKey(
         "regulators.Regulator", on_delete=models.PROTECT, related_name="facility_elements"
     )
+    # Set only by the regulator (EDT facility create and metadata). Empty: nothing was set, and
+    # the element applies once the business reports it (Facility Information always does).
+    reporting_requirement = models.PositiveSmallIntegerField(
+        choices=ReportingRequirement, null=True, blank=True
+    )
+    next_due_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["facility", "element"]

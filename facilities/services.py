@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from core.elements import SubmittalElement
 from core.scoping import regulators_with
@@ -15,7 +20,13 @@ from organizations.models import Membership, Organization
 from organizations.roles import MANAGE_FACILITIES, Role
 from regulators.models import Regulator, ServiceArea
 
-from .models import CERS_ID_FIRST, Facility, FacilityRegulator, FacilityTransfer
+from .models import (
+    CERS_ID_FIRST,
+    Facility,
+    FacilityRegulator,
+    FacilityTransfer,
+    ReportingRequirement,
+)
 
 # USPS street suffix and direction abbreviations most often written out in full.
 _ABBREVIATIONS = {
@@ -72,13 +83,23 @@ def assign_jurisdiction(facility: Facility) -> list[FacilityRegulator]:
     """Assign each submittal element of a new facility to its regulator, from the ZIP code's
     service areas: the PA serving that element there if any, else the CUPA. Facility
     Information always goes to the CUPA."""
-    zip5 = facility.zip_code[:5]
+    rows = [
+        FacilityRegulator(facility=facility, element=element, regulator=regulator)
+        for element, regulator in default_regulators(facility.zip_code).items()
+    ]
+    return FacilityRegulator.objects.bulk_create(rows)
+
+
+def default_regulators(zip_code: str) -> dict[int, Regulator]:
+    """The regulator of each submittal element of a new facility in ``zip_code``, as
+    ``assign_jurisdiction`` assigns them (elements no agency serves there are left out)."""
+    zip5 = zip_code.strip()[:5]
     areas = list(ServiceArea.objects.filter(zip_code=zip5).select_related("regulator"))
     cupa = next(
         (a.regulator for a in areas if a.regulator.kind == Regulator.Kind.CUPA and not a.element),
         None,
     )
-    rows = []
+    regulators = {}
     for element in SubmittalElement:
         regulator = cupa
         if element != SubmittalElement.FACILITY_INFORMATION:
@@ -92,27 +113,116 @@ def assign_jurisdiction(facility: Facility) -> list[FacilityRegulator]:
             )
             regulator = pa or cupa
         if regulator is not None:
-            rows.append(FacilityRegulator(facility=facility, element=element, regulator=regulator))
-    return FacilityRegulator.objects.bulk_create(rows)
+            regulators[element] = regulator
+    return regulators
+
+
+def _state_agency() -> Regulator | None:
+    """The state agency (Cal/EPA): the lowest-coded agency of kind "state", if any."""
+    return Regulator.objects.filter(kind=Regulator.Kind.STATE).order_by("code").first()
+
+
+def is_large_organization(facility_count: int) -> bool:
+    """Whether an organization with ``facility_count`` facilities is one of the largest,
+    which the state administrator manages (``CERS_LARGE_ORGANIZATION_THRESHOLD`` or more)."""
+    return facility_count >= settings.CERS_LARGE_ORGANIZATION_THRESHOLD
 
 
 def refresh_lead_regulator(organization: Organization) -> Regulator | None:
-    """Set the organization's lead regulator: the CUPA holding most of its facilities
-    (ties go to the lower regulator code). Returns the new lead."""
-    counts = Counter(
-        FacilityRegulator.objects.filter(
-            facility__organization=organization,
-            element=SubmittalElement.FACILITY_INFORMATION,
-            regulator__kind=Regulator.Kind.CUPA,
-        ).values_list("regulator_id", "regulator__code")
-    )
+    """Set the organization's lead regulator, and return it.
+
+    - Taken over by the state administrator (``lead_regulator_pinned``): left as it is.
+    - One of the largest organizations (``is_large_organization``): the state agency.
+    - Otherwise the CUPA holding most of its facilities (ties go to the lower regulator code).
+
+    Called whenever facilities are added, moved or merged, so the lead follows them both ways
+    across the threshold. ``organization`` must be freshly read (callers hold its row lock).
+    """
+    if organization.lead_regulator_pinned:
+        return organization.lead_regulator
     lead_id = None
-    if counts:
-        (lead_id, _code), _n = min(counts.items(), key=lambda item: (-item[1], item[0][1]))
+    if is_large_organization(organization.facilities.count()):
+        state = _state_agency()
+        lead_id = state.pk if state else None
+    if lead_id is None:
+        counts = Counter(
+            FacilityRegulator.objects.filter(
+                facility__organization=organization,
+                element=SubmittalElement.FACILITY_INFORMATION,
+                regulator__kind=Regulator.Kind.CUPA,
+            ).values_list("regulator_id", "regulator__code")
+        )
+        if counts:
+            (lead_id, _code), _n = min(counts.items(), key=lambda item: (-item[1], item[0][1]))
     if organization.lead_regulator_id != lead_id:
         Organization.objects.filter(pk=organization.pk).update(lead_regulator_id=lead_id)
         organization.lead_regulator_id = lead_id
     return organization.lead_regulator
+
+
+def _require_state_administrator(actor) -> Regulator:
+    """The state agency on which ``actor`` holds manage_facilities; PermissionDenied if none."""
+    agency = (
+        regulators_with(actor, "manage").filter(kind=Regulator.Kind.STATE).order_by("code").first()
+    )
+    if agency is None:
+        raise PermissionDenied("Only the state administrator takes over organizations.")
+    return agency
+
+
+def _lead_code(organization: Organization) -> str | None:
+    return organization.lead_regulator.code if organization.lead_regulator_id else None
+
+
+@transaction.atomic(durable=True)
+def take_over_organization(*, actor, organization: Organization) -> Organization:
+    """The state administrator takes an organization over: the state agency becomes its lead
+    regulator and stays so (pinned) whatever its facilities do, until released."""
+    state = _require_state_administrator(actor)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.lead_regulator_pinned:
+        raise ValidationError(f"{organization.name} is already managed by the state.")
+    before = {"lead_regulator": _lead_code(organization), "pinned": False}
+    organization.lead_regulator = state
+    organization.lead_regulator_pinned = True
+    organization.save(update_fields=["lead_regulator", "lead_regulator_pinned"])
+    record_event(
+        actor,
+        "organization.taken_over",
+        organization,
+        before=before,
+        after={"lead_regulator": state.code, "pinned": True},
+        organization=organization,
+        regulator=state,
+    )
+    return organization
+
+
+@transaction.atomic(durable=True)
+def release_organization(*, actor, organization: Organization) -> Organization:
+    """Undo a take-over: the organization's lead regulator follows the automatic rule again
+    (the state agency while it is one of the largest, else the majority CUPA)."""
+    state = _require_state_administrator(actor)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if not organization.lead_regulator_pinned:
+        raise ValidationError(
+            f"{organization.name} was not taken over; its lead regulator already follows "
+            "the automatic rule."
+        )
+    before = {"lead_regulator": _lead_code(organization), "pinned": True}
+    organization.lead_regulator_pinned = False
+    organization.save(update_fields=["lead_regulator_pinned"])
+    refresh_lead_regulator(organization)
+    record_event(
+        actor,
+        "organization.released",
+        organization,
+        before=before,
+        after={"lead_regulator": _lead_code(organization), "pinned": False},
+        organization=organization,
+        regulator=state,
+    )
+    return organization
 
 
 @transaction.atomic(durable=True)
@@ -135,16 +245,45 @@ def add_facility(
     zip_code: str,
     county: str = "",
     state: str = "CA",
+    regulator: Regulator | None = None,
+    allow_duplicate_address: bool = False,
+    comments: str = "",
+    details: dict | None = None,
 ) -> Facility:
-    """``create_facility`` without a transaction of its own: call it inside one."""
+    """``create_facility`` without a transaction of its own: call it inside one.
+
+    ``regulator``: a CUPA adds the facility (EDT facility create) in place of one of the
+    organization's Lead Users; the address must be in its jurisdiction. It alone may add a
+    facility at an address another facility has (``allow_duplicate_address``; the audit event
+    names those facilities and keeps the CUPA's ``comments`` on why), and set the ``details``
+    only regulators set (``METADATA_FIELDS``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("add_facility must run inside a transaction.")
-    if actor is not None and not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization):
+    details = _check_details(details or {})
+    if (
+        regulator is None
+        and actor is not None
+        and not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization)
+    ):
         raise PermissionDenied("Only the organization's Lead Users add facilities.")
-    if not re.fullmatch(r"\d{5}(-\d{4})?", zip_code.strip()):
+    if not is_zip_code(zip_code):
         raise ValidationError({"zip_code": "Enter a ZIP code of 5 digits, or ZIP+4."})
+    if regulator is not None:
+        cupa = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
+        if cupa is None or cupa.pk != regulator.pk:
+            raise ValidationError(
+                {"zip_code": f"ZIP code {zip_code.strip()} is outside {regulator}'s jurisdiction."}
+            )
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    check_duplicate_address(organization, street, city, zip_code)
+    duplicates = []
+    if regulator is None or not allow_duplicate_address:
+        check_duplicate_address(organization, street, city, zip_code)
+    else:
+        duplicates = list(
+            Facility.objects.filter(address_key=address_key(street, city, zip_code))
+            .order_by("cers_id")
+            .values_list("cers_id", flat=True)
+        )
     facility = Facility(
         cers_id=next_value("cers_id", CERS_ID_FIRST),
         organization=organization,
@@ -155,17 +294,197 @@ def add_facility(
         zip_code=zip_code.strip(),
         county=county.strip(),
         address_key=address_key(street, city, zip_code),
+        **details,
     )
     facility.full_clean()
     facility.save()
     assign_jurisdiction(facility)
     refresh_lead_regulator(organization)
+    after = {"cers_id": facility.cers_id, "name": facility.name, "address": facility.address}
+    after.update(_jsonable(details))
+    if duplicates:
+        after.update(same_address_as=duplicates, comments=comments.strip())
     record_event(
         actor,
         "facility.created",
         facility,
-        after={"cers_id": facility.cers_id, "name": facility.name, "address": facility.address},
+        after=after,
         organization=organization,
+        regulator=regulator,
+    )
+    return facility
+
+
+def is_zip_code(zip_code: str) -> bool:
+    """A ZIP code of 5 digits, or ZIP+4."""
+    return bool(re.fullmatch(r"\d{5}(-\d{4})?", zip_code.strip()))
+
+
+# --- What the facility's CUPA sets: local keys, location, element regulators and schedule ---
+
+# The facility fields only its CUPA sets (EDT facility create and metadata).
+METADATA_FIELDS = (
+    "local_facility_id",
+    "regulator_key",
+    "epa_id",
+    "latitude",
+    "longitude",
+    "horizontal_accuracy",
+    "horizontal_collection_method",
+    "geographic_reference_point",
+    "horizontal_reference_datum",
+    "location_collected_on",
+)
+
+
+def _check_details(details: dict) -> dict:
+    unknown = sorted(set(details) - set(METADATA_FIELDS))
+    if unknown:
+        raise ValueError(f"Not facility metadata fields: {', '.join(unknown)}.")
+    return details
+
+
+def _jsonable(values: dict) -> dict:
+    """Audit events are JSON: dates and decimals are written as text."""
+    return {
+        name: str(value) if isinstance(value, date | Decimal) else value
+        for name, value in values.items()
+    }
+
+
+@dataclass(frozen=True)
+class ElementChange:
+    """What a CUPA changes about one submittal element of a facility; None leaves it as is."""
+
+    regulator: Regulator | None = None
+    reporting_requirement: int | None = None
+    next_due_date: date | None = None
+
+
+def element_regulator_problem(cupa: Regulator, element: int, regulator: Regulator) -> str:
+    """Why ``cupa`` may not give ``element`` to ``regulator`` ("" when it may): Facility
+    Information stays with the CUPA; another element goes to the CUPA itself or to one of its
+    Participating Agencies that serves that element."""
+    if regulator.pk == cupa.pk:
+        return ""
+    label = SubmittalElement(element).label
+    if element == SubmittalElement.FACILITY_INFORMATION:
+        return f"{label} is always handled by the CUPA, {cupa}."
+    if regulator.kind != Regulator.Kind.PA or regulator.parent_id != cupa.pk:
+        return f"{regulator} is not a Participating Agency under {cupa}."
+    serves = ServiceArea.objects.filter(regulator=regulator).filter(
+        Q(element__isnull=True) | Q(element=element)
+    )
+    if not serves.exists():
+        return f"{regulator} does not handle {label}."
+    return ""
+
+
+def element_change_problems(cupa: Regulator, element: int, change: ElementChange) -> list[str]:
+    """Every reason ``change`` of ``element`` by ``cupa`` is refused (empty when it is not)."""
+    problems = []
+    if change.regulator is not None:
+        problem = element_regulator_problem(cupa, element, change.regulator)
+        if problem:
+            problems.append(problem)
+    if (
+        element == SubmittalElement.FACILITY_INFORMATION
+        and change.reporting_requirement == ReportingRequirement.NOT_APPLICABLE
+    ):
+        problems.append("Facility Information always applies; it cannot be Not Applicable.")
+    return problems
+
+
+def _element_state(row: FacilityRegulator) -> dict:
+    return {
+        "regulator": row.regulator.code,
+        "reporting_requirement": row.reporting_requirement,
+        "next_due_date": row.next_due_date.isoformat() if row.next_due_date else None,
+    }
+
+
+def apply_facility_metadata(
+    *,
+    actor,
+    regulator: Regulator,
+    facility: Facility,
+    details: dict | None = None,
+    elements: dict[int, ElementChange] | None = None,
+) -> Facility:
+    """A CUPA changes what it keeps about one of its facilities (EDT facility metadata, and
+    the element settings of EDT facility create), inside the caller's transaction.
+
+    ``details``: ``METADATA_FIELDS`` values. ``elements``: per element code, its regulator,
+    reporting requirement or next due date (``element_change_problems`` says what is
+    refused). One audit event for the facility's fields and one for its elements, each with
+    before and after of what changed; then the organization's lead regulator is refreshed.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("apply_facility_metadata must run inside a transaction.")
+    details, elements = _check_details(details or {}), elements or {}
+    facility = Facility.objects.select_for_update().get(pk=facility.pk)
+    rows = {
+        row.element: row
+        for row in FacilityRegulator.objects.select_for_update()
+        .filter(facility=facility)
+        .select_related("regulator")
+    }
+    fi = rows.get(SubmittalElement.FACILITY_INFORMATION)
+    if fi is None or fi.regulator_id != regulator.pk:
+        raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {regulator}'s jurisdiction.")
+    problems = [
+        problem
+        for element, change in sorted(elements.items())
+        for problem in element_change_problems(regulator, element, change)
+    ]
+    if problems:
+        raise ValidationError(problems)
+
+    before = {name: getattr(facility, name) for name in details}
+    changed = {name: value for name, value in details.items() if before[name] != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(facility, name, value)
+        facility.full_clean()
+        facility.save(update_fields=list(changed))
+        record_event(
+            actor,
+            "facility.metadata_changed",
+            facility,
+            before=_jsonable({name: before[name] for name in changed}),
+            after=_jsonable(changed),
+            organization=facility.organization,
+            regulator=regulator,
+        )
+
+    elements_before, elements_after = {}, {}
+    for element, change in sorted(elements.items()):
+        row = rows.get(element)
+        old = _element_state(row) if row else None
+        if row is None:  # no agency served it: the CUPA takes it unless given to a PA
+            row = FacilityRegulator(facility=facility, element=element, regulator=regulator)
+        if change.regulator is not None:
+            row.regulator = change.regulator
+        if change.reporting_requirement is not None:
+            row.reporting_requirement = change.reporting_requirement
+        if change.next_due_date is not None:
+            row.next_due_date = change.next_due_date
+        new = _element_state(row)
+        if new != old:
+            row.save()
+            elements_before[str(element)], elements_after[str(element)] = old, new
+    if elements_after:
+        record_event(
+            actor,
+            "facility.elements_changed",
+            facility,
+            before=elements_before,
+            after=elements_after,
+            organization=facility.organization,
+            regulator=regulator,
+        )
+    refresh_lead_regulator(
+        Organization.objects.select_for_update().get(pk=facility.organization_id)
     )
     return facility
 

@@ -114,6 +114,12 @@ class SubmittalElementRecord(models.Model):
         "facilities.Facility", on_delete=models.PROTECT, related_name="submittal_elements"
     )
     element = models.PositiveSmallIntegerField(choices=SubmittalElement)
+    key = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The element's CERS unique key (CDR 20.0074): how EDT names it.",
+    )
     status = models.PositiveSmallIntegerField(choices=ElementStatus, default=ElementStatus.DRAFT)
     submittal_type = models.PositiveSmallIntegerField(
         choices=SubmittalType, default=SubmittalType.PORTAL

@@ -388,15 +388,20 @@ def review(
         raise PermissionDenied(
             "Only reviewers of the agency this element was sent to may review it."
         )
+    return apply_review(actor=actor, record=record, status=status, comments=comments)
+
+
+def check_review(status, comments: str) -> tuple[ElementStatus, str]:
+    """The rules of a review action, shared by the portal and the EDT action notification."""
     try:
-        status = ElementStatus(status)
-    except ValueError:
+        status = ElementStatus(int(status))
+    except (TypeError, ValueError):
         status = None
     if status not in REVIEW_STATUSES:
         raise ValidationError(
             {"status": "Choose Under Review, Accepted, Not Accepted or Not Applicable."}
         )
-    comments = comments.strip()
+    comments = (comments or "").strip()
     if status == ElementStatus.NOT_ACCEPTED and not comments:
         raise ValidationError(
             {"comments": "Say why the element is not accepted: the business needs it to resubmit."}
@@ -405,15 +410,31 @@ def review(
         raise ValidationError(
             {"comments": f"Keep the comments to {COMMENTS_MAX_LENGTH} characters or fewer."}
         )
+    return status, comments
 
+
+def apply_review(
+    *,
+    actor,
+    record: SubmittalElementRecord,
+    status: int,
+    comments: str = "",
+    action_at=None,
+    agent_name: str = "",
+    agent_email: str = "",
+) -> SubmittalElementRecord:
+    """``review`` without its permission check or transaction of its own: the EDT action
+    notification, which authorizes by agency, runs it inside the upload's transaction. The
+    agent defaults to the actor; EDT names the person who acted in the agency's system."""
+    status, comments = check_review(status, comments)
     record = _lock_record(record)
     organization = record.facility.organization
     before = {"status": int(record.status), "comments": record.action_comments}
     record.status = status
     record.action_by = actor
-    record.action_at = timezone.now()
-    record.action_agent_name = actor.get_full_name() or actor.email
-    record.action_agent_email = actor.email
+    record.action_at = action_at or timezone.now()
+    record.action_agent_name = agent_name or actor.get_full_name() or actor.email
+    record.action_agent_email = agent_email or actor.email
     record.action_comments = comments
     record.save(
         update_fields=[

@@ -52,8 +52,10 @@ def each(personas, status):
     return dict.fromkeys(personas, status)
 
 
-# Routes outside the product's own pages: the Django admin (staff only; its own login).
-EXEMPT_NAMESPACES = {"admin"}
+# Routes outside the product's own pages: the Django admin (staff only; its own login), and the
+# EDT services, which take no session at all (header credentials, per tier and environment;
+# their access is tested endpoint by endpoint in tests/edt/).
+EXEMPT_NAMESPACES = {"admin", "edt", "edt_staging"}
 
 
 def _pending_invitation(cast):
@@ -220,8 +222,168 @@ CME_VIOLATION = {
 }
 
 
+def _transfer(cast, facility):
+    """The state administrator moves ``facility`` to Other Co with a PDF letter: its pk."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from facilities.services import move_facility
+
+    letter = SimpleUploadedFile("request.pdf", PDF, content_type="application/pdf")
+    transfer = move_facility(
+        actor=cast.state_admin,
+        facility=facility,
+        to_organization=cast.other_org,
+        reason="Sold to Other Co",
+        letter=letter,
+    )
+    return transfer.pk
+
+
+def _cme_violation(cast, program_element="a"):
+    """A violation found at _cme_inspection's inspection (HMBP by the CUPA, UST by its PA)."""
+    import datetime
+
+    from cme import services
+    from cme.models import Inspection
+
+    inspection = Inspection.objects.get(pk=_cme_inspection(cast, program_element)[0])
+    violation = services.add_violation(
+        actor=None,
+        regulator=inspection.regulator,
+        inspection=inspection,
+        type_number="2030002" if program_element == "c" else "1010001",
+        violation_class=9,
+        occurred_on=datetime.date(2024, 5, 1),
+        scheduled_rtc_on=datetime.date(2024, 6, 1),
+    )
+    return [violation.pk]
+
+
+def _cme_enforcement(cast, program_element="a"):
+    """An enforcement action linking _cme_violation's violation, by the same agency."""
+    from cme import services
+    from cme.models import Violation
+
+    violation = Violation.objects.select_related(
+        "inspection__regulator", "inspection__facility"
+    ).get(pk=_cme_violation(cast, program_element)[0])
+    enforcement = services.record_enforcement(
+        actor=None,
+        regulator=violation.inspection.regulator,
+        facility=violation.inspection.facility,
+        violations=[violation],
+        enforcement_type="a",
+        occurred_on=violation.occurred_on,
+    )
+    return [enforcement.pk]
+
+
+def _cme_upload_file(cast):
+    """A CME upload of one HMBP inspection of cast.facility."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = (
+        "Record,Inspection reference,CERS ID,Program element (905),Inspection type (907),"
+        "Inspection date (906),Inspector\r\n"
+        f"inspection,INS-1,{cast.facility.cers_id},a,a,2024-05-01,Ida Inspector\r\n"
+    )
+    return SimpleUploadedFile("cme.csv", content.encode())
+
+
+CME_ENFORCEMENT = {"enforcement_type": "b", "occurred_on": "2024-05-02"}
+
+
+def _edt_request(cast):
+    """A pending EDT access request of the Sacramento CUPA (tier 1 in testing, with its new EDT
+    account), filed by the system: [request pk]."""
+    from django.conf import settings
+
+    from edt import services
+
+    access_request = services.file_access_request(
+        actor=None,
+        regulator=cast.cupa,
+        environments=["testing"],
+        tiers=[1],
+        authority_confirmed=True,
+        terms_version=settings.EDT_TERMS_VERSION,
+        edt_administrators=[cast.cupa_reviewer],
+        new_account=services.NewAccount(email="edt@sac-cupa.example", username="sac_edt"),
+        own_system=True,
+    )
+    return [access_request.pk]
+
+
+def _edt_grant(cast):
+    from edt.models import TierGrant
+
+    _edt_request(cast)
+    return [TierGrant.objects.get(regulator=cast.cupa).pk]
+
+
+def _edt_account(cast):
+    from edt.models import AccessRequest
+
+    return [AccessRequest.objects.get(pk=_edt_request(cast)[0]).edt_account_id]
+
+
+def _edt_token(cast):
+    import datetime
+
+    from django.utils import timezone
+
+    from edt import services
+    from edt.models import EdtAccount
+
+    token, _plain = services.issue_token(
+        actor=None,
+        account=EdtAccount.objects.get(pk=_edt_account(cast)[0]),
+        name="Test",
+        expires_at=timezone.now() + datetime.timedelta(days=30),
+        environments=["testing"],
+        tiers=[1],
+    )
+    return [token.pk]
+
+
+def _edt_vendor(cast):
+    from edt import services
+
+    return [services.register_vendor(actor=None, name="Delta Data Systems").pk]
+
+
+def _edt_announcement(cast):
+    from edt import services
+
+    return [services.post_announcement(actor=None, subject="Hello", body="Testing.").pk]
+
+
+def _edt_transaction(cast):
+    """A logged EDT call of the Sacramento CUPA: [its key]."""
+    import uuid
+
+    from edt.models import EdtTransaction
+
+    row = EdtTransaction.objects.create(
+        key=uuid.uuid4(), endpoint="RAT", environment="testing", regulator=cast.cupa, status=2
+    )
+    return [row.key]
+
+
+def _edt_pending_grant_decision(cast):
+    from edt.models import TierGrant
+
+    grant = TierGrant.objects.get(regulator=cast.cupa)
+    return {f"decision_{grant.pk}": "approve", f"reason_{grant.pk}": ""}
+
+
 BUSINESS_USERS = (*BUSINESS_MEMBERS, "outsider")
 STAFF_PAGE = Route(200, each(BUSINESS_USERS, 403))
+
+# EDT access: the agency's administrators and EDT administrators, and the state administrator;
+# the cast has no CUPA or PA administrator, so its reviewer and viewer get 403 (their own
+# agency's pages). Another agency's objects answer 404: tests/edt/test_pages.py.
+EDT_ADMIN_PAGE = Route(403, {"state_admin": 200})
 DRAFT_WRITE = {"viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302)
 MEMBER_PAGE = Route(200, each(NO_ORGANIZATION, 302))
 ANY_SIGNED_IN = Route(200)
@@ -444,6 +606,20 @@ MATRIX: dict[str, Route] = {
     # The chemical library: every signed-in user.
     "libraries:chemicals": ANY_SIGNED_IN,
     "libraries:chemical": Route(200, args=lambda c: [1]),
+    # The libraries: every signed-in user reads them; the state administrator maintains the
+    # chemical and violation libraries (regulator portal pages: 403 for everyone else).
+    "libraries:index": ANY_SIGNED_IN,
+    "libraries:chemical_create": Route(403, {"state_admin": 200}),
+    "libraries:chemical_edit": Route(403, {"state_admin": 200}, args=lambda c: [1]),
+    "libraries:violations": ANY_SIGNED_IN,
+    "libraries:violation": Route(200, args=lambda c: ["1010001"]),
+    "libraries:violation_create": Route(403, {"state_admin": 200}),
+    "libraries:violation_edit": Route(403, {"state_admin": 200}, args=lambda c: ["7010003"]),
+    "libraries:violation_delete": Route(
+        403, {"state_admin": 302}, args=lambda c: ["7010003"], method="post"
+    ),
+    "libraries:dictionary": ANY_SIGNED_IN,
+    "libraries:dictionary_entry": Route(200, args=lambda c: ["205"]),
     # Regulator portal: CME (an HMBP inspection of cast.facility by the CUPA; the PA handles
     # only the facility's UST). Writes need record_cme at the agency (403 for viewers).
     "regulator:cme_inspections": STAFF_PAGE,
@@ -470,6 +646,72 @@ MATRIX: dict[str, Route] = {
     "regulator:cme_inspection_delete": Route(
         302, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_inspection, method="post"
     ),
+    "regulator:cme_inspection_edit": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_inspection
+    ),
+    "regulator:cme_violation_edit": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_violation
+    ),
+    "regulator:cme_enforcements": STAFF_PAGE,
+    "regulator:cme_enforcement": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_enforcement
+    ),
+    "regulator:cme_enforcement_edit": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_enforcement
+    ),
+    "regulator:cme_upload": Route(200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}),
+    "regulator:cme_upload_template": STAFF_PAGE,
+    "regulator:violations_past_rtc": STAFF_PAGE,
+    "regulator:large_organizations": Route(403, {"state_admin": 200}),
+    "regulator:organization_take_over": Route(
+        403, {"state_admin": 302}, args=lambda c: [c.org.code], method="post"
+    ),
+    "regulator:organization_release": Route(
+        403, {"state_admin": 302}, args=lambda c: [c.org.code], method="post"
+    ),
+    "regulator:facility_transfer_letter": Route(
+        200, each(BUSINESS_USERS, 403), args=lambda c: [_transfer(c, c.facility)]
+    ),
+    "regulator:edt_home": EDT_ADMIN_PAGE,
+    "regulator:edt_requests": EDT_ADMIN_PAGE,
+    "regulator:edt_request_new": EDT_ADMIN_PAGE,
+    "regulator:edt_request": Route(403, {"state_admin": 200}, args=_edt_request),
+    "regulator:edt_request_decide": Route(
+        403,
+        {"state_admin": 302},
+        args=_edt_request,
+        method="post",
+        data=_edt_pending_grant_decision,
+    ),
+    "regulator:edt_grants": EDT_ADMIN_PAGE,
+    "regulator:edt_grant_change": Route(
+        403,
+        {"state_admin": 302},
+        args=_edt_grant,
+        method="post",
+        data=lambda c: {"action": "revoke", "reason": "Testing."},  # refused: still requested
+    ),
+    "regulator:edt_account": Route(403, {"state_admin": 200}, args=_edt_account),
+    "regulator:edt_account_secret": Route(
+        403, {"state_admin": 200}, args=_edt_account, method="post"
+    ),
+    "regulator:edt_account_active": Route(
+        403, {"state_admin": 302}, args=_edt_account, method="post", data=lambda c: {"active": "0"}
+    ),
+    "regulator:edt_token_new": Route(403, {"state_admin": 200}, args=_edt_account),
+    "regulator:edt_token_revoke": Route(403, {"state_admin": 302}, args=_edt_token, method="post"),
+    "regulator:edt_vendors": EDT_ADMIN_PAGE,
+    "regulator:edt_vendor_new": EDT_ADMIN_PAGE,
+    "regulator:edt_vendor": Route(403, {"state_admin": 200}, args=_edt_vendor),
+    "regulator:edt_announcement_new": EDT_ADMIN_PAGE,
+    "regulator:edt_transactions": EDT_ADMIN_PAGE,
+    "regulator:edt_transaction": Route(403, {"state_admin": 200}, args=_edt_transaction),
+    # The EDT program's public pages; the implementers' list is for regulator staff.
+    "edt_program:vendors": Route(200, {"anonymous": 200}),
+    "edt_program:terms": Route(200, {"anonymous": 200}),
+    "edt_program:announcements": Route(200, {"anonymous": 200}),
+    "edt_program:announcement": Route(200, {"anonymous": 200}, args=_edt_announcement),
+    "edt_program:implementers": STAFF_PAGE,
 }
 
 
@@ -633,6 +875,151 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             404,
             each(BUSINESS_USERS, 403) | {"state_admin": 200},
             args=lambda c: [c.facility_yolo.cers_id],
+        ),
+    ),
+    (
+        "regulator:cme_inspection_edit",  # the PA's UST inspection: its viewer may not edit
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 200},
+            args=lambda c: _cme_inspection(c, "c"),
+        ),
+    ),
+    (
+        "regulator:cme_inspection_edit",
+        Route(
+            302,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
+            args=_cme_inspection,
+            method="post",
+            data=lambda c: CME_INSPECTION | {"inspection_type": "b"},
+        ),
+    ),
+    (
+        "regulator:cme_violation_edit",
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 302},
+            args=lambda c: _cme_violation(c, "c"),
+            method="post",
+            data=lambda c: CME_VIOLATION | {"type_number": "2030002", "violation_class": "1"},
+        ),
+    ),
+    (
+        "regulator:cme_enforcement",  # the PA's action on its UST violation
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 200, "state_admin": 200},
+            args=lambda c: _cme_enforcement(c, "c"),
+        ),
+    ),
+    (
+        "regulator:cme_enforcement_edit",
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 302},
+            args=lambda c: _cme_enforcement(c, "c"),
+            method="post",
+            data=lambda c: CME_ENFORCEMENT,
+        ),
+    ),
+    (
+        "regulator:cme_enforcement_edit",
+        Route(
+            302,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
+            args=_cme_enforcement,
+            method="post",
+            data=lambda c: CME_ENFORCEMENT,
+        ),
+    ),
+    (
+        "regulator:cme_upload",
+        Route(
+            302,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403},
+            method="post",
+            data=lambda c: {"file": _cme_upload_file(c)},
+        ),
+    ),
+    (
+        "edt_program:implementers",  # staff join the list themselves
+        Route(
+            302, each(BUSINESS_USERS, 403), method="post", data=lambda c: {"action": "subscribe"}
+        ),
+    ),
+    (
+        "regulator:edt_vendor",  # authorizing a vendor's tiers: the state administrator only
+        Route(
+            403,
+            {"state_admin": 302},
+            args=_edt_vendor,
+            method="post",
+            data=lambda c: {"tiers": ["1", "2"]},
+        ),
+    ),
+    (
+        "regulator:organization_take_over",  # Other Co: outside both Sacramento agencies
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 302},
+            args=lambda c: [c.other_org.code],
+            method="post",
+        ),
+    ),
+    (
+        "regulator:facility_transfer_letter",  # Yolo: outside both Sacramento agencies
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 200},
+            args=lambda c: [_transfer(c, c.facility_yolo)],
+        ),
+    ),
+    ("libraries:violation", Route(404, args=lambda c: ["9999999"])),
+    ("libraries:dictionary_entry", Route(404, args=lambda c: ["999zz"])),
+    ("libraries:violation_edit", Route(403, {"state_admin": 404}, args=lambda c: ["9999999"])),
+    ("libraries:chemical_edit", Route(403, {"state_admin": 404}, args=lambda c: [99999])),
+    (
+        "libraries:violation_create",
+        Route(
+            403,
+            {"state_admin": 302},
+            method="post",
+            data=lambda c: {
+                "type_number": "1019901",
+                "name": "Failure to post emergency contacts",
+                "category": "9",
+                "program_element": "1",
+                "begin_date": "2025-01-01",
+                "citation_1_section": "25505",
+                "citation_1_source": "California Health and Safety Code",
+            },
+        ),
+    ),
+    (
+        "libraries:chemical_edit",
+        Route(
+            403,
+            {"state_admin": 302},
+            args=lambda c: [1],
+            method="post",
+            data=lambda c: {
+                "ccl_id": "1",
+                "cas_number": "86290-81-5",
+                "chemical_name": "Gasoline",
+                "physical_state": "b",
+                "hm_type": "b",
+                "dot_hazard_class": "3",
+            },
+        ),
+    ),
+    (
+        "regulator:edt_request_new",  # the state agency itself asks for nothing
+        Route(
+            403,
+            {"state_admin": 200},
+            method="post",
+            data=lambda c: {"environments": ["testing"], "tiers": ["1"]},
         ),
     ),
 ]

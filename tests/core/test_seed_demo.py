@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from accounts.models import User
 from core.management.commands.seed_demo import DEMO_PASSWORD
 from core.models import AuditEvent, OutboundEmail
+from edt.models import EdtAccount, TierGrant, Vendor
 from facilities.models import Facility, FacilityRegulator
 from organizations.models import Invitation, Membership, Organization
 from regulators.models import Regulator, ServiceArea, StaffMembership
@@ -24,6 +25,9 @@ COUNTED = [
     ServiceArea,
     OutboundEmail,
     AuditEvent,
+    EdtAccount,
+    TierGrant,
+    Vendor,
 ]
 
 
@@ -40,7 +44,9 @@ def seed() -> str:
 def test_it_creates_nothing_the_second_time(db):
     seed()
     first = row_counts()
-    assert first["accounts.User"] == 12
+    assert first["accounts.User"] == 13  # 12 people and the demo EDT account
+    assert first["edt.EdtAccount"] == 1
+    assert first["edt.TierGrant"] == 12  # tiers 1-6 in both environments
     assert first["organizations.Organization"] == 2
     assert first["facilities.Facility"] == 4
     assert first["regulators.StaffMembership"] == 7
@@ -59,6 +65,7 @@ def test_it_prints_the_sign_ins_and_the_demo_lead_can_sign_in(db, client):
     assert "lead@demo.cers.example" in output
     assert "state-admin@demo.cers.example" in output
     assert DEMO_PASSWORD in output
+    assert "Authorization: user sac_edt_demo:" in output
     # django-axes needs the request it throttles by.
     assert client.login(
         request=HttpRequest(), username="lead@demo.cers.example", password=DEMO_PASSWORD

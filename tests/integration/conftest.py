@@ -62,6 +62,7 @@ class Worker:
     name: str
     mail_dir: Path
     log_path: Path
+    media_dir: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -122,6 +123,8 @@ def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
     database_url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{test_database}")
 
     mail_dir = tmp_path_factory.mktemp("mail")
+    # Uploaded files the worker reads (EDT uploads): tests point MEDIA_ROOT here too.
+    media_dir = tmp_path_factory.mktemp("media")
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     name = f"integration-{os.getpid()}@localhost"
 
@@ -135,6 +138,7 @@ def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
         "REDIS_URL": settings.REDIS_URL,
         # Four slashes: django-environ drops one, and the path must stay absolute.
         "EMAIL_URL": f"filemail:///{mail_dir}",
+        "CERS_MEDIA_ROOT": str(media_dir),
         "PYTHONUNBUFFERED": "1",
     }
     command = [
@@ -160,7 +164,9 @@ def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    worker = Worker(process=process, name=name, mail_dir=mail_dir, log_path=log_path)
+    worker = Worker(
+        process=process, name=name, mail_dir=mail_dir, log_path=log_path, media_dir=media_dir
+    )
     try:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while True:

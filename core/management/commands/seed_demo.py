@@ -38,6 +38,9 @@ from regulators.services import create_regulator, set_staff_role
 
 # Published on purpose: the demo's accounts are for trying the portals, never for real data.
 DEMO_PASSWORD = "cers-demo-2026!"  # noqa: S105
+DEMO_EDT_USERNAME = "sac_edt_demo"
+DEMO_EDT_SECRET = "cers-demo-edt-2026!"  # noqa: S105 - published demo secret
+DEMO_VENDOR = "Delta Data Systems (demo)"
 DEMO_DOMAIN = "demo.cers.example"
 
 
@@ -220,6 +223,7 @@ class Command(BaseCommand):
                 self.seed_staff(agencies, people)
                 self.seed_organizations(people)
                 self.seed_submittal(people)
+                self.seed_edt(agencies)
             except ValidationError as exc:
                 raise CommandError(f"Demo data rejected: {'; '.join(exc.messages)}") from exc
 
@@ -369,6 +373,28 @@ class Command(BaseCommand):
 
     # -- output -------------------------------------------------------------------------------
 
+    def seed_edt(self, agencies: dict[str, Regulator]) -> None:
+        """An authorized vendor, and an EDT account of the Sacramento CUPA with every tier in
+        both environments, so the EDT services can be tried at once."""
+        from edt import services as edt_services
+        from edt.models import EdtAccount, Vendor
+
+        if not Vendor.objects.filter(name=DEMO_VENDOR).exists():
+            vendor = edt_services.register_vendor(actor=None, name=DEMO_VENDOR)
+            edt_services.set_vendor_tiers(actor=None, vendor=vendor, tiers=[1, 2, 3, 4])
+            self.created.append(f"EDT vendor {DEMO_VENDOR} (authorized for tiers 1-4)")
+        if not EdtAccount.objects.filter(username=DEMO_EDT_USERNAME).exists():
+            cupa = Regulator.objects.get(code="1001")
+            edt_services.create_edt_account(
+                actor=None,
+                regulator=cupa,
+                username=DEMO_EDT_USERNAME,
+                tiers=range(1, 7),
+                environments=["testing", "production"],
+                secret=DEMO_EDT_SECRET,
+            )
+            self.created.append(f"EDT account {DEMO_EDT_USERNAME} of {cupa.name} (tiers 1-6)")
+
     def describe(self, user: User) -> str:
         """What the person is, read back from the database (so the table never lies)."""
         roles = [
@@ -389,6 +415,13 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'e-mail'.ljust(width)}  {'password'.ljust(password_width)}  role")
         for email, what in rows:
             self.stdout.write(f"  {email.ljust(width)}  {DEMO_PASSWORD}  {what}")
+        from edt.credentials import legacy_value
+
+        self.stdout.write(
+            f"EDT services at {settings.SITE_URL}/EDT/ (testing: /Staging/): account "
+            f"{DEMO_EDT_USERNAME}, secret {DEMO_EDT_SECRET}, header "
+            f"'Authorization: user {DEMO_EDT_USERNAME}:{legacy_value(DEMO_EDT_SECRET)}'"
+        )
 
 
 def demo_facility_information(facility) -> dict:

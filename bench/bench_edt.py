@@ -1,0 +1,389 @@
+"""EDT benchmarks on PostgreSQL: the Facility Submittal Query (RFSQ) streaming rate and memory,
+and the upload processing rate, each beside the raw limit measured in the same run.
+
+    DATABASE_URL=postgres://root@127.0.0.1:5432/cers_bench .venv/bin/python bench/bench_edt.py
+
+(``make bench`` does this.) The database named in DATABASE_URL is dropped and created again.
+
+- RFSQ: the endpoint over Django's test client (the whole view: authentication, transaction row,
+  COUNT, batched prefetching, the registry-driven XML writer) at 1,000 and 100,000 submitted
+  elements. Raw limit: a server-side cursor over the same rows and an lxml ``xmlfile`` writing
+  each element's stored fields, nothing else.
+- Uploads: an RFSAN document (review actions) for 1,000 and 10,000 elements processed by the
+  worker's code path (``edt.uploads.process``: parse, check every notification, apply each
+  review with its audit event and e-mail). Raw limit: lxml parsing the same document plus
+  PostgreSQL COPY of one row per notification.
+- Memory: each measurement runs in its own process; reported as the growth of peak RSS over the
+  process's RSS just before the measured work.
+
+Figures are for comparing runs on one machine, as ratios: never assert on them in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SECRET = "bench-secret-0123456789"
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cers.settings")
+    os.environ["EDT_QUERY_MAX_RESULTS"] = "10000000"
+    os.environ["EDT_INLINE_MAX_BYTES"] = "0"
+    os.environ.pop("REDIS_URL", None)
+    os.environ["EMAIL_URL"] = "dummymail://"
+    import django
+
+    django.setup()
+    # Tasks (the e-mail a review sends) are published, as to a broker, and not run here:
+    # processing an upload is measured, not sending its mail.
+    from cers.celery import app
+
+    app.conf.task_always_eager = False
+
+
+# --- the data set ---------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(size: int) -> None:
+    """Migrate, then one submitted Facility Information through the services, cloned to
+    ``size`` facilities with bulk_create."""
+    setup_django()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from facilities.models import Facility
+    from submittals import services
+    from submittals.models import FacilitySubmittal, SubmittalElementRecord
+    from tests import factories
+    from tests.submittals.data import answer_required_documents, complete_facility_information
+
+    call_command("migrate", verbosity=0)
+    cupa = factories.make_regulator("1001", "Bench CUPA", "cupa", zip_codes=["95814"])
+    factories.make_regulator("1000", "Cal/EPA", "state")
+    lead = factories.make_user("lead@bench.example")
+    organization = factories.make_organization(lead, "Bench Fuels")
+    facility = factories.make_facility(organization, name="Bench Depot 0", zip_code="95814")
+    record = services.start_draft(actor=lead, facility=facility, element=1)
+    record = services.save_draft_data(
+        actor=lead, record=record, data=complete_facility_information(f3=facility.name)
+    )
+    answer_required_documents(lead, record)
+    services.submit(
+        actor=lead,
+        facility=facility,
+        elements=[record],
+        certifier_name="Bench",
+        certifier_title="Runner",
+    )
+    call_command(
+        "create_edt_account",
+        "--regulator=1001",
+        "--username=bench_edt",
+        "--tiers=1-6",
+        "--environment=production",
+        f"--secret={SECRET}",
+        stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )
+    template_facility = Facility.objects.get(pk=facility.pk)
+    template_group = FacilitySubmittal.objects.get(facility=facility)
+    template_element = SubmittalElementRecord.objects.get(pk=record.pk)
+    batch = 5000
+    for start in range(1, size, batch):
+        numbers = range(start, min(start + batch, size))
+        with transaction.atomic():
+            facilities = []
+            for n in numbers:
+                clone = copy.copy(template_facility)
+                clone.pk = None
+                clone.cers_id = template_facility.cers_id + n
+                clone.name = f"Bench Depot {n}"
+                clone.street = f"{n} Bench Street"
+                clone.address_key = f"bench-{n}"
+                facilities.append(clone)
+            Facility.objects.bulk_create(facilities)
+            groups = []
+            for clone in facilities:
+                group = copy.copy(template_group)
+                group.pk, group.facility = None, clone
+                groups.append(group)
+            FacilitySubmittal.objects.bulk_create(groups)
+            elements = []
+            for clone, group in zip(facilities, groups, strict=True):
+                element = copy.copy(template_element)
+                element.pk, element.facility, element.facility_submittal = None, clone, group
+                element.key = uuid.uuid4()
+                elements.append(element)
+            SubmittalElementRecord.objects.bulk_create(elements)
+    print(f"seeded {size:,} submitted elements for CUPA {cupa.code}", file=sys.stderr)
+
+
+# --- measurements (each in its own process) -----------------------------------------------
+
+
+def measure_rfsq() -> dict:
+    setup_django()
+    from django.test import Client
+
+    from edt.credentials import legacy_value
+
+    client = Client()
+    header = f"user bench_edt:{legacy_value(SECRET)}"
+    before = rss_mb()
+    started = time.perf_counter()
+    response = client.get(
+        "/EDT/Regulator/FacilitySubmittal/Query?regulatorCode=1001", HTTP_AUTHORIZATION=header
+    )
+    first_byte = None
+    size = 0
+    elements = 0
+    for chunk in response.streaming_content:
+        if first_byte is None:
+            first_byte = time.perf_counter() - started
+        size += len(chunk)
+        elements += chunk.count(b"<SubmittalElementHeader>")
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    return {
+        "elements": elements,
+        "seconds": seconds,
+        "first_byte_seconds": first_byte,
+        "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+def measure_raw_query() -> dict:
+    """A server-side cursor and an lxml writer: the floor any query endpoint stands on."""
+    setup_django()
+    import psycopg
+    from django.conf import settings
+    from lxml import etree
+
+    database = settings.DATABASES["default"]
+    before = rss_mb()
+    started = time.perf_counter()
+    elements = 0
+    size = 0
+
+    class Sink:
+        def write(self, data):
+            nonlocal size
+            size += len(data)
+
+    with (
+        psycopg.connect(
+            dbname=database["NAME"],
+            user=database["USER"],
+            host=database["HOST"],
+            port=database["PORT"] or 5432,
+        ) as connection,
+        connection.cursor(name="raw_rfsq") as cursor,
+    ):
+        cursor.itersize = 2000
+        cursor.execute(
+            "SELECT f.cers_id, e.key, e.data FROM submittals_submittalelementrecord e "
+            "JOIN facilities_facility f ON f.id = e.facility_id WHERE e.status <> 1 "
+            "ORDER BY e.facility_submittal_id"
+        )
+        with (
+            etree.xmlfile(Sink(), encoding="utf-8") as xf,
+            xf.element("RegulatorFacilitySubmittals"),
+        ):
+            for cers_id, key, data in cursor:
+                element = etree.Element("FacilitySubmittal")
+                etree.SubElement(element, "CERSID").text = str(cers_id)
+                fi = etree.SubElement(element, "FacilityInformation")
+                etree.SubElement(fi, "CERSUniqueKey").text = str(key)
+                for name, value in (data or {}).items():
+                    if isinstance(value, str):
+                        etree.SubElement(fi, "F" + name.replace(".", "_")).text = value
+                xf.write(element)
+                elements += 1
+    return {
+        "elements": elements,
+        "seconds": time.perf_counter() - started,
+        "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+def _notifications(count: int) -> tuple[bytes, list[str]]:
+    from django.utils import timezone
+
+    from submittals.models import SubmittalElementRecord
+
+    rows = list(
+        SubmittalElementRecord.objects.filter(status=2)
+        .order_by("pk")
+        .values_list("key", "facility__cers_id")[:count]
+    )
+    when = (timezone.localtime() - timedelta(seconds=5)).replace(tzinfo=None, microsecond=0)
+    ns = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
+    parts = [
+        f'<cers:RegulatorFacilitySubmittalActionNotifications xmlns:cers="{ns}"><SubmittalElements>'
+    ]
+    for key, cers_id in rows:
+        parts.append(
+            f'<SubmittalElement code="1"><CERSUniqueKey>{key}</CERSUniqueKey>'
+            f"<CERSID>{cers_id}</CERSID><RegulatorCode>1001</RegulatorCode>"
+            f"<SubmittalAction>3</SubmittalAction><SubmittalActionOn>{when.isoformat()}"
+            "</SubmittalActionOn><SubmittalActionAgentName>Bench</SubmittalActionAgentName>"
+            "<SubmittalActionAgentEmail>bench@example.com</SubmittalActionAgentEmail>"
+            "</SubmittalElement>"
+        )
+    parts.append("</SubmittalElements></cers:RegulatorFacilitySubmittalActionNotifications>")
+    return "".join(parts).encode(), [str(k) for k, _ in rows]
+
+
+def measure_upload(count: int) -> dict:
+    setup_django()
+    from django.core.files.base import ContentFile
+
+    from edt import uploads
+    from edt.models import EdtAccount, EdtTransaction
+
+    body, _keys = _notifications(count)
+    account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
+    row = EdtTransaction(
+        key=uuid.uuid4(),
+        endpoint="RFSAN",
+        environment="production",
+        account=account,
+        regulator=account.regulator,
+        status=EdtTransaction.Status.QUEUED,
+        schema_version="1/05",
+        payload_bytes=len(body),
+    )
+    row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
+    row.save()
+    before = rss_mb()
+    started = time.perf_counter()
+    uploads.process(row.pk)
+    seconds = time.perf_counter() - started
+    row.refresh_from_db()
+    assert row.status == EdtTransaction.Status.ACCEPTED, row.messages[:3]
+    return {"records": count, "seconds": seconds, "rss_growth_mb": rss_mb() - before}
+
+
+def measure_raw_upload(count: int) -> dict:
+    """lxml parsing the same document and COPY of one row per record: the floor."""
+    setup_django()
+    from django.db import connection
+    from lxml import etree
+
+    from edt.xmlsafe import hardened_parser
+
+    body, _keys = _notifications(count)
+    started = time.perf_counter()
+    root = etree.fromstring(body, hardened_parser())
+    rows = [
+        (
+            n.findtext("CERSUniqueKey"),
+            int(n.findtext("SubmittalAction")),
+            n.findtext("SubmittalActionOn"),
+        )
+        for n in root.iter("SubmittalElement")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_actions (key uuid, status int, action_on timestamp)"
+        )
+        with cursor.copy("COPY bench_actions (key, status, action_on) FROM STDIN") as copy_in:
+            for row in rows:
+                copy_in.write_row(row)
+    return {"records": len(rows), "seconds": time.perf_counter() - started}
+
+
+MEASURES = {
+    "rfsq": lambda args: measure_rfsq(),
+    "raw_query": lambda args: measure_raw_query(),
+    "upload": lambda args: measure_upload(args.count),
+    "raw_upload": lambda args: measure_raw_upload(args.count),
+}
+
+
+def run(measure: str, count: int = 0) -> dict:
+    output = subprocess.run(  # noqa: S603 - this script, with fixed arguments
+        [sys.executable, __file__, "--measure", measure, "--count", str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000", help="RFSQ data set sizes.")
+    parser.add_argument("--uploads", default="1000,10000", help="Upload sizes (records).")
+    parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(MEASURES[args.measure](args)))
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit(
+            "Set DATABASE_URL to a PostgreSQL database to (re)create, e.g. "
+            "postgres://root@127.0.0.1:5432/cers_bench"
+        )
+    for size in [int(s) for s in args.sizes.split(",")]:
+        recreate_database(url)
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({size})"],
+            check=True,
+            cwd=ROOT,
+            env=os.environ | {"PYTHONPATH": str(ROOT)},
+        )
+        rfsq, raw = run("rfsq"), run("raw_query")
+        rate, raw_rate = rfsq["elements"] / rfsq["seconds"], raw["elements"] / raw["seconds"]
+        print(
+            f"RFSQ {size:>7,} elements: {rate:>8,.0f} elements/s "
+            f"(first byte {rfsq['first_byte_seconds'] * 1000:.0f} ms, peak RSS +"
+            f"{rfsq['rss_growth_mb']:.1f} MB) | raw cursor+lxml "
+            f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB)"
+            f" | ratio {raw_rate / rate:.1f}x"
+        )
+    for count in [int(c) for c in args.uploads.split(",")]:
+        upload, raw = run("upload", count), run("raw_upload", count)
+        print(
+            f"RFSAN upload {count:>6,} records: {count / upload['seconds']:>7,.0f} records/s "
+            f"(peak RSS +{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+COPY "
+            f"{count / raw['seconds']:>9,.0f} records/s | ratio "
+            f"{upload['seconds'] / raw['seconds']:.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

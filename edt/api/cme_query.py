@@ -1,0 +1,376 @@
+"""RCMEQ: the inspections, violations, enforcement actions and enforcement-violation links of
+the agency's jurisdiction, for its local system (``CMESubmittals``, CMESubmittalQuery 1/05,
+namespace RegulatorCMEQuery).
+
+Scope, with the regulator portal's own CME rules (``cme.querysets``): a PA gets the records
+of the program elements it handles at its facilities (``in_agency_scope``); a CUPA gets the
+same for itself and for each of its PAs, whose CME it submits (RCMES), so every CME record of
+its facilities comes back. Enforcement actions follow ``enforcements_in_agency_scope``;
+violations follow their inspection; a link is listed when its enforcement action and its
+violation both are. ``CERSID``, ``startDate`` and ``endDate`` narrow each entity by its
+facility and its occurred-on date (906, 932, 915; a link by its enforcement action's).
+
+What the answer holds where the models differ from CERS's:
+
+- CME data status (20.0041): records are stored Approved (2); a delete, in the portal or
+  through RCMES, removes the record (its audit events keep its history), so no Deleted (3)
+  record exists to list. ``status`` defaults to 2; ``status=3`` alone answers no records;
+  Draft (1) is refused, as CERS refuses to export it.
+- ``RegulatorActionDateTime`` (20.0040): the action time the agency's system sent with the
+  record's last RCMES submission; for a record entered in the portal, the time of its last
+  recorded change (its latest audit event).
+- ``RegulatorCode`` of a violation is its inspection's agency; of a link, its enforcement
+  action's. Regulator keys (20.0045-20.0048) are written when the record came through RCMES.
+- The violation counts (910-912) are counted from the inspection's violations; the schema
+  holds two digits, so a count above 99 is written as 99.
+- ``Guidance`` is omitted: no message is stored with a record.
+
+An empty answer still needs one collection (the schema's choice is required): it is written
+as ``<Inspections xsi:nil="true"/>`` (JSON: empty lists).
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Iterator
+from functools import reduce
+from itertools import batched
+
+from django.db import models
+from django.db.models import CharField, Count, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from lxml import etree
+
+from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
+from cme.querysets import enforcements_in_agency_scope, in_agency_scope
+from core.models import AuditEvent
+from regulators.models import Regulator
+
+from .base import BATCH_SIZE, EdtCall, EdtError, EndpointView, check_ceiling, in_batches
+from .output import FLUSH_BYTES, element_to_json, query_response, sub, text
+from .registry import serves
+
+SCHEMA = "CMESubmittalQuery"
+NARROW_WITH = "CERSID or startDate/endDate"
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+COUNT_MAX = 99  # ClassIViolationCount and the others: two digits
+
+
+class CMEDataStatus(models.IntegerChoices):
+    """CME data (entry) status, CDR 20.0041."""
+
+    DRAFT = 1, "Draft"
+    APPROVED = 2, "Approved"
+    DELETED = 3, "Deleted"
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def answering_for(regulator: Regulator) -> list[Regulator]:
+    """The agencies whose CME an agency exchanges: a CUPA its own and its PAs' (it submits
+    their CME through RCMES), any other agency its own."""
+    if regulator.kind == Regulator.Kind.CUPA:
+        return [regulator, *regulator.participating_agencies.order_by("code")]
+    return [regulator]
+
+
+def inspections_in_scope(regulator: Regulator):
+    agencies = answering_for(regulator)
+    return reduce(operator.or_, (in_agency_scope(Inspection.objects.all(), a) for a in agencies))
+
+
+def enforcements_in_scope(regulator: Regulator):
+    agencies = answering_for(regulator)
+    return reduce(
+        operator.or_,
+        (enforcements_in_agency_scope(Enforcement.objects.all(), a) for a in agencies),
+    )
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def read_statuses(call: EdtCall) -> set[int]:
+    """The CME data statuses asked for; Approved when none is."""
+    statuses = call.integers("status")
+    if not statuses:
+        return {CMEDataStatus.APPROVED}
+    unknown = sorted(set(statuses) - set(CMEDataStatus.values))
+    if unknown:
+        raise EdtError(
+            f"status takes CME data statuses 2 (Approved) and 3 (Deleted); "
+            f"{', '.join(map(str, unknown))} is not one."
+        )
+    if CMEDataStatus.DRAFT in statuses:
+        raise EdtError(
+            "Exporting Draft (status 1) CME data is not supported: ask for status 2 (Approved) "
+            "and/or 3 (Deleted)."
+        )
+    return set(statuses)
+
+
+def read_filters(call: EdtCall) -> dict:
+    """CERSID and the occurred-on range, as lookups relative to an entity's facility and
+    date paths (filled in per entity by ``narrowed``)."""
+    cers_id = call.integer("CERSID", low=1)
+    low, high = call.date("startDate"), call.date("endDate", end=True)
+    if low and high and low > high:
+        raise EdtError("startDate is after endDate; nothing can match.")
+    return {
+        "cers_id": cers_id,
+        "since": low.date() if low else None,
+        "until": high.date() if high else None,
+    }
+
+
+def narrowed(queryset, filters: dict, facility: str, occurred_on: str):
+    if filters["cers_id"] is not None:
+        queryset = queryset.filter(**{f"{facility}__cers_id": filters["cers_id"]})
+    if filters["since"] is not None:
+        queryset = queryset.filter(**{f"{occurred_on}__gte": filters["since"]})
+    if filters["until"] is not None:
+        queryset = queryset.filter(**{f"{occurred_on}__lte": filters["until"]})
+    return queryset
+
+
+def last_changed(model, ref: str = "pk") -> Subquery:
+    """The moment of the latest audit event of the record reached by ``OuterRef(ref)``."""
+    return Subquery(
+        AuditEvent.objects.filter(
+            object_type=model._meta.label_lower,
+            object_id=Cast(OuterRef(ref), output_field=CharField()),
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+
+
+def matching_records(regulator: Regulator, filters: dict) -> dict[str, models.QuerySet]:
+    """The four entities' records in scope and matching ``filters``, in the schema's order."""
+    inspections = inspections_in_scope(regulator)
+    enforcements = enforcements_in_scope(regulator)
+    violations = Violation.objects.filter(inspection__in=inspections.values("pk"))
+    links = EnforcementViolation.objects.filter(
+        enforcement__in=enforcements.values("pk"), violation__in=violations.values("pk")
+    )
+    return {
+        "Inspections": narrowed(inspections, filters, "facility", "occurred_on"),
+        "Enforcements": narrowed(enforcements, filters, "facility", "occurred_on"),
+        "Violations": narrowed(violations, filters, "inspection__facility", "occurred_on"),
+        "EnforcementViolations": narrowed(
+            links, filters, "enforcement__facility", "enforcement__occurred_on"
+        ),
+    }
+
+
+def ready_to_write(collections: dict[str, models.QuerySet]) -> dict[str, models.QuerySet]:
+    """Each entity's queryset with what its element needs, in one query per batch."""
+    return {
+        "Inspections": collections["Inspections"]
+        .select_related("facility", "regulator")
+        .annotate(
+            class_i=Count("violations", filter=Q(violations__violation_class=1)),
+            class_ii=Count("violations", filter=Q(violations__violation_class=2)),
+            minor=Count("violations", filter=Q(violations__violation_class=9)),
+            action_at=Coalesce("regulator_action_at", last_changed(Inspection), "created_at"),
+        )
+        .order_by("pk"),
+        "Enforcements": collections["Enforcements"]
+        .select_related("facility", "regulator")
+        .annotate(
+            action_at=Coalesce("regulator_action_at", last_changed(Enforcement), "created_at")
+        )
+        .order_by("pk"),
+        "Violations": collections["Violations"]
+        .select_related("inspection__regulator", "violation_type")
+        .annotate(
+            action_at=Coalesce(
+                "regulator_action_at", last_changed(Violation), "inspection__created_at"
+            )
+        )
+        .order_by("pk"),
+        "EnforcementViolations": collections["EnforcementViolations"]
+        .select_related("enforcement__regulator", "violation")
+        .annotate(
+            action_at=Coalesce(
+                "regulator_action_at",
+                last_changed(Enforcement, "enforcement_id"),
+                "enforcement__created_at",
+            )
+        )
+        .order_by("pk"),
+    }
+
+
+# --- elements ------------------------------------------------------------------------------
+
+
+def header(parent: etree._Element, tag: str, regulator: Regulator, action_at) -> None:
+    """The ``CMEHeaderType`` every record starts with."""
+    block = etree.SubElement(parent, tag)
+    sub(block, "RegulatorCode", regulator.code)
+    sub(block, "RegulatorActionDateTime", action_at)
+    sub(block, "CMEDataStatus", int(CMEDataStatus.APPROVED))
+
+
+def inspection_element(inspection: Inspection) -> etree._Element:
+    element = etree.Element("Inspection")
+    header(element, "InspectionHeader", inspection.regulator, inspection.action_at)
+    sub(element, "CERSID", inspection.facility.cers_id)
+    sub(element, "InspectionRegulatorKey", inspection.regulator_key)
+    sub(element, "InspectionCERSUniqueKey", inspection.cers_key)
+    sub(element, "ProgramElement", inspection.program_element)
+    sub(element, "OccurredOn", inspection.occurred_on)
+    sub(element, "Type", inspection.inspection_type)
+    sub(element, "ClassIViolationCount", min(inspection.class_i, COUNT_MAX))
+    sub(element, "ClassIIViolationCount", min(inspection.class_ii, COUNT_MAX))
+    sub(element, "MinorViolationCount", min(inspection.minor, COUNT_MAX))
+    sub(element, "SOCDetermination", inspection.ust_operational_compliance)
+    sub(element, "ViolationsRTCOn", inspection.violations_rtc_on)
+    sub(element, "Comment", inspection.comments)
+    return element
+
+
+def enforcement_element(enforcement: Enforcement) -> etree._Element:
+    element = etree.Element("Enforcement")
+    header(element, "EnforcementHeader", enforcement.regulator, enforcement.action_at)
+    sub(element, "CERSID", enforcement.facility.cers_id)
+    sub(element, "EnforcementRegulatorKey", enforcement.regulator_key)
+    sub(element, "EnforcementCERSUniqueKey", enforcement.cers_key)
+    sub(element, "RedTagIssued", enforcement.red_tag_issued)
+    sub(element, "RedTagNumber", enforcement.red_tag_number)
+    sub(element, "ViolationsCausingRedTag", enforcement.red_tag_reason)
+    sub(element, "RedTagAffixedOn", enforcement.red_tag_affixed_on)
+    sub(element, "RedTagRemovedOn", enforcement.red_tag_removed_on)
+    sub(element, "Type", enforcement.enforcement_type)
+    sub(element, "OccurredOn", enforcement.occurred_on)
+    sub(element, "FormalType", enforcement.formal_type)
+    sub(element, "CaseSettledDroppedOn", enforcement.case_settled_on)
+    sub(element, "DocketNumber", enforcement.docket_number)
+    sub(element, "FineAssessedAmount", enforcement.fine_amount)
+    sub(element, "SEPAmount", enforcement.sep_amount)
+    sub(element, "Comment", enforcement.comments)
+    return element
+
+
+def violation_element(violation: Violation) -> etree._Element:
+    inspection = violation.inspection
+    element = etree.Element("Violation")
+    header(element, "ViolationHeader", inspection.regulator, violation.action_at)
+    sub(element, "InspectionRegulatorKey", inspection.regulator_key)
+    sub(element, "InspectionCERSUniqueKey", inspection.cers_key)
+    sub(element, "ViolationRegulatorKey", violation.regulator_key)
+    sub(element, "ViolationCERSUniqueKey", violation.cers_key)
+    sub(element, "TypeID", violation.violation_type.type_number)
+    sub(element, "Class", violation.violation_class)
+    sub(element, "OccurredOn", violation.occurred_on)
+    sub(element, "ScheduledRTCOn", violation.scheduled_rtc_on)
+    sub(element, "ActualRTCOn", violation.return_to_compliance_on)
+    sub(element, "ActualRTCQualifier", violation.rtc_qualifier)
+    sub(element, "Comment", violation.comments)
+    return element
+
+
+def link_element(link: EnforcementViolation) -> etree._Element:
+    enforcement, violation = link.enforcement, link.violation
+    element = etree.Element("EnforcementViolation")
+    header(element, "EnforcementViolationHeader", enforcement.regulator, link.action_at)
+    sub(element, "EnforcementRegulatorKey", enforcement.regulator_key)
+    sub(element, "EnforcementCERSUniqueKey", enforcement.cers_key)
+    sub(element, "ViolationRegulatorKey", violation.regulator_key)
+    sub(element, "ViolationCERSUniqueKey", violation.cers_key)
+    sub(element, "EnforcementViolationRegulatorKey", link.regulator_key)
+    sub(element, "EnforcementViolationCERSUniqueKey", link.cers_key)
+    return element
+
+
+WRITERS = {
+    "Inspections": inspection_element,
+    "Enforcements": enforcement_element,
+    "Violations": violation_element,
+    "EnforcementViolations": link_element,
+}
+
+
+# --- streaming -----------------------------------------------------------------------------
+
+
+def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
+    """The root's children: the data set's time and key, then each entity's records in
+    collections of at most ``BATCH_SIZE`` (the schema lets a collection repeat)."""
+    for tag, value in status.items():
+        element = etree.Element(tag)
+        element.text = text(value)
+        yield element
+    written = False
+    for tag, queryset in collections.items():
+        for batch in batched(in_batches(queryset), BATCH_SIZE):
+            collection = etree.Element(tag)
+            collection.extend(WRITERS[tag](record) for record in batch)
+            written = True
+            yield collection
+    if not written:
+        yield etree.Element("Inspections", {XSI_NIL: "true"})
+
+
+def json_stream(version: str, status: dict, collections: dict) -> Iterator[bytes]:
+    """The same answer as JSON, streamed: one list per entity, each record as
+    ``element_to_json`` writes it."""
+    head = {"schema": SCHEMA, "version": version, "root": "CMESubmittals"}
+    head |= {tag: text(value) for tag, value in status.items()}
+    buffer = [json.dumps(head)[:-1]]
+    size = 0
+    for tag, queryset in collections.items():
+        buffer.append(f", {json.dumps(tag)}: [")
+        first = True
+        for record in in_batches(queryset):
+            piece = ("" if first else ",") + json.dumps(element_to_json(WRITERS[tag](record)))
+            first = False
+            buffer.append(piece)
+            size += len(piece)
+            if size >= FLUSH_BYTES:
+                yield "".join(buffer).encode()
+                buffer, size = [], 0
+        buffer.append("]")
+    buffer.append("}")
+    yield "".join(buffer).encode()
+
+
+def _none(collections: dict) -> dict:
+    return {tag: queryset.none() for tag, queryset in collections.items()}
+
+
+@serves("RCMEQ")
+class CMEQueryView(EndpointView):
+    """RCMEQ: the agency's CME records, in CMESubmittals."""
+
+    def answer(self, call: EdtCall):
+        version = call.schema_version(SCHEMA)
+        statuses = read_statuses(call)
+        collections = matching_records(call.regulator, read_filters(call))
+        if CMEDataStatus.APPROVED not in statuses:
+            collections = _none(collections)  # only Deleted asked for: none is kept
+        count = sum(queryset.count() for queryset in collections.values())
+        check_ceiling(count, "CME records", NARROW_WITH)
+        collections = ready_to_write(collections)
+        self.accepted(call, count)
+        status = {"DataSetDateTime": timezone.now(), "TransactionKey": call.transaction.key}
+        if call.wants_json:
+            response = StreamingHttpResponse(
+                json_stream(version, status, collections), content_type="application/json"
+            )
+            response["X-CERS-Transaction-Key"] = str(call.transaction.key)
+            return response
+        return query_response(
+            call,
+            schema=SCHEMA,
+            version=version,
+            root="CMESubmittals",
+            attributes={},
+            record_name="CMESubmittals",
+            records=lambda: xml_records(status, collections),
+        )

@@ -1,0 +1,181 @@
+"""Writing EDT answers: XML in CalEPA's shape, streamed; JSON derived from the same elements.
+
+A query's records are produced one lxml element at a time and written through
+``lxml.etree.xmlfile``; the response starts with the first batch and memory stays flat however
+many records follow. JSON is built from the very same elements (``element_to_json``), so the two
+formats can never disagree about content.
+
+CalEPA's schemas are ``elementFormDefault="unqualified"``: only the root element is in the
+schema's namespace. The root is written with the prefix ``cers`` and the children unprefixed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from lxml import etree
+
+from .catalogue import schema_namespace
+
+FLUSH_BYTES = 64 * 1024
+
+
+class _Sink:
+    """A file-like object ``xmlfile`` writes into; drained between records."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return data
+
+
+def text(value) -> str:
+    """CERS text for a value: dates ISO, booleans true/false, Decimals without exponent."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def sub(parent: etree._Element, tag: str, value=None, **attributes) -> etree._Element | None:
+    """Append ``<tag>value</tag>``; nothing for an empty value (CERS omits empty elements)."""
+    if (value is None or value == "") and not attributes:
+        return None
+    element = etree.SubElement(parent, tag, {k: text(v) for k, v in attributes.items() if v != ""})
+    if value is not None and value != "":
+        element.text = text(value)
+    return element
+
+
+def stream_xml(
+    schema: str,
+    version: str,
+    root: str,
+    attributes: dict,
+    records: Iterable[etree._Element],
+) -> Iterator[bytes]:
+    """Yield a whole XML document in chunks: the root with ``attributes``, then ``records``."""
+    sink = _Sink()
+    namespace = schema_namespace(schema, version)
+    with etree.xmlfile(sink, encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element(
+            f"{{{namespace}}}{root}",
+            {k: text(v) for k, v in attributes.items()},
+            nsmap={"cers": namespace},
+        ):
+            yield sink.take()
+            for record in records:
+                xf.write(record)
+                if sink.size >= FLUSH_BYTES:
+                    yield sink.take()
+    yield sink.take()
+
+
+def document(schema: str, version: str, root: str, attributes: dict, records) -> bytes:
+    """The same document in one piece (small answers, tests)."""
+    return b"".join(stream_xml(schema, version, root, attributes, records))
+
+
+# Containers whose children repeat: always lists in JSON, even with a single child.
+def _is_list_container(element: etree._Element) -> bool:
+    children = list(element)
+    if not children:
+        return False
+    tags = {etree.QName(c).localname for c in children}
+    if len(tags) != 1:
+        return False
+    (child,) = tags
+    name = etree.QName(element).localname
+    plurals = {child + "s", child + "es"}
+    if child.endswith("y"):
+        plurals.add(child[:-1] + "ies")  # Facilities/Facility
+    return name in plurals or len(children) > 1
+
+
+def element_to_json(element: etree._Element):
+    """An element as JSON: attributes as "@name", a leaf as its text, a container of repeated
+    children (Violations/Violation) as a list, any other child as a key."""
+    children = list(element)
+    if not children and not element.attrib:
+        return element.text or ""
+    if _is_list_container(element) and not element.attrib:
+        return [element_to_json(c) for c in children]
+    result: dict = {f"@{k}": v for k, v in element.attrib.items()}
+    if not children:
+        result["#text"] = element.text or ""
+        return result
+    repeated: set[str] = set()
+    for child in children:
+        name = etree.QName(child).localname
+        value = element_to_json(child)
+        if name not in result:
+            result[name] = value
+        elif name in repeated:
+            result[name].append(value)
+        else:
+            result[name] = [result[name], value]
+            repeated.add(name)
+    return result
+
+
+def stream_json(
+    schema: str, version: str, root: str, attributes: dict, record_name: str, records
+) -> Iterator[bytes]:
+    """Yield ``{"schema": ..., "version": ..., <attributes>, record_name: [records...]}``."""
+    head = {"schema": schema, "version": version, "root": root}
+    head.update({k: text(v) for k, v in attributes.items()})
+    opening = json.dumps(head)[:-1] + f', "{record_name}": ['
+    yield opening.encode()
+    buffer: list[str] = []
+    size = 0
+    first = True
+    for record in records:
+        piece = ("" if first else ",") + json.dumps(element_to_json(record))
+        first = False
+        buffer.append(piece)
+        size += len(piece)
+        if size >= FLUSH_BYTES:
+            yield "".join(buffer).encode()
+            buffer, size = [], 0
+    buffer.append("]}")
+    yield "".join(buffer).encode()
+
+
+def query_response(
+    call,
+    *,
+    schema: str,
+    version: str,
+    root: str,
+    attributes: dict,
+    record_name: str,
+    records: Callable[[], Iterable[etree._Element]] | Iterable[etree._Element],
+) -> StreamingHttpResponse:
+    """A streamed answer in the format the client asked for."""
+    items = records() if callable(records) else records
+    if call.wants_json:
+        body = stream_json(schema, version, root, attributes, record_name, items)
+        content_type = "application/json"
+    else:
+        body = stream_xml(schema, version, root, attributes, items)
+        content_type = "text/xml; charset=utf-8"
+    response = StreamingHttpResponse(body, content_type=content_type)
+    if call.transaction is not None:
+        response["X-CERS-Transaction-Key"] = str(call.transaction.key)
+    return response

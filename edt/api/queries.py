@@ -1,0 +1,714 @@
+"""The Tier 2 queries about facilities, organizations, transfers and action items: RFQ, ROQ,
+RFTQ and RAIQ.
+
+Scope. The caller is an EDT account, a service user that ``for_user`` querysets deliberately
+refuse; ``EndpointView`` has already authenticated it for its agency (``call.regulator``). Every
+query therefore starts from the agency's jurisdiction, drawn with the regulator portal's own
+helpers: ``facilities_in_jurisdiction`` (the facilities for which the agency handles at least
+one submittal element; every facility for the state agency), ``organizations_in_jurisdiction``
+(organizations with such a facility) and ``routed_to_agency`` (submitted elements routed to
+it). A CERS ID or organization code outside the jurisdiction gives an empty answer.
+
+What the answers hold where the project's models differ from CERS's:
+
+- RFQ ``SubmittalElements``: each element's regulator is its ``FacilityRegulator`` row (the
+  facility's Facility Information regulator, else the calling agency, where an element has no
+  row). There is no stored reporting requirement (CDR 20.0088): an element counts as
+  Applicable (2) once the facility has submitted it and its regulator has not set it to Not
+  Applicable, Not Applicable (1) otherwise; Facility Information is always Applicable. The
+  optional ``nextDueDate``, ``FacilityID``, ``FacilityRegulatorKey``, ``StandardizedAddress``
+  and ``GeographicInformation`` are omitted: nothing records them.
+- ``RegulatorCode`` of a facility is its Facility Information regulator (always a CUPA).
+- Organization ``Origin``: Seeding (5) for organizations the legacy import created, Business
+  (2) for every other (they are created in the business portal). ``FacilityCount`` and
+  ``UserCount`` count all of the organization's facilities and members, wherever they are.
+  ``IsMJB``: its facilities' Facility Information goes to more than one CUPA.
+- ``EstablishedOn`` is the day the row was created; ``LastSubmittalOn`` the last day an element
+  was submitted (a facility's own, or any of the organization's facilities').
+- Names and addresses longer than ROQ's schema allows are cut to its maximum lengths.
+- RFTQ: moves of a facility to another organization, and merges of a duplicate facility into
+  another, from ``FacilityTransfer``. ``Organization`` is the new owner (for a merge, the
+  surviving facility's organization); ``AssumedOwnershipOn`` is the day the transfer was made,
+  the only date recorded (so ``assumedOwnershipOnStart/End`` filter on that day too);
+  ``Comments`` says what happened and the regulator's reason. ``organizationCode`` matches the
+  new or the former owner, ``CERSID`` the facility or the facility it was merged into.
+  Organization merges are not listed: their row does not say which facilities moved.
+
+RAIQ action items, with CERS's event type codes (``typeID``):
+
+- 12 Facility Submittal Notification: a submitted element routed to the agency; outstanding
+  while it is Submitted or Under Review (the review queue's default), completed once reviewed.
+  Requested on its submission; the link opens its review page.
+- 26 Facility Transfer Request and 25 Facility Merge Request: a facility in the jurisdiction
+  moved to another organization, or a duplicate merged into one, at the business's request.
+  Regulators make these changes themselves, so they are always completed; requested on the
+  day of the change; the link opens the facility's page.
+- CERS's other types (6 regulator user access, 21 business user access, 24 facility delete)
+  have no counterpart: agency staff are added by the agency's administrators, join requests
+  are answered by the organization's Lead Users, and facilities are not deleted.
+- Without ``completed`` the answer lists outstanding items only (``completed=false``);
+  ``completed=true`` lists the completed ones.
+
+Dates: CalEPA's 1/05-1/06 schemas bound ``cers:Date`` and ``cers:DateTime`` at 2024-12-31, and
+RAIQ's and RFTQ's ``timeStamp`` is such a ``cers:DateTime``. The answers carry the true dates,
+so an answer dated after 2024 does not validate against those schema files. Likewise RAIQ's
+and RFTQ's ``OrganizationCodeType`` starts at 100000001 (9 digits) where RFQ's ends at
+99999999: organization codes are written as they are.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import batched
+
+from django.db import models
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from lxml import etree
+
+from core.elements import SubmittalElement
+from core.models import AuditEvent
+from facilities.models import Facility, FacilityRegulator, FacilityTransfer
+from facilities.views.regulator import facilities_in_jurisdiction
+from organizations.models import Membership, Organization
+from regulators.models import Regulator
+from regulators.views.regulator import organizations_in_jurisdiction
+from submittals.forms_regulator import AWAITING_STATUSES
+from submittals.models import ElementStatus, SubmittalElementRecord
+from submittals.views.regulator import routed_to_agency
+
+from .base import BATCH_SIZE, EdtCall, EdtError, EndpointView, check_ceiling, in_batches
+from .output import query_response, sub, text
+from .registry import serves
+
+# --- codes ---------------------------------------------------------------------------------
+
+
+class ReportingRequirement(models.IntegerChoices):
+    """CDR 20.0088."""
+
+    NOT_APPLICABLE = 1, "Not Applicable"
+    APPLICABLE = 2, "Applicable"
+    ALWAYS_APPLICABLE = 3, "Always Applicable"
+
+
+class OrganizationOrigin(models.IntegerChoices):
+    """How an organization came into CERS (RFQ writes the code, ROQ the name)."""
+
+    EDT = 1, "EDT"
+    BUSINESS = 2, "Business"
+    CALEPA = 3, "Cal/EPA"
+    LETTER = 4, "Letter"
+    SEEDING = 5, "Seeding"
+    CUPA = 6, "CUPA"
+
+
+class ActionItemType(models.IntegerChoices):
+    """The CERS event types this server produces as action items (RAIQ ``typeID``)."""
+
+    FACILITY_SUBMITTAL = 12, "Facility Submittal Notification"
+    FACILITY_MERGE_REQUEST = 25, "Facility Merge Request"
+    FACILITY_TRANSFER_REQUEST = 26, "Facility Transfer Request"
+
+
+# RFQ's SubmittalElements children, in the schema's order (element codes 1-10).
+ELEMENT_TAGS = {
+    SubmittalElement.FACILITY_INFORMATION: "FacilityInformation",
+    SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY: "HazardousMaterialsInventory",
+    SubmittalElement.EMERGENCY_RESPONSE: "EmergencyResponseTrainingPlans",
+    SubmittalElement.UST: "UndergroundStorageTanks",
+    SubmittalElement.TIERED_PERMITTING: "OnsiteHazardousWasteTreatmentNotification",
+    SubmittalElement.RECYCLABLE_MATERIALS: "RecyclableMaterialsReport",
+    SubmittalElement.REMOTE_WASTE_CONSOLIDATION: "RemoteWasteConsolidationsAnnualNotification",
+    SubmittalElement.HW_TANK_CLOSURE: "HWTankClosureCertification",
+    SubmittalElement.APSA: "AbovegroundPetroleumStorageTanks",
+    SubmittalElement.CALARP: "CaliforniaAccidentalReleasePrevention",
+}
+
+# A submitted element whose regulator has not set it to Not Applicable.
+APPLICABLE_STATUSES = (
+    ElementStatus.SUBMITTED,
+    ElementStatus.UNDER_REVIEW,
+    ElementStatus.ACCEPTED,
+    ElementStatus.NOT_ACCEPTED,
+)
+LEGACY_IMPORT = "legacy import"  # the "how" of the legacy import's organization.created event
+_ZIP = re.compile(r"\d{5}(-\d{4})?")
+
+
+# --- parameters and small helpers ----------------------------------------------------------
+
+
+def date_range(call: EdtCall, start: str, end: str) -> tuple[datetime | None, datetime | None]:
+    """Two date parameters; a start after the end is refused rather than answered empty."""
+    low, high = call.date(start), call.date(end, end=True)
+    if low and high and low > high:
+        raise EdtError(f"{start} is after {end}; nothing can match.")
+    return low, high
+
+
+def within(queryset, field: str, low: datetime | None, high: datetime | None):
+    if low is not None:
+        queryset = queryset.filter(**{f"{field}__gte": low})
+    if high is not None:
+        queryset = queryset.filter(**{f"{field}__lte": high})
+    return queryset
+
+
+def day(moment: datetime | None) -> date | None:
+    """The Pacific day of a stored moment."""
+    return timezone.localtime(moment).date() if moment else None
+
+
+def clip(value: str, length: int) -> str:
+    """``value`` cut to the schema's maximum length."""
+    return (value or "")[:length]
+
+
+def required(parent: etree._Element, tag: str, value) -> etree._Element:
+    """A child the schema requires, written even when empty (``sub`` omits empty ones)."""
+    element = etree.SubElement(parent, tag)
+    element.text = "" if value is None else text(value)
+    return element
+
+
+def last_submitted(path: str, ref: OuterRef) -> Subquery:
+    """The latest submission moment of the submitted elements whose ``path`` is ``ref``."""
+    return Subquery(
+        SubmittalElementRecord.objects.filter(**{path: ref}, status__gt=ElementStatus.DRAFT)
+        .order_by()
+        .values(path)
+        .annotate(last=Max("submitted_at"))
+        .values("last")
+    )
+
+
+def organization_facts(ref: str) -> dict:
+    """Annotations of an organization reached by ``OuterRef(ref)``: its facility and member
+    counts, its last submission, whether the legacy import created it, and how many CUPAs
+    receive its facilities' Facility Information. Subqueries of the list's own query."""
+    organization = OuterRef(ref)
+
+    def count(queryset, group: str):
+        return Coalesce(
+            Subquery(queryset.order_by().values(group).annotate(n=Count("pk")).values("n")), 0
+        )
+
+    cupas = (
+        FacilityRegulator.objects.filter(
+            facility__organization=organization,
+            element=SubmittalElement.FACILITY_INFORMATION,
+            regulator__kind=Regulator.Kind.CUPA,
+        )
+        .order_by()
+        .values("facility__organization")
+        .annotate(n=Count("regulator", distinct=True))
+        .values("n")
+    )
+    return {
+        "org_facility_count": count(
+            Facility.objects.filter(organization=organization), "organization"
+        ),
+        "org_user_count": count(
+            Membership.objects.filter(organization=organization), "organization"
+        ),
+        "org_last_submitted": last_submitted("facility__organization", organization),
+        "org_from_legacy": Exists(
+            AuditEvent.objects.filter(
+                action="organization.created",
+                object_type=Organization._meta.label_lower,
+                object_id=Cast(organization, output_field=CharField()),
+                after__how=LEGACY_IMPORT,
+            )
+        ),
+        "org_cupa_count": Coalesce(Subquery(cupas), 0),
+    }
+
+
+def origin(record) -> OrganizationOrigin:
+    return OrganizationOrigin.SEEDING if record.org_from_legacy else OrganizationOrigin.BUSINESS
+
+
+def respond(call: EdtCall, schema: str, root: str, attributes: dict, record_name: str, records):
+    version = call.schema_version(schema)
+    return query_response(
+        call,
+        schema=schema,
+        version=version,
+        root=root,
+        attributes=attributes,
+        record_name=record_name,
+        records=records,
+    )
+
+
+# --- RFQ -----------------------------------------------------------------------------------
+
+
+def applicable_elements(facility_ids: list[int]) -> set[tuple[int, int]]:
+    """(facility id, element) pairs the facilities submitted and were not set Not Applicable;
+    one query for a whole batch."""
+    return set(
+        SubmittalElementRecord.objects.filter(
+            facility_id__in=facility_ids, status__in=APPLICABLE_STATUSES
+        )
+        .order_by()
+        .values_list("facility_id", "element")
+        .distinct()
+    )
+
+
+def facility_element(facility, applicable: set, agency: Regulator) -> etree._Element:
+    """One RFQ ``Facility`` (FacilityType, 1/05)."""
+    by_element = {row.element: row.regulator.code for row in facility.element_rows}
+    main_code = by_element.get(SubmittalElement.FACILITY_INFORMATION, agency.code)
+    organization = facility.organization
+    element = etree.Element("Facility")
+    sub(element, "CERSID", facility.cers_id)
+    sub(element, "RegulatorCode", main_code)
+    sub(element, "Name", facility.name)
+    sub(element, "LastSubmittalOn", day(facility.last_submitted))
+    sub(element, "EstablishedOn", day(facility.created_at))
+    block = etree.SubElement(element, "Organization")
+    sub(block, "Code", organization.code)
+    sub(block, "Name", organization.name)
+    sub(block, "Headquarters", organization.headquarters)
+    sub(block, "FacilityCount", facility.org_facility_count)
+    sub(block, "UserCount", facility.org_user_count)
+    lead = organization.lead_regulator
+    # Unset only for an organization none of whose facilities a CUPA regulates.
+    sub(block, "LeadRegulatorCode", lead.code if lead else main_code)
+    sub(block, "LastSubmittalOn", day(facility.org_last_submitted))
+    sub(block, "Origin", int(origin(facility)))
+    elements = etree.SubElement(element, "SubmittalElements")
+    for code, tag in ELEMENT_TAGS.items():
+        # Every facility reports its Facility Information.
+        if code == SubmittalElement.FACILITY_INFORMATION or (facility.pk, code) in applicable:
+            requirement = ReportingRequirement.APPLICABLE
+        else:
+            requirement = ReportingRequirement.NOT_APPLICABLE
+        etree.SubElement(
+            elements,
+            tag,
+            regulatorCode=str(by_element.get(code, main_code)),
+            reportingRequirement=str(int(requirement)),
+        )
+    address = etree.SubElement(element, "FacilityAddress")
+    sub(address, "SiteAddress", facility.street)
+    sub(address, "City", facility.city)
+    sub(address, "ZipCode", facility.zip_code)
+    return element
+
+
+@serves("RFQ")
+class RegulatorFacilityQueryView(EndpointView):
+    """RFQ: the facilities in the agency's jurisdiction, with their organization, their
+    element regulators and their address, by CERS ID order."""
+
+    NARROW = "CERSID, organizationCode, createdOnStart/createdOnEnd, street, city or zip"
+
+    def answer(self, call: EdtCall):
+        call.schema_version("RegulatorFacilityQuery")
+        facilities = self.facilities(call)
+        count = facilities.count()
+        check_ceiling(count, "facilities", self.NARROW)
+        facilities = (
+            facilities.select_related("organization__lead_regulator")
+            .annotate(last_submitted=last_submitted("facility", OuterRef("pk")))
+            .annotate(**organization_facts("organization"))
+            .prefetch_related(
+                Prefetch(
+                    "regulators",
+                    queryset=FacilityRegulator.objects.select_related("regulator"),
+                    to_attr="element_rows",
+                )
+            )
+            .order_by("cers_id")
+        )
+        agency = call.regulator
+
+        def records() -> Iterator[etree._Element]:
+            for batch in batched(in_batches(facilities), BATCH_SIZE):
+                applicable = applicable_elements([f.pk for f in batch])
+                for facility in batch:
+                    yield facility_element(facility, applicable, agency)
+
+        self.accepted(call, count)
+        attributes = {
+            "timeStamp": timezone.now(),
+            "returnedResultCount": count,
+            "totalQueryResultCount": count,
+            "transactionKey": call.transaction.key,
+        }
+        return respond(
+            call,
+            "RegulatorFacilityQuery",
+            "RegulatorFacilityQuery",
+            attributes,
+            "Facility",
+            records,
+        )
+
+    @staticmethod
+    def facilities(call: EdtCall):
+        facilities = facilities_in_jurisdiction(Facility.objects.all(), call.regulator)
+        cers_id = call.integer("CERSID")
+        if cers_id is not None:
+            facilities = facilities.filter(cers_id=cers_id)
+        organization_code = call.integer("organizationCode")
+        if organization_code is not None:
+            facilities = facilities.filter(organization__code=organization_code)
+        low, high = date_range(call, "createdOnStart", "createdOnEnd")
+        facilities = within(facilities, "created_at", low, high)
+        street = call.param("street")
+        if street:
+            facilities = facilities.filter(street__icontains=street)
+        city = call.param("city")
+        if city:
+            facilities = facilities.filter(city__iexact=city)
+        zip_code = call.param("zip")
+        if zip_code:
+            if not _ZIP.fullmatch(zip_code):
+                raise EdtError(f"zip is a 5-digit ZIP code or ZIP+4; '{zip_code}' is not.")
+            if len(zip_code) == 5:  # also the facilities recorded with ZIP+4
+                facilities = facilities.filter(zip_code__startswith=zip_code)
+            else:
+                facilities = facilities.filter(zip_code=zip_code)
+        return facilities
+
+
+# --- ROQ -----------------------------------------------------------------------------------
+
+
+def organization_element(organization, include_facilities: bool) -> etree._Element:
+    """One ROQ ``Organization`` (OrganizationType, 1/05)."""
+    element = etree.Element("Organization")
+    sub(element, "OrganizationCode", organization.code)
+    sub(element, "OrganizationName", clip(organization.name, 100))
+    sub(element, "OrganizationHeadquarters", clip(organization.headquarters, 75))
+    sub(element, "FacilityCount", organization.org_facility_count)
+    sub(element, "UserCount", organization.org_user_count)
+    sub(element, "EstablishedOn", day(organization.created_at))
+    sub(element, "IsMJB", organization.org_cupa_count > 1)
+    sub(element, "Origin", origin(organization).label)
+    sub(element, "LastSubmittalDate", day(organization.org_last_submitted))
+    if include_facilities:
+        facilities = etree.SubElement(element, "Facilities")
+        for facility in organization.listed_facilities:
+            item = etree.SubElement(facilities, "Facility")
+            sub(item, "CERSID", facility.cers_id)
+            required(item, "FacilityName", clip(facility.name, 70))
+            required(item, "SiteAddress", clip(facility.street, 70))
+            required(item, "City", clip(facility.city, 60))
+            required(item, "ZipCode", clip(facility.zip_code, 10))
+            sub(item, "LastSubmittalDate", day(facility.last_submitted))
+    return element
+
+
+@serves("ROQ")
+class RegulatorOrganizationQueryView(EndpointView):
+    """ROQ: organizations with at least one facility in the agency's jurisdiction; with
+    ``includeFacilities``, each with those of its facilities that are in the jurisdiction."""
+
+    NARROW = (
+        "organizationName, organizationHeadquarters, organizationCode, CERSID or establishedSince"
+    )
+
+    def answer(self, call: EdtCall):
+        call.schema_version("RegulatorOrganizationQuery")
+        include_facilities = call.boolean("includeFacilities")
+        organizations = self.organizations(call)
+        count = organizations.count()
+        check_ceiling(count, "organizations", self.NARROW)
+        organizations = organizations.annotate(**organization_facts("pk")).order_by("code")
+        if include_facilities:
+            listed = (
+                facilities_in_jurisdiction(Facility.objects.all(), call.regulator)
+                .annotate(last_submitted=last_submitted("facility", OuterRef("pk")))
+                .order_by("cers_id")
+            )
+            organizations = organizations.prefetch_related(
+                Prefetch("facilities", queryset=listed, to_attr="listed_facilities")
+            )
+
+        def records() -> Iterator[etree._Element]:
+            for organization in in_batches(organizations):
+                yield organization_element(organization, include_facilities)
+
+        self.accepted(call, count)
+        attributes = {
+            "timeStamp": timezone.now(),
+            "resultCount": count,
+            "transactionKey": call.transaction.key,
+        }
+        return respond(
+            call,
+            "RegulatorOrganizationQuery",
+            "RegulatorOrganizationQuery",
+            attributes,
+            "Organization",
+            records,
+        )
+
+    @staticmethod
+    def organizations(call: EdtCall):
+        organizations = organizations_in_jurisdiction(Organization.objects.all(), call.regulator)
+        name = call.param("organizationName")
+        if name:
+            organizations = organizations.filter(name__icontains=name)
+        headquarters = call.param("organizationHeadquarters")
+        if headquarters:
+            organizations = organizations.filter(headquarters__icontains=headquarters)
+        code = call.integer("organizationCode")
+        if code is not None:
+            organizations = organizations.filter(code=code)
+        cers_id = call.integer("CERSID")
+        if cers_id is not None:
+            in_scope = facilities_in_jurisdiction(
+                Facility.objects.filter(organization=OuterRef("pk"), cers_id=cers_id),
+                call.regulator,
+            )
+            organizations = organizations.filter(Exists(in_scope))
+        since = call.date("establishedSince")
+        return within(organizations, "created_at", since, None)
+
+
+# --- RFTQ ----------------------------------------------------------------------------------
+
+LISTED_TRANSFERS = (FacilityTransfer.Kind.MOVE, FacilityTransfer.Kind.MERGE_FACILITY)
+
+
+def transfers_in_jurisdiction(regulator: Regulator):
+    """Moves and facility merges of a facility in the agency's jurisdiction, or merged into
+    one (a merged duplicate is gone; the facility it became is what the agency regulates)."""
+    facilities = facilities_in_jurisdiction(Facility.objects.all(), regulator).values("pk")
+    return FacilityTransfer.objects.filter(
+        Q(kind__in=LISTED_TRANSFERS)
+        & Q(to_organization__isnull=False)
+        & (Q(facility__in=facilities) | Q(merged_into_facility__in=facilities))
+    )
+
+
+def transfer_comments(transfer: FacilityTransfer) -> str:
+    if transfer.kind == FacilityTransfer.Kind.MERGE_FACILITY:
+        survivor = transfer.merged_into_facility
+        what = (
+            f"Merged into CERS ID {survivor.cers_id} ({survivor.name})"
+            if survivor
+            else "Merged into another facility"
+        )
+    else:
+        what = (
+            f"Moved from organization {transfer.from_organization_code} "
+            f"({transfer.from_organization_name})"
+        )
+    return f"{what}: {transfer.reason}"
+
+
+def transfer_element(transfer: FacilityTransfer) -> etree._Element:
+    """One ``RegulatorFacilityTransfer`` (1/06)."""
+    element = etree.Element("RegulatorFacilityTransfer")
+    facility = etree.SubElement(element, "Facility")
+    sub(facility, "CERSID", transfer.facility_cers_id)
+    required(facility, "FacilityName", transfer.facility_name)
+    owner = transfer.to_organization
+    organization = etree.SubElement(element, "Organization")
+    sub(organization, "OrganizationCode", owner.code)
+    required(organization, "OrganizationName", owner.name)
+    required(organization, "OrganizationHeadquarters", owner.headquarters)
+    sub(element, "AssumedOwnershipOn", day(transfer.performed_at))
+    sub(element, "OccurredOn", transfer.performed_at)
+    required(element, "Comments", transfer_comments(transfer))
+    return element
+
+
+@serves("RFTQ")
+class RegulatorFacilityTransferQueryView(EndpointView):
+    """RFTQ: facilities of the agency's jurisdiction moved to another organization or merged
+    into another facility, oldest first."""
+
+    NARROW = (
+        "CERSID, organizationCode, occurredOnStart/occurredOnEnd or "
+        "assumedOwnershipOnStart/assumedOwnershipOnEnd"
+    )
+
+    def answer(self, call: EdtCall):
+        call.schema_version("RegulatorFacilityTransferQuery")
+        transfers = self.transfers(call)
+        count = transfers.count()
+        check_ceiling(count, "facility transfers", self.NARROW)
+        transfers = transfers.select_related("to_organization", "merged_into_facility").order_by(
+            "performed_at", "pk"
+        )
+
+        def records() -> Iterator[etree._Element]:
+            for transfer in in_batches(transfers):
+                yield transfer_element(transfer)
+
+        self.accepted(call, count)
+        attributes = {"timeStamp": timezone.now(), "transactionKey": call.transaction.key}
+        return respond(
+            call,
+            "RegulatorFacilityTransferQuery",
+            "RegulatorFacilityTransferQuery",
+            attributes,
+            "RegulatorFacilityTransfer",
+            records,
+        )
+
+    @staticmethod
+    def transfers(call: EdtCall):
+        transfers = transfers_in_jurisdiction(call.regulator)
+        cers_id = call.integer("CERSID")
+        if cers_id is not None:
+            transfers = transfers.filter(
+                Q(facility_cers_id=cers_id) | Q(merged_into_facility__cers_id=cers_id)
+            )
+        code = call.integer("organizationCode")
+        if code is not None:
+            transfers = transfers.filter(
+                Q(to_organization__code=code) | Q(from_organization_code=code)
+            )
+        low, high = date_range(call, "occurredOnStart", "occurredOnEnd")
+        transfers = within(transfers, "performed_at", low, high)
+        # The transfer is the only date recorded: the new owner took over that day.
+        low, high = date_range(call, "assumedOwnershipOnStart", "assumedOwnershipOnEnd")
+        return within(transfers, "performed_at", low, high)
+
+
+# --- RAIQ ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """One action item, before it is written."""
+
+    requested_on: datetime
+    kind: ActionItemType
+    summary: str
+    path: str  # the regulator portal page, made absolute when written
+
+
+def submitted_items(elements) -> Iterator[ActionItem]:
+    for record in in_batches(elements):
+        facility = record.facility
+        organization = facility.organization
+        yield ActionItem(
+            record.submitted_at,
+            ActionItemType.FACILITY_SUBMITTAL,
+            f"{record.get_element_display()} of {facility.name} (CERS ID {facility.cers_id}), "
+            f"{organization.name} ({organization.code}): {record.get_status_display()}.",
+            reverse("regulator:review", args=[record.pk]),
+        )
+
+
+def transfer_items(transfers) -> Iterator[ActionItem]:
+    for transfer in in_batches(transfers):
+        merge = transfer.kind == FacilityTransfer.Kind.MERGE_FACILITY
+        target = transfer.merged_into_facility if merge else transfer.facility
+        owner = transfer.to_organization
+        yield ActionItem(
+            transfer.performed_at,
+            ActionItemType.FACILITY_MERGE_REQUEST
+            if merge
+            else ActionItemType.FACILITY_TRANSFER_REQUEST,
+            f"{transfer.facility_name} (CERS ID {transfer.facility_cers_id}) of "
+            f"{owner.name} ({owner.code}). {transfer_comments(transfer)}",
+            reverse("regulator:facility", args=[target.cers_id]),
+        )
+
+
+def action_item_element(item: ActionItem, base: str) -> etree._Element:
+    """One ``ActionItem`` (1/06)."""
+    element = etree.Element("ActionItem")
+    sub(element, "Type", item.kind.label)
+    sub(element, "Summary", item.summary)
+    sub(element, "LinkUri", base + item.path)
+    sub(element, "RequestedOn", item.requested_on)
+    return element
+
+
+@serves("RAIQ")
+class RegulatorActionItemQueryView(EndpointView):
+    """RAIQ: what waits for the agency in CERS (see the module docstring for the types),
+    oldest first."""
+
+    NARROW = "CERSID, organizationCode, typeID, completed or requestedOnStart/requestedOnEnd"
+
+    def answer(self, call: EdtCall):
+        call.schema_version("RegulatorActionItemQuery")
+        elements, transfers = self.sources(call)
+        count = elements.count() + transfers.count()
+        check_ceiling(count, "action items", self.NARROW)
+        elements = elements.select_related("facility__organization").order_by("submitted_at", "pk")
+        transfers = transfers.select_related(
+            "facility", "to_organization", "merged_into_facility"
+        ).order_by("performed_at", "pk")
+        base = call.request.build_absolute_uri("/").rstrip("/")
+
+        def records() -> Iterator[etree._Element]:
+            items = heapq.merge(
+                submitted_items(elements),
+                transfer_items(transfers),
+                key=lambda item: item.requested_on,
+            )
+            for item in items:
+                yield action_item_element(item, base)
+
+        self.accepted(call, count)
+        attributes = {"transactionKey": call.transaction.key, "timeStamp": timezone.now()}
+        return respond(
+            call,
+            "RegulatorActionItemQuery",
+            "RegulatorActionItemQuery",
+            attributes,
+            "ActionItem",
+            records,
+        )
+
+    @staticmethod
+    def sources(call: EdtCall):
+        """The agency's submitted elements and transfers that the parameters select."""
+        elements = routed_to_agency(SubmittalElementRecord.objects.all(), call.regulator)
+        transfers = transfers_in_jurisdiction(call.regulator)
+        types = call.integers("typeID")
+        completed = call.boolean("completed")
+        if completed:
+            elements = elements.exclude(status__in=AWAITING_STATUSES)
+        else:
+            elements = elements.filter(status__in=AWAITING_STATUSES)
+            transfers = transfers.none()  # always completed
+        if types is not None:
+            if ActionItemType.FACILITY_SUBMITTAL not in types:
+                elements = elements.none()
+            kinds = [
+                kind
+                for kind, code in (
+                    (FacilityTransfer.Kind.MOVE, ActionItemType.FACILITY_TRANSFER_REQUEST),
+                    (FacilityTransfer.Kind.MERGE_FACILITY, ActionItemType.FACILITY_MERGE_REQUEST),
+                )
+                if code in types
+            ]
+            transfers = transfers.filter(kind__in=kinds)
+        cers_id = call.integer("CERSID")
+        if cers_id is not None:
+            elements = elements.filter(facility__cers_id=cers_id)
+            transfers = transfers.filter(
+                Q(facility_cers_id=cers_id) | Q(merged_into_facility__cers_id=cers_id)
+            )
+        code = call.integer("organizationCode")
+        if code is not None:
+            elements = elements.filter(facility__organization__code=code)
+            transfers = transfers.filter(
+                Q(to_organization__code=code) | Q(from_organization_code=code)
+            )
+        low, high = date_range(call, "requestedOnStart", "requestedOnEnd")
+        return within(elements, "submitted_at", low, high), within(
+            transfers, "performed_at", low, high
+        )

@@ -1,0 +1,767 @@
+"""RFSQ and RFSDQ: submitted facility submittals, and their documents, for a regulator's system.
+
+RFSQ answers the submitted elements routed to the calling agency (``routed_to_agency``, the
+rule the regulator portal's review queue uses: a CUPA its own elements, a PA the elements it
+regulates), narrowed by the catalogue's filters and grouped per facility submittal, in
+RegulatorFacilitySubmittalQuery 1/05 or 1/10. RFSDQ hands over the bytes of one uploaded
+document, named by the CERS unique key RFSQ gives each attachment.
+
+The output is written from the field registry (``submittals.registry``, generated from the
+facility submittal *upload* schema, RegulatorFacilitySubmittal 1/10), so every stored field
+comes out under its schema tag, in schema order. The query schema carries the same fields in
+the same order, with these differences, each applied below where its table is declared:
+
+- its own element header (who submitted, the review status and action, the element's key);
+- a ``CERSUniqueKey`` after each resource's regulator key (``UNIQUE_KEY_MISSING`` lists the
+  one resource without), derived from the element's key so it is stable from query to query;
+- some document slots wrapped in list elements (``SLOT_WRAPPERS``), one moved (``SLOT_BEFORE``);
+- a few facets and required elements of its own (``QUERY_FACETS``, ``EMPTY_WHEN_BLANK``,
+  ``REQUIRED_TO_WRITE_GROUP``, ``ALWAYS_WRITTEN``); an attribute renamed (``RENAMED``);
+- version 1/05 lacks the GHS hazard categories and the APSA facility form, and its dates end
+  on 2024-12-31 (``VERSION_LIMITS``).
+
+A value a version cannot carry (outside its facets) is left out of that version; an answer
+that would need a submitted-on date 1/05 cannot express is refused with a message instead.
+CalARP (element 10) is in neither version and is never answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cache
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse
+from django.utils import timezone
+from lxml import etree
+
+from core.elements import SubmittalElement
+from submittals.forms import data_key
+from submittals.inventory import component_fields
+from submittals.models import (
+    DocumentFile,
+    DocumentSource,
+    ElementDocument,
+    ElementStatus,
+    FacilitySubmittal,
+    HazardousMaterial,
+    MixtureComponent,
+    SubmittalElementRecord,
+)
+from submittals.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
+from submittals.views.regulator import routed_to_agency
+
+from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
+from .catalogue import newest_version
+from .output import query_response, text
+from .registry import serves
+
+SCHEMA = "RegulatorFacilitySubmittalQuery"
+
+# Element statuses a client may ask for. 8 (Certified) is listed by CalEPA's page; this CERS
+# never records it, so asking for it matches nothing.
+QUERYABLE_STATUSES = frozenset({2, 3, 4, 5, 6, 8})
+NOT_IN_QUERY_SCHEMA = SubmittalElement.CALARP
+
+NARROW_WITH = (
+    "status, submittalElement, CERSID, submittedOnStart/submittedOnEnd or "
+    "submittalActionOnStart/submittalActionOnEnd"
+)
+
+
+# -- what each version can carry ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionLimits:
+    """The bounds of the schema's ``Date`` and ``DateTime`` types in one version."""
+
+    date_max: str
+    datetime_min: str
+    datetime_max: str
+
+    @property
+    def latest(self) -> datetime:
+        return datetime.fromisoformat(self.datetime_max.replace("Z", "+00:00"))
+
+
+VERSION_LIMITS = {
+    "1/05": VersionLimits("2024-12-31", "1985-01-01T00:00:00Z", "2024-12-31T23:59:59Z"),
+    "1/10": VersionLimits("2099-12-31", "1880-01-01T00:00:00Z", "2099-12-31T23:59:59Z"),
+}
+# The registry's (1/10) bounds, which the table above replaces.
+_REGISTRY_DATE_MAX = "2099-12-31"
+_REGISTRY_DATETIME_MAX = "2099-12-31T23:59:59Z"
+
+# Facets where the query schema is narrower than the upload schema, by field number (both
+# versions): FRCodeDescriptionOther holds 30 characters, DaysOnSite starts at 1.
+QUERY_FACETS: dict[str, dict] = {"422-99a": {"max_length": 30}, "222": {"min_value": "1"}}
+# Version 1/05 types the Dun & Bradstreet number as a positive integer of up to 9 digits.
+QUERY_FACETS_1_05: dict[str, dict] = {
+    "106": {
+        "type": "integer",
+        "total_digits": 9,
+        "min_value": "1",
+        "min_length": None,
+        "max_length": None,
+        "pattern": None,
+    }
+}
+# What 1/05 does not have: the inventory's GHS hazard categories (216f-216cc, after the five
+# original federal categories 216a-216e) and the APSA facility form.
+_ORIGINAL_HAZARD_CATEGORIES = {"216a", "216b", "216c", "216d", "216e"}
+GROUPS_NOT_IN_1_05 = {"APSAFacilityInformation"}
+
+# Fields the query schema requires in their group although the value may be missing: written
+# empty (their types allow it) so the group stays valid.
+EMPTY_WHEN_BLANK = frozenset({"3", "103", "104", "105", "616h"})
+# A required code without which its group cannot be written at all (APSA ConditionallyExempt).
+REQUIRED_TO_WRITE_GROUP = frozenset({"800"})
+# Groups the query schema requires even with nothing in them.
+ALWAYS_WRITTEN = frozenset({"HWTankClosures"})
+# Header values an upload (RFS) keeps in the element's data under their numbers, in order.
+HEADER_FROM_DATA = (("20.0087", "NextDueDate"), ("20.0004", "SubmittalElementRegulatorKey"))
+# Attributes spelt differently in the query schema.
+RENAMED = {"changedFromLastSubmittal": "changeFromLastSubmittal"}
+# The one resource with a regulator key but no CERSUniqueKey after it.
+UNIQUE_KEY_MISSING = frozenset({"HWCertificationOfFinancialAssurance"})
+REGULATOR_KEY_TYPE = "RegulatorEntityKeyType"
+
+# Document slots the query schema wraps: slot tag -> the tags from the outside in; the last
+# holds the document. A middle tag is a list item (one per answered slot here).
+SLOT_WRAPPERS: dict[str, tuple[str, ...]] = {
+    "SiteMapDocuments": ("SiteMaps", "SiteMap", "SiteMapDocument"),
+    "EmergencyResponseContingencyPlanDocument": (
+        "EmergencyResponseContingencyPlans",
+        "EmergencyResponseContingencyPlan",
+        "EmergencyResponseContingencyPlanDocument",
+    ),
+    "EmployeeTrainingPlanDocument": (
+        "EmployeeTrainingPlans",
+        "EmployeeTrainingPlan",
+        "EmployeeTrainingPlanDocument",
+    ),
+    **{
+        f"UST{name}Documents": (f"UST{name}Documents", f"UST{name}Document")
+        for name in (
+            "CertificationOfFinancialResponsibility",
+            "MonitoringSitePlan",
+            "ResponsePlan",
+            "WrittenAgreementOwnerOperator",
+            "LetterFromCFO",
+            "StatementOfDesignatedOperatorUnderstandingOfCompliance",
+        )
+    },
+    "HWPlotPlanDocuments": ("HWPlotPlans", "HWPlotPlan", "HWPlotPlanDocument"),
+    "HWPriorEnforcementHistoryDocuments": (
+        "HWUnitPriorEnforcementHistories",
+        "HWUnitPriorEnforcementHistory",
+        "HWPriorEnforcementHistoryDocument",
+    ),
+    "HWPBRNotificationOfPropertyOwnerDocuments": (
+        "HWUnitPBRNotificationOfPropertyOwners",
+        "HWPBRNotificationOfPropertyOwner",
+        "HWPBRNotificationOfPropertyOwnerDocument",
+    ),
+    "HWPBRNotificationOfLocalAgencyDocuments": (
+        "HWUnitPBRNotificationOfLocalAgencies",
+        "HWPBRNotificationOfLocalAgency",
+        "HWPBRNotificationOfLocalAgencyDocument",
+    ),
+    "HWPBRTankAndContainerCertificationDocuments": (
+        "HWUnitPBRTankAndContainerCertifications",
+        "HWPBRTankAndContainerCertification",
+        "HWPBRTankAndContainerCertificationDocument",
+    ),
+    "HWFinancialAssuranceClosureMechanismDocuments": (
+        "HWFinancialAssuranceClosureMechanisms",
+        "HWFinancialAssuranceClosureMechanism",
+        "HWFinancialAssuranceClosureMechanismDocument",
+    ),
+    "HWWrittenEstimateOfClosureCostsDocuments": (
+        "HWWrittenEstimateOfClosureCosts",
+        "HWWrittenEstimateOfClosureCost",
+        "HWWrittenEstimateOfClosureCostsDocument",
+    ),
+}
+# Slots the query schema places earlier: slot tag -> the sibling it comes before.
+SLOT_BEFORE = {"HWPlotPlanDocuments": "HWUnits"}
+
+
+# -- the shape of an element in the query schema ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One value: a registry field (with this version's facets) and its tag here."""
+
+    field: Field
+    tag: str
+
+    @property
+    def key(self) -> str:
+        return data_key(self.field)
+
+    @property
+    def choice(self) -> bool:
+        return self.field.choice
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """The CERSUniqueKey the query schema adds to a resource."""
+
+    choice = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A document slot (``ElementDocument.slot``) and the tags it is written in."""
+
+    slot: str
+    tags: tuple[str, ...]
+    choice = False
+
+
+@dataclass
+class Node:
+    """A complex element: a form, a repeating row, or the element itself. ``one_choice`` when
+    its choice-marked children are the alternatives of one (non-repeating) xs:choice."""
+
+    tag: str
+    key: str  # the registry group's key: where a repeating group's rows are in the data
+    repeats: bool = False
+    choice: bool = False
+    one_choice: bool = True
+    children: list = field(default_factory=list)
+
+
+def _version_field(f: Field, version: str) -> Field:
+    """The registry field with the facets the query schema gives it in ``version``."""
+    changes = dict(QUERY_FACETS.get(f.number, {}))
+    if version == "1/05":
+        changes.update(QUERY_FACETS_1_05.get(f.number, {}))
+    limits = VERSION_LIMITS[version]
+    if f.type == "date" and f.max_value == _REGISTRY_DATE_MAX:
+        changes["max_value"] = limits.date_max
+    if f.type == "datetime" and f.max_value == _REGISTRY_DATETIME_MAX:
+        changes.update(min_value=limits.datetime_min, max_value=limits.datetime_max)
+    return replace(f, **changes) if changes else f
+
+
+def _in_version(f: Field, version: str) -> bool:
+    if version != "1/05":
+        return True
+    ghs = f.number.startswith("216") and f.number not in _ORIGINAL_HAZARD_CATEGORIES
+    return not ghs and not GROUPS_NOT_IN_1_05.intersection(f.path)
+
+
+@cache
+def layout(element: int, version: str) -> Node:
+    """The query schema's shape of one element in ``version``: the registry's fields and
+    groups in schema order (a group comes where its first field does), header and document
+    slots set apart, then the differences listed in the module docstring applied."""
+    schema = schema_for(element)
+    slots = {g.path: g for g in schema.document_slots}
+    groups = {g.path: g for g in schema.groups}
+    repeating_choices = {
+        tuple(note.removeprefix("repeating xs:choice at ").split("/")) for note in schema.notes
+    }
+    root = Node(schema.xml_tag, "")
+    nodes: dict[tuple[str, ...], Node] = {(): root}
+
+    def node_at(path: tuple[str, ...]) -> Node:
+        if path not in nodes:
+            parent = node_at(path[:-1])
+            group = groups[path]
+            node = Node(
+                group.tag,
+                group.key,
+                repeats=group.repeats,
+                choice=group.choice,
+                one_choice=path not in repeating_choices,
+            )
+            parent.children.append(node)
+            nodes[path] = node
+        return nodes[path]
+
+    for f in schema.fields:
+        if f.path[0] == HEADER_TAG or not _in_version(f, version):
+            continue
+        slot = next((path for path in slots if f.path[: len(path)] == path), None)
+        if slot is not None:
+            parent = node_at(slot[:-1])
+            tag = slot[-1]
+            if not any(isinstance(c, Slot) and c.slot == tag for c in parent.children):
+                parent.children.append(Slot(tag, SLOT_WRAPPERS.get(tag, (tag,))))
+            continue
+        parent = node_at(f.path[:-1])
+        parent.children.append(Leaf(_version_field(f, version), RENAMED.get(f.tag, f.tag)))
+        if f.xsd_type == REGULATOR_KEY_TYPE and parent.tag not in UNIQUE_KEY_MISSING:
+            parent.children.append(UniqueKey())
+
+    for node in nodes.values():
+        for slot_tag, sibling in SLOT_BEFORE.items():
+            moved = next(
+                (c for c in node.children if isinstance(c, Slot) and c.slot == slot_tag), None
+            )
+            target = next((c for c in node.children if getattr(c, "tag", "") == sibling), None)
+            if moved is not None and target is not None:
+                node.children.remove(moved)
+                node.children.insert(node.children.index(target), moved)
+    return root
+
+
+# -- writing one facility submittal -----------------------------------------------------------
+
+
+def _raw_text(raw) -> str:
+    return text(raw) if isinstance(raw, bool) else str(raw).strip()
+
+
+def fitting(f: Field, raw) -> str | None:
+    """``raw`` as the text to write, or None when it is blank or outside the field's facets."""
+    if raw is None or isinstance(raw, dict | list):
+        return None
+    _clean, problem = validate_value(f, raw)
+    if problem or _raw_text(raw) == "":
+        return None
+    return _raw_text(raw)
+
+
+def _add(parent: etree._Element, tag: str, value: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, tag)
+    if value is not None:
+        element.text = value
+    return element
+
+
+class ElementWriter:
+    """Writes one submitted element in one version of the query schema."""
+
+    def __init__(self, record: SubmittalElementRecord, facility, version: str):
+        self.record = record
+        self.facility = facility
+        self.version = version
+        self.schema: ElementSchema = schema_for(record.element)
+        self.documents = {document.slot: document for document in record.documents.all()}
+
+    def write(self) -> etree._Element:
+        root = layout(self.record.element, self.version)
+        element = etree.Element(root.tag)
+        self.header(element)
+        self.children(element, root, self.record.data or {}, "")
+        return element
+
+    # The header: the record's own columns, not its data.
+    def header(self, parent: etree._Element) -> None:
+        record = self.record
+        header = _add(parent, HEADER_TAG)
+        _add(header, "SubmittedOn", text(record.submitted_at))
+        submitter = record.submitted_by
+        if submitter is not None:
+            for tag, value, longest in (
+                ("SubmittedByFirstName", submitter.first_name, 80),
+                ("SubmittedByLastName", submitter.last_name, 80),
+                ("SubmittedByEmail", submitter.email, 254),
+            ):
+                if value and len(value) <= longest:
+                    _add(header, tag, value)
+        comments = record.facility_submittal.submitter_comments
+        if comments:
+            _add(header, "SubmittedByComments", comments)
+        _add(header, "RegulatorCode", record.regulator.code)
+        _add(header, "SubmittalStatus", str(record.status))
+        if record.action_at is not None:
+            action = _add(header, "SubmittalActionDetails")
+            _add(action, "SubmittalActionOn", text(record.action_at))
+            for tag, value in (
+                ("SubmittalActionAgentName", record.action_agent_name),
+                ("SubmittalActionAgentEmail", record.action_agent_email),
+                ("SubmittalActionComments", record.action_comments),
+            ):
+                if value:
+                    _add(action, tag, value)
+        data = record.data or {}
+        for number, tag in HEADER_FROM_DATA:
+            value = fitting(_version_field(self.schema.get(number), self.version), data.get(number))
+            if value is not None:
+                _add(header, tag, value)
+        _add(header, "CERSUniqueKey", str(record.key))
+
+    # The element's data, following the layout.
+    def children(self, element: etree._Element, node: Node, values: dict, scope: str) -> bool:
+        """Write ``node``'s children into ``element`` from ``values`` (the element's data or
+        one row of it). True when a value was written; False also when the group cannot be
+        written (a value it needs is missing), which the caller then leaves out."""
+        wrote = chosen = False
+        for child in node.children:
+            alternative = child.choice
+            if alternative and node.one_choice and chosen:
+                continue  # one alternative of an xs:choice is written, the first with data
+            written = self.child(element, child, values, scope)
+            if written is None:
+                return False
+            chosen = chosen or (written and alternative)
+            wrote = wrote or written
+        return wrote
+
+    def child(self, element, child, values: dict, scope: str) -> bool | None:
+        if isinstance(child, Leaf):
+            return self.leaf(element, child, values)
+        if isinstance(child, UniqueKey):
+            _add(element, "CERSUniqueKey", str(uuid.uuid5(self.record.key, scope)))
+            return False
+        if isinstance(child, Slot):
+            return self.slot(element, child)
+        if child.repeats:
+            return self.rows(element, child, values, scope)
+        group = etree.Element(child.tag)
+        wrote = self.children(group, child, values, f"{scope}/{child.tag}")
+        if wrote or child.tag in ALWAYS_WRITTEN:
+            element.append(group)
+        return wrote
+
+    def leaf(self, element, leaf: Leaf, values: dict) -> bool | None:
+        value = fitting(leaf.field, values.get(leaf.key))
+        if value is None:
+            if leaf.field.number in REQUIRED_TO_WRITE_GROUP:
+                return None
+            if leaf.field.number in EMPTY_WHEN_BLANK:
+                _add(element, leaf.tag)
+            return False
+        if leaf.field.attribute:
+            element.set(leaf.tag, value)
+        else:
+            _add(element, leaf.tag, value)
+        return True
+
+    def rows(self, element, node: Node, values: dict, scope: str) -> bool:
+        rows = self.row_values(node, values)
+        if not rows and any(isinstance(c, Slot) for c in node.children):
+            rows = [{}]  # a row that only holds a document slot (HWTankClosure/Document)
+        wrote = False
+        for index, row in enumerate(rows):
+            item = etree.Element(node.tag)
+            if self.children(item, node, row, f"{scope}/{node.tag}[{index}]"):
+                element.append(item)
+                wrote = True
+        return wrote
+
+    def row_values(self, node: Node, values: dict) -> list[dict]:
+        if self.record.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY and (
+            node.key == "Chemicals/Chemical"
+        ):
+            return [material_values(m) for m in self.record.materials.all()]
+        rows = values.get(node.key)
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+    # Document slots (DocumentType).
+    def slot(self, element, slot: Slot) -> bool:
+        answer = self.documents.get(slot.slot)
+        content = self.document(slot.slot, answer) if answer is not None else None
+        if content is None:
+            return False
+        outer = inner = etree.Element(slot.tags[0])
+        for tag in slot.tags[1:]:
+            inner = _add(inner, tag)
+        inner.append(content)
+        element.append(outer)
+        return True
+
+    def _slot_field(self, slot: str, *tail: str) -> Field:
+        path = next(g.path for g in self.schema.document_slots if g.tag == slot)
+        return _version_field(self.schema.get("/".join((*path, *tail))), self.version)
+
+    def document(self, slot: str, answer: ElementDocument) -> etree._Element | None:
+        """The DocumentType alternative for how the slot is answered; None when the answer
+        cannot be written in this version (a value outside its facets)."""
+        choice = None
+        if answer.source == DocumentSource.EXEMPT:
+            comment = fitting(self._slot_field(slot, "Exempt", "Comment"), answer.comment)
+            if comment is not None:
+                choice = etree.Element("Exempt")
+                _add(choice, "Comment", comment)
+        elif answer.source == DocumentSource.PROVIDED_TO_REGULATOR:
+            field = self._slot_field(slot, "ProvidedToRegulator", "DateProvided")
+            provided = fitting(field, answer.date_provided)
+            if provided is not None:
+                choice = etree.Element("ProvidedToRegulator")
+                _add(choice, "DateProvided", provided)
+        elif answer.source == DocumentSource.STORED_AT_FACILITY:
+            choice = etree.Element("StoredAtFacility")
+            _add(choice, "CERSID", str(self.facility.cers_id))
+        elif answer.source == DocumentSource.PROVIDED_IN_OTHER_ELEMENT:
+            if answer.other_element:
+                choice = etree.Element("ProvidedInOtherSubmittalElement")
+                if answer.comment:
+                    _add(choice, "Comment", answer.comment[:500])
+                _add(choice, "SubmittalElementCode", str(answer.other_element))
+        elif answer.source == DocumentSource.PUBLIC_URL:
+            if answer.url:
+                choice = etree.Element("PublicInternetUri")
+                choice.text = answer.url
+        elif answer.source == DocumentSource.UPLOAD:
+            choice = self.attachments(slot, answer)
+        return choice
+
+    def attachments(self, slot: str, answer: ElementDocument) -> etree._Element | None:
+        authored_field = self._slot_field(slot, "Attachments", "Attachment", "DateAuthored")
+        attachments = etree.Element("Attachments")
+        for upload in answer.files.all():
+            # DateAuthored is required: the upload's date stands in when none was given.
+            if upload.date_authored is not None:
+                authored = f"{upload.date_authored.isoformat()}T00:00:00"
+            else:
+                authored = text(upload.uploaded_at)
+            if fitting(authored_field, authored) is None or len(upload.file_name) < 5:
+                continue  # outside what the version carries (the name's minimum is 5)
+            attachment = _add(attachments, "Attachment")
+            _add(attachment, "AttachmentFileName", upload.file_name[:254])
+            _add(attachment, "DocumentTitle", upload.title[:300])
+            _add(attachment, "DocumentDescription", upload.description[:500])
+            _add(attachment, "DateAuthored", authored)
+            _add(attachment, "DocumentRegulatorKey")  # required; CERS keeps none for uploads
+            _add(attachment, "CERSUniqueKey", str(upload.key))
+        return attachments if len(attachments) else None
+
+
+def material_values(material: HazardousMaterial) -> dict:
+    """One inventory row's values by field number: the material's data and its mixture
+    components (HC1-HC5)."""
+    values = dict(material.data or {})
+    for component in material.components.all():
+        for attribute, f in component_fields().get(component.position, {}).items():
+            value = getattr(component, attribute)
+            if value is not None and value != "":
+                values[f.number] = format(value, "f") if attribute == "percent_by_weight" else value
+    return values
+
+
+def facility_submittal_element(group: FacilitySubmittal, version: str) -> etree._Element:
+    """One ``FacilitySubmittal`` with the matching elements prefetched as ``matching``."""
+    facility = group.facility
+    organization = facility.organization
+    root = etree.Element("FacilitySubmittal")
+    _add(root, "CERSID", str(facility.cers_id))
+    cers_organization = _add(root, "CERSOrganization")
+    _add(cers_organization, "OrganizationCode", str(organization.code))
+    _add(cers_organization, "OrganizationName", organization.name[:100])
+    for record in group.matching:
+        root.append(ElementWriter(record, facility, version).write())
+    return root
+
+
+# -- the query ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    statuses: list[int] | None
+    element: int | None
+    cers_id: int | None
+    submitted: tuple[datetime | None, datetime | None]
+    acted: tuple[datetime | None, datetime | None]
+
+
+def _date(call: EdtCall, name: str, old_name: str | None = None, *, end: bool = False):
+    """A date parameter, or the older name it replaces (RFSQ's ``start`` and ``end``)."""
+    value = call.date(name, end=end)
+    old = call.date(old_name, end=end) if old_name else None
+    if value is not None and old is not None:
+        raise EdtError(f"Give {name} or its older name {old_name}, not both.")
+    return value if value is not None else old
+
+
+def _range(call: EdtCall, start: str, end: str, old_names=(None, None)) -> tuple:
+    low = _date(call, start, old_names[0])
+    high = _date(call, end, old_names[1], end=True)
+    if low is not None and high is not None and low > high:
+        raise EdtError(f"{start} is after {end}: nothing can match.")
+    return low, high
+
+
+def read_filters(call: EdtCall) -> Filters:
+    statuses = call.integers("status") or None
+    if statuses:
+        if ElementStatus.DRAFT in statuses:
+            raise EdtError(
+                "Draft (status 1) elements are never exported: a draft is the business's "
+                "until it is submitted. Ask for 2, 3, 4, 5, 6 or 8."
+            )
+        unknown = sorted(set(statuses) - QUERYABLE_STATUSES)
+        if unknown:
+            raise EdtError(
+                f"status {', '.join(map(str, unknown))} is not an element status to query; "
+                "use 2 Submitted, 3 Under Review, 4 Accepted, 5 Not Accepted, "
+                "6 Not Applicable or 8 Certified."
+            )
+    element = call.integer("submittalElement", low=1, high=10)
+    if element == NOT_IN_QUERY_SCHEMA:
+        raise EdtError(
+            "CalARP (submittalElement=10) is not part of RegulatorFacilitySubmittalQuery "
+            "1/05 or 1/10, so it cannot be queried here."
+        )
+    return Filters(
+        statuses=statuses,
+        element=element,
+        cers_id=call.integer("CERSID"),
+        submitted=_range(call, "submittedOnStart", "submittedOnEnd", ("start", "end")),
+        acted=_range(call, "submittalActionOnStart", "submittalActionOnEnd"),
+    )
+
+
+def matching_elements(regulator, filters: Filters):
+    """The submitted elements routed to ``regulator`` that the filters keep."""
+    elements = routed_to_agency(SubmittalElementRecord.objects.all(), regulator).exclude(
+        element=NOT_IN_QUERY_SCHEMA
+    )
+    conditions = Q()
+    if filters.statuses:
+        conditions &= Q(status__in=filters.statuses)
+    if filters.element is not None:
+        conditions &= Q(element=filters.element)
+    if filters.cers_id is not None:
+        conditions &= Q(facility__cers_id=filters.cers_id)
+    for column, (start, end) in (("submitted_at", filters.submitted), ("action_at", filters.acted)):
+        if start is not None:
+            conditions &= Q(**{f"{column}__gte": start})
+        if end is not None:
+            conditions &= Q(**{f"{column}__lte": end})
+    return elements.filter(conditions)
+
+
+def facility_submittals(elements):
+    """The facility submittals holding ``elements``, oldest first, each with its matching
+    elements (``matching``) and their rows, documents and files prefetched per batch."""
+    element_rows = (
+        elements.select_related("regulator", "submitted_by")
+        .prefetch_related(
+            Prefetch(
+                "materials",
+                queryset=HazardousMaterial.objects.order_by("position").prefetch_related(
+                    Prefetch("components", queryset=MixtureComponent.objects.order_by("position"))
+                ),
+            ),
+            Prefetch(
+                "documents",
+                queryset=ElementDocument.objects.prefetch_related(
+                    Prefetch("files", queryset=DocumentFile.objects.order_by("uploaded_at", "pk"))
+                ),
+            ),
+        )
+        .order_by("element")
+    )
+    return (
+        FacilitySubmittal.objects.filter(Exists(elements.filter(facility_submittal=OuterRef("pk"))))
+        .select_related("facility__organization")
+        .prefetch_related(Prefetch("elements", queryset=element_rows, to_attr="matching"))
+        .order_by("submitted_at", "pk")
+    )
+
+
+@serves("RFSQ")
+class FacilitySubmittalQueryView(EndpointView):
+    """RFSQ: the agency's submitted elements, grouped per facility submittal."""
+
+    def answer(self, call: EdtCall):
+        version = call.schema_version(SCHEMA)
+        filters = read_filters(call)
+        elements = matching_elements(call.regulator, filters)
+        latest = VERSION_LIMITS[version].latest
+        totals = elements.aggregate(
+            elements=Count("pk"),
+            submittals=Count("facility_submittal", distinct=True),
+            too_late=Count("pk", filter=Q(submitted_at__gt=latest)),
+        )
+        check_ceiling(totals["elements"], "submittal elements", NARROW_WITH)
+        if totals["too_late"]:
+            raise EdtError(
+                f"{SCHEMA} {version} cannot express dates after "
+                f"{timezone.localtime(latest):%m-%d-%Y}, and {totals['too_late']:,} of the "
+                "matching elements were submitted later. Ask for schemaVersion="
+                f"{newest_version(SCHEMA)}, or end the range with submittedOnEnd."
+            )
+        self.accepted(call, totals["submittals"])
+
+        def records() -> Iterator[etree._Element]:
+            for group in in_batches(facility_submittals(elements)):
+                yield facility_submittal_element(group, version)
+
+        status = {
+            "DataSetDateTime": timezone.now(),
+            "TransactionKey": call.transaction.key,
+            "TransactionStatus": "Accepted",
+        }
+        if call.wants_json:
+            attributes, items = status, records
+        else:  # the schema has these as the root's first children, not attributes
+            attributes, items = {}, lambda: _leading(status, records())
+        return query_response(
+            call,
+            schema=SCHEMA,
+            version=version,
+            root="RegulatorFacilitySubmittals",
+            attributes=attributes,
+            record_name="FacilitySubmittal",
+            records=items,
+        )
+
+
+def _leading(values: dict, records: Iterator[etree._Element]) -> Iterator[etree._Element]:
+    for tag, value in values.items():
+        element = etree.Element(tag)
+        element.text = text(value)
+        yield element
+    yield from records
+
+
+# -- RFSDQ --------------------------------------------------------------------------------------
+
+NOT_AUTHORIZED = "Account is not authorized to download this document."
+
+
+@serves("RFSDQ")
+class DocumentQueryView(EndpointView):
+    """RFSDQ: the bytes of one uploaded document, for the agency its element was routed to."""
+
+    def answer(self, call: EdtCall, argument: str | None = None):
+        if not argument or not argument.strip("/ "):
+            raise EdtError(
+                "Name the document: Regulator/FacilitySubmittal/Query/Document/{CERSUniqueKey}, "
+                "the key RFSQ gives each attachment."
+            )
+        try:
+            key = uuid.UUID(argument.strip("/ "))
+        except ValueError:
+            raise EdtError(
+                f"'{argument}' is not a CERSUniqueKey: give the GUID RFSQ lists for the "
+                "attachment, such as 0f8fad5b-d9cb-469f-a165-70867728950e."
+            ) from None
+        upload = DocumentFile.objects.select_related("document").filter(key=key).first()
+        if upload is None:
+            raise EdtError(f"No document has the CERSUniqueKey {key}.", status=404)
+        in_scope = routed_to_agency(
+            SubmittalElementRecord.objects.filter(pk=upload.document.record_id), call.regulator
+        )
+        if not in_scope.exists():
+            raise EdtError(NOT_AUTHORIZED, status=401)
+        try:
+            handle = upload.file.storage.open(upload.file.name, "rb")
+        except OSError:
+            raise EdtError(
+                f"The document {key} is recorded but its file is missing from storage.",
+                status=404,
+            ) from None
+        self.accepted(call, 1)
+        response = FileResponse(
+            handle,
+            content_type="application/octet-stream",
+            as_attachment=True,
+            filename=upload.file_name,
+        )
+        response["X-CERS-Transaction-Key"] = str(call.transaction.key)
+        return response

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class EdtConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "edt"
+    verbose_name = "EDT access and services"
+
+    def ready(self):
+        from .api.registry import load_endpoint_modules
+
+        load_endpoint_modules()

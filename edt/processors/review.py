@@ -1,0 +1,146 @@
+"""RFSAN, the Regulator Facility Submittal Action Notification (tier 4): a CUPA's own system
+sets the review status of submitted elements, exactly as a reviewer does on the review page.
+
+Every notification is checked before anything is written, and every problem is reported: the
+element's key must exist (1051) and belong to the CERS ID given (1054) and be of the type the
+``code`` attribute names (1013); the element must be routed to the calling CUPA or one of its
+PAs (1053); the regulator code must be that agency (1049); the action must be later than the
+element's current one (1052); Not Accepted needs comments; a next due date may not be in the
+past (1075). Accepted notifications go through ``submittals.services.apply_review``, so the
+element, its history, its audit event and the business's e-mail are those of the portal.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from facilities.models import FacilityRegulator
+from regulators.models import Regulator
+from submittals.models import ElementStatus, SubmittalElementRecord
+from submittals.services import apply_review, check_review
+
+from ..uploads import UploadContext, UploadRejected, processes
+from ..xmlsafe import GuidanceMessage
+
+INVALID_REGULATOR_CODE = 1049
+NOT_FOUND = 1051
+ACTION_MUST_BE_LATER = 1052
+NOT_AUTHORIZED = 1053
+INVALID_CERSID = 1054
+ENTITY_ERROR = 1013
+NEXT_DUE_DATE_OUT_OF_RANGE = 1075
+
+
+def _moment(text: str) -> datetime | None:
+    value = parse_datetime((text or "").strip())
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def _agencies(regulator: Regulator) -> Q:
+    """Elements the calling CUPA may act on: its own and its PAs'."""
+    return Q(regulator=regulator) | Q(regulator__parent=regulator)
+
+
+@processes("RFSAN")
+def process_action_notifications(context: UploadContext) -> None:
+    regulator = context.regulator
+    notifications = context.root.findall("SubmittalElements/SubmittalElement")
+    keys = [(n.findtext("CERSUniqueKey") or "").strip().strip("{}").lower() for n in notifications]
+    records = {
+        str(r.key): r
+        for r in SubmittalElementRecord.objects.select_related(
+            "facility", "regulator", "facility__organization", "submitted_by"
+        ).filter(key__in=[k for k in keys if len(k) == 36])
+    }
+    allowed = set(
+        SubmittalElementRecord.objects.filter(
+            _agencies(regulator), key__in=[k for k in keys if len(k) == 36]
+        ).values_list("pk", flat=True)
+    )
+    problems: list[GuidanceMessage] = []
+    accepted = []
+    for number, (notification, key) in enumerate(zip(notifications, keys, strict=True), 1):
+        where = f"SubmittalElement {number} (line {notification.sourceline})"
+
+        def problem(code: int, message: str, key=key, where=where) -> None:
+            problems.append(
+                GuidanceMessage(code, "Required", message, location=where, cers_unique_key=key)
+            )
+
+        record = records.get(key)
+        if record is None:
+            problem(NOT_FOUND, f"There is no submitted element with CERSUniqueKey {key}.")
+            continue
+        if record.pk not in allowed or record.status == ElementStatus.DRAFT:
+            problem(NOT_AUTHORIZED, f"Element {key} is not routed to {regulator.name} or its PAs.")
+            continue
+        if notification.findtext("CERSID", "").strip() != str(record.facility.cers_id):
+            problem(INVALID_CERSID, f"Element {key} belongs to CERS ID {record.facility.cers_id}.")
+        if notification.get("code", "").strip() != str(record.element):
+            problem(
+                ENTITY_ERROR,
+                f"Element {key} is a {record.get_element_display()} (code {record.element}), "
+                f"not code {notification.get('code')}.",
+            )
+        code = notification.findtext("RegulatorCode", "").strip()
+        if code != regulator.code:
+            problem(
+                INVALID_REGULATOR_CODE,
+                f"RegulatorCode {code} is not the calling agency's code {regulator.code}.",
+            )
+        action_on = _moment(notification.findtext("SubmittalActionOn", ""))
+        if action_on is None:
+            problem(ENTITY_ERROR, "SubmittalActionOn is not a date and time.")
+        elif action_on > timezone.now():
+            problem(1056, "SubmittalActionOn is in the future.")
+        else:
+            current = record.action_at or record.submitted_at
+            # The XML carries whole seconds: compare at that precision.
+            if current and action_on < current.replace(microsecond=0):
+                problem(
+                    ACTION_MUST_BE_LATER,
+                    f"SubmittalActionOn {action_on:%Y-%m-%d %H:%M} is earlier than the "
+                    f"element's last action ({timezone.localtime(current):%Y-%m-%d %H:%M}).",
+                )
+        try:
+            status, comments = check_review(
+                notification.findtext("SubmittalAction", ""),
+                notification.findtext("SubmittalActionComments", ""),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                problem(ENTITY_ERROR, message)
+            continue
+        due_text = notification.findtext("NextDueDate")
+        next_due: date | None = parse_date(due_text.strip()) if due_text else None
+        if next_due is not None and next_due < timezone.localdate():
+            problem(NEXT_DUE_DATE_OUT_OF_RANGE, f"NextDueDate {next_due} is in the past.")
+        accepted.append((record, status, comments, action_on, notification, next_due))
+
+    if problems:
+        raise UploadRejected(problems)
+    total = len(accepted)
+    for done, (record, status, comments, action_on, notification, next_due) in enumerate(
+        accepted, 1
+    ):
+        apply_review(
+            actor=context.actor,
+            record=record,
+            status=status,
+            comments=comments,
+            action_at=action_on,
+            agent_name=notification.findtext("SubmittalActionAgentName", "").strip(),
+            agent_email=notification.findtext("SubmittalActionAgentEmail", "").strip(),
+        )
+        if next_due is not None:
+            FacilityRegulator.objects.filter(
+                facility=record.facility, element=record.element
+            ).update(next_due_date=next_due)
+        context.progress(done, total)

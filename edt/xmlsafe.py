@@ -1,0 +1,414 @@
+"""Hardened intake of the XML that EDT clients send: bounded reading, one safe parser, version
+negotiation from the root namespace, and XSD validation turned into guidance messages.
+
+Everything here is pure (no database): the EDT views and workers call it.
+
+- ``read_limited`` reads a request body or file in chunks and stops as soon as a byte limit
+  is passed (``settings.EDT_MAX_XML_BYTES``, ``settings.EDT_MAX_ZIP_BYTES``).
+- ``parse_document`` parses with ``hardened_parser()`` (no DTD, no entity expansion, no
+  network, libxml2's normal size and depth limits), refuses any DOCTYPE before the parser
+  reads the internal subset, and reads the schema name and version from the root namespace
+  ``http://cersservices.calepa.ca.gov/Schemas/{SchemaName}/{major}/{minor}/``.
+- ``schema_for`` / ``supported_versions`` form the schema registry over CalEPA's published XSD
+  files in ``settings.EDT_SCHEMA_DIR`` (one folder per schema set; the files are not part of
+  the project).
+- ``validate`` runs XSD validation and returns ``GuidanceMessage`` objects (code 1066).
+
+Every rejection is an ``XmlRejected`` whose message is written for a vendor's developer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from lxml import etree
+
+# Guidance code 1066, XMLSchemaValidationError: the code of every XML rejection.
+XML_SCHEMA_VALIDATION_ERROR = 1066
+
+# libxml2's element nesting limit when XML_PARSE_HUGE (huge_tree) is off.
+MAX_DEPTH = 256
+
+# A document with thousands of schema errors gets the first ones and a count of the rest.
+MAX_VALIDATION_MESSAGES = 100
+
+CHUNK_SIZE = 64 * 1024
+
+NAMESPACE_TEMPLATE = "http://cersservices.calepa.ca.gov/Schemas/{SchemaName}/{major}/{minor}/"
+_NAMESPACE_RE = re.compile(
+    r"^http://cersservices\.calepa\.ca\.gov/Schemas/(?P<name>[A-Za-z]+)/(?P<major>\d+)/(?P<minor>\d+)/$"
+)
+_CLARK_NAMESPACE_RE = re.compile(r"\{[^}]*\}")
+_PATH_PREFIX_RE = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")
+
+# The options of every parser that reads XML from outside the project, for XMLParser and for
+# iterparse alike. lxml >= 6.1 defaults are already safe; they are spelt out so that a change
+# of defaults cannot weaken them. huge_tree stays off: a large CERS document has many records,
+# not deep trees or giant text nodes, so libxml2's normal limits fit and stop abuse.
+PARSER_OPTIONS = MappingProxyType(
+    {
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "huge_tree": False,
+        "remove_comments": False,
+    }
+)
+
+
+def hardened_parser() -> etree.XMLParser:
+    """A new parser with ``PARSER_OPTIONS``: the only way the EDT services parse XML.
+
+    A new one a call, because lxml parsers must not be shared between threads.
+    """
+    return etree.XMLParser(**PARSER_OPTIONS)
+
+
+class GuidanceLevel(StrEnum):
+    """The level of a guidance message (CDR 20.0079): Required blocks the transaction."""
+
+    REQUIRED = "Required"
+    WARNING = "Warning"
+    ADVISORY = "Advisory"
+
+
+@dataclass(frozen=True)
+class GuidanceMessage:
+    """One message of an EDT response's ``GuidanceMessages`` block."""
+
+    code: int  # GuidanceMessageCode (CDR 20.0078)
+    level: str  # a GuidanceLevel value
+    message: str
+    location: str = ""  # where in the received document: "line 12 (/Violations/Violation)"
+    entity_resource: str = ""  # EntityResource (CDR 20.0070)
+    regulator_key: str = ""
+    cers_unique_key: str = ""
+
+    def __post_init__(self):
+        if self.level not in GuidanceLevel._value2member_map_:
+            raise ValueError(f"Unknown guidance level {self.level!r}.")
+
+
+class TooLarge(Exception):
+    """The body or file is larger than the limit (the view answers 413)."""
+
+    def __init__(self, limit_bytes: int):
+        self.limit_bytes = limit_bytes
+        super().__init__(
+            f"The data sent is larger than the limit of {_human_size(limit_bytes)} "
+            f"({limit_bytes} bytes)."
+        )
+
+
+class XmlRejected(Exception):
+    """The received XML cannot be processed: not well-formed, unsafe, or of an unknown schema."""
+
+    def __init__(self, message: str, code: int = XML_SCHEMA_VALIDATION_ERROR, location: str = ""):
+        self.message = message
+        self.code = code
+        self.location = location
+        super().__init__(message)
+
+    def as_guidance(self) -> GuidanceMessage:
+        return GuidanceMessage(
+            code=self.code,
+            level=GuidanceLevel.REQUIRED,
+            message=self.message,
+            location=self.location,
+        )
+
+
+class SchemasUnavailable(ImproperlyConfigured):
+    """CalEPA's schema files are not where ``settings.EDT_SCHEMA_DIR`` says."""
+
+
+def _human_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    if n >= 1024:
+        return f"{n / 1024:g} KB"
+    return f"{n} bytes"
+
+
+def read_limited(stream: IO[bytes] | Iterable[bytes], limit_bytes: int) -> bytes:
+    """Read ``stream`` (a file-like object, or an iterable of byte chunks) to the end, raising
+    ``TooLarge`` as soon as more than ``limit_bytes`` arrive.
+
+    At most ``limit_bytes`` are buffered, plus the one chunk being looked at. Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not apply to ``request.read()``, hence this.
+    """
+    buffer = bytearray()
+    chunks = iter(lambda: stream.read(CHUNK_SIZE), b"") if hasattr(stream, "read") else stream
+    for chunk in chunks:
+        if len(buffer) + len(chunk) > limit_bytes:
+            raise TooLarge(limit_bytes)
+        buffer += chunk
+    return bytes(buffer)
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A parsed EDT document and the schema version its root namespace asks for."""
+
+    root: etree._Element
+    namespace: str
+    schema_name: str  # "RegulatorCMESubmit"; "RegulatorCMEQuery" for CMESubmittalQuery.xsd
+    version: str  # "1/05"
+
+    def schema(self) -> etree.XMLSchema:
+        return schema_for(self.schema_name, self.version)
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+class _RootReached(Exception):
+    pass
+
+
+class _PrologProbe:
+    """Parser target that stops at the DOCTYPE (before its internal subset is read, so entity
+    tricks never run) or at the root element's start tag."""
+
+    def doctype(self, name, pubid, system):
+        raise _DoctypeFound(name)
+
+    def start(self, tag, attrib, nsmap=None):
+        raise _RootReached
+
+    def close(self):
+        return None
+
+
+def _refuse_doctype(data: bytes) -> None:
+    # A first pass over the prolog only: cheap, and it catches the DOCTYPE whatever the
+    # document's encoding, before libxml2 looks at entity declarations. Syntax errors are left
+    # to the real parse, which reports them with their position.
+    parser = etree.XMLParser(target=_PrologProbe(), **PARSER_OPTIONS)
+    try:
+        etree.fromstring(data, parser)
+    except _DoctypeFound:
+        raise XmlRejected(
+            "The XML has a document type declaration (<!DOCTYPE ...>). DTDs and entity "
+            "declarations are not accepted: send the document without a DOCTYPE.",
+            location="line 1",
+        ) from None
+    except (_RootReached, etree.XMLSyntaxError):
+        pass
+
+
+def _syntax_error(error: etree.XMLSyntaxError) -> XmlRejected:
+    line, column = error.position if error.position else (error.lineno or 0, 0)
+    text = re.sub(r", line \d+, column \d+$", "", error.msg or str(error))
+    where = f"line {line}, column {column}"
+    if "Excessive depth" in text:
+        return XmlRejected(
+            f"The XML nests elements deeper than {MAX_DEPTH} levels (libxml2's limit), at "
+            f"{where}. CERS documents are far shallower: check how the document is built.",
+            location=f"line {line}",
+        )
+    return XmlRejected(f"The XML is not well-formed: {text} (at {where}).", location=f"line {line}")
+
+
+def _unresolved_namespace(
+    found: str | None, expected_schema: str | None, location: str
+) -> XmlRejected:
+    versions = supported_versions(expected_schema) if expected_schema else []
+    if len(versions) > 1:
+        expected = "one of " + ", ".join(_namespace(expected_schema, v) for v in versions)
+    elif expected_schema:
+        expected = _namespace(expected_schema, versions[0] if versions else "{major}/{minor}")
+    else:
+        expected = NAMESPACE_TEMPLATE
+    got = f"the root element's namespace is {found!r}" if found else "the root element has none"
+    return XmlRejected(
+        "Unable to resolve the targetNamespace of the received XML data. "
+        f"Expected {expected}; {got}.",
+        location=location,
+    )
+
+
+def _namespace(schema_name: str, version: str) -> str:
+    return f"http://cersservices.calepa.ca.gov/Schemas/{schema_name}/{version}/"
+
+
+def parse_document(data: bytes, *, expected_schema: str | None = None) -> ParsedDocument:
+    """Parse a received EDT document safely and find its schema version.
+
+    ``expected_schema`` (the schema name an endpoint takes, e.g. "RegulatorCMESubmit") makes a
+    document of another schema a rejection that names the namespace expected. Raises
+    ``XmlRejected``; ``SchemasUnavailable`` if the schema files are missing.
+    """
+    _refuse_doctype(data)
+    try:
+        root = etree.fromstring(data, hardened_parser())
+    except etree.XMLSyntaxError as error:
+        raise _syntax_error(error) from None
+    # Only a DTD can declare entities, and DTDs are refused above; this guards the rule itself.
+    if root.getroottree().docinfo.doctype or next(root.iter(etree.Entity), None) is not None:
+        raise XmlRejected("The XML contains entity references, which are not accepted.")
+
+    namespace = etree.QName(root).namespace
+    where = f"line {root.sourceline}"
+    match = _NAMESPACE_RE.match(namespace or "")
+    if not match:
+        raise _unresolved_namespace(namespace, expected_schema, where)
+    schema_name = match["name"]
+    version = f"{match['major']}/{match['minor']}"
+    if expected_schema and schema_name != expected_schema:
+        raise _unresolved_namespace(namespace, expected_schema, where)
+    versions = supported_versions(schema_name)
+    if not versions:
+        raise XmlRejected(
+            f"Unable to resolve the targetNamespace of the received XML data. {schema_name!r} "
+            f"is not a CERS EDT schema; known schemas: {', '.join(known_schemas())}.",
+            location=where,
+        )
+    if version not in versions:
+        raise XmlRejected(
+            f"Version {version} of the {schema_name} schema is not supported; supported "
+            f"versions: {', '.join(versions)}.",
+            location=where,
+        )
+    return ParsedDocument(root=root, namespace=namespace, schema_name=schema_name, version=version)
+
+
+# Schema registry ---------------------------------------------------------------------------
+
+
+def _schema_dir() -> Path:
+    directory = Path(settings.EDT_SCHEMA_DIR)
+    if not directory.is_dir():
+        raise SchemasUnavailable(
+            f"The EDT schema directory {str(directory)!r} does not exist. Set EDT_SCHEMA_DIR "
+            "(environment variable CERS_EDT_SCHEMA_DIR) to the folder that holds CalEPA's "
+            "schema sets (1.05/, cers3/)."
+        )
+    return directory
+
+
+@functools.cache
+def _index(directory: Path) -> dict[tuple[str, str], Path]:
+    """(schema name, version) -> XSD file, from each file's targetNamespace.
+
+    Schema sets are read in name order and a later set wins: the CERS3 snapshot ("cers3")
+    revises some files in place without changing their version (e.g. regulator codes from
+    1000 in CMESubmittalQuery 1/05), and it sorts after "1.05".
+    """
+    index = {}
+    for path in sorted(directory.glob("*/*.xsd")):
+        tree = etree.parse(str(path), hardened_parser())
+        match = _NAMESPACE_RE.match(tree.getroot().get("targetNamespace", ""))
+        if match:
+            version = f"{match['major']}/{match['minor']}"
+            index[(match["name"], version)] = path
+    return index
+
+
+def _version_key(version: str) -> tuple[int, int]:
+    major, minor = version.split("/")
+    return int(major), int(minor)
+
+
+def known_schemas() -> list[str]:
+    """The names of every schema in the registry."""
+    return sorted({name for name, _version in _index(_schema_dir())})
+
+
+def supported_versions(schema_name: str) -> list[str]:
+    """The versions of ``schema_name`` the registry holds, oldest first ("1/05", "1/10")."""
+    versions = [v for name, v in _index(_schema_dir()) if name == schema_name]
+    return sorted(versions, key=_version_key)
+
+
+# XMLSchema keeps the error log of its last run on the object, so one instance must not
+# validate in two threads at once: each thread compiles its own (a few milliseconds, once).
+_compiled = threading.local()
+
+
+def schema_for(schema_name: str, version: str) -> etree.XMLSchema:
+    """The compiled XSD of ``schema_name`` at ``version``, cached; ``LookupError`` if the
+    registry does not hold it. Schema files are parsed with the hardened parser too (CalEPA's
+    files are self-contained: no imports to fetch)."""
+    path = _index(_schema_dir()).get((schema_name, version))
+    if path is None:
+        raise LookupError(
+            f"No schema {schema_name} version {version} in EDT_SCHEMA_DIR; it holds: "
+            f"{', '.join(supported_versions(schema_name)) or 'no version'}."
+        )
+    cache = _compiled.__dict__.setdefault("schemas", {})
+    if path not in cache:
+        document = etree.parse(str(path), hardened_parser())
+        lift_date_ceiling(document)
+        cache[path] = etree.XMLSchema(document)
+    return cache[path]
+
+
+XS = "http://www.w3.org/2001/XMLSchema"
+# CalEPA's published schemas end their Date and DateTime types at the last day of 2024 (a
+# placeholder that later schema versions move); data dated since then is real and valid.
+DATE_CEILING = "2024-12-31"
+LIFTED_CEILING = {"date": "2099-12-31", "dateTime": "2099-12-31T23:59:59Z"}
+
+
+def lift_date_ceiling(document: etree._ElementTree) -> int:
+    """Move every ``xs:maxInclusive`` of 2024-12-31 on a date or dateTime restriction to the
+    end of 2099, in place; every other facet of CalEPA's schema is kept as published. Returns
+    how many facets were moved."""
+    moved = 0
+    for facet in document.iter(f"{{{XS}}}maxInclusive"):
+        base = (facet.getparent().get("base") or "").split(":")[-1]
+        if base in LIFTED_CEILING and facet.get("value", "").startswith(DATE_CEILING):
+            facet.set("value", LIFTED_CEILING[base])
+            moved += 1
+    return moved
+
+
+def _clean_path(path: str, root_name: str) -> str:
+    # libxml2 writes a namespaced root without a prefix as "/*"; only the root is namespaced
+    # (elementFormDefault="unqualified"), so the first step is the root's name.
+    path = _PATH_PREFIX_RE.sub("", path or "")
+    if path == "/*" or path.startswith("/*/") or path.startswith("/*["):
+        path = f"/{root_name}{path[2:]}"
+    return path
+
+
+def validate(
+    doc: ParsedDocument | etree._Element, schema: etree.XMLSchema
+) -> list[GuidanceMessage]:
+    """Validate against ``schema``; one Required message (1066) per error, in document order.
+    An empty list means the document is valid."""
+    root = doc.root if isinstance(doc, ParsedDocument) else doc
+    if schema.validate(root):
+        return []
+    root_name = etree.QName(root).localname
+    errors = sorted(schema.error_log, key=lambda entry: entry.line)
+    messages = [
+        GuidanceMessage(
+            code=XML_SCHEMA_VALIDATION_ERROR,
+            level=GuidanceLevel.REQUIRED,
+            message=_CLARK_NAMESPACE_RE.sub("", entry.message),
+            location=f"line {entry.line} ({_clean_path(entry.path, root_name)})",
+        )
+        for entry in errors[:MAX_VALIDATION_MESSAGES]
+    ]
+    if len(errors) > MAX_VALIDATION_MESSAGES:
+        messages.append(
+            GuidanceMessage(
+                code=XML_SCHEMA_VALIDATION_ERROR,
+                level=GuidanceLevel.REQUIRED,
+                message=f"{len(errors) - MAX_VALIDATION_MESSAGES} more schema errors not listed.",
+            )
+        )
+    return messages

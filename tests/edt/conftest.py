@@ -1,0 +1,68 @@
+"""EDT fixtures: an EDT account with grants, headers to call the services with, and a check of
+answers against CalEPA's schemas (the reference copies beside the project, present in CI)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from lxml import etree
+
+from edt.credentials import legacy_value
+from edt.models import EdtAccount
+
+SECRET = "edt-test-secret-0123456789"
+XSD_DIR = Path(settings.BASE_DIR).parent / "shared" / "reference" / "xsd"
+
+
+def make_edt_account(regulator_code: str, username: str, tiers: str, environment: str):
+    call_command(
+        "create_edt_account",
+        "--regulator",
+        regulator_code,
+        "--username",
+        username,
+        "--tiers",
+        tiers,
+        "--environment",
+        environment,
+        "--secret",
+        SECRET,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115 - the secret is known here
+    )
+    return EdtAccount.objects.get(username=username)
+
+
+@pytest.fixture
+def edt_account(cast):
+    """Sacramento County CUPA's EDT account: every tier, both environments."""
+    return make_edt_account("1001", "sac_edt", "1-6", "both")
+
+
+@pytest.fixture
+def pa_edt_account(cast):
+    """The City PA's EDT account: tiers 1-2 in both environments."""
+    return make_edt_account("1101", "pa_edt", "1-2", "both")
+
+
+def legacy_header(account, secret: str = SECRET) -> dict:
+    return {"HTTP_AUTHORIZATION": f"user {account.username}:{legacy_value(secret)}"}
+
+
+@cache
+def _schema(schema_set: str, file_name: str) -> etree.XMLSchema:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(XSD_DIR / schema_set / file_name), parser))
+
+
+def assert_valid(body: bytes, schema_set: str, file_name: str) -> etree._Element:
+    """Parse ``body`` and validate it against CalEPA's ``schema_set/file_name``."""
+    document = etree.fromstring(body)
+    schema = _schema(schema_set, file_name)
+    if not schema.validate(document):
+        errors = "\n".join(f"line {e.line}: {e.message}" for e in schema.error_log)
+        raise AssertionError(f"{file_name} ({schema_set}) does not validate:\n{errors}")
+    return document

@@ -1,0 +1,797 @@
+"""The Tier 2 queries RFQ, ROQ, RFTQ and RAIQ, over HTTP with the legacy header: scope, every
+filter, the answers against CalEPA's schemas, JSON, the ceiling, constant queries, the tier.
+
+CalEPA's schemas of these four queries end ``cers:Date``/``cers:DateTime`` at 2024-12-31 (and
+RAIQ's and RFTQ's ``timeStamp`` is one), so every test here runs with the clock pinned inside
+that range (``clock``); RFTQ's schema also wants 9-digit organization codes (see there).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from urllib.parse import urlencode
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from edt.models import EdtTransaction
+from facilities import services as facility_services
+from facilities.legacy import import_legacy_facilities
+from facilities.models import FacilityRegulator
+from organizations.models import Organization
+from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
+from tests import factories
+
+from .conftest import assert_valid, legacy_header, make_edt_account
+
+PACIFIC = datetime.timezone(datetime.timedelta(hours=-7))  # June: PDT
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+RFQ = "Regulator/Facility"
+ROQ = "Regulator/Organization"
+RFTQ = "Regulator/Faclility/Transfer"
+RAIQ = "Regulator/ActionItem"
+
+
+class Clock:
+    """The time ``django.utils.timezone.now`` answers; moved on by hand."""
+
+    def __init__(self, now: datetime.datetime):
+        self.now = now
+
+    def set(self, *args) -> None:
+        self.now = datetime.datetime(*args, tzinfo=PACIFIC)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """Every row and answer dated 3 June 2024, 10:00 Pacific, unless a test moves the clock."""
+    pinned = Clock(datetime.datetime(2024, 6, 3, 10, 0, tzinfo=PACIFIC))
+    monkeypatch.setattr(timezone, "now", lambda: pinned.now)
+    return pinned
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # transfer letters
+
+
+def get(client, account, path: str, accept: str = "", **params):
+    query = urlencode({"regulatorCode": account.regulator.code, **params})  # loaded once
+    extra = {"HTTP_ACCEPT": accept} if accept else {}
+    return client.get(f"/EDT/{path}?{query}", **legacy_header(account), **extra)
+
+
+def body(response) -> bytes:
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content)
+
+
+def submitted(facility, element: int, status=ElementStatus.SUBMITTED, at=(2024, 6, 3, 11, 0)):
+    """A submitted element of ``facility``, routed as the submit service routes it."""
+    moment = datetime.datetime(*at, tzinfo=PACIFIC)
+    regulator = FacilityRegulator.objects.get(facility=facility, element=element).regulator
+    group = FacilitySubmittal.objects.create(
+        facility=facility, status=FacilitySubmittal.Status.SUBMITTED, submitted_at=moment
+    )
+    return SubmittalElementRecord.objects.create(
+        facility_submittal=group,
+        facility=facility,
+        element=element,
+        status=status,
+        regulator=regulator,
+        submitted_at=moment,
+    )
+
+
+@pytest.fixture
+def world(cast):
+    """Acme's Sacramento depot (CUPA 1001; its USTs with PA 1101) has submitted Facility
+    Information (waiting), an inventory (accepted) and USTs (waiting, at the PA); its Davis
+    yard (CUPA 1002) has submitted Facility Information."""
+    Organization.objects.filter(pk=cast.org.pk).update(headquarters="Sacramento, California")
+    cast.org.refresh_from_db()
+    cast.fi = submitted(cast.facility, 1)
+    cast.hmi = submitted(cast.facility, 2, ElementStatus.ACCEPTED, at=(2024, 6, 2, 9, 30))
+    cast.ust = submitted(cast.facility, 4)
+    cast.yolo_fi = submitted(cast.facility_yolo, 1)
+    return cast
+
+
+@pytest.fixture
+def extra(world, clock):
+    """Other Co's Elk Grove facility, ZIP+4 in CUPA 1001's area, added a week later."""
+    clock.set(2024, 6, 10, 8, 0)
+    world.extra = factories.make_facility(
+        world.other_org,
+        name="Other Co Elk Grove",
+        street="9 River Road",
+        city="Elk Grove",
+        zip_code="95814-1234",
+    )
+    clock.set(2024, 6, 11, 8, 0)
+    return world.extra
+
+
+def nine_digit_codes(*organizations):
+    """RFTQ's 1/06 schema takes organization codes 100000001-999999999 only."""
+    for offset, organization in enumerate(organizations):
+        Organization.objects.filter(pk=organization.pk).update(code=100_000_001 + offset)
+        organization.refresh_from_db()
+
+
+@pytest.fixture
+def state_manager(cast):
+    """The state administrator moves and merges facilities anywhere."""
+    return cast.state_admin
+
+
+@pytest.fixture
+def transfers(world, extra, clock):
+    """In CUPA 1001's area: Other Co's Elk Grove facility moved to Acme on 12 June, and a
+    duplicate of Acme's depot merged into it on 13 June. In CUPA 1002's: Other Co's plant
+    moved to Acme on 14 June."""
+    nine_digit_codes(world.org, world.other_org)
+    clock.set(2024, 6, 12, 9, 0)
+    world.move = facility_services.move_facility(
+        actor=world.state_admin,
+        facility=extra,
+        to_organization=world.org,
+        reason="Bought by Acme.",
+        letter=SimpleUploadedFile("request.pdf", PDF, content_type="application/pdf"),
+    )
+    clock.set(2024, 6, 13, 9, 0)
+    duplicate = factories.make_facility(
+        world.org, name="Acme Depot (duplicate)", street="1 Duplicate Lane"
+    )
+    world.duplicate_cers_id = duplicate.cers_id
+    world.merge = facility_services.merge_facilities(
+        actor=world.state_admin,
+        duplicate=duplicate,
+        survivor=world.facility,
+        reason="Entered twice.",
+    )
+    clock.set(2024, 6, 14, 9, 0)
+    world.yolo_move = facility_services.move_facility(
+        actor=world.state_admin,
+        facility=world.other_facility,
+        to_organization=world.org,
+        reason="Bought by Acme too.",
+        letter=SimpleUploadedFile("request.pdf", PDF, content_type="application/pdf"),
+    )
+    clock.set(2024, 6, 15, 9, 0)
+    return world
+
+
+@pytest.fixture
+def library_only(cast):
+    return make_edt_account("1001", "sac_library", "1", "both")
+
+
+def check_filters(cases, names: dict, results: dict, answer) -> None:
+    """Each case's parameters (``{name}`` filled from ``names``) must answer the ``results``
+    its expected names stand for, in order; a failure names the case."""
+    for params, expected in cases:
+        params = {key: value.format(**names) for key, value in params.items()}
+        assert (params, answer(params)) == (params, [results[n] for n in expected])
+
+
+# --- every endpoint -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [RFQ, ROQ, RFTQ, "Regulator/Facility/Transfer", RAIQ])
+def test_an_account_without_tier_2_gets_401_code_8(client, library_only, path):
+    response = get(client, library_only, path)
+    assert response.status_code == 401
+    assert response["X-CERS-Authentication-Result"] == "8"
+    assert EdtTransaction.objects.get().status == EdtTransaction.Status.REJECTED
+
+
+BAD_COMMON_PARAMETERS = [
+    ({"CERSID": "abc"}, b"CERSID must be a whole number"),
+    ({"organizationCode": "1e5"}, b"organizationCode must be a whole number"),
+    ({"schemaVersion": "1/99"}, b"schemaVersion=1/99 is not one of them"),
+]
+
+
+@pytest.mark.parametrize("path", [RFQ, ROQ, RFTQ, RAIQ])
+def test_bad_common_parameters_are_explained(client, edt_account, path):
+    for params, message in BAD_COMMON_PARAMETERS:
+        response = get(client, edt_account, path, **params)
+        assert (params, response.status_code) == (params, 400)
+        assert message in response.content
+    statuses = set(EdtTransaction.objects.values_list("status", flat=True))
+    assert statuses == {EdtTransaction.Status.REJECTED}
+
+
+@pytest.mark.parametrize(
+    ("path", "start", "end"),
+    [
+        (RFQ, "createdOnStart", "createdOnEnd"),
+        (RFTQ, "occurredOnStart", "occurredOnEnd"),
+        (RFTQ, "assumedOwnershipOnStart", "assumedOwnershipOnEnd"),
+        (RAIQ, "requestedOnStart", "requestedOnEnd"),
+    ],
+)
+def test_bad_dates_are_explained(client, edt_account, path, start, end):
+    typo = get(client, edt_account, path, **{start: "13-45-2024"})
+    backwards = get(client, edt_account, path, **{start: "06-05-2024", end: "06-04-2024"})
+    assert typo.status_code == 400
+    assert b"MM-DD-YYYY" in typo.content
+    assert backwards.status_code == 400
+    assert f"{start} is after {end}".encode() in backwards.content
+
+
+# --- RFQ ----------------------------------------------------------------------------------
+
+
+def rfq_ids(response) -> list[int]:
+    root = assert_valid(body(response), "1.05", "RegulatorFacilityQuery.xsd")
+    return [int(f.findtext("CERSID")) for f in root.findall("Facility")]
+
+
+def test_rfq_answers_the_cupas_facilities_in_calepas_shape(client, edt_account, world):
+    response = get(client, edt_account, RFQ)
+    root = assert_valid(body(response), "1.05", "RegulatorFacilityQuery.xsd")
+    transaction = EdtTransaction.objects.get()
+    assert root.get("transactionKey") == str(transaction.key)
+    assert response["X-CERS-Transaction-Key"] == str(transaction.key)
+    assert (root.get("returnedResultCount"), root.get("totalQueryResultCount")) == ("1", "1")
+    assert (transaction.status, transaction.result_count) == (EdtTransaction.Status.ACCEPTED, 1)
+    (facility,) = root.findall("Facility")
+    assert facility.findtext("CERSID") == str(world.facility.cers_id)
+    assert facility.findtext("RegulatorCode") == "1001"
+    assert facility.findtext("Name") == "Acme Sacramento Depot"
+    assert facility.findtext("LastSubmittalOn") == "2024-06-03"
+    assert facility.findtext("EstablishedOn") == "2024-06-03"
+    organization = facility.find("Organization")
+    assert {child.tag: child.text for child in organization} == {
+        "Code": str(world.org.code),
+        "Name": "Acme Fuels",
+        "Headquarters": "Sacramento, California",
+        "FacilityCount": "2",  # the Davis yard too, though CUPA 1002's
+        "UserCount": "4",
+        "LeadRegulatorCode": "1001",
+        "LastSubmittalOn": "2024-06-03",
+        "Origin": "2",
+    }
+    elements = {e.tag: dict(e.attrib) for e in facility.find("SubmittalElements")}
+    assert elements["FacilityInformation"] == {"regulatorCode": "1001", "reportingRequirement": "2"}
+    assert elements["HazardousMaterialsInventory"]["reportingRequirement"] == "2"
+    assert elements["UndergroundStorageTanks"] == {
+        "regulatorCode": "1101",
+        "reportingRequirement": "2",
+    }
+    assert elements["AbovegroundPetroleumStorageTanks"] == {
+        "regulatorCode": "1001",
+        "reportingRequirement": "1",
+    }
+    assert len(elements) == 10
+    address = {child.tag: child.text for child in facility.find("FacilityAddress")}
+    assert address == {
+        "SiteAddress": world.facility.street,
+        "City": "Sacramento",
+        "ZipCode": "95814",
+    }
+
+
+def test_an_element_set_not_applicable_is_reported_not_applicable(client, edt_account, world):
+    SubmittalElementRecord.objects.filter(pk=world.hmi.pk).update(
+        status=ElementStatus.NOT_APPLICABLE
+    )
+    root = assert_valid(body(get(client, edt_account, RFQ)), "1.05", "RegulatorFacilityQuery.xsd")
+    inventory = root.find("Facility/SubmittalElements/HazardousMaterialsInventory")
+    assert inventory.get("reportingRequirement") == "1"
+
+
+def test_rfq_gives_the_legacy_imports_organizations_the_seeding_origin(client, edt_account, cast):
+    facilities = (
+        "legacy_key,name,street,city,zip_code\nL-1,Corner Gas,1 Legacy Way,Sacramento,95814\n"
+    )
+    import_legacy_facilities(SimpleUploadedFile("legacy.csv", facilities.encode()))
+    response = get(
+        client, edt_account, RFQ, organizationCode=Organization.objects.get(name="Corner Gas").code
+    )
+    root = assert_valid(body(response), "1.05", "RegulatorFacilityQuery.xsd")
+    assert root.findtext("Facility/Organization/Origin") == "5"
+    assert root.find("Facility/Organization/Headquarters") is None
+
+
+def test_rfq_shows_a_pa_the_facilities_where_it_regulates_an_element(client, pa_edt_account, world):
+    assert rfq_ids(get(client, pa_edt_account, RFQ)) == [world.facility.cers_id]
+
+
+def test_rfq_never_shows_another_cupas_facilities(client, edt_account, world):
+    assert rfq_ids(get(client, edt_account, RFQ, CERSID=world.facility_yolo.cers_id)) == []
+    assert world.facility_yolo.cers_id not in rfq_ids(get(client, edt_account, RFQ))
+
+
+RFQ_FILTERS = [
+    ({}, ["facility", "extra"]),
+    ({"cersid": "{facility}"}, ["facility"]),
+    ({"organizationCode": "{other_org}"}, ["extra"]),
+    ({"createdOnStart": "06-05-2024"}, ["extra"]),
+    ({"createdOnEnd": "06-05-2024"}, ["facility"]),
+    ({"createdOnStart": "06-10-2024 08:00:01"}, []),
+    ({"createdOnStart": "06-10-2024", "createdOnEnd": "06-10-2024"}, ["extra"]),
+    ({"street": "river"}, ["extra"]),
+    ({"city": "ELK GROVE"}, ["extra"]),
+    ({"city": "Elk"}, []),
+    ({"zip": "95814"}, ["facility", "extra"]),
+    ({"zip": "95814-1234"}, ["extra"]),
+]
+
+
+def test_rfq_filters(client, edt_account, world, extra):
+    names = {"facility": world.facility.cers_id, "other_org": world.other_org.code}
+    names["extra"] = extra.cers_id
+    check_filters(RFQ_FILTERS, names, names, lambda p: rfq_ids(get(client, edt_account, RFQ, **p)))
+
+
+def test_rfq_refuses_a_zip_that_is_not_one(client, edt_account):
+    response = get(client, edt_account, RFQ, zip="958")
+    assert response.status_code == 400
+    assert b"zip is a 5-digit ZIP code or ZIP+4" in response.content
+
+
+def test_rfq_answers_json_with_the_same_records(client, edt_account, world, extra):
+    response = get(client, edt_account, RFQ, accept="application/json")
+    assert response["Content-Type"] == "application/json"
+    answer = json.loads(body(response))
+    assert answer["returnedResultCount"] == "2"
+    facilities = answer["Facility"]
+    assert [f["CERSID"] for f in facilities] == [str(world.facility.cers_id), str(extra.cers_id)]
+    assert facilities[0]["SubmittalElements"]["UndergroundStorageTanks"] == {
+        "@regulatorCode": "1101",
+        "@reportingRequirement": "2",
+        "#text": "",
+    }
+    assert facilities[1]["Organization"]["Name"] == "Other Co"
+
+
+def test_rfq_refuses_more_than_the_ceiling(client, edt_account, world, extra, settings):
+    settings.EDT_QUERY_MAX_RESULTS = 1
+    response = get(client, edt_account, RFQ)
+    assert response.status_code == 413
+    assert b"2 facilities" in response.content
+    assert rfq_ids(get(client, edt_account, RFQ, zip="95814-1234")) == [extra.cers_id]
+
+
+# Authentication (account, grant), the transaction row, the count, the accepted mark, the
+# facilities with their organizations, their element regulators and the elements they report.
+RFQ_QUERIES = 8
+
+
+def test_rfq_runs_the_same_queries_for_one_facility_or_several(
+    client, edt_account, world, django_assert_num_queries
+):
+    assert edt_account.regulator.code == "1001"  # loaded here, not in the counted calls
+    with django_assert_num_queries(RFQ_QUERIES):
+        assert len(rfq_ids(get(client, edt_account, RFQ))) == 1
+    for number in range(3):
+        factories.make_facility(world.org, name=f"More {number}")
+    EdtTransaction.objects.all().delete()
+    with django_assert_num_queries(RFQ_QUERIES):
+        assert len(rfq_ids(get(client, edt_account, RFQ))) == 4
+
+
+# --- ROQ ----------------------------------------------------------------------------------
+
+
+def roq(response):
+    return assert_valid(body(response), "1.05", "RegulatorOrganizationQuery.xsd")
+
+
+def roq_codes(response) -> list[int]:
+    return [int(o.findtext("OrganizationCode")) for o in roq(response).findall("Organization")]
+
+
+def test_roq_lists_organizations_with_their_facilities_in_the_jurisdiction(
+    client, edt_account, world
+):
+    response = get(client, edt_account, ROQ, includeFacilities="true")
+    root = roq(response)
+    assert root.get("resultCount") == "1"
+    assert root.get("transactionKey") == str(EdtTransaction.objects.get().key)
+    (organization,) = root.findall("Organization")
+    values = {child.tag: child.text for child in organization if child.tag != "Facilities"}
+    assert values == {
+        "OrganizationCode": str(world.org.code),
+        "OrganizationName": "Acme Fuels",
+        "OrganizationHeadquarters": "Sacramento, California",
+        "FacilityCount": "2",
+        "UserCount": "4",
+        "EstablishedOn": "2024-06-03",
+        "IsMJB": "true",  # Sacramento and Yolo
+        "Origin": "Business",
+        "LastSubmittalDate": "2024-06-03",
+    }
+    (facility,) = organization.findall("Facilities/Facility")  # not the Davis yard
+    assert {child.tag: child.text for child in facility} == {
+        "CERSID": str(world.facility.cers_id),
+        "FacilityName": "Acme Sacramento Depot",
+        "SiteAddress": world.facility.street,
+        "City": "Sacramento",
+        "ZipCode": "95814",
+        "LastSubmittalDate": "2024-06-03",
+    }
+
+
+def test_roq_lists_no_facilities_unless_asked(client, edt_account, world):
+    root = roq(get(client, edt_account, ROQ))
+    assert root.find("Organization/Facilities") is None
+
+
+def test_roq_cuts_long_names_to_the_schemas_lengths(client, edt_account, world):
+    Organization.objects.filter(pk=world.org.pk).update(name="A" * 150, headquarters="H" * 90)
+    root = roq(get(client, edt_account, ROQ, includeFacilities="1"))
+    assert root.findtext("Organization/OrganizationName") == "A" * 100
+    assert root.findtext("Organization/OrganizationHeadquarters") == "H" * 75
+
+
+def test_roq_single_cupa_organizations_are_not_mjb(client, world):
+    yolo = make_edt_account("1002", "yolo_edt", "1-2", "both")
+    root = roq(get(client, yolo, ROQ))
+    flags = {o.findtext("OrganizationName"): o.findtext("IsMJB") for o in root}
+    assert flags == {"Acme Fuels": "true", "Other Co": "false"}
+
+
+def test_roq_shows_a_pa_the_organizations_it_regulates(client, pa_edt_account, world):
+    root = roq(get(client, pa_edt_account, ROQ, includeFacilities="true"))
+    assert [o.findtext("OrganizationName") for o in root] == ["Acme Fuels"]
+    assert [f.findtext("CERSID") for f in root.iter("Facility")] == [str(world.facility.cers_id)]
+
+
+def test_roq_never_shows_another_cupas_organizations(client, edt_account, world):
+    assert roq_codes(get(client, edt_account, ROQ, organizationCode=world.other_org.code)) == []
+    assert roq_codes(get(client, edt_account, ROQ, CERSID=world.facility_yolo.cers_id)) == []
+
+
+ROQ_FILTERS = [
+    ({}, ["org", "other_org"]),
+    ({"organizationName": "ACME"}, ["org"]),
+    ({"organizationName": "co"}, ["other_org"]),
+    ({"organizationHeadquarters": "california"}, ["org"]),
+    ({"organizationCode": "{other_org}"}, ["other_org"]),
+    ({"CERSID": "{extra}"}, ["other_org"]),
+    ({"establishedSince": "06-03-2024"}, ["org", "other_org"]),
+    ({"establishedSince": "06-04-2024"}, []),
+]
+
+
+def test_roq_filters(client, edt_account, world, extra):
+    names = {"org": world.org.code, "other_org": world.other_org.code, "extra": extra.cers_id}
+    check_filters(
+        ROQ_FILTERS, names, names, lambda p: roq_codes(get(client, edt_account, ROQ, **p))
+    )
+
+
+def test_roq_refuses_a_bad_flag_or_date(client, edt_account):
+    flag = get(client, edt_account, ROQ, includeFacilities="maybe")
+    since = get(client, edt_account, ROQ, establishedSince="yesterday")
+    assert flag.status_code == since.status_code == 400
+    assert b"includeFacilities is true or false" in flag.content
+    assert b"establishedSince must be a date" in since.content
+
+
+def test_roq_answers_json_with_the_same_records(client, edt_account, world, extra):
+    second = factories.make_facility(world.org, name="Acme Second Depot")
+    response = get(client, edt_account, ROQ, accept="application/json", includeFacilities="y")
+    answer = json.loads(body(response))
+    assert answer["resultCount"] == "2"
+    acme, other = answer["Organization"]
+    assert acme["Facilities"] == [
+        {
+            "CERSID": str(world.facility.cers_id),
+            "FacilityName": "Acme Sacramento Depot",
+            "SiteAddress": world.facility.street,
+            "City": "Sacramento",
+            "ZipCode": "95814",
+            "LastSubmittalDate": "2024-06-03",
+        },
+        {
+            "CERSID": str(second.cers_id),
+            "FacilityName": "Acme Second Depot",
+            "SiteAddress": second.street,
+            "City": "Sacramento",
+            "ZipCode": "95814",
+        },
+    ]
+    assert (other["OrganizationName"], other["IsMJB"]) == ("Other Co", "true")
+    assert "LastSubmittalDate" not in other
+
+
+def test_roq_refuses_more_than_the_ceiling(client, edt_account, world, extra, settings):
+    settings.EDT_QUERY_MAX_RESULTS = 1
+    response = get(client, edt_account, ROQ)
+    assert response.status_code == 413
+    assert b"2 organizations" in response.content
+
+
+# Authentication (account, grant), the transaction row, the count, the accepted mark, the
+# organizations with their facts, and their facilities in the jurisdiction.
+ROQ_QUERIES = 7
+
+
+def test_roq_runs_the_same_queries_for_one_organization_or_several(
+    client, edt_account, world, django_assert_num_queries
+):
+    assert edt_account.regulator.code == "1001"  # loaded here, not in the counted calls
+    with django_assert_num_queries(ROQ_QUERIES):
+        assert len(roq_codes(get(client, edt_account, ROQ, includeFacilities="true"))) == 1
+    for number in range(3):
+        lead = factories.make_user(f"lead{number}@more.example")
+        organization = factories.make_organization(lead, f"More {number}")
+        factories.make_facility(organization, name=f"More {number} Site")
+    EdtTransaction.objects.all().delete()
+    with django_assert_num_queries(ROQ_QUERIES):
+        assert len(roq_codes(get(client, edt_account, ROQ, includeFacilities="true"))) == 4
+
+
+# --- RFTQ ---------------------------------------------------------------------------------
+
+
+def rftq(response):
+    return assert_valid(body(response), "cers3", "RegulatorFacilityTransferQuery.xsd")
+
+
+def rftq_ids(response) -> list[int]:
+    return [int(t.findtext("Facility/CERSID")) for t in rftq(response)]
+
+
+def test_rftq_lists_the_moves_and_merges_in_the_jurisdiction(client, edt_account, transfers):
+    root = rftq(get(client, edt_account, RFTQ))
+    assert root.get("transactionKey") == str(EdtTransaction.objects.get().key)
+    assert root.get("timeStamp") == "2024-06-15T09:00:00-07:00"
+    move, merge = root.findall("RegulatorFacilityTransfer")
+    assert {c.tag: c.text for c in move.find("Facility")} == {
+        "CERSID": str(transfers.extra.cers_id),
+        "FacilityName": "Other Co Elk Grove",
+    }
+    assert {c.tag: c.text for c in move.find("Organization")} == {
+        "OrganizationCode": "100000001",
+        "OrganizationName": "Acme Fuels",
+        "OrganizationHeadquarters": "Sacramento, California",
+    }
+    assert move.findtext("AssumedOwnershipOn") == "2024-06-12"
+    assert move.findtext("OccurredOn") == "2024-06-12T09:00:00-07:00"
+    assert (
+        move.findtext("Comments") == "Moved from organization 100000002 (Other Co): Bought by Acme."
+    )
+    assert merge.findtext("Facility/CERSID") == str(transfers.duplicate_cers_id)
+    assert merge.findtext("Comments") == (
+        f"Merged into CERS ID {transfers.facility.cers_id} (Acme Sacramento Depot): Entered twice."
+    )
+
+
+def test_rftq_answers_the_spelling_of_calepas_page_too(client, edt_account, transfers):
+    response = get(client, edt_account, "Regulator/Facility/Transfer")
+    assert rftq_ids(response) == [transfers.extra.cers_id, transfers.duplicate_cers_id]
+
+
+def test_rftq_writes_an_empty_headquarters_the_schema_requires(client, edt_account, transfers):
+    Organization.objects.filter(pk=transfers.org.pk).update(headquarters="")
+    root = rftq(get(client, edt_account, RFTQ))
+    assert root.findtext("RegulatorFacilityTransfer/Organization/OrganizationHeadquarters") == ""
+
+
+def test_rftq_never_shows_another_cupas_transfers(client, edt_account, transfers):
+    other = get(client, edt_account, RFTQ, CERSID=transfers.other_facility.cers_id)
+    assert rftq_ids(other) == []
+    yolo = make_edt_account("1002", "yolo_edt", "1-2", "both")
+    assert rftq_ids(get(client, yolo, RFTQ)) == [transfers.other_facility.cers_id]
+
+
+def test_rftq_shows_a_pa_the_transfers_of_facilities_it_regulates(
+    client, pa_edt_account, transfers
+):
+    assert rftq_ids(get(client, pa_edt_account, RFTQ)) == [
+        transfers.extra.cers_id,
+        transfers.duplicate_cers_id,
+    ]
+
+
+RFTQ_FILTERS = [
+    ({"CERSID": "{extra}"}, ["extra"]),
+    ({"CERSID": "{duplicate}"}, ["duplicate"]),
+    ({"CERSID": "{facility}"}, ["duplicate"]),  # merged into it
+    ({"organizationCode": "100000001"}, ["extra", "duplicate"]),  # new owner
+    ({"organizationCode": "100000002"}, ["extra"]),  # former owner
+    ({"occurredOnStart": "06-13-2024"}, ["duplicate"]),
+    ({"occurredOnEnd": "06-12-2024"}, ["extra"]),
+    ({"occurredOnStart": "06-12-2024 09:00:01"}, ["duplicate"]),
+    ({"assumedOwnershipOnStart": "06-13-2024"}, ["duplicate"]),
+    ({"assumedOwnershipOnEnd": "06-12-2024"}, ["extra"]),
+    ({"assumedOwnershipOnStart": "06-14-2024"}, []),
+]
+
+
+def test_rftq_filters(client, edt_account, transfers):
+    names = {
+        "extra": transfers.extra.cers_id,
+        "duplicate": transfers.duplicate_cers_id,
+        "facility": transfers.facility.cers_id,
+    }
+    check_filters(
+        RFTQ_FILTERS, names, names, lambda p: rftq_ids(get(client, edt_account, RFTQ, **p))
+    )
+
+
+def test_rftq_does_not_list_organization_merges(client, edt_account, transfers):
+    facility_services.merge_organizations(
+        actor=transfers.state_admin,
+        source=transfers.other_org,
+        target=transfers.org,
+        reason="One business.",
+    )
+    assert len(rftq_ids(get(client, edt_account, RFTQ))) == 2
+
+
+def test_rftq_answers_json_with_the_same_records(client, edt_account, transfers):
+    response = get(client, edt_account, RFTQ, accept="application/json")
+    answer = json.loads(body(response))
+    records = answer["RegulatorFacilityTransfer"]
+    assert [r["Facility"]["CERSID"] for r in records] == [
+        str(transfers.extra.cers_id),
+        str(transfers.duplicate_cers_id),
+    ]
+    assert records[0]["AssumedOwnershipOn"] == "2024-06-12"
+    assert records[0]["Organization"]["OrganizationCode"] == "100000001"
+
+
+def test_rftq_refuses_more_than_the_ceiling(client, edt_account, transfers, settings):
+    settings.EDT_QUERY_MAX_RESULTS = 1
+    response = get(client, edt_account, RFTQ)
+    assert response.status_code == 413
+    assert b"2 facility transfers" in response.content
+
+
+# Authentication (account, grant), the transaction row, the count, the accepted mark, and the
+# transfers with their organizations.
+RFTQ_QUERIES = 6
+
+
+def test_rftq_runs_the_same_queries_for_one_transfer_or_several(
+    client, edt_account, transfers, django_assert_num_queries
+):
+    assert edt_account.regulator.code == "1001"  # loaded here, not in the counted calls
+    with django_assert_num_queries(RFTQ_QUERIES):
+        assert len(rftq_ids(get(client, edt_account, RFTQ, occurredOnEnd="06-12-2024"))) == 1
+    EdtTransaction.objects.all().delete()
+    with django_assert_num_queries(RFTQ_QUERIES):
+        assert len(rftq_ids(get(client, edt_account, RFTQ))) == 2
+
+
+# --- RAIQ ---------------------------------------------------------------------------------
+
+
+def raiq(response):
+    return assert_valid(body(response), "cers3", "RegulatorActionItemQuery.xsd")
+
+
+def items(response) -> list[tuple[str, str]]:
+    return [(i.findtext("Type"), i.findtext("LinkUri")) for i in raiq(response)]
+
+
+def review_link(record) -> str:
+    return f"http://testserver/regulator/submittals/elements/{record.pk}/"
+
+
+def facility_link(cers_id) -> str:
+    return f"http://testserver/regulator/facilities/{cers_id}/"
+
+
+SUBMITTAL = "Facility Submittal Notification"
+TRANSFER = "Facility Transfer Request"
+MERGE = "Facility Merge Request"
+
+
+def test_raiq_lists_the_elements_waiting_for_the_agency(client, edt_account, world):
+    root = raiq(get(client, edt_account, RAIQ))
+    assert root.get("transactionKey") == str(EdtTransaction.objects.get().key)
+    (item,) = root.findall("ActionItem")
+    assert {c.tag: c.text for c in item} == {
+        "Type": SUBMITTAL,
+        "Summary": f"Facility Information of Acme Sacramento Depot (CERS ID "
+        f"{world.facility.cers_id}), Acme Fuels ({world.org.code}): Submitted.",
+        "LinkUri": review_link(world.fi),
+        "RequestedOn": "2024-06-03T11:00:00-07:00",
+    }
+
+
+def test_raiq_lists_what_the_agency_completed(client, edt_account, transfers):
+    response = get(client, edt_account, RAIQ, completed="true")
+    assert items(response) == [
+        (SUBMITTAL, review_link(transfers.hmi)),
+        (TRANSFER, facility_link(transfers.extra.cers_id)),
+        (MERGE, facility_link(transfers.facility.cers_id)),
+    ]
+
+
+def test_raiq_shows_a_pa_its_own_elements(client, pa_edt_account, world):
+    assert items(get(client, pa_edt_account, RAIQ)) == [(SUBMITTAL, review_link(world.ust))]
+
+
+def test_raiq_never_shows_another_cupas_items(client, edt_account, transfers):
+    outside = get(client, edt_account, RAIQ, CERSID=transfers.facility_yolo.cers_id)
+    assert items(outside) == []
+    moved_outside = get(
+        client, edt_account, RAIQ, completed="true", CERSID=transfers.other_facility.cers_id
+    )
+    assert items(moved_outside) == []
+    yolo = make_edt_account("1002", "yolo_edt", "1-2", "both")
+    assert items(get(client, yolo, RAIQ)) == [(SUBMITTAL, review_link(transfers.yolo_fi))]
+
+
+RAIQ_FILTERS = [
+    ({"completed": "false"}, ["fi"]),
+    ({"typeID": "26", "completed": "true"}, ["move"]),
+    ({"typeID": "25,26", "completed": "true"}, ["move", "merge"]),
+    ({"typeID": "12", "completed": "true"}, ["hmi"]),
+    ({"typeID": "6,21,24", "completed": "true"}, []),
+    ({"typeID": "26"}, []),  # transfers are never outstanding
+    ({"CERSID": "{extra}", "completed": "true"}, ["move"]),
+    ({"CERSID": "{facility}", "completed": "true"}, ["hmi", "merge"]),
+    ({"organizationCode": "100000002", "completed": "true"}, ["move"]),
+    ({"organizationCode": "100000001"}, ["fi"]),
+    ({"requestedOnStart": "06-03-2024", "completed": "true"}, ["move", "merge"]),
+    ({"requestedOnEnd": "06-12-2024", "completed": "true"}, ["hmi", "move"]),
+    ({"requestedOnStart": "06-03-2024 11:00:01"}, []),
+]
+
+
+def test_raiq_filters(client, edt_account, transfers):
+    names = {"extra": transfers.extra.cers_id, "facility": transfers.facility.cers_id}
+    links = {
+        "fi": (SUBMITTAL, review_link(transfers.fi)),
+        "hmi": (SUBMITTAL, review_link(transfers.hmi)),
+        "move": (TRANSFER, facility_link(transfers.extra.cers_id)),
+        "merge": (MERGE, facility_link(transfers.facility.cers_id)),
+    }
+    check_filters(RAIQ_FILTERS, names, links, lambda p: items(get(client, edt_account, RAIQ, **p)))
+
+
+def test_raiq_refuses_bad_types_and_flags(client, edt_account):
+    types = get(client, edt_account, RAIQ, typeID="26,x")
+    flag = get(client, edt_account, RAIQ, completed="perhaps")
+    assert types.status_code == flag.status_code == 400
+    assert b"typeID is a comma-separated list of numbers" in types.content
+    assert b"completed is true or false" in flag.content
+
+
+def test_raiq_answers_json_with_the_same_records(client, edt_account, transfers):
+    response = get(client, edt_account, RAIQ, accept="application/json", completed="true")
+    answer = json.loads(body(response))
+    assert [(i["Type"], i["LinkUri"]) for i in answer["ActionItem"]] == [
+        (SUBMITTAL, review_link(transfers.hmi)),
+        (TRANSFER, facility_link(transfers.extra.cers_id)),
+        (MERGE, facility_link(transfers.facility.cers_id)),
+    ]
+
+
+def test_raiq_counts_every_kind_of_item_against_the_ceiling(
+    client, edt_account, transfers, settings
+):
+    settings.EDT_QUERY_MAX_RESULTS = 2
+    response = get(client, edt_account, RAIQ, completed="true")
+    assert response.status_code == 413
+    assert b"3 action items" in response.content
+
+
+# Authentication (account, grant), the transaction row, the two counts, the accepted mark, the
+# elements with their facilities, and the transfers.
+RAIQ_QUERIES = 8
+
+
+def test_raiq_runs_the_same_queries_for_one_item_or_several(
+    client, edt_account, transfers, django_assert_num_queries
+):
+    assert edt_account.regulator.code == "1001"  # loaded here, not in the counted calls
+    with django_assert_num_queries(RAIQ_QUERIES):
+        one = get(client, edt_account, RAIQ, completed="true", requestedOnEnd="06-02-2024")
+        assert len(items(one)) == 1
+    EdtTransaction.objects.all().delete()
+    with django_assert_num_queries(RAIQ_QUERIES):
+        assert len(items(get(client, edt_account, RAIQ, completed="true"))) == 3

@@ -1,0 +1,363 @@
+"""RCMEQ over HTTP with the legacy header: the CME records of the agency's jurisdiction (a CUPA
+with its PAs', a PA its own program elements), every filter, CalEPA's schema in both sets,
+JSON, the ceiling, constant queries, the tier; and the round trip from RCMES."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from urllib.parse import urlencode
+
+import pytest
+from django.utils import timezone
+
+from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
+from core.models import AuditEvent
+from edt.models import EdtTransaction
+from tests.cme.helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
+
+from . import test_rcmes as rcmes
+from .conftest import assert_valid, legacy_header, make_edt_account
+
+PATH = "Regulator/CME/Query"
+QUERY_NS = "{http://cersservices.calepa.ca.gov/Schemas/RegulatorCMEQuery/1/05/}"
+
+
+def get(client, account, accept: str = "", environment: str = "EDT", **params):
+    query = urlencode({"regulatorCode": account.regulator.code, **params})
+    extra = {"HTTP_ACCEPT": accept} if accept else {}
+    return client.get(f"/{environment}/{PATH}?{query}", **legacy_header(account), **extra)
+
+
+def body(response) -> bytes:
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content)
+
+
+def answer(response):
+    """The answer, valid against the CME query schema of both sets."""
+    content = body(response)
+    assert_valid(content, "1.05", "CMESubmittalQuery.xsd")
+    return assert_valid(content, "cers3", "CMESubmittalQuery.xsd")
+
+
+def keys(root, entity: str, tag: str) -> list[str]:
+    return [r.findtext(tag) for r in root.iterfind(f"{entity}s/{entity}")]
+
+
+def unique_keys(root) -> dict[str, list[str]]:
+    return {
+        entity: keys(root, entity, f"{entity}CERSUniqueKey")
+        for entity in ("Inspection", "Enforcement", "Violation", "EnforcementViolation")
+    }
+
+
+@pytest.fixture
+def world(cast):
+    """At Acme's Sacramento depot: the CUPA's business plan inspection with a violation, linked
+    to an enforcement action with every field; the PA's UST inspection with a violation. At
+    the Davis yard, CUPA 1002's inspection, violation and enforcement action."""
+    cast.hmbp = inspection(cast, violations_rtc_on=datetime.date(2024, 5, 20), comments="Yearly.")
+    cast.hmbp_violation = violation(
+        cast,
+        cast.hmbp,
+        violation_class=2,
+        return_to_compliance_on=datetime.date(2024, 5, 20),
+        rtc_qualifier=1,
+        comments="Inventory missing.",
+    )
+    cast.action = enforcement(
+        cast,
+        [cast.hmbp_violation],
+        enforcement_type="c",
+        formal_type="a",
+        occurred_on=datetime.date(2024, 5, 10),
+        red_tag_issued="Y",
+        red_tag_number="42",
+        red_tag_reason=2,
+        red_tag_affixed_on=datetime.date(2024, 5, 10),
+        red_tag_removed_on=datetime.date(2024, 5, 15),
+        case_settled_on=datetime.date(2024, 6, 30),
+        docket_number="AEO-2024-7",
+        fine_amount=12500,
+        sep_amount=3000,
+        comments="Order issued.",
+    )
+    inspector = pa_reviewer(cast)
+    cast.ust = inspection(
+        cast,
+        "c",
+        actor=inspector,
+        regulator=cast.pa,
+        occurred_on=datetime.date(2024, 3, 1),
+        ust_operational_compliance="c",
+    )
+    cast.ust_violation = violation(
+        cast,
+        cast.ust,
+        UST_TYPE,
+        actor=inspector,
+        regulator=cast.pa,
+        violation_class=1,
+        occurred_on=datetime.date(2024, 3, 1),
+        scheduled_rtc_on=datetime.date(2024, 4, 1),
+    )
+    yolo = {"actor": cast.cupa2_reviewer, "regulator": cast.cupa2}
+    cast.yolo = inspection(cast, facility=cast.facility_yolo, **yolo)
+    cast.yolo_violation = violation(cast, cast.yolo, **yolo)
+    cast.yolo_action = enforcement(cast, [cast.yolo_violation], facility=cast.facility_yolo, **yolo)
+    return cast
+
+
+# --- scope and content ---------------------------------------------------------------------
+
+
+def test_a_cupa_gets_its_own_and_its_pas_records_and_no_other_agencys(client, edt_account, world):
+    root = answer(get(client, edt_account))
+    pair = EnforcementViolation.objects.get(enforcement=world.action)
+    assert unique_keys(root) == {
+        "Inspection": [str(world.hmbp.cers_key), str(world.ust.cers_key)],
+        "Enforcement": [str(world.action.cers_key)],
+        "Violation": [str(world.hmbp_violation.cers_key), str(world.ust_violation.cers_key)],
+        "EnforcementViolation": [str(pair.cers_key)],
+    }
+    assert root.findtext("TransactionKey") == str(EdtTransaction.objects.get().key)
+    headers = root.iterfind("Inspections/Inspection/InspectionHeader")
+    assert [h.findtext("RegulatorCode") for h in headers] == ["1001", "1101"]
+    row = EdtTransaction.objects.get()
+    assert (row.status, row.result_count) == (EdtTransaction.Status.ACCEPTED, 6)
+
+
+def test_a_pa_gets_only_the_program_elements_it_handles(client, cast, pa_edt_account, world):
+    root = answer(get(client, pa_edt_account))
+    assert unique_keys(root) == {
+        "Inspection": [str(world.ust.cers_key)],
+        "Enforcement": [],
+        "Violation": [str(world.ust_violation.cers_key)],
+        "EnforcementViolation": [],
+    }
+
+
+def test_every_field_is_written_in_the_schemas_order(client, edt_account, world):
+    root = answer(get(client, edt_account, CERSID=str(world.facility.cers_id)))
+    first = root.find("Inspections/Inspection")
+    assert [child.tag for child in first] == [
+        "InspectionHeader",
+        "CERSID",
+        "InspectionCERSUniqueKey",  # entered in the portal: no regulator key
+        "ProgramElement",
+        "OccurredOn",
+        "Type",
+        "ClassIViolationCount",
+        "ClassIIViolationCount",
+        "MinorViolationCount",
+        "ViolationsRTCOn",
+        "Comment",
+    ]
+    assert first.findtext("InspectionHeader/CMEDataStatus") == "2"
+    recorded = AuditEvent.objects.get(action="cme.inspection.recorded", object_id=world.hmbp.pk)
+    action_at = first.findtext("InspectionHeader/RegulatorActionDateTime")
+    action_at = datetime.datetime.fromisoformat(action_at)
+    assert action_at == recorded.created_at.replace(microsecond=0)
+    counts = ("ClassIViolationCount", "ClassIIViolationCount", "MinorViolationCount")
+    assert [first.findtext(tag) for tag in counts] == ["0", "1", "0"]
+    ust = root.findall("Inspections/Inspection")[1]
+    assert (ust.findtext("SOCDetermination"), ust.findtext("ClassIViolationCount")) == ("c", "1")
+
+    action = root.find("Enforcements/Enforcement")
+    assert {child.tag: child.text for child in action if child.tag != "EnforcementHeader"} == {
+        "CERSID": str(world.facility.cers_id),
+        "EnforcementCERSUniqueKey": str(world.action.cers_key),
+        "RedTagIssued": "Y",
+        "RedTagNumber": "00042",
+        "ViolationsCausingRedTag": "2",
+        "RedTagAffixedOn": "2024-05-10",
+        "RedTagRemovedOn": "2024-05-15",
+        "Type": "c",
+        "OccurredOn": "2024-05-10",
+        "FormalType": "a",
+        "CaseSettledDroppedOn": "2024-06-30",
+        "DocketNumber": "AEO-2024-7",
+        "FineAssessedAmount": "12500",
+        "SEPAmount": "3000",
+        "Comment": "Order issued.",
+    }
+    found = root.find("Violations/Violation")
+    assert {child.tag: child.text for child in found if child.tag != "ViolationHeader"} == {
+        "InspectionCERSUniqueKey": str(world.hmbp.cers_key),
+        "ViolationCERSUniqueKey": str(world.hmbp_violation.cers_key),
+        "TypeID": "1010001",
+        "Class": "2",
+        "OccurredOn": DAY.isoformat(),
+        "ScheduledRTCOn": DAY.isoformat(),
+        "ActualRTCOn": "2024-05-20",
+        "ActualRTCQualifier": "1",
+        "Comment": "Inventory missing.",
+    }
+    pair = root.find("EnforcementViolations/EnforcementViolation")
+    assert pair.findtext("EnforcementViolationHeader/RegulatorCode") == "1001"
+    assert pair.findtext("ViolationCERSUniqueKey") == str(world.hmbp_violation.cers_key)
+
+
+def test_an_empty_answer_is_still_valid(client, edt_account, world):
+    root = answer(get(client, edt_account, CERSID=str(world.facility_yolo.cers_id)))
+    assert [child.tag for child in root] == ["DataSetDateTime", "TransactionKey", "Inspections"]
+    assert root.find("Inspections").get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true"
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def test_each_filter_narrows_every_entity(client, edt_account, world):
+    def found(**params) -> dict[str, int]:
+        root = answer(get(client, edt_account, **params))
+        return {entity: len(listed) for entity, listed in unique_keys(root).items()}
+
+    everything = {"Inspection": 2, "Enforcement": 1, "Violation": 2, "EnforcementViolation": 1}
+    nothing = dict.fromkeys(everything, 0)
+    assert found(CERSID=str(world.facility.cers_id)) == everything
+    assert found(CERSID="99999999") == nothing
+    assert found(startDate="05-01-2024") == {
+        "Inspection": 1,
+        "Enforcement": 1,
+        "Violation": 1,
+        "EnforcementViolation": 1,
+    }
+    assert found(endDate="03-01-2024") == {
+        "Inspection": 1,
+        "Enforcement": 0,
+        "Violation": 1,
+        "EnforcementViolation": 0,
+    }
+    assert found(startDate="05-02-2024", endDate="05-31-2024") == {
+        "Inspection": 0,
+        "Enforcement": 1,
+        "Violation": 0,
+        "EnforcementViolation": 1,
+    }
+    assert found(status="2") == everything
+    assert found(status="2,3") == everything
+    assert found(status="3") == nothing  # deletes remove records: none is kept as Deleted
+    assert found(schemaVersion="1.05") == everything
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"status": "1"}, b"Exporting Draft (status 1) CME data is not supported"),
+        ({"status": "2,7"}, b"7 is not one"),
+        ({"status": "approved"}, b"comma-separated list of numbers"),
+        ({"CERSID": "abc"}, b"CERSID must be a whole number"),
+        ({"startDate": "2024-13-45"}, b"startDate must be a date like"),
+        ({"startDate": "06-01-2024", "endDate": "05-01-2024"}, b"startDate is after endDate"),
+        ({"schemaVersion": "1/06"}, b"schemaVersion=1/06 is not one of them"),
+    ],
+)
+def test_bad_parameters_are_refused_with_a_message(client, edt_account, params, message):
+    response = get(client, edt_account, **params)
+    assert response.status_code == 400
+    assert message in response.content
+    assert EdtTransaction.objects.get().status == EdtTransaction.Status.REJECTED
+
+
+# --- formats, limits, tiers ----------------------------------------------------------------
+
+
+def test_json_answers_the_same_records(client, edt_account, world):
+    xml_keys = unique_keys(answer(get(client, edt_account)))
+    data = json.loads(body(get(client, edt_account, accept="application/json")))
+    assert (data["schema"], data["version"]) == ("CMESubmittalQuery", "1/05")
+    assert data["TransactionKey"] == str(EdtTransaction.objects.order_by("-id").first().key)
+    json_keys = {
+        entity: [record[f"{entity}CERSUniqueKey"] for record in data[f"{entity}s"]]
+        for entity in ("Inspection", "Enforcement", "Violation", "EnforcementViolation")
+    }
+    assert json_keys == xml_keys
+    assert data["Enforcements"][0]["RedTagNumber"] == "00042"
+    assert data["Inspections"][0]["InspectionHeader"]["RegulatorCode"] == "1001"
+
+
+def test_a_query_over_the_ceiling_is_413_and_says_how_to_narrow(
+    client, edt_account, world, settings
+):
+    settings.EDT_QUERY_MAX_RESULTS = 5
+    response = get(client, edt_account)
+    assert response.status_code == 413
+    assert b"6 CME records" in response.content and b"CERSID" in response.content
+    assert get(client, edt_account, endDate="03-31-2024").status_code == 200
+
+
+# Authentication (account, grant), the transaction row, the agency, the CUPA's PAs, the four
+# counts, the accepted mark, and the four entities' records.
+RCMEQ_QUERIES = 14
+
+
+def test_it_runs_the_same_queries_for_one_record_or_many(
+    client, cast, edt_account, django_assert_num_queries
+):
+    parent = inspection(cast)
+    linked = violation(cast, parent)
+    enforcement(cast, [linked])
+    assert edt_account.regulator.code == "1001"  # loaded here, not in the counted calls
+    with django_assert_num_queries(RCMEQ_QUERIES):
+        assert len(keys(answer(get(client, edt_account)), "Inspection", "CERSID")) == 1
+    for _number in range(3):
+        more = inspection(cast)
+        enforcement(cast, [violation(cast, more), violation(cast, more)])
+    with django_assert_num_queries(RCMEQ_QUERIES):
+        root = answer(get(client, edt_account))
+    assert len(keys(root, "Violation", "TypeID")) == 7
+    assert len(keys(root, "EnforcementViolation", "EnforcementViolationCERSUniqueKey")) == 7
+
+
+def test_an_account_without_tier_2_gets_401_code_8(client, cast):
+    library_only = make_edt_account("1001", "sac_library", "1", "both")
+    response = get(client, library_only)
+    assert response.status_code == 401
+    assert response["X-CERS-Authentication-Result"] == "8"
+
+
+def test_the_staging_environment_answers_too(client, edt_account, world):
+    root = answer(get(client, edt_account, environment="Staging"))
+    assert len(keys(root, "Inspection", "CERSID")) == 2
+
+
+# --- the round trip ------------------------------------------------------------------------
+
+
+def test_records_submitted_with_rcmes_come_back_with_the_same_values(client, cast, edt_account):
+    sent = rcmes.full_document(cast)
+    rcmes.answer(rcmes.post(client, edt_account, sent))
+    root = answer(get(client, edt_account))
+    submitted = assert_valid(sent, "cers3", "RegulatorCMESubmit.xsd")
+
+    def values(record, leave_out=()) -> dict:
+        result = {}
+        for child in record:
+            if child.tag.endswith("Header"):
+                moment = datetime.datetime.fromisoformat(child.findtext("RegulatorActionDateTime"))
+                result["at"] = moment if moment.tzinfo else timezone.make_aware(moment)
+                result["code"] = child.findtext("RegulatorCode")
+                result["status"] = child.findtext("CMEDataStatus")
+            elif child.tag not in leave_out:
+                result[child.tag] = child.text
+        return result
+
+    computed = {"ClassIViolationCount", "ClassIIViolationCount", "MinorViolationCount"}
+    for entity in ("Inspection", "Enforcement", "Violation", "EnforcementViolation"):
+        (out,) = root.findall(f"{entity}s/{entity}")
+        (into,) = submitted.findall(f"{entity}s/{entity}")
+        unique = {tag for tag in (c.tag for c in out) if tag.endswith("CERSUniqueKey")}
+        expected = values(into)
+        if entity == "Enforcement":
+            expected["RedTagNumber"] = "00123"  # stored zero-padded to five digits (913c)
+        assert values(out, leave_out=computed | unique) == expected, entity
+    inspection_out = root.find("Inspections/Inspection")
+    assert inspection_out.findtext("ClassIIViolationCount") == "1"
+    for entity, model, key in (
+        ("Inspection", Inspection, "I-1"),
+        ("Enforcement", Enforcement, "E-1"),
+        ("Violation", Violation, "V-1"),
+        ("EnforcementViolation", EnforcementViolation, "EV-1"),
+    ):
+        assert unique_keys(root)[entity] == [str(model.objects.get(regulator_key=key).cers_key)]

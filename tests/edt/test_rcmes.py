@@ -1,0 +1,595 @@
+"""RCMES over HTTP: CME records added, changed and deleted from an agency's system, stored as
+the portal stores them, every rule with its guidance code, all or nothing, scope and tier."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cme import services
+from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
+from core.models import AuditEvent
+from edt.models import EdtTransaction
+from edt.processors.cme import EDT_INSPECTOR
+from tests import factories
+from tests.cme.helpers import inspection as portal_inspection
+
+from .conftest import assert_valid, legacy_header
+
+NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorCMESubmit/1/05/"
+URL = "/EDT/Regulator/CME/Submit?regulatorCode=1001"
+AT = "2024-05-02T09:00:00"
+LATER = "2024-05-03T09:00:00"
+
+
+def header(tag: str, regulator: str, status: int, at: str) -> str:
+    return (
+        f"<{tag}><RegulatorCode>{regulator}</RegulatorCode>"
+        f"<RegulatorActionDateTime>{at}</RegulatorActionDateTime>"
+        f"<CMEDataStatus>{status}</CMEDataStatus></{tag}>"
+    )
+
+
+def fields(*pairs) -> str:
+    """``<Tag>value</Tag>`` for each pair whose value is not None, in the order given."""
+    return "".join(f"<{tag}>{value}</{tag}>" for tag, value in pairs if value is not None)
+
+
+def inspection(key, cers_id, *, regulator="1001", status=2, at=AT, **values) -> str:
+    v = {"ProgramElement": "a", "OccurredOn": "2024-05-01", "Type": "a"} | values
+    return (
+        "<Inspection>"
+        + header("InspectionHeader", regulator, status, at)
+        + fields(("CERSID", cers_id), ("InspectionRegulatorKey", key))
+        + fields(
+            *(
+                (tag, v.get(tag))
+                for tag in (
+                    "ProgramElement",
+                    "OccurredOn",
+                    "Type",
+                    "SOCDetermination",
+                    "ViolationsRTCOn",
+                    "Comment",
+                )
+            )
+        )
+        + "</Inspection>"
+    )
+
+
+def violation(key, inspection_key, *, regulator="1001", status=2, at=AT, **values) -> str:
+    v = {
+        "TypeID": "1010001",
+        "Class": "9",
+        "OccurredOn": "2024-05-01",
+        "ScheduledRTCOn": "2024-06-01",
+    } | values
+    tags = ("TypeID", "Class", "OccurredOn", "ScheduledRTCOn", "ActualRTCOn")
+    tags += ("ActualRTCQualifier", "Comment")
+    return (
+        "<Violation>"
+        + header("ViolationHeader", regulator, status, at)
+        + fields(("InspectionRegulatorKey", inspection_key), ("ViolationRegulatorKey", key))
+        + fields(*((tag, v.get(tag)) for tag in tags))
+        + "</Violation>"
+    )
+
+
+ENFORCEMENT_TAGS = (
+    "RedTagIssued",
+    "RedTagNumber",
+    "ViolationsCausingRedTag",
+    "RedTagAffixedOn",
+    "RedTagRemovedOn",
+    "Type",
+    "OccurredOn",
+    "FormalType",
+    "CaseSettledDroppedOn",
+    "DocketNumber",
+    "FineAssessedAmount",
+    "SEPAmount",
+    "Comment",
+)
+
+
+def enforcement(key, cers_id, *, regulator="1001", status=2, at=AT, **values) -> str:
+    v = {"Type": "a", "OccurredOn": "2024-05-10"} | values
+    return (
+        "<Enforcement>"
+        + header("EnforcementHeader", regulator, status, at)
+        + fields(("CERSID", cers_id), ("EnforcementRegulatorKey", key))
+        + fields(*((tag, v.get(tag)) for tag in ENFORCEMENT_TAGS))
+        + "</Enforcement>"
+    )
+
+
+def link(key, enforcement_key, violation_key, *, regulator="1001", status=2, at=AT) -> str:
+    return (
+        "<EnforcementViolation>"
+        + header("EnforcementViolationHeader", regulator, status, at)
+        + fields(
+            ("EnforcementRegulatorKey", enforcement_key),
+            ("ViolationRegulatorKey", violation_key),
+            ("EnforcementViolationRegulatorKey", key),
+        )
+        + "</EnforcementViolation>"
+    )
+
+
+def document(inspections=(), enforcements=(), violations=(), links=(), client_key="") -> bytes:
+    parts = (
+        [f"<RegulatorTransactionKey>{client_key}</RegulatorTransactionKey>"] if client_key else []
+    )
+    for tag, records in (
+        ("Inspections", inspections),
+        ("Enforcements", enforcements),
+        ("Violations", violations),
+        ("EnforcementViolations", links),
+    ):
+        if records:
+            parts.append(f"<{tag}>{''.join(records)}</{tag}>")
+    return (
+        f'<?xml version="1.0"?><cers:CMESubmittals xmlns:cers="{NS}">{"".join(parts)}'
+        "</cers:CMESubmittals>"
+    ).encode()
+
+
+def post(client, account, body: bytes, url: str = URL, **extra):
+    response = client.post(url, body, content_type="text/xml", **legacy_header(account), **extra)
+    assert response.status_code == 200, response.content
+    return response
+
+
+def answer(response):
+    """The response envelope, valid against both schema sets."""
+    assert_valid(response.content, "1.05", "RegulatorCMESubmitResponse.xsd")
+    return assert_valid(response.content, "cers3", "RegulatorCMESubmitResponse.xsd")
+
+
+def status(root) -> str:
+    return root.findtext("Transaction/TransactionStatus")
+
+
+def guidance(root) -> list[tuple[int, str, str]]:
+    return [
+        (int(m.get("guidanceCode")), m.get("level"), m.get("regulatorKey"))
+        for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+    ]
+
+
+def entity_keys(root) -> dict[tuple[str, str], str]:
+    return {
+        (k.findtext("EntityResource"), k.findtext("RegulatorKey")): k.findtext("CERSUniqueKey")
+        for k in root.iterfind("EntityKeys/EntityKey")
+    }
+
+
+def nothing_stored() -> bool:
+    return not (
+        Inspection.objects.exists()
+        or Violation.objects.exists()
+        or Enforcement.objects.exists()
+        or AuditEvent.objects.filter(action__startswith="cme.").exists()
+    )
+
+
+def full_document(cast) -> bytes:
+    """One of each record with every optional field, for the CUPA's business plan program."""
+    cers_id = cast.facility.cers_id
+    return document(
+        inspections=[
+            inspection(
+                "I-1",
+                cers_id,
+                ViolationsRTCOn="2024-05-20",
+                Comment="Annual routine inspection.",
+            )
+        ],
+        enforcements=[
+            enforcement(
+                "E-1",
+                cers_id,
+                RedTagIssued="Y",
+                RedTagNumber="123",
+                ViolationsCausingRedTag="1",
+                RedTagAffixedOn="2024-05-10",
+                RedTagRemovedOn="2024-05-15",
+                Type="c",
+                FormalType="a",
+                CaseSettledDroppedOn="2024-06-30",
+                DocketNumber="AEO-2024-7",
+                FineAssessedAmount="12500",
+                SEPAmount="3000",
+                Comment="Order issued.",
+            )
+        ],
+        violations=[
+            violation(
+                "V-1",
+                "I-1",
+                TypeID="1010002",
+                Class="2",
+                ScheduledRTCOn="2024-05-15",
+                ActualRTCOn="2024-05-20",
+                ActualRTCQualifier="1",
+                Comment="Inventory missing.",
+            )
+        ],
+        links=[link("EV-1", "E-1", "V-1")],
+    )
+
+
+# --- storing -----------------------------------------------------------------------------
+
+
+def test_it_stores_every_record_as_sent_and_answers_their_keys(client, cast, edt_account):
+    root = answer(post(client, edt_account, full_document(cast)))
+    assert status(root) == "Accepted", guidance(root)
+
+    stored = Inspection.objects.get()
+    assert (stored.facility, stored.regulator) == (cast.facility, cast.cupa)
+    assert (stored.program_element, stored.inspection_type) == ("a", "a")
+    assert stored.occurred_on == datetime.date(2024, 5, 1)
+    assert stored.violations_rtc_on == datetime.date(2024, 5, 20)
+    assert stored.comments == "Annual routine inspection."
+    assert stored.inspector_name == EDT_INSPECTOR
+    assert stored.regulator_key == "I-1"
+    assert timezone.localtime(stored.regulator_action_at).isoformat() == AT + "-07:00"
+
+    found = Violation.objects.get()
+    assert (found.inspection, found.violation_type.type_number) == (stored, "1010002")
+    assert (found.violation_class, found.rtc_qualifier, found.regulator_key) == (2, 1, "V-1")
+    assert found.scheduled_rtc_on == datetime.date(2024, 5, 15)
+    assert found.return_to_compliance_on == datetime.date(2024, 5, 20)
+    assert found.comments == "Inventory missing."
+
+    action = Enforcement.objects.get()
+    assert (action.enforcement_type, action.formal_type, action.regulator_key) == ("c", "a", "E-1")
+    assert (action.red_tag_issued, action.red_tag_number, action.red_tag_reason) == (
+        "Y",
+        "00123",
+        1,
+    )
+    assert (action.red_tag_affixed_on, action.red_tag_removed_on) == (
+        datetime.date(2024, 5, 10),
+        datetime.date(2024, 5, 15),
+    )
+    assert (action.docket_number, action.fine_amount, action.sep_amount) == (
+        "AEO-2024-7",
+        12500,
+        3000,
+    )
+    assert action.case_settled_on == datetime.date(2024, 6, 30)
+    assert list(action.violations.all()) == [found]
+    pair = EnforcementViolation.objects.get()
+    assert pair.regulator_key == "EV-1"
+
+    assert entity_keys(root) == {
+        ("CMEI", "I-1"): str(stored.cers_key),
+        ("CMEV", "V-1"): str(found.cers_key),
+        ("CMEE", "E-1"): str(action.cers_key),
+        ("CMEEV", "EV-1"): str(pair.cers_key),
+    }
+    events = AuditEvent.objects.filter(action__startswith="cme.")
+    assert sorted(events.values_list("action", flat=True)) == [
+        "cme.enforcement.recorded",
+        "cme.enforcement.updated",  # the link, added as the portal adds one
+        "cme.inspection.recorded",
+        "cme.violation.recorded",
+    ]
+    assert {(e.actor, e.regulator) for e in events} == {(edt_account.user, cast.cupa)}
+
+
+def test_the_records_show_in_the_regulator_portal(client, cast, edt_account):
+    answer(post(client, edt_account, full_document(cast)))
+    stored = Inspection.objects.get()
+    client.force_login(cast.cupa_reviewer)
+    page = client.get(reverse("regulator:cme_inspection", args=[stored.pk]))
+    assert page.status_code == 200
+    assert "1010002" in page.content.decode()
+    action = Enforcement.objects.get()
+    page = client.get(reverse("regulator:cme_enforcement", args=[action.pk])).content.decode()
+    assert "00123" in page and "AEO-2024-7" in page
+
+
+def test_a_cupa_submits_for_its_pa_on_the_program_elements_the_pa_handles(
+    client, cast, edt_account
+):
+    body = document(
+        inspections=[
+            inspection(
+                "UST-1",
+                cast.facility.cers_id,
+                regulator="1101",
+                ProgramElement="c",
+                SOCDetermination="c",
+            )
+        ],
+        violations=[violation("UST-V1", "UST-1", regulator="1101", TypeID="2030002", Class="1")],
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted", guidance(root)
+    stored = Inspection.objects.get()
+    assert (stored.regulator, stored.ust_operational_compliance) == (cast.pa, "c")
+    client.force_login(cast.pa_viewer)
+    assert client.get(reverse("regulator:cme_inspection", args=[stored.pk])).status_code == 200
+
+
+def test_the_cupa_cannot_record_a_program_element_its_pa_handles(client, cast, edt_account):
+    body = document(inspections=[inspection("UST-1", cast.facility.cers_id, ProgramElement="c")])
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Rejected"
+    assert guidance(root) == [(1053, "Required", "UST-1")]
+    assert nothing_stored()
+
+
+def test_another_agencys_facility_and_agency_are_refused(client, cast, edt_account):
+    body = document(
+        inspections=[
+            inspection("YOLO-1", cast.facility_yolo.cers_id),  # CUPA 1002's facility
+            inspection("AS-YOLO", cast.facility_yolo.cers_id, regulator="1002"),
+        ]
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Rejected"
+    assert guidance(root) == [(1053, "Required", "YOLO-1"), (1068, "Required", "AS-YOLO")]
+    assert nothing_stored()
+
+
+# --- every rule, every message, nothing stored --------------------------------------------
+
+
+def test_every_bad_record_is_listed_with_its_code_and_nothing_is_stored(client, cast, edt_account):
+    cers_id = cast.facility.cers_id
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    body = document(
+        inspections=[
+            inspection("GOOD", cers_id),
+            inspection("NO-AGENCY", cers_id, regulator="9999"),
+            inspection("NO-FACILITY", 99999999),
+            inspection("TOO-EARLY", cers_id, OccurredOn="1979-01-01"),
+            inspection("FUTURE", cers_id, OccurredOn=tomorrow),
+        ],
+        enforcements=[enforcement("BAD-TAG", cers_id, RedTagIssued="Y", RedTagNumber="12A")],
+        violations=[
+            violation("NO-TYPE", "GOOD", TypeID="1234567"),
+            violation("WRONG-PROGRAM", "GOOD", TypeID="2030002"),
+            violation("NO-RTC", "GOOD", ScheduledRTCOn=None),
+            violation("SCHEDULED-EARLY", "GOOD", ScheduledRTCOn="2024-04-01"),
+            violation("ACTUAL-EARLY", "GOOD", ActualRTCOn="2024-04-01", ActualRTCQualifier="2"),
+            violation("NO-QUALIFIER", "GOOD", ActualRTCOn="2024-05-02"),
+            violation("NO-DATE", "GOOD", ScheduledRTCOn="2024-06-01", ActualRTCQualifier="2"),
+            violation("NO-PARENT", "MISSING"),
+        ],
+        links=[link("NO-ENFORCEMENT", "MISSING", "NO-TYPE")],
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Rejected"
+    assert set(guidance(root)) == {
+        (1049, "Required", "NO-AGENCY"),
+        (1054, "Required", "NO-FACILITY"),
+        (1055, "Required", "TOO-EARLY"),
+        (1056, "Required", "FUTURE"),
+        (1017, "Required", "BAD-TAG"),
+        (1050, "Required", "NO-TYPE"),
+        (1079, "Required", "WRONG-PROGRAM"),
+        (1057, "Required", "NO-RTC"),
+        (1058, "Required", "SCHEDULED-EARLY"),
+        (1059, "Required", "ACTUAL-EARLY"),
+        (1060, "Required", "NO-QUALIFIER"),
+        (1061, "Required", "NO-DATE"),
+        (1051, "Required", "NO-PARENT"),
+        (1051, "Required", "NO-ENFORCEMENT"),
+    }
+    message = root.find("GuidanceMessages/GuidanceMessage[@regulatorKey='NO-FACILITY']")
+    assert "99999999" in message.text and "line " in message.text
+    assert message.get("entityResource") == "CMEI"
+    assert nothing_stored()
+    assert EdtTransaction.objects.get(endpoint="RCMES").status == EdtTransaction.Status.REJECTED
+
+
+def test_rules_across_records_are_checked_when_they_are_written(client, cast, edt_account):
+    cers_id = cast.facility.cers_id
+    body = document(
+        inspections=[inspection("I-1", cers_id, OccurredOn="2024-05-01")],
+        enforcements=[enforcement("EARLY", cers_id, OccurredOn="2024-04-20")],
+        violations=[violation("V-1", "I-1", OccurredOn="2024-05-01")],
+        links=[link("EV-1", "EARLY", "V-1")],
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Rejected"
+    assert guidance(root) == [(1062, "Required", "EV-1")]
+    assert nothing_stored()
+
+
+def test_a_link_across_facilities_is_refused(client, cast, edt_account):
+    depot = factories.make_facility(cast.org, name="Acme Second Depot", zip_code="95814")
+    body = document(
+        inspections=[inspection("I-1", cast.facility.cers_id)],
+        enforcements=[enforcement("E-ELSEWHERE", depot.cers_id)],
+        violations=[violation("V-1", "I-1")],
+        links=[link("EV-1", "E-ELSEWHERE", "V-1")],
+    )
+    root = answer(post(client, edt_account, body))
+    assert guidance(root) == [(1064, "Required", "EV-1")]
+    assert nothing_stored()
+
+
+# --- updates and deletes -------------------------------------------------------------------
+
+
+def test_an_update_replaces_the_whole_record_with_a_later_action_time(client, cast, edt_account):
+    cers_id = cast.facility.cers_id
+    first = document(inspections=[inspection("I-1", cers_id, Comment="First visit.")])
+    answer(post(client, edt_account, first))
+    changed = document(
+        inspections=[inspection("I-1", cers_id, at=LATER, OccurredOn="2024-05-02", Type="b")]
+    )
+    root = answer(post(client, edt_account, changed))
+    assert status(root) == "Accepted", guidance(root)
+    stored = Inspection.objects.get()
+    assert (stored.occurred_on, stored.inspection_type) == (datetime.date(2024, 5, 2), "b")
+    assert stored.comments == ""  # left out: cleared
+    assert stored.inspector_name == EDT_INSPECTOR
+    assert timezone.localtime(stored.regulator_action_at).isoformat() == LATER + "-07:00"
+    event = AuditEvent.objects.get(action="cme.inspection.updated")
+    assert event.before["comments"] == "First visit." and event.after["comments"] == ""
+    assert entity_keys(root) == {("CMEI", "I-1"): str(stored.cers_key)}
+
+    same_time = document(inspections=[inspection("I-1", cers_id, at=LATER, Comment="Again")])
+    root = answer(post(client, edt_account, same_time))
+    assert guidance(root) == [(1052, "Required", "I-1")]
+    assert Inspection.objects.get().comments == ""
+
+
+def test_only_the_latest_of_a_records_copies_is_processed(client, cast, edt_account):
+    cers_id = cast.facility.cers_id
+    body = document(
+        inspections=[
+            inspection("I-1", cers_id, at=LATER, Comment="latest"),
+            inspection("I-1", cers_id, at=AT, Comment="older"),
+            inspection("I-2", cers_id, Comment="first of a tie"),
+            inspection("I-2", cers_id, Comment="last of a tie"),
+        ]
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted", guidance(root)
+    comments = dict(Inspection.objects.values_list("regulator_key", "comments"))
+    assert comments == {"I-1": "latest", "I-2": "last of a tie"}
+
+
+def test_a_record_entered_in_the_portal_is_not_changed_by_edt(client, cast, edt_account):
+    portal = portal_inspection(cast)
+    body = document(inspections=[inspection("I-1", cast.facility.cers_id)])
+    answer(post(client, edt_account, body))
+    assert Inspection.objects.count() == 2
+    portal.refresh_from_db()
+    assert portal.regulator_key == "" and portal.inspector_name == "Rita Reviewer"
+
+
+def test_an_update_cannot_move_a_record_to_another_facility(client, cast, edt_account):
+    depot = factories.make_facility(cast.org, name="Acme Second Depot", zip_code="95814")
+    answer(
+        post(client, edt_account, document(inspections=[inspection("I-1", cast.facility.cers_id)]))
+    )
+    moved = document(inspections=[inspection("I-1", depot.cers_id, at=LATER)])
+    root = answer(post(client, edt_account, moved))
+    assert guidance(root) == [(1013, "Required", "I-1")]
+    assert Inspection.objects.get().facility == cast.facility
+
+
+def test_deletes_remove_records_children_first_with_their_history(client, cast, edt_account):
+    answer(post(client, edt_account, full_document(cast)))
+    cers_id = cast.facility.cers_id
+    extra = document(violations=[violation("V-2", "I-1")])
+    answer(post(client, edt_account, extra))
+
+    unlink = document(links=[link("EV-1", "E-1", "V-1", status=3, at=LATER)])
+    root = answer(post(client, edt_account, unlink))
+    assert status(root) == "Accepted", guidance(root)
+    assert not EnforcementViolation.objects.exists()
+    assert Enforcement.objects.get().violations.count() == 0
+
+    body = document(
+        inspections=[inspection("I-1", cers_id, status=3, at=LATER)],
+        enforcements=[enforcement("E-1", cers_id, status=3, at=LATER)],
+        violations=[violation("V-1", "I-1", status=3, at=LATER)],
+        links=[link("GONE", "E-1", "V-1", status=3)],
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted", guidance(root)
+    assert nothing_left()
+    messages = guidance(root)
+    assert (1051, "Warning", "GONE") in messages  # nothing to delete: not an error
+    assert (1063, "Warning", "I-1") in messages  # V-2 went with its inspection
+    deleted = AuditEvent.objects.filter(action__endswith=".deleted", actor=edt_account.user)
+    assert sorted(deleted.values_list("action", flat=True)) == [
+        "cme.enforcement.deleted",
+        "cme.inspection.deleted",
+        "cme.violation.deleted",  # V-1, deleted on its own
+        "cme.violation.deleted",  # V-2, with its inspection
+    ]
+
+
+def nothing_left() -> bool:
+    return not (
+        Inspection.objects.exists()
+        or Violation.objects.exists()
+        or Enforcement.objects.exists()
+        or EnforcementViolation.objects.exists()
+    )
+
+
+def test_an_approved_child_of_a_deleted_parent_is_refused(client, cast, edt_account):
+    answer(post(client, edt_account, full_document(cast)))
+    body = document(
+        inspections=[inspection("I-1", cast.facility.cers_id, status=3, at=LATER)],
+        violations=[violation("V-9", "I-1", at=LATER)],
+    )
+    root = answer(post(client, edt_account, body))
+    assert guidance(root) == [(1063, "Required", "V-9")]
+    assert Inspection.objects.count() == 1 and Violation.objects.count() == 1
+
+
+def test_a_link_adopts_the_same_link_made_in_the_portal(client, cast, edt_account):
+    cers_id = cast.facility.cers_id
+    body = document(
+        inspections=[inspection("I-1", cers_id)],
+        enforcements=[enforcement("E-1", cers_id)],
+        violations=[violation("V-1", "I-1")],
+    )
+    answer(post(client, edt_account, body))
+    action, found = Enforcement.objects.get(), Violation.objects.get()
+    services.update_enforcement(
+        actor=cast.cupa_reviewer, regulator=cast.cupa, enforcement=action, violations=[found]
+    )
+    root = answer(post(client, edt_account, document(links=[link("EV-1", "E-1", "V-1")])))
+    assert status(root) == "Accepted", guidance(root)
+    pair = EnforcementViolation.objects.get()
+    assert pair.regulator_key == "EV-1"
+    assert entity_keys(root) == {("CMEEV", "EV-1"): str(pair.cers_key)}
+
+
+# --- environments, formats, tiers ----------------------------------------------------------
+
+
+def test_the_testing_environment_answers_and_keeps_nothing(client, cast, edt_account):
+    url = "/Staging/Regulator/CME/Submit?regulatorCode=1001"
+    root = answer(post(client, edt_account, full_document(cast), url=url))
+    assert status(root) == "Accepted", guidance(root)
+    assert len(entity_keys(root)) == 4
+    assert nothing_left()
+    assert not AuditEvent.objects.filter(action__startswith="cme.").exists()
+
+
+def test_the_answer_comes_as_json_on_request(client, cast, edt_account):
+    response = post(client, edt_account, full_document(cast), HTTP_ACCEPT="application/json")
+    data = json.loads(response.content)
+    assert data["CMESubmittalResponse"]["Transaction"]["TransactionStatus"] == "Accepted"
+    resources = {key["EntityResource"] for key in data["CMESubmittalResponse"]["EntityKeys"]}
+    assert resources == {"CMEI", "CMEV", "CMEE", "CMEEV"}
+
+
+def test_a_pa_account_cannot_submit(client, cast, pa_edt_account):
+    response = client.post(
+        "/EDT/Regulator/CME/Submit?regulatorCode=1101",
+        full_document(cast),
+        content_type="text/xml",
+        **legacy_header(pa_edt_account),
+    )
+    assert response.status_code == 401
+    assert response["X-CERS-Authentication-Result"] == "8"
+    assert nothing_left()
+
+
+@pytest.mark.parametrize("schema_set", ["1.05", "cers3"])
+def test_a_document_valid_in_both_schema_sets_is_accepted(client, cast, edt_account, schema_set):
+    body = full_document(cast)
+    assert_valid(body, schema_set, "RegulatorCMESubmit.xsd")
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted"

@@ -1,0 +1,159 @@
+"""RFSAN over HTTP: a CUPA's system sets review statuses as a reviewer would in the portal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core.models import AuditEvent, OutboundEmail
+from facilities.models import FacilityRegulator
+from submittals.models import ElementStatus, SubmittalElementRecord
+
+from .conftest import assert_valid, legacy_header
+from .test_rfsq import submit
+
+NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
+URL = "/EDT/Regulator/FacilitySubmittal/ActionNotification?regulatorCode=1001"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def notification(
+    record,
+    *,
+    status=4,
+    code=None,
+    cersid=None,
+    regulator="1001",
+    when=None,
+    comments="",
+    due=None,
+    key=None,
+) -> str:
+    when = when or timezone.now()
+    parts = [
+        f"<CERSUniqueKey>{key or record.key}</CERSUniqueKey>",
+        f"<CERSID>{cersid or record.facility.cers_id}</CERSID>",
+        f"<RegulatorCode>{regulator}</RegulatorCode>",
+        f"<SubmittalAction>{status}</SubmittalAction>",
+        f"<SubmittalActionOn>{timezone.localtime(when).replace(tzinfo=None).isoformat(timespec='seconds')}</SubmittalActionOn>",
+        "<SubmittalActionAgentName>Rita Reviewer</SubmittalActionAgentName>",
+        "<SubmittalActionAgentEmail>rita@sac-cupa.example</SubmittalActionAgentEmail>",
+    ]
+    if comments:
+        parts.append(f"<SubmittalActionComments>{comments}</SubmittalActionComments>")
+    if due:
+        parts.append(f"<NextDueDate>{due}</NextDueDate>")
+    return f'<SubmittalElement code="{code or record.element}">{"".join(parts)}</SubmittalElement>'
+
+
+def document(*notifications: str, client_key: str = "") -> bytes:
+    key = f"<RegulatorTransactionKey>{client_key}</RegulatorTransactionKey>" if client_key else ""
+    return (
+        f'<cers:RegulatorFacilitySubmittalActionNotifications xmlns:cers="{NS}">{key}'
+        f"<SubmittalElements>{''.join(notifications)}</SubmittalElements>"
+        "</cers:RegulatorFacilitySubmittalActionNotifications>"
+    ).encode()
+
+
+def post(client, account, body: bytes, url=URL):
+    response = client.post(url, body, content_type="text/xml", **legacy_header(account))
+    assert response.status_code == 200, response.content
+    return assert_valid(response.content, "1.05", "RegulatorFacilitySubmittalResponse.xsd")
+
+
+@pytest.fixture
+def records(cast):
+    return submit(cast, 2, 4)  # Facility Information, inventory (CUPA), UST (its PA)
+
+
+def test_it_sets_the_review_status_as_the_portal_does(client, cast, edt_account, records):
+    fi = records[1]
+    due = (timezone.localdate() + timedelta(days=365)).isoformat()
+    root = post(client, edt_account, document(notification(fi, status=4, due=due)))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+
+    fi.refresh_from_db()
+    assert fi.status == ElementStatus.ACCEPTED
+    assert (fi.action_agent_name, fi.action_agent_email) == (
+        "Rita Reviewer",
+        "rita@sac-cupa.example",
+    )
+    assert fi.action_by == edt_account.user
+    event = AuditEvent.objects.get(action="submittal.reviewed", object_id=str(fi.pk))
+    assert event.actor == edt_account.user
+    assert event.after["status"] == ElementStatus.ACCEPTED
+    assert OutboundEmail.objects.filter(subject__icontains="Accepted").exists()
+    due_row = FacilityRegulator.objects.get(facility=fi.facility, element=1)
+    assert due_row.next_due_date.isoformat() == due
+
+
+def test_the_cupa_acts_for_its_pas_elements(client, cast, edt_account, records):
+    ust = records[4]
+    assert ust.regulator == cast.pa
+    root = post(client, edt_account, document(notification(ust, status=3)))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    ust.refresh_from_db()
+    assert ust.status == ElementStatus.UNDER_REVIEW
+
+
+def test_every_problem_is_listed_and_nothing_is_changed(client, cast, edt_account, records):
+    fi, inventory = records[1], records[2]
+    yolo = submit(cast, facility=cast.facility_yolo)[1]
+    body = document(
+        notification(fi, status=5),  # Not Accepted without comments
+        notification(inventory, code=3),  # wrong element type
+        notification(inventory, cersid=99999999),  # another facility's CERS ID
+        notification(fi, regulator="1002"),
+        notification(fi, when=fi.submitted_at - timedelta(days=1)),
+        notification(yolo),  # Yolo's CUPA, not this one
+        notification(fi, key="5c8f4f63-2d77-4a1f-9d3c-6d0d5e0a1b2c"),
+        notification(fi, due="2020-01-01"),
+    )
+    root = post(client, edt_account, body)
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    codes = [m.get("guidanceCode") for m in root.findall("GuidanceMessages/GuidanceMessage")]
+    assert codes == ["1013", "1013", "1054", "1049", "1052", "1053", "1051", "1075"]
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[fi.pk, inventory.pk, yolo.pk]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.SUBMITTED}
+    assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+
+
+def test_not_accepted_with_comments_is_accepted(client, cast, edt_account, records):
+    fi = records[1]
+    post(client, edt_account, document(notification(fi, status=5, comments="Wrong address.")))
+    fi.refresh_from_db()
+    assert (fi.status, fi.action_comments) == (ElementStatus.NOT_ACCEPTED, "Wrong address.")
+
+
+def test_staging_checks_and_rolls_back(client, cast, edt_account, records):
+    fi = records[1]
+    staging = URL.replace("/EDT/", "/Staging/")
+    root = post(client, edt_account, document(notification(fi)), url=staging)
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    fi.refresh_from_db()
+    assert fi.status == ElementStatus.SUBMITTED
+
+
+def test_a_pa_account_cannot_send_action_notifications(client, cast, pa_edt_account, records):
+    response = client.post(
+        URL.replace("1001", "1101"),
+        document(notification(records[4], regulator="1101")),
+        content_type="text/xml",
+        **legacy_header(pa_edt_account),
+    )
+    assert response.status_code == 401
+    assert response["X-CERS-Authentication-Result"] == "8"
+
+
+def test_a_status_never_goes_back_to_submitted(client, cast, edt_account, records):
+    root = post(client, edt_account, document(notification(records[1], status=2)))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
