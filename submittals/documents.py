@@ -528,6 +528,31 @@ def set_document_answer(
     one sets it); choosing any other source removes the slot's files.
     """
     record = _lock_draft(actor, record)
+    return answer_slot(
+        actor=actor,
+        record=record,
+        slot=slot,
+        source=source,
+        comment=comment,
+        date_provided=date_provided,
+        other_element=other_element,
+        url=url,
+    )
+
+
+def answer_slot(
+    *,
+    actor,
+    record: SubmittalElementRecord,
+    slot: str,
+    source: int,
+    comment: str = "",
+    date_provided: date | str | None = None,
+    other_element: int | None = None,
+    url: str = "",
+) -> ElementDocument:
+    """``set_document_answer`` without its permission and draft checks or a transaction of
+    its own: the EDT facility submittal (RFS) runs it inside the upload's transaction."""
     organization = record.facility.organization
     group = _slot(record, slot)
     try:
@@ -588,7 +613,7 @@ def set_document_answer(
     return document
 
 
-def _clean_upload_fields(title, description, date_authored) -> tuple[str, str, date | None]:
+def clean_upload_fields(title, description, date_authored) -> tuple[str, str, date | None]:
     title = (title or "").strip()
     description = (description or "").strip()
     if not title:
@@ -636,7 +661,7 @@ def add_document_file(
     # The role check first: nobody without it makes the server read a 25 MB upload.
     _require_edit(actor, record.facility.organization)
     _slot(record, slot)
-    title, description, authored = _clean_upload_fields(title, description, date_authored)
+    title, description, authored = clean_upload_fields(title, description, date_authored)
     checked = inspect_upload(uploaded_file)
 
     stored: list[str] = []
@@ -667,6 +692,26 @@ def _store_upload(
     *, actor, record, slot, uploaded_file, checked, title, description, authored, stored
 ) -> DocumentFile:
     record = _lock_draft(actor, record)
+    return store_document_file(
+        actor=actor,
+        record=record,
+        slot=slot,
+        uploaded_file=uploaded_file,
+        checked=checked,
+        title=title,
+        description=description,
+        authored=authored,
+        stored=stored,
+    )
+
+
+def store_document_file(
+    *, actor, record, slot, uploaded_file, checked, title, description, authored, stored
+) -> DocumentFile:
+    """Store one checked file in a slot (the slot's answer becomes Upload), in the caller's
+    transaction, without permission or draft checks: ``add_document_file`` after its checks,
+    and the EDT facility submittal (RFS). The storage name is appended to ``stored`` so the
+    caller can delete the file should the transaction fail."""
     organization = record.facility.organization
     group = _slot(record, slot)
     document = (

@@ -335,10 +335,25 @@ def add_material(
     keyed by field number when a value is missing or wrong; nothing is stored then.
     """
     record = _editable_inventory(actor, record)
+    return append_material(actor=actor, record=record, values=values, components=components)
+
+
+def append_material(
+    *,
+    actor,
+    record: SubmittalElementRecord,
+    values: Mapping[str, Any],
+    components: Sequence[Mapping[str, Any]] = (),
+    regulator_key: str = "",
+) -> HazardousMaterial:
+    """``add_material`` without its permission and draft checks or a transaction of its own:
+    the EDT facility submittal (RFS) runs it inside the upload's transaction for the elements
+    it stores. ``regulator_key`` is the regulator's own ChemicalRegulatorKey (20.0053), a new
+    one when not given."""
     clean = clean_material(values, components)
     chemical = _library_chemical(clean.ccl_id)
     last = record.materials.aggregate(last=Max("position"))["last"] or 0
-    data = {**clean.data, REGULATOR_KEY: str(uuid.uuid4())}
+    data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
     material = HazardousMaterial.objects.create(
         record=record, position=last + 1, chemical=chemical, data=data, **_columns(data)
     )

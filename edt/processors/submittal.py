@@ -1,0 +1,684 @@
+"""RFS, the Regulator Facility Submittal Submit (tier 6): a CUPA's own reporting portal hands
+CERS one facility submittal that a business submitted there (Pass-Through) or that the CUPA
+submits on the business's behalf (Proxy).
+
+The document carries one ``FacilitySubmittal`` for a facility of the calling CUPA (its Facility
+Information is the CUPA's; else 1054, whoever's facility it is), with Facility Information and
+any other elements. Each element is read through the field registry, the inverse of what RFSQ
+writes (``edt.api.submittal_query.layout``): its forms into the element's data by field number,
+the inventory's chemicals into materials (``submittals.inventory.append_material``), its document
+slots into answers and files (``submittals.documents``; a ZIP package's files by
+``AttachmentFileName``). The elements are then validated as the portal's submit validates them
+(``submittals.validation``): one Required message rejects the whole upload, every message listed.
+
+Stored, each element is Submitted as if submitted in the portal: routed to the element's
+regulator, with the portal's audit events (actor: the EDT account's user) and receipt e-mail
+(to the header's submitter). The header adds what the portal has no form for: the submittal type
+(2 Pass-Through, 3 Proxy), the element's regulator key (data "20.0004") and next due date (data
+"20.0087", and the facility's element row as RFSAN sets it), and an optional regulator action,
+applied as a review (``submittals.services.apply_review``).
+
+Rules besides validation: the header's RegulatorCode is the regulator the element is routed to
+(1049), the CUPA or one of its PAs (1053); an element with the same SubmittedOn as one already
+stored for that element type and facility is a duplicate (1013); dates are not in the future
+(1056) and an action is not before the submittal (1055); a next due date is not before the
+submittal (1074).
+
+Schema 1/05 has no SubmittalType (stored as Pass-Through) and nests the regulator's part of the
+header in ``Regulator``, where the action's status is required (2 Submitted means no action).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from lxml import etree
+
+from core.elements import SubmittalElement
+from core.services import queue_email, record_event
+from facilities.models import Facility, FacilityRegulator
+from submittals import documents
+from submittals.forms import to_json
+from submittals.inventory import REGULATOR_KEY, append_material, component_fields
+from submittals.models import (
+    DocumentSource,
+    ElementStatus,
+    FacilitySubmittal,
+    SubmittalElementRecord,
+    SubmittalType,
+)
+from submittals.registry import schema_for, validate_value
+from submittals.services import _sync_owner_operator, apply_review, check_review
+from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
+
+from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
+from ..uploads import UploadContext, UploadRejected, processes
+from ..xmlsafe import GuidanceLevel
+from .facility import Problems, _require_cupa
+
+# Guidance message codes (CDR 20.0078).
+REQUIRED_FIELD_MISSING = 1002
+MISSING_DOCUMENT = 1003
+MISSING_RESOURCE = 1004
+VALUE_OUT_OF_RANGE = 1012
+ENTITY_VALIDATION_ERROR = 1013
+MINIMUM_COUNT = 1014
+INVALID_REGULATOR_CODE = 1049
+NOT_AUTHORIZED = 1053
+INVALID_CERSID = 1054
+DATE_BEFORE = 1055
+DATE_IN_FUTURE = 1056
+NEXT_DUE_BEFORE_SUBMITTED = 1074
+
+ELEMENTS = tuple(e for e in SubmittalElement if schema_for(e).in_facility_submittal)
+HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
+CHEMICAL_ROWS = "Chemicals/Chemical"
+HEADER_KEYS = {"regulator_key": "20.0004", "next_due": "20.0087"}
+SCHEMA_VERSION = "1/10"  # the registry's (and layout's) shape of the upload schema
+
+# Entity resources (RegulatorFacilitySubmittalResponse's EntityResourceType) of the resources
+# that carry a regulator key, by the resource's tag.
+ENTITY_RESOURCES = {
+    "BusinessActivities": "BA",
+    "OwnerOperatorInformation": "BOOI",
+    "Chemical": "HMI",
+    "USTFacilityInformation": "USTOPF",
+    "USTTank": "USTOPT",
+    "MonitoringPlan": "USTMP",
+    "USTCertificationOfInstallationModification": "USTCIM",
+    "HWFacility": "OHWTF",
+    "HWUnit": "OHWTU",
+    "HWCertificationOfFinancialAssurance": "HWCFA",
+    "RWConsolidationSite": "RWCSAN",
+    "APSAFacilityInformation": "APSAFI",
+}
+
+LEVELS = {WARNING: GuidanceLevel.WARNING, ADVISORY: GuidanceLevel.ADVISORY}
+
+# The portal's validation codes, as guidance codes.
+VALIDATION_CODES = (
+    ("-REQ", REQUIRED_FIELD_MISSING),
+    ("-VAL", VALUE_OUT_OF_RANGE),
+    ("-MIN", MINIMUM_COUNT),
+)
+
+
+@dataclass
+class Header:
+    """One element's ``SubmittalElementHeader``."""
+
+    submittal_type: int
+    submitted_on: datetime | None
+    first_name: str
+    last_name: str
+    email: str
+    comments: str
+    regulator_code: str
+    regulator_key: str
+    next_due: date | None
+    action: dict | None  # status, action_at, agent_name, agent_email, comments
+
+
+@dataclass
+class Incoming:
+    """One element of the document, read: its header, data, chemicals and document slots."""
+
+    element: SubmittalElement
+    container: etree._Element
+    header: Header
+    data: dict
+    chemicals: list[dict] = field(default_factory=list)
+    slots: dict[str, etree._Element] = field(default_factory=dict)
+    route: FacilityRegulator | None = None
+
+
+def _text(parent: etree._Element | None, path: str) -> str:
+    found = parent.findtext(path) if parent is not None else None
+    return (found or "").strip()
+
+
+def _moment(value: str) -> datetime | None:
+    moment = parse_datetime(value) if value else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def read_header(container: etree._Element, version: str) -> Header:
+    header = container.find("SubmittalElementHeader")
+    submitter = header.find("Submitter")
+    if version == "1/05":
+        regulator = header.find("Regulator")
+        status = _text(regulator, "SubmittalAction")
+        action = None
+        if status and status != str(ElementStatus.SUBMITTED):
+            action = {
+                "status": status,
+                "action_at": _text(regulator, "SubmittalActionOn"),
+                "agent_name": _text(regulator, "SubmittalActionAgentName"),
+                "agent_email": _text(regulator, "SubmittalActionAgentEmail"),
+                "comments": _text(regulator, "SubmittalActionComments"),
+            }
+        submittal_type = SubmittalType.PASS_THROUGH  # 1/05 does not say
+        code = _text(regulator, "RegulatorCode")
+        key = _text(regulator, "SubmittalElementRegulatorKey")
+        next_due = _text(regulator, "NextDueDate") or _text(header, "NextDueDate")
+    else:
+        found = header.find("RegulatorSubmittalAction")
+        action = None
+        if found is not None:
+            action = {
+                "status": _text(found, "Status"),
+                "action_at": _text(found, "OccurredOn"),
+                "agent_name": _text(found, "AgentName"),
+                "agent_email": _text(found, "AgentEmail"),
+                "comments": _text(found, "Comments"),
+            }
+        submittal_type = int(_text(header, "SubmittalType"))
+        code = _text(header, "RegulatorCode")
+        key = _text(header, "SubmittalElementRegulatorKey")
+        next_due = _text(header, "NextDueDate")
+    return Header(
+        submittal_type=submittal_type,
+        submitted_on=_moment(_text(submitter, "SubmittedOn")),
+        first_name=_text(submitter, "SubmitterFirstName"),
+        last_name=_text(submitter, "SubmitterLastName"),
+        email=_text(submitter, "SubmitterEmail"),
+        comments=_text(submitter, "SubmitterComments"),
+        regulator_code=code,
+        regulator_key=key,
+        next_due=parse_date(next_due[:10]) if next_due else None,
+        action=action,
+    )
+
+
+# -- the element's body: the inverse of RFSQ's writer -----------------------------------------
+
+
+def _stored_value(element: int, leaf: Leaf, raw: str):
+    """The value as the portal's forms store it; a value that fails its field is kept as
+    given, so the validation below reports it as the portal's live validation does."""
+    registry_field = schema_for(element).get(leaf.field.key)
+    clean, problem = validate_value(registry_field, raw)
+    return raw if problem else to_json(clean)
+
+
+def _slot_content(parent: etree._Element, slot: Slot) -> etree._Element | None:
+    """The slot's document (DocumentType), whether the version writes it under its own tag
+    or wrapped as the query schema does (1/05's ``SiteMaps/SiteMap/SiteMapDocument``)."""
+    found = parent.find(slot.slot)
+    if found is None and slot.slot in SLOT_WRAPPERS:
+        found = parent.find("/".join(SLOT_WRAPPERS[slot.slot]))
+    return found
+
+
+def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
+    """Read ``node``'s children from ``xml`` into ``values`` (the element's data or one row),
+    document slots into ``slots``."""
+    for child in node.children:
+        if isinstance(child, Leaf):
+            f = child.field
+            raw = xml.get(f.tag) if f.attribute else xml.findtext(f.tag)
+            if raw is not None and raw.strip():
+                values[child.key] = _stored_value(element, child, raw.strip())
+        elif isinstance(child, Slot):
+            content = _slot_content(xml, child)
+            if content is not None:
+                slots.setdefault(child.slot, content)
+        elif isinstance(child, Node):
+            if child.repeats:
+                rows = []
+                for item in xml.findall(child.tag):
+                    row: dict = {}
+                    read_values(element, item, child, row, slots)
+                    if row:
+                        rows.append(row)
+                if rows:
+                    values[child.key] = rows
+            else:
+                found = xml.find(child.tag)
+                if found is not None:
+                    read_values(element, found, child, values, slots)
+
+
+def read_element(element: SubmittalElement, container, version: str) -> Incoming:
+    data: dict = {}
+    slots: dict = {}
+    read_values(element, container, layout(element, SCHEMA_VERSION), data, slots)
+    incoming = Incoming(element, container, read_header(container, version), data, slots=slots)
+    if element == HMI:
+        incoming.chemicals = data.pop(CHEMICAL_ROWS, [])
+    return incoming
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def _route_problems(incoming: Incoming, cupa, problems: Problems, facility) -> None:
+    header, name = incoming.header, incoming.element.label
+    where = incoming.container.find("SubmittalElementHeader")
+    route = incoming.route
+    if route is None or (route.regulator != cupa and route.regulator.parent_id != cupa.pk):
+        problems.add(
+            NOT_AUTHORIZED,
+            f"{name} of CERSID {facility.cers_id} is not regulated by {cupa.name} or its PAs.",
+            where,
+        )
+    elif header.regulator_code != route.regulator.code:
+        problems.add(
+            INVALID_REGULATOR_CODE,
+            f"{name}: RegulatorCode {header.regulator_code} is not the regulator of this "
+            f"element, {route.regulator.name} ({route.regulator.code}).",
+            where,
+        )
+
+
+def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
+    header, name = incoming.header, incoming.element.label
+    where = incoming.container.find("SubmittalElementHeader")
+    now = timezone.now()
+    submitted = header.submitted_on
+    if submitted is None:
+        problems.add(ENTITY_VALIDATION_ERROR, f"{name}: SubmittedOn is not a date and time.", where)
+        return
+    if submitted > now:
+        problems.add(DATE_IN_FUTURE, f"{name}: SubmittedOn is in the future.", where)
+    start = submitted.replace(microsecond=0)
+    if (
+        SubmittalElementRecord.objects.exclude(status=ElementStatus.DRAFT)
+        .filter(
+            facility=facility,
+            element=incoming.element,
+            submitted_at__gte=start,
+            submitted_at__lt=start + timedelta(seconds=1),
+        )
+        .exists()
+    ):
+        problems.add(
+            ENTITY_VALIDATION_ERROR,
+            f"Submittal already exists for {name} of CERSID {facility.cers_id} submitted on "
+            f"{timezone.localtime(submitted):%Y-%m-%d %H:%M:%S}.",
+            where,
+        )
+    if header.next_due is not None and header.next_due < timezone.localtime(submitted).date():
+        problems.add(
+            NEXT_DUE_BEFORE_SUBMITTED,
+            f"{name}: NextDueDate {header.next_due} is before the submittal date.",
+            where,
+        )
+    action = header.action
+    if action is None:
+        return
+    if action["status"] == str(ElementStatus.DRAFT):
+        problems.add(
+            ENTITY_VALIDATION_ERROR,
+            f"{name}: a submitted element cannot be set to Draft (status 1).",
+            where,
+        )
+    else:
+        try:
+            action["status"], action["comments"] = check_review(
+                action["status"], action["comments"]
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                problems.add(ENTITY_VALIDATION_ERROR, f"{name}: {message}", where)
+    acted = _moment(action["action_at"])
+    action["action_at"] = acted
+    if acted is None:
+        problems.add(ENTITY_VALIDATION_ERROR, f"{name}: the action date is not a date.", where)
+    elif acted > now:
+        problems.add(DATE_IN_FUTURE, f"{name}: the regulator's action is in the future.", where)
+    elif acted < start:
+        problems.add(DATE_BEFORE, f"{name}: the regulator's action is before the submittal.", where)
+
+
+# -- storing -----------------------------------------------------------------------------------
+
+
+def _submitter(header: Header, organization):
+    """The member of the facility's organization the header's e-mail belongs to, if any: the
+    portal names the submitter by the account that submitted."""
+    if not header.email:
+        return None
+    return (
+        get_user_model()
+        .objects.filter(email__iexact=header.email, memberships__organization=organization)
+        .first()
+    )
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [m for messages in error.message_dict.values() for m in messages]
+    return list(error.messages)
+
+
+def store_materials(context, record, incoming: Incoming, problems: Problems) -> None:
+    components = component_fields()
+    for index, row in enumerate(incoming.chemicals):
+        values = dict(row)
+        key = str(values.pop(REGULATOR_KEY, "") or "")
+        mixture = []
+        for position in sorted(components):
+            by_attribute = components[position]
+            mixture.append({name: values.pop(f.number, None) for name, f in by_attribute.items()})
+        try:
+            append_material(
+                actor=context.actor,
+                record=record,
+                values=values,
+                components=mixture,
+                regulator_key=key,
+            )
+        except ValidationError as error:
+            where = incoming.container.findall("Chemicals/Chemical")[index]
+            for message in _messages(error):
+                problems.add(VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", where)
+
+
+def _attachment_file(context, name: str) -> bytes | None:
+    wanted = name.lower()
+    return next((data for key, data in context.documents.items() if key.lower() == wanted), None)
+
+
+def store_documents(context, record, incoming: Incoming, problems: Problems, stored) -> None:
+    for slot, content in incoming.slots.items():
+        try:
+            _store_slot(context, record, slot, content, stored)
+        except ValidationError as error:
+            for message in _messages(error):
+                problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
+
+
+def _store_slot(context, record, slot: str, content: etree._Element, stored) -> None:
+    answer = {"actor": context.actor, "record": record, "slot": slot}
+    if (exempt := content.find("Exempt")) is not None:
+        documents.answer_slot(
+            **answer, source=DocumentSource.EXEMPT, comment=_text(exempt, "Comment")
+        )
+    elif (provided := content.find("ProvidedToRegulator")) is not None:
+        documents.answer_slot(
+            **answer,
+            source=DocumentSource.PROVIDED_TO_REGULATOR,
+            date_provided=_text(provided, "DateProvided")[:10],
+        )
+    elif content.find("StoredAtFacility") is not None:
+        documents.answer_slot(**answer, source=DocumentSource.STORED_AT_FACILITY)
+    elif (other := content.find("ProvidedInOtherSubmittalElement")) is not None:
+        documents.answer_slot(
+            **answer,
+            source=DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
+            comment=_text(other, "Comment"),
+            other_element=_text(other, "SubmittalElementCode"),
+        )
+    elif content.find("PublicInternetUri") is not None:
+        documents.answer_slot(
+            **answer, source=DocumentSource.PUBLIC_URL, url=_text(content, "PublicInternetUri")
+        )
+    else:
+        for attachment in content.iterfind("Attachments/Attachment"):
+            name = _text(attachment, "AttachmentFileName")
+            data = _attachment_file(context, name)
+            if data is None:  # edt.zips checks references; XML alone carries no file
+                raise ValidationError(f"The document {name} is not in the ZIP package.")
+            upload = ContentFile(data, name=name)
+            title, description, authored = documents.clean_upload_fields(
+                _text(attachment, "DocumentTitle"),
+                _text(attachment, "DocumentDescription"),
+                _text(attachment, "DateAuthored")[:10] or None,
+            )
+            checked = documents.inspect_upload(upload)
+            documents.store_document_file(
+                **answer,
+                uploaded_file=upload,
+                checked=checked,
+                title=title,
+                description=description,
+                authored=authored,
+                stored=stored,
+            )
+
+
+def _guidance_code(code: str) -> int:
+    if code == "inventory_empty":
+        return MISSING_RESOURCE
+    if code.startswith("DOC-"):
+        return MISSING_DOCUMENT
+    return next(
+        (number for suffix, number in VALIDATION_CODES if code.endswith(suffix)),
+        ENTITY_VALIDATION_ERROR,
+    )
+
+
+def _not_in_version(message, version: str) -> bool:
+    """A Required message about a field the document's version cannot carry (1/05 has no APSA
+    facility form): listed as a warning, since no 1/05 document could satisfy it."""
+    if version != "1/05" or not message.element or not message.field:
+        return False
+    try:
+        path = schema_for(message.element).get(message.field).path
+    except LookupError:
+        return False
+    return bool(GROUPS_NOT_IN_1_05.intersection(path))
+
+
+def _entity_keys(context, record: SubmittalElementRecord, node: Node, values: dict, scope: str):
+    """Report each resource with a regulator key, its CERSUniqueKey derived as RFSQ does."""
+    for child in node.children:
+        if not isinstance(child, Node):
+            continue
+        resource = ENTITY_RESOURCES.get(child.tag)
+        if child.repeats:
+            rows = values.get(child.key) or []
+            for index, row in enumerate(rows):
+                row_scope = f"{scope}/{child.tag}[{index}]"
+                key_field = next((c for c in child.children if _is_key(c)), None)
+                if resource and key_field is not None:
+                    context.entity(
+                        resource,
+                        uuid.uuid5(record.key, row_scope),
+                        str(row.get(key_field.key, "")),
+                    )
+                _entity_keys(context, record, child, row, row_scope)
+        else:
+            group_scope = f"{scope}/{child.tag}"
+            if resource:
+                key_field = next((c for c in child.children if _is_key(c)), None)
+                regulator_key = values.get(key_field.key) if key_field else None
+                if regulator_key:
+                    context.entity(resource, uuid.uuid5(record.key, group_scope), regulator_key)
+            _entity_keys(context, record, child, values, group_scope)
+
+
+def _is_key(child) -> bool:
+    return isinstance(child, Leaf) and child.field.xsd_type == "RegulatorEntityKeyType"
+
+
+def _chemical_keys(context, record: SubmittalElementRecord) -> None:
+    for index, material in enumerate(record.materials.order_by("position")):
+        scope = f"/Chemicals/Chemical[{index}]"
+        context.entity("HMI", uuid.uuid5(record.key, scope), material.data.get(REGULATOR_KEY, ""))
+
+
+def _cleanup(stored: list[str]) -> None:
+    for name in stored:
+        default_storage.delete(name)
+
+
+@processes("RFS")
+def submit_facility_submittal(context: UploadContext) -> None:
+    """Check and store one facility submittal; see the module docstring."""
+    stored: list[str] = []  # files written to storage, deleted again if nothing is kept
+    try:
+        _submit(context, stored)
+    except BaseException:
+        _cleanup(stored)
+        raise
+    if context.environment == "testing":
+        _cleanup(stored)  # the upload framework rolls the rows back
+
+
+def _submit(context: UploadContext, stored: list[str]) -> None:
+    cupa = context.regulator
+    problems = Problems()
+    _require_cupa(context, problems)
+    submittal = context.root.find("FacilitySubmittal")
+    cers_id = int(_text(submittal, "CERSID"))
+    facility = (
+        Facility.objects.filter(
+            cers_id=cers_id,
+            regulators__element=SubmittalElement.FACILITY_INFORMATION,
+            regulators__regulator=cupa,
+        )
+        .select_related("organization")
+        .first()
+    )
+    if facility is None:
+        # The same answer whether the facility is another agency's or does not exist.
+        problems.add(
+            INVALID_CERSID,
+            f"There is no facility with CERSID {cers_id}.",
+            submittal.find("CERSID"),
+        )
+        raise UploadRejected(problems)
+    routes = {
+        route.element: route
+        for route in FacilityRegulator.objects.filter(facility=facility).select_related("regulator")
+    }
+    incoming = []
+    for element in ELEMENTS:
+        container = submittal.find(schema_for(element).xml_tag)
+        if container is None:
+            continue
+        item = read_element(element, container, context.version)
+        item.route = routes.get(element)
+        _route_problems(item, cupa, problems, facility)
+        _date_problems(item, problems, facility)
+        incoming.append(item)
+    if problems:
+        raise UploadRejected(problems)
+
+    organization = facility.organization
+    first = incoming[0].header  # Facility Information: the schema requires it
+    group = FacilitySubmittal.objects.create(
+        facility=facility,
+        status=FacilitySubmittal.Status.SUBMITTED,
+        created_by=context.actor,
+        submitted_by=_submitter(first, organization),
+        submitted_at=first.submitted_on,
+        certifier_name=f"{first.first_name} {first.last_name}".strip(),
+        submitter_comments=first.comments,
+    )
+    records = []
+    for item in incoming:
+        header = item.header
+        data = dict(item.data)
+        data[HEADER_KEYS["regulator_key"]] = header.regulator_key
+        if header.next_due is not None:
+            data[HEADER_KEYS["next_due"]] = header.next_due.isoformat()
+        record = SubmittalElementRecord.objects.create(
+            facility_submittal=group,
+            facility=facility,
+            element=item.element,
+            status=ElementStatus.SUBMITTED,
+            submittal_type=header.submittal_type,
+            data=data,
+            created_by=context.actor,
+            regulator=item.route.regulator,
+            submitted_by=_submitter(header, organization),
+            submitted_at=header.submitted_on,
+        )
+        if item.element == SubmittalElement.FACILITY_INFORMATION:
+            _sync_owner_operator(record)
+        store_materials(context, record, item, problems)
+        store_documents(context, record, item, problems, stored)
+        records.append(record)
+    for message in validate_submittal(facility, records):
+        if message.level == REQUIRED and not _not_in_version(message, context.version):
+            problems.add(_guidance_code(message.code), str(message))
+        else:  # listed with the answer; only Required messages block, as in the portal
+            level = LEVELS.get(message.level, GuidanceLevel.WARNING)
+            context.warn(str(message), code=_guidance_code(message.code), level=level)
+    if problems:
+        raise UploadRejected(problems)
+
+    for item, record in zip(incoming, records, strict=True):
+        record_event(
+            context.actor,
+            "submittal.element_submitted",
+            record,
+            before={"status": int(ElementStatus.DRAFT)},
+            after={
+                "status": int(record.status),
+                "regulator": record.regulator.code,
+                "submittal_type": record.submittal_type,
+            },
+            organization=organization,
+            regulator=record.regulator,
+        )
+        if item.header.next_due is not None:
+            FacilityRegulator.objects.filter(pk=item.route.pk).update(
+                next_due_date=item.header.next_due
+            )
+    record_event(
+        context.actor,
+        "submittal.submitted",
+        group,
+        after={
+            "elements": [record.element for record in records],
+            "certifier_name": group.certifier_name,
+            "certifier_title": group.certifier_title,
+            "via": "EDT",
+        },
+        organization=organization,
+    )
+    if first.email:
+        queue_email(
+            [first.email],
+            "submittals/email/receipt",
+            {
+                "submittal": group,
+                "facility": facility,
+                "organization": organization,
+                "elements": records,
+                "submitter": group.submitted_by or group.certifier_name,
+            },
+        )
+    for item, record in zip(incoming, records, strict=True):
+        action = item.header.action
+        if action is not None:
+            apply_review(
+                actor=context.actor,
+                record=record,
+                status=action["status"],
+                comments=action["comments"],
+                action_at=action["action_at"],
+                agent_name=action["agent_name"],
+                agent_email=action["agent_email"],
+            )
+    _report(context, records)
+
+
+def _report(context: UploadContext, records: list[SubmittalElementRecord]) -> None:
+    """EntityKeys and, where the response version has them, SubmittalElementKeys."""
+    for record in records:
+        _entity_keys(context, record, layout(record.element, SCHEMA_VERSION), record.data, "")
+        if record.element == HMI:
+            _chemical_keys(context, record)
+    if context.version == "1/05":
+        return  # RegulatorFacilitySubmittalResponse 1/05 has no SubmittalElementKeys
+    keys = etree.Element("SubmittalElementKeys")
+    for record in records:
+        item = etree.SubElement(keys, "SubmittalElementKey")
+        etree.SubElement(item, "CERSUniqueKey").text = str(record.key)
+        etree.SubElement(item, "SubmittalElementRegulatorKey").text = record.data["20.0004"]
+    context.result.append(keys)
