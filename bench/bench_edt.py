@@ -49,6 +49,9 @@ def setup_django() -> None:
     os.environ["EDT_INLINE_MAX_BYTES"] = "0"
     os.environ.pop("REDIS_URL", None)
     os.environ["EMAIL_URL"] = "dummymail://"
+    # DEBUG keeps every query's SQL in memory; production runs without it.
+    os.environ["DJANGO_DEBUG"] = "False"
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     import django
 
     django.setup()
@@ -358,7 +361,7 @@ def main() -> None:
             "Set DATABASE_URL to a PostgreSQL database to (re)create, e.g. "
             "postgres://root@127.0.0.1:5432/cers_bench"
         )
-    for size in [int(s) for s in args.sizes.split(",")]:
+    for size in [int(s) for s in args.sizes.split(",") if s]:
         recreate_database(url)
         subprocess.run(  # noqa: S603
             [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({size})"],
@@ -375,7 +378,7 @@ def main() -> None:
             f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB)"
             f" | ratio {raw_rate / rate:.1f}x"
         )
-    for count in [int(c) for c in args.uploads.split(",")]:
+    for count in [int(c) for c in args.uploads.split(",") if c]:
         upload, raw = run("upload", count), run("raw_upload", count)
         print(
             f"RFSAN upload {count:>6,} records: {count / upload['seconds']:>7,.0f} records/s "
