@@ -1,13 +1,13 @@
 """The EDT services' URLs, mounted twice by cers/urls.py: under /EDT/ (production) and under
 /Staging/ (the testing environment), each passing ``environment`` to the views.
 
-Paths are CalEPA's, so existing clients only change their base URL. An endpoint whose view is
-not registered in ``VIEWS`` answers 501 after authenticating.
+Paths are CalEPA's, so existing clients only change their base URL. Every catalogued endpoint
+has its view in ``VIEWS``; a missing one stops the URLconf from loading.
 """
 
 from django.urls import path
 
-from . import openapi, pages, views
+from . import openapi, pages
 from .catalogue import ENDPOINTS
 from .registry import VIEWS, load_endpoint_modules
 
@@ -25,7 +25,7 @@ urlpatterns = [
 ]
 
 for _endpoint in ENDPOINTS:
-    _view = VIEWS.get(_endpoint.acronym) or views.not_served_yet(_endpoint)
+    _view = VIEWS[_endpoint.acronym]
     _name = _endpoint.acronym.lower()
     _paths = [_endpoint.path]
     if _endpoint.acronym == "RFTQ":

@@ -9,7 +9,7 @@ from lxml import etree
 
 from regulators.models import Regulator
 
-from .base import EdtCall, EndpointView, error_response
+from .base import EdtCall, EndpointView
 from .catalogue import ENDPOINTS, SCHEMA_BASE, newest_version, schema_namespace
 from .output import document, query_response, sub
 from .registry import serves
@@ -127,20 +127,3 @@ def endpoint_metadata_document(request, environment: str) -> bytes:
     return document(
         "EndpointMetadata", "1/06", "Endpoints", attributes, endpoint_elements(request, environment)
     )
-
-
-def not_served_yet(endpoint):
-    """A view for a catalogued endpoint this server does not answer yet: 501, said plainly,
-    after the same authentication as the real endpoint would need."""
-
-    class NotServedYet(EndpointView):
-        def answer(self, call: EdtCall):
-            return error_response(
-                f"{endpoint.acronym} ({endpoint.name}) is not served by this CERS yet.",
-                501,
-                as_json=call.wants_json,
-            )
-
-    NotServedYet.endpoint = endpoint
-    NotServedYet.__name__ = f"{endpoint.acronym}NotServedYet"
-    return NotServedYet
