@@ -75,7 +75,9 @@ class ViolationTypeForm(RowsMixin, forms.Form):
     )
     name = forms.CharField(max_length=300)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    category = forms.TypedChoiceField(choices=_blank(ViolationType.Category.choices), coerce=int)
+    category = forms.CharField(
+        max_length=100, help_text="The library's grouping, such as Administration/Documentation."
+    )
     program_element = forms.TypedChoiceField(
         choices=_blank(ViolationType.ProgramElement.choices), coerce=int
     )
@@ -216,13 +218,22 @@ class ViolationSearchForm(forms.Form):
         required=False,
         empty_value=None,
     )
-    category = forms.TypedChoiceField(
-        choices=_blank(ViolationType.Category.choices),
-        coerce=int,
-        required=False,
-        empty_value=None,
-    )
+    category = forms.ChoiceField(choices=(), required=False)
     current = forms.BooleanField(label="Only types valid today", required=False)
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _blank([(c, c) for c in categories])
+
+
+class ViolationLibraryFileForm(forms.Form):
+    """The published violation library, as the XML a Violation Library Query answers with."""
+
+    file = forms.FileField(
+        label="Violation library file",
+        help_text="ViolationLibraryQuery XML, version 1/05 or 1/06.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
 
 
 class DictionarySearchForm(forms.Form):

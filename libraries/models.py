@@ -6,6 +6,7 @@ Both are statewide reference data: every signed-in portal user reads them, only 
 administrator changes them (``libraries.services``).
 """
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -78,14 +79,6 @@ class ViolationType(models.Model):
         CALARP = 7, "California Accidental Release Prevention"
         HHW = 8, "Household Hazardous Waste"
 
-    class Category(models.IntegerChoices):
-        """The class a violation of this type usually gets; the codes are those of the
-        violation class (field 931), which the inspector sets on each violation."""
-
-        CLASS_I = 1, "Class I"
-        CLASS_II = 2, "Class II"
-        MINOR = 9, "Minor"
-
     type_number = models.CharField(
         max_length=7,
         unique=True,
@@ -95,7 +88,10 @@ class ViolationType(models.Model):
     )
     name = models.CharField(max_length=300)
     description = models.TextField(blank=True)
-    category = models.PositiveSmallIntegerField(choices=Category)
+    category = models.CharField(
+        max_length=100,
+        help_text="The library's grouping of the type, such as Administration/Documentation.",
+    )
     program_element = models.PositiveSmallIntegerField(choices=ProgramElement)
     citations = models.JSONField(
         default=list,
@@ -104,6 +100,13 @@ class ViolationType(models.Model):
     )
     begin_date = models.DateField(help_text="First day the type may be cited.")
     end_date = models.DateField(null=True, blank=True, help_text="Last day; empty if current.")
+    example = models.BooleanField(
+        default=False,
+        help_text=(
+            "One of the examples the library started with, before the published library was "
+            "loaded; loading the published library removes the examples it does not list."
+        ),
+    )
     updated_at = models.DateTimeField("last updated", auto_now=True)
 
     objects = ViolationTypeQuerySet.as_manager()
@@ -124,3 +127,43 @@ class ViolationType(models.Model):
     def valid_on(self, day) -> bool:
         """Whether the type may be cited for a violation that occurred on ``day``."""
         return self.begin_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class ViolationLibraryLoad(models.Model):
+    """One load of the published violation library from a file (``libraries.violation_file``),
+    with what it changed: the library page shows the latest."""
+
+    source = models.CharField(max_length=255, help_text="The file's name.")
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    listed = models.PositiveIntegerField(help_text="Violation types the file lists.")
+    created = models.PositiveIntegerField()
+    updated = models.PositiveIntegerField()
+    unchanged = models.PositiveIntegerField()
+    examples_removed = models.PositiveIntegerField()
+    examples_kept = models.JSONField(
+        default=list, blank=True, help_text="Examples still cited by violations, so kept."
+    )
+
+    class Meta:
+        ordering = ["-loaded_at", "-pk"]
+        get_latest_by = ["loaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Violation library from {self.source} ({self.loaded_at:%Y-%m-%d})"
+
+    def summary(self) -> str:
+        """What the load changed, in one sentence."""
+        text = (
+            f"{self.listed} violation types read from {self.source}: {self.created} added, "
+            f"{self.updated} updated, {self.unchanged} unchanged; "
+            f"{self.examples_removed} example types removed."
+        )
+        if self.examples_kept:
+            text += (
+                f" Violations still cite the example types {', '.join(self.examples_kept)}: "
+                "they stay until they are retired."
+            )
+        return text

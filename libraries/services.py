@@ -7,7 +7,8 @@ nothing is stored.
 
 Rules:
 
-- Violation types: the type number has 4 or 7 digits and is unique; the end date (the day
+- Violation types: the type number has 4 or 7 digits and is unique; a category (the
+  library's text) and a program element are given; the end date (the day
   the type is retired) comes after the begin date; each citation has a section and a source.
   A type cited by CME violations is never deleted: it is retired by an end date, which may
   not fall before the last violation citing it (nor the begin date after the first), and it
@@ -35,8 +36,9 @@ from core.services import record_event
 from submittals.registry import field as registry_field
 from submittals.registry import schema_for
 
-from .models import Chemical, ViolationType
+from .models import Chemical, ViolationLibraryLoad, ViolationType
 from .querysets import state_agencies_administered
+from .violation_file import EARLIEST_BEGIN
 
 VIOLATION_TYPE_FIELDS = (
     "type_number",
@@ -159,8 +161,11 @@ def _clean_citations(raw, errors) -> list[dict[str, str]]:
     return citations
 
 
-def _clean_violation_type(values: dict[str, Any], instance: ViolationType | None):
-    """The values to store, or a ValidationError naming every problem."""
+def _clean_violation_type(
+    values: dict[str, Any], instance: ViolationType | None, *, check_unique: bool = True
+):
+    """The values to store and the problems found, by field (``check_unique`` False when the
+    caller has matched rows to numbers itself, as a library load does)."""
     unknown = set(values) - set(VIOLATION_TYPE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown violation type fields: {sorted(unknown)}")
@@ -172,7 +177,7 @@ def _clean_violation_type(values: dict[str, Any], instance: ViolationType | None
     number = _text(merged.get("type_number"))
     if not _TYPE_NUMBER.fullmatch(number):
         errors["type_number"] = ["A violation type number has 4 or 7 digits."]
-    elif _others(ViolationType, instance).filter(type_number=number).exists():
+    elif check_unique and _others(ViolationType, instance).filter(type_number=number).exists():
         errors["type_number"] = [f"Violation type {number} is already in the library."]
     clean["type_number"] = number
 
@@ -183,15 +188,15 @@ def _clean_violation_type(values: dict[str, Any], instance: ViolationType | None
         errors["name"] = ["The name is at most 300 characters."]
     clean["description"] = _text(merged.get("description"))
 
-    for name, choices in (
-        ("category", ViolationType.Category),
-        ("program_element", ViolationType.ProgramElement),
-    ):
-        try:
-            clean[name] = choices(int(merged.get(name)))
-        except (TypeError, ValueError):
-            label = ViolationType._meta.get_field(name).verbose_name
-            errors[name] = [f"Choose one of the {label} codes."]
+    clean["category"] = _text(merged.get("category"))
+    if not clean["category"]:
+        errors["category"] = ["Give the type's category, such as Administration/Documentation."]
+    elif len(clean["category"]) > ViolationType._meta.get_field("category").max_length:
+        errors["category"] = ["The category is at most 100 characters."]
+    try:
+        clean["program_element"] = ViolationType.ProgramElement(int(merged.get("program_element")))
+    except (TypeError, ValueError):
+        errors["program_element"] = ["Choose one of the program element codes."]
 
     begin = _date(merged.get("begin_date"), errors, "begin_date")
     end = _date(merged.get("end_date"), errors, "end_date")
@@ -205,9 +210,15 @@ def _clean_violation_type(values: dict[str, Any], instance: ViolationType | None
     return clean, errors
 
 
-def _check_cited_type(violation_type: ViolationType, clean: dict[str, Any], errors) -> None:
-    """A type CME violations cite keeps its identity, and its validity covers them all."""
-    cited = violation_type.violations.aggregate(first=Min("occurred_on"), last=Max("occurred_on"))
+def _check_cited_type(
+    violation_type: ViolationType, clean: dict[str, Any], errors, cited: dict | None = None
+) -> None:
+    """A type CME violations cite keeps its identity, and its validity covers them all.
+    ``cited``: the first and last ``occurred_on`` of its violations, when already known."""
+    if cited is None:
+        cited = violation_type.violations.aggregate(
+            first=Min("occurred_on"), last=Max("occurred_on")
+        )
     if cited["first"] is None:
         return
     kept = (("type_number", "type number"), ("program_element", "program element"))
@@ -308,6 +319,98 @@ def delete_violation_type(*, actor, violation_type: ViolationType) -> None:
         regulator=agency,
     )
     violation_type.delete()
+
+
+@transaction.atomic(durable=True)
+def load_violation_library(*, actor, entries: list[dict[str, Any]], source: str):
+    """Load the published violation library: ``entries`` (one dict of ``VIOLATION_TYPE_FIELDS``
+    per type number, as ``libraries.violation_file.read_violation_library`` gives them) are
+    added or brought up to date, and the examples the library started with that the file does
+    not list are removed (kept, and reported, while violations cite them). Types the file does
+    not list and that are not examples stay: the state administrator added them.
+
+    All or nothing: every problem of every entry is reported at once (a ``ValidationError``
+    whose messages name the entry), and then nothing changes. Returns the
+    ``ViolationLibraryLoad`` recorded.
+    """
+    agency = _state_agency(actor)
+    existing = {t.type_number: t for t in ViolationType.objects.select_for_update()}
+    cited = {
+        row["pk"]: row
+        for row in ViolationType.objects.filter(violations__isnull=False)
+        .values("pk")
+        .annotate(first=Min("violations__occurred_on"), last=Max("violations__occurred_on"))
+        .order_by()
+    }
+    problems: list[str] = []
+    created, changed, unchanged = [], [], 0
+    listed = set()
+    for position, values in enumerate(entries, start=1):
+        instance = existing.get(_text(values.get("type_number")))
+        if instance is None and "begin_date" not in values:  # a file without dates (1/05)
+            values = {**values, "begin_date": EARLIEST_BEGIN}
+        clean, errors = _clean_violation_type(values, instance, check_unique=False)
+        if instance is not None:
+            _check_cited_type(instance, clean, errors, cited.get(instance.pk, {"first": None}))
+        if clean["type_number"] in listed:
+            errors.setdefault("type_number", []).append("The file lists this type twice.")
+        listed.add(clean["type_number"])
+        for name, messages in errors.items():
+            label = ViolationType._meta.get_field(name).verbose_name
+            for message in messages:
+                problems.append(
+                    f"Violation type {position} ({clean['type_number'] or 'no number'}), "
+                    f"{label}: {message}"
+                )
+        if errors:
+            continue
+        if instance is None:
+            created.append(ViolationType(**clean))
+        elif instance.example or _snapshot(instance, VIOLATION_TYPE_FIELDS) != {
+            name: _json_value(value) for name, value in clean.items()
+        }:
+            for name, value in clean.items():
+                setattr(instance, name, value)
+            instance.example = False
+            changed.append(instance)
+        else:
+            unchanged += 1
+    if problems:
+        raise ValidationError(problems)
+
+    leftover = [t for n, t in existing.items() if t.example and n not in listed]
+    kept = sorted(t.type_number for t in leftover if t.pk in cited)
+    removed = [t for t in leftover if t.pk not in cited]
+    ViolationType.objects.filter(pk__in=[t.pk for t in removed]).delete()
+    ViolationType.objects.bulk_create(created)
+    ViolationType.objects.bulk_update(changed, [*VIOLATION_TYPE_FIELDS, "example"])
+
+    load = ViolationLibraryLoad.objects.create(
+        source=source[:255],
+        loaded_by=actor if getattr(actor, "pk", None) else None,
+        listed=len(listed),
+        created=len(created),
+        updated=len(changed),
+        unchanged=unchanged,
+        examples_removed=len(removed),
+        examples_kept=kept,
+    )
+    record_event(
+        actor,
+        "library.violation_library.loaded",
+        load,
+        before=None,
+        after={
+            "source": load.source,
+            "created": sorted(t.type_number for t in created),
+            "updated": sorted(t.type_number for t in changed),
+            "unchanged": unchanged,
+            "examples_removed": sorted(t.type_number for t in removed),
+            "examples_kept": kept,
+        },
+        regulator=agency,
+    )
+    return load
 
 
 # -- chemicals ---------------------------------------------------------------------------------

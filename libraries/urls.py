@@ -1,8 +1,8 @@
 """Library pages (mounted under /libraries/, namespace ``libraries``).
 
-Reading pages are for every signed-in portal user; the ``new``, ``edit`` and ``delete`` pages
-are the state administrator's. ``new/`` is declared before the detail pages, whose type
-numbers and CCL IDs are digits.
+Reading pages are for every signed-in portal user; the ``new``, ``edit``, ``delete`` and
+``violations/load/`` pages are the state administrator's. ``new/`` and ``load/`` are declared
+before the detail pages, whose type numbers and CCL IDs are digits.
 """
 
 from django.urls import path
@@ -28,6 +28,11 @@ urlpatterns = [
         "violations/new/",
         maintenance.ViolationTypeCreateView.as_view(),
         name="violation_create",
+    ),
+    path(
+        "violations/load/",
+        maintenance.ViolationLibraryLoadView.as_view(),
+        name="violation_library_load",
     ),
     path(
         "violations/<str:type_number>/",

@@ -614,6 +614,7 @@ MATRIX: dict[str, Route] = {
     "libraries:violations": ANY_SIGNED_IN,
     "libraries:violation": Route(200, args=lambda c: ["1010001"]),
     "libraries:violation_create": Route(403, {"state_admin": 200}),
+    "libraries:violation_library_load": Route(403, {"state_admin": 200}),
     "libraries:violation_edit": Route(403, {"state_admin": 200}, args=lambda c: ["7010003"]),
     "libraries:violation_delete": Route(
         403, {"state_admin": 302}, args=lambda c: ["7010003"], method="post"
@@ -988,7 +989,7 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             data=lambda c: {
                 "type_number": "1019901",
                 "name": "Failure to post emergency contacts",
-                "category": "9",
+                "category": "Administration/Documentation",
                 "program_element": "1",
                 "begin_date": "2025-01-01",
                 "citation_1_section": "25505",

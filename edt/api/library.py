@@ -21,9 +21,10 @@ Paths (the trailing segment is optional):
 
 What the answers hold where the project's models differ from CERS's:
 
-- VLQ ``Category`` and ``ProgramElement`` are the names of the type's codes ("Class II",
-  "Underground Storage Tanks"). 1/06's ``EndDate`` is required: a type still current (no end
-  date) is written 9999-12-31, the open end. ``Citations`` needs one ``Citation``: a type
+- VLQ ``Category`` is the type's category as the library words it; ``ProgramElement`` is
+  the name of the type's program element code ("Underground Storage Tanks"). 1/06's
+  ``EndDate`` is required: a type still current (no end date) is written 9999-12-31, the
+  open end. ``Citations`` needs one ``Citation``: a type
   with none gets one whose parts are all empty.
 - CLQ ``CCLID`` is the library's number, as the facility submittal's field 250 carries it.
   Federal hazard categories (216a-216cc) are Y when the library lists the category, N
@@ -142,7 +143,7 @@ def violation_element(violation_type: ViolationType, version: str) -> etree._Ele
     put(element, "TypeNumber", violation_type.type_number)
     put(element, "Name", violation_type.name)
     put(element, "Description", violation_type.description)
-    put(element, "Category", violation_type.get_category_display())
+    put(element, "Category", violation_type.category)
     put(element, "ProgramElement", violation_type.get_program_element_display())
     citations = etree.SubElement(element, "Citations")
     for citation in violation_type.citations or [{}]:  # the schema needs one Citation

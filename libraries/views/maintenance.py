@@ -20,8 +20,9 @@ from regulators.models import Regulator
 from regulators.roles import MANAGE_FACILITIES
 
 from .. import services
-from ..forms import ChemicalForm, ViolationTypeForm
-from ..models import Chemical, ViolationType
+from ..forms import ChemicalForm, ViolationLibraryFileForm, ViolationTypeForm
+from ..models import Chemical, ViolationLibraryLoad, ViolationType
+from ..violation_file import MAX_BYTES, read_violation_library
 
 
 def add_service_errors(form, error: ValidationError) -> None:
@@ -134,6 +135,51 @@ class ViolationTypeDeleteView(LibraryMaintenanceMixin, TemplateView):
             messages.error(request, " ".join(error.messages))
             return redirect("libraries:violation", violation_type.type_number)
         messages.success(request, f"Violation type {violation_type.type_number} deleted.")
+        return redirect("libraries:violations")
+
+
+class ViolationLibraryLoadView(LibraryMaintenanceMixin, TemplateView):
+    """Load the published violation library from its XML file; any problem loads nothing and
+    every problem is listed."""
+
+    template_name = "libraries/violation_load.html"
+    SHOWN_PROBLEMS = 200
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            latest=ViolationLibraryLoad.objects.select_related("loaded_by").first(),
+            max_mb=MAX_BYTES // (1024 * 1024),
+            **kwargs,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(ViolationLibraryFileForm())
+
+    def post(self, request, *args, **kwargs):
+        form = ViolationLibraryFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_form(form)
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_BYTES:
+                raise ValidationError(
+                    f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+                    "the published library is far smaller."
+                )
+            library = read_violation_library(upload.read())
+            load = services.load_violation_library(
+                actor=request.user, entries=library.entries, source=upload.name
+            )
+        except ValidationError as error:
+            problems = error.messages
+            return self.render_form(
+                form,
+                problems=problems[: self.SHOWN_PROBLEMS],
+                more_problems=max(0, len(problems) - self.SHOWN_PROBLEMS),
+            )
+        for note in library.notes:
+            messages.info(request, note)
+        messages.success(request, load.summary())
         return redirect("libraries:violations")
 
 

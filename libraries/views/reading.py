@@ -149,17 +149,19 @@ class ViolationTypeListView(LibraryPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
-        form = ViolationSearchForm(self.request.GET)
+        readable = ViolationType.objects.for_user(self.request.user, "view")
+        categories = readable.order_by("category").values_list("category", flat=True).distinct()
+        form = ViolationSearchForm(self.request.GET, categories=categories)
         form.is_valid()  # a bad filter value is left out of cleaned_data, so it is ignored
         filters = form.cleaned_data
         types = search_filter(
-            ViolationType.objects.for_user(self.request.user, "view").order_by("type_number"),
+            readable.order_by("type_number"),
             query,
             VIOLATION_SEARCH_FIELDS,
         )
         if filters.get("program_element") is not None:
             types = types.filter(program_element=filters["program_element"])
-        if filters.get("category") is not None:
+        if filters.get("category"):
             types = types.filter(category=filters["category"])
         if filters.get("current"):
             types = types.valid_on(timezone.localdate())

@@ -60,7 +60,7 @@ def retired_type(db):
         type_number="2039901",
         name="Failure to test spill buckets",
         description="Spill containment was not tested every 36 months.",
-        category=ViolationType.Category.CLASS_I,
+        category="Operations/Maintenance",
         program_element=ViolationType.ProgramElement.UST,
         begin_date=datetime.date(2015, 1, 1),
         end_date=datetime.date(2023, 6, 30),
@@ -84,7 +84,7 @@ def current_type(db):
         actor=None,
         type_number="1234",
         name="Failure to post the business plan",
-        category=ViolationType.Category.MINOR,
+        category="Administration/Documentation",
         program_element=ViolationType.ProgramElement.BUSINESS_PLAN,
         begin_date=datetime.date(2020, 1, 1),
         end_date=None,
@@ -232,7 +232,7 @@ def test_vlq_writes_every_part_of_a_type(client, edt_account, retired_type):
     ]
     assert violation.findtext("BeginDate") == "2015-01-01"
     assert violation.findtext("EndDate") == "2023-06-30"
-    assert violation.findtext("Category") == "Class I"
+    assert violation.findtext("Category") == "Operations/Maintenance"
     assert violation.findtext("ProgramElement") == "Underground Storage Tanks"
     citations = violation.findall("Citations/Citation")
     assert [(c.findtext("Section"), c.findtext("Source")) for c in citations] == [
@@ -302,10 +302,11 @@ LIBRARY_QUERIES = 6
 def test_vlq_runs_the_same_queries_for_one_type_or_all(
     client, edt_account, django_assert_num_queries
 ):
+    library_size = ViolationType.objects.count()
     with django_assert_num_queries(LIBRARY_QUERIES):
         assert len(type_numbers(vlq(get(client, edt_account, f"{VLQ}/1010001")))) == 1
     with django_assert_num_queries(LIBRARY_QUERIES):
-        assert len(type_numbers(vlq(get(client, edt_account, VLQ)))) == 21
+        assert len(type_numbers(vlq(get(client, edt_account, VLQ)))) == library_size
 
 
 # --- CLQ ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ NEW_TYPE = {
     "type_number": "1019901",
     "name": "Failure to post emergency contacts",
     "description": "Emergency contacts were not posted.",
-    "category": 9,
+    "category": "Administration/Documentation",
     "program_element": 1,
     "begin_date": datetime.date(2025, 1, 1),
     "end_date": None,
@@ -74,7 +74,8 @@ def test_the_state_administrator_adds_a_violation_type_with_an_audit_event(cast)
         ({"type_number": "2030002"}, "type_number"),  # already in the library
         ({"type_number": "12345"}, "type_number"),  # neither 4 nor 7 digits
         ({"name": ""}, "name"),
-        ({"category": 5}, "category"),
+        ({"category": ""}, "category"),
+        ({"category": "x" * 101}, "category"),
         ({"program_element": 12}, "program_element"),
         ({"begin_date": None}, "begin_date"),
         ({"end_date": datetime.date(2024, 12, 31)}, "end_date"),  # before the begin date
