@@ -24,16 +24,15 @@ import csv
 import datetime
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 
+from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from facilities.models import Facility
 from facilities.views.regulator import facilities_in_jurisdiction
 from regulators.roles import CME
@@ -55,8 +54,6 @@ MAX_SHEET_ROWS = 20 * MAX_ROWS
 MAX_COLUMNS = 100
 XLSX_MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # refuse a "zip bomb" workbook
 REFERENCE_MAX_LENGTH = 36  # as a regulator key (20.0045)
-EXTENSIONS = (".csv", ".xlsx")
-_ZIP_MAGIC = b"PK\x03\x04"
 
 INSPECTION, VIOLATION = "inspection", "violation"
 _RECORDS = {"inspection": INSPECTION, "i": INSPECTION, "violation": VIOLATION, "v": VIOLATION}
@@ -205,8 +202,15 @@ class UploadResult:
         return not self.problems
 
 
-class UploadFileError(Exception):
-    """The file as a whole cannot be read; the message says why and what to do."""
+# The file as a whole cannot be read; the message says why and what to do.
+UploadFileError = SpreadsheetError
+SHEET_LIMITS = SheetLimits(
+    what="the CME sheet",
+    max_bytes=MAX_BYTES,
+    max_uncompressed_bytes=XLSX_MAX_UNCOMPRESSED_BYTES,
+    max_rows=MAX_SHEET_ROWS + 1,
+    max_columns=MAX_COLUMNS,
+)
 
 
 # -- reading the file --------------------------------------------------------------------------
@@ -238,92 +242,6 @@ def template_xlsx() -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        number = Decimal(str(value))
-        return str(int(number)) if number == number.to_integral_value() else format(number, "f")
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _read(uploaded_file) -> tuple[str, bytes]:
-    name = PurePath(getattr(uploaded_file, "name", "") or "").name
-    extension = PurePath(name).suffix.lower()
-    if extension not in EXTENSIONS:
-        raise UploadFileError(
-            f"“{name or 'The file'}” is not a .csv or .xlsx file. Save the sheet as CSV (UTF-8) "
-            "or as an Excel workbook (.xlsx) and upload that."
-        )
-    limit = f"{MAX_BYTES // (1024 * 1024)} MB"
-    uploaded_file.seek(0)
-    content = uploaded_file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise UploadFileError(f"The file is larger than {limit}. Split it into several files.")
-    if not content:
-        raise UploadFileError("The file is empty.")
-    return extension, content
-
-
-def _csv_rows(content: bytes) -> Iterator[list[str]]:
-    if content.startswith(_ZIP_MAGIC):
-        raise UploadFileError(
-            "This file is named .csv but is a ZIP archive (such as an Excel workbook). Name it "
-            ".xlsx, or save it as CSV (UTF-8)."
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UploadFileError(
-            "This file is named .csv but is not UTF-8 text. Save it as “CSV UTF-8 (comma "
-            "delimited)”."
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise UploadFileError(f"Line {reader.line_num} of the CSV cannot be read: {exc}.") from None
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
-    not_a_workbook = (
-        "This file is named .xlsx but is not an Excel workbook. Save it again as .xlsx, or as "
-        "CSV (UTF-8)."
-    )
-    buffer = io.BytesIO(content)
-    try:
-        with zipfile.ZipFile(buffer) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise UploadFileError(not_a_workbook) from None
-    if sum(member.file_size for member in members) > XLSX_MAX_UNCOMPRESSED_BYTES:
-        raise UploadFileError(
-            "The workbook expands to too much data to be read. Keep only the CME sheet, or save "
-            "it as CSV (UTF-8)."
-        )
-    import openpyxl  # imported here: only uploads need it
-
-    buffer.seek(0)
-    try:
-        workbook = openpyxl.load_workbook(buffer, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a damaged workbook
-        raise UploadFileError(not_a_workbook) from None
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(
-            max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS, values_only=True
-        ):
-            yield list(row)
-    except (IndexError, KeyError, ValueError, zipfile.BadZipFile):  # no sheet, damaged parts
-        raise UploadFileError(not_a_workbook) from None
-    finally:
-        workbook.close()
 
 
 # -- reading the rows --------------------------------------------------------------------------
@@ -373,7 +291,7 @@ def _value(column: Column, text: str):
 def _header(cells: list[Any]) -> tuple[list[Column | None], list[Problem]]:
     problems, columns, seen = [], [], {}
     for index, cell in enumerate(cells, start=1):
-        text = _cell_text(cell)
+        text = cell_text(cell)
         column = _BY_HEADER.get(text.casefold()) if text else None
         if text and column is None:
             problems.append(
@@ -396,7 +314,7 @@ def _header(cells: list[Any]) -> tuple[list[Column | None], list[Problem]]:
 
 def _rows(rows: Iterator[list[Any]]) -> tuple[list[_Row], list[Problem]]:
     header = next(rows, None)
-    if header is None or not any(_cell_text(cell) for cell in header):
+    if header is None or not any(cell_text(cell) for cell in header):
         raise UploadFileError("The first row must hold the column headers; it is empty.")
     columns, problems = _header(header)
     if problems:
@@ -408,7 +326,7 @@ def _rows(rows: Iterator[list[Any]]) -> tuple[list[_Row], list[Problem]]:
                 f"The sheet runs to more than {MAX_SHEET_ROWS:,} rows, most of them empty. Copy "
                 "the rows with data to a new sheet and upload that."
             )
-        texts = [_cell_text(cell) for cell in cells[:MAX_COLUMNS]]
+        texts = [cell_text(cell) for cell in cells[:MAX_COLUMNS]]
         if not any(texts):
             continue  # spreadsheets keep blank rows
         if len(parsed) == MAX_ROWS:
@@ -426,7 +344,7 @@ def _rows(rows: Iterator[list[Any]]) -> tuple[list[_Row], list[Problem]]:
                         Problem(number, f"column {index + 1}", "This column has no header.")
                     )
                 continue
-            given[column] = (text, _cell_text(header[index]))
+            given[column] = (text, cell_text(header[index]))
         record_text = given.get(COLUMNS[0], ("", ""))[0]
         record = _RECORDS.get(record_text.casefold())
         row = _Row(number, record, given.get(COLUMNS[1], ("", ""))[0], {}, {})
@@ -580,8 +498,7 @@ def import_cme_file(*, actor, regulator, uploaded_file) -> UploadResult:
         raise PermissionDenied("Your role at this agency does not allow recording CME data.")
     result = UploadResult(file_name=PurePath(getattr(uploaded_file, "name", "") or "").name)
     try:
-        extension, content = _read(uploaded_file)
-        rows = _csv_rows(content) if extension == ".csv" else _xlsx_rows(content)
+        rows = read_rows(uploaded_file, SHEET_LIMITS)
         try:
             parsed, problems = _rows(rows)
         finally:

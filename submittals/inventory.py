@@ -26,7 +26,6 @@ import csv
 import io
 import re
 import uuid
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,6 +41,7 @@ from django.utils import timezone
 
 from core.elements import SubmittalElement
 from core.services import record_event
+from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 from organizations.roles import EDIT_DRAFTS
 
@@ -78,8 +78,6 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 5_000
 # An .xlsx is compressed XML; refuse one that expands beyond this (a "zip bomb").
 XLSX_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-IMPORT_EXTENSIONS = (".csv", ".xlsx")
-_ZIP_MAGIC = b"PK\x03\x04"
 
 
 # -- the fields of a row ----------------------------------------------------------------------
@@ -593,8 +591,13 @@ class ImportResult:
         return not self.problems
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; the message says why and what to do."""
+# The file as a whole cannot be imported; the message says why and what to do.
+ImportFileError = SpreadsheetError
+SHEET_LIMITS = SheetLimits(
+    what="the inventory",
+    max_bytes=IMPORT_MAX_BYTES,
+    max_uncompressed_bytes=XLSX_MAX_UNCOMPRESSED_BYTES,
+)
 
 
 def header_names(f: Field) -> tuple[str, ...]:
@@ -621,119 +624,6 @@ def template_csv() -> str:
     return "\ufeff" + out.getvalue()  # the BOM makes Excel read the file as UTF-8
 
 
-def _cell_text(value: Any) -> str:
-    """A CSV or spreadsheet cell as the text the registry checks."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        number = Decimal(str(value))
-        if number == number.to_integral_value():
-            return str(int(number))
-        return format(number, "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _read_upload(uploaded_file) -> tuple[str, bytes]:
-    name = PurePath(getattr(uploaded_file, "name", "") or "").name
-    extension = PurePath(name).suffix.lower()
-    if extension not in IMPORT_EXTENSIONS:
-        raise ImportFileError(
-            f"“{name or 'The file'}” is not a .csv or .xlsx file. Save the inventory as CSV "
-            "(UTF-8) or as an Excel workbook (.xlsx) and upload that."
-        )
-    size = getattr(uploaded_file, "size", None)
-    limit_mb = IMPORT_MAX_BYTES // (1024 * 1024)
-    if size is not None and size > IMPORT_MAX_BYTES:
-        raise ImportFileError(
-            f"The file is {size / (1024 * 1024):.1f} MB; files of at most {limit_mb} MB are "
-            "accepted. Split the inventory into several files."
-        )
-    uploaded_file.seek(0)
-    content = uploaded_file.read(IMPORT_MAX_BYTES + 1)
-    if len(content) > IMPORT_MAX_BYTES:
-        raise ImportFileError(f"The file is larger than {limit_mb} MB. Split it.")
-    if not content:
-        raise ImportFileError("The file is empty.")
-    return extension, content
-
-
-def _csv_rows(content: bytes) -> Iterator[list[str]]:
-    if content.startswith(_ZIP_MAGIC):
-        raise ImportFileError(
-            "This file is named .csv but is a ZIP archive (such as an Excel workbook). Upload "
-            "a workbook with the .xlsx extension, or save it as CSV (UTF-8)."
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            "This file is named .csv but is not UTF-8 text (byte "
-            f"{exc.start + 1} cannot be read). If it is a spreadsheet, save it as "
-            "“CSV UTF-8 (comma delimited)”; other files cannot be imported."
-        ) from None
-    if "\x00" in text:
-        raise ImportFileError(
-            "This file is named .csv but holds binary data, not text. Save the inventory as "
-            "CSV (UTF-8) and upload that."
-        )
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise ImportFileError(f"Line {reader.line_num} of the CSV cannot be read: {exc}.") from None
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
-    not_a_workbook = (
-        "This file is named .xlsx but is not an Excel workbook. Open it in a spreadsheet "
-        "program and save it as an Excel workbook (.xlsx) or as CSV (UTF-8)."
-    )
-    buffer = io.BytesIO(content)
-    if not content.startswith(_ZIP_MAGIC) or not zipfile.is_zipfile(buffer):
-        raise ImportFileError(not_a_workbook)
-    try:
-        with zipfile.ZipFile(buffer) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise ImportFileError(not_a_workbook) from None
-    names = {member.filename for member in members}
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise ImportFileError(not_a_workbook)
-    if sum(member.file_size for member in members) > XLSX_MAX_UNCOMPRESSED_BYTES:
-        raise ImportFileError(
-            "The workbook expands to more than "
-            f"{XLSX_MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB; it cannot be imported. Save "
-            "only the inventory sheet, or split it into several files."
-        )
-    import openpyxl  # imported here: only imports need it
-
-    buffer.seek(0)
-    try:
-        workbook = openpyxl.load_workbook(buffer, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a damaged workbook
-        raise ImportFileError(not_a_workbook) from None
-    try:
-        if not workbook.worksheets:
-            raise ImportFileError("The workbook has no worksheet.")
-        sheet = workbook.worksheets[0]
-        try:
-            for row in sheet.iter_rows(values_only=True):
-                yield list(row)
-        except ImportFileError:
-            raise
-        except Exception:  # a damaged sheet part
-            raise ImportFileError(
-                "The workbook's first sheet cannot be read. Save it again as .xlsx, or as CSV "
-                "(UTF-8)."
-            ) from None
-    finally:
-        workbook.close()
-
-
 @dataclass(frozen=True)
 class _ParsedRow:
     number: int  # the file's row number
@@ -748,7 +638,7 @@ def _columns_of(header: list[Any]) -> tuple[list[Field | None], list[ImportProbl
     seen: dict[str, str] = {}
     known = _headers()
     for index, cell in enumerate(header, start=1):
-        text = _cell_text(cell)
+        text = cell_text(cell)
         if not text:
             columns.append(None)  # a blank header: the column must stay empty
             continue
@@ -790,7 +680,7 @@ def _parse(rows: Iterator[list[Any]]) -> tuple[list[_ParsedRow], dict[str, str],
     """Rows of raw text by field number, the header text of each field, and the problems of
     the file's layout (header, size)."""
     header = next(rows, None)
-    if header is None or not any(_cell_text(cell) for cell in header):
+    if header is None or not any(cell_text(cell) for cell in header):
         raise ImportFileError(
             "The first row must hold the column headers; it is empty. Start from the template."
         )
@@ -798,7 +688,7 @@ def _parse(rows: Iterator[list[Any]]) -> tuple[list[_ParsedRow], dict[str, str],
     if problems:
         return [], {}, problems
     heading = {
-        f.number: _cell_text(cell) for f, cell in zip(columns, header, strict=True) if f is not None
+        f.number: cell_text(cell) for f, cell in zip(columns, header, strict=True) if f is not None
     }
     where = {}
     for position, by_key in component_fields().items():
@@ -807,7 +697,7 @@ def _parse(rows: Iterator[list[Any]]) -> tuple[list[_ParsedRow], dict[str, str],
 
     parsed = []
     for number, row in enumerate(rows, start=2):
-        cells = [_cell_text(cell) for cell in row]
+        cells = [cell_text(cell) for cell in row]
         if not any(cells):
             continue  # blank rows (spreadsheets keep many) are not materials
         if len(parsed) == IMPORT_MAX_ROWS:
@@ -864,8 +754,7 @@ def import_inventory(
     _editable_inventory(actor, record, lock=False)  # fail fast, before reading the file
     result = ImportResult(file_name=PurePath(getattr(uploaded_file, "name", "") or "").name)
     try:
-        extension, content = _read_upload(uploaded_file)
-        rows = _csv_rows(content) if extension == ".csv" else _xlsx_rows(content)
+        rows = read_rows(uploaded_file, SHEET_LIMITS)
         try:
             parsed, heading, problems = _parse(rows)
         finally:
