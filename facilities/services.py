@@ -548,6 +548,29 @@ def _record_on_both(actor, action, obj, transfer, before, after) -> None:
         )
 
 
+def _record_transfer(
+    kind, actor, source, target, reason: str, *, facility=None, **extra
+) -> FacilityTransfer:
+    """The ``FacilityTransfer`` of a move or merge: the facility's and the source
+    organization's identity are copied, so the record reads the same after later changes."""
+    if facility is not None:
+        extra |= {
+            "facility": facility,
+            "facility_cers_id": facility.cers_id,
+            "facility_name": facility.name,
+        }
+    return FacilityTransfer.objects.create(
+        kind=kind,
+        from_organization=source,
+        from_organization_code=source.code,
+        from_organization_name=source.name,
+        to_organization=target,
+        reason=reason,
+        performed_by=actor,
+        **extra,
+    )
+
+
 @transaction.atomic(durable=True)
 def move_facility(
     *, actor, facility: Facility, to_organization: Organization, reason: str, letter
@@ -568,18 +591,14 @@ def move_facility(
     source, target = locked[facility.organization_id], locked[to_organization.pk]
     facility.organization = target
     facility.save(update_fields=["organization"])
-    transfer = FacilityTransfer.objects.create(
-        kind=FacilityTransfer.Kind.MOVE,
+    transfer = _record_transfer(
+        FacilityTransfer.Kind.MOVE,
+        actor,
+        source,
+        target,
+        reason,
         facility=facility,
-        facility_cers_id=facility.cers_id,
-        facility_name=facility.name,
-        from_organization=source,
-        from_organization_code=source.code,
-        from_organization_name=source.name,
-        to_organization=target,
-        reason=reason,
         letter=letter,
-        performed_by=actor,
     )
     refresh_lead_regulator(source)
     refresh_lead_regulator(target)
@@ -640,18 +659,14 @@ def merge_facilities(
     moved_elements = SubmittalElementRecord.objects.filter(facility=duplicate).update(
         facility=survivor
     )
-    transfer = FacilityTransfer.objects.create(
-        kind=FacilityTransfer.Kind.MERGE_FACILITY,
+    transfer = _record_transfer(
+        FacilityTransfer.Kind.MERGE_FACILITY,
+        actor,
+        source,
+        target,
+        reason,
         facility=duplicate,
-        facility_cers_id=duplicate.cers_id,
-        facility_name=duplicate.name,
-        from_organization=source,
-        from_organization_code=source.code,
-        from_organization_name=source.name,
-        to_organization=target,
         merged_into_facility=survivor,
-        reason=reason,
-        performed_by=actor,
     )
     _record_on_both(
         actor,
@@ -712,14 +727,8 @@ def merge_organizations(
     for user, role in roles.items():
         _grant_role(user, target, role)
 
-    transfer = FacilityTransfer.objects.create(
-        kind=FacilityTransfer.Kind.MERGE_ORGANIZATION,
-        from_organization=source,
-        from_organization_code=source.code,
-        from_organization_name=source.name,
-        to_organization=target,
-        reason=reason,
-        performed_by=actor,
+    transfer = _record_transfer(
+        FacilityTransfer.Kind.MERGE_ORGANIZATION, actor, source, target, reason
     )
     _record_on_both(
         actor,

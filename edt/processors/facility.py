@@ -113,7 +113,7 @@ def _date(value: str) -> date:
     return date.fromisoformat(value.strip()[:10])  # xs:date may carry a time zone
 
 
-def _require_cupa(context: UploadContext, problems: Problems) -> None:
+def require_cupa(context: UploadContext, problems: Problems) -> None:
     # Tier 5 is granted to CUPAs only; this keeps the rule should a grant ever say otherwise.
     if context.regulator.kind != Regulator.Kind.CUPA:
         problems.add(NOT_AUTHORIZED, f"{context.regulator} is not a CUPA: only CUPAs do this.")
@@ -359,7 +359,7 @@ def create_facility(context: UploadContext) -> None:
     root, cupa = context.root, context.regulator
     commit = root.get("mode") == "Commit"
     problems = Problems()
-    _require_cupa(context, problems)
+    require_cupa(context, problems)
 
     organization, new_organization = None, None
     code = _text(root, "OrganizationCode")
@@ -494,7 +494,7 @@ def change_facility_metadata(context: UploadContext) -> None:
     """Check an RFMS document, then change the facility; see the module docstring."""
     root, cupa = context.root, context.regulator
     problems = Problems()
-    _require_cupa(context, problems)
+    require_cupa(context, problems)
     cers_id = int(_text(root, "CERSID"))
     facility = (
         Facility.objects.filter(

@@ -62,7 +62,7 @@ from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submitta
 from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceLevel
-from .facility import Problems, _require_cupa
+from .facility import Problems, require_cupa
 
 # Guidance message codes (CDR 20.0078).
 REQUIRED_FIELD_MISSING = 1002
@@ -530,7 +530,7 @@ def submit_facility_submittal(context: UploadContext) -> None:
 def _submit(context: UploadContext, stored: list[str]) -> None:
     cupa = context.regulator
     problems = Problems()
-    _require_cupa(context, problems)
+    require_cupa(context, problems)
     submittal = context.root.find("FacilitySubmittal")
     cers_id = int(_text(submittal, "CERSID"))
     facility = (
