@@ -92,13 +92,14 @@ install: $(STAMP)
 migrate: install
 	$(PY) manage.py migrate --no-input
 
+# The demo's links (sign-in list, EDT header, e-mails) name the address it is served at.
 seed: migrate
-	$(PY) manage.py seed_demo
+	CERS_SITE_URL="$${CERS_SITE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py seed_demo
 
 run: seed
 	@echo
 	@echo "Serving the demo at http://$(HOST):$(PORT)/ (sign in with an account above; Ctrl-C stops)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	CERS_SITE_URL="$${CERS_SITE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
 
 # -- tests -----------------------------------------------------------------------------------
 
