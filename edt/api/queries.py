@@ -13,14 +13,16 @@ What the answers hold where the project's models differ from CERS's:
 
 - RFQ ``SubmittalElements``: each element's regulator is its ``FacilityRegulator`` row (the
   facility's Facility Information regulator, else the calling agency, where an element has no
-  row). There is no stored reporting requirement (CDR 20.0088): an element counts as
-  Applicable (2) once the facility has submitted it and its regulator has not set it to Not
-  Applicable, Not Applicable (1) otherwise; Facility Information is always Applicable. The
-  optional ``nextDueDate``, ``FacilityID``, ``FacilityRegulatorKey``, ``StandardizedAddress``
-  and ``GeographicInformation`` are omitted: nothing records them.
+  row), with the reporting requirement (CDR 20.0088) and next due date its regulator set
+  (Facility Create and Metadata). Where none was set, an element counts as Applicable (2) once
+  the facility has submitted it and its regulator has not set it to Not Applicable, Not
+  Applicable (1) otherwise; Facility Information is always Applicable. ``FacilityID``,
+  ``FacilityRegulatorKey`` and ``GeographicInformation`` are what the CUPA set; the
+  optional ``StandardizedAddress`` is omitted: nothing standardizes addresses.
 - ``RegulatorCode`` of a facility is its Facility Information regulator (always a CUPA).
-- Organization ``Origin``: Seeding (5) for organizations the legacy import created, Business
-  (2) for every other (they are created in the business portal). ``FacilityCount`` and
+- Organization ``Origin``: Seeding (5) for organizations the legacy import created, EDT (1)
+  for those a Facility Create made, Business (2) for every other (they are created in the
+  business portal). ``FacilityCount`` and
   ``UserCount`` count all of the organization's facilities and members, wherever they are.
   ``IsMJB``: its facilities' Facility Information goes to more than one CUPA.
 - ``EstablishedOn`` is the day the row was created; ``LastSubmittalOn`` the last day an element
@@ -74,7 +76,7 @@ from lxml import etree
 
 from core.elements import SubmittalElement
 from core.models import AuditEvent
-from facilities.models import Facility, FacilityRegulator, FacilityTransfer
+from facilities.models import Facility, FacilityRegulator, FacilityTransfer, ReportingRequirement
 from facilities.views.regulator import facilities_in_jurisdiction
 from organizations.models import Membership, Organization
 from regulators.models import Regulator
@@ -88,14 +90,6 @@ from .output import query_response, sub, text
 from .registry import serves
 
 # --- codes ---------------------------------------------------------------------------------
-
-
-class ReportingRequirement(models.IntegerChoices):
-    """CDR 20.0088."""
-
-    NOT_APPLICABLE = 1, "Not Applicable"
-    APPLICABLE = 2, "Applicable"
-    ALWAYS_APPLICABLE = 3, "Always Applicable"
 
 
 class OrganizationOrigin(models.IntegerChoices):
@@ -138,7 +132,10 @@ APPLICABLE_STATUSES = (
     ElementStatus.ACCEPTED,
     ElementStatus.NOT_ACCEPTED,
 )
-LEGACY_IMPORT = "legacy import"  # the "how" of the legacy import's organization.created event
+# The "how" of the organization.created event of the legacy import's and RFC's organizations.
+LEGACY_IMPORT = "legacy import"
+EDT_ORIGIN = "EDT"
+ORIGINS = {LEGACY_IMPORT: OrganizationOrigin.SEEDING, EDT_ORIGIN: OrganizationOrigin.EDT}
 _ZIP = re.compile(r"\d{5}(-\d{4})?")
 
 
@@ -219,20 +216,21 @@ def organization_facts(ref: str) -> dict:
             Membership.objects.filter(organization=organization), "organization"
         ),
         "org_last_submitted": last_submitted("facility__organization", organization),
-        "org_from_legacy": Exists(
+        "org_created_how": Subquery(
             AuditEvent.objects.filter(
                 action="organization.created",
                 object_type=Organization._meta.label_lower,
                 object_id=Cast(organization, output_field=CharField()),
-                after__how=LEGACY_IMPORT,
             )
+            .order_by("pk")
+            .values("after__how")[:1]
         ),
         "org_cupa_count": Coalesce(Subquery(cupas), 0),
     }
 
 
 def origin(record) -> OrganizationOrigin:
-    return OrganizationOrigin.SEEDING if record.org_from_legacy else OrganizationOrigin.BUSINESS
+    return ORIGINS.get(record.org_created_how, OrganizationOrigin.BUSINESS)
 
 
 def respond(call: EdtCall, schema: str, root: str, attributes: dict, record_name: str, records):
@@ -264,13 +262,57 @@ def applicable_elements(facility_ids: list[int]) -> set[tuple[int, int]]:
     )
 
 
+def _degrees(value) -> str:
+    whole, _, fraction = f"{value:.8f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"  # 4-13 characters, as the schema asks
+
+
+def geographic_information(facility: Facility) -> etree._Element | None:
+    """The facility's ``GeographicInformation`` (RFQ, RFC's result), when every part the
+    schema requires is known."""
+    parts = (
+        facility.latitude,
+        facility.longitude,
+        facility.horizontal_accuracy,
+        facility.horizontal_collection_method,
+        facility.geographic_reference_point,
+        facility.horizontal_reference_datum,
+        facility.location_collected_on,
+    )
+    if any(part is None or part == "" for part in parts):
+        return None
+    info = etree.Element("GeographicInformation")
+    point = etree.SubElement(info, "CERSPoint")
+    sub(point, "LatitudeMeasure", _degrees(facility.latitude))
+    sub(point, "LongitudeMeasure", _degrees(facility.longitude))
+    sub(point, "HorizontalAccuracyMeasure", format(facility.horizontal_accuracy.normalize(), "f"))
+    sub(point, "HorizontalCollectionMethod", facility.horizontal_collection_method)
+    sub(point, "GeographicReferencePoint", facility.geographic_reference_point)
+    sub(point, "HorizontalReferenceDatum", facility.horizontal_reference_datum)
+    sub(point, "DataCollectionDate", facility.location_collected_on)
+    return info
+
+
+def reporting_requirement(row, element: int, applicable: bool) -> ReportingRequirement:
+    """An element's reporting requirement (20.0088): what its regulator set, else Applicable
+    once the facility reports it (Facility Information always), Not Applicable otherwise."""
+    if row is not None and row.reporting_requirement is not None:
+        return ReportingRequirement(row.reporting_requirement)
+    if element == SubmittalElement.FACILITY_INFORMATION or applicable:
+        return ReportingRequirement.APPLICABLE
+    return ReportingRequirement.NOT_APPLICABLE
+
+
 def facility_element(facility, applicable: set, agency: Regulator) -> etree._Element:
     """One RFQ ``Facility`` (FacilityType, 1/05)."""
-    by_element = {row.element: row.regulator.code for row in facility.element_rows}
+    rows = {row.element: row for row in facility.element_rows}
+    by_element = {code: row.regulator.code for code, row in rows.items()}
     main_code = by_element.get(SubmittalElement.FACILITY_INFORMATION, agency.code)
     organization = facility.organization
     element = etree.Element("Facility")
     sub(element, "CERSID", facility.cers_id)
+    sub(element, "FacilityID", facility.local_facility_id)
+    sub(element, "FacilityRegulatorKey", facility.regulator_key)
     sub(element, "RegulatorCode", main_code)
     sub(element, "Name", facility.name)
     sub(element, "LastSubmittalOn", day(facility.last_submitted))
@@ -288,21 +330,23 @@ def facility_element(facility, applicable: set, agency: Regulator) -> etree._Ele
     sub(block, "Origin", int(origin(facility)))
     elements = etree.SubElement(element, "SubmittalElements")
     for code, tag in ELEMENT_TAGS.items():
-        # Every facility reports its Facility Information.
-        if code == SubmittalElement.FACILITY_INFORMATION or (facility.pk, code) in applicable:
-            requirement = ReportingRequirement.APPLICABLE
-        else:
-            requirement = ReportingRequirement.NOT_APPLICABLE
-        etree.SubElement(
+        row = rows.get(code)
+        requirement = reporting_requirement(row, code, (facility.pk, code) in applicable)
+        item = etree.SubElement(
             elements,
             tag,
             regulatorCode=str(by_element.get(code, main_code)),
             reportingRequirement=str(int(requirement)),
         )
+        if row is not None and row.next_due_date:
+            item.set("nextDueDate", row.next_due_date.isoformat())
     address = etree.SubElement(element, "FacilityAddress")
     sub(address, "SiteAddress", facility.street)
     sub(address, "City", facility.city)
     sub(address, "ZipCode", facility.zip_code)
+    geographic = geographic_information(facility)
+    if geographic is not None:
+        element.append(geographic)
     return element
 
 

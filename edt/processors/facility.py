@@ -48,7 +48,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core.elements import SubmittalElement
-from facilities.models import Facility, FacilityRegulator, ReportingRequirement
+from facilities.models import Facility, FacilityRegulator
 from facilities.services import (
     ElementChange,
     add_facility,
@@ -63,7 +63,7 @@ from organizations.models import Organization
 from organizations.services import add_organization
 from regulators.models import Regulator
 
-from ..api.queries import ELEMENT_TAGS
+from ..api.queries import EDT_ORIGIN, ELEMENT_TAGS, geographic_information, reporting_requirement
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceLevel, GuidanceMessage
 
@@ -79,7 +79,6 @@ DATE_OUT_OF_RANGE = 1073
 EPAID_TOO_SHORT = 1077
 
 ENTITY_FACILITY = "Facility"
-EDT_ORIGIN = "EDT"  # the "how" of organization.created for organizations RFC creates
 
 TAG_ELEMENTS = {tag: element for element, tag in ELEMENT_TAGS.items()}
 EXACT_SCORE, SAME_SITE_SCORE = 100, 50
@@ -275,27 +274,6 @@ def _add(parent: etree._Element, tag: str, value="") -> etree._Element:
     return element
 
 
-def _degrees(value: Decimal) -> str:
-    whole, _, fraction = f"{value:.8f}".partition(".")
-    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"  # 4-13 characters, as the schema asks
-
-
-def geographic_information(facility: Facility) -> etree._Element | None:
-    """The facility's ``GeographicInformation``, when every part the answer needs is known."""
-    if facility.latitude is None or facility.location_collected_on is None:
-        return None
-    info = etree.Element("GeographicInformation")
-    point = etree.SubElement(info, "CERSPoint")
-    _add(point, "LatitudeMeasure", _degrees(facility.latitude))
-    _add(point, "LongitudeMeasure", _degrees(facility.longitude))
-    _add(point, "HorizontalAccuracyMeasure", format(facility.horizontal_accuracy.normalize(), "f"))
-    _add(point, "HorizontalCollectionMethod", facility.horizontal_collection_method)
-    _add(point, "GeographicReferencePoint", facility.geographic_reference_point)
-    _add(point, "HorizontalReferenceDatum", facility.horizontal_reference_datum)
-    _add(point, "DataCollectionDate", facility.location_collected_on)
-    return info
-
-
 def create_result(facility: Facility, cupa: Regulator) -> etree._Element:
     """RFC's ``Result`` for a created facility."""
     organization = facility.organization
@@ -311,13 +289,8 @@ def create_result(facility: Facility, cupa: Regulator) -> etree._Element:
     }
     for element, tag in ELEMENT_TAGS.items():
         row = rows.get(element)
-        requirement = row.reporting_requirement if row else None
-        if requirement is None:  # not set: as for any new facility (CalEPA's manual, App. G)
-            requirement = (
-                ReportingRequirement.APPLICABLE
-                if element == SubmittalElement.FACILITY_INFORMATION
-                else ReportingRequirement.NOT_APPLICABLE
-            )
+        # Not set: as for any new facility (CalEPA's manual, App. G): nothing reported yet.
+        requirement = reporting_requirement(row, element, applicable=False)
         item = etree.SubElement(
             elements,
             tag,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from edt.models import EdtTransaction
 from facilities import services as facility_services
 from facilities.legacy import import_legacy_facilities
-from facilities.models import FacilityRegulator
+from facilities.models import Facility, FacilityRegulator
 from organizations.models import Organization
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from tests import factories
@@ -297,6 +297,73 @@ def test_rfq_gives_the_legacy_imports_organizations_the_seeding_origin(client, e
     root = assert_valid(body(response), "1.05", "RegulatorFacilityQuery.xsd")
     assert root.findtext("Facility/Organization/Origin") == "5"
     assert root.find("Facility/Organization/Headquarters") is None
+
+
+def test_rfq_answers_what_facility_create_and_metadata_set(client, edt_account, cast):
+    """What the CUPA sets through Facility Create and Facility Metadata comes back out of RFQ
+    and ROQ: the keys, each element's reporting requirement and due date, the geographic
+    point, and the EDT origin of the organization the create made."""
+    from .test_rfc import GEO, URL, rfc_document
+
+    created = client.post(
+        URL, rfc_document(geo=GEO), content_type="text/xml", **legacy_header(edt_account)
+    )
+    assert created.status_code == 200, created.content
+    facility = Facility.objects.get(name="River Depot")
+    metadata = (
+        "<FacilityID>LOCAL-9</FacilityID><FacilityRegulatorKey>sac-9</FacilityRegulatorKey>"
+        "<SubmittalElements>"
+        '<HazardousMaterialsInventory reportingRequirement="3" nextDueDate="2024-09-15"/>'
+        '<UndergroundStorageTanks reportingRequirement="1"/>'
+        "</SubmittalElements>"
+    )
+    namespace = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilityMetadata/1/06/"
+    changed = client.post(
+        "/EDT/Regulator/Facility/Metadata?regulatorCode=1001",
+        (
+            f'<?xml version="1.0"?><cers:RegulatorFacilityMetadata xmlns:cers="{namespace}">'
+            f"<CERSID>{facility.cers_id}</CERSID>{metadata}</cers:RegulatorFacilityMetadata>"
+        ).encode(),
+        content_type="text/xml",
+        **legacy_header(edt_account),
+    )
+    assert b"Accepted" in changed.content, changed.content
+
+    answered = body(get(client, edt_account, RFQ, CERSID=facility.cers_id))
+    for folder in ("1.05", "cers3"):  # both sets hold RFQ 1/05
+        root = assert_valid(answered, folder, "RegulatorFacilityQuery.xsd")
+        (answer,) = root.findall("Facility")
+        assert (answer.findtext("FacilityID"), answer.findtext("FacilityRegulatorKey")) == (
+            "LOCAL-9",
+            "sac-9",
+        )
+        elements = answer.find("SubmittalElements")
+        inventory = elements.find("HazardousMaterialsInventory")
+        assert (inventory.get("reportingRequirement"), inventory.get("nextDueDate")) == (
+            "3",
+            "2024-09-15",
+        )
+        assert elements.find("UndergroundStorageTanks").get("reportingRequirement") == "1"
+        assert elements.find("FacilityInformation").get("reportingRequirement") == "2"
+        point = answer.find("GeographicInformation/CERSPoint")
+        assert [child.text for child in point] == [
+            "38.5816",
+            "-121.4944",
+            "5.5",
+            "101",
+            "102",
+            "WGS84",
+            "2024-05-01",
+        ]
+        assert answer.findtext("Organization/Origin") == "1"  # EDT
+
+    code = facility.organization.code
+    roq = assert_valid(
+        body(get(client, edt_account, ROQ, organizationCode=code)),
+        "1.05",
+        "RegulatorOrganizationQuery.xsd",
+    )
+    assert roq.findtext("Organization/Origin") == "EDT"
 
 
 def test_rfq_shows_a_pa_the_facilities_where_it_regulates_an_element(client, pa_edt_account, world):
