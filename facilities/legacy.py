@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core.services import next_value, record_event
-from organizations.models import Organization
-from organizations.services import ORGANIZATION_CODE_FIRST
+from core.services import record_event
+from organizations.models import CREATED_BY_LEGACY_IMPORT, Organization
+from organizations.services import add_organization
 
 from .models import Facility
 from .services import add_facility
@@ -196,22 +196,6 @@ def parse_mapping(file, keys: set[str], errors: list[RowError]) -> dict[str, _Ma
     return mapping
 
 
-def _create_organization(actor, name: str) -> Organization:
-    """organizations.services.create_organization without a Lead User: a legacy business
-    has no CERS account yet; its people join later with the organization code."""
-    organization = Organization.objects.create(
-        code=next_value("organization_code", ORGANIZATION_CODE_FIRST), name=name.strip()
-    )
-    record_event(
-        actor,
-        "organization.created",
-        organization,
-        after={"name": organization.name, "code": organization.code, "how": "legacy import"},
-        organization=organization,
-    )
-    return organization
-
-
 def import_legacy_facilities(file, mapping=None, actor=None, regulator=None) -> LegacyImportResult:
     """Import the legacy facilities file (and its optional mapping file). Raises
     LegacyImportError listing every problem, with line numbers, if anything is wrong; then
@@ -245,11 +229,15 @@ def import_legacy_facilities(file, mapping=None, actor=None, regulator=None) -> 
             elif group:
                 organization = by_name.get(group.organization_name)
                 if organization is None:
-                    organization = _create_organization(actor, group.organization_name)
+                    organization = add_organization(
+                        actor=actor, name=group.organization_name, how=CREATED_BY_LEGACY_IMPORT
+                    )
                     by_name[group.organization_name] = organization
                     result.organizations_created.append(organization)
             else:
-                organization = _create_organization(actor, row.name)
+                organization = add_organization(
+                    actor=actor, name=row.name, how=CREATED_BY_LEGACY_IMPORT
+                )
                 result.organizations_created.append(organization)
             try:
                 # The system adds it (no business Lead User exists); the import event below

@@ -13,6 +13,11 @@ from .querysets import (
 )
 from .roles import Role
 
+# How an organization was created when not in the business portal: the "how" of its
+# organization.created audit event (EDT queries answer it as the organization's origin).
+CREATED_BY_LEGACY_IMPORT = "legacy import"
+CREATED_BY_EDT = "EDT"
+
 
 class Organization(models.Model):
     """A CERS organization (a business). Every facility belongs to exactly one."""

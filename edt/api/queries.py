@@ -78,7 +78,12 @@ from core.elements import SubmittalElement
 from core.models import AuditEvent
 from facilities.models import Facility, FacilityRegulator, FacilityTransfer, ReportingRequirement
 from facilities.views.regulator import facilities_in_jurisdiction
-from organizations.models import Membership, Organization
+from organizations.models import (
+    CREATED_BY_EDT,
+    CREATED_BY_LEGACY_IMPORT,
+    Membership,
+    Organization,
+)
 from regulators.models import Regulator
 from regulators.views.regulator import organizations_in_jurisdiction
 from submittals.forms_regulator import AWAITING_STATUSES
@@ -132,10 +137,10 @@ APPLICABLE_STATUSES = (
     ElementStatus.ACCEPTED,
     ElementStatus.NOT_ACCEPTED,
 )
-# The "how" of the organization.created event of the legacy import's and RFC's organizations.
-LEGACY_IMPORT = "legacy import"
-EDT_ORIGIN = "EDT"
-ORIGINS = {LEGACY_IMPORT: OrganizationOrigin.SEEDING, EDT_ORIGIN: OrganizationOrigin.EDT}
+ORIGINS = {
+    CREATED_BY_LEGACY_IMPORT: OrganizationOrigin.SEEDING,
+    CREATED_BY_EDT: OrganizationOrigin.EDT,
+}
 _ZIP = re.compile(r"\d{5}(-\d{4})?")
 
 

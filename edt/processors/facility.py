@@ -59,11 +59,11 @@ from facilities.services import (
     element_regulator_problem,
     is_zip_code,
 )
-from organizations.models import Organization
+from organizations.models import CREATED_BY_EDT, Organization
 from organizations.services import add_organization
 from regulators.models import Regulator
 
-from ..api.queries import EDT_ORIGIN, ELEMENT_TAGS, geographic_information, reporting_requirement
+from ..api.queries import ELEMENT_TAGS, geographic_information, reporting_requirement
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceLevel, GuidanceMessage
 
@@ -422,7 +422,7 @@ def create_facility(context: UploadContext) -> None:
                 actor=context.actor,
                 name=new_organization[0],
                 headquarters=new_organization[1],
-                how=EDT_ORIGIN,
+                how=CREATED_BY_EDT,
             )
         facility = add_facility(
             actor=context.actor,
