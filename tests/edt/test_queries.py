@@ -2,8 +2,9 @@
 filter, the answers against CalEPA's schemas, JSON, the ceiling, constant queries, the tier.
 
 CalEPA's schemas of these four queries end ``cers:Date``/``cers:DateTime`` at 2024-12-31 (and
-RAIQ's and RFTQ's ``timeStamp`` is one), so every test here runs with the clock pinned inside
-that range (``clock``); RFTQ's schema also wants 9-digit organization codes (see there).
+RAIQ's and RFTQ's ``timeStamp`` is one), so the tests run with the clock pinned inside that
+range (``clock``) and validate against the files as published, but for the last one, which
+checks answers dated after 2024; RFTQ's schema also wants 9-digit organization codes (see there).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from organizations.models import Organization
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from tests import factories
 
-from .conftest import assert_valid, legacy_header, make_edt_account
+from .conftest import assert_valid, assert_valid_beyond_2024, legacy_header, make_edt_account
 
 PACIFIC = datetime.timezone(datetime.timedelta(hours=-7))  # June: PDT
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -862,3 +863,40 @@ def test_raiq_runs_the_same_queries_for_one_item_or_several(
     EdtTransaction.objects.all().delete()
     with django_assert_num_queries(RAIQ_QUERIES):
         assert len(items(get(client, edt_account, RAIQ, completed="true"))) == 3
+
+
+def test_answers_dated_after_2024_carry_their_true_dates(client, edt_account, transfers, clock):
+    """Every query writes the dates it holds, after 2024 too (see
+    ``assert_valid_beyond_2024``): a facility submitted, moved and created in 2026."""
+    clock.set(2026, 3, 2, 9, 0)
+    submitted(transfers.facility, 9, at=(2026, 3, 2, 8, 0))
+    facility_services.move_facility(
+        actor=transfers.state_admin,
+        facility=transfers.extra,
+        to_organization=transfers.other_org,
+        reason="Sold back.",
+        letter=SimpleUploadedFile("letter.pdf", PDF, "application/pdf"),
+    )
+    cers_id = transfers.facility.cers_id
+    organizations = (transfers.org, transfers.other_org)
+    for path, file_name, params, dated in (
+        (RFQ, "RegulatorFacilityQuery.xsd", {"CERSID": cers_id}, "Facility/LastSubmittalOn"),
+        (
+            ROQ,
+            "RegulatorOrganizationQuery.xsd",
+            {"CERSID": cers_id},
+            "Organization/LastSubmittalDate",
+        ),
+        (RFTQ, "RegulatorFacilityTransferQuery.xsd", {}, "RegulatorFacilityTransfer/OccurredOn"),
+        (RAIQ, "RegulatorActionItemQuery.xsd", {}, "ActionItem/RequestedOn"),
+    ):
+        if path in (RFQ, ROQ):  # their schema's organization codes have 8 digits
+            for offset, organization in enumerate(organizations):
+                Organization.objects.filter(pk=organization.pk).update(code=99_999_998 + offset)
+        else:
+            nine_digit_codes(*organizations)
+        response = get(client, edt_account, path, **params)
+        schema_set = "1.05" if path in (RFQ, ROQ) else "cers3"
+        root = assert_valid_beyond_2024(body(response), schema_set, file_name)
+        assert root.get("timeStamp", "2026").startswith("2026"), path
+        assert any(e.text.startswith("2026") for e in root.iterfind(dated)), path
