@@ -82,3 +82,30 @@ def cast(db):
         facility_yolo=facility_yolo,
         other_facility=other_facility,
     )
+
+
+# Agency administrators beside the cast (its staff holds no administrator).
+
+
+@pytest.fixture
+def cupa_admin(cast):
+    """An administrator of the Sacramento County CUPA (1001)."""
+    user = factories.make_user("admin@sac-cupa.example", first_name="Ada", last_name="Admin")
+    factories.add_staff(cast.cupa, user, "administrator")
+    return user
+
+
+@pytest.fixture
+def cupa2_admin(cast):
+    """An administrator of the Yolo County CUPA (1002)."""
+    user = factories.make_user("admin@yolo-cupa.example", first_name="Yves")
+    factories.add_staff(cast.cupa2, user, "administrator")
+    return user
+
+
+@pytest.fixture
+def pa_admin(cast):
+    """An administrator of the City PA (1101)."""
+    user = factories.make_user("admin@sac-pa.example", first_name="Pat")
+    factories.add_staff(cast.pa, user, "administrator")
+    return user

@@ -33,27 +33,6 @@ Status = TierGrant.Status
 
 
 @pytest.fixture
-def cupa_admin(cast):
-    user = factories.make_user("admin@sac-cupa.example", first_name="Ada", last_name="Admin")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
-
-
-@pytest.fixture
-def cupa2_admin(cast):
-    user = factories.make_user("admin@yolo-cupa.example", first_name="Yves")
-    factories.add_staff(cast.cupa2, user, "administrator")
-    return user
-
-
-@pytest.fixture
-def pa_admin(cast):
-    user = factories.make_user("admin@sac-pa.example", first_name="Pat")
-    factories.add_staff(cast.pa, user, "administrator")
-    return user
-
-
-@pytest.fixture
 def vendor(cast):
     """A vendor authorized for tiers 1 and 2 only."""
     vendor = services.register_vendor(actor=cast.state_admin, name="Delta Data Systems")

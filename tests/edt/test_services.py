@@ -16,23 +16,8 @@ from edt import services
 from edt.credentials import AuthResult, authenticate, legacy_value
 from edt.models import AccessRequest, AgencyVendor, EdtAccount, TierGrant
 from edt.services import Decision, NewAccount
-from tests import factories
 
 TERMS = settings.EDT_TERMS_VERSION
-
-
-@pytest.fixture
-def cupa_admin(cast):
-    user = factories.make_user("admin@sac-cupa.example", first_name="Ada")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
-
-
-@pytest.fixture
-def pa_admin(cast):
-    user = factories.make_user("admin@sac-pa.example", first_name="Pat")
-    factories.add_staff(cast.pa, user, "administrator")
-    return user
 
 
 @pytest.fixture

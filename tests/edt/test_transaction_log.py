@@ -6,16 +6,8 @@ import pytest
 from django.core.cache import cache
 
 from edt.models import EdtTransaction
-from tests import factories
 
 from .conftest import legacy_header, make_edt_account
-
-
-@pytest.fixture
-def cupa_admin(cast):
-    user = factories.make_user("admin@sac-cupa.example")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from core.models import AuditEvent
 from facilities.legacy import LegacyImportError, import_legacy_facilities
 from facilities.models import Facility, FacilityRegulator
 from organizations.models import Organization
-from tests import factories
 
 URL = reverse("regulator:legacy_import")
 
@@ -151,13 +150,6 @@ def test_the_command_fails_on_a_bad_row(cast, tmp_path, capsys):
         call_command("import_legacy_facilities", str(path))
     assert "facilities line 3" in capsys.readouterr().err
     assert counts() == before
-
-
-@pytest.fixture
-def cupa_admin(cast):
-    user = factories.make_user("admin@sac-cupa.example", first_name="Ann")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
 
 
 def test_an_administrator_uploads_the_file(cast, client, cupa_admin):

@@ -21,20 +21,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-@pytest.fixture
-def cupa_admin(cast):
-    user = factories.make_user("admin@sac-cupa.example", first_name="Ann")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
-
-
-@pytest.fixture
-def cupa2_admin(cast):
-    user = factories.make_user("admin@yolo-cupa.example", first_name="Yves")
-    factories.add_staff(cast.cupa2, user, "administrator")
-    return user
-
-
 def _letter(content=PDF, name="request.pdf"):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 

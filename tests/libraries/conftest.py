@@ -1,22 +1,11 @@
-"""Fixtures of the library tests: a CUPA administrator beside the cast, and a violation
-type cited by a CME violation."""
+"""Fixtures of the library tests: a violation type cited by a CME violation."""
 
 import datetime
 
 import pytest
 
-from tests import factories
-
 DAY = datetime.date(2024, 5, 1)
 CITED_TYPE = "1010001"  # seeded example: business plan
-
-
-@pytest.fixture
-def cupa_admin(cast):
-    """An administrator of the Sacramento CUPA: manages its facilities, not the libraries."""
-    user = factories.make_user("admin@sac-cupa.example", first_name="Cora")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
 
 
 @pytest.fixture

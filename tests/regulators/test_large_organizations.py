@@ -32,13 +32,6 @@ def texts(response) -> list[str]:
 
 
 @pytest.fixture
-def cupa_admin(cast):
-    user = factories.make_user("admin@sac-cupa.example")
-    factories.add_staff(cast.cupa, user, "administrator")
-    return user
-
-
-@pytest.fixture
 def state_viewer(cast):
     user = factories.make_user("viewer@calepa.example")
     factories.add_staff(cast.state, user, "viewer")

@@ -31,13 +31,6 @@ def membership(user, regulator) -> StaffMembership:
 
 
 @pytest.fixture
-def cupa_admin(cast):
-    admin = factories.make_user("admin@sac-cupa.example", first_name="Ada", last_name="Admin")
-    factories.add_staff(cast.cupa, admin, "administrator")
-    return admin
-
-
-@pytest.fixture
 def admin_client(client, cupa_admin):
     client.force_login(cupa_admin)
     return client
