@@ -35,7 +35,6 @@ import json
 import operator
 from collections.abc import Iterator
 from functools import reduce
-from itertools import batched
 
 from django.db import models
 from django.db.models import CharField, Count, OuterRef, Q, Subquery
@@ -49,7 +48,7 @@ from cme.querysets import enforcements_in_agency_scope, in_agency_scope
 from core.models import AuditEvent
 from regulators.models import Regulator
 
-from .base import BATCH_SIZE, EdtCall, EdtError, EndpointView, check_ceiling, in_batches
+from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
 from .output import FLUSH_BYTES, element_to_json, query_response, sub, text
 from .registry import serves
 
@@ -308,7 +307,7 @@ def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
         yield element
     written = False
     for tag, queryset in collections.items():
-        for batch in batched(in_batches(queryset), BATCH_SIZE):
+        for batch in batches(queryset):
             collection = etree.Element(tag)
             collection.extend(WRITERS[tag](record) for record in batch)
             written = True

@@ -65,7 +65,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import batched
 
 from django.db import models
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
@@ -90,7 +89,7 @@ from submittals.forms_regulator import AWAITING_STATUSES
 from submittals.models import ElementStatus, SubmittalElementRecord
 from submittals.views.regulator import routed_to_agency
 
-from .base import BATCH_SIZE, EdtCall, EdtError, EndpointView, check_ceiling, in_batches
+from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
 from .output import query_response, sub, text
 from .registry import serves
 
@@ -383,7 +382,7 @@ class RegulatorFacilityQueryView(EndpointView):
         agency = call.regulator
 
         def records() -> Iterator[etree._Element]:
-            for batch in batched(in_batches(facilities), BATCH_SIZE):
+            for batch in batches(facilities):
                 applicable = applicable_elements([f.pk for f in batch])
                 for facility in batch:
                     yield facility_element(facility, applicable, agency)

@@ -340,14 +340,15 @@ def _add(parent: etree._Element, tag: str, value: str | None = None) -> etree._E
 
 
 class ElementWriter:
-    """Writes one submitted element in one version of the query schema."""
+    """Writes one submitted element in one version of the query schema, from a record
+    prefetched as ``facility_submittals`` does."""
 
     def __init__(self, record: SubmittalElementRecord, facility, version: str):
         self.record = record
         self.facility = facility
         self.version = version
         self.schema: ElementSchema = schema_for(record.element)
-        self.documents = {document.slot: document for document in record.documents.all()}
+        self.documents = {document.slot: document for document in record.answers}
 
     def write(self) -> etree._Element:
         root = layout(self.record.element, self.version)
@@ -455,7 +456,7 @@ class ElementWriter:
         if self.record.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY and (
             node.key == "Chemicals/Chemical"
         ):
-            return [material_values(m) for m in self.record.materials.all()]
+            return [material_values(m) for m in self.record.inventory]
         rows = values.get(node.key)
         return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
 
@@ -511,7 +512,7 @@ class ElementWriter:
     def attachments(self, slot: str, answer: ElementDocument) -> etree._Element | None:
         authored_field = self._slot_field(slot, "Attachments", "Attachment", "DateAuthored")
         attachments = etree.Element("Attachments")
-        for upload in answer.files.all():
+        for upload in answer.uploads:
             # DateAuthored is required: the upload's date stands in when none was given.
             if upload.date_authored is not None:
                 authored = f"{upload.date_authored.isoformat()}T00:00:00"
@@ -531,9 +532,9 @@ class ElementWriter:
 
 def material_values(material: HazardousMaterial) -> dict:
     """One inventory row's values by field number: the material's data and its mixture
-    components (HC1-HC5)."""
+    components (HC1-HC5, prefetched as ``mixture``)."""
     values = dict(material.data or {})
-    for component in material.components.all():
+    for component in material.mixture:
         for attribute, f in component_fields().get(component.position, {}).items():
             value = getattr(component, attribute)
             if value is not None and value != "":
@@ -636,21 +637,33 @@ def matching_elements(regulator, filters: Filters):
 
 def facility_submittals(elements):
     """The facility submittals holding ``elements``, oldest first, each with its matching
-    elements (``matching``) and their rows, documents and files prefetched per batch."""
+    elements (``matching``) and their inventory rows (``inventory``, each with its ``mixture``
+    components), document answers (``answers``) and files (``uploads``) prefetched per batch,
+    into lists: a queryset per row and relation would be built and dropped for nothing."""
     element_rows = (
         elements.select_related("regulator", "submitted_by")
         .prefetch_related(
             Prefetch(
                 "materials",
                 queryset=HazardousMaterial.objects.order_by("position").prefetch_related(
-                    Prefetch("components", queryset=MixtureComponent.objects.order_by("position"))
+                    Prefetch(
+                        "components",
+                        queryset=MixtureComponent.objects.order_by("position"),
+                        to_attr="mixture",
+                    )
                 ),
+                to_attr="inventory",
             ),
             Prefetch(
                 "documents",
                 queryset=ElementDocument.objects.prefetch_related(
-                    Prefetch("files", queryset=DocumentFile.objects.order_by("uploaded_at", "pk"))
+                    Prefetch(
+                        "files",
+                        queryset=DocumentFile.objects.order_by("uploaded_at", "pk"),
+                        to_attr="uploads",
+                    )
                 ),
+                to_attr="answers",
             ),
         )
         .order_by("element")
