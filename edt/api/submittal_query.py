@@ -17,11 +17,14 @@ the same order, with these differences, each applied below where its table is de
 - some document slots wrapped in list elements (``SLOT_WRAPPERS``), one moved (``SLOT_BEFORE``);
 - a few facets and required elements of its own (``QUERY_FACETS``, ``EMPTY_WHEN_BLANK``,
   ``REQUIRED_TO_WRITE_GROUP``, ``ALWAYS_WRITTEN``); an attribute renamed (``RENAMED``);
-- version 1/05 lacks the GHS hazard categories and the APSA facility form, and its dates end
-  on 2024-12-31 (``VERSION_LIMITS``).
+- version 1/05 lacks the GHS hazard categories and the APSA facility form, and its date-times
+  start in 1985 (``VERSION_LIMITS``).
 
-A value a version cannot carry (outside its facets) is left out of that version; an answer
-that would need a submitted-on date 1/05 cannot express is refused with a message instead.
+A value a version cannot carry (outside its facets) is left out of that version. Dates are
+the exception: CalEPA's 1/05 file ends ``Date`` and ``DateTime`` at 2024-12-31, a placeholder
+every EDT schema of that generation carries, which the service lifts (``edt.xmlsafe``) for what
+it accepts and what it writes alike. An answer dated after 2024 carries its true dates in every
+version, as the other queries' answers do.
 CalARP (element 10) is in neither version and is never answered.
 """
 
@@ -54,8 +57,8 @@ from submittals.models import (
 from submittals.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
 from submittals.views.regulator import routed_to_agency
 
+from ..xmlsafe import LIFTED_CEILING
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
-from .catalogue import newest_version
 from .output import query_response, text
 from .registry import serves
 
@@ -77,19 +80,18 @@ NARROW_WITH = (
 
 @dataclass(frozen=True)
 class VersionLimits:
-    """The bounds of the schema's ``Date`` and ``DateTime`` types in one version."""
+    """The bounds of the schema's ``Date`` and ``DateTime`` types in one version (the upper
+    ones with 1/05's 2024-12-31 placeholder lifted, as ``edt.xmlsafe.schema_for`` lifts it)."""
 
     date_max: str
     datetime_min: str
     datetime_max: str
 
-    @property
-    def latest(self) -> datetime:
-        return datetime.fromisoformat(self.datetime_max.replace("Z", "+00:00"))
-
 
 VERSION_LIMITS = {
-    "1/05": VersionLimits("2024-12-31", "1985-01-01T00:00:00Z", "2024-12-31T23:59:59Z"),
+    "1/05": VersionLimits(
+        LIFTED_CEILING["date"], "1985-01-01T00:00:00Z", LIFTED_CEILING["dateTime"]
+    ),
     "1/10": VersionLimits("2099-12-31", "1880-01-01T00:00:00Z", "2099-12-31T23:59:59Z"),
 }
 # The registry's (1/10) bounds, which the table above replaces.
@@ -684,20 +686,10 @@ class FacilitySubmittalQueryView(EndpointView):
         version = call.schema_version(SCHEMA)
         filters = read_filters(call)
         elements = matching_elements(call.regulator, filters)
-        latest = VERSION_LIMITS[version].latest
         totals = elements.aggregate(
-            elements=Count("pk"),
-            submittals=Count("facility_submittal", distinct=True),
-            too_late=Count("pk", filter=Q(submitted_at__gt=latest)),
+            elements=Count("pk"), submittals=Count("facility_submittal", distinct=True)
         )
         check_ceiling(totals["elements"], "submittal elements", NARROW_WITH)
-        if totals["too_late"]:
-            raise EdtError(
-                f"{SCHEMA} {version} cannot express dates after "
-                f"{timezone.localtime(latest):%m-%d-%Y}, and {totals['too_late']:,} of the "
-                "matching elements were submitted later. Ask for schemaVersion="
-                f"{newest_version(SCHEMA)}, or end the range with submittedOnEnd."
-            )
         self.accepted(call, totals["submittals"])
 
         def records() -> Iterator[etree._Element]:

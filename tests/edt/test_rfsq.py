@@ -27,7 +27,7 @@ from submittals.registry import schema_for
 from tests import factories
 from tests.submittals.data import complete_data, complete_facility_information, filler
 
-from .conftest import assert_valid, legacy_header, make_edt_account
+from .conftest import assert_valid, assert_valid_beyond_2024, legacy_header, make_edt_account
 
 URL = "/EDT/Regulator/FacilitySubmittal/Query"
 XSD = "RegulatorFacilitySubmittalQuery.xsd"
@@ -370,13 +370,22 @@ def test_the_newest_version_is_the_default(client, cast, edt_account):
     assert root.findtext("TransactionKey") == str(EdtTransaction.objects.get().key)
 
 
-def test_version_1_05_refuses_elements_submitted_after_its_dates_end(client, cast, edt_account):
+def test_version_1_05_answers_elements_submitted_after_2024_with_their_dates(
+    client, cast, edt_account
+):
+    """1/05's published file ends its dates at 2024-12-31, a placeholder: the answer keeps
+    the true dates and differs from the file only there (``assert_valid_beyond_2024``)."""
     submit(cast)  # today: after 2024
+    newest = answer(get(client, edt_account))
     response = get(client, edt_account, schemaVersion="1/05")
-    assert response.status_code == 400
-    assert "cannot express dates after 12-31-2024" in response.content.decode()
-    assert "schemaVersion=1/10" in response.content.decode()
-    assert EdtTransaction.objects.get().status == EdtTransaction.Status.REJECTED
+    assert response.status_code == 200, response.content
+    oldest = assert_valid_beyond_2024(body(response), SCHEMA_SETS["1/05"], XSD)
+    submitted_on = "FacilitySubmittal/*/SubmittalElementHeader/SubmittedOn"
+    assert [e.text for e in oldest.iterfind(submitted_on)] == [
+        e.text for e in newest.iterfind(submitted_on)
+    ]
+    assert int(oldest.findtext(submitted_on)[:4]) > 2024
+    assert EdtTransaction.objects.filter(status=EdtTransaction.Status.ACCEPTED).count() == 2
 
 
 def test_an_unknown_version_is_refused(client, cast, edt_account):
