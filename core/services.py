@@ -23,9 +23,31 @@ def record_event(
     regulator=None,
 ) -> AuditEvent:
     """Write an audit event. Call it inside the transaction of the change it records."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_event must run inside the transaction of the change.")
-    return AuditEvent.objects.create(
+    event = audit_event(
+        actor,
+        action,
+        obj,
+        before=before,
+        after=after,
+        organization=organization,
+        regulator=regulator,
+    )
+    record_events([event])
+    return event
+
+
+def audit_event(
+    actor,
+    action: str,
+    obj: models.Model,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    organization=None,
+    regulator=None,
+) -> AuditEvent:
+    """An audit event not yet written: ``record_events`` writes many at once."""
+    return AuditEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         object_type=obj._meta.label_lower,
@@ -36,6 +58,36 @@ def record_event(
         before=before,
         after=after,
     )
+
+
+def record_events(events: list[AuditEvent]) -> None:
+    """Write audit events built by ``audit_event``, inside the transaction of the changes
+    they record. Many at once go through PostgreSQL's COPY (several times faster than
+    ``bulk_create``); the events written that way get no primary key."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must run inside the transaction of the change.")
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    elif len(events) < COPY_FROM or connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+    else:
+        fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        sql = f"COPY {quote(AuditEvent._meta.db_table)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for event in events:
+                copy.write_row(
+                    [
+                        field.get_db_prep_save(field.pre_save(event, True), connection)
+                        for field in fields
+                    ]
+                )
+
+
+# From this many rows on, COPY beats a multi-row INSERT.
+COPY_FROM = 100
 
 
 def next_value(name: str, start: int) -> int:
@@ -57,13 +109,29 @@ def queue_email(to: list[str], template: str, context: dict[str, Any]) -> Outbou
 
     The outbox row is written in the caller's transaction; the send is enqueued after commit.
     """
+    [email] = queue_emails([(to, template, context)])
+    return email
+
+
+def queue_emails(messages: list[tuple[list[str], str, dict[str, Any]]]) -> list[OutboundEmail]:
+    """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand."""
     from .tasks import send_outbound_email
 
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    body = render_to_string(f"{template}_body.txt", context)
-    email = OutboundEmail.objects.create(to=list(to), subject=subject, body=body)
-    send_outbound_email.delay_on_commit(email.pk)
-    return email
+    emails = [
+        OutboundEmail(
+            to=list(to),
+            subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
+            body=render_to_string(f"{template}_body.txt", context),
+        )
+        for to, template, context in messages
+    ]
+    if len(emails) == 1:
+        emails[0].save(force_insert=True)
+    else:
+        emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
+    for email in emails:
+        send_outbound_email.delay_on_commit(email.pk)
+    return emails
 
 
 def set_object_permissions(user, obj: models.Model, wanted, every) -> None:

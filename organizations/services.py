@@ -50,9 +50,22 @@ def _lock(organization: Organization) -> Organization:
 
 
 def lead_user_emails(organization: Organization) -> list[str]:
-    return list(
-        organization.memberships.filter(role=Role.LEAD).values_list("user__email", flat=True)
-    )
+    return lead_user_emails_by_organization([organization.pk]).get(organization.pk, [])
+
+
+def lead_user_emails_by_organization(organization_ids) -> dict[int, list[str]]:
+    """The Lead Users' addresses of each organization, in one query."""
+    emails: dict[int, list[str]] = {}
+    ids = sorted(set(organization_ids))
+    for start in range(0, len(ids), 1000):
+        rows = (
+            Membership.objects.filter(organization_id__in=ids[start : start + 1000], role=Role.LEAD)
+            .order_by("organization_id", "user__email")
+            .values_list("organization_id", "user__email")
+        )
+        for organization_id, email in rows:
+            emails.setdefault(organization_id, []).append(email)
+    return emails
 
 
 def _add_member(actor, organization: Organization, user, role: str, how: str) -> Membership:

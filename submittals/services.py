@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from core.elements import SubmittalElement
-from core.services import queue_email, record_event
+from core.services import audit_event, queue_email, queue_emails, record_event, record_events
 from facilities.models import Facility, FacilityRegulator
 from organizations.roles import EDIT_DRAFTS, SUBMIT
-from organizations.services import lead_user_emails
+from organizations.services import lead_user_emails_by_organization
 
 from . import documents
 from .documents import copy_document_answers
@@ -427,48 +431,294 @@ def apply_review(
     notification, which authorizes by agency, runs it inside the upload's transaction. The
     agent defaults to the actor; EDT names the person who acted in the agency's system."""
     status, comments = check_review(status, comments)
-    record = _lock_record(record)
-    organization = record.facility.organization
-    before = {"status": int(record.status), "comments": record.action_comments}
-    record.status = status
-    record.action_by = actor
-    record.action_at = action_at or timezone.now()
-    record.action_agent_name = agent_name or actor.get_full_name() or actor.email
-    record.action_agent_email = agent_email or actor.email
-    record.action_comments = comments
-    record.save(
-        update_fields=[
-            "status",
-            "action_by",
-            "action_at",
-            "action_agent_name",
-            "action_agent_email",
-            "action_comments",
-        ]
+    [record] = apply_reviews(
+        actor=actor,
+        actions=[
+            ReviewAction(
+                record=_lock_record(record),
+                status=status,
+                comments=comments,
+                action_at=action_at,
+                agent_name=agent_name,
+                agent_email=agent_email,
+            )
+        ],
     )
-    record_event(
-        actor,
-        "submittal.reviewed",
-        record,
-        before=before,
-        after={"status": int(record.status), "comments": comments},
-        organization=organization,
-        regulator=record.regulator,
-    )
-    submitter = record.submitted_by.email if record.submitted_by else ""
-    recipients = _unique([*lead_user_emails(organization), submitter])
-    if recipients:
-        queue_email(
-            recipients,
-            "submittals/email/review",
-            {
-                "record": record,
-                "facility": record.facility,
-                "organization": organization,
-                "element": record.get_element_display(),
-                "status": record.get_status_display(),
-                "regulator": record.regulator,
-                "comments": comments,
-            },
-        )
     return record
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    """One regulator action for ``apply_reviews``: the element (loaded and locked in the
+    caller's transaction, by ``lock_for_review`` for many), the status set and the comments,
+    when it was taken and by which person in the agency's own system."""
+
+    record: SubmittalElementRecord
+    status: int
+    comments: str = ""
+    action_at: datetime | None = None
+    agent_name: str = ""
+    agent_email: str = ""
+
+
+# Elements locked, updated and looked up per query when many are reviewed at once.
+BATCH_SIZE = 1000
+REVIEW_FIELDS = (
+    "status",
+    "action_by",
+    "action_at",
+    "action_agent_name",
+    "action_agent_email",
+    "action_comments",
+)
+
+
+def lock_for_review(keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, SubmittalElementRecord]:
+    """Load and lock the elements with these CERS unique keys, a thousand a query, to review
+    them; keys naming no element are left out.
+
+    Rows are locked in the order of their keys, so two transactions reviewing overlapping
+    elements wait for each other instead of deadlocking. What a review reads comes along: the
+    element's status and dates (not its data), its facility's name, address and CERS ID; the
+    organizations, agencies and submitters, which many elements share, once per query.
+    """
+    wanted = sorted(set(keys))
+    locked: dict[uuid.UUID, SubmittalElementRecord] = {}
+    for start in range(0, len(wanted), BATCH_SIZE):
+        rows = (
+            SubmittalElementRecord.objects.select_for_update(of=("self",))
+            .select_related("facility")
+            .prefetch_related("facility__organization", "regulator", "submitted_by")
+            .only(*_REVIEW_READS)
+            .filter(key__in=wanted[start : start + BATCH_SIZE])
+            .order_by("key")
+        )
+        locked.update((record.key, record) for record in rows)
+    return locked
+
+
+# What reviewing many elements reads (see ``lock_for_review``).
+_REVIEW_READS = (
+    "key",
+    "element",
+    "status",
+    "facility",
+    "regulator",
+    "submitted_by",
+    "submitted_at",
+    "action_at",
+    "action_comments",
+    *(
+        f"facility__{name}"
+        for name in ("cers_id", "name", "street", "city", "state", "zip_code", "organization")
+    ),
+)
+
+
+def apply_reviews(*, actor, actions: Sequence[ReviewAction]) -> list[SubmittalElementRecord]:
+    """Record regulator actions on many submitted elements at once, as ``review`` records
+    one: each element's status, agent and comments change, each action has its audit event
+    (the element's review history), and the businesses are told by e-mail.
+
+    Runs inside the caller's transaction, without a permission check (the caller authorizes),
+    on records the caller locked. Actions apply in order: an element named twice ends with
+    the second action, and the second audit event starts from the first one's status. Any
+    action breaking the review rules refuses them all, listing every problem.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("apply_reviews must run inside the transaction of the change.")
+    checked, errors = [], []
+    for action in actions:
+        try:
+            checked.append(check_review(action.status, action.comments))
+        except ValidationError as error:
+            errors.append((action.record, error))
+    if errors:
+        if len(actions) == 1:
+            raise errors[0][1]
+        raise ValidationError(
+            [
+                ValidationError(
+                    f"{record.get_element_display()} of CERS ID {record.facility.cers_id}: "
+                    f"{message}"
+                )
+                for record, error in errors
+                for message in error.messages
+            ]
+        )
+
+    now = timezone.now()
+    default_name = actor.get_full_name() or actor.email
+    events, lines, changed = [], [], {}
+    for action, (status, comments) in zip(actions, checked, strict=True):
+        record = action.record
+        before = {"status": int(record.status), "comments": record.action_comments}
+        record.status = status
+        record.action_by = actor
+        record.action_at = action.action_at or now
+        record.action_agent_name = action.agent_name or default_name
+        record.action_agent_email = action.agent_email or actor.email
+        record.action_comments = comments
+        changed[record.pk] = record
+        events.append(
+            audit_event(
+                actor,
+                "submittal.reviewed",
+                record,
+                before=before,
+                after={"status": int(record.status), "comments": comments},
+                organization=record.facility.organization,
+                regulator=record.regulator,
+            )
+        )
+        lines.append(_ReviewLine(record))
+    _save_reviews(list(changed.values()))
+    record_events(events)
+    _tell_businesses(lines)
+    return [action.record for action in actions]
+
+
+def _save_reviews(records: list[SubmittalElementRecord]) -> None:
+    """Write the review fields: one UPDATE for each set of elements given the same action
+    (an agency's system usually sets one status at one time for many), ``bulk_update`` for
+    the rest."""
+    if len(records) == 1:
+        records[0].save(update_fields=list(REVIEW_FIELDS))
+        return
+    columns = [SubmittalElementRecord._meta.get_field(name).attname for name in REVIEW_FIELDS]
+    alike: dict[tuple, list[int]] = defaultdict(list)
+    for record in records:
+        alike[tuple(getattr(record, column) for column in columns)].append(record.pk)
+    by_pk = {record.pk: record for record in records}
+    alone = []
+    for values, pks in alike.items():
+        if len(pks) == 1:
+            alone.append(by_pk[pks[0]])
+            continue
+        for start in range(0, len(pks), BATCH_SIZE):
+            SubmittalElementRecord.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).update(
+                **dict(zip(columns, values, strict=True))
+            )
+    # CASE WHEN grows with the batch on both sides: small batches stay linear.
+    SubmittalElementRecord.objects.bulk_update(alone, list(REVIEW_FIELDS), batch_size=100)
+
+
+class _ReviewLine:
+    """What the business is told of one action: the values it set, kept as they were when it
+    applied (an element reviewed twice in one batch changes again afterwards). Labels and
+    dates are formatted only for the lines a summary lists."""
+
+    __slots__ = ("record", "status_value", "comments", "action_at", "agent_name", "agent_email")
+
+    def __init__(self, record: SubmittalElementRecord):
+        self.record = record
+        self.status_value = int(record.status)
+        self.comments = record.action_comments
+        self.action_at = record.action_at
+        self.agent_name = record.action_agent_name
+        self.agent_email = record.action_agent_email
+
+    @property
+    def facility(self) -> Facility:
+        return self.record.facility
+
+    @property
+    def organization(self):
+        return self.record.facility.organization
+
+    @property
+    def regulator(self):
+        return self.record.regulator
+
+    @property
+    def element(self) -> str:
+        return SubmittalElement(self.record.element).label
+
+    @property
+    def status(self) -> str:
+        return ElementStatus(self.status_value).label
+
+    @property
+    def not_accepted(self) -> bool:
+        return self.status_value == ElementStatus.NOT_ACCEPTED
+
+    @property
+    def summary(self) -> str:
+        """The action as a summary e-mail lists it. Written here, not in the template: a
+        thousand lines through the template language cost more than the rest of an upload."""
+        facility, record = self.record.facility, self.record
+        text = (
+            f"{self.element} of {facility.name}, {facility.address} (CERS ID "
+            f"{facility.cers_id}), submitted {timezone.localtime(record.submitted_at):%Y-%m-%d}\n"
+            f"Status: {self.status}, by {self.agent_name} <{self.agent_email}>, "
+            f"{timezone.localtime(self.action_at):%Y-%m-%d %H:%M %Z}"
+        )
+        if self.comments:
+            text += f"\nRegulator's comments: {self.comments}"
+        return text
+
+
+def _tell_businesses(lines: list[_ReviewLine]) -> None:
+    """E-mail each action to the organization's Lead Users and the element's submitter.
+
+    Each address hears of exactly the actions it would be told of one by one, in one e-mail
+    per organization: addresses told of the same actions share it. One action is told as the
+    portal's review tells it; several in a summary.
+    """
+    by_organization: dict[int, list[_ReviewLine]] = defaultdict(list)
+    for line in lines:
+        by_organization[line.organization.pk].append(line)
+    leads = lead_user_emails_by_organization(by_organization)
+    mails = []
+    for organization_id, told_of in by_organization.items():
+        heard: dict[str, tuple[str, list[int]]] = {}  # lower-cased address: (address, lines)
+        for index, line in enumerate(told_of):
+            submitter = line.record.submitted_by.email if line.record.submitted_by else ""
+            for address in _unique([*leads.get(organization_id, []), submitter]):
+                heard.setdefault(address.lower(), (address, []))[1].append(index)
+        recipients: dict[tuple[int, ...], list[str]] = defaultdict(list)
+        for address, indexes in heard.values():
+            recipients[tuple(indexes)].append(address)
+        for indexes, to in recipients.items():
+            chosen = [told_of[index] for index in indexes]
+            if len(chosen) == 1:
+                mails.append((to, "submittals/email/review", _one_review(chosen[0])))
+            else:
+                mails.append((to, "submittals/email/reviews", _reviews(chosen)))
+    if mails:
+        queue_emails(mails)
+
+
+def _one_review(line: _ReviewLine) -> dict:
+    return {
+        "record": line.record,
+        "facility": line.facility,
+        "organization": line.organization,
+        "element": line.element,
+        "status": line.status,
+        "regulator": line.regulator,
+        "comments": line.comments,
+    }
+
+
+# A summary lists this many actions at most (about 200 kB of text); its counts cover all.
+SUMMARY_MAX_LINES = 1000
+
+
+def _reviews(lines: list[_ReviewLine]) -> dict:
+    """The summary: Not Accepted first (the business has work to do), then by facility."""
+    ordered = sorted(
+        lines, key=lambda line: (not line.not_accepted, line.facility.cers_id, line.record.element)
+    )
+    counts: dict[int, int] = defaultdict(int)
+    for line in lines:
+        counts[line.status_value] += 1
+    return {
+        "organization": lines[0].organization,
+        "lines": ordered[:SUMMARY_MAX_LINES],
+        "unlisted": max(0, len(ordered) - SUMMARY_MAX_LINES),
+        "count": len(lines),
+        "counts": [(ElementStatus(value).label, n) for value, n in sorted(counts.items())],
+        "regulators": _unique(f"{line.regulator.name} ({line.regulator.code})" for line in lines),
+        "not_accepted": sum(line.not_accepted for line in lines),
+    }

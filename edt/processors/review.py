@@ -6,23 +6,31 @@ element's key must exist (1051) and belong to the CERS ID given (1054) and be of
 ``code`` attribute names (1013); the element must be routed to the calling CUPA or one of its
 PAs (1053); the regulator code must be that agency (1049); the action must be later than the
 element's current one (1052); Not Accepted needs comments; a next due date may not be in the
-past (1075). Accepted notifications go through ``submittals.services.apply_review``, so the
-element, its history, its audit event and the business's e-mail are those of the portal.
+past (1075). The elements are locked and checked together; when all pass they go through
+``submittals.services.apply_reviews``, so the element, its history, its audit events and the
+business's e-mail are those of the portal's review (one e-mail per organization).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from facilities.models import FacilityRegulator
 from regulators.models import Regulator
-from submittals.models import ElementStatus, SubmittalElementRecord
-from submittals.services import apply_review, check_review
+from submittals.models import ElementStatus
+from submittals.services import (
+    BATCH_SIZE,
+    ReviewAction,
+    apply_reviews,
+    check_review,
+    lock_for_review,
+)
 
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceMessage
@@ -43,30 +51,38 @@ def _moment(text: str) -> datetime | None:
     return value
 
 
-def _agencies(regulator: Regulator) -> Q:
-    """Elements the calling CUPA may act on: its own and its PAs'."""
-    return Q(regulator=regulator) | Q(regulator__parent=regulator)
+def _key(text: str | None) -> str:
+    return (text or "").strip().strip("{}").lower()
+
+
+def _uuid(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(key) if len(key) == 36 else None
+    except ValueError:
+        return None
+
+
+def _agencies(regulator: Regulator) -> set[int]:
+    """The agencies whose elements the calling CUPA may act on: itself and its PAs."""
+    return {regulator.pk, *Regulator.objects.filter(parent=regulator).values_list("pk", flat=True)}
 
 
 @processes("RFSAN")
 def process_action_notifications(context: UploadContext) -> None:
     regulator = context.regulator
     notifications = context.root.findall("SubmittalElements/SubmittalElement")
-    keys = [(n.findtext("CERSUniqueKey") or "").strip().strip("{}").lower() for n in notifications]
-    records = {
-        str(r.key): r
-        for r in SubmittalElementRecord.objects.select_related(
-            "facility", "regulator", "facility__organization", "submitted_by"
-        ).filter(key__in=[k for k in keys if len(k) == 36])
-    }
-    allowed = set(
-        SubmittalElementRecord.objects.filter(
-            _agencies(regulator), key__in=[k for k in keys if len(k) == 36]
-        ).values_list("pk", flat=True)
-    )
+    keys = [_key(n.findtext("CERSUniqueKey")) for n in notifications]
+    uuids = [_uuid(key) for key in keys]
+    total = len(notifications)
+    records = lock_for_review(u for u in uuids if u is not None)
+    agencies = _agencies(regulator)
+    now, today = timezone.now(), timezone.localdate()
     problems: list[GuidanceMessage] = []
-    accepted = []
-    for number, (notification, key) in enumerate(zip(notifications, keys, strict=True), 1):
+    actions: list[ReviewAction] = []
+    due_dates: dict[tuple[int, int], date] = {}
+    for number, (notification, key, key_uuid) in enumerate(
+        zip(notifications, keys, uuids, strict=True), 1
+    ):
         where = f"SubmittalElement {number} (line {notification.sourceline})"
 
         def problem(code: int, message: str, key=key, where=where) -> None:
@@ -74,11 +90,13 @@ def process_action_notifications(context: UploadContext) -> None:
                 GuidanceMessage(code, "Required", message, location=where, cers_unique_key=key)
             )
 
-        record = records.get(key)
+        if number % BATCH_SIZE == 0:
+            context.progress(number, total)
+        record = records.get(key_uuid)
         if record is None:
             problem(NOT_FOUND, f"There is no submitted element with CERSUniqueKey {key}.")
             continue
-        if record.pk not in allowed or record.status == ElementStatus.DRAFT:
+        if record.regulator_id not in agencies or record.status == ElementStatus.DRAFT:
             problem(NOT_AUTHORIZED, f"Element {key} is not routed to {regulator.name} or its PAs.")
             continue
         if notification.findtext("CERSID", "").strip() != str(record.facility.cers_id):
@@ -98,7 +116,7 @@ def process_action_notifications(context: UploadContext) -> None:
         action_on = _moment(notification.findtext("SubmittalActionOn", ""))
         if action_on is None:
             problem(ENTITY_ERROR, "SubmittalActionOn is not a date and time.")
-        elif action_on > timezone.now():
+        elif action_on > now:
             problem(1056, "SubmittalActionOn is in the future.")
         else:
             current = record.action_at or record.submitted_at
@@ -120,27 +138,37 @@ def process_action_notifications(context: UploadContext) -> None:
             continue
         due_text = notification.findtext("NextDueDate")
         next_due: date | None = parse_date(due_text.strip()) if due_text else None
-        if next_due is not None and next_due < timezone.localdate():
+        if next_due is not None and next_due < today:
             problem(NEXT_DUE_DATE_OUT_OF_RANGE, f"NextDueDate {next_due} is in the past.")
-        accepted.append((record, status, comments, action_on, notification, next_due))
+        if problems:
+            continue  # nothing will be stored: only look for more problems
+        actions.append(
+            ReviewAction(
+                record=record,
+                status=status,
+                comments=comments,
+                action_at=action_on,
+                agent_name=notification.findtext("SubmittalActionAgentName", "").strip(),
+                agent_email=notification.findtext("SubmittalActionAgentEmail", "").strip(),
+            )
+        )
+        if next_due is not None:
+            due_dates[record.facility_id, record.element] = next_due
 
     if problems:
         raise UploadRejected(problems)
-    total = len(accepted)
-    for done, (record, status, comments, action_on, notification, next_due) in enumerate(
-        accepted, 1
-    ):
-        apply_review(
-            actor=context.actor,
-            record=record,
-            status=status,
-            comments=comments,
-            action_at=action_on,
-            agent_name=notification.findtext("SubmittalActionAgentName", "").strip(),
-            agent_email=notification.findtext("SubmittalActionAgentEmail", "").strip(),
-        )
-        if next_due is not None:
+    apply_reviews(actor=context.actor, actions=actions)
+    _set_next_due_dates(due_dates)
+    context.progress(total, total)
+
+
+def _set_next_due_dates(due_dates: dict[tuple[int, int], date]) -> None:
+    """One UPDATE for each element and date (the last notification of an element wins)."""
+    facilities: dict[tuple[int, date], list[int]] = defaultdict(list)
+    for (facility_id, element), due in due_dates.items():
+        facilities[element, due].append(facility_id)
+    for (element, due), ids in facilities.items():
+        for start in range(0, len(ids), BATCH_SIZE):
             FacilityRegulator.objects.filter(
-                facility=record.facility, element=record.element
-            ).update(next_due_date=next_due)
-        context.progress(done, total)
+                facility_id__in=ids[start : start + BATCH_SIZE], element=element
+            ).update(next_due_date=due)

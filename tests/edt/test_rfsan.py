@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import AuditEvent, OutboundEmail
@@ -157,3 +159,97 @@ def test_a_pa_account_cannot_send_action_notifications(client, cast, pa_edt_acco
 def test_a_status_never_goes_back_to_submitted(client, cast, edt_account, records):
     root = post(client, edt_account, document(notification(records[1], status=2)))
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+
+
+# --- many notifications in one upload ----------------------------------------------------------
+
+
+def reviewed(record) -> list[tuple[int, int]]:
+    events = AuditEvent.objects.filter(action="submittal.reviewed", object_id=str(record.pk))
+    return [(e.before["status"], e.after["status"]) for e in events.order_by("created_at", "id")]
+
+
+def test_many_notifications_are_stored_together_each_audited_one_email_for_the_business(
+    client, cast, edt_account, records
+):
+    fi, inventory, ust = records[1], records[2], records[4]
+    due = (timezone.localdate() + timedelta(days=30)).isoformat()
+    body = document(
+        notification(fi, status=4, due=due),
+        notification(inventory, status=5, comments="The site map is missing."),
+        notification(ust, status=3),
+    )
+    OutboundEmail.objects.all().delete()
+    root = post(client, edt_account, body)
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+
+    statuses = dict(
+        SubmittalElementRecord.objects.filter(pk__in=[fi.pk, inventory.pk, ust.pk]).values_list(
+            "pk", "status"
+        )
+    )
+    assert statuses == {fi.pk: 4, inventory.pk: 5, ust.pk: 3}
+    assert [reviewed(r) for r in (fi, inventory, ust)] == [[(2, 4)], [(2, 5)], [(2, 3)]]
+    assert (
+        FacilityRegulator.objects.get(facility=fi.facility, element=1).next_due_date.isoformat()
+        == due
+    )
+    # The Lead User and the submitter were told of all three, in one e-mail.
+    [summary] = OutboundEmail.objects.all()
+    assert sorted(summary.to) == ["approver@acme.example", "lead@acme.example"]
+    assert "3 submittal elements of Acme Fuels" in summary.subject
+    assert "The site map is missing." in summary.body
+
+
+def test_good_and_bad_notifications_together_store_nothing_and_list_each_problem(
+    client, cast, edt_account, records
+):
+    fi, inventory, ust = records[1], records[2], records[4]
+    OutboundEmail.objects.all().delete()
+    body = document(
+        notification(fi, status=4),
+        notification(inventory, status=5),  # Not Accepted without comments
+        notification(ust, status=3),
+        notification(fi, key="5C8F4F63-2D77-4A1F-9D3C-6D0D5E0A1B2C"),  # no such element
+    )
+    root = post(client, edt_account, body)
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    messages = root.findall("GuidanceMessages/GuidanceMessage")
+    assert [m.get("guidanceCode") for m in messages] == ["1013", "1051"]
+    assert "[SubmittalElement 2 (line 1)]" in messages[0].text
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[fi.pk, inventory.pk, ust.pk]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.SUBMITTED}
+    assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_an_element_named_twice_keeps_both_actions_in_its_history(
+    client, cast, edt_account, records
+):
+    fi = records[1]
+    body = document(notification(fi, status=3), notification(fi, status=4))
+    root = post(client, edt_account, body)
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    fi.refresh_from_db()
+    assert fi.status == ElementStatus.ACCEPTED
+    assert reviewed(fi) == [(2, 3), (3, 4)]
+
+
+def test_the_queries_do_not_grow_with_the_notifications(client, cast, edt_account, records):
+    fi, inventory, ust = records[1], records[2], records[4]
+    post(client, edt_account, document(notification(fi, status=3)))  # warm caches
+    one_body = document(notification(fi, status=4))
+    three_body = document(
+        notification(fi, status=6),
+        notification(inventory, status=4),
+        notification(ust, status=5, comments="Tank test missing."),
+    )
+    with CaptureQueriesContext(connection) as one:
+        post(client, edt_account, one_body)
+    with CaptureQueriesContext(connection) as three:
+        post(client, edt_account, three_body)
+    assert len(three) == len(one)
+    assert reviewed(ust) == [(2, 5)]

@@ -1,0 +1,233 @@
+"""Many review actions at once (``services.apply_reviews``, what EDT action notifications use):
+the same element fields, audit events and e-mail as one review each, written together.
+
+The cast's facility is in ZIP 95814: the Sacramento County CUPA handles every element except
+element 4 (UST), which the City PA handles.
+"""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core import services as core_services
+from core.elements import SubmittalElement
+from core.models import AuditEvent, OutboundEmail
+from submittals import services
+from submittals.models import ElementStatus, SubmittalElementRecord
+from submittals.services import ReviewAction
+from tests import factories
+from tests.submittals.data import (
+    answer_required_documents,
+    complete_data,
+    complete_facility_information,
+)
+
+FI = SubmittalElement.FACILITY_INFORMATION
+UST = SubmittalElement.UST
+
+
+def submit_facility_information(facility, *, editor, approver):
+    record = services.start_draft(actor=editor, facility=facility, element=FI)
+    record = services.save_draft_data(
+        actor=editor, record=record, data=complete_facility_information(f3=facility.name)
+    )
+    answer_required_documents(editor, record)
+    services.submit(
+        actor=approver,
+        facility=facility,
+        elements=[record],
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    return SubmittalElementRecord.objects.get(pk=record.pk)
+
+
+def review_all(actor, *actions):
+    """Apply ``(record, status[, comments])`` actions in one transaction, as EDT does."""
+    with transaction.atomic():
+        locked = services.lock_for_review(record.key for record, *_ in actions)
+        return services.apply_reviews(
+            actor=actor,
+            actions=[ReviewAction(locked[record.key], *rest) for record, *rest in actions],
+        )
+
+
+def reviewed_events(record):
+    return AuditEvent.objects.filter(
+        action="submittal.reviewed", object_id=str(record.pk)
+    ).order_by("created_at", "id")
+
+
+@pytest.fixture
+def two_facilities(cast):
+    """Facility Information of two Acme facilities in the CUPA's area, each submitted by a
+    different approver (the Lead User is told of both, each approver of their own)."""
+    second_approver = factories.make_user("erin@acme.example", first_name="Erin")
+    factories.add_member(cast.org, second_approver, "approver")
+    plant = factories.make_facility(cast.org, name="Acme Midtown Plant", zip_code="95814")
+    return (
+        submit_facility_information(cast.facility, editor=cast.editor, approver=cast.approver),
+        submit_facility_information(plant, editor=cast.editor, approver=second_approver),
+    )
+
+
+def test_each_element_changes_and_is_audited_as_one_review_would(cast, two_facilities):
+    depot, plant = two_facilities
+    review_all(
+        cast.cupa_reviewer,
+        (depot, ElementStatus.ACCEPTED),
+        (plant, ElementStatus.NOT_ACCEPTED, "  The site map is missing. "),
+    )
+
+    depot.refresh_from_db()
+    plant.refresh_from_db()
+    assert depot.status == ElementStatus.ACCEPTED
+    assert (plant.status, plant.action_comments) == (
+        ElementStatus.NOT_ACCEPTED,
+        "The site map is missing.",
+    )
+    for record in (depot, plant):
+        assert record.action_by == cast.cupa_reviewer
+        assert record.action_agent_name == cast.cupa_reviewer.get_full_name()
+        assert record.action_agent_email == "reviewer@sac-cupa.example"
+        assert record.action_at is not None
+        [event] = reviewed_events(record)
+        assert event.actor == cast.cupa_reviewer
+        assert (event.organization, event.regulator) == (cast.org, cast.cupa)
+        assert event.before == {"status": int(ElementStatus.SUBMITTED), "comments": ""}
+        assert event.after == {"status": int(record.status), "comments": record.action_comments}
+        assert event.object_repr == str(record)
+
+
+def test_one_bad_action_refuses_them_all_and_lists_every_problem(cast, two_facilities):
+    depot, plant = two_facilities
+    with pytest.raises(ValidationError) as refused:
+        review_all(
+            cast.cupa_reviewer,
+            (depot, ElementStatus.NOT_ACCEPTED),  # no comments
+            (plant, ElementStatus.SUBMITTED),  # not a status a regulator sets
+        )
+    assert len(refused.value.messages) == 2
+    assert f"CERS ID {depot.facility.cers_id}: Say why" in refused.value.messages[0]
+    assert f"CERS ID {plant.facility.cers_id}: Choose" in refused.value.messages[1]
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[depot.pk, plant.pk]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.SUBMITTED}
+    assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+    assert not OutboundEmail.objects.filter(subject__icontains="status").exists()
+
+
+def test_an_element_acted_on_twice_ends_with_the_second_and_keeps_both(cast, two_facilities):
+    depot, _plant = two_facilities
+    review_all(
+        cast.cupa_reviewer,
+        (depot, ElementStatus.UNDER_REVIEW),
+        (depot, ElementStatus.ACCEPTED),
+    )
+    depot.refresh_from_db()
+    assert depot.status == ElementStatus.ACCEPTED
+    history = [(event.before["status"], event.after["status"]) for event in reviewed_events(depot)]
+    assert history == [(2, 3), (3, 4)]
+
+
+def test_each_address_is_told_of_its_elements_in_one_email_per_organization(
+    cast, two_facilities, django_capture_on_commit_callbacks, mailoutbox
+):
+    depot, plant = two_facilities
+    other = factories.make_facility(cast.other_org, name="Other Co Depot", zip_code="95814")
+    others = submit_facility_information(other, editor=cast.outsider, approver=cast.outsider)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review_all(
+            cast.cupa_reviewer,
+            (depot, ElementStatus.ACCEPTED),
+            (plant, ElementStatus.NOT_ACCEPTED, "The site map is missing."),
+            (others, ElementStatus.UNDER_REVIEW),
+        )
+
+    told = {tuple(sorted(mail.to)): mail for mail in mailoutbox}
+    assert set(told) == {
+        ("lead@acme.example",),
+        ("approver@acme.example",),
+        ("erin@acme.example",),
+        ("outsider@other.example",),
+    }
+    summary = told["lead@acme.example",]
+    assert "2 submittal elements of Acme Fuels" in summary.subject
+    assert "Accepted: 1" in summary.body and "Not Accepted: 1" in summary.body
+    # Not Accepted first: the business has work to do on it.
+    assert summary.body.index("Acme Midtown Plant") < summary.body.index("Acme Sacramento Depot")
+    assert "The site map is missing." in summary.body
+    assert "Other Co" not in summary.body
+    # Told of one element, each submitter gets the portal's own review e-mail.
+    assert told["approver@acme.example",].subject == (
+        f"CERS: Facility Information for Acme Sacramento Depot (CERS ID "
+        f"{depot.facility.cers_id}) is Accepted"
+    )
+    assert "Not Accepted" in told["erin@acme.example",].subject
+    assert "Under Review" in told["outsider@other.example",].subject
+
+
+def test_one_action_is_told_exactly_as_the_portal_tells_it(
+    cast, two_facilities, django_capture_on_commit_callbacks, mailoutbox
+):
+    depot, _plant = two_facilities
+    with django_capture_on_commit_callbacks(execute=True):
+        review_all(cast.cupa_reviewer, (depot, ElementStatus.ACCEPTED))
+    [batch] = mailoutbox
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review(actor=cast.cupa_reviewer, record=depot, status=ElementStatus.ACCEPTED)
+    [portal] = mailoutbox
+    assert (batch.to, batch.subject) == (portal.to, portal.subject)
+    assert batch.to == ["lead@acme.example", "approver@acme.example"]
+    assert batch.body.split("Reviewed by")[0] == portal.body.split("Reviewed by")[0]
+
+
+def test_a_long_summary_lists_the_first_actions_and_counts_them_all(
+    cast, two_facilities, monkeypatch
+):
+    depot, plant = two_facilities
+    monkeypatch.setattr(services, "SUMMARY_MAX_LINES", 1)
+    review_all(cast.cupa_reviewer, (depot, ElementStatus.ACCEPTED), (plant, 6))
+    summary = OutboundEmail.objects.get(to=["lead@acme.example"])
+    assert "Accepted: 1" in summary.body and "Not Applicable: 1" in summary.body
+    assert "And 1 more element:" in summary.body
+
+
+def test_many_audit_events_are_written_at_once_with_every_field(cast, two_facilities, monkeypatch):
+    """On PostgreSQL many events go through COPY: from two on here."""
+    depot, plant = two_facilities
+    monkeypatch.setattr(core_services, "COPY_FROM", 2)
+    review_all(cast.cupa_reviewer, (depot, ElementStatus.ACCEPTED), (plant, 6))
+    for record, status in ((depot, 4), (plant, 6)):
+        [event] = reviewed_events(record)
+        assert (event.actor, event.organization, event.regulator) == (
+            cast.cupa_reviewer,
+            cast.org,
+            cast.cupa,
+        )
+        assert event.object_type == "submittals.submittalelementrecord"
+        assert event.after == {"status": status, "comments": ""}
+        assert event.created_at is not None
+
+
+def test_elements_of_the_pa_keep_their_agency_in_the_audit_trail(cast):
+    drafts = []
+    for element, data in ((FI, complete_facility_information()), (UST, complete_data(UST))):
+        record = services.start_draft(actor=cast.editor, facility=cast.facility, element=element)
+        record = services.save_draft_data(actor=cast.editor, record=record, data=data)
+        drafts.append(answer_required_documents(cast.editor, record))
+    services.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=drafts,
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    depot, ust = SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in drafts])
+    review_all(cast.cupa_reviewer, (depot, ElementStatus.ACCEPTED), (ust, 3))
+    assert reviewed_events(ust).get().regulator == cast.pa
+    assert reviewed_events(depot).get().regulator == cast.cupa
