@@ -697,7 +697,7 @@ def merge_organizations(
     ``source`` moves to ``target`` (a member of both keeps the higher role), its audit history
     is filed under ``target``, and ``source`` is deleted."""
     from core.models import AuditEvent
-    from organizations.services import _grant_role
+    from organizations.services import grant_role
 
     agencies = regulators_with(actor, "manage")
     if not agencies.filter(kind=Regulator.Kind.STATE).exists():
@@ -725,7 +725,7 @@ def merge_organizations(
         roles[membership.user] = kept.role
         membership.delete()
     for user, role in roles.items():
-        _grant_role(user, target, role)
+        grant_role(user, target, role)
 
     transfer = _record_transfer(
         FacilityTransfer.Kind.MERGE_ORGANIZATION, actor, source, target, reason

@@ -31,8 +31,10 @@ def _require(actor, codename: str, organization: Organization) -> None:
         raise PermissionDenied("Your role in this organization does not allow that.")
 
 
-def _grant_role(user, organization: Organization, role: str) -> None:
-    """Make the user's object permissions on ``organization`` exactly those of ``role``."""
+def grant_role(user, organization: Organization, role: str) -> None:
+    """Make the user's object permissions on ``organization`` exactly those of ``role``: for
+    a service that has just set the membership's role, in its transaction (the organization
+    merge moves members this way)."""
     set_object_permissions(user, organization, ROLE_PERMISSIONS[role], ALL_PERMISSIONS)
 
 
@@ -70,7 +72,7 @@ def lead_user_emails_by_organization(organization_ids) -> dict[int, list[str]]:
 
 def _add_member(actor, organization: Organization, user, role: str, how: str) -> Membership:
     membership = Membership.objects.create(user=user, organization=organization, role=role)
-    _grant_role(user, organization, role)
+    grant_role(user, organization, role)
     record_event(
         actor,
         "organization.member_added",
@@ -130,7 +132,7 @@ def change_role(*, actor, membership: Membership, role: str) -> Membership:
         )
     membership.role = role
     membership.save(update_fields=["role"])
-    _grant_role(membership.user, organization, role)
+    grant_role(membership.user, organization, role)
     record_event(
         actor,
         "organization.role_changed",
