@@ -22,8 +22,9 @@ from facilities.models import Facility
 from organizations.models import Organization
 from submittals.models import FacilitySubmittal, HazardousMaterial, SubmittalElementRecord
 from tests import factories
+from tests.submittals.data import submit
 
-from .test_rfsq import body, get, submit
+from .test_rfsq import body, get
 
 
 @contextmanager

@@ -36,9 +36,10 @@ from submittals.models import (
 )
 from submittals.registry import all_schemas
 from tests import factories
+from tests.submittals.data import submit
 
 from .conftest import assert_valid, legacy_header
-from .test_rfsq import PDF, body, get, submit, submit_everything
+from .test_rfsq import PDF, body, get, submit_everything
 
 URL = "/EDT/Regulator/FacilitySubmittal/Submit?regulatorCode=1001"
 XSD = "RegulatorFacilitySubmittal.xsd"
@@ -524,9 +525,7 @@ def services_draft_with_upload(cast):
     """Submit Facility Information and an inventory whose site map is an uploaded PDF."""
     from submittals import services
     from submittals.inventory import add_material
-    from tests.submittals.data import complete_facility_information
-
-    from .test_rfsq import DIESEL
+    from tests.submittals.data import DIESEL, complete_facility_information
 
     fi = services.start_draft(actor=cast.editor, facility=cast.facility, element=1)
     services.save_draft_data(

@@ -12,9 +12,9 @@ from django.utils import timezone
 from core.models import AuditEvent, OutboundEmail
 from facilities.models import FacilityRegulator
 from submittals.models import ElementStatus, SubmittalElementRecord
+from tests.submittals.data import submit
 
 from .conftest import assert_valid, legacy_header
-from .test_rfsq import submit
 
 NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
 URL = "/EDT/Regulator/FacilitySubmittal/ActionNotification?regulatorCode=1001"

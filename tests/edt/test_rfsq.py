@@ -25,7 +25,13 @@ from submittals.inventory import add_material, component_fields, material_fields
 from submittals.models import DocumentFile, DocumentSource, ElementStatus, SubmittalElementRecord
 from submittals.registry import schema_for
 from tests import factories
-from tests.submittals.data import complete_data, complete_facility_information, filler
+from tests.submittals.data import (
+    DIESEL,
+    complete_data,
+    complete_facility_information,
+    filler,
+    submit,
+)
 
 from .conftest import assert_valid, assert_valid_beyond_2024, legacy_header, make_edt_account
 
@@ -34,7 +40,6 @@ XSD = "RegulatorFacilitySubmittalQuery.xsd"
 SCHEMA_SETS = {"1/05": "1.05", "1/10": "cers3"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 IN_2024 = datetime(2024, 6, 3, 17, 0, tzinfo=UTC)
-DIESEL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a"}
 UST = SubmittalElement.UST
 
 
@@ -85,39 +90,6 @@ def keys(*records) -> list[str]:
 def at(moment):
     """Submit (or review) as if at ``moment``."""
     return mock.patch("django.utils.timezone.now", return_value=moment)
-
-
-def submit(cast, *elements, facility=None, data=None, comments=""):
-    """Submit Facility Information with ``elements`` (complete data, one inventory material,
-    required documents stored at the facility); return the records by element code."""
-    from tests.submittals.data import answer_required_documents
-
-    facility = facility or cast.facility
-    data = data or {}
-    records = {}
-    for code in sorted({1, *elements}):
-        record = services.start_draft(actor=cast.editor, facility=facility, element=code)
-        given = data.get(code) or (
-            complete_facility_information(f3=facility.name)
-            if code == 1
-            else {}
-            if code == 2
-            else complete_data(code)
-        )
-        record = services.save_draft_data(actor=cast.editor, record=record, data=given)
-        if code == 2:
-            add_material(actor=cast.editor, record=record, values=DIESEL)
-        answer_required_documents(cast.editor, record)
-        records[code] = record
-    services.submit(
-        actor=cast.approver,
-        facility=facility,
-        elements=list(records.values()),
-        certifier_name="Bob Approver",
-        certifier_title="Manager",
-        comments=comments,
-    )
-    return {code: SubmittalElementRecord.objects.get(pk=r.pk) for code, r in records.items()}
 
 
 def _second_alternatives(schema) -> set[tuple[str, ...]]:

@@ -14,7 +14,7 @@ from edt.models import EdtTransaction
 from submittals.models import ElementStatus
 from tests.edt.conftest import assert_valid, legacy_header
 from tests.edt.test_rfsan import document, notification
-from tests.edt.test_rfsq import submit
+from tests.submittals.data import submit
 
 pytestmark = pytest.mark.integration
 

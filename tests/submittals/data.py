@@ -1,10 +1,15 @@
 """Element data for tests: complete enough to pass every Required check."""
 
 from core.elements import SubmittalElement
+from submittals import services
 from submittals.forms import data_key, row_fields, row_groups, single_valued_fields
+from submittals.inventory import add_material
+from submittals.models import SubmittalElementRecord
 from submittals.registry import Field, schema_for, validate_value
 
 FI = SubmittalElement.FACILITY_INFORMATION
+# One inventory material: common name, EHS, physical state, largest amount, unit.
+DIESEL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a"}
 
 NO_ACTIVITIES = dict.fromkeys(
     ["4", "4a", "5", "8", "9", "10", "11", "12", "13", "14", "14a", "14b"], "N"
@@ -135,3 +140,34 @@ def answer_required_documents(actor, record):
                 actor=actor, record=record, slot=slot.tag, source=DocumentSource.STORED_AT_FACILITY
             )
     return record
+
+
+def submit(cast, *elements, facility=None, data=None, comments=""):
+    """Submit Facility Information with ``elements`` (complete data, one inventory material,
+    required documents stored at the facility); return the records by element code."""
+    facility = facility or cast.facility
+    data = data or {}
+    records = {}
+    for code in sorted({1, *elements}):
+        record = services.start_draft(actor=cast.editor, facility=facility, element=code)
+        given = data.get(code) or (
+            complete_facility_information(f3=facility.name)
+            if code == 1
+            else {}
+            if code == 2
+            else complete_data(code)
+        )
+        record = services.save_draft_data(actor=cast.editor, record=record, data=given)
+        if code == 2:
+            add_material(actor=cast.editor, record=record, values=DIESEL)
+        answer_required_documents(cast.editor, record)
+        records[code] = record
+    services.submit(
+        actor=cast.approver,
+        facility=facility,
+        elements=list(records.values()),
+        certifier_name="Bob Approver",
+        certifier_title="Manager",
+        comments=comments,
+    )
+    return {code: SubmittalElementRecord.objects.get(pk=r.pk) for code, r in records.items()}
