@@ -17,6 +17,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.db.models import Model
+from django.db.transaction import atomic
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -286,11 +287,15 @@ def batches(queryset, batch_size: int | None = None) -> Iterator[list]:
     its rows are gone before the next are read, whoever still holds the list: use a batch's
     rows until then, not after."""
     size = batch_size or BATCH_SIZE
-    rows = queryset.iterator(chunk_size=size)  # prefetches each chunk of ``size`` rows
-    while batch := list(islice(rows, size)):
-        yield batch
-        release(batch)
-        batch.clear()
+    # Read inside a transaction: outside one, Django declares PostgreSQL's cursor WITH HOLD,
+    # and the database computes the whole result before it hands over the first row. Inside,
+    # rows come as the query finds them, all from one snapshot of the data.
+    with atomic(using=queryset.db, savepoint=False):
+        rows = queryset.iterator(chunk_size=size)  # prefetches each chunk of ``size`` rows
+        while batch := list(islice(rows, size)):
+            yield batch
+            release(batch)
+            batch.clear()
 
 
 def in_batches(queryset, batch_size: int | None = None) -> Iterator:

@@ -112,3 +112,23 @@ def test_rfsq_leaves_nothing_it_streamed_to_the_cycle_collector(
             gc.garbage.clear()
     assert answer.count(b"<FacilitySubmittal>") == 3
     assert left == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_are_read_inside_a_transaction_through_a_cursor_that_is_not_held(cast):
+    """Outside a transaction PostgreSQL's cursor would be WITH HOLD, and the database would
+    compute the whole result before handing over the first row."""
+    from django.db import connection
+
+    assert not connection.in_atomic_block
+    rows = in_batches(Organization.objects.order_by("pk"), batch_size=1)
+    next(rows)
+    assert connection.in_atomic_block
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT is_holdable FROM pg_cursors WHERE NOT is_holdable")
+            assert cursor.fetchall(), "no cursor open"
+            cursor.execute("SELECT count(*) FROM pg_cursors WHERE is_holdable")
+            assert cursor.fetchone() == (0,)
+    rows.close()
+    assert not connection.in_atomic_block
