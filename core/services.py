@@ -12,26 +12,10 @@ from guardian.shortcuts import assign_perm, remove_perm
 from .models import AuditEvent, OutboundEmail, Sequence
 
 
-def record_event(
-    actor,
-    action: str,
-    obj: models.Model,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    organization=None,
-    regulator=None,
-) -> AuditEvent:
-    """Write an audit event. Call it inside the transaction of the change it records."""
-    event = audit_event(
-        actor,
-        action,
-        obj,
-        before=before,
-        after=after,
-        organization=organization,
-        regulator=regulator,
-    )
+def record_event(actor, action: str, obj: models.Model, **fields) -> AuditEvent:
+    """Write an audit event (``fields``: those of ``audit_event``). Call it inside the
+    transaction of the change it records."""
+    event = audit_event(actor, action, obj, **fields)
     record_events([event])
     return event
 

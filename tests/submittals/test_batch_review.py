@@ -16,30 +16,10 @@ from submittals import services
 from submittals.models import ElementStatus, SubmittalElementRecord
 from submittals.services import ReviewAction
 from tests import factories
-from tests.submittals.data import (
-    answer_required_documents,
-    complete_data,
-    complete_facility_information,
-)
+from tests.submittals.data import submit
 
 FI = SubmittalElement.FACILITY_INFORMATION
 UST = SubmittalElement.UST
-
-
-def submit_facility_information(facility, *, editor, approver):
-    record = services.start_draft(actor=editor, facility=facility, element=FI)
-    record = services.save_draft_data(
-        actor=editor, record=record, data=complete_facility_information(f3=facility.name)
-    )
-    answer_required_documents(editor, record)
-    services.submit(
-        actor=approver,
-        facility=facility,
-        elements=[record],
-        certifier_name="Bob Approver",
-        certifier_title="Site Manager",
-    )
-    return SubmittalElementRecord.objects.get(pk=record.pk)
 
 
 def review_all(actor, *actions):
@@ -66,8 +46,8 @@ def two_facilities(cast):
     factories.add_member(cast.org, second_approver, "approver")
     plant = factories.make_facility(cast.org, name="Acme Midtown Plant", zip_code="95814")
     return (
-        submit_facility_information(cast.facility, editor=cast.editor, approver=cast.approver),
-        submit_facility_information(plant, editor=cast.editor, approver=second_approver),
+        submit(cast)[FI],
+        submit(cast, facility=plant, approver=second_approver)[FI],
     )
 
 
@@ -137,7 +117,7 @@ def test_each_address_is_told_of_its_elements_in_one_email_per_organization(
 ):
     depot, plant = two_facilities
     other = factories.make_facility(cast.other_org, name="Other Co Depot", zip_code="95814")
-    others = submit_facility_information(other, editor=cast.outsider, approver=cast.outsider)
+    others = submit(cast, facility=other, editor=cast.outsider, approver=cast.outsider)[FI]
 
     with django_capture_on_commit_callbacks(execute=True):
         review_all(
@@ -215,19 +195,8 @@ def test_many_audit_events_are_written_at_once_with_every_field(cast, two_facili
 
 
 def test_elements_of_the_pa_keep_their_agency_in_the_audit_trail(cast):
-    drafts = []
-    for element, data in ((FI, complete_facility_information()), (UST, complete_data(UST))):
-        record = services.start_draft(actor=cast.editor, facility=cast.facility, element=element)
-        record = services.save_draft_data(actor=cast.editor, record=record, data=data)
-        drafts.append(answer_required_documents(cast.editor, record))
-    services.submit(
-        actor=cast.approver,
-        facility=cast.facility,
-        elements=drafts,
-        certifier_name="Bob Approver",
-        certifier_title="Site Manager",
-    )
-    depot, ust = SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in drafts])
+    submitted = submit(cast, UST)
+    depot, ust = submitted[FI], submitted[UST]
     review_all(cast.cupa_reviewer, (depot, ElementStatus.ACCEPTED), (ust, 3))
     assert reviewed_events(ust).get().regulator == cast.pa
     assert reviewed_events(depot).get().regulator == cast.cupa
