@@ -150,7 +150,8 @@ def read_violation_library(data: bytes) -> LibraryFile:
         document = parse_document(data, expected_schema=SCHEMA)
         messages = validate(document, document.schema())
     except XmlRejected as error:
-        where = f" ({error.location})" if error.location else ""
+        shown = error.location and error.location not in error.message
+        where = f" ({error.location})" if shown else ""
         raise ValidationError(f"{error.message}{where}") from None
     except SchemasUnavailable as error:
         raise ValidationError(f"The XML schemas are not installed here: {error}") from None
