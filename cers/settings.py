@@ -228,12 +228,11 @@ EDT_QUERY_MAX_RESULTS = env.int("EDT_QUERY_MAX_RESULTS", default=100_000)
 # Queued and a worker processes them.
 EDT_INLINE_MAX_BYTES = env.int("EDT_INLINE_MAX_BYTES", default=256 * 1024)
 # EDT intake: the largest XML body and ZIP package accepted, and CalEPA's published XSD files
-# (one folder per schema set; not shipped with the project).
+# (one folder per schema set, 1.05/ and cers3/; the repository carries them in edt/schemas/, and
+# the edt app's system check stops start-up when a set or a file the service needs is missing).
 EDT_MAX_XML_BYTES = env.int("EDT_MAX_XML_BYTES", default=20 * 1024 * 1024)
 EDT_MAX_ZIP_BYTES = env.int("EDT_MAX_ZIP_BYTES", default=300 * 1024 * 1024)
-EDT_SCHEMA_DIR = Path(
-    env.str("CERS_EDT_SCHEMA_DIR", default=str(BASE_DIR.parent / "shared" / "reference" / "xsd"))
-)
+EDT_SCHEMA_DIR = Path(env.str("CERS_EDT_SCHEMA_DIR", default=str(BASE_DIR / "edt" / "schemas")))
 CERS_PAGE_SIZE = env.int("CERS_PAGE_SIZE", default=25)
 
 LOGGING = {

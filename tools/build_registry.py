@@ -2,7 +2,10 @@
 
 Run by hand, from the project root, whenever the schema the project follows changes:
 
-    python tools/build_registry.py ../shared/reference/xsd/cers3/RegulatorFacilitySubmittal.xsd
+    python tools/build_registry.py [XSD]
+
+XSD defaults to ``cers3/RegulatorFacilitySubmittal.xsd`` (version 1/10) in the EDT schema
+folder: ``CERS_EDT_SCHEMA_DIR`` when set, as for the service itself, else ``edt/schemas/``.
 
 It rewrites ``submittals/registry_data/`` (one JSON file per submittal element plus
 ``facility_submittal.json`` for the fields around the elements). Nothing at runtime reads the
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -31,6 +35,10 @@ from pathlib import Path
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
+# The schema the registry follows, where the service finds it (the EDT_SCHEMA_DIR setting's
+# default and environment variable, read without starting Django).
+SCHEMA_DIR = Path(os.environ.get("CERS_EDT_SCHEMA_DIR") or ROOT / "edt" / "schemas")
+DEFAULT_XSD = SCHEMA_DIR / "cers3" / "RegulatorFacilitySubmittal.xsd"
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
@@ -578,7 +586,13 @@ def write(files: dict[str, str], out_dir: Path = OUT_DIR) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("xsd", type=Path, help="path to RegulatorFacilitySubmittal.xsd")
+    parser.add_argument(
+        "xsd",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_XSD,
+        help=f"path to RegulatorFacilitySubmittal.xsd (default: {DEFAULT_XSD})",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder")
     args = parser.parse_args(argv)
     try:

@@ -1,5 +1,5 @@
 """EDT fixtures: an EDT account with grants, headers to call the services with, and a check of
-answers against CalEPA's schemas (the reference copies beside the project, present in CI)."""
+answers against CalEPA's schemas as published (the files in ``settings.EDT_SCHEMA_DIR``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from edt.credentials import legacy_value
 from edt.models import EdtAccount
 
 SECRET = "edt-test-secret-0123456789"
-XSD_DIR = Path(settings.BASE_DIR).parent / "shared" / "reference" / "xsd"
+XSD_DIR = Path(settings.EDT_SCHEMA_DIR)
 
 
 def make_edt_account(regulator_code: str, username: str, tiers: str, environment: str):
