@@ -7,6 +7,7 @@ class EdtConfig(AppConfig):
     verbose_name = "EDT access and services"
 
     def ready(self):
+        from . import checks  # noqa: F401 (registers the schema files' system check)
         from .api.registry import load_endpoint_modules
 
         load_endpoint_modules()

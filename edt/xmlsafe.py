@@ -10,8 +10,9 @@ Everything here is pure (no database): the EDT views and workers call it.
   reads the internal subset, and reads the schema name and version from the root namespace
   ``http://cersservices.calepa.ca.gov/Schemas/{SchemaName}/{major}/{minor}/``.
 - ``schema_for`` / ``supported_versions`` form the schema registry over CalEPA's published XSD
-  files in ``settings.EDT_SCHEMA_DIR`` (one folder per schema set; the files are not part of
-  the project).
+  files in ``settings.EDT_SCHEMA_DIR`` (one folder per schema set, ``edt/schemas/`` by default).
+  Missing or unreadable files raise ``SchemasUnavailable``: the service's fault, not the
+  client's (the EDT views answer 503; the system check in ``edt.checks`` stops start-up).
 - ``validate`` runs XSD validation and returns ``GuidanceMessage`` objects (code 1066).
 
 Every rejection is an ``XmlRejected`` whose message is written for a vendor's developer.
@@ -129,7 +130,7 @@ class XmlRejected(Exception):
 
 
 class SchemasUnavailable(ImproperlyConfigured):
-    """CalEPA's schema files are not where ``settings.EDT_SCHEMA_DIR`` says."""
+    """CalEPA's schema files are not where ``settings.EDT_SCHEMA_DIR`` says, or cannot be read."""
 
 
 def _human_size(n: int) -> str:
@@ -298,6 +299,22 @@ def _schema_dir() -> Path:
     return directory
 
 
+def schema_index(directory: Path) -> dict[tuple[str, str], Path]:
+    """(schema name, version) -> XSD file for the schema sets in ``directory``, read afresh
+    (the registry's own index is read once per process); ``SchemasUnavailable`` if a file
+    cannot be read. The system check compares it with what the catalogue serves."""
+    return _index.__wrapped__(directory)
+
+
+def _read_schema_file(path: Path) -> etree._ElementTree:
+    try:
+        return etree.parse(str(path), hardened_parser())
+    except (OSError, etree.XMLSyntaxError) as error:
+        raise SchemasUnavailable(
+            f"The EDT schema file {str(path)!r} cannot be read: {error}"
+        ) from None
+
+
 @functools.cache
 def _index(directory: Path) -> dict[tuple[str, str], Path]:
     """(schema name, version) -> XSD file, from each file's targetNamespace.
@@ -308,7 +325,7 @@ def _index(directory: Path) -> dict[tuple[str, str], Path]:
     """
     index = {}
     for path in sorted(directory.glob("*/*.xsd")):
-        tree = etree.parse(str(path), hardened_parser())
+        tree = _read_schema_file(path)
         match = _NAMESPACE_RE.match(tree.getroot().get("targetNamespace", ""))
         if match:
             version = f"{match['major']}/{match['minor']}"
@@ -349,9 +366,14 @@ def schema_for(schema_name: str, version: str) -> etree.XMLSchema:
         )
     cache = _compiled.__dict__.setdefault("schemas", {})
     if path not in cache:
-        document = etree.parse(str(path), hardened_parser())
+        document = _read_schema_file(path)
         lift_date_ceiling(document)
-        cache[path] = etree.XMLSchema(document)
+        try:
+            cache[path] = etree.XMLSchema(document)
+        except etree.XMLSchemaParseError as error:
+            raise SchemasUnavailable(
+                f"The EDT schema file {str(path)!r} is not a valid XML schema: {error}"
+            ) from None
     return cache[path]
 
 

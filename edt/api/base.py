@@ -4,11 +4,13 @@
 (names case-insensitive, as CalEPA's server does), check the credentials against the endpoint's
 tier in the environment the URL names (``/EDT/`` production, ``/Staging/`` testing), write the
 transaction row, and hand an ``EdtCall`` to the endpoint's ``answer``. An ``EdtError`` raised
-anywhere becomes a plain message with its HTTP status, never a stack trace.
+anywhere becomes a plain message with its HTTP status, never a stack trace; so do missing schema
+files (``SchemasUnavailable``), as a 503 logged as an error (``refusal``).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,18 +28,49 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..credentials import AuthResult, authenticate
 from ..models import EdtTransaction
+from ..xmlsafe import SchemasUnavailable
 from .catalogue import Endpoint
 
+log = logging.getLogger(__name__)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
 class EdtError(Exception):
     """A call the service refuses: the message tells the client what to change."""
 
+    # How the transaction log records the refusal: the call was Rejected.
+    logged_as = EdtTransaction.Status.REJECTED
+
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class ServiceUnavailable(EdtError):
+    """A call the service cannot answer for a fault of its own (503): logged as an error on
+    CERS's side, not as the client's mistake."""
+
+    logged_as = EdtTransaction.Status.ERROR_PROCESSING
+
+    def __init__(self, message: str):
+        super().__init__(message, status=503)
+
+
+SCHEMAS_UNAVAILABLE = (
+    "The EDT service's XML schema files are unavailable, so CERS cannot check this call; "
+    "nothing was stored. Try again later, and tell CERS support if it persists."
+)
+
+
+def refusal(error: EdtError | SchemasUnavailable) -> EdtError:
+    """The ``EdtError`` a failed call answers with: the error itself, or for schema files that
+    are missing or unreadable (a deployment fault the system check normally stops at start) a
+    503 that says so, the details going to the server's log rather than to the client."""
+    if isinstance(error, SchemasUnavailable):
+        log.error("EDT schema files unavailable: %s", error)
+        return ServiceUnavailable(SCHEMAS_UNAVAILABLE)
+    return error
 
 
 @dataclass
@@ -185,9 +218,10 @@ class EndpointView(View):
             if self.endpoint.tier is not None:
                 self._authenticate(call)
             return self.answer(call, *args, **kwargs)
-        except EdtError as error:
+        except (EdtError, SchemasUnavailable) as caught:
+            error = refusal(caught)
             if call.transaction is not None:
-                self._finish(call.transaction, EdtTransaction.Status.REJECTED, error)
+                self._finish(call.transaction, error.logged_as, error)
             headers = {}
             if isinstance(error, _Unauthorized):
                 headers = {
