@@ -73,6 +73,7 @@ from regulators.models import Regulator
 from ..api.cme_query import CMEDataStatus, answering_for
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceLevel, GuidanceMessage
+from .reading import moment
 
 EDT_INSPECTOR = "Not given (recorded through EDT)"
 
@@ -173,11 +174,6 @@ class Record:
         return int(value) if value else None
 
 
-def _moment(value: str) -> datetime.datetime:
-    moment = datetime.datetime.fromisoformat(value)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-
-
 def read_records(root: etree._Element) -> list[Record]:
     """Every record of the document, in document order."""
     records = []
@@ -197,7 +193,7 @@ def read_records(root: etree._Element) -> list[Record]:
                 status=int(header.findtext("CMEDataStatus")),
             )
             try:
-                record.action_at = _moment(header.findtext("RegulatorActionDateTime").strip())
+                record.action_at = moment(header.findtext("RegulatorActionDateTime"), required=True)
                 for child in element:
                     if isinstance(child.tag, str) and child.tag.endswith("On"):
                         record.date(child.tag)  # every date of the record reads

@@ -66,6 +66,7 @@ from regulators.models import Regulator
 from ..api.queries import ELEMENT_TAGS, geographic_information, reporting_requirement
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceLevel, GuidanceMessage
+from .reading import text
 
 # Guidance message codes (CDR 20.0078).
 REQUIRED_FIELD_MISSING = 1002
@@ -100,12 +101,6 @@ def _where(element: etree._Element) -> str:
     names = [etree.QName(e).localname for e in reversed(list(element.iterancestors()))]
     names.append(etree.QName(element).localname)
     return f"line {element.sourceline} (/{'/'.join(names)})"
-
-
-def _text(parent: etree._Element, path: str) -> str | None:
-    """The stripped text of ``path`` under ``parent``; None when the element is absent."""
-    element = parent.find(path)
-    return None if element is None else (element.text or "").strip()
 
 
 def _date(value: str) -> date:
@@ -233,7 +228,7 @@ def read_identifiers(root: etree._Element) -> dict:
         ("FacilityID", "local_facility_id"),
         ("FacilityRegulatorKey", "regulator_key"),
     ):
-        value = _text(root, tag)
+        value = text(root, tag, default=None)
         if value is not None:
             details[field] = value
     return details
@@ -335,7 +330,7 @@ def create_facility(context: UploadContext) -> None:
     require_cupa(context, problems)
 
     organization, new_organization = None, None
-    code = _text(root, "OrganizationCode")
+    code = text(root, "OrganizationCode", default=None)
     if code is not None:
         organization = Organization.objects.filter(code=int(code)).first()
         if organization is None:
@@ -345,10 +340,13 @@ def create_facility(context: UploadContext) -> None:
                 root.find("OrganizationCode"),
             )
 
-    name = _text(root, "FacilityName")
+    name = text(root, "FacilityName", default=None)
     address = root.find("FacilityAddress")
-    site, city = _text(address, "SiteAddress"), _text(address, "City")
-    supplemental, zip_code = _text(address, "SupplementalAddress") or "", _text(address, "ZipCode")
+    site, city = text(address, "SiteAddress", default=None), text(address, "City", default=None)
+    supplemental, zip_code = (
+        text(address, "SupplementalAddress"),
+        text(address, "ZipCode", default=None),
+    )
     for tag, value, element in (
         ("FacilityName", name, root.find("FacilityName")),
         ("SiteAddress", site, address.find("SiteAddress")),
@@ -358,8 +356,8 @@ def create_facility(context: UploadContext) -> None:
             problems.add(REQUIRED_FIELD_MISSING, f"{tag} is required.", element)
     if code is None:
         new_organization = (
-            _text(root, "OrganizationName") or name or "",
-            _text(root, "OrganizationHeadquarters") or "",
+            text(root, "OrganizationName") or name or "",
+            text(root, "OrganizationHeadquarters"),
         )
     street = f"{site}, {supplemental}" if supplemental else site
     duplicates = []
@@ -385,13 +383,13 @@ def create_facility(context: UploadContext) -> None:
         **read_identifiers(root),
         **read_geographic_point(root, problems),
     }
-    epa_id = _text(root, "EPAID")
+    epa_id = text(root, "EPAID", default=None)
     if epa_id:
         details["epa_id"] = epa_id
     elements = read_element_changes(root.find("SubmittalElements"), cupa, problems)
 
     exact = [f for f, score in duplicates if score == EXACT_SCORE]
-    ignore = (_text(root, "IgnoreExactDuplicateAddressWarning") or "").lower() in ("true", "1")
+    ignore = text(root, "IgnoreExactDuplicateAddressWarning").lower() in ("true", "1")
     if exact and not ignore:
         problems.add(
             ENTITY_VALIDATION_ERROR,
@@ -433,7 +431,7 @@ def create_facility(context: UploadContext) -> None:
             zip_code=zip_code,
             regulator=cupa,
             allow_duplicate_address=ignore,
-            comments=_text(root, "Comments") or "",
+            comments=text(root, "Comments"),
             details=details,
         )
         if elements:
@@ -468,7 +466,7 @@ def change_facility_metadata(context: UploadContext) -> None:
     root, cupa = context.root, context.regulator
     problems = Problems()
     require_cupa(context, problems)
-    cers_id = int(_text(root, "CERSID"))
+    cers_id = int(text(root, "CERSID", default=None))
     facility = (
         Facility.objects.filter(
             cers_id=cers_id,

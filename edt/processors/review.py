@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from facilities.models import FacilityRegulator
 from regulators.models import Regulator
@@ -34,6 +34,7 @@ from submittals.services import (
 
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceMessage
+from .reading import moment
 
 INVALID_REGULATOR_CODE = 1049
 NOT_FOUND = 1051
@@ -42,13 +43,6 @@ NOT_AUTHORIZED = 1053
 INVALID_CERSID = 1054
 ENTITY_ERROR = 1013
 NEXT_DUE_DATE_OUT_OF_RANGE = 1075
-
-
-def _moment(text: str) -> datetime | None:
-    value = parse_datetime((text or "").strip())
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
 
 
 def _key(text: str | None) -> str:
@@ -113,7 +107,7 @@ def process_action_notifications(context: UploadContext) -> None:
                 INVALID_REGULATOR_CODE,
                 f"RegulatorCode {code} is not the calling agency's code {regulator.code}.",
             )
-        action_on = _moment(notification.findtext("SubmittalActionOn", ""))
+        action_on = moment(notification.findtext("SubmittalActionOn", ""))
         if action_on is None:
             problem(ENTITY_ERROR, "SubmittalActionOn is not a date and time.")
         elif action_on > now:

@@ -39,7 +39,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 from lxml import etree
 
 from core.elements import SubmittalElement
@@ -63,6 +63,7 @@ from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node,
 from ..uploads import UploadContext, UploadRejected, processes
 from ..xmlsafe import GuidanceLevel
 from .facility import Problems, require_cupa
+from .reading import moment, text
 
 # Guidance message codes (CDR 20.0078).
 REQUIRED_FIELD_MISSING = 1002
@@ -140,59 +141,47 @@ class Incoming:
     route: FacilityRegulator | None = None
 
 
-def _text(parent: etree._Element | None, path: str) -> str:
-    found = parent.findtext(path) if parent is not None else None
-    return (found or "").strip()
-
-
-def _moment(value: str) -> datetime | None:
-    moment = parse_datetime(value) if value else None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
-
-
 def read_header(container: etree._Element, version: str) -> Header:
     header = container.find("SubmittalElementHeader")
     submitter = header.find("Submitter")
     if version == "1/05":
         regulator = header.find("Regulator")
-        status = _text(regulator, "SubmittalAction")
+        status = text(regulator, "SubmittalAction")
         action = None
         if status and status != str(ElementStatus.SUBMITTED):
             action = {
                 "status": status,
-                "action_at": _text(regulator, "SubmittalActionOn"),
-                "agent_name": _text(regulator, "SubmittalActionAgentName"),
-                "agent_email": _text(regulator, "SubmittalActionAgentEmail"),
-                "comments": _text(regulator, "SubmittalActionComments"),
+                "action_at": text(regulator, "SubmittalActionOn"),
+                "agent_name": text(regulator, "SubmittalActionAgentName"),
+                "agent_email": text(regulator, "SubmittalActionAgentEmail"),
+                "comments": text(regulator, "SubmittalActionComments"),
             }
         submittal_type = SubmittalType.PASS_THROUGH  # 1/05 does not say
-        code = _text(regulator, "RegulatorCode")
-        key = _text(regulator, "SubmittalElementRegulatorKey")
-        next_due = _text(regulator, "NextDueDate") or _text(header, "NextDueDate")
+        code = text(regulator, "RegulatorCode")
+        key = text(regulator, "SubmittalElementRegulatorKey")
+        next_due = text(regulator, "NextDueDate") or text(header, "NextDueDate")
     else:
         found = header.find("RegulatorSubmittalAction")
         action = None
         if found is not None:
             action = {
-                "status": _text(found, "Status"),
-                "action_at": _text(found, "OccurredOn"),
-                "agent_name": _text(found, "AgentName"),
-                "agent_email": _text(found, "AgentEmail"),
-                "comments": _text(found, "Comments"),
+                "status": text(found, "Status"),
+                "action_at": text(found, "OccurredOn"),
+                "agent_name": text(found, "AgentName"),
+                "agent_email": text(found, "AgentEmail"),
+                "comments": text(found, "Comments"),
             }
-        submittal_type = int(_text(header, "SubmittalType"))
-        code = _text(header, "RegulatorCode")
-        key = _text(header, "SubmittalElementRegulatorKey")
-        next_due = _text(header, "NextDueDate")
+        submittal_type = int(text(header, "SubmittalType"))
+        code = text(header, "RegulatorCode")
+        key = text(header, "SubmittalElementRegulatorKey")
+        next_due = text(header, "NextDueDate")
     return Header(
         submittal_type=submittal_type,
-        submitted_on=_moment(_text(submitter, "SubmittedOn")),
-        first_name=_text(submitter, "SubmitterFirstName"),
-        last_name=_text(submitter, "SubmitterLastName"),
-        email=_text(submitter, "SubmitterEmail"),
-        comments=_text(submitter, "SubmitterComments"),
+        submitted_on=moment(text(submitter, "SubmittedOn")),
+        first_name=text(submitter, "SubmitterFirstName"),
+        last_name=text(submitter, "SubmitterLastName"),
+        email=text(submitter, "SubmitterEmail"),
+        comments=text(submitter, "SubmitterComments"),
         regulator_code=code,
         regulator_key=key,
         next_due=parse_date(next_due[:10]) if next_due else None,
@@ -331,7 +320,7 @@ def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
         except ValidationError as error:
             for message in error.messages:
                 problems.add(ENTITY_VALIDATION_ERROR, f"{name}: {message}", where)
-    acted = _moment(action["action_at"])
+    acted = moment(action["action_at"])
     action["action_at"] = acted
     if acted is None:
         problems.add(ENTITY_VALIDATION_ERROR, f"{name}: the action date is not a date.", where)
@@ -403,13 +392,13 @@ def _store_slot(context, record, slot: str, content: etree._Element, stored) -> 
     answer = {"actor": context.actor, "record": record, "slot": slot}
     if (exempt := content.find("Exempt")) is not None:
         documents.answer_slot(
-            **answer, source=DocumentSource.EXEMPT, comment=_text(exempt, "Comment")
+            **answer, source=DocumentSource.EXEMPT, comment=text(exempt, "Comment")
         )
     elif (provided := content.find("ProvidedToRegulator")) is not None:
         documents.answer_slot(
             **answer,
             source=DocumentSource.PROVIDED_TO_REGULATOR,
-            date_provided=_text(provided, "DateProvided")[:10],
+            date_provided=text(provided, "DateProvided")[:10],
         )
     elif content.find("StoredAtFacility") is not None:
         documents.answer_slot(**answer, source=DocumentSource.STORED_AT_FACILITY)
@@ -417,24 +406,24 @@ def _store_slot(context, record, slot: str, content: etree._Element, stored) -> 
         documents.answer_slot(
             **answer,
             source=DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
-            comment=_text(other, "Comment"),
-            other_element=_text(other, "SubmittalElementCode"),
+            comment=text(other, "Comment"),
+            other_element=text(other, "SubmittalElementCode"),
         )
     elif content.find("PublicInternetUri") is not None:
         documents.answer_slot(
-            **answer, source=DocumentSource.PUBLIC_URL, url=_text(content, "PublicInternetUri")
+            **answer, source=DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
         )
     else:
         for attachment in content.iterfind("Attachments/Attachment"):
-            name = _text(attachment, "AttachmentFileName")
+            name = text(attachment, "AttachmentFileName")
             data = _attachment_file(context, name)
             if data is None:  # edt.zips checks references; XML alone carries no file
                 raise ValidationError(f"The document {name} is not in the ZIP package.")
             upload = ContentFile(data, name=name)
             title, description, authored = documents.clean_upload_fields(
-                _text(attachment, "DocumentTitle"),
-                _text(attachment, "DocumentDescription"),
-                _text(attachment, "DateAuthored")[:10] or None,
+                text(attachment, "DocumentTitle"),
+                text(attachment, "DocumentDescription"),
+                text(attachment, "DateAuthored")[:10] or None,
             )
             checked = documents.inspect_upload(upload)
             documents.store_document_file(
@@ -532,7 +521,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
     problems = Problems()
     require_cupa(context, problems)
     submittal = context.root.find("FacilitySubmittal")
-    cers_id = int(_text(submittal, "CERSID"))
+    cers_id = int(text(submittal, "CERSID"))
     facility = (
         Facility.objects.filter(
             cers_id=cers_id,

@@ -1,0 +1,37 @@
+"""Reading values out of an uploaded EDT document, the same way in every processor.
+
+The document has passed CalEPA's schema before a processor sees it, so these only turn text
+into values; the callers decide what an absent element means (``default``) and whether a date
+that cannot be read is a problem (``required``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from lxml import etree
+
+
+def text(parent: etree._Element | None, path: str, *, default: str | None = "") -> str | None:
+    """The stripped text of ``path`` under ``parent`` ("" for an empty element); ``default``
+    when the element, or ``parent`` itself, is absent."""
+    element = parent.find(path) if parent is not None else None
+    if element is None:
+        return default
+    return (element.text or "").strip()
+
+
+def moment(value: str | None, *, required: bool = False) -> datetime | None:
+    """An xs:dateTime as an aware datetime (one without a zone is in the project's time zone).
+
+    Empty or unreadable: None, or with ``required`` a ``ValueError`` naming the value. A value
+    shaped like a date but impossible (a 13th month) raises ``ValueError`` either way."""
+    value = (value or "").strip()
+    parsed = parse_datetime(value) if value else None
+    if parsed is None:
+        if required:
+            raise ValueError(f"'{value}' is not a date and time")
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
