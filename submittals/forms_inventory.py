@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from . import inventory
 from .registry import Field
@@ -250,18 +249,14 @@ class MaterialForm(forms.Form):
             for position in inventory.component_fields()
         ]
 
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Show a service's errors (keyed by field number) beside their fields."""
+    def service_field_names(self) -> dict[str, str]:
+        """The inventory services name fields by data-dictionary number; this maps each number
+        to its form field, the ``aliases`` of ``core.forms.add_service_errors``."""
         names = {f.number: field_name(f) for f in inventory.material_fields()}
         for position, by_key in inventory.component_fields().items():
             for key, f in by_key.items():
                 names[f.number] = component_name(position, key)
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for key, messages in error.message_dict.items():
-            name = names.get(key)
-            self.add_error(name if key != NON_FIELD_ERRORS and name else None, messages)
+        return names
 
 
 def display_sections(material) -> list[tuple[str, list[tuple[str, str]]]]:

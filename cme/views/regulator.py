@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
@@ -35,18 +36,6 @@ from ..forms import (
 )
 from ..models import Enforcement, Inspection, Violation
 from ..querysets import enforcements_in_agency_scope, in_agency_scope
-
-
-def _add_service_errors(form, error: ValidationError, aliases=None) -> None:
-    """Show a service's ValidationError on the form: beside its field when it names one
-    (``aliases`` maps a service's field name to the form's)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            name = (aliases or {}).get(name, name)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
 
 _VIOLATION_ALIASES = {"violation_type": "type_number"}
 
@@ -167,7 +156,7 @@ class InspectionCreateView(CMEMixin, TemplateView):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Inspection recorded.")
                 return redirect("regulator:cme_inspection", pk=inspection.pk)
@@ -202,7 +191,7 @@ class InspectionMixin(CMEMixin):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(self.request, "Inspection saved.")
                 return redirect("regulator:cme_inspection", pk=inspection.pk)
@@ -289,7 +278,7 @@ class ViolationCreateView(InspectionDetailView):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error, _VIOLATION_ALIASES)
+                add_service_errors(form, error, _VIOLATION_ALIASES)
             else:
                 messages.success(request, "Violation recorded.")
                 return redirect("regulator:cme_inspection", pk=inspection.pk)
@@ -316,7 +305,7 @@ class EnforcementCreateView(InspectionDetailView):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Enforcement action recorded.")
                 return redirect("regulator:cme_inspection", pk=inspection.pk)
@@ -383,7 +372,7 @@ class ViolationEditView(CMEMixin, TemplateView):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error, _VIOLATION_ALIASES)
+                add_service_errors(form, error, _VIOLATION_ALIASES)
             else:
                 messages.success(request, "Violation saved.")
                 return redirect("regulator:cme_inspection", pk=violation.inspection_id)
@@ -496,7 +485,7 @@ class EnforcementEditView(EnforcementMixin, TemplateView):
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Enforcement action saved.")
                 return redirect("regulator:cme_enforcement", pk=enforcement.pk)

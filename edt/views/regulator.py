@@ -23,6 +23,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
@@ -52,17 +53,6 @@ from ..querysets import is_state_administrator
 from ..tiers import Environment, Tier
 
 Status = TierGrant.Status
-
-
-def add_service_errors(form, error: ValidationError, aliases=None) -> None:
-    """Show a service's ValidationError on the form: beside its field when it names one
-    (``aliases`` maps a service's field name to the form's), above the form otherwise."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            name = (aliases or {}).get(name, name)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def grant_table(grants) -> list[dict]:

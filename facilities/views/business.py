@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
 from core.elements import SubmittalElement
+from core.forms import add_service_errors
 from core.pagination import paginate, search_filter
 from core.views import BusinessPortalMixin, ScopedQuerysetMixin
 from organizations.roles import MANAGE_FACILITIES
@@ -40,17 +41,6 @@ def with_element_regulators(queryset):
     return queryset.prefetch_related(
         Prefetch("regulators", queryset=FacilityRegulator.objects.select_related("regulator"))
     )
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError in ``form``: errors about a field of the form beside
-    that field, everything else (such as the duplicate address naming the facility it
-    collides with) above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class OrganizationPermissionRequiredMixin:

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
+from core.forms import add_service_errors
 from core.views import RegulatorPortalMixin
 from regulators.models import Regulator
 from regulators.roles import MANAGE_FACILITIES
@@ -23,16 +24,6 @@ from .. import services
 from ..forms import ChemicalForm, ViolationLibraryFileForm, ViolationTypeForm
 from ..models import Chemical, ViolationLibraryLoad, ViolationType
 from ..violation_file import MAX_BYTES, read_violation_library
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: beside its field when the form has it,
-    above the form otherwise (citations, components)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 class _RequireStateAdministrator:

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.forms import add_service_errors
 from core.pagination import paginate, search_filter
 from core.views import BusinessPortalMixin
 from libraries.models import Chemical
@@ -177,7 +178,7 @@ class MaterialAddView(MaterialFormMixin, TemplateView):
                     components=form.components(),
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                add_service_errors(form, exc, form.service_field_names())
             else:
                 messages.success(request, f"{material.common_name} added to the inventory.")
                 return redirect("business:inventory", pk=self.record.pk)
@@ -223,7 +224,7 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
                     components=form.components(),
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                add_service_errors(form, exc, form.service_field_names())
             else:
                 messages.success(request, f"{material.common_name} saved.")
                 return redirect("business:inventory", pk=self.record.pk)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
+from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
@@ -353,7 +354,7 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                     comments=form.cleaned_data["comments"],
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -381,12 +382,3 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
             actions=self.actions(record),
             **kwargs,
         )
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: beside its field when it names one."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
