@@ -46,7 +46,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.services import record_event
+from core.services import as_text, record_event, snapshot
 from facilities.models import FacilityRegulator
 from libraries.models import ViolationType
 from regulators.models import Regulator
@@ -172,19 +172,7 @@ def _raise(errors: dict) -> None:
         raise ValidationError(errors)
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
-
-
 # -- history snapshots -------------------------------------------------------------------------
-
-
-def _snapshot(obj, fields) -> dict[str, Any]:
-    values = {}
-    for name in fields:
-        value = getattr(obj, name)
-        values[name] = value.isoformat() if isinstance(value, datetime.date) else value
-    return values
 
 
 def _snapshot_values(obj, fields) -> dict[str, Any]:
@@ -196,7 +184,7 @@ def _inspection_snapshot(inspection: Inspection) -> dict[str, Any]:
     return {
         "facility": inspection.facility.cers_id,
         "regulator": inspection.regulator.code,
-        **_snapshot(inspection, INSPECTION_FIELDS),
+        **snapshot(inspection, INSPECTION_FIELDS),
     }
 
 
@@ -204,7 +192,7 @@ def _violation_snapshot(violation: Violation) -> dict[str, Any]:
     return {
         "inspection": violation.inspection_id,
         "violation_type": violation.violation_type.type_number,
-        **_snapshot(violation, VIOLATION_FIELDS),
+        **snapshot(violation, VIOLATION_FIELDS),
     }
 
 
@@ -212,7 +200,7 @@ def _enforcement_snapshot(enforcement: Enforcement) -> dict[str, Any]:
     return {
         "facility": enforcement.facility.cers_id,
         "regulator": enforcement.regulator.code,
-        **_snapshot(enforcement, ENFORCEMENT_FIELDS),
+        **snapshot(enforcement, ENFORCEMENT_FIELDS),
         "violations": sorted(enforcement.violations.values_list("pk", flat=True)),
     }
 
@@ -224,9 +212,9 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check an inspection's values (``INSPECTION_FIELDS``; missing ones are blank) and
     return them ready to store. Raises ``ValidationError`` with every problem by field."""
     values = {name: raw.get(name) for name in INSPECTION_FIELDS}
-    values["inspector_name"] = _text(values["inspector_name"]).strip()
+    values["inspector_name"] = as_text(values["inspector_name"])
     values["ust_operational_compliance"] = values["ust_operational_compliance"] or ""
-    values["comments"] = _text(values["comments"])
+    values["comments"] = as_text(values["comments"], strip=False)
     errors: dict[str, list[str]] = {}
     program_element, occurred_on = values["program_element"], values["occurred_on"]
     _check_choice(errors, "program_element", "program element", program_element, ProgramElement)
@@ -426,9 +414,9 @@ def clean_violation(
     """
     values = {name: raw.get(name) for name in VIOLATION_FIELDS}
     values["rtc_qualifier"] = values["rtc_qualifier"] or None
-    values["comments"] = _text(values["comments"])
+    values["comments"] = as_text(values["comments"], strip=False)
     errors: dict[str, list[str]] = {}
-    number = _text(raw.get("type_number")).strip()
+    number = as_text(raw.get("type_number"))
     violation_type = None
     if not number:
         _add(errors, "violation_type", "Enter the violation type number.")
@@ -635,8 +623,8 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
     ready to store. Raises ``ValidationError`` with every problem by field."""
     values = {name: raw.get(name) for name in ENFORCEMENT_FIELDS}
     for name in ("formal_type", "red_tag_issued", "red_tag_number", "docket_number"):
-        values[name] = _text(values[name]).strip()
-    values["comments"] = _text(values["comments"])
+        values[name] = as_text(values[name])
+    values["comments"] = as_text(values["comments"], strip=False)
     values["red_tag_reason"] = values["red_tag_reason"] or None
     errors: dict[str, list[str]] = {}
     occurred_on, formal = values["occurred_on"], values["formal_type"]

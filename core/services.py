@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -68,6 +69,25 @@ def record_events(events: list[AuditEvent]) -> None:
                         for field in fields
                     ]
                 )
+
+
+def snapshot(obj: models.Model, fields) -> dict[str, Any]:
+    """The values of ``fields`` on ``obj`` as an audit event's ``before`` / ``after`` keeps them
+    (``audit_value``)."""
+    return {name: audit_value(getattr(obj, name)) for name in fields}
+
+
+def audit_value(value):
+    """A value as an audit event records it: JSON-ready, dates (and times) in ISO form, so the
+    history compares and shows them as written."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def as_text(value, *, strip: bool = True) -> str:
+    """A submitted value as the text a service stores and records: "" for None, stripped
+    unless ``strip`` is off (free-text comments keep their layout)."""
+    text = "" if value is None else str(value)
+    return text.strip() if strip else text
 
 
 # From this many rows on, COPY beats a multi-row INSERT.

@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 
 from core.elements import SubmittalElement
-from core.services import record_event
+from core.services import as_text, audit_value, record_event, snapshot
 from submittals.registry import field as registry_field
 from submittals.registry import schema_for
 
@@ -93,10 +93,6 @@ def _state_agency(actor):
     return agency
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def _others(model, instance):
     """Rows of ``model`` other than ``instance`` (all of them for a new row)."""
     rows = model.objects.all()
@@ -117,14 +113,6 @@ def _date(value, errors, name: str) -> datetime.date | None:
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
-
-
-def _json_value(value):
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
-def _snapshot(obj, fields) -> dict[str, Any]:
-    return {name: _json_value(getattr(obj, name)) for name in fields}
 
 
 def cas_problem(text: str) -> str | None:
@@ -149,7 +137,7 @@ def cas_problem(text: str) -> str | None:
 def _clean_citations(raw, errors) -> list[dict[str, str]]:
     citations = []
     for position, citation in enumerate(raw or [], start=1):
-        cleaned = {key: _text(citation.get(key)) for key in CITATION_KEYS}
+        cleaned = {key: as_text(citation.get(key)) for key in CITATION_KEYS}
         if not any(cleaned.values()):
             continue  # an empty row of the form
         if not cleaned["section"] or not cleaned["source"]:
@@ -170,25 +158,25 @@ def _clean_violation_type(
     if unknown:
         raise ValueError(f"Unknown violation type fields: {sorted(unknown)}")
     errors: dict[str, list[str]] = {}
-    current = _snapshot(instance, VIOLATION_TYPE_FIELDS) if instance else {}
+    current = snapshot(instance, VIOLATION_TYPE_FIELDS) if instance else {}
     merged = {**current, **values}
     clean: dict[str, Any] = {}
 
-    number = _text(merged.get("type_number"))
+    number = as_text(merged.get("type_number"))
     if not _TYPE_NUMBER.fullmatch(number):
         errors["type_number"] = ["A violation type number has 4 or 7 digits."]
     elif check_unique and _others(ViolationType, instance).filter(type_number=number).exists():
         errors["type_number"] = [f"Violation type {number} is already in the library."]
     clean["type_number"] = number
 
-    clean["name"] = _text(merged.get("name"))
+    clean["name"] = as_text(merged.get("name"))
     if not clean["name"]:
         errors["name"] = ["Give the violation type a name."]
     elif len(clean["name"]) > ViolationType._meta.get_field("name").max_length:
         errors["name"] = ["The name is at most 300 characters."]
-    clean["description"] = _text(merged.get("description"))
+    clean["description"] = as_text(merged.get("description"))
 
-    clean["category"] = _text(merged.get("category"))
+    clean["category"] = as_text(merged.get("category"))
     if not clean["category"]:
         errors["category"] = ["Give the type's category, such as Administration/Documentation."]
     elif len(clean["category"]) > ViolationType._meta.get_field("category").max_length:
@@ -266,7 +254,7 @@ def create_violation_type(*, actor, **values) -> ViolationType:
         "library.violation_type.created",
         violation_type,
         before=None,
-        after=_snapshot(violation_type, VIOLATION_TYPE_FIELDS),
+        after=snapshot(violation_type, VIOLATION_TYPE_FIELDS),
         regulator=agency,
     )
     return violation_type
@@ -277,7 +265,7 @@ def update_violation_type(*, actor, violation_type: ViolationType, **values) -> 
     """Change a violation type; setting ``end_date`` retires it from that day on."""
     agency = _state_agency(actor)
     violation_type = ViolationType.objects.select_for_update().get(pk=violation_type.pk)
-    before = _snapshot(violation_type, VIOLATION_TYPE_FIELDS)
+    before = snapshot(violation_type, VIOLATION_TYPE_FIELDS)
     clean, errors = _clean_violation_type(values, violation_type)
     _check_cited_type(violation_type, clean, errors)
     _raise(errors)
@@ -293,7 +281,7 @@ def update_violation_type(*, actor, violation_type: ViolationType, **values) -> 
         "library.violation_type.updated",
         violation_type,
         before=before,
-        after=_snapshot(violation_type, VIOLATION_TYPE_FIELDS),
+        after=snapshot(violation_type, VIOLATION_TYPE_FIELDS),
         regulator=agency,
     )
     return violation_type
@@ -314,7 +302,7 @@ def delete_violation_type(*, actor, violation_type: ViolationType) -> None:
         actor,
         "library.violation_type.deleted",
         violation_type,
-        before=_snapshot(violation_type, VIOLATION_TYPE_FIELDS),
+        before=snapshot(violation_type, VIOLATION_TYPE_FIELDS),
         after=None,
         regulator=agency,
     )
@@ -346,7 +334,7 @@ def load_violation_library(*, actor, entries: list[dict[str, Any]], source: str)
     created, changed, unchanged = [], [], 0
     listed = set()
     for position, values in enumerate(entries, start=1):
-        instance = existing.get(_text(values.get("type_number")))
+        instance = existing.get(as_text(values.get("type_number")))
         if instance is None and "begin_date" not in values:  # a file without dates (1/05)
             values = {**values, "begin_date": EARLIEST_BEGIN}
         clean, errors = _clean_violation_type(values, instance, check_unique=False)
@@ -366,8 +354,8 @@ def load_violation_library(*, actor, entries: list[dict[str, Any]], source: str)
             continue
         if instance is None:
             created.append(ViolationType(**clean))
-        elif instance.example or _snapshot(instance, VIOLATION_TYPE_FIELDS) != {
-            name: _json_value(value) for name, value in clean.items()
+        elif instance.example or snapshot(instance, VIOLATION_TYPE_FIELDS) != {
+            name: audit_value(value) for name, value in clean.items()
         }:
             for name, value in clean.items():
                 setattr(instance, name, value)
@@ -418,7 +406,7 @@ def load_violation_library(*, actor, entries: list[dict[str, Any]], source: str)
 
 def _code(number: str, value, errors, name: str) -> str:
     """A code of inventory field ``number``, given as the code or its label; "" when blank."""
-    text = _text(value)
+    text = as_text(value)
     if not text:
         return ""
     f = registry_field(INVENTORY, number)
@@ -436,7 +424,7 @@ def _fire_code_classes(raw, errors) -> list[int]:
     low, high = int(f.min_value), int(f.max_value)
     classes = []
     for value in raw or []:
-        text = _text(value)
+        text = as_text(value)
         if not text:
             continue
         if not text.isdigit() or not low <= int(text) <= high:
@@ -460,7 +448,7 @@ def federal_hazard_category_fields():
 
 def _hazard_categories(raw, errors) -> list[str]:
     known = [f.number for f in federal_hazard_category_fields()]
-    given = {_text(value) for value in raw or []} - {""}
+    given = {as_text(value) for value in raw or []} - {""}
     unknown = sorted(given - set(known))
     if unknown:
         errors.setdefault("federal_hazard_categories", []).append(
@@ -472,7 +460,7 @@ def _hazard_categories(raw, errors) -> list[str]:
 def _components(raw, errors) -> list[dict[str, Any]]:
     components = []
     for position, component in enumerate(raw or [], start=1):
-        cleaned = {key: _text(component.get(key)) for key in COMPONENT_KEYS if key != "ehs"}
+        cleaned = {key: as_text(component.get(key)) for key in COMPONENT_KEYS if key != "ehs"}
         ehs = component.get("ehs")
         if not any(cleaned.values()) and not ehs:
             continue  # an empty row of the form
@@ -504,7 +492,7 @@ def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
     if unknown:
         raise ValueError(f"Unknown chemical fields: {sorted(unknown)}")
     errors: dict[str, list[str]] = {}
-    current = _snapshot(instance, CHEMICAL_FIELDS) if instance else {}
+    current = snapshot(instance, CHEMICAL_FIELDS) if instance else {}
     merged = {**current, **values}
     clean: dict[str, Any] = {}
 
@@ -518,12 +506,12 @@ def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
         errors["ccl_id"] = [f"CCL ID {ccl_id} is already in the library."]
     clean["ccl_id"] = ccl_id
 
-    clean["cas_number"] = _text(merged.get("cas_number"))
+    clean["cas_number"] = as_text(merged.get("cas_number"))
     if clean["cas_number"] and (problem := cas_problem(clean["cas_number"])):
         errors["cas_number"] = [problem]
 
     for name in ("chemical_name", "common_name"):
-        clean[name] = _text(merged.get(name))
+        clean[name] = as_text(merged.get(name))
         if len(clean[name]) > 500:
             errors[name] = ["At most 500 characters."]
     if not clean["chemical_name"]:
@@ -568,7 +556,7 @@ def create_chemical(*, actor, **values) -> Chemical:
         "library.chemical.created",
         chemical,
         before=None,
-        after=_snapshot(chemical, CHEMICAL_FIELDS),
+        after=snapshot(chemical, CHEMICAL_FIELDS),
         regulator=agency,
     )
     return chemical
@@ -580,7 +568,7 @@ def update_chemical(*, actor, chemical: Chemical, **values) -> Chemical:
     copied; the library entry serves the next pick."""
     agency = _state_agency(actor)
     chemical = Chemical.objects.select_for_update().get(pk=chemical.pk)
-    before = _snapshot(chemical, CHEMICAL_FIELDS)
+    before = snapshot(chemical, CHEMICAL_FIELDS)
     clean, errors = _clean_chemical(values, chemical)
     if clean["ccl_id"] != chemical.ccl_id and _picked_by_inventories(chemical):
         errors.setdefault("ccl_id", []).append(
@@ -595,7 +583,7 @@ def update_chemical(*, actor, chemical: Chemical, **values) -> Chemical:
         "library.chemical.updated",
         chemical,
         before=before,
-        after=_snapshot(chemical, CHEMICAL_FIELDS),
+        after=snapshot(chemical, CHEMICAL_FIELDS),
         regulator=agency,
     )
     return chemical
