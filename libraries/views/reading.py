@@ -19,12 +19,12 @@ from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
+from regulators.querysets import is_state_administrator
 from submittals.registry import field
 
 from .. import dictionary
 from ..forms import DictionarySearchForm, ViolationSearchForm
 from ..models import Chemical, ViolationType
-from ..querysets import is_state_administrator
 from ..services import federal_hazard_category_fields
 
 CHEMICAL_SEARCH_FIELDS = ["chemical_name", "common_name", "synonyms", "cas_number"]
