@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from core.scoping import regulators_with
+from regulators.querysets import regulators_with, statewide
 
 
 def _program_element_groups() -> dict[frozenset[int], list[str]]:
@@ -38,40 +38,21 @@ def regulated_by(regulators, facility_path: str = "facility") -> Q:
     return condition
 
 
-def in_agency_scope(queryset, regulator):
-    """Narrow an inspection queryset to the agency the user works for now."""
-    from regulators.models import Regulator
-
-    if regulator.kind == Regulator.Kind.STATE:
-        return queryset
-    return queryset.filter(regulated_by(Regulator.objects.filter(pk=regulator.pk)))
-
-
-def enforcements_in_agency_scope(queryset, regulator):
-    """Narrow an enforcement queryset to the agency the user works for now: the actions it
-    recorded and those linked to a violation of an inspection in its scope."""
-    from regulators.models import Regulator
-
-    from .models import Inspection, Violation
-
-    if regulator.kind == Regulator.Kind.STATE:
-        return queryset
-    inspections = in_agency_scope(Inspection.objects.all(), regulator)
-    linked = Violation.objects.filter(
-        enforcements=OuterRef("pk"), inspection__in=inspections.values("pk")
-    )
-    return queryset.filter(Q(regulator=regulator) | Q(Exists(linked)))
-
-
 class InspectionQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Inspections ``user`` may act on with ``action`` through any of their agencies."""
+        agencies = regulators_with(user, action)
+        return self.filter(regulated_by(agencies) | statewide(agencies))
+
+    def in_jurisdiction(self, regulator):
+        """The inspections of the program elements ``regulator`` handles at their facility
+        (every one for the state agency): the agency the user works for now, or an EDT
+        caller's agency."""
         from regulators.models import Regulator
 
-        agencies = regulators_with(user, action)
-        return self.filter(
-            regulated_by(agencies) | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
-        )
+        if regulator.is_statewide:
+            return self
+        return self.filter(regulated_by(Regulator.objects.filter(pk=regulator.pk)))
 
 
 class ViolationQuerySet(models.QuerySet):
@@ -81,19 +62,37 @@ class ViolationQuerySet(models.QuerySet):
 
         return self.filter(inspection__in=Inspection.objects.for_user(user, action).values("pk"))
 
+    def in_jurisdiction(self, regulator):
+        """The violations of the inspections in ``regulator``'s jurisdiction."""
+        from .models import Inspection
+
+        return self.filter(
+            inspection__in=Inspection.objects.in_jurisdiction(regulator).values("pk")
+        )
+
 
 class EnforcementQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Enforcement actions recorded by one of the user's agencies, or linked to a
         violation the user may act on; every one for state staff."""
-        from regulators.models import Regulator
-
         from .models import Violation
 
         agencies = regulators_with(user, action)
         violations = Violation.objects.for_user(user, action).filter(enforcements=OuterRef("pk"))
         return self.filter(
-            Q(regulator__in=agencies.values("pk"))
-            | Q(Exists(violations))
-            | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+            Q(regulator__in=agencies.values("pk")) | Q(Exists(violations)) | statewide(agencies)
         )
+
+    def in_jurisdiction(self, regulator):
+        """The enforcement actions in ``regulator``'s scope (every one for the state agency):
+        those it recorded and those linked to a violation of an inspection in its
+        jurisdiction."""
+        from .models import Inspection, Violation
+
+        if regulator.is_statewide:
+            return self
+        inspections = Inspection.objects.in_jurisdiction(regulator)
+        linked = Violation.objects.filter(
+            enforcements=OuterRef("pk"), inspection__in=inspections.values("pk")
+        )
+        return self.filter(Q(regulator=regulator) | Q(Exists(linked)))

@@ -34,7 +34,6 @@ from django.db import models
 
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from facilities.models import Facility
-from facilities.views.regulator import facilities_in_jurisdiction
 from regulators.roles import CME
 
 from . import services
@@ -427,9 +426,7 @@ def _check(actor, regulator, parsed: list[_Row], problems: list[Problem]) -> lis
             parents[row.reference] = row
 
     inspection_rows = [row for row in parsed if row.record == INSPECTION]
-    in_jurisdiction = facilities_in_jurisdiction(
-        Facility.objects.for_user(actor, "view"), regulator
-    )
+    in_jurisdiction = Facility.objects.for_user(actor, "view").in_jurisdiction(regulator)
     cers_ids = [row.values["cers_id"] for row in inspection_rows if row.values.get("cers_id")]
     facilities = {f.cers_id: f for f in in_jurisdiction.filter(cers_id__in=cers_ids)}
     records, violations_of = [], {}

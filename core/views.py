@@ -1,9 +1,10 @@
 """Base views: where portal access and scoping are enforced, once.
 
 Every business portal page derives from ``BusinessPortalMixin`` and every regulator portal
-page from ``RegulatorPortalMixin``; list and detail pages add ``ScopedQuerysetMixin``, which
-starts every queryset from ``Model.objects.for_user(user, action)``, so an object outside the
-user's scope answers 404.
+page from ``RegulatorPortalMixin``; list and detail pages add ``ScopedQuerysetMixin`` (the
+regulator portal's ``AgencyScopedMixin``), which starts every queryset from
+``Model.objects.for_user(user, action)``, so an object outside the user's scope answers 404.
+Views name an action; the querysets hold the rules.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
@@ -81,17 +82,92 @@ class RegulatorPortalMixin(LoginRequiredMixin):
         request.cers_staff = current
         return super().dispatch(request, *args, **kwargs)
 
+    def agency_grants(self, codename: str) -> bool:
+        """Whether the user's role at the agency they work for grants ``codename``."""
+        return self.request.user.has_perm(f"regulators.{codename}", self.regulator)
+
+    def require_agency_perm(self, codename: str, message: str) -> None:
+        """403 unless the user's role at the agency they work for grants ``codename``.
+
+        (The agency is the user's own, so a 403 tells them nothing new.)
+        """
+        if not self.agency_grants(codename):
+            raise PermissionDenied(message)
+
 
 class ScopedQuerysetMixin:
-    """Start the view's queryset from ``model.objects.for_user(user, scope_action)``."""
+    """A page's scope, declared: the view names an ``action`` and a ``model`` (or a
+    ``queryset`` to start from), and every row it reads comes from
+    ``Model.objects.for_user(user, action)``, where the rule lives. An object outside that
+    scope answers 404 (``get_object``), so a page never says whether it exists.
+
+    ``scope_queryset`` is where a portal narrows the scope further (the regulator portal
+    to the agency the user works for, ``AgencyScopedMixin``).
+    """
 
     scope_action = "view"
     model = None
+    queryset = None
+    lookup_field = "pk"
+    lookup_url_kwarg = None
+    not_found_message = "No such record."
 
-    def get_queryset(self):
+    def get_base_queryset(self):
+        if self.queryset is not None:
+            return self.queryset.all()
         if self.model is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs a model.")
-        return self.model.objects.for_user(self.request.user, self.scope_action)
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a model or a queryset.")
+        return self.model._default_manager.all()
+
+    def scope_queryset(self, queryset):
+        """Narrow the user's scope further; the whole ``for_user`` scope by default."""
+        return queryset
+
+    def get_queryset(self, action: str | None = None):
+        """The rows the user may act on with ``action`` (the view's ``scope_action`` by
+        default)."""
+        return self.scoped(self.get_base_queryset(), action)
+
+    def scoped(self, queryset, action: str | None = None):
+        """Any model's rows (``queryset``: a model or a queryset) in the page's scope, for a
+        page that reads more than its own model."""
+        if not hasattr(queryset, "for_user"):
+            queryset = queryset._default_manager.all()
+        queryset = queryset.for_user(self.request.user, action or self.scope_action)
+        return self.scope_queryset(queryset)
+
+    def get_object(self, queryset=None, action: str | None = None, message: str | None = None):
+        """The row named by the URL (``lookup_url_kwarg``, else ``lookup_field``) in the
+        scope (``queryset``, or the view's own for ``action``); 404 outside it."""
+        if queryset is None:
+            queryset = self.get_queryset(action)
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        found = queryset.filter(**{self.lookup_field: value}).first()
+        if found is None:
+            raise Http404(message or self.not_found_message)
+        return found
+
+
+class OrganizationScopedMixin(BusinessPortalMixin, ScopedQuerysetMixin):
+    """A business portal page whose rows are narrowed to the organization the user works in
+    now; ``organization_field`` names the path from the model to its organization."""
+
+    organization_field = "organization"
+    not_found_message = "Not in this organization."
+
+    def scope_queryset(self, queryset):
+        return queryset.filter(**{self.organization_field: self.organization})
+
+
+class AgencyScopedMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
+    """A regulator portal page whose rows are narrowed to the jurisdiction of the agency the
+    user works for now: the model's queryset answers ``in_jurisdiction(regulator)`` (every
+    row for the state agency)."""
+
+    not_found_message = "Not in this agency's jurisdiction."
+
+    def scope_queryset(self, queryset):
+        return queryset.in_jurisdiction(self.regulator)
 
 
 class HomeView(TemplateView):

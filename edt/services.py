@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.services import queue_email, record_event
 from regulators.models import Regulator, StaffMembership
+from regulators.querysets import is_state_edt_administrator
 
 from . import credentials
 from .models import (
@@ -35,7 +36,7 @@ from .models import (
     Vendor,
     VendorAuthorization,
 )
-from .querysets import edt_agencies, is_state_administrator
+from .querysets import edt_agencies
 from .tiers import PA_HIGHEST_TIER, Environment, Tier
 
 Status = TierGrant.Status
@@ -56,7 +57,7 @@ def _require_agency_admin(actor, regulator: Regulator) -> None:
 
 
 def _require_state_admin(actor) -> None:
-    if actor is not None and not is_state_administrator(actor):
+    if actor is not None and not is_state_edt_administrator(actor):
         raise PermissionDenied("Only the state administrator decides on EDT access.")
 
 

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, Q
+from django.db.models import Q
 
 from core.elements import SubmittalElement
 
@@ -156,8 +156,8 @@ class FacilityTransferQuerySet(models.QuerySet):
         """Transfers ``user`` may see with ``action``: those touching an organization where
         their role grants it; for regulator staff, those of facilities in their scope
         (every transfer for the state agency's staff)."""
-        from core.scoping import organizations_with, regulators_with
-        from regulators.models import Regulator
+        from organizations.querysets import organizations_with
+        from regulators.querysets import regulators_with, statewide
 
         organizations = organizations_with(user, action).values("pk")
         agencies = regulators_with(user, action)
@@ -165,8 +165,13 @@ class FacilityTransferQuerySet(models.QuerySet):
             Q(from_organization__in=organizations)
             | Q(to_organization__in=organizations)
             | Q(facility__in=Facility.objects.for_user(user, action).values("pk"))
-            | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+            | statewide(agencies)
         )
+
+    def in_jurisdiction(self, regulator):
+        """The transfers of the facilities in ``regulator``'s jurisdiction (every one for the
+        state agency)."""
+        return self.filter(facility__in=Facility.objects.in_jurisdiction(regulator).values("pk"))
 
 
 class FacilityTransfer(models.Model):

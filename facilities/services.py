@@ -14,11 +14,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from core.elements import SubmittalElement
-from core.scoping import regulators_with
 from core.services import next_value, record_event
 from organizations.models import Membership, Organization
 from organizations.roles import MANAGE_FACILITIES, Role
 from regulators.models import Regulator, ServiceArea
+from regulators.querysets import regulators_with
 
 from .models import (
     CERS_ID_FIRST,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from core.scoping import regulators_with
+from regulators.querysets import is_state_administrator
 
 
 def can_read_libraries(user) -> bool:
@@ -20,19 +20,6 @@ def can_read_libraries(user) -> bool:
         and user.is_active
         and not getattr(user, "is_service_account", False)
     )
-
-
-def state_agencies_administered(user):
-    """The state agencies at which ``user`` holds ``manage_facilities``: the state
-    administrator's test, as the organization merge applies it (one query)."""
-    from regulators.models import Regulator
-
-    return regulators_with(user, "manage").filter(kind=Regulator.Kind.STATE)
-
-
-def is_state_administrator(user) -> bool:
-    """Whether ``user`` is staff of the state agency holding ``manage_facilities`` there."""
-    return can_read_libraries(user) and state_agencies_administered(user).exists()
 
 
 class LibraryQuerySet(models.QuerySet):

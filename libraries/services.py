@@ -33,11 +33,11 @@ from django.db.models import Max, Min
 
 from core.elements import SubmittalElement
 from core.services import as_text, audit_value, record_event, snapshot
+from regulators.querysets import state_agencies_administered
 from submittals.registry import field as registry_field
 from submittals.registry import schema_for
 
 from .models import Chemical, ViolationLibraryLoad, ViolationType
-from .querysets import state_agencies_administered
 from .violation_file import EARLIEST_BEGIN
 
 VIOLATION_TYPE_FIELDS = (

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from core.scoping import organizations_with, regulators_with
+from core.scoping import objects_with_permission
+from regulators.querysets import regulators_with, statewide
+
+from .roles import ACTION_PERMISSIONS
+
+
+def organizations_with(user, action: str) -> models.QuerySet:
+    """Organizations on which the user holds the business permission for ``action``.
+
+    An action that has no business meaning gives an empty queryset.
+    """
+    from .models import Organization
+
+    codename = ACTION_PERMISSIONS.get(action)
+    if codename is None:
+        return Organization.objects.none()
+    return objects_with_permission(user, f"organizations.{codename}", Organization.objects.all())
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -14,7 +31,6 @@ class OrganizationQuerySet(models.QuerySet):
         ``action``, or, for regulator staff, by regulating one of the organization's
         facilities (statewide for the state agency)."""
         from facilities.models import FacilityRegulator
-        from regulators.models import Regulator
 
         condition = Q(pk__in=organizations_with(user, action).values("pk"))
         agencies = regulators_with(user, action)
@@ -25,8 +41,38 @@ class OrganizationQuerySet(models.QuerySet):
                 )
             )
         )
-        condition |= Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        condition |= statewide(agencies)
         return self.filter(condition)
+
+    def in_jurisdiction(self, regulator):
+        """The organizations with at least one facility in ``regulator``'s jurisdiction;
+        every organization for the state agency."""
+        from facilities.models import FacilityRegulator
+
+        if regulator.is_statewide:
+            return self
+        return self.filter(
+            Exists(
+                FacilityRegulator.objects.filter(
+                    facility__organization=OuterRef("pk"), regulator=regulator
+                )
+            )
+        )
+
+    def with_jurisdiction_facility_count(self, regulator):
+        """Annotate ``facility_count``: the organization's facilities in ``regulator``'s
+        jurisdiction, as one subquery in the list's own query."""
+        from facilities.models import Facility
+
+        counts = (
+            Facility.objects.filter(organization=OuterRef("pk"))
+            .in_jurisdiction(regulator)
+            .order_by()
+            .values("organization")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(facility_count=Coalesce(Subquery(counts), 0))
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -29,6 +29,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values())
 
+# The actions of ``for_user(user, action)`` that have a business meaning, and the permission on
+# the organization each one needs. An action missing here grants nothing on the business side.
+ACTION_PERMISSIONS: dict[str, str] = {
+    "view": VIEW,
+    "edit": EDIT_DRAFTS,
+    "submit": SUBMIT,
+    "manage": MANAGE_FACILITIES,
+    "manage_users": MANAGE_USERS,
+}
+
 ROLE_DESCRIPTIONS = {
     Role.VIEWER: "Sees the organization's facilities and submittals.",
     Role.EDITOR: "Also prepares and edits drafts.",

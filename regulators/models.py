@@ -6,7 +6,12 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from .querysets import RegulatorQuerySet, StaffMembershipQuerySet
-from .roles import StaffRole
+from .roles import (
+    EDT_ADMINISTRATION_PERMISSIONS,
+    STATE_ADMINISTRATOR_PERMISSION,
+    StaffRole,
+    role_grants,
+)
 
 
 class Regulator(models.Model):
@@ -51,6 +56,12 @@ class Regulator(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def is_statewide(self) -> bool:
+        """The state agency's jurisdiction is the whole state: every facility, organization,
+        submitted element and CME record is in it."""
+        return self.kind == self.Kind.STATE
+
 
 class RegulatorUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign-key object permission of a user on a regulator (django-guardian)."""
@@ -84,6 +95,23 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.get_role_display()} at {self.regulator}"
+
+    # Read from the role (the permissions it carries), so pages and templates ask them of the
+    # membership the portal already loaded, without a query.
+
+    @property
+    def is_state_administrator(self) -> bool:
+        """Whether this membership makes its user the state administrator
+        (``regulators.querysets.is_state_administrator``)."""
+        return self.regulator.is_statewide and role_grants(
+            self.role, STATE_ADMINISTRATOR_PERMISSION
+        )
+
+    @property
+    def administers_edt(self) -> bool:
+        """Whether the role administers the agency's EDT access (an administrator or an EDT
+        administrator; ``edt.services.can_administer``)."""
+        return any(role_grants(self.role, p) for p in EDT_ADMINISTRATION_PERMISSIONS)
 
 
 class ServiceArea(models.Model):

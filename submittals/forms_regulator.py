@@ -11,11 +11,10 @@ from django import forms
 
 from core.elements import SubmittalElement
 
-from .models import REVIEW_STATUSES, ElementStatus
+from .models import AWAITING_STATUSES, REVIEW_STATUSES, ElementStatus
 
 # The queue's default: the elements waiting for the agency to act on them.
 AWAITING = "awaiting"
-AWAITING_STATUSES = (ElementStatus.SUBMITTED, ElementStatus.UNDER_REVIEW)
 ANY_STATUS = "any"
 
 

@@ -38,6 +38,11 @@ REVIEW_STATUSES = frozenset(
     }
 )
 
+# The statuses of the elements waiting for their agency to act on them: the review queue's
+# default, the dashboard's count and RFSQ's ``status`` filter
+# (``SubmittalElementRecord.objects.awaiting_review()``).
+AWAITING_STATUSES = (ElementStatus.SUBMITTED, ElementStatus.UNDER_REVIEW)
+
 
 class SubmittalType(models.IntegerChoices):
     """How an element reached CERS (CDR 20.0121)."""

@@ -9,7 +9,8 @@ not the facility's inventory. The state agency's staff see every submitted eleme
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from core.scoping import organizations_with, regulators_with
+from organizations.querysets import organizations_with
+from regulators.querysets import regulators_with, statewide
 
 
 def _business(user, action: str) -> Q:
@@ -22,14 +23,11 @@ def _business(user, action: str) -> Q:
 def _routed_to_agencies(user, action: str) -> Q:
     """Submitted elements routed to an agency where the user holds ``action``; all submitted
     elements for the state agency's staff."""
-    from regulators.models import Regulator
-
     from .models import ElementStatus
 
     agencies = regulators_with(user, action)
     return ~Q(status=ElementStatus.DRAFT) & (
-        Q(regulator__in=agencies.values("pk"))
-        | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
+        Q(regulator__in=agencies.values("pk")) | statewide(agencies)
     )
 
 
@@ -62,6 +60,24 @@ class SubmittalElementRecordQuerySet(models.QuerySet):
         routed to one of their agencies; every submitted element for the state agency.
         """
         return self.filter(_business(user, action) | _routed_to_agencies(user, action))
+
+    def in_jurisdiction(self, regulator):
+        """The submitted elements routed to ``regulator`` (an element's jurisdiction is the
+        agency it was routed to); every submitted element for the state agency. Drafts are
+        never a regulator's to see (the scoped queryset of a user who is also a business
+        member holds their organizations' drafts)."""
+        from .models import ElementStatus
+
+        elements = self.exclude(status=ElementStatus.DRAFT)
+        if regulator.is_statewide:
+            return elements
+        return elements.filter(regulator=regulator)
+
+    def awaiting_review(self):
+        """The elements waiting for their agency to act on them (Submitted, Under Review)."""
+        from .models import AWAITING_STATUSES
+
+        return self.filter(status__in=AWAITING_STATUSES)
 
     def last_accepted(self, facility, element: int):
         """The facility's most recently submitted element of this type that was accepted."""

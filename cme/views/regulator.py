@@ -2,7 +2,8 @@
 and the spreadsheet upload.
 
 Every queryset starts from ``Model.objects.for_user(user, "view")`` (all the user's agencies)
-and is narrowed to the agency the user works for now, so another agency's record answers 404.
+and is narrowed to the agency the user works for now (``AgencyScopedMixin``), so another
+agency's record answers 404.
 Writes need ``record_cme`` at that agency (403 otherwise, for staff who can see the record);
 ``cme.services`` checks again that the agency handles the program element.
 """
@@ -10,9 +11,9 @@ Writes need ``record_cme`` at that agency (403 otherwise, for staff who can see 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views import View
@@ -21,9 +22,8 @@ from django.views.generic import TemplateView
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
-from core.views import RegulatorPortalMixin
+from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from facilities.models import Facility
-from facilities.views.regulator import facilities_in_jurisdiction
 from regulators.roles import CME
 
 from .. import services, upload
@@ -35,7 +35,6 @@ from ..forms import (
     ViolationForm,
 )
 from ..models import Enforcement, Inspection, Violation
-from ..querysets import enforcements_in_agency_scope, in_agency_scope
 
 _VIOLATION_ALIASES = {"violation_type": "type_number"}
 
@@ -64,23 +63,17 @@ def _history(*records) -> list[dict]:
     return [{"event": event, "changes": _changes(event)} for event in events]
 
 
-class CMEMixin(RegulatorPortalMixin):
+class CMEMixin(AgencyScopedMixin):
     """CME pages of the agency the user works for now."""
 
     def inspections(self):
-        return in_agency_scope(
-            Inspection.objects.for_user(self.request.user, "view"), self.regulator
-        )
+        return self.scoped(Inspection)
 
     def violations(self):
-        return Violation.objects.for_user(self.request.user, "view").filter(
-            inspection__in=self.inspections().values("pk")
-        )
+        return self.scoped(Violation)
 
     def enforcements(self):
-        return enforcements_in_agency_scope(
-            Enforcement.objects.for_user(self.request.user, "view"), self.regulator
-        )
+        return self.scoped(Enforcement)
 
     def facility_violations(self, facility_id):
         """Violations an enforcement action at the facility may link: in this agency's scope."""
@@ -91,11 +84,10 @@ class CMEMixin(RegulatorPortalMixin):
         )
 
     def can_record(self) -> bool:
-        return self.request.user.has_perm(f"regulators.{CME}", self.regulator)
+        return self.agency_grants(CME)
 
     def require_record(self) -> None:
-        if not self.can_record():
-            raise PermissionDenied("Your role at this agency does not allow recording CME data.")
+        self.require_agency_perm(CME, "Your role at this agency does not allow recording CME data.")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -128,13 +120,11 @@ class InspectionCreateView(CMEMixin, TemplateView):
 
     template_name = "cme/inspection_form.html"
 
+    lookup_field = "cers_id"
+    not_found_message = "No such facility in this agency's jurisdiction."
+
     def get_facility(self) -> Facility:
-        facilities = facilities_in_jurisdiction(
-            Facility.objects.for_user(self.request.user, "view"), self.regulator
-        )
-        facility = facilities.filter(cers_id=self.kwargs["cers_id"]).first()
-        if facility is None:
-            raise Http404("No such facility in this agency's jurisdiction.")
+        facility = self.get_object(self.scoped(Facility))
         self.require_record()
         return facility
 
@@ -166,16 +156,12 @@ class InspectionCreateView(CMEMixin, TemplateView):
 class InspectionMixin(CMEMixin):
     """A page about one inspection of the agency's scope (404 outside it)."""
 
+    not_found_message = "No such inspection for this agency."
+
     def get_inspection(self) -> Inspection:
-        inspection = (
-            self.inspections()
-            .select_related("facility", "regulator", "created_by")
-            .filter(pk=self.kwargs["pk"])
-            .first()
+        return self.get_object(
+            self.inspections().select_related("facility", "regulator", "created_by")
         )
-        if inspection is None:
-            raise Http404("No such inspection for this agency.")
-        return inspection
 
     def save_inspection(self, inspection):
         """Apply the edit form (POST): back to the inspection, or the edit page with the
@@ -332,15 +318,12 @@ class ViolationEditView(CMEMixin, TemplateView):
 
     template_name = "cme/violation_edit.html"
 
+    not_found_message = "No such violation for this agency."
+
     def get_violation(self) -> Violation:
-        violation = (
-            self.violations()
-            .select_related("inspection__facility", "violation_type")
-            .filter(pk=self.kwargs["pk"])
-            .first()
+        violation = self.get_object(
+            self.violations().select_related("inspection__facility", "violation_type")
         )
-        if violation is None:
-            raise Http404("No such violation for this agency.")
         self.require_record()
         return violation
 
@@ -413,16 +396,12 @@ class EnforcementListView(CMEMixin, TemplateView):
 class EnforcementMixin(CMEMixin):
     """A page about one enforcement action of the agency's scope (404 outside it)."""
 
+    not_found_message = "No such enforcement action for this agency."
+
     def get_enforcement(self) -> Enforcement:
-        enforcement = (
-            self.enforcements()
-            .select_related("facility", "regulator", "created_by")
-            .filter(pk=self.kwargs["pk"])
-            .first()
+        return self.get_object(
+            self.enforcements().select_related("facility", "regulator", "created_by")
         )
-        if enforcement is None:
-            raise Http404("No such enforcement action for this agency.")
-        return enforcement
 
 
 class EnforcementDetailView(EnforcementMixin, TemplateView):

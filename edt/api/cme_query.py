@@ -3,9 +3,10 @@ the agency's jurisdiction, for its local system (``CMESubmittals``, CMESubmittal
 namespace RegulatorCMEQuery).
 
 Scope, with the regulator portal's own CME rules (``cme.querysets``): a PA gets the records
-of the program elements it handles at its facilities (``in_agency_scope``); a CUPA gets the
+of the program elements it handles at its facilities (``Inspection.objects.in_jurisdiction``);
+a CUPA gets the
 same for itself and for each of its PAs, whose CME it submits (RCMES), so every CME record of
-its facilities comes back. Enforcement actions follow ``enforcements_in_agency_scope``;
+its facilities comes back. Enforcement actions follow ``Enforcement.objects.in_jurisdiction``;
 violations follow their inspection; a link is listed when its enforcement action and its
 violation both are. ``CERSID``, ``startDate`` and ``endDate`` narrow each entity by its
 facility and its occurred-on date (906, 932, 915; a link by its enforcement action's).
@@ -44,7 +45,6 @@ from django.utils import timezone
 from lxml import etree
 
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
-from cme.querysets import enforcements_in_agency_scope, in_agency_scope
 from core.models import AuditEvent
 from regulators.models import Regulator
 
@@ -79,14 +79,14 @@ def answering_for(regulator: Regulator) -> list[Regulator]:
 
 def inspections_in_scope(regulator: Regulator):
     agencies = answering_for(regulator)
-    return reduce(operator.or_, (in_agency_scope(Inspection.objects.all(), a) for a in agencies))
+    return reduce(operator.or_, (Inspection.objects.in_jurisdiction(a) for a in agencies))
 
 
 def enforcements_in_scope(regulator: Regulator):
     agencies = answering_for(regulator)
     return reduce(
         operator.or_,
-        (enforcements_in_agency_scope(Enforcement.objects.all(), a) for a in agencies),
+        (Enforcement.objects.in_jurisdiction(a) for a in agencies),
     )
 
 

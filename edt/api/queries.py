@@ -3,11 +3,12 @@ RFTQ and RAIQ.
 
 Scope. The caller is an EDT account, a service user that ``for_user`` querysets deliberately
 refuse; ``EndpointView`` has already authenticated it for its agency (``call.regulator``). Every
-query therefore starts from the agency's jurisdiction, drawn with the regulator portal's own
-helpers: ``facilities_in_jurisdiction`` (the facilities for which the agency handles at least
-one submittal element; every facility for the state agency), ``organizations_in_jurisdiction``
-(organizations with such a facility) and ``routed_to_agency`` (submitted elements routed to
-it). A CERS ID or organization code outside the jurisdiction gives an empty answer.
+query therefore starts from the agency's jurisdiction, drawn with the same queryset methods the
+regulator portal uses: ``Facility.objects.in_jurisdiction`` (the facilities for which the agency
+handles at least one submittal element; every facility for the state agency),
+``Organization.objects.in_jurisdiction`` (organizations with such a facility) and
+``SubmittalElementRecord.objects.in_jurisdiction`` (submitted elements routed to it). A CERS ID
+or organization code outside the jurisdiction gives an empty answer.
 
 What the answers hold where the project's models differ from CERS's:
 
@@ -76,7 +77,6 @@ from lxml import etree
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from facilities.models import Facility, FacilityRegulator, FacilityTransfer, ReportingRequirement
-from facilities.views.regulator import facilities_in_jurisdiction
 from organizations.models import (
     CREATED_BY_EDT,
     CREATED_BY_LEGACY_IMPORT,
@@ -84,10 +84,7 @@ from organizations.models import (
     Organization,
 )
 from regulators.models import Regulator
-from regulators.views.regulator import organizations_in_jurisdiction
-from submittals.forms_regulator import AWAITING_STATUSES
-from submittals.models import ElementStatus, SubmittalElementRecord
-from submittals.views.regulator import routed_to_agency
+from submittals.models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
 
 from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
 from .output import query_response, sub, text
@@ -405,7 +402,7 @@ class RegulatorFacilityQueryView(EndpointView):
 
     @staticmethod
     def facilities(call: EdtCall):
-        facilities = facilities_in_jurisdiction(Facility.objects.all(), call.regulator)
+        facilities = Facility.objects.in_jurisdiction(call.regulator)
         cers_id = call.integer("CERSID")
         if cers_id is not None:
             facilities = facilities.filter(cers_id=cers_id)
@@ -477,7 +474,7 @@ class RegulatorOrganizationQueryView(EndpointView):
         organizations = organizations.annotate(**organization_facts("pk")).order_by("code")
         if include_facilities:
             listed = (
-                facilities_in_jurisdiction(Facility.objects.all(), call.regulator)
+                Facility.objects.in_jurisdiction(call.regulator)
                 .annotate(last_submitted=last_submitted("facility", OuterRef("pk")))
                 .order_by("cers_id")
             )
@@ -506,7 +503,7 @@ class RegulatorOrganizationQueryView(EndpointView):
 
     @staticmethod
     def organizations(call: EdtCall):
-        organizations = organizations_in_jurisdiction(Organization.objects.all(), call.regulator)
+        organizations = Organization.objects.in_jurisdiction(call.regulator)
         name = call.param("organizationName")
         if name:
             organizations = organizations.filter(name__icontains=name)
@@ -518,10 +515,9 @@ class RegulatorOrganizationQueryView(EndpointView):
             organizations = organizations.filter(code=code)
         cers_id = call.integer("CERSID")
         if cers_id is not None:
-            in_scope = facilities_in_jurisdiction(
-                Facility.objects.filter(organization=OuterRef("pk"), cers_id=cers_id),
-                call.regulator,
-            )
+            in_scope = Facility.objects.filter(
+                organization=OuterRef("pk"), cers_id=cers_id
+            ).in_jurisdiction(call.regulator)
             organizations = organizations.filter(Exists(in_scope))
         since = call.date("establishedSince")
         return within(organizations, "created_at", since, None)
@@ -535,7 +531,7 @@ LISTED_TRANSFERS = (FacilityTransfer.Kind.MOVE, FacilityTransfer.Kind.MERGE_FACI
 def transfers_in_jurisdiction(regulator: Regulator):
     """Moves and facility merges of a facility in the agency's jurisdiction, or merged into
     one (a merged duplicate is gone; the facility it became is what the agency regulates)."""
-    facilities = facilities_in_jurisdiction(Facility.objects.all(), regulator).values("pk")
+    facilities = Facility.objects.in_jurisdiction(regulator).values("pk")
     return FacilityTransfer.objects.filter(
         Q(kind__in=LISTED_TRANSFERS)
         & Q(to_organization__isnull=False)
@@ -723,14 +719,14 @@ class RegulatorActionItemQueryView(EndpointView):
     @staticmethod
     def sources(call: EdtCall):
         """The agency's submitted elements and transfers that the parameters select."""
-        elements = routed_to_agency(SubmittalElementRecord.objects.all(), call.regulator)
+        elements = SubmittalElementRecord.objects.in_jurisdiction(call.regulator)
         transfers = transfers_in_jurisdiction(call.regulator)
         types = call.integers("typeID")
         completed = call.boolean("completed")
         if completed:
             elements = elements.exclude(status__in=AWAITING_STATUSES)
         else:
-            elements = elements.filter(status__in=AWAITING_STATUSES)
+            elements = elements.awaiting_review()
             transfers = transfers.none()  # always completed
         if types is not None:
             if ActionItemType.FACILITY_SUBMITTAL not in types:

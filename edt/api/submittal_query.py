@@ -1,6 +1,7 @@
 """RFSQ and RFSDQ: submitted facility submittals, and their documents, for a regulator's system.
 
-RFSQ answers the submitted elements routed to the calling agency (``routed_to_agency``, the
+RFSQ answers the submitted elements routed to the calling agency (``SubmittalElementRecord.
+objects.in_jurisdiction``, the
 rule the regulator portal's review queue uses: a CUPA its own elements, a PA the elements it
 regulates), narrowed by the catalogue's filters and grouped per facility submittal, in
 RegulatorFacilitySubmittalQuery 1/05 or 1/10. RFSDQ hands over the bytes of one uploaded
@@ -55,7 +56,6 @@ from submittals.models import (
     SubmittalElementRecord,
 )
 from submittals.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
-from submittals.views.regulator import routed_to_agency
 
 from ..xmlsafe import LIFTED_CEILING
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
@@ -619,7 +619,7 @@ def read_filters(call: EdtCall) -> Filters:
 
 def matching_elements(regulator, filters: Filters):
     """The submitted elements routed to ``regulator`` that the filters keep."""
-    elements = routed_to_agency(SubmittalElementRecord.objects.all(), regulator).exclude(
+    elements = SubmittalElementRecord.objects.in_jurisdiction(regulator).exclude(
         element=NOT_IN_QUERY_SCHEMA
     )
     conditions = Q()
@@ -749,9 +749,9 @@ class DocumentQueryView(EndpointView):
         upload = DocumentFile.objects.select_related("document").filter(key=key).first()
         if upload is None:
             raise EdtError(f"No document has the CERSUniqueKey {key}.", status=404)
-        in_scope = routed_to_agency(
-            SubmittalElementRecord.objects.filter(pk=upload.document.record_id), call.regulator
-        )
+        in_scope = SubmittalElementRecord.objects.filter(
+            pk=upload.document.record_id
+        ).in_jurisdiction(call.regulator)
         if not in_scope.exists():
             raise EdtError(NOT_AUTHORIZED, status=401)
         try:

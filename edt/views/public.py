@@ -13,11 +13,11 @@ from django.views.generic import TemplateView
 
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
+from regulators.querysets import is_state_edt_administrator
 
 from .. import services
 from ..forms import SubscriberForm
 from ..models import Announcement, Subscriber, Vendor
-from ..querysets import is_state_administrator
 from ..tiers import Tier
 
 
@@ -72,7 +72,7 @@ class ImplementersView(RegulatorPortalMixin, TemplateView):
 
     @cached_property
     def is_state_admin(self) -> bool:
-        return is_state_administrator(self.request.user)
+        return is_state_edt_administrator(self.request.user)
 
     def own_subscription(self):
         return Subscriber.objects.filter(email__iexact=self.request.user.email).first()

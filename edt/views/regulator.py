@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -26,8 +25,9 @@ from django.views.generic import TemplateView
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
-from core.views import RegulatorPortalMixin
-from regulators.models import Regulator, StaffMembership
+from core.views import AgencyScopedMixin
+from regulators.models import StaffMembership
+from regulators.querysets import is_state_edt_administrator
 
 from .. import credentials, services
 from ..forms import (
@@ -49,7 +49,6 @@ from ..models import (
     TierGrant,
     Vendor,
 )
-from ..querysets import is_state_administrator
 from ..tiers import Environment, Tier
 
 Status = TierGrant.Status
@@ -89,27 +88,21 @@ class _CheckAccess:
         return super().dispatch(request, *args, **kwargs)
 
 
-class EdtMixin(RegulatorPortalMixin, _CheckAccess):
+class EdtMixin(AgencyScopedMixin, _CheckAccess):
     """An EDT page of the agency the user works for: its administrators and EDT
-    administrators, and the state administrator."""
+    administrators, and the state administrator. Lists and details are narrowed to the
+    agency (``AgencyScopedMixin``); working for the state agency, to every agency's."""
 
     @cached_property
     def is_state_admin(self) -> bool:
-        return is_state_administrator(self.request.user)
+        return is_state_edt_administrator(self.request.user)
 
     def check_access(self) -> None:
         if not services.can_administer(self.request.user, self.regulator):
             raise PermissionDenied("Only the agency's administrators manage its EDT access.")
 
-    def scoped(self, queryset):
-        """Narrow a ``for_user`` queryset to the current agency; the state administrator
-        works on every agency's."""
-        if self.is_state_admin:
-            return queryset
-        return queryset.filter(regulator=self.regulator)
-
     def accounts(self):
-        return self.scoped(EdtAccount.objects.for_user(self.request.user, "manage"))
+        return self.scoped(EdtAccount, "manage")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -147,7 +140,7 @@ class EdtHomeView(EdtMixin, TemplateView):
         requests = AccessRequest.objects.for_user(user).filter(regulator=regulator)
         pending = with_pending(AccessRequest.objects.for_user(user)).filter(pending=True)
         return super().get_context_data(
-            statewide=regulator.kind == Regulator.Kind.STATE,
+            statewide=regulator.is_statewide,
             environments=Environment.choices,
             grant_rows=grant_table(TierGrant.objects.for_user(user).filter(regulator=regulator)),
             agency_vendor=agency_vendor,
@@ -159,7 +152,7 @@ class EdtHomeView(EdtMixin, TemplateView):
         )
 
     def post(self, request, *args, **kwargs):
-        if self.regulator.kind == Regulator.Kind.STATE:
+        if self.regulator.is_statewide:
             messages.error(request, "The state agency names no EDT vendor.")
             return redirect("regulator:edt_home")
         form = AgencyVendorForm(request.POST)
@@ -191,9 +184,7 @@ class EdtRequestListView(EdtMixin, TemplateView):
     FILTERS = {"pending": True, "decided": False}
 
     def get_context_data(self, **kwargs):
-        requests = with_pending(
-            self.scoped(AccessRequest.objects.for_user(self.request.user))
-        ).select_related("regulator", "filed_by")
+        requests = with_pending(self.scoped(AccessRequest)).select_related("regulator", "filed_by")
         shown = self.request.GET.get("status", "")
         if shown in self.FILTERS:
             requests = requests.filter(pending=self.FILTERS[shown])
@@ -246,7 +237,7 @@ class EdtRequestNewView(EdtMixin, TemplateView):
 
     def render_page(self, form=None):
         kwargs = self.form_kwargs()
-        statewide = self.regulator.kind == Regulator.Kind.STATE
+        statewide = self.regulator.is_statewide
         if form is None and kwargs["tiers"] and not statewide:
             form = AccessRequestForm(**kwargs)
         grants = TierGrant.objects.for_user(self.request.user).filter(regulator=self.regulator)
@@ -306,16 +297,12 @@ class EdtRequestDetailView(EdtMixin, TemplateView):
     template_name = "edt/request_detail.html"
 
     def get_access_request(self) -> AccessRequest:
-        access_request = (
-            self.scoped(AccessRequest.objects.for_user(self.request.user))
+        return self.get_object(
+            self.scoped(AccessRequest)
             .select_related("regulator", "filed_by", "edt_account", "vendor")
-            .prefetch_related("edt_administrators")
-            .filter(pk=self.kwargs["pk"])
-            .first()
+            .prefetch_related("edt_administrators"),
+            message="No such EDT access request for this agency.",
         )
-        if access_request is None:
-            raise Http404("No such EDT access request for this agency.")
-        return access_request
 
     def history(self, access_request, grants) -> list[AuditEvent]:
         about = Q(object_type="edt.accessrequest", object_id=str(access_request.pk)) | Q(
@@ -449,12 +436,10 @@ class EdtGrantChangeView(StateAdminMixin, View):
 
 class AccountMixin(EdtMixin):
     def get_account(self) -> EdtAccount:
-        account = (
-            self.accounts().select_related("regulator", "user").filter(pk=self.kwargs["pk"]).first()
+        return self.get_object(
+            self.accounts().select_related("regulator", "user"),
+            message="No such EDT account for this agency.",
         )
-        if account is None:
-            raise Http404("No such EDT account for this agency.")
-        return account
 
 
 def _secret_page(response):
@@ -682,9 +667,7 @@ class EdtTransactionListView(EdtMixin, TemplateView):
         from ..api.catalogue import ENDPOINTS
         from ..models import EdtTransaction
 
-        rows = self.scoped(EdtTransaction.objects.for_user(self.request.user)).select_related(
-            "regulator", "account"
-        )
+        rows = self.scoped(EdtTransaction).select_related("regulator", "account")
         chosen = {}
         for name, choices in (
             ("endpoint", [e.acronym for e in ENDPOINTS]),
@@ -716,9 +699,7 @@ class EdtTransactionDetailView(EdtMixin, TemplateView):
         from ..models import EdtTransaction
 
         row = get_object_or_404(
-            self.scoped(EdtTransaction.objects.for_user(self.request.user)).select_related(
-                "regulator", "account"
-            ),
+            self.scoped(EdtTransaction).select_related("regulator", "account"),
             key=kwargs["key"],
         )
         progress = uploads.progress_of(row)

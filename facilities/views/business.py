@@ -1,7 +1,8 @@
 """Business portal pages for the current organization's facilities.
 
 Every queryset starts from ``Facility.objects.for_user(user, "view")`` and is narrowed to the
-organization the user is working in, so a facility of any other organization answers 404.
+organization the user is working in (``OrganizationScopedMixin``), so a facility of any other
+organization answers 404.
 """
 
 from __future__ import annotations
@@ -9,14 +10,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
 from core.elements import SubmittalElement
 from core.forms import add_service_errors
 from core.pagination import paginate, search_filter
-from core.views import BusinessPortalMixin, ScopedQuerysetMixin
+from core.views import BusinessPortalMixin, OrganizationScopedMixin
 from organizations.roles import MANAGE_FACILITIES
 
 from ..forms import FacilityForm
@@ -56,13 +56,12 @@ class OrganizationPermissionRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class OrganizationFacilitiesMixin(BusinessPortalMixin, ScopedQuerysetMixin):
+class OrganizationFacilitiesMixin(OrganizationScopedMixin):
     """The facilities of the organization the user is working in, as far as they may see."""
 
     model = Facility
-
-    def get_queryset(self):
-        return super().get_queryset().filter(organization=self.organization)
+    lookup_field = "cers_id"
+    not_found_message = "No such facility in this organization."
 
 
 class FacilityListView(OrganizationFacilitiesMixin, TemplateView):
@@ -92,10 +91,9 @@ class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
     template_name = "facilities/business_detail.html"
 
     def get_context_data(self, **kwargs):
-        queryset = with_element_regulators(self.get_queryset().select_related("organization"))
-        facility = queryset.filter(cers_id=self.kwargs["cers_id"]).first()
-        if facility is None:
-            raise Http404("No such facility in this organization.")
+        facility = self.get_object(
+            with_element_regulators(self.get_queryset().select_related("organization"))
+        )
         return super().get_context_data(
             facility=facility,
             element_regulators=element_regulators(facility),

@@ -1,98 +1,50 @@
 """Regulator portal pages for the facilities in the current agency's jurisdiction.
 
 Every queryset starts from ``Facility.objects.for_user(user, "view")`` (all the agencies the
-user is staff of) and is narrowed to the agency the user is working for, so a facility outside
-that agency's jurisdiction answers 404.
+user is staff of) and is narrowed to the agency the user is working for
+(``AgencyScopedMixin``: ``Facility.objects.in_jurisdiction``), so a facility outside that
+agency's jurisdiction answers 404.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
-from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
+from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from organizations.models import Organization
-from regulators.models import Regulator
-from regulators.roles import MANAGE_FACILITIES
-from submittals.models import ElementStatus, SubmittalElementRecord
+from regulators.roles import CME, MANAGE_FACILITIES
 
 from .. import services
 from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
 from ..legacy import LegacyImportError, import_legacy_facilities
-from ..models import Facility, FacilityRegulator, FacilityTransfer
+from ..models import Facility, FacilityTransfer
+from ..querysets import FACILITY_INFORMATION_OVERDUE_AFTER
 from .business import element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]
 SEARCH_EXACT_INT_FIELDS = ["cers_id"]
 
 
-def facilities_in_jurisdiction(queryset, regulator: Regulator):
-    """Narrow a facility queryset to ``regulator``'s jurisdiction: the facilities for which
-    it handles at least one submittal element; every facility for the state agency."""
-    if regulator.kind == Regulator.Kind.STATE:
-        return queryset
-    return queryset.filter(
-        Exists(FacilityRegulator.objects.filter(facility=OuterRef("pk"), regulator=regulator))
-    )
-
-
-# A facility certifies its Facility Information at least once a year.
-FACILITY_INFORMATION_OVERDUE_AFTER = timedelta(days=365)
-
-
-def overdue_facilities(queryset, now=None):
-    """Narrow a facility queryset to the facilities whose Facility Information is overdue:
-    none was submitted in the last year (365 days before ``now``), or none ever.
-
-    Any submitted element counts, whatever its review says (a Not Accepted one waits in the
-    review queue, which is its own action item); drafts never count. The facility's own
-    elements are read whoever they were routed to: a PA, which never sees Facility
-    Information, still learns whether the facilities it regulates are current.
-    """
-    since = (now or timezone.now()) - FACILITY_INFORMATION_OVERDUE_AFTER
-    recent = SubmittalElementRecord.objects.filter(
-        facility=OuterRef("pk"),
-        element=SubmittalElement.FACILITY_INFORMATION,
-        status__gt=ElementStatus.DRAFT,
-        submitted_at__gte=since,
-    )
-    return queryset.filter(~Exists(recent))
-
-
-def with_agency_elements(queryset, regulator: Regulator):
-    """Prefetch, as ``agency_elements``, the element rows ``regulator`` handles (one query)."""
-    return queryset.prefetch_related(
-        Prefetch(
-            "regulators",
-            queryset=FacilityRegulator.objects.filter(regulator=regulator),
-            to_attr="agency_elements",
-        )
-    )
-
-
-class JurisdictionFacilitiesMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
+class JurisdictionFacilitiesMixin(AgencyScopedMixin):
     """The facilities in the jurisdiction of the agency the user is working for."""
 
     model = Facility
-
-    def get_queryset(self):
-        return facilities_in_jurisdiction(super().get_queryset(), self.regulator)
+    lookup_field = "cers_id"
+    not_found_message = "No such facility in this agency's jurisdiction."
 
     def agency_context(self) -> dict:
         return {
             "regulator": self.regulator,
-            "statewide": self.regulator.kind == Regulator.Kind.STATE,
+            "statewide": self.regulator.is_statewide,
             "element_count": len(SubmittalElement),
         }
 
@@ -108,14 +60,14 @@ class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
         overdue = self.request.GET.get("overdue") == "1"
         facilities = self.get_queryset()
         if overdue:
-            facilities = overdue_facilities(facilities)
+            facilities = facilities.overdue()
         facilities = search_filter(
             facilities.select_related("organization"),
             query,
             SEARCH_FIELDS,
             SEARCH_EXACT_INT_FIELDS,
         )
-        facilities = with_agency_elements(facilities, self.regulator)
+        facilities = facilities.with_agency_elements(self.regulator)
         return super().get_context_data(
             page=paginate(self.request, facilities),
             q=query,
@@ -132,12 +84,11 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
     template_name = "facilities/regulator_detail.html"
 
     def get_context_data(self, **kwargs):
-        queryset = with_element_regulators(
-            self.get_queryset().select_related("organization__lead_regulator")
+        facility = self.get_object(
+            with_element_regulators(
+                self.get_queryset().select_related("organization__lead_regulator")
+            )
         )
-        facility = queryset.filter(cers_id=self.kwargs["cers_id"]).first()
-        if facility is None:
-            raise Http404("No such facility in this agency's jurisdiction.")
         transfers = (
             FacilityTransfer.objects.for_user(self.request.user, "view")
             .filter(Q(facility=facility) | Q(merged_into_facility=facility))
@@ -147,10 +98,8 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             facility=facility,
             transfers=transfers,
             element_regulators=element_regulators(facility),
-            can_manage_facilities=self.request.user.has_perm(
-                f"regulators.{MANAGE_FACILITIES}", self.regulator
-            ),
-            can_record_cme=self.request.user.has_perm("regulators.record_cme", self.regulator),
+            can_manage_facilities=self.agency_grants(MANAGE_FACILITIES),
+            can_record_cme=self.agency_grants(CME),
             **self.agency_context(),
             **kwargs,
         )
@@ -167,25 +116,17 @@ _LETTER_TYPES = (
 )
 
 
-class TransferLetterView(RegulatorPortalMixin, View):
+class TransferLetterView(AgencyScopedMixin, View):
     """GET: the business's letter of a facility transfer, as a download, for staff who see
     the facility in the current agency's jurisdiction (404 otherwise, and for a transfer
     without a letter)."""
 
     http_method_names = ["get"]
+    model = FacilityTransfer
+    not_found_message = "No such transfer letter in this agency's jurisdiction."
 
     def get(self, request, pk):
-        facilities = facilities_in_jurisdiction(
-            Facility.objects.for_user(request.user, "view"), self.regulator
-        )
-        transfer = (
-            FacilityTransfer.objects.for_user(request.user, "view")
-            .filter(pk=pk, facility__in=facilities.values("pk"))
-            .exclude(letter="")
-            .first()
-        )
-        if transfer is None:
-            raise Http404("No such transfer letter in this agency's jurisdiction.")
+        transfer = self.get_object(self.get_queryset().exclude(letter=""))
         try:
             handle = transfer.letter.open("rb")
         except FileNotFoundError:
@@ -213,20 +154,12 @@ class FacilityTransferMixin(JurisdictionFacilitiesMixin):
     staff holding manage_facilities on the current agency (403 otherwise)."""
 
     def dispatch_facility(self) -> Facility:
-        facility = (
-            self.get_queryset()
-            .select_related("organization")
-            .filter(cers_id=self.kwargs["cers_id"])
-            .first()
+        self.get_object(self.get_queryset())  # 404 first: outside the agency's jurisdiction
+        self.require_agency_perm(
+            MANAGE_FACILITIES, "Only the agency's administrators move or merge facilities."
         )
-        if facility is None:
-            raise Http404("No such facility in this agency's jurisdiction.")
-        if not self.request.user.has_perm(f"regulators.{MANAGE_FACILITIES}", self.regulator):
-            raise PermissionDenied("Only the agency's administrators move or merge facilities.")
         # The re-check against the "manage" scope itself, should the two ever drift apart.
-        if not Facility.objects.for_user(self.request.user, "manage").filter(pk=facility.pk):
-            raise Http404("No such facility in this agency's jurisdiction.")
-        return facility
+        return self.get_object(self.get_queryset("manage").select_related("organization"))
 
     def render_form(self, facility: Facility, form):
         return self.render_to_response(
@@ -298,27 +231,17 @@ class FacilityMergeView(FacilityTransferMixin, TemplateView):
         return redirect("regulator:facility", survivor.cers_id)
 
 
-class OrganizationMergeView(RegulatorPortalMixin, TemplateView):
-    """Merge an organization into another one: state staff with manage_facilities only."""
+class OrganizationMergeView(AgencyScopedMixin, TemplateView):
+    """Merge an organization into another one: the state administrator only."""
 
     template_name = "facilities/transfer_organization_merge.html"
+    model = Organization
+    lookup_field = "code"
+    not_found_message = "No such organization in this agency's jurisdiction."
 
     def get_organization(self) -> Organization:
-        organizations = Organization.objects.for_user(self.request.user, "view")
-        if self.regulator.kind != Regulator.Kind.STATE:
-            organizations = organizations.filter(
-                Exists(
-                    FacilityRegulator.objects.filter(
-                        facility__organization=OuterRef("pk"), regulator=self.regulator
-                    )
-                )
-            )
-        organization = organizations.filter(code=self.kwargs["code"]).first()
-        if organization is None:
-            raise Http404("No such organization in this agency's jurisdiction.")
-        if self.regulator.kind != Regulator.Kind.STATE or not self.request.user.has_perm(
-            f"regulators.{MANAGE_FACILITIES}", self.regulator
-        ):
+        organization = self.get_object()
+        if not self.staff.is_state_administrator:
             raise PermissionDenied("Only state administrators merge organizations.")
         return organization
 
@@ -366,8 +289,9 @@ class LegacyImportView(RegulatorPortalMixin, TemplateView):
     template_name = "facilities/legacy_import.html"
 
     def check_permission(self):
-        if not self.request.user.has_perm(f"regulators.{MANAGE_FACILITIES}", self.regulator):
-            raise PermissionDenied("Only the agency's administrators import legacy facilities.")
+        self.require_agency_perm(
+            MANAGE_FACILITIES, "Only the agency's administrators import legacy facilities."
+        )
 
     def render_form(self, form, **context):
         return self.render_to_response(

@@ -1,24 +1,21 @@
 """Library maintenance pages: the state administrator adds and changes violation types and
 chemicals.
 
-These are regulator portal pages (``RegulatorPortalMixin``: a business user gets 403), for
-staff working for the state agency with ``manage_facilities`` there, the test the
-organization merge applies (403 for everyone else, whose libraries are public to them
-anyway). Every write goes through ``libraries.services``, which checks the actor again.
+These are regulator portal pages (``RegulatorPortalMixin``: a business user gets 403), for the
+state administrator working for the state agency (``StaffMembership.is_state_administrator``;
+403 for everyone else, whose libraries are public to them anyway). Every write goes through
+``libraries.services``, which checks the actor again.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
 from core.forms import add_service_errors
-from core.views import RegulatorPortalMixin
-from regulators.models import Regulator
-from regulators.roles import MANAGE_FACILITIES
+from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 
 from .. import services
 from ..forms import ChemicalForm, ViolationLibraryFileForm, ViolationTypeForm
@@ -30,9 +27,7 @@ class _RequireStateAdministrator:
     """Runs after ``RegulatorPortalMixin`` has set the agency the user works for."""
 
     def dispatch(self, request, *args, **kwargs):
-        if self.regulator.kind != Regulator.Kind.STATE or not request.user.has_perm(
-            f"regulators.{MANAGE_FACILITIES}", self.regulator
-        ):
+        if not self.staff.is_state_administrator:
             raise PermissionDenied(
                 "Only the state administrator maintains the libraries "
                 "(working for the state agency)."
@@ -40,19 +35,15 @@ class _RequireStateAdministrator:
         return super().dispatch(request, *args, **kwargs)
 
 
-class LibraryMaintenanceMixin(RegulatorPortalMixin, _RequireStateAdministrator):
-    """A maintenance page: the state administrator only."""
+class LibraryMaintenanceMixin(
+    RegulatorPortalMixin, _RequireStateAdministrator, ScopedQuerysetMixin
+):
+    """A maintenance page: the state administrator only. The row named in the URL comes from
+    the ``manage`` scope (``get_object``: 404 when missing)."""
 
     form_class = None
-    model = None
-
-    def get_object(self):
-        """The row named in the URL, from the ``manage`` scope (404 when missing)."""
-        lookup = {self.lookup: self.kwargs[self.lookup]}
-        found = self.model.objects.for_user(self.request.user, "manage").filter(**lookup).first()
-        if found is None:
-            raise Http404("No such library entry.")
-        return found
+    scope_action = "manage"
+    not_found_message = "No such library entry."
 
     def render_form(self, form, **extra):
         return self.render_to_response(self.get_context_data(form=form, **extra))
@@ -84,7 +75,7 @@ class ViolationTypeEditView(LibraryMaintenanceMixin, TemplateView):
 
     template_name = "libraries/violation_form.html"
     model = ViolationType
-    lookup = "type_number"
+    lookup_field = "type_number"
 
     def get(self, request, *args, **kwargs):
         violation_type = self.get_object()
@@ -116,7 +107,7 @@ class ViolationTypeDeleteView(LibraryMaintenanceMixin, TemplateView):
 
     http_method_names = ["post"]
     model = ViolationType
-    lookup = "type_number"
+    lookup_field = "type_number"
 
     def post(self, request, *args, **kwargs):
         violation_type = self.get_object()
@@ -201,7 +192,7 @@ class ChemicalEditView(LibraryMaintenanceMixin, TemplateView):
 
     template_name = "libraries/chemical_form.html"
     model = Chemical
-    lookup = "ccl_id"
+    lookup_field = "ccl_id"
 
     def get(self, request, *args, **kwargs):
         chemical = self.get_object()

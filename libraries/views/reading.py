@@ -13,18 +13,18 @@ from functools import cached_property
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
+from core.views import ScopedQuerysetMixin
+from regulators.querysets import is_state_administrator
 from submittals.registry import field
 
 from .. import dictionary
 from ..forms import DictionarySearchForm, ViolationSearchForm
 from ..models import Chemical, ViolationType
-from ..querysets import is_state_administrator
 from ..services import federal_hazard_category_fields
 
 CHEMICAL_SEARCH_FIELDS = ["chemical_name", "common_name", "synonyms", "cas_number"]
@@ -32,9 +32,10 @@ CHEMICAL_SEARCH_EXACT_INT_FIELDS = ["ccl_id"]
 VIOLATION_SEARCH_FIELDS = ["type_number", "name", "description"]
 
 
-class LibraryPageMixin(LoginRequiredMixin):
+class LibraryPageMixin(LoginRequiredMixin, ScopedQuerysetMixin):
     """A library page: any signed-in portal user. An EDT service account is refused (403)
-    even if a session ever carried one this far: portal sign-in already keeps it out."""
+    even if a session ever carried one this far: portal sign-in already keeps it out. Rows
+    come from the library's ``for_user(user, "view")`` (``ScopedQuerysetMixin``)."""
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
@@ -86,13 +87,12 @@ class ChemicalListView(LibraryPageMixin, TemplateView):
     """The chemical library, searchable by name, common name, synonym, CAS number or CCL ID."""
 
     template_name = "libraries/chemical_list.html"
+    model = Chemical
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
         chemicals = search_filter(
-            Chemical.objects.for_user(self.request.user, "view").order_by(
-                "chemical_name", "ccl_id"
-            ),
+            self.get_queryset().order_by("chemical_name", "ccl_id"),
             query,
             CHEMICAL_SEARCH_FIELDS,
             CHEMICAL_SEARCH_EXACT_INT_FIELDS,
@@ -106,13 +106,10 @@ class ChemicalDetailView(LibraryPageMixin, TemplateView):
     """One chemical of the library, with every field it fills in an inventory row."""
 
     template_name = "libraries/chemical_detail.html"
+    model = Chemical
 
     def get_context_data(self, **kwargs):
-        found = with_labels(
-            Chemical.objects.for_user(self.request.user, "view").filter(
-                ccl_id=self.kwargs["ccl_id"]
-            )
-        )
+        found = with_labels(self.get_queryset().filter(ccl_id=self.kwargs["ccl_id"]))
         if not found:
             raise Http404("No chemical with this CCL ID.")
         chemical = found[0]
@@ -146,10 +143,11 @@ class ViolationTypeListView(LibraryPageMixin, TemplateView):
     element, category, and types valid today."""
 
     template_name = "libraries/violation_list.html"
+    model = ViolationType
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
-        readable = ViolationType.objects.for_user(self.request.user, "view")
+        readable = self.get_queryset()
         categories = readable.order_by("category").values_list("category", flat=True).distinct()
         form = ViolationSearchForm(self.request.GET, categories=categories)
         form.is_valid()  # a bad filter value is left out of cleaned_data, so it is ignored
@@ -180,12 +178,12 @@ class ViolationTypeDetailView(LibraryPageMixin, TemplateView):
     """One violation type: its description, validity dates and citations."""
 
     template_name = "libraries/violation_detail.html"
+    model = ViolationType
+    lookup_field = "type_number"
+    not_found_message = "No violation type with this number."
 
     def get_context_data(self, **kwargs):
-        violation_type = get_object_or_404(
-            ViolationType.objects.for_user(self.request.user, "view"),
-            type_number=self.kwargs["type_number"],
-        )
+        violation_type = self.get_object()
         # How many violations cite it decides between deleting and retiring: the state
         # administrator's concern only, so nobody else pays for the count.
         cited = violation_type.violations.count() if self.can_maintain else None

@@ -2,9 +2,10 @@
 organization), switching organization, people and roles, and requests to join.
 
 Access is decided by ``BusinessPortalMixin`` (signed in, the current organization) and by
-starting every queryset from a ``for_user`` queryset, narrowed to the current organization,
-so another organization's objects answer 404. Writes call ``organizations.services``; a
-``ValidationError`` from a service becomes a message on the page and nothing is written.
+starting every queryset from a ``for_user`` queryset, narrowed to the current organization
+(``OrganizationScopedMixin``), so another organization's objects answer 404. Writes call
+``organizations.services``; a ``ValidationError`` from a service becomes a message on the page
+and nothing is written.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.views.generic import TemplateView
 from guardian.core import ObjectPermissionChecker
 
 from core.pagination import paginate
-from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin
+from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin, OrganizationScopedMixin
 from facilities.models import Facility, FacilityTransfer
 
 from .. import services
@@ -53,7 +54,7 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-class OrganizationPageMixin(BusinessPortalMixin):
+class OrganizationPageMixin(OrganizationScopedMixin):
     """A page about the current organization, with the user's permissions on it at hand."""
 
     @cached_property
@@ -107,17 +108,13 @@ class OrganizationHomeView(OrganizationPageMixin, TemplateView):
         can_manage_users = context["can_manage_users"]
         context.update(
             organization=organization,
-            facility_count=Facility.objects.for_user(user)
-            .filter(organization=organization)
-            .count(),
-            member_count=Membership.objects.for_user(user)
-            .filter(organization=organization)
-            .count(),
+            facility_count=self.scoped(Facility).count(),
+            member_count=self.scoped(Membership).count(),
             can_manage_facilities=self.can(MANAGE_FACILITIES),
             recent_transfers=recent_transfers(user, organization) if can_manage_users else [],
             pending_join_requests=(
-                JoinRequest.objects.for_user(user)
-                .filter(organization=organization, status=JoinRequest.Status.PENDING)
+                self.scoped(JoinRequest, "manage_users")
+                .filter(status=JoinRequest.Status.PENDING)
                 .count()
                 if can_manage_users
                 else 0
@@ -234,18 +231,11 @@ class PeopleView(OrganizationPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        members = (
-            Membership.objects.for_user(user)
-            .filter(organization=self.organization)
-            .select_related("user")
-            .order_by("user__email", "pk")
-        )
+        members = self.scoped(Membership).select_related("user").order_by("user__email", "pk")
         context.update(
             page=paginate(self.request, members),
-            invitations=Invitation.objects.for_user(user)
+            invitations=self.scoped(Invitation)
             .filter(
-                organization=self.organization,
                 status=Invitation.Status.PENDING,
                 expires_at__gt=timezone.now(),
             )
@@ -285,18 +275,17 @@ class MemberChangeMixin(OrganizationPageMixin):
     """A POST about one member of the current organization; answers with the people page."""
 
     http_method_names = ["post"]
+    model = Membership
+    not_found_message = "No such member of this organization."
 
     def get_membership(self, pk: int) -> Membership:
         user = self.request.user
         if self.membership.pk == pk and self.allow_self:
-            scoped = Membership.objects.for_user(user).filter(user=user)
+            scoped = self.get_queryset().filter(user=user)
         else:
             self.require_org_perm(MANAGE_USERS)
-            scoped = Membership.objects.for_user(user, "manage_users")
-        return get_object_or_404(
-            scoped.filter(organization=self.organization).select_related("user", "organization"),
-            pk=pk,
-        )
+            scoped = self.get_queryset("manage_users")
+        return self.get_object(scoped.select_related("user", "organization"))
 
 
 class MemberRoleView(MemberChangeMixin, View):
@@ -353,11 +342,9 @@ class InvitationRevokeView(OrganizationPageMixin, View):
 
     def post(self, request, pk):
         self.require_org_perm(MANAGE_USERS)
-        invitation = get_object_or_404(
-            Invitation.objects.for_user(request.user, "manage_users")
-            .filter(organization=self.organization)
-            .select_related("organization"),
-            pk=pk,
+        invitation = self.get_object(
+            self.scoped(Invitation, "manage_users").select_related("organization"),
+            message="No such invitation of this organization.",
         )
         try:
             services.revoke_invitation(actor=request.user, invitation=invitation)
@@ -380,8 +367,8 @@ class JoinRequestListView(OrganizationPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pending = (
-            JoinRequest.objects.for_user(self.request.user)
-            .filter(organization=self.organization, status=JoinRequest.Status.PENDING)
+            self.scoped(JoinRequest, "manage_users")
+            .filter(status=JoinRequest.Status.PENDING)
             .select_related("user")
             .order_by("created_at", "pk")
         )
@@ -400,11 +387,9 @@ class JoinRequestDecideView(OrganizationPageMixin, View):
 
     def post(self, request, pk):
         self.require_org_perm(MANAGE_USERS)
-        join_request = get_object_or_404(
-            JoinRequest.objects.for_user(request.user)
-            .filter(organization=self.organization)
-            .select_related("user", "organization"),
-            pk=pk,
+        join_request = self.get_object(
+            self.scoped(JoinRequest, "manage_users").select_related("user", "organization"),
+            message="No such request to join this organization.",
         )
         form = JoinDecisionForm(request.POST)
         if not form.is_valid():

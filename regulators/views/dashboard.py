@@ -1,10 +1,9 @@
 """The regulator home page's dashboard: what needs the agency's action, and two charts.
 
 Every number starts from the same ``for_user`` queryset as the list it links to, narrowed to
-the agency the user works for now in the same way (``routed_to_agency``,
-``facilities_in_jurisdiction``, ``in_agency_scope``), so a count never includes a row its
-list would not show. The charts are drawn here, server-side, as inline SVG and plain HTML
-bars: no JavaScript and no chart library.
+the agency the user works for now in the same way (the querysets' ``in_jurisdiction``), so a
+count never includes a row its list would not show. The charts are drawn here, server-side,
+as inline SVG and plain HTML bars: no JavaScript and no chart library.
 """
 
 from __future__ import annotations
@@ -17,15 +16,11 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from cme.models import Inspection, ProgramElement, Violation
-from cme.querysets import in_agency_scope
+from cme.models import ProgramElement, Violation
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 from facilities.models import Facility
-from facilities.views.regulator import facilities_in_jurisdiction, overdue_facilities
-from submittals.forms_regulator import AWAITING_STATUSES
 from submittals.models import ElementStatus, SubmittalElementRecord
-from submittals.views.regulator import routed_to_agency
 
 from ..models import Regulator
 
@@ -34,23 +29,22 @@ from ..models import Regulator
 
 def agency_elements(user, regulator: Regulator):
     """The submitted elements of the agency's review queue (``ReviewQueueView``)."""
-    return routed_to_agency(SubmittalElementRecord.objects.for_user(user, "view"), regulator)
+    return SubmittalElementRecord.objects.for_user(user, "view").in_jurisdiction(regulator)
 
 
 def awaiting_review(user, regulator: Regulator):
     """Elements waiting for the agency to act: the review queue's default filter."""
-    return agency_elements(user, regulator).filter(status__in=AWAITING_STATUSES)
+    return agency_elements(user, regulator).awaiting_review()
 
 
 def agency_facilities(user, regulator: Regulator):
     """The facilities of the agency's facility list (``FacilityListView``)."""
-    return facilities_in_jurisdiction(Facility.objects.for_user(user, "view"), regulator)
+    return Facility.objects.for_user(user, "view").in_jurisdiction(regulator)
 
 
 def agency_violations(user, regulator: Regulator):
     """The violations of the inspections on the agency's CME list (``InspectionListView``)."""
-    inspections = in_agency_scope(Inspection.objects.for_user(user, "view"), regulator)
-    return Violation.objects.for_user(user, "view").filter(inspection__in=inspections.values("pk"))
+    return Violation.objects.for_user(user, "view").in_jurisdiction(regulator)
 
 
 def violations_past_rtc(user, regulator: Regulator, today: datetime.date):
@@ -231,7 +225,7 @@ def dashboard_context(user, regulator: Regulator) -> dict:
     violations = agency_violations(user, regulator)
     return {
         "awaiting_review_count": awaiting_review(user, regulator).count(),
-        "overdue_facility_count": overdue_facilities(agency_facilities(user, regulator)).count(),
+        "overdue_facility_count": agency_facilities(user, regulator).overdue().count(),
         "past_rtc_count": violations_past_rtc(user, regulator, today).count(),
         "status_chart": submittals_by_status(agency_elements(user, regulator), today),
         "violation_bars": open_violations_by_program_element(violations),

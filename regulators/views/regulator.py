@@ -4,9 +4,9 @@ organizations, and the agency's staff.
 
 The portal works for one agency at a time (``RegulatorPortalMixin`` sets ``self.regulator``);
 a user who is staff of several switches between them. Every list starts from a ``for_user``
-queryset and is narrowed to the current agency, so anything outside it answers 404. Staff
-changes call ``regulators.services``; a ``ValidationError`` from a service becomes a message
-and nothing is written.
+queryset and is narrowed to the current agency (``AgencyScopedMixin``), so anything outside it
+answers 404. Staff changes call ``regulators.services``; a ``ValidationError`` from a service
+becomes a message and nothing is written.
 """
 
 from __future__ import annotations
@@ -15,25 +15,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
-from core.views import REGULATOR_SESSION_KEY, RegulatorPortalMixin, ScopedQuerysetMixin
+from core.views import REGULATOR_SESSION_KEY, AgencyScopedMixin, RegulatorPortalMixin
 from facilities import services as facility_services
-from facilities.models import Facility, FacilityRegulator
-from facilities.views.regulator import facilities_in_jurisdiction, with_agency_elements
+from facilities.models import Facility
 from organizations.models import Organization
 
 from .. import services
 from ..forms import STAFF_ROLE_DESCRIPTIONS, StaffAddForm, StaffRoleForm
-from ..models import Regulator, StaffMembership
+from ..models import StaffMembership
 from ..roles import MANAGE_FACILITIES, MANAGE_STAFF, StaffRole
 from .dashboard import dashboard_context
 
@@ -41,34 +38,7 @@ ORGANIZATION_SEARCH_FIELDS = ["name"]
 ORGANIZATION_SEARCH_EXACT_INT_FIELDS = ["code"]
 
 
-def organizations_in_jurisdiction(queryset, regulator: Regulator):
-    """Narrow an organization queryset to those with at least one facility in
-    ``regulator``'s jurisdiction; every organization for the state agency."""
-    if regulator.kind == Regulator.Kind.STATE:
-        return queryset
-    return queryset.filter(
-        Exists(
-            FacilityRegulator.objects.filter(
-                facility__organization=OuterRef("pk"), regulator=regulator
-            )
-        )
-    )
-
-
-def with_jurisdiction_facility_count(queryset, regulator: Regulator):
-    """Annotate ``facility_count``: the organization's facilities in ``regulator``'s
-    jurisdiction, as one subquery in the list's own query."""
-    counts = (
-        facilities_in_jurisdiction(Facility.objects.filter(organization=OuterRef("pk")), regulator)
-        .order_by()
-        .values("organization")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(facility_count=Coalesce(Subquery(counts), 0))
-
-
-class AgencyHomeView(RegulatorPortalMixin, TemplateView):
+class AgencyHomeView(AgencyScopedMixin, TemplateView):
     """The agency the user works for, their role there, the size of its jurisdiction, and
     its dashboard: what needs action, submittals by status over time, open violations by
     program element."""
@@ -76,19 +46,11 @@ class AgencyHomeView(RegulatorPortalMixin, TemplateView):
     template_name = "regulators/home.html"
 
     def get_context_data(self, **kwargs):
-        facilities = facilities_in_jurisdiction(
-            Facility.objects.for_user(self.request.user, "view"), self.regulator
-        )
-        organizations = organizations_in_jurisdiction(
-            Organization.objects.for_user(self.request.user, "view"), self.regulator
-        )
         return super().get_context_data(
             regulator=self.regulator,
             staff=self.staff,
-            facility_count=facilities.count(),
-            organization_count=organizations.count(),
-            # Only asked of the state agency's staff: a CUPA's home page needs no lookup.
-            is_state_administrator=is_state_administrator(self.request.user, self.regulator),
+            facility_count=self.scoped(Facility).count(),
+            organization_count=self.scoped(Organization).count(),
             **dashboard_context(self.request.user, self.regulator),
             **kwargs,
         )
@@ -111,21 +73,12 @@ class SwitchAgencyView(RegulatorPortalMixin, View):
         return redirect("regulator:home")
 
 
-def is_state_administrator(user, regulator: Regulator) -> bool:
-    """Whether ``user``, working for ``regulator``, is the state administrator: staff of the
-    state agency holding manage_facilities there."""
-    return regulator.kind == Regulator.Kind.STATE and user.has_perm(
-        f"regulators.{MANAGE_FACILITIES}", regulator
-    )
-
-
-class JurisdictionOrganizationsMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
+class JurisdictionOrganizationsMixin(AgencyScopedMixin):
     """The organizations with facilities in the current agency's jurisdiction."""
 
     model = Organization
-
-    def get_queryset(self):
-        return organizations_in_jurisdiction(super().get_queryset(), self.regulator)
+    lookup_field = "code"
+    not_found_message = "No such organization in this agency's jurisdiction."
 
 
 class OrganizationListView(JurisdictionOrganizationsMixin, TemplateView):
@@ -142,7 +95,7 @@ class OrganizationListView(JurisdictionOrganizationsMixin, TemplateView):
             ORGANIZATION_SEARCH_FIELDS,
             ORGANIZATION_SEARCH_EXACT_INT_FIELDS,
         )
-        organizations = with_jurisdiction_facility_count(organizations, self.regulator)
+        organizations = organizations.with_jurisdiction_facility_count(self.regulator)
         return super().get_context_data(
             regulator=self.regulator,
             page=paginate(self.request, organizations),
@@ -157,26 +110,16 @@ class OrganizationDetailView(JurisdictionOrganizationsMixin, TemplateView):
     template_name = "regulators/organization_detail.html"
 
     def get_context_data(self, **kwargs):
-        organization = (
-            self.get_queryset()
-            .select_related("lead_regulator")
-            .filter(code=self.kwargs["code"])
-            .first()
+        organization = self.get_object(self.get_queryset().select_related("lead_regulator"))
+        facilities = (
+            self.scoped(Facility)
+            .filter(organization=organization)
+            .with_agency_elements(self.regulator)
         )
-        if organization is None:
-            raise Http404("No such organization in this agency's jurisdiction.")
-        facilities = facilities_in_jurisdiction(
-            Facility.objects.for_user(self.request.user, "view").filter(organization=organization),
-            self.regulator,
-        )
-        facilities = with_agency_elements(facilities, self.regulator)
         return super().get_context_data(
             regulator=self.regulator,
-            statewide=self.regulator.kind == Regulator.Kind.STATE,
-            can_manage_facilities=self.request.user.has_perm(
-                "regulators.manage_facilities", self.regulator
-            ),
-            is_state_administrator=is_state_administrator(self.request.user, self.regulator),
+            statewide=self.regulator.is_statewide,
+            can_manage_facilities=self.agency_grants(MANAGE_FACILITIES),
             large_organization_threshold=settings.CERS_LARGE_ORGANIZATION_THRESHOLD,
             element_count=len(SubmittalElement),
             organization=organization,
@@ -189,13 +132,14 @@ class OrganizationDetailView(JurisdictionOrganizationsMixin, TemplateView):
 
 
 class StateAdministratorMixin(RegulatorPortalMixin):
-    """A page of the state administrator's: 403 for anyone else on the regulator staff.
+    """A page of the state administrator's, working for the state agency: 403 for anyone
+    else on the regulator staff.
 
     (Whether the user is the state administrator of the agency they work for tells them
     nothing new.)"""
 
     def require_state_administrator(self) -> None:
-        if not is_state_administrator(self.request.user, self.regulator):
+        if not self.staff.is_state_administrator:
             raise PermissionDenied(
                 "Only the state administrator manages the largest organizations."
             )
@@ -223,7 +167,7 @@ class LargeOrganizationListView(StateAdministratorMixin, TemplateView):
             ORGANIZATION_SEARCH_EXACT_INT_FIELDS,
         )
         # The state's jurisdiction is every facility, so this counts all of them.
-        organizations = with_jurisdiction_facility_count(organizations, self.regulator)
+        organizations = organizations.with_jurisdiction_facility_count(self.regulator)
         organizations = organizations.order_by("-facility_count", "name", "pk")
         return super().get_context_data(
             regulator=self.regulator,
@@ -234,13 +178,16 @@ class LargeOrganizationListView(StateAdministratorMixin, TemplateView):
         )
 
 
-class OrganizationStateChangeView(StateAdministratorMixin, View):
+class OrganizationStateChangeView(StateAdministratorMixin, AgencyScopedMixin, View):
     """POST: take an organization over, or release it (the state administrator). An
     organization outside the current agency's jurisdiction answers 404, to anyone else on
     the staff 403. Answers with the organization's page, or the largest organizations' list
     when the form says ``return_to=list``."""
 
     http_method_names = ["post"]
+    model = Organization
+    lookup_field = "code"
+    not_found_message = "No such organization in this agency's jurisdiction."
 
     def change(self, organization: Organization) -> Organization:
         """Make the change through ``facilities.services``."""
@@ -251,15 +198,7 @@ class OrganizationStateChangeView(StateAdministratorMixin, View):
         raise NotImplementedError
 
     def post(self, request, code):
-        organization = (
-            organizations_in_jurisdiction(
-                Organization.objects.for_user(request.user, "view"), self.regulator
-            )
-            .filter(code=code)
-            .first()
-        )
-        if organization is None:
-            raise Http404("No such organization in this agency's jurisdiction.")
+        organization = self.get_object()
         self.require_state_administrator()
         try:
             organization = self.change(organization)
@@ -300,12 +239,15 @@ class OrganizationReleaseView(OrganizationStateChangeView):
 NO_SUCH_ACCOUNT = "No CERS account has that e-mail address; ask them to create one first."
 
 
-class StaffPageMixin(RegulatorPortalMixin):
+class StaffPageMixin(AgencyScopedMixin):
     """A page about the current agency's staff, with whether the user may manage it."""
+
+    model = StaffMembership
+    not_found_message = "No such staff member of this agency."
 
     @cached_property
     def can_manage_staff(self) -> bool:
-        return self.request.user.has_perm(f"regulators.{MANAGE_STAFF}", self.regulator)
+        return self.agency_grants(MANAGE_STAFF)
 
     def require_manage_staff(self) -> None:
         """403 unless the user administers the current agency's staff.
@@ -327,12 +269,7 @@ class StaffListView(StaffPageMixin, TemplateView):
     template_name = "regulators/staff.html"
 
     def get_context_data(self, **kwargs):
-        staff = (
-            StaffMembership.objects.for_user(self.request.user, "view")
-            .filter(regulator=self.regulator)
-            .select_related("user")
-            .order_by("user__email", "pk")
-        )
+        staff = self.get_queryset().select_related("user").order_by("user__email", "pk")
         return super().get_context_data(
             regulator=self.regulator,
             page=paginate(self.request, staff),
@@ -389,9 +326,8 @@ class StaffChangeMixin(StaffPageMixin):
 
     def get_membership(self, pk: int) -> StaffMembership:
         self.require_manage_staff()
-        scoped = StaffMembership.objects.for_user(self.request.user, "manage_staff")
-        return get_object_or_404(
-            scoped.filter(regulator=self.regulator).select_related("user", "regulator"), pk=pk
+        return self.get_object(
+            self.get_queryset("manage_staff").select_related("user", "regulator")
         )
 
 

@@ -29,7 +29,7 @@ from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate
-from core.views import BusinessPortalMixin, ScopedQuerysetMixin
+from core.views import OrganizationScopedMixin
 from facilities.models import Facility
 from organizations.roles import EDIT_DRAFTS, SUBMIT
 
@@ -84,8 +84,11 @@ def service_error_texts(exc: ValidationError) -> list[str]:
     return [str(text) for text in exc.messages]
 
 
-class OrganizationSubmittalsMixin(BusinessPortalMixin):
-    """Scoped lookups of the current organization's facilities and submittal elements."""
+class OrganizationSubmittalsMixin(OrganizationScopedMixin):
+    """Scoped lookups of the current organization's facilities and submittal elements (the
+    page's own rows, submittals or elements, are narrowed through their facility)."""
+
+    organization_field = "facility__organization"
 
     def has_org_perm(self, codename: str) -> bool:
         return self.request.user.has_perm(f"organizations.{codename}", self.organization)
@@ -110,7 +113,7 @@ class OrganizationSubmittalsMixin(BusinessPortalMixin):
         )
 
 
-class SubmittalListView(OrganizationSubmittalsMixin, ScopedQuerysetMixin, TemplateView):
+class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
     """A facility's submittals over time, its drafts in progress, and "Start draft" forms."""
 
     template_name = "submittals/business_list.html"
@@ -180,30 +183,22 @@ class DraftStartView(OrganizationSubmittalsMixin, View):
         return redirect("business:element", pk=record.pk)
 
 
-class OrganizationElementsMixin(OrganizationSubmittalsMixin, ScopedQuerysetMixin):
+class OrganizationElementsMixin(OrganizationSubmittalsMixin):
     """The submittal elements of the current organization's facilities the user may see."""
 
     model = SubmittalElementRecord
-
-    def get_queryset(self):
-        return super().get_queryset().filter(facility__organization=self.organization)
+    not_found_message = "No such submittal element in this organization."
 
     def get_record(self) -> SubmittalElementRecord:
-        record = (
-            self.get_queryset()
-            .select_related(
+        return self.get_object(
+            self.get_queryset().select_related(
                 "facility__organization",
                 "facility_submittal",
                 "regulator",
                 "submitted_by",
                 "created_by",
             )
-            .filter(pk=self.kwargs["pk"])
-            .first()
         )
-        if record is None:
-            raise Http404("No such submittal element in this organization.")
-        return record
 
 
 def _group_title(schema, group: Group) -> str:
@@ -599,20 +594,16 @@ class SubmitView(OrganizationSubmittalsMixin, TemplateView):
         )
 
 
-class ReceiptView(OrganizationSubmittalsMixin, ScopedQuerysetMixin, TemplateView):
+class ReceiptView(OrganizationSubmittalsMixin, TemplateView):
     """The printable receipt of a submitted facility submittal."""
 
     template_name = "submittals/business_receipt.html"
     model = FacilitySubmittal
 
     def get_context_data(self, **kwargs):
-        submittal = (
+        submittal = self.get_object(
             self.get_queryset()
-            .filter(
-                pk=self.kwargs["pk"],
-                facility__organization=self.organization,
-                status=FacilitySubmittal.Status.SUBMITTED,
-            )
+            .filter(status=FacilitySubmittal.Status.SUBMITTED)
             .select_related("facility__organization", "submitted_by")
             .prefetch_related(
                 Prefetch(
@@ -621,11 +612,9 @@ class ReceiptView(OrganizationSubmittalsMixin, ScopedQuerysetMixin, TemplateView
                         "element"
                     ),
                 )
-            )
-            .first()
+            ),
+            message="No such submitted submittal in this organization.",
         )
-        if submittal is None:
-            raise Http404("No such submitted submittal in this organization.")
         return super().get_context_data(
             submittal=submittal,
             facility=submittal.facility,

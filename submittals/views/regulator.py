@@ -2,8 +2,9 @@
 
 Every queryset starts from ``SubmittalElementRecord.objects.for_user(user, action)`` (the
 elements routed to any agency the user is staff of) and is narrowed to the agency the user is
-working for now; the state agency sees every submitted element. An element outside that scope
-answers 404. The review itself is written only through ``services.review``.
+working for now (``AgencyScopedMixin``: ``SubmittalElementRecord.objects.in_jurisdiction``); the
+state agency sees every submitted element. An element outside that scope answers 404. The
+review itself is written only through ``services.review``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -25,41 +25,26 @@ from core.elements import SubmittalElement
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
-from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
-from regulators.models import Regulator
+from core.views import AgencyScopedMixin
 
 from .. import inventory, services
-from ..forms_regulator import AWAITING_STATUSES, QueueFilterForm, ReviewForm
-from ..models import ElementStatus, SubmittalElementRecord
+from ..forms_regulator import QueueFilterForm, ReviewForm
+from ..models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
 from ..registry import Field, FieldLookupError, schema_for
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
 FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]
 
 
-def routed_to_agency(queryset, regulator: Regulator):
-    """Narrow an element queryset to the submitted elements routed to ``regulator``; every
-    submitted element for the state agency. Drafts are never a regulator's to see (the scoped
-    queryset of a user who is also a business member holds their organizations' drafts)."""
-    queryset = queryset.exclude(status=ElementStatus.DRAFT)
-    if regulator.kind == Regulator.Kind.STATE:
-        return queryset
-    return queryset.filter(regulator=regulator)
-
-
-class AgencyElementsMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
+class AgencyElementsMixin(AgencyScopedMixin):
     """The submitted elements routed to the agency the user is working for."""
 
     model = SubmittalElementRecord
-
-    def get_queryset(self):
-        return routed_to_agency(super().get_queryset(), self.regulator)
+    not_found_message = "No such submitted element for this agency."
 
     def reviewable(self):
         """The agency's elements the user may review (their role there grants it)."""
-        return routed_to_agency(
-            SubmittalElementRecord.objects.for_user(self.request.user, "review"), self.regulator
-        )
+        return self.get_queryset("review")
 
 
 class ReviewQueueView(AgencyElementsMixin, TemplateView):
@@ -92,7 +77,7 @@ class ReviewQueueView(AgencyElementsMixin, TemplateView):
             form=form,
             page=paginate(self.request, elements),
             regulator=self.regulator,
-            statewide=self.regulator.kind == Regulator.Kind.STATE,
+            statewide=self.regulator.is_statewide,
             filtered=filtered,
             **kwargs,
         )
@@ -279,7 +264,7 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
         self.record = None
 
     def get_record(self) -> SubmittalElementRecord:
-        record = (
+        return self.get_object(
             self.get_queryset()
             .select_related(
                 "facility__organization",
@@ -289,12 +274,7 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                 "action_by",
             )
             .prefetch_related(inventory.materials_prefetch())
-            .filter(pk=self.kwargs["pk"])
-            .first()
         )
-        if record is None:
-            raise Http404("No such submitted element for this agency.")
-        return record
 
     def can_review(self, record) -> bool:
         return self.reviewable().filter(pk=record.pk).exists()
