@@ -22,7 +22,6 @@ ACTION_TIERS: dict[str, frozenset[int]] = {
     "submittals.submit": frozenset({Tier.SUBMITTAL}),
     "submittals.edit": frozenset({Tier.SUBMITTAL}),
     "facilities.set_due_dates": frozenset({Tier.REVIEW, Tier.FACILITY, Tier.SUBMITTAL}),
-    "facilities.manage_elements": frozenset({Tier.FACILITY}),
 }
 
 

@@ -18,12 +18,12 @@ from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.access import can
 from core.models import AuditEvent
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 from facilities.models import Facility
 from facilities.views.regulator import facilities_in_jurisdiction
-from regulators.roles import CME
 
 from .. import services, upload
 from ..forms import (
@@ -102,7 +102,7 @@ class CMEMixin(RegulatorPortalMixin):
         )
 
     def can_record(self) -> bool:
-        return self.request.user.has_perm(f"regulators.{CME}", self.regulator)
+        return can(self.request.user, "cme.record", self.regulator)
 
     def require_record(self) -> None:
         if not self.can_record():
