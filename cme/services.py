@@ -1,18 +1,18 @@
 """Every CME write: one transaction and one audit event each.
 
 The audit events are the records' history: each carries the values before and after the
-change. ``actor`` None is the system itself (data loads); otherwise the actor must hold
-``record_cme`` at ``regulator``, the agency they record for, and that agency must handle, at
-the facility, a submittal element the program element covers (the state agency may record
-for any facility). A refusal raises ``PermissionDenied``; bad input raises
-``ValidationError`` naming the field and stores nothing.
+change. Each write asks ``core.access.require(actor, "cme.record", CmeWork(...))`` (the rule
+is in ``cme.rules``): the actor records for ``regulator``, a portal user holding
+``record_cme`` there or an EDT account of that agency (or of its CUPA), and the agency
+handles, at the facility, a submittal element the program element covers (the state agency
+may record for any facility). ``actor`` None is the system itself (data loads). A refusal
+raises ``PermissionDenied``; bad input raises ``ValidationError`` naming the field and stores
+nothing.
 
-Each durable function has a twin without a transaction of its own (``create_*``, ``change_*``,
-``remove_*``) for callers that store many records in one transaction: the spreadsheet upload
-and the EDT CME submit (``edt.processors.cme``), which alone deletes single violations and
-enforcement actions (``remove_violation``, ``remove_enforcement``). The twins take
-``check_role``: an EDT upload passes False, its authority being the agency's Tier 3 grant,
-checked when the call authenticated; the jurisdiction check still runs.
+Each function is one transaction of its own, or part of its caller's when called inside one:
+the spreadsheet upload (``record_cme_upload``) and the EDT CME submit (``edt.processors.cme``)
+store many records all or nothing. The EDT submit alone deletes single violations and
+enforcement actions (``delete_violation``, ``delete_enforcement``).
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
@@ -42,18 +42,16 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.access import require
 from core.services import as_text, record_event, snapshot
-from facilities.models import FacilityRegulator
 from libraries.models import ViolationType
 from regulators.models import Regulator
-from regulators.roles import CME
 
 from .models import (
-    PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS,
     PROGRAM_ELEMENT_VIOLATION_ELEMENTS,
     Enforcement,
     EnforcementType,
@@ -68,6 +66,7 @@ from .models import (
     ViolationClass,
     YesNo,
 )
+from .rules import NO_CME_ROLE, CmeWork
 
 EARLIEST_DATE = datetime.date(1980, 10, 1)
 COMMENT_MAX_LENGTH = 1000
@@ -108,29 +107,10 @@ ENFORCEMENT_FIELDS = (
     "sep_amount",
     "comments",
 )
-_NO_CME_ROLE = "Your role at this agency does not allow recording CME data."
 
 
-def require_cme(
-    actor, regulator: Regulator, facility, program_element: str, *, check_role: bool = True
-) -> None:
-    """Refuse (``PermissionDenied``) unless ``actor`` may record CME for ``regulator`` and
-    that agency handles ``program_element`` at ``facility`` (only the latter without
-    ``check_role``)."""
-    if check_role and actor is not None and not actor.has_perm(f"regulators.{CME}", regulator):
-        raise PermissionDenied(_NO_CME_ROLE)
-    if regulator.kind == Regulator.Kind.STATE:
-        return
-    handled = FacilityRegulator.objects.filter(
-        facility=facility,
-        regulator=regulator,
-        element__in=PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS[program_element],
-    ).exists()
-    if not handled:
-        raise PermissionDenied(
-            f"{regulator.name} does not regulate the "
-            f"{ProgramElement(program_element).label} program element at this facility."
-        )
+def _require_cme(actor, regulator: Regulator, facility, program_element: str | None) -> None:
+    require(actor, "cme.record", CmeWork(regulator, facility, program_element), NO_CME_ROLE)
 
 
 # -- checks shared by every record -------------------------------------------------------------
@@ -258,26 +238,7 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create_inspection(
-    *, actor, regulator: Regulator, facility, raw, check_role: bool = True
-) -> Inspection:
-    """``record_inspection`` without a transaction of its own, ``raw`` holding the values."""
-    values = clean_inspection(raw)
-    require_cme(actor, regulator, facility, values["program_element"], check_role=check_role)
-    inspection = Inspection.objects.create(
-        facility=facility, regulator=regulator, created_by=actor, **values
-    )
-    record_event(
-        actor,
-        "cme.inspection.recorded",
-        inspection,
-        after=_inspection_snapshot(inspection),
-        regulator=regulator,
-    )
-    return inspection
-
-
-@transaction.atomic(durable=True)
+@transaction.atomic
 def record_inspection(
     *,
     actor,
@@ -292,11 +253,8 @@ def record_inspection(
     comments: str = "",
 ) -> Inspection:
     """Record an inspection of one program element at ``facility`` for ``regulator``."""
-    return create_inspection(
-        actor=actor,
-        regulator=regulator,
-        facility=facility,
-        raw={
+    values = clean_inspection(
+        {
             "program_element": program_element,
             "inspection_type": inspection_type,
             "occurred_on": occurred_on,
@@ -304,8 +262,20 @@ def record_inspection(
             "ust_operational_compliance": ust_operational_compliance,
             "violations_rtc_on": violations_rtc_on,
             "comments": comments,
-        },
+        }
     )
+    _require_cme(actor, regulator, facility, values["program_element"])
+    inspection = Inspection.objects.create(
+        facility=facility, regulator=regulator, created_by=actor, **values
+    )
+    record_event(
+        actor,
+        "cme.inspection.recorded",
+        inspection,
+        after=_inspection_snapshot(inspection),
+        regulator=regulator,
+    )
+    return inspection
 
 
 def _lock(inspection: Inspection) -> Inspection:
@@ -316,20 +286,13 @@ def _lock(inspection: Inspection) -> Inspection:
     )
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def update_inspection(
     *, actor, regulator: Regulator, inspection: Inspection, **changes
 ) -> Inspection:
     """Change an inspection's fields (any of ``INSPECTION_FIELDS``); the audit event keeps
     the values before and after. Moving it to another program element needs the right to
     record both."""
-    return change_inspection(actor=actor, regulator=regulator, inspection=inspection, **changes)
-
-
-def change_inspection(
-    *, actor, regulator: Regulator, inspection: Inspection, check_role: bool = True, **changes
-) -> Inspection:
-    """``update_inspection`` without a transaction of its own."""
     unknown = set(changes) - set(INSPECTION_FIELDS)
     if unknown:
         raise TypeError(f"Not inspection fields: {sorted(unknown)}")
@@ -337,7 +300,7 @@ def change_inspection(
     before = _inspection_snapshot(inspection)
     values = clean_inspection(_snapshot_values(inspection, INSPECTION_FIELDS) | changes)
     for program_element in (inspection.program_element, values["program_element"]):
-        require_cme(actor, regulator, inspection.facility, program_element, check_role=check_role)
+        _require_cme(actor, regulator, inspection.facility, program_element)
     if values["program_element"] != inspection.program_element and inspection.violations.exists():
         raise ValidationError(
             {"program_element": "Remove the violations before changing the program element."}
@@ -356,21 +319,12 @@ def change_inspection(
     return inspection
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def delete_inspection(*, actor, regulator: Regulator, inspection: Inspection) -> None:
     """Delete an inspection with its violations and their enforcement links (enforcement
     actions themselves stay). Each deleted record gets its own audit event."""
-    remove_inspection(actor=actor, regulator=regulator, inspection=inspection)
-
-
-def remove_inspection(
-    *, actor, regulator: Regulator, inspection: Inspection, check_role: bool = True
-) -> None:
-    """``delete_inspection`` without a transaction of its own."""
     inspection = _lock(inspection)
-    require_cme(
-        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
-    )
+    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
     violations = list(inspection.violations.select_related("violation_type"))
     for violation in violations:
         linked = list(violation.enforcements.values_list("pk", flat=True))
@@ -496,15 +450,25 @@ def clean_violation(
     return values | {"violation_type": violation_type}
 
 
-def create_violation(
-    *, actor, regulator: Regulator, inspection, raw, library=None, check_role: bool = True
+@transaction.atomic
+def add_violation(
+    *,
+    actor,
+    regulator: Regulator,
+    inspection: Inspection,
+    library: Mapping[str, ViolationType] | None = None,
+    **fields,
 ) -> Violation:
-    """``add_violation`` without a transaction of its own (nor the inspection's lock),
-    ``raw`` holding the values."""
-    values = clean_violation(inspection, raw, library)
-    require_cme(
-        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
-    )
+    """Record a violation found at ``inspection``, typed by its violation library number:
+    ``fields`` are ``type_number`` and any of ``VIOLATION_FIELDS`` (``violation_class`` and
+    ``occurred_on`` are required). ``library`` (from ``violation_library``) saves a query per
+    violation when many are stored."""
+    unknown = set(fields) - {*VIOLATION_FIELDS, "type_number"}
+    if unknown:
+        raise TypeError(f"Not violation fields: {sorted(unknown)}")
+    inspection = _lock(inspection)
+    values = clean_violation(inspection, fields, library)
+    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
     violation = Violation.objects.create(inspection=inspection, **values)
     record_event(
         actor,
@@ -516,48 +480,10 @@ def create_violation(
     return violation
 
 
-@transaction.atomic(durable=True)
-def add_violation(
-    *,
-    actor,
-    regulator: Regulator,
-    inspection: Inspection,
-    type_number: str,
-    violation_class: int,
-    occurred_on: datetime.date,
-    scheduled_rtc_on: datetime.date | None = None,
-    return_to_compliance_on: datetime.date | None = None,
-    rtc_qualifier: int | None = None,
-    comments: str = "",
-) -> Violation:
-    """Record a violation found at ``inspection``, typed by its violation library number."""
-    return create_violation(
-        actor=actor,
-        regulator=regulator,
-        inspection=_lock(inspection),
-        raw={
-            "type_number": type_number,
-            "violation_class": violation_class,
-            "occurred_on": occurred_on,
-            "scheduled_rtc_on": scheduled_rtc_on,
-            "return_to_compliance_on": return_to_compliance_on,
-            "rtc_qualifier": rtc_qualifier,
-            "comments": comments,
-        },
-    )
-
-
-@transaction.atomic(durable=True)
+@transaction.atomic
 def update_violation(*, actor, regulator: Regulator, violation: Violation, **changes) -> Violation:
     """Change a violation: any of ``VIOLATION_FIELDS`` and ``type_number``, typically to
     record its return to compliance. The audit event keeps before and after."""
-    return change_violation(actor=actor, regulator=regulator, violation=violation, **changes)
-
-
-def change_violation(
-    *, actor, regulator: Regulator, violation: Violation, check_role: bool = True, **changes
-) -> Violation:
-    """``update_violation`` without a transaction of its own."""
     unknown = set(changes) - {*VIOLATION_FIELDS, "type_number"}
     if unknown:
         raise TypeError(f"Not violation fields: {sorted(unknown)}")
@@ -571,9 +497,7 @@ def change_violation(
     raw = _snapshot_values(violation, VIOLATION_FIELDS)
     raw["type_number"] = violation.violation_type.type_number
     values = clean_violation(inspection, raw | changes)
-    require_cme(
-        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
-    )
+    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
     for name, value in values.items():
         setattr(violation, name, value)
     violation.save()
@@ -588,21 +512,18 @@ def change_violation(
     return violation
 
 
-def remove_violation(
-    *, actor, regulator: Regulator, violation: Violation, check_role: bool = True
-) -> None:
-    """Delete a violation with its enforcement links, in the caller's transaction (the EDT
-    CME submit deletes records one by one; the portal deletes whole inspections). The audit
-    event keeps its values and the enforcement actions it was linked to."""
+@transaction.atomic
+def delete_violation(*, actor, regulator: Regulator, violation: Violation) -> None:
+    """Delete a violation with its enforcement links (the EDT CME submit deletes records one
+    by one; the portal deletes whole inspections). The audit event keeps its values and the
+    enforcement actions it was linked to."""
     violation = (
         Violation.objects.select_for_update()
         .select_related("inspection__facility", "violation_type")
         .get(pk=violation.pk)
     )
     inspection = violation.inspection
-    require_cme(
-        actor, regulator, inspection.facility, inspection.program_element, check_role=check_role
-    )
+    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
     linked = list(violation.enforcements.values_list("pk", flat=True))
     record_event(
         actor,
@@ -707,21 +628,15 @@ def _linked_violations(violations) -> list[Violation]:
     )
 
 
-def _require_enforcement_rights(
-    actor, regulator: Regulator, facility, violations, check_role: bool = True
-) -> None:
-    if check_role and actor is not None and not actor.has_perm(f"regulators.{CME}", regulator):
-        raise PermissionDenied(_NO_CME_ROLE)
-    for program_element in {v.inspection.program_element for v in violations}:
-        require_cme(actor, regulator, facility, program_element, check_role=check_role)
-    if (
-        regulator.kind != Regulator.Kind.STATE
-        and not facility.regulators.filter(regulator=regulator).exists()
-    ):
-        raise PermissionDenied(f"{regulator.name} does not regulate this facility.")
+def _require_enforcement_rights(actor, regulator: Regulator, facility, violations) -> None:
+    """The actor records CME for each linked violation's program element, and for an agency
+    regulating the facility."""
+    for program_element in sorted({v.inspection.program_element for v in violations}):
+        _require_cme(actor, regulator, facility, program_element)
+    _require_cme(actor, regulator, facility, None)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def record_enforcement(
     *, actor, regulator: Regulator, facility, violations=(), **fields
 ) -> Enforcement:
@@ -729,21 +644,12 @@ def record_enforcement(
     ``fields`` are ``ENFORCEMENT_FIELDS`` (``enforcement_type`` and ``occurred_on`` are
     required). The actor must be allowed to record CME for each violation's program
     element."""
-    return create_enforcement(
-        actor=actor, regulator=regulator, facility=facility, violations=violations, **fields
-    )
-
-
-def create_enforcement(
-    *, actor, regulator: Regulator, facility, violations=(), check_role: bool = True, **fields
-) -> Enforcement:
-    """``record_enforcement`` without a transaction of its own."""
     unknown = set(fields) - set(ENFORCEMENT_FIELDS)
     if unknown:
         raise TypeError(f"Not enforcement fields: {sorted(unknown)}")
     linked = _linked_violations(violations)
     values = clean_enforcement(fields, facility, linked)
-    _require_enforcement_rights(actor, regulator, facility, linked, check_role)
+    _require_enforcement_rights(actor, regulator, facility, linked)
     enforcement = Enforcement.objects.create(
         facility=facility, regulator=regulator, created_by=actor, **values
     )
@@ -758,7 +664,7 @@ def create_enforcement(
     return enforcement
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def update_enforcement(
     *, actor, regulator: Regulator, enforcement: Enforcement, **changes
 ) -> Enforcement:
@@ -766,13 +672,6 @@ def update_enforcement(
     complete new list of linked violations). The actor must be allowed to record CME for the
     program elements of the violations linked before and after. The audit event keeps the
     values, links included, before and after."""
-    return change_enforcement(actor=actor, regulator=regulator, enforcement=enforcement, **changes)
-
-
-def change_enforcement(
-    *, actor, regulator: Regulator, enforcement: Enforcement, check_role: bool = True, **changes
-) -> Enforcement:
-    """``update_enforcement`` without a transaction of its own."""
     unknown = set(changes) - {*ENFORCEMENT_FIELDS, "violations"}
     if unknown:
         raise TypeError(f"Not enforcement fields: {sorted(unknown)}")
@@ -786,9 +685,7 @@ def change_enforcement(
     linked = _linked_violations(changes.pop("violations", current))
     raw = _snapshot_values(enforcement, ENFORCEMENT_FIELDS) | changes
     values = clean_enforcement(raw, enforcement.facility, linked)
-    _require_enforcement_rights(
-        actor, regulator, enforcement.facility, [*current, *linked], check_role
-    )
+    _require_enforcement_rights(actor, regulator, enforcement.facility, [*current, *linked])
     for name, value in values.items():
         setattr(enforcement, name, value)
     enforcement.save()
@@ -804,11 +701,10 @@ def change_enforcement(
     return enforcement
 
 
-def remove_enforcement(
-    *, actor, regulator: Regulator, enforcement: Enforcement, check_role: bool = True
-) -> None:
-    """Delete an enforcement action with its violation links (the violations stay), in the
-    caller's transaction, with the rights ``update_enforcement`` asks. The audit event keeps
+@transaction.atomic
+def delete_enforcement(*, actor, regulator: Regulator, enforcement: Enforcement) -> None:
+    """Delete an enforcement action with its violation links (the violations stay), with the
+    rights ``update_enforcement`` asks. The audit event keeps
     its values, links included."""
     enforcement = (
         Enforcement.objects.select_for_update()
@@ -816,7 +712,7 @@ def remove_enforcement(
         .get(pk=enforcement.pk)
     )
     linked = list(enforcement.violations.select_related("inspection"))
-    _require_enforcement_rights(actor, regulator, enforcement.facility, linked, check_role)
+    _require_enforcement_rights(actor, regulator, enforcement.facility, linked)
     record_event(
         actor,
         "cme.enforcement.deleted",
@@ -830,7 +726,7 @@ def remove_enforcement(
 # -- the spreadsheet upload --------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def record_cme_upload(*, actor, regulator: Regulator, inspections, file_name: str = "") -> dict:
     """Store the records of a checked upload (see ``cme.upload``) in one transaction.
 
@@ -844,13 +740,20 @@ def record_cme_upload(*, actor, regulator: Regulator, inspections, file_name: st
     )
     counts = {"inspections": 0, "violations": 0}
     for facility, raw_inspection, violations in inspections:
-        inspection = create_inspection(
-            actor=actor, regulator=regulator, facility=facility, raw=raw_inspection
+        inspection = record_inspection(
+            actor=actor,
+            regulator=regulator,
+            facility=facility,
+            **{name: raw_inspection.get(name) for name in INSPECTION_FIELDS},
         )
         counts["inspections"] += 1
         for raw in violations:
-            create_violation(
-                actor=actor, regulator=regulator, inspection=inspection, raw=raw, library=library
+            add_violation(
+                actor=actor,
+                regulator=regulator,
+                inspection=inspection,
+                library=library,
+                **{name: raw.get(name) for name in ("type_number", *VIOLATION_FIELDS)},
             )
             counts["violations"] += 1
     record_event(

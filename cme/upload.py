@@ -32,9 +32,9 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 
+from core.access import require
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from facilities.models import Facility
-from regulators.roles import CME
 
 from . import services
 from .models import (
@@ -45,6 +45,7 @@ from .models import (
     RTCQualifier,
     ViolationClass,
 )
+from .rules import NO_CME_ROLE, CmeWork
 
 MAX_ROWS = 500  # CalEPA's manual upload template recommends at most 500 entities an upload
 MAX_BYTES = 2 * 1024 * 1024
@@ -452,7 +453,12 @@ def _check(actor, regulator, parsed: list[_Row], problems: list[Problem]) -> lis
         else:
             if facility is not None:
                 try:
-                    services.require_cme(actor, regulator, facility, values["program_element"])
+                    require(
+                        actor,
+                        "cme.record",
+                        CmeWork(regulator, facility, values["program_element"]),
+                        NO_CME_ROLE,
+                    )
                 except PermissionDenied as refusal:
                     column = _column_of(row, "program_element")
                     problems.append(Problem(row.number, column, str(refusal)))
@@ -491,8 +497,7 @@ def import_cme_file(*, actor, regulator, uploaded_file) -> UploadResult:
     """Check and store the inspections and violations of an uploaded CSV or XLSX file for
     ``regulator``: all of them, or none when any row has a problem (listed in the result by
     row and column). Only staff who may record CME at ``regulator`` may upload."""
-    if not actor.has_perm(f"regulators.{CME}", regulator):
-        raise PermissionDenied("Your role at this agency does not allow recording CME data.")
+    require(actor, "cme.record", regulator, NO_CME_ROLE)
     result = UploadResult(file_name=PurePath(getattr(uploaded_file, "name", "") or "").name)
     try:
         rows = read_rows(uploaded_file, SHEET_LIMITS)

@@ -11,3 +11,7 @@ class EdtConfig(AppConfig):
         from .api.registry import load_endpoint_modules
 
         load_endpoint_modules()
+
+        from . import rules
+
+        rules.register()

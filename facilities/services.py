@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,8 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from core.access import require
 from core.elements import SubmittalElement
-from core.services import next_value, record_event
+from core.services import audit_event, next_value, record_event, record_events
 from organizations.models import Membership, Organization
 from organizations.roles import MANAGE_FACILITIES, Role
 from regulators.models import Regulator, ServiceArea
@@ -487,6 +489,73 @@ def apply_facility_metadata(
         Organization.objects.select_for_update().get(pk=facility.organization_id)
     )
     return facility
+
+
+# Element rows locked, checked and updated per query when many due dates are set at once.
+DUE_DATE_BATCH = 1000
+
+
+@transaction.atomic
+def set_next_due_dates(*, actor, due_dates: Mapping[tuple[int, int], date]) -> int:
+    """Set the next due date of facilities' elements, ``due_dates`` naming each by
+    ``(facility id, element code)``: an agency's system (EDT action notifications and facility
+    submittals) says when the business must report the element next.
+
+    Each element row is locked and the actor must be allowed to set its date
+    (``facilities.set_due_dates``); rows already holding the date are left alone. Each facility
+    whose dates change gets one ``facility.elements_changed`` audit event with the dates
+    before and after, as facility metadata records its element changes. Nested in a caller's
+    transaction (an upload) it is part of it. Returns how many rows changed.
+    """
+    wanted = dict(due_dates)
+    changed: dict[tuple[int, date], list[int]] = defaultdict(list)
+    before: dict[int, dict[str, str | None]] = defaultdict(dict)
+    after: dict[int, dict[str, str | None]] = defaultdict(dict)
+    facilities: dict[int, Facility] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), DUE_DATE_BATCH):
+        batch = keys[start : start + DUE_DATE_BATCH]
+        rows = (
+            FacilityRegulator.objects.select_for_update(of=("self",))
+            .select_related("facility")
+            .filter(facility_id__in={facility for facility, _ in batch})
+            .order_by("pk")
+        )
+        for row in rows:
+            due = wanted.get((row.facility_id, row.element))
+            if due is None:
+                continue
+            require(actor, "facilities.set_due_dates", row)
+            if row.next_due_date == due:
+                continue
+            changed[row.element, due].append(row.pk)
+            element = str(row.element)
+            old = row.next_due_date.isoformat() if row.next_due_date else None
+            before[row.facility_id][element] = old
+            after[row.facility_id][element] = due.isoformat()
+            facilities[row.facility_id] = row.facility
+    for (_element, due), pks in changed.items():
+        for start in range(0, len(pks), DUE_DATE_BATCH):
+            FacilityRegulator.objects.filter(pk__in=pks[start : start + DUE_DATE_BATCH]).update(
+                next_due_date=due
+            )
+    organizations = Organization.objects.in_bulk(
+        {facility.organization_id for facility in facilities.values()}
+    )
+    record_events(
+        [
+            audit_event(
+                actor,
+                "facility.elements_changed",
+                facility,
+                before={element: {"next_due_date": value} for element, value in before[pk].items()},
+                after={element: {"next_due_date": value} for element, value in after[pk].items()},
+                organization=organizations.get(facility.organization_id),
+            )
+            for pk, facility in facilities.items()
+        ]
+    )
+    return sum(len(pks) for pks in changed.values())
 
 
 # --- Transfers: moving facilities and merging facilities or organizations (regulators) ---

@@ -5,9 +5,10 @@ Each element has document slots (registry groups of schema type ``DocumentType``
 exempt with a reason, provided to the regulator on a date, provided in another submittal
 element, at a public internet address, stored at the facility, or by uploading files.
 
-Writes follow ``submittals.services``: keyword arguments, one durable transaction each, the
-actor's role checked here (``edit_drafts`` on the facility's organization), drafts only, and
-an audit event in the same transaction.
+Writes follow ``submittals.services``: keyword arguments, one transaction each (part of the
+caller's when called inside one), the actor's right checked here (``submittals.edit``: the
+role ``edit_drafts`` on the facility's organization), drafts only (and the elements an EDT
+Facility Submittal Submit is storing), and an audit event in the same transaction.
 
 Uploads are checked by their content, not only their name: the first bytes must be what the
 file's extension says (``check_content``), programs are refused whatever they are called, and
@@ -29,16 +30,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.services import record_event
-from organizations.roles import EDIT_DRAFTS
 
 from .models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
 from .registry import FieldLookupError, Group, schema_for
@@ -355,20 +356,17 @@ def inspect_upload(uploaded_file) -> CheckedUpload:
 # -- writes ---------------------------------------------------------------------------------------
 
 
-def _require_edit(actor, organization) -> None:
-    if not actor.has_perm(f"organizations.{EDIT_DRAFTS}", organization):
-        raise PermissionDenied("Your role in this organization does not allow editing.")
-
-
 def _lock_draft(actor, record: SubmittalElementRecord) -> SubmittalElementRecord:
-    """Reload and lock the element; refuse unless the actor may edit and it is a draft."""
+    """Reload and lock the element; refuse unless the actor may edit and it is a draft (or
+    the element an EDT Facility Submittal Submit is storing, submitted from the start: the
+    only one an EDT account may edit, ``submittals.rules``)."""
     record = (
         SubmittalElementRecord.objects.select_for_update(of=("self",))
         .select_related("facility__organization")
         .get(pk=record.pk)
     )
-    _require_edit(actor, record.facility.organization)
-    if not record.is_draft:
+    require(actor, "submittals.edit", record)
+    if not record.is_draft and not is_service_account(actor):
         raise ValidationError(
             f"This {record.get_element_display()} element was submitted and its documents can "
             "no longer be changed. To correct them, start a new draft of the element."
@@ -507,7 +505,7 @@ def delete_unreferenced_files(names: Iterable[str]) -> None:
             logger.exception("Could not delete the stored document %s", name)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def set_document_answer(
     *,
     actor,
@@ -528,31 +526,6 @@ def set_document_answer(
     one sets it); choosing any other source removes the slot's files.
     """
     record = _lock_draft(actor, record)
-    return answer_slot(
-        actor=actor,
-        record=record,
-        slot=slot,
-        source=source,
-        comment=comment,
-        date_provided=date_provided,
-        other_element=other_element,
-        url=url,
-    )
-
-
-def answer_slot(
-    *,
-    actor,
-    record: SubmittalElementRecord,
-    slot: str,
-    source: int,
-    comment: str = "",
-    date_provided: date | str | None = None,
-    other_element: int | None = None,
-    url: str = "",
-) -> ElementDocument:
-    """``set_document_answer`` without its permission and draft checks or a transaction of
-    its own: the EDT facility submittal (RFS) runs it inside the upload's transaction."""
     organization = record.facility.organization
     group = _slot(record, slot)
     try:
@@ -650,23 +623,26 @@ def add_document_file(
     title: str,
     description: str = "",
     date_authored: date | str | None = None,
+    stored: list[str] | None = None,
 ) -> DocumentFile:
     """Upload one file to a document slot of a draft; the slot's answer becomes Upload.
 
     The file is checked (name, at most 25 MB, content matching its extension, no programs)
     before the transaction starts, and written to storage only once the draft is locked and
     every check passed. If the transaction fails after the write, the stored file is deleted
-    again: nothing is kept for a refused upload.
+    again: nothing is kept for a refused upload. Called inside a caller's transaction (the EDT
+    Facility Submittal Submit), the storage name is also appended to ``stored``, so the caller
+    can delete the file should its own transaction fail later.
     """
-    # The role check first: nobody without it makes the server read a 25 MB upload.
-    _require_edit(actor, record.facility.organization)
+    # The right first: nobody without it makes the server read a 25 MB upload.
+    require(actor, "submittals.edit", record)
     _slot(record, slot)
     title, description, authored = clean_upload_fields(title, description, date_authored)
     checked = inspect_upload(uploaded_file)
 
-    stored: list[str] = []
+    written: list[str] = []
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             document_file = _store_upload(
                 actor=actor,
                 record=record,
@@ -676,42 +652,26 @@ def add_document_file(
                 title=title,
                 description=description,
                 authored=authored,
-                stored=stored,
+                stored=written,
             )
     except BaseException:
-        for name in stored:
+        for name in written:
             try:
                 default_storage.delete(name)
             except OSError:
                 logger.exception("Could not delete the refused upload %s", name)
         raise
+    if stored is not None:
+        stored.extend(written)
     return document_file
 
 
 def _store_upload(
     *, actor, record, slot, uploaded_file, checked, title, description, authored, stored
 ) -> DocumentFile:
+    """Store one checked file in a slot of the locked element (the slot's answer becomes
+    Upload); the storage name is appended to ``stored`` as soon as the file is written."""
     record = _lock_draft(actor, record)
-    return store_document_file(
-        actor=actor,
-        record=record,
-        slot=slot,
-        uploaded_file=uploaded_file,
-        checked=checked,
-        title=title,
-        description=description,
-        authored=authored,
-        stored=stored,
-    )
-
-
-def store_document_file(
-    *, actor, record, slot, uploaded_file, checked, title, description, authored, stored
-) -> DocumentFile:
-    """Store one checked file in a slot (the slot's answer becomes Upload), in the caller's
-    transaction, without permission or draft checks: ``add_document_file`` after its checks,
-    and the EDT facility submittal (RFS). The storage name is appended to ``stored`` so the
-    caller can delete the file should the transaction fail."""
     organization = record.facility.organization
     group = _slot(record, slot)
     document = (

@@ -8,9 +8,12 @@ ones lists show, written together so they never disagree. Mixture components HC1
 
 Rules every write here keeps:
 
-- only a draft inventory changes, and only for an actor with ``edit_drafts`` on the
-  facility's organization (checked again under the element's row lock);
-- each public write is one transaction that writes its audit event with the change;
+- only a draft inventory changes, and only for an actor allowed ``submittals.edit`` on it
+  (``submittals.rules``: ``edit_drafts`` on the facility's organization), checked again under
+  the element's row lock; the one exception is the inventory an EDT Facility Submittal Submit
+  is storing, which is submitted from the start and changed only by that upload;
+- each public write is one transaction that writes its audit event with the change (part of
+  the caller's transaction when called inside one);
 - positions run 1..n in each inventory with no gaps (deleting a row moves the later ones up);
 - the Chemical regulator key (20.0053), which the schema requires in every row, is set here
   (a new UUID for each new row) and kept when the row changes or is copied to a new draft.
@@ -34,16 +37,16 @@ from functools import cache
 from pathlib import PurePath
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Case, CharField, F, Max, Prefetch, Value, When
 from django.utils import timezone
 
+from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.services import record_event
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
-from organizations.roles import EDIT_DRAFTS
 
 from .models import HazardousMaterial, MixtureComponent, SubmittalElementRecord
 from .registry import Field, schema_for, validate_value
@@ -280,13 +283,14 @@ def _editable_inventory(actor, record: SubmittalElementRecord, *, lock: bool = T
     if lock:
         records = records.select_for_update(of=("self",))
     record = records.get(pk=record.pk)
-    if not actor.has_perm(f"organizations.{EDIT_DRAFTS}", record.facility.organization):
-        raise PermissionDenied("Your role in this organization does not allow editing.")
+    require(actor, "submittals.edit", record)
     if record.element != HMI:
         raise ValidationError(
             "Hazardous materials are listed only in a Hazardous Materials Inventory element."
         )
-    if not record.is_draft:
+    # An EDT account edits only the elements its Facility Submittal Submit is storing,
+    # submitted from the start (``submittals.rules``); everyone else only drafts.
+    if not record.is_draft and not is_service_account(actor):
         raise ValidationError(
             f"This {record.get_element_display()} element was submitted and can no longer be "
             "changed. To correct it, start a new draft of the element."
@@ -317,26 +321,8 @@ def _create_components(material: HazardousMaterial, components) -> list[MixtureC
 # -- writes -----------------------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def add_material(
-    *,
-    actor,
-    record: SubmittalElementRecord,
-    values: Mapping[str, Any],
-    components: Sequence[Mapping[str, Any]] = (),
-) -> HazardousMaterial:
-    """Add a material at the end of a draft inventory.
-
-    ``values`` are raw values by field number ("207": "Diesel"); "250" (CCL ID) links the
-    chemical library entry with that ID. ``components`` are up to five dicts with
-    ``name``, ``cas_number``, ``percent_by_weight`` and ``ehs``. Raises ``ValidationError``
-    keyed by field number when a value is missing or wrong; nothing is stored then.
-    """
-    record = _editable_inventory(actor, record)
-    return append_material(actor=actor, record=record, values=values, components=components)
-
-
-def append_material(
     *,
     actor,
     record: SubmittalElementRecord,
@@ -344,10 +330,17 @@ def append_material(
     components: Sequence[Mapping[str, Any]] = (),
     regulator_key: str = "",
 ) -> HazardousMaterial:
-    """``add_material`` without its permission and draft checks or a transaction of its own:
-    the EDT facility submittal (RFS) runs it inside the upload's transaction for the elements
-    it stores. ``regulator_key`` is the regulator's own ChemicalRegulatorKey (20.0053), a new
-    one when not given."""
+    """Add a material at the end of a draft inventory (or of the inventory an EDT Facility
+    Submittal Submit is storing, inside the upload's transaction).
+
+    ``values`` are raw values by field number ("207": "Diesel"); "250" (CCL ID) links the
+    chemical library entry with that ID. ``components`` are up to five dicts with
+    ``name``, ``cas_number``, ``percent_by_weight`` and ``ehs``. ``regulator_key`` is the
+    regulator's own ChemicalRegulatorKey (20.0053), a new one when not given. Raises
+    ``ValidationError`` keyed by field number when a value is missing or wrong; nothing is
+    stored then.
+    """
+    record = _editable_inventory(actor, record)
     clean = clean_material(values, components)
     chemical = _library_chemical(clean.ccl_id)
     last = record.materials.aggregate(last=Max("position"))["last"] or 0

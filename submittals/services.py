@@ -2,12 +2,18 @@
 
 Each public function is one transaction that writes its audit event with the change; e-mail
 goes to the outbox in the same transaction and is sent after commit. ``actor`` is checked
-here, not only in views, so no caller can skip a rule:
+here, not only in views, so no caller can skip a rule: each function asks
+``core.access.require`` (the rules are in ``submittals.rules``):
 
-- Editors (and above) prepare drafts: ``edit_drafts`` on the facility's organization;
-- Approvers and Lead Users submit and certify: ``submit_submittals``;
-- a reviewer of the agency an element was routed to reviews it: ``review_submittals`` on that
-  agency (the state agency's reviewers may review any element).
+- Editors (and above) prepare drafts (``submittals.edit``);
+- Approvers and Lead Users submit and certify (``submittals.submit``);
+- a reviewer of the agency an element was routed to reviews it (``submittals.review``; the
+  state agency's reviewers may review any element).
+
+The EDT services use the same functions, the actor being the EDT account acting for its
+agency: the Facility Submittal Submit submits through ``submit_elements`` as the portal's
+``submit`` does, and the action notification reviews through ``apply_reviews`` as ``review``
+does; called inside the upload's transaction, they are part of it.
 """
 
 from __future__ import annotations
@@ -20,14 +26,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.access import require
 from core.elements import SubmittalElement
 from core.services import audit_event, queue_email, queue_emails, record_event, record_events
 from facilities.models import Facility, FacilityRegulator
-from organizations.roles import EDIT_DRAFTS, SUBMIT
 from organizations.services import lead_user_emails_by_organization
 
 from . import documents
@@ -46,9 +52,7 @@ from .validation import required, validate_submittal
 COMMENTS_MAX_LENGTH = 1500  # SubmittalActionComments, CDR 20.0009
 
 
-def _require(actor, codename: str, organization, message: str) -> None:
-    if not actor.has_perm(f"organizations.{codename}", organization):
-        raise PermissionDenied(message)
+SUBMIT_REFUSED = "Only Approvers and Lead Users may submit and certify submittals."
 
 
 def _element(element) -> SubmittalElement:
@@ -98,17 +102,8 @@ def start_draft(
     otherwise; it is not stored).
     """
     element = _element(element)
-    _require(
-        actor,
-        EDIT_DRAFTS,
-        facility.organization,
-        "Your role in this organization does not allow preparing drafts.",
-    )
-    facility = (
-        Facility.objects.select_for_update(of=("self",))
-        .select_related("organization")
-        .get(pk=facility.pk)
-    )
+    require(actor, "submittals.edit", facility)
+    facility = lock_facility(facility)
     if SubmittalElementRecord.objects.filter(
         facility=facility, element=element, status=ElementStatus.DRAFT
     ).exists():
@@ -156,7 +151,7 @@ def start_draft(
     return record
 
 
-def _sync_owner_operator(record: SubmittalElementRecord) -> None:
+def sync_owner_operator(record: SubmittalElementRecord) -> None:
     """Set the owner/operator columns of a Facility Information element from its data (the
     fields ``OwnerOperator.FIELDS`` names), creating the row on the first save. A value too
     long for its column is cut to fit: the column serves lists and search, the data keeps
@@ -184,14 +179,12 @@ def save_draft_data(*, actor, record: SubmittalElementRecord, data: dict) -> Sub
         raise ValidationError({"data": f"Element data must be plain JSON: {exc}"}) from None
     record = _lock_record(record)
     organization = record.facility.organization
-    _require(
-        actor, EDIT_DRAFTS, organization, "Your role in this organization does not allow editing."
-    )
+    require(actor, "submittals.edit", record)
     _refuse_unless_draft(record)
     record.data = data
     record.save(update_fields=["data", "updated_at"])
     if record.element == SubmittalElement.FACILITY_INFORMATION:
-        _sync_owner_operator(record)
+        sync_owner_operator(record)
     record_event(
         actor,
         "submittal.draft_saved",
@@ -207,9 +200,7 @@ def discard_draft(*, actor, record: SubmittalElementRecord) -> None:
     """Delete a draft. A draft facility submittal left with no element goes with it."""
     record = _lock_record(record)
     organization = record.facility.organization
-    _require(
-        actor, EDIT_DRAFTS, organization, "Your role in this organization does not allow editing."
-    )
+    require(actor, "submittals.edit", record)
     _refuse_unless_draft(record)
     record_event(
         actor,
@@ -230,6 +221,24 @@ def discard_draft(*, actor, record: SubmittalElementRecord) -> None:
     ).delete()
 
 
+def lock_facility(facility: Facility) -> Facility:
+    """Reload and lock the facility row: one draft, submittal or review of its elements at a
+    time, so two submits of the same drafts cannot both pass their checks."""
+    return (
+        Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=facility.pk)
+    )
+
+
+def element_routes(facility: Facility) -> dict[int, FacilityRegulator]:
+    """Which agency handles each element of the facility: where a submitted element goes."""
+    return {
+        route.element: route
+        for route in FacilityRegulator.objects.filter(facility=facility).select_related("regulator")
+    }
+
+
 @transaction.atomic(durable=True)
 def submit(
     *,
@@ -247,12 +256,7 @@ def submit(
     is routed to the regulator handling that element for the facility. The submitter gets a
     receipt by e-mail. Drafts not chosen stay in progress.
     """
-    _require(
-        actor,
-        SUBMIT,
-        facility.organization,
-        "Only Approvers and Lead Users may submit and certify submittals.",
-    )
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     certifier_name, certifier_title = certifier_name.strip(), certifier_title.strip()
     errors = {}
     if not certifier_name:
@@ -265,12 +269,7 @@ def submit(
     if not ids:
         raise ValidationError("Choose at least one draft element to submit.")
 
-    facility = (
-        Facility.objects.select_for_update(of=("self",))
-        .select_related("organization")
-        .get(pk=facility.pk)
-    )
-    organization = facility.organization
+    facility = lock_facility(facility)
     records = list(
         SubmittalElementRecord.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
@@ -297,25 +296,11 @@ def submit(
             [ValidationError(str(message), code=message.code) for message in blocking]
         )
 
-    routes = {
-        route.element: route.regulator
-        for route in FacilityRegulator.objects.filter(
-            facility=facility, element__in=[record.element for record in records]
-        ).select_related("regulator")
-    }
-    unrouted = [record.get_element_display() for record in records if record.element not in routes]
-    if unrouted:
-        raise ValidationError(
-            f"No regulator is assigned to {', '.join(unrouted)} for this facility, so it cannot "
-            "be routed for review. Ask the facility's CUPA to assign one."
-        )
-
-    now = timezone.now()
     group = records[0].facility_submittal
     left_in_draft = list(group.elements.exclude(pk__in=ids).values_list("pk", flat=True))
     group.status = FacilitySubmittal.Status.SUBMITTED
     group.submitted_by = actor
-    group.submitted_at = now
+    group.submitted_at = timezone.now()
     group.certifier_name = certifier_name
     group.certifier_title = certifier_title
     group.submitter_comments = comments.strip()
@@ -326,13 +311,57 @@ def submit(
         SubmittalElementRecord.objects.filter(pk__in=left_in_draft).update(
             facility_submittal=new_group
         )
+    return submit_elements(
+        actor=actor,
+        facility=facility,
+        group=group,
+        records=records,
+        receipt_to=[actor.email],
+        submitter=actor,
+    )
 
+
+@transaction.atomic
+def submit_elements(
+    *,
+    actor,
+    facility: Facility,
+    group: FacilitySubmittal,
+    records: Sequence[SubmittalElementRecord],
+    receipt_to: Sequence[str],
+    submitter,
+    via: str = "",
+) -> FacilitySubmittal:
+    """Submit the stored elements ``records`` of ``facility`` as the facility submittal
+    ``group`` (already Submitted, with its certification): what every submittal does,
+    whether certified in the portal (``submit``) or handed over by an agency's system (the
+    EDT Facility Submittal Submit, ``via`` "EDT").
+
+    The facility row is locked; each element is routed to the agency handling it for the
+    facility and marked Submitted (a draft when the group was, by the actor; an element the
+    EDT upload stored as submitted keeps its submitter and time), with a
+    ``submittal.element_submitted`` audit event each and one ``submittal.submitted`` for the
+    group; ``receipt_to`` get the receipt naming ``submitter``. An element no agency handles
+    refuses the whole submittal.
+    """
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
+    facility = lock_facility(facility)
+    organization = facility.organization
+    routes = element_routes(facility)
+    unrouted = [record.get_element_display() for record in records if record.element not in routes]
+    if unrouted:
+        raise ValidationError(
+            f"No regulator is assigned to {', '.join(unrouted)} for this facility, so it cannot "
+            "be routed for review. Ask the facility's CUPA to assign one."
+        )
+    now = group.submitted_at or timezone.now()
     for record in records:
         record.facility_submittal = group
-        record.status = ElementStatus.SUBMITTED
-        record.regulator = routes[record.element]
-        record.submitted_by = actor
-        record.submitted_at = now
+        record.regulator = routes[record.element].regulator
+        if record.is_draft:
+            record.status = ElementStatus.SUBMITTED
+            record.submitted_by = actor
+            record.submitted_at = now
         record.save(
             update_fields=[
                 "facility_submittal",
@@ -342,57 +371,74 @@ def submit(
                 "submitted_at",
             ]
         )
+        after = {"status": int(record.status), "regulator": record.regulator.code}
+        if via:
+            after["submittal_type"] = record.submittal_type
         record_event(
             actor,
             "submittal.element_submitted",
             record,
             before={"status": int(ElementStatus.DRAFT)},
-            after={"status": int(record.status), "regulator": record.regulator.code},
+            after=after,
             organization=organization,
             regulator=record.regulator,
         )
-    record_event(
-        actor,
-        "submittal.submitted",
-        group,
-        after={
-            "elements": [record.element for record in records],
-            "certifier_name": certifier_name,
-            "certifier_title": certifier_title,
-        },
-        organization=organization,
-    )
-    queue_email(
-        [actor.email],
-        "submittals/email/receipt",
-        {
-            "submittal": group,
-            "facility": facility,
-            "organization": organization,
-            "elements": records,
-            "submitter": actor,
-        },
-    )
+    after = {
+        "elements": [record.element for record in records],
+        "certifier_name": group.certifier_name,
+        "certifier_title": group.certifier_title,
+    }
+    if via:
+        after["via"] = via
+    record_event(actor, "submittal.submitted", group, after=after, organization=organization)
+    if receipt_to:
+        queue_email(
+            list(receipt_to),
+            "submittals/email/receipt",
+            {
+                "submittal": group,
+                "facility": facility,
+                "organization": organization,
+                "elements": records,
+                "submitter": submitter,
+            },
+        )
     return group
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def review(
-    *, actor, record: SubmittalElementRecord, status: int, comments: str = ""
+    *,
+    actor,
+    record: SubmittalElementRecord,
+    status: int,
+    comments: str = "",
+    action_at=None,
+    agent_name: str = "",
+    agent_email: str = "",
 ) -> SubmittalElementRecord:
     """Record a regulator's action on a submitted element: Under Review, Accepted,
     Not Accepted (comments required) or Not Applicable.
 
-    Only reviewers of the agency the element was routed to (or of the state agency) may act.
-    The organization's Lead Users and the submitter are told by e-mail.
+    Only reviewers of the agency the element was routed to (or of the state agency) may act,
+    or that agency's system through EDT. The organization's Lead Users and the submitter are
+    told by e-mail. The agent defaults to the actor; EDT names the person who acted in the
+    agency's system, and when.
     """
-    # The same scope the review queue lists: never a draft, only elements routed to the
-    # actor's agencies where they may review (any element for the state agency).
-    if not SubmittalElementRecord.objects.for_user(actor, "review").filter(pk=record.pk).exists():
-        raise PermissionDenied(
-            "Only reviewers of the agency this element was sent to may review it."
-        )
-    return apply_review(actor=actor, record=record, status=status, comments=comments)
+    [record] = apply_reviews(
+        actor=actor,
+        actions=[
+            ReviewAction(
+                record=_lock_record(record),
+                status=status,
+                comments=comments,
+                action_at=action_at,
+                agent_name=agent_name,
+                agent_email=agent_email,
+            )
+        ],
+    )
+    return record
 
 
 def check_review(status, comments: str) -> tuple[ElementStatus, str]:
@@ -415,36 +461,6 @@ def check_review(status, comments: str) -> tuple[ElementStatus, str]:
             {"comments": f"Keep the comments to {COMMENTS_MAX_LENGTH} characters or fewer."}
         )
     return status, comments
-
-
-def apply_review(
-    *,
-    actor,
-    record: SubmittalElementRecord,
-    status: int,
-    comments: str = "",
-    action_at=None,
-    agent_name: str = "",
-    agent_email: str = "",
-) -> SubmittalElementRecord:
-    """``review`` without its permission check or transaction of its own: the EDT action
-    notification, which authorizes by agency, runs it inside the upload's transaction. The
-    agent defaults to the actor; EDT names the person who acted in the agency's system."""
-    status, comments = check_review(status, comments)
-    [record] = apply_reviews(
-        actor=actor,
-        actions=[
-            ReviewAction(
-                record=_lock_record(record),
-                status=status,
-                comments=comments,
-                action_at=action_at,
-                agent_name=agent_name,
-                agent_email=agent_email,
-            )
-        ],
-    )
-    return record
 
 
 @dataclass(frozen=True)
@@ -515,18 +531,20 @@ _REVIEW_READS = (
 )
 
 
+@transaction.atomic
 def apply_reviews(*, actor, actions: Sequence[ReviewAction]) -> list[SubmittalElementRecord]:
     """Record regulator actions on many submitted elements at once, as ``review`` records
     one: each element's status, agent and comments change, each action has its audit event
     (the element's review history), and the businesses are told by e-mail.
 
-    Runs inside the caller's transaction, without a permission check (the caller authorizes),
-    on records the caller locked. Actions apply in order: an element named twice ends with
-    the second action, and the second audit event starts from the first one's status. Any
-    action breaking the review rules refuses them all, listing every problem.
+    The records are those the caller locked in its transaction (``lock_for_review``), which
+    this one joins. The actor must be allowed to review each (``submittals.review``). Actions
+    apply in order: an element named twice ends with the second action, and the second audit
+    event starts from the first one's status. Any action breaking the review rules refuses
+    them all, listing every problem.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("apply_reviews must run inside the transaction of the change.")
+    for action in actions:
+        require(actor, "submittals.review", action.record)
     checked, errors = [], []
     for action in actions:
         try:

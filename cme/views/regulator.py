@@ -11,7 +11,7 @@ Writes need ``record_cme`` at that agency (403 otherwise, for staff who can see 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -19,12 +19,12 @@ from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.access import can
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from facilities.models import Facility
-from regulators.roles import CME
 
 from .. import services, upload
 from ..forms import (
@@ -84,10 +84,11 @@ class CMEMixin(AgencyScopedMixin):
         )
 
     def can_record(self) -> bool:
-        return self.agency_grants(CME)
+        return can(self.request.user, "cme.record", self.regulator)
 
     def require_record(self) -> None:
-        self.require_agency_perm(CME, "Your role at this agency does not allow recording CME data.")
+        if not self.can_record():
+            raise PermissionDenied("Your role at this agency does not allow recording CME data.")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

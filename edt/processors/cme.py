@@ -4,9 +4,9 @@ changed and deleted from its local system, all or nothing.
 Each record names its agency in its header (``RegulatorCode``): the CUPA itself or one of its
 Participating Agencies, for the program elements that agency handles at the facility, exactly
 as the agency's staff would record it in the portal. Records are written through
-``cme.services`` (the ``create_*``/``change_*``/``remove_*`` functions, which run in the
-upload's one transaction), so they show in the portal as if entered there, with the same audit
-events; the actor is the EDT account's user.
+``cme.services``, the portal's own services, inside the upload's one transaction, so they show
+in the portal as if entered there, with the same audit events and the same rule
+(``cme.rules``); the actor is the EDT account's user, acting for its agency.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
 the CUPA and its PAs. An Approved (``CMEDataStatus`` 2) record whose key is known updates that
@@ -67,6 +67,8 @@ from lxml import etree
 
 from cme import services
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
+from cme.rules import CmeWork
+from core.access import require
 from facilities.models import Facility
 from regulators.models import Regulator
 
@@ -441,7 +443,7 @@ class Submission:
 
     def jurisdiction(self, record: Record, facility, program_element: str) -> None:
         try:
-            services.require_cme(None, record.regulator, facility, program_element)
+            require(self.actor, "cme.record", CmeWork(record.regulator, facility, program_element))
         except PermissionDenied as error:
             self.refuse(record, NOT_AUTHORIZED, str(error))
 
@@ -575,19 +577,17 @@ class Submission:
     def write_inspection(self, record: Record) -> None:
         values = inspection_values(record)
         if record.stored is None:
-            inspection = services.create_inspection(
+            inspection = services.record_inspection(
                 actor=self.actor,
                 regulator=record.regulator,
                 facility=self.facilities[int(record.text("CERSID"))],
-                raw=values,
-                check_role=False,
+                **values,
             )
         else:
-            inspection = services.change_inspection(
+            inspection = services.update_inspection(
                 actor=self.actor,
                 regulator=record.regulator,
                 inspection=record.stored,
-                check_role=False,
                 **values,
             )
         self.keep_keys(record, inspection)
@@ -596,20 +596,18 @@ class Submission:
         values = violation_values(record)
         if record.stored is None:
             inspection = self.resolved(Resource.INSPECTION, record.text("InspectionRegulatorKey"))
-            violation = services.create_violation(
+            violation = services.add_violation(
                 actor=self.actor,
                 regulator=record.regulator,
                 inspection=inspection,
-                raw=values,
                 library=self.library,
-                check_role=False,
+                **values,
             )
         else:
-            violation = services.change_violation(
+            violation = services.update_violation(
                 actor=self.actor,
                 regulator=record.regulator,
                 violation=record.stored,
-                check_role=False,
                 **values,
             )
         self.keep_keys(record, violation)
@@ -617,19 +615,17 @@ class Submission:
     def write_enforcement(self, record: Record) -> None:
         values = enforcement_values(record)
         if record.stored is None:
-            enforcement = services.create_enforcement(
+            enforcement = services.record_enforcement(
                 actor=self.actor,
                 regulator=record.regulator,
                 facility=self.facilities[int(record.text("CERSID"))],
-                check_role=False,
                 **values,
             )
         else:
-            enforcement = services.change_enforcement(
+            enforcement = services.update_enforcement(
                 actor=self.actor,
                 regulator=record.regulator,
                 enforcement=record.stored,
-                check_role=False,
                 **values,
             )
         self.keep_keys(record, enforcement)
@@ -642,12 +638,11 @@ class Submission:
         ).first()
         if link is None:
             current = list(enforcement.violations.all())
-            services.change_enforcement(
+            services.update_enforcement(
                 actor=self.actor,
                 regulator=record.regulator,
                 enforcement=enforcement,
                 violations=[*current, violation],
-                check_role=False,
             )
             link = EnforcementViolation.objects.get(enforcement=enforcement, violation=violation)
         elif link.regulator_key not in ("", record.key):
@@ -660,8 +655,8 @@ class Submission:
     def delete_inspection(self, record: Record) -> None:
         inspection = record.stored
         children = inspection.violations.count()  # those the document deletes are gone
-        services.remove_inspection(
-            actor=self.actor, regulator=record.regulator, inspection=inspection, check_role=False
+        services.delete_inspection(
+            actor=self.actor, regulator=record.regulator, inspection=inspection
         )
         record.written = inspection
         if children:
@@ -678,20 +673,18 @@ class Submission:
             )
 
     def delete_violation(self, record: Record) -> None:
-        services.remove_violation(
+        services.delete_violation(
             actor=self.actor,
             regulator=record.regulator,
             violation=record.stored,
-            check_role=False,
         )
         record.written = record.stored
 
     def delete_enforcement(self, record: Record) -> None:
-        services.remove_enforcement(
+        services.delete_enforcement(
             actor=self.actor,
             regulator=record.regulator,
             enforcement=record.stored,
-            check_role=False,
         )
         record.written = record.stored
 
@@ -699,12 +692,11 @@ class Submission:
         link = record.stored
         enforcement = link.enforcement
         remaining = [v for v in enforcement.violations.all() if v.pk != link.violation_id]
-        services.change_enforcement(
+        services.update_enforcement(
             actor=self.actor,
             regulator=record.regulator,
             enforcement=enforcement,
             violations=remaining,
-            check_role=False,
         )
         record.written = link
 

@@ -8,20 +8,20 @@ PAs (1053); the regulator code must be that agency (1049); the action must be la
 element's current one (1052); Not Accepted needs comments; a next due date may not be in the
 past (1075). The elements are locked and checked together; when all pass they go through
 ``submittals.services.apply_reviews``, so the element, its history, its audit events and the
-business's e-mail are those of the portal's review (one e-mail per organization).
+business's e-mail are those of the portal's review (one e-mail per organization), and the
+next due dates through ``facilities.services.set_next_due_dates``, with their audit events.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from facilities.models import FacilityRegulator
+from facilities.services import set_next_due_dates
 from regulators.models import Regulator
 from submittals.models import ElementStatus
 from submittals.services import (
@@ -152,17 +152,5 @@ def process_action_notifications(context: UploadContext) -> None:
     if problems:
         raise UploadRejected(problems)
     apply_reviews(actor=context.actor, actions=actions)
-    _set_next_due_dates(due_dates)
+    set_next_due_dates(actor=context.actor, due_dates=due_dates)
     context.progress(total, total)
-
-
-def _set_next_due_dates(due_dates: dict[tuple[int, int], date]) -> None:
-    """One UPDATE for each element and date (the last notification of an element wins)."""
-    facilities: dict[tuple[int, date], list[int]] = defaultdict(list)
-    for (facility_id, element), due in due_dates.items():
-        facilities[element, due].append(facility_id)
-    for (element, due), ids in facilities.items():
-        for start in range(0, len(ids), BATCH_SIZE):
-            FacilityRegulator.objects.filter(
-                facility_id__in=ids[start : start + BATCH_SIZE], element=element
-            ).update(next_due_date=due)

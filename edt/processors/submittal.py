@@ -6,17 +6,19 @@ The document carries one ``FacilitySubmittal`` for a facility of the calling CUP
 Information is the CUPA's; else 1054, whoever's facility it is), with Facility Information and
 any other elements. Each element is read through the field registry, the inverse of what RFSQ
 writes (``edt.api.submittal_query.layout``): its forms into the element's data by field number,
-the inventory's chemicals into materials (``submittals.inventory.append_material``), its document
+the inventory's chemicals into materials (``submittals.inventory.add_material``), its document
 slots into answers and files (``submittals.documents``; a ZIP package's files by
-``AttachmentFileName``). The elements are then validated as the portal's submit validates them
+``AttachmentFileName``), through the portal's own services with the EDT account as the actor.
+The elements are then validated as the portal's submit validates them
 (``submittals.validation``): one Required message rejects the whole upload, every message listed.
 
-Stored, each element is Submitted as if submitted in the portal: routed to the element's
-regulator, with the portal's audit events (actor: the EDT account's user) and receipt e-mail
-(to the header's submitter). The header adds what the portal has no form for: the submittal type
-(2 Pass-Through, 3 Proxy), the element's regulator key (data "20.0004") and next due date (data
-"20.0087", and the facility's element row as RFSAN sets it), and an optional regulator action,
-applied as a review (``submittals.services.apply_review``).
+Stored, the elements are submitted by the portal's submit path
+(``submittals.services.submit_elements``): routed to the element's regulator, with the portal's
+audit events (actor: the EDT account's user) and receipt e-mail (to the header's submitter). The
+header adds what the portal has no form for: the submittal type (2 Pass-Through, 3 Proxy), the
+element's regulator key (data "20.0004") and next due date (data "20.0087", and the facility's
+element row, through ``facilities.services.set_next_due_dates`` as RFSAN sets it), and an
+optional regulator action, applied as a review (``submittals.services.review``).
 
 Rules besides validation: the header's RegulatorCode is the regulator the element is routed to
 (1049), the CUPA or one of its PAs (1053); an element with the same SubmittedOn as one already
@@ -43,11 +45,11 @@ from django.utils.dateparse import parse_date
 from lxml import etree
 
 from core.elements import SubmittalElement
-from core.services import queue_email, record_event
 from facilities.models import Facility, FacilityRegulator
+from facilities.services import set_next_due_dates
 from submittals import documents
 from submittals.forms import to_json
-from submittals.inventory import REGULATOR_KEY, append_material, component_fields
+from submittals.inventory import REGULATOR_KEY, add_material, component_fields
 from submittals.models import (
     DocumentSource,
     ElementStatus,
@@ -56,7 +58,13 @@ from submittals.models import (
     SubmittalType,
 )
 from submittals.registry import schema_for, validate_value
-from submittals.services import _sync_owner_operator, apply_review, check_review
+from submittals.services import (
+    check_review,
+    element_routes,
+    review,
+    submit_elements,
+    sync_owner_operator,
+)
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
 from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
@@ -361,7 +369,7 @@ def store_materials(context, record, incoming: Incoming, problems: Problems) -> 
             by_attribute = components[position]
             mixture.append({name: values.pop(f.number, None) for name, f in by_attribute.items()})
         try:
-            append_material(
+            add_material(
                 actor=context.actor,
                 record=record,
                 values=values,
@@ -391,26 +399,26 @@ def store_documents(context, record, incoming: Incoming, problems: Problems, sto
 def _store_slot(context, record, slot: str, content: etree._Element, stored) -> None:
     answer = {"actor": context.actor, "record": record, "slot": slot}
     if (exempt := content.find("Exempt")) is not None:
-        documents.answer_slot(
+        documents.set_document_answer(
             **answer, source=DocumentSource.EXEMPT, comment=text(exempt, "Comment")
         )
     elif (provided := content.find("ProvidedToRegulator")) is not None:
-        documents.answer_slot(
+        documents.set_document_answer(
             **answer,
             source=DocumentSource.PROVIDED_TO_REGULATOR,
             date_provided=text(provided, "DateProvided")[:10],
         )
     elif content.find("StoredAtFacility") is not None:
-        documents.answer_slot(**answer, source=DocumentSource.STORED_AT_FACILITY)
+        documents.set_document_answer(**answer, source=DocumentSource.STORED_AT_FACILITY)
     elif (other := content.find("ProvidedInOtherSubmittalElement")) is not None:
-        documents.answer_slot(
+        documents.set_document_answer(
             **answer,
             source=DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
             comment=text(other, "Comment"),
             other_element=text(other, "SubmittalElementCode"),
         )
     elif content.find("PublicInternetUri") is not None:
-        documents.answer_slot(
+        documents.set_document_answer(
             **answer, source=DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
         )
     else:
@@ -419,20 +427,12 @@ def _store_slot(context, record, slot: str, content: etree._Element, stored) -> 
             data = _attachment_file(context, name)
             if data is None:  # edt.zips checks references; XML alone carries no file
                 raise ValidationError(f"The document {name} is not in the ZIP package.")
-            upload = ContentFile(data, name=name)
-            title, description, authored = documents.clean_upload_fields(
-                text(attachment, "DocumentTitle"),
-                text(attachment, "DocumentDescription"),
-                text(attachment, "DateAuthored")[:10] or None,
-            )
-            checked = documents.inspect_upload(upload)
-            documents.store_document_file(
+            documents.add_document_file(
                 **answer,
-                uploaded_file=upload,
-                checked=checked,
-                title=title,
-                description=description,
-                authored=authored,
+                uploaded_file=ContentFile(data, name=name),
+                title=text(attachment, "DocumentTitle"),
+                description=text(attachment, "DocumentDescription"),
+                date_authored=text(attachment, "DateAuthored")[:10] or None,
                 stored=stored,
             )
 
@@ -539,10 +539,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
             submittal.find("CERSID"),
         )
         raise UploadRejected(problems)
-    routes = {
-        route.element: route
-        for route in FacilityRegulator.objects.filter(facility=facility).select_related("regulator")
-    }
+    routes = element_routes(facility)
     incoming = []
     for element in ELEMENTS:
         container = submittal.find(schema_for(element).xml_tag)
@@ -587,7 +584,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
             submitted_at=header.submitted_on,
         )
         if item.element == SubmittalElement.FACILITY_INFORMATION:
-            _sync_owner_operator(record)
+            sync_owner_operator(record)
         store_materials(context, record, item, problems)
         store_documents(context, record, item, problems, stored)
         records.append(record)
@@ -600,52 +597,27 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
     if problems:
         raise UploadRejected(problems)
 
-    for item, record in zip(incoming, records, strict=True):
-        record_event(
-            context.actor,
-            "submittal.element_submitted",
-            record,
-            before={"status": int(ElementStatus.DRAFT)},
-            after={
-                "status": int(record.status),
-                "regulator": record.regulator.code,
-                "submittal_type": record.submittal_type,
-            },
-            organization=organization,
-            regulator=record.regulator,
-        )
-        if item.header.next_due is not None:
-            FacilityRegulator.objects.filter(pk=item.route.pk).update(
-                next_due_date=item.header.next_due
-            )
-    record_event(
-        context.actor,
-        "submittal.submitted",
-        group,
-        after={
-            "elements": [record.element for record in records],
-            "certifier_name": group.certifier_name,
-            "certifier_title": group.certifier_title,
-            "via": "EDT",
-        },
-        organization=organization,
+    submit_elements(
+        actor=context.actor,
+        facility=facility,
+        group=group,
+        records=records,
+        receipt_to=[first.email] if first.email else [],
+        submitter=group.submitted_by or group.certifier_name,
+        via="EDT",
     )
-    if first.email:
-        queue_email(
-            [first.email],
-            "submittals/email/receipt",
-            {
-                "submittal": group,
-                "facility": facility,
-                "organization": organization,
-                "elements": records,
-                "submitter": group.submitted_by or group.certifier_name,
-            },
-        )
+    set_next_due_dates(
+        actor=context.actor,
+        due_dates={
+            (facility.pk, item.element): item.header.next_due
+            for item in incoming
+            if item.header.next_due is not None
+        },
+    )
     for item, record in zip(incoming, records, strict=True):
         action = item.header.action
         if action is not None:
-            apply_review(
+            review(
                 actor=context.actor,
                 record=record,
                 status=action["status"],

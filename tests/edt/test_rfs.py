@@ -362,6 +362,21 @@ def test_a_proxy_submittal_with_an_action_is_reviewed_as_rfsan_would(
     assert AuditEvent.objects.get(action="submittal.reviewed").actor == edt_account.user
 
 
+def test_a_next_due_date_is_audited(client, cast, edt_account, portal, second):
+    query = exported(client, edt_account, cast.facility)
+    header = query.find("FacilityInformation/SubmittalElementHeader")
+    due = (timezone.localdate() + timedelta(days=365)).isoformat()
+    etree.SubElement(header, "NextDueDate").text = due
+    root = post(client, edt_account, to_rfs(query, second.cers_id))
+    assert status(root) == "Accepted", texts(root)
+
+    event = AuditEvent.objects.get(action="facility.elements_changed", object_id=str(second.pk))
+    assert event.actor == edt_account.user
+    assert event.before == {"1": {"next_due_date": None}}
+    assert event.after == {"1": {"next_due_date": due}}
+    assert event.organization == second.organization
+
+
 # --- rejections ----------------------------------------------------------------------------------
 
 

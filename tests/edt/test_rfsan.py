@@ -95,6 +95,32 @@ def test_it_sets_the_review_status_as_the_portal_does(client, cast, edt_account,
     assert due_row.next_due_date.isoformat() == due
 
 
+def test_a_next_due_date_is_audited(client, cast, edt_account, records):
+    fi, ust = records[1], records[4]
+    row = FacilityRegulator.objects.get(facility=fi.facility, element=1)
+    was = row.next_due_date.isoformat() if row.next_due_date else None
+    due = (timezone.localdate() + timedelta(days=365)).isoformat()
+    ust_due = (timezone.localdate() + timedelta(days=30)).isoformat()
+    root = post(
+        client,
+        edt_account,
+        document(notification(fi, status=4, due=due), notification(ust, status=4, due=ust_due)),
+    )
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+
+    event = AuditEvent.objects.get(
+        action="facility.elements_changed", object_id=str(fi.facility.pk)
+    )
+    assert event.actor == edt_account.user
+    assert event.before == {"1": {"next_due_date": was}, "4": {"next_due_date": None}}
+    assert event.after == {"1": {"next_due_date": due}, "4": {"next_due_date": ust_due}}
+    assert event.organization == fi.facility.organization
+
+    # The same dates again change nothing, and say so by writing no event.
+    post(client, edt_account, document(notification(fi, status=4, due=due)))
+    assert AuditEvent.objects.filter(action="facility.elements_changed").count() == 1
+
+
 def test_the_cupa_acts_for_its_pas_elements(client, cast, edt_account, records):
     ust = records[4]
     assert ust.regulator == cast.pa

@@ -1,0 +1,199 @@
+"""``core.access.can`` at the permission boundary: for each rule, who is allowed and who is
+refused, portal users and EDT accounts alike.
+
+The cast's facility is in ZIP 95814: the Sacramento County CUPA (1001) handles every element
+except element 4 (UST), which its City PA (1101) handles. Yolo County CUPA (1002) handles
+none of them.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+
+from cme.models import ProgramElement
+from cme.rules import CmeWork
+from core.access import ImproperlyRegistered, can, require
+from core.elements import SubmittalElement
+from edt.models import TierGrant
+from facilities.models import FacilityRegulator
+from submittals import services
+from submittals.models import SubmittalElementRecord
+from tests import factories
+from tests.edt.conftest import make_edt_account
+from tests.submittals.data import submit
+
+User = get_user_model()
+FI = SubmittalElement.FACILITY_INFORMATION
+HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
+UST = SubmittalElement.UST
+
+
+@pytest.fixture
+def accounts(cast):
+    """EDT accounts: the Sacramento CUPA's and the Yolo CUPA's with every tier, the PA's with
+    tiers 1-2."""
+    return {
+        "cupa": make_edt_account("1001", "sac_edt", "1-6", "both").user,
+        "yolo": make_edt_account("1002", "yolo_edt", "1-6", "both").user,
+        "pa": make_edt_account("1101", "pa_edt", "1-2", "both").user,
+    }
+
+
+def without_tiers(agency, *tiers):
+    """Revoke the agency's grants of ``tiers``; return its EDT account's user, read afresh."""
+    TierGrant.objects.filter(regulator=agency, tier__in=tiers).update(
+        status=TierGrant.Status.REVOKED
+    )
+    return User.objects.get(edt_account__regulator=agency)
+
+
+@pytest.fixture
+def pa_reviewer(cast):
+    user = factories.make_user("reviewer@sac-pa.example", first_name="Pia")
+    factories.add_staff(cast.pa, user, "reviewer")
+    return user
+
+
+# -- drafts: submittals.edit -------------------------------------------------------------------
+
+
+def test_editors_and_above_prepare_drafts_viewers_and_outsiders_do_not(cast, accounts):
+    for actor in (cast.editor, cast.approver, cast.lead):
+        assert can(actor, "submittals.edit", cast.facility)
+    for actor in (cast.viewer, cast.outsider, cast.cupa_reviewer, accounts["cupa"]):
+        assert not can(actor, "submittals.edit", cast.facility)
+
+
+def test_an_edt_account_never_edits_a_business_draft(cast, accounts):
+    draft = services.start_draft(actor=cast.editor, facility=cast.facility, element=HMI)
+    assert can(cast.editor, "submittals.edit", draft)
+    assert not can(cast.viewer, "submittals.edit", draft)
+    assert not can(accounts["cupa"], "submittals.edit", draft)
+
+
+def test_an_edt_account_edits_only_the_elements_it_is_submitting(cast, accounts):
+    inventory = submit(cast, HMI)[HMI]
+    assert not can(accounts["cupa"], "submittals.edit", inventory)  # the business submitted it
+    SubmittalElementRecord.objects.filter(pk=inventory.pk).update(created_by=accounts["cupa"])
+    inventory.refresh_from_db()
+    assert can(accounts["cupa"], "submittals.edit", inventory)
+    assert not can(accounts["yolo"], "submittals.edit", inventory)  # another agency's account
+
+
+# -- submitting: submittals.submit -------------------------------------------------------------
+
+
+def test_approvers_and_lead_users_submit_editors_do_not(cast):
+    assert can(cast.approver, "submittals.submit", cast.facility)
+    assert can(cast.lead, "submittals.submit", cast.facility)
+    for actor in (cast.editor, cast.viewer, cast.outsider, cast.cupa_reviewer):
+        assert not can(actor, "submittals.submit", cast.facility)
+
+
+def test_an_edt_account_submits_for_facilities_of_its_cupa_with_tier_6(cast, accounts):
+    assert can(accounts["cupa"], "submittals.submit", cast.facility)
+    assert not can(accounts["cupa"], "submittals.submit", cast.facility_yolo)
+    assert can(accounts["yolo"], "submittals.submit", cast.facility_yolo)
+    assert not can(accounts["yolo"], "submittals.submit", cast.facility)  # another agency's
+    assert not can(accounts["pa"], "submittals.submit", cast.facility)
+    assert not can(without_tiers(cast.cupa, 6), "submittals.submit", cast.facility)
+
+
+# -- reviewing: submittals.review --------------------------------------------------------------
+
+
+def test_reviewers_of_the_agency_an_element_went_to_review_it(cast, pa_reviewer):
+    submitted = submit(cast, UST)
+    facility_info, ust = submitted[FI], submitted[UST]
+    assert can(cast.cupa_reviewer, "submittals.review", facility_info)
+    assert can(pa_reviewer, "submittals.review", ust)
+    assert can(cast.state_admin, "submittals.review", ust)  # the state agency: any element
+    assert not can(pa_reviewer, "submittals.review", facility_info)  # a PA on a CUPA element
+    assert not can(cast.cupa_reviewer, "submittals.review", ust)  # the CUPA on the PA's
+    assert not can(cast.cupa2_reviewer, "submittals.review", facility_info)
+    assert not can(cast.pa_viewer, "submittals.review", ust)  # a viewer, not a reviewer
+    assert not can(cast.approver, "submittals.review", facility_info)
+
+
+def test_nobody_reviews_a_draft(cast, accounts):
+    draft = services.start_draft(actor=cast.editor, facility=cast.facility, element=FI)
+    assert not can(cast.cupa_reviewer, "submittals.review", draft)
+    assert not can(accounts["cupa"], "submittals.review", draft)
+
+
+def test_an_edt_account_reviews_for_its_agency_and_its_pas(cast, accounts):
+    submitted = submit(cast, UST)
+    facility_info, ust = submitted[FI], submitted[UST]
+    assert can(accounts["cupa"], "submittals.review", facility_info)
+    assert can(accounts["cupa"], "submittals.review", ust)  # its PA's element
+    assert not can(accounts["yolo"], "submittals.review", facility_info)  # another agency's
+    assert not can(accounts["pa"], "submittals.review", ust)  # a PA holds tiers 1-2 only
+    assert can(without_tiers(cast.cupa, 4), "submittals.review", ust)  # tier 6 carries actions
+    assert not can(without_tiers(cast.cupa, 4, 6), "submittals.review", facility_info)
+
+
+# -- CME: cme.record ---------------------------------------------------------------------------
+
+
+def test_staff_record_cme_where_their_agency_handles_the_program_element(cast, pa_reviewer):
+    hmrrp = CmeWork(cast.cupa, cast.facility, ProgramElement.HMRRP)
+    ust_for_pa = CmeWork(cast.pa, cast.facility, ProgramElement.UST)
+    assert can(cast.cupa_reviewer, "cme.record", hmrrp)
+    assert can(pa_reviewer, "cme.record", ust_for_pa)
+    # The CUPA does not handle UST at this facility; the PA does not handle the HMI.
+    assert not can(cast.cupa_reviewer, "cme.record", CmeWork(cast.cupa, cast.facility, "c"))
+    assert not can(pa_reviewer, "cme.record", CmeWork(cast.pa, cast.facility, "a"))
+    # No CME role at the agency named: another agency's reviewer, a viewer, a business user.
+    for actor in (cast.cupa2_reviewer, cast.pa_viewer, cast.approver):
+        assert not can(actor, "cme.record", hmrrp if actor != cast.pa_viewer else ust_for_pa)
+    # The state agency records anywhere; an enforcement needs an agency of the facility.
+    assert can(cast.state_admin, "cme.record", CmeWork(cast.state, cast.facility_yolo, "a"))
+    assert can(cast.cupa_reviewer, "cme.record", CmeWork(cast.cupa, cast.facility))
+    assert not can(cast.cupa_reviewer, "cme.record", CmeWork(cast.cupa, cast.facility_yolo))
+
+
+def test_an_edt_account_records_cme_for_its_agency_and_its_pas_with_tier_3(cast, accounts):
+    ust_for_pa = CmeWork(cast.pa, cast.facility, ProgramElement.UST)
+    hmrrp = CmeWork(cast.cupa, cast.facility, ProgramElement.HMRRP)
+    assert can(accounts["cupa"], "cme.record", hmrrp)
+    assert can(accounts["cupa"], "cme.record", ust_for_pa)  # for its PA
+    assert not can(accounts["yolo"], "cme.record", hmrrp)  # another agency's account
+    assert not can(accounts["pa"], "cme.record", ust_for_pa)  # no tier 3 for a PA
+    # Jurisdiction still holds: the CUPA's own system cannot record UST for the CUPA here.
+    assert not can(accounts["cupa"], "cme.record", CmeWork(cast.cupa, cast.facility, "c"))
+    assert not can(without_tiers(cast.cupa, 3), "cme.record", hmrrp)
+
+
+def test_the_system_itself_is_held_to_jurisdiction_only(cast):
+    assert can(None, "cme.record", CmeWork(cast.cupa, cast.facility, ProgramElement.HMRRP))
+    assert not can(None, "cme.record", CmeWork(cast.cupa2, cast.facility, ProgramElement.HMRRP))
+
+
+# -- due dates: facilities.set_due_dates -------------------------------------------------------
+
+
+def test_due_dates_are_set_by_the_systems_of_the_agency_handling_the_element(cast, accounts):
+    facility_info = FacilityRegulator.objects.get(facility=cast.facility, element=FI)
+    ust = FacilityRegulator.objects.get(facility=cast.facility, element=UST)
+    assert can(accounts["cupa"], "facilities.set_due_dates", facility_info)
+    assert can(accounts["cupa"], "facilities.set_due_dates", ust)  # its PA's element
+    assert not can(accounts["yolo"], "facilities.set_due_dates", facility_info)
+    assert not can(accounts["pa"], "facilities.set_due_dates", ust)  # tiers 1-2 only
+    for actor in (cast.cupa_reviewer, cast.state_admin, cast.lead):
+        assert not can(actor, "facilities.set_due_dates", facility_info)  # no portal form
+
+
+# -- require ------------------------------------------------------------------------------------
+
+
+def test_require_raises_the_rules_reason(cast):
+    with pytest.raises(PermissionDenied, match="Only Approvers and Lead Users"):
+        require(cast.editor, "submittals.submit", cast.facility)
+    with pytest.raises(PermissionDenied, match="does not regulate the Underground"):
+        require(cast.cupa_reviewer, "cme.record", CmeWork(cast.cupa, cast.facility, "c"))
+    require(cast.approver, "submittals.submit", cast.facility)  # allowed: no exception
+
+
+def test_an_action_nobody_decides_is_an_error_not_a_refusal(cast):
+    with pytest.raises(ImproperlyRegistered):
+        can(cast.lead, "submittals.submit", cast.org)
