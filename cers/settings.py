@@ -231,7 +231,14 @@ SPECTACULAR_SETTINGS = {
     "Accept: application/json for JSON.",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SORT_OPERATION_PARAMETERS": False,  # CalEPA's order, as the endpoint pages list them
+    "SORT_OPERATION_PARAMETERS": False,
+    "PREPROCESSING_HOOKS": ["edt.api.schema.production_paths_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "edt.api.schema.tiers_and_servers",
+    ],
+    "SCHEMA_PATH_PREFIX": "/EDT",
+    "SCHEMA_PATH_PREFIX_TRIM": True,  # CalEPA's order, as the endpoint pages list them
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -67,8 +67,8 @@ class EndpointSchema(AutoSchema):
 
     def is_excluded(self) -> bool:
         """Only CalEPA's spelling of a path is described (RFTQ answers a corrected one too)."""
-        path = self.path.split("/{")[0]
-        return path.strip("/") != self._endpoint.path or super().is_excluded()
+        path = "/" + self.path.split("/{")[0].strip("/")
+        return not path.endswith("/" + self._endpoint.path) or super().is_excluded()
 
     def _get_format_parameters(self) -> list:
         return []  # the format is negotiated from Accept; there is no ?format=
@@ -145,3 +145,30 @@ class EndpointSchema(AutoSchema):
                 if self._endpoint.tier is not None or code not in (401, 413)
             },
         }
+
+
+def production_paths_only(endpoints):
+    """drf-spectacular preprocessing hook: with the whole URLconf (``manage.py spectacular``,
+    the deploy check) every EDT path comes twice, under ``/EDT/`` and ``/Staging/``; the
+    document describes each once, relative to its servers (``SCHEMA_PATH_PREFIX``)."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/Staging/")]
+
+
+def tiers_and_servers(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a tag per tier, described by its category, and the
+    two environments as the document's servers, on the host the document was asked from."""
+    from .catalogue import TIER_CATEGORIES
+
+    result["tags"] = [
+        *({"name": f"Tier {tier}", "description": text} for tier, text in TIER_CATEGORIES.items()),
+        {"name": "Open", "description": "No authentication"},
+    ]
+
+    def url(path: str) -> str:
+        return request.build_absolute_uri(path) if request is not None else path
+
+    result["servers"] = [
+        {"url": url("/EDT"), "description": "Production"},
+        {"url": url("/Staging"), "description": "Testing"},
+    ]
+    return result
