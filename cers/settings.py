@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_htmx",
+    "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
     "accounts",
@@ -206,11 +207,41 @@ CACHES = {
     )
 }
 
+# Django REST framework serves the EDT services (edt/api/): their views set their own
+# authentication, permission, throttle, renderer and parser classes. Rates: "N/second|minute|
+# hour|day" per client address; empty turns a throttle off (edt/api/throttles.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": 0,  # throttles count REMOTE_ADDR, as the sign-in lock-out does
+    "DEFAULT_THROTTLE_RATES": {
+        "edt_anonymous": env.str("EDT_THROTTLE_ANONYMOUS", default="120/minute"),
+        "edt_failed": env.str("EDT_THROTTLE_FAILED", default="30/minute"),
+    },
+}
+
+# The EDT services' OpenAPI document (edt/api/openapi.py, drf-spectacular).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CERS EDT services",
+    "VERSION": "1",
+    "DESCRIPTION": "CalEPA-compatible EDT endpoints. Every answer is XML by default; send "
+    "Accept: application/json for JSON.",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SORT_OPERATION_PARAMETERS": False,
+    "PREPROCESSING_HOOKS": ["edt.api.schema.production_paths_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "edt.api.schema.tiers_and_servers",
+    ],
+    "SCHEMA_PATH_PREFIX": "/EDT",
+    "SCHEMA_PATH_PREFIX_TRIM": True,  # CalEPA's order, as the endpoint pages list them
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The State administrator manages organizations with more facilities than this.

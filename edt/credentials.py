@@ -9,8 +9,10 @@ Clients authenticate in one of two ways:
 - ``Authorization: Bearer TOKEN``, a named, scoped, expiring API token stored as its SHA-256.
 
 ``authenticate`` answers with CalEPA's authentication result codes and checks, on every call,
-the account, the agency code, and an approved grant for the tier in the environment: nothing is
-cached, so a revoked grant takes effect on the next request.
+the account (``identify``), the agency code, and an approved grant for the tier in the
+environment (``authorize``): nothing is cached, so a revoked grant takes effect on the next
+request. The EDT services call the two halves from their DRF authentication and permission
+classes (``edt.api.authentication``).
 """
 
 from __future__ import annotations
@@ -101,19 +103,11 @@ def _parse(header: str | None):
     return None
 
 
-def authenticate(
-    header: str | None,
-    *,
-    environment: str,
-    tier: int,
-    regulator_code: str | None = None,
-) -> Authentication:
-    """Check an ``Authorization`` header for a call to a ``tier`` endpoint in ``environment``.
-
-    ``regulator_code`` is the agency the call acts for; when None (library endpoints) the
-    account's own agency is used.
-    """
-    from .models import ApiToken, EdtAccount, TierGrant
+def identify(header: str | None) -> Authentication:
+    """Who an ``Authorization`` header names, and whether its credentials hold: the result is
+    ``AUTHORIZED`` once the account (and token) is known and usable, before any agency, tier
+    or environment is looked at (``authorize``)."""
+    from .models import ApiToken, EdtAccount
 
     if not header or not header.strip():
         return Authentication(AuthResult.MISSING_HEADER)
@@ -150,7 +144,28 @@ def authenticate(
             return Authentication(AuthResult.INCORRECT_PASSWORD, account)
     elif not token.is_usable:
         return Authentication(AuthResult.ACCOUNT_DISABLED, account, token=token)
+    return Authentication(AuthResult.AUTHORIZED, account, token=token)
 
+
+def authorize(
+    identified: Authentication,
+    *,
+    environment: str,
+    tier: int,
+    regulator_code: str | None = None,
+) -> Authentication:
+    """Whether an identified account (``identify``) may call a ``tier`` endpoint in
+    ``environment`` for the agency ``regulator_code``: checked against the approved grants on
+    every call, so a revoked grant stops the next one.
+
+    ``regulator_code`` is the agency the call acts for; when None (library endpoints) the
+    account's own agency is used.
+    """
+    from .models import ApiToken, TierGrant
+
+    if not identified.ok:
+        return identified
+    account, token = identified.account, identified.token
     regulator = account.regulator
     if regulator_code is not None and str(regulator_code).strip() != regulator.code:
         return Authentication(AuthResult.NOT_AUTHORIZED_FOR_REGULATOR, account, token=token)
@@ -167,3 +182,17 @@ def authenticate(
     if token is not None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return Authentication(AuthResult.AUTHORIZED, account, regulator, token)
+
+
+def authenticate(
+    header: str | None,
+    *,
+    environment: str,
+    tier: int,
+    regulator_code: str | None = None,
+) -> Authentication:
+    """Check an ``Authorization`` header for a call to a ``tier`` endpoint in ``environment``:
+    ``identify`` then ``authorize``."""
+    return authorize(
+        identify(header), environment=environment, tier=tier, regulator_code=regulator_code
+    )

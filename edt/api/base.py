@@ -1,16 +1,18 @@
 """The base of every EDT endpoint: parameters, authentication, the transaction log, formats.
 
-``EndpointView.dispatch`` does, for every call and in this order: read the query parameters
-(names case-insensitive, as CalEPA's server does), check the credentials against the endpoint's
-tier in the environment the URL names (``/EDT/`` production, ``/Staging/`` testing), write the
-transaction row, and hand an ``EdtCall`` to the endpoint's ``answer``. An ``EdtError`` raised
-anywhere becomes a plain message with its HTTP status, never a stack trace; so do missing schema
-files (``SchemasUnavailable``), as a 503 logged as an error (``refusal``).
+``EndpointView`` is a Django REST framework view. For every call it reads the query parameters
+(names case-insensitive, as CalEPA's server does), checks the credentials
+(``edt.api.authentication``) against the endpoint's tier in the environment the URL names
+(``/EDT/`` production, ``/Staging/`` testing), writes the transaction row, and hands an
+``EdtCall`` to the endpoint's ``answer``. An ``EdtError`` raised anywhere becomes a plain
+message with its HTTP status, never a stack trace; so do missing schema files
+(``SchemasUnavailable``), as a 503 logged as an error (``refusal``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,16 +22,34 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Model
 from django.db.transaction import atomic
-from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from ..credentials import AuthResult, authenticate
+from ..credentials import Authentication
 from ..models import EdtTransaction
 from ..xmlsafe import SchemasUnavailable
+from .authentication import (
+    BearerTokenAuthentication,
+    EdtAuthenticationFailed,
+    LegacyHeaderAuthentication,
+    TierPermission,
+    challenge,
+)
 from .catalogue import Endpoint
+from .renderers import (
+    PLAIN_TEXT,
+    EdtContentNegotiation,
+    ErrorBody,
+    JsonRenderer,
+    XmlParser,
+    XmlRenderer,
+    ZipParser,
+    wants_json,
+)
+from .schema import EndpointSchema
+from .throttles import FailedCallThrottle, OpenEndpointThrottle
 
 log = logging.getLogger(__name__)
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -181,93 +201,158 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def wants_json(request) -> bool:
-    accept = request.headers.get("Accept", "")
-    return "application/json" in accept and "xml" not in accept.split(",")[0]
+def http_methods(endpoint: Endpoint, *, with_argument: bool) -> list[str]:
+    """The methods one of an endpoint's paths answers: GET (and HEAD) for queries; POST for an
+    upload, and GET alone on its path with a transaction key (the status query)."""
+    if endpoint.is_upload:
+        return ["get"] if with_argument else ["post"]
+    return ["get", "head"]
 
 
-def error_response(message: str, status: int, *, as_json: bool, extra_headers=None):
-    if as_json:
-        response = JsonResponse({"error": message, "status": status}, status=status)
-    else:
-        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-    for name, value in (extra_headers or {}).items():
-        response[name] = value
-    return response
+class EndpointView(APIView):
+    """One EDT endpoint, a Django REST framework view. Subclasses set ``endpoint`` and implement
+    ``answer(call, **kwargs)``.
 
-
-@method_decorator(csrf_exempt, name="dispatch")
-class EndpointView(View):
-    """One EDT endpoint. Subclasses set ``endpoint`` and implement ``answer(call, **kwargs)``."""
+    ``initial`` does, for every call and in this order: choose XML or JSON, refuse a method
+    the path does not answer (405), read the query parameters, apply the rate limits, check
+    the credentials (``authentication_classes``) and the tier (``TierPermission``), and write
+    the transaction row. The handler then hands an ``EdtCall`` to ``answer``.
+    ``handle_exception`` turns every refusal into a plain message (or ``{"error", "status"}``
+    in JSON) with its HTTP status, never a stack trace."""
 
     endpoint: Endpoint
+    authentication_classes = [LegacyHeaderAuthentication, BearerTokenAuthentication]
+    permission_classes = [TierPermission]
+    throttle_classes = [OpenEndpointThrottle, FailedCallThrottle]
+    renderer_classes = [XmlRenderer, JsonRenderer]
+    parser_classes = [XmlParser, ZipParser]
+    content_negotiation_class = EdtContentNegotiation
+    schema = EndpointSchema()
 
-    def dispatch(self, request, *args, environment: str, **kwargs):
-        as_json = wants_json(request)
-        allowed = self.allowed_methods(kwargs)
+    call: EdtCall | None = None
+    authorized: Authentication | None = None
+
+    @property
+    def default_response_headers(self) -> dict:
+        return {}  # no Allow or Vary on every answer: the services' headers are their own
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        if "http_method_names" not in vars(self):  # not given to as_view(): from the path
+            argument = self.endpoint.path_argument
+            self.http_method_names = http_methods(
+                self.endpoint, with_argument=bool(argument) and argument in kwargs
+            )
+
+    def get_authenticators(self):
+        if self.endpoint.tier is None:
+            return []  # open endpoints look at no credentials
+        return super().get_authenticators()
+
+    def initial(self, request, *args, **kwargs):
+        self.format_kwarg = None
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        request.version, request.versioning_scheme = None, None
+        allowed = {name.upper() for name in self.http_method_names}
         if request.method not in allowed:
-            return error_response(
-                f"{self.endpoint.acronym} answers {' or '.join(sorted(allowed))} only.",
-                405,
-                as_json=as_json,
-                extra_headers={"Allow": ", ".join(sorted(allowed))},
+            raise EdtError(
+                f"{self.endpoint.acronym} answers {' or '.join(sorted(allowed))} only.", 405
             )
         params = {key.lower(): value for key, value in request.GET.items()}
-        call = EdtCall(self.endpoint, environment, request, params, None, None, None, as_json)
-        try:
-            if self.endpoint.tier is not None:
-                self._authenticate(call)
-            return self.answer(call, *args, **kwargs)
-        except (EdtError, SchemasUnavailable) as caught:
-            error = refusal(caught)
-            if call.transaction is not None:
-                self._finish(call.transaction, error.logged_as, error)
-            headers = {}
-            if isinstance(error, _Unauthorized):
-                headers = {
-                    "WWW-Authenticate": 'user realm="CERS EDT", Bearer realm="CERS EDT"',
-                    "X-CERS-Authentication-Result": str(int(error.result)),
-                }
-            return error_response(
-                error.message, error.status, as_json=as_json, extra_headers=headers
-            )
-
-    def allowed_methods(self, kwargs) -> set[str]:
-        if self.endpoint.method == "GET":
-            return {"GET", "HEAD"}
-        return {self.endpoint.method}
-
-    def _authenticate(self, call: EdtCall) -> None:
-        regulator_code = None
-        if self.endpoint.needs_regulator:
-            regulator_code = call.param("regulatorCode")
-            if regulator_code is None:
-                raise EdtError(
-                    "The regulatorCode parameter is required: your agency's 4-digit CERS "
-                    "regulator code, e.g. ?regulatorCode=1001."
-                )
-        auth = authenticate(
-            call.request.headers.get("Authorization"),
-            environment=call.environment,
-            tier=self.endpoint.tier,
-            regulator_code=regulator_code,
+        as_json = request.accepted_renderer.format == "json"
+        self.call = EdtCall(
+            self.endpoint, kwargs["environment"], request, params, None, None, None, as_json
         )
-        call.account, call.regulator = auth.account, auth.regulator
+        if self.endpoint.tier is None:
+            self.check_throttles(request)
+            return
+        if self.endpoint.needs_regulator and self.call.param("regulatorCode") is None:
+            raise EdtError(
+                "The regulatorCode parameter is required: your agency's 4-digit CERS "
+                "regulator code, e.g. ?regulatorCode=1001."
+            )
+        self.check_throttles(request)
+        try:
+            self.perform_authentication(request)
+            self.check_permissions(request)
+        except EdtAuthenticationFailed as refused:
+            self._log(refused.outcome, refused)
+            for throttle in self.get_throttles():
+                if isinstance(throttle, FailedCallThrottle):
+                    throttle.record_failure(request, self)
+            raise
+        self._log(self.authorized)
+
+    def get(self, request, *args, **kwargs):
+        return self._answer(kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._answer(kwargs)
+
+    def _answer(self, kwargs):
+        if self.endpoint.path_argument and self.endpoint.path_argument in kwargs:
+            return self.answer(self.call, argument=kwargs[self.endpoint.path_argument])
+        return self.answer(self.call)
+
+    def handle_exception(self, exc):
+        """Every refusal as a message with its status; anything else is a server error."""
+        headers = {}
+        if isinstance(exc, SchemasUnavailable):
+            exc = refusal(exc)
+        if isinstance(exc, EdtAuthenticationFailed):
+            message, status = str(exc.detail), 401
+            headers["WWW-Authenticate"] = challenge()
+            headers["X-CERS-Authentication-Result"] = str(int(exc.outcome.result))
+        elif isinstance(exc, EdtError):
+            message, status = exc.message, exc.status
+            if status == 405:
+                headers["Allow"] = ", ".join(sorted(n.upper() for n in self.http_method_names))
+            if self.call is not None and self.call.transaction is not None:
+                self._finish(self.call.transaction, exc.logged_as, exc)
+        elif isinstance(exc, exceptions.Throttled):
+            message, status = "Too many calls; try again later.", 429
+            if exc.wait is not None:
+                message = f"Too many calls; try again in {math.ceil(exc.wait)} seconds."
+                headers["Retry-After"] = str(math.ceil(exc.wait))
+        elif isinstance(exc, exceptions.APIException):
+            message, status = str(exc.detail), exc.status_code
+        else:
+            self.raise_uncaught_exception(exc)
+        as_json = self.call.wants_json if self.call is not None else wants_json(self.request)
+        return Response(
+            ErrorBody(message, status),
+            status=status,
+            headers=headers,
+            content_type=None if as_json else PLAIN_TEXT,
+        )
+
+    def _log(self, outcome: Authentication, refused: EdtAuthenticationFailed | None = None):
+        """The transaction row of an authenticated (or refused) call."""
+        call = self.call
+        call.account, call.regulator = outcome.account, outcome.regulator
+        fields = {}
+        if refused is not None:
+            fields = {
+                "completed_at": timezone.now(),
+                "messages": [{"level": "Required", "message": str(refused.detail)}],
+            }
         call.transaction = EdtTransaction.objects.create(
             key=uuid.uuid4(),
             endpoint=self.endpoint.acronym,
             environment=call.environment,
-            account=auth.account,
-            regulator=auth.regulator or getattr(auth.account, "regulator", None),
-            status=EdtTransaction.Status.IN_PROCESS if auth.ok else EdtTransaction.Status.REJECTED,
-            authentication_result=int(auth.result),
-            http_status=200 if auth.ok else 401,
+            account=outcome.account,
+            regulator=outcome.regulator or getattr(outcome.account, "regulator", None),
+            status=EdtTransaction.Status.IN_PROCESS
+            if outcome.ok
+            else EdtTransaction.Status.REJECTED,
+            authentication_result=int(outcome.result),
+            http_status=200 if outcome.ok else 401,
             arguments=call.params,
             client_ip=client_ip(call.request),
+            **fields,
         )
-        if not auth.ok:
-            label = AuthResult(auth.result).label
-            raise _Unauthorized(f"{int(auth.result)} {label}", auth.result)
 
     @staticmethod
     def _finish(transaction, status, error: EdtError | None = None, count: int | None = None):
@@ -287,12 +372,6 @@ class EndpointView(View):
 
     def answer(self, call: EdtCall, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-class _Unauthorized(EdtError):
-    def __init__(self, message: str, result: int):
-        super().__init__(message, status=401)
-        self.result = result
 
 
 BATCH_SIZE = 500

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
+from rest_framework.response import Response
 
 from .. import uploads, xmlsafe
 from ..models import EdtTransaction
 from .base import EdtCall, EdtError, EndpointView
 from .catalogue import SCHEMA_VERSIONS, schema_namespace
-from .output import element_to_json, sub, text
+from .output import sub, text
 from .registry import serves
+from .renderers import EdtDocument
 
 # endpoint -> (response schema, root element, style). "guidance": Summary, EntityKeys and
 # GuidanceMessages (CME and facility submittal responses); "messages": Messages/Message@type
@@ -144,30 +145,21 @@ def request_mode(edt_transaction: EdtTransaction) -> str:
 def status_url(call: EdtCall, edt_transaction: EdtTransaction) -> str:
     namespace = "edt" if call.environment == "production" else "edt_staging"
     name = f"{namespace}:{call.endpoint.acronym.lower()}_one"
-    url = reverse(name, kwargs={"argument": str(edt_transaction.key)})
+    url = reverse(name, kwargs={call.endpoint.path_argument: str(edt_transaction.key)})
     return call.request.build_absolute_uri(f"{url}?regulatorCode={edt_transaction.regulator.code}")
 
 
 def render(call: EdtCall, edt_transaction: EdtTransaction, input_version: str, *, replayed=False):
+    """The envelope as a DRF response: XML, or JSON from the same element, as negotiated."""
     root, schema, version = envelope(call, edt_transaction, input_version)
-    if call.wants_json:
-        response = JsonResponse(
-            {"schema": schema, "version": version, root.tag.split("}")[1]: element_to_json(root)}
-        )
-    else:
-        body = etree.tostring(root, xml_declaration=True, encoding="utf-8")
-        response = HttpResponse(body, content_type="text/xml; charset=utf-8")
-    response["X-CERS-Transaction-Key"] = str(edt_transaction.key)
+    headers = {"X-CERS-Transaction-Key": str(edt_transaction.key)}
     if replayed:
-        response["X-CERS-Replayed"] = "true"
-    return response
+        headers["X-CERS-Replayed"] = "true"
+    return Response(EdtDocument(root, schema, version), headers=headers)
 
 
 class UploadView(EndpointView):
     """POST: receive an upload. GET with a transaction key: the transaction's status."""
-
-    def allowed_methods(self, kwargs) -> set[str]:
-        return {"GET"} if kwargs.get("argument") else {"POST"}
 
     def answer(self, call: EdtCall, argument: str | None = None):
         schema = call.endpoint.input_schema

@@ -2,12 +2,15 @@
 /Staging/ (the testing environment), each passing ``environment`` to the views.
 
 Paths are CalEPA's, so existing clients only change their base URL. Every catalogued endpoint
-has its view in ``VIEWS``; a missing one stops the URLconf from loading.
+has its view in ``VIEWS``; a missing one stops the URLconf from loading. Each path answers its
+own methods (``http_methods``), and a path's trailing argument is named as CalEPA names it
+(``{CERSTransactionKey}``), which is also how the OpenAPI document shows it.
 """
 
 from django.urls import path
 
 from . import openapi, pages
+from .base import http_methods
 from .catalogue import ENDPOINTS
 from .registry import VIEWS, load_endpoint_modules
 
@@ -32,12 +35,16 @@ for _endpoint in ENDPOINTS:
         _paths.append("Regulator/Facility/Transfer")  # the spelling CalEPA's page shows
     for _index, _path in enumerate(_paths):
         _suffix = "" if _index == 0 else f"_{_index}"
-        urlpatterns.append(path(_path, _view.as_view(), name=f"{_name}{_suffix}"))
+        _plain = http_methods(_endpoint, with_argument=False)
+        urlpatterns.append(
+            path(_path, _view.as_view(http_method_names=_plain), name=f"{_name}{_suffix}")
+        )
         if _endpoint.path_argument:
+            _one = http_methods(_endpoint, with_argument=True)
             urlpatterns.append(
                 path(
-                    f"{_path}/<path:argument>",
-                    _view.as_view(),
+                    f"{_path}/<path:{_endpoint.path_argument}>",
+                    _view.as_view(http_method_names=_one),
                     name=f"{_name}_one{_suffix}",
                 )
             )

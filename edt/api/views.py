@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils import timezone
 from lxml import etree
+from rest_framework.response import Response
 
 from regulators.models import Regulator
 
@@ -35,24 +36,17 @@ class RegulatorListingView(EndpointView):
     def answer(self, call: EdtCall):
         agencies = Regulator.objects.filter(kind__in=LISTED_KINDS).order_by("code")
         if call.wants_json:
-            from django.http import JsonResponse
-
-            return JsonResponse(
-                {
-                    "regulators": [
-                        {"code": r.code, "type": LISTED_KINDS[r.kind], "name": r.name}
-                        for r in agencies
-                    ]
-                }
-            )
+            listed = [
+                {"code": r.code, "type": LISTED_KINDS[r.kind], "name": r.name} for r in agencies
+            ]
+            return Response({"regulators": listed})
         root = etree.Element("Regulators")
         for agency in agencies:
             element = etree.SubElement(
                 root, "regulator", code=agency.code, type=LISTED_KINDS[agency.kind]
             )
             element.text = agency.name
-        body = etree.tostring(root, xml_declaration=True, encoding="utf-8")
-        return HttpResponse(body, content_type="text/xml; charset=utf-8")
+        return Response(root)
 
 
 def base_url(request, environment: str) -> str:

@@ -36,6 +36,22 @@ def make_edt_account(regulator_code: str, username: str, tiers: str, environment
     return EdtAccount.objects.get(username=username)
 
 
+@pytest.fixture(autouse=True)
+def no_calls_counted():
+    """Each test starts with no calls counted by the EDT rate limits (they live in the cache,
+    which outlives a test)."""
+    from django.core.cache import cache
+
+    from edt.api.throttles import FailedCallThrottle, OpenEndpointThrottle
+
+    cache.delete_many(
+        [
+            throttle.cache_format % {"scope": throttle.scope, "ident": "127.0.0.1"}
+            for throttle in (FailedCallThrottle, OpenEndpointThrottle)
+        ]
+    )
+
+
 @pytest.fixture
 def edt_account(cast):
     """Sacramento County CUPA's EDT account: every tier, both environments."""

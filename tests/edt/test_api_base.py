@@ -189,6 +189,24 @@ def test_the_openapi_document_describes_every_endpoint(client, db):
     assert status["parameters"][0]["in"] == "path"
 
 
+def test_the_openapi_document_names_the_credentials_tiers_and_headers(client, db):
+    document = client.get("/Staging/openapi.json").json()
+    assert set(document["components"]["securitySchemes"]) == {"legacy", "token"}
+    assert document["components"]["securitySchemes"]["legacy"]["name"] == "Authorization"
+    listing = document["paths"]["/Regulator/Listing"]["get"]
+    assert listing["security"] == []
+    assert listing["tags"] == ["Open"]
+    query = document["paths"]["/Regulator/FacilitySubmittal/Query"]["get"]
+    assert query["operationId"] == "RFSQ"
+    assert query["tags"] == ["Tier 2"]
+    assert query["security"] == [{"legacy": []}, {"token": []}]
+    assert "X-CERS-Authentication-Result" in query["responses"]["401"]["headers"]
+    assert "Retry-After" in query["responses"]["429"]["headers"]
+    assert set(query["responses"]["200"]["content"]) == {"text/xml", "application/json"}
+    assert "Tier 2" in [tag["name"] for tag in document["tags"]]
+    assert "/Regulator/Facility/Transfer" not in document["paths"]  # CalEPA's spelling only
+
+
 def test_the_api_reference_page_loads_swagger_ui(client, db):
     response = client.get("/EDT/api-docs/")
     assert response.status_code == 200
