@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "submittals",
     "cme",
     "edt",
+    "portal",
     "demo",
 ]
 

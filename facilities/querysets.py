@@ -31,3 +31,24 @@ class FacilityQuerySet(models.QuerySet):
             )
             | Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
         )
+
+
+def organizations_in_jurisdiction(queryset, regulator):
+    """Narrow an organization queryset to those with at least one facility in
+    ``regulator``'s jurisdiction; every organization for the state agency.
+
+    It lives with the facilities because jurisdiction is a facility's: organizations sit
+    below facilities and never look at them."""
+    from regulators.models import Regulator
+
+    from .models import FacilityRegulator
+
+    if regulator.kind == Regulator.Kind.STATE:
+        return queryset
+    return queryset.filter(
+        Exists(
+            FacilityRegulator.objects.filter(
+                facility__organization=OuterRef("pk"), regulator=regulator
+            )
+        )
+    )

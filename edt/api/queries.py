@@ -76,6 +76,7 @@ from lxml import etree
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from facilities.models import Facility, FacilityRegulator, FacilityTransfer, ReportingRequirement
+from facilities.querysets import organizations_in_jurisdiction
 from facilities.views.regulator import facilities_in_jurisdiction
 from organizations.models import (
     CREATED_BY_EDT,
@@ -84,7 +85,6 @@ from organizations.models import (
     Organization,
 )
 from regulators.models import Regulator
-from regulators.views.regulator import organizations_in_jurisdiction
 from submittals.forms_regulator import AWAITING_STATUSES
 from submittals.models import ElementStatus, SubmittalElementRecord
 from submittals.views.regulator import routed_to_agency

@@ -23,11 +23,10 @@ from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 from facilities.models import Facility
 from facilities.views.regulator import facilities_in_jurisdiction, overdue_facilities
+from regulators.models import Regulator
 from submittals.forms_regulator import AWAITING_STATUSES
 from submittals.models import ElementStatus, SubmittalElementRecord
 from submittals.views.regulator import routed_to_agency
-
-from ..models import Regulator
 
 # --- the action items ----------------------------------------------------------------------
 
@@ -242,7 +241,7 @@ class ViolationsPastRTCView(RegulatorPortalMixin, TemplateView):
     """The agency's open violations past their scheduled return to compliance, the longest
     overdue first (the dashboard's third action item)."""
 
-    template_name = "regulators/violations_past_rtc.html"
+    template_name = "portal/violations_past_rtc.html"
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
