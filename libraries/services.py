@@ -32,9 +32,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 
 from core.elements import SubmittalElement
+from core.registry import field as registry_field
+from core.registry import schema_for
 from core.services import record_event
-from submittals.registry import field as registry_field
-from submittals.registry import schema_for
 
 from .models import Chemical, ViolationLibraryLoad, ViolationType
 from .querysets import state_agencies_administered

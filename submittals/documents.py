@@ -37,11 +37,11 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from core.elements import SubmittalElement
+from core.registry import FieldLookupError, Group, schema_for
 from core.services import record_event
 from organizations.roles import EDIT_DRAFTS
 
 from .models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
-from .registry import FieldLookupError, Group, schema_for
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Forms for the business portal's submittal pages.
 
-The element forms are built from the field registry (``submittals.registry``), not declared by
+The element forms are built from the field registry (``core.registry``), not declared by
 hand:
 
 - :class:`ElementDataForm`: one form field per single-valued data field of the element (not
@@ -34,8 +34,7 @@ from functools import cache
 from django import forms
 
 from core.elements import SubmittalElement
-
-from .registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
+from core.registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
 
 # Repeating groups whose rows another part of the portal edits: the inventory's chemicals
 # (``submittals.inventory``).

@@ -6,7 +6,7 @@ regulates), narrowed by the catalogue's filters and grouped per facility submitt
 RegulatorFacilitySubmittalQuery 1/05 or 1/10. RFSDQ hands over the bytes of one uploaded
 document, named by the CERS unique key RFSQ gives each attachment.
 
-The output is written from the field registry (``submittals.registry``, generated from the
+The output is written from the field registry (``core.registry``, generated from the
 facility submittal *upload* schema, RegulatorFacilitySubmittal 1/10), so every stored field
 comes out under its schema tag, in schema order. The query schema carries the same fields in
 the same order, with these differences, each applied below where its table is declared:
@@ -42,6 +42,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core.elements import SubmittalElement
+from core.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
 from submittals.forms import data_key
 from submittals.inventory import component_fields
 from submittals.models import (
@@ -54,7 +55,6 @@ from submittals.models import (
     MixtureComponent,
     SubmittalElementRecord,
 )
-from submittals.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
 from submittals.views.regulator import routed_to_agency
 
 from ..xmlsafe import LIFTED_CEILING

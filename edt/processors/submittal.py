@@ -43,6 +43,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from lxml import etree
 
 from core.elements import SubmittalElement
+from core.registry import schema_for, validate_value
 from core.services import queue_email, record_event
 from facilities.models import Facility, FacilityRegulator
 from submittals import documents
@@ -55,7 +56,6 @@ from submittals.models import (
     SubmittalElementRecord,
     SubmittalType,
 )
-from submittals.registry import schema_for, validate_value
 from submittals.services import _sync_owner_operator, apply_review, check_review
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 

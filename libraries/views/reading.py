@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
-from submittals.registry import field
+from core.registry import field
 
 from .. import dictionary
 from ..forms import DictionarySearchForm, ViolationSearchForm

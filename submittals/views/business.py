@@ -29,6 +29,7 @@ from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate
+from core.registry import Group, schema_for
 from core.views import BusinessPortalMixin, ScopedQuerysetMixin
 from facilities.models import Facility
 from organizations.roles import EDIT_DRAFTS, SUBMIT
@@ -52,7 +53,6 @@ from ..forms import (
     summary_fields,
 )
 from ..models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
-from ..registry import Group, schema_for
 from ..validation import LEVELS, validate_element, validate_submittal
 
 LEVEL_LABELS = {"required": "Required", "warning": "Warning", "advisory": "Advisory"}

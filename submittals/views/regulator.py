@@ -24,13 +24,13 @@ from django.views.generic import TemplateView
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
+from core.registry import Field, FieldLookupError, schema_for
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 from regulators.models import Regulator
 
 from .. import inventory, services
 from ..forms_regulator import AWAITING_STATUSES, QueueFilterForm, ReviewForm
 from ..models import ElementStatus, SubmittalElementRecord
-from ..registry import Field, FieldLookupError, schema_for
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
 FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core.models import AuditEvent, OutboundEmail
+from core.registry import all_schemas
 from edt.api.submittal_query import RENAMED, SLOT_WRAPPERS
 from facilities.models import FacilityRegulator
 from submittals import documents
@@ -34,7 +35,6 @@ from submittals.models import (
     SubmittalElementRecord,
     SubmittalType,
 )
-from submittals.registry import all_schemas
 from tests import factories
 from tests.submittals.data import submit
 
