@@ -22,7 +22,7 @@ the same order, with these differences, each applied below where its table is de
 
 A value a version cannot carry (outside its facets) is left out of that version. Dates are
 the exception: CalEPA's 1/05 file ends ``Date`` and ``DateTime`` at 2024-12-31, a placeholder
-every EDT schema of that generation carries, which the service lifts (``edt.xmlsafe``) for what
+every EDT schema of that generation carries, which the service lifts (``core.xmlsafe``) for what
 it accepts and what it writes alike. An answer dated after 2024 carries its true dates in every
 version, as the other queries' answers do.
 CalARP (element 10) is in neither version and is never answered.
@@ -43,6 +43,7 @@ from lxml import etree
 
 from core.elements import SubmittalElement
 from core.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
+from core.xmlsafe import LIFTED_CEILING
 from submittals.forms import data_key
 from submittals.inventory import component_fields
 from submittals.models import (
@@ -57,7 +58,6 @@ from submittals.models import (
 )
 from submittals.views.regulator import routed_to_agency
 
-from ..xmlsafe import LIFTED_CEILING
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
 from .output import query_response, text
 from .registry import serves
@@ -81,7 +81,7 @@ NARROW_WITH = (
 @dataclass(frozen=True)
 class VersionLimits:
     """The bounds of the schema's ``Date`` and ``DateTime`` types in one version (the upper
-    ones with 1/05's 2024-12-31 placeholder lifted, as ``edt.xmlsafe.schema_for`` lifts it)."""
+    ones with 1/05's 2024-12-31 placeholder lifted, as ``core.xmlsafe.schema_for`` lifts it)."""
 
     date_max: str
     datetime_min: str

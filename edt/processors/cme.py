@@ -67,12 +67,12 @@ from lxml import etree
 
 from cme import services
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
+from core.xmlsafe import GuidanceLevel, GuidanceMessage
 from facilities.models import Facility
 from regulators.models import Regulator
 
 from ..api.cme_query import CMEDataStatus, answering_for
 from ..uploads import UploadContext, UploadRejected, processes
-from ..xmlsafe import GuidanceLevel, GuidanceMessage
 
 EDT_INSPECTOR = "Not given (recorded through EDT)"
 

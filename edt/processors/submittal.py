@@ -45,6 +45,7 @@ from lxml import etree
 from core.elements import SubmittalElement
 from core.registry import schema_for, validate_value
 from core.services import queue_email, record_event
+from core.xmlsafe import GuidanceLevel
 from facilities.models import Facility, FacilityRegulator
 from submittals import documents
 from submittals.forms import to_json
@@ -61,7 +62,6 @@ from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submitta
 
 from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
 from ..uploads import UploadContext, UploadRejected, processes
-from ..xmlsafe import GuidanceLevel
 from .facility import Problems, require_cupa
 
 # Guidance message codes (CDR 20.0078).
