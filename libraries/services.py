@@ -36,6 +36,7 @@ from core.registry import field as registry_field
 from core.registry import schema_for
 from core.services import record_event
 
+from . import hooks
 from .models import Chemical, ViolationLibraryLoad, ViolationType
 from .querysets import state_agencies_administered
 from .violation_file import EARLIEST_BEGIN
@@ -550,9 +551,7 @@ def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
 
 
 def _picked_by_inventories(chemical: Chemical) -> bool:
-    from submittals.models import HazardousMaterial
-
-    return HazardousMaterial.objects.filter(chemical=chemical).exists()
+    return any(picked(chemical) for picked in hooks.chemical_picked)
 
 
 @transaction.atomic(durable=True)

@@ -7,14 +7,11 @@ that agency's jurisdiction answers 404.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.generic import TemplateView
@@ -25,10 +22,10 @@ from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 from organizations.models import Organization
 from regulators.models import Regulator
 from regulators.roles import MANAGE_FACILITIES
-from submittals.models import ElementStatus, SubmittalElementRecord
 
-from .. import services
+from .. import hooks, services
 from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
+from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER
 from ..legacy import LegacyImportError, import_legacy_facilities
 from ..models import Facility, FacilityRegulator, FacilityTransfer
 from .business import element_regulators, with_element_regulators
@@ -45,29 +42,6 @@ def facilities_in_jurisdiction(queryset, regulator: Regulator):
     return queryset.filter(
         Exists(FacilityRegulator.objects.filter(facility=OuterRef("pk"), regulator=regulator))
     )
-
-
-# A facility certifies its Facility Information at least once a year.
-FACILITY_INFORMATION_OVERDUE_AFTER = timedelta(days=365)
-
-
-def overdue_facilities(queryset, now=None):
-    """Narrow a facility queryset to the facilities whose Facility Information is overdue:
-    none was submitted in the last year (365 days before ``now``), or none ever.
-
-    Any submitted element counts, whatever its review says (a Not Accepted one waits in the
-    review queue, which is its own action item); drafts never count. The facility's own
-    elements are read whoever they were routed to: a PA, which never sees Facility
-    Information, still learns whether the facilities it regulates are current.
-    """
-    since = (now or timezone.now()) - FACILITY_INFORMATION_OVERDUE_AFTER
-    recent = SubmittalElementRecord.objects.filter(
-        facility=OuterRef("pk"),
-        element=SubmittalElement.FACILITY_INFORMATION,
-        status__gt=ElementStatus.DRAFT,
-        submitted_at__gte=since,
-    )
-    return queryset.filter(~Exists(recent))
 
 
 def with_agency_elements(queryset, regulator: Regulator):
@@ -108,7 +82,7 @@ class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
         overdue = self.request.GET.get("overdue") == "1"
         facilities = self.get_queryset()
         if overdue:
-            facilities = overdue_facilities(facilities)
+            facilities = hooks.narrow_to_overdue(facilities)
         facilities = search_filter(
             facilities.select_related("organization"),
             query,

@@ -22,10 +22,11 @@ from cme.querysets import in_agency_scope
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 from facilities.models import Facility
-from facilities.views.regulator import facilities_in_jurisdiction, overdue_facilities
+from facilities.views.regulator import facilities_in_jurisdiction
 from regulators.models import Regulator
 from submittals.forms_regulator import AWAITING_STATUSES
 from submittals.models import ElementStatus, SubmittalElementRecord
+from submittals.querysets import overdue_facilities
 from submittals.views.regulator import routed_to_agency
 
 # --- the action items ----------------------------------------------------------------------
