@@ -11,12 +11,14 @@ from edt.api import urls as edt_api
 from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
 from organizations import urls_business as organizations_business
+from portal import urls_business as portal_business
 from portal import urls_regulator as portal_regulator
 from regulators import urls_regulator as regulators_regulator
 from submittals import urls_business as submittals_business
 from submittals import urls_regulator as submittals_regulator
 
-business_patterns = [*organizations_business.urlpatterns, *facilities_business.urlpatterns]
+business_patterns = [*portal_business.urlpatterns, *organizations_business.urlpatterns]
+business_patterns += [*facilities_business.urlpatterns]
 business_patterns += [*submittals_business.urlpatterns]
 regulator_patterns = [*portal_regulator.urlpatterns, *regulators_regulator.urlpatterns]
 regulator_patterns += [*facilities_regulator.urlpatterns]
