@@ -52,3 +52,19 @@ def organizations_in_jurisdiction(queryset, regulator):
             )
         )
     )
+
+
+def organizations_regulated_by(agencies) -> Q:
+    """The organizations with a facility for which one of ``agencies`` handles an element, as
+    a condition on an organization queryset: their staff see those organizations
+    (registered into ``organizations.hooks.regulated_by``, as organizations stand below
+    facilities)."""
+    from .models import FacilityRegulator
+
+    return Q(
+        Exists(
+            FacilityRegulator.objects.filter(
+                facility__organization=OuterRef("pk"), regulator__in=agencies
+            )
+        )
+    )

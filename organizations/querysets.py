@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Q
 
 from core.scoping import organizations_with, regulators_with
+
+from . import hooks
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -13,18 +15,12 @@ class OrganizationQuerySet(models.QuerySet):
         """Organizations ``user`` may act on: through a membership whose role grants
         ``action``, or, for regulator staff, by regulating one of the organization's
         facilities (statewide for the state agency)."""
-        from facilities.models import FacilityRegulator
         from regulators.models import Regulator
 
         condition = Q(pk__in=organizations_with(user, action).values("pk"))
         agencies = regulators_with(user, action)
-        condition |= Q(
-            Exists(
-                FacilityRegulator.objects.filter(
-                    facility__organization=OuterRef("pk"), regulator__in=agencies
-                )
-            )
-        )
+        for regulated_by in hooks.regulated_by:  # the facilities' jurisdiction
+            condition |= regulated_by(agencies)
         condition |= Q(Exists(agencies.filter(kind=Regulator.Kind.STATE)))
         return self.filter(condition)
 
