@@ -43,7 +43,7 @@ from typing import Literal
 from core.elements import SubmittalElement
 from core.registry import ElementSchema, Field, Group, schema_for, validate_value
 
-from .forms import data_key, field_label, row_fields, row_groups, rows_of
+from .data import data_key, field_label, row_fields, row_groups, rows_of
 
 REQUIRED = "required"
 WARNING = "warning"

@@ -44,7 +44,7 @@ from lxml import etree
 from core.elements import SubmittalElement
 from core.registry import HEADER_TAG, ElementSchema, Field, schema_for, validate_value
 from core.xmlsafe import LIFTED_CEILING
-from submittals.forms import data_key
+from submittals.data import data_key
 from submittals.inventory import component_fields
 from submittals.models import (
     DocumentFile,

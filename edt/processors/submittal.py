@@ -48,7 +48,7 @@ from core.services import queue_email, record_event
 from core.xmlsafe import GuidanceLevel
 from facilities.models import Facility, FacilityRegulator
 from submittals import documents
-from submittals.forms import to_json
+from submittals.data import to_json
 from submittals.inventory import REGULATOR_KEY, append_material, component_fields
 from submittals.models import (
     DocumentSource,

@@ -35,21 +35,23 @@ from facilities.models import Facility
 from organizations.roles import EDIT_DRAFTS, SUBMIT
 
 from .. import services
-from ..forms import (
-    ElementDataForm,
-    RowForm,
-    StartDraftForm,
-    SubmitForm,
+from ..data import (
     data_key,
-    display_row,
-    display_sections,
     nested_row_groups,
     row_fingerprint,
     row_group,
     row_groups,
     rows_of,
-    shown_value,
     single_valued_fields,
+)
+from ..forms import (
+    ElementDataForm,
+    RowForm,
+    StartDraftForm,
+    SubmitForm,
+    display_row,
+    display_sections,
+    shown_value,
     summary_fields,
 )
 from ..models import ElementStatus, FacilitySubmittal, SubmittalElementRecord

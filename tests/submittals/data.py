@@ -3,7 +3,7 @@
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
 from submittals import services
-from submittals.forms import data_key, row_fields, row_groups, single_valued_fields
+from submittals.data import data_key, row_fields, row_groups, single_valued_fields
 from submittals.inventory import add_material
 from submittals.models import SubmittalElementRecord
 
