@@ -5,7 +5,7 @@ submits on the business's behalf (Proxy).
 The document carries one ``FacilitySubmittal`` for a facility of the calling CUPA (its Facility
 Information is the CUPA's; else 1054, whoever's facility it is), with Facility Information and
 any other elements. Each element is read through the field registry, the inverse of what RFSQ
-writes (``edt.api.submittal_query.layout``): its forms into the element's data by field number,
+writes (``edt.codecs.submittal.layout``): its forms into the element's data by field number,
 the inventory's chemicals into materials (``submittals.inventory.append_material``), its document
 slots into answers and files (``submittals.documents``; a ZIP package's files by
 ``AttachmentFileName``). The elements are then validated as the portal's submit validates them
@@ -60,7 +60,7 @@ from submittals.models import (
 from submittals.services import _sync_owner_operator, apply_review, check_review
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
-from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
+from ..codecs.submittal import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
 from ..uploads import UploadContext, UploadRejected, processes
 from .facility import Problems, require_cupa
 

@@ -24,7 +24,7 @@ from lxml import etree
 
 from core.models import AuditEvent, OutboundEmail
 from core.registry import all_schemas
-from edt.api.submittal_query import RENAMED, SLOT_WRAPPERS
+from edt.codecs.submittal import RENAMED, SLOT_WRAPPERS
 from facilities.models import FacilityRegulator
 from submittals import documents
 from submittals.models import (
