@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from cme import urls_regulator as cme_regulator
 from core.views import HealthView, HomeView
-from edt import urls_regulator as edt_regulator
+from edt.access import urls_regulator as edt_regulator
 from edt.api import urls as edt_api
 from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
@@ -34,7 +34,7 @@ urlpatterns = [
     path("business/", include((business_patterns, "business"))),
     path("regulator/", include((regulator_patterns, "regulator"))),
     path("libraries/", include("libraries.urls")),
-    path("edt-program/", include(("edt.urls_public", "edt_program"))),
+    path("edt-program/", include(("edt.access.urls_public", "edt_program"))),
     path("admin/", admin.site.urls),
     # The EDT services, twice: production and the testing environment (CalEPA's "Staging").
     path(

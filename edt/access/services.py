@@ -23,8 +23,8 @@ from accounts.models import User
 from core.services import queue_email, record_event
 from regulators.models import Regulator, StaffMembership
 
-from . import credentials
-from .models import (
+from .. import credentials
+from ..models import (
     AccessRequest,
     AgencyVendor,
     Announcement,
@@ -35,8 +35,8 @@ from .models import (
     Vendor,
     VendorAuthorization,
 )
+from ..tiers import PA_HIGHEST_TIER, Environment, Tier
 from .querysets import edt_agencies, is_state_administrator
-from .tiers import PA_HIGHEST_TIER, Environment, Tier
 
 Status = TierGrant.Status
 

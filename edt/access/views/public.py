@@ -14,11 +14,11 @@ from django.views.generic import TemplateView
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 
+from ...models import Announcement, Subscriber, Vendor
+from ...tiers import Tier
 from .. import services
 from ..forms import SubscriberForm
-from ..models import Announcement, Subscriber, Vendor
 from ..querysets import is_state_administrator
-from ..tiers import Tier
 
 
 class VendorTableView(TemplateView):
