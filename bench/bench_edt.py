@@ -328,7 +328,7 @@ def measure_raw_upload(count: int) -> dict:
     from django.db import connection
     from lxml import etree
 
-    from edt.xmlsafe import hardened_parser
+    from core.xmlsafe import hardened_parser
 
     body, _keys = _notifications(count)
     started = time.perf_counter()

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "submittals",
     "cme",
     "edt",
+    "portal",
+    "demo",
 ]
 
 MIDDLEWARE = [

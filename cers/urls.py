@@ -6,18 +6,22 @@ from django.urls import include, path
 
 from cme import urls_regulator as cme_regulator
 from core.views import HealthView, HomeView
-from edt import urls_regulator as edt_regulator
+from edt.access import urls_regulator as edt_regulator
 from edt.api import urls as edt_api
 from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
 from organizations import urls_business as organizations_business
+from portal import urls_business as portal_business
+from portal import urls_regulator as portal_regulator
 from regulators import urls_regulator as regulators_regulator
 from submittals import urls_business as submittals_business
 from submittals import urls_regulator as submittals_regulator
 
-business_patterns = [*organizations_business.urlpatterns, *facilities_business.urlpatterns]
+business_patterns = [*portal_business.urlpatterns, *organizations_business.urlpatterns]
+business_patterns += [*facilities_business.urlpatterns]
 business_patterns += [*submittals_business.urlpatterns]
-regulator_patterns = [*regulators_regulator.urlpatterns, *facilities_regulator.urlpatterns]
+regulator_patterns = [*portal_regulator.urlpatterns, *regulators_regulator.urlpatterns]
+regulator_patterns += [*facilities_regulator.urlpatterns]
 regulator_patterns += [*submittals_regulator.urlpatterns]
 regulator_patterns += [*cme_regulator.urlpatterns]
 regulator_patterns += [*edt_regulator.urlpatterns]
@@ -30,7 +34,7 @@ urlpatterns = [
     path("business/", include((business_patterns, "business"))),
     path("regulator/", include((regulator_patterns, "regulator"))),
     path("libraries/", include("libraries.urls")),
-    path("edt-program/", include(("edt.urls_public", "edt_program"))),
+    path("edt-program/", include(("edt.access.urls_public", "edt_program"))),
     path("admin/", admin.site.urls),
     # The EDT services, twice: production and the testing environment (CalEPA's "Staging").
     path(

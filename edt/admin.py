@@ -1,4 +1,4 @@
-"""Read-only admin for EDT access: every change goes through ``edt.services`` so it keeps its
+"""Read-only admin for EDT access: every change goes through ``edt.access.services`` so it keeps its
 audit event (and credentials are never typed in here)."""
 
 from django.contrib import admin

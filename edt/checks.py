@@ -4,7 +4,7 @@ of answering its first upload with an error.
 
 What is needed comes from the endpoint catalogue (``SCHEMA_VERSIONS``: every schema version the
 service reads or writes), looked up in the schema registry the service itself uses
-(``edt.xmlsafe``), so the check and the service cannot disagree on what "present" means.
+(``core.xmlsafe``), so the check and the service cannot disagree on what "present" means.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ HINT = (
 def check_schema_files(app_configs=None, **kwargs) -> list[Error]:
     """Errors for a missing schema folder, a missing set, an unreadable file, and every schema
     version the catalogue serves that no file declares."""
-    from . import xmlsafe
+    from core import xmlsafe
+
     from .api.catalogue import SCHEMA_VERSIONS, schema_namespace
 
     directory = Path(settings.EDT_SCHEMA_DIR)

@@ -1,7 +1,7 @@
 """EDT access: requests, tier grants per environment, vendors, EDT accounts and credentials,
 and the implementers' list.
 
-Every change goes through ``edt.services``; rows here are the state, the audit events in
+Every change goes through ``edt.access.services``; rows here are the state, the audit events in
 ``core`` are the history.
 """
 
@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .querysets import (
+from .access.querysets import (
     AccessRequestQuerySet,
     EdtAccountQuerySet,
     EdtTransactionQuerySet,

@@ -34,9 +34,11 @@ from django.db.models import F
 from django.utils import timezone
 from lxml import etree
 
-from . import xmlsafe, zips
+from core import xmlsafe
+from core.xmlsafe import GuidanceLevel, GuidanceMessage
+
+from . import zips
 from .models import EdtTransaction
-from .xmlsafe import GuidanceLevel, GuidanceMessage
 
 log = logging.getLogger(__name__)
 Status = EdtTransaction.Status

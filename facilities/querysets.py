@@ -1,16 +1,10 @@
 """Scoped querysets for facilities."""
 
-from datetime import timedelta
-
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.utils import timezone
 
 from organizations.querysets import organizations_with
 from regulators.querysets import regulators_with, statewide
-
-# A facility certifies its Facility Information at least once a year.
-FACILITY_INFORMATION_OVERDUE_AFTER = timedelta(days=365)
 
 
 class FacilityQuerySet(models.QuerySet):
@@ -50,24 +44,11 @@ class FacilityQuerySet(models.QuerySet):
 
     def overdue(self, now=None):
         """The facilities whose Facility Information is overdue: none was submitted in the
-        last year (``FACILITY_INFORMATION_OVERDUE_AFTER`` before ``now``), or none ever.
+        last year (``hooks.FACILITY_INFORMATION_OVERDUE_AFTER`` before ``now``), or none ever.
+        The submittals, which stand above facilities, answer it (``hooks.overdue_facilities``)."""
+        from . import hooks
 
-        Any submitted element counts, whatever its review says (a Not Accepted one waits in
-        the review queue, which is its own action item); drafts never count. The facility's
-        own elements are read whoever they were routed to: a PA, which never sees Facility
-        Information, still learns whether the facilities it regulates are current.
-        """
-        from core.elements import SubmittalElement
-        from submittals.models import ElementStatus, SubmittalElementRecord
-
-        since = (now or timezone.now()) - FACILITY_INFORMATION_OVERDUE_AFTER
-        recent = SubmittalElementRecord.objects.filter(
-            facility=OuterRef("pk"),
-            element=SubmittalElement.FACILITY_INFORMATION,
-            status__gt=ElementStatus.DRAFT,
-            submitted_at__gte=since,
-        )
-        return self.filter(~Exists(recent))
+        return hooks.narrow_to_overdue(self, now)
 
     def with_agency_elements(self, regulator):
         """Prefetch, as ``agency_elements``, the element rows ``regulator`` handles (one
@@ -81,3 +62,39 @@ class FacilityQuerySet(models.QuerySet):
                 to_attr="agency_elements",
             )
         )
+
+
+def with_jurisdiction_facility_count(organizations, regulator):
+    """Annotate each of ``organizations`` with ``facility_count``: its facilities in
+    ``regulator``'s jurisdiction, as one subquery in the list's own query. (It lives with the
+    facilities: organizations stand below them and never look at them.)"""
+    from django.db.models import Count, Subquery
+    from django.db.models.functions import Coalesce
+
+    from .models import Facility
+
+    counts = (
+        Facility.objects.filter(organization=OuterRef("pk"))
+        .in_jurisdiction(regulator)
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return organizations.annotate(facility_count=Coalesce(Subquery(counts), 0))
+
+
+def organizations_regulated_by(agencies) -> Q:
+    """The organizations with a facility for which one of ``agencies`` handles an element, as
+    a condition on an organization queryset: their staff see those organizations
+    (registered into ``organizations.hooks.regulated_by``, as organizations stand below
+    facilities)."""
+    from .models import FacilityRegulator
+
+    return Q(
+        Exists(
+            FacilityRegulator.objects.filter(
+                facility__organization=OuterRef("pk"), regulator__in=agencies
+            )
+        )
+    )

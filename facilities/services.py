@@ -22,6 +22,7 @@ from organizations.roles import MANAGE_FACILITIES, Role
 from regulators.models import Regulator, ServiceArea
 from regulators.querysets import regulators_with
 
+from . import hooks
 from .models import (
     CERS_ID_FIRST,
     Facility,
@@ -688,9 +689,8 @@ def merge_facilities(
 ) -> FacilityTransfer:
     """Merge a duplicate facility into the one that stays: its submittals move to the
     survivor, then the duplicate and its jurisdiction rows are deleted. Refused while either
-    facility has a draft in progress, which would clash with the other's drafts."""
-    from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
-
+    facility has a draft in progress, which would clash with the other's drafts. (Submittals
+    stand above facilities: they refuse and move through ``facilities.hooks``.)"""
     if duplicate.pk == survivor.pk:
         raise ValidationError({"cers_id": "A facility cannot be merged into itself."})
     if not (_regulator_may_manage(actor, duplicate) and _regulator_may_manage(actor, survivor)):
@@ -703,31 +703,16 @@ def merge_facilities(
         .order_by("pk")
     }
     duplicate, survivor = facilities[duplicate.pk], facilities[survivor.pk]
-    drafting = list(
-        SubmittalElementRecord.objects.filter(
-            facility__in=[duplicate, survivor], status=ElementStatus.DRAFT
-        )
-        .values_list("facility__cers_id", flat=True)
-        .distinct()
-    )
-    if drafting:
-        ids = ", ".join(str(cers_id) for cers_id in sorted(drafting))
-        raise ValidationError(
-            f"A draft submittal is in progress for CERS ID {ids}. Ask the business to submit "
-            "or discard it before the facilities are merged."
-        )
+    # The records kept about a facility belong to the apps above this one (submittals...):
+    # each may refuse the merge, then moves its own rows (facilities.hooks).
+    for refusal in hooks.merge_refusals:
+        if message := refusal(duplicate, survivor):
+            raise ValidationError(message)
     locked = _lock_organizations(duplicate.organization, survivor.organization)
     source, target = locked[duplicate.organization_id], locked[survivor.organization_id]
-    # Empty draft groups hold nothing; one would clash with the survivor's own draft group.
-    FacilitySubmittal.objects.filter(
-        facility=duplicate, status=FacilitySubmittal.Status.DRAFT
-    ).delete()
-    moved_submittals = FacilitySubmittal.objects.filter(facility=duplicate).update(
-        facility=survivor
-    )
-    moved_elements = SubmittalElementRecord.objects.filter(facility=duplicate).update(
-        facility=survivor
-    )
+    moved = {}
+    for move in hooks.merge_moves:
+        moved.update(move(duplicate, survivor))
     transfer = _record_transfer(
         FacilityTransfer.Kind.MERGE_FACILITY,
         actor,
@@ -746,8 +731,7 @@ def merge_facilities(
         after={
             "merged_into": survivor.cers_id,
             "organization": target.code,
-            "submittals_moved": moved_submittals,
-            "elements_moved": moved_elements,
+            **moved,
             "reason": reason,
         },
     )

@@ -2,7 +2,7 @@
 
 CERS numbers its data in three dictionaries: the Unified Program Data Dictionary (UPDD:
 ``1``, ``1a``, ``205``, ``216cc``, ``490-47``), the CERS System Fields (``20.0001``...) and
-the CERS Supplemental Fields (``21.0001``...). The registry (``submittals.registry``,
+the CERS Supplemental Fields (``21.0001``...). The registry (``core.registry``,
 generated from CalEPA's facility submittal schema) records each field's number, tag, type,
 length and code list; this module groups its fields by number (a number such as the
 submitter's 20.0011 appears in every element) so each number has one entry listing every
@@ -20,7 +20,7 @@ from functools import cache
 from django.db import models
 
 from core.elements import SubmittalElement
-from submittals.registry import Field, all_schemas, facility_submittal_fields
+from core.registry import Field, all_schemas, facility_submittal_fields
 
 _NUMBER_RUNS = re.compile(r"\d+|[a-z]+")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 
 from core.elements import SubmittalElement
-from submittals.registry import field as registry_field
+from core.registry import field as registry_field
 
 from .dictionary import Dictionary
 from .models import ViolationType

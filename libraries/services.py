@@ -32,11 +32,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 
 from core.elements import SubmittalElement
+from core.registry import field as registry_field
+from core.registry import schema_for
 from core.services import as_text, audit_value, record_event, snapshot
 from regulators.querysets import state_agencies_administered
-from submittals.registry import field as registry_field
-from submittals.registry import schema_for
 
+from . import hooks
 from .models import Chemical, ViolationLibraryLoad, ViolationType
 from .violation_file import EARLIEST_BEGIN
 
@@ -538,9 +539,7 @@ def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
 
 
 def _picked_by_inventories(chemical: Chemical) -> bool:
-    from submittals.models import HazardousMaterial
-
-    return HazardousMaterial.objects.filter(chemical=chemical).exists()
+    return any(picked(chemical) for picked in hooks.chemical_picked)
 
 
 @transaction.atomic(durable=True)

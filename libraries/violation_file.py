@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from core.xmlsafe import SchemasUnavailable, XmlRejected, parse_document, validate
+
 from .models import ViolationType
 
 SCHEMA = "ViolationLibraryQuery"
@@ -138,9 +140,6 @@ def _join(windows: list[dict]) -> dict:
 def read_violation_library(data: bytes) -> LibraryFile:
     """The entries of a violation library file; ``ValidationError`` listing every problem
     (unsafe or malformed XML, another schema, schema errors, unknown program elements)."""
-    # The EDT services' parser and schema registry; imported here, as the libraries come first.
-    from edt.xmlsafe import SchemasUnavailable, XmlRejected, parse_document, validate
-
     if len(data) > MAX_BYTES:
         raise ValidationError(
             f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "

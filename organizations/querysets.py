@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from core.scoping import objects_with_permission
 from regulators.querysets import regulators_with, statewide
 
+from . import hooks
 from .roles import ACTION_PERMISSIONS
 
 
@@ -25,54 +25,34 @@ def organizations_with(user, action: str) -> models.QuerySet:
     return objects_with_permission(user, f"organizations.{codename}", Organization.objects.all())
 
 
+def regulated_by(agencies) -> Q:
+    """The organizations ``agencies`` regulate something of, as one condition: what the apps
+    above register into ``hooks.regulated_by`` (facilities: their jurisdiction)."""
+    condition = Q(pk__in=[])
+    for condition_of in hooks.regulated_by:
+        condition |= condition_of(agencies)
+    return condition
+
+
 class OrganizationQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Organizations ``user`` may act on: through a membership whose role grants
         ``action``, or, for regulator staff, by regulating one of the organization's
         facilities (statewide for the state agency)."""
-        from facilities.models import FacilityRegulator
-
         condition = Q(pk__in=organizations_with(user, action).values("pk"))
         agencies = regulators_with(user, action)
-        condition |= Q(
-            Exists(
-                FacilityRegulator.objects.filter(
-                    facility__organization=OuterRef("pk"), regulator__in=agencies
-                )
-            )
-        )
+        condition |= regulated_by(agencies)  # the facilities' jurisdiction
         condition |= statewide(agencies)
         return self.filter(condition)
 
     def in_jurisdiction(self, regulator):
         """The organizations with at least one facility in ``regulator``'s jurisdiction;
         every organization for the state agency."""
-        from facilities.models import FacilityRegulator
+        from regulators.models import Regulator
 
         if regulator.is_statewide:
             return self
-        return self.filter(
-            Exists(
-                FacilityRegulator.objects.filter(
-                    facility__organization=OuterRef("pk"), regulator=regulator
-                )
-            )
-        )
-
-    def with_jurisdiction_facility_count(self, regulator):
-        """Annotate ``facility_count``: the organization's facilities in ``regulator``'s
-        jurisdiction, as one subquery in the list's own query."""
-        from facilities.models import Facility
-
-        counts = (
-            Facility.objects.filter(organization=OuterRef("pk"))
-            .in_jurisdiction(regulator)
-            .order_by()
-            .values("organization")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(facility_count=Coalesce(Subquery(counts), 0))
+        return self.filter(regulated_by(Regulator.objects.filter(pk=regulator.pk)))
 
 
 class MembershipQuerySet(models.QuerySet):

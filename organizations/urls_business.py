@@ -1,12 +1,12 @@
 """Business portal URLs of the organizations app, mounted under /business/ (namespace
-"business") by ``cers.urls`` together with the facilities app's patterns."""
+"business") by ``cers.urls`` together with the facilities app's patterns. The organization's
+home page is ``portal.urls_business``."""
 
 from django.urls import path
 
 from .views import business as views
 
 urlpatterns = [
-    path("", views.OrganizationHomeView.as_view(), name="home"),
     path("start/", views.StartView.as_view(), name="start"),
     path("organizations/new/", views.OrganizationCreateView.as_view(), name="organization_create"),
     path("organizations/join/", views.JoinRequestCreateView.as_view(), name="join_request_create"),

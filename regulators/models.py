@@ -110,7 +110,7 @@ class StaffMembership(models.Model):
     @property
     def administers_edt(self) -> bool:
         """Whether the role administers the agency's EDT access (an administrator or an EDT
-        administrator; ``edt.services.can_administer``)."""
+        administrator; ``edt.access.services.can_administer``)."""
         return any(role_grants(self.role, p) for p in EDT_ADMINISTRATION_PERMISSIONS)
 
 

@@ -1,2 +1,3 @@
-"""Facility submittals: their elements, the field registry that describes every element's
-fields (``submittals.registry``), validation and the draft -> submitted -> reviewed lifecycle."""
+"""Facility submittals: their elements, validation and the draft -> submitted -> reviewed
+lifecycle. The field registry that describes every element's fields is ``core.registry``: the
+data dictionary (libraries) and the EDT codecs read it as well."""

@@ -6,4 +6,18 @@ class SubmittalsConfig(AppConfig):
     verbose_name = "Submittals"
 
     def ready(self):
-        from . import rules  # noqa: F401  (registers the access rules)
+        """Register the access rules (``rules.py``) and plug the submittals into the hooks
+        of the facilities and the libraries, which stand below them (``submittals.hooks``)."""
+        from facilities import hooks as facility_hooks
+        from libraries import hooks as library_hooks
+
+        from . import (
+            hooks,
+            rules,  # noqa: F401  (registers the access rules)
+        )
+        from .querysets import overdue_facilities
+
+        facility_hooks.merge_refusals.register(hooks.refuse_merge_while_drafting)
+        facility_hooks.merge_moves.register(hooks.move_submittals_on_merge)
+        facility_hooks.overdue_facilities.register(overdue_facilities)
+        library_hooks.chemical_picked.register(hooks.chemical_picked_by_inventories)

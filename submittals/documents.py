@@ -39,10 +39,10 @@ from django.utils.text import get_valid_filename
 
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
+from core.registry import FieldLookupError, Group, schema_for
 from core.services import record_event
 
 from .models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
-from .registry import FieldLookupError, Group, schema_for
 
 logger = logging.getLogger(__name__)
 

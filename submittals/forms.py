@@ -1,6 +1,6 @@
 """Forms for the business portal's submittal pages.
 
-The element forms are built from the field registry (``submittals.registry``), not declared by
+The element forms are built from the field registry (``core.registry``), not declared by
 hand:
 
 - :class:`ElementDataForm`: one form field per single-valued data field of the element (not
@@ -8,13 +8,8 @@ hand:
 - :class:`RowForm`: the fields of one row of a repeating group (a UST tank, a tiered-permitting
   unit, a consolidation site), including the row's nested non-repeating groups.
 
-Data keys: a value is stored in ``SubmittalElementRecord.data`` under the field's
-data-dictionary number ("3", "105a", "20.0050") when it has one, else under its path
-(``Field.key``, "BusinessActivities/BusinessName"); see :func:`data_key`. The rows of a
-repeating group are a list under the group's key ("USTTanks/USTTank"), each row a dict keyed
-the same way (:func:`rows_of`). Values are stored as JSON: strings for string and code fields,
-numbers for integers, decimals as their text, dates and date-times in ISO form, booleans as
-booleans. A blank value removes the key. Keys no form shows are kept as they are.
+Values are stored in the element's data as ``submittals.data`` says (data keys, rows, JSON
+values). A blank value removes the key. Keys no form shows are kept as they are.
 
 Drafts may be incomplete, so the forms never enforce ``required`` (``submittals.validation``
 reports what is missing); each value that is given is checked with
@@ -23,24 +18,21 @@ reports what is missing); each value that is given is checked with
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from functools import cache
 
 from django import forms
 
 from core.elements import SubmittalElement
+from core.registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
 
-from .registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
-
-# Repeating groups whose rows another part of the portal edits: the inventory's chemicals
-# (``submittals.inventory``).
-ROWS_EDITED_ELSEWHERE = frozenset(
-    {(int(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY), "Chemicals/Chemical")}
+from .data import (
+    data_key,
+    field_label,
+    row_fields,
+    single_valued_fields,
+    to_json,
+    user_entered,
 )
 
 # How many of a row's fields its group's table shows as columns.
@@ -51,90 +43,9 @@ LIVE_TRIGGER = "change delay:300ms"
 LIVE_TEXT_TRIGGER = "change delay:300ms, keyup changed delay:800ms"
 
 
-def data_key(field: Field) -> str:
-    """Where a field's value lives in the element's data: its number, else its path."""
-    return field.number or field.key
-
-
 def form_name(field: Field) -> str:
     """An HTML-safe form field name for a registry field ("f_105a", "f_20_0050")."""
     return "f_" + re.sub(r"\W", "_", data_key(field))
-
-
-def single_valued_fields(schema: ElementSchema) -> tuple[Field, ...]:
-    """The element's data fields that hold one value: not repeating, not inside a row."""
-    return tuple(f for f in schema.data_fields if not f.repeats and not schema.record_path(f))
-
-
-def user_entered(fields) -> tuple[Field, ...]:
-    """The fields a business fills in: not the regulators' own keys (RegulatorEntityKeyType),
-    which regulators' systems set through EDT."""
-    return tuple(f for f in fields if f.xsd_type != "RegulatorEntityKeyType")
-
-
-def _in_document_slot(schema: ElementSchema, group: Group) -> bool:
-    return any(group.path[: len(slot.path)] == slot.path for slot in schema.document_slots)
-
-
-def row_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
-    """The fields of one row of ``group``, with those of its nested non-repeating groups;
-    not those of rows nested further."""
-    return _row_fields(int(schema.element), group.path)
-
-
-@cache
-def _row_fields(element: int, path: tuple[str, ...]) -> tuple[Field, ...]:
-    schema = schema_for(element)
-    return tuple(f for f in schema.data_fields if schema.record_path(f) == path)
-
-
-def row_groups(schema: ElementSchema) -> tuple[Group, ...]:
-    """The element's repeating groups of data rows that these forms edit: directly in the
-    element (not nested in another row), not document slots or their attachments, with
-    fields of their own, and not edited elsewhere (the inventory's chemicals)."""
-    return tuple(
-        group
-        for group in schema.groups
-        if group.repeats
-        and not group.document
-        and not _in_document_slot(schema, group)
-        and not schema.record_path(group)
-        and (int(schema.element), group.key) not in ROWS_EDITED_ELSEWHERE
-        and row_fields(schema, group)
-    )
-
-
-def row_group(schema: ElementSchema, tag: str) -> Group | None:
-    """One of ``row_groups`` by its tag ("USTTank"), as the pages' URLs name it."""
-    return next((group for group in row_groups(schema) if group.tag == tag), None)
-
-
-def nested_row_groups(schema: ElementSchema, group: Group) -> tuple[Group, ...]:
-    """Repeating groups inside a row of ``group`` (not document slots): not edited here."""
-    return tuple(
-        inner
-        for inner in schema.groups
-        if inner.repeats
-        and not inner.document
-        and not _in_document_slot(schema, inner)
-        and schema.record_path(inner) == group.path
-    )
-
-
-def rows_of(data: dict | None, group: Group) -> list[dict]:
-    """The rows of a repeating group in an element's data. Anything but a list counts as no
-    rows; a row that is not a dict counts as an empty row (its index is kept)."""
-    raw = (data or {}).get(group.key) if isinstance(data, dict) else None
-    if not isinstance(raw, list):
-        return []
-    return [row if isinstance(row, dict) else {} for row in raw]
-
-
-def row_fingerprint(row: dict) -> str:
-    """A short digest of a row's values. Row pages send it back, so a change or removal is
-    refused when the row at that index is no longer the one the user saw."""
-    text = json.dumps(row, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def summary_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
@@ -152,19 +63,6 @@ def group_label(schema: ElementSchema, field: Field) -> str:
     except FieldLookupError:
         return field.group
     return group.label or group.tag
-
-
-def field_label(field: Field) -> str:
-    return f"{field.label} ({field.number})" if field.number else field.label
-
-
-def to_json(value):
-    """A clean registry value as stored in the element's JSON data."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
 
 
 def shown_value(field: Field, value) -> str:

@@ -1,7 +1,7 @@
 """Forms for inventory materials: the material form, the library search and the import.
 
 The material form carries every field of an inventory row (``Chemicals/Chemical`` of element
-2 in ``submittals.registry``) except the regulator key CERS sets, laid out in sections:
+2 in ``core.registry``) except the regulator key CERS sets, laid out in sections:
 identity, location, hazards, quantities, storage and mixture components. It only collects
 text; ``submittals.inventory`` checks every value with the registry, and the view puts the
 service's messages (keyed by field number) beside the fields they are about.
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from django import forms
 
+from core.registry import Field
+
 from . import inventory
-from .registry import Field
 
 
 def field_name(f: Field) -> str:

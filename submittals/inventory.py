@@ -1,6 +1,6 @@
 """The rows of a Hazardous Materials Inventory: add, change, delete and import materials.
 
-A material is one ``Chemicals/Chemical`` row of element 2 (``submittals.registry``). Its values
+A material is one ``Chemicals/Chemical`` row of element 2 (``core.registry``). Its values
 are keyed by data-dictionary number and checked with ``registry.validate_value``, field by
 field; ``HazardousMaterial.data`` keeps every value given and the model's columns repeat the
 ones lists show, written together so they never disagree. Mixture components HC1-HC5
@@ -44,12 +44,12 @@ from django.utils import timezone
 
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
+from core.registry import Field, schema_for, validate_value
 from core.services import record_event
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 
 from .models import HazardousMaterial, MixtureComponent, SubmittalElementRecord
-from .registry import Field, schema_for, validate_value
 
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
 ROW_PATH = ("Chemicals", "Chemical")

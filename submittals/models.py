@@ -223,7 +223,7 @@ class HazardousMaterial(models.Model):
     """One chemical of a Hazardous Materials Inventory element (one ``Chemical`` row).
 
     The fields the portals list and search are columns; every field of the row, keyed by
-    its data-dictionary number (``submittals.registry``), is kept in ``data`` so the EDT
+    its data-dictionary number (``core.registry``), is kept in ``data`` so the EDT
     services export exactly what was entered. Mixture components (HC1-HC5) are
     ``MixtureComponent`` rows.
     """

@@ -8,7 +8,10 @@ not the facility's inventory. The state agency's staff see every submitted eleme
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
+from core.elements import SubmittalElement
+from facilities.hooks import FACILITY_INFORMATION_OVERDUE_AFTER
 from organizations.querysets import organizations_with
 from regulators.querysets import regulators_with, statewide
 
@@ -88,3 +91,25 @@ class SubmittalElementRecordQuerySet(models.QuerySet):
             .order_by("-submitted_at", "-pk")
             .first()
         )
+
+
+def overdue_facilities(queryset, now=None):
+    """Narrow a facility queryset to the facilities whose Facility Information is overdue:
+    none was submitted in the last year (365 days before ``now``), or none ever.
+
+    Any submitted element counts, whatever its review says (a Not Accepted one waits in the
+    review queue, which is its own action item); drafts never count. The facility's own
+    elements are read whoever they were routed to: a PA, which never sees Facility
+    Information, still learns whether the facilities it regulates are current. The
+    regulator's facility list asks it through ``facilities.hooks.overdue_facilities``.
+    """
+    from .models import ElementStatus, SubmittalElementRecord
+
+    since = (now or timezone.now()) - FACILITY_INFORMATION_OVERDUE_AFTER
+    recent = SubmittalElementRecord.objects.filter(
+        facility=OuterRef("pk"),
+        element=SubmittalElement.FACILITY_INFORMATION,
+        status__gt=ElementStatus.DRAFT,
+        submitted_at__gte=since,
+    )
+    return queryset.filter(~Exists(recent))

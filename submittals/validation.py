@@ -41,9 +41,9 @@ from functools import cache
 from typing import Literal
 
 from core.elements import SubmittalElement
+from core.registry import ElementSchema, Field, Group, schema_for, validate_value
 
-from .forms import data_key, field_label, row_fields, row_groups, rows_of
-from .registry import ElementSchema, Field, Group, schema_for, validate_value
+from .data import data_key, field_label, row_fields, row_groups, rows_of
 
 REQUIRED = "required"
 WARNING = "warning"

@@ -298,7 +298,7 @@ def _edt_request(cast):
     account), filed by the system: [request pk]."""
     from django.conf import settings
 
-    from edt import services
+    from edt.access import services
 
     access_request = services.file_access_request(
         actor=None,
@@ -332,7 +332,7 @@ def _edt_token(cast):
 
     from django.utils import timezone
 
-    from edt import services
+    from edt.access import services
     from edt.models import EdtAccount
 
     token, _plain = services.issue_token(
@@ -347,13 +347,13 @@ def _edt_token(cast):
 
 
 def _edt_vendor(cast):
-    from edt import services
+    from edt.access import services
 
     return [services.register_vendor(actor=None, name="Delta Data Systems").pk]
 
 
 def _edt_announcement(cast):
-    from edt import services
+    from edt.access import services
 
     return [services.post_announcement(actor=None, subject="Hello", body="Testing.").pk]
 

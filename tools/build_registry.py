@@ -7,10 +7,10 @@ Run by hand, from the project root, whenever the schema the project follows chan
 XSD defaults to ``cers3/RegulatorFacilitySubmittal.xsd`` (version 1/10) in the EDT schema
 folder: ``CERS_EDT_SCHEMA_DIR`` when set, as for the service itself, else ``edt/schemas/``.
 
-It rewrites ``submittals/registry_data/`` (one JSON file per submittal element plus
+It rewrites ``core/registry_data/`` (one JSON file per submittal element plus
 ``facility_submittal.json`` for the fields around the elements). Nothing at runtime reads the
-schema itself; ``submittals.registry`` reads only the generated files, and
-``tests/submittals/test_registry.py`` re-runs :func:`build` to prove they are up to date.
+schema itself; ``core.registry`` reads only the generated files, and
+``tests/core/test_registry.py`` re-runs :func:`build` to prove they are up to date.
 
 What is taken from the schema: element tags, data-dictionary numbers (the ``xs:documentation``
 of each element), types and facets (resolved through named simple types and restriction
@@ -46,7 +46,7 @@ from core.elements import SubmittalElement  # noqa: E402
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
 XS = f"{{{XS_NS}}}"
-OUT_DIR = ROOT / "submittals" / "registry_data"
+OUT_DIR = ROOT / "core" / "registry_data"
 FACILITY_SUBMITTAL_FILE = "facility_submittal.json"
 
 # The complex type of each submittal element. The element's container tag is read from the

@@ -27,9 +27,10 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.xmlsafe import SchemasUnavailable
+
 from ..credentials import Authentication
 from ..models import EdtTransaction
-from ..xmlsafe import SchemasUnavailable
 from .authentication import (
     BearerTokenAuthentication,
     EdtAuthenticationFailed,

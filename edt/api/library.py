@@ -60,10 +60,10 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from lxml import etree
 
+from core.registry import DATA_DIR
 from libraries import dictionary
 from libraries.models import Chemical, ViolationType
 from libraries.services import federal_hazard_category_fields
-from submittals.registry import DATA_DIR
 
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
 from .catalogue import schema_namespace

@@ -14,7 +14,9 @@ from django.utils import timezone
 from lxml import etree
 from rest_framework.response import Response
 
-from .. import uploads, xmlsafe
+from core import xmlsafe
+
+from .. import uploads
 from ..models import EdtTransaction
 from .base import EdtCall, EdtError, EndpointView
 from .catalogue import SCHEMA_VERSIONS, schema_namespace

@@ -69,12 +69,12 @@ from cme import services
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from cme.rules import CmeWork
 from core.access import require
+from core.xmlsafe import GuidanceLevel, GuidanceMessage
 from facilities.models import Facility
 from regulators.models import Regulator
 
 from ..api.cme_query import CMEDataStatus, answering_for
 from ..uploads import UploadContext, UploadRejected, processes
-from ..xmlsafe import GuidanceLevel, GuidanceMessage
 from .reading import moment
 
 EDT_INSPECTOR = "Not given (recorded through EDT)"

@@ -48,6 +48,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core.elements import SubmittalElement
+from core.xmlsafe import GuidanceLevel, GuidanceMessage
 from facilities.models import Facility, FacilityRegulator
 from facilities.services import (
     ElementChange,
@@ -65,7 +66,6 @@ from regulators.models import Regulator
 
 from ..api.queries import ELEMENT_TAGS, geographic_information, reporting_requirement
 from ..uploads import UploadContext, UploadRejected, processes
-from ..xmlsafe import GuidanceLevel, GuidanceMessage
 from .reading import text
 
 # Guidance message codes (CDR 20.0078).

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from core.xmlsafe import GuidanceMessage
 from facilities.services import set_next_due_dates
 from regulators.models import Regulator
 from submittals.models import ElementStatus
@@ -33,7 +34,6 @@ from submittals.services import (
 )
 
 from ..uploads import UploadContext, UploadRejected, processes
-from ..xmlsafe import GuidanceMessage
 from .reading import moment
 
 INVALID_REGULATOR_CODE = 1049

@@ -5,7 +5,7 @@ submits on the business's behalf (Proxy).
 The document carries one ``FacilitySubmittal`` for a facility of the calling CUPA (its Facility
 Information is the CUPA's; else 1054, whoever's facility it is), with Facility Information and
 any other elements. Each element is read through the field registry, the inverse of what RFSQ
-writes (``edt.api.submittal_query.layout``): its forms into the element's data by field number,
+writes (``edt.codecs.submittal.layout``): its forms into the element's data by field number,
 the inventory's chemicals into materials (``submittals.inventory.add_material``), its document
 slots into answers and files (``submittals.documents``; a ZIP package's files by
 ``AttachmentFileName``), through the portal's own services with the EDT account as the actor.
@@ -45,10 +45,12 @@ from django.utils.dateparse import parse_date
 from lxml import etree
 
 from core.elements import SubmittalElement
+from core.registry import schema_for, validate_value
+from core.xmlsafe import GuidanceLevel
 from facilities.models import Facility, FacilityRegulator
 from facilities.services import set_next_due_dates
 from submittals import documents
-from submittals.forms import to_json
+from submittals.data import to_json
 from submittals.inventory import REGULATOR_KEY, add_material, component_fields
 from submittals.models import (
     DocumentSource,
@@ -57,7 +59,6 @@ from submittals.models import (
     SubmittalElementRecord,
     SubmittalType,
 )
-from submittals.registry import schema_for, validate_value
 from submittals.services import (
     check_review,
     element_routes,
@@ -67,9 +68,8 @@ from submittals.services import (
 )
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
-from ..api.submittal_query import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
+from ..codecs.submittal import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
 from ..uploads import UploadContext, UploadRejected, processes
-from ..xmlsafe import GuidanceLevel
 from .facility import Problems, require_cupa
 from .reading import moment, text
 

@@ -25,9 +25,9 @@ from regulators.roles import CME, MANAGE_FACILITIES
 
 from .. import services
 from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
+from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER
 from ..legacy import LegacyImportError, import_legacy_facilities
 from ..models import Facility, FacilityTransfer
-from ..querysets import FACILITY_INFORMATION_OVERDUE_AFTER
 from .business import element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]

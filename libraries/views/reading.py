@@ -18,9 +18,9 @@ from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
+from core.registry import field
 from core.views import ScopedQuerysetMixin
 from regulators.querysets import is_state_administrator
-from submittals.registry import field
 
 from .. import dictionary
 from ..forms import DictionarySearchForm, ViolationSearchForm

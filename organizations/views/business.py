@@ -1,5 +1,6 @@
-"""The business portal's organization pages: the dashboard, getting started (create or join an
-organization), switching organization, people and roles, and requests to join.
+"""The business portal's organization pages: getting started (create or join an
+organization), switching organization, people and roles, and requests to join. The
+organization's home page shows its facilities as well and lives in ``portal.views.business``.
 
 Access is decided by ``BusinessPortalMixin`` (signed in, the current organization) and by
 starting every queryset from a ``for_user`` queryset, narrowed to the current organization
@@ -10,13 +11,10 @@ and nothing is written.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,7 +24,6 @@ from guardian.core import ObjectPermissionChecker
 
 from core.pagination import paginate
 from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin, OrganizationScopedMixin
-from facilities.models import Facility, FacilityTransfer
 
 from .. import services
 from ..forms import (
@@ -36,8 +33,8 @@ from ..forms import (
     OrganizationForm,
     RoleForm,
 )
-from ..models import Invitation, JoinRequest, Membership, Organization
-from ..roles import MANAGE_FACILITIES, MANAGE_USERS, ROLE_DESCRIPTIONS, Role
+from ..models import Invitation, JoinRequest, Membership
+from ..roles import MANAGE_USERS, ROLE_DESCRIPTIONS, Role
 
 
 def _redirect_back(request, default: str, *args):
@@ -73,52 +70,6 @@ class OrganizationPageMixin(OrganizationScopedMixin):
             organization=self.organization,
             membership=self.membership,
             can_manage_users=self.can(MANAGE_USERS),
-        )
-        return context
-
-
-TRANSFER_NOTICE_DAYS = 90
-
-
-def recent_transfers(user, organization: Organization) -> list[FacilityTransfer]:
-    """Regulators' moves and merges that touched ``organization`` in the last 90 days."""
-    since = timezone.now() - timedelta(days=TRANSFER_NOTICE_DAYS)
-    return list(
-        FacilityTransfer.objects.for_user(user, "manage_users")
-        .filter(
-            Q(from_organization=organization) | Q(to_organization=organization),
-            performed_at__gte=since,
-        )
-        .select_related("to_organization", "merged_into_facility")[:20]
-    )
-
-
-class OrganizationHomeView(OrganizationPageMixin, TemplateView):
-    """The dashboard of the organization the user is working in."""
-
-    template_name = "organizations/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        organization = get_object_or_404(
-            Organization.objects.for_user(user).select_related("lead_regulator"),
-            pk=self.organization.pk,
-        )
-        can_manage_users = context["can_manage_users"]
-        context.update(
-            organization=organization,
-            facility_count=self.scoped(Facility).count(),
-            member_count=self.scoped(Membership).count(),
-            can_manage_facilities=self.can(MANAGE_FACILITIES),
-            recent_transfers=recent_transfers(user, organization) if can_manage_users else [],
-            pending_join_requests=(
-                self.scoped(JoinRequest, "manage_users")
-                .filter(status=JoinRequest.Status.PENDING)
-                .count()
-                if can_manage_users
-                else 0
-            ),
         )
         return context
 

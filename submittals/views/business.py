@@ -29,30 +29,32 @@ from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
 from core.pagination import paginate
+from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
 from organizations.roles import EDIT_DRAFTS, SUBMIT
 
 from .. import services
-from ..forms import (
-    ElementDataForm,
-    RowForm,
-    StartDraftForm,
-    SubmitForm,
+from ..data import (
     data_key,
-    display_row,
-    display_sections,
     nested_row_groups,
     row_fingerprint,
     row_group,
     row_groups,
     rows_of,
-    shown_value,
     single_valued_fields,
+)
+from ..forms import (
+    ElementDataForm,
+    RowForm,
+    StartDraftForm,
+    SubmitForm,
+    display_row,
+    display_sections,
+    shown_value,
     summary_fields,
 )
 from ..models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
-from ..registry import Group, schema_for
 from ..validation import LEVELS, validate_element, validate_submittal
 
 LEVEL_LABELS = {"required": "Required", "warning": "Warning", "advisory": "Advisory"}

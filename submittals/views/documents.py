@@ -27,12 +27,12 @@ from django.utils.cache import patch_cache_control
 from django.views import View
 
 from core.elements import SubmittalElement
+from core.registry import Group
 from organizations.roles import EDIT_DRAFTS
 
 from .. import documents
 from ..forms_documents import DocumentAnswerForm, DocumentUploadForm
 from ..models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
-from ..registry import Group
 from .business import OrganizationElementsMixin, service_error_texts
 from .regulator import AgencyElementsMixin
 

@@ -25,12 +25,12 @@ from core.elements import SubmittalElement
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
+from core.registry import Field, FieldLookupError, schema_for
 from core.views import AgencyScopedMixin
 
 from .. import inventory, services
 from ..forms_regulator import QueueFilterForm, ReviewForm
 from ..models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
-from ..registry import Field, FieldLookupError, schema_for
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
 FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]

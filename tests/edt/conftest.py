@@ -87,9 +87,9 @@ def assert_valid(body: bytes, schema_set: str, file_name: str) -> etree._Element
 def assert_valid_beyond_2024(body: bytes, schema_set: str, file_name: str) -> etree._Element:
     """For an answer dated after 2024: CalEPA's ``schema_set/file_name`` ends ``cers:Date``
     and ``cers:DateTime`` at 2024-12-31, a placeholder. The answer validates against the schema
-    the service itself checks with (``edt.xmlsafe.schema_for``: the same file with that facet
+    the service itself checks with (``core.xmlsafe.schema_for``: the same file with that facet
     lifted), and the file as published finds fault with nothing but dates past that ceiling."""
-    from edt.xmlsafe import parse_document
+    from core.xmlsafe import parse_document
 
     document = parse_document(body)
     lifted = document.schema()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from edt import services
+from edt.access import services
 from edt.credentials import legacy_value
 from edt.models import EdtTransaction, TierGrant
 

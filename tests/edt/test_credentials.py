@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from django.core.management import call_command
 
-from edt import services
+from edt.access import services
 from edt.credentials import AuthResult, authenticate, legacy_value
 from edt.models import EdtAccount
 from tests import factories

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.models import AuditEvent, OutboundEmail
-from edt import services
+from edt.access import services
 from edt.credentials import AuthResult, authenticate, legacy_value
 from edt.models import (
     AccessRequest,

@@ -23,7 +23,8 @@ from django.utils import timezone
 from lxml import etree
 
 from core.models import AuditEvent, OutboundEmail
-from edt.api.submittal_query import RENAMED, SLOT_WRAPPERS
+from core.registry import all_schemas
+from edt.codecs.submittal import RENAMED, SLOT_WRAPPERS
 from facilities.models import FacilityRegulator
 from submittals import documents
 from submittals.models import (
@@ -34,7 +35,6 @@ from submittals.models import (
     SubmittalElementRecord,
     SubmittalType,
 )
-from submittals.registry import all_schemas
 from tests import factories
 from tests.submittals.data import submit
 

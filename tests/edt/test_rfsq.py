@@ -17,13 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from lxml import etree
 
 from core.elements import SubmittalElement
+from core.registry import schema_for
 from edt.api.output import element_to_json
 from edt.models import EdtTransaction
 from submittals import documents, services
-from submittals.forms import data_key, row_fields, row_groups, single_valued_fields
+from submittals.data import data_key, row_fields, row_groups, single_valued_fields
 from submittals.inventory import add_material, component_fields, material_fields
 from submittals.models import DocumentFile, DocumentSource, ElementStatus, SubmittalElementRecord
-from submittals.registry import schema_for
 from tests import factories
 from tests.submittals.data import (
     DIESEL,

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.models import AuditEvent, OutboundEmail
-from edt import services
+from edt.access import services
+from edt.access.services import Decision, NewAccount
 from edt.credentials import AuthResult, authenticate, legacy_value
 from edt.models import AccessRequest, AgencyVendor, EdtAccount, TierGrant
-from edt.services import Decision, NewAccount
 
 TERMS = settings.EDT_TERMS_VERSION
 

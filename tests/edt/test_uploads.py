@@ -13,10 +13,10 @@ from lxml import etree
 
 from core.models import AuditEvent
 from core.services import record_event
+from core.xmlsafe import GuidanceMessage
 from edt import uploads
 from edt.models import EdtTransaction
 from edt.uploads import UploadRejected
-from edt.xmlsafe import GuidanceMessage
 
 from .conftest import assert_valid, legacy_header
 

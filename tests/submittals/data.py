@@ -1,11 +1,11 @@
 """Element data for tests: complete enough to pass every Required check."""
 
 from core.elements import SubmittalElement
+from core.registry import Field, schema_for, validate_value
 from submittals import services
-from submittals.forms import data_key, row_fields, row_groups, single_valued_fields
+from submittals.data import data_key, row_fields, row_groups, single_valued_fields
 from submittals.inventory import add_material
 from submittals.models import SubmittalElementRecord
-from submittals.registry import Field, schema_for, validate_value
 
 FI = SubmittalElement.FACILITY_INFORMATION
 # One inventory material: common name, EHS, physical state, largest amount, unit.

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.elements import SubmittalElement
+from core.registry import field
 from core.views import ORGANIZATION_SESSION_KEY
 from submittals import services
 from submittals.inventory import add_material
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
-from submittals.registry import field
 from tests.factories import add_member
 from tests.submittals.data import answer_required_documents, complete_facility_information
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.elements import SubmittalElement
 from submittals import services
-from submittals.forms import row_fingerprint
+from submittals.data import row_fingerprint
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 
 UST = SubmittalElement.UST

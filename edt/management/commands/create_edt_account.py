@@ -1,10 +1,10 @@
 """``manage.py create_edt_account --regulator CODE --username NAME --tiers 1-6
---environment production [--secret SECRET] [--email EMAIL]``: see edt.services."""
+--environment production [--secret SECRET] [--email EMAIL]``: see edt.access.services."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from edt.services import create_edt_account
+from edt.access.services import create_edt_account
 from edt.tiers import parse_environments, parse_tiers
 from regulators.models import Regulator
 

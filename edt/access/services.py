@@ -24,8 +24,8 @@ from core.services import queue_email, record_event
 from regulators.models import Regulator, StaffMembership
 from regulators.querysets import is_state_edt_administrator
 
-from . import credentials
-from .models import (
+from .. import credentials
+from ..models import (
     AccessRequest,
     AgencyVendor,
     Announcement,
@@ -36,8 +36,8 @@ from .models import (
     Vendor,
     VendorAuthorization,
 )
+from ..tiers import PA_HIGHEST_TIER, Environment, Tier
 from .querysets import edt_agencies
-from .tiers import PA_HIGHEST_TIER, Environment, Tier
 
 Status = TierGrant.Status
 

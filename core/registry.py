@@ -2,7 +2,9 @@
 
 Forms, validation and the EDT XML codecs all read fields from here instead of declaring their
 own copies. The data is generated from CalEPA's ``RegulatorFacilitySubmittal.xsd`` (version
-1/10) by ``tools/build_registry.py`` into ``submittals/registry_data/`` and loaded once, lazily.
+1/10) by ``tools/build_registry.py`` into ``core/registry_data/`` and loaded once, lazily.
+It sits in ``core`` because the apps that read it (libraries' data dictionary, submittals,
+the EDT codecs) stand in different layers, and it needs nothing but ``core.elements``.
 
 Shape:
 

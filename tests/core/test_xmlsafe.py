@@ -9,7 +9,7 @@ import threading
 import pytest
 from lxml import etree
 
-from edt.xmlsafe import (
+from core.xmlsafe import (
     XS,
     GuidanceMessage,
     SchemasUnavailable,

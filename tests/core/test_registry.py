@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from core import registry
 from core.elements import SubmittalElement as E
-from submittals import registry
-from submittals.registry import FIELD_TYPES, FieldLookupError, field, schema_for, validate_value
+from core.registry import FIELD_TYPES, FieldLookupError, field, schema_for, validate_value
 
 ROOT = Path(__file__).resolve().parents[2]
 # CalEPA's schema files, where the service reads them (edt/schemas/ in the repository).

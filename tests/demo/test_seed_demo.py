@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.http import HttpRequest
 
 from accounts.models import User
-from core.management.commands.seed_demo import DEMO_PASSWORD
 from core.models import AuditEvent, OutboundEmail
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from edt.models import EdtAccount, TierGrant, Vendor
 from facilities.models import Facility, FacilityRegulator
 from organizations.models import Invitation, Membership, Organization

@@ -376,7 +376,7 @@ class Command(BaseCommand):
     def seed_edt(self, agencies: dict[str, Regulator]) -> None:
         """An authorized vendor, and an EDT account of the Sacramento CUPA with every tier in
         both environments, so the EDT services can be tried at once."""
-        from edt import services as edt_services
+        from edt.access import services as edt_services
         from edt.models import EdtAccount, Vendor
 
         if not Vendor.objects.filter(name=DEMO_VENDOR).exists():

@@ -1,6 +1,6 @@
-"""Forms of the EDT access pages. They shape the input; ``edt.services`` decides what is valid
-and allowed (a service's ``ValidationError`` names the form field it is about). Choices come
-from querysets the view has already narrowed to the agency."""
+"""Forms of the EDT access pages. They shape the input; ``edt.access.services`` decides what
+is valid and allowed (a service's ``ValidationError`` names the form field it is about).
+Choices come from querysets the view has already narrowed to the agency."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from regulators.models import Regulator
 
-from .models import Vendor, username_validator
-from .tiers import PA_HIGHEST_TIER, Environment, Tier
+from ..models import Vendor, username_validator
+from ..tiers import PA_HIGHEST_TIER, Environment, Tier
 
 OWN_SYSTEM = "own"
 DATE = forms.DateInput(attrs={"type": "date"})

@@ -15,10 +15,10 @@ from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 from regulators.querysets import is_state_edt_administrator
 
+from ...models import Announcement, Subscriber, Vendor
+from ...tiers import Tier
 from .. import services
 from ..forms import SubscriberForm
-from ..models import Announcement, Subscriber, Vendor
-from ..tiers import Tier
 
 
 class VendorTableView(TemplateView):

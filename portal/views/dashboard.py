@@ -20,9 +20,8 @@ from cme.models import ProgramElement, Violation
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
 from facilities.models import Facility
+from regulators.models import Regulator
 from submittals.models import ElementStatus, SubmittalElementRecord
-
-from ..models import Regulator
 
 # --- the action items ----------------------------------------------------------------------
 
@@ -236,7 +235,7 @@ class ViolationsPastRTCView(RegulatorPortalMixin, TemplateView):
     """The agency's open violations past their scheduled return to compliance, the longest
     overdue first (the dashboard's third action item)."""
 
-    template_name = "regulators/violations_past_rtc.html"
+    template_name = "portal/violations_past_rtc.html"
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()

@@ -1,7 +1,9 @@
 """Hardened intake of the XML that EDT clients send: bounded reading, one safe parser, version
 negotiation from the root namespace, and XSD validation turned into guidance messages.
 
-Everything here is pure (no database): the EDT views and workers call it.
+Everything here is pure (no database): the EDT views and workers call it, and so does the
+violation library's loader (``libraries.violation_file``), which reads CalEPA's published file
+with the same parser and schemas; that is why it lives in ``core``.
 
 - ``read_limited`` reads a request body or file in chunks and stops as soon as a byte limit
   is passed (``settings.EDT_MAX_XML_BYTES``, ``settings.EDT_MAX_ZIP_BYTES``).

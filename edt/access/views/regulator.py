@@ -3,10 +3,11 @@ requests; the state administrator's decisions, grants, vendors and announcements
 
 An agency's EDT pages are for its administrators and EDT administrators
 (``services.can_administer``); its other staff get 403 (the agency is their own, so that tells
-them nothing). Lists and details start from the ``for_user`` querysets of ``edt.querysets`` and
-are narrowed to the agency the user works for now, except for the state administrator, who
-sees every agency's; anything else answers 404. Every write calls ``edt.services``; a service's
-``ValidationError`` is shown on the page and nothing is written.
+them nothing). Lists and details start from the ``for_user`` querysets of
+``edt.access.querysets`` and are narrowed to the agency the user works for now, except for the
+state administrator, who sees every agency's; anything else answers 404. Every write calls
+``edt.access.services``; a service's ``ValidationError`` is shown on the page and nothing is
+written.
 """
 
 from __future__ import annotations
@@ -29,7 +30,17 @@ from core.views import AgencyScopedMixin
 from regulators.models import StaffMembership
 from regulators.querysets import is_state_edt_administrator
 
-from .. import credentials, services
+from ... import credentials
+from ...models import (
+    AccessRequest,
+    AgencyVendor,
+    ApiToken,
+    EdtAccount,
+    TierGrant,
+    Vendor,
+)
+from ...tiers import Environment, Tier
+from .. import services
 from ..forms import (
     AccessRequestForm,
     AgencyVendorForm,
@@ -41,15 +52,6 @@ from ..forms import (
     VendorTiersForm,
     tiers_for,
 )
-from ..models import (
-    AccessRequest,
-    AgencyVendor,
-    ApiToken,
-    EdtAccount,
-    TierGrant,
-    Vendor,
-)
-from ..tiers import Environment, Tier
 
 Status = TierGrant.Status
 
@@ -664,8 +666,8 @@ class EdtTransactionListView(EdtMixin, TemplateView):
     template_name = "edt/transaction_list.html"
 
     def get_context_data(self, **kwargs):
-        from ..api.catalogue import ENDPOINTS
-        from ..models import EdtTransaction
+        from ...api.catalogue import ENDPOINTS
+        from ...models import EdtTransaction
 
         rows = self.scoped(EdtTransaction).select_related("regulator", "account")
         chosen = {}
@@ -695,8 +697,8 @@ class EdtTransactionDetailView(EdtMixin, TemplateView):
     template_name = "edt/transaction_detail.html"
 
     def get_context_data(self, **kwargs):
-        from .. import uploads
-        from ..models import EdtTransaction
+        from ... import uploads
+        from ...models import EdtTransaction
 
         row = get_object_or_404(
             self.scoped(EdtTransaction).select_related("regulator", "account"),

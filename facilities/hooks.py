@@ -1,0 +1,41 @@
+"""Hooks the apps above facilities fill in (``core.hooks``): facilities come before the
+records kept about them (submittals, ...), yet merging two facilities must move those records,
+and the regulator's facility list can keep the facilities whose Facility Information is
+overdue."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+
+from core.hooks import Hook
+
+merge_refusals = Hook(
+    "merge_refusals",
+    "``(duplicate, survivor) -> str | None``: why the two facilities cannot be merged now "
+    "(``None``: nothing against it). Asked before anything changes.",
+)
+
+merge_moves = Hook(
+    "merge_moves",
+    "``(duplicate, survivor) -> dict``: move the app's records from the duplicate to the "
+    "survivor, inside the merge's transaction; answers counts for the merge's audit event.",
+)
+
+# A facility certifies its Facility Information at least once a year.
+FACILITY_INFORMATION_OVERDUE_AFTER = timedelta(days=365)
+
+overdue_facilities = Hook(
+    "overdue_facilities",
+    "``(facility queryset, now) -> queryset``: narrow to the facilities whose Facility Information "
+    "is overdue (``FACILITY_INFORMATION_OVERDUE_AFTER``).",
+)
+
+
+def narrow_to_overdue(queryset, now=None):
+    """``queryset`` narrowed by every ``overdue_facilities`` function; one must be registered,
+    or the list would call every facility overdue."""
+    if not len(overdue_facilities):
+        raise ImproperlyConfigured("No app registered facilities.hooks.overdue_facilities.")
+    for narrow in overdue_facilities:
+        queryset = narrow(queryset, now)
+    return queryset

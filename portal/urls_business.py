@@ -1,0 +1,10 @@
+"""Business portal URLs of the pages that combine several apps: the organization's home
+(mounted under /business/, namespace ``business``)."""
+
+from django.urls import path
+
+from .views import business
+
+urlpatterns = [
+    path("", business.OrganizationHomeView.as_view(), name="home"),
+]

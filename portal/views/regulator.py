@@ -1,0 +1,218 @@
+"""Regulator portal pages that combine several apps: the agency's home (with its dashboard,
+``dashboard.py``), the organizations in the agency's jurisdiction, and the state
+administrator's largest organizations.
+
+The portal works for one agency at a time (``RegulatorPortalMixin`` sets ``self.regulator``).
+Every list starts from a ``for_user`` queryset and is narrowed to the current agency
+(``AgencyScopedMixin``), so anything outside it answers 404. Taking an organization over and
+releasing it call ``facilities.services``; a ``ValidationError`` from a service becomes a
+message and nothing is written.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import TemplateView
+
+from core.elements import SubmittalElement
+from core.pagination import paginate, search_filter
+from core.views import AgencyScopedMixin, RegulatorPortalMixin
+from facilities import services as facility_services
+from facilities.models import Facility
+from facilities.querysets import with_jurisdiction_facility_count
+from organizations.models import Organization
+from regulators.roles import MANAGE_FACILITIES
+
+from .dashboard import dashboard_context
+
+ORGANIZATION_SEARCH_FIELDS = ["name"]
+ORGANIZATION_SEARCH_EXACT_INT_FIELDS = ["code"]
+
+
+class AgencyHomeView(AgencyScopedMixin, TemplateView):
+    """The agency the user works for, their role there, the size of its jurisdiction, and
+    its dashboard: what needs action, submittals by status over time, open violations by
+    program element."""
+
+    template_name = "portal/regulator_home.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            regulator=self.regulator,
+            staff=self.staff,
+            facility_count=self.scoped(Facility).count(),
+            organization_count=self.scoped(Organization).count(),
+            **dashboard_context(self.request.user, self.regulator),
+            **kwargs,
+        )
+
+
+class JurisdictionOrganizationsMixin(AgencyScopedMixin):
+    """The organizations with facilities in the current agency's jurisdiction."""
+
+    model = Organization
+    lookup_field = "code"
+    not_found_message = "No such organization in this agency's jurisdiction."
+
+
+class OrganizationListView(JurisdictionOrganizationsMixin, TemplateView):
+    """Organizations in the agency's jurisdiction, searchable by name and code, with how many
+    of their facilities the agency regulates."""
+
+    template_name = "portal/organization_list.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()
+        organizations = search_filter(
+            self.get_queryset().select_related("lead_regulator"),
+            query,
+            ORGANIZATION_SEARCH_FIELDS,
+            ORGANIZATION_SEARCH_EXACT_INT_FIELDS,
+        )
+        organizations = with_jurisdiction_facility_count(organizations, self.regulator)
+        return super().get_context_data(
+            regulator=self.regulator,
+            page=paginate(self.request, organizations),
+            q=query,
+            **kwargs,
+        )
+
+
+class OrganizationDetailView(JurisdictionOrganizationsMixin, TemplateView):
+    """One organization and its facilities in the agency's jurisdiction."""
+
+    template_name = "portal/organization_detail.html"
+
+    def get_context_data(self, **kwargs):
+        organization = self.get_object(self.get_queryset().select_related("lead_regulator"))
+        facilities = (
+            self.scoped(Facility)
+            .filter(organization=organization)
+            .with_agency_elements(self.regulator)
+        )
+        return super().get_context_data(
+            regulator=self.regulator,
+            statewide=self.regulator.is_statewide,
+            can_manage_facilities=self.agency_grants(MANAGE_FACILITIES),
+            large_organization_threshold=settings.CERS_LARGE_ORGANIZATION_THRESHOLD,
+            element_count=len(SubmittalElement),
+            organization=organization,
+            page=paginate(self.request, facilities),
+            **kwargs,
+        )
+
+
+# --- The largest organizations: the state administrator's ---------------------------------
+
+
+class StateAdministratorMixin(RegulatorPortalMixin):
+    """A page of the state administrator's, working for the state agency: 403 for anyone
+    else on the regulator staff.
+
+    (Whether the user is the state administrator of the agency they work for tells them
+    nothing new.)"""
+
+    def require_state_administrator(self) -> None:
+        if not self.staff.is_state_administrator:
+            raise PermissionDenied(
+                "Only the state administrator manages the largest organizations."
+            )
+
+
+class LargeOrganizationListView(StateAdministratorMixin, TemplateView):
+    """Every organization, the largest (most facilities) first, with its lead regulator and
+    whether the state manages it; searchable by name and code. Any of them can be taken over,
+    and a taken-over one released."""
+
+    template_name = "portal/large_organizations.html"
+
+    def get(self, request, *args, **kwargs):
+        self.require_state_administrator()
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()
+        organizations = search_filter(
+            Organization.objects.for_user(self.request.user, "manage").select_related(
+                "lead_regulator"
+            ),
+            query,
+            ORGANIZATION_SEARCH_FIELDS,
+            ORGANIZATION_SEARCH_EXACT_INT_FIELDS,
+        )
+        # The state's jurisdiction is every facility, so this counts all of them.
+        organizations = with_jurisdiction_facility_count(organizations, self.regulator)
+        organizations = organizations.order_by("-facility_count", "name", "pk")
+        return super().get_context_data(
+            regulator=self.regulator,
+            page=paginate(self.request, organizations),
+            q=query,
+            threshold=settings.CERS_LARGE_ORGANIZATION_THRESHOLD,
+            **kwargs,
+        )
+
+
+class OrganizationStateChangeView(StateAdministratorMixin, AgencyScopedMixin, View):
+    """POST: take an organization over, or release it (the state administrator). An
+    organization outside the current agency's jurisdiction answers 404, to anyone else on
+    the staff 403. Answers with the organization's page, or the largest organizations' list
+    when the form says ``return_to=list``."""
+
+    http_method_names = ["post"]
+    model = Organization
+    lookup_field = "code"
+    not_found_message = "No such organization in this agency's jurisdiction."
+
+    def change(self, organization: Organization) -> Organization:
+        """Make the change through ``facilities.services``."""
+        raise NotImplementedError
+
+    def done(self, organization: Organization) -> str:
+        """The message saying what was done."""
+        raise NotImplementedError
+
+    def post(self, request, code):
+        organization = self.get_object()
+        self.require_state_administrator()
+        try:
+            organization = self.change(organization)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, self.done(organization))
+        if request.POST.get("return_to") == "list":
+            return redirect("regulator:large_organizations")
+        return redirect("regulator:organization", organization.code)
+
+
+class OrganizationTakeOverView(OrganizationStateChangeView):
+    """Make the state agency the organization's lead regulator, whatever its facilities do."""
+
+    def change(self, organization: Organization) -> Organization:
+        return facility_services.take_over_organization(
+            actor=self.request.user, organization=organization
+        )
+
+    def done(self, organization: Organization) -> str:
+        return f"{organization.name} is now managed by the state: {organization.lead_regulator}."
+
+
+class OrganizationReleaseView(OrganizationStateChangeView):
+    """Give the organization's lead regulator back to the automatic rule."""
+
+    def change(self, organization: Organization) -> Organization:
+        return facility_services.release_organization(
+            actor=self.request.user, organization=organization
+        )
+
+    def done(self, organization: Organization) -> str:
+        lead = organization.lead_regulator or "none yet"
+        return f"{organization.name} was released; its lead regulator is now {lead}."
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
