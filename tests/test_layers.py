@@ -34,15 +34,6 @@ LAYERS = [
     "cers",  # the project: settings, URLs, the Celery app
 ]
 
-# Imports that break the layering today and are being removed. Each entry is one
-# (file, imported module); a stale entry fails ``test_every_pending_exception_is_still_needed``.
-PENDING = {
-    # core.scoping reads the membership tables of organizations and regulators; the scoping
-    # rules are moving to those apps' querysets.
-    ("core/scoping.py", "organizations.models"),
-    ("core/scoping.py", "regulators.models"),
-}
-
 
 def app_modules(app: str):
     """Every Python file of ``app``, migrations excepted."""
@@ -90,11 +81,6 @@ def test_no_app_imports_a_higher_one():
     upward = [
         f"{file}:{line} imports {module} ({app} is below {target})"
         for file, line, app, target, module in cross_app_imports()
-        if rank[target] > rank[app] and (file, module) not in PENDING
+        if rank[target] > rank[app]
     ]
     assert not upward, "imports of a higher app:\n" + "\n".join(upward)
-
-
-def test_every_pending_exception_is_still_needed():
-    found = {(file, module) for file, _, _, _, module in cross_app_imports()}
-    assert PENDING - found == set(), "remove the exceptions that no longer occur"
