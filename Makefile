@@ -20,6 +20,11 @@ TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/cers
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS='-k outbox -x'`.
 PYTEST_ARGS ?=
+# Test processes side by side (pytest-xdist): `auto` is one a core; `make test PYTEST_WORKERS=0`
+# runs the suite in one process. A test module stays in one process (--dist loadfile), so the
+# fixtures it shares are built once there. Running pytest directly starts no workers.
+PYTEST_WORKERS ?= auto
+XDIST = -n $(PYTEST_WORKERS) $(if $(filter 0,$(PYTEST_WORKERS)),,--dist loadfile)
 # With PYTEST_ARGS narrowing the run, a part that selects no test (pytest's status 5) is fine.
 NO_TESTS_OK = $(if $(strip $(PYTEST_ARGS)), || [ $$? -eq 5 ])
 
@@ -116,12 +121,12 @@ else
 endif
 
 test-fast: install
-	env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-services: install services-check
 	@echo "== the ordinary suite on PostgreSQL"
 	env -u REDIS_URL -u EMAIL_URL DATABASE_URL='$(TEST_DATABASE_URL)' \
-	  $(PY) -m pytest -m 'not integration' $(PYTEST_ARGS) $(NO_TESTS_OK)
+	  $(PY) -m pytest -m 'not integration' $(XDIST) $(PYTEST_ARGS) $(NO_TESTS_OK)
 	@echo "== the integration suite: PostgreSQL, Redis, a Celery worker"
 	env -u EMAIL_URL DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' \
 	  $(PY) -m pytest -m integration $(PYTEST_ARGS) $(NO_TESTS_OK)

@@ -9,17 +9,33 @@ Regulator side:
   state_admin     administrator at Cal/EPA (1000)
 """
 
+import copy
 from types import SimpleNamespace
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from tests import factories
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """A fast hasher in tests: the production one costs about 0.2 s a password."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """A fast hasher in tests: the production one costs about 0.2 s a password. Session-wide,
+    so the cast built once for many tests (below) hashes with it too."""
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Uploads land in a folder of this test process, never in the project's ``media/``: two
+    processes running tests side by side (pytest-xdist) never share a stored file. Tests that
+    look at what was stored still point ``MEDIA_ROOT`` at their own ``tmp_path``."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture
@@ -27,8 +43,7 @@ def password():
     return factories.PASSWORD
 
 
-@pytest.fixture
-def cast(db):
+def build_cast() -> SimpleNamespace:
     f = factories
     state = f.make_regulator("1000", "California Environmental Protection Agency", "state")
     cupa = f.make_regulator("1001", "Sacramento County CUPA", "cupa", zip_codes=["95814"])
@@ -82,6 +97,102 @@ def cast(db):
         facility_yolo=facility_yolo,
         other_facility=other_facility,
     )
+
+
+class SharedCast:
+    """The cast, built once and kept for every test that uses it, as Django's
+    ``TestCase.setUpTestData`` keeps a class's data.
+
+    Building the cast takes about twenty service calls (each with its transaction and audit
+    event), and most tests use it. So it is built inside a transaction of its own, opened
+    before the test's transaction (which becomes a savepoint within it: each test still rolls
+    back everything it did), and kept open from one test that uses the cast to the next. A test
+    that does not use it, or that needs real commits (``transactional_db``), finds the database
+    as before: the transaction is rolled back before that test starts, and the cast is built
+    again for the next test that uses it. Each test gets its own copies of the objects, so what
+    one test changes on them never reaches another. A test whose cast must be made under its own
+    conditions (a clock its fixtures pin first) is marked ``fresh_cast``: it builds its own.
+    """
+
+    def __init__(self):
+        self.blocker = None  # set once the test database exists
+        self.atomic = None
+        self.cast = None
+
+    def wanted_by(self, item) -> bool:
+        if "cast" not in getattr(item, "fixturenames", ()):
+            return False
+        if item.get_closest_marker("fresh_cast"):
+            return False
+        marker = item.get_closest_marker("django_db")
+        if marker and (
+            marker.kwargs.get("transaction")
+            or marker.kwargs.get("reset_sequences")
+            or marker.kwargs.get("serialized_rollback")
+        ):
+            return False
+        committing = {"transactional_db", "live_server", "django_db_reset_sequences"}
+        return not committing.intersection(item.fixturenames)
+
+    def prepare_for(self, item) -> None:
+        if self.blocker is None:
+            return
+        if self.wanted_by(item):
+            self.open()
+        else:
+            self.close()
+
+    def open(self) -> None:
+        if self.atomic is not None:
+            return
+        with self.blocker.unblock():
+            atomic = transaction.atomic()
+            # As Django's TestCase marks its own: a durable service block may run inside.
+            atomic._from_testcase = True
+            atomic.__enter__()
+            try:
+                self.cast = build_cast()
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+            self.atomic = atomic
+
+    def close(self) -> None:
+        if self.atomic is None:
+            return
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+        self.atomic = None
+        self.cast = None
+
+
+_shared_cast = SharedCast()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before the test's fixtures (its own transaction among them): open or close the shared
+    cast's transaction, as the test needs."""
+    _shared_cast.prepare_for(item)
+
+
+@pytest.fixture(scope="session")
+def shared_cast(django_db_setup, django_db_blocker):
+    _shared_cast.blocker = django_db_blocker
+    yield _shared_cast
+    _shared_cast.close()
+    _shared_cast.blocker = None
+
+
+@pytest.fixture
+def cast(shared_cast, db):
+    if shared_cast.cast is None:
+        # The first test of the run (the test database did not exist yet when it started), tests
+        # that commit, and tests marked fresh_cast: the cast is built within the test.
+        return build_cast()
+    return copy.deepcopy(shared_cast.cast)
 
 
 # Agency administrators beside the cast (its staff holds no administrator).

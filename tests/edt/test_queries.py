@@ -35,6 +35,9 @@ ROQ = "Regulator/Organization"
 RFTQ = "Regulator/Faclility/Transfer"
 RAIQ = "Regulator/ActionItem"
 
+# The cast's rows are dated by the pinned clock (``clock``), so each test builds its own.
+pytestmark = pytest.mark.fresh_cast
+
 
 class Clock:
     """The time ``django.utils.timezone.now`` answers; moved on by hand."""
