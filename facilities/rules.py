@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 
 from core.access import acting_agency, rule
+from core.elements import SubmittalElement
 
-from .models import FacilityRegulator
+from .models import Facility, FacilityRegulator
 
 
 def agency_and_pas(agency) -> frozenset[int]:
@@ -33,4 +34,19 @@ def may_set_due_dates(actor, row: FacilityRegulator) -> bool:
             f"Element {row.element} of CERS ID {row.facility.cers_id} is not handled by "
             f"{agency.name} or its PAs."
         )
+    return True
+
+
+@rule("facilities.set_metadata", Facility)
+def may_set_metadata(actor, facility: Facility) -> bool:
+    """A facility's local keys, location and element regulators are its CUPA's to keep:
+    through EDT (facility create and metadata), an account of the agency handling the
+    facility's Facility Information. The portal has no form for them."""
+    agency = acting_agency(actor, "facilities.set_metadata")
+    if agency is None:
+        return False
+    if not FacilityRegulator.objects.filter(
+        facility=facility, element=SubmittalElement.FACILITY_INFORMATION, regulator=agency
+    ).exists():
+        raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {agency}'s jurisdiction.")
     return True

@@ -409,13 +409,16 @@ def _element_state(row: FacilityRegulator) -> dict:
 def apply_facility_metadata(
     *,
     actor,
-    regulator: Regulator,
     facility: Facility,
     details: dict | None = None,
     elements: dict[int, ElementChange] | None = None,
 ) -> Facility:
     """A CUPA changes what it keeps about one of its facilities (EDT facility metadata, and
     the element settings of EDT facility create), inside the caller's transaction.
+
+    ``actor`` must be allowed ``facilities.set_metadata`` on the facility (its agency is the
+    CUPA handling the facility's Facility Information), and that CUPA is the one whose rules
+    the changes follow and whose audit events they are.
 
     ``details``: ``METADATA_FIELDS`` values. ``elements``: per element code, its regulator,
     reporting requirement or next due date (``element_change_problems`` says what is
@@ -432,9 +435,8 @@ def apply_facility_metadata(
         .filter(facility=facility)
         .select_related("regulator")
     }
-    fi = rows.get(SubmittalElement.FACILITY_INFORMATION)
-    if fi is None or fi.regulator_id != regulator.pk:
-        raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {regulator}'s jurisdiction.")
+    require(actor, "facilities.set_metadata", facility)
+    regulator = rows[SubmittalElement.FACILITY_INFORMATION].regulator
     problems = [
         problem
         for element, change in sorted(elements.items())

@@ -435,9 +435,7 @@ def create_facility(context: UploadContext) -> None:
             details=details,
         )
         if elements:
-            apply_facility_metadata(
-                actor=context.actor, regulator=cupa, facility=facility, elements=elements
-            )
+            apply_facility_metadata(actor=context.actor, facility=facility, elements=elements)
     except (ValidationError, PermissionDenied) as error:
         raise _rejected(error, ENTITY_VALIDATION_ERROR) from None
     if exact:
@@ -489,7 +487,6 @@ def change_facility_metadata(context: UploadContext) -> None:
     try:
         apply_facility_metadata(
             actor=context.actor,
-            regulator=cupa,
             facility=facility,
             details=details,
             elements=elements,

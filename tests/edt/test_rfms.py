@@ -237,24 +237,22 @@ def test_the_client_key_is_echoed(client, cast, edt_account):
 # --- the service underneath ------------------------------------------------------------------
 
 
-def test_the_service_refuses_another_agencys_facility(cast):
+def test_the_service_refuses_another_agencys_facility(cast, edt_account):
     with pytest.raises(PermissionDenied), transaction.atomic():
         apply_facility_metadata(
-            actor=None,
-            regulator=cast.cupa,
+            actor=edt_account.user,
             facility=cast.facility_yolo,
             details={"local_facility_id": "X"},
         )
     assert Facility.objects.get(pk=cast.facility_yolo.pk).local_facility_id == ""
 
 
-def test_the_service_refuses_facility_information_to_a_participating_agency(cast):
+def test_the_service_refuses_facility_information_to_a_participating_agency(cast, edt_account):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="always handled by the CUPA"), transaction.atomic():
         apply_facility_metadata(
-            actor=None,
-            regulator=cast.cupa,
+            actor=edt_account.user,
             facility=cast.facility,
             elements={1: ElementChange(regulator=cast.pa)},
         )
