@@ -23,6 +23,7 @@ ACTION_TIERS: dict[str, frozenset[int]] = {
     "submittals.submit": frozenset({Tier.SUBMITTAL}),
     "submittals.edit": frozenset({Tier.SUBMITTAL}),
     "facilities.set_due_dates": frozenset({Tier.REVIEW, Tier.FACILITY, Tier.SUBMITTAL}),
+    "facilities.create": frozenset({Tier.FACILITY}),
     "facilities.set_metadata": frozenset({Tier.FACILITY}),
 }
 

@@ -429,7 +429,6 @@ def create_facility(context: UploadContext) -> None:
             street=street,
             city=city,
             zip_code=zip_code,
-            regulator=cupa,
             allow_duplicate_address=ignore,
             comments=text(root, "Comments"),
             details=details,

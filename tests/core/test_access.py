@@ -199,6 +199,19 @@ def test_facility_metadata_is_kept_by_the_systems_of_the_facilitys_cupa(cast, ac
         require(accounts["yolo"], "facilities.set_metadata", cast.facility)
 
 
+# -- adding facilities: facilities.create ---------------------------------------------------------
+
+
+def test_lead_users_and_cupa_systems_add_facilities(cast, accounts):
+    assert can(cast.lead, "facilities.create", cast.org)
+    assert can(accounts["cupa"], "facilities.create", cast.org)  # the address is the service's
+    assert can(accounts["yolo"], "facilities.create", cast.org)
+    for actor in (cast.approver, cast.outsider, cast.cupa_reviewer, None):
+        assert not can(actor, "facilities.create", cast.org)
+    assert not can(accounts["pa"], "facilities.create", cast.org)  # tiers 1-2 only
+    assert not can(without_tiers(cast.cupa, 5), "facilities.create", cast.org)
+
+
 # -- require ------------------------------------------------------------------------------------
 
 
