@@ -11,7 +11,8 @@ here, not only in views, so no caller can skip a rule: each function asks
   state agency's reviewers may review any element).
 
 The EDT services use the same functions, the actor being the EDT account acting for its
-agency: the Facility Submittal Submit submits through ``submit_elements`` as the portal's
+agency: the Facility Submittal Submit stores what it is handed through
+``store_submitted_elements`` and submits it through ``submit_elements`` as the portal's
 ``submit`` does, and the action notification reviews through ``apply_reviews`` as ``review``
 does; called inside the upload's transaction, they are part of it.
 """
