@@ -15,13 +15,16 @@ from .tiers import Tier
 
 # The tiers whose endpoints do each action. A Facility Submittal Submit may carry the
 # regulator's action on the elements it stores (tier 6), as an action notification does
-# (tier 4); due dates arrive with action notifications, facility metadata and submittals.
+# (tier 4); due dates arrive with action notifications, facility metadata and submittals;
+# the rest of a facility's metadata only with facility create and metadata (tier 5).
 ACTION_TIERS: dict[str, frozenset[int]] = {
     "cme.record": frozenset({Tier.CME}),
     "submittals.review": frozenset({Tier.REVIEW, Tier.SUBMITTAL}),
     "submittals.submit": frozenset({Tier.SUBMITTAL}),
     "submittals.edit": frozenset({Tier.SUBMITTAL}),
     "facilities.set_due_dates": frozenset({Tier.REVIEW, Tier.FACILITY, Tier.SUBMITTAL}),
+    "facilities.create": frozenset({Tier.FACILITY}),
+    "facilities.set_metadata": frozenset({Tier.FACILITY}),
 }
 
 

@@ -1,12 +1,15 @@
-"""Who may change what a regulator keeps about a facility's elements (``core.access``)."""
+"""Who may add facilities and change what a regulator keeps about them (``core.access``)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
 from core.access import acting_agency, rule
+from core.elements import SubmittalElement
+from organizations.models import Organization
+from organizations.roles import MANAGE_FACILITIES
 
-from .models import FacilityRegulator
+from .models import Facility, FacilityRegulator
 
 
 def agency_and_pas(agency) -> frozenset[int]:
@@ -33,4 +36,31 @@ def may_set_due_dates(actor, row: FacilityRegulator) -> bool:
             f"Element {row.element} of CERS ID {row.facility.cers_id} is not handled by "
             f"{agency.name} or its PAs."
         )
+    return True
+
+
+@rule("facilities.set_metadata", Facility)
+def may_set_metadata(actor, facility: Facility) -> bool:
+    """A facility's local keys, location and element regulators are its CUPA's to keep:
+    through EDT (facility create and metadata), an account of the agency handling the
+    facility's Facility Information. The portal has no form for them."""
+    agency = acting_agency(actor, "facilities.set_metadata")
+    if agency is None:
+        return False
+    if not FacilityRegulator.objects.filter(
+        facility=facility, element=SubmittalElement.FACILITY_INFORMATION, regulator=agency
+    ).exists():
+        raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {agency}'s jurisdiction.")
+    return True
+
+
+@rule("facilities.create", Organization)
+def may_create(actor, organization: Organization) -> bool:
+    """Add a facility to the organization: one of its Lead Users, or an EDT account for its
+    CUPA (facility create, tier 5), whose jurisdiction the facility's address must be in
+    (the service checks the address)."""
+    if acting_agency(actor, "facilities.create") is not None:
+        return True
+    if actor is None or not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization):
+        raise PermissionDenied("Only the organization's Lead Users add facilities.")
     return True

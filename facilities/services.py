@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from core.access import require
+from core.access import acting_agency, require
 from core.elements import SubmittalElement
 from core.services import audit_event, next_value, record_event, record_events
 from organizations.models import Membership, Organization
-from organizations.roles import MANAGE_FACILITIES, Role
+from organizations.roles import Role
 from regulators.models import Regulator, ServiceArea
 from regulators.querysets import regulators_with
 
@@ -248,27 +248,25 @@ def add_facility(
     zip_code: str,
     county: str = "",
     state: str = "CA",
-    regulator: Regulator | None = None,
     allow_duplicate_address: bool = False,
     comments: str = "",
     details: dict | None = None,
 ) -> Facility:
     """``create_facility`` without a transaction of its own: call it inside one.
 
-    ``regulator``: a CUPA adds the facility (EDT facility create) in place of one of the
-    organization's Lead Users; the address must be in its jurisdiction. It alone may add a
-    facility at an address another facility has (``allow_duplicate_address``; the audit event
-    names those facilities and keeps the CUPA's ``comments`` on why), and set the ``details``
-    only regulators set (``METADATA_FIELDS``)."""
+    ``actor`` must be allowed ``facilities.create`` on the organization: one of its Lead
+    Users, or an EDT account, whose CUPA adds the facility (EDT facility create); no actor is
+    the system itself (the legacy import). A CUPA's address must be in its jurisdiction. It
+    alone may add a facility at an address another facility has (``allow_duplicate_address``;
+    the audit event names those facilities and keeps the CUPA's ``comments`` on why), and set
+    the ``details`` only regulators set (``METADATA_FIELDS``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("add_facility must run inside a transaction.")
     details = _check_details(details or {})
-    if (
-        regulator is None
-        and actor is not None
-        and not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization)
-    ):
-        raise PermissionDenied("Only the organization's Lead Users add facilities.")
+    regulator = None
+    if actor is not None:
+        require(actor, "facilities.create", organization)
+        regulator = acting_agency(actor, "facilities.create")
     if not is_zip_code(zip_code):
         raise ValidationError({"zip_code": "Enter a ZIP code of 5 digits, or ZIP+4."})
     if regulator is not None:
@@ -409,13 +407,16 @@ def _element_state(row: FacilityRegulator) -> dict:
 def apply_facility_metadata(
     *,
     actor,
-    regulator: Regulator,
     facility: Facility,
     details: dict | None = None,
     elements: dict[int, ElementChange] | None = None,
 ) -> Facility:
     """A CUPA changes what it keeps about one of its facilities (EDT facility metadata, and
     the element settings of EDT facility create), inside the caller's transaction.
+
+    ``actor`` must be allowed ``facilities.set_metadata`` on the facility (its agency is the
+    CUPA handling the facility's Facility Information), and that CUPA is the one whose rules
+    the changes follow and whose audit events they are.
 
     ``details``: ``METADATA_FIELDS`` values. ``elements``: per element code, its regulator,
     reporting requirement or next due date (``element_change_problems`` says what is
@@ -432,9 +433,8 @@ def apply_facility_metadata(
         .filter(facility=facility)
         .select_related("regulator")
     }
-    fi = rows.get(SubmittalElement.FACILITY_INFORMATION)
-    if fi is None or fi.regulator_id != regulator.pk:
-        raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {regulator}'s jurisdiction.")
+    require(actor, "facilities.set_metadata", facility)
+    regulator = rows[SubmittalElement.FACILITY_INFORMATION].regulator
     problems = [
         problem
         for element, change in sorted(elements.items())

@@ -11,7 +11,8 @@ here, not only in views, so no caller can skip a rule: each function asks
   state agency's reviewers may review any element).
 
 The EDT services use the same functions, the actor being the EDT account acting for its
-agency: the Facility Submittal Submit submits through ``submit_elements`` as the portal's
+agency: the Facility Submittal Submit stores what it is handed through
+``store_submitted_elements`` and submits it through ``submit_elements`` as the portal's
 ``submit`` does, and the action notification reviews through ``apply_reviews`` as ``review``
 does; called inside the upload's transaction, they are part of it.
 """
@@ -319,6 +320,90 @@ def submit(
         receipt_to=[actor.email],
         submitter=actor,
     )
+
+
+@dataclass(frozen=True)
+class ReceivedElement:
+    """One element an agency's system hands over already submitted (the EDT Facility
+    Submittal Submit): its code, data, submittal type (Pass-Through or Proxy) and who
+    submitted it when, as its header says."""
+
+    element: int
+    data: dict
+    submittal_type: int
+    submitted_by: object = None
+    submitted_at: datetime | None = None
+
+
+@transaction.atomic
+def store_submitted_elements(
+    *,
+    actor,
+    facility: Facility,
+    elements: Sequence[ReceivedElement],
+    submitted_by=None,
+    submitted_at: datetime | None = None,
+    certifier_name: str = "",
+    comments: str = "",
+    via: str = "EDT",
+) -> tuple[FacilitySubmittal, list[SubmittalElementRecord]]:
+    """Store the elements an agency's system submitted for ``facility`` as one new facility
+    submittal, already Submitted with its certification, each element routed to the agency
+    handling it; the one home of those rows, so the check (``submittals.submit``: the
+    account's agency handles the facility's Facility Information) cannot be skipped.
+
+    The caller then adds each element's inventory and documents (``submittals.edit`` lets
+    the account fill what it stored) and validates, and submits them with
+    ``submit_elements``. Inside the caller's transaction (the upload's: all or nothing), one
+    ``submittal.received`` audit event naming the elements stored. An element no agency
+    handles refuses the whole submittal.
+    """
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
+    facility = lock_facility(facility)
+    routes = element_routes(facility)
+    unrouted = [_element(item.element).label for item in elements if item.element not in routes]
+    if unrouted:
+        raise ValidationError(
+            f"No regulator is assigned to {', '.join(unrouted)} for this facility, so it cannot "
+            "be routed for review."
+        )
+    group = FacilitySubmittal.objects.create(
+        facility=facility,
+        status=FacilitySubmittal.Status.SUBMITTED,
+        created_by=actor,
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
+        certifier_name=certifier_name.strip(),
+        submitter_comments=comments,
+    )
+    records = []
+    for item in elements:
+        record = SubmittalElementRecord.objects.create(
+            facility_submittal=group,
+            facility=facility,
+            element=item.element,
+            status=ElementStatus.SUBMITTED,
+            submittal_type=item.submittal_type,
+            data=item.data,
+            created_by=actor,
+            regulator=routes[item.element].regulator,
+            submitted_by=item.submitted_by,
+            submitted_at=item.submitted_at,
+        )
+        if item.element == SubmittalElement.FACILITY_INFORMATION:
+            sync_owner_operator(record)
+        records.append(record)
+    record_event(
+        actor,
+        "submittal.received",
+        group,
+        after={
+            "elements": {str(record.element): str(record.key) for record in records},
+            "via": via,
+        },
+        organization=facility.organization,
+    )
+    return group, records
 
 
 @transaction.atomic

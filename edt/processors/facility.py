@@ -429,15 +429,12 @@ def create_facility(context: UploadContext) -> None:
             street=street,
             city=city,
             zip_code=zip_code,
-            regulator=cupa,
             allow_duplicate_address=ignore,
             comments=text(root, "Comments"),
             details=details,
         )
         if elements:
-            apply_facility_metadata(
-                actor=context.actor, regulator=cupa, facility=facility, elements=elements
-            )
+            apply_facility_metadata(actor=context.actor, facility=facility, elements=elements)
     except (ValidationError, PermissionDenied) as error:
         raise _rejected(error, ENTITY_VALIDATION_ERROR) from None
     if exact:
@@ -489,7 +486,6 @@ def change_facility_metadata(context: UploadContext) -> None:
     try:
         apply_facility_metadata(
             actor=context.actor,
-            regulator=cupa,
             facility=facility,
             details=details,
             elements=elements,

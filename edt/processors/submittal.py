@@ -12,7 +12,9 @@ slots into answers and files (``submittals.documents``; a ZIP package's files by
 The elements are then validated as the portal's submit validates them
 (``submittals.validation``): one Required message rejects the whole upload, every message listed.
 
-Stored, the elements are submitted by the portal's submit path
+The submittal and its elements are stored by ``submittals.services.store_submitted_elements``
+(the account must handle the facility's Facility Information). Stored, the elements are
+submitted by the portal's submit path
 (``submittals.services.submit_elements``): routed to the element's regulator, with the portal's
 audit events (actor: the EDT account's user) and receipt e-mail (to the header's submitter). The
 header adds what the portal has no form for: the submittal type (2 Pass-Through, 3 Proxy), the
@@ -55,16 +57,16 @@ from submittals.inventory import REGULATOR_KEY, add_material, component_fields
 from submittals.models import (
     DocumentSource,
     ElementStatus,
-    FacilitySubmittal,
     SubmittalElementRecord,
     SubmittalType,
 )
 from submittals.services import (
+    ReceivedElement,
     check_review,
     element_routes,
     review,
+    store_submitted_elements,
     submit_elements,
-    sync_owner_operator,
 )
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
@@ -555,39 +557,34 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
 
     organization = facility.organization
     first = incoming[0].header  # Facility Information: the schema requires it
-    group = FacilitySubmittal.objects.create(
-        facility=facility,
-        status=FacilitySubmittal.Status.SUBMITTED,
-        created_by=context.actor,
-        submitted_by=_submitter(first, organization),
-        submitted_at=first.submitted_on,
-        certifier_name=f"{first.first_name} {first.last_name}".strip(),
-        submitter_comments=first.comments,
-    )
-    records = []
+    received = []
     for item in incoming:
         header = item.header
         data = dict(item.data)
         data[HEADER_KEYS["regulator_key"]] = header.regulator_key
         if header.next_due is not None:
             data[HEADER_KEYS["next_due"]] = header.next_due.isoformat()
-        record = SubmittalElementRecord.objects.create(
-            facility_submittal=group,
-            facility=facility,
-            element=item.element,
-            status=ElementStatus.SUBMITTED,
-            submittal_type=header.submittal_type,
-            data=data,
-            created_by=context.actor,
-            regulator=item.route.regulator,
-            submitted_by=_submitter(header, organization),
-            submitted_at=header.submitted_on,
+        received.append(
+            ReceivedElement(
+                element=item.element,
+                data=data,
+                submittal_type=header.submittal_type,
+                submitted_by=_submitter(header, organization),
+                submitted_at=header.submitted_on,
+            )
         )
-        if item.element == SubmittalElement.FACILITY_INFORMATION:
-            sync_owner_operator(record)
+    group, records = store_submitted_elements(
+        actor=context.actor,
+        facility=facility,
+        elements=received,
+        submitted_by=_submitter(first, organization),
+        submitted_at=first.submitted_on,
+        certifier_name=f"{first.first_name} {first.last_name}",
+        comments=first.comments,
+    )
+    for item, record in zip(incoming, records, strict=True):
         store_materials(context, record, item, problems)
         store_documents(context, record, item, problems, stored)
-        records.append(record)
     for message in validate_submittal(facility, records):
         if message.level == REQUIRED and not _not_in_version(message, context.version):
             problems.add(_guidance_code(message.code), str(message))

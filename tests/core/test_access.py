@@ -183,6 +183,35 @@ def test_due_dates_are_set_by_the_systems_of_the_agency_handling_the_element(cas
         assert not can(actor, "facilities.set_due_dates", facility_info)  # no portal form
 
 
+# -- facility metadata: facilities.set_metadata -------------------------------------------------
+
+
+def test_facility_metadata_is_kept_by_the_systems_of_the_facilitys_cupa(cast, accounts):
+    assert can(accounts["cupa"], "facilities.set_metadata", cast.facility)
+    assert not can(accounts["cupa"], "facilities.set_metadata", cast.facility_yolo)
+    assert can(accounts["yolo"], "facilities.set_metadata", cast.facility_yolo)
+    assert not can(accounts["yolo"], "facilities.set_metadata", cast.facility)  # another agency's
+    assert not can(accounts["pa"], "facilities.set_metadata", cast.facility)  # tiers 1-2 only
+    assert not can(without_tiers(cast.cupa, 5), "facilities.set_metadata", cast.facility)
+    for actor in (cast.cupa_reviewer, cast.state_admin, cast.lead, None):
+        assert not can(actor, "facilities.set_metadata", cast.facility)  # no portal form
+    with pytest.raises(PermissionDenied, match="is not in Yolo"):
+        require(accounts["yolo"], "facilities.set_metadata", cast.facility)
+
+
+# -- adding facilities: facilities.create ---------------------------------------------------------
+
+
+def test_lead_users_and_cupa_systems_add_facilities(cast, accounts):
+    assert can(cast.lead, "facilities.create", cast.org)
+    assert can(accounts["cupa"], "facilities.create", cast.org)  # the address is the service's
+    assert can(accounts["yolo"], "facilities.create", cast.org)
+    for actor in (cast.approver, cast.outsider, cast.cupa_reviewer, None):
+        assert not can(actor, "facilities.create", cast.org)
+    assert not can(accounts["pa"], "facilities.create", cast.org)  # tiers 1-2 only
+    assert not can(without_tiers(cast.cupa, 5), "facilities.create", cast.org)
+
+
 # -- require ------------------------------------------------------------------------------------
 
 

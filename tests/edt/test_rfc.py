@@ -427,18 +427,17 @@ def test_the_status_query_answers_with_the_mode_and_result(client, cast, edt_acc
 # --- the services underneath -----------------------------------------------------------------
 
 
-def test_a_regulator_cannot_add_a_facility_outside_its_jurisdiction(cast):
+def test_a_regulator_cannot_add_a_facility_outside_its_jurisdiction(cast, edt_account):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="outside"), transaction.atomic():
         add_facility(
-            actor=None,
+            actor=edt_account.user,
             organization=cast.org,
             name="Yolo Yard",
             street="1 Elm Street",
             city="Davis",
             zip_code="95616",
-            regulator=cast.cupa,
         )
     assert not Facility.objects.filter(name="Yolo Yard").exists()
 
@@ -456,3 +455,34 @@ def test_a_business_still_cannot_add_a_facility_at_a_duplicate_address(cast):
             zip_code="95814",
             allow_duplicate_address=True,  # only a regulator may
         )
+
+
+@pytest.mark.parametrize("who", ["pa_account", "approver"])
+def test_only_a_cupas_system_or_a_lead_user_adds_a_facility(cast, pa_edt_account, who):
+    from django.core.exceptions import PermissionDenied
+
+    actor = {"pa_account": pa_edt_account.user, "approver": cast.approver}[who]
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        add_facility(
+            actor=actor,
+            organization=cast.org,
+            name="Capitol Yard",
+            street="9 Capitol Mall",
+            city="Sacramento",
+            zip_code="95814",
+        )
+    assert not Facility.objects.filter(name="Capitol Yard").exists()
+
+
+def test_a_cupas_system_adds_a_facility_as_the_cupa(cast, edt_account):
+    with transaction.atomic():
+        facility = add_facility(
+            actor=edt_account.user,
+            organization=cast.org,
+            name="Capitol Yard",
+            street="9 Capitol Mall",
+            city="Sacramento",
+            zip_code="95814",
+        )
+    event = AuditEvent.objects.get(action="facility.created", object_id=str(facility.pk))
+    assert (event.actor, event.regulator) == (edt_account.user, cast.cupa)

@@ -237,25 +237,44 @@ def test_the_client_key_is_echoed(client, cast, edt_account):
 # --- the service underneath ------------------------------------------------------------------
 
 
-def test_the_service_refuses_another_agencys_facility(cast):
+def test_the_service_refuses_another_agencys_facility(cast, edt_account):
     with pytest.raises(PermissionDenied), transaction.atomic():
         apply_facility_metadata(
-            actor=None,
-            regulator=cast.cupa,
+            actor=edt_account.user,
             facility=cast.facility_yolo,
             details={"local_facility_id": "X"},
         )
     assert Facility.objects.get(pk=cast.facility_yolo.pk).local_facility_id == ""
 
 
-def test_the_service_refuses_facility_information_to_a_participating_agency(cast):
+def test_the_service_refuses_facility_information_to_a_participating_agency(cast, edt_account):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="always handled by the CUPA"), transaction.atomic():
         apply_facility_metadata(
-            actor=None,
-            regulator=cast.cupa,
+            actor=edt_account.user,
             facility=cast.facility,
             elements={1: ElementChange(regulator=cast.pa)},
         )
     assert settings_of(cast.facility)[1][0] == "1001"
+
+
+@pytest.mark.parametrize("who", ["pa_account", "lead", "nobody"])
+def test_the_service_refuses_whoever_is_not_the_cupas_system(cast, pa_edt_account, who):
+    actor = {"pa_account": pa_edt_account.user, "lead": cast.lead, "nobody": None}[who]
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        apply_facility_metadata(
+            actor=actor, facility=cast.facility, details={"local_facility_id": "X"}
+        )
+    assert Facility.objects.get(pk=cast.facility.pk).local_facility_id == ""
+    assert not AuditEvent.objects.filter(action="facility.metadata_changed").exists()
+
+
+def test_the_service_records_the_change_as_the_cupas(cast, edt_account):
+    with transaction.atomic():
+        apply_facility_metadata(
+            actor=edt_account.user, facility=cast.facility, details={"local_facility_id": "X"}
+        )
+    event = AuditEvent.objects.get(action="facility.metadata_changed")
+    assert (event.actor, event.regulator) == (edt_account.user, cast.cupa)
+    assert event.after == {"local_facility_id": "X"}
