@@ -20,7 +20,11 @@ from core.services import audit_event, next_value, record_event, record_events
 from organizations.models import Membership, Organization
 from organizations.roles import MANAGE_FACILITIES, Role
 from regulators.models import Regulator, ServiceArea
-from regulators.querysets import regulators_with
+from regulators.querysets import (
+    is_state_administrator,
+    regulators_with,
+    state_agencies_administered,
+)
 
 from . import hooks
 from .models import (
@@ -122,7 +126,7 @@ def default_regulators(zip_code: str) -> dict[int, Regulator]:
 
 def _state_agency() -> Regulator | None:
     """The state agency (Cal/EPA): the lowest-coded agency of kind "state", if any."""
-    return Regulator.objects.filter(kind=Regulator.Kind.STATE).order_by("code").first()
+    return Regulator.objects.statewide().order_by("code").first()
 
 
 def is_large_organization(facility_count: int) -> bool:
@@ -164,10 +168,9 @@ def refresh_lead_regulator(organization: Organization) -> Regulator | None:
 
 
 def _require_state_administrator(actor) -> Regulator:
-    """The state agency on which ``actor`` holds manage_facilities; PermissionDenied if none."""
-    agency = (
-        regulators_with(actor, "manage").filter(kind=Regulator.Kind.STATE).order_by("code").first()
-    )
+    """The state agency ``actor`` administers (``regulators.querysets.is_state_administrator``),
+    which becomes the lead regulator of what it takes over; PermissionDenied if none."""
+    agency = state_agencies_administered(actor).order_by("code").first()
     if agency is None:
         raise PermissionDenied("Only the state administrator takes over organizations.")
     return agency
@@ -567,11 +570,12 @@ _ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.APPROVER: 2, Role.LEAD: 3}
 
 
 def _regulator_may_manage(actor, facility: Facility) -> bool:
-    """Whether ``actor`` holds manage_facilities on an agency regulating ``facility`` or on
-    the state agency. (Not ``Facility.objects.for_user``: that also admits Lead Users.)"""
-    agencies = regulators_with(actor, "manage")
-    if agencies.filter(kind=Regulator.Kind.STATE).exists():
+    """Whether ``actor`` holds manage_facilities on an agency regulating ``facility``, or is
+    the state administrator (the state agency sees everything). (Not
+    ``Facility.objects.for_user``: that also admits Lead Users.)"""
+    if is_state_administrator(actor):
         return True
+    agencies = regulators_with(actor, "manage")
     return FacilityRegulator.objects.filter(facility=facility, regulator__in=agencies).exists()
 
 
@@ -752,8 +756,7 @@ def merge_organizations(
     from core.models import AuditEvent
     from organizations.services import grant_role
 
-    agencies = regulators_with(actor, "manage")
-    if not agencies.filter(kind=Regulator.Kind.STATE).exists():
+    if not is_state_administrator(actor):
         raise PermissionDenied("Only state administrators merge organizations.")
     if source.pk == target.pk:
         raise ValidationError({"organization_code": "Choose another organization."})

@@ -78,10 +78,13 @@ def agency_contacts(regulator: Regulator, access_request: AccessRequest | None =
 
 
 def _state_contacts() -> list[str]:
+    """The state agency's administrators and EDT administrators: who decides on EDT access
+    statewide (``regulators.querysets.is_state_edt_administrator``), so who hears of a new
+    request."""
     return sorted(
         set(
             StaffMembership.objects.filter(
-                regulator__kind=Regulator.Kind.STATE,
+                regulator__in=Regulator.objects.statewide(),
                 role__in=["administrator", "edt_administrator"],
             ).values_list("user__email", flat=True)
         )
@@ -119,7 +122,7 @@ def _check_tiers_and_environments(regulator, tiers, environments) -> tuple[list,
             f"A Participating Agency may use tiers 1 and 2 only; tier {max(tiers)} is for "
             "CUPAs. Ask your CUPA to exchange that data."
         )
-    elif regulator.kind == Regulator.Kind.STATE:
+    elif regulator.is_statewide:
         errors["tiers"] = "EDT access is for CUPAs and Participating Agencies."
     if errors:
         raise ValidationError(errors)
