@@ -1,12 +1,15 @@
-"""Who may change what a regulator keeps about a facility's elements (``core.access``)."""
+"""Who may change what a regulator keeps about a facility's elements, move facilities between
+organizations and manage organizations statewide (``core.access``)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
 from core.access import acting_agency, rule
+from organizations.models import Organization
+from regulators.querysets import is_state_administrator, regulators_with
 
-from .models import FacilityRegulator
+from .models import Facility, FacilityRegulator
 
 
 def agency_and_pas(agency) -> frozenset[int]:
@@ -34,3 +37,24 @@ def may_set_due_dates(actor, row: FacilityRegulator) -> bool:
             f"{agency.name} or its PAs."
         )
     return True
+
+
+@rule("facilities.transfer", Facility)
+def may_transfer(actor, facility: Facility) -> bool:
+    """Moving a facility to another organization, or merging it with a duplicate, is for the
+    administrators (manage_facilities) of an agency regulating it; the state administrator's
+    for any facility, since the state agency sees everything. (Not
+    ``Facility.objects.for_user``: that also admits Lead Users.)"""
+    if is_state_administrator(actor):
+        return True
+    return FacilityRegulator.objects.filter(
+        facility=facility, regulator__in=regulators_with(actor, "manage")
+    ).exists()
+
+
+@rule("facilities.manage_statewide", Organization)
+def may_manage_statewide(actor, organization: Organization) -> bool:
+    """Taking an organization over, releasing it and merging organizations are the state
+    administrator's alone: they change who leads an organization, whatever the agencies
+    regulating its facilities."""
+    return is_state_administrator(actor)

@@ -21,8 +21,6 @@ from organizations.models import Membership, Organization
 from organizations.roles import MANAGE_FACILITIES, Role
 from regulators.models import Regulator, ServiceArea
 from regulators.querysets import (
-    is_state_administrator,
-    regulators_with,
     state_agencies_administered,
 )
 
@@ -167,13 +165,16 @@ def refresh_lead_regulator(organization: Organization) -> Regulator | None:
     return organization.lead_regulator
 
 
-def _require_state_administrator(actor) -> Regulator:
-    """The state agency ``actor`` administers (``regulators.querysets.is_state_administrator``),
-    which becomes the lead regulator of what it takes over; PermissionDenied if none."""
-    agency = state_agencies_administered(actor).order_by("code").first()
-    if agency is None:
-        raise PermissionDenied("Only the state administrator takes over organizations.")
-    return agency
+def _require_state_administrator(actor, organization: Organization) -> Regulator:
+    """The state agency ``actor`` administers, which leads what it takes over; PermissionDenied
+    unless ``actor`` may manage ``organization`` statewide (``facilities.rules``)."""
+    require(
+        actor,
+        "facilities.manage_statewide",
+        organization,
+        "Only the state administrator takes over organizations.",
+    )
+    return state_agencies_administered(actor).order_by("code").first()
 
 
 def _lead_code(organization: Organization) -> str | None:
@@ -184,7 +185,7 @@ def _lead_code(organization: Organization) -> str | None:
 def take_over_organization(*, actor, organization: Organization) -> Organization:
     """The state administrator takes an organization over: the state agency becomes its lead
     regulator and stays so (pinned) whatever its facilities do, until released."""
-    state = _require_state_administrator(actor)
+    state = _require_state_administrator(actor, organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.lead_regulator_pinned:
         raise ValidationError(f"{organization.name} is already managed by the state.")
@@ -208,7 +209,7 @@ def take_over_organization(*, actor, organization: Organization) -> Organization
 def release_organization(*, actor, organization: Organization) -> Organization:
     """Undo a take-over: the organization's lead regulator follows the automatic rule again
     (the state agency while it is one of the largest, else the majority CUPA)."""
-    state = _require_state_administrator(actor)
+    state = _require_state_administrator(actor, organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if not organization.lead_regulator_pinned:
         raise ValidationError(
@@ -569,16 +570,6 @@ _LETTER_SIGNATURES = (b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.APPROVER: 2, Role.LEAD: 3}
 
 
-def _regulator_may_manage(actor, facility: Facility) -> bool:
-    """Whether ``actor`` holds manage_facilities on an agency regulating ``facility``, or is
-    the state administrator (the state agency sees everything). (Not
-    ``Facility.objects.for_user``: that also admits Lead Users.)"""
-    if is_state_administrator(actor):
-        return True
-    agencies = regulators_with(actor, "manage")
-    return FacilityRegulator.objects.filter(facility=facility, regulator__in=agencies).exists()
-
-
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -652,8 +643,12 @@ def move_facility(
     """Move a facility to another organization at the business's written request. The
     facility keeps its CERS ID, its submittals and its regulators; both organizations' lead
     regulators are recomputed."""
-    if not _regulator_may_manage(actor, facility):
-        raise PermissionDenied("Only administrators of the facility's regulators move it.")
+    require(
+        actor,
+        "facilities.transfer",
+        facility,
+        "Only administrators of the facility's regulators move it.",
+    )
     reason = _require_reason(reason)
     check_letter(letter)
     facility = Facility.objects.select_for_update().get(pk=facility.pk)
@@ -697,8 +692,13 @@ def merge_facilities(
     stand above facilities: they refuse and move through ``facilities.hooks``.)"""
     if duplicate.pk == survivor.pk:
         raise ValidationError({"cers_id": "A facility cannot be merged into itself."})
-    if not (_regulator_may_manage(actor, duplicate) and _regulator_may_manage(actor, survivor)):
-        raise PermissionDenied("Only administrators regulating both facilities merge them.")
+    for facility in (duplicate, survivor):
+        require(
+            actor,
+            "facilities.transfer",
+            facility,
+            "Only administrators regulating both facilities merge them.",
+        )
     reason = _require_reason(reason)
     facilities = {
         f.pk: f
@@ -756,8 +756,12 @@ def merge_organizations(
     from core.models import AuditEvent
     from organizations.services import grant_role
 
-    if not is_state_administrator(actor):
-        raise PermissionDenied("Only state administrators merge organizations.")
+    require(
+        actor,
+        "facilities.manage_statewide",
+        source,
+        "Only state administrators merge organizations.",
+    )
     if source.pk == target.pk:
         raise ValidationError({"organization_code": "Choose another organization."})
     reason = _require_reason(reason)
