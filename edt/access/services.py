@@ -23,6 +23,7 @@ from accounts.models import User
 from core.services import queue_email, record_event
 from regulators.models import Regulator, StaffMembership
 from regulators.querysets import is_state_edt_administrator
+from regulators.roles import EDT_ADMINISTRATION_PERMISSIONS, StaffRole, role_grants
 
 from .. import credentials
 from ..models import (
@@ -63,13 +64,21 @@ def _require_state_admin(actor) -> None:
 
 # --- e-mail ------------------------------------------------------------------------------
 
+# The staff roles that administer an agency's EDT access (``StaffMembership.administers_edt``),
+# read from the roles' permissions: who hears about it, at the agency and at the state agency.
+EDT_ADMINISTRATOR_ROLES = [
+    role
+    for role in StaffRole
+    if any(role_grants(role, permission) for permission in EDT_ADMINISTRATION_PERMISSIONS)
+]
+
 
 def agency_contacts(regulator: Regulator, access_request: AccessRequest | None = None) -> list:
     """The agency's administrators and EDT administrators (and the request's named EDT
     administrators): who hears about each step of its EDT access."""
     emails = set(
         StaffMembership.objects.filter(
-            regulator=regulator, role__in=["administrator", "edt_administrator"]
+            regulator=regulator, role__in=EDT_ADMINISTRATOR_ROLES
         ).values_list("user__email", flat=True)
     )
     if access_request is not None:
@@ -85,7 +94,7 @@ def _state_contacts() -> list[str]:
         set(
             StaffMembership.objects.filter(
                 regulator__in=Regulator.objects.statewide(),
-                role__in=["administrator", "edt_administrator"],
+                role__in=EDT_ADMINISTRATOR_ROLES,
             ).values_list("user__email", flat=True)
         )
     )
