@@ -55,7 +55,7 @@ def may_record_cme(actor, work: CmeWork) -> bool:
     """Record CME for ``work.regulator`` at ``work.facility``, of ``work.program_element``."""
     regulator, facility = work.regulator, work.facility
     may_record_for(actor, regulator)
-    if regulator.kind == Regulator.Kind.STATE:
+    if regulator.is_statewide:
         return True
     if work.program_element is None:
         if not FacilityRegulator.objects.filter(facility=facility, regulator=regulator).exists():

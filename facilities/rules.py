@@ -1,4 +1,5 @@
-"""Who may add facilities and change what a regulator keeps about them (``core.access``)."""
+"""Who may add facilities, change what a regulator keeps about a facility's elements, move
+facilities between organizations and manage organizations statewide (``core.access``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from core.access import acting_agency, rule
 from core.elements import SubmittalElement
 from organizations.models import Organization
 from organizations.roles import MANAGE_FACILITIES
+from regulators.querysets import is_state_administrator, regulators_with
 
 from .models import Facility, FacilityRegulator
 
@@ -64,3 +66,24 @@ def may_create(actor, organization: Organization) -> bool:
     if actor is None or not actor.has_perm(f"organizations.{MANAGE_FACILITIES}", organization):
         raise PermissionDenied("Only the organization's Lead Users add facilities.")
     return True
+
+
+@rule("facilities.transfer", Facility)
+def may_transfer(actor, facility: Facility) -> bool:
+    """Moving a facility to another organization, or merging it with a duplicate, is for the
+    administrators (manage_facilities) of an agency regulating it; the state administrator's
+    for any facility, since the state agency sees everything. (Not
+    ``Facility.objects.for_user``: that also admits Lead Users.)"""
+    if is_state_administrator(actor):
+        return True
+    return FacilityRegulator.objects.filter(
+        facility=facility, regulator__in=regulators_with(actor, "manage")
+    ).exists()
+
+
+@rule("facilities.manage_statewide", Organization)
+def may_manage_statewide(actor, organization: Organization) -> bool:
+    """Taking an organization over, releasing it and merging organizations are the state
+    administrator's alone: they change who leads an organization, whatever the agencies
+    regulating its facilities."""
+    return is_state_administrator(actor)

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
@@ -20,7 +20,9 @@ from core.services import audit_event, next_value, record_event, record_events
 from organizations.models import Membership, Organization
 from organizations.roles import Role
 from regulators.models import Regulator, ServiceArea
-from regulators.querysets import regulators_with
+from regulators.querysets import (
+    state_agencies_administered,
+)
 
 from . import hooks
 from .models import (
@@ -122,7 +124,7 @@ def default_regulators(zip_code: str) -> dict[int, Regulator]:
 
 def _state_agency() -> Regulator | None:
     """The state agency (Cal/EPA): the lowest-coded agency of kind "state", if any."""
-    return Regulator.objects.filter(kind=Regulator.Kind.STATE).order_by("code").first()
+    return Regulator.objects.statewide().order_by("code").first()
 
 
 def is_large_organization(facility_count: int) -> bool:
@@ -163,14 +165,16 @@ def refresh_lead_regulator(organization: Organization) -> Regulator | None:
     return organization.lead_regulator
 
 
-def _require_state_administrator(actor) -> Regulator:
-    """The state agency on which ``actor`` holds manage_facilities; PermissionDenied if none."""
-    agency = (
-        regulators_with(actor, "manage").filter(kind=Regulator.Kind.STATE).order_by("code").first()
+def _require_state_administrator(actor, organization: Organization) -> Regulator:
+    """The state agency ``actor`` administers, which leads what it takes over; PermissionDenied
+    unless ``actor`` may manage ``organization`` statewide (``facilities.rules``)."""
+    require(
+        actor,
+        "facilities.manage_statewide",
+        organization,
+        "Only the state administrator takes over organizations.",
     )
-    if agency is None:
-        raise PermissionDenied("Only the state administrator takes over organizations.")
-    return agency
+    return state_agencies_administered(actor).order_by("code").first()
 
 
 def _lead_code(organization: Organization) -> str | None:
@@ -181,7 +185,7 @@ def _lead_code(organization: Organization) -> str | None:
 def take_over_organization(*, actor, organization: Organization) -> Organization:
     """The state administrator takes an organization over: the state agency becomes its lead
     regulator and stays so (pinned) whatever its facilities do, until released."""
-    state = _require_state_administrator(actor)
+    state = _require_state_administrator(actor, organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.lead_regulator_pinned:
         raise ValidationError(f"{organization.name} is already managed by the state.")
@@ -205,7 +209,7 @@ def take_over_organization(*, actor, organization: Organization) -> Organization
 def release_organization(*, actor, organization: Organization) -> Organization:
     """Undo a take-over: the organization's lead regulator follows the automatic rule again
     (the state agency while it is one of the largest, else the majority CUPA)."""
-    state = _require_state_administrator(actor)
+    state = _require_state_administrator(actor, organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if not organization.lead_regulator_pinned:
         raise ValidationError(
@@ -566,15 +570,6 @@ _LETTER_SIGNATURES = (b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.APPROVER: 2, Role.LEAD: 3}
 
 
-def _regulator_may_manage(actor, facility: Facility) -> bool:
-    """Whether ``actor`` holds manage_facilities on an agency regulating ``facility`` or on
-    the state agency. (Not ``Facility.objects.for_user``: that also admits Lead Users.)"""
-    agencies = regulators_with(actor, "manage")
-    if agencies.filter(kind=Regulator.Kind.STATE).exists():
-        return True
-    return FacilityRegulator.objects.filter(facility=facility, regulator__in=agencies).exists()
-
-
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -648,8 +643,12 @@ def move_facility(
     """Move a facility to another organization at the business's written request. The
     facility keeps its CERS ID, its submittals and its regulators; both organizations' lead
     regulators are recomputed."""
-    if not _regulator_may_manage(actor, facility):
-        raise PermissionDenied("Only administrators of the facility's regulators move it.")
+    require(
+        actor,
+        "facilities.transfer",
+        facility,
+        "Only administrators of the facility's regulators move it.",
+    )
     reason = _require_reason(reason)
     check_letter(letter)
     facility = Facility.objects.select_for_update().get(pk=facility.pk)
@@ -693,8 +692,13 @@ def merge_facilities(
     stand above facilities: they refuse and move through ``facilities.hooks``.)"""
     if duplicate.pk == survivor.pk:
         raise ValidationError({"cers_id": "A facility cannot be merged into itself."})
-    if not (_regulator_may_manage(actor, duplicate) and _regulator_may_manage(actor, survivor)):
-        raise PermissionDenied("Only administrators regulating both facilities merge them.")
+    for facility in (duplicate, survivor):
+        require(
+            actor,
+            "facilities.transfer",
+            facility,
+            "Only administrators regulating both facilities merge them.",
+        )
     reason = _require_reason(reason)
     facilities = {
         f.pk: f
@@ -752,9 +756,12 @@ def merge_organizations(
     from core.models import AuditEvent
     from organizations.services import grant_role
 
-    agencies = regulators_with(actor, "manage")
-    if not agencies.filter(kind=Regulator.Kind.STATE).exists():
-        raise PermissionDenied("Only state administrators merge organizations.")
+    require(
+        actor,
+        "facilities.manage_statewide",
+        source,
+        "Only state administrators merge organizations.",
+    )
     if source.pk == target.pk:
         raise ValidationError({"organization_code": "Choose another organization."})
     reason = _require_reason(reason)

@@ -23,6 +23,7 @@ from accounts.models import User
 from core.services import queue_email, record_event
 from regulators.models import Regulator, StaffMembership
 from regulators.querysets import is_state_edt_administrator
+from regulators.roles import EDT_ADMINISTRATION_PERMISSIONS, StaffRole, role_grants
 
 from .. import credentials
 from ..models import (
@@ -63,13 +64,21 @@ def _require_state_admin(actor) -> None:
 
 # --- e-mail ------------------------------------------------------------------------------
 
+# The staff roles that administer an agency's EDT access (``StaffMembership.administers_edt``),
+# read from the roles' permissions: who hears about it, at the agency and at the state agency.
+EDT_ADMINISTRATOR_ROLES = [
+    role
+    for role in StaffRole
+    if any(role_grants(role, permission) for permission in EDT_ADMINISTRATION_PERMISSIONS)
+]
+
 
 def agency_contacts(regulator: Regulator, access_request: AccessRequest | None = None) -> list:
     """The agency's administrators and EDT administrators (and the request's named EDT
     administrators): who hears about each step of its EDT access."""
     emails = set(
         StaffMembership.objects.filter(
-            regulator=regulator, role__in=["administrator", "edt_administrator"]
+            regulator=regulator, role__in=EDT_ADMINISTRATOR_ROLES
         ).values_list("user__email", flat=True)
     )
     if access_request is not None:
@@ -78,11 +87,14 @@ def agency_contacts(regulator: Regulator, access_request: AccessRequest | None =
 
 
 def _state_contacts() -> list[str]:
+    """The state agency's administrators and EDT administrators: who decides on EDT access
+    statewide (``regulators.querysets.is_state_edt_administrator``), so who hears of a new
+    request."""
     return sorted(
         set(
             StaffMembership.objects.filter(
-                regulator__kind=Regulator.Kind.STATE,
-                role__in=["administrator", "edt_administrator"],
+                regulator__in=Regulator.objects.statewide(),
+                role__in=EDT_ADMINISTRATOR_ROLES,
             ).values_list("user__email", flat=True)
         )
     )
@@ -119,7 +131,7 @@ def _check_tiers_and_environments(regulator, tiers, environments) -> tuple[list,
             f"A Participating Agency may use tiers 1 and 2 only; tier {max(tiers)} is for "
             "CUPAs. Ask your CUPA to exchange that data."
         )
-    elif regulator.kind == Regulator.Kind.STATE:
+    elif regulator.is_statewide:
         errors["tiers"] = "EDT access is for CUPAs and Participating Agencies."
     if errors:
         raise ValidationError(errors)

@@ -212,6 +212,40 @@ def test_lead_users_and_cupa_systems_add_facilities(cast, accounts):
     assert not can(without_tiers(cast.cupa, 5), "facilities.create", cast.org)
 
 
+# -- transfers and statewide management: facilities.transfer, facilities.manage_statewide ------
+
+
+@pytest.fixture
+def state_staff(cast):
+    """Staff of the state agency who are not its administrators: a viewer and an EDT
+    administrator."""
+    viewer = factories.make_user("viewer@calepa.example")
+    factories.add_staff(cast.state, viewer, "viewer")
+    edt_admin = factories.make_user("edt@calepa.example")
+    factories.add_staff(cast.state, edt_admin, "edt_administrator")
+    return [viewer, edt_admin]
+
+
+def test_administrators_of_its_regulators_and_the_state_administrator_transfer_a_facility(
+    cast, cupa_admin, accounts, state_staff
+):
+    assert can(cupa_admin, "facilities.transfer", cast.facility)
+    assert can(cast.state_admin, "facilities.transfer", cast.facility)  # sees everything
+    yolo_admin = factories.make_user("admin@yolo-cupa.example")
+    factories.add_staff(cast.cupa2, yolo_admin, "administrator")
+    refused = [yolo_admin, cast.cupa_reviewer, cast.lead, accounts["cupa"], None, *state_staff]
+    for actor in refused:
+        assert not can(actor, "facilities.transfer", cast.facility)
+
+
+def test_only_the_state_administrator_manages_organizations_statewide(
+    cast, cupa_admin, accounts, state_staff
+):
+    assert can(cast.state_admin, "facilities.manage_statewide", cast.org)
+    for actor in (cupa_admin, cast.cupa_reviewer, cast.lead, accounts["cupa"], None, *state_staff):
+        assert not can(actor, "facilities.manage_statewide", cast.org)
+
+
 # -- require ------------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from edt.access import services
 from edt.access.services import Decision, NewAccount
 from edt.credentials import AuthResult, authenticate, legacy_value
 from edt.models import AccessRequest, AgencyVendor, EdtAccount, TierGrant
+from tests import factories
 
 TERMS = settings.EDT_TERMS_VERSION
 
@@ -89,6 +90,22 @@ def test_the_journey_grants_exactly_what_the_vendor_allows(cast, cupa_admin, ven
     assert len(to_admin) == 2
     # The state administrator heard of the pending request.
     assert any(cast.state_admin.email in m.to for m in OutboundEmail.objects.all())
+
+
+def test_those_who_decide_statewide_hear_of_a_new_request(cast, cupa_admin, vendor):
+    """The state agency's administrator and EDT administrator decide on EDT access, so they
+    are told of a request; its viewers and other agencies' staff are not."""
+    state_edt_admin = factories.make_user("edt@calepa.example")
+    factories.add_staff(cast.state, state_edt_admin, "edt_administrator")
+    state_viewer = factories.make_user("viewer@calepa.example")
+    factories.add_staff(cast.state, state_viewer, "viewer")
+
+    file_request(cast.cupa, cupa_admin, vendor=vendor)
+
+    told = {address for m in OutboundEmail.objects.all() for address in m.to}
+    assert {cast.state_admin.email, state_edt_admin.email} <= told
+    assert state_viewer.email not in told
+    assert cast.cupa_reviewer.email not in told
 
 
 def test_a_production_grant_needs_the_vendor_authorized_for_the_tier(cast, cupa_admin, vendor):
