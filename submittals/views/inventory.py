@@ -138,6 +138,23 @@ class MaterialFormMixin(InventoryMixin):
             )
         )
 
+    def save_form(self, save, done: str, *, material=None):
+        """Validate the posted material form and hand it to ``save`` (the add or update
+        service). Both pages answer the same way: back to the inventory with ``done`` (its
+        ``{}`` is the material's common name), or the form again with the service's errors
+        on their fields."""
+        form = MaterialForm(self.request.POST)
+        if form.is_valid():
+            try:
+                saved = save(form)
+            except ValidationError as exc:
+                add_service_errors(form, exc, form.service_field_names())
+            else:
+                messages.success(self.request, done.format(saved.common_name))
+                return redirect("business:inventory", pk=self.record.pk)
+        messages.error(self.request, "Nothing was saved: correct the values marked below.")
+        return self.render_form(form, material=material)
+
     def picked_initial(self, initial: dict, picked) -> dict:
         """``initial`` with the picked library chemical's identity and hazard values."""
         if picked is None:
@@ -168,22 +185,15 @@ class MaterialAddView(MaterialFormMixin, TemplateView):
         refused = self.require_editable()
         if refused:
             return refused
-        form = MaterialForm(request.POST)
-        if form.is_valid():
-            try:
-                material = inventory.add_material(
-                    actor=request.user,
-                    record=self.record,
-                    values=form.values(),
-                    components=form.components(),
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, form.service_field_names())
-            else:
-                messages.success(request, f"{material.common_name} added to the inventory.")
-                return redirect("business:inventory", pk=self.record.pk)
-        messages.error(request, "Nothing was saved: correct the values marked below.")
-        return self.render_form(form)
+        return self.save_form(
+            lambda form: inventory.add_material(
+                actor=request.user,
+                record=self.record,
+                values=form.values(),
+                components=form.components(),
+            ),
+            "{} added to the inventory.",
+        )
 
 
 class MaterialEditView(MaterialFormMixin, TemplateView):
@@ -214,22 +224,16 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
         refused = self.require_editable()
         if refused:
             return refused
-        form = MaterialForm(request.POST)
-        if form.is_valid():
-            try:
-                material = inventory.update_material(
-                    actor=request.user,
-                    material=material,
-                    values=form.values(),
-                    components=form.components(),
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, form.service_field_names())
-            else:
-                messages.success(request, f"{material.common_name} saved.")
-                return redirect("business:inventory", pk=self.record.pk)
-        messages.error(request, "Nothing was saved: correct the values marked below.")
-        return self.render_form(form, material=material)
+        return self.save_form(
+            lambda form: inventory.update_material(
+                actor=request.user,
+                material=material,
+                values=form.values(),
+                components=form.components(),
+            ),
+            "{} saved.",
+            material=material,
+        )
 
 
 class MaterialDeleteView(InventoryMixin, View):
