@@ -185,6 +185,28 @@ def _enforcement_snapshot(enforcement: Enforcement) -> dict[str, Any]:
     }
 
 
+def _save_changes(actor, regulator: Regulator, record, values: dict[str, Any], *, before) -> None:
+    """Write checked values onto an inspection, violation or enforcement action, save it
+    and audit the change: the three CME records are updated the same way, each with its
+    own snapshot for the event."""
+    for name, value in values.items():
+        setattr(record, name, value)
+    record.save()
+    name, after = {
+        Inspection: ("inspection", _inspection_snapshot),
+        Violation: ("violation", _violation_snapshot),
+        Enforcement: ("enforcement", _enforcement_snapshot),
+    }[type(record)]
+    record_event(
+        actor,
+        f"cme.{name}.updated",
+        record,
+        before=before,
+        after=after(record),
+        regulator=regulator,
+    )
+
+
 # -- inspections -------------------------------------------------------------------------------
 
 
@@ -305,17 +327,7 @@ def update_inspection(
         raise ValidationError(
             {"program_element": "Remove the violations before changing the program element."}
         )
-    for name, value in values.items():
-        setattr(inspection, name, value)
-    inspection.save()
-    record_event(
-        actor,
-        "cme.inspection.updated",
-        inspection,
-        before=before,
-        after=_inspection_snapshot(inspection),
-        regulator=regulator,
-    )
+    _save_changes(actor, regulator, inspection, values, before=before)
     return inspection
 
 
@@ -498,17 +510,7 @@ def update_violation(*, actor, regulator: Regulator, violation: Violation, **cha
     raw["type_number"] = violation.violation_type.type_number
     values = clean_violation(inspection, raw | changes)
     _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    for name, value in values.items():
-        setattr(violation, name, value)
-    violation.save()
-    record_event(
-        actor,
-        "cme.violation.updated",
-        violation,
-        before=before,
-        after=_violation_snapshot(violation),
-        regulator=regulator,
-    )
+    _save_changes(actor, regulator, violation, values, before=before)
     return violation
 
 
@@ -686,18 +688,8 @@ def update_enforcement(
     raw = _snapshot_values(enforcement, ENFORCEMENT_FIELDS) | changes
     values = clean_enforcement(raw, enforcement.facility, linked)
     _require_enforcement_rights(actor, regulator, enforcement.facility, [*current, *linked])
-    for name, value in values.items():
-        setattr(enforcement, name, value)
-    enforcement.save()
     enforcement.violations.set(linked)
-    record_event(
-        actor,
-        "cme.enforcement.updated",
-        enforcement,
-        before=before,
-        after=_enforcement_snapshot(enforcement),
-        regulator=regulator,
-    )
+    _save_changes(actor, regulator, enforcement, values, before=before)
     return enforcement
 
 
