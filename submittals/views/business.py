@@ -418,6 +418,14 @@ class ElementRowView(ElementView):
         messages.success(self.request, done)
         return self.back(record, group)
 
+    def editable_group(self):
+        """(record, group, refusal) for a change to the group's rows: only users who may
+        edit drafts get this far, and a submitted element answers with ``refusal``."""
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        return record, group, self.refuse_if_submitted(record)
+
     def stale(self, record, group: Group, row: dict) -> bool:
         if self.request.POST.get("fingerprint") == row_fingerprint(row):
             return False
@@ -445,10 +453,8 @@ class ElementGroupRowView(ElementRowView):
         return self.render_row(group, form=form, row=row, index=self.kwargs["index"])
 
     def post(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
         row = self.get_row(record, group)
         index = self.kwargs["index"]
@@ -468,18 +474,14 @@ class ElementGroupRowAddView(ElementRowView):
     edit drafts)."""
 
     def get(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
         return self.render_row(group, form=RowForm(element=record.element, group=group))
 
     def post(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
         form = RowForm(request.POST, element=record.element, group=group)
         if form.is_valid() and not form.has_values():
@@ -499,10 +501,8 @@ class ElementGroupRowRemoveView(ElementRowView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
         row = self.get_row(record, group)
         index = self.kwargs["index"]
