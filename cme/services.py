@@ -207,6 +207,19 @@ def _save_changes(actor, regulator: Regulator, record, values: dict[str, Any], *
     )
 
 
+def _record_violation_deleted(actor, regulator: Regulator, violation: Violation) -> None:
+    """Audit a violation about to be deleted, alone or with its inspection: the event keeps
+    its values and the enforcement actions it was linked to."""
+    linked = list(violation.enforcements.values_list("pk", flat=True))
+    record_event(
+        actor,
+        "cme.violation.deleted",
+        violation,
+        before=_violation_snapshot(violation) | {"enforcements": linked},
+        regulator=regulator,
+    )
+
+
 # -- inspections -------------------------------------------------------------------------------
 
 
@@ -339,14 +352,7 @@ def delete_inspection(*, actor, regulator: Regulator, inspection: Inspection) ->
     _require_cme(actor, regulator, inspection.facility, inspection.program_element)
     violations = list(inspection.violations.select_related("violation_type"))
     for violation in violations:
-        linked = list(violation.enforcements.values_list("pk", flat=True))
-        record_event(
-            actor,
-            "cme.violation.deleted",
-            violation,
-            before=_violation_snapshot(violation) | {"enforcements": linked},
-            regulator=regulator,
-        )
+        _record_violation_deleted(actor, regulator, violation)
     record_event(
         actor,
         "cme.inspection.deleted",
@@ -526,14 +532,7 @@ def delete_violation(*, actor, regulator: Regulator, violation: Violation) -> No
     )
     inspection = violation.inspection
     _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    linked = list(violation.enforcements.values_list("pk", flat=True))
-    record_event(
-        actor,
-        "cme.violation.deleted",
-        violation,
-        before=_violation_snapshot(violation) | {"enforcements": linked},
-        regulator=regulator,
-    )
+    _record_violation_deleted(actor, regulator, violation)
     violation.delete()  # cascades to its enforcement links
 
 
