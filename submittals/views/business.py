@@ -426,6 +426,12 @@ class ElementRowView(ElementView):
         self.require_org_perm(EDIT_DRAFTS)
         return record, group, self.refuse_if_submitted(record)
 
+    def current_row(self, record, group: Group):
+        """(row, None) for the row the user opened; (row, the way back) when it has changed
+        since, so that an edit or removal never lands on another row."""
+        row = self.get_row(record, group)
+        return row, (self.back(record, group) if self.stale(record, group, row) else None)
+
     def stale(self, record, group: Group, row: dict) -> bool:
         if self.request.POST.get("fingerprint") == row_fingerprint(row):
             return False
@@ -456,10 +462,10 @@ class ElementGroupRowView(ElementRowView):
         record, group, refused = self.editable_group()
         if refused:
             return refused
-        row = self.get_row(record, group)
+        row, changed = self.current_row(record, group)
+        if changed:
+            return changed
         index = self.kwargs["index"]
-        if self.stale(record, group, row):
-            return self.back(record, group)
         form = RowForm(request.POST, element=record.element, group=group, row=row)
         if not form.is_valid():
             messages.error(request, "Nothing was saved: correct the values marked below.")
@@ -504,10 +510,10 @@ class ElementGroupRowRemoveView(ElementRowView):
         record, group, refused = self.editable_group()
         if refused:
             return refused
-        row = self.get_row(record, group)
+        row, changed = self.current_row(record, group)
+        if changed:
+            return changed
         index = self.kwargs["index"]
-        if self.stale(record, group, row):
-            return self.back(record, group)
         rows = rows_of(record.data, group)
         del rows[index]
         return self.save_rows(record, group, rows, f"{self.row_title(group, index)} removed.")
