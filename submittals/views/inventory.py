@@ -56,6 +56,13 @@ class InventoryMixin(OrganizationElementsMixin):
         self.record = self.get_record()
         return self.record
 
+    def get_context_data(self, **kwargs):
+        """Every inventory page shows the inventory's record and facility."""
+        if self.record is not None:
+            kwargs.setdefault("record", self.record)
+            kwargs.setdefault("facility", self.record.facility)
+        return super().get_context_data(**kwargs)
+
     def editable(self) -> bool:
         return self.record.is_draft and self.has_org_perm(EDIT_DRAFTS)
 
@@ -90,8 +97,6 @@ class InventoryView(InventoryMixin, TemplateView):
         record = self.load_record()
         page = paginate(self.request, inventory.materials_for_display().filter(record=record))
         return super().get_context_data(
-            record=record,
-            facility=record.facility,
             page=page,
             can_edit=self.editable(),
             **kwargs,
@@ -127,8 +132,6 @@ class MaterialFormMixin(InventoryMixin):
             search = ChemicalSearchForm()
         return self.render_to_response(
             self.get_context_data(
-                record=self.record,
-                facility=self.record.facility,
                 material=material,
                 form=form,
                 search=search,
@@ -205,8 +208,6 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
         if not self.editable():
             return self.render_to_response(
                 self.get_context_data(
-                    record=self.record,
-                    facility=self.record.facility,
                     material=material,
                     display=display_sections(material),
                     components=list(material.components.all()),
@@ -267,8 +268,6 @@ class InventoryImportView(InventoryMixin, TemplateView):
     def render_page(self, form, result=None):
         return self.render_to_response(
             self.get_context_data(
-                record=self.record,
-                facility=self.record.facility,
                 form=form,
                 result=result,
                 problems=result.problems[: self.problems_shown] if result else [],
