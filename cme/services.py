@@ -185,6 +185,41 @@ def _enforcement_snapshot(enforcement: Enforcement) -> dict[str, Any]:
     }
 
 
+def _save_changes(actor, regulator: Regulator, record, values: dict[str, Any], *, before) -> None:
+    """Write checked values onto an inspection, violation or enforcement action, save it
+    and audit the change: the three CME records are updated the same way, each with its
+    own snapshot for the event."""
+    for name, value in values.items():
+        setattr(record, name, value)
+    record.save()
+    name, after = {
+        Inspection: ("inspection", _inspection_snapshot),
+        Violation: ("violation", _violation_snapshot),
+        Enforcement: ("enforcement", _enforcement_snapshot),
+    }[type(record)]
+    record_event(
+        actor,
+        f"cme.{name}.updated",
+        record,
+        before=before,
+        after=after(record),
+        regulator=regulator,
+    )
+
+
+def _record_violation_deleted(actor, regulator: Regulator, violation: Violation) -> None:
+    """Audit a violation about to be deleted, alone or with its inspection: the event keeps
+    its values and the enforcement actions it was linked to."""
+    linked = list(violation.enforcements.values_list("pk", flat=True))
+    record_event(
+        actor,
+        "cme.violation.deleted",
+        violation,
+        before=_violation_snapshot(violation) | {"enforcements": linked},
+        regulator=regulator,
+    )
+
+
 # -- inspections -------------------------------------------------------------------------------
 
 
@@ -305,17 +340,7 @@ def update_inspection(
         raise ValidationError(
             {"program_element": "Remove the violations before changing the program element."}
         )
-    for name, value in values.items():
-        setattr(inspection, name, value)
-    inspection.save()
-    record_event(
-        actor,
-        "cme.inspection.updated",
-        inspection,
-        before=before,
-        after=_inspection_snapshot(inspection),
-        regulator=regulator,
-    )
+    _save_changes(actor, regulator, inspection, values, before=before)
     return inspection
 
 
@@ -327,14 +352,7 @@ def delete_inspection(*, actor, regulator: Regulator, inspection: Inspection) ->
     _require_cme(actor, regulator, inspection.facility, inspection.program_element)
     violations = list(inspection.violations.select_related("violation_type"))
     for violation in violations:
-        linked = list(violation.enforcements.values_list("pk", flat=True))
-        record_event(
-            actor,
-            "cme.violation.deleted",
-            violation,
-            before=_violation_snapshot(violation) | {"enforcements": linked},
-            regulator=regulator,
-        )
+        _record_violation_deleted(actor, regulator, violation)
     record_event(
         actor,
         "cme.inspection.deleted",
@@ -498,17 +516,7 @@ def update_violation(*, actor, regulator: Regulator, violation: Violation, **cha
     raw["type_number"] = violation.violation_type.type_number
     values = clean_violation(inspection, raw | changes)
     _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    for name, value in values.items():
-        setattr(violation, name, value)
-    violation.save()
-    record_event(
-        actor,
-        "cme.violation.updated",
-        violation,
-        before=before,
-        after=_violation_snapshot(violation),
-        regulator=regulator,
-    )
+    _save_changes(actor, regulator, violation, values, before=before)
     return violation
 
 
@@ -524,14 +532,7 @@ def delete_violation(*, actor, regulator: Regulator, violation: Violation) -> No
     )
     inspection = violation.inspection
     _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    linked = list(violation.enforcements.values_list("pk", flat=True))
-    record_event(
-        actor,
-        "cme.violation.deleted",
-        violation,
-        before=_violation_snapshot(violation) | {"enforcements": linked},
-        regulator=regulator,
-    )
+    _record_violation_deleted(actor, regulator, violation)
     violation.delete()  # cascades to its enforcement links
 
 
@@ -686,18 +687,8 @@ def update_enforcement(
     raw = _snapshot_values(enforcement, ENFORCEMENT_FIELDS) | changes
     values = clean_enforcement(raw, enforcement.facility, linked)
     _require_enforcement_rights(actor, regulator, enforcement.facility, [*current, *linked])
-    for name, value in values.items():
-        setattr(enforcement, name, value)
-    enforcement.save()
     enforcement.violations.set(linked)
-    record_event(
-        actor,
-        "cme.enforcement.updated",
-        enforcement,
-        before=before,
-        after=_enforcement_snapshot(enforcement),
-        regulator=regulator,
-    )
+    _save_changes(actor, regulator, enforcement, values, before=before)
     return enforcement
 
 

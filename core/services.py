@@ -71,6 +71,12 @@ def record_events(events: list[AuditEvent]) -> None:
                 )
 
 
+def field_values(obj: models.Model, fields) -> dict[str, Any]:
+    """The values of ``fields`` on ``obj`` as they are, such as for a copy of a row: a new
+    draft copies its predecessor's rows field by field."""
+    return {name: getattr(obj, name) for name in fields}
+
+
 def snapshot(obj: models.Model, fields) -> dict[str, Any]:
     """The values of ``fields`` on ``obj`` as an audit event's ``before`` / ``after`` keeps them
     (``audit_value``)."""

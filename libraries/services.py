@@ -238,26 +238,45 @@ def _save_unique(obj, field_name: str, message: str) -> None:
         raise ValidationError({field_name: [message]}) from None
 
 
+# Per library model: its audit name, its audited fields, its unique field and the message
+# when another entry already has that value.
+_ENTRIES = {
+    ViolationType: (
+        "violation_type",
+        VIOLATION_TYPE_FIELDS,
+        "type_number",
+        "Violation type {} is already in the library.",
+    ),
+    Chemical: ("chemical", CHEMICAL_FIELDS, "ccl_id", "CCL ID {} is already in the library."),
+}
+
+
+def _save_entry(actor, agency, entry, clean: dict[str, Any], *, before) -> None:
+    """Write checked values onto a library entry, save it and audit it. Both libraries add
+    and change entries the same way: a lost race for the unique value gets the message a
+    check gives, and the event says created (no ``before``) or updated."""
+    name, fields, unique, duplicate = _ENTRIES[type(entry)]
+    for field, value in clean.items():
+        setattr(entry, field, value)
+    _save_unique(entry, unique, duplicate.format(clean[unique]))
+    record_event(
+        actor,
+        f"library.{name}.{'created' if before is None else 'updated'}",
+        entry,
+        before=before,
+        after=snapshot(entry, fields),
+        regulator=agency,
+    )
+
+
 @transaction.atomic(durable=True)
 def create_violation_type(*, actor, **values) -> ViolationType:
     """Add a violation type to the violation library."""
     agency = _state_agency(actor)
     clean, errors = _clean_violation_type(values, None)
     _raise(errors)
-    violation_type = ViolationType(**clean)
-    _save_unique(
-        violation_type,
-        "type_number",
-        f"Violation type {clean['type_number']} is already in the library.",
-    )
-    record_event(
-        actor,
-        "library.violation_type.created",
-        violation_type,
-        before=None,
-        after=snapshot(violation_type, VIOLATION_TYPE_FIELDS),
-        regulator=agency,
-    )
+    violation_type = ViolationType()
+    _save_entry(actor, agency, violation_type, clean, before=None)
     return violation_type
 
 
@@ -270,21 +289,7 @@ def update_violation_type(*, actor, violation_type: ViolationType, **values) -> 
     clean, errors = _clean_violation_type(values, violation_type)
     _check_cited_type(violation_type, clean, errors)
     _raise(errors)
-    for name, value in clean.items():
-        setattr(violation_type, name, value)
-    _save_unique(
-        violation_type,
-        "type_number",
-        f"Violation type {clean['type_number']} is already in the library.",
-    )
-    record_event(
-        actor,
-        "library.violation_type.updated",
-        violation_type,
-        before=before,
-        after=snapshot(violation_type, VIOLATION_TYPE_FIELDS),
-        regulator=agency,
-    )
+    _save_entry(actor, agency, violation_type, clean, before=before)
     return violation_type
 
 
@@ -548,16 +553,8 @@ def create_chemical(*, actor, **values) -> Chemical:
     agency = _state_agency(actor)
     clean, errors = _clean_chemical(values, None)
     _raise(errors)
-    chemical = Chemical(**clean)
-    _save_unique(chemical, "ccl_id", f"CCL ID {clean['ccl_id']} is already in the library.")
-    record_event(
-        actor,
-        "library.chemical.created",
-        chemical,
-        before=None,
-        after=snapshot(chemical, CHEMICAL_FIELDS),
-        regulator=agency,
-    )
+    chemical = Chemical()
+    _save_entry(actor, agency, chemical, clean, before=None)
     return chemical
 
 
@@ -574,15 +571,5 @@ def update_chemical(*, actor, chemical: Chemical, **values) -> Chemical:
             "Inventories picked this chemical by its CCL ID, so the CCL ID cannot change."
         )
     _raise(errors)
-    for name, value in clean.items():
-        setattr(chemical, name, value)
-    _save_unique(chemical, "ccl_id", f"CCL ID {clean['ccl_id']} is already in the library.")
-    record_event(
-        actor,
-        "library.chemical.updated",
-        chemical,
-        before=before,
-        after=snapshot(chemical, CHEMICAL_FIELDS),
-        regulator=agency,
-    )
+    _save_entry(actor, agency, chemical, clean, before=before)
     return chemical

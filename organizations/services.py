@@ -115,6 +115,15 @@ def add_organization(*, actor, name: str, headquarters: str = "", how: str = "")
     return organization
 
 
+def _refuse_losing_last_lead(membership: Membership, organization: Organization) -> None:
+    """An organization always keeps at least one Lead User to manage its members: the last
+    one can be neither demoted, removed nor leave."""
+    if membership.role == Role.LEAD and _lead_count(organization) == 1:
+        raise ValidationError(
+            "This is the organization's only Lead User. Make another member a Lead User first."
+        )
+
+
 @transaction.atomic(durable=True)
 def change_role(*, actor, membership: Membership, role: str) -> Membership:
     """Change a member's role, and with it their permissions. Never removes the last Lead."""
@@ -126,10 +135,7 @@ def change_role(*, actor, membership: Membership, role: str) -> Membership:
     before = membership.role
     if before == role:
         return membership
-    if before == Role.LEAD and _lead_count(organization) == 1:
-        raise ValidationError(
-            "This is the organization's only Lead User. Make another member a Lead User first."
-        )
+    _refuse_losing_last_lead(membership, organization)
     membership.role = role
     membership.save(update_fields=["role"])
     grant_role(membership.user, organization, role)
@@ -154,10 +160,7 @@ def remove_member(*, actor, membership: Membership) -> None:
     if actor.pk != membership.user_id:
         _require(actor, MANAGE_USERS, organization)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.role == Role.LEAD and _lead_count(organization) == 1:
-        raise ValidationError(
-            "This is the organization's only Lead User. Make another member a Lead User first."
-        )
+    _refuse_losing_last_lead(membership, organization)
     _revoke_all(membership.user, organization)
     record_event(
         actor,

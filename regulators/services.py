@@ -71,6 +71,20 @@ def _check_new_staff(actor, regulator: Regulator, user, role: str) -> None:
     _require_staff_admin(actor, regulator)
 
 
+def _grant_staff_role(actor, regulator: Regulator, membership: StaffMembership, *, before):
+    """Give the member the permissions of their (new) role and audit it: adding someone
+    and changing a role are the same event, ``before`` None for a newcomer."""
+    _grant_role(membership.user, regulator, membership.role)
+    record_event(
+        actor,
+        "regulator.staff_role_set",
+        membership,
+        before={"role": before},
+        after={"user": membership.user.email, "role": membership.role},
+        regulator=regulator,
+    )
+
+
 @transaction.atomic(durable=True)
 def add_staff(*, actor, regulator: Regulator, user, role: str) -> StaffMembership:
     """Add ``user`` to the agency's staff with ``role``. Someone already on the staff is
@@ -84,15 +98,7 @@ def add_staff(*, actor, regulator: Regulator, user, role: str) -> StaffMembershi
             "nothing was changed."
         )
     membership = StaffMembership.objects.create(regulator=regulator, user=user, role=role)
-    _grant_role(user, regulator, role)
-    record_event(
-        actor,
-        "regulator.staff_role_set",
-        membership,
-        before={"role": None},
-        after={"user": user.email, "role": role},
-        regulator=regulator,
-    )
+    _grant_staff_role(actor, regulator, membership, before=None)
     return membership
 
 
@@ -114,15 +120,7 @@ def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMemb
         _refuse_losing_last_administrator(membership, regulator)
         membership.role = role
         membership.save(update_fields=["role"])
-    _grant_role(user, regulator, role)
-    record_event(
-        actor,
-        "regulator.staff_role_set",
-        membership,
-        before={"role": before},
-        after={"user": user.email, "role": role},
-        regulator=regulator,
-    )
+    _grant_staff_role(actor, regulator, membership, before=before)
     return membership
 
 

@@ -40,7 +40,7 @@ from django.utils.text import get_valid_filename
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import FieldLookupError, Group, schema_for
-from core.services import record_event
+from core.services import field_values, record_event
 
 from .models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
 
@@ -754,6 +754,20 @@ def remove_document_file(*, actor, file: DocumentFile) -> None:
     _delete_files_after_commit([name])
 
 
+# What a new draft copies of an answer and of its files (the files get new CERS unique keys).
+COPIED_ANSWER_FIELDS = ("slot", "source", "comment", "date_provided", "other_element", "url")
+COPIED_FILE_FIELDS = (
+    "file_name",
+    "title",
+    "description",
+    "date_authored",
+    "content_type",
+    "size",
+    "sha256",
+    "uploaded_by",
+)
+
+
 def copy_document_answers(*, source: SubmittalElementRecord, target: SubmittalElementRecord) -> int:
     """Copy the document answers of ``source`` to the new draft ``target``: the same
     answers, and for uploads new ``DocumentFile`` rows (new CERS unique keys) that refer to
@@ -764,26 +778,13 @@ def copy_document_answers(*, source: SubmittalElementRecord, target: SubmittalEl
     copies = []
     for answer in answers:
         copy = ElementDocument.objects.create(
-            record=target,
-            slot=answer.slot,
-            source=answer.source,
-            comment=answer.comment,
-            date_provided=answer.date_provided,
-            other_element=answer.other_element,
-            url=answer.url,
+            record=target, **field_values(answer, COPIED_ANSWER_FIELDS)
         )
         copies.extend(
             DocumentFile(
                 document=copy,
                 file=original.file.name,
-                file_name=original.file_name,
-                title=original.title,
-                description=original.description,
-                date_authored=original.date_authored,
-                content_type=original.content_type,
-                size=original.size,
-                sha256=original.sha256,
-                uploaded_by=original.uploaded_by,
+                **field_values(original, COPIED_FILE_FIELDS),
             )
             for original in answer.files.all()
         )

@@ -45,7 +45,7 @@ from django.utils import timezone
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
-from core.services import record_event
+from core.services import field_values, record_event
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 
@@ -431,6 +431,21 @@ def _close_gap(record: SubmittalElementRecord, position: int) -> None:
     )
 
 
+# What a new draft copies of each material and of its mixture components.
+COPIED_MATERIAL_FIELDS = (
+    "position",
+    "common_name",
+    "chemical_name",
+    "cas_number",
+    "chemical_id",
+    "physical_state",
+    "maximum_daily_amount",
+    "units",
+    "location",
+)
+COPIED_COMPONENT_FIELDS = ("position", "name", "cas_number", "percent_by_weight", "ehs")
+
+
 def copy_materials(*, source: SubmittalElementRecord, target: SubmittalElementRecord) -> int:
     """Copy ``source``'s materials and their components into ``target`` (a new draft), in
     order. Runs inside the caller's transaction (``services.start_draft``)."""
@@ -438,28 +453,13 @@ def copy_materials(*, source: SubmittalElementRecord, target: SubmittalElementRe
     copies = HazardousMaterial.objects.bulk_create(
         HazardousMaterial(
             record=target,
-            position=original.position,
-            common_name=original.common_name,
-            chemical_name=original.chemical_name,
-            cas_number=original.cas_number,
-            chemical_id=original.chemical_id,
-            physical_state=original.physical_state,
-            maximum_daily_amount=original.maximum_daily_amount,
-            units=original.units,
-            location=original.location,
             data=dict(original.data or {}),
+            **field_values(original, COPIED_MATERIAL_FIELDS),
         )
         for original in originals
     )
     MixtureComponent.objects.bulk_create(
-        MixtureComponent(
-            material=copy,
-            position=component.position,
-            name=component.name,
-            cas_number=component.cas_number,
-            percent_by_weight=component.percent_by_weight,
-            ehs=component.ehs,
-        )
+        MixtureComponent(material=copy, **field_values(component, COPIED_COMPONENT_FIELDS))
         for original, copy in zip(originals, copies, strict=True)
         for component in original.components.all()
     )

@@ -216,83 +216,97 @@ def header(parent: etree._Element, tag: str, regulator: Regulator, action_at) ->
     sub(block, "CMEDataStatus", int(CMEDataStatus.APPROVED))
 
 
-def inspection_element(inspection: Inspection) -> etree._Element:
-    element = etree.Element("Inspection")
-    header(element, "InspectionHeader", inspection.regulator, inspection.action_at)
-    sub(element, "CERSID", inspection.facility.cers_id)
-    sub(element, "InspectionRegulatorKey", inspection.regulator_key)
-    sub(element, "InspectionCERSUniqueKey", inspection.cers_key)
-    sub(element, "ProgramElement", inspection.program_element)
-    sub(element, "OccurredOn", inspection.occurred_on)
-    sub(element, "Type", inspection.inspection_type)
-    sub(element, "ClassIViolationCount", min(inspection.class_i, COUNT_MAX))
-    sub(element, "ClassIIViolationCount", min(inspection.class_ii, COUNT_MAX))
-    sub(element, "MinorViolationCount", min(inspection.minor, COUNT_MAX))
-    sub(element, "SOCDetermination", inspection.ust_operational_compliance)
-    sub(element, "ViolationsRTCOn", inspection.violations_rtc_on)
-    sub(element, "Comment", inspection.comments)
-    return element
+def _counted(name: str):
+    """A violation count of the inspection, capped at what the schema allows."""
+    return lambda inspection: min(getattr(inspection, name), COUNT_MAX)
 
 
-def enforcement_element(enforcement: Enforcement) -> etree._Element:
-    element = etree.Element("Enforcement")
-    header(element, "EnforcementHeader", enforcement.regulator, enforcement.action_at)
-    sub(element, "CERSID", enforcement.facility.cers_id)
-    sub(element, "EnforcementRegulatorKey", enforcement.regulator_key)
-    sub(element, "EnforcementCERSUniqueKey", enforcement.cers_key)
-    sub(element, "RedTagIssued", enforcement.red_tag_issued)
-    sub(element, "RedTagNumber", enforcement.red_tag_number)
-    sub(element, "ViolationsCausingRedTag", enforcement.red_tag_reason)
-    sub(element, "RedTagAffixedOn", enforcement.red_tag_affixed_on)
-    sub(element, "RedTagRemovedOn", enforcement.red_tag_removed_on)
-    sub(element, "Type", enforcement.enforcement_type)
-    sub(element, "OccurredOn", enforcement.occurred_on)
-    sub(element, "FormalType", enforcement.formal_type)
-    sub(element, "CaseSettledDroppedOn", enforcement.case_settled_on)
-    sub(element, "DocketNumber", enforcement.docket_number)
-    sub(element, "FineAssessedAmount", enforcement.fine_amount)
-    sub(element, "SEPAmount", enforcement.sep_amount)
-    sub(element, "Comment", enforcement.comments)
-    return element
-
-
-def violation_element(violation: Violation) -> etree._Element:
-    inspection = violation.inspection
-    element = etree.Element("Violation")
-    header(element, "ViolationHeader", inspection.regulator, violation.action_at)
-    sub(element, "InspectionRegulatorKey", inspection.regulator_key)
-    sub(element, "InspectionCERSUniqueKey", inspection.cers_key)
-    sub(element, "ViolationRegulatorKey", violation.regulator_key)
-    sub(element, "ViolationCERSUniqueKey", violation.cers_key)
-    sub(element, "TypeID", violation.violation_type.type_number)
-    sub(element, "Class", violation.violation_class)
-    sub(element, "OccurredOn", violation.occurred_on)
-    sub(element, "ScheduledRTCOn", violation.scheduled_rtc_on)
-    sub(element, "ActualRTCOn", violation.return_to_compliance_on)
-    sub(element, "ActualRTCQualifier", violation.rtc_qualifier)
-    sub(element, "Comment", violation.comments)
-    return element
-
-
-def link_element(link: EnforcementViolation) -> etree._Element:
-    enforcement, violation = link.enforcement, link.violation
-    element = etree.Element("EnforcementViolation")
-    header(element, "EnforcementViolationHeader", enforcement.regulator, link.action_at)
-    sub(element, "EnforcementRegulatorKey", enforcement.regulator_key)
-    sub(element, "EnforcementCERSUniqueKey", enforcement.cers_key)
-    sub(element, "ViolationRegulatorKey", violation.regulator_key)
-    sub(element, "ViolationCERSUniqueKey", violation.cers_key)
-    sub(element, "EnforcementViolationRegulatorKey", link.regulator_key)
-    sub(element, "EnforcementViolationCERSUniqueKey", link.cers_key)
-    return element
-
-
-WRITERS = {
-    "Inspections": inspection_element,
-    "Enforcements": enforcement_element,
-    "Violations": violation_element,
-    "EnforcementViolations": link_element,
+# Per entity, in the schema's order: its element, where its regulator is, and its children
+# (the tag and the dotted attribute, or a function, that gives the value). Every element
+# starts with its ``{element}Header``.
+ELEMENTS = {
+    "Inspections": (
+        "Inspection",
+        "regulator",
+        (
+            ("CERSID", "facility.cers_id"),
+            ("InspectionRegulatorKey", "regulator_key"),
+            ("InspectionCERSUniqueKey", "cers_key"),
+            ("ProgramElement", "program_element"),
+            ("OccurredOn", "occurred_on"),
+            ("Type", "inspection_type"),
+            ("ClassIViolationCount", _counted("class_i")),
+            ("ClassIIViolationCount", _counted("class_ii")),
+            ("MinorViolationCount", _counted("minor")),
+            ("SOCDetermination", "ust_operational_compliance"),
+            ("ViolationsRTCOn", "violations_rtc_on"),
+            ("Comment", "comments"),
+        ),
+    ),
+    "Enforcements": (
+        "Enforcement",
+        "regulator",
+        (
+            ("CERSID", "facility.cers_id"),
+            ("EnforcementRegulatorKey", "regulator_key"),
+            ("EnforcementCERSUniqueKey", "cers_key"),
+            ("RedTagIssued", "red_tag_issued"),
+            ("RedTagNumber", "red_tag_number"),
+            ("ViolationsCausingRedTag", "red_tag_reason"),
+            ("RedTagAffixedOn", "red_tag_affixed_on"),
+            ("RedTagRemovedOn", "red_tag_removed_on"),
+            ("Type", "enforcement_type"),
+            ("OccurredOn", "occurred_on"),
+            ("FormalType", "formal_type"),
+            ("CaseSettledDroppedOn", "case_settled_on"),
+            ("DocketNumber", "docket_number"),
+            ("FineAssessedAmount", "fine_amount"),
+            ("SEPAmount", "sep_amount"),
+            ("Comment", "comments"),
+        ),
+    ),
+    "Violations": (
+        "Violation",
+        "inspection.regulator",
+        (
+            ("InspectionRegulatorKey", "inspection.regulator_key"),
+            ("InspectionCERSUniqueKey", "inspection.cers_key"),
+            ("ViolationRegulatorKey", "regulator_key"),
+            ("ViolationCERSUniqueKey", "cers_key"),
+            ("TypeID", "violation_type.type_number"),
+            ("Class", "violation_class"),
+            ("OccurredOn", "occurred_on"),
+            ("ScheduledRTCOn", "scheduled_rtc_on"),
+            ("ActualRTCOn", "return_to_compliance_on"),
+            ("ActualRTCQualifier", "rtc_qualifier"),
+            ("Comment", "comments"),
+        ),
+    ),
+    "EnforcementViolations": (
+        "EnforcementViolation",
+        "enforcement.regulator",
+        (
+            ("EnforcementRegulatorKey", "enforcement.regulator_key"),
+            ("EnforcementCERSUniqueKey", "enforcement.cers_key"),
+            ("ViolationRegulatorKey", "violation.regulator_key"),
+            ("ViolationCERSUniqueKey", "violation.cers_key"),
+            ("EnforcementViolationRegulatorKey", "regulator_key"),
+            ("EnforcementViolationCERSUniqueKey", "cers_key"),
+        ),
+    ),
 }
+
+
+def record_element(collection: str, record) -> etree._Element:
+    """One record of ``collection`` (such as "Inspections") as its schema element. The four
+    entities are written the same way, from their rows of ``ELEMENTS``."""
+    tag, regulator, children = ELEMENTS[collection]
+    element = etree.Element(tag)
+    header(element, f"{tag}Header", operator.attrgetter(regulator)(record), record.action_at)
+    for child, source in children:
+        value = source(record) if callable(source) else operator.attrgetter(source)(record)
+        sub(element, child, value)
+    return element
 
 
 # --- streaming -----------------------------------------------------------------------------
@@ -309,7 +323,7 @@ def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
     for tag, queryset in collections.items():
         for batch in batches(queryset):
             collection = etree.Element(tag)
-            collection.extend(WRITERS[tag](record) for record in batch)
+            collection.extend(record_element(tag, record) for record in batch)
             written = True
             yield collection
     if not written:
@@ -327,7 +341,8 @@ def json_stream(version: str, status: dict, collections: dict) -> Iterator[bytes
         buffer.append(f", {json.dumps(tag)}: [")
         first = True
         for record in in_batches(queryset):
-            piece = ("" if first else ",") + json.dumps(element_to_json(WRITERS[tag](record)))
+            element = record_element(tag, record)
+            piece = ("" if first else ",") + json.dumps(element_to_json(element))
             first = False
             buffer.append(piece)
             size += len(piece)

@@ -120,6 +120,39 @@ def library_response(
     )
 
 
+class LibraryQueryView(EndpointView):
+    """A library query answered from the database: the VLQ and the CLQ differ only in what
+    they select and how one record is written; the ceiling, the acceptance and the streamed
+    answer are the same."""
+
+    schema = ""
+    root = ""
+    record_name = ""
+    what = ""  # the records, in the ceiling's message
+
+    def selected(self, argument: str | None):
+        """The ordered queryset the path ``argument`` (or no argument) asks for."""
+        raise NotImplementedError
+
+    def element(self, record, version: str) -> etree._Element:
+        raise NotImplementedError
+
+    def answer(self, call: EdtCall, argument: str | None = None):
+        version = call.schema_version(self.schema)
+        records = self.selected(argument)
+        count = records.count()
+        check_ceiling(count, self.what, self.NARROW)
+        self.accepted(call, count)
+        return library_response(
+            call,
+            schema=self.schema,
+            version=version,
+            root=self.root,
+            record_name=self.record_name,
+            records=(self.element(record, version) for record in in_batches(records)),
+        )
+
+
 # --- VLQ: the violation library ------------------------------------------------------------
 
 VIOLATION_SCHEMA = "ViolationLibraryQuery"
@@ -154,13 +187,17 @@ def violation_element(violation_type: ViolationType, version: str) -> etree._Ele
 
 
 @serves("VLQ")
-class ViolationLibraryQueryView(EndpointView):
+class ViolationLibraryQueryView(LibraryQueryView):
     """VLQ: the violation library, or the one type a 4- or 7-digit number names, by number."""
 
     NARROW = "one violation type number in the path (Library/Violations/{violationTypeNumber})"
 
-    def answer(self, call: EdtCall, argument: str | None = None):
-        version = call.schema_version(VIOLATION_SCHEMA)
+    schema = VIOLATION_SCHEMA
+    root = "Violations"
+    record_name = "Violation"
+    what = "violation types"
+
+    def selected(self, argument: str | None):
         types = ViolationType.objects.order_by("type_number")
         if argument is not None:
             number = argument.strip().strip("/")
@@ -170,17 +207,10 @@ class ViolationLibraryQueryView(EndpointView):
                     f"'{number}' is not one."
                 )
             types = types.filter(type_number=number)
-        count = types.count()
-        check_ceiling(count, "violation types", self.NARROW)
-        self.accepted(call, count)
-        return library_response(
-            call,
-            schema=VIOLATION_SCHEMA,
-            version=version,
-            root="Violations",
-            record_name="Violation",
-            records=(violation_element(t, version) for t in in_batches(types)),
-        )
+        return types
+
+    def element(self, record, version: str) -> etree._Element:
+        return violation_element(record, version)
 
 
 # --- CLQ: the chemical library -------------------------------------------------------------
@@ -273,28 +303,24 @@ def chemicals_named(identifier: str):
 
 
 @serves("CLQ")
-class ChemicalLibraryQueryView(EndpointView):
+class ChemicalLibraryQueryView(LibraryQueryView):
     """CLQ: the chemical library, or the chemicals a CAS number or CCL ID names, by CCL ID."""
 
     NARROW = "a CAS number or CCL ID in the path (Library/Chemicals/{identifier})"
 
-    def answer(self, call: EdtCall, argument: str | None = None):
-        version = call.schema_version(CHEMICAL_SCHEMA)
+    schema = CHEMICAL_SCHEMA
+    root = "Chemicals"
+    record_name = "Chemical"
+    what = "chemicals"
+
+    def selected(self, argument: str | None):
         chemicals = Chemical.objects.all()
         if argument is not None:
             chemicals = chemicals_named(argument.strip().strip("/"))
-        chemicals = chemicals.order_by("ccl_id")
-        count = chemicals.count()
-        check_ceiling(count, "chemicals", self.NARROW)
-        self.accepted(call, count)
-        return library_response(
-            call,
-            schema=CHEMICAL_SCHEMA,
-            version=version,
-            root="Chemicals",
-            record_name="Chemical",
-            records=(chemical_element(c, version) for c in in_batches(chemicals)),
-        )
+        return chemicals.order_by("ccl_id")
+
+    def element(self, record, version: str) -> etree._Element:
+        return chemical_element(record, version)
 
 
 # --- DDQ: the data dictionary --------------------------------------------------------------

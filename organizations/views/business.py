@@ -101,60 +101,69 @@ class StartView(StartPageMixin, View):
         return self.render_start()
 
 
-class OrganizationCreateView(StartPageMixin, View):
+class StartFormView(StartPageMixin, View):
+    """POST: one of the start page's two forms. On success ``save`` answers; otherwise the
+    page comes back with that form and its errors (the service's errors at its top)."""
+
+    form_class = None
+    form_name = ""
+
+    def get(self, request):
+        return self.render_start()
+
+    def save(self, form):
+        raise NotImplementedError
+
+    def post(self, request):
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                return self.save(form)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+        return self.render_start(**{self.form_name: form})
+
+
+class OrganizationCreateView(StartFormView):
     """Create an organization; its creator becomes its Lead User and works in it next."""
 
-    def get(self, request):
-        return self.render_start()
+    form_class = OrganizationForm
+    form_name = "create_form"
 
-    def post(self, request):
-        form = OrganizationForm(request.POST)
-        if form.is_valid():
-            try:
-                organization = services.create_organization(
-                    actor=request.user,
-                    name=form.cleaned_data["name"],
-                    headquarters=form.cleaned_data["headquarters"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                request.session[ORGANIZATION_SESSION_KEY] = organization.pk
-                messages.success(
-                    request,
-                    f"{organization.name} is created, with organization code "
-                    f"{organization.code}. You are its Lead User.",
-                )
-                return redirect("business:home")
-        return self.render_start(create_form=form)
+    def save(self, form):
+        organization = services.create_organization(
+            actor=self.request.user,
+            name=form.cleaned_data["name"],
+            headquarters=form.cleaned_data["headquarters"],
+        )
+        self.request.session[ORGANIZATION_SESSION_KEY] = organization.pk
+        messages.success(
+            self.request,
+            f"{organization.name} is created, with organization code "
+            f"{organization.code}. You are its Lead User.",
+        )
+        return redirect("business:home")
 
 
-class JoinRequestCreateView(StartPageMixin, View):
+class JoinRequestCreateView(StartFormView):
     """Ask the Lead Users of an organization to let the user join."""
 
-    def get(self, request):
-        return self.render_start()
+    form_class = JoinRequestForm
+    form_name = "join_form"
 
-    def post(self, request):
-        form = JoinRequestForm(request.POST)
-        if form.is_valid():
-            try:
-                join_request = services.request_to_join(
-                    user=request.user,
-                    code=form.cleaned_data["code"],
-                    kind=form.cleaned_data["kind"],
-                    message=form.cleaned_data["message"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    f"Your request to join {join_request.organization.name} was sent to its "
-                    "Lead Users. You will get an e-mail when they answer.",
-                )
-                return redirect("business:start")
-        return self.render_start(join_form=form)
+    def save(self, form):
+        join_request = services.request_to_join(
+            user=self.request.user,
+            code=form.cleaned_data["code"],
+            kind=form.cleaned_data["kind"],
+            message=form.cleaned_data["message"],
+        )
+        messages.success(
+            self.request,
+            f"Your request to join {join_request.organization.name} was sent to its "
+            "Lead Users. You will get an e-mail when they answer.",
+        )
+        return redirect("business:start")
 
 
 class SwitchOrganizationView(BusinessPortalMixin, View):

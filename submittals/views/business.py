@@ -418,6 +418,20 @@ class ElementRowView(ElementView):
         messages.success(self.request, done)
         return self.back(record, group)
 
+    def editable_group(self):
+        """(record, group, refusal) for a change to the group's rows: only users who may
+        edit drafts get this far, and a submitted element answers with ``refusal``."""
+        self.record = record = self.get_record()
+        group = self.get_group(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        return record, group, self.refuse_if_submitted(record)
+
+    def current_row(self, record, group: Group):
+        """(row, None) for the row the user opened; (row, the way back) when it has changed
+        since, so that an edit or removal never lands on another row."""
+        row = self.get_row(record, group)
+        return row, (self.back(record, group) if self.stale(record, group, row) else None)
+
     def stale(self, record, group: Group, row: dict) -> bool:
         if self.request.POST.get("fingerprint") == row_fingerprint(row):
             return False
@@ -445,15 +459,13 @@ class ElementGroupRowView(ElementRowView):
         return self.render_row(group, form=form, row=row, index=self.kwargs["index"])
 
     def post(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
-        row = self.get_row(record, group)
+        row, changed = self.current_row(record, group)
+        if changed:
+            return changed
         index = self.kwargs["index"]
-        if self.stale(record, group, row):
-            return self.back(record, group)
         form = RowForm(request.POST, element=record.element, group=group, row=row)
         if not form.is_valid():
             messages.error(request, "Nothing was saved: correct the values marked below.")
@@ -468,18 +480,14 @@ class ElementGroupRowAddView(ElementRowView):
     edit drafts)."""
 
     def get(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
         return self.render_row(group, form=RowForm(element=record.element, group=group))
 
     def post(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
         form = RowForm(request.POST, element=record.element, group=group)
         if form.is_valid() and not form.has_values():
@@ -499,15 +507,13 @@ class ElementGroupRowRemoveView(ElementRowView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        self.record = record = self.get_record()
-        group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        if refused := self.refuse_if_submitted(record):
+        record, group, refused = self.editable_group()
+        if refused:
             return refused
-        row = self.get_row(record, group)
+        row, changed = self.current_row(record, group)
+        if changed:
+            return changed
         index = self.kwargs["index"]
-        if self.stale(record, group, row):
-            return self.back(record, group)
         rows = rows_of(record.data, group)
         del rows[index]
         return self.save_rows(record, group, rows, f"{self.row_title(group, index)} removed.")

@@ -159,69 +159,84 @@ class ElementDocumentsMixin(OrganizationElementsMixin):
             messages.error(self.request, text)
 
 
-class DocumentAnswerView(ElementDocumentsMixin, View):
+class SlotFormView(ElementDocumentsMixin, View):
+    """POST: a form about one document slot of a draft. The answer and the upload differ
+    only in their form, their service call and their messages; the checks, the error
+    reporting and the way back to the slot are the same."""
+
+    http_method_names = ["post"]
+    failure = "Nothing was saved."
+
+    def make_form(self, record: SubmittalElementRecord, group: Group):
+        raise NotImplementedError
+
+    def save(self, form, record: SubmittalElementRecord, group: Group):
+        raise NotImplementedError
+
+    def done(self, saved, group: Group) -> str:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        record = self.get_record()
+        group = self.get_slot(record)
+        self.require_org_perm(EDIT_DRAFTS)
+        back = self.back_to(record.pk, group.tag)
+        form = self.make_form(record, group)
+        if not form.is_valid():
+            self.report([self.failure, *_form_error_texts(form)])
+            return back
+        try:
+            saved = self.save(form, record, group)
+        except ValidationError as exc:
+            self.report([self.failure, *service_error_texts(exc)])
+            return back
+        messages.success(request, self.done(saved, group))
+        return back
+
+
+class DocumentAnswerView(SlotFormView):
     """POST: say how one document slot of a draft is provided."""
 
-    http_method_names = ["post"]
+    def make_form(self, record, group):
+        return DocumentAnswerForm(self.request.POST, element=record.element, slot=group.tag)
 
-    def post(self, request, *args, **kwargs):
-        record = self.get_record()
-        group = self.get_slot(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        back = self.back_to(record.pk, group.tag)
-        form = DocumentAnswerForm(request.POST, element=record.element, slot=group.tag)
-        if not form.is_valid():
-            self.report(["Nothing was saved.", *_form_error_texts(form)])
-            return back
-        try:
-            answer = documents.set_document_answer(
-                actor=request.user,
-                record=record,
-                slot=group.tag,
-                source=form.cleaned_data["source"],
-                comment=form.cleaned_data["comment"],
-                date_provided=form.cleaned_data["date_provided"],
-                other_element=form.cleaned_data["other_element"],
-                url=form.cleaned_data["url"],
-            )
-        except ValidationError as exc:
-            self.report(["Nothing was saved.", *service_error_texts(exc)])
-            return back
-        messages.success(
-            request, f"{documents.slot_label(group)}: {answer.get_source_display()} saved."
+    def save(self, form, record, group):
+        return documents.set_document_answer(
+            actor=self.request.user,
+            record=record,
+            slot=group.tag,
+            source=form.cleaned_data["source"],
+            comment=form.cleaned_data["comment"],
+            date_provided=form.cleaned_data["date_provided"],
+            other_element=form.cleaned_data["other_element"],
+            url=form.cleaned_data["url"],
         )
-        return back
+
+    def done(self, saved, group):
+        return f"{documents.slot_label(group)}: {saved.get_source_display()} saved."
 
 
-class DocumentUploadView(ElementDocumentsMixin, View):
+class DocumentUploadView(SlotFormView):
     """POST: upload one file to a document slot of a draft."""
 
-    http_method_names = ["post"]
+    failure = "The file was not uploaded."
 
-    def post(self, request, *args, **kwargs):
-        record = self.get_record()
-        group = self.get_slot(record)
-        self.require_org_perm(EDIT_DRAFTS)
-        back = self.back_to(record.pk, group.tag)
-        form = DocumentUploadForm(request.POST, request.FILES, slot=group.tag)
-        if not form.is_valid():
-            self.report(["The file was not uploaded.", *_form_error_texts(form)])
-            return back
-        try:
-            document_file = documents.add_document_file(
-                actor=request.user,
-                record=record,
-                slot=group.tag,
-                uploaded_file=form.cleaned_data["file"],
-                title=form.cleaned_data["title"],
-                description=form.cleaned_data["description"],
-                date_authored=form.cleaned_data["date_authored"],
-            )
-        except ValidationError as exc:
-            self.report(["The file was not uploaded.", *service_error_texts(exc)])
-            return back
-        messages.success(request, f"{document_file.file_name} uploaded.")
-        return back
+    def make_form(self, record, group):
+        return DocumentUploadForm(self.request.POST, self.request.FILES, slot=group.tag)
+
+    def save(self, form, record, group):
+        return documents.add_document_file(
+            actor=self.request.user,
+            record=record,
+            slot=group.tag,
+            uploaded_file=form.cleaned_data["file"],
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            date_authored=form.cleaned_data["date_authored"],
+        )
+
+    def done(self, saved, group):
+        return f"{saved.file_name} uploaded."
 
 
 class DocumentRemoveView(ElementDocumentsMixin, View):

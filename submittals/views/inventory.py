@@ -56,6 +56,13 @@ class InventoryMixin(OrganizationElementsMixin):
         self.record = self.get_record()
         return self.record
 
+    def get_context_data(self, **kwargs):
+        """Every inventory page shows the inventory's record and facility."""
+        if self.record is not None:
+            kwargs.setdefault("record", self.record)
+            kwargs.setdefault("facility", self.record.facility)
+        return super().get_context_data(**kwargs)
+
     def editable(self) -> bool:
         return self.record.is_draft and self.has_org_perm(EDIT_DRAFTS)
 
@@ -90,8 +97,6 @@ class InventoryView(InventoryMixin, TemplateView):
         record = self.load_record()
         page = paginate(self.request, inventory.materials_for_display().filter(record=record))
         return super().get_context_data(
-            record=record,
-            facility=record.facility,
             page=page,
             can_edit=self.editable(),
             **kwargs,
@@ -127,8 +132,6 @@ class MaterialFormMixin(InventoryMixin):
             search = ChemicalSearchForm()
         return self.render_to_response(
             self.get_context_data(
-                record=self.record,
-                facility=self.record.facility,
                 material=material,
                 form=form,
                 search=search,
@@ -137,6 +140,23 @@ class MaterialFormMixin(InventoryMixin):
                 chemical_results_max=CHEMICAL_RESULTS,
             )
         )
+
+    def save_form(self, save, done: str, *, material=None):
+        """Validate the posted material form and hand it to ``save`` (the add or update
+        service). Both pages answer the same way: back to the inventory with ``done`` (its
+        ``{}`` is the material's common name), or the form again with the service's errors
+        on their fields."""
+        form = MaterialForm(self.request.POST)
+        if form.is_valid():
+            try:
+                saved = save(form)
+            except ValidationError as exc:
+                add_service_errors(form, exc, form.service_field_names())
+            else:
+                messages.success(self.request, done.format(saved.common_name))
+                return redirect("business:inventory", pk=self.record.pk)
+        messages.error(self.request, "Nothing was saved: correct the values marked below.")
+        return self.render_form(form, material=material)
 
     def picked_initial(self, initial: dict, picked) -> dict:
         """``initial`` with the picked library chemical's identity and hazard values."""
@@ -168,22 +188,15 @@ class MaterialAddView(MaterialFormMixin, TemplateView):
         refused = self.require_editable()
         if refused:
             return refused
-        form = MaterialForm(request.POST)
-        if form.is_valid():
-            try:
-                material = inventory.add_material(
-                    actor=request.user,
-                    record=self.record,
-                    values=form.values(),
-                    components=form.components(),
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, form.service_field_names())
-            else:
-                messages.success(request, f"{material.common_name} added to the inventory.")
-                return redirect("business:inventory", pk=self.record.pk)
-        messages.error(request, "Nothing was saved: correct the values marked below.")
-        return self.render_form(form)
+        return self.save_form(
+            lambda form: inventory.add_material(
+                actor=request.user,
+                record=self.record,
+                values=form.values(),
+                components=form.components(),
+            ),
+            "{} added to the inventory.",
+        )
 
 
 class MaterialEditView(MaterialFormMixin, TemplateView):
@@ -195,8 +208,6 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
         if not self.editable():
             return self.render_to_response(
                 self.get_context_data(
-                    record=self.record,
-                    facility=self.record.facility,
                     material=material,
                     display=display_sections(material),
                     components=list(material.components.all()),
@@ -214,22 +225,16 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
         refused = self.require_editable()
         if refused:
             return refused
-        form = MaterialForm(request.POST)
-        if form.is_valid():
-            try:
-                material = inventory.update_material(
-                    actor=request.user,
-                    material=material,
-                    values=form.values(),
-                    components=form.components(),
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, form.service_field_names())
-            else:
-                messages.success(request, f"{material.common_name} saved.")
-                return redirect("business:inventory", pk=self.record.pk)
-        messages.error(request, "Nothing was saved: correct the values marked below.")
-        return self.render_form(form, material=material)
+        return self.save_form(
+            lambda form: inventory.update_material(
+                actor=request.user,
+                material=material,
+                values=form.values(),
+                components=form.components(),
+            ),
+            "{} saved.",
+            material=material,
+        )
 
 
 class MaterialDeleteView(InventoryMixin, View):
@@ -263,8 +268,6 @@ class InventoryImportView(InventoryMixin, TemplateView):
     def render_page(self, form, result=None):
         return self.render_to_response(
             self.get_context_data(
-                record=self.record,
-                facility=self.record.facility,
                 form=form,
                 result=result,
                 problems=result.problems[: self.problems_shown] if result else [],
