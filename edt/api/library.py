@@ -125,7 +125,8 @@ class LibraryQueryView(EndpointView):
     they select and how one record is written; the ceiling, the acceptance and the streamed
     answer are the same."""
 
-    schema = ""
+    # Not ``schema``: that name is DRF's (the view's OpenAPI schema, drf-spectacular's).
+    schema_name = ""
     root = ""
     record_name = ""
     what = ""  # the records, in the ceiling's message
@@ -138,14 +139,14 @@ class LibraryQueryView(EndpointView):
         raise NotImplementedError
 
     def answer(self, call: EdtCall, argument: str | None = None):
-        version = call.schema_version(self.schema)
+        version = call.schema_version(self.schema_name)
         records = self.selected(argument)
         count = records.count()
         check_ceiling(count, self.what, self.NARROW)
         self.accepted(call, count)
         return library_response(
             call,
-            schema=self.schema,
+            schema=self.schema_name,
             version=version,
             root=self.root,
             record_name=self.record_name,
@@ -192,7 +193,7 @@ class ViolationLibraryQueryView(LibraryQueryView):
 
     NARROW = "one violation type number in the path (Library/Violations/{violationTypeNumber})"
 
-    schema = VIOLATION_SCHEMA
+    schema_name = VIOLATION_SCHEMA
     root = "Violations"
     record_name = "Violation"
     what = "violation types"
@@ -308,7 +309,7 @@ class ChemicalLibraryQueryView(LibraryQueryView):
 
     NARROW = "a CAS number or CCL ID in the path (Library/Chemicals/{identifier})"
 
-    schema = CHEMICAL_SCHEMA
+    schema_name = CHEMICAL_SCHEMA
     root = "Chemicals"
     record_name = "Chemical"
     what = "chemicals"
