@@ -49,7 +49,7 @@ from core.models import AuditEvent
 from regulators.models import Regulator
 
 from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
-from .output import FLUSH_BYTES, element_to_json, query_response, sub, text
+from .output import in_chunks, json_items, query_response, sub, text
 from .registry import serves
 
 SCHEMA = "CMESubmittalQuery"
@@ -335,23 +335,17 @@ def json_stream(version: str, status: dict, collections: dict) -> Iterator[bytes
     ``element_to_json`` writes it."""
     head = {"schema": SCHEMA, "version": version, "root": "CMESubmittals"}
     head |= {tag: text(value) for tag, value in status.items()}
-    buffer = [json.dumps(head)[:-1]]
-    size = 0
-    for tag, queryset in collections.items():
-        buffer.append(f", {json.dumps(tag)}: [")
-        first = True
-        for record in in_batches(queryset):
-            element = record_element(tag, record)
-            piece = ("" if first else ",") + json.dumps(element_to_json(element))
-            first = False
-            buffer.append(piece)
-            size += len(piece)
-            if size >= FLUSH_BYTES:
-                yield "".join(buffer).encode()
-                buffer, size = [], 0
-        buffer.append("]")
-    buffer.append("}")
-    yield "".join(buffer).encode()
+
+    def pieces() -> Iterator[str]:
+        yield json.dumps(head)[:-1]
+        for tag, queryset in collections.items():
+            yield f", {json.dumps(tag)}: ["
+            records = in_batches(queryset)
+            yield from json_items(record_element(tag, record) for record in records)
+            yield "]"
+        yield "}"
+
+    return in_chunks(pieces())
 
 
 def _none(collections: dict) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from itertools import chain
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -134,6 +135,27 @@ def element_to_json(element: etree._Element):
     return result
 
 
+def json_items(elements) -> Iterator[str]:
+    """Each element as JSON (``element_to_json``), comma-separated: the inside of a JSON list."""
+    for index, element in enumerate(elements):
+        yield ("," if index else "") + json.dumps(element_to_json(element))
+
+
+def in_chunks(pieces) -> Iterator[bytes]:
+    """Text pieces joined into chunks of about ``FLUSH_BYTES``, encoded: a streamed answer
+    written in few, large writes, whatever the size of its records."""
+    buffer: list[str] = []
+    size = 0
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= FLUSH_BYTES:
+            yield "".join(buffer).encode()
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
+
+
 def stream_json(
     schema: str, version: str, root: str, attributes: dict, record_name: str, records
 ) -> Iterator[bytes]:
@@ -141,20 +163,8 @@ def stream_json(
     head = {"schema": schema, "version": version, "root": root}
     head.update({k: text(v) for k, v in attributes.items()})
     opening = json.dumps(head)[:-1] + f', "{record_name}": ['
-    yield opening.encode()
-    buffer: list[str] = []
-    size = 0
-    first = True
-    for record in records:
-        piece = ("" if first else ",") + json.dumps(element_to_json(record))
-        first = False
-        buffer.append(piece)
-        size += len(piece)
-        if size >= FLUSH_BYTES:
-            yield "".join(buffer).encode()
-            buffer, size = [], 0
-    buffer.append("]}")
-    yield "".join(buffer).encode()
+    yield opening.encode()  # at once: the first byte does not wait for the first records
+    yield from in_chunks(chain(json_items(records), ["]}"]))
 
 
 def query_response(
