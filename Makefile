@@ -35,14 +35,15 @@ VERSION_OK := import sys; sys.exit(0 if sys.version_info >= (3, 12, 2) else 1)
 # Is the integration run wanted? (CI=true, or TEST_SERVICES=1)
 SERVICES_WANTED = $(if $(filter true 1,$(CI)),yes,$(if $(filter 1 true yes,$(TEST_SERVICES)),yes,))
 
-.PHONY: help run test test-fast test-services services-check install lint format check \
+.PHONY: help run test test-fast test-browser test-services services-check install lint format check \
 	migrate seed worker beat bench clean distclean
 
 help:
 	@echo "make run       install, migrate, load the demo data, serve http://$(HOST):$(PORT)/"
 	@echo "make test      the fast suite (SQLite, eager tasks); with CI=true or TEST_SERVICES=1"
 	@echo "               also the whole suite on PostgreSQL, integration tests with Redis"
-	@echo "               and a real Celery worker"
+	@echo "               and a real Celery worker; the browser tests where Chromium is installed"
+	@echo "make test-browser  only the browser tests (Playwright driving Debian's Chromium)"
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make format    ruff format and ruff check --fix"
 	@echo "make check     makemigrations --check; check --deploy against production settings"
@@ -113,7 +114,7 @@ run: seed
 # again on PostgreSQL, in two parts: the ordinary tests (tasks still eager: they assert what a
 # task did, so they need it to run in-process), then the integration tests, which add Redis and
 # start a real Celery worker.
-test: test-fast
+test: test-fast test-browser
 ifeq ($(SERVICES_WANTED),yes)
 	$(MAKE) --no-print-directory test-services
 else
@@ -123,10 +124,29 @@ endif
 test-fast: install
 	env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
+# The browser tests (tests/browser): Playwright drives Debian's Chromium, never a downloaded
+# browser. Where Chromium is missing they are not run, and this says so; in CI they must run.
+CHROMIUM ?= $(or $(CERS_CHROMIUM),$(shell command -v chromium 2>/dev/null))
+test-browser: install
+ifeq ($(strip $(CHROMIUM)),)
+ifeq ($(CI),true)
+	@echo "error: CI runs the browser tests, and Chromium was not found (apt-get install chromium," >&2
+	@echo "       or set CERS_CHROMIUM=/path/to/chromium)." >&2
+	@exit 1
+else
+	@echo "(Browser tests not run: Chromium was not found. 'apt-get install chromium', or set"
+	@echo " CERS_CHROMIUM=/path/to/chromium; then 'make test-browser'.)"
+endif
+else
+	@echo "== the browser tests: Playwright with $(CHROMIUM); screenshots in var/screenshots/"
+	env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL CERS_CHROMIUM='$(CHROMIUM)' \
+	  $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS) $(NO_TESTS_OK)
+endif
+
 test-services: install services-check
 	@echo "== the ordinary suite on PostgreSQL"
 	env -u REDIS_URL -u EMAIL_URL DATABASE_URL='$(TEST_DATABASE_URL)' \
-	  $(PY) -m pytest -m 'not integration' $(XDIST) $(PYTEST_ARGS) $(NO_TESTS_OK)
+	  $(PY) -m pytest -m 'not integration and not browser' $(XDIST) $(PYTEST_ARGS) $(NO_TESTS_OK)
 	@echo "== the integration suite: PostgreSQL, Redis, a Celery worker"
 	env -u EMAIL_URL DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' \
 	  $(PY) -m pytest -m integration $(PYTEST_ARGS) $(NO_TESTS_OK)
