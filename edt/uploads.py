@@ -45,11 +45,15 @@ Status = EdtTransaction.Status
 
 
 class UploadRejected(Exception):
-    """A processor found records that cannot be stored: the whole upload is rejected."""
+    """A processor found records that cannot be stored: the whole upload is rejected.
 
-    def __init__(self, messages: list[GuidanceMessage]):
+    ``result``: endpoint-specific parts the answer carries even so (RFC's potential duplicates).
+    """
+
+    def __init__(self, messages: list[GuidanceMessage], result: list | None = None):
         super().__init__("; ".join(m.message for m in messages))
         self.messages = messages
+        self.result = list(result or [])
 
 
 @dataclass
@@ -293,7 +297,7 @@ def process(pk: int) -> None:
         "account__user", "account__regulator", "regulator"
     ).get(pk=pk)
     processor = PROCESSORS.get(edt_transaction.endpoint)
-    status, messages = Status.ACCEPTED, []
+    status, messages, result = Status.ACCEPTED, [], []
     context = None
     try:
         if processor is None:
@@ -308,10 +312,11 @@ def process(pk: int) -> None:
                     raise _RollBack
         except _RollBack:
             pass
-        messages = context.messages
+        messages, result = context.messages, context.result
     except UploadRejected as rejected:
         status = Status.REJECTED
         messages = [*(context.messages if context else []), *rejected.messages]
+        result = rejected.result
     except Exception:
         log.exception("EDT upload %s failed", edt_transaction.key)
         status = Status.ERROR_PROCESSING
@@ -328,8 +333,9 @@ def process(pk: int) -> None:
     }
     if status == Status.ACCEPTED and context is not None:
         fields["entity_keys"] = context.entity_keys
+    if result:
         fields["result_xml"] = "".join(
-            etree.tostring(element, encoding="unicode") for element in context.result
+            etree.tostring(element, encoding="unicode") for element in result
         )
     EdtTransaction.objects.filter(pk=pk).update(**fields)
     cache.delete(progress_key(edt_transaction.key))

@@ -265,6 +265,9 @@ def test_an_exact_duplicate_address_is_rejected_and_nothing_is_stored(client, ca
     [error] = messages(root, "Error")
     assert f"CERS ID {cast.facility.cers_id}" in error
     assert "IgnoreExactDuplicateAddressWarning" in error
+    # As CalEPA's 1/06 answer does, the rejection still lists the potential duplicates.
+    [duplicate] = root.iterfind("PotentialDuplicates/PotentialDuplicate")
+    assert duplicate.findtext("CERSID") == str(cast.facility.cers_id)
     assert Facility.objects.count() == facilities
     assert AuditEvent.objects.count() == events
     assert Organization.objects.count() == 2
@@ -294,7 +297,11 @@ def test_a_duplicate_address_is_created_when_the_warning_is_ignored(client, cast
 # --- Trial -----------------------------------------------------------------------------------
 
 
-def test_a_trial_writes_nothing_and_lists_the_potential_duplicates(client, cast, edt_account):
+# Changed by issue 13: a Trial with problems used to answer Accepted with Error messages; it
+# now answers Rejected, as CalEPA's Facility Create does in either mode.
+def test_a_trial_with_problems_is_rejected_writes_nothing_and_lists_the_duplicates(
+    client, cast, edt_account
+):
     address = at_the_same_address(cast)
     # Another suite of the same site: a potential duplicate only.
     neighbour = make_facility(cast.org, name="Acme Annex", street=f"{address['site']}, Suite 9")
@@ -304,7 +311,7 @@ def test_a_trial_writes_nothing_and_lists_the_potential_duplicates(client, cast,
     root = answer(post(client, edt_account, rfc_document("Trial", **address)))
 
     txn = root.find("Transaction")
-    assert (txn.get("mode"), txn.findtext("TransactionStatus")) == ("Trial", "Accepted")
+    assert (txn.get("mode"), txn.findtext("TransactionStatus")) == ("Trial", "Rejected")
     assert root.find("Result") is None
     scores = {d.findtext("CERSID"): d.get("score") for d in root.iterfind("PotentialDuplicates/*")}
     assert scores == {str(cast.facility.cers_id): "100", str(neighbour.cers_id): "50"}
@@ -314,13 +321,57 @@ def test_a_trial_writes_nothing_and_lists_the_potential_duplicates(client, cast,
     assert (Facility.objects.count(), AuditEvent.objects.count()) == (facilities, events)
 
 
+def test_a_trial_lists_every_problem_a_commit_would_meet(client, cast, edt_account):
+    bad_geo = GEO.replace("38.5816", "123.45").replace("2024-05-01", "2999-01-01")
+    body = rfc_document(
+        "Trial",
+        organization="<OrganizationCode>87654321</OrganizationCode>",
+        zip_code="95616",
+        elements='<RecyclableMaterialsReport regulatorCode="9999"/>',
+        geo=bad_geo,
+        identifiers="<EPAID>CAD123</EPAID>",
+    )
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    errors = "\n".join(messages(root, "Error"))
+    for expected in (
+        "no organization with code 87654321",
+        "ZIP code 95616 is outside the jurisdiction",
+        "no regulator with code 9999",
+        "LatitudeMeasure",
+        "DataCollectionDate",
+    ):
+        assert expected in errors
+    assert len(messages(root, "Error")) == 5
+    assert "shorter than 12" in messages(root, "Warning")[0]  # warnings are kept too
+    assert stored_codes(root) == {1013, 1053, 1049, 1012, 1073, 1077}
+
+
+def test_a_trial_with_only_potential_duplicates_is_accepted(client, cast, edt_account):
+    # Another suite of the facility's site: a potential duplicate, not an exact one.
+    body = rfc_document("Trial", **at_the_same_address(cast), supplemental="Unit 4")
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert root.find("Result") is None
+    assert messages(root, "Error") == []
+    [warning] = messages(root, "Warning")
+    assert f"CERS ID {cast.facility.cers_id}" in warning
+    [duplicate] = root.iterfind("PotentialDuplicates/PotentialDuplicate")
+    assert (duplicate.findtext("CERSID"), duplicate.get("score")) == (
+        str(cast.facility.cers_id),
+        "50",
+    )
+
+
+# Changed by issue 13: this Trial has an error (the exact duplicate), so it is now Rejected.
 def test_a_trial_in_1_05_reports_duplicates_as_messages_only(client, cast, edt_account):
     body = rfc_document("Trial", "1/05", **at_the_same_address(cast))
     root = answer(post(client, edt_account, body), "1/05")
-    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert root.find("PotentialDuplicates") is None
     assert root.find("Result") is None
     assert any(str(cast.facility.cers_id) in text for text in messages(root, "Warning"))
+    assert any("already in CERS" in text for text in messages(root, "Error"))
 
 
 def test_a_clean_trial_answers_accepted_without_messages(client, cast, edt_account):
