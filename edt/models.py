@@ -338,6 +338,14 @@ class EdtTransaction(models.Model):
     client_key = models.CharField(
         max_length=36, blank=True, help_text="The client's RegulatorTransactionKey."
     )
+    # Uploads only: what tells a retry of the same upload from another document that reuses
+    # the client's key (see ``edt.uploads.receive``).
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the upload's body, in hexadecimal."
+    )
+    mode = models.CharField(
+        max_length=6, blank=True, help_text="The upload's Trial or Commit mode (RFC only)."
+    )
     status = models.PositiveSmallIntegerField(choices=Status, db_index=True)
     authentication_result = models.PositiveSmallIntegerField(null=True, blank=True)
     http_status = models.PositiveSmallIntegerField(default=200)
@@ -366,12 +374,14 @@ class EdtTransaction(models.Model):
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["regulator", "-received_at"])]
         constraints = [
-            # A client's own transaction key identifies its upload: a resubmission finds the
-            # first transaction instead of being processed twice.
+            # A client's key is recorded, not trusted: only the same account sending the same
+            # key with the same body (hence the same mode) to the same endpoint and environment
+            # is a retry, answered with the first transaction; two retries arriving together
+            # meet here and only one is processed. Any other document is processed on its own.
             models.UniqueConstraint(
-                fields=["regulator", "endpoint", "environment", "client_key"],
+                fields=["content_hash", "client_key", "account", "endpoint", "environment", "mode"],
                 condition=~Q(client_key=""),
-                name="one_transaction_per_client_key",
+                name="one_transaction_per_retried_upload",
             )
         ]
 

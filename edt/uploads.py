@@ -15,12 +15,18 @@ twice processes once; the endpoint's processor runs in one database transaction,
 record rejects the whole upload with every guidance message. In the testing environment the
 processed changes are rolled back and the outcome reported as it would be in production.
 
-A client that sends its own ``RegulatorTransactionKey`` twice gets the first transaction's
-answer the second time: the upload is not processed again.
+A client's own ``RegulatorTransactionKey`` is recorded with the transaction and echoed in its
+answer; it is not a reason to answer another document. Only a retry, the same account sending
+the same key with the same body (SHA-256, so the same mode and version) to the same endpoint in
+the same environment, gets the first transaction's answer and is not processed again; two such
+retries arriving together are processed once (a unique constraint on that tuple). A document
+that differs in anything (a Commit after its Trial, a corrected upload, another facility) is
+processed on its own, whatever key it carries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +51,15 @@ Status = EdtTransaction.Status
 
 
 class UploadRejected(Exception):
-    """A processor found records that cannot be stored: the whole upload is rejected."""
+    """A processor found records that cannot be stored: the whole upload is rejected.
 
-    def __init__(self, messages: list[GuidanceMessage]):
+    ``result``: endpoint-specific parts the answer carries even so (RFC's potential duplicates).
+    """
+
+    def __init__(self, messages: list[GuidanceMessage], result: list | None = None):
         super().__init__("; ".join(m.message for m in messages))
         self.messages = messages
+        self.result = list(result or [])
 
 
 @dataclass
@@ -201,21 +211,21 @@ def receive(call, input_schema: str, default_version: str) -> Received:
         return _reject(edt_transaction, problems, parsed.version)
 
     client_key = (parsed.root.findtext("RegulatorTransactionKey") or "").strip()[:36]
-    if client_key:
-        first = EdtTransaction.objects.filter(
-            regulator=edt_transaction.regulator,
-            endpoint=edt_transaction.endpoint,
-            environment=edt_transaction.environment,
-            client_key=client_key,
-        ).first()
-        if first is not None:
-            _mark_replay(edt_transaction, first)
-            return Received(first, first.schema_version or parsed.version, replayed=True)
+    upload = {
+        "client_key": client_key,
+        "content_hash": hashlib.sha256(body).hexdigest(),
+        "mode": parsed.root.get("mode", "")[:6],
+    }
+    retry = client_key and edt_transaction.account_id is not None
+    if retry and (first := _first_of(edt_transaction, upload)) is not None:
+        _mark_replay(edt_transaction, first)
+        return Received(first, first.schema_version or parsed.version, replayed=True)
 
     name = f"{edt_transaction.key}.{'zip' if is_zip else 'xml'}"
     try:
         with transaction.atomic():
-            edt_transaction.client_key = client_key
+            for attribute, value in upload.items():
+                setattr(edt_transaction, attribute, value)
             edt_transaction.status = Status.QUEUED
             edt_transaction.schema_version = parsed.version
             edt_transaction.is_zip = is_zip
@@ -223,7 +233,7 @@ def receive(call, input_schema: str, default_version: str) -> Received:
             edt_transaction.payload.save(name, ContentFile(body), save=False)
             edt_transaction.save(
                 update_fields=[
-                    "client_key",
+                    *upload,
                     "status",
                     "schema_version",
                     "is_zip",
@@ -235,13 +245,8 @@ def receive(call, input_schema: str, default_version: str) -> Received:
 
             process_upload.delay_on_commit(edt_transaction.pk)
     except IntegrityError:
-        # The same client key arrived concurrently: answer with the one that got in first.
-        first = EdtTransaction.objects.get(
-            regulator=edt_transaction.regulator,
-            endpoint=edt_transaction.endpoint,
-            environment=edt_transaction.environment,
-            client_key=client_key,
-        )
+        # The same upload arrived concurrently: answer with the one that got in first.
+        first = _first_of(edt_transaction, upload)
         _mark_replay(edt_transaction, first)
         return Received(first, first.schema_version or parsed.version, replayed=True)
 
@@ -249,6 +254,21 @@ def receive(call, input_schema: str, default_version: str) -> Received:
         process(edt_transaction.pk)
     edt_transaction.refresh_from_db()
     return Received(edt_transaction, parsed.version)
+
+
+def _first_of(edt_transaction, upload: dict) -> EdtTransaction | None:
+    """The earlier transaction this upload retries, if any (see the module docstring)."""
+    return (
+        EdtTransaction.objects.filter(
+            account_id=edt_transaction.account_id,
+            endpoint=edt_transaction.endpoint,
+            environment=edt_transaction.environment,
+            **upload,
+        )
+        .exclude(pk=edt_transaction.pk)
+        .order_by("received_at", "pk")
+        .first()
+    )
 
 
 def _mark_replay(edt_transaction, first) -> None:
@@ -293,7 +313,7 @@ def process(pk: int) -> None:
         "account__user", "account__regulator", "regulator"
     ).get(pk=pk)
     processor = PROCESSORS.get(edt_transaction.endpoint)
-    status, messages = Status.ACCEPTED, []
+    status, messages, result = Status.ACCEPTED, [], []
     context = None
     try:
         if processor is None:
@@ -308,10 +328,11 @@ def process(pk: int) -> None:
                     raise _RollBack
         except _RollBack:
             pass
-        messages = context.messages
+        messages, result = context.messages, context.result
     except UploadRejected as rejected:
         status = Status.REJECTED
         messages = [*(context.messages if context else []), *rejected.messages]
+        result = rejected.result
     except Exception:
         log.exception("EDT upload %s failed", edt_transaction.key)
         status = Status.ERROR_PROCESSING
@@ -328,8 +349,9 @@ def process(pk: int) -> None:
     }
     if status == Status.ACCEPTED and context is not None:
         fields["entity_keys"] = context.entity_keys
+    if result:
         fields["result_xml"] = "".join(
-            etree.tostring(element, encoding="unicode") for element in context.result
+            etree.tostring(element, encoding="unicode") for element in result
         )
     EdtTransaction.objects.filter(pk=pk).update(**fields)
     cache.delete(progress_key(edt_transaction.key))

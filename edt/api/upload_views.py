@@ -134,7 +134,10 @@ def envelope(call: EdtCall, edt_transaction: EdtTransaction, input_version: str)
 
 
 def request_mode(edt_transaction: EdtTransaction) -> str:
-    """The root's ``mode`` attribute of the stored request ("" when nothing was stored)."""
+    """The root's ``mode`` attribute of the request ("" when nothing was stored); read from the
+    stored document for transactions recorded before the mode was kept on the row."""
+    if edt_transaction.mode:
+        return edt_transaction.mode
     if not edt_transaction.payload:
         return ""
     try:

@@ -19,10 +19,13 @@ for a new facility: Facility Information Applicable, the others Not Applicable);
 ``PotentialDuplicates`` block lists facilities at the same address (score 100) or at the same
 site address in the same ZIP code (another suite or city spelling: score 50).
 
-RFC, ``mode="Trial"``: nothing is written and the transaction is never rejected. The answer
-lists every problem a Commit would meet (type Error) and each potential duplicate (type
-Warning; in 1/06 the ``PotentialDuplicates`` block too); there is no ``Result``, which would
-need a CERS ID.
+RFC, ``mode="Trial"``: nothing is written. A document a Commit would reject is Rejected, as
+CalEPA's Facility Create answers in either mode, listing every problem (type Error); a clean
+one is Accepted. Either way the answer lists each potential duplicate (type Warning; in 1/06
+the ``PotentialDuplicates`` block too); there is no ``Result``, which would need a CERS ID. A
+Commit sent after its Trial with the same ``RegulatorTransactionKey`` is another document, so
+it is processed (``edt.uploads``). A rejected Commit's 1/06 answer lists the potential
+duplicates too.
 
 RFMS: for a facility of the CUPA (else "There is no facility with CERSID n", guidance 1054,
 whoever's facility it is), changes ``FacilityID``, ``FacilityRegulatorKey``, the geographic
@@ -401,18 +404,20 @@ def create_facility(context: UploadContext) -> None:
     if epa_id and len(epa_id) < 12:
         context.warn(f"EPAID '{epa_id}' is shorter than 12 characters.", code=EPAID_TOO_SHORT)
 
+    listed = []  # 1/06 answers list the potential duplicates, whatever the outcome
+    if duplicates and _version_at_least(context.version, (1, 6)):
+        listed.append(potential_duplicates_block(duplicates))
     if not commit:
-        context.messages.extend(problems)
         for facility, score in duplicates:
             context.warn(
                 f"Potential duplicate (score {score}): {_named([facility])} at {facility.address}.",
                 code=ENTITY_VALIDATION_ERROR,
             )
-        if duplicates and _version_at_least(context.version, (1, 6)):
-            context.result.append(potential_duplicates_block(duplicates))
-        return
     if problems:
-        raise UploadRejected(problems)
+        raise UploadRejected(problems, result=listed)
+    if not commit:
+        context.result.extend(listed)
+        return
 
     try:
         if organization is None:
@@ -446,8 +451,7 @@ def create_facility(context: UploadContext) -> None:
     facility = Facility.objects.select_related("organization").get(pk=facility.pk)
     context.entity(ENTITY_FACILITY, facility.cers_id, facility.regulator_key)
     context.result.append(create_result(facility, cupa))
-    if duplicates and _version_at_least(context.version, (1, 6)):
-        context.result.append(potential_duplicates_block(duplicates))
+    context.result.extend(listed)
 
 
 def _named(facilities: list[Facility]) -> str:

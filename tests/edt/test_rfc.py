@@ -265,6 +265,9 @@ def test_an_exact_duplicate_address_is_rejected_and_nothing_is_stored(client, ca
     [error] = messages(root, "Error")
     assert f"CERS ID {cast.facility.cers_id}" in error
     assert "IgnoreExactDuplicateAddressWarning" in error
+    # As CalEPA's 1/06 answer does, the rejection still lists the potential duplicates.
+    [duplicate] = root.iterfind("PotentialDuplicates/PotentialDuplicate")
+    assert duplicate.findtext("CERSID") == str(cast.facility.cers_id)
     assert Facility.objects.count() == facilities
     assert AuditEvent.objects.count() == events
     assert Organization.objects.count() == 2
@@ -294,7 +297,11 @@ def test_a_duplicate_address_is_created_when_the_warning_is_ignored(client, cast
 # --- Trial -----------------------------------------------------------------------------------
 
 
-def test_a_trial_writes_nothing_and_lists_the_potential_duplicates(client, cast, edt_account):
+# Changed by issue 13: a Trial with problems used to answer Accepted with Error messages; it
+# now answers Rejected, as CalEPA's Facility Create does in either mode.
+def test_a_trial_with_problems_is_rejected_writes_nothing_and_lists_the_duplicates(
+    client, cast, edt_account
+):
     address = at_the_same_address(cast)
     # Another suite of the same site: a potential duplicate only.
     neighbour = make_facility(cast.org, name="Acme Annex", street=f"{address['site']}, Suite 9")
@@ -304,7 +311,7 @@ def test_a_trial_writes_nothing_and_lists_the_potential_duplicates(client, cast,
     root = answer(post(client, edt_account, rfc_document("Trial", **address)))
 
     txn = root.find("Transaction")
-    assert (txn.get("mode"), txn.findtext("TransactionStatus")) == ("Trial", "Accepted")
+    assert (txn.get("mode"), txn.findtext("TransactionStatus")) == ("Trial", "Rejected")
     assert root.find("Result") is None
     scores = {d.findtext("CERSID"): d.get("score") for d in root.iterfind("PotentialDuplicates/*")}
     assert scores == {str(cast.facility.cers_id): "100", str(neighbour.cers_id): "50"}
@@ -314,13 +321,57 @@ def test_a_trial_writes_nothing_and_lists_the_potential_duplicates(client, cast,
     assert (Facility.objects.count(), AuditEvent.objects.count()) == (facilities, events)
 
 
+def test_a_trial_lists_every_problem_a_commit_would_meet(client, cast, edt_account):
+    bad_geo = GEO.replace("38.5816", "123.45").replace("2024-05-01", "2999-01-01")
+    body = rfc_document(
+        "Trial",
+        organization="<OrganizationCode>87654321</OrganizationCode>",
+        zip_code="95616",
+        elements='<RecyclableMaterialsReport regulatorCode="9999"/>',
+        geo=bad_geo,
+        identifiers="<EPAID>CAD123</EPAID>",
+    )
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    errors = "\n".join(messages(root, "Error"))
+    for expected in (
+        "no organization with code 87654321",
+        "ZIP code 95616 is outside the jurisdiction",
+        "no regulator with code 9999",
+        "LatitudeMeasure",
+        "DataCollectionDate",
+    ):
+        assert expected in errors
+    assert len(messages(root, "Error")) == 5
+    assert "shorter than 12" in messages(root, "Warning")[0]  # warnings are kept too
+    assert stored_codes(root) == {1013, 1053, 1049, 1012, 1073, 1077}
+
+
+def test_a_trial_with_only_potential_duplicates_is_accepted(client, cast, edt_account):
+    # Another suite of the facility's site: a potential duplicate, not an exact one.
+    body = rfc_document("Trial", **at_the_same_address(cast), supplemental="Unit 4")
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert root.find("Result") is None
+    assert messages(root, "Error") == []
+    [warning] = messages(root, "Warning")
+    assert f"CERS ID {cast.facility.cers_id}" in warning
+    [duplicate] = root.iterfind("PotentialDuplicates/PotentialDuplicate")
+    assert (duplicate.findtext("CERSID"), duplicate.get("score")) == (
+        str(cast.facility.cers_id),
+        "50",
+    )
+
+
+# Changed by issue 13: this Trial has an error (the exact duplicate), so it is now Rejected.
 def test_a_trial_in_1_05_reports_duplicates_as_messages_only(client, cast, edt_account):
     body = rfc_document("Trial", "1/05", **at_the_same_address(cast))
     root = answer(post(client, edt_account, body), "1/05")
-    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert root.find("PotentialDuplicates") is None
     assert root.find("Result") is None
     assert any(str(cast.facility.cers_id) in text for text in messages(root, "Warning"))
+    assert any("already in CERS" in text for text in messages(root, "Error"))
 
 
 def test_a_clean_trial_answers_accepted_without_messages(client, cast, edt_account):
@@ -486,3 +537,141 @@ def test_a_cupas_system_adds_a_facility_as_the_cupa(cast, edt_account):
         )
     event = AuditEvent.objects.get(action="facility.created", object_id=str(facility.pk))
     assert (event.actor, event.regulator) == (edt_account.user, cast.cupa)
+
+
+# --- client transaction keys -----------------------------------------------------------------
+
+# CalEPA's own RFC test files (the CERS3 repository's "Main/Data/XML Schemas/TestData",
+# CreateFacility-*.xml) share one RegulatorTransactionKey across their documents, in 1/05 and
+# 1/06, for "1001 I St." in Sacramento and "1455 Stoney Cross Ln" in Lincoln. These are built
+# in their shape: the cers prefix, xsi:schemaLocation, XMLSpy's comment, tab indentation.
+CALEPA_KEY = "D49066C4-27F4-4630-947A-A775259B9790"
+CALEPA_SACRAMENTO = ("Cal/EPA Fun Center", "1001 I St.", "Sacramento", "95814")
+CALEPA_LINCOLN = ("Mike's House", "1455 Stoney Cross Ln", "Lincoln", "95648")
+
+
+def calepa_rfc(place, *, mode="Commit", version="1/06", ignore="false", key=CALEPA_KEY) -> bytes:
+    name, site, city, zip_code = place
+    namespace = f"http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilityCreate/{version}/"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        "<!--Sample XML file generated by XMLSpy v2014 sp1 (x64) (http://www.altova.com)-->\n"
+        '<cers:RegulatorFacilityCreate xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:cers="{namespace}" mode="{mode}" xsi:schemaLocation="{namespace} '
+        f'http://cersservices.calepa.ca.gov/Schemas/{version}/RegulatorFacilityCreate.xsd">\n'
+        f"\t<RegulatorTransactionKey>{key}</RegulatorTransactionKey>\n"
+        f"\t<FacilityName>{name}</FacilityName>\n"
+        "\t<FacilityAddress>\n"
+        f"\t\t<SiteAddress>{site}</SiteAddress>\n"
+        f"\t\t<City>{city}</City>\n"
+        f"\t\t<ZipCode>{zip_code}</ZipCode>\n"
+        "\t</FacilityAddress>\n"
+        f"\t<IgnoreExactDuplicateAddressWarning>{ignore}</IgnoreExactDuplicateAddressWarning>\n"
+        "</cers:RegulatorFacilityCreate>\n"
+    ).encode()
+
+
+def answered_in(response, version: str):
+    """The answer, checked to be in ``version`` (its namespace) and valid against that schema."""
+    root = answer(response, version)
+    assert root.tag.endswith(
+        f"/RegulatorFacilityCreateResponse/{version}/}}RegulatorFacilityCreateResponse"
+    )
+    return root
+
+
+def fun_centers() -> int:
+    return Facility.objects.filter(name="Cal/EPA Fun Center").count()
+
+
+def test_a_trial_then_a_commit_with_the_same_key_creates_the_facility(client, cast, edt_account):
+    trial = post(client, edt_account, calepa_rfc(CALEPA_SACRAMENTO, mode="Trial"))
+    tried = answered_in(trial, "1/06")
+    assert "X-CERS-Replayed" not in trial
+    assert tried.find("Transaction").get("mode") == "Trial"
+    assert tried.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert fun_centers() == 0
+
+    commit = post(client, edt_account, calepa_rfc(CALEPA_SACRAMENTO))
+    committed = answered_in(commit, "1/06")
+    assert "X-CERS-Replayed" not in commit
+    txn = committed.find("Transaction")
+    assert (txn.get("mode"), txn.findtext("TransactionStatus")) == ("Commit", "Accepted")
+    assert txn.findtext("RegulatorTransactionKey") == CALEPA_KEY
+    assert txn.findtext("TransactionKey") != tried.findtext("Transaction/TransactionKey")
+    facility = Facility.objects.get(name="Cal/EPA Fun Center")
+    assert committed.findtext("Result/CERSID") == str(facility.cers_id)
+    assert (facility.street, facility.zip_code) == ("1001 I St.", "95814")
+    rows = EdtTransaction.objects.filter(client_key=CALEPA_KEY).order_by("received_at", "pk")
+    assert [row.mode for row in rows] == ["Trial", "Commit"]
+
+
+def test_the_same_commit_sent_twice_creates_one_facility(client, cast, edt_account):
+    body = calepa_rfc(CALEPA_SACRAMENTO)
+    created = AuditEvent.objects.filter(action="facility.created")
+    before = created.count()
+    first = answered_in(post(client, edt_account, body), "1/06")
+    again = post(client, edt_account, body)
+    assert again["X-CERS-Replayed"] == "true"
+    second = answered_in(again, "1/06")
+    assert second.findtext("Transaction/TransactionKey") == first.findtext(
+        "Transaction/TransactionKey"
+    )
+    assert second.findtext("Result/CERSID") == first.findtext("Result/CERSID")
+    assert fun_centers() == 1
+    assert created.count() == before + 1  # one effect
+    resent = EdtTransaction.objects.exclude(key=first.findtext("Transaction/TransactionKey"))
+    assert "resubmission of transaction" in resent.get(endpoint="RFC").messages[0]["message"]
+
+
+def test_a_corrected_commit_with_the_same_key_gets_its_own_answer(client, cast, edt_account):
+    wrong = post(client, edt_account, calepa_rfc(CALEPA_LINCOLN))  # outside the CUPA's area
+    rejected = answered_in(wrong, "1/06")
+    assert rejected.findtext("Transaction/TransactionStatus") == "Rejected"
+    assert "no CUPA serves it" in messages(rejected, "Error")[0]
+
+    corrected = post(client, edt_account, calepa_rfc(CALEPA_SACRAMENTO))
+    assert "X-CERS-Replayed" not in corrected
+    accepted = answered_in(corrected, "1/06")
+    assert accepted.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert accepted.findtext("Result/CERSID")
+    assert fun_centers() == 1
+
+
+def test_calepas_six_documents_sharing_one_key_each_get_their_own_answer(client, cast, edt_account):
+    def send(place, version="1/06", **options):
+        response = post(client, edt_account, calepa_rfc(place, version=version, **options))
+        assert "X-CERS-Replayed" not in response
+        return answered_in(response, version)
+
+    first = send(CALEPA_SACRAMENTO)  # "1001 Sac - v106 ignoredupwarning-false"
+    assert first.findtext("Transaction/TransactionStatus") == "Accepted"
+    created = Facility.objects.get(cers_id=int(first.findtext("Result/CERSID")))
+    established(created)  # so the answers listing it validate (EstablishedOn <= 2024-12-31)
+
+    lincoln_105 = send(CALEPA_LINCOLN, "1/05")  # "1455 - v105": answered in 1/05
+    again = send(CALEPA_SACRAMENTO, ignore="true")  # "1001 Sac - v106 ignoredupwarning-true"
+    lincoln_106 = send(CALEPA_LINCOLN, ignore="true")  # "1455 - v106"
+    lincoln_106_false = send(CALEPA_LINCOLN)  # "1455 - v106 ignoredupwarning-false"
+    trial_105 = send(CALEPA_SACRAMENTO, "1/05", mode="Trial")  # the Sacramento one, tried
+
+    for root in (lincoln_105, lincoln_106, lincoln_106_false):
+        assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+        assert root.find("Result") is None
+        assert "ZIP code 95648 is outside the jurisdiction" in messages(root, "Error")[0]
+    assert again.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert again.findtext("Result/CERSID") != first.findtext("Result/CERSID")
+    [duplicate] = again.iterfind("PotentialDuplicates/PotentialDuplicate")
+    assert duplicate.findtext("CERSID") == str(created.cers_id)
+    assert trial_105.find("Transaction").get("mode") == "Trial"
+    assert trial_105.findtext("Transaction/TransactionStatus") == "Rejected"
+    assert len(messages(trial_105, "Error")) == 1  # the exact duplicates now at 1001 I St.
+
+    answers = (first, lincoln_105, again, lincoln_106, lincoln_106_false, trial_105)
+    keys = {root.findtext("Transaction/TransactionKey") for root in answers}
+    assert len(keys) == 6
+    assert {root.findtext("Transaction/RegulatorTransactionKey") for root in answers} == {
+        CALEPA_KEY
+    }
+    assert fun_centers() == 2
+    assert not Facility.objects.filter(name="Mike's House").exists()

@@ -234,6 +234,27 @@ def test_the_client_key_is_echoed(client, cast, edt_account):
     assert root.findtext("Transaction/RegulatorTransactionKey") == "rfms-1"
 
 
+def test_a_corrected_document_with_the_same_key_is_processed(client, cast, edt_account):
+    body = "<FacilityID>FIXED-1</FacilityID>"
+    wrong = answer(post(client, edt_account, rfms_document(99999999, body=body, key="fix-1")))
+    assert wrong.findtext("Transaction/TransactionStatus") == "Rejected"
+    assert "There is no facility with CERSID 99999999" in errors(wrong)[0]
+
+    fixed = post(client, edt_account, rfms_document(cast.facility.cers_id, body=body, key="fix-1"))
+    assert "X-CERS-Replayed" not in fixed
+    root = answer(fixed)
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert root.findtext("Transaction/RegulatorTransactionKey") == "fix-1"
+    assert Facility.objects.get(pk=cast.facility.pk).local_facility_id == "FIXED-1"
+
+    again = post(client, edt_account, rfms_document(cast.facility.cers_id, body=body, key="fix-1"))
+    assert again["X-CERS-Replayed"] == "true"  # a retry of the corrected one: its answer
+    assert answer(again).findtext("Transaction/TransactionKey") == root.findtext(
+        "Transaction/TransactionKey"
+    )
+    assert AuditEvent.objects.filter(action="facility.metadata_changed").count() == 1
+
+
 # --- the service underneath ------------------------------------------------------------------
 
 

@@ -119,6 +119,83 @@ def test_the_same_client_key_twice_is_processed_once(client, edt_account, proces
     assert second.findtext("Transaction/TransactionStatus") == "Accepted"
 
 
+def test_the_same_key_with_other_content_is_processed_on_its_own(client, edt_account, processed):
+    first = parse(post(client, edt_account, cme_document("same-key")))
+    other = post(client, edt_account, cme_document("same-key") + b"\n")  # one byte more
+    assert "X-CERS-Replayed" not in other
+    second = parse(other)
+    assert len(processed) == 2
+    assert stored() == 2
+    assert second.findtext("Transaction/TransactionKey") != first.findtext(
+        "Transaction/TransactionKey"
+    )
+    assert second.findtext("Transaction/RegulatorTransactionKey") == "same-key"
+    rows = EdtTransaction.objects.filter(client_key="same-key")
+    assert len({row.content_hash for row in rows}) == 2
+
+
+def test_a_rejected_upload_corrected_under_the_same_key_gets_its_own_answer(
+    client, edt_account, processed
+):
+    first = parse(post(client, edt_account, cme_document("bad")))
+    assert first.findtext("Transaction/TransactionStatus") == "Rejected"
+    retried = parse(post(client, edt_account, cme_document("bad")))  # a retry: the same answer
+    assert retried.findtext("Transaction/TransactionKey") == first.findtext(
+        "Transaction/TransactionKey"
+    )
+    assert len(processed) == 1
+
+    corrected = cme_document("bad").replace(b'<?xml version="1.0"?>', b"")
+    answer = parse(post(client, edt_account, corrected))
+    assert len(processed) == 2  # processed, not answered with the old rejection
+    assert answer.findtext("Transaction/TransactionKey") != first.findtext(
+        "Transaction/TransactionKey"
+    )
+
+
+def test_the_same_upload_from_another_account_or_environment_is_processed_on_its_own(
+    client, edt_account, processed
+):
+    from .conftest import make_edt_account
+
+    body = cme_document("shared-key")
+    parse(post(client, edt_account, body))
+    colleague = make_edt_account("1001", "sac_edt_two", "1-6", "both")
+    assert "X-CERS-Replayed" not in post(client, colleague, body)
+    staging = "/Staging/Regulator/CME/Submit?regulatorCode=1001"
+    assert "X-CERS-Replayed" not in post(client, edt_account, body, url=staging)
+    assert len(processed) == 3
+    assert post(client, colleague, body)["X-CERS-Replayed"] == "true"  # its own retry
+    assert len(processed) == 3
+
+
+def test_two_identical_uploads_arriving_together_are_processed_once(
+    client, edt_account, processed, monkeypatch
+):
+    """The second retry looks before the first is stored (both requests check at once): the
+    database's constraint on the retried upload stops it, and it answers with the first."""
+    body = cme_document("together")
+    first = parse(post(client, edt_account, body))
+    looked = []
+
+    def not_yet_stored(edt_transaction, upload):
+        if not looked:
+            looked.append(upload)
+            return None
+        return first_of(edt_transaction, upload)
+
+    first_of = uploads._first_of
+    monkeypatch.setattr(uploads, "_first_of", not_yet_stored)
+    again = post(client, edt_account, body)
+    assert looked  # the early look missed the first upload
+    assert again["X-CERS-Replayed"] == "true"
+    assert parse(again).findtext("Transaction/TransactionKey") == first.findtext(
+        "Transaction/TransactionKey"
+    )
+    assert len(processed) == 1
+    assert stored() == 1
+
+
 def test_a_large_upload_is_queued_and_its_status_answered_later(
     client, edt_account, processed, settings, monkeypatch
 ):
