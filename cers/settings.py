@@ -154,6 +154,17 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 
+# Rate limits of the pages anyone can submit over and over (core.ratelimit): "N/second|minute|
+# hour|day"; empty turns one off. Sign-up and activation again, password reset and join by
+# organization code are counted per client address (joins per signed-in user too); "email"
+# counts the e-mails those pages may send to one address.
+CERS_RATE_LIMITS = {
+    "signup": env.str("CERS_RATE_SIGNUP", default="10/hour"),
+    "password_reset": env.str("CERS_RATE_PASSWORD_RESET", default="10/hour"),
+    "email": env.str("CERS_RATE_EMAIL", default="5/hour"),
+    "join": env.str("CERS_RATE_JOIN", default="20/hour"),
+}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Los_Angeles"
 USE_I18N = True
