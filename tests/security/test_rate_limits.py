@@ -15,13 +15,17 @@ from pytest_django.asserts import assertContains, assertTemplateUsed
 from accounts.models import User
 from core.models import OutboundEmail
 from core.ratelimit import hit, parse_rate
+from edt.credentials import legacy_value
+from edt.models import EdtTransaction
 from organizations.models import JoinRequest
 from tests import factories
+from tests.edt.conftest import legacy_header, make_edt_account
 
 SIGNUP = reverse("accounts:signup")
 RESET = reverse("accounts:password_reset")
 RESEND = reverse("accounts:activation_resend")
 JOIN = reverse("business:join_request_create")
+RAT = "/EDT/Regulator/Authenticate?regulatorCode=1001"
 PROXY = "10.0.0.1"
 
 
@@ -214,3 +218,96 @@ def test_an_empty_rate_turns_a_limit_off(client, db, rates):
     rates()
     for n in range(12):
         assert client.post(SIGNUP, signup_data(n)).status_code == 302
+
+
+# -- EDT ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def edt_rates(settings):
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"edt_anonymous": None, "edt_failed": None, **rates},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
+def edt_account(cast):
+    return make_edt_account("1001", "sac_edt", "1-6", "both")
+
+
+WRONG = {"HTTP_AUTHORIZATION": f"user sac_edt:{legacy_value('wrong')}"}
+
+
+def test_a_throttled_edt_call_answers_429_with_retry_after(client, edt_account, edt_rates):
+    edt_rates(edt_failed="1/minute")
+    assert client.get(RAT, **WRONG).status_code == 401
+
+    response = client.get(RAT, **legacy_header(edt_account))
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.content.decode().startswith("Too many calls; try again in")
+    as_json = client.get(RAT, HTTP_ACCEPT="application/json")
+    assert as_json.status_code == 429
+    assert as_json.json()["status"] == 429
+    assert as_json["Retry-After"]
+
+
+def test_a_refused_burst_leaves_one_row_in_the_transaction_log(client, edt_account, edt_rates):
+    edt_rates(edt_failed="1/minute")
+    client.get(RAT, **WRONG)
+    assert EdtTransaction.objects.count() == 1  # the refused credentials
+
+    for _ in range(25):
+        assert client.get(RAT, **WRONG).status_code == 429
+
+    rows = EdtTransaction.objects.filter(http_status=429)
+    assert EdtTransaction.objects.count() == 2
+    row = rows.get()
+    assert row.status == EdtTransaction.Status.REJECTED
+    assert row.endpoint == "RAT"
+    assert row.client_ip == "127.0.0.1"
+    assert row.account is None  # nothing from the refused call is believed
+    assert "Too many calls" in row.messages[0]["message"]
+
+
+def test_a_new_burst_after_the_wait_leaves_a_new_row(client, edt_account, edt_rates):
+    from django.core.cache import cache
+
+    edt_rates(edt_anonymous="1/minute")
+    client.get("/EDT/Regulator/Listing")
+    client.get("/EDT/Regulator/Listing")
+    client.get("/EDT/Regulator/Listing")
+    assert EdtTransaction.objects.filter(http_status=429).count() == 1
+
+    cache.clear()  # the minute has passed: counts and the burst's mark are gone
+    client.get("/EDT/Regulator/Listing")
+    client.get("/EDT/Regulator/Listing")
+
+    assert EdtTransaction.objects.filter(http_status=429).count() == 2
+
+
+def test_each_client_behind_a_trusted_proxy_has_its_own_edt_limit(edt_account, edt_rates, settings):
+    edt_rates(edt_failed="1/minute")
+    settings.CERS_TRUSTED_PROXIES = 1
+    first = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    second = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.8")
+
+    assert first.get(RAT, **WRONG).status_code == 401
+    assert first.get(RAT, **legacy_header(edt_account)).status_code == 429
+    assert second.get(RAT, **legacy_header(edt_account)).status_code == 200
+    logged = EdtTransaction.objects.values_list("client_ip", flat=True)
+    assert set(logged) == {"198.51.100.7", "198.51.100.8"}
+
+
+def test_without_trusted_proxies_the_edt_limit_ignores_x_forwarded_for(edt_account, edt_rates):
+    edt_rates(edt_failed="1/minute")
+    Client(HTTP_X_FORWARDED_FOR="198.51.100.7").get(RAT, **WRONG)
+
+    response = Client(HTTP_X_FORWARDED_FOR="198.51.100.8").get(RAT, **legacy_header(edt_account))
+
+    assert response.status_code == 429
