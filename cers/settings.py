@@ -123,14 +123,47 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-# django-axes: throttle sign-in by the pair (e-mail, IP address).
+# The client's address (core.net.client_address), which every throttle, lock-out and log
+# counts by: the number of reverse proxies every request passes through, each appending to
+# X-Forwarded-For. 0 (no proxy): X-Forwarded-For is ignored and REMOTE_ADDR is the client.
+CERS_TRUSTED_PROXIES = env.int("CERS_TRUSTED_PROXIES", default=0)
+if CERS_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("CERS_TRUSTED_PROXIES is a number of proxies, 0 or more.")
+
+# django-axes: sign-in failures within the cool-off lock out, whichever comes first, the pair
+# (e-mail address, client address) at AXES_FAILURE_LIMIT, the client address across accounts
+# (password spraying) at CERS_SIGNIN_FAILURES_PER_ADDRESS, and the account from any address
+# at CERS_SIGNIN_FAILURES_PER_ACCOUNT (accounts.lockout). The account's limit must exceed the
+# pair's, so no one address can lock an account out for everyone.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+CERS_SIGNIN_FAILURES_PER_ADDRESS = env.int("CERS_SIGNIN_FAILURES_PER_ADDRESS", default=20)
+CERS_SIGNIN_FAILURES_PER_ACCOUNT = env.int("CERS_SIGNIN_FAILURES_PER_ACCOUNT", default=50)
+if not AXES_FAILURE_LIMIT < CERS_SIGNIN_FAILURES_PER_ACCOUNT:
+    raise ImproperlyConfigured(
+        "CERS_SIGNIN_FAILURES_PER_ACCOUNT must be above AXES_FAILURE_LIMIT, or one client could "
+        "lock an account out for everyone."
+    )
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_HANDLER = "accounts.lockout.SignInLockout"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
 AXES_RESET_ON_SUCCESS = True
+# A locked-out client's further failures are not counted: they would carry its count on to
+# the account's limit, and one client could lock an account out for everyone after all.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Rate limits of the pages anyone can submit over and over (core.ratelimit): "N/second|minute|
+# hour|day"; empty turns one off. Sign-up and activation again, password reset and join by
+# organization code are counted per client address (joins per signed-in user too); "email"
+# counts the e-mails those pages may send to one address.
+CERS_RATE_LIMITS = {
+    "signup": env.str("CERS_RATE_SIGNUP", default="10/hour"),
+    "password_reset": env.str("CERS_RATE_PASSWORD_RESET", default="10/hour"),
+    "email": env.str("CERS_RATE_EMAIL", default="5/hour"),
+    "join": env.str("CERS_RATE_JOIN", default="20/hour"),
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Los_Angeles"
@@ -218,7 +251,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "NUM_PROXIES": 0,  # throttles count REMOTE_ADDR, as the sign-in lock-out does
+    # The EDT throttles count core.net.client_address; any other throttle reads the same proxies.
+    "NUM_PROXIES": CERS_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "edt_anonymous": env.str("EDT_THROTTLE_ANONYMOUS", default="120/minute"),
         "edt_failed": env.str("EDT_THROTTLE_FAILED", default="30/minute"),

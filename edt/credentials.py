@@ -8,7 +8,9 @@ Clients authenticate in one of two ways:
   on the per-request path).
 - ``Authorization: Bearer TOKEN``, a named, scoped, expiring API token stored as its SHA-256.
 
-``authenticate`` answers with CalEPA's authentication result codes and checks, on every call,
+``authenticate`` answers with CalEPA's authentication result codes (a disabled account says
+so only to a caller with its right secret: with a wrong one it answers as an unknown name, 3,
+so the state of an account is not told to someone guessing) and checks, on every call,
 the account (``identify``), the agency code, and an approved grant for the tier in the
 environment (``authorize``): nothing is cached, so a revoked grant takes effect on the next
 request. The EDT services call the two halves from their DRF authentication and permission
@@ -135,13 +137,24 @@ def identify(header: str | None) -> Authentication:
             return Authentication(AuthResult.UNKNOWN_USERNAME)
         account = token.account
 
-    if not account.is_active or not account.user.is_active:
-        return Authentication(AuthResult.ACCOUNT_DISABLED, account)
+    disabled = not account.is_active or not account.user.is_active
     if kind == "user":
+        right = account.has_secret and hmac.compare_digest(
+            account.legacy_digest, legacy_digest(value)
+        )
+        if disabled:
+            # Only someone who knows the secret learns that the account is disabled; to anyone
+            # else it answers as a name no account has (the row still names the account, for
+            # its agency's log).
+            result = AuthResult.ACCOUNT_DISABLED if right else AuthResult.UNKNOWN_USERNAME
+            return Authentication(result, account)
         if not account.has_secret:
             return Authentication(AuthResult.ACCOUNT_NOT_ACTIVATED, account)
-        if not hmac.compare_digest(account.legacy_digest, legacy_digest(value)):
+        if not right:
             return Authentication(AuthResult.INCORRECT_PASSWORD, account)
+    elif disabled:
+        # The token was found by its hash: whoever sent it holds the account's credential.
+        return Authentication(AuthResult.ACCOUNT_DISABLED, account)
     elif not token.is_usable:
         return Authentication(AuthResult.ACCOUNT_DISABLED, account, token=token)
     return Authentication(AuthResult.AUTHORIZED, account, token=token)

@@ -38,6 +38,18 @@ def media_root(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True)
+def nothing_counted():
+    """Rate limits and throttles count in the cache, which outlives a test: each test starts
+    with nothing counted. Only the local-memory cache of the default settings is cleared; a
+    Redis cache (the integration tests') is also their broker, and is never flushed."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
 @pytest.fixture
 def password():
     return factories.PASSWORD

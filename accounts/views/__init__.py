@@ -1,8 +1,10 @@
 """Account pages: sign-up and activation, sign-in and sign-out, password reset.
 
-Sign-in is throttled by django-axes per (e-mail address, IP address): its middleware answers a
-locked-out pair with ``accounts/locked_out.html``. The views validate input and call
-``accounts.services``; Django's own views do sign-in, sign-out and the password reset.
+Sign-in is throttled by django-axes (``accounts.lockout``): its middleware answers a lock-out
+with ``accounts/locked_out.html``. Sign-up, a new activation link and the password reset are
+rate-limited per client address and per e-mail address (``core.ratelimit``). The views
+validate input and call ``accounts.services``; Django's own views do sign-in, sign-out and the
+password reset.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
+
+from core.ratelimit import by_address, by_field, rate_limited
 
 from .. import services
 from ..forms import EmailAuthenticationForm, OutboxPasswordResetForm, SignupForm
@@ -25,6 +30,15 @@ from ..forms import EmailAuthenticationForm, OutboxPasswordResetForm, SignupForm
 # "check your e-mail" page) and the page to return to once the account works.
 SIGNUP_EMAIL_SESSION_KEY = "accounts_signup_email"
 SIGNUP_NEXT_SESSION_KEY = "accounts_signup_next"
+
+# Each sends an e-mail: limited per client address, and per address written to.
+SIGNUP_LIMIT = rate_limited("sign up", ("signup", by_address), ("email", by_field("email")))
+ACTIVATION_LIMIT = rate_limited(
+    "get a new activation link", ("signup", by_address), ("email", by_field("email"))
+)
+RESET_LIMIT = rate_limited(
+    "reset a password", ("password_reset", by_address), ("email", by_field("email"))
+)
 
 
 def safe_next(request, url: str | None) -> str:
@@ -42,6 +56,7 @@ def login_url(email: str = "", next_url: str = "") -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+@method_decorator(SIGNUP_LIMIT, name="post")
 class SignupView(FormView):
     """Create an account; it stays inactive until the e-mailed link is opened.
 
@@ -146,6 +161,7 @@ class LogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("accounts:login")
 
 
+@method_decorator(RESET_LIMIT, name="post")
 class PasswordResetView(auth_views.PasswordResetView):
     """Ask for a reset link. The answer never tells whether the address has an account."""
 
@@ -175,6 +191,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+@method_decorator(ACTIVATION_LIMIT, name="post")
 class ResendActivationView(View):
     """Send the activation link again, for someone whose link was lost or expired.
 

@@ -27,6 +27,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.net import client_address
+from core.ratelimit import first_in
 from core.xmlsafe import SchemasUnavailable
 
 from ..credentials import Authentication
@@ -198,10 +200,6 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
     return datetime.combine(day, moment, tzinfo=PACIFIC)
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def http_methods(endpoint: Endpoint, *, with_argument: bool) -> list[str]:
     """The methods one of an endpoint's paths answers: GET (and HEAD) for queries; POST for an
     upload, and GET alone on its path with a transaction key (the status query)."""
@@ -286,6 +284,33 @@ class EndpointView(APIView):
             raise
         self._log(self.authorized)
 
+    def throttled(self, request, wait):
+        """Refuse a call past a rate limit (429). The first refusal of a burst (until the
+        client may call again) is written to the transaction log, later ones are not: a client
+        hammering the service leaves one row, not one a call."""
+        address = client_address(request)
+        if first_in("edt-refused", address or "unknown", wait or 60):
+            minutes = max(1, math.ceil((wait or 60) / 60))
+            EdtTransaction.objects.create(
+                key=uuid.uuid4(),
+                endpoint=self.endpoint.acronym,
+                environment=self.call.environment,
+                status=EdtTransaction.Status.REJECTED,
+                http_status=429,
+                arguments=self.call.params,
+                messages=[
+                    {
+                        "level": "Required",
+                        "message": "Too many calls from this address; this and its further "
+                        f"calls for about {minutes} minute(s) are refused, and only this one "
+                        "is logged.",
+                    }
+                ],
+                client_ip=address,
+                completed_at=timezone.now(),
+            )
+        super().throttled(request, wait)
+
     def get(self, request, *args, **kwargs):
         return self._answer(kwargs)
 
@@ -351,7 +376,7 @@ class EndpointView(APIView):
             authentication_result=int(outcome.result),
             http_status=200 if outcome.ok else 401,
             arguments=call.params,
-            client_ip=client_ip(call.request),
+            client_ip=client_address(call.request),
             **fields,
         )
 

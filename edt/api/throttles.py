@@ -1,6 +1,7 @@
 """Rate limits on the EDT services for calls nobody vouches for, kept in the cache (Redis in
-production, so every web process counts together), per client address (``REMOTE_ADDR``, as
-the portal's sign-in lock-out counts).
+production, so every web process counts together), per client address
+(``core.net.client_address``, as the portal's sign-in lock-out counts: behind trusted proxies,
+the client's own address).
 
 - ``OpenEndpointThrottle`` (scope ``edt_anonymous``): calls to the endpoints that need no
   credentials (Regulator Listing, Endpoint Metadata).
@@ -9,9 +10,11 @@ the portal's sign-in lock-out counts).
   only refusals count, so a client guessing secrets is stopped while a working client never
   notices it.
 
-Both answer 429 with ``Retry-After``. Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``
-(``EDT_THROTTLE_ANONYMOUS``, ``EDT_THROTTLE_FAILED``), read on every call so that a changed
-setting applies at once; an empty rate turns the throttle off.
+Both answer 429 with ``Retry-After``; the first refusal of a burst is written to the
+transaction log, the rest are not (``EndpointView.throttled``). Rates come from
+``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``EDT_THROTTLE_ANONYMOUS``,
+``EDT_THROTTLE_FAILED``), read on every call so that a changed setting applies at once; an
+empty rate turns the throttle off.
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.net import client_address
+
 
 class _EdtThrottle(SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or None
+
+    def get_ident(self, request) -> str:
+        return client_address(request) or "unknown"
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

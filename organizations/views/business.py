@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -23,6 +24,7 @@ from django.views.generic import TemplateView
 from guardian.core import ObjectPermissionChecker
 
 from core.pagination import paginate
+from core.ratelimit import by_address, by_user, rate_limited
 from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin, OrganizationScopedMixin
 
 from .. import services
@@ -145,8 +147,13 @@ class OrganizationCreateView(StartFormView):
         return redirect("business:home")
 
 
+@method_decorator(
+    rate_limited("ask to join an organization", ("join", by_address), ("join", by_user)),
+    name="post",
+)
 class JoinRequestCreateView(StartFormView):
-    """Ask the Lead Users of an organization to let the user join."""
+    """Ask the Lead Users of an organization to let the user join. Rate-limited per client
+    address and per user, so organization codes cannot be guessed by trying them all."""
 
     form_class = JoinRequestForm
     form_name = "join_form"

@@ -34,7 +34,11 @@ def test_refused_calls_are_limited_even_with_good_credentials_after(client, edt_
     assert 0 < int(response["Retry-After"]) <= 60
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content.decode().startswith("Too many calls")
-    assert EdtTransaction.objects.count() == 2  # a throttled call is not looked at, nor logged
+    # A throttled call is not looked at; the first refusal of a burst is logged, once.
+    assert EdtTransaction.objects.count() == 3
+    assert EdtTransaction.objects.filter(http_status=429, account=None).count() == 1
+    assert client.get(RAT, **legacy_header(edt_account)).status_code == 429
+    assert EdtTransaction.objects.count() == 3
 
 
 def test_the_limit_answers_json_when_json_is_asked_for(client, edt_account, rates):

@@ -1,0 +1,313 @@
+"""Rate limits on what anyone can submit over and over (sign-up, a new activation link,
+password reset, join by organization code) and on the EDT calls nobody vouches for.
+
+Past a limit a page answers 429 with ``Retry-After`` and a page that says when to try again;
+an EDT call answers 429 with ``Retry-After`` in the service's error answer, and a refused burst
+leaves one row in the transaction log."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertTemplateUsed
+
+from accounts.models import User
+from core.models import OutboundEmail
+from core.ratelimit import hit, parse_rate
+from edt.credentials import legacy_value
+from edt.models import EdtTransaction
+from organizations.models import JoinRequest
+from tests import factories
+from tests.edt.conftest import legacy_header, make_edt_account
+
+SIGNUP = reverse("accounts:signup")
+RESET = reverse("accounts:password_reset")
+RESEND = reverse("accounts:activation_resend")
+JOIN = reverse("business:join_request_create")
+RAT = "/EDT/Regulator/Authenticate?regulatorCode=1001"
+PROXY = "10.0.0.1"
+
+
+@pytest.fixture
+def rates(settings):
+    def set_rates(**rates):
+        settings.CERS_RATE_LIMITS = {
+            "signup": None,
+            "password_reset": None,
+            "email": None,
+            "join": None,
+            **rates,
+        }
+
+    return set_rates
+
+
+def signup_data(n: int, email: str | None = None) -> dict:
+    return {
+        "email": email or f"new{n}@example.com",
+        "first_name": "New",
+        "last_name": f"Person {n}",
+        "password1": "a-long-new-password-7",
+        "password2": "a-long-new-password-7",
+    }
+
+
+def assert_refused(response, what: str):
+    assert response.status_code == 429
+    assertTemplateUsed(response, "rate_limited.html")
+    assertContains(response, f"tried to {what} too many times", status_code=429)
+    assertContains(response, "Try again in", status_code=429)
+    assert 0 < int(response["Retry-After"]) <= 3600
+
+
+def test_the_default_rates_are_set(settings):
+    assert settings.CERS_RATE_LIMITS == {
+        "signup": "10/hour",
+        "password_reset": "10/hour",
+        "email": "5/hour",
+        "join": "20/hour",
+    }
+
+
+# -- the counter ----------------------------------------------------------------------------
+
+
+def test_a_rate_is_parsed_as_drf_writes_it():
+    assert parse_rate("10/hour") == parse_rate("10/h")
+    assert parse_rate("3/minute").seconds == 60
+    assert parse_rate("") is None
+    assert parse_rate(None) is None
+    with pytest.raises(ValueError, match="N/second"):
+        parse_rate("ten a day")
+
+
+def test_a_window_allows_its_count_then_says_how_long_to_wait():
+    rate = parse_rate("2/minute")
+    now = 6000.0 + 15  # 15 seconds into a window
+    assert hit("test", "a", rate, now) is None
+    assert hit("test", "a", rate, now) is None
+    assert hit("test", "a", rate, now) == 45
+    assert hit("test", "b", rate, now) is None  # another key counts on its own
+    assert hit("test", "a", rate, now + 45) is None  # the next window
+
+
+# -- sign-up --------------------------------------------------------------------------------
+
+
+def test_sign_up_is_limited_per_client_address(client, db, rates):
+    rates(signup="2/hour")
+    for n in range(2):
+        assert client.post(SIGNUP, signup_data(n)).status_code == 302
+
+    response = client.post(SIGNUP, signup_data(3))
+
+    assert_refused(response, "sign up")
+    assert not User.objects.filter(email="new3@example.com").exists()
+    # The form is still shown (GET is not counted), and another address may sign up.
+    assert client.get(SIGNUP).status_code == 200
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    assert other.post(SIGNUP, signup_data(4)).status_code == 302
+
+
+def test_sign_up_behind_a_trusted_proxy_counts_each_client(db, rates, settings):
+    rates(signup="1/hour")
+    settings.CERS_TRUSTED_PROXIES = 1
+    first = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    second = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.8")
+
+    assert first.post(SIGNUP, signup_data(1)).status_code == 302
+    assert first.post(SIGNUP, signup_data(2)).status_code == 429
+    assert second.post(SIGNUP, signup_data(3)).status_code == 302
+
+
+def test_without_trusted_proxies_a_changed_header_does_not_escape(db, rates):
+    rates(signup="1/hour")
+    Client(HTTP_X_FORWARDED_FOR="198.51.100.7").post(SIGNUP, signup_data(1))
+
+    response = Client(HTTP_X_FORWARDED_FOR="198.51.100.8").post(SIGNUP, signup_data(2))
+
+    assert response.status_code == 429
+
+
+# -- password reset -------------------------------------------------------------------------
+
+
+def test_password_reset_is_limited_per_client_address(client, db, rates):
+    rates(password_reset="2/hour")
+    for n in range(2):
+        assert client.post(RESET, {"email": f"someone{n}@example.com"}).status_code == 302
+
+    assert_refused(client.post(RESET, {"email": "someone9@example.com"}), "reset a password")
+
+
+def test_password_reset_is_limited_per_e_mail_address_from_any_address(db, rates):
+    rates(email="2/hour")
+    user = factories.make_user("alice@example.com")
+    for n in range(2):
+        client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        assert client.post(RESET, {"email": user.email}).status_code == 302
+
+    response = Client(REMOTE_ADDR="203.0.113.9").post(RESET, {"email": "ALICE@example.com "})
+
+    assert_refused(response, "reset a password")
+    assert OutboundEmail.objects.filter(to=[user.email]).count() == 2
+    # Someone else's reset is not held up.
+    other = Client(REMOTE_ADDR="203.0.113.9").post(RESET, {"email": "bob@example.com"})
+    assert other.status_code == 302
+
+
+# -- a new activation link ------------------------------------------------------------------
+
+
+def test_a_new_activation_link_is_limited_like_sign_up(client, db, rates):
+    rates(signup="1/hour")
+    assert client.post(RESEND, {"email": "ivan@example.com"}).status_code == 302
+
+    assert_refused(client.post(RESEND, {"email": "ivan@example.com"}), "get a new activation link")
+
+
+# -- join by organization code --------------------------------------------------------------
+
+
+@pytest.fixture
+def joiner(db):
+    return factories.make_user("joiner@example.com")
+
+
+def test_join_by_code_is_limited_per_client_address(client, joiner, rates):
+    rates(join="2/hour")
+    client.force_login(joiner)
+    for code in (10000001, 10000002):
+        assert client.post(JOIN, {"code": code, "kind": "organization"}).status_code == 200
+
+    response = client.post(JOIN, {"code": 10000003, "kind": "organization"})
+
+    assert_refused(response, "ask to join an organization")
+
+
+def test_join_by_code_is_limited_per_user_from_any_address(joiner, rates):
+    rates(join="2/hour")
+    for n in range(2):
+        client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        client.force_login(joiner)
+        client.post(JOIN, {"code": 10000001 + n, "kind": "organization"})
+
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    client.force_login(joiner)
+    organization = factories.make_organization(factories.make_user("lead@example.com"), "Co")
+
+    response = client.post(JOIN, {"code": organization.code, "kind": "organization"})
+
+    assert response.status_code == 429
+    assert not JoinRequest.objects.exists()
+
+
+def test_a_join_within_the_limit_goes_through(client, joiner, rates):
+    rates(join="2/hour")
+    organization = factories.make_organization(factories.make_user("lead@example.com"), "Co")
+    client.force_login(joiner)
+
+    response = client.post(JOIN, {"code": organization.code, "kind": "organization"})
+
+    assert response.status_code == 302
+    assert JoinRequest.objects.filter(user=joiner, organization=organization).exists()
+
+
+def test_an_empty_rate_turns_a_limit_off(client, db, rates):
+    rates()
+    for n in range(12):
+        assert client.post(SIGNUP, signup_data(n)).status_code == 302
+
+
+# -- EDT ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def edt_rates(settings):
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"edt_anonymous": None, "edt_failed": None, **rates},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
+def edt_account(cast):
+    return make_edt_account("1001", "sac_edt", "1-6", "both")
+
+
+WRONG = {"HTTP_AUTHORIZATION": f"user sac_edt:{legacy_value('wrong')}"}
+
+
+def test_a_throttled_edt_call_answers_429_with_retry_after(client, edt_account, edt_rates):
+    edt_rates(edt_failed="1/minute")
+    assert client.get(RAT, **WRONG).status_code == 401
+
+    response = client.get(RAT, **legacy_header(edt_account))
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.content.decode().startswith("Too many calls; try again in")
+    as_json = client.get(RAT, HTTP_ACCEPT="application/json")
+    assert as_json.status_code == 429
+    assert as_json.json()["status"] == 429
+    assert as_json["Retry-After"]
+
+
+def test_a_refused_burst_leaves_one_row_in_the_transaction_log(client, edt_account, edt_rates):
+    edt_rates(edt_failed="1/minute")
+    client.get(RAT, **WRONG)
+    assert EdtTransaction.objects.count() == 1  # the refused credentials
+
+    for _ in range(25):
+        assert client.get(RAT, **WRONG).status_code == 429
+
+    rows = EdtTransaction.objects.filter(http_status=429)
+    assert EdtTransaction.objects.count() == 2
+    row = rows.get()
+    assert row.status == EdtTransaction.Status.REJECTED
+    assert row.endpoint == "RAT"
+    assert row.client_ip == "127.0.0.1"
+    assert row.account is None  # nothing from the refused call is believed
+    assert "Too many calls" in row.messages[0]["message"]
+
+
+def test_a_new_burst_after_the_wait_leaves_a_new_row(client, edt_account, edt_rates):
+    from django.core.cache import cache
+
+    edt_rates(edt_anonymous="1/minute")
+    client.get("/EDT/Regulator/Listing")
+    client.get("/EDT/Regulator/Listing")
+    client.get("/EDT/Regulator/Listing")
+    assert EdtTransaction.objects.filter(http_status=429).count() == 1
+
+    cache.clear()  # the minute has passed: counts and the burst's mark are gone
+    client.get("/EDT/Regulator/Listing")
+    client.get("/EDT/Regulator/Listing")
+
+    assert EdtTransaction.objects.filter(http_status=429).count() == 2
+
+
+def test_each_client_behind_a_trusted_proxy_has_its_own_edt_limit(edt_account, edt_rates, settings):
+    edt_rates(edt_failed="1/minute")
+    settings.CERS_TRUSTED_PROXIES = 1
+    first = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    second = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.8")
+
+    assert first.get(RAT, **WRONG).status_code == 401
+    assert first.get(RAT, **legacy_header(edt_account)).status_code == 429
+    assert second.get(RAT, **legacy_header(edt_account)).status_code == 200
+    logged = EdtTransaction.objects.values_list("client_ip", flat=True)
+    assert set(logged) == {"198.51.100.7", "198.51.100.8"}
+
+
+def test_without_trusted_proxies_the_edt_limit_ignores_x_forwarded_for(edt_account, edt_rates):
+    edt_rates(edt_failed="1/minute")
+    Client(HTTP_X_FORWARDED_FOR="198.51.100.7").get(RAT, **WRONG)
+
+    response = Client(HTTP_X_FORWARDED_FOR="198.51.100.8").get(RAT, **legacy_header(edt_account))
+
+    assert response.status_code == 429
