@@ -246,6 +246,46 @@ def test_only_the_state_administrator_manages_organizations_statewide(
         assert not can(actor, "facilities.manage_statewide", cast.org)
 
 
+# -- an organization's people: organizations.manage_people --------------------------------------
+
+
+def test_lead_users_manage_their_organizations_people(cast, cupa_admin, accounts):
+    assert can(cast.lead, "organizations.manage_people", cast.org)
+    assert can(cast.outsider, "organizations.manage_people", cast.other_org)  # its Lead User
+    assert not can(cast.outsider, "organizations.manage_people", cast.org)  # another organization
+    assert not can(cast.lead, "organizations.manage_people", cast.other_org)
+    refused = [cast.approver, cast.editor, cast.viewer, cupa_admin, cast.state_admin]
+    for actor in (*refused, accounts["cupa"], None):
+        assert not can(actor, "organizations.manage_people", cast.org)
+    with pytest.raises(PermissionDenied, match="Only the organization's Lead Users"):
+        require(cast.approver, "organizations.manage_people", cast.org)
+
+
+# -- an agency's staff: regulators.manage_staff -------------------------------------------------
+
+
+def test_the_agencys_administrators_manage_its_staff(cast, cupa_admin, pa_admin, accounts):
+    assert can(cupa_admin, "regulators.manage_staff", cast.cupa)
+    assert can(pa_admin, "regulators.manage_staff", cast.pa)
+    assert can(cast.state_admin, "regulators.manage_staff", cast.state)
+    assert not can(cupa_admin, "regulators.manage_staff", cast.cupa2)  # another agency
+    assert not can(cupa_admin, "regulators.manage_staff", cast.pa)  # its PA's staff are the PA's
+    assert not can(pa_admin, "regulators.manage_staff", cast.cupa)
+    assert not can(cast.state_admin, "regulators.manage_staff", cast.cupa)
+    for actor in (cast.cupa_reviewer, cast.lead, accounts["cupa"]):
+        assert not can(actor, "regulators.manage_staff", cast.cupa)
+    edt_admin = factories.make_user("edt@sac-cupa.example")
+    factories.add_staff(cast.cupa, edt_admin, "edt_administrator")
+    assert not can(edt_admin, "regulators.manage_staff", cast.cupa)
+    with pytest.raises(PermissionDenied, match="Only the agency's administrators"):
+        require(cast.cupa_reviewer, "regulators.manage_staff", cast.cupa)
+
+
+def test_the_system_itself_manages_any_agencys_staff(cast):
+    """Management commands and the demo data add staff with no actor."""
+    assert can(None, "regulators.manage_staff", cast.cupa)
+
+
 # -- require ------------------------------------------------------------------------------------
 
 
