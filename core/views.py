@@ -4,7 +4,8 @@ Every business portal page derives from ``BusinessPortalMixin`` and every regula
 page from ``RegulatorPortalMixin``; list and detail pages add ``ScopedQuerysetMixin`` (the
 regulator portal's ``AgencyScopedMixin``), which starts every queryset from
 ``Model.objects.for_user(user, action)``, so an object outside the user's scope answers 404.
-Views name an action; the querysets hold the rules.
+Views name an action; the querysets hold the rules of scope, and ``core.access`` those of
+roles: a page asks ``can`` (``require`` answers 403) with the action the service will ask.
 """
 
 from __future__ import annotations
@@ -18,8 +19,14 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from . import access
+
 ORGANIZATION_SESSION_KEY = "cers_organization_id"
 REGULATOR_SESSION_KEY = "cers_regulator_id"
+
+# A page's refusal when it names no reason of its own.
+ORGANIZATION_ROLE_REFUSED = "Your role in this organization does not allow that."
+AGENCY_ROLE_REFUSED = "Your role at this agency does not allow that."
 
 
 class BusinessPortalMixin(LoginRequiredMixin):
@@ -51,13 +58,23 @@ class BusinessPortalMixin(LoginRequiredMixin):
             return redirect("business:start")
         return super().dispatch(request, *args, **kwargs)
 
-    def require_org_perm(self, codename: str) -> None:
-        """403 unless the user's role in the current organization grants ``codename``.
+    def can(self, action: str, obj=None) -> bool:
+        """Whether the user may do ``action`` to ``obj`` (``core.access.can``), by default to
+        the organization they work in (nothing while they have none)."""
+        if obj is None:
+            obj = self.organization
+            if obj is None:
+                return False
+        return access.can(self.request.user, action, obj)
+
+    def require(self, action: str, obj=None, message: str = ORGANIZATION_ROLE_REFUSED) -> None:
+        """403 unless the user may do ``action`` to ``obj`` (the current organization by
+        default).
 
         (The organization is the user's own, so a 403 tells them nothing new.)
         """
-        if not self.request.user.has_perm(f"organizations.{codename}", self.organization):
-            raise PermissionDenied("Your role in this organization does not allow that.")
+        if not self.can(action, obj):
+            raise PermissionDenied(message)
 
 
 class RegulatorPortalMixin(LoginRequiredMixin):
@@ -82,16 +99,18 @@ class RegulatorPortalMixin(LoginRequiredMixin):
         request.cers_staff = current
         return super().dispatch(request, *args, **kwargs)
 
-    def agency_grants(self, codename: str) -> bool:
-        """Whether the user's role at the agency they work for grants ``codename``."""
-        return self.request.user.has_perm(f"regulators.{codename}", self.regulator)
+    def can(self, action: str, obj=None) -> bool:
+        """Whether the user may do ``action`` to ``obj`` (``core.access.can``), by default to
+        the agency they work for."""
+        return access.can(self.request.user, action, self.regulator if obj is None else obj)
 
-    def require_agency_perm(self, codename: str, message: str) -> None:
-        """403 unless the user's role at the agency they work for grants ``codename``.
+    def require(self, action: str, obj=None, message: str = AGENCY_ROLE_REFUSED) -> None:
+        """403 unless the user may do ``action`` to ``obj`` (the agency they work for by
+        default).
 
         (The agency is the user's own, so a 403 tells them nothing new.)
         """
-        if not self.agency_grants(codename):
+        if not self.can(action, obj):
             raise PermissionDenied(message)
 
 

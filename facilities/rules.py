@@ -1,5 +1,6 @@
 """Who may add facilities, change what a regulator keeps about a facility's elements, move
-facilities between organizations and manage organizations statewide (``core.access``)."""
+facilities between organizations, manage an agency's facilities and manage organizations
+statewide (``core.access``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from core.access import acting_agency, rule
 from core.elements import SubmittalElement
 from organizations.models import Organization
 from organizations.roles import MANAGE_FACILITIES
+from regulators.models import Regulator
 from regulators.querysets import is_state_administrator, regulators_with
+from regulators.roles import MANAGE_FACILITIES as MANAGE_AGENCY_FACILITIES
 
 from .models import Facility, FacilityRegulator
 
@@ -87,3 +90,11 @@ def may_manage_statewide(actor, organization: Organization) -> bool:
     administrator's alone: they change who leads an organization, whatever the agencies
     regulating its facilities."""
     return is_state_administrator(actor)
+
+
+@rule("facilities.manage", Regulator)
+def may_manage_for(actor, regulator: Regulator) -> bool:
+    """Manage facilities for the agency (move, merge, import legacy facilities): its
+    administrators. The portal's pages ask it of the agency the user works for; which
+    facility may be moved is ``facilities.transfer``'s to say."""
+    return actor is not None and actor.has_perm(f"regulators.{MANAGE_AGENCY_FACILITIES}", regulator)

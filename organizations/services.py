@@ -12,23 +12,19 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.access import require
 from core.services import next_value, queue_email, record_event, set_object_permissions
 
 from .models import Invitation, JoinRequest, Membership, Organization
-from .roles import ALL_PERMISSIONS, MANAGE_USERS, ROLE_PERMISSIONS, Role
+from .roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, Role
 
 ORGANIZATION_CODE_FIRST = 10_000_001
 INVITATION_LIFETIME = timedelta(days=14)
-
-
-def _require(actor, codename: str, organization: Organization) -> None:
-    if not actor.has_perm(f"organizations.{codename}", organization):
-        raise PermissionDenied("Your role in this organization does not allow that.")
 
 
 def grant_role(user, organization: Organization, role: str) -> None:
@@ -130,7 +126,7 @@ def change_role(*, actor, membership: Membership, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles."})
     organization = _lock(membership.organization)
-    _require(actor, MANAGE_USERS, organization)
+    require(actor, "organizations.manage_people", organization)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     before = membership.role
     if before == role:
@@ -158,7 +154,7 @@ def remove_member(*, actor, membership: Membership) -> None:
     """
     organization = _lock(membership.organization)
     if actor.pk != membership.user_id:
-        _require(actor, MANAGE_USERS, organization)
+        require(actor, "organizations.manage_people", organization)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     _refuse_losing_last_lead(membership, organization)
     _revoke_all(membership.user, organization)
@@ -180,7 +176,7 @@ def _digest(token: str) -> str:
 def invite(*, actor, organization: Organization, email: str, role: str) -> Invitation:
     """Invite someone by e-mail to join with ``role``. A new invitation to the same address
     replaces a pending one."""
-    _require(actor, MANAGE_USERS, organization)
+    require(actor, "organizations.manage_people", organization)
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles."})
     email = email.strip().lower()
@@ -256,7 +252,7 @@ def accept_invitation(*, user, token: str) -> Membership:
 
 @transaction.atomic(durable=True)
 def revoke_invitation(*, actor, invitation: Invitation) -> None:
-    _require(actor, MANAGE_USERS, invitation.organization)
+    require(actor, "organizations.manage_people", invitation.organization)
     if invitation.status != Invitation.Status.PENDING:
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.status = Invitation.Status.REVOKED
@@ -319,7 +315,7 @@ def decide_join_request(
 ) -> JoinRequest:
     """Approve (with a role) or decline a pending request to join."""
     organization = _lock(join_request.organization)
-    _require(actor, MANAGE_USERS, organization)
+    require(actor, "organizations.manage_people", organization)
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != JoinRequest.Status.PENDING:
         raise ValidationError("This request was already answered.")

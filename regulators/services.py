@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.access import require
 from core.services import record_event, set_object_permissions
 
 from .models import Regulator, StaffMembership
-from .roles import ALL_PERMISSIONS, MANAGE_STAFF, STAFF_ROLE_PERMISSIONS, StaffRole
+from .roles import ALL_PERMISSIONS, STAFF_ROLE_PERMISSIONS, StaffRole
 
 
 def _grant_role(user, regulator: Regulator, role: str) -> None:
@@ -17,9 +18,9 @@ def _grant_role(user, regulator: Regulator, role: str) -> None:
 
 
 def _require_staff_admin(actor, regulator: Regulator) -> None:
-    """``actor`` None is the system itself (management commands, demo data)."""
-    if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
-        raise PermissionDenied("Only the agency's administrators manage its staff.")
+    """``actor`` None is the system itself (management commands, demo data), which the rule
+    (``regulators.rules``) lets through."""
+    require(actor, "regulators.manage_staff", regulator)
 
 
 @transaction.atomic(durable=True)

@@ -17,7 +17,6 @@ from core.elements import SubmittalElement
 from core.forms import add_service_errors
 from core.pagination import paginate, search_filter
 from core.views import BusinessPortalMixin, OrganizationScopedMixin
-from organizations.roles import MANAGE_FACILITIES
 
 from ..forms import FacilityForm
 from ..models import Facility, FacilityRegulator
@@ -43,16 +42,18 @@ def with_element_regulators(queryset):
     )
 
 
-class OrganizationPermissionRequiredMixin:
-    """403 unless the user's role in the current organization grants ``org_permission``.
+class OrganizationActionRequiredMixin:
+    """403 unless the user may do ``required_action`` (``core.access``) to the current
+    organization.
 
     Sits after ``BusinessPortalMixin`` in the bases, so ``self.organization`` is already set.
     """
 
-    org_permission: str = ""
+    required_action: str = ""
+    refused_message: str = ""
 
     def dispatch(self, request, *args, **kwargs):
-        self.require_org_perm(self.org_permission)
+        self.require(self.required_action, message=self.refused_message)
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -78,9 +79,7 @@ class FacilityListView(OrganizationFacilitiesMixin, TemplateView):
             organization=self.organization,
             page=paginate(self.request, facilities),
             q=query,
-            can_add=self.request.user.has_perm(
-                f"organizations.{MANAGE_FACILITIES}", self.organization
-            ),
+            can_add=self.can("facilities.create"),
             **kwargs,
         )
 
@@ -101,12 +100,13 @@ class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
         )
 
 
-class FacilityCreateView(BusinessPortalMixin, OrganizationPermissionRequiredMixin, FormView):
+class FacilityCreateView(BusinessPortalMixin, OrganizationActionRequiredMixin, FormView):
     """Add a facility to the current organization (Lead Users)."""
 
     template_name = "facilities/business_form.html"
     form_class = FacilityForm
-    org_permission = MANAGE_FACILITIES
+    required_action = "facilities.create"
+    refused_message = "Only the organization's Lead Users add facilities."
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(organization=self.organization, **kwargs)

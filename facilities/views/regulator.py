@@ -21,7 +21,6 @@ from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from organizations.models import Organization
-from regulators.roles import CME, MANAGE_FACILITIES
 
 from .. import services
 from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
@@ -98,8 +97,8 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             facility=facility,
             transfers=transfers,
             element_regulators=element_regulators(facility),
-            can_manage_facilities=self.agency_grants(MANAGE_FACILITIES),
-            can_record_cme=self.agency_grants(CME),
+            can_manage_facilities=self.can("facilities.manage"),
+            can_record_cme=self.can("cme.record"),
             **self.agency_context(),
             **kwargs,
         )
@@ -155,8 +154,9 @@ class FacilityTransferMixin(JurisdictionFacilitiesMixin):
 
     def dispatch_facility(self) -> Facility:
         self.get_object(self.get_queryset())  # 404 first: outside the agency's jurisdiction
-        self.require_agency_perm(
-            MANAGE_FACILITIES, "Only the agency's administrators move or merge facilities."
+        self.require(
+            "facilities.manage",
+            message="Only the agency's administrators move or merge facilities.",
         )
         # The re-check against the "manage" scope itself, should the two ever drift apart.
         return self.get_object(self.get_queryset("manage").select_related("organization"))
@@ -289,8 +289,9 @@ class LegacyImportView(RegulatorPortalMixin, TemplateView):
     template_name = "facilities/legacy_import.html"
 
     def check_permission(self):
-        self.require_agency_perm(
-            MANAGE_FACILITIES, "Only the agency's administrators import legacy facilities."
+        self.require(
+            "facilities.manage",
+            message="Only the agency's administrators import legacy facilities.",
         )
 
     def render_form(self, form, **context):

@@ -16,7 +16,6 @@ from django.views.generic import TemplateView
 
 from facilities.models import Facility, FacilityTransfer
 from organizations.models import JoinRequest, Membership, Organization
-from organizations.roles import MANAGE_FACILITIES
 from organizations.views.business import OrganizationPageMixin
 
 TRANSFER_NOTICE_DAYS = 90
@@ -52,7 +51,7 @@ class OrganizationHomeView(OrganizationPageMixin, TemplateView):
             organization=organization,
             facility_count=self.scoped(Facility).count(),
             member_count=self.scoped(Membership).count(),
-            can_manage_facilities=self.can(MANAGE_FACILITIES),
+            can_manage_facilities=self.can("facilities.create"),
             recent_transfers=recent_transfers(user, organization) if can_manage_users else [],
             pending_join_requests=(
                 self.scoped(JoinRequest, "manage_users")

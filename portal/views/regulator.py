@@ -25,7 +25,6 @@ from facilities import services as facility_services
 from facilities.models import Facility
 from facilities.querysets import with_jurisdiction_facility_count
 from organizations.models import Organization
-from regulators.roles import MANAGE_FACILITIES
 
 from .dashboard import dashboard_context
 
@@ -97,7 +96,7 @@ class OrganizationDetailView(JurisdictionOrganizationsMixin, TemplateView):
         return super().get_context_data(
             regulator=self.regulator,
             statewide=self.regulator.is_statewide,
-            can_manage_facilities=self.agency_grants(MANAGE_FACILITIES),
+            can_manage_facilities=self.can("facilities.manage"),
             large_organization_threshold=settings.CERS_LARGE_ORGANIZATION_THRESHOLD,
             element_count=len(SubmittalElement),
             organization=organization,

@@ -25,7 +25,7 @@ from core.views import REGULATOR_SESSION_KEY, AgencyScopedMixin, RegulatorPortal
 from .. import services
 from ..forms import STAFF_ROLE_DESCRIPTIONS, StaffAddForm, StaffRoleForm
 from ..models import StaffMembership
-from ..roles import MANAGE_STAFF, StaffRole
+from ..roles import StaffRole
 
 
 class SwitchAgencyView(RegulatorPortalMixin, View):
@@ -56,7 +56,7 @@ class StaffPageMixin(AgencyScopedMixin):
 
     @cached_property
     def can_manage_staff(self) -> bool:
-        return self.agency_grants(MANAGE_STAFF)
+        return self.can("regulators.manage_staff")
 
     def require_manage_staff(self) -> None:
         """403 unless the user administers the current agency's staff.

@@ -32,7 +32,6 @@ from core.pagination import paginate
 from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
-from organizations.roles import EDIT_DRAFTS, SUBMIT
 
 from .. import services
 from ..data import (
@@ -56,6 +55,12 @@ from ..forms import (
 )
 from ..models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from ..validation import LEVELS, validate_element, validate_submittal
+
+# The actions the pages ask ``core.access`` about (``submittals.rules``), and their refusals.
+EDIT = "submittals.edit"
+SUBMIT = "submittals.submit"
+EDIT_REFUSED = "Your role in this organization does not allow preparing drafts."
+SUBMIT_REFUSED = "Only Approvers and Lead Users may submit and certify submittals."
 
 LEVEL_LABELS = {"required": "Required", "warning": "Warning", "advisory": "Advisory"}
 
@@ -91,9 +96,6 @@ class OrganizationSubmittalsMixin(OrganizationScopedMixin):
     page's own rows, submittals or elements, are narrowed through their facility)."""
 
     organization_field = "facility__organization"
-
-    def has_org_perm(self, codename: str) -> bool:
-        return self.request.user.has_perm(f"organizations.{codename}", self.organization)
 
     def get_facility(self) -> Facility:
         facility = (
@@ -141,13 +143,13 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
         self.facility = self.get_facility()
         drafts = list(self.drafts(self.facility))
         drafted = {record.element for record in drafts}
-        can_edit = self.has_org_perm(EDIT_DRAFTS)
+        can_edit = self.can(EDIT, self.facility)
         return super().get_context_data(
             facility=self.facility,
             page=paginate(self.request, self.get_queryset()),
             drafts=drafts,
             can_edit=can_edit,
-            can_submit=bool(drafts) and self.has_org_perm(SUBMIT),
+            can_submit=bool(drafts) and self.can(SUBMIT, self.facility),
             startable=[element for element in SubmittalElement if element not in drafted]
             if can_edit
             else [],
@@ -162,7 +164,7 @@ class DraftStartView(OrganizationSubmittalsMixin, View):
 
     def post(self, request, *args, **kwargs):
         facility = self.get_facility()
-        self.require_org_perm(EDIT_DRAFTS)
+        self.require(EDIT, facility, EDIT_REFUSED)
         back = redirect("business:submittals", cers_id=facility.cers_id)
         form = StartDraftForm(request.POST)
         if not form.is_valid():
@@ -262,7 +264,7 @@ class ElementView(OrganizationElementsMixin, TemplateView):
     template_name = "submittals/business_element.html"
 
     def editable(self, record) -> bool:
-        return record.is_draft and self.has_org_perm(EDIT_DRAFTS)
+        return record.is_draft and self.can(EDIT, record)
 
     def get(self, request, *args, **kwargs):
         self.record = self.get_record()
@@ -290,7 +292,7 @@ class ElementView(OrganizationElementsMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         self.record = record = self.get_record()
-        self.require_org_perm(EDIT_DRAFTS)
+        self.require(EDIT, record, EDIT_REFUSED)
         if refused := self.refuse_if_submitted(record):
             return refused
         form = self.element_form(request.POST)
@@ -319,7 +321,7 @@ class ElementView(OrganizationElementsMixin, TemplateView):
         }
         if record.is_draft:
             context.update(element_validation(record, list(self.drafts(record.facility))))
-            context["can_submit"] = self.has_org_perm(SUBMIT)
+            context["can_submit"] = self.can(SUBMIT, record.facility)
         if kwargs.get("row_page") is None:
             context["row_tables"] = row_tables(record, can_edit=can_edit)
             if kwargs.get("form") is None:
@@ -339,7 +341,7 @@ class ElementValidateView(ElementView):
 
     def post(self, request, *args, **kwargs):
         self.record = record = self.get_record()
-        self.require_org_perm(EDIT_DRAFTS)
+        self.require(EDIT, record, EDIT_REFUSED)
         if not request.htmx:
             return HttpResponseBadRequest("This address validates a draft for the element page.")
         if not record.is_draft:
@@ -423,7 +425,7 @@ class ElementRowView(ElementView):
         edit drafts get this far, and a submitted element answers with ``refusal``."""
         self.record = record = self.get_record()
         group = self.get_group(record)
-        self.require_org_perm(EDIT_DRAFTS)
+        self.require(EDIT, record, EDIT_REFUSED)
         return record, group, self.refuse_if_submitted(record)
 
     def current_row(self, record, group: Group):
@@ -526,7 +528,7 @@ class DraftDiscardView(OrganizationElementsMixin, View):
 
     def post(self, request, *args, **kwargs):
         record = self.get_record()
-        self.require_org_perm(EDIT_DRAFTS)
+        self.require(EDIT, record, EDIT_REFUSED)
         try:
             services.discard_draft(actor=request.user, record=record)
         except ValidationError as exc:
@@ -544,7 +546,7 @@ class SubmitView(OrganizationSubmittalsMixin, TemplateView):
 
     def setup_page(self):
         self.facility = self.get_facility()
-        self.require_org_perm(SUBMIT)
+        self.require(SUBMIT, self.facility, SUBMIT_REFUSED)
         self.draft_qs = self.drafts(self.facility)
         self.draft_list = list(self.draft_qs)
 

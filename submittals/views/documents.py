@@ -2,8 +2,8 @@
 
 Business portal: every file and element is reached through the element queryset of
 ``OrganizationElementsMixin`` (``for_user(user, "view")`` narrowed to the current
-organization), so anything else answers 404; writes then need ``edit_drafts`` (403 without)
-and go through ``submittals.documents``, which checks the role again.
+organization), so anything else answers 404; writes then need ``submittals.edit`` (403
+without) and go through ``submittals.documents``, which asks the same rule again.
 
 Regulator portal: a file is reached through ``AgencyElementsMixin`` (submitted elements
 routed to the agency the user works for; every one for the state agency), so drafts and other
@@ -28,12 +28,11 @@ from django.views import View
 
 from core.elements import SubmittalElement
 from core.registry import Group
-from organizations.roles import EDIT_DRAFTS
 
 from .. import documents
 from ..forms_documents import DocumentAnswerForm, DocumentUploadForm
 from ..models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
-from .business import OrganizationElementsMixin, service_error_texts
+from .business import EDIT, EDIT_REFUSED, OrganizationElementsMixin, service_error_texts
 from .regulator import AgencyElementsMixin
 
 # -- what the element pages show -------------------------------------------------------------
@@ -179,7 +178,7 @@ class SlotFormView(ElementDocumentsMixin, View):
     def post(self, request, *args, **kwargs):
         record = self.get_record()
         group = self.get_slot(record)
-        self.require_org_perm(EDIT_DRAFTS)
+        self.require(EDIT, record, EDIT_REFUSED)
         back = self.back_to(record.pk, group.tag)
         form = self.make_form(record, group)
         if not form.is_valid():
@@ -246,8 +245,8 @@ class DocumentRemoveView(ElementDocumentsMixin, View):
 
     def post(self, request, *args, **kwargs):
         document_file = self.get_file(pk=self.kwargs["file_pk"])
-        self.require_org_perm(EDIT_DRAFTS)
         document = document_file.document
+        self.require(EDIT, document.record, EDIT_REFUSED)
         back = self.back_to(document.record_id, document.slot)
         try:
             documents.remove_document_file(actor=request.user, file=document_file)

@@ -3,7 +3,7 @@
 Every element is reached through ``OrganizationElementsMixin`` (``for_user(user, "view")``
 narrowed to the current organization) and further to inventory elements, so anything else
 answers 404; a material is looked up among its element's materials only. Viewing needs only
-that scope; changes need ``edit_drafts`` (403 without) and a draft, and go through
+that scope; changes need ``submittals.edit`` (403 without) and a draft, and go through
 ``submittals.inventory``, which checks both again.
 """
 
@@ -20,7 +20,6 @@ from core.forms import add_service_errors
 from core.pagination import paginate, search_filter
 from core.views import BusinessPortalMixin
 from libraries.models import Chemical
-from organizations.roles import EDIT_DRAFTS
 
 from .. import inventory
 from ..forms_inventory import (
@@ -32,7 +31,7 @@ from ..forms_inventory import (
     initial_from_material,
 )
 from ..models import HazardousMaterial
-from .business import OrganizationElementsMixin, service_error_texts
+from .business import EDIT, EDIT_REFUSED, OrganizationElementsMixin, service_error_texts
 
 CHEMICAL_SEARCH_FIELDS = ["chemical_name", "common_name", "cas_number", "synonyms"]
 CHEMICAL_RESULTS = 20
@@ -64,12 +63,13 @@ class InventoryMixin(OrganizationElementsMixin):
         return super().get_context_data(**kwargs)
 
     def editable(self) -> bool:
-        return self.record.is_draft and self.has_org_perm(EDIT_DRAFTS)
+        return self.record.is_draft and self.can(EDIT, self.record)
 
     def require_editable(self):
-        """403 without ``edit_drafts``; for a submitted inventory, a redirect to its
-        materials with the reason (None when the inventory can change)."""
-        self.require_org_perm(EDIT_DRAFTS)
+        """403 unless the user may edit drafts (``submittals.edit``); for a submitted
+        inventory, a redirect to its materials with the reason (None when the inventory can
+        change)."""
+        self.require(EDIT, self.record, EDIT_REFUSED)
         if not self.record.is_draft:
             messages.error(self.request, SUBMITTED)
             return redirect("business:inventory", pk=self.record.pk)

@@ -6,6 +6,8 @@ except element 4 (UST), which its City PA (1101) handles. Yolo County CUPA (1002
 none of them.
 """
 
+import ast
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -21,6 +23,7 @@ from submittals.models import SubmittalElementRecord
 from tests import factories
 from tests.edt.conftest import make_edt_account
 from tests.submittals.data import submit
+from tests.test_layers import LAYERS, ROOT, app_modules
 
 User = get_user_model()
 FI = SubmittalElement.FACILITY_INFORMATION
@@ -246,6 +249,64 @@ def test_only_the_state_administrator_manages_organizations_statewide(
         assert not can(actor, "facilities.manage_statewide", cast.org)
 
 
+# -- an agency's facilities: facilities.manage --------------------------------------------------
+
+
+def test_the_agencys_administrators_manage_its_facilities(
+    cast, cupa_admin, cupa2_admin, accounts, state_staff
+):
+    assert can(cupa_admin, "facilities.manage", cast.cupa)
+    assert can(cupa2_admin, "facilities.manage", cast.cupa2)
+    assert can(cast.state_admin, "facilities.manage", cast.state)
+    assert not can(cupa_admin, "facilities.manage", cast.cupa2)  # another agency
+    assert not can(cupa_admin, "facilities.manage", cast.pa)  # its PA is an agency of its own
+    assert not can(cast.state_admin, "facilities.manage", cast.cupa)  # only for the state agency
+    for actor in (cast.cupa_reviewer, cast.lead, accounts["cupa"], None):
+        assert not can(actor, "facilities.manage", cast.cupa)
+    for actor in state_staff:
+        assert not can(actor, "facilities.manage", cast.state)
+
+
+# -- an organization's people: organizations.manage_people --------------------------------------
+
+
+def test_lead_users_manage_their_organizations_people(cast, cupa_admin, accounts):
+    assert can(cast.lead, "organizations.manage_people", cast.org)
+    assert can(cast.outsider, "organizations.manage_people", cast.other_org)  # its Lead User
+    assert not can(cast.outsider, "organizations.manage_people", cast.org)  # another organization
+    assert not can(cast.lead, "organizations.manage_people", cast.other_org)
+    refused = [cast.approver, cast.editor, cast.viewer, cupa_admin, cast.state_admin]
+    for actor in (*refused, accounts["cupa"], None):
+        assert not can(actor, "organizations.manage_people", cast.org)
+    with pytest.raises(PermissionDenied, match="Only the organization's Lead Users"):
+        require(cast.approver, "organizations.manage_people", cast.org)
+
+
+# -- an agency's staff: regulators.manage_staff -------------------------------------------------
+
+
+def test_the_agencys_administrators_manage_its_staff(cast, cupa_admin, pa_admin, accounts):
+    assert can(cupa_admin, "regulators.manage_staff", cast.cupa)
+    assert can(pa_admin, "regulators.manage_staff", cast.pa)
+    assert can(cast.state_admin, "regulators.manage_staff", cast.state)
+    assert not can(cupa_admin, "regulators.manage_staff", cast.cupa2)  # another agency
+    assert not can(cupa_admin, "regulators.manage_staff", cast.pa)  # its PA's staff are the PA's
+    assert not can(pa_admin, "regulators.manage_staff", cast.cupa)
+    assert not can(cast.state_admin, "regulators.manage_staff", cast.cupa)
+    for actor in (cast.cupa_reviewer, cast.lead, accounts["cupa"]):
+        assert not can(actor, "regulators.manage_staff", cast.cupa)
+    edt_admin = factories.make_user("edt@sac-cupa.example")
+    factories.add_staff(cast.cupa, edt_admin, "edt_administrator")
+    assert not can(edt_admin, "regulators.manage_staff", cast.cupa)
+    with pytest.raises(PermissionDenied, match="Only the agency's administrators"):
+        require(cast.cupa_reviewer, "regulators.manage_staff", cast.cupa)
+
+
+def test_the_system_itself_manages_any_agencys_staff(cast):
+    """Management commands and the demo data add staff with no actor."""
+    assert can(None, "regulators.manage_staff", cast.cupa)
+
+
 # -- require ------------------------------------------------------------------------------------
 
 
@@ -260,3 +321,53 @@ def test_require_raises_the_rules_reason(cast):
 def test_an_action_nobody_decides_is_an_error_not_a_refusal(cast):
     with pytest.raises(ImproperlyRegistered):
         can(cast.lead, "submittals.submit", cast.org)
+
+
+# -- one question: views and services ask core.access, only the rules ask guardian -------------
+
+# Where django-guardian's own question may be asked: the rules (``<app>/rules.py``), and the
+# scope readers (querysets, ``core.scoping``) that read its tables.
+GUARDIAN_ASKED_IN = {"rules.py", "querysets.py"}
+GUARDIAN_ASKED_IN_CORE = {"core/scoping.py", "core/access.py"}
+PERMISSION_CALLS = {"has_perm", "has_perms"}
+
+
+def asks_guardian(node) -> bool:
+    """A ``<anything>.has_perm(...)`` / ``.has_perms(...)`` call, or guardian's
+    ``ObjectPermissionChecker`` imported or used."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in PERMISSION_CALLS
+    if isinstance(node, ast.Name):
+        return node.id == "ObjectPermissionChecker"
+    return isinstance(node, ast.alias) and node.name == "ObjectPermissionChecker"
+
+
+def permission_questions(path):
+    """The line of every question put to guardian in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return sorted(node.lineno for node in ast.walk(tree) if asks_guardian(node))
+
+
+def test_only_rules_and_scope_readers_ask_guardian():
+    """Views, forms, templates' context and services ask ``can`` / ``require``: a role check
+    written anywhere else would be a second home for a rule."""
+    asked = []
+    for app in LAYERS:
+        for path in app_modules(app):
+            relative = path.relative_to(ROOT).as_posix()
+            if path.name in GUARDIAN_ASKED_IN or relative in GUARDIAN_ASKED_IN_CORE:
+                continue
+            asked.extend(f"{relative}:{line}" for line in permission_questions(path))
+    assert not asked, "ask core.access.can / require instead of guardian:\n" + "\n".join(asked)
+
+
+def test_the_guardian_check_finds_a_view_asking_guardian(tmp_path):
+    """The check above is not blind: the page-level check views used to write is found."""
+    view = tmp_path / "views.py"
+    view.write_text(
+        "def can_add(self):\n"
+        "    return self.request.user.has_perm('organizations.manage_facilities', self.org)\n"
+        "from guardian.core import ObjectPermissionChecker\n",
+        encoding="utf-8",
+    )
+    assert permission_questions(view) == [2, 3]

@@ -1,0 +1,24 @@
+"""Who may manage an agency's staff (``core.access``).
+
+Staff roles act per agency, through django-guardian object permissions (``regulators.roles``):
+the agency's administrators add staff, change their roles and remove them
+(``regulators.manage_staff``). ``actor`` None is the system itself (management commands, the
+demo data), which may.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from core.access import rule
+
+from .models import Regulator
+from .roles import MANAGE_STAFF
+
+
+@rule("regulators.manage_staff", Regulator)
+def may_manage_staff(actor, regulator: Regulator) -> bool:
+    """Add, change and remove the agency's staff: its administrators."""
+    if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
+        raise PermissionDenied("Only the agency's administrators manage its staff.")
+    return True
