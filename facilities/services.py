@@ -647,7 +647,7 @@ def move_facility(
         actor,
         "facilities.transfer",
         facility,
-        "Only administrators of the facility's regulators move it.",
+        "Only administrators of the facility's CUPA, or the state administrator, move it.",
     )
     reason = _require_reason(reason)
     check_letter(letter)
@@ -697,7 +697,7 @@ def merge_facilities(
             actor,
             "facilities.transfer",
             facility,
-            "Only administrators regulating both facilities merge them.",
+            "Only administrators of both facilities' CUPA, or the state administrator, merge them.",
         )
     reason = _require_reason(reason)
     facilities = {

@@ -17,6 +17,7 @@ from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.access import can
 from core.elements import SubmittalElement
 from core.pagination import paginate, search_filter
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
@@ -99,6 +100,8 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             transfers=transfers,
             element_regulators=element_regulators(facility),
             can_manage_facilities=self.agency_grants(MANAGE_FACILITIES),
+            can_transfer=self.agency_grants(MANAGE_FACILITIES)
+            and can(self.request.user, "facilities.transfer", facility),
             can_record_cme=self.agency_grants(CME),
             **self.agency_context(),
             **kwargs,
@@ -159,7 +162,14 @@ class FacilityTransferMixin(JurisdictionFacilitiesMixin):
             MANAGE_FACILITIES, "Only the agency's administrators move or merge facilities."
         )
         # The re-check against the "manage" scope itself, should the two ever drift apart.
-        return self.get_object(self.get_queryset("manage").select_related("organization"))
+        facility = self.get_object(self.get_queryset("manage").select_related("organization"))
+        # A PA handling some of its elements sees the facility, but the CUPA moves it.
+        if not can(self.request.user, "facilities.transfer", facility):
+            raise PermissionDenied(
+                "Only the administrators of the facility's CUPA, or the state administrator, "
+                "move or merge it."
+            )
+        return facility
 
     def render_form(self, facility: Facility, form):
         return self.render_to_response(
