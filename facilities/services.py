@@ -84,6 +84,21 @@ def check_duplicate_address(organization: Organization, street: str, city: str, 
         )
 
 
+def jurisdiction_problem(agency: Regulator, zip_code: str) -> str:
+    """Why ``agency`` may not add a facility in ``zip_code`` ("" when it may): the one rule of
+    EDT Facility Create and the legacy import. A facility is added by the CUPA that will
+    handle its Facility Information there; the state agency's jurisdiction is the whole
+    state."""
+    if agency.is_statewide:
+        return ""
+    handling = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
+    if handling is not None and handling.pk == agency.pk:
+        return ""
+    return f"ZIP code {zip_code.strip()} is outside the jurisdiction of {agency}" + (
+        f"; {handling} handles it." if handling else "; no CUPA serves it."
+    )
+
+
 def assign_jurisdiction(facility: Facility) -> list[FacilityRegulator]:
     """Assign each submittal element of a new facility to its regulator, from the ZIP code's
     service areas: the PA serving that element there if any, else the CUPA. Facility
@@ -255,15 +270,18 @@ def add_facility(
     allow_duplicate_address: bool = False,
     comments: str = "",
     details: dict | None = None,
+    importing_agency: Regulator | None = None,
 ) -> Facility:
     """``create_facility`` without a transaction of its own: call it inside one.
 
     ``actor`` must be allowed ``facilities.create`` on the organization: one of its Lead
     Users, or an EDT account, whose CUPA adds the facility (EDT facility create); no actor is
-    the system itself (the legacy import). A CUPA's address must be in its jurisdiction. It
-    alone may add a facility at an address another facility has (``allow_duplicate_address``;
-    the audit event names those facilities and keeps the CUPA's ``comments`` on why), and set
-    the ``details`` only regulators set (``METADATA_FIELDS``)."""
+    the system itself (the legacy import, for ``importing_agency`` when an agency's
+    administrator runs it). An agency's address must be in its jurisdiction
+    (``jurisdiction_problem``). A CUPA's system alone may add a facility at an address another
+    facility has (``allow_duplicate_address``; the audit event names those facilities and keeps
+    the CUPA's ``comments`` on why), and set the ``details`` only regulators set
+    (``METADATA_FIELDS``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("add_facility must run inside a transaction.")
     details = _check_details(details or {})
@@ -273,12 +291,9 @@ def add_facility(
         regulator = acting_agency(actor, "facilities.create")
     if not is_zip_code(zip_code):
         raise ValidationError({"zip_code": "Enter a ZIP code of 5 digits, or ZIP+4."})
-    if regulator is not None:
-        cupa = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
-        if cupa is None or cupa.pk != regulator.pk:
-            raise ValidationError(
-                {"zip_code": f"ZIP code {zip_code.strip()} is outside {regulator}'s jurisdiction."}
-            )
+    agency = regulator or importing_agency
+    if agency is not None and (problem := jurisdiction_problem(agency, zip_code)):
+        raise ValidationError({"zip_code": problem})
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     duplicates = []
     if regulator is None or not allow_duplicate_address:

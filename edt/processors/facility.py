@@ -55,10 +55,10 @@ from facilities.services import (
     add_facility,
     address_key,
     apply_facility_metadata,
-    default_regulators,
     element_change_problems,
     element_regulator_problem,
     is_zip_code,
+    jurisdiction_problem,
 )
 from organizations.models import CREATED_BY_EDT, Organization
 from organizations.services import add_organization
@@ -368,14 +368,9 @@ def create_facility(context: UploadContext) -> None:
             address.find("ZipCode"),
         )
     else:
-        handling = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
-        if handling is None or handling.pk != cupa.pk:
-            problems.add(
-                NOT_AUTHORIZED,
-                f"ZIP code {zip_code} is outside the jurisdiction of {cupa}"
-                + (f"; {handling} handles it." if handling else "; no CUPA serves it."),
-                address.find("ZipCode"),
-            )
+        problem = jurisdiction_problem(cupa, zip_code)
+        if problem:
+            problems.add(NOT_AUTHORIZED, problem, address.find("ZipCode"))
         if site and city:
             duplicates = potential_duplicates(site, street, city, zip_code)
 
