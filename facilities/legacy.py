@@ -215,10 +215,23 @@ def parse_mapping(
 
 def jurisdiction_errors(rows: list[_Row], regulator: Regulator) -> list[RowError]:
     """A row for each facility outside ``regulator``'s jurisdiction (the rule of EDT Facility
-    Create, ``facilities.services.jurisdiction_problem``), checked once per ZIP code."""
+    Create, ``facilities.services.jurisdiction_problem``), checked once per ZIP code; and for
+    each legacy key already on a facility elsewhere, which the agency may neither skip as its
+    own nor group new facilities with (that facility's organization is not its to add to)."""
     problems: dict[str, str] = {}
     errors = []
+    imported = Facility.objects.filter(legacy_key__in=[row.legacy_key for row in rows])
+    mine = imported.in_jurisdiction(regulator).values("pk")
+    elsewhere = set(imported.exclude(pk__in=mine).values_list("legacy_key", flat=True))
     for row in rows:
+        if row.legacy_key in elsewhere:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"legacy_key {row.legacy_key!r} is already on a facility outside "
+                    f"{regulator}'s jurisdiction. Give this facility another legacy key.",
+                )
+            )
         zip5 = row.zip_code[:5]
         if zip5 not in problems:
             problems[zip5] = jurisdiction_problem(regulator, zip5)

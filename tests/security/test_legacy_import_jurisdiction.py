@@ -167,3 +167,27 @@ def test_the_state_administrator_imports_anywhere_into_any_organization(cast):
     assert set(by_key) == {"S-1", "S-2"}
     assert by_key["S-1"].organization == cast.other_org
     assert FacilityRegulator.objects.filter(facility=by_key["S-2"], regulator=cast.cupa2).exists()
+
+
+def test_a_legacy_key_taken_elsewhere_is_refused_not_grouped_with(cast, cupa_admin):
+    # An earlier import put "S-9" in Davis (Yolo's). Sacramento's file uses the same key,
+    # grouped with a new row: it is neither skipped as Sacramento's own, nor does the new row
+    # join the Davis facility's organization.
+    import_legacy_facilities(
+        csv_file("legacy_key,name,street,city,zip_code\nS-9,Davis Feed,9 Elm Street,Davis,95616\n")
+    )
+    yolo_organization = Facility.objects.get(legacy_key="S-9").organization
+    facilities = SACRAMENTO + "S-9,Corner Gas East,9 Legacy Way,Sacramento,95814\n"
+    mapping = "legacy_key,organization_name\nS-1,Corner Group\nS-9,Corner Group\n"
+    before = stored()
+
+    with pytest.raises(LegacyImportError) as refused:
+        import_legacy_facilities(
+            csv_file(facilities), csv_file(mapping), actor=cupa_admin, regulator=cast.cupa
+        )
+
+    [error] = refused.value.errors
+    assert (error.file, error.line) == ("facilities", 3)
+    assert "outside Sacramento County CUPA (1001)'s jurisdiction" in error.message
+    assert stored() == before
+    assert yolo_organization.facilities.count() == 1
