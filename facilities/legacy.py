@@ -6,6 +6,10 @@ becomes a facility of a new organization of its own, unless the optional mapping
 letters) groups it with others: rows with the same ``organization_name`` share one new
 organization, and a row with an ``organization_code`` goes into that existing organization.
 
+An agency's administrator imports for the agency: every facility must be in its jurisdiction
+(the rule of EDT Facility Create), and an ``organization_code`` must name an organization
+with a facility in its jurisdiction; otherwise the row is refused.
+
 Every row of both files is checked first; any problem is reported with its line number and
 nothing is imported. The import itself is one transaction. A row whose ``legacy_key`` is
 already on a facility is skipped, so running the same file again is harmless.
@@ -24,9 +28,10 @@ from django.db import transaction
 from core.services import record_event
 from organizations.models import CREATED_BY_LEGACY_IMPORT, Organization
 from organizations.services import add_organization
+from regulators.models import Regulator
 
 from .models import Facility
-from .services import add_facility
+from .services import add_facility, jurisdiction_problem
 
 FACILITY_COLUMNS = ("legacy_key", "name", "street", "city", "zip_code")
 OPTIONAL_FACILITY_COLUMNS = ("county",)
@@ -161,7 +166,12 @@ def parse_facilities(file, errors: list[RowError]) -> list[_Row]:
     return rows
 
 
-def parse_mapping(file, keys: set[str], errors: list[RowError]) -> dict[str, _Mapping]:
+def parse_mapping(
+    file, keys: set[str], errors: list[RowError], regulator: Regulator | None = None
+) -> dict[str, _Mapping]:
+    """The mapping file's rows by legacy key. An agency's import names only organizations
+    with a facility in its jurisdiction (``Organization.objects.in_jurisdiction``); any other
+    code reads as unknown, so the import tells nothing about organizations elsewhere."""
     raw = _read(file, "mapping", errors)
     if not raw:
         return {}
@@ -183,11 +193,18 @@ def parse_mapping(file, keys: set[str], errors: list[RowError]) -> dict[str, _Ma
             problems.append(f"legacy_key {key!r} is also on line {mapping[key].line}.")
         organization = None
         if code:
-            organization = (
-                Organization.objects.filter(code=code).first() if code.isdigit() else None
-            )
-            if organization is None:
+            organizations = Organization.objects.all()
+            if regulator is not None:
+                organizations = organizations.in_jurisdiction(regulator)
+            organization = organizations.filter(code=code).first() if code.isdigit() else None
+            if organization is None and regulator is None:
                 problems.append(f"No organization has the code {code!r}.")
+            elif organization is None:
+                problems.append(
+                    f"No organization with a facility in {regulator}'s jurisdiction has the "
+                    f"code {code!r}. Give the code of an organization your agency regulates, "
+                    "or leave organization_code empty to create a new organization."
+                )
         elif not name:
             problems.append("organization_name (or organization_code) is required.")
         errors.extend(RowError(line, p, "mapping") for p in problems)
@@ -196,15 +213,55 @@ def parse_mapping(file, keys: set[str], errors: list[RowError]) -> dict[str, _Ma
     return mapping
 
 
+def jurisdiction_errors(rows: list[_Row], regulator: Regulator) -> list[RowError]:
+    """A row for each facility outside ``regulator``'s jurisdiction (the rule of EDT Facility
+    Create, ``facilities.services.jurisdiction_problem``), checked once per ZIP code; and for
+    each legacy key already on a facility elsewhere, which the agency may neither skip as its
+    own nor group new facilities with (that facility's organization is not its to add to)."""
+    problems: dict[str, str] = {}
+    errors = []
+    imported = Facility.objects.filter(legacy_key__in=[row.legacy_key for row in rows])
+    mine = imported.in_jurisdiction(regulator).values("pk")
+    elsewhere = set(imported.exclude(pk__in=mine).values_list("legacy_key", flat=True))
+    for row in rows:
+        if row.legacy_key in elsewhere:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"legacy_key {row.legacy_key!r} is already on a facility outside "
+                    f"{regulator}'s jurisdiction. Give this facility another legacy key.",
+                )
+            )
+        zip5 = row.zip_code[:5]
+        if zip5 not in problems:
+            problems[zip5] = jurisdiction_problem(regulator, zip5)
+        if problems[zip5]:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"{problems[zip5]} Remove this row: the agency serving that ZIP code "
+                    "imports its facilities.",
+                )
+            )
+    return errors
+
+
 def import_legacy_facilities(file, mapping=None, actor=None, regulator=None) -> LegacyImportResult:
     """Import the legacy facilities file (and its optional mapping file). Raises
     LegacyImportError listing every problem, with line numbers, if anything is wrong; then
-    nothing is imported. ``actor`` None is the system (the management command)."""
+    nothing is imported. ``actor`` None is the system (the management command); an agency's
+    administrator imports for ``regulator``: only facilities in its jurisdiction, into new
+    organizations or organizations it regulates."""
     errors: list[RowError] = []
     rows = parse_facilities(file, errors)
-    groups = parse_mapping(mapping, {r.legacy_key for r in rows}, errors) if mapping else {}
+    if regulator is not None:
+        errors.extend(jurisdiction_errors(rows, regulator))
+    if mapping:
+        groups = parse_mapping(mapping, {r.legacy_key for r in rows}, errors, regulator)
+    else:
+        groups = {}
     if errors:
-        raise LegacyImportError(errors)
+        raise LegacyImportError(sorted(errors, key=lambda e: (e.file != "facilities", e.line)))
 
     result = LegacyImportResult()
     with transaction.atomic():
@@ -250,6 +307,7 @@ def import_legacy_facilities(file, mapping=None, actor=None, regulator=None) -> 
                     city=row.city,
                     zip_code=row.zip_code,
                     county=row.county,
+                    importing_agency=regulator,
                 )
             except ValidationError as exc:
                 errors.extend(RowError(row.line, message) for message in exc.messages)

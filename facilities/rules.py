@@ -74,13 +74,16 @@ def may_create(actor, organization: Organization) -> bool:
 @rule("facilities.transfer", Facility)
 def may_transfer(actor, facility: Facility) -> bool:
     """Moving a facility to another organization, or merging it with a duplicate, is for the
-    administrators (manage_facilities) of an agency regulating it; the state administrator's
-    for any facility, since the state agency sees everything. (Not
-    ``Facility.objects.for_user``: that also admits Lead Users.)"""
+    administrators (manage_facilities) of the facility's CUPA (a CUPA among its element
+    regulators), and for the state administrator, whatever the facility. A PA handling some
+    of its elements sees the facility but does not move the CUPA's elements with it. (Not
+    ``Facility.objects.for_user``: that also admits Lead Users and PAs.)"""
     if is_state_administrator(actor):
         return True
     return FacilityRegulator.objects.filter(
-        facility=facility, regulator__in=regulators_with(actor, "manage")
+        facility=facility,
+        regulator__kind=Regulator.Kind.CUPA,
+        regulator__in=regulators_with(actor, "manage"),
     ).exists()
 
 

@@ -65,23 +65,54 @@ def address_key(street: str, city: str, zip_code: str) -> str:
     return f"{fold(street)}|{fold(city)}|{zip_code.strip()[:5]}"
 
 
-def check_duplicate_address(organization: Organization, street: str, city: str, zip_code: str):
-    """Raise ValidationError naming the facility that already has this address."""
+def check_duplicate_address(
+    organization: Organization, street: str, city: str, zip_code: str, visible=None
+):
+    """Raise ValidationError naming the facility that already has this address. Only a
+    facility in ``visible`` (a Facility queryset: what the caller may see; every facility when
+    None) is named; of any other, the caller learns only that it exists in another
+    jurisdiction."""
     key = address_key(street, city, zip_code)
-    existing = Facility.objects.filter(address_key=key).select_related("organization")
+    existing = list(
+        Facility.objects.filter(address_key=key).select_related("organization").order_by("cers_id")
+    )
+    if not existing:
+        return
+    if visible is not None:
+        seen = set(visible.filter(pk__in=[f.pk for f in existing]).values_list("pk", flat=True))
+        existing = [f for f in existing if f.pk in seen]
+    if not existing:
+        raise ValidationError(
+            "A facility at this address is already reported in CERS, in another jurisdiction. "
+            "If it is the same site, the CUPA of that jurisdiction can move it to this "
+            "organization."
+        )
     same = next((f for f in existing if f.organization_id == organization.pk), None)
     if same is not None:
         raise ValidationError(
             f"This organization already has a facility at this address: {same.name} "
             f"(CERS ID {same.cers_id})."
         )
-    other = next(iter(existing), None)
-    if other is not None:
-        raise ValidationError(
-            f"A facility at this address is already reported in CERS (CERS ID {other.cers_id}) "
-            "by another organization. If it is the same site, ask to join that organization "
-            "with that CERS ID, or ask your regulator to transfer the facility."
-        )
+    raise ValidationError(
+        f"A facility at this address is already reported in CERS (CERS ID {existing[0].cers_id}) "
+        "by another organization. If it is the same site, ask to join that organization "
+        "with that CERS ID, or ask your regulator to transfer the facility."
+    )
+
+
+def jurisdiction_problem(agency: Regulator, zip_code: str) -> str:
+    """Why ``agency`` may not add a facility in ``zip_code`` ("" when it may): the one rule of
+    EDT Facility Create and the legacy import. A facility is added by the CUPA that will
+    handle its Facility Information there; the state agency's jurisdiction is the whole
+    state."""
+    if agency.is_statewide:
+        return ""
+    handling = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
+    if handling is not None and handling.pk == agency.pk:
+        return ""
+    return f"ZIP code {zip_code.strip()} is outside the jurisdiction of {agency}" + (
+        f"; {handling} handles it." if handling else "; no CUPA serves it."
+    )
 
 
 def assign_jurisdiction(facility: Facility) -> list[FacilityRegulator]:
@@ -255,15 +286,18 @@ def add_facility(
     allow_duplicate_address: bool = False,
     comments: str = "",
     details: dict | None = None,
+    importing_agency: Regulator | None = None,
 ) -> Facility:
     """``create_facility`` without a transaction of its own: call it inside one.
 
     ``actor`` must be allowed ``facilities.create`` on the organization: one of its Lead
     Users, or an EDT account, whose CUPA adds the facility (EDT facility create); no actor is
-    the system itself (the legacy import). A CUPA's address must be in its jurisdiction. It
-    alone may add a facility at an address another facility has (``allow_duplicate_address``;
-    the audit event names those facilities and keeps the CUPA's ``comments`` on why), and set
-    the ``details`` only regulators set (``METADATA_FIELDS``)."""
+    the system itself (the legacy import, for ``importing_agency`` when an agency's
+    administrator runs it). An agency's address must be in its jurisdiction
+    (``jurisdiction_problem``), and a duplicate address names only a facility the agency sees.
+    A CUPA's system alone may add a facility at an address another facility has
+    (``allow_duplicate_address``; the audit event names those facilities and keeps the CUPA's
+    ``comments`` on why), and set the ``details`` only regulators set (``METADATA_FIELDS``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("add_facility must run inside a transaction.")
     details = _check_details(details or {})
@@ -273,16 +307,14 @@ def add_facility(
         regulator = acting_agency(actor, "facilities.create")
     if not is_zip_code(zip_code):
         raise ValidationError({"zip_code": "Enter a ZIP code of 5 digits, or ZIP+4."})
-    if regulator is not None:
-        cupa = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
-        if cupa is None or cupa.pk != regulator.pk:
-            raise ValidationError(
-                {"zip_code": f"ZIP code {zip_code.strip()} is outside {regulator}'s jurisdiction."}
-            )
+    agency = regulator or importing_agency
+    if agency is not None and (problem := jurisdiction_problem(agency, zip_code)):
+        raise ValidationError({"zip_code": problem})
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     duplicates = []
     if regulator is None or not allow_duplicate_address:
-        check_duplicate_address(organization, street, city, zip_code)
+        visible = Facility.objects.in_jurisdiction(agency) if agency is not None else None
+        check_duplicate_address(organization, street, city, zip_code, visible)
     else:
         duplicates = list(
             Facility.objects.filter(address_key=address_key(street, city, zip_code))
@@ -647,7 +679,7 @@ def move_facility(
         actor,
         "facilities.transfer",
         facility,
-        "Only administrators of the facility's regulators move it.",
+        "Only administrators of the facility's CUPA, or the state administrator, move it.",
     )
     reason = _require_reason(reason)
     check_letter(letter)
@@ -697,7 +729,7 @@ def merge_facilities(
             actor,
             "facilities.transfer",
             facility,
-            "Only administrators regulating both facilities merge them.",
+            "Only administrators of both facilities' CUPA, or the state administrator, merge them.",
         )
     reason = _require_reason(reason)
     facilities = {

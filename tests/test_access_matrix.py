@@ -468,7 +468,9 @@ MATRIX: dict[str, Route] = {
     "regulator:organizations": STAFF_PAGE,
     "regulator:organization": Route(200, each(BUSINESS_USERS, 403), args=lambda c: [c.org.code]),
     # Regulator portal: transfers. Need manage_facilities on the current agency (403 for
-    # reviewers and viewers in scope); merging organizations is for state staff only.
+    # reviewers and viewers in scope) and, for moving or merging a facility, to be its CUPA or
+    # the state administrator (a PA's administrator: 403, see ADMINISTRATOR_ROWS below);
+    # merging organizations is for state staff only.
     "regulator:facility_move": Route(
         403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
     ),
@@ -1076,3 +1078,34 @@ def test_access(name, route, cast, client, settings, tmp_path):
         if response.status_code != expected:
             failures.append(f"{persona}: got {response.status_code}, expected {expected}")
     assert not failures, f"{name}: " + "; ".join(failures)
+
+
+# The cast's agency staff holds no administrator but the state's: the agencies' administrators
+# on the routes where they differ, by GET and by POST. Moving and merging a facility is for its
+# CUPA and the state administrator; the PA regulating one of its elements sees the facility, so
+# it gets 403, not 404 (a requested change: it used to get 200); another CUPA gets 404.
+ADMINISTRATORS = ("cupa_admin", "pa_admin", "cupa2_admin")
+ADMINISTRATOR_ROWS = {
+    "regulator:facility_move": {"cupa_admin": 200, "pa_admin": 403, "cupa2_admin": 404},
+    "regulator:facility_merge": {"cupa_admin": 200, "pa_admin": 403, "cupa2_admin": 404},
+}
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", sorted(ADMINISTRATOR_ROWS))
+def test_access_of_agency_administrators(name, method, cast, client, request, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    url = reverse(name, args=[cast.facility.cers_id])
+    failures = []
+    for persona in ADMINISTRATORS:
+        client.force_login(request.getfixturevalue(persona))
+        rollback = transaction.atomic()
+        rollback._from_testcase = True
+        with rollback:
+            # An empty form: the page answers again with its errors, changing nothing.
+            response = client.get(url) if method == "get" else client.post(url, {})
+            transaction.set_rollback(True)
+        expected = ADMINISTRATOR_ROWS[name][persona]
+        if response.status_code != expected:
+            failures.append(f"{persona}: got {response.status_code}, expected {expected}")
+    assert not failures, f"{method.upper()} {name}: " + "; ".join(failures)

@@ -19,6 +19,11 @@ for a new facility: Facility Information Applicable, the others Not Applicable);
 ``PotentialDuplicates`` block lists facilities at the same address (score 100) or at the same
 site address in the same ZIP code (another suite or city spelling: score 50).
 
+Only potential duplicates in the CUPA's own jurisdiction are named (name, CERS ID,
+organization, in messages and in ``PotentialDuplicates``). Of one elsewhere the answer says
+only that a facility at this address exists in another jurisdiction (a Warning, code 1013);
+an exact one still needs ``IgnoreExactDuplicateAddressWarning``.
+
 RFC, ``mode="Trial"``: nothing is written. A document a Commit would reject is Rejected, as
 CalEPA's Facility Create answers in either mode, listing every problem (type Error); a clean
 one is Accepted. Either way the answer lists each potential duplicate (type Warning; in 1/06
@@ -58,10 +63,10 @@ from facilities.services import (
     add_facility,
     address_key,
     apply_facility_metadata,
-    default_regulators,
     element_change_problems,
     element_regulator_problem,
     is_zip_code,
+    jurisdiction_problem,
 )
 from organizations.models import CREATED_BY_EDT, Organization
 from organizations.services import add_organization
@@ -371,16 +376,13 @@ def create_facility(context: UploadContext) -> None:
             address.find("ZipCode"),
         )
     else:
-        handling = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
-        if handling is None or handling.pk != cupa.pk:
-            problems.add(
-                NOT_AUTHORIZED,
-                f"ZIP code {zip_code} is outside the jurisdiction of {cupa}"
-                + (f"; {handling} handles it." if handling else "; no CUPA serves it."),
-                address.find("ZipCode"),
-            )
+        problem = jurisdiction_problem(cupa, zip_code)
+        if problem:
+            problems.add(NOT_AUTHORIZED, problem, address.find("ZipCode"))
         if site and city:
             duplicates = potential_duplicates(site, street, city, zip_code)
+    # Only facilities the agency sees are named; of others it learns only that they exist.
+    duplicates, elsewhere = seen_by(cupa, duplicates)
 
     details = {
         **read_identifiers(root),
@@ -392,13 +394,14 @@ def create_facility(context: UploadContext) -> None:
     elements = read_element_changes(root.find("SubmittalElements"), cupa, problems)
 
     exact = [f for f, score in duplicates if score == EXACT_SCORE]
+    exact_elsewhere = EXACT_SCORE in elsewhere
     ignore = text(root, "IgnoreExactDuplicateAddressWarning").lower() in ("true", "1")
-    if exact and not ignore:
+    if (exact or exact_elsewhere) and not ignore:
         problems.add(
             ENTITY_VALIDATION_ERROR,
-            f"A facility at this address is already in CERS: {_named(exact)}. To create "
-            "another one there, set IgnoreExactDuplicateAddressWarning to true and say why "
-            "in Comments.",
+            f"A facility at this address is already in CERS: {_named(exact, exact_elsewhere)}. "
+            "To create another one there, set IgnoreExactDuplicateAddressWarning to true and "
+            "say why in Comments.",
             address,
         )
     if epa_id and len(epa_id) < 12:
@@ -413,6 +416,8 @@ def create_facility(context: UploadContext) -> None:
                 f"Potential duplicate (score {score}): {_named([facility])} at {facility.address}.",
                 code=ENTITY_VALIDATION_ERROR,
             )
+        for score in sorted(elsewhere, reverse=True):
+            context.warn(ELSEWHERE[score], code=ENTITY_VALIDATION_ERROR)
     if problems:
         raise UploadRejected(problems, result=listed)
     if not commit:
@@ -454,8 +459,33 @@ def create_facility(context: UploadContext) -> None:
     context.result.extend(listed)
 
 
-def _named(facilities: list[Facility]) -> str:
-    return ", ".join(f"{f.name} (CERS ID {f.cers_id}, {f.organization.name})" for f in facilities)
+ELSEWHERE = {
+    EXACT_SCORE: "A facility at this address exists in another jurisdiction.",
+    SAME_SITE_SCORE: "A facility at this site address exists in another jurisdiction.",
+}
+
+
+def seen_by(agency: Regulator, duplicates: list) -> tuple[list, set[int]]:
+    """Split potential duplicates into those in ``agency``'s jurisdiction, which the answer
+    names, and the scores of the others, of which it says only that they exist."""
+    if not duplicates:
+        return duplicates, set()
+    seen = set(
+        Facility.objects.in_jurisdiction(agency)
+        .filter(pk__in=[f.pk for f, _score in duplicates])
+        .values_list("pk", flat=True)
+    )
+    return (
+        [(f, score) for f, score in duplicates if f.pk in seen],
+        {score for f, score in duplicates if f.pk not in seen},
+    )
+
+
+def _named(facilities: list[Facility], elsewhere: bool = False) -> str:
+    named = [f"{f.name} (CERS ID {f.cers_id}, {f.organization.name})" for f in facilities]
+    if elsewhere:
+        named.append("a facility in another jurisdiction")
+    return ", ".join(named)
 
 
 # --- RFMS ------------------------------------------------------------------------------------

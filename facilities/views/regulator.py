@@ -98,6 +98,8 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             transfers=transfers,
             element_regulators=element_regulators(facility),
             can_manage_facilities=self.can("facilities.manage"),
+            can_transfer=self.can("facilities.manage")
+            and self.can("facilities.transfer", facility),
             can_record_cme=self.can("cme.record"),
             **self.agency_context(),
             **kwargs,
@@ -159,7 +161,14 @@ class FacilityTransferMixin(JurisdictionFacilitiesMixin):
             message="Only the agency's administrators move or merge facilities.",
         )
         # The re-check against the "manage" scope itself, should the two ever drift apart.
-        return self.get_object(self.get_queryset("manage").select_related("organization"))
+        facility = self.get_object(self.get_queryset("manage").select_related("organization"))
+        # A PA handling some of its elements sees the facility, but the CUPA moves it.
+        if not self.can("facilities.transfer", facility):
+            raise PermissionDenied(
+                "Only the administrators of the facility's CUPA, or the state administrator, "
+                "move or merge it."
+            )
+        return facility
 
     def render_form(self, facility: Facility, form):
         return self.render_to_response(

@@ -229,14 +229,23 @@ def state_staff(cast):
     return [viewer, edt_admin]
 
 
-def test_administrators_of_its_regulators_and_the_state_administrator_transfer_a_facility(
-    cast, cupa_admin, accounts, state_staff
+def test_administrators_of_its_cupa_and_the_state_administrator_transfer_a_facility(
+    cast, cupa_admin, pa_admin, accounts, state_staff
 ):
     assert can(cupa_admin, "facilities.transfer", cast.facility)
     assert can(cast.state_admin, "facilities.transfer", cast.facility)  # sees everything
     yolo_admin = factories.make_user("admin@yolo-cupa.example")
     factories.add_staff(cast.cupa2, yolo_admin, "administrator")
-    refused = [yolo_admin, cast.cupa_reviewer, cast.lead, accounts["cupa"], None, *state_staff]
+    # The PA handles the facility's underground tanks, not the facility (issue 12).
+    refused = [
+        yolo_admin,
+        pa_admin,
+        cast.cupa_reviewer,
+        cast.lead,
+        accounts["cupa"],
+        None,
+        *state_staff,
+    ]
     for actor in refused:
         assert not can(actor, "facilities.transfer", cast.facility)
 
