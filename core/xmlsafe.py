@@ -356,16 +356,23 @@ def supported_versions(schema_name: str) -> list[str]:
 _compiled = threading.local()
 
 
-def schema_for(schema_name: str, version: str) -> etree.XMLSchema:
-    """The compiled XSD of ``schema_name`` at ``version``, cached; ``LookupError`` if the
-    registry does not hold it. Schema files are parsed with the hardened parser too (CalEPA's
-    files are self-contained: no imports to fetch)."""
+def schema_file(schema_name: str, version: str) -> Path:
+    """The file the registry validates ``schema_name`` at ``version`` with; ``LookupError`` if
+    it holds none. The EDT services offer the same file for download."""
     path = _index(_schema_dir()).get((schema_name, version))
     if path is None:
         raise LookupError(
             f"No schema {schema_name} version {version} in EDT_SCHEMA_DIR; it holds: "
             f"{', '.join(supported_versions(schema_name)) or 'no version'}."
         )
+    return path
+
+
+def schema_for(schema_name: str, version: str) -> etree.XMLSchema:
+    """The compiled XSD of ``schema_name`` at ``version``, cached; ``LookupError`` if the
+    registry does not hold it. Schema files are parsed with the hardened parser too (CalEPA's
+    files are self-contained: no imports to fetch)."""
+    path = schema_file(schema_name, version)
     cache = _compiled.__dict__.setdefault("schemas", {})
     if path not in cache:
         document = _read_schema_file(path)

@@ -265,8 +265,17 @@ class TierGrant(models.Model):
         )
 
 
+class SubscriberQuerySet(models.QuerySet):
+    def confirmed(self):
+        """The addresses announcements go to: their owner confirmed them."""
+        return self.filter(confirmed_at__isnull=False)
+
+
 class Subscriber(models.Model):
-    """Someone on the EDT implementers' list: regulator staff or a vendor's contact."""
+    """Someone on the EDT implementers' list: regulator staff or a vendor's contact. An
+    address receives announcements once its owner has confirmed it (``confirmed_at``): staff
+    joining with their account's address at once, anyone else through the link e-mailed to
+    them."""
 
     email = models.EmailField()
     name = models.CharField(max_length=200, blank=True)
@@ -277,6 +286,9 @@ class Subscriber(models.Model):
         Vendor, null=True, blank=True, on_delete=models.CASCADE, related_name="subscribers"
     )
     subscribed_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         ordering = ["email"]

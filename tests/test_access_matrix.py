@@ -358,6 +358,21 @@ def _edt_announcement(cast):
     return [services.post_announcement(actor=None, subject="Hello", body="Testing.").pk]
 
 
+def _edt_subscriber_link(purpose):
+    """A link from an implementers' list e-mail, for an address waiting for confirmation."""
+
+    def args(cast):
+        from edt.access import services
+        from edt.models import Subscriber
+
+        subscriber = Subscriber.objects.create(email="dev@vendor.example")
+        if purpose == "confirm":
+            return [services.confirmation_token(subscriber)]
+        return [services.unsubscribe_token(subscriber)]
+
+    return args
+
+
 def _edt_transaction(cast):
     """A logged EDT call of the Sacramento CUPA: [its key]."""
     import uuid
@@ -709,12 +724,20 @@ MATRIX: dict[str, Route] = {
     "regulator:edt_announcement_new": EDT_ADMIN_PAGE,
     "regulator:edt_transactions": EDT_ADMIN_PAGE,
     "regulator:edt_transaction": Route(403, {"state_admin": 200}, args=_edt_transaction),
-    # The EDT program's public pages; the implementers' list is for regulator staff.
+    # Regulator staff join the implementers' list themselves; the state administrator manages it.
+    "regulator:edt_implementers": STAFF_PAGE,
+    # The EDT program's public pages, the implementers' list and its e-mails' links included.
     "edt_program:vendors": Route(200, {"anonymous": 200}),
     "edt_program:terms": Route(200, {"anonymous": 200}),
     "edt_program:announcements": Route(200, {"anonymous": 200}),
     "edt_program:announcement": Route(200, {"anonymous": 200}, args=_edt_announcement),
-    "edt_program:implementers": STAFF_PAGE,
+    "edt_program:implementers": Route(200, {"anonymous": 200}),
+    "edt_program:implementers_confirm": Route(
+        200, {"anonymous": 200}, args=_edt_subscriber_link("confirm")
+    ),
+    "edt_program:implementers_unsubscribe": Route(
+        200, {"anonymous": 200}, args=_edt_subscriber_link("unsubscribe")
+    ),
 }
 
 
@@ -946,10 +969,28 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
         ),
     ),
     (
-        "edt_program:implementers",  # staff join the list themselves
+        "regulator:edt_implementers",  # staff join the list themselves
         Route(
             302, each(BUSINESS_USERS, 403), method="post", data=lambda c: {"action": "subscribe"}
         ),
+    ),
+    (
+        "edt_program:implementers",  # anyone asks to join: a link to confirm is e-mailed
+        Route(
+            302, {"anonymous": 302}, method="post", data=lambda c: {"email": "dev@vendor.example"}
+        ),
+    ),
+    (
+        "edt_program:implementers_confirm",  # the link works without a session
+        Route(200, {"anonymous": 200}, args=_edt_subscriber_link("confirm"), method="post"),
+    ),
+    (
+        "edt_program:implementers_unsubscribe",
+        Route(200, {"anonymous": 200}, args=_edt_subscriber_link("unsubscribe"), method="post"),
+    ),
+    (
+        "edt_program:implementers_unsubscribe",  # a forged link: a page that says so
+        Route(400, {"anonymous": 400}, args=lambda c: ["forged:token"]),
     ),
     (
         "regulator:edt_vendor",  # authorizing a vendor's tiers: the state administrator only

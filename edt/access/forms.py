@@ -293,3 +293,10 @@ class SubscriberForm(forms.Form):
     email = forms.EmailField()
     name = forms.CharField(max_length=200, required=False)
     vendor = forms.ModelChoiceField(queryset=Vendor.objects.all(), required=False)
+
+
+class SubscribeForm(forms.Form):
+    """Anyone asks to receive the implementers' list's announcements."""
+
+    email = forms.EmailField(label="E-mail address")
+    name = forms.CharField(max_length=200, required=False, label="Name (optional)")

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.services import queue_email, record_event
+from core.services import queue_email, queue_emails, record_event
 from regulators.models import Regulator, StaffMembership
 from regulators.querysets import is_state_edt_administrator
 from regulators.roles import EDT_ADMINISTRATION_PERMISSIONS, StaffRole, role_grants
@@ -708,26 +710,163 @@ def create_edt_account(
 
 
 # --- the implementers' list ----------------------------------------------------------------
+#
+# Double opt-in: an address receives announcements only once its owner has confirmed it,
+# through a signed link e-mailed to it (staff joining with their own account's address, which
+# their account already proved, are confirmed at once). Every message to the list carries a
+# signed link that removes the address in one click, without signing in. Asking to join
+# answers the same whatever the list holds, so the form tells nobody who is on it.
+
+CONFIRMATION_MAX_AGE = timedelta(days=7)
+_CONFIRM_SALT = "edt.implementers.confirm"
+_UNSUBSCRIBE_SALT = "edt.implementers.unsubscribe"
+
+
+class InvalidLink(Exception):
+    """A confirmation or unsubscribe link that is damaged, forged or (confirmation) too old."""
+
+
+def confirmation_token(subscriber: Subscriber) -> str:
+    return signing.dumps([subscriber.pk, subscriber.email], salt=_CONFIRM_SALT, compress=True)
+
+
+def unsubscribe_token(subscriber: Subscriber) -> str:
+    """Never expires, and carries no time: every message to an address has the same link, and
+    the one in an old announcement still works."""
+    signer = signing.Signer(salt=_UNSUBSCRIBE_SALT)
+    return signer.sign_object([subscriber.pk, subscriber.email], compress=True)
+
+
+def _links(subscriber: Subscriber) -> dict[str, str]:
+    return {
+        "unsubscribe_url": settings.SITE_URL
+        + reverse("edt_program:implementers_unsubscribe", args=[unsubscribe_token(subscriber)]),
+    }
+
+
+def subscriber_for_link(token: str, *, purpose: str) -> Subscriber | None:
+    """The subscriber a link names (``purpose``: "confirm" or "unsubscribe"); None when the
+    address has left the list since; ``InvalidLink`` for a link CERS did not write, or a
+    confirmation link older than ``CONFIRMATION_MAX_AGE``."""
+    try:
+        if purpose == "confirm":
+            pk, email = signing.loads(token, salt=_CONFIRM_SALT, max_age=CONFIRMATION_MAX_AGE)
+        else:
+            pk, email = signing.Signer(salt=_UNSUBSCRIBE_SALT).unsign_object(token)
+    except signing.SignatureExpired:
+        raise InvalidLink(
+            "This confirmation link has expired. Ask to join the list again to get a new one."
+        ) from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise InvalidLink(
+            "This link is not one CERS sent, or it was cut short. Open the whole link from the "
+            "e-mail, or copy it into the address bar in one piece."
+        ) from None
+    if not isinstance(pk, int) or not isinstance(email, str):
+        raise InvalidLink("This link is not one CERS sent.")
+    return Subscriber.objects.filter(pk=pk, email__iexact=email).first()
+
+
+def _send_confirmation(subscriber: Subscriber) -> None:
+    confirm_url = settings.SITE_URL + reverse(
+        "edt_program:implementers_confirm", args=[confirmation_token(subscriber)]
+    )
+    _notify(
+        [subscriber.email],
+        "subscription_confirm",
+        {
+            "subscriber": subscriber,
+            "confirm_url": confirm_url,
+            "days": CONFIRMATION_MAX_AGE.days,
+            **_links(subscriber),
+        },
+    )
+
+
+@transaction.atomic(durable=True)
+def request_subscription(*, email: str, name: str = "", actor=None) -> None:
+    """Someone, signed in or not, asks to add ``email`` to the list: a new or unconfirmed
+    address is sent a link to confirm it; a confirmed one is sent nothing. The caller learns
+    nothing either way."""
+    email = User.objects.normalize_email(email).strip().lower()
+    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+    if subscriber is None:
+        subscriber = Subscriber(email=email, name=name.strip()[:200])
+        subscriber.full_clean()
+        try:
+            with transaction.atomic():
+                subscriber.save()
+        except IntegrityError:  # the same address asked twice at once: one row is enough
+            return
+    elif subscriber.confirmed_at is not None:
+        return
+    record_event(actor, "edt.subscription_requested", subscriber, after={"email": email})
+    _send_confirmation(subscriber)
+
+
+@transaction.atomic(durable=True)
+def confirm_subscription(*, token: str) -> Subscriber | None:
+    """The owner of the address followed the link: from now on it receives announcements.
+    None when the address left the list since the link was sent."""
+    subscriber = subscriber_for_link(token, purpose="confirm")
+    if subscriber is None:
+        return None
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["confirmed_at"])
+        record_event(
+            None, "edt.subscription_confirmed", subscriber, after={"email": subscriber.email}
+        )
+    return subscriber
+
+
+@transaction.atomic(durable=True)
+def unsubscribe_by_link(*, token: str) -> str | None:
+    """Remove the address a message's unsubscribe link names; the address, or None when it
+    had already left the list."""
+    subscriber = subscriber_for_link(token, purpose="unsubscribe")
+    if subscriber is None:
+        return None
+    record_event(None, "edt.unsubscribed", subscriber, before={"email": subscriber.email})
+    subscriber.delete()
+    return subscriber.email
 
 
 @transaction.atomic(durable=True)
 def subscribe(*, actor, email: str, name: str = "", vendor: Vendor | None = None) -> Subscriber:
-    """Add someone to the implementers' list: signed-in staff add themselves; the state
-    administrator adds vendor contacts."""
+    """Add someone to the implementers' list: signed-in staff add themselves (confirmed: their
+    account proved the address); the state administrator adds vendor contacts, who are sent a
+    link to confirm before anything else reaches them."""
     email = User.objects.normalize_email(email).strip().lower()
     own = actor is not None and actor.email.lower() == email
     if not own:
         _require_state_admin(actor)
-    if Subscriber.objects.filter(email__iexact=email).exists():
+    existing = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+    if existing is not None and own and existing.confirmed_at is None:
+        # asked through the public form and never confirmed: the account proves the address
+        existing.confirmed_at, existing.user = timezone.now(), actor
+        existing.save(update_fields=["confirmed_at", "user"])
+        record_event(actor, "edt.subscription_confirmed", existing, after={"email": email})
+        return existing
+    if existing is not None:
         raise ValidationError(f"{email} is already on the implementers' list.")
-    subscriber = Subscriber(email=email, name=name, vendor=vendor, user=actor if own else None)
+    subscriber = Subscriber(
+        email=email,
+        name=name,
+        vendor=vendor,
+        user=actor if own else None,
+        confirmed_at=timezone.now() if own else None,
+    )
     subscriber.full_clean()
     try:
         with transaction.atomic():
             subscriber.save()
     except IntegrityError:
         raise ValidationError(f"{email} is already on the implementers' list.") from None
-    record_event(actor, "edt.subscribed", subscriber, after={"email": email})
+    record_event(actor, "edt.subscribed", subscriber, after={"email": email, "confirmed": own})
+    if not own:
+        _send_confirmation(subscriber)
     return subscriber
 
 
@@ -741,17 +880,27 @@ def unsubscribe(*, actor, subscriber: Subscriber) -> None:
 
 @transaction.atomic(durable=True)
 def post_announcement(*, actor, subject: str, body: str) -> Announcement:
-    """Post to the implementers' list: one e-mail per subscriber, and the public archive."""
+    """Post to the implementers' list: one e-mail per confirmed subscriber, each with its own
+    unsubscribe link, and the public archive."""
     _require_state_admin(actor)
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
         raise ValidationError("An announcement needs a subject and a message.")
-    recipients = list(Subscriber.objects.values_list("email", flat=True))
+    recipients = list(Subscriber.objects.confirmed().only("pk", "email").order_by("pk"))
     announcement = Announcement.objects.create(
         subject=subject, body=body, posted_by=actor, recipients=len(recipients)
     )
-    for email in recipients:
-        _notify([email], "announcement", {"announcement": announcement})
+    # one message each, with the link that takes that address (and no other) off the list
+    queue_emails(
+        [
+            (
+                [subscriber.email],
+                "edt/email/announcement",
+                {"site_url": settings.SITE_URL, "announcement": announcement, **_links(subscriber)},
+            )
+            for subscriber in recipients
+        ]
+    )
     record_event(
         actor,
         "edt.announcement_posted",

@@ -14,4 +14,14 @@ urlpatterns = [
         name="announcement",
     ),
     path("implementers/", public.ImplementersView.as_view(), name="implementers"),
+    path(
+        "implementers/confirm/<str:token>/",
+        public.ConfirmView.as_view(),
+        name="implementers_confirm",
+    ),
+    path(
+        "implementers/unsubscribe/<str:token>/",
+        public.UnsubscribeView.as_view(),
+        name="implementers_unsubscribe",
+    ),
 ]

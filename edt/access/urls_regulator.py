@@ -49,6 +49,7 @@ urlpatterns = [
         regulator.EdtAnnouncementNewView.as_view(),
         name="edt_announcement_new",
     ),
+    path("edt/implementers/", regulator.EdtImplementersView.as_view(), name="edt_implementers"),
     path("edt/transactions/", regulator.EdtTransactionListView.as_view(), name="edt_transactions"),
     path(
         "edt/transactions/<uuid:key>/",

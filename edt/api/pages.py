@@ -1,13 +1,21 @@
 """The human-facing pages of the EDT services: the endpoint listing at each environment's root
-and a detail page per endpoint, both from the catalogue."""
+and a detail page per endpoint, both from the catalogue; the schema files for download and the
+page of their versions and what changed."""
 
 from __future__ import annotations
 
-from django.http import Http404
-from django.views.generic import TemplateView
+import logging
 
-from .catalogue import BY_ACRONYM, ENDPOINTS, TIER_CATEGORIES, newest_version, schema_namespace
+from django.http import Http404, HttpResponse
+from django.views.generic import TemplateView, View
+
+from core.xmlsafe import SchemasUnavailable
+
+from . import schema_files
+from .catalogue import BY_ACRONYM, ENDPOINTS, SCHEMA_VERSIONS, TIER_CATEGORIES
 from .views import base_url
+
+log = logging.getLogger(__name__)
 
 ENVIRONMENT_NAMES = {"production": "Production", "testing": "Testing (Staging)"}
 
@@ -47,10 +55,59 @@ class EndpointDetailView(_EnvironmentPage):
         schemas = []
         for role, name in (("Input", endpoint.input_schema), ("Output", endpoint.output_schema)):
             if name:
-                version = newest_version(name)
-                schemas.append((role, name, version, schema_namespace(name, version)))
+                files = [schema_files.SchemaFile(name, v) for v in SCHEMA_VERSIONS[name]]
+                schemas.append((role, name, files[::-1]))
         example = context["base_url"] + endpoint.path
         if endpoint.needs_regulator and endpoint.tier is not None:
             example += "?regulatorCode=1001"
         context.update(endpoint=endpoint, schemas=schemas, example_url=example)
         return context
+
+
+class SchemaVersionsView(_EnvironmentPage):
+    """Every schema the service reads or writes, each version with its file to download and
+    what changed since the version before, computed from the files."""
+
+    template_name = "edt/api/schema_versions.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            context["families"] = schema_files.families()
+        except SchemasUnavailable as error:
+            log.error("EDT schema files unavailable: %s", error)
+            context["families"] = None
+        return context
+
+
+class SchemaFileView(View):
+    """One schema file as published, at its namespace's path, or a file it includes by the
+    location it gives. Anything else, traversal attempts included, is not found: the request
+    names a schema and version of the catalogue or a location one of its files writes, never
+    a path on disk."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, environment, family, major, minor, location=""):
+        schema = schema_files.find(family, major, minor)
+        if schema is None:
+            raise Http404("No EDT schema has that name and version; see /EDT/Schemas/.")
+        try:
+            if location:
+                path = schema_files.referenced_files(schema).get(location)
+                if path is None:
+                    raise Http404("That schema includes no file at that location.")
+                filename = path.name
+            else:
+                path, filename = schema.path, schema.download_name
+            content = path.read_bytes()
+        except (SchemasUnavailable, LookupError, OSError) as error:
+            log.error("EDT schema file unavailable: %s", error)
+            return HttpResponse(
+                "The EDT schema files are unavailable just now; try again later.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        response = HttpResponse(content, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -25,6 +25,18 @@ urlpatterns = [
         pages.EndpointDetailView.as_view(),
         name="endpoint_detail",
     ),
+    # CalEPA's schema files, each at its namespace's path: Schemas/{Name}/{major}/{minor}/
+    path("Schemas/", pages.SchemaVersionsView.as_view(), name="schemas"),
+    path(
+        "Schemas/<str:family>/<str:major>/<str:minor>/",
+        pages.SchemaFileView.as_view(),
+        name="schema_file",
+    ),
+    path(
+        "Schemas/<str:family>/<str:major>/<str:minor>/<path:location>",
+        pages.SchemaFileView.as_view(),
+        name="schema_include",
+    ),
 ]
 
 for _endpoint in ENDPOINTS:

@@ -1,24 +1,23 @@
-"""The EDT program's public pages: the vendors by tier, the Terms of Use and the
-announcement archive, open to everyone; and the implementers' list, for signed-in regulator
-staff (the state administrator also manages it)."""
+"""The EDT program's public pages, open to everyone: the vendors by tier, the Terms of Use,
+the announcement archive, and the implementers' list: asking to join it, and the links its
+e-mails carry to confirm an address and to leave the list. (Regulator staff join with their
+own account, and the state administrator manages the list, in the regulator portal.)"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.functional import cached_property
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from core.pagination import paginate
-from core.views import RegulatorPortalMixin
-from regulators.querysets import is_state_edt_administrator
 
-from ...models import Announcement, Subscriber, Vendor
+from ...models import Announcement, Vendor
 from ...tiers import Tier
 from .. import services
-from ..forms import SubscriberForm
+from ..forms import SubscribeForm
 
 
 class VendorTableView(TemplateView):
@@ -63,60 +62,75 @@ class AnnouncementDetailView(TemplateView):
         return super().get_context_data(announcement=announcement, **kwargs)
 
 
-class ImplementersView(RegulatorPortalMixin, TemplateView):
-    """Regulator staff join or leave the implementers' list themselves; the state
-    administrator also sees the list, adds vendor contacts and removes anyone. Each change is
-    a POST with ``action`` = subscribe, unsubscribe, add or remove."""
+class ImplementersView(TemplateView):
+    """Anyone asks to receive the implementers' list's announcements: a link to confirm is
+    e-mailed to the address. The answer is the same whether the address is new, waiting for
+    confirmation or on the list already, so the form tells nobody who is on it."""
 
     template_name = "edt/public/implementers.html"
 
-    @cached_property
-    def is_state_admin(self) -> bool:
-        return is_state_edt_administrator(self.request.user)
-
-    def own_subscription(self):
-        return Subscriber.objects.filter(email__iexact=self.request.user.email).first()
-
     def get_context_data(self, **kwargs):
-        page = None
-        if self.is_state_admin:
-            subscribers = Subscriber.objects.select_related("vendor").order_by("email")
-            page = paginate(self.request, subscribers)
-            kwargs.setdefault("add_form", SubscriberForm())
-        return super().get_context_data(
-            subscription=self.own_subscription(),
-            is_state_admin=self.is_state_admin,
-            page=page,
-            **kwargs,
-        )
+        kwargs.setdefault("form", SubscribeForm())
+        return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
-        action = request.POST.get("action", "")
-        user = request.user
-        try:
-            if action == "subscribe":
-                services.subscribe(actor=user, email=user.email, name=user.get_full_name())
-                messages.success(request, "You are on the EDT implementers' list.")
-            elif action == "unsubscribe":
-                subscription = self.own_subscription()
-                if subscription is not None:
-                    services.unsubscribe(actor=user, subscriber=subscription)
-                messages.success(request, "You have left the EDT implementers' list.")
-            elif action == "add" and self.is_state_admin:
-                form = SubscriberForm(request.POST)
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(add_form=form))
-                subscriber = services.subscribe(actor=user, **form.cleaned_data)
-                messages.success(request, f"{subscriber.email} is on the implementers' list.")
-            elif action == "remove" and self.is_state_admin:
-                wanted = request.POST.get("subscriber", "")
-                subscriber = get_object_or_404(
-                    Subscriber, pk=int(wanted) if wanted.isdigit() else 0
-                )
-                services.unsubscribe(actor=user, subscriber=subscriber)
-                messages.success(request, f"{subscriber.email} was removed from the list.")
-            else:
-                messages.error(request, "Choose what to do.")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+        form = SubscribeForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        actor = request.user if request.user.is_authenticated else None
+        services.request_subscription(actor=actor, **form.cleaned_data)
+        messages.success(request, REQUESTED.format(email=form.cleaned_data["email"]))
         return redirect("edt_program:implementers")
+
+
+REQUESTED = (
+    "Thank you. Unless {email} is on the list already, a message with a link to confirm it is "
+    "on its way; nothing else is sent to the address until the link is followed."
+)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class _LinkView(TemplateView):
+    """A link from an e-mail: GET shows what it will do with one button, POST does it (a
+    mail scanner that opens links does nothing). The signed token is the authority, so the
+    POST needs neither a session nor a CSRF cookie; a damaged, forged or expired link answers
+    a page that says so (400)."""
+
+    purpose = ""
+    template_name = "edt/public/implementers_link.html"
+
+    def link_error(self, error):
+        context = self.get_context_data(purpose=self.purpose, error=str(error))
+        return self.render_to_response(context, status=400)
+
+    def get(self, request, *args, **kwargs):
+        try:
+            subscriber = services.subscriber_for_link(self.kwargs["token"], purpose=self.purpose)
+        except services.InvalidLink as error:
+            return self.link_error(error)
+        context = self.get_context_data(purpose=self.purpose, subscriber=subscriber)
+        return self.render_to_response(context)
+
+
+class ConfirmView(_LinkView):
+    purpose = "confirm"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            subscriber = services.confirm_subscription(token=self.kwargs["token"])
+        except services.InvalidLink as error:
+            return self.link_error(error)
+        context = self.get_context_data(purpose=self.purpose, done=True, subscriber=subscriber)
+        return self.render_to_response(context)
+
+
+class UnsubscribeView(_LinkView):
+    purpose = "unsubscribe"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            email = services.unsubscribe_by_link(token=self.kwargs["token"])
+        except services.InvalidLink as error:
+            return self.link_error(error)
+        context = self.get_context_data(purpose=self.purpose, done=True, removed=email)
+        return self.render_to_response(context)

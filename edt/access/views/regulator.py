@@ -1,5 +1,6 @@
 """Regulator portal pages for EDT access: the agency's grants, vendor, EDT accounts and
-requests; the state administrator's decisions, grants, vendors and announcements.
+requests; the state administrator's decisions, grants, vendors and announcements; the
+implementers' list.
 
 An agency's EDT pages are for its administrators and EDT administrators
 (``services.can_administer``); its other staff get 403 (the agency is their own, so that tells
@@ -26,7 +27,7 @@ from django.views.generic import TemplateView
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
-from core.views import AgencyScopedMixin
+from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from regulators.models import StaffMembership
 from regulators.querysets import is_state_edt_administrator
 
@@ -36,6 +37,7 @@ from ...models import (
     AgencyVendor,
     ApiToken,
     EdtAccount,
+    Subscriber,
     TierGrant,
     Vendor,
 )
@@ -47,6 +49,7 @@ from ..forms import (
     AnnouncementForm,
     DecisionForm,
     GrantChangeForm,
+    SubscriberForm,
     TokenForm,
     VendorForm,
     VendorTiersForm,
@@ -654,6 +657,75 @@ class EdtAnnouncementNewView(StateAdminMixin, TemplateView):
                 )
                 return redirect("edt_program:announcement", pk=announcement.pk)
         return self.render_to_response(self.get_context_data(form=form))
+
+
+class EdtImplementersView(RegulatorPortalMixin, TemplateView):
+    """The implementers' list in the regulator portal: staff join or leave it with their own
+    account's address (confirmed at once); the state administrator also sees who is on it,
+    confirmed or waiting, adds vendor contacts (who are sent a link to confirm) and removes
+    anyone. Each change is a POST with ``action`` = subscribe, unsubscribe, add or remove."""
+
+    template_name = "edt/implementers.html"
+
+    @cached_property
+    def is_state_admin(self) -> bool:
+        return is_state_edt_administrator(self.request.user)
+
+    def own_subscription(self):
+        return Subscriber.objects.filter(email__iexact=self.request.user.email).first()
+
+    def get_context_data(self, **kwargs):
+        page = counts = None
+        if self.is_state_admin:
+            subscribers = Subscriber.objects.select_related("vendor").order_by("email")
+            page = paginate(self.request, subscribers)
+            counts = Subscriber.objects.aggregate(
+                confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)),
+                waiting=Count("pk", filter=Q(confirmed_at__isnull=True)),
+            )
+            kwargs.setdefault("add_form", SubscriberForm())
+        return super().get_context_data(
+            subscription=self.own_subscription(),
+            is_state_admin=self.is_state_admin,
+            page=page,
+            counts=counts,
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action", "")
+        user = request.user
+        try:
+            if action == "subscribe":
+                services.subscribe(actor=user, email=user.email, name=user.get_full_name())
+                messages.success(request, "You are on the EDT implementers' list.")
+            elif action == "unsubscribe":
+                subscription = self.own_subscription()
+                if subscription is not None:
+                    services.unsubscribe(actor=user, subscriber=subscription)
+                messages.success(request, "You have left the EDT implementers' list.")
+            elif action == "add" and self.is_state_admin:
+                form = SubscriberForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(add_form=form))
+                subscriber = services.subscribe(actor=user, **form.cleaned_data)
+                messages.success(
+                    request,
+                    f"{subscriber.email} was sent a link to confirm; announcements reach it "
+                    "once it is followed.",
+                )
+            elif action == "remove" and self.is_state_admin:
+                wanted = request.POST.get("subscriber", "")
+                subscriber = get_object_or_404(
+                    Subscriber, pk=int(wanted) if wanted.isdigit() else 0
+                )
+                services.unsubscribe(actor=user, subscriber=subscriber)
+                messages.success(request, f"{subscriber.email} was removed from the list.")
+            else:
+                messages.error(request, "Choose what to do.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("regulator:edt_implementers")
 
 
 # --- the transaction log -------------------------------------------------------------------
