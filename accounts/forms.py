@@ -1,28 +1,22 @@
-"""Account forms: sign-up, sign-in by e-mail address, password reset through the outbox, and
-the admin's user forms.
+"""Account forms: sign-up, sign-in by e-mail address, the password-reset request, and the
+admin's user forms.
 
-The forms validate input; every write goes through ``accounts.services`` (sign-up) or Django's
-own password forms (reset), and every e-mail goes through the outbox.
+The forms validate input; every write goes through ``accounts.services`` (sign-up, the reset
+request) or Django's own set-password form, and every e-mail goes through the outbox.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import (
     AdminUserCreationForm,
     AuthenticationForm,
-    PasswordResetForm,
     UserChangeForm,
     UsernameField,
 )
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
-
-from core.services import queue_email
 
 from .models import User
 
@@ -35,8 +29,9 @@ def normalize_email(value: str) -> str:
 
 
 class SignupForm(forms.Form):
-    """Sign-up. ``accounts.services.register_user`` checks the e-mail address for duplicates and
-    the password against the validators; its errors are keyed by this form's field names."""
+    """Sign-up. ``accounts.services.register_user`` checks the password against the
+    validators (its errors are keyed by this form's field names) and deals with an address
+    that already has an account without saying so."""
 
     email = forms.EmailField(
         label="E-mail address",
@@ -169,45 +164,15 @@ class EmailAuthenticationForm(AuthenticationForm):
         super().confirm_login_allowed(user)
 
 
-class OutboxPasswordResetForm(PasswordResetForm):
-    """Password reset whose e-mail goes through the outbox (``core.services.queue_email``).
-
-    Only active portal users with a usable password get a link: never an EDT service account.
-    """
+class PasswordResetRequestForm(forms.Form):
+    """Ask for a password-reset link. The view hands the address to
+    ``accounts.services.request_password_reset``, which e-mails it either way."""
 
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
-    template_prefix = "accounts/email/password_reset"
-
-    def get_users(self, email):
-        return (user for user in super().get_users(email) if not user.is_service_account)
-
-    def send_mail(
-        self,
-        subject_template_name,
-        email_template_name,
-        context,
-        from_email,
-        to_email,
-        html_email_template_name=None,
-    ) -> None:
-        # The template names Django passes are replaced by the outbox's own pair.
-        url = settings.SITE_URL + reverse(
-            "accounts:password_reset_confirm", args=[context["uid"], context["token"]]
-        )
-        with transaction.atomic():
-            queue_email(
-                [to_email],
-                self.template_prefix,
-                {
-                    "user": context["user"],
-                    "url": url,
-                    "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-                },
-            )
 
 
 class AdminUserAddForm(AdminUserCreationForm):

@@ -1,10 +1,15 @@
-"""Every write to accounts: sign-up and activation."""
+"""Every write to accounts: sign-up, activation and the password-reset request.
+
+Sign-up and the reset request never tell the person at the keyboard whether an account has
+the address: both answer the same page and do the same work on every path (check the
+password, render and queue one e-mail, write one audit event where a user exists), and what
+happened goes by e-mail to the address, whose owner alone reads it.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -14,22 +19,50 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from core.services import queue_email, record_event
 
 from .models import User
+from .tokens import activation_tokens, password_reset_tokens
 
 
 def activation_url(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    token = activation_tokens.make_token(user)
     return settings.SITE_URL + reverse("accounts:activate", args=[uid, token])
+
+
+def password_reset_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = password_reset_tokens.make_token(user)
+    return settings.SITE_URL + reverse("accounts:password_reset_confirm", args=[uid, token])
+
+
+def _link_hours(seconds: int) -> int:
+    return max(1, seconds // 3600)
+
+
+def _queue_activation(user: User) -> None:
+    queue_email(
+        [user.email],
+        "accounts/email/activation",
+        {
+            "user": user,
+            "url": activation_url(user),
+            "valid_hours": _link_hours(settings.CERS_ACTIVATION_TIMEOUT),
+        },
+        secret=("url",),
+    )
 
 
 @transaction.atomic(durable=True)
 def register_user(
     *, email: str, password: str, first_name: str, last_name: str, phone: str = "", title: str = ""
-) -> User:
-    """Create an inactive account and send the activation link to its e-mail address."""
+) -> User | None:
+    """Create an inactive account and send the activation link to its e-mail address.
+
+    When the address already has an account, nothing is created and its owner is told by
+    e-mail instead (an account not yet active gets its activation link again); the caller
+    answers the same either way. Returns the new user, or None.
+    """
     email = User.objects.normalize_email(email.strip()).lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "An account with this e-mail address already exists."})
+    existing = User.objects.filter(email__iexact=email).first()
     user = User(
         email=email,
         first_name=first_name.strip(),
@@ -42,21 +75,45 @@ def register_user(
         validate_password(password, user)
     except ValidationError as exc:
         raise ValidationError({"password1": exc.messages}) from exc
+    # Hashed on both paths, so an existing address answers in the same time.
     user.set_password(password)
+    if existing is not None:
+        _tell_existing_owner(existing)
+        return None
     user.save()
     record_event(user, "account.registered", user, after={"email": email})
-    queue_email([email], "accounts/email/activation", {"user": user, "url": activation_url(user)})
+    _queue_activation(user)
     return user
 
 
+def _tell_existing_owner(user: User) -> None:
+    """Someone signed up with an address that has an account: tell its owner, and nobody
+    else. An account never activated gets its link again; a service account, which has no
+    portal sign-in, is only told."""
+    record_event(None, "account.signup_repeated", user)
+    if not user.is_active and not user.is_service_account and user.has_usable_password():
+        _queue_activation(user)
+        return
+    queue_email(
+        [user.email],
+        "accounts/email/signup_existing",
+        {
+            "user": user,
+            "login_url": settings.SITE_URL + reverse("accounts:login"),
+            "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+        },
+    )
+
+
 def user_from_activation(uidb64: str, token: str) -> User | None:
-    """The inactive user an activation link names, if the link is valid."""
+    """The inactive user an activation link names, if the link is valid: an activation token
+    (never a reset token), not expired, and not used (an active account's link is spent)."""
     try:
         pk = urlsafe_base64_decode(uidb64).decode()
         user = User.objects.get(pk=pk, is_service_account=False)
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         return None
-    if not default_token_generator.check_token(user, token):
+    if user.is_active or not activation_tokens.check_token(user, token):
         return None
     return user
 
@@ -69,10 +126,9 @@ def activate_user(*, uidb64: str, token: str) -> User:
         raise ValidationError(
             "This activation link is not valid. It may have been used already or have expired."
         )
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-        record_event(user, "account.activated", user)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record_event(user, "account.activated", user)
     return user
 
 
@@ -89,7 +145,49 @@ def resend_activation(*, email: str) -> bool:
     if user is None or not user.has_usable_password():
         return False
     record_event(user, "account.activation_resent", user)
+    _queue_activation(user)
+    return True
+
+
+def password_reset_user(email: str) -> User | None:
+    """The account a reset link may be sent for: active, a portal user, with a password."""
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=True, is_service_account=False
+    ).first()
+    if user is None or not user.has_usable_password():
+        return None
+    return user
+
+
+@transaction.atomic(durable=True)
+def request_password_reset(*, email: str) -> bool:
+    """E-mail a reset link to the account with ``email``; with no such account, e-mail the
+    address that no reset is possible (and how to sign up or activate instead).
+
+    One e-mail either way, so the page that follows is the same and the outbox cannot tell
+    either; returns True when a link was queued, for tests and logs.
+    """
+    email = User.objects.normalize_email(email.strip()).lower()
+    user = password_reset_user(email)
+    if user is None:
+        queue_email(
+            [email],
+            "accounts/email/password_reset_unavailable",
+            {
+                "email": email,
+                "signup_url": settings.SITE_URL + reverse("accounts:signup"),
+                "resend_url": settings.SITE_URL + reverse("accounts:activation_resend"),
+            },
+        )
+        return False
     queue_email(
-        [user.email], "accounts/email/activation", {"user": user, "url": activation_url(user)}
+        [user.email],
+        "accounts/email/password_reset",
+        {
+            "user": user,
+            "url": password_reset_url(user),
+            "valid_hours": _link_hours(settings.PASSWORD_RESET_TIMEOUT),
+        },
+        secret=("url",),
     )
     return True

@@ -117,7 +117,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+# Lifetimes of the e-mailed account links, each kind its own (accounts/tokens.py).
+CERS_ACTIVATION_TIMEOUT = 60 * 60 * env.int("CERS_ACTIVATION_LINK_HOURS", default=72)
+PASSWORD_RESET_TIMEOUT = 60 * 60 * env.int("CERS_PASSWORD_RESET_LINK_HOURS", default=24)
 
 # django-guardian: no anonymous user row; portal users never hold global permissions.
 ANONYMOUS_USER_NAME = None

@@ -31,6 +31,7 @@ urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
+    path("", include("regulators.urls")),
     path("business/", include((business_patterns, "business"))),
     path("regulator/", include((regulator_patterns, "regulator"))),
     path("libraries/", include("libraries.urls")),

@@ -66,6 +66,11 @@ class OutboundEmail(models.Model):
     enqueued after commit. The row, not the broker message, is the record: a periodic sweep
     re-enqueues rows whose message was lost, and the task claims the row with a conditional
     UPDATE, so a message delivered twice sends once.
+
+    A message may carry a secret (an activation, password-reset or invitation link). The
+    secret is needed only until the message leaves: ``redacted_body`` holds the same message
+    with the secret replaced, and once the row is sent (or given up) it becomes the body, so
+    the outbox never keeps a live link longer than the send takes.
     """
 
     class Status(models.TextChoices):
@@ -77,6 +82,11 @@ class OutboundEmail(models.Model):
     to = models.JSONField(help_text="List of recipient addresses.")
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    redacted_body = models.TextField(
+        blank=True,
+        help_text="The body without its secret links, kept once the message is sent; "
+        "empty when the body holds no secret.",
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -114,16 +114,27 @@ def next_value(name: str, start: int) -> int:
     return Sequence.objects.values_list("last_value", flat=True).get(name=name)
 
 
-def queue_email(to: list[str], template: str, context: dict[str, Any]) -> OutboundEmail:
+# What a secret link reads as in the outbox's copy of a sent message.
+REDACTED = "[link removed from the stored copy once the message was sent]"
+
+
+def queue_email(
+    to: list[str], template: str, context: dict[str, Any], *, secret: tuple[str, ...] = ()
+) -> OutboundEmail:
     """Queue an e-mail rendered from ``<template>_subject.txt`` and ``<template>_body.txt``.
 
+    ``secret`` names the context values that must not outlive the send (a link carrying a
+    token): the row also keeps the body rendered with them replaced by ``REDACTED``, which
+    the worker puts in place of the body once the message is sent or given up.
     The outbox row is written in the caller's transaction; the send is enqueued after commit.
     """
-    [email] = queue_emails([(to, template, context)])
+    [email] = queue_emails([(to, template, context)], secret=secret)
     return email
 
 
-def queue_emails(messages: list[tuple[list[str], str, dict[str, Any]]]) -> list[OutboundEmail]:
+def queue_emails(
+    messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
+) -> list[OutboundEmail]:
     """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand."""
     from .tasks import send_outbound_email
 
@@ -132,6 +143,11 @@ def queue_emails(messages: list[tuple[list[str], str, dict[str, Any]]]) -> list[
             to=list(to),
             subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
             body=render_to_string(f"{template}_body.txt", context),
+            redacted_body=(
+                render_to_string(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
+                if secret
+                else ""
+            ),
         )
         for to, template, context in messages
     ]

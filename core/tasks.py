@@ -41,12 +41,24 @@ def send_outbound_email(email_id: int) -> str:
             status=OutboundEmail.Status.FAILED if final else OutboundEmail.Status.QUEUED,
             attempts=attempts,
             last_error=str(exc)[:2000],
+            **(_without_secret(email) if final else {}),
         )
         return "failed"
     OutboundEmail.objects.filter(pk=email_id).update(
-        status=OutboundEmail.Status.SENT, attempts=attempts, sent_at=timezone.now()
+        status=OutboundEmail.Status.SENT,
+        attempts=attempts,
+        sent_at=timezone.now(),
+        **_without_secret(email),
     )
     return "sent"
+
+
+def _without_secret(email: OutboundEmail) -> dict:
+    """The fields that drop a message's secret links once it will not be sent again: the
+    outbox keeps what was said, never a working token."""
+    if not email.redacted_body:
+        return {}
+    return {"body": email.redacted_body, "redacted_body": ""}
 
 
 @shared_task

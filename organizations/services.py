@@ -211,6 +211,7 @@ def invite(*, actor, organization: Organization, email: str, role: str) -> Invit
             "url": settings.SITE_URL + reverse("invitation", args=[token]),
             "expires_at": invitation.expires_at,
         },
+        secret=("url",),
     )
     invitation.token = token  # shown to the caller once, never stored
     return invitation
@@ -273,39 +274,58 @@ JOIN_BY_FACILITY = "facility"
 @transaction.atomic(durable=True)
 def request_to_join(
     *, user, code: int, kind: str = JOIN_BY_ORGANIZATION, message: str = ""
-) -> JoinRequest:
+) -> JoinRequest | None:
     """Ask to join an organization, found by its organization code (``kind``
-    "organization") or by the CERS ID of one of its facilities (``kind`` "facility")."""
+    "organization") or by the CERS ID of one of its facilities (``kind`` "facility").
+
+    The caller answers the same whatever happens here, so nobody learns from the page which
+    codes exist: a request that goes ahead e-mails the organization's Lead Users; one that
+    cannot (no such code, already a member, a request already waiting) e-mails the
+    requester why. One e-mail either way. Returns the request made, or None.
+    """
     if kind == JOIN_BY_FACILITY:
         organization = Organization.objects.filter(facilities__cers_id=code).first()
-        missing = f"No facility has the CERS ID {code}."
+        problem = f"No facility has the CERS ID {code}."
     else:
         organization = Organization.objects.filter(code=code).first()
-        missing = f"No organization has the code {code}."
-    if organization is None:
-        raise ValidationError({"code": missing})
-    if organization.memberships.filter(user=user).exists():
-        raise ValidationError({"code": "You are already a member of that organization."})
-    if organization.join_requests.filter(user=user, status=JoinRequest.Status.PENDING).exists():
-        raise ValidationError(
-            {"code": "You already asked to join that organization; a Lead User will answer."}
+        problem = f"No organization has the code {code}."
+    if organization is not None:
+        problem = ""
+        if organization.memberships.filter(user=user).exists():
+            problem = f"You are already a member of {organization.name}."
+        elif organization.join_requests.filter(
+            user=user, status=JoinRequest.Status.PENDING
+        ).exists():
+            problem = f"You already asked to join {organization.name}; its Lead Users will answer."
+    recipients = lead_user_emails(organization) if organization is not None else []
+    if problem or not recipients:
+        record_event(user, "organization.join_not_sent", user, after={"kind": kind, "code": code})
+        queue_email(
+            [user.email],
+            "organizations/email/join_not_sent",
+            {
+                "requester": user,
+                "kind": "CERS ID" if kind == JOIN_BY_FACILITY else "organization code",
+                "code": code,
+                "problem": problem or "That organization has no Lead User to answer.",
+                "url": settings.SITE_URL + reverse("business:start"),
+            },
         )
+        return None
     join_request = JoinRequest.objects.create(
         organization=organization, user=user, message=message.strip()
     )
     record_event(user, "organization.join_requested", join_request, organization=organization)
-    recipients = lead_user_emails(organization)
-    if recipients:
-        queue_email(
-            recipients,
-            "organizations/email/join_request",
-            {
-                "organization": organization,
-                "requester": user,
-                "message": join_request.message,
-                "url": settings.SITE_URL + reverse("business:join_requests"),
-            },
-        )
+    queue_email(
+        recipients,
+        "organizations/email/join_request",
+        {
+            "organization": organization,
+            "requester": user,
+            "message": join_request.message,
+            "url": settings.SITE_URL + reverse("business:join_requests"),
+        },
+    )
     return join_request
 
 

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .querysets import RegulatorQuerySet, StaffMembershipQuerySet
+from .querysets import RegulatorQuerySet, StaffInvitationQuerySet, StaffMembershipQuerySet
 from .roles import (
     EDT_ADMINISTRATION_PERMISSIONS,
     STATE_ADMINISTRATOR_PERMISSION,
@@ -112,6 +112,49 @@ class StaffMembership(models.Model):
         """Whether the role administers the agency's EDT access (an administrator or an EDT
         administrator; ``edt.access.services.can_administer``)."""
         return any(role_grants(self.role, p) for p in EDT_ADMINISTRATION_PERMISSIONS)
+
+
+class StaffInvitation(models.Model):
+    """An agency administrator's invitation of an existing account to the agency's staff.
+
+    Adding someone to the staff waits for their consent: the membership, with its
+    permissions, is made only when the invited user, signed in, accepts.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    regulator = models.ForeignKey(
+        Regulator, on_delete=models.CASCADE, related_name="staff_invitations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_invitations"
+    )
+    role = models.CharField(max_length=20, choices=StaffRole)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regulator", "user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_staff_invitation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.user} to the staff of {self.regulator}"
 
 
 class ServiceArea(models.Model):

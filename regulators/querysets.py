@@ -83,3 +83,22 @@ class StaffMembershipQuerySet(models.QuerySet):
         """The agency's own staff: every agency, the state agency included, sees only its
         own staff here."""
         return self.filter(regulator=regulator)
+
+
+class StaffInvitationQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Staff invitations ``user`` may act on: ``"answer"``, the pending invitations
+        addressed to them (nobody else's); any other action, those of the agencies on which
+        they hold its permission (``"manage_staff"`` to list and cancel them)."""
+        if action == "answer":
+            if not user.is_authenticated:
+                return self.none()
+            return self.pending().filter(user=user)
+        return self.filter(regulator__in=regulators_with(user, action))
+
+    def in_jurisdiction(self, regulator):
+        """The agency's own invitations."""
+        return self.filter(regulator=regulator)
+
+    def pending(self):
+        return self.filter(status="pending")

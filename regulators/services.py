@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from core.access import require
-from core.services import record_event, set_object_permissions
+from core.services import queue_email, record_event, set_object_permissions
 
-from .models import Regulator, StaffMembership
+from .models import Regulator, StaffInvitation, StaffMembership
 from .roles import ALL_PERMISSIONS, STAFF_ROLE_PERMISSIONS, StaffRole
 
 
@@ -86,21 +89,145 @@ def _grant_staff_role(actor, regulator: Regulator, membership: StaffMembership, 
     )
 
 
-@transaction.atomic(durable=True)
-def add_staff(*, actor, regulator: Regulator, user, role: str) -> StaffMembership:
-    """Add ``user`` to the agency's staff with ``role``. Someone already on the staff is
-    refused and keeps their role (changing a role is ``set_staff_role``)."""
-    _check_new_staff(actor, regulator, user, role)
-    regulator = _lock(regulator)
+def _refuse_existing_staff(regulator: Regulator, user) -> None:
     existing = StaffMembership.objects.filter(regulator=regulator, user=user).first()
     if existing is not None:
         raise ValidationError(
             f"{user.email} is already on the staff as {existing.get_role_display()}; "
             "nothing was changed."
         )
+
+
+def _add_staff_member(actor, regulator: Regulator, user, role: str) -> StaffMembership:
+    """The membership and its permissions, in the caller's transaction, the agency locked."""
+    _refuse_existing_staff(regulator, user)
     membership = StaffMembership.objects.create(regulator=regulator, user=user, role=role)
     _grant_staff_role(actor, regulator, membership, before=None)
     return membership
+
+
+@transaction.atomic(durable=True)
+def add_staff(*, actor, regulator: Regulator, user, role: str) -> StaffMembership:
+    """Add ``user`` to the agency's staff with ``role`` at once. Someone already on the staff
+    is refused and keeps their role (changing a role is ``set_staff_role``).
+
+    The staff page does not call this: it invites (``invite_staff``), and the membership is
+    made when the person accepts. This is for the system itself (``actor`` None).
+    """
+    _check_new_staff(actor, regulator, user, role)
+    return _add_staff_member(actor, _lock(regulator), user, role)
+
+
+@transaction.atomic(durable=True)
+def invite_staff(*, actor, regulator: Regulator, user, role: str) -> StaffInvitation:
+    """Invite an existing, active account to the agency's staff with ``role`` and e-mail
+    them the link; nothing is granted until they accept (``accept_staff_invitation``)."""
+    _check_new_staff(actor, regulator, user, role)
+    if not user.is_active:
+        raise ValidationError({"user": "Only an active account can be invited to the staff."})
+    regulator = _lock(regulator)
+    _refuse_existing_staff(regulator, user)
+    waiting = StaffInvitation.objects.filter(
+        regulator=regulator, user=user, status=StaffInvitation.Status.PENDING
+    ).first()
+    if waiting is not None:
+        raise ValidationError(
+            f"{user.email} is already invited as {waiting.get_role_display()} and has not "
+            "answered yet; cancel that invitation to invite them with another role."
+        )
+    invitation = StaffInvitation.objects.create(
+        regulator=regulator, user=user, role=role, invited_by=actor
+    )
+    record_event(
+        actor,
+        "regulator.staff_invited",
+        invitation,
+        after={"user": user.email, "role": role},
+        regulator=regulator,
+    )
+    queue_email(
+        [user.email],
+        "regulators/email/staff_invitation",
+        {
+            "invitation": invitation,
+            "regulator": regulator,
+            "inviter": actor,
+            "role": invitation.get_role_display(),
+            "url": settings.SITE_URL + reverse("staff_invitation", args=[invitation.pk]),
+        },
+    )
+    return invitation
+
+
+def _lock_pending(invitation: StaffInvitation) -> tuple[Regulator, StaffInvitation]:
+    regulator = _lock(invitation.regulator)
+    invitation = StaffInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != StaffInvitation.Status.PENDING:
+        raise ValidationError(
+            f"This invitation was already {invitation.get_status_display().lower()}."
+        )
+    return regulator, invitation
+
+
+def _answer(invitation: StaffInvitation, status: str) -> None:
+    invitation.status = status
+    invitation.answered_at = timezone.now()
+    invitation.save(update_fields=["status", "answered_at"])
+
+
+def _require_invitee(user, invitation: StaffInvitation) -> None:
+    if invitation.user_id != getattr(user, "pk", None):
+        raise PermissionDenied("Only the person invited answers an invitation.")
+
+
+@transaction.atomic(durable=True)
+def accept_staff_invitation(*, user, invitation: StaffInvitation) -> StaffMembership:
+    """The invited user joins the staff with the invitation's role and its permissions."""
+    _require_invitee(user, invitation)
+    regulator, invitation = _lock_pending(invitation)
+    if user.is_service_account or not user.is_active:
+        raise ValidationError("An EDT service account cannot be agency staff.")
+    _answer(invitation, StaffInvitation.Status.ACCEPTED)
+    record_event(
+        user,
+        "regulator.staff_invitation_accepted",
+        invitation,
+        after={"user": user.email, "role": invitation.role},
+        regulator=regulator,
+    )
+    return _add_staff_member(user, regulator, user, invitation.role)
+
+
+@transaction.atomic(durable=True)
+def decline_staff_invitation(*, user, invitation: StaffInvitation) -> StaffInvitation:
+    """The invited user says no; nothing is granted."""
+    _require_invitee(user, invitation)
+    regulator, invitation = _lock_pending(invitation)
+    _answer(invitation, StaffInvitation.Status.DECLINED)
+    record_event(
+        user,
+        "regulator.staff_invitation_declined",
+        invitation,
+        before={"user": user.email, "role": invitation.role},
+        regulator=regulator,
+    )
+    return invitation
+
+
+@transaction.atomic(durable=True)
+def cancel_staff_invitation(*, actor, invitation: StaffInvitation) -> StaffInvitation:
+    """An administrator withdraws an invitation that was not answered yet."""
+    _require_staff_admin(actor, invitation.regulator)
+    regulator, invitation = _lock_pending(invitation)
+    _answer(invitation, StaffInvitation.Status.CANCELLED)
+    record_event(
+        actor,
+        "regulator.staff_invitation_cancelled",
+        invitation,
+        before={"user": invitation.user.email, "role": invitation.role},
+        regulator=regulator,
+    )
+    return invitation
 
 
 @transaction.atomic(durable=True)

@@ -12,4 +12,9 @@ urlpatterns = [
     path("staff/add/", regulator.StaffAddView.as_view(), name="staff_add"),
     path("staff/<int:pk>/role/", regulator.StaffRoleView.as_view(), name="staff_role"),
     path("staff/<int:pk>/remove/", regulator.StaffRemoveView.as_view(), name="staff_remove"),
+    path(
+        "staff/invitations/<int:pk>/cancel/",
+        regulator.StaffInvitationCancelView.as_view(),
+        name="staff_invitation_cancel",
+    ),
 ]

@@ -79,6 +79,13 @@ def _membership(cast, persona):
     return [cast.org.memberships.get(user=getattr(cast, persona)).pk]
 
 
+def _staff_invitation(cast):
+    """A pending invitation of the Lead User to the Sacramento CUPA's staff."""
+    from regulators.services import invite_staff
+
+    return [invite_staff(actor=None, regulator=cast.cupa, user=cast.lead, role="viewer").pk]
+
+
 def _staff_membership(cast, persona, agency):
     return [getattr(cast, agency).staff.get(user=getattr(cast, persona)).pk]
 
@@ -410,6 +417,9 @@ MATRIX: dict[str, Route] = {
     "home": Route(302, {"anonymous": 200}),
     "health": Route(200, {"anonymous": 200}),
     "invitation": Route(404, {"anonymous": 404}, args=lambda c: ["no-such-token"]),
+    # A staff invitation: only the person invited (the Lead User here) finds it.
+    "staff_invitation": Route(404, {"lead": 200}, args=_staff_invitation),
+    "staff_invitation_decline": Route(404, {"lead": 302}, args=_staff_invitation, method="post"),
     # Accounts.
     "accounts:signup": Route(302, {"anonymous": 200}),
     "accounts:signup_done": Route(200, {"anonymous": 200}),
@@ -431,8 +441,7 @@ MATRIX: dict[str, Route] = {
         302, method="post", data=lambda c: {"name": "New Business"}
     ),
     "business:join_request_create": Route(
-        302,
-        each(BUSINESS_MEMBERS, 200),  # already a member: the page explains
+        302,  # the same answer for members: what happened goes by e-mail
         method="post",
         data=lambda c: {"code": c.org.code, "kind": "organization"},
     ),
@@ -522,6 +531,9 @@ MATRIX: dict[str, Route] = {
         {"state_admin": 404},
         args=lambda c: _staff_membership(c, "cupa_reviewer", "cupa"),
         method="post",
+    ),
+    "regulator:staff_invitation_cancel": Route(
+        403, {"state_admin": 404}, args=_staff_invitation, method="post"
     ),
     # Business portal: submittals.
     "business:submittals": Route(
@@ -846,6 +858,10 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             each(BUSINESS_USERS, 403) | {"state_admin": 200},
             args=lambda c: [c.other_org.code],
         ),
+    ),
+    (
+        "staff_invitation",  # accepting: the person invited joins, anyone else gets 404
+        Route(404, {"lead": 302}, args=_staff_invitation, method="post"),
     ),
     (
         "regulator:staff_role",  # the state agency's own staff: its administrator may act

@@ -24,7 +24,8 @@ from django.views.generic import FormView, TemplateView
 from core.ratelimit import by_address, by_field, rate_limited
 
 from .. import services
-from ..forms import EmailAuthenticationForm, OutboxPasswordResetForm, SignupForm
+from ..forms import EmailAuthenticationForm, PasswordResetRequestForm, SignupForm
+from ..tokens import password_reset_tokens
 
 # Where sign-up leaves what the next pages need: the address the link went to (for the
 # "check your e-mail" page) and the page to return to once the account works.
@@ -88,11 +89,12 @@ class SignupView(FormView):
 
     def form_valid(self, form):
         try:
-            user = services.register_user(**form.registration())
+            services.register_user(**form.registration())
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
-        self.request.session[SIGNUP_EMAIL_SESSION_KEY] = user.email
+        # The same answer whether or not the address had an account: the e-mail says which.
+        self.request.session[SIGNUP_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
         next_url = self.next_url()
         if next_url:
             self.request.session[SIGNUP_NEXT_SESSION_KEY] = next_url
@@ -162,12 +164,17 @@ class LogoutView(auth_views.LogoutView):
 
 
 @method_decorator(RESET_LIMIT, name="post")
-class PasswordResetView(auth_views.PasswordResetView):
-    """Ask for a reset link. The answer never tells whether the address has an account."""
+class PasswordResetView(FormView):
+    """Ask for a reset link. The answer never tells whether the address has an account: the
+    service e-mails the address either way."""
 
     template_name = "accounts/password_reset_form.html"
-    form_class = OutboxPasswordResetForm
+    form_class = PasswordResetRequestForm
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        services.request_password_reset(email=form.cleaned_data["email"])
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -179,6 +186,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+    token_generator = password_reset_tokens
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)

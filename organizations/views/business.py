@@ -88,14 +88,12 @@ class StartPageMixin(BusinessPortalMixin):
     template_name = "organizations/start.html"
 
     def start_context(self, **forms):
-        user = self.request.user
+        # The user's pending requests are not listed: the page would tell which codes name
+        # an organization. The requests and their answers go by e-mail.
         return {
             "create_form": forms.get("create_form") or OrganizationForm(),
             "join_form": forms.get("join_form") or JoinRequestForm(),
             "memberships": self.memberships,
-            "pending_requests": JoinRequest.objects.filter(
-                user=user, status=JoinRequest.Status.PENDING
-            ).select_related("organization"),
         }
 
     def render_start(self, status: int = 200, **forms):
@@ -151,6 +149,12 @@ class OrganizationCreateView(StartFormView):
         return redirect("business:home")
 
 
+JOIN_REQUEST_SENT = (
+    "Your request is on its way. If the code is right, the organization's Lead Users decide "
+    "and you get an e-mail with their answer; if it cannot be sent, an e-mail tells you why."
+)
+
+
 @method_decorator(
     rate_limited("ask to join an organization", ("join", by_address), ("join", by_user)),
     name="post",
@@ -163,17 +167,15 @@ class JoinRequestCreateView(StartFormView):
     form_name = "join_form"
 
     def save(self, form):
-        join_request = services.request_to_join(
+        # The same answer whether or not the code names an organization: what happened goes
+        # to the requester's e-mail address.
+        services.request_to_join(
             user=self.request.user,
             code=form.cleaned_data["code"],
             kind=form.cleaned_data["kind"],
             message=form.cleaned_data["message"],
         )
-        messages.success(
-            self.request,
-            f"Your request to join {join_request.organization.name} was sent to its "
-            "Lead Users. You will get an e-mail when they answer.",
-        )
+        messages.success(self.request, JOIN_REQUEST_SENT)
         return redirect("business:start")
 
 

@@ -24,7 +24,7 @@ from core.views import REGULATOR_SESSION_KEY, AgencyScopedMixin, RegulatorPortal
 
 from .. import services
 from ..forms import STAFF_ROLE_DESCRIPTIONS, StaffAddForm, StaffRoleForm
-from ..models import StaffMembership
+from ..models import StaffInvitation, StaffMembership
 from ..roles import StaffRole
 
 
@@ -79,9 +79,18 @@ class StaffListView(StaffPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         staff = self.get_queryset().select_related("user").order_by("user__email", "pk")
+        invitations = (
+            self.scoped(StaffInvitation, "manage_staff")
+            .pending()
+            .select_related("user", "invited_by")
+            .order_by("created_at", "pk")
+            if self.can_manage_staff
+            else StaffInvitation.objects.none()
+        )
         return super().get_context_data(
             regulator=self.regulator,
             page=paginate(self.request, staff),
+            invitations=invitations,
             can_manage_staff=self.can_manage_staff,
             add_form=StaffAddForm() if self.can_manage_staff else None,
             roles=StaffRole.choices,
@@ -91,9 +100,10 @@ class StaffListView(StaffPageMixin, TemplateView):
 
 
 class StaffAddView(StaffPageMixin, View):
-    """Add an existing, active CERS account to the agency's staff (administrators). Accounts
-    are never created here: the person signs up first. Answers with the staff page and a
-    message saying what happened."""
+    """Invite an existing, active CERS account to the agency's staff (administrators); they
+    join when they accept. Accounts are never created here: the person signs up first.
+    Answers with the staff page and a message saying what happened (administrators may
+    learn that no account has an address)."""
 
     http_method_names = ["post"]
 
@@ -112,7 +122,7 @@ class StaffAddView(StaffPageMixin, View):
             messages.error(request, NO_SUCH_ACCOUNT)
             return redirect("regulator:staff")
         try:
-            membership = services.add_staff(
+            invitation = services.invite_staff(
                 actor=request.user,
                 regulator=self.regulator,
                 user=user,
@@ -122,7 +132,9 @@ class StaffAddView(StaffPageMixin, View):
             messages.error(request, _error_text(exc))
         else:
             messages.success(
-                request, f"{user.email} joined the staff as {membership.get_role_display()}."
+                request,
+                f"{user.email} is invited to the staff as {invitation.get_role_display()}; "
+                "they join once they accept the e-mailed invitation.",
             )
         return redirect("regulator:staff")
 
@@ -185,4 +197,24 @@ class StaffRemoveView(StaffChangeMixin, View):
                 f"{membership.user.email} was removed from the staff of "
                 f"{membership.regulator.name}.",
             )
+        return redirect("regulator:staff")
+
+
+class StaffInvitationCancelView(StaffPageMixin, View):
+    """Withdraw a pending staff invitation of the current agency (administrators); another
+    agency's, or one already answered, answers 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.require_manage_staff()
+        invitation = self.get_object(
+            self.scoped(StaffInvitation, "manage_staff").pending().select_related("user")
+        )
+        try:
+            services.cancel_staff_invitation(actor=request.user, invitation=invitation)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"The invitation of {invitation.user.email} is cancelled.")
         return redirect("regulator:staff")

@@ -11,9 +11,10 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts.models import User
 from core.models import AuditEvent, OutboundEmail
+from core.services import REDACTED
 from tests import factories
 
-from .helpers import link_path
+from .helpers import link_path, link_url
 
 SIGNUP = reverse("accounts:signup")
 
@@ -59,7 +60,8 @@ def test_signup_creates_an_inactive_user_and_emails_a_link_that_activates_it(
     assert outbound.status == OutboundEmail.Status.SENT
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
-    assert mail.outbox[0].body == outbound.body
+    # Once sent, the outbox keeps the message without its activation link.
+    assert outbound.body == mail.outbox[0].body.replace(link_url(mail.outbox[0].body), REDACTED)
 
     assertContains(client.get(response.url), "new.person@example.com")
 
@@ -102,21 +104,25 @@ def test_signup_drops_a_next_that_leaves_the_site(client, django_capture_on_comm
     assert "next" not in parse_qs(urlsplit(response.url).query)
 
 
-def test_signup_refuses_a_duplicate_email(client, django_capture_on_commit_callbacks, form):
-    factories.make_user("new.person@example.com")
+def test_signup_with_an_existing_email_answers_as_usual_and_tells_the_owner(
+    client, django_capture_on_commit_callbacks, form
+):
+    # Issue 12: the page no longer says the address has an account; its owner is e-mailed.
+    owner = factories.make_user("new.person@example.com")
 
     response = sign_up(
         client, django_capture_on_commit_callbacks, {**form, "email": "NEW.person@example.com"}
     )
 
-    assert response.status_code == 200
-    assert response.context["form"].errors["email"] == [
-        "An account with this e-mail address already exists."
-    ]
-    assertContains(response, "An account with this e-mail address already exists.")
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:signup_done")
     assert User.objects.count() == 1
-    assert not OutboundEmail.objects.exists()
-    assert mail.outbox == []
+    owner.refresh_from_db()
+    assert owner.is_active
+    assert [m.to for m in mail.outbox] == [["new.person@example.com"]]
+    assert "already has an account" in mail.outbox[0].body
+    assert reverse("accounts:password_reset") in mail.outbox[0].body
+    assert AuditEvent.objects.filter(action="account.signup_repeated").count() == 1
 
 
 def test_signup_refuses_a_weak_password(client, django_capture_on_commit_callbacks, form):

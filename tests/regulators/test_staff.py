@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import AuditEvent
-from regulators.models import StaffMembership
+from regulators.models import StaffInvitation, StaffMembership
 from regulators.roles import ALL_PERMISSIONS, STAFF_ROLE_PERMISSIONS
 from tests import factories
 
@@ -74,16 +74,27 @@ def test_business_users_cannot_see_the_staff_page(client, cast):
 
 
 def test_an_administrator_adds_a_reviewer_who_gets_the_reviewer_permissions(
-    admin_client, cast, cupa_admin
+    admin_client, client, cast, cupa_admin
 ):
+    # Issue 12: adding someone invites them; the membership is made when they accept.
     newcomer = factories.make_user("new@sac-cupa.example")
     response = admin_client.post(
         reverse("regulator:staff_add"), {"email": "NEW@sac-cupa.example", "role": "reviewer"}
     )
     assert response.status_code == 302
+    invitation = StaffInvitation.objects.get(user=newcomer, regulator=cast.cupa)
+    assert invitation.role == "reviewer"
+    assert not StaffMembership.objects.filter(user=newcomer).exists()
+    event = AuditEvent.objects.get(action="regulator.staff_invited", actor=cupa_admin)
+    assert event.regulator == cast.cupa
+    assert event.after == {"user": "new@sac-cupa.example", "role": "reviewer"}
+
+    client.force_login(newcomer)
+    client.post(reverse("staff_invitation", args=[invitation.pk]))
+
     assert membership(newcomer, cast.cupa).role == "reviewer"
     assert permissions_of(newcomer, cast.cupa) == set(STAFF_ROLE_PERMISSIONS["reviewer"])
-    event = AuditEvent.objects.get(action="regulator.staff_role_set", actor=cupa_admin)
+    event = AuditEvent.objects.get(action="regulator.staff_role_set", actor=newcomer)
     assert event.regulator == cast.cupa
     assert event.after == {"user": "new@sac-cupa.example", "role": "reviewer"}
 
@@ -220,9 +231,11 @@ def test_another_agencys_administrator_gets_404(client, cast, name, data):
 def test_adding_goes_to_the_current_agency_only(client, cast):
     client.force_login(cast.state_admin)
     client.post(reverse("regulator:staff_add"), {"email": cast.lead.email, "role": "viewer"})
+    # Issue 12: an invitation, not yet a membership.
     assert list(
-        StaffMembership.objects.filter(user=cast.lead).values_list("regulator", flat=True)
+        StaffInvitation.objects.filter(user=cast.lead).values_list("regulator", flat=True)
     ) == [cast.state.pk]
+    assert not StaffMembership.objects.filter(user=cast.lead).exists()
 
 
 def staff_page_queries(client) -> int:
