@@ -11,7 +11,7 @@ def confirm_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("edt", "0003_upload_transactions"),
+        ("edt", "0004_upload_content_hash"),
     ]
 
     operations = [
