@@ -447,9 +447,9 @@ def create_facility(context: UploadContext) -> None:
             apply_facility_metadata(actor=context.actor, facility=facility, elements=elements)
     except (ValidationError, PermissionDenied) as error:
         raise _rejected(error, ENTITY_VALIDATION_ERROR) from None
-    if exact:
+    if exact or exact_elsewhere:
         context.warn(
-            f"Created although {_named(exact)} has the same address, as "
+            f"Created although {_named(exact, exact_elsewhere)} has the same address, as "
             "IgnoreExactDuplicateAddressWarning asked; the Comments were recorded.",
             code=ENTITY_VALIDATION_ERROR,
         )

@@ -151,10 +151,10 @@ def test_an_upload_with_a_broken_schema_file_answers_503_in_json_too(
     assert (row.status, row.http_status) == (EdtTransaction.Status.ERROR_PROCESSING, 503)
 
 
-def test_a_status_query_that_reads_the_stored_request_answers_503(
+def test_a_status_query_answers_from_the_row_without_the_schema_files(
     client, cast, edt_account, settings, tmp_path, media
 ):
-    # The facility create status query parses the stored request (its mode) with the registry.
+    # The request's mode is kept on the transaction row: its status query parses nothing.
     created = client.post(
         "/EDT/Regulator/Facility/Create?regulatorCode=1001",
         rfc_document(),
@@ -163,6 +163,28 @@ def test_a_status_query_that_reads_the_stored_request_answers_503(
     )
     assert created.status_code == 200
     key = EdtTransaction.objects.get().key
+    settings.EDT_SCHEMA_DIR = tmp_path / "elsewhere"
+    response = client.get(
+        f"/EDT/Regulator/Facility/Create/{key}?regulatorCode=1001", **legacy_header(edt_account)
+    )
+    assert response.status_code == 200
+    assert b'mode="Commit"' in response.content
+
+
+def test_a_status_query_that_reads_the_stored_request_answers_503(
+    client, cast, edt_account, settings, tmp_path, media
+):
+    # A row recorded before the mode was kept: the status query parses the stored request
+    # (its mode) with the registry.
+    created = client.post(
+        "/EDT/Regulator/Facility/Create?regulatorCode=1001",
+        rfc_document(),
+        content_type="text/xml",
+        **legacy_header(edt_account),
+    )
+    assert created.status_code == 200
+    key = EdtTransaction.objects.get().key
+    EdtTransaction.objects.filter(key=key).update(mode="")
     settings.EDT_SCHEMA_DIR = tmp_path / "elsewhere"
     response = client.get(
         f"/EDT/Regulator/Facility/Create/{key}?regulatorCode=1001", **legacy_header(edt_account)
