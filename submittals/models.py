@@ -340,6 +340,11 @@ class DocumentFile(models.Model):
     title = models.CharField(max_length=300)  # 20.0021
     description = models.CharField(max_length=500, blank=True)  # 20.0022
     date_authored = models.DateField(null=True, blank=True)  # 20.0023
+    # What an EDT upload (RFS) sent, given back as sent by RFSQ: DateAuthored is a date and
+    # time with its zone (the portal asks for a date only), DocumentRegulatorKey the
+    # regulator's own key of the file.
+    authored_as = models.CharField(max_length=40, blank=True)  # 20.0023, as sent
+    regulator_key = models.CharField(max_length=36, blank=True)  # DocumentRegulatorKey
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -267,8 +267,11 @@ class ElementWriter:
         authored_field = self._slot_field(slot, "Attachments", "Attachment", "DateAuthored")
         attachments = etree.Element("Attachments")
         for upload in answer.uploads:
-            # DateAuthored is required: the upload's date stands in when none was given.
-            if upload.date_authored is not None:
+            # DateAuthored is required: as an EDT upload sent it, else the date the portal
+            # asked for, else the upload's date.
+            if upload.authored_as:
+                authored = upload.authored_as
+            elif upload.date_authored is not None:
                 authored = f"{upload.date_authored.isoformat()}T00:00:00"
             else:
                 authored = text(upload.uploaded_at)
@@ -279,7 +282,7 @@ class ElementWriter:
             _add(attachment, "DocumentTitle", upload.title[:300])
             _add(attachment, "DocumentDescription", upload.description[:500])
             _add(attachment, "DateAuthored", authored)
-            _add(attachment, "DocumentRegulatorKey")  # required; CERS keeps none for uploads
+            _add(attachment, "DocumentRegulatorKey", upload.regulator_key or None)  # required
             _add(attachment, "CERSUniqueKey", str(upload.key))
         return attachments if len(attachments) else None
 

@@ -70,7 +70,7 @@ from submittals.services import (
 )
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
-from ..codecs.submittal import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
+from ..codecs.submittal import GROUPS_NOT_IN_1_05, Leaf, Node, Slot, layout
 from ..uploads import UploadContext, UploadRejected, processes
 from .facility import Problems, require_cupa
 from .reading import moment, text
@@ -147,7 +147,7 @@ class Incoming:
     header: Header
     data: dict
     chemicals: list[dict] = field(default_factory=list)
-    slots: dict[str, etree._Element] = field(default_factory=dict)
+    slots: dict[str, list[etree._Element]] = field(default_factory=dict)  # documents by slot
     route: FacilityRegulator | None = None
 
 
@@ -210,13 +210,36 @@ def _stored_value(element: int, leaf: Leaf, raw: str):
     return raw if problem else to_json(clean)
 
 
-def _slot_content(parent: etree._Element, slot: Slot) -> etree._Element | None:
-    """The slot's document (DocumentType), whether the version writes it under its own tag
-    or wrapped as the query schema does (1/05's ``SiteMaps/SiteMap/SiteMapDocument``)."""
-    found = parent.find(slot.slot)
-    if found is None and slot.slot in SLOT_WRAPPERS:
-        found = parent.find("/".join(SLOT_WRAPPERS[slot.slot]))
-    return found
+# The alternatives of DocumentType: an element holding one of them is a document, not a wrapper.
+DOCUMENT_ALTERNATIVES = frozenset(
+    {
+        "Exempt",
+        "ProvidedToRegulator",
+        "StoredAtFacility",
+        "ProvidedInOtherSubmittalElement",
+        "PublicInternetUri",
+        "Attachments",
+    }
+)
+
+
+def _is_document(element: etree._Element) -> bool:
+    return any(child.tag in DOCUMENT_ALTERNATIVES for child in element)
+
+
+def _slot_contents(parent: etree._Element, slot: Slot) -> list[etree._Element]:
+    """The slot's documents (DocumentType), whether the version writes one under the slot's
+    own tag (1/10) or a list of them wrapped as the query schema does (1/05's
+    ``SiteMaps/SiteMap/SiteMapDocument``). A wrapper may carry the slot's own name (1/05's
+    ``USTMonitoringSitePlanDocuments/USTMonitoringSitePlanDocument``): only an element holding
+    one of DocumentType's alternatives is taken as the document."""
+    paths = [slot.tags] if len(slot.tags) > 1 else []
+    paths.append((slot.slot,))
+    for path in paths:
+        found = [e for e in parent.findall("/".join(path)) if _is_document(e)]
+        if found:
+            return found
+    return []
 
 
 def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
@@ -229,9 +252,9 @@ def read_values(element: int, xml: etree._Element, node: Node, values: dict, slo
             if raw is not None and raw.strip():
                 values[child.key] = _stored_value(element, child, raw.strip())
         elif isinstance(child, Slot):
-            content = _slot_content(xml, child)
-            if content is not None:
-                slots.setdefault(child.slot, content)
+            contents = _slot_contents(xml, child)
+            if contents:
+                slots.setdefault(child.slot, contents)
         elif isinstance(child, Node):
             if child.repeats:
                 rows = []
@@ -390,16 +413,19 @@ def _attachment_file(context, name: str) -> bytes | None:
 
 
 def store_documents(context, record, incoming: Incoming, problems: Problems, stored) -> None:
-    for slot, content in incoming.slots.items():
+    for slot, contents in incoming.slots.items():
         try:
-            _store_slot(context, record, slot, content, stored)
+            _store_slot(context, record, slot, contents, stored)
         except ValidationError as error:
             for message in _messages(error):
                 problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
 
 
-def _store_slot(context, record, slot: str, content: etree._Element, stored) -> None:
+def _store_slot(context, record, slot: str, contents: list[etree._Element], stored) -> None:
+    """Answer the slot as its first document says; the files of every document of a list
+    (1/05 lists site maps, plot plans...) all go to the slot."""
     answer = {"actor": context.actor, "record": record, "slot": slot}
+    content = contents[0]
     if (exempt := content.find("Exempt")) is not None:
         documents.set_document_answer(
             **answer, source=DocumentSource.EXEMPT, comment=text(exempt, "Comment")
@@ -424,17 +450,20 @@ def _store_slot(context, record, slot: str, content: etree._Element, stored) -> 
             **answer, source=DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
         )
     else:
-        for attachment in content.iterfind("Attachments/Attachment"):
+        for attachment in (a for c in contents for a in c.iterfind("Attachments/Attachment")):
             name = text(attachment, "AttachmentFileName")
             data = _attachment_file(context, name)
             if data is None:  # edt.zips checks references; XML alone carries no file
                 raise ValidationError(f"The document {name} is not in the ZIP package.")
+            authored = text(attachment, "DateAuthored")
             documents.add_document_file(
                 **answer,
                 uploaded_file=ContentFile(data, name=name),
                 title=text(attachment, "DocumentTitle"),
                 description=text(attachment, "DocumentDescription"),
-                date_authored=text(attachment, "DateAuthored")[:10] or None,
+                date_authored=authored[:10] or None,
+                authored_as=authored,
+                regulator_key=text(attachment, "DocumentRegulatorKey"),
                 stored=stored,
             )
 
