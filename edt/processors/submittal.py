@@ -22,6 +22,12 @@ element's regulator key (data "20.0004") and next due date (data "20.0087", and 
 element row, through ``facilities.services.set_next_due_dates`` as RFSAN sets it), and an
 optional regulator action, applied as a review (``submittals.services.review``).
 
+What RFSQ gives back is kept as sent (see the README's EDT section): each header's submitter
+(names, e-mail, comments) on its element, whether or not the e-mail is a CERS account's (the
+account, when it is a member's, is also the element's ``submitted_by``); the FacilityID and
+FacilityRegulatorKey on the facility submittal; each file's DateAuthored and
+DocumentRegulatorKey; decimals, dates and date-times in their lexical form.
+
 Rules besides validation: the header's RegulatorCode is the regulator the element is routed to
 (1049), the CUPA or one of its PAs (1053); an element with the same SubmittedOn as one already
 stored for that element type and facility is a duplicate (1013); dates are not in the future
@@ -202,12 +208,21 @@ def read_header(container: etree._Element, version: str) -> Header:
 # -- the element's body: the inverse of RFSQ's writer -----------------------------------------
 
 
+# Types the element's data keeps as text: their lexical form as sent is kept (a decimal's
+# trailing zeros, a date's or date-time's zone and fraction of a second), so RFSQ gives back
+# what was sent. Integers and booleans are stored as JSON numbers and booleans: their
+# canonical form comes back ("007" as 7, "1" as true), the same value in the schema's type.
+LEXICAL_TYPES = frozenset({"decimal", "date", "datetime"})
+
+
 def _stored_value(element: int, leaf: Leaf, raw: str):
     """The value as the portal's forms store it; a value that fails its field is kept as
     given, so the validation below reports it as the portal's live validation does."""
     registry_field = schema_for(element).get(leaf.field.key)
     clean, problem = validate_value(registry_field, raw)
-    return raw if problem else to_json(clean)
+    if problem or registry_field.type in LEXICAL_TYPES:
+        return raw
+    return to_json(clean)
 
 
 # The alternatives of DocumentType: an element holding one of them is a document, not a wrapper.
@@ -600,6 +615,10 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
                 submittal_type=header.submittal_type,
                 submitted_by=_submitter(header, organization),
                 submitted_at=header.submitted_on,
+                submitter_first_name=header.first_name,
+                submitter_last_name=header.last_name,
+                submitter_email=header.email,
+                submitter_comments=header.comments,
             )
         )
     group, records = store_submitted_elements(
@@ -610,6 +629,8 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
         submitted_at=first.submitted_on,
         certifier_name=f"{first.first_name} {first.last_name}",
         comments=first.comments,
+        facility_local_id=text(submittal, "FacilityID"),
+        facility_regulator_key=text(submittal, "FacilityRegulatorKey"),
     )
     for item, record in zip(incoming, records, strict=True):
         store_materials(context, record, item, problems)
