@@ -14,6 +14,7 @@ queries it.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -116,6 +117,13 @@ def _as_sent(document: bytes, version: str) -> bytes:
     key.text = FACILITY_KEY
     cers_id.addnext(local_id)
     local_id.addnext(key)
+    for tank in list(submittal.iterfind(f"{UST_TAG}/USTTanks/USTTank")):
+        second_tank = copy.deepcopy(tank)  # a second tank, with keys of its own
+        for element in second_tank.iter():
+            if element.tag.endswith("RegulatorKey"):
+                element.text = str(uuid.uuid4())
+        second_tank.find("TankIDNumber").text = "T-2"
+        tank.addnext(second_tank)
     for submitter in submittal.iter("Submitter"):
         for tag, value in zip(
             ("SubmitterFirstName", "SubmitterLastName", "SubmitterEmail"), STRANGER, strict=True
@@ -146,15 +154,14 @@ INSTANTS = {"SubmittedOn", "OccurredOn", "SubmittalActionOn"}
 
 def leaves(element: etree._Element, path: str = "") -> dict[str, str]:
     """path -> text of every leaf (element text and attribute), each step with its position
-    among same-named siblings; whitespace collapsed, as the schema's string types allow."""
+    among same-named siblings. Texts are compared as they are, but for the instants."""
     here = f"{path}/{element.tag}"
     out = {f"{here}/@{name}": value for name, value in element.attrib.items()}
     children = list(element)
     if not children:
-        value = " ".join((element.text or "").split())
+        value = element.text or ""
         if element.tag in INSTANTS and value:
-            value = datetime.fromisoformat(value).isoformat()  # compared as instants below
-            value = str(datetime.fromisoformat(value).timestamp())
+            value = f"instant {datetime.fromisoformat(value).timestamp()}"
         out[here] = value
         return out
     seen: dict[str, int] = {}
@@ -188,7 +195,7 @@ def test_what_rfs_carries_comes_back_out_of_rfsq(
 
     containers = [child.tag for child in sent.find("FacilitySubmittal")]
     assert UST_TAG in containers and "OnsiteHazardousWasteTreatmentNotification" in containers
-    assert len(sent.findall(f"FacilitySubmittal/{UST_TAG}/USTTanks/USTTank")) >= 1
+    assert len(sent.findall(f"FacilitySubmittal/{UST_TAG}/USTTanks/USTTank")) == 2
     assert sent.findall(".//HWUnits/HWUnit")
     assert sent.findall(".//Attachment")
     sent_leaves, back_leaves = leaves(sent), leaves(back)
