@@ -624,6 +624,8 @@ def add_document_file(
     description: str = "",
     date_authored: date | str | None = None,
     stored: list[str] | None = None,
+    authored_as: str = "",
+    regulator_key: str = "",
 ) -> DocumentFile:
     """Upload one file to a document slot of a draft; the slot's answer becomes Upload.
 
@@ -632,7 +634,9 @@ def add_document_file(
     every check passed. If the transaction fails after the write, the stored file is deleted
     again: nothing is kept for a refused upload. Called inside a caller's transaction (the EDT
     Facility Submittal Submit), the storage name is also appended to ``stored``, so the caller
-    can delete the file should its own transaction fail later.
+    can delete the file should its own transaction fail later. ``authored_as`` and
+    ``regulator_key`` keep what an EDT upload said of the file (its DateAuthored as sent, its
+    DocumentRegulatorKey), so the query gives them back unchanged.
     """
     # The right first: nobody without it makes the server read a 25 MB upload.
     require(actor, "submittals.edit", record)
@@ -653,6 +657,7 @@ def add_document_file(
                 description=description,
                 authored=authored,
                 stored=written,
+                sent={"authored_as": authored_as, "regulator_key": regulator_key},
             )
     except BaseException:
         for name in written:
@@ -667,7 +672,7 @@ def add_document_file(
 
 
 def _store_upload(
-    *, actor, record, slot, uploaded_file, checked, title, description, authored, stored
+    *, actor, record, slot, uploaded_file, checked, title, description, authored, stored, sent
 ) -> DocumentFile:
     """Store one checked file in a slot of the locked element (the slot's answer becomes
     Upload); the storage name is appended to ``stored`` as soon as the file is written."""
@@ -694,6 +699,7 @@ def _store_upload(
         title=title,
         description=description,
         date_authored=authored,
+        **sent,
         content_type=checked.content_type,
         size=checked.size,
         sha256=checked.sha256,

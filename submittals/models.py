@@ -79,6 +79,10 @@ class FacilitySubmittal(models.Model):
     certifier_name = models.CharField(max_length=200, blank=True)
     certifier_title = models.CharField(max_length=200, blank=True)
     submitter_comments = models.TextField(blank=True)
+    # The facility's FacilityID (CDR 1) and FacilityRegulatorKey (20.0084) as an EDT upload
+    # (RFS) sent them with this submittal; blank when not sent (RFSQ then gives the facility's).
+    facility_local_id = models.CharField(max_length=13, blank=True)
+    facility_regulator_key = models.CharField(max_length=36, blank=True)
 
     objects = FacilitySubmittalQuerySet.as_manager()
 
@@ -163,6 +167,13 @@ class SubmittalElementRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The submitter an EDT upload (RFS) names in the element's header (CDR 20.0011-20.0013,
+    # 20.0093), kept as sent whether or not the e-mail is a CERS account's; blank for the
+    # portal's submittals, whose submitter is ``submitted_by``.
+    submitter_first_name = models.CharField(max_length=80, blank=True)
+    submitter_last_name = models.CharField(max_length=80, blank=True)
+    submitter_email = models.CharField(max_length=254, blank=True)
+    submitter_comments = models.TextField(max_length=1500, blank=True)
 
     # The regulator's action (CDR 20.0005-20.0009): the only fields that change after submit.
     action_by = models.ForeignKey(
@@ -340,6 +351,11 @@ class DocumentFile(models.Model):
     title = models.CharField(max_length=300)  # 20.0021
     description = models.CharField(max_length=500, blank=True)  # 20.0022
     date_authored = models.DateField(null=True, blank=True)  # 20.0023
+    # What an EDT upload (RFS) sent, given back as sent by RFSQ: DateAuthored is a date and
+    # time with its zone (the portal asks for a date only), DocumentRegulatorKey the
+    # regulator's own key of the file.
+    authored_as = models.CharField(max_length=40, blank=True)  # 20.0023, as sent
+    regulator_key = models.CharField(max_length=36, blank=True)  # DocumentRegulatorKey
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -333,6 +333,11 @@ class ReceivedElement:
     submittal_type: int
     submitted_by: object = None
     submitted_at: datetime | None = None
+    # The header's submitter as sent (stored whether or not the e-mail is an account's).
+    submitter_first_name: str = ""
+    submitter_last_name: str = ""
+    submitter_email: str = ""
+    submitter_comments: str = ""
 
 
 @transaction.atomic
@@ -346,6 +351,8 @@ def store_submitted_elements(
     certifier_name: str = "",
     comments: str = "",
     via: str = "EDT",
+    facility_local_id: str = "",
+    facility_regulator_key: str = "",
 ) -> tuple[FacilitySubmittal, list[SubmittalElementRecord]]:
     """Store the elements an agency's system submitted for ``facility`` as one new facility
     submittal, already Submitted with its certification, each element routed to the agency
@@ -375,6 +382,8 @@ def store_submitted_elements(
         submitted_at=submitted_at,
         certifier_name=certifier_name.strip(),
         submitter_comments=comments,
+        facility_local_id=facility_local_id,
+        facility_regulator_key=facility_regulator_key,
     )
     records = []
     for item in elements:
@@ -389,6 +398,10 @@ def store_submitted_elements(
             regulator=routes[item.element].regulator,
             submitted_by=item.submitted_by,
             submitted_at=item.submitted_at,
+            submitter_first_name=item.submitter_first_name,
+            submitter_last_name=item.submitter_last_name,
+            submitter_email=item.submitter_email,
+            submitter_comments=item.submitter_comments,
         )
         if item.element == SubmittalElement.FACILITY_INFORMATION:
             sync_owner_operator(record)

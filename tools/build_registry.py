@@ -6,6 +6,10 @@ Run by hand, from the project root, whenever the schema the project follows chan
 
 XSD defaults to ``cers3/RegulatorFacilitySubmittal.xsd`` (version 1/10) in the EDT schema
 folder: ``CERS_EDT_SCHEMA_DIR`` when set, as for the service itself, else ``edt/schemas/``.
+Run without an argument, it also reads the older upload schema the service accepts
+(``1.05/RegulatorFacilitySubmittal.xsd``, ``--also``): a data field that schema defines and the
+newer one dropped (the UST element's TotalUSTAtFacility, 404) is kept, at its place, never
+required, so what a 1/05 upload carries is stored and answered rather than lost.
 
 It rewrites ``core/registry_data/`` (one JSON file per submittal element plus
 ``facility_submittal.json`` for the fields around the elements). Nothing at runtime reads the
@@ -39,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # default and environment variable, read without starting Django).
 SCHEMA_DIR = Path(os.environ.get("CERS_EDT_SCHEMA_DIR") or ROOT / "edt" / "schemas")
 DEFAULT_XSD = SCHEMA_DIR / "cers3" / "RegulatorFacilitySubmittal.xsd"
+# The other upload schemas served, whose data fields the registry keeps too (see ``build``).
+DEFAULT_ALSO = (SCHEMA_DIR / "1.05" / "RegulatorFacilitySubmittal.xsd",)
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
@@ -533,9 +539,44 @@ def element_file_name(element: SubmittalElement) -> str:
     return f"{element.value:02d}_{element.name.lower()}.json"
 
 
-def build(xsd_path: Path | str) -> dict[str, str]:
-    """File name -> file text for every registry data file generated from ``xsd_path``."""
+HEADER_TAG = "SubmittalElementHeader"
+
+
+def _merge_fields(rows: dict, extra: list[dict]) -> None:
+    """Add the numbered data fields of another version's element (``extra``) that ``rows``
+    lacks, each after the field that precedes it there. Only plain data fields: the header
+    and document slots are shaped per version by the EDT codecs. A field whose group this
+    version does not have stops the generator rather than being dropped."""
+    fields = rows["fields"]
+    numbers = {row.get("number") for row in fields if row.get("number")}
+    groups = {tuple(g["path"]) for g in rows["groups"]}
+    slots = [tuple(g["path"]) for g in rows["groups"] if g.get("document")]
+    previous = None
+    for row in extra:
+        number = row.get("number")
+        path = tuple(row["path"])
+        in_slot = any(path[: len(s)] == s for s in slots)
+        if not number or number in numbers or path[0] == HEADER_TAG or in_slot:
+            if number in numbers:
+                previous = number
+            continue
+        if len(path) > 1 and path[:-1] not in groups:
+            raise SchemaError(f"field {number} ({'/'.join(path)}) is in a group not declared here")
+        added = {**row, "required": False}
+        added = _compact(added)
+        at = next(
+            (i + 1 for i, f in enumerate(fields) if previous and f.get("number") == previous), 0
+        )
+        fields.insert(at, added)
+        numbers.add(number)
+        previous = number
+
+
+def build(xsd_path: Path | str, also: tuple[Path | str, ...] = ()) -> dict[str, str]:
+    """File name -> file text for every registry data file generated from ``xsd_path``, with
+    the data fields only the schemas ``also`` define (see the module docstring)."""
     schema = Schema(Path(xsd_path))
+    others = [Schema(Path(path)) for path in also]
     source = {"schema": Path(xsd_path).name, "namespace": schema.target_ns}
     slots = schema.element_slots()
     files: dict[str, str] = {}
@@ -550,6 +591,11 @@ def build(xsd_path: Path | str) -> dict[str, str]:
         xml_tag = slots.get(type_name, "")
         rows: dict = {"fields": [], "groups": [], "oddities": []}
         schema.walk(schema.complex_types[type_name], (), xml_tag, rows)
+        for other in others:
+            if type_name in other.complex_types:
+                extra: dict = {"fields": [], "groups": [], "oddities": []}
+                other.walk(other.complex_types[type_name], (), xml_tag, extra)
+                _merge_fields(rows, extra["fields"])
         _apply_code_labels(rows["fields"])
         document = {
             **source,
@@ -593,10 +639,18 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_XSD,
         help=f"path to RegulatorFacilitySubmittal.xsd (default: {DEFAULT_XSD})",
     )
+    parser.add_argument(
+        "--also",
+        type=Path,
+        action="append",
+        help="another version's schema whose extra data fields are kept (default: "
+        f"{', '.join(map(str, DEFAULT_ALSO))} when XSD is not given)",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder")
     args = parser.parse_args(argv)
+    also = args.also if args.also is not None else (DEFAULT_ALSO if args.xsd == DEFAULT_XSD else ())
     try:
-        files = build(args.xsd)
+        files = build(args.xsd, tuple(also))
     except SchemaError as exc:
         print(f"build_registry: {exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,10 @@ The output is written from the field registry (``core.registry``) in the shape o
 schema that ``edt.codecs.submittal.layout`` gives each element and version; that module lists
 how the query schema differs from the upload schema. A value a version cannot carry (outside
 its facets) is left out of that version.
-CalARP (element 10) is in neither version and is never answered.
+CalARP (element 10) is in neither version and is never answered. What an upload (RFS) sent
+beyond the element's data comes back as sent: the header's submitter, the facility's
+FacilityID and FacilityRegulatorKey, each file's DateAuthored and DocumentRegulatorKey; the
+facility's GeographicInformation, which uploads do not carry, is written as RFQ writes it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse
@@ -54,6 +58,7 @@ from ..codecs.submittal import (
 )
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
 from .output import query_response, text
+from .queries import geographic_information
 from .registry import serves
 
 SCHEMA = "RegulatorFacilitySubmittalQuery"
@@ -116,16 +121,15 @@ class ElementWriter:
         record = self.record
         header = _add(parent, HEADER_TAG)
         _add(header, "SubmittedOn", text(record.submitted_at))
-        submitter = record.submitted_by
-        if submitter is not None:
-            for tag, value, longest in (
-                ("SubmittedByFirstName", submitter.first_name, 80),
-                ("SubmittedByLastName", submitter.last_name, 80),
-                ("SubmittedByEmail", submitter.email, 254),
-            ):
-                if value and len(value) <= longest:
-                    _add(header, tag, value)
-        comments = record.facility_submittal.submitter_comments
+        for tag, value, longest in zip(
+            ("SubmittedByFirstName", "SubmittedByLastName", "SubmittedByEmail"),
+            self.submitter(),
+            (80, 80, 254),
+            strict=True,
+        ):
+            if value and len(value) <= longest:
+                _add(header, tag, value)
+        comments = record.submitter_comments or record.facility_submittal.submitter_comments
         if comments:
             _add(header, "SubmittedByComments", comments)
         _add(header, "RegulatorCode", record.regulator.code)
@@ -146,6 +150,16 @@ class ElementWriter:
             if value is not None:
                 _add(header, tag, value)
         _add(header, "CERSUniqueKey", str(record.key))
+
+    def submitter(self) -> tuple[str, str, str]:
+        """First name, last name and e-mail: as an EDT upload's header sent them, else the
+        account that submitted in the portal."""
+        record = self.record
+        sent = (record.submitter_first_name, record.submitter_last_name, record.submitter_email)
+        if any(sent) or record.submitted_by is None:
+            return sent
+        user = record.submitted_by
+        return user.first_name, user.last_name, user.email
 
     # The element's data, following the layout.
     def children(self, element: etree._Element, node: Node, values: dict, scope: str) -> bool:
@@ -267,8 +281,11 @@ class ElementWriter:
         authored_field = self._slot_field(slot, "Attachments", "Attachment", "DateAuthored")
         attachments = etree.Element("Attachments")
         for upload in answer.uploads:
-            # DateAuthored is required: the upload's date stands in when none was given.
-            if upload.date_authored is not None:
+            # DateAuthored is required: as an EDT upload sent it, else the date the portal
+            # asked for, else the upload's date.
+            if upload.authored_as:
+                authored = upload.authored_as
+            elif upload.date_authored is not None:
                 authored = f"{upload.date_authored.isoformat()}T00:00:00"
             else:
                 authored = text(upload.uploaded_at)
@@ -279,7 +296,7 @@ class ElementWriter:
             _add(attachment, "DocumentTitle", upload.title[:300])
             _add(attachment, "DocumentDescription", upload.description[:500])
             _add(attachment, "DateAuthored", authored)
-            _add(attachment, "DocumentRegulatorKey")  # required; CERS keeps none for uploads
+            _add(attachment, "DocumentRegulatorKey", upload.regulator_key or None)  # required
             _add(attachment, "CERSUniqueKey", str(upload.key))
         return attachments if len(attachments) else None
 
@@ -292,8 +309,18 @@ def material_values(material: HazardousMaterial) -> dict:
         for attribute, f in component_fields().get(component.position, {}).items():
             value = getattr(component, attribute)
             if value is not None and value != "":
-                values[f.number] = format(value, "f") if attribute == "percent_by_weight" else value
+                values[f.number] = _percent(value, f) if attribute == "percent_by_weight" else value
     return values
+
+
+def _percent(value: Decimal, f: Field) -> str:
+    """A component's percent by weight, kept as a number with four places: written with the
+    schema type's places (12.5000 as 12.50), or fewer trailing zeros if it needs more."""
+    if f.fraction_digits is not None:
+        places = value.quantize(Decimal(1).scaleb(-f.fraction_digits))
+        if places == value:
+            return format(places, "f")
+    return format(value.normalize(), "f")
 
 
 def facility_submittal_element(group: FacilitySubmittal, version: str) -> etree._Element:
@@ -305,9 +332,31 @@ def facility_submittal_element(group: FacilitySubmittal, version: str) -> etree.
     cers_organization = _add(root, "CERSOrganization")
     _add(cers_organization, "OrganizationCode", str(organization.code))
     _add(cers_organization, "OrganizationName", organization.name[:100])
+    # As the submittal's upload sent them, else the facility's own (as RFQ gives them).
+    local_id = group.facility_local_id or facility.local_facility_id
+    regulator_key = group.facility_regulator_key or facility.regulator_key
+    if local_id:
+        _add(root, "FacilityID", local_id)
+    if regulator_key:
+        _add(root, "FacilityRegulatorKey", regulator_key)
     for record in group.matching:
-        root.append(ElementWriter(record, facility, version).write())
+        element = ElementWriter(record, facility, version).write()
+        if record.element == SubmittalElement.FACILITY_INFORMATION:
+            _place_geographic_information(element, facility)
+        root.append(element)
     return root
+
+
+def _place_geographic_information(element: etree._Element, facility) -> None:
+    """The facility's location, where the query schema has it in Facility Information (after
+    the owner/operator form, before the document slots); the upload schema has no place for
+    it, so it comes from the facility (set by RFC and RFMS), as RFQ gives it."""
+    info = geographic_information(facility)
+    if info is None:
+        return
+    before = ("BusinessActivities", "OwnerOperatorInformation", HEADER_TAG)
+    previous = [child for child in element if child.tag in before]
+    previous[-1].addnext(info)
 
 
 # -- the query ----------------------------------------------------------------------------------

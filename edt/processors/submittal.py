@@ -22,6 +22,12 @@ element's regulator key (data "20.0004") and next due date (data "20.0087", and 
 element row, through ``facilities.services.set_next_due_dates`` as RFSAN sets it), and an
 optional regulator action, applied as a review (``submittals.services.review``).
 
+What RFSQ gives back is kept as sent (see the README's EDT section): each header's submitter
+(names, e-mail, comments) on its element, whether or not the e-mail is a CERS account's (the
+account, when it is a member's, is also the element's ``submitted_by``); the FacilityID and
+FacilityRegulatorKey on the facility submittal; each file's DateAuthored and
+DocumentRegulatorKey; decimals, dates and date-times in their lexical form.
+
 Rules besides validation: the header's RegulatorCode is the regulator the element is routed to
 (1049), the CUPA or one of its PAs (1053); an element with the same SubmittedOn as one already
 stored for that element type and facility is a duplicate (1013); dates are not in the future
@@ -70,7 +76,7 @@ from submittals.services import (
 )
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
-from ..codecs.submittal import GROUPS_NOT_IN_1_05, SLOT_WRAPPERS, Leaf, Node, Slot, layout
+from ..codecs.submittal import GROUPS_NOT_IN_1_05, Leaf, Node, Slot, layout
 from ..uploads import UploadContext, UploadRejected, processes
 from .facility import Problems, require_cupa
 from .reading import moment, text
@@ -147,7 +153,7 @@ class Incoming:
     header: Header
     data: dict
     chemicals: list[dict] = field(default_factory=list)
-    slots: dict[str, etree._Element] = field(default_factory=dict)
+    slots: dict[str, list[etree._Element]] = field(default_factory=dict)  # documents by slot
     route: FacilityRegulator | None = None
 
 
@@ -202,21 +208,53 @@ def read_header(container: etree._Element, version: str) -> Header:
 # -- the element's body: the inverse of RFSQ's writer -----------------------------------------
 
 
+# Types the element's data keeps as text: their lexical form as sent is kept (a decimal's
+# trailing zeros, a date's or date-time's zone and fraction of a second), so RFSQ gives back
+# what was sent. Integers and booleans are stored as JSON numbers and booleans: their
+# canonical form comes back ("007" as 7, "1" as true), the same value in the schema's type.
+LEXICAL_TYPES = frozenset({"decimal", "date", "datetime"})
+
+
 def _stored_value(element: int, leaf: Leaf, raw: str):
     """The value as the portal's forms store it; a value that fails its field is kept as
     given, so the validation below reports it as the portal's live validation does."""
     registry_field = schema_for(element).get(leaf.field.key)
     clean, problem = validate_value(registry_field, raw)
-    return raw if problem else to_json(clean)
+    if problem or registry_field.type in LEXICAL_TYPES:
+        return raw
+    return to_json(clean)
 
 
-def _slot_content(parent: etree._Element, slot: Slot) -> etree._Element | None:
-    """The slot's document (DocumentType), whether the version writes it under its own tag
-    or wrapped as the query schema does (1/05's ``SiteMaps/SiteMap/SiteMapDocument``)."""
-    found = parent.find(slot.slot)
-    if found is None and slot.slot in SLOT_WRAPPERS:
-        found = parent.find("/".join(SLOT_WRAPPERS[slot.slot]))
-    return found
+# The alternatives of DocumentType: an element holding one of them is a document, not a wrapper.
+DOCUMENT_ALTERNATIVES = frozenset(
+    {
+        "Exempt",
+        "ProvidedToRegulator",
+        "StoredAtFacility",
+        "ProvidedInOtherSubmittalElement",
+        "PublicInternetUri",
+        "Attachments",
+    }
+)
+
+
+def _is_document(element: etree._Element) -> bool:
+    return any(child.tag in DOCUMENT_ALTERNATIVES for child in element)
+
+
+def _slot_contents(parent: etree._Element, slot: Slot) -> list[etree._Element]:
+    """The slot's documents (DocumentType), whether the version writes one under the slot's
+    own tag (1/10) or a list of them wrapped as the query schema does (1/05's
+    ``SiteMaps/SiteMap/SiteMapDocument``). A wrapper may carry the slot's own name (1/05's
+    ``USTMonitoringSitePlanDocuments/USTMonitoringSitePlanDocument``): only an element holding
+    one of DocumentType's alternatives is taken as the document."""
+    paths = [slot.tags] if len(slot.tags) > 1 else []
+    paths.append((slot.slot,))
+    for path in paths:
+        found = [e for e in parent.findall("/".join(path)) if _is_document(e)]
+        if found:
+            return found
+    return []
 
 
 def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
@@ -229,9 +267,9 @@ def read_values(element: int, xml: etree._Element, node: Node, values: dict, slo
             if raw is not None and raw.strip():
                 values[child.key] = _stored_value(element, child, raw.strip())
         elif isinstance(child, Slot):
-            content = _slot_content(xml, child)
-            if content is not None:
-                slots.setdefault(child.slot, content)
+            contents = _slot_contents(xml, child)
+            if contents:
+                slots.setdefault(child.slot, contents)
         elif isinstance(child, Node):
             if child.repeats:
                 rows = []
@@ -390,16 +428,19 @@ def _attachment_file(context, name: str) -> bytes | None:
 
 
 def store_documents(context, record, incoming: Incoming, problems: Problems, stored) -> None:
-    for slot, content in incoming.slots.items():
+    for slot, contents in incoming.slots.items():
         try:
-            _store_slot(context, record, slot, content, stored)
+            _store_slot(context, record, slot, contents, stored)
         except ValidationError as error:
             for message in _messages(error):
                 problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
 
 
-def _store_slot(context, record, slot: str, content: etree._Element, stored) -> None:
+def _store_slot(context, record, slot: str, contents: list[etree._Element], stored) -> None:
+    """Answer the slot as its first document says; the files of every document of a list
+    (1/05 lists site maps, plot plans...) all go to the slot."""
     answer = {"actor": context.actor, "record": record, "slot": slot}
+    content = contents[0]
     if (exempt := content.find("Exempt")) is not None:
         documents.set_document_answer(
             **answer, source=DocumentSource.EXEMPT, comment=text(exempt, "Comment")
@@ -424,17 +465,20 @@ def _store_slot(context, record, slot: str, content: etree._Element, stored) -> 
             **answer, source=DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
         )
     else:
-        for attachment in content.iterfind("Attachments/Attachment"):
+        for attachment in (a for c in contents for a in c.iterfind("Attachments/Attachment")):
             name = text(attachment, "AttachmentFileName")
             data = _attachment_file(context, name)
             if data is None:  # edt.zips checks references; XML alone carries no file
                 raise ValidationError(f"The document {name} is not in the ZIP package.")
+            authored = text(attachment, "DateAuthored")
             documents.add_document_file(
                 **answer,
                 uploaded_file=ContentFile(data, name=name),
                 title=text(attachment, "DocumentTitle"),
                 description=text(attachment, "DocumentDescription"),
-                date_authored=text(attachment, "DateAuthored")[:10] or None,
+                date_authored=authored[:10] or None,
+                authored_as=authored,
+                regulator_key=text(attachment, "DocumentRegulatorKey"),
                 stored=stored,
             )
 
@@ -571,6 +615,10 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
                 submittal_type=header.submittal_type,
                 submitted_by=_submitter(header, organization),
                 submitted_at=header.submitted_on,
+                submitter_first_name=header.first_name,
+                submitter_last_name=header.last_name,
+                submitter_email=header.email,
+                submitter_comments=header.comments,
             )
         )
     group, records = store_submitted_elements(
@@ -581,6 +629,8 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
         submitted_at=first.submitted_on,
         certifier_name=f"{first.first_name} {first.last_name}",
         comments=first.comments,
+        facility_local_id=text(submittal, "FacilityID"),
+        facility_regulator_key=text(submittal, "FacilityRegulatorKey"),
     )
     for item, record in zip(incoming, records, strict=True):
         store_materials(context, record, item, problems)

@@ -3,6 +3,7 @@ hand, value validation, and the committed data matching what the generator makes
 
 import importlib.util
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -394,7 +395,8 @@ def test_labels_are_derived_from_tags():
 def test_committed_registry_data_matches_the_schema():
     generator = load_generator()
     assert generator.DEFAULT_XSD == XSD_1_10  # run without an argument, it reads this file
-    expected = generator.build(XSD_1_10)
+    assert generator.DEFAULT_ALSO == (XSD_1_05,)  # and keeps the fields only 1/05 has
+    expected = generator.build(XSD_1_10, also=(XSD_1_05,))
     committed = {p.name: p.read_text(encoding="utf-8") for p in registry.DATA_DIR.glob("*.json")}
     assert sorted(committed) == sorted(expected), "data files differ; run tools/build_registry.py"
     for name, text in expected.items():
@@ -410,3 +412,40 @@ def test_generator_reads_the_2013_schema_too():
     names = {row["tag"] for row in inventory["fields"]}
     assert "ChemicalName" in names
     assert "FHCPhysicalFlammable" not in names  # the GHS hazard categories came later
+
+
+# Numbers in the facility submittal schemas that are not an element's data: the envelope's
+# transaction key and status, and the facility's geographic information and parsed street
+# (21.x), which the facility, not an element, holds.
+NOT_ELEMENT_DATA = re.compile(r"20\.0003|20\.0082|20\.0088|21\.[0-9]+")
+
+
+@pytest.mark.parametrize(
+    "schema_file",
+    [
+        "cers3/RegulatorFacilitySubmittal.xsd",
+        "1.05/RegulatorFacilitySubmittal.xsd",
+        "cers3/RegulatorFacilitySubmittalQuery.xsd",
+        "1.05/RegulatorFacilitySubmittalQuery.xsd",
+    ],
+)
+def test_every_numbered_field_of_every_served_schema_is_in_the_registry(schema_file):
+    """No version's data field is dropped because the newest upload schema lacks it (the UST
+    element's TotalUSTAtFacility, 404, is only in 1/05's upload and both query schemas)."""
+    from lxml import etree
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    known = {f.number for s in registry.all_schemas() for f in s.fields if f.number}
+    known |= {g.number for s in registry.all_schemas() for g in s.groups if g.number}
+    known |= {f.number for f in registry.facility_submittal_fields() if f.number}
+    missing = {}
+    for declared in etree.parse(str(XSD_DIR / schema_file)).iter(f"{xs}element", f"{xs}attribute"):
+        doc = declared.findtext(f"{xs}annotation/{xs}documentation") or ""
+        number = doc.split("(")[0].strip()
+        if not re.fullmatch(r"[0-9][0-9A-Za-z.\-]*", number) or NOT_ELEMENT_DATA.fullmatch(number):
+            continue
+        if number not in known:
+            missing[number] = declared.get("name")
+    assert missing == {}
+    assert field(E.UST, "404").tag == "TotalUSTAtFacility"
+    assert not field(E.UST, "404").required  # 1/10 uploads cannot carry it

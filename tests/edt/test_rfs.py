@@ -39,6 +39,7 @@ from tests import factories
 from tests.submittals.data import submit
 
 from .conftest import assert_valid, legacy_header
+from .test_rfs_slots import document_paths
 from .test_rfsq import PDF, body, get, submit_everything
 
 URL = "/EDT/Regulator/FacilitySubmittal/Submit?regulatorCode=1001"
@@ -124,16 +125,24 @@ def _header(query_header: etree._Element, version: str, submittal_type: int) -> 
 
 
 def _unwrap_slots(container: etree._Element, version: str) -> None:
-    """The query schema's wrapped document slots, as the upload schema has them: 1/10 holds
-    the document under the slot's own tag; 1/05 wraps the site maps as the query does."""
-    for slot, tags in SLOT_WRAPPERS.items():
-        if version == "1/05" and slot == "SiteMapDocuments":
+    """The query schema's wrapped document slots, where the version's upload schema has them
+    (``test_rfs_slots.document_paths``): 1/10 holds each document under the slot's own tag;
+    1/05 keeps the site maps', UST and tiered permitting documents wrapped as the query does."""
+    schema = next(s for s in all_schemas() if s.xml_tag == container.tag)
+    targets = document_paths(version)[int(schema.element)]
+    for slot, target in zip(schema.document_slots, targets, strict=True):
+        tags = SLOT_WRAPPERS.get(slot.tag, (slot.tag,))
+        prefix = slot.path[:-1]
+        if target[len(prefix) :] == tags:
             continue
-        for outer in list(container.iter(tags[0])):
-            inner = outer.find("/".join(tags[1:])) if len(tags) > 1 else outer
-            replacement = etree.Element(slot)
-            replacement.extend(list(inner))
-            outer.getparent().replace(outer, replacement)
+        assert target[len(prefix) :] == (slot.tag,), target
+        parents = container.iterfind("/".join(prefix)) if prefix else [container]
+        for parent in list(parents):
+            for outer in list(parent.findall(tags[0])):
+                inner = outer.find("/".join(tags[1:])) if len(tags) > 1 else outer
+                replacement = etree.Element(slot.tag)
+                replacement.extend(list(inner))
+                outer.getparent().replace(outer, replacement)
     for plot_plan in list(container.iter("HWPlotPlanDocuments")):
         parent = plot_plan.getparent()
         before = [c for c in parent if c.tag in ("HWUnits", "HWCertificationOfFinancialAssurances")]
@@ -183,12 +192,15 @@ def to_rfs(
 ) -> bytes:
     """An RFS document of ``version`` for the facility ``cers_id`` carrying what RFSQ answered
     in ``query_submittal``: the root's namespace and the header changed, the CERSID replaced,
-    the query-only parts (status, organization, CERS unique keys) dropped."""
+    the query-only parts (status, organization, CERS unique keys, the facility's location)
+    dropped."""
     submittal = copy.deepcopy(query_submittal)
     submittal.find("CERSID").text = str(cers_id)
     submittal.remove(submittal.find("CERSOrganization"))
     for container in submittal[1:]:
         query_header = container.find("SubmittalElementHeader")
+        if query_header is None:  # FacilityID and FacilityRegulatorKey: the same in RFS
+            continue
         container.replace(query_header, _header(query_header, version, submittal_type))
         for key in list(container.iter("CERSUniqueKey")):
             key.getparent().remove(key)
@@ -198,6 +210,8 @@ def to_rfs(
             for query_name, name in ((q, n) for n, q in RENAMED.items()):
                 if query_name in element.attrib:
                     element.set(name, element.attrib.pop(query_name))
+        for location in container.findall("GeographicInformation"):  # the facility's
+            container.remove(location)
         _unwrap_slots(container, version)
         _add_required_keys(container)
         if version == "1/05":  # 1/05 has the chemical's key last, the query has it earlier
