@@ -627,18 +627,22 @@ def amounts_not_negative(rows: list[_Row]) -> Iterable[Message]:
 def mixture_components_are_named(rows: list[_Row]) -> Iterable[Message]:
     """A mixture component is named by its name or CAS number (Warning: CERS holds components
     with only a percentage and hazard flags; the schema requires neither field)."""
+    schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+    names = {f.tag: f for f in schema.data_fields if f.tag.startswith("HC")}
     for row in rows:
         for component in row.components:
             if not _blank(component.get("name")) or not _blank(component.get("cas_number")):
                 continue
             position = component.get("position")
+            name_field = names.get(f"HC{position}Name")
             yield Message(
                 WARNING,
                 "HMI-COMPONENT-UNNAMED",
                 f"{row.name}: hazardous component {position} has no name and no CAS number. "
                 "Give one of them if the product's safety data sheet lists it.",
                 element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
-                field=f"HC{position}",
+                field=data_key(name_field) if name_field else None,
+                label=field_label(name_field) if name_field else None,
             )
 
 

@@ -267,6 +267,7 @@ def test_a_component_with_percentage_and_flags_but_no_name_or_cas_is_kept_with_a
     [warning] = warnings_of(record, "HMI-COMPONENT-UNNAMED")
     assert warning.level == WARNING
     assert "component 1 has no name and no CAS number" in warning.message
+    assert (warning.field, warning.label) == ("227", "Component 1 name (227)")
     blocking = [m for m in validate_element(reload(record)) if m.level == REQUIRED]
     assert not [m for m in blocking if m.code.startswith("HMI")]
 
