@@ -251,11 +251,13 @@ def _library_chemicals(ccl_ids) -> dict[int, Chemical]:
     return {c.ccl_id: c for c in Chemical.objects.filter(ccl_id__in=ids)}
 
 
-def _library_chemical(ccl_id: int | None) -> Chemical | None:
-    """The library chemical a CCL ID names, or None. A CCL ID the library lacks is kept on the
-    row all the same (CalEPA adds chemicals on its own schedule); the validation warns."""
+def _library_chemical(ccl_id: int | None, picked: Chemical | None = None) -> Chemical | None:
+    """The library chemical a row links to: the one its CCL ID names (None when the library
+    lacks it: the row keeps the CCL ID all the same, CalEPA adds chemicals on its own schedule,
+    and the validation warns); without a CCL ID, the chemical picked to fill the row when that
+    chemical has no CCL ID either (a picked chemical whose CCL ID was cleared is unlinked)."""
     if ccl_id is None:
-        return None
+        return picked if picked is not None and picked.ccl_id is None else None
     return _library_chemicals([ccl_id]).get(ccl_id)
 
 
@@ -320,13 +322,15 @@ def add_material(
     values: Mapping[str, Any],
     components: Sequence[Mapping[str, Any]] = (),
     regulator_key: str = "",
+    chemical: Chemical | None = None,
 ) -> HazardousMaterial:
     """Add a material at the end of a draft inventory (or of the inventory an EDT Facility
     Submittal Submit is storing, inside the upload's transaction).
 
     ``values`` are raw values by field number ("207": "Diesel"); "250" (CCL ID) links the
     chemical library entry with that ID, when the library has it (a CCL ID it lacks is kept,
-    and warned about). ``components`` are up to five dicts with
+    and warned about); ``chemical``, the library entry picked to fill the row, links it when
+    neither has a CCL ID. ``components`` are up to five dicts with
     ``name``, ``cas_number``, ``percent_by_weight`` and ``ehs``. ``regulator_key`` is the
     regulator's own ChemicalRegulatorKey (20.0053), a new one when not given. Raises
     ``ValidationError`` keyed by field number when a value is missing or wrong; nothing is
@@ -334,7 +338,7 @@ def add_material(
     """
     record = _editable_inventory(actor, record)
     clean = clean_material(values, components)
-    chemical = _library_chemical(clean.ccl_id)
+    chemical = _library_chemical(clean.ccl_id, chemical)
     last = record.materials.aggregate(last=Max("position"))["last"] or 0
     data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
     material = HazardousMaterial.objects.create(
@@ -364,12 +368,13 @@ def update_material(
     material: HazardousMaterial,
     values: Mapping[str, Any],
     components: Sequence[Mapping[str, Any]] = (),
+    chemical: Chemical | None = None,
 ) -> HazardousMaterial:
     """Replace a material's values and components (the whole row, as ``add_material`` takes
-    it). The row keeps its position and its regulator key."""
+    it, ``chemical`` included). The row keeps its position and its regulator key."""
     record, material = _locked_material(actor, material)
     clean = clean_material(values, components)
-    chemical = _library_chemical(clean.ccl_id)
+    chemical = _library_chemical(clean.ccl_id, chemical)
     before = {
         "data": material.data,
         "components": [_component_json(vars(c)) for c in material.components.all()],

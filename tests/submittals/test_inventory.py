@@ -964,3 +964,45 @@ def test_warnings_show_while_editing_on_submit_and_on_the_review_page(cast, clie
     assert 'id="guidance"' in page
     assert "HMI-COMPONENT-UNNAMED" in page and "HMI-250-UNKNOWN" in page
     assert "hazardous component 1 has no name and no CAS number" in page
+
+
+def test_picking_a_chemical_without_a_ccl_id_links_it_through_the_page(cast, client, record):
+    """The seeded chemicals carry no CCL ID: the picked entry itself links the material."""
+    chlorine = Chemical.objects.get(cas_number="7782-50-5")
+    assert chlorine.ccl_id is None
+    client.force_login(cast.editor)
+    form = client.get(add_url(record), {"chemical": chlorine.pk}).context["form"]
+    assert form["library_chemical"].value() == chlorine.pk
+    assert form["f_250"].value() in (None, "")
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False, "")}
+    data |= {"f_218": "10", "f_221": "c", "f_201": "Cylinder cage"}
+    assert client.post(add_url(record), data).status_code == 302
+    material = HazardousMaterial.objects.get()
+    assert material.chemical == chlorine and "250" not in material.data
+    assert "HMI-250-UNKNOWN" not in {m.code for m in validate_element(reload(record))}
+
+    # The edit page carries the link; saving keeps it.
+    form = client.get(edit_url(material)).context["form"]
+    assert form["library_chemical"].value() == chlorine.pk
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False, "")}
+    assert client.post(edit_url(material), data).status_code == 302
+    material.refresh_from_db()
+    assert material.chemical == chlorine
+
+
+def test_a_picked_chemical_with_a_ccl_id_links_only_by_it(cast, record, library_chemical):
+    """Clearing the CCL ID of a row picked from an entry that has one unlinks it, even with
+    the entry passed along."""
+    material = inventory.add_material(
+        actor=cast.editor, record=record, values=DIESEL, chemical=library_chemical
+    )
+    assert material.chemical is None
+    material = inventory.add_material(
+        actor=cast.editor,
+        record=record,
+        values={**DIESEL, "250": "102843"},
+        chemical=Chemical.objects.get(cas_number="7782-50-5"),
+    )
+    assert material.chemical is None  # the CCL ID decides: the library lacks 102843
