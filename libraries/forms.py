@@ -125,7 +125,12 @@ class ViolationTypeForm(RowsMixin, forms.Form):
 
 
 class ChemicalForm(RowsMixin, forms.Form):
-    ccl_id = forms.IntegerField(label="CCL ID", min_value=1, help_text="Field 250.")
+    ccl_id = forms.IntegerField(
+        label="CCL ID",
+        min_value=1,
+        required=False,
+        help_text="CalEPA's CERS Chemical Library ID (field 250); leave it empty if not known.",
+    )
     cas_number = forms.CharField(
         label="CAS number", max_length=15, required=False, help_text="Field 209, such as 7782-50-5."
     )
@@ -224,6 +229,17 @@ class ViolationSearchForm(forms.Form):
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _blank([(c, c) for c in categories])
+
+
+class ChemicalLibraryFileForm(forms.Form):
+    """CalEPA's published chemical library, as the XML a Chemical Library Query answers
+    with."""
+
+    file = forms.FileField(
+        label="Chemical library file",
+        help_text="ChemicalLibraryQuery XML, version 1/05 or later.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
 
 
 class ViolationLibraryFileForm(forms.Form):

@@ -18,10 +18,18 @@ class Chemical(models.Model):
     """A chemical library entry (CERS Chemical Library, CCL).
 
     Picking one fills the inventory row's identity and hazard fields; the row keeps the CCL
-    ID (field 250) so regulators can match it.
+    ID (field 250) so regulators can match it. The CCL ID is CalEPA's identifier, separate
+    from the primary key: an entry CalEPA's library does not list (or whose ID is not known
+    here, as for the chemicals the library was seeded with) has none.
     """
 
-    ccl_id = models.PositiveIntegerField("CCL ID", unique=True)
+    ccl_id = models.PositiveIntegerField(
+        "CCL ID",
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="CalEPA's CERS Chemical Library ID (field 250); empty when not known.",
+    )
     cas_number = models.CharField("CAS number", max_length=15, blank=True, db_index=True)
     chemical_name = models.CharField(max_length=500)
     common_name = models.CharField(max_length=500, blank=True)
@@ -167,3 +175,32 @@ class ViolationLibraryLoad(models.Model):
                 "they stay until they are retired."
             )
         return text
+
+
+class ChemicalLibraryLoad(models.Model):
+    """One load of CalEPA's published chemical library from a file
+    (``libraries.chemical_file``), with what it changed: the library page shows the latest."""
+
+    source = models.CharField(max_length=255, help_text="The file's name.")
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    listed = models.PositiveIntegerField(help_text="Chemicals the file lists.")
+    created = models.PositiveIntegerField()
+    updated = models.PositiveIntegerField()
+    unchanged = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-loaded_at", "-pk"]
+        get_latest_by = ["loaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Chemical library from {self.source} ({self.loaded_at:%Y-%m-%d})"
+
+    def summary(self) -> str:
+        """What the load changed, in one sentence."""
+        return (
+            f"{self.listed} chemicals read from {self.source}: {self.created} added, "
+            f"{self.updated} updated, {self.unchanged} unchanged."
+        )

@@ -13,11 +13,18 @@ Rules:
   A type cited by CME violations is never deleted: it is retired by an end date, which may
   not fall before the last violation citing it (nor the begin date after the first), and it
   keeps its number and program element, which the CME data carries.
-- Chemicals: the CCL ID is a positive number, unique, and stays fixed once an inventory
-  picked the chemical; CAS numbers (the chemical's and its components') have the CAS shape
+- Chemicals: the CCL ID is CalEPA's (not the primary key): empty when not known, else a
+  positive number, unique, that stays fixed once an inventory picked the chemical by it; CAS
+  numbers (the chemical's and its components') have the CAS shape
   and a correct check digit; codes (physical state, type, DOT hazard class, fire code hazard
   classes, federal hazard categories) are those of the inventory fields in the registry, so
-  a library entry always fills a valid inventory row; at most five components.
+  a library entry always fills a valid inventory row; at most five components, each with a
+  name, a CAS number or a percentage (CalEPA's library, like CERS inventories, has components
+  known only by their percentage).
+- Loading CalEPA's published library (``load_chemical_library``): every entry checked as
+  above, all or nothing; an entry is matched by its CCL ID, else by its CAS number to one
+  entry without a CCL ID (a seeded chemical then takes CalEPA's ID), else added. Entries the
+  file does not list stay.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
+from django.utils import timezone
 
 from core.elements import SubmittalElement
 from core.registry import field as registry_field
@@ -38,7 +46,7 @@ from core.services import as_text, audit_value, record_event, snapshot
 from regulators.querysets import state_agencies_administered
 
 from . import hooks
-from .models import Chemical, ViolationLibraryLoad, ViolationType
+from .models import Chemical, ChemicalLibraryLoad, ViolationLibraryLoad, ViolationType
 from .violation_file import EARLIEST_BEGIN
 
 VIOLATION_TYPE_FIELDS = (
@@ -471,8 +479,8 @@ def _components(raw, errors) -> list[dict[str, Any]]:
         if not any(cleaned.values()) and not ehs:
             continue  # an empty row of the form
         problems = []
-        if not cleaned["name"]:
-            problems.append("give its name")
+        if not any(cleaned.values()):
+            problems.append("give its name, its CAS number or its percent by weight")
         if cleaned["cas_number"] and (problem := cas_problem(cleaned["cas_number"])):
             problems.append(problem[0].lower() + problem[1:].rstrip("."))
         if cleaned["percent_by_weight"]:
@@ -493,7 +501,11 @@ def _components(raw, errors) -> list[dict[str, Any]]:
     return components
 
 
-def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
+def _clean_chemical(
+    values: dict[str, Any], instance: Chemical | None, *, check_unique: bool = True
+):
+    """The values to store and the problems found, by field (``check_unique`` False when the
+    caller has matched rows to CCL IDs itself, as a library load does)."""
     unknown = set(values) - set(CHEMICAL_FIELDS)
     if unknown:
         raise ValueError(f"Unknown chemical fields: {sorted(unknown)}")
@@ -502,14 +514,19 @@ def _clean_chemical(values: dict[str, Any], instance: Chemical | None):
     merged = {**current, **values}
     clean: dict[str, Any] = {}
 
-    try:
-        ccl_id = int(merged.get("ccl_id"))
-    except (TypeError, ValueError):
-        ccl_id = 0
-    if ccl_id <= 0:
-        errors["ccl_id"] = ["The CCL ID is a positive whole number."]
-    elif _others(Chemical, instance).filter(ccl_id=ccl_id).exists():
-        errors["ccl_id"] = [f"CCL ID {ccl_id} is already in the library."]
+    raw = merged.get("ccl_id")
+    ccl_id = None
+    if raw is not None and as_text(raw) != "":
+        try:
+            ccl_id = int(as_text(raw))
+        except ValueError:
+            ccl_id = 0
+        if ccl_id <= 0:
+            errors["ccl_id"] = [
+                "The CCL ID is CalEPA's, a positive whole number; leave it empty if not known."
+            ]
+        elif check_unique and _others(Chemical, instance).filter(ccl_id=ccl_id).exists():
+            errors["ccl_id"] = [f"CCL ID {ccl_id} is already in the library."]
     clean["ccl_id"] = ccl_id
 
     clean["cas_number"] = as_text(merged.get("cas_number"))
@@ -566,10 +583,111 @@ def update_chemical(*, actor, chemical: Chemical, **values) -> Chemical:
     chemical = Chemical.objects.select_for_update().get(pk=chemical.pk)
     before = snapshot(chemical, CHEMICAL_FIELDS)
     clean, errors = _clean_chemical(values, chemical)
-    if clean["ccl_id"] != chemical.ccl_id and _picked_by_inventories(chemical):
+    changed = chemical.ccl_id is not None and clean["ccl_id"] != chemical.ccl_id
+    if changed and _picked_by_inventories(chemical):
         errors.setdefault("ccl_id", []).append(
             "Inventories picked this chemical by its CCL ID, so the CCL ID cannot change."
         )
     _raise(errors)
     _save_entry(actor, agency, chemical, clean, before=before)
     return chemical
+
+
+def _unnumbered_by_cas(entries) -> dict[str, Chemical]:
+    """Entries without a CCL ID that a file entry may adopt by CAS number: those whose CAS
+    number one library entry without a CCL ID and one file entry share."""
+    in_file: dict[str, int] = {}
+    for values in entries:
+        cas = as_text(values.get("cas_number"))
+        if cas:
+            in_file[cas] = in_file.get(cas, 0) + 1
+    candidates: dict[str, list[Chemical]] = {}
+    for chemical in Chemical.objects.select_for_update().filter(ccl_id__isnull=True):
+        if chemical.cas_number and in_file.get(chemical.cas_number) == 1:
+            candidates.setdefault(chemical.cas_number, []).append(chemical)
+    return {cas: rows[0] for cas, rows in candidates.items() if len(rows) == 1}
+
+
+@transaction.atomic(durable=True)
+def load_chemical_library(*, actor, entries: list[dict[str, Any]], source: str):
+    """Load CalEPA's published chemical library: ``entries`` (one dict of ``CHEMICAL_FIELDS``
+    per CCL ID, as ``libraries.chemical_file.read_chemical_library`` gives them) are added or
+    brought up to date. An entry is matched by its CCL ID, else by its CAS number to the one
+    library entry without a CCL ID that has it (so a seeded chemical takes CalEPA's ID and the
+    inventories that picked it stay linked), else added. Entries the file does not list stay.
+
+    All or nothing: every problem of every entry is reported at once (a ``ValidationError``
+    whose messages name the entry), and then nothing changes. Returns the
+    ``ChemicalLibraryLoad`` recorded.
+    """
+    agency = _state_agency(actor)
+    existing = {
+        c.ccl_id: c for c in Chemical.objects.select_for_update().filter(ccl_id__isnull=False)
+    }
+    adoptable = _unnumbered_by_cas(entries)
+    problems: list[str] = []
+    created: list[Chemical] = []
+    changed: list[Chemical] = []
+    unchanged = 0
+    listed: set[int] = set()
+    for position, values in enumerate(entries, start=1):
+        ccl_id = values.get("ccl_id")
+        instance = existing.get(ccl_id)
+        if instance is None:
+            instance = adoptable.pop(as_text(values.get("cas_number")), None)
+        clean, errors = _clean_chemical(values, instance, check_unique=False)
+        if clean["ccl_id"] is None and "ccl_id" not in errors:
+            errors["ccl_id"] = ["Every chemical of CalEPA's library has a CCL ID."]
+        elif clean["ccl_id"] in listed:
+            errors.setdefault("ccl_id", []).append("The file lists this CCL ID twice.")
+        listed.add(clean["ccl_id"])
+        for name, messages in errors.items():
+            label = Chemical._meta.get_field(name).verbose_name
+            for message in messages:
+                problems.append(
+                    f"Chemical {position} (CCL ID {clean['ccl_id'] or 'none'}, "
+                    f"{clean['chemical_name'] or 'no name'}), {label}: {message}"
+                )
+        if errors:
+            continue
+        if instance is None:
+            created.append(Chemical(**clean))
+        elif snapshot(instance, CHEMICAL_FIELDS) != {
+            name: audit_value(value) for name, value in clean.items()
+        }:
+            for name, value in clean.items():
+                setattr(instance, name, value)
+            changed.append(instance)
+        else:
+            unchanged += 1
+    if problems:
+        raise ValidationError(problems)
+
+    now = timezone.now()
+    for chemical in [*created, *changed]:
+        chemical.updated_at = now
+    Chemical.objects.bulk_create(created, batch_size=1000)
+    Chemical.objects.bulk_update(changed, [*CHEMICAL_FIELDS, "updated_at"], batch_size=1000)
+
+    load = ChemicalLibraryLoad.objects.create(
+        source=source[:255],
+        loaded_by=actor if getattr(actor, "pk", None) else None,
+        listed=len(listed),
+        created=len(created),
+        updated=len(changed),
+        unchanged=unchanged,
+    )
+    record_event(
+        actor,
+        "library.chemical_library.loaded",
+        load,
+        before=None,
+        after={
+            "source": load.source,
+            "created": sorted(c.ccl_id for c in created),
+            "updated": sorted(c.ccl_id for c in changed),
+            "unchanged": unchanged,
+        },
+        regulator=agency,
+    )
+    return load

@@ -1,8 +1,8 @@
 """Library pages (mounted under /libraries/, namespace ``libraries``).
 
 Reading pages are for every signed-in portal user; the ``new``, ``edit``, ``delete`` and
-``violations/load/`` pages are the state administrator's. ``new/`` and ``load/`` are declared
-before the detail pages, whose type numbers and CCL IDs are digits.
+``load/`` pages are the state administrator's. ``new/`` and ``load/`` are declared before the
+detail pages.
 """
 
 from django.urls import path
@@ -16,9 +16,15 @@ urlpatterns = [
     # The chemical library.
     path("chemicals/", reading.ChemicalListView.as_view(), name="chemicals"),
     path("chemicals/new/", maintenance.ChemicalCreateView.as_view(), name="chemical_create"),
-    path("chemicals/<int:ccl_id>/", reading.ChemicalDetailView.as_view(), name="chemical"),
     path(
-        "chemicals/<int:ccl_id>/edit/",
+        "chemicals/load/",
+        maintenance.ChemicalLibraryLoadView.as_view(),
+        name="chemical_library_load",
+    ),
+    # Chemicals are named by their primary key: the CCL ID is CalEPA's, and may be empty.
+    path("chemicals/<int:pk>/", reading.ChemicalDetailView.as_view(), name="chemical"),
+    path(
+        "chemicals/<int:pk>/edit/",
         maintenance.ChemicalEditView.as_view(),
         name="chemical_edit",
     ),

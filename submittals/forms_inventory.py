@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django import forms
 
 from core.registry import Field
+from libraries.models import Chemical
 
 from . import inventory
 
@@ -195,6 +196,10 @@ def initial_from_material(material) -> dict[str, object]:
 class MaterialForm(forms.Form):
     """Every field of an inventory row, as text for the service to check."""
 
+    # The library chemical picked to fill the form (its primary key): it links the material
+    # when the chemical has no CCL ID to link it by.
+    library_chemical = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         checkboxes = _checkbox_numbers()
@@ -240,6 +245,11 @@ class MaterialForm(forms.Form):
             if raw not in (None, ""):
                 values[f.number] = raw
         return values
+
+    def picked_chemical(self):
+        """The library chemical the form was filled from, or None."""
+        pk = self.cleaned_data.get("library_chemical")
+        return Chemical.objects.filter(pk=pk).first() if pk else None
 
     def components(self) -> list[dict[str, str]]:
         return [

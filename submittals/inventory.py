@@ -70,8 +70,6 @@ _COMPONENT_ATTRS = {
 }
 COMPONENT_KEYS = ("name", "cas_number", "percent_by_weight", "ehs")
 
-# Amounts and counts that cannot be below zero, although the schema sets no lower bound.
-_NOT_NEGATIVE = {"213", "215", "217", "218", "219", "222"}
 # HazardousMaterial.maximum_daily_amount is numeric(16, 4): 12 digits before the point.
 _AMOUNT_COLUMN_LIMIT = Decimal(10) ** 12
 _AMOUNT_PLACES = Decimal("0.0001")
@@ -144,9 +142,8 @@ def _is_blank(value: Any) -> bool:
 
 
 def _extra_problem(f: Field, value: Any) -> str | None:
-    """Checks beyond the schema's facets that the stored row needs."""
-    if f.number in _NOT_NEGATIVE and value < 0:
-        return f"{f.label}: cannot be negative."
+    """Checks beyond the schema's facets that the stored row needs (a negative amount is
+    stored: CERS takes one, and ``submittals.validation`` warns about it)."""
     if f.number == MAXIMUM_DAILY_AMOUNT and abs(value) >= _AMOUNT_COLUMN_LIMIT:
         return f"{f.label}: at most 999,999,999,999.9999."
     return None
@@ -159,8 +156,10 @@ def clean_material(
     ``COMPONENT_KEYS``, first to fifth) and return them clean.
 
     Raises ``ValidationError`` keyed by field number, each message starting with the field's
-    label ("Common name: required."). Blank component entries are skipped; the others keep
-    their order and are numbered from 1 without gaps.
+    label ("Common name: required."): only what the schema refuses (and what the stored row
+    cannot hold) is refused here; what CERS accepts with a guidance message is kept and left
+    to ``submittals.validation``. Blank component entries are skipped; the others keep their
+    order and are numbered from 1 without gaps.
     """
     errors: dict[str, list[str]] = {}
     known = {f.number for f in material_fields()}
@@ -201,10 +200,8 @@ def clean_material(
                 errors[f.number] = [problem]
             else:
                 component[key] = value
-        if not component.get("name") and not component.get("cas_number"):
-            name = fields["name"]
-            if name.number not in errors and fields["cas_number"].number not in errors:
-                errors[name.number] = [f"{name.label}: give the component's name or CAS number."]
+        # A component with neither name nor CAS number is kept: CERS holds such components
+        # (a percentage and hazard flags), and ``submittals.validation`` warns about them.
         clean_components.append(component)
 
     if errors:
@@ -254,18 +251,14 @@ def _library_chemicals(ccl_ids) -> dict[int, Chemical]:
     return {c.ccl_id: c for c in Chemical.objects.filter(ccl_id__in=ids)}
 
 
-def _no_library_entry(ccl_id: int) -> str:
-    label = _field_by_number()[CCL_ID].label
-    return f"{label}: the chemical library has no chemical with CCL ID {ccl_id}."
-
-
-def _library_chemical(ccl_id: int | None) -> Chemical | None:
+def _library_chemical(ccl_id: int | None, picked: Chemical | None = None) -> Chemical | None:
+    """The library chemical a row links to: the one its CCL ID names (None when the library
+    lacks it: the row keeps the CCL ID all the same, CalEPA adds chemicals on its own schedule,
+    and the validation warns); without a CCL ID, the chemical picked to fill the row when that
+    chemical has no CCL ID either (a picked chemical whose CCL ID was cleared is unlinked)."""
     if ccl_id is None:
-        return None
-    chemical = _library_chemicals([ccl_id]).get(ccl_id)
-    if chemical is None:
-        raise ValidationError({CCL_ID: [_no_library_entry(ccl_id)]})
-    return chemical
+        return picked if picked is not None and picked.ccl_id is None else None
+    return _library_chemicals([ccl_id]).get(ccl_id)
 
 
 @cache
@@ -329,12 +322,15 @@ def add_material(
     values: Mapping[str, Any],
     components: Sequence[Mapping[str, Any]] = (),
     regulator_key: str = "",
+    chemical: Chemical | None = None,
 ) -> HazardousMaterial:
     """Add a material at the end of a draft inventory (or of the inventory an EDT Facility
     Submittal Submit is storing, inside the upload's transaction).
 
     ``values`` are raw values by field number ("207": "Diesel"); "250" (CCL ID) links the
-    chemical library entry with that ID. ``components`` are up to five dicts with
+    chemical library entry with that ID, when the library has it (a CCL ID it lacks is kept,
+    and warned about); ``chemical``, the library entry picked to fill the row, links it when
+    neither has a CCL ID. ``components`` are up to five dicts with
     ``name``, ``cas_number``, ``percent_by_weight`` and ``ehs``. ``regulator_key`` is the
     regulator's own ChemicalRegulatorKey (20.0053), a new one when not given. Raises
     ``ValidationError`` keyed by field number when a value is missing or wrong; nothing is
@@ -342,7 +338,7 @@ def add_material(
     """
     record = _editable_inventory(actor, record)
     clean = clean_material(values, components)
-    chemical = _library_chemical(clean.ccl_id)
+    chemical = _library_chemical(clean.ccl_id, chemical)
     last = record.materials.aggregate(last=Max("position"))["last"] or 0
     data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
     material = HazardousMaterial.objects.create(
@@ -372,12 +368,13 @@ def update_material(
     material: HazardousMaterial,
     values: Mapping[str, Any],
     components: Sequence[Mapping[str, Any]] = (),
+    chemical: Chemical | None = None,
 ) -> HazardousMaterial:
     """Replace a material's values and components (the whole row, as ``add_material`` takes
-    it). The row keeps its position and its regulator key."""
+    it, ``chemical`` included). The row keeps its position and its regulator key."""
     record, material = _locked_material(actor, material)
     clean = clean_material(values, components)
-    chemical = _library_chemical(clean.ccl_id)
+    chemical = _library_chemical(clean.ccl_id, chemical)
     before = {
         "data": material.data,
         "components": [_component_json(vars(c)) for c in material.components.all()],
@@ -488,7 +485,7 @@ def values_from_chemical(chemical: Chemical) -> tuple[dict[str, str], list[dict[
     entry holds that the registry would refuse are left for the user to give."""
     by_number = _field_by_number()
     values = {
-        CCL_ID: str(chemical.ccl_id),
+        CCL_ID: "" if chemical.ccl_id is None else str(chemical.ccl_id),
         CHEMICAL_NAME: chemical.chemical_name,
         COMMON_NAME: chemical.common_name or chemical.chemical_name,
         CAS_NUMBER: chemical.cas_number,
@@ -773,13 +770,6 @@ def import_inventory(
                 column = "" if key == NON_FIELD_ERRORS else _import_column(key, heading)
                 result.problems.extend(ImportProblem(row.number, column, m) for m in messages)
     chemicals = _library_chemicals(clean.ccl_id for _row, clean in cleaned)
-    for row, clean in cleaned:
-        if clean.ccl_id is not None and clean.ccl_id not in chemicals:
-            result.problems.append(
-                ImportProblem(
-                    row.number, _import_column(CCL_ID, heading), _no_library_entry(clean.ccl_id)
-                )
-            )
     if result.problems:
         result.problems.sort(key=lambda p: p.row or 0)
         return result

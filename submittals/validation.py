@@ -1,6 +1,11 @@
 """Guidance messages for a submittal: Required, Warning and Advisory.
 
-A Required message blocks a submit; Warnings and Advisories are shown and let it through.
+A Required message blocks a submit (in the portal and in an EDT upload); Warnings and
+Advisories are shown and let it through. A rule is Required only where CalEPA's schema or
+data dictionary says CERS enforces it (a field or group the schema requires, a value outside
+its definition, Facility Information accompanying the other elements); every other check is a
+Warning or an Advisory, so data CERS accepts is accepted here. ``docs/validation.md`` lists
+every rule with its level and the reason for it.
 
 Rules live in two registries, so more can be plugged in without touching the callers:
 
@@ -113,6 +118,18 @@ def validate_submittal(facility, records: Sequence) -> list[Message]:
     for record in records:
         messages.extend(validate_element(record))
     return messages
+
+
+LEVEL_LABELS = {REQUIRED: "Required", WARNING: "Warning", ADVISORY: "Advisory"}
+
+
+def by_level(messages: Iterable[Message]) -> list[tuple[str, str, list[Message]]]:
+    """Messages grouped by level, in level order: (level, label, messages), as the pages show
+    them (``templates/submittals/_validation.html``)."""
+    grouped = defaultdict(list)
+    for message in messages:
+        grouped[message.level].append(message)
+    return [(level, LEVEL_LABELS[level], grouped[level]) for level in LEVELS if grouped[level]]
 
 
 def required(messages: Iterable[Message]) -> list[Message]:
@@ -275,7 +292,8 @@ def registry_fields(record) -> Iterable[Message]:
 @element_rule(*SubmittalElement)
 def state_codes_are_two_letters(record) -> Iterable[Message]:
     """A state (every field of the schema's StateType: mailing, owner, contacts, billing...)
-    is a two-letter postal code in capitals, such as CA."""
+    is a two-letter postal code in capitals, such as CA (Warning: the schema only limits its
+    length)."""
     schema = schema_for(record.element)
     data = _element_data(record)
     scopes = [(None, None, data)] + [
@@ -293,8 +311,9 @@ def state_codes_are_two_letters(record) -> Iterable[Message]:
                 continue
             if validate_value(f, value)[1]:
                 continue  # too long: registry_fields reports it
+            # StateType only limits the length to 2: CERS takes any two characters.
             yield Message(
-                REQUIRED,
+                WARNING,
                 f"F-{f.number}-STATE",
                 f"{_where(schema, f, group, index)}: {field_label(f)} must be a two-letter "
                 f"state code in capitals, such as CA (now “{value}”).",
@@ -429,12 +448,13 @@ def _clean(record, number: str):
 
 @element_rule(SubmittalElement.FACILITY_INFORMATION)
 def ending_date_not_before_beginning_date(record) -> Iterable[Message]:
-    """The owner/operator's ending date (101) is on or after its beginning date (100)."""
+    """The owner/operator's ending date (101) is on or after its beginning date (100)
+    (Warning: neither the schema nor the data dictionary ties the two dates)."""
     beginning, ending = _clean(record, "100"), _clean(record, "101")
     if beginning is None or ending is None or ending >= beginning:
         return
     yield Message(
-        REQUIRED,
+        WARNING,
         "FI-101-BEFORE-100",
         f"Owner operator information: {field_label(_fi_field('101'))} {ending.isoformat()} is "
         f"before {field_label(_fi_field('100'))} {beginning.isoformat()}. Correct one of them.",
@@ -447,7 +467,8 @@ def ending_date_not_before_beginning_date(record) -> Iterable[Message]:
 @element_rule(SubmittalElement.FACILITY_INFORMATION)
 def primary_emergency_contact_has_24_hour_phone(record) -> Iterable[Message]:
     """Responders must reach the primary emergency contact at any hour: a 24-hour phone
-    (126) is needed."""
+    (126) is needed (Required: the schema requires ``PEC24HrPhone``; this rule words the
+    message instead of F-126-REQ)."""
     if not _blank(_element_data(record).get("126")):
         return
     f = _fi_field("126")
@@ -492,31 +513,78 @@ def _amount(value) -> Decimal | None:
         return None
 
 
-def _inventory_rows(record) -> list[tuple[str, dict]]:
-    """(name, fields by number) of each material: the inventory's rows
-    (``HazardousMaterial``) when it has any, else rows kept in the element's data."""
+@dataclass(frozen=True)
+class _Row:
+    """One material of an inventory, as the inventory rules read it: its name for messages,
+    its values by field number and its mixture components (dicts with ``position``,
+    ``name``, ``cas_number``, ``percent_by_weight`` and ``ehs``)."""
+
+    name: str
+    values: dict
+    components: tuple[dict, ...] = ()
+
+
+def _components_in_row(values: dict) -> tuple[dict, ...]:
+    """The components HC1-HC5 of a row kept in the element's data (fields 226-245)."""
+    schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+    found = []
+    for position in range(1, 6):
+        tags = {
+            "percent_by_weight": f"HC{position}PercentByWeight",
+            "name": f"HC{position}Name",
+            "ehs": f"HC{position}EHS",
+            "cas_number": f"HC{position}CAS",
+        }
+        component = {"position": position}
+        for key, tag in tags.items():
+            f = next((f for f in schema.data_fields if f.tag == tag), None)
+            component[key] = values.get(data_key(f)) if f is not None else None
+        if any(not _blank(component[key]) for key in tags):
+            found.append(component)
+    return tuple(found)
+
+
+def _inventory_rows(record) -> list[_Row]:
+    """Each material: the inventory's rows (``HazardousMaterial``) when it has any, else rows
+    kept in the element's data."""
     rows = []
     if record.pk is not None:
-        for material in record.materials.all():
+        materials = record.materials.all()
+        if "materials" not in getattr(record, "_prefetched_objects_cache", {}):
+            materials = materials.prefetch_related("components")
+        for material in materials:
             values = dict(material.data or {})
             values.setdefault("218", material.maximum_daily_amount)
-            rows.append((f"{material.common_name} (row {material.position})", values))
+            components = tuple(
+                {
+                    "position": c.position,
+                    "name": c.name,
+                    "cas_number": c.cas_number,
+                    "percent_by_weight": c.percent_by_weight,
+                    "ehs": c.ehs,
+                }
+                for c in material.components.all()
+            )
+            rows.append(
+                _Row(f"{material.common_name} (row {material.position})", values, components)
+            )
     if not rows:
         group = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY).group_at(
             "Chemicals/Chemical"
         )
         for index, values in enumerate(rows_of(_element_data(record), group)):
-            rows.append((f"{values.get('207') or 'Material'} (row {index + 1})", values))
+            name = f"{values.get('207') or 'Material'} (row {index + 1})"
+            rows.append(_Row(name, values, _components_in_row(values)))
     return rows
 
 
-@element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
-def maximum_daily_amount_not_below_average(record) -> Iterable[Message]:
+def maximum_daily_amount_not_below_average(rows: list[_Row]) -> Iterable[Message]:
     """A material's maximum daily amount (218) is at least its average daily amount (217)
     (Advisory: one of the two is probably mistyped)."""
     schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
     maximum_f, average_f = schema.get("218"), schema.get("217")
-    for name, values in _inventory_rows(record):
+    for row in rows:
+        name, values = row.name, row.values
         maximum, average = _amount(values.get("218")), _amount(values.get("217"))
         if maximum is None or average is None or maximum >= average:
             continue
@@ -531,18 +599,119 @@ def maximum_daily_amount_not_below_average(record) -> Iterable[Message]:
         )
 
 
+# Amounts and counts that cannot be below zero. The schema sets no lower bound, so CERS takes
+# a negative one: a Warning.
+NOT_NEGATIVE = ("213", "215", "217", "218", "219", "222")
+
+
+def amounts_not_negative(rows: list[_Row]) -> Iterable[Message]:
+    """Amounts, the largest container, curies and days on site are not below zero (Warning:
+    the schema sets no lower bound)."""
+    schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+    for row in rows:
+        for number in NOT_NEGATIVE:
+            amount = _amount(row.values.get(number))
+            if amount is None or amount >= 0:
+                continue
+            f = schema.get(number)
+            yield Message(
+                WARNING,
+                f"HMI-{number}-NEGATIVE",
+                f"{row.name}: {field_label(f)} is {amount}, below zero. Check the value.",
+                element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+                field=number,
+                label=field_label(f),
+            )
+
+
+def mixture_components_are_named(rows: list[_Row]) -> Iterable[Message]:
+    """A mixture component is named by its name or CAS number (Warning: CERS holds components
+    with only a percentage and hazard flags; the schema requires neither field)."""
+    schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+    names = {f.tag: f for f in schema.data_fields if f.tag.startswith("HC")}
+    for row in rows:
+        for component in row.components:
+            if not _blank(component.get("name")) or not _blank(component.get("cas_number")):
+                continue
+            position = component.get("position")
+            name_field = names.get(f"HC{position}Name")
+            yield Message(
+                WARNING,
+                "HMI-COMPONENT-UNNAMED",
+                f"{row.name}: hazardous component {position} has no name and no CAS number. "
+                "Give one of them if the product's safety data sheet lists it.",
+                element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+                field=data_key(name_field) if name_field else None,
+                label=field_label(name_field) if name_field else None,
+            )
+
+
+def ccl_ids_in_the_library(rows: list[_Row]) -> Iterable[Message]:
+    """A CCL ID (250) names a chemical of the loaded chemical library (Warning: CalEPA adds
+    chemicals to its library on its own schedule, so a real CCL ID may be newer than the
+    library loaded here)."""
+    from libraries.models import Chemical
+
+    numbered = [(row, _ccl_id(row.values.get("250"))) for row in rows]
+    wanted = {ccl_id for _row, ccl_id in numbered if ccl_id is not None}
+    if not wanted:
+        return
+    known = set(Chemical.objects.filter(ccl_id__in=wanted).values_list("ccl_id", flat=True))
+    f = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY).get("250")
+    for row, ccl_id in numbered:
+        if ccl_id is None or ccl_id in known:
+            continue
+        yield Message(
+            WARNING,
+            "HMI-250-UNKNOWN",
+            f"{row.name}: {field_label(f)} {ccl_id} is not in the chemical library loaded "
+            "here. Check the number; if it is CalEPA's, the library will know it once the "
+            "state administrator loads CalEPA's latest library.",
+            element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+            field="250",
+            label=field_label(f),
+        )
+
+
+def _ccl_id(value) -> int | None:
+    """A CCL ID as a number; None when blank or not a positive number (F-250-VAL says so)."""
+    if _blank(value) or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+# The checks of each material, run over the rows read once.
+ROW_CHECKS = (
+    maximum_daily_amount_not_below_average,
+    amounts_not_negative,
+    mixture_components_are_named,
+    ccl_ids_in_the_library,
+)
+
+
+@element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
+def inventory_materials(record) -> Iterable[Message]:
+    """Every material checked by ``ROW_CHECKS``, its rows read once."""
+    rows = _inventory_rows(record)
+    for check in ROW_CHECKS:
+        yield from check(rows)
+
+
 # --- Rules of single elements ----------------------------------------------------------------
 
 
 @element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
 def inventory_lists_a_material(record) -> Iterable[Message]:
     """An inventory submittal reports at least one hazardous material (a
-    ``HazardousMaterial`` row of the element)."""
+    ``HazardousMaterial`` row of the element). Warning: the schema lets ``Chemicals`` hold no
+    ``Chemical`` (minOccurs 0)."""
     if record.pk is None or not record.materials.exists():
         yield Message(
-            REQUIRED,
+            WARNING,
             "inventory_empty",
-            "The inventory lists no hazardous materials. Add at least one material.",
+            "The inventory lists no hazardous materials. Add the materials the facility "
+            "handles, unless it has none to report.",
             element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
             field="materials",
         )

@@ -164,6 +164,19 @@ def _pdf():
     return SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf")
 
 
+def _gasoline() -> int:
+    """The primary key of the seeded Gasoline entry (chemicals are named by primary key)."""
+    from libraries.models import Chemical
+
+    return Chemical.objects.get(chemical_name="Gasoline").pk
+
+
+def _not_a_chemical_library():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("clq.xml", b"<Chemicals/>", content_type="text/xml")
+
+
 def _document_file(cast, submitted=False):
     """A PDF in a Facility Information document slot of cast.facility, optionally submitted."""
     from submittals import documents, services
@@ -634,12 +647,13 @@ MATRIX: dict[str, Route] = {
     ),
     # The chemical library: every signed-in user.
     "libraries:chemicals": ANY_SIGNED_IN,
-    "libraries:chemical": Route(200, args=lambda c: [1]),
+    "libraries:chemical": Route(200, args=lambda c: [_gasoline()]),
     # The libraries: every signed-in user reads them; the state administrator maintains the
     # chemical and violation libraries (regulator portal pages: 403 for everyone else).
     "libraries:index": ANY_SIGNED_IN,
     "libraries:chemical_create": Route(403, {"state_admin": 200}),
-    "libraries:chemical_edit": Route(403, {"state_admin": 200}, args=lambda c: [1]),
+    "libraries:chemical_edit": Route(403, {"state_admin": 200}, args=lambda c: [_gasoline()]),
+    "libraries:chemical_library_load": Route(403, {"state_admin": 200}),
     "libraries:violations": ANY_SIGNED_IN,
     "libraries:violation": Route(200, args=lambda c: ["1010001"]),
     "libraries:violation_create": Route(403, {"state_admin": 200}),
@@ -1040,6 +1054,15 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
     ("libraries:violation_edit", Route(403, {"state_admin": 404}, args=lambda c: ["9999999"])),
     ("libraries:chemical_edit", Route(403, {"state_admin": 404}, args=lambda c: [99999])),
     (
+        "libraries:chemical_library_load",  # a file that is not a chemical library
+        Route(
+            403,
+            {"state_admin": 200},
+            method="post",
+            data=lambda c: {"file": _not_a_chemical_library()},
+        ),
+    ),
+    (
         "libraries:violation_create",
         Route(
             403,
@@ -1061,10 +1084,10 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
         Route(
             403,
             {"state_admin": 302},
-            args=lambda c: [1],
+            args=lambda c: [_gasoline()],
             method="post",
             data=lambda c: {
-                "ccl_id": "1",
+                "ccl_id": "",
                 "cas_number": "86290-81-5",
                 "chemical_name": "Gasoline",
                 "physical_state": "b",

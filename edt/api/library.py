@@ -13,8 +13,8 @@ Paths (the trailing segment is optional):
   is a 400; a well-formed number the library does not hold answers an empty ``Violations``
   (as CERS answers numbers missing from its public library), not a 404.
 - ``Library/Chemicals[/{identifier}]``: a CAS number (``1330-20-7``) or a CCL ID, written
-  ``CCL-14`` as CERS writes them or bare (``14``) as this library numbers them; both name the
-  same chemical. Anything else is a 400; an unknown identifier answers an empty ``Chemicals``.
+  ``CCL-102843`` as CERS writes them or bare (``102843``); both name the same chemical.
+  Anything else is a 400; an unknown identifier answers an empty ``Chemicals``.
 - ``Library/DataDictionary/{UPDD|System|Supplemental}[/{identifier}]``: the dictionary name in
   any case; any other name (or none) is a 400 naming the three. An unknown identifier, or one
   of another dictionary, answers an empty ``DataElements``.
@@ -26,7 +26,9 @@ What the answers hold where the project's models differ from CERS's:
   ``EndDate`` is required: a type still current (no end date) is written 9999-12-31, the
   open end. ``Citations`` needs one ``Citation``: a type
   with none gets one whose parts are all empty.
-- CLQ ``CCLID`` is the library's number, as the facility submittal's field 250 carries it.
+- CLQ ``CCLID`` is CalEPA's CCL ID, as the facility submittal's field 250 carries it (the
+  library's primary key is never shown); an entry without one (added here, or seeded before
+  CalEPA's ID was known) has an empty ``CCLID`` and comes last.
   Federal hazard categories (216a-216cc) are Y when the library lists the category, N
   otherwise; 1/05 has only the first five (216a-216e). Fire code hazard classes fill
   ``FireCode1`` onwards and components ``Component1`` onwards; missing numbers are written
@@ -56,6 +58,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from lxml import etree
@@ -295,7 +298,7 @@ def chemicals_named(identifier: str):
     if match is None:
         raise EdtError(
             f"Name a chemical by its CAS number (such as 1330-20-7) or its CCL ID (such as "
-            f"CCL-14 or 14); '{identifier}' is neither."
+            f"CCL-102843 or 102843); '{identifier}' is neither."
         )
     ccl_id = int(match[1])
     if ccl_id > LARGEST_CCL_ID:
@@ -318,7 +321,7 @@ class ChemicalLibraryQueryView(LibraryQueryView):
         chemicals = Chemical.objects.all()
         if argument is not None:
             chemicals = chemicals_named(argument.strip().strip("/"))
-        return chemicals.order_by("ccl_id")
+        return chemicals.order_by(F("ccl_id").asc(nulls_last=True), "pk")
 
     def element(self, record, version: str) -> etree._Element:
         return chemical_element(record, version)

@@ -1,7 +1,7 @@
 """Seed the chemical library with chemicals businesses commonly report.
 
 The CCL IDs here (1, 2, 3...) are this library's own identifiers, not CalEPA's CERS Chemical
-Library IDs. Codes follow the registry: physical state a Solid, b Liquid, c Gas (field 214);
+Library IDs: migration 0008 takes them away again (CCL IDs are CalEPA's alone). Codes follow the registry: physical state a Solid, b Liquid, c Gas (field 214);
 type a Pure, b Mixture, c Waste (field 211). A substance sold as a water solution (acids,
 bleach) is listed as Pure: water is not a hazardous component. EHS marks substances on the
 federal Extremely Hazardous Substances list (40 CFR 355, Appendix A); hydrogen peroxide is

@@ -17,9 +17,14 @@ from django.views.generic import TemplateView
 from core.forms import add_service_errors
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 
-from .. import services
-from ..forms import ChemicalForm, ViolationLibraryFileForm, ViolationTypeForm
-from ..models import Chemical, ViolationLibraryLoad, ViolationType
+from .. import chemical_file, services
+from ..forms import (
+    ChemicalForm,
+    ChemicalLibraryFileForm,
+    ViolationLibraryFileForm,
+    ViolationTypeForm,
+)
+from ..models import Chemical, ChemicalLibraryLoad, ViolationLibraryLoad, ViolationType
 from ..violation_file import MAX_BYTES, read_violation_library
 
 
@@ -165,14 +170,57 @@ class ViolationLibraryLoadView(LibraryMaintenanceMixin, TemplateView):
         return redirect("libraries:violations")
 
 
+class ChemicalLibraryLoadView(LibraryMaintenanceMixin, TemplateView):
+    """Load CalEPA's published chemical library from its XML file (a Chemical Library Query's
+    answer); any problem loads nothing and every problem is listed."""
+
+    template_name = "libraries/chemical_load.html"
+    SHOWN_PROBLEMS = 200
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            latest=ChemicalLibraryLoad.objects.select_related("loaded_by").first(),
+            max_mb=chemical_file.MAX_BYTES // (1024 * 1024),
+            **kwargs,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(ChemicalLibraryFileForm())
+
+    def post(self, request, *args, **kwargs):
+        form = ChemicalLibraryFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_form(form)
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > chemical_file.MAX_BYTES:
+                raise ValidationError(
+                    f"The file is larger than {chemical_file.MAX_BYTES // (1024 * 1024)} MB; "
+                    "the published library is far smaller."
+                )
+            library = chemical_file.read_chemical_library(upload.read())
+            load = services.load_chemical_library(
+                actor=request.user, entries=library.entries, source=upload.name
+            )
+        except ValidationError as error:
+            problems = error.messages
+            return self.render_form(
+                form,
+                problems=problems[: self.SHOWN_PROBLEMS],
+                more_problems=max(0, len(problems) - self.SHOWN_PROBLEMS),
+            )
+        messages.success(request, load.summary())
+        return redirect("libraries:chemicals")
+
+
 class ChemicalCreateView(LibraryMaintenanceMixin, TemplateView):
     """Add a chemical to the chemical library."""
 
     template_name = "libraries/chemical_form.html"
 
     def get(self, request, *args, **kwargs):
-        last = Chemical.objects.for_user(request.user, "manage").order_by("-ccl_id").first()
-        return self.render_form(ChemicalForm(initial={"ccl_id": (last.ccl_id if last else 0) + 1}))
+        # No CCL ID is suggested: it is CalEPA's, never numbered here.
+        return self.render_form(ChemicalForm())
 
     def post(self, request, *args, **kwargs):
         form = ChemicalForm(request.POST)
@@ -183,7 +231,7 @@ class ChemicalCreateView(LibraryMaintenanceMixin, TemplateView):
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"{created.chemical_name} added to the library.")
-                return redirect("libraries:chemical", created.ccl_id)
+                return redirect("libraries:chemical", created.pk)
         return self.render_form(form)
 
 
@@ -192,7 +240,6 @@ class ChemicalEditView(LibraryMaintenanceMixin, TemplateView):
 
     template_name = "libraries/chemical_form.html"
     model = Chemical
-    lookup_field = "ccl_id"
 
     def get(self, request, *args, **kwargs):
         chemical = self.get_object()
@@ -211,5 +258,5 @@ class ChemicalEditView(LibraryMaintenanceMixin, TemplateView):
                 add_service_errors(form, error)
             else:
                 messages.success(request, f"{changed.chemical_name} saved.")
-                return redirect("libraries:chemical", changed.ccl_id)
+                return redirect("libraries:chemical", changed.pk)
         return self.render_form(form, chemical=chemical)

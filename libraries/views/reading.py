@@ -92,7 +92,7 @@ class ChemicalListView(LibraryPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
         chemicals = search_filter(
-            self.get_queryset().order_by("chemical_name", "ccl_id"),
+            self.get_queryset().order_by("chemical_name", "pk"),
             query,
             CHEMICAL_SEARCH_FIELDS,
             CHEMICAL_SEARCH_EXACT_INT_FIELDS,
@@ -109,9 +109,9 @@ class ChemicalDetailView(LibraryPageMixin, TemplateView):
     model = Chemical
 
     def get_context_data(self, **kwargs):
-        found = with_labels(self.get_queryset().filter(ccl_id=self.kwargs["ccl_id"]))
+        found = with_labels(self.get_queryset().filter(pk=self.kwargs["pk"]))
         if not found:
-            raise Http404("No chemical with this CCL ID.")
+            raise Http404("No such chemical in the library.")
         chemical = found[0]
         categories = {f.number: f.label for f in federal_hazard_category_fields()}
         return super().get_context_data(

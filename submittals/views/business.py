@@ -15,7 +15,6 @@ added, edited and removed on its own page, and saved into the element's data.
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -54,23 +53,13 @@ from ..forms import (
     summary_fields,
 )
 from ..models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
-from ..validation import LEVELS, validate_element, validate_submittal
+from ..validation import by_level, validate_element, validate_submittal
 
 # The actions the pages ask ``core.access`` about (``submittals.rules``), and their refusals.
 EDIT = "submittals.edit"
 SUBMIT = "submittals.submit"
 EDIT_REFUSED = "Your role in this organization does not allow preparing drafts."
 SUBMIT_REFUSED = "Only Approvers and Lead Users may submit and certify submittals."
-
-LEVEL_LABELS = {"required": "Required", "warning": "Warning", "advisory": "Advisory"}
-
-
-def by_level(messages_) -> list[tuple[str, str, list]]:
-    """Validation messages grouped by level, in level order: (level, label, messages)."""
-    grouped = defaultdict(list)
-    for message in messages_:
-        grouped[message.level].append(message)
-    return [(level, LEVEL_LABELS[level], grouped[level]) for level in LEVELS if grouped[level]]
 
 
 def element_validation(record, drafts) -> dict:

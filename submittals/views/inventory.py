@@ -163,7 +163,7 @@ class MaterialFormMixin(InventoryMixin):
         if picked is None:
             return initial
         values, components = inventory.values_from_chemical(picked)
-        merged = {**initial, **initial_from(values, components)}
+        merged = {**initial, **initial_from(values, components), "library_chemical": picked.pk}
         if components:
             for position in range(len(components) + 1, inventory.MAX_COMPONENTS + 1):
                 for key in inventory.COMPONENT_KEYS:
@@ -194,6 +194,7 @@ class MaterialAddView(MaterialFormMixin, TemplateView):
                 record=self.record,
                 values=form.values(),
                 components=form.components(),
+                chemical=form.picked_chemical(),
             ),
             "{} added to the inventory.",
         )
@@ -214,7 +215,8 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
                 )
             )
         search, results, picked = self.library()
-        form = MaterialForm(initial=self.picked_initial(initial_from_material(material), picked))
+        initial = {**initial_from_material(material), "library_chemical": material.chemical_id}
+        form = MaterialForm(initial=self.picked_initial(initial, picked))
         return self.render_form(
             form, material=material, picked=picked, search=search, results=results
         )
@@ -231,6 +233,7 @@ class MaterialEditView(MaterialFormMixin, TemplateView):
                 material=material,
                 values=form.values(),
                 components=form.components(),
+                chemical=form.picked_chemical(),
             ),
             "{} saved.",
             material=material,

@@ -31,6 +31,7 @@ from core.views import AgencyScopedMixin
 from .. import inventory, services
 from ..forms_regulator import QueueFilterForm, ReviewForm
 from ..models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
+from ..validation import by_level, validate_element
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
 FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]
@@ -254,8 +255,10 @@ def comparable(record: SubmittalElementRecord) -> dict:
 
 
 class ElementReviewView(AgencyElementsMixin, TemplateView):
-    """One submitted element: what was submitted, by whom, what changed since the previous
-    submittal, the regulator's actions so far, and (for reviewers) the review form."""
+    """One submitted element: what was submitted, by whom, its guidance messages (the
+    Warnings and Advisories it was submitted with, checked again now), what changed since the
+    previous submittal, the regulator's actions so far, and (for reviewers) the review
+    form."""
 
     template_name = "submittals/regulator_review.html"
 
@@ -360,5 +363,6 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                 else []
             ),
             actions=self.actions(record),
+            validation=by_level(validate_element(record)),
             **kwargs,
         )

@@ -122,6 +122,13 @@ def full_chemical(db):
     )
 
 
+@pytest.fixture
+def chlorine(db):
+    """The seeded Chlorine entry, given a CalEPA-style CCL ID (seeded entries carry none)."""
+    Chemical.objects.filter(cas_number="7782-50-5").update(ccl_id=102843)
+    return Chemical.objects.get(ccl_id=102843)
+
+
 # --- every endpoint -------------------------------------------------------------------------
 
 
@@ -169,11 +176,13 @@ def test_an_unknown_schema_version_is_refused(client, edt_account, path):
     [
         (f"{VLQ}/1010001", "VLQ", 1),
         (f"{VLQ}/9999", "VLQ", 0),
-        (f"{CLQ}/CCL-14", "CLQ", 1),
+        (f"{CLQ}/CCL-102843", "CLQ", 1),
         (f"{DDQ}/UPDD/205", "DDQ", 1),
     ],
 )
-def test_the_transaction_records_the_answered_count(client, edt_account, path, acronym, count):
+def test_the_transaction_records_the_answered_count(
+    client, edt_account, chlorine, path, acronym, count
+):
     response = get(client, edt_account, path)
     body(response)
     logged = EdtTransaction.objects.get()
@@ -324,9 +333,15 @@ def ccl_ids(root) -> list[str]:
 def test_clq_answers_the_whole_library_by_ccl_id_in_each_version(
     client, edt_account, full_chemical, version
 ):
+    """CalEPA's CCL IDs in order, then the entries without one (the seeded chemicals), whose
+    CCLID is empty: the primary key is never written as a CCL ID."""
     root = clq(get(client, edt_account, CLQ, schemaVersion=version), version)
-    expected = sorted(Chemical.objects.values_list("ccl_id", flat=True))
-    assert ccl_ids(root) == [str(ccl_id) for ccl_id in expected]
+    numbered = sorted(
+        Chemical.objects.filter(ccl_id__isnull=False).values_list("ccl_id", flat=True)
+    )
+    unnumbered = Chemical.objects.filter(ccl_id__isnull=True).count()
+    assert unnumbered >= 40
+    assert ccl_ids(root) == [str(ccl_id) for ccl_id in numbered] + [""] * unnumbered
     assert root.get("dataSetDateTime")
 
 
@@ -371,8 +386,9 @@ def test_clq_writes_every_part_of_a_chemical(client, edt_account, full_chemical,
 
 @pytest.mark.parametrize("version", ["1/05", "1/08"])
 def test_clq_writes_missing_numbers_as_nil(client, edt_account, version):
-    """Motor oil (CCL 3): no CAS, no DOT class, no fire code class, no component."""
-    root = clq(get(client, edt_account, f"{CLQ}/3", schemaVersion=version), version)
+    """Motor oil: no CAS, no DOT class, no fire code class, no component."""
+    Chemical.objects.filter(chemical_name="Motor oil").update(ccl_id=100003)
+    root = clq(get(client, edt_account, f"{CLQ}/100003", schemaVersion=version), version)
     (chemical,) = root.findall("Chemical")
     assert chemical.findtext("CAS") == ""  # present (required), empty
     for tag in ("FireCode1", "FireCode8", "Component1Percent", "Component5Percent"):
@@ -385,18 +401,19 @@ def test_clq_writes_missing_numbers_as_nil(client, edt_account, version):
 @pytest.mark.parametrize(
     ("identifier", "expected"),
     [
-        ("CCL-14", ["14"]),
-        ("ccl-14", ["14"]),
-        ("14", ["14"]),
-        ("7782-50-5", ["14"]),
-        ("1330-20-7", ["30", "9100"]),  # every chemical with the CAS number
+        ("CCL-102843", ["102843"]),
+        ("ccl-102843", ["102843"]),
+        ("102843", ["102843"]),
+        ("7782-50-5", ["102843"]),
+        ("1330-20-7", ["9100", ""]),  # every chemical with the CAS number (seeded xylene)
+        ("CCL-14", []),  # the seed number chlorine had before: not CalEPA's
         ("CCL-777777", []),
         ("99999999999", []),  # beyond any CCL ID
         ("50-00-1", []),
     ],
 )
 def test_clq_finds_chemicals_by_cas_number_or_ccl_id(
-    client, edt_account, full_chemical, identifier, expected
+    client, edt_account, full_chemical, chlorine, identifier, expected
 ):
     assert ccl_ids(clq(get(client, edt_account, f"{CLQ}/{identifier}"))) == expected
 
@@ -423,20 +440,20 @@ def test_clq_json_answers_the_same_chemicals(client, edt_account, full_chemical)
     assert blend["FHCHealthAcuteToxicity"] == "Y"
 
 
-def test_clq_refuses_a_library_above_the_ceiling(client, edt_account, settings):
+def test_clq_refuses_a_library_above_the_ceiling(client, edt_account, chlorine, settings):
     settings.EDT_QUERY_MAX_RESULTS = 10
     response = get(client, edt_account, CLQ)
     assert response.status_code == 413
     assert f"{Chemical.objects.count()} chemicals".encode() in response.content
     assert b"CAS number or CCL ID in the path" in response.content
-    assert ccl_ids(clq(get(client, edt_account, f"{CLQ}/CCL-14"))) == ["14"]
+    assert ccl_ids(clq(get(client, edt_account, f"{CLQ}/CCL-102843"))) == ["102843"]
 
 
 def test_clq_runs_the_same_queries_for_one_chemical_or_all(
-    client, edt_account, django_assert_num_queries
+    client, edt_account, chlorine, django_assert_num_queries
 ):
     with django_assert_num_queries(LIBRARY_QUERIES):
-        assert len(ccl_ids(clq(get(client, edt_account, f"{CLQ}/CCL-14")))) == 1
+        assert len(ccl_ids(clq(get(client, edt_account, f"{CLQ}/CCL-102843")))) == 1
     with django_assert_num_queries(LIBRARY_QUERIES):
         assert len(ccl_ids(clq(get(client, edt_account, CLQ)))) == 44
 

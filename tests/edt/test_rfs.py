@@ -394,37 +394,100 @@ def test_a_next_due_date_is_audited(client, cast, edt_account, portal, second):
 # --- rejections ----------------------------------------------------------------------------------
 
 
+def _set_in_order(row: etree._Element, tag: str, value: str) -> None:
+    """Give ``row`` (a Chemical) the child ``tag`` with ``value``, in the schema's order."""
+    from submittals.inventory import row_fields
+
+    order = [f.tag for f in row_fields()]
+    found = row.find(tag)
+    if found is None:
+        found = etree.Element(tag)
+        later = [c for c in row if c.tag in order and order.index(c.tag) > order.index(tag)]
+        if later:
+            later[0].addprevious(found)
+        else:
+            row.append(found)
+    found.text = value
+
+
 def test_every_required_problem_is_listed_and_nothing_is_stored(
     client, cast, edt_account, portal, second
 ):
+    """Two chemicals whose amounts are too large to store: each is Required, both listed."""
     query = exported(client, edt_account, cast.facility)
     query.find("FacilityInformation/BusinessActivities/BusinessName").text = "Another Name"
     document = etree.fromstring(to_rfs(query, second.cers_id))
-    owner = document.find("FacilitySubmittal/FacilityInformation/OwnerOperatorInformation")
-    dates = {"BeginningDate": "2024-05-01", "EndingDate": "2024-01-01"}  # ends before it begins
-    for tag in dates:
-        for old in owner.findall(tag):
-            owner.remove(old)
-    for position, (tag, value) in enumerate(dates.items()):  # the form's first fields
-        owner.insert(position, etree.Element(tag))
-        owner[position].text = value
-    chemicals = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals")
-    for row in list(chemicals):  # the portal refuses an inventory without materials
-        chemicals.remove(row)
+    chemical = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical")
+    _set_in_order(chemical, "MaximumDailyAmount", "9999999999999")
+    twin = copy.deepcopy(chemical)
+    twin.find("ChemicalRegulatorKey").text = str(uuid.uuid4())
+    chemical.addnext(twin)
     body = etree.tostring(document)
     assert_valid(body, "cers3", XSD)
 
     root = post(client, edt_account, body)
     assert status(root) == "Rejected"
     required = root.xpath("GuidanceMessages/GuidanceMessage[@level='Required']")
-    assert [m.get("guidanceCode") for m in required] == ["1013", "1004"]
-    assert "Ending date" in required[0].text and "Beginning date" in required[0].text
-    assert "lists no hazardous materials" in required[1].text
+    assert [m.get("guidanceCode") for m in required] == ["1012", "1012"]
+    assert required[0].text.startswith("Chemical 1: Maximum daily amount")
+    assert required[1].text.startswith("Chemical 2: Maximum daily amount")
     assert root.xpath("GuidanceMessages/GuidanceMessage[@level='Advisory']")  # listed too
     assert not stored_for(second).exists()
     assert not FacilitySubmittal.objects.filter(facility=second).exists()
     assert not HazardousMaterial.objects.filter(record__facility=second).exists()
     assert not AuditEvent.objects.filter(actor=edt_account.user).exists()
+
+
+def test_what_cers_accepts_is_stored_with_warnings(client, cast, edt_account, portal, second):
+    """An ending date before the beginning date, a mixture component with a percentage and
+    an EHS flag but no name or CAS number, and a CalEPA CCL ID the loaded library lacks:
+    CERS accepts all three, so the upload is accepted and each is a Warning."""
+    query = exported(client, edt_account, cast.facility)
+    document = etree.fromstring(to_rfs(query, second.cers_id))
+    owner = document.find("FacilitySubmittal/FacilityInformation/OwnerOperatorInformation")
+    dates = {"BeginningDate": "2024-05-01", "EndingDate": "2024-01-01"}
+    for tag in dates:
+        for old in owner.findall(tag):
+            owner.remove(old)
+    for position, (tag, value) in enumerate(dates.items()):  # the form's first fields
+        owner.insert(position, etree.Element(tag))
+        owner[position].text = value
+    chemical = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical")
+    _set_in_order(chemical, "CCLID", "102843")
+    _set_in_order(chemical, "HC1PercentByWeight", "12.5")
+    _set_in_order(chemical, "HC1EHS", "Y")
+    body = etree.tostring(document)
+    assert_valid(body, "cers3", XSD)
+
+    root = post(client, edt_account, body)
+    assert status(root) == "Accepted", texts(root)
+    warnings = root.xpath("GuidanceMessages/GuidanceMessage[@level='Warning']")
+    text = " ".join(m.text for m in warnings)
+    assert "Ending date" in text
+    assert "hazardous component 1 has no name and no CAS number" in text
+    assert "CCL ID (250) 102843 is not in the chemical library" in text
+    assert not root.xpath("GuidanceMessages/GuidanceMessage[@level='Required']")
+    material = HazardousMaterial.objects.get(record__facility=second)
+    assert (material.data["250"], material.chemical) == (102843, None)
+    component = material.components.get()
+    assert (component.name, component.cas_number, component.ehs) == ("", "", "Y")
+    assert str(component.percent_by_weight) == "12.5000"
+
+
+def test_an_inventory_without_chemicals_is_accepted_with_a_warning(
+    client, cast, edt_account, portal, second
+):
+    query = exported(client, edt_account, cast.facility)
+    document = etree.fromstring(to_rfs(query, second.cers_id))
+    chemicals = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals")
+    for row in list(chemicals):
+        chemicals.remove(row)
+    body = etree.tostring(document)
+    assert_valid(body, "cers3", XSD)
+    root = post(client, edt_account, body)
+    assert status(root) == "Accepted", texts(root)
+    warnings = root.xpath("GuidanceMessages/GuidanceMessage[@level='Warning']")
+    assert any("lists no hazardous materials" in m.text for m in warnings)
 
 
 def test_warnings_and_advisories_are_listed_with_an_accepted_upload(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from libraries.models import Chemical
 
 seed_migration = importlib.import_module("libraries.migrations.0002_seed_common_chemicals")
+ccl_migration = importlib.import_module("libraries.migrations.0008_chemical_ccl_id_and_loads")
 
 # Session, user, whether to offer the maintenance links, the count and the page.
 LIST_QUERIES = 5
@@ -30,7 +31,9 @@ def cas_check_digit_ok(cas: str) -> bool:
 def test_the_seeded_chemicals_have_valid_codes_and_cas_numbers(db):
     chemicals = list(Chemical.objects.all())
     assert len(chemicals) >= 40
-    assert sorted(c.ccl_id for c in chemicals) == list(range(1, len(chemicals) + 1))
+    # This project's numbers 1-44 were not CalEPA's CCL IDs, and none of CalEPA's is known
+    # for them: the seeded chemicals carry none (a real CCL ID in 1-44 names another chemical).
+    assert {c.ccl_id for c in chemicals} == {None}
     for chemical in chemicals:
         assert chemical.physical_state in {"a", "b", "c"}, chemical
         assert chemical.hm_type in {"a", "b", "c"}, chemical
@@ -65,6 +68,7 @@ def test_used_oil_is_a_waste_and_gasoline_a_mixture(db):
 def test_reversing_the_seed_deletes_exactly_its_rows(db):
     Chemical.objects.create(ccl_id=9001, chemical_name="Added by the state administrator")
 
+    ccl_migration.restore_seed_numbers(apps, connection.schema_editor())  # 0008 reversed
     seed_migration.unseed(apps, connection.schema_editor())
     assert list(Chemical.objects.values_list("ccl_id", flat=True)) == [9001]
 
@@ -80,10 +84,11 @@ def test_reversing_the_seed_deletes_exactly_its_rows(db):
         ("battery acid", "Sulfuric acid"),
         ("muriatic", "Hydrochloric acid"),
         ("PERC", "Tetrachloroethylene"),
-        ("14", "Chlorine"),  # CCL ID
+        ("102843", "Entry with CalEPA's CCL ID"),  # CCL ID
     ],
 )
 def test_the_library_is_searchable_by_cas_name_synonym_and_ccl_id(cast, client, query, found):
+    Chemical.objects.create(ccl_id=102843, chemical_name="Entry with CalEPA's CCL ID")
     client.force_login(cast.viewer)
     response = client.get(reverse("libraries:chemicals"), {"q": query})
     assert response.status_code == 200
@@ -100,7 +105,7 @@ def test_a_search_that_matches_nothing_says_so(cast, client):
 def test_the_chemical_page_shows_labels_from_the_registry(cast, client):
     client.force_login(cast.state_admin)
     chlorine = Chemical.objects.get(cas_number="7782-50-5")
-    response = client.get(reverse("libraries:chemical", args=[chlorine.ccl_id]))
+    response = client.get(reverse("libraries:chemical", args=[chlorine.pk]))
     page = response.content.decode()
     assert response.status_code == 200
     assert "7782-50-5" in page and "Gas" in page and "Chlorine gas" in page
@@ -127,14 +132,14 @@ def test_the_list_issues_the_same_queries_for_one_page_or_many(
 
 @pytest.mark.parametrize("name", ["libraries:chemicals", "libraries:chemical"])
 def test_library_pages_need_sign_in(db, client, name):
-    args = [1] if name == "libraries:chemical" else []
+    args = [Chemical.objects.first().pk] if name == "libraries:chemical" else []
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_the_chemical_page_shows_every_field_and_the_components(cast, client):
-    Chemical.objects.create(
+    thinner = Chemical.objects.create(
         ccl_id=9002,
         cas_number="",
         chemical_name="Lacquer thinner",
@@ -150,7 +155,8 @@ def test_the_chemical_page_shows_every_field_and_the_components(cast, client):
         ],
     )
     client.force_login(cast.lead)
-    page = client.get(reverse("libraries:chemical", args=[9002])).content.decode()
+    page = client.get(reverse("libraries:chemical", args=[thinner.pk])).content.decode()
+    assert "9002" in page
     assert "Mixture" in page and "Liquid" in page
     assert "12, 30" in page
     assert "216f physical flammable" in page and "216t health acute toxicity" in page
@@ -158,9 +164,37 @@ def test_the_chemical_page_shows_every_field_and_the_components(cast, client):
 
 
 def test_the_chemical_page_offers_editing_to_the_state_administrator_only(cast, client):
-    url = reverse("libraries:chemical", args=[14])
-    edit = reverse("libraries:chemical_edit", args=[14])
+    chlorine = Chemical.objects.get(cas_number="7782-50-5")
+    url = reverse("libraries:chemical", args=[chlorine.pk])
+    edit = reverse("libraries:chemical_edit", args=[chlorine.pk])
     client.force_login(cast.cupa_reviewer)
     assert edit not in client.get(url).content.decode()
     client.force_login(cast.state_admin)
     assert edit in client.get(url).content.decode()
+
+
+def test_inventory_rows_forget_the_seed_numbers_they_carried(cast):
+    """submittals 0005: a row picked from a seeded chemical carried its seed number as CCL ID
+    (250); it loses it, keeping the link. Any other CCL ID stays."""
+    from submittals import services
+    from submittals.inventory import add_material
+    from submittals.models import HazardousMaterial
+
+    forget = importlib.import_module("submittals.migrations.0005_forget_seed_ccl_ids").forget
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=2)
+    values = {"207": "Chlorine", "208": "Y", "214": "c", "218": "10", "221": "c"}
+    seeded, calepa = (
+        add_material(actor=cast.editor, record=record, values=values) for _ in range(2)
+    )
+    chlorine = Chemical.objects.get(cas_number="7782-50-5")
+    for material, number in ((seeded, 14), (calepa, 102843)):
+        HazardousMaterial.objects.filter(pk=material.pk).update(
+            chemical=chlorine, data={**material.data, "250": number}
+        )
+
+    forget(apps, connection.schema_editor())
+
+    seeded.refresh_from_db()
+    calepa.refresh_from_db()
+    assert "250" not in seeded.data and seeded.chemical == chlorine
+    assert calepa.data["250"] == 102843

@@ -14,6 +14,12 @@ from tests import factories
 
 from .conftest import CITED_TYPE, DAY
 
+
+def chlorine_entry() -> Chemical:
+    """The seeded Chlorine entry (seeded entries carry no CCL ID: named by CAS number)."""
+    return Chemical.objects.get(cas_number="7782-50-5")
+
+
 NEW_TYPE = {
     "type_number": "1019901",
     "name": "Failure to post emergency contacts",
@@ -196,7 +202,7 @@ def test_the_state_administrator_adds_a_chemical_with_an_audit_event(cast):
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"ccl_id": 14}, "ccl_id", "already in the library"),
+        ({"ccl_id": 102843}, "ccl_id", "already in the library"),
         ({"ccl_id": 0}, "ccl_id", "positive"),
         ({"cas_number": "7664-41-8"}, "cas_number", "check digit should be 7"),
         ({"cas_number": "7664417"}, "cas_number", "has the form"),
@@ -210,7 +216,11 @@ def test_the_state_administrator_adds_a_chemical_with_an_audit_event(cast):
             "components",
             "Component 1: 7664-41-1 is not a valid CAS number",
         ),
-        ({"components": [{"cas_number": "7664-41-7"}]}, "components", "give its name"),
+        (
+            {"components": [{"ehs": True}]},
+            "components",
+            "give its name, its CAS number or its percent by weight",
+        ),
         (
             {"components": [{"name": "Water", "percent_by_weight": "120"}]},
             "components",
@@ -224,6 +234,7 @@ def test_the_state_administrator_adds_a_chemical_with_an_audit_event(cast):
     ],
 )
 def test_an_invalid_chemical_stores_nothing(cast, change, field, message):
+    Chemical.objects.create(ccl_id=102843, chemical_name="An entry of CalEPA's library")
     count = Chemical.objects.count()
     with pytest.raises(ValidationError) as refused:
         services.create_chemical(actor=cast.state_admin, **(NEW_CHEMICAL | change))
@@ -240,8 +251,39 @@ def test_the_cas_check_digit_is_checked(cas, valid):
     assert (services.cas_problem(cas) is None) == valid
 
 
+@pytest.mark.parametrize(
+    "component",
+    [
+        {"cas_number": "7664-41-7"},
+        {"percent_by_weight": "29", "ehs": True},  # as CalEPA's library has some
+    ],
+)
+def test_a_component_is_named_by_name_cas_or_percentage(cast, component):
+    chemical = services.create_chemical(
+        actor=cast.state_admin, **(NEW_CHEMICAL | {"components": [component]})
+    )
+    assert len(chemical.components) == 1
+
+
+def test_a_chemical_may_have_no_ccl_id(cast):
+    """The CCL ID is CalEPA's: an entry it does not know has none, and several may lack one."""
+    first = services.create_chemical(actor=cast.state_admin, **(NEW_CHEMICAL | {"ccl_id": None}))
+    second = services.create_chemical(
+        actor=cast.state_admin, **(NEW_CHEMICAL | {"ccl_id": "", "chemical_name": "Another"})
+    )
+    assert (first.ccl_id, second.ccl_id) == (None, None)
+    assert first.pk != second.pk
+
+
+def test_calepas_ccl_ids_are_accepted(cast):
+    chemical = services.create_chemical(
+        actor=cast.state_admin, **(NEW_CHEMICAL | {"ccl_id": 102843})
+    )
+    assert Chemical.objects.get(pk=chemical.pk).ccl_id == 102843
+
+
 def test_editing_a_chemical_records_before_and_after(cast):
-    chlorine = Chemical.objects.get(ccl_id=14)
+    chlorine = chlorine_entry()
     services.update_chemical(
         actor=cast.state_admin, chemical=chlorine, federal_hazard_categories=["216g", "216k"]
     )
@@ -257,14 +299,17 @@ def test_a_chemical_picked_by_an_inventory_keeps_its_ccl_id(cast):
     from submittals import services as submittals
     from submittals.inventory import add_material
 
+    # A seeded entry without a CCL ID may be given CalEPA's.
+    chlorine = services.update_chemical(
+        actor=cast.state_admin, chemical=chlorine_entry(), ccl_id=102843
+    )
     record = submittals.start_draft(actor=cast.editor, facility=cast.facility, element=2)
-    values = {"250": "14", "207": "Chlorine", "208": "Y", "214": "c", "218": "10", "221": "c"}
+    values = {"250": "102843", "207": "Chlorine", "208": "Y", "214": "c", "218": "10", "221": "c"}
     add_material(actor=cast.editor, record=record, values=values)
 
-    chlorine = Chemical.objects.get(ccl_id=14)
     with pytest.raises(ValidationError, match="CCL ID cannot change"):
         services.update_chemical(actor=cast.state_admin, chemical=chlorine, ccl_id=9014)
-    assert Chemical.objects.filter(ccl_id=14).exists()
+    assert Chemical.objects.filter(ccl_id=102843).exists()
 
 
 # --- the pages --------------------------------------------------------------------------------
@@ -273,7 +318,8 @@ MAINTENANCE_PAGES = [
     ("libraries:violation_create", []),
     ("libraries:violation_edit", ["7010003"]),
     ("libraries:chemical_create", []),
-    ("libraries:chemical_edit", [14]),
+    ("libraries:chemical_edit", [1]),  # the first seeded chemical's primary key
+    ("libraries:chemical_library_load", []),
 ]
 
 
@@ -427,8 +473,8 @@ def test_adding_a_chemical_through_the_page(cast, client):
     client.force_login(cast.state_admin)
     assert client.get(reverse("libraries:chemical_create")).status_code == 200
     response = client.post(reverse("libraries:chemical_create"), chemical_form_data(NEW_CHEMICAL))
-    assert response["Location"] == reverse("libraries:chemical", args=[9100])
     chemical = Chemical.objects.get(ccl_id=9100)
+    assert response["Location"] == reverse("libraries:chemical", args=[chemical.pk])
     assert chemical.components[0]["ehs"] is True
     assert chemical.fire_code_hazard_classes == [12, 30]
 
@@ -444,13 +490,13 @@ def test_a_refused_chemical_shows_why_and_stores_nothing(cast, client):
 
 def test_the_chemical_edit_page_is_filled_and_saves(cast, client):
     client.force_login(cast.state_admin)
-    url = reverse("libraries:chemical_edit", args=[14])
+    chlorine = chlorine_entry()
+    url = reverse("libraries:chemical_edit", args=[chlorine.pk])
     page = client.get(url).content.decode()
     assert 'value="7782-50-5"' in page and "Chlorine gas" in page
-    chlorine = Chemical.objects.get(ccl_id=14)
     data = chemical_form_data(
         {
-            "ccl_id": "14",
+            "ccl_id": "",
             "cas_number": chlorine.cas_number,
             "chemical_name": chlorine.chemical_name,
             "common_name": chlorine.common_name,
@@ -463,7 +509,7 @@ def test_the_chemical_edit_page_is_filled_and_saves(cast, client):
         }
     ) | {"federal_hazard_categories": ["216g", "216t"]}
     response = client.post(url, data)
-    assert response["Location"] == reverse("libraries:chemical", args=[14])
+    assert response["Location"] == reverse("libraries:chemical", args=[chlorine.pk])
     chlorine.refresh_from_db()
     assert chlorine.federal_hazard_categories == ["216g", "216t"]
     assert chlorine.fire_code_hazard_classes == [30]

@@ -33,7 +33,7 @@ from submittals.models import (
     MixtureComponent,
     SubmittalElementRecord,
 )
-from submittals.validation import REQUIRED, validate_element
+from submittals.validation import REQUIRED, WARNING, validate_element
 from tests.submittals.data import answer_required_documents, complete_facility_information
 
 FI = SubmittalElement.FACILITY_INFORMATION
@@ -226,9 +226,8 @@ def test_adding_a_material_keeps_columns_data_and_components_in_step(cast, recor
         ({"221": ""}, "221", "Units: required."),
         ({"214": "z"}, "214", "Physical state: choose one of a (Solid), b (Liquid), c (Gas)."),
         ({"218": "lots"}, "218", "Maximum daily amount: enter a number, such as 12.5."),
-        ({"218": "-5"}, "218", "Maximum daily amount: cannot be negative."),
         ({"210a": "40"}, "210a", "Primary fire code hazard class: at most 39."),
-        ({"250": "424242"}, "250", "CCL ID: the chemical library has no chemical"),
+        ({"250": "0"}, "250", "CCL ID: at least 1."),
     ],
 )
 def test_a_missing_or_wrong_value_is_refused_by_field(cast, record, change, number, message):
@@ -240,7 +239,7 @@ def test_a_missing_or_wrong_value_is_refused_by_field(cast, record, change, numb
     assert not AuditEvent.objects.filter(action__startswith="inventory.").exists()
 
 
-def test_a_component_needs_a_name_or_cas_and_valid_values(cast, record):
+def test_a_component_needs_valid_values(cast, record):
     components = [
         {"percent_by_weight": "10"},
         {"name": "Xylene", "percent_by_weight": "101"},
@@ -248,10 +247,53 @@ def test_a_component_needs_a_name_or_cas_and_valid_values(cast, record):
     with pytest.raises(ValidationError) as refused:
         add(cast, record, PAINT, components)
     assert refused.value.message_dict == {
-        "227": ["Component 1 name: give the component's name or CAS number."],
         "230": ["Component 2 percent by weight: at most 100.00."],
     }
     assert not MixtureComponent.objects.exists()
+
+
+def warnings_of(record, code) -> list:
+    return [m for m in validate_element(reload(record)) if m.code == code]
+
+
+def test_a_component_with_percentage_and_flags_but_no_name_or_cas_is_kept_with_a_warning(
+    cast, record
+):
+    """CERS holds such components; the project used to refuse them as Required."""
+    material = add(cast, record, PAINT, [{"percent_by_weight": "10", "ehs": "Y"}])
+    assert list(material.components.values_list("position", "name", "cas_number", "ehs")) == [
+        (1, "", "", "Y")
+    ]
+    [warning] = warnings_of(record, "HMI-COMPONENT-UNNAMED")
+    assert warning.level == WARNING
+    assert "component 1 has no name and no CAS number" in warning.message
+    assert (warning.field, warning.label) == ("227", "Component 1 name (227)")
+    blocking = [m for m in validate_element(reload(record)) if m.level == REQUIRED]
+    assert not [m for m in blocking if m.code.startswith("HMI")]
+
+
+def test_a_negative_amount_is_kept_with_a_warning(cast, record):
+    material = add(cast, record, {**DIESEL, "218": "-5", "217": "-1"})
+    assert material.maximum_daily_amount == -5
+    codes = {m.code: m.level for m in validate_element(reload(record))}
+    assert codes["HMI-218-NEGATIVE"] == WARNING
+    assert codes["HMI-217-NEGATIVE"] == WARNING
+
+
+def test_a_ccl_id_the_library_lacks_is_kept_unlinked_with_a_warning(cast, record):
+    """CalEPA's CCL IDs (such as 102843) are accepted though the loaded library lacks them."""
+    material = add(cast, record, {**DIESEL, "250": "102843"})
+    assert (material.data["250"], material.chemical) == (102843, None)
+    [warning] = warnings_of(record, "HMI-250-UNKNOWN")
+    assert warning.level == WARNING
+    assert "102843 is not in the chemical library" in warning.message
+
+
+def test_a_ccl_id_the_library_has_links_and_raises_no_warning(cast, record):
+    chemical = Chemical.objects.create(ccl_id=102843, chemical_name="Library entry")
+    material = add(cast, record, {**DIESEL, "250": "102843"})
+    assert material.chemical == chemical
+    assert warnings_of(record, "HMI-250-UNKNOWN") == []
 
 
 def test_component_fields_and_the_regulator_key_are_not_material_values(cast, record):
@@ -620,7 +662,7 @@ def test_every_bad_row_is_reported(cast, record):
         HEADER,
         ["", "N", "b", "5", "a", ""],
         ["Ok", "N", "b", "5", "a", ""],
-        ["Two problems", "maybe", "b", "-1", "a", ""],
+        ["Two problems", "maybe", "b", "lots", "a", ""],
     ]
     result = import_(cast, record, csv_file(rows))
     assert [(p.row, p.column) for p in result.problems] == [
@@ -678,14 +720,25 @@ def test_unknown_repeated_and_missing_columns_are_refused(cast, record):
     assert not HazardousMaterial.objects.exists()
 
 
-def test_an_unknown_ccl_id_in_the_file_is_reported(cast, record, library_chemical):
+def test_an_unknown_ccl_id_in_the_file_is_imported_with_a_warning(cast, record, library_chemical):
     rows = [["CCLID", *HEADER], ["990001", *GOOD_ROWS[0]], ["990002", *GOOD_ROWS[1]]]
-    [problem] = import_(cast, record, csv_file(rows)).problems
-    assert (problem.row, problem.column) == (3, "CCLID")
-    assert "no chemical with CCL ID 990002" in problem.message
-    rows.pop()
     assert import_(cast, record, csv_file(rows)).ok
-    assert record.materials.get().chemical == library_chemical
+    known, unknown = record.materials.order_by("position")
+    assert (known.chemical, unknown.chemical) == (library_chemical, None)
+    assert unknown.data["250"] == 990002
+    [warning] = warnings_of(record, "HMI-250-UNKNOWN")
+    assert warning.level == WARNING and "990002" in warning.message
+
+
+def test_a_file_with_unnamed_mixture_components_is_imported_with_a_warning(cast, record):
+    rows = [
+        [*HEADER, "HC1PercentByWeight", "HC1EHS"],
+        [*GOOD_ROWS[0], "15", "Y"],
+    ]
+    assert import_(cast, record, csv_file(rows)).ok
+    component = record.materials.get().components.get()
+    assert (component.name, component.cas_number, component.ehs) == ("", "", "Y")
+    assert [m.level for m in warnings_of(record, "HMI-COMPONENT-UNNAMED")] == [WARNING]
 
 
 @pytest.mark.parametrize(
@@ -882,3 +935,74 @@ def test_the_review_page_of_another_element_has_no_materials_section(
     client.force_login(cast.cupa_reviewer)
     page = page_text(client.get(reverse("regulator:review", args=[facility_info.pk])))
     assert 'id="materials"' not in page
+
+
+def test_warnings_show_while_editing_on_submit_and_on_the_review_page(cast, client, record):
+    """A mixture component without name or CAS and an unknown CCL ID: the business sees the
+    Warnings on the element page and the submit page, the submit goes through, and the
+    reviewer sees them on the review page."""
+    add(cast, record, {**PAINT, "250": "102843"}, [{"percent_by_weight": "10", "ehs": "N"}])
+    facility_info = facility_information(cast)
+    answer_required_documents(cast.editor, record)
+    client.force_login(cast.approver)
+    page = page_text(client.get(reverse("business:element", args=[record.pk])))
+    assert "HMI-COMPONENT-UNNAMED" in page and "HMI-250-UNKNOWN" in page
+    submit_url = reverse("business:submit", args=[cast.facility.cers_id])
+    certified = {
+        "elements": [facility_info.pk, record.pk],
+        "certifier_name": "Bob Approver",
+        "certifier_title": "Site Manager",
+    }
+    page = page_text(client.post(submit_url, certified))  # not certified: the page again
+    assert "HMI-COMPONENT-UNNAMED" in page
+    response = client.post(submit_url, {**certified, "certify": "on"})
+    assert response.status_code == 302, page_text(response)
+    assert reload(record).status == ElementStatus.SUBMITTED
+
+    client.force_login(cast.cupa_reviewer)
+    page = page_text(client.get(reverse("regulator:review", args=[record.pk])))
+    assert 'id="guidance"' in page
+    assert "HMI-COMPONENT-UNNAMED" in page and "HMI-250-UNKNOWN" in page
+    assert "hazardous component 1 has no name and no CAS number" in page
+
+
+def test_picking_a_chemical_without_a_ccl_id_links_it_through_the_page(cast, client, record):
+    """The seeded chemicals carry no CCL ID: the picked entry itself links the material."""
+    chlorine = Chemical.objects.get(cas_number="7782-50-5")
+    assert chlorine.ccl_id is None
+    client.force_login(cast.editor)
+    form = client.get(add_url(record), {"chemical": chlorine.pk}).context["form"]
+    assert form["library_chemical"].value() == chlorine.pk
+    assert form["f_250"].value() in (None, "")
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False, "")}
+    data |= {"f_218": "10", "f_221": "c", "f_201": "Cylinder cage"}
+    assert client.post(add_url(record), data).status_code == 302
+    material = HazardousMaterial.objects.get()
+    assert material.chemical == chlorine and "250" not in material.data
+    assert "HMI-250-UNKNOWN" not in {m.code for m in validate_element(reload(record))}
+
+    # The edit page carries the link; saving keeps it.
+    form = client.get(edit_url(material)).context["form"]
+    assert form["library_chemical"].value() == chlorine.pk
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False, "")}
+    assert client.post(edit_url(material), data).status_code == 302
+    material.refresh_from_db()
+    assert material.chemical == chlorine
+
+
+def test_a_picked_chemical_with_a_ccl_id_links_only_by_it(cast, record, library_chemical):
+    """Clearing the CCL ID of a row picked from an entry that has one unlinks it, even with
+    the entry passed along."""
+    material = inventory.add_material(
+        actor=cast.editor, record=record, values=DIESEL, chemical=library_chemical
+    )
+    assert material.chemical is None
+    material = inventory.add_material(
+        actor=cast.editor,
+        record=record,
+        values={**DIESEL, "250": "102843"},
+        chemical=Chemical.objects.get(cas_number="7782-50-5"),
+    )
+    assert material.chemical is None  # the CCL ID decides: the library lacks 102843

@@ -245,7 +245,7 @@ def test_the_ending_date_is_not_before_the_beginning_date(cast, beginning, endin
     if fires:
         message = by_code(messages, "FI-101-BEFORE-100")
         assert (message.level, message.field, message.label) == (
-            REQUIRED,
+            WARNING,
             "101",
             "Ending date (101)",
         )
@@ -278,7 +278,7 @@ def test_state_codes_are_two_capital_letters(cast, state, fires):
     assert ("F-108c-STATE" in codes(messages)) is fires
     if fires:
         message = by_code(messages, "F-108c-STATE")
-        assert (message.level, message.label) == (REQUIRED, "Mailing address state (108c)")
+        assert (message.level, message.label) == (WARNING, "Mailing address state (108c)")
 
 
 def test_a_state_too_long_gets_one_message(cast):
@@ -357,6 +357,45 @@ def test_warnings_and_advisories_do_not_block_the_submit(cast):
     assert levels == {WARNING, ADVISORY}
     submit(cast, [facility_info])
     assert reload(facility_info).status == ElementStatus.SUBMITTED
+
+
+def test_downgraded_facility_information_rules_warn_and_do_not_block_the_submit(cast):
+    """A lower-case state and an ending date before the beginning date: CERS enforces
+    neither, so both are Warnings and the element is submitted."""
+    facility_info = draft(
+        cast,
+        FI,
+        complete_facility_information(f108c="ca", f100="2024-05-02", f101="2024-05-01"),
+    )
+    levels = {m.code: m.level for m in validate_submittal(cast.facility, [facility_info])}
+    assert levels["F-108c-STATE"] == WARNING
+    assert levels["FI-101-BEFORE-100"] == WARNING
+    assert REQUIRED not in levels.values()
+    submit(cast, [facility_info])
+    assert reload(facility_info).status == ElementStatus.SUBMITTED
+
+
+def test_an_empty_inventory_is_a_warning(cast):
+    """The schema lets an inventory list no Chemical (minOccurs 0)."""
+    inventory = draft(cast, HMI)
+    assert by_code(validate_element(inventory), "inventory_empty").level == WARNING
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"f126": None}, "FI-126-REQ"),  # PEC24HrPhone: minOccurs 1
+        ({"f111": None}, "F-111-REQ"),  # OwnerName: minOccurs 1
+        ({"f100": "not a date"}, "F-100-VAL"),  # outside the field's type
+    ],
+)
+def test_rules_the_schema_backs_stay_required_and_block(cast, data, code):
+    facility_info = draft(cast, FI, complete_facility_information(**data))
+    assert by_code(validate_element(facility_info), code).level == REQUIRED
+    with pytest.raises(ValidationError) as refused:
+        submit(cast, [facility_info])
+    assert code in [error.code for error in refused.value.error_list]
+    assert reload(facility_info).is_draft
 
 
 def certified(*records):

@@ -353,7 +353,7 @@ class Command(BaseCommand):
                     "218": amount,
                     "221": units,
                     "201": "Tank farm",
-                    **({"250": chemical.ccl_id} if chemical else {}),
+                    **({"250": chemical.ccl_id} if chemical and chemical.ccl_id else {}),
                 },
             )
         set_document_answer(
