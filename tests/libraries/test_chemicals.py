@@ -180,7 +180,7 @@ def test_inventory_rows_forget_the_seed_numbers_they_carried(cast):
     from submittals.inventory import add_material
     from submittals.models import HazardousMaterial
 
-    forget = importlib.import_module("submittals.migrations.0005_forget_seed_ccl_ids").forget
+    forget = importlib.import_module("submittals.migrations.0007_forget_seed_ccl_ids").forget
     record = services.start_draft(actor=cast.editor, facility=cast.facility, element=2)
     values = {"207": "Chlorine", "208": "Y", "214": "c", "218": "10", "221": "c"}
     seeded, calepa = (
