@@ -2,7 +2,9 @@
 pages and the accounts pages sit beside them."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from cme import urls_regulator as cme_regulator
 from core.views import HealthView, HomeView
@@ -29,6 +31,12 @@ regulator_patterns += [*edt_regulator.urlpatterns]
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("health/", HealthView.as_view(), name="health"),
+    # Browsers ask for /favicon.ico whatever the page links to: send them to the icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+        name="favicon",
+    ),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("business/", include((business_patterns, "business"))),

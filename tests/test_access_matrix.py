@@ -394,6 +394,7 @@ MATRIX: dict[str, Route] = {
     # Public pages.
     "home": Route(302, {"anonymous": 200}),
     "health": Route(200, {"anonymous": 200}),
+    "favicon": Route(301, {"anonymous": 301}),
     "invitation": Route(404, {"anonymous": 404}, args=lambda c: ["no-such-token"]),
     # Accounts.
     "accounts:signup": Route(302, {"anonymous": 200}),
