@@ -148,3 +148,23 @@ def test_the_menu_button_opens_the_navigation_on_phones(browsing, cast):
     button.click()
     assert button.get_attribute("aria-expanded") == "false"
     assert not nav.is_visible()
+
+
+def test_a_draft_is_validated_as_it_is_typed_under_the_content_security_policy(browsing, cast):
+    """htmx posts the draft when a field changes and swaps the guidance messages in: it must
+    work without inline scripts or styles."""
+    from submittals import services
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=1)
+    page = browsing.page
+    browsing.sign_in(cast.editor.email, factories.PASSWORD)
+    browsing.goto(reverse("business:element", args=[record.pk]))
+    browsing.looks_right("draft element")
+    missing = page.locator('#validation-panel [data-rule="F-111-REQ"]')
+    assert missing.count() == 1
+    field = page.locator("#id_f_111")
+    with page.expect_response(lambda response: "validate" in response.url):
+        field.fill("Acme Sacramento Depot")
+        field.press("Tab")
+    missing.wait_for(state="detached")
+    browsing.looks_right("draft element validated")
