@@ -2,12 +2,10 @@
 pages and the accounts pages sit beside them."""
 
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from cme import urls_regulator as cme_regulator
-from core.views import HealthView, HomeView
+from core.views import FaviconView, HealthView, HomeView
 from edt.access import urls_regulator as edt_regulator
 from edt.api import urls as edt_api
 from facilities import urls_business as facilities_business
@@ -32,11 +30,7 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("health/", HealthView.as_view(), name="health"),
     # Browsers ask for /favicon.ico whatever the page links to: send them to the icon.
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
-        name="favicon",
-    ),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("business/", include((business_patterns, "business"))),
