@@ -168,3 +168,37 @@ def test_a_draft_is_validated_as_it_is_typed_under_the_content_security_policy(b
         field.press("Tab")
     missing.wait_for(state="detached")
     browsing.looks_right("draft element validated")
+
+
+def test_a_tour_of_the_other_pages(browsing, cast):
+    """The rest of each portal's everyday pages pass the same checks."""
+    from submittals import services
+    from submittals.inventory import add_material
+    from tests.test_access_matrix import DIESEL
+
+    record = services.start_draft(actor=cast.editor, facility=cast.facility, element=2)
+    add_material(actor=cast.editor, record=record, values=DIESEL)
+    browsing.sign_in(cast.lead.email, factories.PASSWORD)
+    for name, args in [
+        ("business:people", []),
+        ("business:inventory", [record.pk]),
+        ("business:material_add", [record.pk]),
+        ("business:inventory_import", [record.pk]),
+        ("libraries:index", []),
+        ("libraries:chemicals", []),
+        ("libraries:violations", []),
+    ]:
+        browsing.goto(reverse(name, args=args))
+        browsing.looks_right(name.replace(":", " "))
+    browsing.page.context.clear_cookies()  # signed out
+    browsing.sign_in(cast.cupa_reviewer.email, factories.PASSWORD)
+    for name in [
+        "regulator:facilities",
+        "regulator:organizations",
+        "regulator:staff",
+        "regulator:cme_inspections",
+        "regulator:cme_enforcements",
+        "regulator:cme_upload",
+    ]:
+        browsing.goto(reverse(name))
+        browsing.looks_right(name.replace(":", " "))
