@@ -202,3 +202,17 @@ def test_a_tour_of_the_other_pages(browsing, cast):
     ]:
         browsing.goto(reverse(name))
         browsing.looks_right(name.replace(":", " "))
+
+
+def test_a_submitted_element_reviewed_and_the_public_edt_pages(browsing, cast):
+    from tests.test_access_matrix import _submit
+
+    element = _submit(cast, 2)
+    browsing.sign_in(cast.cupa_reviewer.email, factories.PASSWORD)
+    browsing.goto(reverse("regulator:review", args=[element.pk]))
+    browsing.looks_right("review an inventory")
+    browsing.goto(reverse("regulator:facility", args=[cast.facility.cers_id]))
+    browsing.looks_right("regulator facility page")
+    for name in ["edt_program:vendors", "edt_program:terms", "edt_program:implementers"]:
+        browsing.goto(reverse(name))
+        browsing.looks_right(name.replace(":", " "))
