@@ -389,6 +389,15 @@ def test_signed_in_pages_are_never_stored(cast, client):
     assert "no-store" in client.get("/business/facilities/999999999/")["Cache-Control"]
 
 
+def test_answers_to_requests_with_credentials_are_never_stored(client, db):
+    response = client.get(
+        "/EDT/Regulator/Authenticate?regulatorCode=1001",
+        HTTP_AUTHORIZATION="user nobody:bm90IGEgc2VjcmV0",
+    )
+    assert response.status_code == 401
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_signed_out_pages_may_be_cached(client, db):
     response = client.get(reverse("home"))
     assert response.status_code == 200
