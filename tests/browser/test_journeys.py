@@ -216,3 +216,17 @@ def test_a_submitted_element_reviewed_and_the_public_edt_pages(browsing, cast):
     for name in ["edt_program:vendors", "edt_program:terms", "edt_program:implementers"]:
         browsing.goto(reverse(name))
         browsing.looks_right(name.replace(":", " "))
+
+
+def test_switching_organization_from_the_menu(browsing, cast):
+    factories.add_member(cast.other_org, cast.editor, "viewer")
+    page = browsing.page
+    browsing.sign_in(cast.editor.email, factories.PASSWORD)
+    browsing.goto(reverse("business:home"))
+    browsing.open_menu()
+    switcher = page.get_by_label("Organization")
+    assert not page.get_by_role("button", name="Switch").is_visible()  # the script submits
+    with page.expect_navigation():
+        switcher.select_option(label="Other Co")
+    assert page.get_by_role("heading", name="Other Co", level=1).is_visible()
+    browsing.looks_right("switched organization")

@@ -414,3 +414,15 @@ def test_validation_messages_read_as_words_without_their_rule_codes(cast, client
     assert 'data-rule="F-' in panel  # the rule stays in the markup, for support
     shown = re.sub(r'\sdata-rule="[^"]*"', "", panel)
     assert re.findall(r"F-\d+\w*-REQ", shown) == []
+
+
+def test_the_organization_switcher_works_without_an_inline_handler(cast, client):
+    from tests import factories
+
+    factories.add_member(cast.other_org, cast.editor, "viewer")
+    client.force_login(cast.editor)
+    html = client.get(reverse("business:home")).content.decode()
+    select = re.search(r'<select id="switch-org"[^>]*>', html).group(0)
+    assert "data-submit-on-change" in select and "onchange" not in select
+    # Without scripts the Switch button submits; the script hides it and submits on change.
+    assert '<button type="submit" class="secondary switch-button">Switch</button>' in html
