@@ -59,6 +59,9 @@ def test_a_facility_added_with_the_keyboard_alone(browsing, cast):
     browsing.sign_in(cast.lead.email, factories.PASSWORD)
     browsing.goto(reverse("business:facility_create"))
     browsing.looks_right("add a facility")
+    if browsing.size == "phone":  # tap targets: inputs and buttons at least 44 px high
+        for target in (page.locator("#id_name"), page.get_by_role("button", name="Add facility")):
+            assert target.bounding_box()["height"] >= 44
     for field, text in [
         ("id_name", "Keyboard Yard"),
         ("id_street", "1 Tab Street"),
