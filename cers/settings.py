@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,10 +59,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "core.middleware.NoStoreWhenSignedInMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes goes last: it must see the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The content security policy: scripts, styles, images and fonts from this site only (no inline
+# script without the response's nonce, no inline event handler or style attribute: static/js
+# holds the behaviour), forms post here only, and no other site may frame a page.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "cers.urls"
 WSGI_APPLICATION = "cers.wsgi.application"
@@ -76,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "core.context_processors.portal",
             ],
         },
@@ -171,6 +189,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Los_Angeles"
 USE_I18N = True
 USE_TZ = True
+# One date and time format across the site, with the time zone (cers/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["cers.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

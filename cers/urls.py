@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cme import urls_regulator as cme_regulator
-from core.views import HealthView, HomeView
+from core.views import FaviconView, HealthView, HomeView
 from edt.access import urls_regulator as edt_regulator
 from edt.api import urls as edt_api
 from facilities import urls_business as facilities_business
@@ -29,6 +29,8 @@ regulator_patterns += [*edt_regulator.urlpatterns]
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("health/", HealthView.as_view(), name="health"),
+    # Browsers ask for /favicon.ico whatever the page links to: send them to the icon.
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("", include("regulators.urls")),

@@ -16,8 +16,9 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 
 from . import access
 
@@ -215,3 +216,14 @@ class HealthView(View):
         except Exception:  # noqa: BLE001 - any failure means unhealthy
             return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
         return JsonResponse({"status": "ok", "eager_tasks": settings.CELERY_TASK_ALWAYS_EAGER})
+
+
+class FaviconView(RedirectView):
+    """``/favicon.ico``, which browsers ask for whatever the page links to: the site's icon.
+    Its address is looked up per request, since the hashed static file names of production
+    exist only once the files are collected."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")

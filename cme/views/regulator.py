@@ -20,6 +20,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.access import can
+from core.events import changes
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
@@ -39,16 +40,6 @@ from ..models import Enforcement, Inspection, Violation
 _VIOLATION_ALIASES = {"violation_type": "type_number"}
 
 
-def _changes(event: AuditEvent) -> list[tuple[str, object, object]]:
-    before, after = event.before or {}, event.after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [
-        (key.replace("_", " "), before.get(key), after.get(key))
-        for key in keys
-        if before.get(key) != after.get(key)
-    ]
-
-
 def _history(*records) -> list[dict]:
     """The audit events of ``records`` (CME objects), oldest first, with what changed."""
     condition = Q(pk__in=[])
@@ -60,7 +51,7 @@ def _history(*records) -> list[dict]:
     events = (
         AuditEvent.objects.filter(condition).select_related("actor").order_by("created_at", "id")
     )
-    return [{"event": event, "changes": _changes(event)} for event in events]
+    return [{"event": event, "changes": changes(event)} for event in events]
 
 
 class CMEMixin(AgencyScopedMixin):
@@ -189,6 +180,13 @@ class InspectionMixin(CMEMixin):
         )
 
 
+# The inspection page holds two forms with fields of the same names (occurred_on, comments):
+# each gets its own id prefix, so every id on the page is unique and each label names its own
+# field. The posted names stay the same.
+VIOLATION_IDS = "violation_%s"
+ENFORCEMENT_IDS = "enforcement_%s"
+
+
 class InspectionDetailView(InspectionMixin, TemplateView):
     """One inspection: its violations, enforcement actions and history; for staff who may
     record CME, the violation and enforcement forms and the links to edit. POST edits the
@@ -207,11 +205,17 @@ class InspectionDetailView(InspectionMixin, TemplateView):
         )
         if self.can_record():
             forms.setdefault(
-                "violation_form", ViolationForm(initial={"occurred_on": inspection.occurred_on})
+                "violation_form",
+                ViolationForm(
+                    initial={"occurred_on": inspection.occurred_on}, auto_id=VIOLATION_IDS
+                ),
             )
             forms.setdefault(
                 "enforcement_form",
-                EnforcementForm(violations=self.facility_violations(inspection.facility_id)),
+                EnforcementForm(
+                    violations=self.facility_violations(inspection.facility_id),
+                    auto_id=ENFORCEMENT_IDS,
+                ),
             )
         return self.render_to_response(
             self.get_context_data(
@@ -255,7 +259,7 @@ class ViolationCreateView(InspectionDetailView):
     def post(self, request, *args, **kwargs):
         inspection = self.get_inspection()
         self.require_record()
-        form = ViolationForm(request.POST)
+        form = ViolationForm(request.POST, auto_id=VIOLATION_IDS)
         if form.is_valid():
             try:
                 services.add_violation(
@@ -281,7 +285,9 @@ class EnforcementCreateView(InspectionDetailView):
         inspection = self.get_inspection()
         self.require_record()
         form = EnforcementForm(
-            request.POST, violations=self.facility_violations(inspection.facility_id)
+            request.POST,
+            violations=self.facility_violations(inspection.facility_id),
+            auto_id=ENFORCEMENT_IDS,
         )
         if form.is_valid():
             try:

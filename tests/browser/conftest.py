@@ -7,7 +7,8 @@ and CI installs it (``.ci/run``).
 
 Every page a journey visits goes through ``looks_right``: axe-core (levels A and AA of WCAG 2.0
 and 2.1) finds no violation, the page does not scroll sideways, and a screenshot is written to
-``var/screenshots/<size>/`` (``CERS_SCREENSHOTS`` elsewhere) for a developer to open.
+``var/screenshots/<size>/`` (``CERS_SCREENSHOTS`` elsewhere) for a developer to open; and
+the browser refused nothing under the content security policy (it says so on the console).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Browsing:
     page: object
     size: str
     base_url: str
+    console_errors: list
 
     def goto(self, path: str):
         return self.page.goto(self.base_url + path)
@@ -94,6 +96,13 @@ class Browsing:
         with self.page.expect_navigation():
             self.page.get_by_role("button", name="Sign in").click()
 
+    def open_menu(self) -> None:
+        """Below 800 px the navigation and the account links sit behind the Menu button:
+        open it, as a person on a phone would. On a desktop the button is not shown."""
+        button = self.page.get_by_role("button", name="Menu")
+        if button.is_visible():
+            button.click()
+
     def looks_right(self, name: str) -> None:
         """The checks every visited page passes, and its screenshot."""
         folder = screenshots_dir() / self.size
@@ -105,6 +114,8 @@ class Browsing:
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{name} at {self.size} scrolls sideways by {overflow} px"
+        refused = [text for text in self.console_errors if "Content Security Policy" in text]
+        assert not refused, f"{name} at {self.size}: the browser refused\n" + "\n".join(refused)
 
 
 def slug(name: str) -> str:
@@ -130,7 +141,10 @@ def axe_violations(page) -> list[str]:
 def browsing(chromium, viewport, live_server):
     context = chromium.new_context(viewport=VIEWPORTS[viewport])
     page = context.new_page()
+    # The browser reports on the console whatever the content security policy refused.
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     try:
-        yield Browsing(page=page, size=viewport, base_url=live_server.url)
+        yield Browsing(page=page, size=viewport, base_url=live_server.url, console_errors=errors)
     finally:
         context.close()

@@ -35,6 +35,7 @@ def test_sign_in_with_the_keyboard_alone(browsing, cast):
         page.keyboard.press("Enter")
 
     assert "/accounts/login/" not in page.url
+    browsing.open_menu()  # on a phone, who is signed in is behind the Menu button
     assert page.get_by_text(cast.lead.email).first.is_visible()
     browsing.looks_right("business home")
 

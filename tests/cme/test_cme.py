@@ -127,7 +127,8 @@ def test_editing_an_inspection_keeps_its_history(cast, client):
         "cme.inspection.recorded",
         "cme.inspection.updated",
     ]
-    assert ("inspection type", "a", "b") in history[1]["changes"]
+    # Read as words: the field's verbose name and the codes' labels (issue 15).
+    assert ("Inspection type", "Routine", "Other") in history[1]["changes"]
 
 
 def test_updating_a_violation_records_its_return_to_compliance(cast):

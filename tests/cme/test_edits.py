@@ -119,7 +119,7 @@ def test_editing_an_inspection_on_its_edit_page_keeps_its_history(cast, client):
         "2024-05-15",
     )
     history = client.get(reverse("regulator:cme_inspection", args=[parent.pk])).context["history"]
-    assert ("violations rtc on", None, "2024-05-15") in history[-1]["changes"]
+    assert ("Violations returned to compliance", None, "2024-05-15") in history[-1]["changes"]
 
 
 def test_a_bad_inspection_edit_shows_the_error_and_changes_nothing(cast, client):
@@ -225,7 +225,11 @@ def test_editing_an_enforcement_changes_its_links_and_keeps_them_in_history(cast
         "cme.enforcement.recorded",
         "cme.enforcement.updated",
     ]
-    assert ("enforcement type", "a", "b") in history[1]["changes"]
+    assert (
+        "Type",
+        "Notice of Violation only",
+        "Administrative Enforcement Order: local ordinance",
+    ) in history[1]["changes"]
 
 
 def test_an_enforcement_edit_before_a_linked_violation_is_refused(cast, client):

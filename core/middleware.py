@@ -1,0 +1,24 @@
+"""Middleware of the site's own: what every response of a signed-in person carries."""
+
+from __future__ import annotations
+
+from django.utils.cache import add_never_cache_headers
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Pages shown to a signed-in person hold personal or regulatory data: no browser or
+    proxy may keep a copy (``Cache-Control: no-store``), so the back button on a shared
+    computer after signing out shows nothing, and no shared cache serves one person's page to
+    another. The same for any request that carries credentials (the EDT services'
+    ``Authorization`` header): what it answers is some agency's data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or "authorization" in request.headers:
+            add_never_cache_headers(response)
+        return response

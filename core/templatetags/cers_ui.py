@@ -1,0 +1,43 @@
+"""Template tags of the site's layout: navigation links that know the current page."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+
+from core import events
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_link(context, url_name: str, label: str, section: bool = True):
+    """A navigation link, marked ``aria-current="page"`` on its own page and
+    ``aria-current="true"`` anywhere below it (a facility's page under Facilities;
+    ``section=False`` for a portal's home, which everything is below), so the current place
+    is said to screen readers and shown by the style, from one comparison."""
+    url = reverse(url_name)
+    request = context.get("request")
+    current = ""
+    if request is not None:
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name == url_name:
+            current = "page"
+        elif section and request.path.startswith(url):
+            current = "true"
+    if current:
+        return format_html('<a href="{}" aria-current="{}">{}</a>', url, current, label)
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+@register.filter
+def event_label(action: str) -> str:
+    """An audit event's name in words (core.events)."""
+    return events.event_label(action)
+
+
+@register.filter
+def event_changes(event) -> list:
+    """What an audit event changed, in words: (label, before, after) (core.events)."""
+    return events.changes(event)

@@ -1,0 +1,45 @@
+// The site's behaviour, from one static file (the content security policy allows no inline
+// script and no inline event handler). Every page works without it; it only adds comfort.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // The organization and agency switchers submit when a choice is made; their Switch button
+  // stays for browsers without scripts.
+  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+    var button = select.form.querySelector(".switch-button");
+    if (button) button.hidden = true;
+    select.addEventListener("change", function () {
+      select.form.submit();
+    });
+  });
+
+  // The menu button of narrow screens opens and closes the navigation.
+  document.querySelectorAll(".menu-button").forEach(function (button) {
+    var menu = document.getElementById(button.getAttribute("aria-controls"));
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    });
+  });
+
+  // Confirmations asked before a destructive button posts (data-confirm on the form).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+
+  // Print buttons.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
+
+  // A form sent back with errors: the focus goes to its error summary, which links to each
+  // field, so a keyboard or screen reader user hears what went wrong first.
+  var summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+})();
