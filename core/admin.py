@@ -15,3 +15,4 @@ class AuditEventAdmin(admin.ModelAdmin):
 class OutboundEmailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "subject", "status", "attempts"]
     list_filter = ["status"]
+    search_fields = ["message_id", "subject"]

@@ -117,7 +117,8 @@ def next_value(name: str, start: int) -> int:
 def queue_email(to: list[str], template: str, context: dict[str, Any]) -> OutboundEmail:
     """Queue an e-mail rendered from ``<template>_subject.txt`` and ``<template>_body.txt``.
 
-    The outbox row is written in the caller's transaction; the send is enqueued after commit.
+    The outbox row is written in the caller's transaction; the send is enqueued after commit,
+    and a broker that is down then does not undo or fail the caller's change (the sweep sends).
     """
     [email] = queue_emails([(to, template, context)])
     return email
@@ -125,7 +126,7 @@ def queue_email(to: list[str], template: str, context: dict[str, Any]) -> Outbou
 
 def queue_emails(messages: list[tuple[list[str], str, dict[str, Any]]]) -> list[OutboundEmail]:
     """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand."""
-    from .tasks import send_outbound_email
+    from .tasks import enqueue_on_commit, send_outbound_email
 
     emails = [
         OutboundEmail(
@@ -140,7 +141,7 @@ def queue_emails(messages: list[tuple[list[str], str, dict[str, Any]]]) -> list[
     else:
         emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
     for email in emails:
-        send_outbound_email.delay_on_commit(email.pk)
+        enqueue_on_commit(send_outbound_email, email.pk)
     return emails
 
 
