@@ -350,7 +350,10 @@ def _claimable(now):
 
 
 def _locked(queryset):
-    return queryset.select_for_update(skip_locked=True) if has_row_locks() else queryset
+    """Lock the transaction rows only (not the account or agency joined to them)."""
+    if has_row_locks():
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
 
 
 def claim(pk: int) -> int | None:
