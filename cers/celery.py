@@ -24,7 +24,8 @@ app.autodiscover_tasks()
 def sweep_when_a_worker_starts(sender=None, **kwargs) -> None:
     """A worker that starts (often: one that replaces a worker that died) sweeps at once, so
     the work a dead worker held is taken up in seconds, not at the next beat."""
-    from core.tasks import enqueue
+    from core.tasks import enqueue, sweep_outbound_email
+    from edt.tasks import sweep_edt_uploads
 
-    for name in ("edt.tasks.sweep_edt_uploads", "core.tasks.sweep_outbound_email"):
-        enqueue(app.tasks[name])
+    for sweep in (sweep_edt_uploads, sweep_outbound_email):
+        enqueue(sweep)
