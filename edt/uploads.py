@@ -46,7 +46,6 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    close_old_connections,
     transaction,
 )
 from django.db.models import Q
@@ -482,7 +481,9 @@ def _give_back(pk: int, attempt: int) -> None:
     """After an infrastructure error: queue the upload again without counting the attempt.
     Best effort: with the database gone too, the claim stays and the sweep recovers it."""
     try:
-        close_old_connections()  # a connection the error broke is replaced
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a connection the error broke goes
         EdtTransaction.objects.filter(pk=pk, status=Status.IN_PROCESS, attempts=attempt).update(
             status=Status.QUEUED, attempts=attempt - 1
         )
