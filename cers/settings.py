@@ -198,7 +198,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # while it runs; the sweeps, not this timeout, recover the work of a dead worker within seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
 # A publish while Redis is down gives up after about a second; the sweeps enqueue it later.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.4}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0.2,
+    "interval_step": 0.4,
+    "interval_max": 1,
+}
 SWEEP_SECONDS = env.float("CERS_SWEEP_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbound-email": {

@@ -260,3 +260,26 @@ def test_the_sweep_enqueues_a_dead_workers_upload(queued, settings, monkeypatch)
 
     assert uploads.sweep() == 1
     assert sent == [row.pk]
+
+
+def test_an_upload_while_redis_is_down_answers_queued(
+    client, edt_account, processor, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis is both the cache (throttles, progress) and the broker: with it down the upload is
+    checked, committed and answered Queued all the same."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    def broker_down(*args, **kwargs):
+        raise BrokerError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    settings.EDT_INLINE_MAX_BYTES = 0
+    monkeypatch.setattr(SimpleRateThrottle, "cache", DownCache())
+    monkeypatch.setattr(uploads, "cache", DownCache())
+    monkeypatch.setattr(tasks.process_upload, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, edt_account, cme_document("redis-down"))
+
+    assert response.status_code == 200
+    root = parse(response)
+    assert root.findtext("Transaction/TransactionStatus") == "Queued"
+    assert EdtTransaction.objects.get(client_key="redis-down").status == Status.QUEUED
