@@ -10,18 +10,25 @@ from core.tasks import BROKER_ERRORS
 
 from . import uploads
 
-# After an infrastructure error the upload is queued again and tried this much later.
+# After an infrastructure error the upload is queued again and tried a little later, a few
+# times; past that the sweep takes it up every few minutes, as long as the error lasts (it is
+# logged each time: an operator's matter, never the client's).
 RETRY_SECONDS = 5
+RETRIES = 5
 
 
 @shared_task(bind=True)
-def process_upload(self, transaction_id: int) -> str:
+def process_upload(self, transaction_id: int, retries: int = 0) -> str:
     """Process a queued upload. Safe to run twice: only the run that claims the row works."""
     outcome = uploads.process(transaction_id)
-    if outcome == "retry" and not self.request.is_eager:
+    if outcome == "retry" and retries < RETRIES and not self.request.is_eager:
         # With the broker down too, the sweep enqueues it when the broker is back.
         with contextlib.suppress(BROKER_ERRORS):
-            process_upload.apply_async((transaction_id,), countdown=RETRY_SECONDS)
+            process_upload.apply_async(
+                (transaction_id,),
+                {"retries": retries + 1},
+                countdown=RETRY_SECONDS * (retries + 1),
+            )
     return outcome
 
 

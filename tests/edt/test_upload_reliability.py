@@ -283,3 +283,17 @@ def test_an_upload_while_redis_is_down_answers_queued(
     root = parse(response)
     assert root.findtext("Transaction/TransactionStatus") == "Queued"
     assert EdtTransaction.objects.get(client_key="redis-down").status == Status.QUEUED
+
+
+def test_a_retried_upload_is_enqueued_again_a_bounded_number_of_times(monkeypatch):
+    later = []
+    monkeypatch.setattr(uploads, "process", lambda pk: "retry")
+    monkeypatch.setattr(
+        tasks.process_upload, "apply_async", lambda args, kwargs, countdown: later.append(kwargs)
+    )
+    monkeypatch.setattr(tasks.process_upload.request, "is_eager", False, raising=False)
+
+    assert tasks.process_upload.run(7) == "retry"
+    assert tasks.process_upload.run(7, retries=tasks.RETRIES) == "retry"
+
+    assert later == [{"retries": 1}]  # the last one is left to the sweep
