@@ -105,6 +105,11 @@ class Worker:
             time.sleep(0.1)
         pytest.fail(f"The worker's start-up sweeps did not finish:\n{self.log_tail()}")
 
+    def pool_processes(self) -> list[int]:
+        """The process ids of a prefork worker's pool (its child processes)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
     def check_alive(self) -> None:
         if self.process.poll() is not None:
             pytest.fail(
@@ -131,9 +136,11 @@ def start_worker(
     queues: str = "",
     mail_dir: Path | None = None,
     media_dir: Path | None = None,
+    pool: str = "solo",
 ) -> Worker:
     """Start ``celery -A cers worker`` on the test database and the same Redis; wait until it
-    answers a ping. ``queues``: the queues it consumes (default: Celery's own)."""
+    answers a ping. ``queues``: the queues it consumes (default: Celery's own); ``pool``: solo
+    (the worker process runs the tasks) or prefork (one pool process runs them)."""
     from django.db import connection
 
     # pytest-django has created the test database and renamed the connection to it.
@@ -160,7 +167,7 @@ def start_worker(
         "-A",
         "cers",
         "worker",
-        "--pool=solo",
+        f"--pool={pool}",
         "--concurrency=1",
         "--loglevel=INFO",
         "--without-gossip",

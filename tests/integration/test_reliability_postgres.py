@@ -194,3 +194,49 @@ def test_a_worker_killed_mid_upload_is_replaced_and_the_upload_finished_exactly_
         _stop(first.process)
         if second is not None:
             _stop(second.process)
+
+
+def test_a_pool_process_killed_mid_upload_is_replaced_and_the_upload_finished_once(
+    upload, tmp_path_factory
+):
+    """Prefork: the pool process dies, the worker stays up, starts another, and the task is put
+    back (``task_reject_on_worker_lost``); the upload is finished once."""
+    record = upload.record
+    table = SubmittalElementRecord._meta.db_table
+    blocker = connect()
+    blocker.execute("BEGIN")
+    blocker.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [record.pk])  # noqa: S608
+    worker = start_worker(
+        tmp_path_factory,
+        name=f"prefork-{os.getpid()}@localhost",
+        queues=f"celery,{QUEUE}",
+        media_dir=upload.media_dir,
+        pool="prefork",
+    )
+    try:
+        row = upload("pool-process-killed")
+        deadline = time.monotonic() + 30
+        while not waiting_on_a_lock(record.pk):
+            assert time.monotonic() < deadline, worker.log_tail()
+            time.sleep(0.1)
+        [child] = worker.pool_processes()
+        os.kill(child, 9)
+        killed_at = time.monotonic()
+        blocker.execute("COMMIT")
+        blocker.close()
+
+        while True:
+            row.refresh_from_db()
+            if row.status not in (Status.QUEUED, Status.IN_PROCESS):
+                break
+            assert time.monotonic() - killed_at < 30, worker.log_tail()
+            uploads.sweep()
+            time.sleep(1)
+
+        worker.check_alive()  # the worker itself stayed up
+        replacements = worker.pool_processes()
+        assert replacements and child not in replacements
+        assert (row.status, row.attempts) == (Status.ACCEPTED, 2), row.messages
+        assert reviews() == 1
+    finally:
+        _stop(worker.process)
