@@ -240,3 +240,49 @@ def test_a_pool_process_killed_mid_upload_is_replaced_and_the_upload_finished_on
         assert reviews() == 1
     finally:
         _stop(worker.process)
+
+
+def test_an_email_whose_sender_died_is_marked_unknown_at_once_and_not_resent(
+    transactional_db, monkeypatch
+):
+    """The outbox on PostgreSQL: a ``sending`` row whose worker holds its lock is left alone;
+    once that connection dies, the sweep marks it unknown (not sent again)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.models import OutboundEmail
+    from core.tasks import send_outbound_email, sweep_outbound_email
+
+    enqueued = []
+    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    email = OutboundEmail.objects.create(
+        to=["someone@example.com"],
+        subject="Reviewed",
+        body="Your element was accepted.",
+        status=OutboundEmail.Status.SENDING,
+        claimed_at=timezone.now() - timedelta(minutes=1),
+        attempts=1,
+        message_id="<1.2@cers.localhost>",
+    )
+    table = OutboundEmail._meta.db_table
+    sender = connect()
+    sender.execute("BEGIN")
+    sender.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [email.pk])  # noqa: S608
+
+    assert sweep_outbound_email() == 0
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENDING  # its worker is alive: still sending
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [sender.info.backend_pid])
+    deadline = time.monotonic() + 5
+    while email.status == OutboundEmail.Status.SENDING and time.monotonic() < deadline:
+        sweep_outbound_email()
+        email.refresh_from_db()
+        time.sleep(0.05)
+
+    assert email.status == OutboundEmail.Status.UNKNOWN
+    assert enqueued == []
+    assert send_outbound_email(email.pk) == "not-claimed"
+    sender.close()
