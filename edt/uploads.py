@@ -42,12 +42,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import (
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    transaction,
-)
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
@@ -327,10 +322,6 @@ def _required(message: str, code: int = xmlsafe.XML_SCHEMA_VALIDATION_ERROR) -> 
 
 class _RollBack(Exception):
     """Raised to undo a testing-environment upload after it was processed successfully."""
-
-
-class _Retry(Exception):
-    """Processing met an infrastructure error: undo it all and leave the upload to a retry."""
 
 
 # Errors of the infrastructure, not of the upload's data or CERS's code: the database
