@@ -232,9 +232,15 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Workers that stay up (README, "Deployment"): a task is acknowledged after it ran and put back
+# when its pool process dies (prefork replaces the process); a pool process is replaced after
+# some tasks anyway, so a leak cannot grow for ever; a worker that loses the broker cancels its
+# running tasks (their rows are claimed in the database, so the redelivery finds them).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_SERIALIZER = "json"
@@ -242,23 +248,39 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A message a dead worker had taken returns to the queue after the visibility timeout. It must
+# outlast the longest task (the hard time limit), or a slow upload would be delivered again
+# while it runs; the sweeps, not this timeout, recover the work of a dead worker within seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
+# A publish while Redis is down gives up after about a second; the sweeps enqueue it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0.2,
+    "interval_step": 0.4,
+    "interval_max": 1,
+}
+SWEEP_SECONDS = env.float("CERS_SWEEP_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbound-email": {
         "task": "core.tasks.sweep_outbound_email",
-        "schedule": 60.0,
+        "schedule": SWEEP_SECONDS,
     },
     "sweep-edt-uploads": {
         "task": "edt.tasks.sweep_edt_uploads",
-        "schedule": 60.0,
+        "schedule": SWEEP_SECONDS,
     },
 }
 # How many times a queued e-mail is tried before it is recorded as failed.
 CERS_EMAIL_MAX_ATTEMPTS = env.int("CERS_EMAIL_MAX_ATTEMPTS", default=5)
 
+# A cache that stops answering must not hold up a request or an upload: short socket timeouts.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -316,6 +338,11 @@ EDT_QUERY_MAX_RESULTS = env.int("EDT_QUERY_MAX_RESULTS", default=100_000)
 # Uploads up to this size are processed within the request (as CERS does); larger ones answer
 # Queued and a worker processes them.
 EDT_INLINE_MAX_BYTES = env.int("EDT_INLINE_MAX_BYTES", default=256 * 1024)
+# An upload whose processing was started this many times and never finished (its worker died
+# each time) ends ErrorProcessing. Without row locks (SQLite) a claim older than the lease
+# (seconds) is taken to be dead; on PostgreSQL the claim's row lock tells at once.
+EDT_MAX_ATTEMPTS = env.int("EDT_MAX_ATTEMPTS", default=3)
+EDT_CLAIM_LEASE = env.int("EDT_CLAIM_LEASE", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
 # EDT intake: the largest XML body and ZIP package accepted, and CalEPA's published XSD files
 # (one folder per schema set, 1.05/ and cers3/; the repository carries them in edt/schemas/, and
 # the edt app's system check stops start-up when a set or a file the service needs is missing).

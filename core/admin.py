@@ -16,3 +16,4 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "subject", "status", "attempts"]
     list_filter = ["status"]
     exclude = ["redacted_body"]  # the body without its secret links: it replaces the body once sent
+    search_fields = ["message_id", "subject"]

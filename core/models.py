@@ -64,8 +64,11 @@ class OutboundEmail(models.Model):
 
     The row is written in the transaction of the change that causes it and the Celery task is
     enqueued after commit. The row, not the broker message, is the record: a periodic sweep
-    re-enqueues rows whose message was lost, and the task claims the row with a conditional
-    UPDATE, so a message delivered twice sends once.
+    re-enqueues rows whose message was lost, and the task claims the row (``sending``, an
+    attempt counted, its Message-ID fixed) before it sends, so a message delivered twice sends
+    once. A row left ``sending`` by a worker that died may or may not have reached the mail
+    server: it becomes ``unknown`` and is not sent again unless an operator says so (sending is
+    at most once; see ``core.tasks``).
 
     A message may carry a secret (an activation, password-reset or invitation link). The
     secret is needed only until the message leaves: ``redacted_body`` holds the same message
@@ -78,6 +81,7 @@ class OutboundEmail(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown: the worker stopped while sending"
 
     to = models.JSONField(help_text="List of recipient addresses.")
     subject = models.CharField(max_length=255)
@@ -93,6 +97,12 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The Message-ID header, fixed before the first attempt: the same on every "
+        "attempt, so the mail server's log tells whether an 'unknown' e-mail went out.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

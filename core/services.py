@@ -126,7 +126,8 @@ def queue_email(
     ``secret`` names the context values that must not outlive the send (a link carrying a
     token): the row also keeps the body rendered with them replaced by ``REDACTED``, which
     the worker puts in place of the body once the message is sent or given up.
-    The outbox row is written in the caller's transaction; the send is enqueued after commit.
+    The outbox row is written in the caller's transaction; the send is enqueued after commit,
+    and a broker that is down then does not undo or fail the caller's change (the sweep sends).
     """
     [email] = queue_emails([(to, template, context)], secret=secret)
     return email
@@ -136,7 +137,7 @@ def queue_emails(
     messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
 ) -> list[OutboundEmail]:
     """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand."""
-    from .tasks import send_outbound_email
+    from .tasks import enqueue_on_commit, send_outbound_email
 
     emails = [
         OutboundEmail(
@@ -156,7 +157,7 @@ def queue_emails(
     else:
         emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
     for email in emails:
-        send_outbound_email.delay_on_commit(email.pk)
+        enqueue_on_commit(send_outbound_email, email.pk)
     return emails
 
 

@@ -1,77 +1,186 @@
-"""Workers for the e-mail outbox."""
+"""Workers for the e-mail outbox, and how every app enqueues a task.
+
+Enqueueing (``enqueue``, ``enqueue_on_commit``): the broker is not a dependency of
+correctness. The database row is the record of the work; a publish that fails (Redis down or
+restarting) is logged and forgotten, and the beat sweeps enqueue the row when the broker is back.
+A change that committed is answered as a success even when its task could not be published.
+
+Sending an e-mail (``send_outbound_email``) is at most once:
+
+1. the row is claimed in a short transaction: ``queued`` -> ``sending``, one more attempt, and a
+   Message-ID fixed for good; this commits before anything leaves;
+2. in a second transaction that holds the row's lock (``SELECT ... FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL) the message is handed to the mail server with that Message-ID, and the row is
+   marked ``sent`` (or put back to ``queued`` with the error, ``failed`` after the last attempt).
+
+A worker that dies between the two leaves the row ``sending``: whether the mail server got the
+message cannot be known from here. The sweep marks such a row ``unknown`` (on PostgreSQL as
+soon as no worker holds its lock, a few seconds; without row locks after ``EMAIL_LEASE``) and
+does not send it again: the admin lists ``unknown`` e-mails and finds one by its Message-ID, which
+an operator looks up in the mail server's log before deciding to send it again by hand.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
+import kombu.exceptions
+import redis.exceptions
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db.models import Q
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import OutboundEmail
 
 logger = logging.getLogger(__name__)
+Status = OutboundEmail.Status
 
-# A row claimed longer ago than this is taken to belong to a worker that died.
-STALE_CLAIM = timedelta(minutes=10)
+# Errors of the broker or the cache: infrastructure, never a reason to lose or fail the work.
+BROKER_ERRORS = (
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+# A row claimed this long ago and still ``sending`` is taken to belong to a dead worker where
+# the database has no row locks to tell (SQLite, the embedded default). Longer than a send.
+EMAIL_LEASE = timedelta(minutes=10)
+# With row locks, a ``sending`` row that nobody holds is a dead worker's; this short grace
+# covers the moment between the claim's commit and the sending transaction's lock.
+CLAIM_GRACE = timedelta(seconds=5)
+
+
+def enqueue(task, *args) -> bool:
+    """Publish ``task(*args)``; a broker failure is logged, not raised (the sweep catches up).
+    Returns whether the message was published."""
+    try:
+        task.delay(*args)
+    except BROKER_ERRORS as error:
+        logger.warning("could not enqueue %s%r (the sweep will): %s", task.name, tuple(args), error)
+        return False
+    return True
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """``enqueue`` after the current transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(partial(enqueue, task, *args))
+
+
+def has_row_locks() -> bool:
+    """Whether the database can tell a live claim from a dead one by its row lock."""
+    return connection.features.has_select_for_update_skip_locked
+
+
+def _locked(queryset):
+    return queryset.select_for_update(skip_locked=True) if has_row_locks() else queryset
+
+
+def _claim(email_id: int) -> int | None:
+    """Take a queued e-mail: mark it sending and count the attempt (committed before sending).
+    Returns the attempt number, the claim's token, or None if it is not to be sent now."""
+    with transaction.atomic():
+        email = _locked(OutboundEmail.objects.filter(pk=email_id, status=Status.QUEUED)).first()
+        if email is None:
+            return None
+        email.status = Status.SENDING
+        email.claimed_at = timezone.now()
+        email.attempts += 1
+        if not email.message_id:
+            email.message_id = make_msgid(domain=_domain())
+        email.save(update_fields=["status", "claimed_at", "attempts", "message_id"])
+        return email.attempts
+
+
+def _domain() -> str:
+    sender = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >")
+    return sender or "cers.localhost"
 
 
 @shared_task
 def send_outbound_email(email_id: int) -> str:
-    """Send one queued e-mail. Safe to run twice: only the run that claims the row sends."""
-    now = timezone.now()
-    claimed = OutboundEmail.objects.filter(
-        Q(status=OutboundEmail.Status.QUEUED)
-        | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=now - STALE_CLAIM),
-        pk=email_id,
-    ).update(status=OutboundEmail.Status.SENDING, claimed_at=now)
-    if not claimed:
+    """Send one queued e-mail, at most once (see the module docstring)."""
+    attempt = _claim(email_id)
+    if attempt is None:
         return "not-claimed"
-    email = OutboundEmail.objects.get(pk=email_id)
-    attempts = email.attempts + 1
-    try:
-        send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, email.to)
-    except Exception as exc:  # any transport failure is recorded on the row
-        logger.warning("sending e-mail %s failed: %s", email_id, exc)
-        final = attempts >= settings.CERS_EMAIL_MAX_ATTEMPTS
-        OutboundEmail.objects.filter(pk=email_id).update(
-            status=OutboundEmail.Status.FAILED if final else OutboundEmail.Status.QUEUED,
-            attempts=attempts,
-            last_error=str(exc)[:2000],
-            **(_without_secret(email) if final else {}),
+    with transaction.atomic():
+        email = _locked(
+            OutboundEmail.objects.filter(pk=email_id, status=Status.SENDING, attempts=attempt)
+        ).first()
+        if email is None:  # the sweep took it between the two transactions
+            return "not-claimed"
+        message = EmailMessage(
+            email.subject,
+            email.body,
+            settings.DEFAULT_FROM_EMAIL,
+            email.to,
+            headers={"Message-ID": email.message_id},
         )
-        return "failed"
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=OutboundEmail.Status.SENT,
-        attempts=attempts,
-        sent_at=timezone.now(),
-        **_without_secret(email),
-    )
+        try:
+            message.send()
+        except Exception as exc:  # any transport failure is recorded on the row
+            logger.warning("sending e-mail %s failed: %s", email_id, exc)
+            final = attempt >= settings.CERS_EMAIL_MAX_ATTEMPTS
+            email.status = Status.FAILED if final else Status.QUEUED
+            email.last_error = str(exc)[:2000]
+            fields = ["status", "last_error"]
+            if final:
+                fields += _drop_secret(email)
+            email.save(update_fields=fields)
+            return "failed"
+        email.status = Status.SENT
+        email.sent_at = timezone.now()
+        email.save(update_fields=["status", "sent_at", *_drop_secret(email)])
     return "sent"
 
 
-def _without_secret(email: OutboundEmail) -> dict:
-    """The fields that drop a message's secret links once it will not be sent again: the
-    outbox keeps what was said, never a working token."""
+def _drop_secret(email: OutboundEmail) -> list[str]:
+    """Put the message without its secret links in place of the body, once it will not be
+    sent again: the outbox keeps what was said, never a working token. Returns the fields
+    changed."""
     if not email.redacted_body:
-        return {}
-    return {"body": email.redacted_body, "redacted_body": ""}
+        return []
+    email.body, email.redacted_body = email.redacted_body, ""
+    return ["body", "redacted_body"]
+
+
+def _dead_claims(now) -> list[int]:
+    """The ``sending`` rows whose worker died, locked until the caller's transaction ends."""
+    if has_row_locks():
+        rows = OutboundEmail.objects.select_for_update(skip_locked=True).filter(
+            status=Status.SENDING, claimed_at__lt=now - CLAIM_GRACE
+        )
+    else:
+        rows = OutboundEmail.objects.filter(status=Status.SENDING, claimed_at__lt=now - EMAIL_LEASE)
+    return list(rows.values_list("pk", flat=True)[:1000])
 
 
 @shared_task
 def sweep_outbound_email() -> int:
-    """Re-enqueue e-mail whose message was lost (a dead worker, a lost publish, a broker
-    restart). Run every minute by celery beat."""
+    """Mark ``unknown`` the e-mails whose worker died while sending; re-enqueue queued ones
+    whose message was lost (a failed publish, a broker restart). Run by celery beat."""
     now = timezone.now()
+    with transaction.atomic():
+        dead = _dead_claims(now)
+        if dead:
+            OutboundEmail.objects.filter(pk__in=dead).update(
+                status=Status.UNKNOWN,
+                last_error="The worker stopped while sending: the mail server may or may not "
+                "have it. Not sent again; look its Message-ID up in the mail server's log.",
+            )
+            logger.error("e-mails %s: the worker stopped while sending them (unknown)", dead)
     stranded = OutboundEmail.objects.filter(
-        Q(status=OutboundEmail.Status.QUEUED, created_at__lt=now - timedelta(minutes=1))
-        | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+        status=Status.QUEUED, created_at__lt=now - timedelta(minutes=1)
     ).values_list("pk", flat=True)[:1000]
     count = 0
     for pk in stranded:
-        send_outbound_email.delay(pk)
+        if not enqueue(send_outbound_email, pk):
+            break  # the broker is down: the next sweep tries again
         count += 1
     return count

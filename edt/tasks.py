@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from celery import shared_task
+
+from core.tasks import BROKER_ERRORS
 
 from . import uploads
 
+# After an infrastructure error the upload is queued again and tried a little later, a few
+# times; past that the sweep takes it up every few minutes, as long as the error lasts (it is
+# logged each time: an operator's matter, never the client's).
+RETRY_SECONDS = 5
+RETRIES = 5
 
-@shared_task
-def process_upload(transaction_id: int) -> None:
+
+@shared_task(bind=True)
+def process_upload(self, transaction_id: int, retries: int = 0) -> str:
     """Process a queued upload. Safe to run twice: only the run that claims the row works."""
-    uploads.process(transaction_id)
+    outcome = uploads.process(transaction_id)
+    if outcome == "retry" and retries < RETRIES and not self.request.is_eager:
+        # With the broker down too, the sweep enqueues it when the broker is back.
+        with contextlib.suppress(BROKER_ERRORS):
+            process_upload.apply_async(
+                (transaction_id,),
+                {"retries": retries + 1},
+                countdown=RETRY_SECONDS * (retries + 1),
+            )
+    return outcome
 
 
 @shared_task
 def sweep_edt_uploads() -> int:
-    """Re-enqueue uploads whose message was lost; run every minute by celery beat."""
+    """Re-enqueue uploads whose worker died or whose message was lost; run by celery beat."""
     return uploads.sweep()

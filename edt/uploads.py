@@ -10,10 +10,17 @@ every upload), and a Celery task is enqueued after commit. Small uploads are pro
 request, as CERS does; large ones answer Queued with the transaction key, and the status query
 (GET on the endpoint's path with the key) answers later.
 
-Processing (``process``): the row is claimed with a conditional UPDATE, so a message delivered
-twice processes once; the endpoint's processor runs in one database transaction, and one bad
-record rejects the whole upload with every guidance message. In the testing environment the
-processed changes are rolled back and the outcome reported as it would be in production.
+Processing (``process``) happens exactly once. A short transaction claims the row (Queued, or
+InProcess by a claim that died) and counts the attempt; then one transaction holds the row's
+lock (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL) while the endpoint's processor runs
+and the final status is written: the effects and the status commit together or not at all. A
+worker that dies leaves only its counted attempt, and its lock dies with its connection, so a
+redelivered message or the sweep takes the upload at once; after ``EDT_MAX_ATTEMPTS`` such
+deaths it ends ErrorProcessing. One bad record rejects the whole upload with every guidance
+message (Rejected: the data); an error in CERS's code is ErrorProcessing; an error of the
+infrastructure (the database connection, the broker, the cache) is never final: the attempt is
+given back and the upload is tried again. In the testing environment the processed changes are
+rolled back and the outcome reported as it would be in production.
 
 A client's own ``RegulatorTransactionKey`` is recorded with the transaction and echoed in its
 answer; it is not a reason to answer another document. Only a retry, the same account sending
@@ -35,12 +42,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
 from core import xmlsafe
+from core.tasks import BROKER_ERRORS, CLAIM_GRACE, enqueue, enqueue_on_commit, has_row_locks
 from core.xmlsafe import GuidanceLevel, GuidanceMessage
 
 from . import zips
@@ -83,8 +91,15 @@ class UploadContext:
         return self.account.user
 
     def progress(self, done: int, total: int) -> None:
-        """Report progress of a long upload (read by the transaction log page)."""
-        cache.set(progress_key(self.edt_transaction.key), (done, total), timeout=3600)
+        """Report progress of a long upload (read by the transaction log page). The report is
+        a hint beside the processing, not part of it: a cache that is down is logged and
+        ignored, never a reason to fail the upload."""
+        try:
+            cache.set(progress_key(self.edt_transaction.key), (done, total), timeout=3600)
+        except Exception as error:  # the cache backend's own errors: Redis down, timeouts
+            log.warning(
+                "progress of EDT upload %s not reported: %s", self.edt_transaction.key, error
+            )
 
     def warn(self, message: str, *, code: int, level: str = GuidanceLevel.WARNING, **keys):
         self.messages.append(GuidanceMessage(code=code, level=level, message=message, **keys))
@@ -119,7 +134,20 @@ def progress_key(key) -> str:
 
 
 def progress_of(edt_transaction: EdtTransaction) -> tuple[int, int] | None:
-    return cache.get(progress_key(edt_transaction.key))
+    try:
+        return cache.get(progress_key(edt_transaction.key))
+    except Exception as error:  # the cache is down: no progress to show
+        log.warning("progress of EDT upload %s not read: %s", edt_transaction.key, error)
+        return None
+
+
+def _forget_progress(key) -> None:
+    if key is None:
+        return
+    try:
+        cache.delete(progress_key(key))
+    except Exception as error:
+        log.warning("progress of EDT upload %s not cleared: %s", key, error)
 
 
 # --- receiving ---------------------------------------------------------------------------
@@ -243,7 +271,7 @@ def receive(call, input_schema: str, default_version: str) -> Received:
             )
             from .tasks import process_upload
 
-            process_upload.delay_on_commit(edt_transaction.pk)
+            enqueue_on_commit(process_upload, edt_transaction.pk)
     except IntegrityError:
         # The same upload arrived concurrently: answer with the one that got in first.
         first = _first_of(edt_transaction, upload)
@@ -296,24 +324,109 @@ class _RollBack(Exception):
     """Raised to undo a testing-environment upload after it was processed successfully."""
 
 
-def claim(pk: int) -> bool:
-    """Take a queued upload for processing; False if another worker has it or it is done."""
-    return bool(
-        EdtTransaction.objects.filter(pk=pk, status=Status.QUEUED).update(
-            status=Status.IN_PROCESS, started_at=timezone.now(), attempts=F("attempts") + 1
+# Errors of the infrastructure, not of the upload's data or CERS's code: the database
+# connection or the broker failed. They never end an upload; it is tried again.
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, *BROKER_ERRORS)
+
+
+def _claimable(now):
+    """An upload that may be taken: queued, or in process by a claim that died. On PostgreSQL a
+    live claim holds the row's lock (skipped), so any claim found unlocked is dead; without row
+    locks (SQLite) a claim older than ``EDT_CLAIM_LEASE`` is taken to be."""
+    if has_row_locks():
+        return Q(status=Status.QUEUED) | Q(status=Status.IN_PROCESS)
+    lease = timedelta(seconds=settings.EDT_CLAIM_LEASE)
+    return Q(status=Status.QUEUED) | Q(status=Status.IN_PROCESS, started_at__lt=now - lease)
+
+
+def _locked(queryset):
+    """Lock the transaction rows only (not the account or agency joined to them)."""
+    if has_row_locks():
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
+
+
+def claim(pk: int) -> int | None:
+    """Take an upload for processing and count the attempt (committed at once, so a worker that
+    dies still used it). Returns the attempt number, the claim's token; None if another worker
+    holds it, it is done, or it ends here as a poison upload after ``EDT_MAX_ATTEMPTS``."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            _locked(EdtTransaction.objects.filter(_claimable(now), pk=pk))
+            .only("pk", "key", "status", "attempts")
+            .first()
         )
-    )
+        if row is None:
+            return None
+        if row.attempts >= settings.EDT_MAX_ATTEMPTS:
+            log.error("EDT upload %s stopped %s times: given up", row.key, row.attempts)
+            _finish(
+                pk,
+                Status.ERROR_PROCESSING,
+                [
+                    _required(
+                        f"Processing was started {row.attempts} times and stopped each time "
+                        "before it finished (the worker was stopped or ran out of memory); "
+                        "nothing was stored. Resending the same document will most likely stop "
+                        f"again: quote transaction key {row.key} to support."
+                    )
+                ],
+            )
+            return None
+        attempt = row.attempts + 1
+        EdtTransaction.objects.filter(pk=pk).update(
+            status=Status.IN_PROCESS, started_at=now, attempts=attempt
+        )
+    return attempt
 
 
-def process(pk: int) -> None:
-    """Process one queued upload, all or nothing. Safe to call twice."""
-    if not claim(pk):
-        return
-    edt_transaction = EdtTransaction.objects.select_related(
-        "account__user", "account__regulator", "regulator"
-    ).get(pk=pk)
+def process(pk: int) -> str:
+    """Process one upload, all or nothing, exactly once. Safe to call any number of times.
+
+    The processing and the final status commit in one transaction that holds the upload's row
+    lock: a worker that dies leaves nothing but its counted attempt, and its lock dies with its
+    connection, so the next call (a redelivered task, the sweep) takes the upload at once.
+    Returns "done", "skipped" (not claimable: done, or held by a live worker) or "retry" (an
+    infrastructure error: the attempt is given back and the upload is queued again).
+    """
+    attempt = claim(pk)
+    if attempt is None:
+        return "skipped"
+    key = None
+    try:
+        with transaction.atomic():
+            edt_transaction = (
+                _locked(
+                    EdtTransaction.objects.filter(pk=pk, status=Status.IN_PROCESS, attempts=attempt)
+                )
+                .select_related("account__user", "account__regulator", "regulator")
+                .first()
+            )
+            if edt_transaction is None:  # taken over between the claim and this lock
+                return "skipped"
+            key = edt_transaction.key
+            status, messages, context = _run(edt_transaction)
+            fields = {}
+            if status == Status.ACCEPTED and context is not None:
+                fields["entity_keys"] = context.entity_keys
+            if context is not None and context.result:
+                fields["result_xml"] = "".join(
+                    etree.tostring(element, encoding="unicode") for element in context.result
+                )
+            _finish(pk, status, messages, **fields)
+    except INFRASTRUCTURE_ERRORS as error:
+        log.warning("EDT upload %s: infrastructure error, retried later: %s", key or pk, error)
+        _give_back(pk, attempt)
+        return "retry"
+    _forget_progress(key)
+    return "done"
+
+
+def _run(edt_transaction) -> tuple[int, list[GuidanceMessage], UploadContext | None]:
+    """Run the processor in a savepoint of the caller's transaction; return the outcome.
+    Infrastructure errors propagate (the caller rolls everything back and retries)."""
     processor = PROCESSORS.get(edt_transaction.endpoint)
-    status, messages, result = Status.ACCEPTED, [], []
     context = None
     try:
         if processor is None:
@@ -328,33 +441,45 @@ def process(pk: int) -> None:
                     raise _RollBack
         except _RollBack:
             pass
-        messages, result = context.messages, context.result
+        return Status.ACCEPTED, context.messages, context
     except UploadRejected as rejected:
-        status = Status.REJECTED
         messages = [*(context.messages if context else []), *rejected.messages]
-        result = rejected.result
+        if context is not None:
+            context.result = rejected.result
+        return Status.REJECTED, messages, context
+    except INFRASTRUCTURE_ERRORS:
+        raise
     except Exception:
         log.exception("EDT upload %s failed", edt_transaction.key)
-        status = Status.ERROR_PROCESSING
-        messages = [
-            _required(
-                "CERS could not process this transaction because of an error on its side; "
-                f"nothing was stored. Quote transaction key {edt_transaction.key} to support."
-            )
-        ]
-    fields = {
-        "status": status,
-        "completed_at": timezone.now(),
-        "messages": [message_dict(m) for m in messages],
-    }
-    if status == Status.ACCEPTED and context is not None:
-        fields["entity_keys"] = context.entity_keys
-    if result:
-        fields["result_xml"] = "".join(
-            etree.tostring(element, encoding="unicode") for element in result
+        message = (
+            "CERS could not process this transaction because of an error in CERS itself; "
+            "nothing was stored. Resending the same document will not help until it is "
+            f"corrected: quote transaction key {edt_transaction.key} to support."
         )
-    EdtTransaction.objects.filter(pk=pk).update(**fields)
-    cache.delete(progress_key(edt_transaction.key))
+        return Status.ERROR_PROCESSING, [_required(message)], None
+
+
+def _finish(pk: int, status: int, messages: list[GuidanceMessage], **fields) -> None:
+    EdtTransaction.objects.filter(pk=pk).update(
+        status=status,
+        completed_at=timezone.now(),
+        messages=[message_dict(m) for m in messages],
+        **fields,
+    )
+
+
+def _give_back(pk: int, attempt: int) -> None:
+    """After an infrastructure error: queue the upload again without counting the attempt.
+    Best effort: with the database gone too, the claim stays and the sweep recovers it."""
+    try:
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a connection the error broke goes
+        EdtTransaction.objects.filter(pk=pk, status=Status.IN_PROCESS, attempts=attempt).update(
+            status=Status.QUEUED, attempts=attempt - 1
+        )
+    except INFRASTRUCTURE_ERRORS as error:
+        log.warning("EDT upload %s: could not queue it again (the sweep will): %s", pk, error)
 
 
 def _context(edt_transaction: EdtTransaction) -> UploadContext:
@@ -388,38 +513,41 @@ def queue_position(edt_transaction: EdtTransaction) -> int | None:
     )
 
 
-# A queued upload whose message has not started it this long after arriving was lost; one in
-# process longer than the task time limit belongs to a worker that died.
+# A queued upload whose message has not started it this long after arriving was lost.
 QUEUED_STRANDED = timedelta(minutes=2)
-MAX_ATTEMPTS = 3
 
 
-def _stale_claim() -> timedelta:
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + timedelta(minutes=5)
+def _dead_claims(now) -> list[int]:
+    """Uploads in process whose worker died: on PostgreSQL, those nobody holds the lock of
+    (after a grace covering the moment between a claim and its lock); elsewhere, after the
+    lease."""
+    if has_row_locks():
+        rows = EdtTransaction.objects.select_for_update(skip_locked=True).filter(
+            status=Status.IN_PROCESS, started_at__lt=now - CLAIM_GRACE
+        )
+    else:
+        lease = timedelta(seconds=settings.EDT_CLAIM_LEASE)
+        rows = EdtTransaction.objects.filter(status=Status.IN_PROCESS, started_at__lt=now - lease)
+    return list(rows.values_list("pk", flat=True)[:1000])
 
 
 def sweep() -> int:
-    """Re-enqueue uploads stranded by a lost publish, a Redis restart or a dead worker; give up
-    (ErrorProcessing) after ``MAX_ATTEMPTS``. Returns how many were re-enqueued."""
+    """Re-enqueue uploads stranded by a dead worker, a lost publish or a broker that was down;
+    the claim ends one that keeps killing its worker (``EDT_MAX_ATTEMPTS``). Returns how many
+    were enqueued. Run by celery beat every few seconds, and when a worker starts."""
     from .tasks import process_upload
 
     now = timezone.now()
-    stuck = EdtTransaction.objects.filter(
-        status=Status.IN_PROCESS, started_at__lt=now - _stale_claim()
-    )
-    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=Status.ERROR_PROCESSING,
-        completed_at=timezone.now(),
-        messages=[
-            message_dict(_required("Processing did not finish after several attempts; retry."))
-        ],
-    )
-    stuck.filter(attempts__lt=MAX_ATTEMPTS).update(status=Status.QUEUED)
+    with transaction.atomic():
+        dead = _dead_claims(now)
     queued = list(
         EdtTransaction.objects.filter(status=Status.QUEUED, received_at__lt=now - QUEUED_STRANDED)
         .exclude(payload="")
         .values_list("pk", flat=True)[:1000]
     )
-    for pk in queued:
-        process_upload.delay(pk)
-    return len(queued)
+    count = 0
+    for pk in [*dead, *queued]:
+        if not enqueue(process_upload, pk):
+            break  # the broker is down: the next sweep tries again
+        count += 1
+    return count

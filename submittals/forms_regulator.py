@@ -85,3 +85,6 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1500}),
         help_text="Required for Not Accepted: say what the business must correct.",
     )
+    # The element's state when the page was drawn (``services.review_seen``): a review of an
+    # element someone else reviewed meanwhile is refused instead of silently replacing theirs.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)

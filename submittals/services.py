@@ -514,9 +514,13 @@ def review(
     action_at=None,
     agent_name: str = "",
     agent_email: str = "",
+    seen: str | None = None,
 ) -> SubmittalElementRecord:
     """Record a regulator's action on a submitted element: Under Review, Accepted,
     Not Accepted (comments required) or Not Applicable.
+
+    ``seen`` is ``review_seen`` of the element as the reviewer saw it: if the element was
+    reviewed since, the review is refused (two reviewers on one element at once).
 
     Only reviewers of the agency the element was routed to (or of the state agency) may act,
     or that agency's system through EDT. The organization's Lead Users and the submitter are
@@ -533,10 +537,33 @@ def review(
                 action_at=action_at,
                 agent_name=agent_name,
                 agent_email=agent_email,
+                seen=seen,
             )
         ],
     )
     return record
+
+
+def review_seen(record: SubmittalElementRecord) -> str:
+    """The element's review state as a reviewer sees it, carried by the review form: its
+    status and when it was last acted on. A review made from an older state is stale."""
+    acted = record.action_at.isoformat() if record.action_at else ""
+    return f"{int(record.status)}@{acted}"
+
+
+def _stale_review(record: SubmittalElementRecord, seen: str) -> str | None:
+    """Why a review made from state ``seen`` is refused, or None if it is current."""
+    if seen == review_seen(record):
+        return None
+    if record.action_at:
+        who = record.action_agent_name or record.action_agent_email or "another reviewer"
+        at = timezone.localtime(record.action_at)
+        return (
+            f"This element was reviewed by {who} at {at:%Y-%m-%d %H:%M} "
+            f"({record.get_status_display()}) while you had it open; reload the page to see "
+            "it before you act."
+        )
+    return "This element changed while you had it open; reload the page to see it before you act."
 
 
 def check_review(status, comments: str) -> tuple[ElementStatus, str]:
@@ -573,6 +600,7 @@ class ReviewAction:
     action_at: datetime | None = None
     agent_name: str = ""
     agent_email: str = ""
+    seen: str | None = None  # ``review_seen`` as the reviewer saw it; None: not checked
 
 
 # Elements locked, updated and looked up per query when many are reviewed at once.
@@ -646,6 +674,8 @@ def apply_reviews(*, actor, actions: Sequence[ReviewAction]) -> list[SubmittalEl
     checked, errors = [], []
     for action in actions:
         try:
+            if action.seen is not None and (stale := _stale_review(action.record, action.seen)):
+                raise ValidationError(stale)
             checked.append(check_review(action.status, action.comments))
         except ValidationError as error:
             errors.append((action.record, error))

@@ -11,7 +11,9 @@ the client's own address).
   notices it.
 
 Both answer 429 with ``Retry-After``; the first refusal of a burst is written to the
-transaction log, the rest are not (``EndpointView.throttled``). Rates come from
+transaction log, the rest are not (``EndpointView.throttled``). A cache that is down lets the
+call through (logged): the broker and the cache are not dependencies of an EDT call's
+correctness, and a refused secret is still refused, only not counted. Rates come from
 ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``EDT_THROTTLE_ANONYMOUS``,
 ``EDT_THROTTLE_FAILED``), read on every call so that a changed setting applies at once; an
 empty rate turns the throttle off.
@@ -19,10 +21,17 @@ empty rate turns the throttle off.
 
 from __future__ import annotations
 
+import logging
+
+import redis.exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.net import client_address
+from core.tasks import BROKER_ERRORS
+
+log = logging.getLogger(__name__)
+CACHE_ERRORS = (*BROKER_ERRORS, redis.exceptions.RedisError)
 
 
 class _EdtThrottle(SimpleRateThrottle):
@@ -31,6 +40,16 @@ class _EdtThrottle(SimpleRateThrottle):
 
     def get_ident(self, request) -> str:
         return client_address(request) or "unknown"
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return self.allow(request, view)
+        except CACHE_ERRORS as error:
+            log.warning("EDT throttle %s not checked, the cache is down: %s", self.scope, error)
+            return True
+
+    def allow(self, request, view) -> bool:
+        return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -53,7 +72,7 @@ class FailedCallThrottle(_EdtThrottle):
 
     scope = "edt_failed"
 
-    def allow_request(self, request, view) -> bool:
+    def allow(self, request, view) -> bool:
         if self.rate is None or view.endpoint.tier is None:
             return True
         self.key = self.get_cache_key(request, view)
@@ -68,6 +87,9 @@ class FailedCallThrottle(_EdtThrottle):
             return
         key = self.get_cache_key(request, view)
         now = self.timer()
-        history = [t for t in self.cache.get(key, []) if t > now - self.duration]
-        history.insert(0, now)
-        self.cache.set(key, history, self.duration)
+        try:
+            history = [t for t in self.cache.get(key, []) if t > now - self.duration]
+            history.insert(0, now)
+            self.cache.set(key, history, self.duration)
+        except CACHE_ERRORS as error:
+            log.warning("EDT refused call not counted, the cache is down: %s", error)

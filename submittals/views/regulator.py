@@ -320,7 +320,9 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         self.record = self.get_record()
-        form = ReviewForm() if self.can_review(self.record) else None
+        form = None
+        if self.can_review(self.record):
+            form = ReviewForm(initial={"seen": services.review_seen(self.record)})
         return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request, *args, **kwargs):
@@ -335,6 +337,7 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                     record=self.record,
                     status=form.cleaned_data["status"],
                     comments=form.cleaned_data["comments"],
+                    seen=form.cleaned_data["seen"] or None,
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

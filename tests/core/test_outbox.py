@@ -64,13 +64,15 @@ def test_it_does_not_take_a_row_another_worker_is_sending(db, mailoutbox):
     assert mailoutbox == []
 
 
-def test_it_takes_over_a_row_whose_worker_died(db, mailoutbox):
+def test_a_row_whose_worker_died_while_sending_is_not_sent_again(db, mailoutbox):
+    """Changed by issue 17: a stale ``sending`` row used to be sent again; whether its first
+    send reached the mail server is unknown, so it is no longer resent blindly."""
     email = make_email(
-        status=Status.SENDING, claimed_at=timezone.now() - tasks.STALE_CLAIM - timedelta(1)
+        status=Status.SENDING, claimed_at=timezone.now() - tasks.EMAIL_LEASE - timedelta(1)
     )
 
-    assert send_outbound_email(email.pk) == "sent"
-    assert len(mailoutbox) == 1
+    assert send_outbound_email(email.pk) == "not-claimed"
+    assert mailoutbox == []
 
 
 def test_a_failure_is_recorded_and_requeued_until_the_last_attempt(db, settings, refusing_mailer):
@@ -112,5 +114,108 @@ def test_the_sweep_requeues_only_stranded_rows(db, monkeypatch):
     enqueued = []
     monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
 
-    assert sweep_outbound_email() == 2
-    assert sorted(enqueued) == sorted([stranded.pk, dead_worker.pk])
+    # Changed by issue 17: the dead worker's row is marked unknown, not re-enqueued.
+    assert sweep_outbound_email() == 1
+    assert enqueued == [stranded.pk]
+    dead_worker.refresh_from_db()
+    busy.refresh_from_db()
+    assert dead_worker.status == Status.UNKNOWN
+    assert "may or may not" in dead_worker.last_error
+    assert busy.status == Status.SENDING
+
+
+def test_the_claim_commits_sending_and_a_message_id_before_anything_is_sent(db, settings):
+    """What a worker dying in the middle of the send leaves: the row is ``sending``, its
+    attempt counted and its Message-ID fixed, all committed before the mail server is called."""
+    seen = []
+
+    class Watching(BaseEmailBackend):
+        def send_messages(self, messages):
+            row = OutboundEmail.objects.get(pk=email.pk)
+            seen.append((row.status, row.attempts, row.message_id, messages[0].extra_headers))
+            return len(messages)
+
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.Watching"}}
+    globals()["Watching"] = Watching
+    email = make_email()
+
+    assert send_outbound_email(email.pk) == "sent"
+
+    [(status, attempts, message_id, headers)] = seen
+    assert (status, attempts) == (Status.SENDING, 1)
+    assert message_id.startswith("<") and message_id.endswith(">")
+    assert headers["Message-ID"] == message_id
+    email.refresh_from_db()
+    assert email.message_id == message_id
+
+
+def test_the_message_id_stays_the_same_on_every_attempt(db, settings, refusing_mailer):
+    email = make_email()
+    send_outbound_email(email.pk)
+    email.refresh_from_db()
+    first = email.message_id
+    assert first
+
+    send_outbound_email(email.pk)
+
+    email.refresh_from_db()
+    assert email.attempts == 2
+    assert email.message_id == first
+
+
+def test_an_unknown_email_is_left_alone_by_the_worker_and_the_sweep(db, mailoutbox, monkeypatch):
+    email = make_email(status=Status.UNKNOWN)
+    OutboundEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    enqueued = []
+    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+
+    assert send_outbound_email(email.pk) == "not-claimed"
+    assert sweep_outbound_email() == 0
+    assert enqueued == [] and mailoutbox == []
+
+
+def test_a_broker_that_is_down_does_not_fail_the_change_that_queued_the_email(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The row commits with the change; the failed publish is logged, and the sweep sends it."""
+    from django.db import transaction
+    from kombu.exceptions import OperationalError
+
+    from core.services import queue_email
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    monkeypatch.setattr(send_outbound_email, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        email = queue_email(
+            ["someone@example.com"],
+            "accounts/email/activation",
+            {"user": None, "url": "http://x/"},
+        )
+    assert len(callbacks) == 1  # it ran, and what it raised was caught
+
+    email.refresh_from_db()
+    assert email.status == Status.QUEUED
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    enqueued = []
+    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    assert sweep_outbound_email() == 1
+    assert enqueued == [email.pk]
+
+
+def test_the_sweep_stops_early_while_the_broker_is_down(db, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    for _ in range(3):
+        make_email()
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    def broker_down(*args):
+        raise OperationalError("Connection refused.")
+
+    monkeypatch.setattr(send_outbound_email, "delay", broker_down)
+    assert sweep_outbound_email() == 0
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {Status.QUEUED}

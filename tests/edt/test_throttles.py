@@ -68,3 +68,26 @@ def test_calls_to_the_open_endpoints_are_limited(client, cast, rates):
 def test_the_default_rates_are_set(settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert rates["edt_anonymous"] and rates["edt_failed"]
+
+
+def test_a_cache_that_is_down_lets_calls_through_and_still_refuses_bad_secrets(
+    client, edt_account, rates, monkeypatch
+):
+    """Issue 17: Redis down is not a reason to fail an EDT call; the limit is not kept then."""
+    import redis.exceptions
+    from rest_framework.throttling import SimpleRateThrottle
+
+    class DownCache:
+        def get(self, *args, **kwargs):
+            raise redis.exceptions.ConnectionError("Error 111 connecting. Connection refused.")
+
+        set = get
+
+    monkeypatch.setattr(SimpleRateThrottle, "cache", DownCache())
+    rates(edt_failed="1/minute", edt_anonymous="1/minute")
+    wrong = {"HTTP_AUTHORIZATION": f"user sac_edt:{legacy_value('wrong')}"}
+    assert client.get(RAT, **wrong).status_code == 401
+    assert client.get(RAT, **wrong).status_code == 401  # not counted: no 429
+    assert client.get(RAT, **legacy_header(edt_account)).status_code == 200
+    assert client.get("/EDT/Regulator/Listing").status_code == 200
+    assert client.get("/EDT/Regulator/Listing").status_code == 200

@@ -94,6 +94,22 @@ class Worker:
             time.sleep(0.1)
         pytest.fail(f"Task {task_id} did not finish in {timeout:.0f} s:\n{self.log_tail()}")
 
+    def wait_for_startup_sweeps(self, timeout: float = TASK_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        names = ("core.tasks.sweep_outbound_email[", "edt.tasks.sweep_edt_uploads[")
+        while time.monotonic() < deadline:
+            done = [line for line in self.log().splitlines() if " succeeded in " in line]
+            if all(any(name in line for line in done) for name in names):
+                return
+            self.check_alive()
+            time.sleep(0.1)
+        pytest.fail(f"The worker's start-up sweeps did not finish:\n{self.log_tail()}")
+
+    def pool_processes(self) -> list[int]:
+        """The process ids of a prefork worker's pool (its child processes)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
     def check_alive(self) -> None:
         if self.process.poll() is not None:
             pytest.fail(
@@ -113,25 +129,28 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
-    """A real worker process on the test database, the same Redis and a file mail backend."""
+def start_worker(
+    tmp_path_factory,
+    *,
+    name: str,
+    queues: str = "",
+    mail_dir: Path | None = None,
+    media_dir: Path | None = None,
+    pool: str = "solo",
+) -> Worker:
+    """Start ``celery -A cers worker`` on the test database and the same Redis; wait until it
+    answers a ping. ``queues``: the queues it consumes (default: Celery's own); ``pool``: solo
+    (the worker process runs the tasks) or prefork (one pool process runs them)."""
     from django.db import connection
 
     # pytest-django has created the test database and renamed the connection to it.
     test_database = connection.settings_dict["NAME"]
     database_url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{test_database}")
 
-    mail_dir = tmp_path_factory.mktemp("mail")
+    mail_dir = mail_dir or tmp_path_factory.mktemp("mail")
     # Uploaded files the worker reads (EDT uploads): tests point MEDIA_ROOT here too.
-    media_dir = tmp_path_factory.mktemp("media")
+    media_dir = media_dir or tmp_path_factory.mktemp("media")
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    name = f"integration-{os.getpid()}@localhost"
-
-    # Messages left in the test Redis by an earlier, interrupted run would name rows of a
-    # database that no longer exists, or worse, rows of this one.
-    celery_app.control.purge()
-
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "cers.settings",
         "DATABASE_URL": urlunsplit(database_url),
@@ -148,12 +167,13 @@ def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
         "-A",
         "cers",
         "worker",
-        "--pool=solo",
+        f"--pool={pool}",
         "--concurrency=1",
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
         f"--hostname={name}",
+        *([f"--queues={queues}"] if queues else []),
     ]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(  # noqa: S603 - a fixed command line
@@ -173,13 +193,29 @@ def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
             worker.check_alive()
             replies = celery_app.control.ping(destination=[name], timeout=1.0)
             if any(name in reply for reply in replies):
-                break
+                return worker
             if time.monotonic() > deadline:
                 pytest.fail(
                     f"The Celery worker did not answer a ping in {WORKER_START_TIMEOUT:.0f} s:\n"
                     f"{worker.log_tail()}"
                 )
+    except BaseException:
+        _stop(process)
+        raise
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, tmp_path_factory, real_services_configured):
+    """A real worker process on the test database, the same Redis and a file mail backend."""
+    # Messages left in the test Redis by an earlier, interrupted run would name rows of a
+    # database that no longer exists, or worse, rows of this one.
+    celery_app.control.purge()
+    worker = start_worker(tmp_path_factory, name=f"integration-{os.getpid()}@localhost")
+    try:
+        # A worker sweeps when it starts (cers/celery.py); let that finish before the tests
+        # write rows, so it cannot take a row a test means to leave stranded.
+        worker.wait_for_startup_sweeps()
         yield worker
     finally:
         # Stop it before pytest-django drops the test database it is connected to.
-        _stop(process)
+        _stop(worker.process)

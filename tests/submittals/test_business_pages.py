@@ -398,3 +398,30 @@ def test_the_regulators_own_keys_are_not_asked_of_the_business(cast, client):
     assert 'name="f_3"' in page  # a business field
     assert 'name="f_20_0050"' not in page  # Business Activities' regulator key
     assert 'name="f_20_0051"' not in page  # Owner/Operator's regulator key
+
+
+def test_a_submit_committed_while_the_broker_is_down_answers_success(
+    cast, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 17: the e-mails' enqueue fails after the submit committed; that is logged and the
+    outbox sweep sends them later, so the business sees its receipt, not an error page."""
+    from kombu.exceptions import OperationalError
+
+    from core.models import OutboundEmail
+    from core.tasks import send_outbound_email
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    monkeypatch.setattr(send_outbound_email, "apply_async", broker_down)
+    facility_info = draft(cast, FI, ACME)
+    client.force_login(cast.approver)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(submit_url(cast.facility), certified(facility_info))
+
+    assert response.status_code == 302
+    group = FacilitySubmittal.objects.get(status=FacilitySubmittal.Status.SUBMITTED)
+    assert response.url == reverse("business:submittal_receipt", args=[group.pk])
+    assert reload(facility_info).status == ElementStatus.SUBMITTED
+    assert callbacks  # the e-mails' enqueue ran and failed
+    assert OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED).exists()
