@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -25,6 +26,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .net import client_address
+from .tasks import BROKER_ERRORS
+
+log = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
 
@@ -124,8 +128,14 @@ def refusal(request, limits) -> int | None:
     for scope, ident in limits:
         rate = parse_rate(settings.CERS_RATE_LIMITS.get(scope))
         key = ident(request) if rate is not None else None
-        if key is not None:
+        if key is None:
+            continue
+        try:
             waits.append(hit(scope, key, rate))
+        except BROKER_ERRORS as error:
+            # The cache (Redis) is down: the page still works, uncounted, as the EDT
+            # throttles do; a lock-out or a limit is not worth refusing everyone.
+            log.warning("rate limit %s not checked, the cache is down: %s", scope, error)
     waits = [wait for wait in waits if wait is not None]
     return max(waits) if waits else None
 

@@ -215,6 +215,22 @@ def test_a_join_within_the_limit_goes_through(client, joiner, rates):
     assert JoinRequest.objects.filter(user=joiner, organization=organization).exists()
 
 
+def test_a_cache_that_is_down_lets_the_page_work_uncounted(client, db, rates, monkeypatch):
+    import redis.exceptions
+
+    from core import ratelimit
+
+    def down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    rates(signup="1/hour")
+    monkeypatch.setattr(ratelimit, "hit", down)
+    for n in range(3):
+        response = client.post(SIGNUP, signup_data(n))
+        assert response.status_code == 302  # signed up, not 429 nor 500
+    assert User.objects.count() == 3
+
+
 def test_an_empty_rate_turns_a_limit_off(client, db, rates):
     rates()
     for n in range(12):
