@@ -71,6 +71,7 @@ STAFF = (
     ("state-admin", "state", StaffRole.ADMINISTRATOR),
 )
 LEAD = "lead"
+SUBMITTER = "submitter"  # submits for the organizations that have no people
 
 # Submitted elements' statuses, as weights.
 STATUS_WEIGHTS = {
@@ -250,6 +251,7 @@ class Command(BaseCommand):
                 set_staff_role(actor=None, regulator=regulator, user=user, role=role)
             people[handle] = user
         people[LEAD] = self.person(LEAD)
+        people[SUBMITTER] = self.person(SUBMITTER)
         return people
 
     def person(self, handle: str) -> User:
@@ -341,7 +343,10 @@ class Command(BaseCommand):
             )
             counts["organizations"] = len(organizations) + 1
             self.set_lead_regulators(facilities, cupa_of_zip, state, lead_org)
-            counts.update(self.copy_submittals(facilities, routing))
+            # The Lead User submits for their organization; one account stands for the people
+            # of all the others, which have no members here.
+            submitters = {lead_org.pk: people[LEAD].pk, None: people[SUBMITTER].pk}
+            counts.update(self.copy_submittals(facilities, routing, submitters))
             counts.update(self.copy_cme(facilities, routing))
             reset_sequences(
                 Organization,
@@ -409,17 +414,20 @@ class Command(BaseCommand):
                     lead_regulator_id=lead
                 )
 
-    def copy_submittals(self, facilities, routing) -> dict[str, int]:
+    def copy_submittals(self, facilities, routing, submitters) -> dict[str, int]:
         """A year of submittals: most facilities submitted once, with Facility Information
         and a few other elements, in every status; one in ten has a draft in progress."""
         rng = self.rng
         statuses, weights = zip(*STATUS_WEIGHTS.items(), strict=True)
         submittal_id = next_id(FacilitySubmittal)
         submittals, elements = [], []
-        for fid, _owner, z in facilities:
+        for fid, owner, z in facilities:
+            by = submitters.get(owner, submitters[None])
             if rng.random() < 0.85:
                 submitted_at = self.now - timedelta(seconds=rng.randint(0, 365 * 86400))
-                submittals.append((submittal_id, fid, "submitted", submitted_at, submitted_at))
+                submittals.append(
+                    (submittal_id, fid, "submitted", submitted_at, submitted_at, by, by)
+                )
                 chosen = [SubmittalElement.FACILITY_INFORMATION] + [
                     e for e, p in OTHER_ELEMENTS.items() if rng.random() < p
                 ]
@@ -429,21 +437,29 @@ class Command(BaseCommand):
                     action_at = submitted_at + timedelta(days=rng.randint(1, 30))
                     elements.append(
                         (submittal_id, fid, element, uuid.uuid4(), status, {}, submitted_at)
-                        + (submitted_at, routing[z][element], submitted_at)
+                        + (submitted_at, routing[z][element], submitted_at, by, by)
                         + ((min(action_at, self.now), "Scale Reviewer") if reviewed else (None, ""))
                     )
                 submittal_id += 1
             if rng.random() < 0.1:
                 created = self.now - timedelta(days=rng.randint(0, 60))
-                submittals.append((submittal_id, fid, "draft", None, created))
+                submittals.append((submittal_id, fid, "draft", None, created, by, None))
                 elements.append(
                     (submittal_id, fid, SubmittalElement.FACILITY_INFORMATION, uuid.uuid4())
-                    + (ElementStatus.DRAFT, {}, created, created, None, None, None, "")
+                    + (ElementStatus.DRAFT, {}, created, created, None, None, by, None, None, "")
                 )
                 submittal_id += 1
         copy_rows(
             FacilitySubmittal,
-            ["id", "facility_id", "status", "submitted_at", "created_at"],
+            [
+                "id",
+                "facility_id",
+                "status",
+                "submitted_at",
+                "created_at",
+                "created_by_id",
+                "submitted_by_id",
+            ],
             submittals,
         )
         copy_rows(
@@ -459,6 +475,8 @@ class Command(BaseCommand):
                 "updated_at",
                 "regulator_id",
                 "submitted_at",
+                "created_by_id",
+                "submitted_by_id",
                 "action_at",
                 "action_agent_name",
             ],
