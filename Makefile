@@ -36,7 +36,7 @@ VERSION_OK := import sys; sys.exit(0 if sys.version_info >= (3, 12, 2) else 1)
 SERVICES_WANTED = $(if $(filter true 1,$(CI)),yes,$(if $(filter 1 true yes,$(TEST_SERVICES)),yes,))
 
 .PHONY: help run test test-fast test-browser test-services services-check install lint format check \
-	migrate seed worker beat bench clean distclean
+	migrate seed worker beat bench bench-portal clean distclean
 
 help:
 	@echo "make run       install, migrate, load the demo data, serve http://$(HOST):$(PORT)/"
@@ -49,7 +49,8 @@ help:
 	@echo "make check     makemigrations --check; check --deploy against production settings"
 	@echo "make worker    a Celery worker (needs REDIS_URL)"
 	@echo "make beat      the Celery beat scheduler, exactly one per deployment (needs REDIS_URL)"
-	@echo "make bench     the EDT benchmarks on PostgreSQL (BENCH_DATABASE_URL; several minutes)"
+	@echo "make bench     the EDT and portal benchmarks on PostgreSQL (BENCH_DATABASE_URL; minutes)"
+	@echo "make bench-portal  the portal pages alone (BENCH_FACILITIES=10000,200000)"
 	@echo "make clean     remove caches and collected static files (distclean: also .venv)"
 
 # -- the virtual environment ---------------------------------------------------------------
@@ -239,6 +240,15 @@ beat: install
 BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/cers_bench
 bench: install
 	env -u REDIS_URL DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) bench/bench_edt.py
+	$(MAKE) --no-print-directory bench-portal
+
+# The portal pages of each persona on seed_scale's data set, beside their slowest query run
+# raw; one database per size (BENCH_DATABASE_URL's name and the size), reused when it holds
+# that many facilities.
+BENCH_FACILITIES ?= 10000
+bench-portal: install
+	env -u REDIS_URL DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) bench/bench_portal.py \
+		--facilities '$(BENCH_FACILITIES)'
 
 clean:
 	rm -rf .pytest_cache .ruff_cache staticfiles var/celerybeat-schedule*

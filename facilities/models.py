@@ -108,6 +108,9 @@ class Facility(models.Model):
     class Meta:
         ordering = ["name", "cers_id"]
         verbose_name_plural = "facilities"
+        # The lists' order: a page of the statewide list reads its rows from the index in
+        # order instead of sorting every facility.
+        indexes = [models.Index(fields=["name", "cers_id"], name="facility_list_order")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cers_id})"

@@ -1,8 +1,11 @@
 """Scoped querysets for facilities."""
 
+import re
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from core.pagination import search_filter
 from organizations.querysets import organizations_with
 from regulators.querysets import regulators_with, statewide
 
@@ -41,6 +44,19 @@ class FacilityQuerySet(models.QuerySet):
         return self.filter(
             Exists(FacilityRegulator.objects.filter(facility=OuterRef("pk"), regulator=regulator))
         )
+
+    def search(self, text: str, fields: list[str]):
+        """The facilities matching ``text``: every word in one of ``fields`` or equal to the
+        CERS ID (``core.pagination.search_filter``). A query that is a CERS ID and nothing
+        else (8 or 9 digits in the range they are allocated from) finds that facility by its
+        unique key: no name or street holds such a number, and the key is read from its index
+        instead of matching every row of the scope against each field."""
+        from .models import CERS_ID_FIRST, CERS_ID_LAST
+
+        text = text.strip()
+        if re.fullmatch(r"[0-9]{8,9}", text) and CERS_ID_FIRST <= int(text) <= CERS_ID_LAST:
+            return self.filter(cers_id=int(text))
+        return search_filter(self, text, fields, ["cers_id"])
 
     def overdue(self, now=None):
         """The facilities whose Facility Information is overdue: none was submitted in the

@@ -213,6 +213,9 @@ class SubmittalElementRecord(models.Model):
         indexes = [
             # The review queue: an agency's elements in a status, oldest first.
             models.Index(fields=["regulator", "status", "submitted_at"], name="review_queue"),
+            # The statewide queue (no regulator to narrow by), in its order: status, then
+            # oldest (or newest) first, the id breaking ties.
+            models.Index(fields=["status", "submitted_at", "id"], name="review_queue_statewide"),
             # The last accepted (or submitted) element of a facility.
             models.Index(fields=["facility", "element", "status"], name="facility_element_status"),
         ]

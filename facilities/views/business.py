@@ -15,7 +15,7 @@ from django.views.generic import FormView, TemplateView
 
 from core.elements import SubmittalElement
 from core.forms import add_service_errors
-from core.pagination import paginate, search_filter
+from core.pagination import paginate
 from core.views import BusinessPortalMixin, OrganizationScopedMixin
 
 from ..forms import FacilityForm
@@ -23,7 +23,6 @@ from ..models import Facility, FacilityRegulator
 from ..services import create_facility
 
 SEARCH_FIELDS = ["name", "street", "city"]
-SEARCH_EXACT_INT_FIELDS = ["cers_id"]
 
 
 def element_regulators(facility: Facility) -> list[tuple[str, object]]:
@@ -72,9 +71,7 @@ class FacilityListView(OrganizationFacilitiesMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
-        facilities = search_filter(
-            self.get_queryset(), query, SEARCH_FIELDS, SEARCH_EXACT_INT_FIELDS
-        )
+        facilities = self.get_queryset().search(query, SEARCH_FIELDS)
         return super().get_context_data(
             organization=self.organization,
             page=paginate(self.request, facilities),

@@ -18,7 +18,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
-from core.pagination import paginate, search_filter
+from core.pagination import paginate
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from organizations.models import Organization
 
@@ -30,7 +30,6 @@ from ..models import Facility, FacilityTransfer
 from .business import element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]
-SEARCH_EXACT_INT_FIELDS = ["cers_id"]
 
 
 class JurisdictionFacilitiesMixin(AgencyScopedMixin):
@@ -60,12 +59,7 @@ class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
         facilities = self.get_queryset()
         if overdue:
             facilities = facilities.overdue()
-        facilities = search_filter(
-            facilities.select_related("organization"),
-            query,
-            SEARCH_FIELDS,
-            SEARCH_EXACT_INT_FIELDS,
-        )
+        facilities = facilities.select_related("organization").search(query, SEARCH_FIELDS)
         facilities = facilities.with_agency_elements(self.regulator)
         return super().get_context_data(
             page=paginate(self.request, facilities),

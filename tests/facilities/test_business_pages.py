@@ -65,6 +65,14 @@ def test_search_by_cers_id(cast, client):
     assert listed(response) == {cast.facility.cers_id}
 
 
+def test_a_cers_id_finds_that_facility_alone(cast, client):
+    number = str(cast.facility.cers_id)
+    namesake = make_facility(cast.org, name=f"Namesake {number}")
+    client.force_login(cast.viewer)
+    assert listed(client.get(LIST_URL, {"q": number})) == {cast.facility.cers_id}
+    assert listed(client.get(LIST_URL, {"q": f"namesake {number}"})) == {namesake.cers_id}
+
+
 def test_search_by_city(cast, client):
     client.force_login(cast.viewer)
     response = client.get(LIST_URL, {"q": "sacramento"})

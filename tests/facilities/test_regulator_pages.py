@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import add_staff
+from tests.factories import add_staff, make_facility
 
 LIST_URL = reverse("regulator:facilities")
 
@@ -85,6 +85,18 @@ def test_search_by_cers_id(cast, client):
     client.force_login(cast.state_admin)
     response = client.get(LIST_URL, {"q": str(cast.facility_yolo.cers_id)})
     assert listed(response) == {cast.facility_yolo.cers_id}
+
+
+def test_a_cers_id_finds_that_facility_alone(cast, client):
+    """A query that is a CERS ID is read by the key: another facility whose name or street
+    holds the same digits is not listed."""
+    number = str(cast.facility_yolo.cers_id)
+    namesake = make_facility(cast.org, name=f"Namesake {number}", street=f"{number} Front Street")
+    client.force_login(cast.state_admin)
+    assert listed(client.get(LIST_URL, {"q": number})) == {cast.facility_yolo.cers_id}
+    # Words beside it, or a number that cannot be a CERS ID, still search every field.
+    assert listed(client.get(LIST_URL, {"q": f"namesake {number}"})) == {namesake.cers_id}
+    assert listed(client.get(LIST_URL, {"q": number[:7]})) == {namesake.cers_id}
 
 
 def test_search_by_city(cast, client):
