@@ -41,3 +41,12 @@ def event_label(action: str) -> str:
 def event_changes(event) -> list:
     """What an audit event changed, in words: (label, before, after) (core.events)."""
     return events.changes(event)
+
+
+@register.filter
+def person(user, empty: str = "—") -> str:
+    """A user as people read them: the full name, else the e-mail address; ``empty`` when there
+    is nobody (a deleted account leaves its submittals with no submitter)."""
+    if user is None:
+        return empty
+    return user.get_full_name() or user.email or empty

@@ -16,7 +16,7 @@ from core.elements import SubmittalElement
 from core.models import AuditEvent
 from submittals import services
 from submittals.inventory import add_material, update_material
-from submittals.models import ElementStatus, SubmittalElementRecord
+from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from tests.factories import add_staff
 from tests.submittals.data import (
     answer_required_documents,
@@ -426,3 +426,27 @@ def test_a_changed_material_shows_among_the_changes(cast, client):
     assert change.kind == "changed"
     assert '"218": "500"' in change.old
     assert '"218": "750"' in change.new
+
+
+def test_pages_show_a_submittal_whose_submitter_account_is_gone(cast, client, submitted):
+    """Deleting an account leaves its submittals without a submitter (SET_NULL): every page that
+    names the submitter still answers, with a dash."""
+    facility_info = submitted[0]
+    SubmittalElementRecord.objects.filter(
+        facility_submittal_id=facility_info.facility_submittal_id
+    ).update(submitted_by=None, created_by=None)
+    FacilitySubmittal.objects.filter(pk=facility_info.facility_submittal_id).update(
+        submitted_by=None, created_by=None
+    )
+
+    client.force_login(cast.cupa_reviewer)
+    for url in (QUEUE_URL, review_url(facility_info)):
+        assert client.get(url).status_code == 200, url
+
+    client.force_login(cast.lead)
+    for url in (
+        reverse("business:element", args=[facility_info.pk]),
+        reverse("business:submittal_receipt", args=[facility_info.facility_submittal_id]),
+        reverse("business:submittals", args=[cast.facility.cers_id]),
+    ):
+        assert client.get(url).status_code == 200, url
