@@ -597,6 +597,13 @@ MATRIX: dict[str, Route] = {
     "business:submittal_receipt": Route(
         200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
     ),
+    # The submittal and its receipt as PDFs: every member; another organization's 404.
+    "business:submittal_receipt_pdf": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
+    ),
+    "business:submittal_pdf": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
+    ),
     # Business portal: inventory materials. Viewers see them; changing needs edit_drafts.
     "business:inventory": Route(
         200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_inventory_draft
@@ -627,6 +634,11 @@ MATRIX: dict[str, Route] = {
         200,
         each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
         args=lambda c: _submitted_element(c, 1),
+    ),
+    # A submittal as a PDF: staff of an agency its elements were routed to (Facility
+    # Information and the inventory go to the CUPA; the PA handles neither).
+    "regulator:submittal_pdf": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_submitted_group
     ),
     # Business portal: document slots. Writes need edit_drafts.
     "business:document_answer": Route(
