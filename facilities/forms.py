@@ -5,7 +5,7 @@ from django import forms
 
 
 class FacilityForm(forms.Form):
-    """Adding a facility to the current organization."""
+    """Adding a facility to the current organization, or editing one's name and address."""
 
     name = forms.CharField(max_length=200)
     street = forms.CharField(label="Street address", max_length=200)
@@ -16,8 +16,38 @@ class FacilityForm(forms.Form):
     county = forms.CharField(max_length=60, required=False)
 
 
+class FacilityCloseForm(forms.Form):
+    """Closing a facility (its Lead User)."""
+
+    reason = forms.CharField(
+        label="Why is the facility closing?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Sent to the facility's regulators.",
+    )
+
+
+class TransferRequestForm(forms.Form):
+    """Asking the facility's regulator to move it to another organization (its Lead User)."""
+
+    to_organization_code = forms.IntegerField(
+        label="Code of the receiving organization",
+        min_value=1,
+        help_text="The organization that will report for the facility: ask its Lead User.",
+    )
+    reason = forms.CharField(
+        label="Why?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="For example: the facility was sold, or another company now operates it.",
+    )
+
+
 class FacilityMoveForm(forms.Form):
-    """Moving a facility to another organization, at the business's written request."""
+    """Moving a facility to another organization, at the business's written request: a
+    letter, or a Lead User's request in the portal (``request``)."""
+
+    request = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     organization_code = forms.IntegerField(
         label="Organization code", min_value=1, help_text="The organization receiving it."
@@ -25,7 +55,9 @@ class FacilityMoveForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     letter = forms.FileField(
         label="Request on letterhead",
-        help_text="The business's signed request: PDF, PNG or JPEG, 10 MB at most.",
+        required=False,
+        help_text="The business's signed request: PDF, PNG or JPEG, 10 MB at most. Not "
+        "needed when moving at a request made in CERS.",
     )
 
 

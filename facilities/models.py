@@ -102,6 +102,10 @@ class Facility(models.Model):
     )
     location_collected_on = models.DateField("location data collected on", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the business closes the facility: it no longer reports, and is kept, with its
+    # submittals, as history (``facilities.services.close_facility``).
+    closed_at = models.DateTimeField("closed on", null=True, blank=True)
+    closed_reason = models.TextField("reason for closing", blank=True)
 
     objects = FacilityQuerySet.as_manager()
 
@@ -118,6 +122,10 @@ class Facility(models.Model):
     @property
     def address(self) -> str:
         return f"{self.street}, {self.city}, {self.state} {self.zip_code}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class FacilityRegulator(models.Model):
@@ -233,3 +241,70 @@ class FacilityTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.facility_cers_id or self.from_organization_code}"
+
+
+class FacilityTransferRequestQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """Requests ``user`` may see with ``action``: those of their organizations' facilities
+        where their role grants it; for regulator staff, those of facilities in their scope."""
+        from organizations.querysets import organizations_with
+
+        return self.filter(
+            Q(from_organization__in=organizations_with(user, action).values("pk"))
+            | Q(facility__in=Facility.objects.for_user(user, action).values("pk"))
+        )
+
+    def in_jurisdiction(self, regulator):
+        """The requests about facilities in ``regulator``'s jurisdiction."""
+        return self.filter(facility__in=Facility.objects.in_jurisdiction(regulator).values("pk"))
+
+    def pending(self):
+        """The requests no move has answered yet."""
+        return self.filter(transfer__isnull=True)
+
+
+class FacilityTransferRequest(models.Model):
+    """A business's request, made by a Lead User in the portal, that the facility's CUPA move
+    it to another organization. The regulator's move page starts from it; the move answers it
+    (``transfer``). The receiving organization is kept as the code the business typed: the
+    business learns nothing of which codes exist, and the regulator checks it when moving."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="transfer_requests"
+    )
+    from_organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    to_organization_code = models.PositiveIntegerField("receiving organization's code")
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    transfer = models.OneToOneField(
+        FacilityTransfer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="request",
+        help_text="The move that answered the request.",
+    )
+
+    objects = FacilityTransferRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility"],
+                condition=Q(transfer__isnull=True),
+                name="one_pending_transfer_request_per_facility",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer request of CERS ID {self.facility.cers_id} to {self.to_organization_code}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.transfer_id is None

@@ -58,13 +58,19 @@ class FacilityQuerySet(models.QuerySet):
             return self.filter(cers_id=int(text))
         return search_filter(self, text, fields, ["cers_id"])
 
+    def reporting(self):
+        """The facilities that still report: every one but those their business closed. What
+        is due or overdue is asked of these only."""
+        return self.filter(closed_at__isnull=True)
+
     def overdue(self, now=None):
         """The facilities whose Facility Information is overdue: none was submitted in the
         last year (``hooks.FACILITY_INFORMATION_OVERDUE_AFTER`` before ``now``), or none ever.
-        The submittals, which stand above facilities, answer it (``hooks.overdue_facilities``)."""
+        A closed facility is never overdue (``reporting``). The submittals, which stand above
+        facilities, answer it (``hooks.overdue_facilities``)."""
         from . import hooks
 
-        return hooks.narrow_to_overdue(self, now)
+        return hooks.narrow_to_overdue(self.reporting(), now)
 
     def with_agency_elements(self, regulator):
         """Prefetch, as ``agency_elements``, the element rows ``regulator`` handles (one

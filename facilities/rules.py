@@ -71,6 +71,20 @@ def may_create(actor, organization: Organization) -> bool:
     return True
 
 
+@rule("facilities.upkeep", Facility)
+def may_keep_up(actor, facility: Facility) -> bool:
+    """Editing a facility's name and address, closing it and asking its regulator to move it
+    to another organization: the Lead Users of the organization it belongs to (the people
+    who add its facilities)."""
+    if not hasattr(actor, "has_perm") or not actor.has_perm(
+        f"organizations.{MANAGE_FACILITIES}", facility.organization
+    ):
+        raise PermissionDenied(
+            "Only the organization's Lead Users edit, close or ask to transfer a facility."
+        )
+    return True
+
+
 @rule("facilities.transfer", Facility)
 def may_transfer(actor, facility: Facility) -> bool:
     """Moving a facility to another organization, or merging it with a duplicate, is for the

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from core.access import acting_agency, require
 from core.elements import SubmittalElement
@@ -30,6 +31,7 @@ from .models import (
     Facility,
     FacilityRegulator,
     FacilityTransfer,
+    FacilityTransferRequest,
     ReportingRequirement,
 )
 
@@ -66,16 +68,23 @@ def address_key(street: str, city: str, zip_code: str) -> str:
 
 
 def check_duplicate_address(
-    organization: Organization, street: str, city: str, zip_code: str, visible=None
+    organization: Organization,
+    street: str,
+    city: str,
+    zip_code: str,
+    visible=None,
+    *,
+    exclude: Facility | None = None,
 ):
     """Raise ValidationError naming the facility that already has this address. Only a
     facility in ``visible`` (a Facility queryset: what the caller may see; every facility when
     None) is named; of any other, the caller learns only that it exists in another
-    jurisdiction."""
+    jurisdiction. ``exclude`` is the facility being edited, which may keep its own address."""
     key = address_key(street, city, zip_code)
-    existing = list(
-        Facility.objects.filter(address_key=key).select_related("organization").order_by("cers_id")
-    )
+    existing = Facility.objects.filter(address_key=key)
+    if exclude is not None:
+        existing = existing.exclude(pk=exclude.pk)
+    existing = list(existing.select_related("organization").order_by("cers_id"))
     if not existing:
         return
     if visible is not None:
@@ -595,6 +604,171 @@ def set_next_due_dates(*, actor, due_dates: Mapping[tuple[int, int], date]) -> i
     return sum(len(pks) for pks in changed.values())
 
 
+# --- Upkeep by the business: edit, close, ask for a transfer (Lead Users) ---
+
+UPKEEP_REFUSED = "Only the organization's Lead Users edit, close or ask to transfer a facility."
+
+
+def _lock_open_facility(actor, facility: Facility, doing: str) -> Facility:
+    """Check ``facilities.upkeep``, then lock the facility's row; a closed facility is refused
+    (it no longer reports and is kept as it was closed)."""
+    require(actor, "facilities.upkeep", facility, UPKEEP_REFUSED)
+    facility = (
+        Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=facility.pk)
+    )
+    if facility.is_closed:
+        raise ValidationError(f"{facility.name} is closed: it can no longer be {doing}.")
+    return facility
+
+
+@transaction.atomic(durable=True)
+def edit_facility(
+    *, actor, facility: Facility, name: str, street: str, city: str, zip_code: str, county: str = ""
+) -> Facility:
+    """A Lead User corrects the facility's name and address. A changed address passes the
+    duplicate-address check of ``add_facility`` (the same rule, the facility itself left
+    out); a ZIP code another CUPA serves is refused, as moving the facility between
+    jurisdictions is the regulators' to do."""
+    facility = _lock_open_facility(actor, facility, "edited")
+    if not is_zip_code(zip_code):
+        raise ValidationError({"zip_code": "Enter a ZIP code of 5 digits, or ZIP+4."})
+    new_key = address_key(street, city, zip_code)
+    if zip_code.strip()[:5] != facility.zip_code.strip()[:5]:
+        current = (
+            FacilityRegulator.objects.filter(
+                facility=facility, element=SubmittalElement.FACILITY_INFORMATION
+            )
+            .values_list("regulator_id", flat=True)
+            .first()
+        )
+        serving = default_regulators(zip_code).get(SubmittalElement.FACILITY_INFORMATION)
+        if serving is None or serving.pk != current:
+            raise ValidationError(
+                {
+                    "zip_code": f"ZIP code {zip_code.strip()} is outside the jurisdiction of "
+                    "this facility's CUPA. If the facility has moved, ask your regulator to "
+                    "update it."
+                }
+            )
+    if new_key != facility.address_key:
+        check_duplicate_address(facility.organization, street, city, zip_code, exclude=facility)
+    fields = {
+        "name": name.strip(),
+        "street": street.strip(),
+        "city": city.strip(),
+        "zip_code": zip_code.strip(),
+        "county": county.strip(),
+        "address_key": new_key,
+    }
+    before = {key: getattr(facility, key) for key in fields if key != "address_key"}
+    changed = [key for key, value in fields.items() if getattr(facility, key) != value]
+    if not changed:
+        return facility
+    for key in changed:
+        setattr(facility, key, fields[key])
+    facility.full_clean()
+    facility.save(update_fields=changed)
+    shown = [key for key in changed if key != "address_key"]
+    record_event(
+        actor,
+        "facility.edited",
+        facility,
+        before={key: before[key] for key in shown},
+        after={key: fields[key] for key in shown},
+        organization=facility.organization,
+    )
+    return facility
+
+
+def regulator_recipients(regulator: Regulator) -> list[str]:
+    """Where a message to an agency goes: its public contact address, else its
+    administrators' addresses."""
+    from regulators.roles import StaffRole
+
+    if regulator.email:
+        return [regulator.email]
+    return sorted(
+        regulator.staff.filter(role=StaffRole.ADMINISTRATOR, user__is_active=True).values_list(
+            "user__email", flat=True
+        )
+    )
+
+
+@transaction.atomic(durable=True)
+def close_facility(*, actor, facility: Facility, reason: str) -> Facility:
+    """A Lead User closes the facility: it no longer reports (nothing is due of it and no
+    draft can be started), and it stays, with its submittals, as history. Every agency
+    regulating one of its elements is told by e-mail (the outbox)."""
+    from core.services import queue_emails
+
+    facility = _lock_open_facility(actor, facility, "closed again")
+    reason = _require_reason(reason)
+    facility.closed_at = timezone.now()
+    facility.closed_reason = reason
+    facility.save(update_fields=["closed_at", "closed_reason"])
+    regulators = {
+        row.regulator.pk: row.regulator
+        for row in FacilityRegulator.objects.filter(facility=facility).select_related("regulator")
+    }
+    record_event(
+        actor,
+        "facility.closed",
+        facility,
+        before={"closed_at": None},
+        after={"closed_at": facility.closed_at.isoformat(), "reason": reason},
+        organization=facility.organization,
+    )
+    messages = [
+        (
+            to,
+            "facilities/email/closed",
+            {"facility": facility, "regulator": regulator, "reason": reason, "actor": actor},
+        )
+        for regulator in sorted(regulators.values(), key=lambda r: r.code)
+        if (to := regulator_recipients(regulator))
+    ]
+    if messages:
+        queue_emails(messages)
+    return facility
+
+
+@transaction.atomic(durable=True)
+def request_transfer(
+    *, actor, facility: Facility, to_organization_code: int, reason: str
+) -> FacilityTransferRequest:
+    """A Lead User asks the facility's CUPA to move it to another organization (a sale, a new
+    operator). The request stands for the business's letter: the CUPA's move page starts
+    from it, and the move answers it. One request waits per facility at a time."""
+    facility = _lock_open_facility(actor, facility, "transferred")
+    reason = _require_reason(reason)
+    if to_organization_code == facility.organization.code:
+        raise ValidationError(
+            {"to_organization_code": "The facility already belongs to this organization."}
+        )
+    if FacilityTransferRequest.objects.filter(facility=facility).pending().exists():
+        raise ValidationError(
+            "A transfer of this facility is already requested; its regulator has not answered "
+            "it yet."
+        )
+    transfer_request = FacilityTransferRequest.objects.create(
+        facility=facility,
+        from_organization=facility.organization,
+        to_organization_code=to_organization_code,
+        reason=reason,
+        requested_by=actor,
+    )
+    record_event(
+        actor,
+        "facility.transfer_requested",
+        facility,
+        after={"to_organization": to_organization_code, "reason": reason},
+        organization=facility.organization,
+    )
+    return transfer_request
+
+
 # --- Transfers: moving facilities and merging facilities or organizations (regulators) ---
 
 LETTER_MAX_BYTES = 10 * 1024 * 1024
@@ -670,11 +844,18 @@ def _record_transfer(
 
 @transaction.atomic(durable=True)
 def move_facility(
-    *, actor, facility: Facility, to_organization: Organization, reason: str, letter
+    *,
+    actor,
+    facility: Facility,
+    to_organization: Organization,
+    reason: str,
+    letter=None,
+    transfer_request: FacilityTransferRequest | None = None,
 ) -> FacilityTransfer:
-    """Move a facility to another organization at the business's written request. The
-    facility keeps its CERS ID, its submittals and its regulators; both organizations' lead
-    regulators are recomputed."""
+    """Move a facility to another organization at the business's written request: a letter,
+    or a Lead User's request in the portal (``transfer_request``, which the move answers; the
+    letter is then optional). The facility keeps its CERS ID, its submittals and its
+    regulators; both organizations' lead regulators are recomputed."""
     require(
         actor,
         "facilities.transfer",
@@ -682,7 +863,17 @@ def move_facility(
         "Only administrators of the facility's CUPA, or the state administrator, move it.",
     )
     reason = _require_reason(reason)
-    check_letter(letter)
+    if transfer_request is not None:
+        transfer_request = (
+            FacilityTransferRequest.objects.select_for_update()
+            .filter(pk=transfer_request.pk, facility=facility)
+            .pending()
+            .first()
+        )
+        if transfer_request is None:
+            raise ValidationError("This transfer request was already answered.")
+    if letter or transfer_request is None:
+        check_letter(letter)
     facility = Facility.objects.select_for_update().get(pk=facility.pk)
     if facility.organization_id == to_organization.pk:
         raise ValidationError(
@@ -699,8 +890,11 @@ def move_facility(
         target,
         reason,
         facility=facility,
-        letter=letter,
+        letter=letter or "",
     )
+    if transfer_request is not None:
+        transfer_request.transfer = transfer
+        transfer_request.save(update_fields=["transfer"])
     refresh_lead_regulator(source)
     refresh_lead_regulator(target)
     _record_on_both(
@@ -709,7 +903,11 @@ def move_facility(
         facility,
         transfer,
         before={"organization": source.code},
-        after={"organization": target.code, "reason": reason},
+        after={
+            "organization": target.code,
+            "reason": reason,
+            **({"request": transfer_request.pk} if transfer_request else {}),
+        },
     )
     return transfer
 

@@ -8,4 +8,17 @@ urlpatterns = [
     path("facilities/", business.FacilityListView.as_view(), name="facilities"),
     path("facilities/new/", business.FacilityCreateView.as_view(), name="facility_create"),
     path("facilities/<int:cers_id>/", business.FacilityDetailView.as_view(), name="facility"),
+    path(
+        "facilities/<int:cers_id>/edit/", business.FacilityEditView.as_view(), name="facility_edit"
+    ),
+    path(
+        "facilities/<int:cers_id>/close/",
+        business.FacilityCloseView.as_view(),
+        name="facility_close",
+    ),
+    path(
+        "facilities/<int:cers_id>/transfer/",
+        business.FacilityTransferRequestView.as_view(),
+        name="facility_transfer_request",
+    ),
 ]

@@ -16,6 +16,11 @@ urlpatterns = [
         name="facility_merge",
     ),
     path(
+        "facilities/transfer-requests/",
+        regulator.TransferRequestListView.as_view(),
+        name="facility_transfer_requests",
+    ),
+    path(
         "facilities/transfers/<int:pk>/letter/",
         regulator.TransferLetterView.as_view(),
         name="facility_transfer_letter",

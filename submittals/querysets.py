@@ -53,6 +53,16 @@ class FacilitySubmittalQuerySet(models.QuerySet):
             | (Q(status=FacilitySubmittal.Status.SUBMITTED) & Q(Exists(routed)))
         )
 
+    def in_jurisdiction(self, regulator):
+        """The submitted facility submittals with at least one element routed to
+        ``regulator`` (every submitted one for the state agency)."""
+        from .models import SubmittalElementRecord
+
+        routed = SubmittalElementRecord.objects.filter(
+            facility_submittal=OuterRef("pk")
+        ).in_jurisdiction(regulator)
+        return self.filter(Exists(routed))
+
 
 class SubmittalElementRecordQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):

@@ -30,6 +30,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from core.access import require
 from core.elements import SubmittalElement
@@ -105,6 +106,7 @@ def start_draft(
     element = _element(element)
     require(actor, "submittals.edit", facility)
     facility = lock_facility(facility)
+    refuse_if_closed(facility)
     if SubmittalElementRecord.objects.filter(
         facility=facility, element=element, status=ElementStatus.DRAFT
     ).exists():
@@ -232,6 +234,14 @@ def lock_facility(facility: Facility) -> Facility:
     )
 
 
+def refuse_if_closed(facility: Facility) -> None:
+    """A closed facility no longer reports: no draft is started or submitted for it (what it
+    submitted before stays, and its regulators still review it)."""
+    if facility.is_closed:
+        closed_on = date_format(timezone.localtime(facility.closed_at), "DATE_FORMAT")
+        raise ValidationError(f"{facility.name} was closed on {closed_on}: it no longer reports.")
+
+
 def element_routes(facility: Facility) -> dict[int, FacilityRegulator]:
     """Which agency handles each element of the facility: where a submitted element goes."""
     return {
@@ -271,6 +281,7 @@ def submit(
         raise ValidationError("Choose at least one draft element to submit.")
 
     facility = lock_facility(facility)
+    refuse_if_closed(facility)
     records = list(
         SubmittalElementRecord.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)

@@ -52,6 +52,16 @@ urlpatterns = [
         business.ReceiptView.as_view(),
         name="submittal_receipt",
     ),
+    path(
+        "submittals/<int:pk>/receipt.pdf",
+        business.ReceiptPdfView.as_view(),
+        name="submittal_receipt_pdf",
+    ),
+    path(
+        "submittals/<int:pk>/submittal.pdf",
+        business.SubmittalPdfView.as_view(),
+        name="submittal_pdf",
+    ),
     # Document slots of an element, and their files.
     path(
         "submittals/elements/<int:pk>/documents/<str:slot>/",

@@ -9,6 +9,11 @@ urlpatterns = [
     path("submittals/", regulator.ReviewQueueView.as_view(), name="review_queue"),
     path("submittals/elements/<int:pk>/", regulator.ElementReviewView.as_view(), name="review"),
     path(
+        "submittals/<int:pk>/submittal.pdf",
+        regulator.SubmittalPdfView.as_view(),
+        name="submittal_pdf",
+    ),
+    path(
         "submittals/documents/<uuid:key>/",
         documents.RegulatorDocumentDownloadView.as_view(),
         name="document_download",

@@ -496,6 +496,26 @@ MATRIX: dict[str, Route] = {
     "business:facility": Route(
         200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=lambda c: [c.facility.cers_id]
     ),
+    # Upkeep of a facility: its organization's Lead Users (facilities.upkeep); another
+    # organization's facility answers 404 before the role is asked.
+    "business:facility_edit": Route(
+        200,
+        {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404}
+        | each(NO_ORGANIZATION, 302),
+        args=lambda c: [c.facility.cers_id],
+    ),
+    "business:facility_close": Route(
+        200,
+        {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404}
+        | each(NO_ORGANIZATION, 302),
+        args=lambda c: [c.facility.cers_id],
+    ),
+    "business:facility_transfer_request": Route(
+        200,
+        {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404}
+        | each(NO_ORGANIZATION, 302),
+        args=lambda c: [c.facility.cers_id],
+    ),
     # Regulator portal: business users are not staff of any agency (403, which reveals no
     # object); staff outside an object's jurisdiction get 404 (see the rows below).
     "regulator:home": STAFF_PAGE,
@@ -515,6 +535,8 @@ MATRIX: dict[str, Route] = {
     "regulator:facility_merge": Route(
         403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
     ),
+    # The businesses' transfer requests in the agency's jurisdiction: every staff member.
+    "regulator:facility_transfer_requests": STAFF_PAGE,
     "regulator:organization_merge": Route(403, {"state_admin": 200}, args=lambda c: [c.org.code]),
     # Importing legacy facilities: manage_facilities on the current agency.
     "regulator:legacy_import": Route(403, {"state_admin": 200}),
@@ -575,6 +597,13 @@ MATRIX: dict[str, Route] = {
     "business:submittal_receipt": Route(
         200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
     ),
+    # The submittal and its receipt as PDFs: every member; another organization's 404.
+    "business:submittal_receipt_pdf": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
+    ),
+    "business:submittal_pdf": Route(
+        200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_submitted_group
+    ),
     # Business portal: inventory materials. Viewers see them; changing needs edit_drafts.
     "business:inventory": Route(
         200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_inventory_draft
@@ -605,6 +634,11 @@ MATRIX: dict[str, Route] = {
         200,
         each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
         args=lambda c: _submitted_element(c, 1),
+    ),
+    # A submittal as a PDF: staff of an agency its elements were routed to (Facility
+    # Information and the inventory go to the CUPA; the PA handles neither).
+    "regulator:submittal_pdf": Route(
+        200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_submitted_group
     ),
     # Business portal: document slots. Writes need edit_drafts.
     "business:document_answer": Route(

@@ -18,8 +18,9 @@ from core.forms import add_service_errors
 from core.pagination import paginate
 from core.views import BusinessPortalMixin, OrganizationScopedMixin
 
-from ..forms import FacilityForm
-from ..models import Facility, FacilityRegulator
+from .. import services
+from ..forms import FacilityCloseForm, FacilityForm, TransferRequestForm
+from ..models import Facility, FacilityRegulator, FacilityTransferRequest
 from ..services import create_facility
 
 SEARCH_FIELDS = ["name", "street", "city"]
@@ -93,6 +94,11 @@ class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
         return super().get_context_data(
             facility=facility,
             element_regulators=element_regulators(facility),
+            can_upkeep=not facility.is_closed and self.can(UPKEEP, facility),
+            transfer_requests=FacilityTransferRequest.objects.for_user(self.request.user, "view")
+            .filter(facility=facility)
+            .pending()
+            .select_related("requested_by"),
             **kwargs,
         )
 
@@ -120,3 +126,85 @@ class FacilityCreateView(BusinessPortalMixin, OrganizationActionRequiredMixin, F
             self.request, f"Facility {facility.name} added with CERS ID {facility.cers_id}."
         )
         return redirect("business:facility", cers_id=facility.cers_id)
+
+
+# --- Upkeep by the business's Lead Users: edit, close, ask for a transfer ---
+
+UPKEEP = "facilities.upkeep"
+
+
+class FacilityUpkeepView(OrganizationFacilitiesMixin, FormView):
+    """A form about one facility of the organization, for its Lead Users: 404 outside the
+    organization, 403 for the other roles (``facilities.upkeep``, the service's own rule)."""
+
+    def get_facility(self) -> Facility:
+        if not hasattr(self, "facility"):
+            self.facility = self.get_object(self.get_queryset().select_related("organization"))
+            self.require(UPKEEP, self.facility, services.UPKEEP_REFUSED)
+        return self.facility
+
+    def get(self, request, *args, **kwargs):
+        self.get_facility()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.get_facility()
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(facility=self.get_facility(), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            message = self.perform(self.get_facility(), form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, message)
+        return redirect("business:facility", cers_id=self.facility.cers_id)
+
+
+class FacilityEditView(FacilityUpkeepView):
+    """Correct the facility's name and address."""
+
+    template_name = "facilities/business_edit.html"
+    form_class = FacilityForm
+
+    def get_initial(self):
+        facility = self.get_facility()
+        return {
+            "name": facility.name,
+            "street": facility.street,
+            "city": facility.city,
+            "zip_code": facility.zip_code,
+            "county": facility.county,
+        }
+
+    def perform(self, facility, data) -> str:
+        services.edit_facility(actor=self.request.user, facility=facility, **data)
+        return "The facility's details were saved."
+
+
+class FacilityCloseView(FacilityUpkeepView):
+    """Close the facility: it no longer reports; its regulators are told."""
+
+    template_name = "facilities/business_close.html"
+    form_class = FacilityCloseForm
+
+    def perform(self, facility, data) -> str:
+        services.close_facility(actor=self.request.user, facility=facility, reason=data["reason"])
+        return f"{facility.name} is closed. Its regulators were told by e-mail."
+
+
+class FacilityTransferRequestView(FacilityUpkeepView):
+    """Ask the facility's regulator to move it to another organization."""
+
+    template_name = "facilities/business_transfer_request.html"
+    form_class = TransferRequestForm
+
+    def perform(self, facility, data) -> str:
+        services.request_transfer(actor=self.request.user, facility=facility, **data)
+        return (
+            "Your request was sent to the facility's regulator, who moves the facility to the "
+            "other organization."
+        )

@@ -26,7 +26,7 @@ from .. import services
 from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
 from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER
 from ..legacy import LegacyImportError, import_legacy_facilities
-from ..models import Facility, FacilityTransfer
+from ..models import Facility, FacilityTransfer, FacilityTransferRequest
 from .business import element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]
@@ -90,6 +90,9 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
         return super().get_context_data(
             facility=facility,
             transfers=transfers,
+            transfer_requests=self.scoped(FacilityTransferRequest)
+            .filter(facility=facility)
+            .pending(),
             element_regulators=element_regulators(facility),
             can_manage_facilities=self.can("facilities.manage"),
             can_transfer=self.can("facilities.manage")
@@ -109,6 +112,28 @@ _LETTER_TYPES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
 )
+
+
+class TransferRequestListView(AgencyScopedMixin, TemplateView):
+    """The businesses' pending requests to move a facility in the agency's jurisdiction to
+    another organization, oldest first; each opens the facility's move page prefilled."""
+
+    template_name = "facilities/transfer_requests.html"
+    model = FacilityTransferRequest
+
+    def get_context_data(self, **kwargs):
+        requests = (
+            self.get_queryset()
+            .pending()
+            .select_related("facility", "from_organization", "requested_by")
+            .order_by("requested_at", "pk")
+        )
+        return super().get_context_data(
+            page=paginate(self.request, requests),
+            can_transfer=self.can("facilities.manage"),
+            regulator=self.regulator,
+            **kwargs,
+        )
 
 
 class TransferLetterView(AgencyScopedMixin, View):
@@ -169,8 +194,12 @@ class FacilityTransferMixin(JurisdictionFacilitiesMixin):
             self.get_context_data(facility=facility, form=form, **self.agency_context())
         )
 
+    def initial(self, facility: Facility) -> dict:
+        return {}
+
     def get(self, request, *args, **kwargs):
-        return self.render_form(self.dispatch_facility(), self.form_class())
+        facility = self.dispatch_facility()
+        return self.render_form(facility, self.form_class(initial=self.initial(facility)))
 
     def post(self, request, *args, **kwargs):
         facility = self.dispatch_facility()
@@ -189,7 +218,43 @@ class FacilityMoveView(FacilityTransferMixin, TemplateView):
     template_name = "facilities/transfer_move.html"
     form_class = FacilityMoveForm
 
+    def transfer_request(self, facility: Facility, pk) -> FacilityTransferRequest | None:
+        """The business's pending request to move ``facility`` named by ``pk`` (from the
+        page's scope; 404 for any other)."""
+        if pk in (None, ""):
+            return None
+        found = (
+            self.scoped(FacilityTransferRequest)
+            .filter(facility=facility, pk=pk)
+            .pending()
+            .select_related("requested_by")
+            .first()
+        )
+        if found is None:
+            raise Http404("No such pending transfer request of this facility.")
+        return found
+
+    def initial(self, facility: Facility) -> dict:
+        request_pk = self.request.GET.get("request", "")
+        transfer_request = self.transfer_request(
+            facility, int(request_pk) if request_pk.isdigit() else None
+        )
+        if transfer_request is None:
+            return {}
+        self.from_request = transfer_request
+        return {
+            "request": transfer_request.pk,
+            "organization_code": transfer_request.to_organization_code,
+            "reason": transfer_request.reason,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            transfer_request=getattr(self, "from_request", None), **kwargs
+        )
+
     def perform(self, facility: Facility, form):
+        transfer_request = self.transfer_request(facility, form.cleaned_data["request"])
         # Any organization may receive a facility, like a request to join names one by its
         # code: the business's letter names it, and the code is checked against it.
         target = Organization.objects.filter(code=form.cleaned_data["organization_code"]).first()
@@ -201,6 +266,7 @@ class FacilityMoveView(FacilityTransferMixin, TemplateView):
             to_organization=target,
             reason=form.cleaned_data["reason"],
             letter=form.cleaned_data["letter"],
+            transfer_request=transfer_request,
         )
         messages.success(
             self.request,

@@ -32,7 +32,7 @@ from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
 
-from .. import services
+from .. import inventory, printing, services
 from ..data import (
     data_key,
     nested_row_groups,
@@ -593,14 +593,13 @@ class SubmitView(OrganizationSubmittalsMixin, TemplateView):
         )
 
 
-class ReceiptView(OrganizationSubmittalsMixin, TemplateView):
-    """The printable receipt of a submitted facility submittal."""
+class SubmittedGroupMixin(OrganizationSubmittalsMixin):
+    """One submitted facility submittal of the current organization (404 otherwise)."""
 
-    template_name = "submittals/business_receipt.html"
     model = FacilitySubmittal
 
-    def get_context_data(self, **kwargs):
-        submittal = self.get_object(
+    def get_submittal(self) -> FacilitySubmittal:
+        return self.get_object(
             self.get_queryset()
             .filter(status=FacilitySubmittal.Status.SUBMITTED)
             .select_related("facility__organization", "submitted_by")
@@ -614,6 +613,15 @@ class ReceiptView(OrganizationSubmittalsMixin, TemplateView):
             ),
             message="No such submitted submittal in this organization.",
         )
+
+
+class ReceiptView(SubmittedGroupMixin, TemplateView):
+    """The printable receipt of a submitted facility submittal."""
+
+    template_name = "submittals/business_receipt.html"
+
+    def get_context_data(self, **kwargs):
+        submittal = self.get_submittal()
         return super().get_context_data(
             submittal=submittal,
             facility=submittal.facility,
@@ -621,3 +629,33 @@ class ReceiptView(OrganizationSubmittalsMixin, TemplateView):
             history_url=reverse("business:submittals", args=[submittal.facility.cers_id]),
             **kwargs,
         )
+
+
+class SubmittalPdfView(SubmittedGroupMixin, View):
+    """GET: the submitted facility submittal as a PDF (the Hazardous Materials Business Plan
+    as submitted: its elements' data, inventory and documents, with the certification)."""
+
+    http_method_names = ["get"]
+    printer = staticmethod(printing.plan_pdf)
+    file_name = "submittal"
+
+    def get(self, request, *args, **kwargs):
+        submittal = self.get_submittal()
+        records = list(
+            SubmittalElementRecord.objects.for_user(request.user, "view")
+            .filter(facility_submittal=submittal)
+            .select_related("regulator")
+            .prefetch_related(inventory.materials_prefetch())
+            .order_by("element")
+        )
+        return printing.pdf_response(
+            self.printer(submittal, records),
+            f"cers-{submittal.facility.cers_id}-{self.file_name}-{submittal.pk}.pdf",
+        )
+
+
+class ReceiptPdfView(SubmittalPdfView):
+    """GET: the receipt of a submitted facility submittal, as a PDF."""
+
+    printer = staticmethod(printing.receipt_pdf)
+    file_name = "receipt"

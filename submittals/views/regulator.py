@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
@@ -28,9 +29,9 @@ from core.pagination import paginate, search_filter
 from core.registry import Field, FieldLookupError, schema_for
 from core.views import AgencyScopedMixin
 
-from .. import inventory, services
+from .. import inventory, printing, services
 from ..forms_regulator import QueueFilterForm, ReviewForm
-from ..models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
+from ..models import AWAITING_STATUSES, ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from ..validation import by_level, validate_element
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
@@ -368,4 +369,29 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
             actions=self.actions(record),
             validation=by_level(validate_element(record)),
             **kwargs,
+        )
+
+
+class SubmittalPdfView(AgencyScopedMixin, View):
+    """GET: a submitted facility submittal as a PDF, with the elements routed to the agency
+    the user works for (every element for the state agency); 404 for a submittal with none."""
+
+    http_method_names = ["get"]
+    model = FacilitySubmittal
+    not_found_message = "No such submittal for this agency."
+
+    def get(self, request, *args, **kwargs):
+        submittal = self.get_object(
+            self.get_queryset().select_related("facility__organization", "submitted_by")
+        )
+        records = list(
+            self.scoped(SubmittalElementRecord)
+            .filter(facility_submittal=submittal)
+            .select_related("regulator")
+            .prefetch_related(inventory.materials_prefetch())
+            .order_by("element")
+        )
+        return printing.pdf_response(
+            printing.plan_pdf(submittal, records),
+            f"cers-{submittal.facility.cers_id}-submittal-{submittal.pk}.pdf",
         )

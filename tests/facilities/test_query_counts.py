@@ -48,3 +48,29 @@ def test_the_regulator_facility_list_issues_the_same_queries_for_10_or_1000(
     assert queries_for(client, url) == with_10
     with django_assert_num_queries(REGULATOR_LIST_QUERIES):
         client.get(url, {"page": 2})
+
+
+def _requests_for(facilities, lead):
+    from facilities.models import FacilityTransferRequest
+
+    FacilityTransferRequest.objects.bulk_create(
+        FacilityTransferRequest(
+            facility=facility,
+            from_organization_id=facility.organization_id,
+            to_organization_code=999,
+            reason="Sold",
+            requested_by=lead,
+        )
+        for facility in facilities
+    )
+
+
+def test_the_transfer_requests_list_issues_the_same_queries_for_10_or_1000(cast, client):
+    url = reverse("regulator:facility_transfer_requests")
+    _requests_for(bulk_facilities([cast.org], 10, cast.cupa), cast.lead)
+    client.force_login(cast.cupa_reviewer)
+    client.get(url)
+    with_10 = queries_for(client, url)
+    _requests_for(bulk_facilities([cast.org], 990, cast.cupa), cast.lead)
+    assert queries_for(client, url) == with_10
+    assert queries_for(client, url + "?page=2") == with_10
