@@ -31,7 +31,11 @@ then polls each upload's status over HTTP until it is final. The fault classes:
 - ``redis restart (AOF)`` / ``redis restart (no AOF)``: SIGKILL to Redis mid-trial, started
   again after a moment with ``--appendonly yes`` (the queue survives) or ``no`` (it is lost);
 - ``redis down at upload``: the uploads are posted while Redis is down, Redis starts after;
-- ``duplicate keys``: one document (the same key and body) posted by three clients at once.
+- ``duplicate keys``: one document (the same key and body) posted by three clients at once;
+- ``concurrent reviews``: a business submits its Facility Information (through the services,
+  as the portal does), then two action notifications reviewing that element, Accepted and Not
+  Accepted a second later, arrive at the same moment: the later must end as the element's
+  status, with one review stored per accepted notification.
 
 Then, per upload, in the database: **lost** (never final within the wait, or final without its
 records: ErrorProcessing, Rejected), **duplicated** (an inspection stored twice, or recorded by
@@ -72,6 +76,10 @@ SECRET = secrets.token_urlsafe(24)  # a new one each run
 USERNAME = "faults_edt"
 CME_NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorCMESubmit/1/05/"
 UPLOAD_PATH = "/EDT/Regulator/CME/Submit?regulatorCode=1001"
+RFSAN_NS = (
+    "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
+)
+REVIEW_PATH = "/EDT/Regulator/FacilitySubmittal/ActionNotification?regulatorCode=1001"
 SWEEP_SECONDS = 5
 QUEUED_STRANDED = 20
 LATE_SECONDS = QUEUED_STRANDED + SWEEP_SECONDS + 20
@@ -238,6 +246,25 @@ def document(prefix: str, cers_id: int, records: int) -> bytes:
     ).encode()
 
 
+def review_document(prefix: str, record, status: int, when, comments: str = "") -> bytes:
+    """An action notification (RFSAN) setting ``record``'s review status as of ``when``."""
+    from django.utils import timezone
+
+    at = timezone.localtime(when).replace(tzinfo=None).isoformat(timespec="seconds")
+    comment = f"<SubmittalActionComments>{comments}</SubmittalActionComments>" if comments else ""
+    return (
+        f'<cers:RegulatorFacilitySubmittalActionNotifications xmlns:cers="{RFSAN_NS}">'
+        f"<RegulatorTransactionKey>{prefix}</RegulatorTransactionKey><SubmittalElements>"
+        f'<SubmittalElement code="{record.element}"><CERSUniqueKey>{record.key}</CERSUniqueKey>'
+        f"<CERSID>{record.facility.cers_id}</CERSID><RegulatorCode>1001</RegulatorCode>"
+        f"<SubmittalAction>{status}</SubmittalAction><SubmittalActionOn>{at}</SubmittalActionOn>"
+        "<SubmittalActionAgentName>Fault Harness</SubmittalActionAgentName>"
+        "<SubmittalActionAgentEmail>reviewer@faults.example</SubmittalActionAgentEmail>"
+        f"{comment}</SubmittalElement></SubmittalElements>"
+        "</cers:RegulatorFacilitySubmittalActionNotifications>"
+    ).encode()
+
+
 @dataclass
 class Upload:
     prefix: str  # the client's transaction key, and the prefix of its inspections' keys
@@ -255,6 +282,7 @@ class Trial:
     uploads: list[Upload] = field(default_factory=list)
     fault_ended: float = 0.0
     note: str = ""
+    record: object = None  # concurrent reviews: the submitted element both review
 
 
 class Harness:
@@ -397,12 +425,13 @@ class Harness:
         factories.make_regulator("1001", "Faults CUPA", "cupa", zip_codes=["95814"])
         lead = factories.make_user("lead@faults.example")
         organization = factories.make_organization(lead, "Faults Fuels")
+        self.lead, self.organization = lead, organization
         self.cers_id = factories.make_facility(organization, zip_code="95814").cers_id
         call_command(
             "create_edt_account",
             "--regulator=1001",
             f"--username={USERNAME}",
-            "--tiers=3",
+            "--tiers=3-4",
             "--environment=production",
             f"--secret={SECRET}",
             stdout=open(os.devnull, "w"),  # noqa: SIM115
@@ -439,12 +468,10 @@ class Harness:
         self.counter += 1
         return Upload(prefix=f"F{self.run_id}-{self.counter}")
 
-    def post(self, upload: Upload, body: bytes | None = None) -> None:
+    def post(self, upload: Upload, body: bytes | None = None, path: str = UPLOAD_PATH) -> None:
         body = body or document(upload.prefix, self.cers_id, self.args.records)
         try:
-            status, headers, content = self.request(
-                f"http://127.0.0.1:{self.web_port}{UPLOAD_PATH}", body
-            )
+            status, headers, content = self.request(f"http://127.0.0.1:{self.web_port}{path}", body)
         except OSError as error:
             upload.http_status, upload.answered = 0, f"no answer: {error}"
             return
@@ -568,6 +595,62 @@ class Harness:
         trial.uploads.extend(uploads)
         trial.fault_ended = time.monotonic()
 
+    def submitted_element(self):
+        """A facility of its own with its Facility Information submitted, as a business does
+        in the portal; returns the submitted element."""
+        from submittals import services
+        from submittals.models import SubmittalElementRecord
+        from tests import factories
+        from tests.submittals.data import answer_required_documents, complete_facility_information
+
+        facility = factories.make_facility(self.organization, zip_code="95814")
+        record = services.start_draft(actor=self.lead, facility=facility, element=1)
+        record = services.save_draft_data(
+            actor=self.lead, record=record, data=complete_facility_information(f3=facility.name)
+        )
+        answer_required_documents(self.lead, record)
+        services.submit(
+            actor=self.lead,
+            facility=facility,
+            elements=[record],
+            certifier_name="Fault Harness",
+            certifier_title="Runner",
+        )
+        return SubmittalElementRecord.objects.get(pk=record.pk)
+
+    def concurrent_reviews(self, trial: Trial) -> None:
+        """Two reviewers' systems send different reviews of one element at the same moment:
+        Accepted as of one second, Not Accepted as of the next. Both are applied in the order
+        of their dates, or the earlier one is refused once the later is in (1052); the later
+        one always ends as the element's status."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        trial.record = self.submitted_element()
+        # Both after the submission (in whole seconds) and neither in the future.
+        first = trial.record.submitted_at.replace(microsecond=0) + timedelta(seconds=1)
+        second = first + timedelta(seconds=1)
+        time.sleep(max(0.0, (second - timezone.now()).total_seconds() + 0.5))
+        earlier, later = self.new_upload(), self.new_upload()
+        bodies = [
+            (earlier, review_document(earlier.prefix, trial.record, 4, first)),
+            (
+                later,
+                review_document(later.prefix, trial.record, 5, second, comments="Map missing."),
+            ),
+        ]
+        threads = [
+            threading.Thread(target=self.post, args=(upload, body, REVIEW_PATH))
+            for upload, body in bodies
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        trial.uploads.extend([earlier, later])
+        trial.fault_ended = time.monotonic()
+
     # -- the run --
 
     def plan(self) -> list[tuple[str, callable]]:
@@ -589,6 +672,7 @@ class Harness:
         )
         plan += [("redis down at upload", self.redis_down_at_upload)] * self.args.redis_down
         plan += [("duplicate keys", self.duplicate_keys)] * self.args.duplicates
+        plan += [("concurrent reviews", self.concurrent_reviews)] * self.args.reviews
         return plan
 
     def run(self) -> int:
@@ -632,6 +716,15 @@ class Harness:
                 },
             )
             row["trials"] += 1
+            if trial.record is not None:
+                for problem in self.review_problems(trial):
+                    row[problem.split(":")[0]] += 1
+                    failures.append(f"{trial.fault}: {problem}")
+                row["uploads"] += len(trial.uploads)
+                row["times"].extend(
+                    max(0.0, u.final_at - trial.fault_ended) for u in trial.uploads if u.final_at
+                )
+                continue
             seen = set()
             for upload in trial.uploads:
                 if upload.prefix in seen:
@@ -704,6 +797,34 @@ class Harness:
             print(f"FAILED {failure}")
         return 1 if failures or not_final else 0
 
+    def review_problems(self, trial: Trial) -> list[str]:
+        """What went wrong with a trial of concurrent reviews ("class: detail")."""
+        from core.models import AuditEvent
+        from submittals.models import ElementStatus
+
+        earlier, later = trial.uploads
+        record = type(trial.record).objects.get(pk=trial.record.pk)
+        reviews = AuditEvent.objects.filter(
+            action="submittal.reviewed", object_id=str(record.pk)
+        ).count()
+        accepted = sum(u.final_status == "Accepted" for u in trial.uploads)
+        problems = []
+        for upload in trial.uploads:
+            if not upload.final_at:
+                problems.append(f"lost: {upload.prefix} never final")
+            elif upload.final_at - trial.fault_ended > LATE_SECONDS:
+                problems.append(f"late: {upload.prefix}")
+        if later.final_status != "Accepted" or record.status != ElementStatus.NOT_ACCEPTED:
+            problems.append(
+                f"lost: the later review ({later.final_status or '-'}) is not the element's "
+                f"status ({record.get_status_display()})"
+            )
+        if reviews > accepted:
+            problems.append(f"duplicated: {reviews} reviews stored for {accepted} accepted")
+        elif reviews < accepted:
+            problems.append(f"partial: {reviews} reviews stored for {accepted} accepted")
+        return problems
+
     def close(self) -> None:
         for service in reversed(self.services):
             try:
@@ -724,6 +845,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--redis-down", type=int, default=None, help="uploads with Redis down")
     parser.add_argument("--duplicates", type=int, default=None, help="duplicate-key trials")
+    parser.add_argument("--reviews", type=int, default=None, help="concurrent-review trials")
     parser.add_argument("--records", type=int, default=None, help="inspections per upload")
     parser.add_argument("--short", action="store_true", help="small uploads, fewer extra trials")
     parser.add_argument(
@@ -740,6 +862,7 @@ def main(argv=None) -> int:
     short = args.short
     args.redis_down = args.redis_down if args.redis_down is not None else (1 if short else 5)
     args.duplicates = args.duplicates if args.duplicates is not None else (1 if short else 5)
+    args.reviews = args.reviews if args.reviews is not None else (1 if short else 5)
     args.records = args.records or (20 if short else 100)
     args.window = args.window if args.window is not None else (2.0 if short else 4.0)
     args.seed = args.seed if args.seed is not None else random.randrange(1_000_000)

@@ -1,7 +1,8 @@
 """The fault harness's short run (tools/faults.py, issue 17): real gunicorn, worker, beat and a
 Redis of its own, with worker kills (pool process, main process, at the commit), Redis restarts
-with and without AOF, Redis down at upload and duplicate keys. It fails on any upload lost,
-duplicated, partial or final later than the stranded time plus one sweep (plus 20 s)."""
+with and without AOF, Redis down at upload, duplicate keys and concurrent reviews. It fails on
+any upload lost, duplicated, partial or final later than the stranded time plus one sweep (plus
+20 s)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ FAULT_CLASSES = (
     "redis restart (no AOF)",
     "redis down at upload",
     "duplicate keys",
+    "concurrent reviews",
 )
 
 
