@@ -655,7 +655,7 @@ class Harness:
 
     def plan(self) -> list[tuple[str, callable]]:
         kills, restarts = self.args.kills, self.args.redis_restarts
-        commit_kills = max(1, kills // 5)
+        commit_kills = max(1, kills // 5) if kills else 0
         pool_kills = (kills - commit_kills + 1) // 2
         main_kills = kills - commit_kills - pool_kills
         aof = (restarts + 1) // 2
