@@ -36,7 +36,7 @@ VERSION_OK := import sys; sys.exit(0 if sys.version_info >= (3, 12, 2) else 1)
 SERVICES_WANTED = $(if $(filter true 1,$(CI)),yes,$(if $(filter 1 true yes,$(TEST_SERVICES)),yes,))
 
 .PHONY: help run test test-fast test-browser test-services services-check install lint format check \
-	migrate seed worker beat bench bench-portal clean distclean
+	migrate seed worker beat bench bench-portal faults clean distclean
 
 help:
 	@echo "make run       install, migrate, load the demo data, serve http://$(HOST):$(PORT)/"
@@ -51,6 +51,7 @@ help:
 	@echo "make beat      the Celery beat scheduler, exactly one per deployment (needs REDIS_URL)"
 	@echo "make bench     the EDT and portal benchmarks on PostgreSQL (BENCH_DATABASE_URL; minutes)"
 	@echo "make bench-portal  the portal pages alone (BENCH_FACILITIES=10000,200000)"
+	@echo "make faults    the fault harness: worker kills, Redis restarts (PostgreSQL, redis-server)"
 	@echo "make clean     remove caches and collected static files (distclean: also .venv)"
 
 # -- the virtual environment ---------------------------------------------------------------
@@ -249,6 +250,21 @@ BENCH_FACILITIES ?= 10000
 bench-portal: install
 	env -u REDIS_URL DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) bench/bench_portal.py \
 		--facilities '$(BENCH_FACILITIES)'
+
+# The fault harness (tools/faults.py): gunicorn, a worker, beat and a Redis of its own on free
+# ports; worker kills and Redis restarts while uploads are processed; per fault class the lost,
+# duplicated, partial and late uploads. Its database is dropped and created again.
+FAULTS_DATABASE_URL ?= postgres://root@127.0.0.1:5432/cers_faults
+FAULTS_ARGS ?= --kills 50 --redis-restarts 20
+faults: install
+	@command -v redis-server >/dev/null || { \
+	  echo "error: the fault harness starts its own Redis: redis-server is not on PATH" >&2; \
+	  echo "       (apt-get install redis-server)." >&2; exit 1; }
+	@$(PY) -c "import psycopg, sys; psycopg.connect(sys.argv[1], dbname='postgres', connect_timeout=5).close()" \
+	  '$(FAULTS_DATABASE_URL)' 2>/dev/null || { \
+	  echo "error: PostgreSQL at $(FAULTS_DATABASE_URL) does not answer; start it or set" >&2; \
+	  echo "       FAULTS_DATABASE_URL." >&2; exit 1; }
+	env -u REDIS_URL $(PY) tools/faults.py --database-url '$(FAULTS_DATABASE_URL)' $(FAULTS_ARGS)
 
 clean:
 	rm -rf .pytest_cache .ruff_cache staticfiles var/celerybeat-schedule*

@@ -350,6 +350,15 @@ EDT_INLINE_MAX_BYTES = env.int("EDT_INLINE_MAX_BYTES", default=256 * 1024)
 # (seconds) is taken to be dead; on PostgreSQL the claim's row lock tells at once.
 EDT_MAX_ATTEMPTS = env.int("EDT_MAX_ATTEMPTS", default=3)
 EDT_CLAIM_LEASE = env.int("EDT_CLAIM_LEASE", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
+# A queued upload no worker has started this many seconds after it arrived is taken to have
+# lost its message (a Redis restart without AOF, a publish while Redis was down): the sweep
+# enqueues it again. Shorter recovers sooner; every sweep then also re-sends a message for each
+# upload of a long queue (harmless, the claim runs each once, but more messages).
+EDT_QUEUED_STRANDED = env.int("EDT_QUEUED_STRANDED", default=120)
+# Test-only fault points (tools/faults.py): "point=seconds,..." makes processing log and sleep
+# at a named point of edt.uploads.process so a fault harness can kill the worker there. Empty
+# (the default) makes them inert; never set it in production.
+CERS_FAULT_HOOK = env.str("CERS_FAULT_HOOK", default="")
 # EDT intake: the largest XML body and ZIP package accepted, and CalEPA's published XSD files
 # (one folder per schema set, 1.05/ and cers3/; the repository carries them in edt/schemas/, and
 # the edt app's system check stops start-up when a set or a file the service needs is missing).

@@ -33,8 +33,11 @@ processed on its own, whatever key it carries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -394,6 +397,7 @@ def process(pk: int) -> str:
     if attempt is None:
         return "skipped"
     key = None
+    fault_point("claimed", pk)
     try:
         with transaction.atomic():
             edt_transaction = (
@@ -415,12 +419,39 @@ def process(pk: int) -> str:
                     etree.tostring(element, encoding="unicode") for element in context.result
                 )
             _finish(pk, status, messages, **fields)
+            fault_point("before-commit", pk)
+        fault_point("after-commit", pk)
     except INFRASTRUCTURE_ERRORS as error:
         log.warning("EDT upload %s: infrastructure error, retried later: %s", key or pk, error)
         _give_back(pk, attempt)
         return "retry"
     _forget_progress(key)
     return "done"
+
+
+@functools.cache
+def fault_points(value: str) -> dict[str, float]:
+    """``CERS_FAULT_HOOK``'s "point=seconds,..." as a dict (malformed entries are ignored)."""
+    points = {}
+    for item in value.split(","):
+        name, _, seconds = item.partition("=")
+        try:
+            points[name.strip()] = float(seconds)
+        except ValueError:
+            continue
+    return points
+
+
+def fault_point(name: str, pk: int) -> None:
+    """Test-only: inert unless ``CERS_FAULT_HOOK`` names this point ("claimed", after the claim
+    committed; "before-commit", the effects and the final status written but not committed;
+    "after-commit", committed but the task not yet acknowledged). Then it logs that the point
+    was reached, with the process id, and sleeps, so a fault harness (tools/faults.py) can kill
+    the worker exactly there."""
+    seconds = fault_points(settings.CERS_FAULT_HOOK).get(name) if settings.CERS_FAULT_HOOK else 0
+    if seconds:
+        log.warning("fault point %s reached: upload %s, process %s", name, pk, os.getpid())
+        time.sleep(seconds)
 
 
 def _run(edt_transaction) -> tuple[int, list[GuidanceMessage], UploadContext | None]:
@@ -513,8 +544,9 @@ def queue_position(edt_transaction: EdtTransaction) -> int | None:
     )
 
 
-# A queued upload whose message has not started it this long after arriving was lost.
-QUEUED_STRANDED = timedelta(minutes=2)
+def _queued_stranded() -> timedelta:
+    """A queued upload whose message has not started it this long after arriving was lost."""
+    return timedelta(seconds=settings.EDT_QUEUED_STRANDED)
 
 
 def _dead_claims(now) -> list[int]:
@@ -541,7 +573,9 @@ def sweep() -> int:
     with transaction.atomic():
         dead = _dead_claims(now)
     queued = list(
-        EdtTransaction.objects.filter(status=Status.QUEUED, received_at__lt=now - QUEUED_STRANDED)
+        EdtTransaction.objects.filter(
+            status=Status.QUEUED, received_at__lt=now - _queued_stranded()
+        )
         .exclude(payload="")
         .values_list("pk", flat=True)[:1000]
     )

@@ -297,3 +297,54 @@ def test_a_retried_upload_is_enqueued_again_a_bounded_number_of_times(monkeypatc
     assert tasks.process_upload.run(7, retries=tasks.RETRIES) == "retry"
 
     assert later == [{"retries": 1}]  # the last one is left to the sweep
+
+
+def test_a_queued_upload_is_taken_as_stranded_after_edt_queued_stranded(
+    queued, settings, monkeypatch
+):
+    settings.EDT_QUEUED_STRANDED = 20
+    row = queued("stranded")
+    recent = queued("recent")
+    EdtTransaction.objects.filter(pk=row.pk).update(
+        received_at=timezone.now() - timedelta(seconds=21)
+    )
+    EdtTransaction.objects.filter(pk=recent.pk).update(
+        received_at=timezone.now() - timedelta(seconds=19)
+    )
+    sent = []
+    monkeypatch.setattr(tasks.process_upload, "delay", sent.append)
+    assert uploads.sweep() == 1
+    assert sent == [row.pk]  # the message of the one 19 s old may still be on its way
+    settings.EDT_QUEUED_STRANDED = 120  # the default: neither is stranded yet
+    sent.clear()
+    assert uploads.sweep() == 0 and sent == []
+
+
+def test_the_fault_hook_is_inert_unless_set(queued, processor, settings, monkeypatch):
+    slept = []
+    monkeypatch.setattr(uploads.time, "sleep", slept.append)
+    settings.CERS_FAULT_HOOK = ""
+    row = queued("no-hook")
+    assert uploads.process(row.pk) == "done"
+    assert slept == []
+
+
+def test_the_fault_hook_pauses_at_its_named_points_in_order(
+    queued, processor, settings, monkeypatch, caplog
+):
+    """The harness kills the worker while it sleeps at a point: before the commit the row is
+    still in process (the lock held), after it the upload is final and stored."""
+    seen = []
+
+    def pause(seconds):
+        row = EdtTransaction.objects.get(client_key="hook")
+        seen.append((seconds, row.status, stored()))
+
+    monkeypatch.setattr(uploads.time, "sleep", pause)
+    settings.CERS_FAULT_HOOK = "claimed=2,after-commit=3,nonsense,before-commit=x"
+    row = queued("hook")
+    with caplog.at_level("WARNING", logger="edt.uploads"):
+        assert uploads.process(row.pk) == "done"
+    assert seen == [(2.0, Status.IN_PROCESS, 0), (3.0, Status.ACCEPTED, 1)]
+    assert "fault point claimed reached: upload" in caplog.text
+    assert uploads.fault_points("before-commit=1.5, x") == {"before-commit": 1.5}
