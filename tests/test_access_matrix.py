@@ -668,6 +668,9 @@ MATRIX: dict[str, Route] = {
     # Regulator portal: CME (an HMBP inspection of cast.facility by the CUPA; the PA handles
     # only the facility's UST). Writes need record_cme at the agency (403 for viewers).
     "regulator:cme_inspections": STAFF_PAGE,
+    # Finding the facility to inspect: for staff who may record CME (the results are the
+    # agency's jurisdiction: tests/cme/test_record_inspection.py).
+    "regulator:cme_inspection_start": Route(200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}),
     "regulator:cme_inspection_create": Route(
         200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}, args=lambda c: [c.facility.cers_id]
     ),
