@@ -103,9 +103,14 @@ def test_it_takes_a_cupa_from_request_to_the_grants_the_vendor_allows(
     assert page.status_code == 200
     assert [v for v, _ in page.context["form"].fields["tiers"].choices] == [1, 2, 3, 4, 5, 6]
 
+    # Authorized for tiers 1-4 when the request is filed, the vendor loses 3 and 4 before the
+    # decision (filing with a vendor not authorized for a production tier is refused:
+    # test_a_vendor_not_authorized_for_a_tier_is_refused_on_the_form).
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2, 3, 4])
     response = client.post(
         reverse("regulator:edt_request_new"), request_post(cupa_admin, vendor=str(vendor.pk))
     )
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2])
     access_request = AccessRequest.objects.get(regulator=cast.cupa)
     assert response.status_code == 302
     assert response.url == reverse("regulator:edt_request", args=[access_request.pk])
@@ -743,3 +748,19 @@ def test_an_empty_announcement_is_refused(cast, client):
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not Announcement.objects.exists()
+
+
+def test_a_vendor_not_authorized_for_a_tier_is_refused_on_the_form(
+    cast, client, cupa_admin, vendor
+):
+    client.force_login(cupa_admin)
+    response = client.post(
+        reverse("regulator:edt_request_new"), request_post(cupa_admin, vendor=str(vendor.pk))
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["vendor"]
+    assert "not authorized for tiers 3, 4 in production" in errors[0]
+    page = response.content.decode()
+    assert 'href="#id_vendor"' in page  # the error summary leads to the field
+    assert f'href="{reverse("edt_program:vendors")}"' in page  # ... and to the vendor list
+    assert not AccessRequest.objects.exists()
