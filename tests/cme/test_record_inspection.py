@@ -115,9 +115,7 @@ def test_editing_offers_the_same_program_elements(cast, client):
 
 
 def test_the_state_agency_may_record_any_program_element(cast):
-    assert recordable_program_elements(cast.state, cast.facility) == [
-        value for value in "abcdefghijk"
-    ]
+    assert recordable_program_elements(cast.state, cast.facility) == list("abcdefghijk")
 
 
 def test_the_violation_type_is_picked_from_the_types_of_the_program_element(cast, client):
