@@ -737,7 +737,8 @@ MATRIX: dict[str, Route] = {
         {"state_admin": 302},
         args=_edt_grant,
         method="post",
-        data=lambda c: {"action": "revoke", "reason": "Testing."},  # refused: still requested
+        # refused: still requested ("confirmed": past the confirmation page)
+        data=lambda c: {"action": "revoke", "reason": "Testing.", "confirmed": "True"},
     ),
     "regulator:edt_account": Route(403, {"state_admin": 200}, args=_edt_account),
     "regulator:edt_account_secret": Route(

@@ -243,6 +243,9 @@ class GrantChangeForm(forms.Form):
         choices=[("suspend", "Suspend"), ("reinstate", "Reinstate"), ("revoke", "Revoke")]
     )
     reason = forms.CharField(max_length=1000, required=False)
+    # Suspending and revoking stop an agency's system: the first post shows what will change
+    # and asks again; the confirmation page's button posts this.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class TokenForm(forms.Form):
