@@ -31,7 +31,7 @@ from core.views import AgencyScopedMixin
 from .. import inventory, services
 from ..forms_regulator import QueueFilterForm, ReviewForm
 from ..models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
-from ..validation import by_level, validate_element
+from ..validation import by_level, submitted_with
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
 FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]
@@ -366,6 +366,6 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                 else []
             ),
             actions=self.actions(record),
-            validation=by_level(validate_element(record)),
+            validation=by_level(submitted_with(record)),
             **kwargs,
         )
