@@ -86,3 +86,33 @@ def test_inspection_with_a_violation(browsing, cast):
     inspection = Inspection.objects.get()
     assert (inspection.facility, inspection.program_element) == (facility, "a")
     assert Violation.objects.get().violation_type.type_number == HMBP_TYPE
+
+
+def test_revoking_an_edt_grant_asks_first(browsing, cast):
+    """Revoking stops an agency's system: the grants page's button leads to a confirmation
+    page (no script needed), and only its button revokes."""
+    from edt.access import services
+    from edt.models import TierGrant
+    from tests.edt.test_pages import filed_request
+
+    admin = factories.make_user("admin@sac-cupa.example", first_name="Ada")
+    factories.add_staff(cast.cupa, admin, "administrator")
+    access_request = filed_request(cast.cupa, admin, tiers=(1,))
+    services.decide_access_request(
+        actor=cast.state_admin,
+        access_request=access_request,
+        decisions=[services.Decision(g.pk, True) for g in access_request.grants.all()],
+    )
+    page = browsing.page
+    browsing.sign_in(cast.state_admin.email, factories.PASSWORD)
+    browsing.goto(reverse("regulator:edt_grants") + "?agency=1001")
+    page.get_by_label("Reason for changing tier 1").fill("The agency asked.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Revoke tier 1").click()
+    assert page.get_by_role("heading", name="Revoke tier 1").is_visible()
+    assert TierGrant.objects.get().status == TierGrant.Status.APPROVED
+    browsing.looks_right("revoke an EDT grant: confirmation")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, revoke tier 1").click()
+    assert TierGrant.objects.get().status == TierGrant.Status.REVOKED
+    browsing.looks_right("EDT grants after revoking")
