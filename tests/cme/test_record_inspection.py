@@ -3,6 +3,8 @@ jurisdiction only, the program elements it regulates there only, and the violati
 picked from the library's types for the inspection's program element."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cme.models import Inspection, Violation
@@ -169,3 +171,18 @@ def test_the_search_lists_at_most_a_page_of_facilities(cast, client):
     response = _start(client, cast.cupa_reviewer, "depot")
     assert len(response.context["facilities"]) == 25
     assert response.context["more"] is True
+
+
+def _search_queries(client, cast, count):
+    for number in range(count):
+        factories.make_facility(cast.org, name=f"Depot {count}-{number}", zip_code="95814")
+    client.force_login(cast.cupa_reviewer)
+    client.get(reverse(START), {"q": f"depot {count}-"})  # the session settles first
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(START), {"q": f"depot {count}-"})
+    assert len(response.context["facilities"]) == min(count, 25)
+    return len(queries)
+
+
+def test_the_search_query_count_does_not_grow(cast, client):
+    assert _search_queries(client, cast, 3) == _search_queries(client, cast, 40)
