@@ -40,10 +40,37 @@ class InspectionForm(forms.Form):
     )
     comments = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)
 
+    def __init__(self, *args, program_elements=None, **kwargs):
+        """``program_elements``: the codes the agency may record at the facility
+        (``cme.rules.recordable_program_elements``); only those are offered and accepted."""
+        super().__init__(*args, **kwargs)
+        if program_elements is not None:
+            wanted = set(program_elements)
+            field = self.fields["program_element"]
+            field.choices = _blank([c for c in ProgramElement.choices if c[0] in wanted])
+            field.error_messages["invalid_choice"] = (
+                "Your agency does not regulate that program element at this facility; choose "
+                "one from the list."
+            )
+            if len(wanted) == 1:
+                field.initial = next(iter(wanted))
+
+
+# The violation form's type field suggests the library's types from this list (a <datalist>
+# the page renders): typing part of a number or a name narrows it, and without a browser that
+# supports it the field is a plain text box for the number.
+VIOLATION_TYPE_LIST_ID = "violation-type-choices"
+
 
 class ViolationForm(forms.Form):
     type_number = forms.CharField(
-        label="Violation type number", max_length=7, help_text="From the violation library."
+        label="Violation type",
+        max_length=400,
+        help_text=(
+            "Type the number or part of the name and choose from the violation library's "
+            "types for this program element."
+        ),
+        widget=forms.TextInput(attrs={"list": VIOLATION_TYPE_LIST_ID, "autocomplete": "off"}),
     )
     violation_class = forms.TypedChoiceField(
         label="Class", choices=_blank(ViolationClass.choices), coerce=int
@@ -63,6 +90,11 @@ class ViolationForm(forms.Form):
         empty_value=None,
     )
     comments = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)
+
+    def clean_type_number(self):
+        """The type's number: a choice from the list may arrive as "number name"."""
+        value = self.cleaned_data["type_number"].strip()
+        return value.split(maxsplit=1)[0] if value else value
 
 
 class EnforcementForm(forms.Form):

@@ -35,6 +35,24 @@ class CmeWork:
     program_element: str | None = None
 
 
+def recordable_program_elements(regulator: Regulator, facility: Facility) -> list[str]:
+    """The program elements ``regulator`` may record CME for at ``facility``, in code order:
+    those covering a submittal element it handles there (every one for the state agency).
+    The forms offer these; ``may_record_cme`` holds the same rule for every write."""
+    if regulator.is_statewide:
+        return list(ProgramElement.values)
+    handled = set(
+        FacilityRegulator.objects.filter(facility=facility, regulator=regulator).values_list(
+            "element", flat=True
+        )
+    )
+    return [
+        element
+        for element in ProgramElement.values
+        if handled & PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS[element]
+    ]
+
+
 @rule("cme.record", Regulator)
 def may_record_for(actor, regulator: Regulator) -> bool:
     """Record CME for ``regulator`` somewhere (the spreadsheet upload asks before reading)."""

@@ -7,6 +7,11 @@ from .views import regulator
 urlpatterns = [
     path("cme/inspections/", regulator.InspectionListView.as_view(), name="cme_inspections"),
     path(
+        "cme/inspections/new/",
+        regulator.InspectionStartView.as_view(),
+        name="cme_inspection_start",
+    ),
+    path(
         "facilities/<int:cers_id>/inspections/new/",
         regulator.InspectionCreateView.as_view(),
         name="cme_inspection_create",

@@ -38,6 +38,31 @@ from django.utils import timezone
 from .models import OutboundEmail
 
 logger = logging.getLogger(__name__)
+
+# RFC 5322's limit on a line of a message, line break excluded.
+MAX_LINE_LENGTH = 998
+
+
+class PlainTextEmail(EmailMessage):
+    """A plain-text e-mail whose body leaves as written, line for line.
+
+    Python's e-mail library encodes a body with a line over 78 characters as quoted-printable,
+    which cuts it with soft breaks (``=`` at the end of each piece): an activation or password
+    link printed by the console backend, or read in a mail client that shows the source, could
+    not be copied whole. Lines within RFC 5322's limit go as 7bit (ASCII) or 8bit, unchanged;
+    only a body with a longer line is left to the library's encoding.
+    """
+
+    def _add_bodies(self, msg):
+        body = self.body or ""
+        if self.attachments or any(len(line) > MAX_LINE_LENGTH for line in body.splitlines()):
+            super()._add_bodies(msg)
+            return
+        cte = "7bit" if body.isascii() else "8bit"
+        encoding = self.encoding or settings.DEFAULT_CHARSET
+        msg.set_content(body, subtype=self.content_subtype, charset=encoding, cte=cte)
+
+
 Status = OutboundEmail.Status
 
 # Errors of the broker or the cache: infrastructure, never a reason to lose or fail the work.
@@ -115,7 +140,7 @@ def send_outbound_email(email_id: int) -> str:
         ).first()
         if email is None:  # the sweep took it between the two transactions
             return "not-claimed"
-        message = EmailMessage(
+        message = PlainTextEmail(
             email.subject,
             email.body,
             settings.DEFAULT_FROM_EMAIL,

@@ -120,6 +120,29 @@ def validate_submittal(facility, records: Sequence) -> list[Message]:
     return messages
 
 
+def submitted_with(record) -> list[Message]:
+    """The messages about ``record``, a submitted element, that its submit showed and let
+    through (Warnings and Advisories): the rules across the elements submitted with it (its
+    facility submittal) and its own rules, checked again over the same data, as the reviewer
+    sees them beside what the business chose to submit anyway."""
+    from .models import SubmittalElementRecord
+
+    together = [
+        record,
+        *SubmittalElementRecord.objects.filter(
+            facility_submittal_id=record.facility_submittal_id
+        ).exclude(pk=record.pk),
+    ]
+    together.sort(key=lambda r: r.element)
+    across = [
+        message
+        for rule in SUBMITTAL_RULES
+        for message in rule(record.facility, together)
+        if message.element in (None, record.element)
+    ]
+    return across + validate_element(record)
+
+
 LEVEL_LABELS = {REQUIRED: "Required", WARNING: "Warning", ADVISORY: "Advisory"}
 
 

@@ -702,6 +702,9 @@ MATRIX: dict[str, Route] = {
     # Regulator portal: CME (an HMBP inspection of cast.facility by the CUPA; the PA handles
     # only the facility's UST). Writes need record_cme at the agency (403 for viewers).
     "regulator:cme_inspections": STAFF_PAGE,
+    # Finding the facility to inspect: for staff who may record CME (the results are the
+    # agency's jurisdiction: tests/cme/test_record_inspection.py).
+    "regulator:cme_inspection_start": Route(200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}),
     "regulator:cme_inspection_create": Route(
         200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}, args=lambda c: [c.facility.cers_id]
     ),
@@ -768,7 +771,8 @@ MATRIX: dict[str, Route] = {
         {"state_admin": 302},
         args=_edt_grant,
         method="post",
-        data=lambda c: {"action": "revoke", "reason": "Testing."},  # refused: still requested
+        # refused: still requested ("confirmed": past the confirmation page)
+        data=lambda c: {"action": "revoke", "reason": "Testing.", "confirmed": "True"},
     ),
     "regulator:edt_account": Route(403, {"state_admin": 200}, args=_edt_account),
     "regulator:edt_account_secret": Route(

@@ -26,16 +26,19 @@ from core.models import AuditEvent
 from core.pagination import paginate
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from facilities.models import Facility
+from libraries.models import ViolationType
 
 from .. import services, upload
 from ..forms import (
+    VIOLATION_TYPE_LIST_ID,
     EnforcementFilterForm,
     EnforcementForm,
     InspectionForm,
     UploadForm,
     ViolationForm,
 )
-from ..models import Enforcement, Inspection, Violation
+from ..models import PROGRAM_ELEMENT_VIOLATION_ELEMENTS, Enforcement, Inspection, Violation
+from ..rules import recordable_program_elements
 
 _VIOLATION_ALIASES = {"violation_type": "type_number"}
 
@@ -77,13 +80,34 @@ class CMEMixin(AgencyScopedMixin):
     def can_record(self) -> bool:
         return can(self.request.user, "cme.record", self.regulator)
 
+    def inspection_form(self, facility, *args, **kwargs) -> InspectionForm:
+        """The inspection form offering only the program elements the agency regulates at
+        ``facility``."""
+        return InspectionForm(
+            *args, program_elements=recordable_program_elements(self.regulator, facility), **kwargs
+        )
+
+    def violation_types(self, program_element: str, day):
+        """The library's types a violation of ``program_element`` may cite on ``day``: the
+        type field's suggestions."""
+        return (
+            ViolationType.objects.for_user(self.request.user)
+            .filter(program_element__in=PROGRAM_ELEMENT_VIOLATION_ELEMENTS[program_element])
+            .valid_on(day)
+            .only("type_number", "name")
+            .order_by("type_number")
+        )
+
     def require_record(self) -> None:
         if not self.can_record():
             raise PermissionDenied("Your role at this agency does not allow recording CME data.")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            regulator=self.regulator, can_record=self.can_record(), **kwargs
+            regulator=self.regulator,
+            can_record=self.can_record(),
+            violation_type_list_id=VIOLATION_TYPE_LIST_ID,
+            **kwargs,
         )
 
 
@@ -107,6 +131,32 @@ class InspectionListView(CMEMixin, TemplateView):
         )
 
 
+class InspectionStartView(CMEMixin, TemplateView):
+    """ "Record an inspection": find the facility, by CERS ID or part of its name, among the
+    agency's jurisdiction (nothing elsewhere is offered), then go to its inspection form."""
+
+    template_name = "cme/inspection_start.html"
+    shown = 25
+
+    def get(self, request, *args, **kwargs):
+        self.require_record()
+        query = request.GET.get("q", "").strip()
+        facilities, more = [], False
+        if query:
+            found = self.scoped(Facility)
+            if query.isdigit():
+                found = found.filter(Q(cers_id=int(query)) | Q(name__icontains=query))
+            else:
+                found = found.filter(name__icontains=query)
+            found = list(
+                found.select_related("organization").order_by("name", "cers_id")[: self.shown + 1]
+            )
+            facilities, more = found[: self.shown], len(found) > self.shown
+        return self.render_to_response(
+            self.get_context_data(query=query, facilities=facilities, more=more)
+        )
+
+
 class InspectionCreateView(CMEMixin, TemplateView):
     """Record an inspection of a facility in the agency's jurisdiction."""
 
@@ -123,12 +173,12 @@ class InspectionCreateView(CMEMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         facility = self.get_facility()
         return self.render_to_response(
-            self.get_context_data(facility=facility, form=InspectionForm())
+            self.get_context_data(facility=facility, form=self.inspection_form(facility))
         )
 
     def post(self, request, *args, **kwargs):
         facility = self.get_facility()
-        form = InspectionForm(request.POST)
+        form = self.inspection_form(facility, request.POST)
         if form.is_valid():
             try:
                 inspection = services.record_inspection(
@@ -159,7 +209,7 @@ class InspectionMixin(CMEMixin):
         """Apply the edit form (POST): back to the inspection, or the edit page with the
         errors."""
         self.require_record()
-        form = InspectionForm(self.request.POST)
+        form = self.inspection_form(inspection.facility, self.request.POST)
         if form.is_valid():
             try:
                 services.update_inspection(
@@ -217,6 +267,9 @@ class InspectionDetailView(InspectionMixin, TemplateView):
                     auto_id=ENFORCEMENT_IDS,
                 ),
             )
+            forms["violation_types"] = self.violation_types(
+                inspection.program_element, inspection.occurred_on
+            )
         return self.render_to_response(
             self.get_context_data(
                 inspection=inspection,
@@ -244,7 +297,10 @@ class InspectionEditView(InspectionMixin, TemplateView):
         self.require_record()
         initial = {name: getattr(inspection, name) for name in services.INSPECTION_FIELDS}
         return self.render_to_response(
-            self.get_context_data(inspection=inspection, form=InspectionForm(initial=initial))
+            self.get_context_data(
+                inspection=inspection,
+                form=self.inspection_form(inspection.facility, initial=initial),
+            )
         )
 
     def post(self, request, *args, **kwargs):
@@ -340,6 +396,9 @@ class ViolationEditView(CMEMixin, TemplateView):
                 violation=violation,
                 inspection=violation.inspection,
                 form=form,
+                violation_types=self.violation_types(
+                    violation.inspection.program_element, violation.occurred_on
+                ),
                 history=_history(violation),
             )
         )

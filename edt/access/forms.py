@@ -8,7 +8,9 @@ import datetime
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from regulators.models import Regulator
 
@@ -156,10 +158,13 @@ class AccessRequestForm(forms.Form):
         if ask_vendor:
             self.fields["vendor"] = VendorChoiceField(
                 required=False,
-                help_text=(
+                help_text=format_html(
+                    "{} In production a vendor may use only the tiers it is authorized for: see "
+                    '<a href="{}">the vendor list</a>.',
                     "Required: the agency has not named its vendor yet."
                     if vendor_required
-                    else "Optional: leave blank to keep the agency's current vendor."
+                    else "Optional: leave blank to keep the agency's current vendor.",
+                    reverse("edt_program:vendors"),
                 ),
             )
         self.order_fields(
@@ -238,6 +243,9 @@ class GrantChangeForm(forms.Form):
         choices=[("suspend", "Suspend"), ("reinstate", "Reinstate"), ("revoke", "Revoke")]
     )
     reason = forms.CharField(max_length=1000, required=False)
+    # Suspending and revoking stop an agency's system: the first post shows what will change
+    # and asks again; the confirmation page's button posts this.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class TokenForm(forms.Form):

@@ -225,6 +225,33 @@ def _set_agency_vendor(actor, regulator, vendor: Vendor | None, own_system: bool
         )
 
 
+def _check_vendor_tiers(regulator, vendor, own_system: bool, tiers, environments) -> None:
+    """A request for production tiers is refused when filed if the vendor it names (or, naming
+    none, the agency's vendor) is not authorized for each of them: the state administrator
+    could only decline them. Testing is how a vendor earns a tier, so it is never refused."""
+    if Environment.PRODUCTION not in environments or own_system:
+        return
+    if vendor is None:
+        current = AgencyVendor.objects.select_related("vendor").filter(regulator=regulator).first()
+        vendor = current.vendor if current is not None and not current.own_system else None
+    if vendor is None:
+        return
+    authorized = set(vendor.authorized_tiers())
+    missing = [tier for tier in tiers if tier not in authorized]
+    if missing:
+        held = ", ".join(str(t) for t in sorted(authorized)) or "none"
+        raise ValidationError(
+            {
+                "vendor": (
+                    f"{vendor.name} is not authorized for tier{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(str(t) for t in missing)} in production (its tiers: {held}). "
+                    "Ask for production only in the tiers it holds, ask for testing alone, or "
+                    "choose a vendor the vendor list shows authorized for these tiers."
+                )
+            }
+        )
+
+
 @transaction.atomic(durable=True)
 def file_access_request(
     *,
@@ -277,6 +304,7 @@ def file_access_request(
         raise ValidationError(
             {"vendor": "Name the data services vendor the agency works with, or its own system."}
         )
+    _check_vendor_tiers(regulator, vendor, own_system, tiers, environments)
     has_account = EdtAccount.objects.filter(regulator=regulator, is_active=True).exists()
     if new_account is None and not has_account:
         raise ValidationError(

@@ -32,7 +32,7 @@ from core.views import AgencyScopedMixin
 from .. import inventory, printing, services
 from ..forms_regulator import QueueFilterForm, ReviewForm
 from ..models import AWAITING_STATUSES, ElementStatus, FacilitySubmittal, SubmittalElementRecord
-from ..validation import by_level, validate_element
+from ..validation import by_level, submitted_with
 
 FACILITY_SEARCH_FIELDS = ["facility__name"]
 FACILITY_SEARCH_EXACT_INT_FIELDS = ["facility__cers_id"]
@@ -367,7 +367,7 @@ class ElementReviewView(AgencyElementsMixin, TemplateView):
                 else []
             ),
             actions=self.actions(record),
-            validation=by_level(validate_element(record)),
+            validation=by_level(submitted_with(record)),
             **kwargs,
         )
 

@@ -337,7 +337,14 @@ def test_a_pa_reviewer_records_ust_cme_but_not_hmbp(cast, client):
 
     client.force_login(reviewer)
     url = reverse("regulator:cme_inspection_create", args=[cast.facility.cers_id])
-    assert client.post(url, INSPECTION_POST).status_code == 403
+    # The form offers the PA only UST, so the business plan element is refused on its field
+    # (the service would refuse it too: test_a_cupa_cannot_record_the_pas_ust_program_element).
+    refused = client.post(url, INSPECTION_POST)
+    assert refused.status_code == 200
+    assert (
+        "does not regulate that program element"
+        in refused.context["form"].errors["program_element"][0]
+    )
     assert client.post(url, INSPECTION_POST | {"program_element": "c"}).status_code == 302
     assert Inspection.objects.filter(program_element="a").count() == 0
     # The CUPA does not see the PA's UST inspections; the PA does not see the CUPA's HMBP ones.

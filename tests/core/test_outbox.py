@@ -219,3 +219,36 @@ def test_the_sweep_stops_early_while_the_broker_is_down(db, monkeypatch):
     monkeypatch.setattr(send_outbound_email, "delay", broker_down)
     assert sweep_outbound_email() == 0
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {Status.QUEUED}
+
+
+@pytest.fixture
+def console_mailer(settings):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+
+
+LINK = "http://localhost:8000/accounts/activate/" + "MTIz-" * 20 + "c1x2y3-0123456789abcdef/"
+
+
+@pytest.mark.parametrize("greeting", ["Hello Ana,", "Hello José,"])
+def test_the_console_prints_a_long_link_on_one_line(db, console_mailer, capsys, greeting):
+    """A newcomer copies the activation link from the console: quoted-printable would cut
+    it with soft line breaks (and turn "=" into "=3D")."""
+    assert len(LINK) > 78
+    email = make_email(body=f"{greeting}\n\nOpen this link:\n{LINK}\n")
+
+    assert send_outbound_email(email.pk) == "sent"
+
+    printed = capsys.readouterr().out
+    assert LINK in printed.splitlines()
+    assert greeting in printed
+    assert "quoted-printable" not in printed
+
+
+def test_a_line_beyond_the_mail_limit_is_still_encoded(db, console_mailer, capsys):
+    email = make_email(body="x" * 1200)
+
+    send_outbound_email(email.pk)
+
+    printed = capsys.readouterr().out
+    assert "x" * 1200 not in printed
+    assert "Content-Transfer-Encoding: 7bit" not in printed

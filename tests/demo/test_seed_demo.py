@@ -4,6 +4,7 @@ import io
 
 from django.core.management import call_command
 from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts.models import User
 from core.models import AuditEvent, OutboundEmail
@@ -46,7 +47,7 @@ def test_it_creates_nothing_the_second_time(db):
     first = row_counts()
     assert first["accounts.User"] == 13  # 12 people and the demo EDT account
     assert first["edt.EdtAccount"] == 1
-    assert first["edt.TierGrant"] == 12  # tiers 1-6 in both environments
+    assert first["edt.TierGrant"] == 10  # tiers 1-5 in both environments
     assert first["organizations.Organization"] == 2
     assert first["facilities.Facility"] == 4
     assert first["regulators.StaffMembership"] == 7
@@ -138,3 +139,19 @@ def test_the_sacramento_cupa_has_a_submittal_waiting_for_review(db):
     waiting = SubmittalElementRecord.objects.filter(status=ElementStatus.SUBMITTED)
     assert sorted(waiting.values_list("element", "regulator__code")) == [(1, "1001"), (2, "1001")]
     assert waiting.get(element=2).materials.count() == 3
+
+
+def test_the_demo_cupa_has_a_tier_left_to_request(db, client):
+    """The EDT access request can be tried: the demo CUPA's EDT administrator is offered
+    tier 6, which it does not hold yet."""
+    from edt.access.forms import AccessRequestForm
+
+    seed()
+    held = set(TierGrant.objects.filter(regulator__code="1001").values_list("tier", flat=True))
+    assert held == {1, 2, 3, 4, 5}
+    admin = User.objects.get(email="edt-admin@demo.cers.example")
+    client.force_login(admin)
+    page = client.get(reverse("regulator:edt_request_new"))
+    form = page.context["form"]
+    assert isinstance(form, AccessRequestForm)
+    assert [value for value, _ in form.fields["tiers"].choices] == [6]

@@ -103,9 +103,14 @@ def test_it_takes_a_cupa_from_request_to_the_grants_the_vendor_allows(
     assert page.status_code == 200
     assert [v for v, _ in page.context["form"].fields["tiers"].choices] == [1, 2, 3, 4, 5, 6]
 
+    # Authorized for tiers 1-4 when the request is filed, the vendor loses 3 and 4 before the
+    # decision (filing with a vendor not authorized for a production tier is refused:
+    # test_a_vendor_not_authorized_for_a_tier_is_refused_on_the_form).
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2, 3, 4])
     response = client.post(
         reverse("regulator:edt_request_new"), request_post(cupa_admin, vendor=str(vendor.pk))
     )
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2])
     access_request = AccessRequest.objects.get(regulator=cast.cupa)
     assert response.status_code == 302
     assert response.url == reverse("regulator:edt_request", args=[access_request.pk])
@@ -492,11 +497,14 @@ def test_the_grants_page_filters_and_suspends_reinstates_and_revokes_with_a_reas
     grant.refresh_from_db()
     assert grant.status == Status.APPROVED
 
-    client.post(change, {"action": "suspend", "reason": "Too many queries at noon."})
+    # Suspending and revoking ask first (tests below); "confirmed" is the confirmation's post.
+    client.post(
+        change, {"action": "suspend", "reason": "Too many queries at noon.", "confirmed": "True"}
+    )
     grant.refresh_from_db()
     assert (grant.status, grant.reason) == (Status.SUSPENDED, "Too many queries at noon.")
     client.post(change, {"action": "reinstate", "reason": "Fixed the schedule."})
-    client.post(change, {"action": "revoke", "reason": "The agency asked."})
+    client.post(change, {"action": "revoke", "reason": "The agency asked.", "confirmed": "True"})
     grant.refresh_from_db()
     assert grant.status == Status.REVOKED
     assert OutboundEmail.objects.filter(subject__contains="Revoked").exists()
@@ -743,3 +751,71 @@ def test_an_empty_announcement_is_refused(cast, client):
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not Announcement.objects.exists()
+
+
+def test_a_vendor_not_authorized_for_a_tier_is_refused_on_the_form(
+    cast, client, cupa_admin, vendor
+):
+    client.force_login(cupa_admin)
+    response = client.post(
+        reverse("regulator:edt_request_new"), request_post(cupa_admin, vendor=str(vendor.pk))
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["vendor"]
+    assert "not authorized for tiers 3, 4 in production" in errors[0]
+    page = response.content.decode()
+    assert 'href="#id_vendor"' in page  # the error summary leads to the field
+    assert f'href="{reverse("edt_program:vendors")}"' in page  # ... and to the vendor list
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["suspend", "revoke"])
+def test_suspending_or_revoking_asks_for_confirmation_first(cast, client, cupa_admin, action):
+    access_request = filed_request(cast.cupa, cupa_admin, tiers=(1,))
+    services.decide_access_request(
+        actor=cast.state_admin,
+        access_request=access_request,
+        decisions=[services.Decision(g.pk, True) for g in access_request.grants.all()],
+    )
+    grant = TierGrant.objects.get(regulator=cast.cupa)
+    change = reverse("regulator:edt_grant_change", args=[grant.pk])
+    client.force_login(cast.state_admin)
+    mails = OutboundEmail.objects.count()
+
+    asked = client.post(change, {"action": action, "reason": "Sending garbage."})
+
+    assert asked.status_code == 200
+    assert asked.templates[0].name == "edt/grant_confirm.html"
+    page = asked.content.decode()
+    assert f"Yes, {action} tier 1" in page
+    assert 'name="confirmed" value="True"' in page
+    assert 'value="Sending garbage."' in page
+    assert reverse("regulator:edt_grants") + "?agency=1001" in page  # the way back
+    grant.refresh_from_db()
+    assert grant.status == Status.APPROVED  # nothing changed yet, nobody told
+    assert OutboundEmail.objects.count() == mails
+
+    done = client.post(
+        change, {"action": action, "reason": "Sending garbage.", "confirmed": "True"}
+    )
+    assert done.status_code == 302
+    grant.refresh_from_db()
+    assert grant.status == {"suspend": Status.SUSPENDED, "revoke": Status.REVOKED}[action]
+
+    # The confirmation page is the state administrator's too.
+    client.force_login(cupa_admin)
+    assert client.post(change, {"action": action, "reason": "x"}).status_code == 403
+
+
+def test_the_grants_page_needs_no_script_to_confirm(cast, client, cupa_admin):
+    """The confirmation is a page, so it works without scripts (and the table asks no
+    window.confirm of its own)."""
+    access_request = filed_request(cast.cupa, cupa_admin, tiers=(1,))
+    services.decide_access_request(
+        actor=cast.state_admin,
+        access_request=access_request,
+        decisions=[services.Decision(g.pk, True) for g in access_request.grants.all()],
+    )
+    client.force_login(cast.state_admin)
+    page = client.get(reverse("regulator:edt_grants")).content.decode()
+    assert "Revoke" in page and "data-confirm" not in page

@@ -54,7 +54,12 @@ def grants_of(regulator, status=TierGrant.Status.APPROVED):
 
 
 def test_the_journey_grants_exactly_what_the_vendor_allows(cast, cupa_admin, vendor):
+    # Authorized for tiers 1-4 when the request is filed (a request naming a vendor not
+    # authorized for a production tier is refused then), the vendor loses 3 and 4 before the
+    # decision: the decision checks again.
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2, 3, 4])
     request = file_request(cast.cupa, cupa_admin, vendor=vendor)
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2])
     assert len(request.grants.all()) == 8
     assert request.is_pending
 
@@ -100,7 +105,7 @@ def test_those_who_decide_statewide_hear_of_a_new_request(cast, cupa_admin, vend
     state_viewer = factories.make_user("viewer@calepa.example")
     factories.add_staff(cast.state, state_viewer, "viewer")
 
-    file_request(cast.cupa, cupa_admin, vendor=vendor)
+    file_request(cast.cupa, cupa_admin, vendor=vendor, tiers=[1, 2])
 
     told = {address for m in OutboundEmail.objects.all() for address in m.to}
     assert {cast.state_admin.email, state_edt_admin.email} <= told
@@ -109,7 +114,10 @@ def test_those_who_decide_statewide_hear_of_a_new_request(cast, cupa_admin, vend
 
 
 def test_a_production_grant_needs_the_vendor_authorized_for_the_tier(cast, cupa_admin, vendor):
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2, 3])
     request = file_request(cast.cupa, cupa_admin, vendor=vendor, tiers=[3])
+    # The authorization is withdrawn between the filing and the decision.
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2])
     production = request.grants.get(environment="production")
     testing = request.grants.get(environment="testing")
 
@@ -172,6 +180,7 @@ def test_the_edt_account_cannot_be_an_existing_user(cast, cupa_admin, vendor):
             cast.cupa,
             cupa_admin,
             vendor=vendor,
+            tiers=[1, 2],
             new_account=NewAccount(email=cast.cupa_reviewer.email.upper(), username="sac_edt"),
         )
     assert not AccessRequest.objects.exists()
@@ -212,6 +221,7 @@ def test_a_first_request_names_a_vendor_or_own_system(cast, cupa_admin):
 def test_one_vendor_per_agency_a_follow_up_replaces_it(cast, cupa_admin, vendor):
     file_request(cast.cupa, cupa_admin, vendor=vendor, tiers=[1])
     other = services.register_vendor(actor=cast.state_admin, name="Echo Environmental")
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=other, tiers=[2])
     file_request(cast.cupa, cupa_admin, vendor=other, tiers=[2], new_account=None)
     assert AgencyVendor.objects.get(regulator=cast.cupa).vendor == other
     assert AgencyVendor.objects.filter(regulator=cast.cupa).count() == 1
@@ -484,3 +494,45 @@ def test_announcements_reach_every_subscriber(cast, cupa_admin, vendor):
     assert announcement.recipients == 2
     with pytest.raises(PermissionDenied):
         services.post_announcement(actor=cupa_admin, subject="x", body="y")
+
+
+def test_a_request_naming_a_vendor_not_authorized_for_a_production_tier_is_refused(
+    cast, cupa_admin, vendor
+):
+    with pytest.raises(ValidationError) as refused:
+        file_request(cast.cupa, cupa_admin, vendor=vendor, tiers=[1, 2, 3])
+    message = refused.value.message_dict["vendor"][0]
+    assert "Delta Data Systems is not authorized for tier 3 in production" in message
+    assert "vendor list" in message
+    assert not AccessRequest.objects.exists()
+    assert not EdtAccount.objects.exists()
+    assert not AgencyVendor.objects.exists()
+
+
+def test_testing_alone_is_never_refused_for_the_vendor(cast, cupa_admin, vendor):
+    """A vendor earns a tier in testing, so the agency may ask for it there."""
+    request = file_request(
+        cast.cupa, cupa_admin, vendor=vendor, tiers=[3], environments=["testing"]
+    )
+    assert list(request.grants.values_list("environment", "tier")) == [("testing", 3)]
+
+
+def test_a_follow_up_is_checked_against_the_agencys_vendor(cast, cupa_admin, vendor):
+    file_request(cast.cupa, cupa_admin, vendor=vendor, tiers=[1])
+    follow_up = {
+        "actor": cupa_admin,
+        "regulator": cast.cupa,
+        "environments": ["production"],
+        "tiers": [5],
+        "authority_confirmed": True,
+        "terms_version": TERMS,
+    }
+    with pytest.raises(ValidationError, match="not authorized for tier 5"):
+        services.file_access_request(**follow_up)
+    services.set_vendor_tiers(actor=cast.state_admin, vendor=vendor, tiers=[1, 2, 5])
+    assert services.file_access_request(**follow_up).grants.get().tier == 5
+
+
+def test_an_agency_running_its_own_system_may_ask_for_any_production_tier(cast, cupa_admin):
+    request = file_request(cast.cupa, cupa_admin, own_system=True, tiers=[6])
+    assert request.grants.count() == 2

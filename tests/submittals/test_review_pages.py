@@ -450,3 +450,37 @@ def test_pages_show_a_submittal_whose_submitter_account_is_gone(cast, client, su
         reverse("business:submittals", args=[cast.facility.cers_id]),
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_the_reviewer_sees_the_warnings_the_business_submitted_anyway(cast, client):
+    """A Warning across elements (Business Activities answered Yes for underground tanks,
+    no UST element submitted) let the Facility Information through; its reviewer sees it."""
+    facility_info = draft(cast, FI, complete_facility_information(**{"5": "Y"}))
+    [facility_info] = submit(cast, facility_info)
+    client.force_login(cast.cupa_reviewer)
+    response = client.get(reverse("regulator:review", args=[facility_info.pk]))
+    page = response.content.decode()
+    assert 'data-rule="FI-5-E4"' in page
+    assert "Underground Storage Tanks element is expected" in page
+    levels = [label for _, label, _ in response.context["validation"]]
+    assert levels == ["Warning"]
+
+
+def test_a_warning_about_another_element_stays_on_that_elements_page(cast, client):
+    facility_info = draft(cast, FI, complete_facility_information(**{"4": "Y"}))
+    inventory_record = draft(cast, HMI)
+    facility_info, inventory_record = submit(cast, facility_info, inventory_record)
+    client.force_login(cast.cupa_reviewer)
+    page = client.get(reverse("regulator:review", args=[inventory_record.pk])).content.decode()
+    assert "FI-4-E" not in page
+
+
+def test_the_review_form_sits_in_the_panel_beside_the_data(cast, client, submitted):
+    record = submitted[0]
+    client.force_login(cast.cupa_reviewer)
+    page = client.get(reverse("regulator:review", args=[record.pk])).content.decode()
+    layout = page.index('class="review-layout"')
+    data = page.index('id="data"')
+    panel = page.index('<aside class="review-panel"')
+    form = page.index(f'action="{reverse("regulator:review", args=[record.pk])}"')
+    assert layout < data < panel < form

@@ -39,6 +39,7 @@ from regulators.services import create_regulator, set_staff_role
 # Published on purpose: the demo's accounts are for trying the portals, never for real data.
 DEMO_PASSWORD = "cers-demo-2026!"  # noqa: S105
 DEMO_EDT_USERNAME = "sac_edt_demo"
+DEMO_EDT_TIERS = range(1, 6)  # tier 6 left to request
 DEMO_EDT_SECRET = "cers-demo-edt-2026!"  # noqa: S105 - published demo secret
 DEMO_VENDOR = "Delta Data Systems (demo)"
 DEMO_DOMAIN = "demo.cers.example"
@@ -374,8 +375,11 @@ class Command(BaseCommand):
     # -- output -------------------------------------------------------------------------------
 
     def seed_edt(self, agencies: dict[str, Regulator]) -> None:
-        """An authorized vendor, and an EDT account of the Sacramento CUPA with every tier in
-        both environments, so the EDT services can be tried at once."""
+        """An authorized vendor, and an EDT account of the Sacramento CUPA with tiers 1-5 in
+        both environments, so the EDT services can be tried at once. Tier 6 (Facility
+        Submittal Submit) is left for the CUPA's EDT administrator to request in the portal,
+        so the access request can be tried too (in production the demo vendor, authorized for
+        tiers 1-4, is refused it; testing, or the agency's own system, goes through)."""
         from edt.access import services as edt_services
         from edt.models import EdtAccount, Vendor
 
@@ -389,11 +393,13 @@ class Command(BaseCommand):
                 actor=None,
                 regulator=cupa,
                 username=DEMO_EDT_USERNAME,
-                tiers=range(1, 7),
+                tiers=DEMO_EDT_TIERS,
                 environments=["testing", "production"],
                 secret=DEMO_EDT_SECRET,
             )
-            self.created.append(f"EDT account {DEMO_EDT_USERNAME} of {cupa.name} (tiers 1-6)")
+            self.created.append(
+                f"EDT account {DEMO_EDT_USERNAME} of {cupa.name} (tiers 1-5; tier 6 to request)"
+            )
 
     def describe(self, user: User) -> str:
         """What the person is, read back from the database (so the table never lies)."""

@@ -404,15 +404,19 @@ class EdtGrantListView(StateAdminMixin, TemplateView):
         )
 
 
-class EdtGrantChangeView(StateAdminMixin, View):
-    """Suspend, reinstate or revoke one grant with a reason; answers with the grants page."""
+class EdtGrantChangeView(StateAdminMixin, TemplateView):
+    """Suspend, reinstate or revoke one grant with a reason; answers with the grants page.
+    Suspending and revoking first answer a confirmation page that says what stops."""
 
     http_method_names = ["post"]
+    template_name = "edt/grant_confirm.html"
     CHANGES = {
         "suspend": (services.suspend_grant, "suspended"),
         "reinstate": (services.reinstate_grant, "reinstated"),
         "revoke": (services.revoke_grant, "revoked"),
     }
+    # The changes that stop the agency's calls ask for confirmation first (no script needed).
+    CONFIRMED = {"suspend": "Suspend", "revoke": "Revoke"}
 
     def post(self, request, pk):
         grant = get_object_or_404(
@@ -423,7 +427,22 @@ class EdtGrantChangeView(StateAdminMixin, View):
         if not form.is_valid():
             messages.error(request, "Choose suspend, reinstate or revoke.")
             return redirect(back)
-        change, done = self.CHANGES[form.cleaned_data["action"]]
+        action = form.cleaned_data["action"]
+        change, done = self.CHANGES[action]
+        if (
+            action in self.CONFIRMED
+            and form.cleaned_data["reason"].strip()
+            and not form.cleaned_data["confirmed"]
+        ):
+            return self.render_to_response(
+                self.get_context_data(
+                    grant=grant,
+                    action=action,
+                    verb=self.CONFIRMED[action],
+                    reason=form.cleaned_data["reason"].strip(),
+                    back=back,
+                ),
+            )
         try:
             change(actor=request.user, grant=grant, reason=form.cleaned_data["reason"])
         except ValidationError as error:
