@@ -284,3 +284,20 @@ def test_the_parts_are_the_business_elements_page_only_for_its_scope(cast, clien
     page = client.get(element_url(record, OO)).content.decode()
     assert '<form method="post" novalidate>' not in page  # read only
     assert client.post(element_url(record, OO), {"f_111": "X"}).status_code == 403
+
+
+def test_the_inventory_material_form_is_in_words_too(cast, client):
+    record = services.start_draft(
+        actor=cast.editor,
+        facility=cast.facility,
+        element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+    )
+    client.force_login(cast.editor)
+    page = client.get(reverse("business:material_add", args=[record.pk])).content.decode()
+    label = re.search(r'<label for="id_f_214">(.*?)</label>', page).group(1)
+    assert label.startswith("Physical state") and "(214)" not in label
+    assert "(required)" in label
+    assert "CERS field 214<" in page
+    select = page[page.index('name="f_214"') : page.index("</select>", page.index('name="f_214"'))]
+    assert re.search(r'<option value="a">[A-Z][a-z]', select)  # the code's label, alone
+    assert " – " not in select
