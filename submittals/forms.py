@@ -29,7 +29,6 @@ from core.registry import ElementSchema, Field, FieldLookupError, Group, schema_
 from . import facility_information
 from .data import (
     data_key,
-    field_label,
     row_fields,
     single_valued_fields,
     to_json,
@@ -70,6 +69,9 @@ def shown_value(field: Field, value) -> str:
     """A stored value as the read-only pages show it."""
     if value is None or value == "":
         return ""
+    fi = facility_information.words(field)
+    if fi is not None and field.number in facility_information.CHOICES:
+        return dict(facility_information.CHOICES[field.number]).get(str(value), str(value))
     if field.type == "code":
         return f"{value} – {field.code_label(str(value))}"
     if isinstance(value, bool):
@@ -352,25 +354,25 @@ class RowForm(RegistryForm):
         )
 
 
+def _shown(fields, values: dict) -> list[tuple[str, str, str]]:
+    return [(form_label(f), shown_value(f, values.get(data_key(f))), f.number) for f in fields]
+
+
 def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tuple]]]:
-    """Read-only view of the same fields: (heading, [(label, shown value)]) per group."""
+    """Read-only view of the same fields: (heading, [(label in words, shown value, number)])
+    per group."""
     data = data or {}
     return [
-        (
-            section.label,
-            [(field_label(f), shown_value(f, data.get(data_key(f)))) for f in section.fields],
-        )
+        (section.label, _shown(section.fields, data))
         for section in sections(schema_for(SubmittalElement(element)))
     ]
 
 
 def display_row(schema: ElementSchema, group: Group, row: dict) -> list[tuple[str, list[tuple]]]:
-    """Read-only view of one row: (heading, [(label, shown value)]) per group in the row."""
+    """Read-only view of one row: (heading, [(label in words, shown value, number)]) per
+    group in the row."""
     return [
-        (
-            section.label,
-            [(field_label(f), shown_value(f, row.get(data_key(f)))) for f in section.fields],
-        )
+        (section.label, _shown(section.fields, row))
         for section in _sections(schema, user_entered(row_fields(schema, group)))
     ]
 

@@ -301,3 +301,15 @@ def test_the_inventory_material_form_is_in_words_too(cast, client):
     select = page[page.index('name="f_214"') : page.index("</select>", page.index('name="f_214"'))]
     assert re.search(r'<option value="a">[A-Z][a-z]', select)  # the code's label, alone
     assert " – " not in select
+
+
+def test_the_read_only_page_shows_labels_in_words_and_the_county_by_name(cast, client):
+    record = new_draft(cast)
+    services.save_draft_data(
+        actor=cast.editor, record=record, data=complete_facility_information(f105a=34)
+    )
+    client.force_login(cast.viewer)
+    page = client.get(element_url(record)).content.decode()
+    assert re.search(r"<dt>Business name at this facility <span class=\"field-number\">", page)
+    assert "Business name (3)" not in page
+    assert re.search(r"<dt>County <span[^>]*>CERS field 105a</span></dt><dd>Sacramento</dd>", page)
