@@ -484,7 +484,9 @@ def _answer_summary(document: ElementDocument | None) -> dict[str, object] | Non
 
 
 def _touch(record: SubmittalElementRecord) -> None:
-    record.save(update_fields=["updated_at"])
+    """Mark the draft as changed by a person (its documents are part of it)."""
+    record.saved_at = timezone.now()
+    record.save(update_fields=["updated_at", "saved_at"])
 
 
 def _delete_files_after_commit(names: Iterable[str]) -> None:

@@ -26,9 +26,9 @@ from django import forms
 from core.elements import SubmittalElement
 from core.registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
 
+from . import facility_information
 from .data import (
     data_key,
-    field_label,
     row_fields,
     single_valued_fields,
     to_json,
@@ -69,6 +69,9 @@ def shown_value(field: Field, value) -> str:
     """A stored value as the read-only pages show it."""
     if value is None or value == "":
         return ""
+    fi = facility_information.words(field)
+    if fi is not None and field.number in facility_information.CHOICES:
+        return dict(facility_information.CHOICES[field.number]).get(str(value), str(value))
     if field.type == "code":
         return f"{value} – {field.code_label(str(value))}"
     if isinstance(value, bool):
@@ -115,13 +118,34 @@ class RegistryBooleanField(RegistryFieldMixin, forms.NullBooleanField):
     """Yes / No / not answered: a draft may leave it open."""
 
 
+class YesNoRadio(forms.RadioSelect):
+    """A Yes / No question. The error summary links to its first button (Django's radio
+    list names no element for the field as a whole)."""
+
+    def id_for_label(self, id_, index=None):
+        return super().id_for_label(id_, "0" if index is None else index)
+
+
+def form_label(field: Field) -> str:
+    """A field's label in words, without its data-dictionary number (the page shows the
+    number apart, small)."""
+    fi = facility_information.words(field)
+    return fi.label if fi else field.label
+
+
 def _form_field(field: Field) -> forms.Field:
-    options = {"label": field_label(field), "required": False}
-    if field.type == "code":
-        choices = [("", "—")] + [
-            (value, value if label == value else f"{value} – {label}")
-            for value, label in field.codes
-        ]
+    fi = facility_information.words(field)
+    options = {"label": form_label(field), "required": False, "help_text": fi.help if fi else ""}
+    in_fi = fi is not None
+    if in_fi and field.number in facility_information.YES_NO:
+        form_field = RegistryChoiceField(
+            choices=list(field.codes), widget=YesNoRadio(attrs={"class": "yes-no"}), **options
+        )
+    elif in_fi and field.number in facility_information.CHOICES:
+        choices = [("", "Choose one")] + list(facility_information.CHOICES[field.number])
+        form_field = RegistryChoiceField(choices=choices, **options)
+    elif field.type == "code":
+        choices = [("", "Choose one")] + [(value, label) for value, label in field.codes]
         form_field = RegistryChoiceField(choices=choices, **options)
     elif field.type == "boolean":
         form_field = RegistryBooleanField(**options)
@@ -139,6 +163,30 @@ def _form_field(field: Field) -> forms.Field:
             form_field.help_text = "YYYY-MM-DDThh:mm:ss"
     form_field.registry_field = field
     return form_field
+
+
+def mandatory(schema: ElementSchema, field: Field) -> bool:
+    """Whether a form marks the field required: the schema requires it in its group, and
+    every group around it, up to the element or the row the form edits, is required too (a
+    field of an optional group is needed only once the group is started)."""
+    if not field.required or field.choice:
+        return False
+    row = schema.record_path(field)
+    for depth in range(len(field.path) - 1, len(row), -1):
+        try:
+            group = schema.group_at(field.path[:depth])
+        except FieldLookupError:
+            return False
+        if not group.required or group.choice:
+            return False
+    return True
+
+
+def guidance_text(message) -> str:
+    """A guidance message as shown beside its field: short for a missing value."""
+    if message.code.endswith("-REQ"):
+        return "Required: answer this before you submit."
+    return message.message
 
 
 @dataclass(frozen=True)
@@ -184,6 +232,24 @@ class RegistryForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         for f in self.registry_fields:
             self.fields[form_name(f)] = _form_field(f)
+        self.required_names = frozenset(
+            form_name(f) for f in self.registry_fields if mandatory(schema, f)
+        )
+        self.guidance_count = 0
+
+    def add_guidance(self, messages) -> None:
+        """Show the draft's Required guidance messages about this form's fields as those
+        fields' errors (and so in the error summary). Call only to render the form."""
+        names = {data_key(f): form_name(f) for f in self.registry_fields}
+        errors = self.errors  # an unbound form's are empty
+        for message in messages:
+            name = names.get(message.field or "")
+            if message.level != "required" or name is None or message.row is not None:
+                continue
+            if name in errors:
+                continue  # the value typed has its own error already
+            errors[name] = self.error_class([guidance_text(message)], renderer=self.renderer)
+            self.guidance_count += 1
 
     def sections(self):
         """(heading, bound fields) per group, for the template."""
@@ -222,9 +288,13 @@ class RegistryForm(forms.Form):
 
     def enable_live_validation(self, url: str) -> None:
         """Make each field post the form to ``url`` when it changes (htmx), to re-validate
-        the draft without saving it."""
+        the draft without saving it. Each field is described by its help and its errors."""
         for name, form_field in self.fields.items():
             text = isinstance(form_field, RegistryCharField | RegistryDecimalField)
+            html_name = self.add_prefix(name)
+            described = f"errors-{html_name}"
+            if form_field.help_text:
+                described = f"help-{html_name} {described}"
             form_field.widget.attrs.update(
                 {
                     "hx-post": url,
@@ -232,7 +302,7 @@ class RegistryForm(forms.Form):
                     "hx-target": "#validation-panel",
                     "hx-swap": "outerHTML",
                     "hx-sync": "closest form:replace",
-                    "aria-describedby": f"errors-{self.add_prefix(name)}",
+                    "aria-describedby": described,
                 }
             )
 
@@ -244,15 +314,29 @@ class ElementDataForm(RegistryForm):
     the existing data, keeping every key the form does not show (rows such as "materials").
     """
 
-    def __init__(self, *args, element: int, data: dict | None = None, **kwargs):
+    def __init__(self, *args, element: int, data: dict | None = None, part=None, **kwargs):
         schema = schema_for(SubmittalElement(element))
-        super().__init__(
-            *args,
-            schema=schema,
-            fields=user_entered(single_valued_fields(schema)),
-            values=data,
-            **kwargs,
-        )
+        fields = user_entered(single_valued_fields(schema))
+        self.part = part
+        if part is not None:  # one part of Facility Information, in the part's order
+            by_number = {f.number: f for f in fields}
+            fields = tuple(by_number[number] for number in part.numbers if number in by_number)
+        super().__init__(*args, schema=schema, fields=fields, values=data, **kwargs)
+
+    def part_sections(self):
+        """(section, bound fields) per section of the form's part, for the template."""
+        shown = set(self.fields)
+        return [
+            (
+                section,
+                [
+                    self[name]
+                    for name in (form_name(self.schema.get(n)) for n in section.numbers)
+                    if name in shown
+                ],
+            )
+            for section in self.part.sections
+        ]
 
 
 class RowForm(RegistryForm):
@@ -270,25 +354,25 @@ class RowForm(RegistryForm):
         )
 
 
+def _shown(fields, values: dict) -> list[tuple[str, str, str]]:
+    return [(form_label(f), shown_value(f, values.get(data_key(f))), f.number) for f in fields]
+
+
 def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tuple]]]:
-    """Read-only view of the same fields: (heading, [(label, shown value)]) per group."""
+    """Read-only view of the same fields: (heading, [(label in words, shown value, number)])
+    per group."""
     data = data or {}
     return [
-        (
-            section.label,
-            [(field_label(f), shown_value(f, data.get(data_key(f)))) for f in section.fields],
-        )
+        (section.label, _shown(section.fields, data))
         for section in sections(schema_for(SubmittalElement(element)))
     ]
 
 
 def display_row(schema: ElementSchema, group: Group, row: dict) -> list[tuple[str, list[tuple]]]:
-    """Read-only view of one row: (heading, [(label, shown value)]) per group in the row."""
+    """Read-only view of one row: (heading, [(label in words, shown value, number)]) per
+    group in the row."""
     return [
-        (
-            section.label,
-            [(field_label(f), shown_value(f, row.get(data_key(f)))) for f in section.fields],
-        )
+        (section.label, _shown(section.fields, row))
         for section in _sections(schema, user_entered(row_fields(schema, group)))
     ]
 

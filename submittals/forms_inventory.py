@@ -143,14 +143,20 @@ def _checkbox_numbers() -> set[str]:
 
 
 def _form_field(f: Field, checkbox: bool) -> forms.Field:
-    label = field_label(f) + (" *" if f.required else "")
+    form_field = _plain_form_field(f, checkbox)
+    # The page shows the label in words, "(required)" where the schema requires the value in
+    # every material, and the data-dictionary number small and apart.
+    form_field.registry_number = f.number
+    form_field.registry_required = f.required and not checkbox
+    return form_field
+
+
+def _plain_form_field(f: Field, checkbox: bool) -> forms.Field:
+    label = f.label
     if checkbox:
-        return forms.BooleanField(label=f"{short_label(f)} ({f.number})", required=False)
+        return forms.BooleanField(label=short_label(f), required=False)
     if f.type == "code":
-        choices = [("", "—")] + [
-            (value, value if label_ == value else f"{value} – {label_}")
-            for value, label_ in f.codes
-        ]
+        choices = [("", "Choose one")] + list(f.codes)
         # A CharField with a select, not a ChoiceField: the registry words the message for a
         # code that is not on the list, as for every other value.
         return forms.CharField(label=label, required=False, widget=forms.Select(choices=choices))

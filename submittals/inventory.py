@@ -301,8 +301,9 @@ def _locked_material(actor, material: HazardousMaterial):
 
 
 def _touch(record: SubmittalElementRecord) -> None:
-    """Mark the draft as changed (its rows are part of it)."""
-    SubmittalElementRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now())
+    """Mark the draft as changed by a person (its rows are part of it)."""
+    now = timezone.now()
+    SubmittalElementRecord.objects.filter(pk=record.pk).update(updated_at=now, saved_at=now)
 
 
 def _create_components(material: HazardousMaterial, components) -> list[MixtureComponent]:

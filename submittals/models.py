@@ -153,6 +153,12 @@ class SubmittalElementRecord(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    saved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a person last changed the draft (its data, rows or documents): its "
+        "page shows what is missing only from the first change on.",
+    )
 
     # Set when submitted.
     regulator = models.ForeignKey(

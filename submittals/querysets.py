@@ -102,6 +102,22 @@ class SubmittalElementRecordQuerySet(models.QuerySet):
             .first()
         )
 
+    def last_accepted_in_organization(self, organization, element: int):
+        """The organization's most recently submitted element of this type that was
+        accepted, at any of its facilities."""
+        from .models import ElementStatus
+
+        return (
+            self.filter(
+                facility__organization=organization,
+                element=element,
+                status=ElementStatus.ACCEPTED,
+            )
+            .select_related("facility")
+            .order_by("-submitted_at", "-pk")
+            .first()
+        )
+
 
 def overdue_facilities(queryset, now=None):
     """Narrow a facility queryset to the facilities whose Facility Information is overdue:

@@ -29,8 +29,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import formats, timezone
 
 from core.access import require
 from core.elements import SubmittalElement
@@ -38,7 +37,7 @@ from core.services import audit_event, queue_email, queue_emails, record_event, 
 from facilities.models import Facility, FacilityRegulator
 from organizations.services import lead_user_emails_by_organization
 
-from . import documents
+from . import documents, facility_information
 from .documents import copy_document_answers
 from .inventory import copy_materials
 from .models import (
@@ -130,6 +129,9 @@ def start_draft(
                 f"This facility has no accepted {element.label} to start from, so the draft "
                 "starts empty."
             )
+    if based_on is None and element == SubmittalElement.FACILITY_INFORMATION:
+        data, prefill_notice = _prefilled_facility_information(facility)
+        notice = " ".join(text for text in (notice, prefill_notice) if text) or None
     record = SubmittalElementRecord.objects.create(
         facility_submittal=group,
         facility=facility,
@@ -152,6 +154,25 @@ def start_draft(
     )
     record.notice = notice
     return record
+
+
+def _prefilled_facility_information(facility: Facility) -> tuple[dict, str | None]:
+    """A new Facility Information's data: the site from the facility, the business's people
+    from the organization's last accepted Facility Information; and a notice naming it."""
+    accepted = SubmittalElementRecord.objects.last_accepted_in_organization(
+        facility.organization, SubmittalElement.FACILITY_INFORMATION
+    )
+    data = facility_information.prefill(facility, accepted)
+    if accepted is None:
+        return data, None
+    when = (
+        formats.date_format(accepted.submitted_at, "DATE_FORMAT") if accepted.submitted_at else ""
+    )
+    return data, (
+        f"The owner, operator and contacts were filled in from the accepted Facility "
+        f"Information of {accepted.facility.name}{' submitted ' + when if when else ''}: "
+        "check them before you submit."
+    )
 
 
 def sync_owner_operator(record: SubmittalElementRecord) -> None:
@@ -185,7 +206,8 @@ def save_draft_data(*, actor, record: SubmittalElementRecord, data: dict) -> Sub
     require(actor, "submittals.edit", record)
     _refuse_unless_draft(record)
     record.data = data
-    record.save(update_fields=["data", "updated_at"])
+    record.saved_at = timezone.now()
+    record.save(update_fields=["data", "saved_at", "updated_at"])
     if record.element == SubmittalElement.FACILITY_INFORMATION:
         sync_owner_operator(record)
     record_event(
@@ -238,7 +260,7 @@ def refuse_if_closed(facility: Facility) -> None:
     """A closed facility no longer reports: no draft is started or submitted for it (what it
     submitted before stays, and its regulators still review it)."""
     if facility.is_closed:
-        closed_on = date_format(timezone.localtime(facility.closed_at), "DATE_FORMAT")
+        closed_on = formats.date_format(timezone.localtime(facility.closed_at), "DATE_FORMAT")
         raise ValidationError(f"{facility.name} was closed on {closed_on}: it no longer reports.")
 
 

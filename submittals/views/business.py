@@ -32,7 +32,7 @@ from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
 
-from .. import inventory, printing, services
+from .. import facility_information, inventory, printing, services
 from ..data import (
     data_key,
     nested_row_groups,
@@ -70,7 +70,38 @@ def element_validation(record, drafts) -> dict:
     if all(draft.pk != record.pk for draft in drafts):
         together.append(record)
     others = [m for m in validate_submittal(record.facility, together) if m not in own]
-    return {"element_messages": by_level(own), "submittal_messages": by_level(others)}
+    return {
+        "own_messages": own,
+        "element_messages": by_level(own),
+        "submittal_messages": by_level(others),
+        # What is missing shows from the first save on, not on a draft just opened.
+        "show_guidance": record.saved_at is not None,
+    }
+
+
+def part_links(record, current, messages, *, show_guidance: bool) -> list[dict]:
+    """The parts of Facility Information as links, each with how many of its fields are
+    missing or wrong (once the draft was saved)."""
+    url = reverse("business:element", args=[record.pk])
+    links = []
+    for part in facility_information.PARTS:
+        count = 0
+        if show_guidance:
+            numbers = set(part.numbers)
+            count = sum(
+                1
+                for m in messages
+                if m.level == "required" and m.field in numbers and m.row is None
+            )
+        links.append(
+            {
+                "part": part,
+                "url": f"{url}?part={part.slug}",
+                "current": part == current,
+                "count": count,
+            }
+        )
+    return links
 
 
 def service_error_texts(exc: ValidationError) -> list[str]:
@@ -262,9 +293,27 @@ class ElementView(OrganizationElementsMixin, TemplateView):
             form = self.element_form()
         return self.render_to_response(self.get_context_data(form=form))
 
+    @property
+    def part(self):
+        """The part of Facility Information the page shows (``?part=``, the first when none);
+        None for the other elements."""
+        if self.record.element != facility_information.FI:
+            return None
+        slug = self.request.GET.get("part")
+        if self.request.method == "POST" and not slug:
+            return None  # a post naming no part holds the whole element's fields
+        return facility_information.part_named(slug)
+
+    def element_url(self, record) -> str:
+        url = reverse("business:element", args=[record.pk])
+        return f"{url}?part={self.part.slug}" if self.part else url
+
     def element_form(self, *args) -> ElementDataForm:
-        form = ElementDataForm(*args, element=self.record.element, data=self.record.data)
-        form.enable_live_validation(reverse("business:element_validate", args=[self.record.pk]))
+        form = ElementDataForm(
+            *args, element=self.record.element, data=self.record.data, part=self.part
+        )
+        url = reverse("business:element_validate", args=[self.record.pk])
+        form.enable_live_validation(f"{url}?part={self.part.slug}" if self.part else url)
         return form
 
     def refuse_if_submitted(self, record):
@@ -295,7 +344,7 @@ class ElementView(OrganizationElementsMixin, TemplateView):
                 messages.error(request, text)
             return redirect("business:element", pk=record.pk)
         messages.success(request, f"{record.get_element_display()} draft saved.")
-        return redirect("business:element", pk=record.pk)
+        return redirect(self.element_url(record))
 
     def get_context_data(self, **kwargs):
         record = self.record
@@ -308,9 +357,20 @@ class ElementView(OrganizationElementsMixin, TemplateView):
             "has_single_fields": bool(single_valued_fields(schema)),
             "can_edit": can_edit,
         }
+        form = kwargs.get("form")
         if record.is_draft:
             context.update(element_validation(record, list(self.drafts(record.facility))))
             context["can_submit"] = self.can(SUBMIT, record.facility)
+            if form is not None and context["show_guidance"]:
+                form.add_guidance(context["own_messages"])
+        if self.part is not None and kwargs.get("row_page") is None:
+            context["part"] = self.part
+            context["parts"] = part_links(
+                record,
+                self.part,
+                context.get("own_messages", ()),
+                show_guidance=context.get("show_guidance", False),
+            )
         if kwargs.get("row_page") is None:
             context["row_tables"] = row_tables(record, can_edit=can_edit)
             if kwargs.get("form") is None:
@@ -349,7 +409,7 @@ class ElementValidateView(ElementView):
         changed = request.htmx.trigger_name
         if changed in form.fields:
             html += render_to_string(
-                "submittals/business_element.html#field-errors",
+                "submittals/_field_errors.html",
                 {"bound": form[changed], "oob": True},
                 request=request,
             )

@@ -408,6 +408,8 @@ def test_validation_messages_read_as_words_without_their_rule_codes(cast, client
     from submittals import services
 
     record = services.start_draft(actor=cast.editor, facility=cast.facility, element=1)
+    # The messages show from the first save on (issue 16).
+    services.save_draft_data(actor=cast.editor, record=record, data={})
     client.force_login(cast.editor)
     html = client.get(reverse("business:element", args=[record.pk])).content.decode()
     panel = html[html.index('id="validation-panel"') :]

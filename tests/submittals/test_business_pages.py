@@ -6,6 +6,8 @@ Element 1's field 3 is the business name (a string of at most 70 characters) and
 and the draft's data keeps them under "3" and "4".
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -110,7 +112,9 @@ def test_the_editor_starts_drafts_and_saves_a_field(cast, client):
     assert "no accepted Hazardous Materials Inventory" in page_text(follow)
 
     page = page_text(client.get(element_url(facility_info)))
-    assert f"{BUSINESS_NAME.label} ({BUSINESS_NAME.number})" in page
+    # The label in words, the data-dictionary number apart and small (issue 16).
+    assert "Business name at this facility" in page
+    assert f"CERS field {BUSINESS_NAME.number}<" in page
     assert 'name="f_3"' in page
 
     response = client.post(element_url(facility_info), {"f_3": "Acme Depot", "f_4": "Y"})
@@ -119,7 +123,9 @@ def test_the_editor_starts_drafts_and_saves_a_field(cast, client):
     page = page_text(client.get(element_url(facility_info)))
     assert "Facility Information draft saved." in page
     assert 'value="Acme Depot"' in page
-    assert '<option value="Y" selected>' in page
+    # Yes / No questions are radio buttons (issue 16).
+    assert 'value="Y" class="yes-no"' in page
+    assert re.search(r'<input type="radio" name="f_4" value="Y"[^>]* checked>', page)
 
 
 def test_saving_keeps_the_data_the_form_does_not_show(cast, client):
@@ -167,6 +173,7 @@ def test_the_editor_discards_a_draft(cast, client):
 def test_the_element_page_shows_validation_messages_by_level(cast, client):
     inventory = draft(cast, HMI)
     client.force_login(cast.editor)
+    client.post(element_url(inventory), {})  # guidance shows from the first save (issue 16)
     page = page_text(client.get(element_url(inventory)))
     assert "Required" in page
     assert "inventory_empty" in page

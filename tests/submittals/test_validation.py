@@ -447,7 +447,8 @@ def test_the_page_shows_the_messages_and_a_save_refreshes_them(cast, client):
     page = client.get(element_url(facility_info)).content.decode()
     assert 'id="validation-panel"' in page
     assert "F-111-REQ" in page
-    assert f'hx-post="{validate_url(facility_info)}"' in page
+    # The page shows one part of Facility Information, and validates that part (issue 16).
+    assert f'hx-post="{validate_url(facility_info)}?part=business-activities"' in page
 
     response = client.post(element_url(facility_info), form_of(complete_facility_information()))
     assert response.status_code == 302
