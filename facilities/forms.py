@@ -99,3 +99,49 @@ class LegacyImportForm(forms.Form):
             if upload and upload.size > self.MAX_BYTES:
                 self.add_error(name, "The file is larger than 5 MB.")
         return self.cleaned_data
+
+
+# The portal's choice for "no setting of the regulator": the Business Activities decide.
+FOLLOW_ACTIVITIES = ""
+
+
+class ElementRequirementForm(forms.Form):
+    """The regulator of an element sets whether a facility must report it, and when next."""
+
+    reporting_requirement = forms.TypedChoiceField(
+        label="Reporting requirement",
+        choices=[],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Whether the facility must report this element.",
+    )
+    next_due_date = forms.DateField(
+        label="Next due date",
+        required=False,
+        help_text="YYYY-MM-DD. Leave empty for no due date.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import ReportingRequirement
+
+        super().__init__(*args, **kwargs)
+        self.fields["reporting_requirement"].choices = [
+            (FOLLOW_ACTIVITIES, "As the Business Activities answers say"),
+            *ReportingRequirement.choices,
+        ]
+
+
+class DueDateRuleForm(forms.Form):
+    """How the agency schedules due dates when it accepts an element."""
+
+    hmbp_yearly = forms.BooleanField(
+        label="HMBP elements are due yearly on the anniversary of their acceptance",
+        required=False,
+        help_text=(
+            "Facility Information, Hazardous Materials Inventory and Emergency Response and "
+            "Training Plans. Off: their due dates change only when your staff or your data "
+            "system set them."
+        ),
+    )

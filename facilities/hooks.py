@@ -39,3 +39,17 @@ def narrow_to_overdue(queryset, now=None):
     for narrow in overdue_facilities:
         queryset = narrow(queryset, now)
     return queryset
+
+
+element_submittals = Hook(
+    "element_submittals",
+    "``(facility ids, include_drafts) -> {facility id: FacilitySubmittals}``: what each facility "
+    "submitted per element, its Business Activities answers and (``include_drafts``) its drafts, "
+    "in a fixed number of queries whatever the number of facilities (``facilities.schedule``).",
+)
+
+submittal_history = Hook(
+    "submittal_history",
+    "``(facility, user, regulator) -> list``: the facility's submitted elements that ``user`` sees "
+    "for ``regulator``, newest first (the regulator's facility page).",
+)

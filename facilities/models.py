@@ -308,3 +308,36 @@ class FacilityTransferRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.transfer_id is None
+
+
+# The Hazardous Materials Business Plan: the elements a facility handling hazardous materials
+# certifies together each year.
+HMBP_ELEMENTS = frozenset(
+    {
+        SubmittalElement.FACILITY_INFORMATION,
+        SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+        SubmittalElement.EMERGENCY_RESPONSE,
+    }
+)
+
+
+class DueDateRule(models.Model):
+    """How an agency schedules the next due date of the elements it handles when it accepts
+    one (``facilities.services.schedule_after_acceptance``). An agency without a row follows
+    the defaults of the fields."""
+
+    regulator = models.OneToOneField(
+        "regulators.Regulator", on_delete=models.CASCADE, related_name="due_date_rule"
+    )
+    hmbp_yearly = models.BooleanField(
+        "HMBP elements due yearly",
+        default=True,
+        help_text=(
+            "An accepted Facility Information, Hazardous Materials Inventory or Emergency "
+            "Response and Training Plans element is next due on the anniversary of its "
+            "acceptance."
+        ),
+    )
+
+    def __str__(self) -> str:
+        return f"Due date rule of {self.regulator_id}"

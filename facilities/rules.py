@@ -5,8 +5,9 @@ statewide (``core.access``)."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
-from core.access import acting_agency, rule
+from core.access import acting_agency, is_service_account, rule
 from core.elements import SubmittalElement
 from organizations.models import Organization
 from organizations.roles import MANAGE_FACILITIES
@@ -30,12 +31,24 @@ def agency_and_pas(agency) -> frozenset[int]:
 
 @rule("facilities.set_due_dates", FacilityRegulator)
 def may_set_due_dates(actor, row: FacilityRegulator) -> bool:
-    """An element's next due date (and reporting requirement) is the regulator's to set:
+    """An element's next due date and reporting requirement are its regulator's to set:
     through EDT, an account of the CUPA handling the element or of the CUPA of the PA handling
-    it. The portal has no form for them."""
+    it; in the portal, staff who review for either (Reviewers and Administrators), or for the
+    state agency, who review anywhere (as ``submittals.review`` lets them accept an element,
+    which sets its due date)."""
     agency = acting_agency(actor, "facilities.set_due_dates")
     if agency is None:
-        return False
+        if actor is None or is_service_account(actor):
+            return False
+        return (
+            regulators_with(actor, "review")
+            .filter(
+                Q(pk=row.regulator_id)
+                | Q(participating_agencies=row.regulator_id)
+                | Q(kind=Regulator.Kind.STATE)
+            )
+            .exists()
+        )
     if row.regulator_id not in agency_and_pas(agency):
         raise PermissionDenied(
             f"Element {row.element} of CERS ID {row.facility.cers_id} is not handled by "

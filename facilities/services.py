@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,12 +28,15 @@ from regulators.querysets import (
 from . import hooks
 from .models import (
     CERS_ID_FIRST,
+    HMBP_ELEMENTS,
+    DueDateRule,
     Facility,
     FacilityRegulator,
     FacilityTransfer,
     FacilityTransferRequest,
     ReportingRequirement,
 )
+from .schedule import anniversary
 
 # USPS street suffix and direction abbreviations most often written out in full.
 _ABBREVIATIONS = {
@@ -505,18 +508,51 @@ def apply_facility_metadata(
             regulator=regulator,
         )
 
+    change_elements(
+        actor=actor,
+        facility=facility,
+        rows=rows,
+        changes={
+            element: {
+                name: value
+                for name, value in (
+                    ("regulator", change.regulator),
+                    ("reporting_requirement", change.reporting_requirement),
+                    ("next_due_date", change.next_due_date),
+                )
+                if value is not None
+            }
+            for element, change in elements.items()
+        },
+        regulator=regulator,
+    )
+    refresh_lead_regulator(
+        Organization.objects.select_for_update().get(pk=facility.organization_id)
+    )
+    return facility
+
+
+def change_elements(
+    *, actor, facility: Facility, rows: dict[int, FacilityRegulator], changes: dict, regulator
+) -> None:
+    """Write what a regulator sets about a facility's elements, inside the caller's
+    transaction, after it checked the actor and the changes: EDT Facility Metadata
+    (``apply_facility_metadata``) and the regulator portal (``set_element_requirement``).
+
+    ``rows``: the facility's element rows, locked. ``changes``: per element code, the values
+    to set among ``regulator``, ``reporting_requirement`` and ``next_due_date`` (a name left
+    out is left as is; None clears the requirement or the date). One
+    ``facility.elements_changed`` audit event for the facility, with the before and after of
+    each element that changed; ``regulator`` is the agency it is recorded for.
+    """
     elements_before, elements_after = {}, {}
-    for element, change in sorted(elements.items()):
+    for element, change in sorted(changes.items()):
         row = rows.get(element)
         old = _element_state(row) if row else None
         if row is None:  # no agency served it: the CUPA takes it unless given to a PA
             row = FacilityRegulator(facility=facility, element=element, regulator=regulator)
-        if change.regulator is not None:
-            row.regulator = change.regulator
-        if change.reporting_requirement is not None:
-            row.reporting_requirement = change.reporting_requirement
-        if change.next_due_date is not None:
-            row.next_due_date = change.next_due_date
+        for name, value in change.items():
+            setattr(row, name, value)
         new = _element_state(row)
         if new != old:
             row.save()
@@ -531,10 +567,108 @@ def apply_facility_metadata(
             organization=facility.organization,
             regulator=regulator,
         )
-    refresh_lead_regulator(
-        Organization.objects.select_for_update().get(pk=facility.organization_id)
+
+
+@transaction.atomic(durable=True)
+def set_element_requirement(
+    *,
+    actor,
+    facility: Facility,
+    element: int,
+    reporting_requirement: int | None,
+    next_due_date: date | None,
+) -> FacilityRegulator:
+    """The regulator of one element of a facility sets, in the portal, whether the facility
+    must report it (``reporting_requirement``; None: as its Business Activities say) and when
+    it is next due (None: no date). The same rule as EDT (``facilities.set_due_dates``: staff
+    reviewing for the agency handling the element, or for the CUPA of its PA) and the same
+    writing and audit event as EDT Facility Metadata (``change_elements``)."""
+    facility = Facility.objects.select_related("organization").get(pk=facility.pk)
+    rows = {
+        row.element: row
+        for row in FacilityRegulator.objects.select_for_update()
+        .filter(facility=facility)
+        .select_related("regulator", "facility")
+    }
+    row = rows.get(element)
+    if row is None:
+        raise ValidationError(f"No agency handles {SubmittalElement(element).label} here.")
+    require(actor, "facilities.set_due_dates", row)
+    change = ElementChange(reporting_requirement=reporting_requirement)
+    problems = element_change_problems(row.regulator, element, change)
+    if problems:
+        raise ValidationError(problems)
+    change_elements(
+        actor=actor,
+        facility=facility,
+        rows=rows,
+        changes={
+            element: {
+                "reporting_requirement": reporting_requirement,
+                "next_due_date": next_due_date,
+            }
+        },
+        regulator=row.regulator,
     )
-    return facility
+    return row
+
+
+def due_date_rules(regulator_ids) -> dict[int, DueDateRule]:
+    """The due date rule of each agency (an unsaved default for one without its own)."""
+    regulator_ids = set(regulator_ids)
+    found = {
+        rule.regulator_id: rule
+        for rule in DueDateRule.objects.filter(regulator_id__in=regulator_ids)
+    }
+    return {pk: found.get(pk) or DueDateRule(regulator_id=pk) for pk in regulator_ids}
+
+
+@transaction.atomic(durable=True)
+def set_due_date_rule(*, actor, regulator: Regulator, hmbp_yearly: bool) -> DueDateRule:
+    """An agency's administrator sets how the agency schedules due dates on acceptance
+    (``facilities.manage`` on the agency), audited with the value before and after."""
+    require(actor, "facilities.manage", regulator)
+    rule = due_date_rules([regulator.pk])[regulator.pk]
+    before = {"hmbp_yearly": rule.hmbp_yearly}
+    if rule.hmbp_yearly == hmbp_yearly and rule.pk is not None:
+        return rule
+    rule.hmbp_yearly = hmbp_yearly
+    rule.save()
+    record_event(
+        actor,
+        "regulator.due_date_rule_changed",
+        regulator,
+        before=before,
+        after={"hmbp_yearly": hmbp_yearly},
+        regulator=regulator,
+    )
+    return rule
+
+
+def schedule_after_acceptance(
+    *,
+    actor,
+    accepted: Iterable[tuple[int, int, int, date]],
+    due_dates: Mapping[tuple[int, int], date] | None = None,
+) -> int:
+    """The review service's call after a review, inside its transaction: ``accepted`` names
+    each element accepted by ``(facility id, element, regulator id, accepted on)``. Where the
+    agency's rule (``DueDateRule``; by default the HMBP elements are due yearly) schedules the
+    element, its next due date becomes the anniversary of its acceptance; ``due_dates`` (by
+    ``(facility id, element)``: the dates the reviewer gave, as an EDT action notification
+    does) win over the rule. Written through ``set_next_due_dates`` (its rule and one audit
+    event per facility). Returns how many rows changed."""
+    accepted = list(accepted)
+    rules = due_date_rules(regulator for _, _, regulator, _ in accepted) if accepted else {}
+    wanted = {
+        (facility, element): anniversary(accepted_on)
+        for facility, element, regulator, accepted_on in accepted
+        if element in HMBP_ELEMENTS and rules[regulator].hmbp_yearly
+    }
+    wanted.update(due_dates or {})
+    if not wanted:
+        return 0
+    return set_next_due_dates(actor=actor, due_dates=wanted)
 
 
 # Element rows locked, checked and updated per query when many due dates are set at once.

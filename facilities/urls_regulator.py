@@ -8,6 +8,11 @@ urlpatterns = [
     path("facilities/", regulator.FacilityListView.as_view(), name="facilities"),
     path("facilities/<int:cers_id>/", regulator.FacilityDetailView.as_view(), name="facility"),
     path(
+        "facilities/<int:cers_id>/elements/<int:element>/",
+        regulator.FacilityElementView.as_view(),
+        name="facility_element",
+    ),
+    path(
         "facilities/<int:cers_id>/move/", regulator.FacilityMoveView.as_view(), name="facility_move"
     ),
     path(
@@ -30,5 +35,6 @@ urlpatterns = [
         regulator.OrganizationMergeView.as_view(),
         name="organization_merge",
     ),
+    path("due-date-rule/", regulator.DueDateRuleView.as_view(), name="due_date_rule"),
     path("legacy-import/", regulator.LegacyImportView.as_view(), name="legacy_import"),
 ]

@@ -20,4 +20,6 @@ class SubmittalsConfig(AppConfig):
         facility_hooks.merge_refusals.register(hooks.refuse_merge_while_drafting)
         facility_hooks.merge_moves.register(hooks.move_submittals_on_merge)
         facility_hooks.overdue_facilities.register(overdue_facilities)
+        facility_hooks.element_submittals.register(hooks.element_submittals)
+        facility_hooks.submittal_history.register(hooks.submittal_history)
         library_hooks.chemical_picked.register(hooks.chemical_picked_by_inventories)

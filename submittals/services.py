@@ -23,9 +23,9 @@ import copy
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +35,7 @@ from core.access import require
 from core.elements import SubmittalElement
 from core.services import audit_event, queue_email, queue_emails, record_event, record_events
 from facilities.models import Facility, FacilityRegulator
+from facilities.services import schedule_after_acceptance
 from organizations.services import lead_user_emails_by_organization
 
 from . import documents, facility_information
@@ -691,7 +692,12 @@ _REVIEW_READS = (
 
 
 @transaction.atomic
-def apply_reviews(*, actor, actions: Sequence[ReviewAction]) -> list[SubmittalElementRecord]:
+def apply_reviews(
+    *,
+    actor,
+    actions: Sequence[ReviewAction],
+    due_dates: Mapping[tuple[int, int], date] | None = None,
+) -> list[SubmittalElementRecord]:
     """Record regulator actions on many submitted elements at once, as ``review`` records
     one: each element's status, agent and comments change, each action has its audit event
     (the element's review history), and the businesses are told by e-mail.
@@ -700,7 +706,9 @@ def apply_reviews(*, actor, actions: Sequence[ReviewAction]) -> list[SubmittalEl
     this one joins. The actor must be allowed to review each (``submittals.review``). Actions
     apply in order: an element named twice ends with the second action, and the second audit
     event starts from the first one's status. Any action breaking the review rules refuses
-    them all, listing every problem.
+    them all, listing every problem. An element accepted gets its next due date from its
+    agency's rule, unless ``due_dates`` (by ``(facility id, element)``) gives it one
+    (``facilities.services.schedule_after_acceptance``, as the same actor).
     """
     for action in actions:
         require(actor, "submittals.review", action.record)
@@ -753,6 +761,20 @@ def apply_reviews(*, actor, actions: Sequence[ReviewAction]) -> list[SubmittalEl
         lines.append(_ReviewLine(record))
     _save_reviews(list(changed.values()))
     record_events(events)
+    schedule_after_acceptance(
+        actor=actor,
+        accepted=[
+            (
+                record.facility_id,
+                record.element,
+                record.regulator_id,
+                timezone.localdate(record.action_at),
+            )
+            for record in changed.values()
+            if record.status == ElementStatus.ACCEPTED
+        ],
+        due_dates=due_dates,
+    )
     _tell_businesses(lines)
     return [action.record for action in actions]
 

@@ -523,6 +523,14 @@ MATRIX: dict[str, Route] = {
     "regulator:facility": Route(
         200, each(BUSINESS_USERS, 403), args=lambda c: [c.facility.cers_id]
     ),
+    # Setting an element's requirement and due date: staff reviewing for the element's agency
+    # (Hazardous Materials Inventory: the CUPA's) or the state agency (who reviews anywhere);
+    # other staff who see the facility get 403.
+    "regulator:facility_element": Route(
+        403, {"cupa_reviewer": 200, "state_admin": 200}, args=lambda c: [c.facility.cers_id, 2]
+    ),
+    # The agency's due date rule: its administrators (the cast's: the state administrator).
+    "regulator:due_date_rule": Route(403, {"state_admin": 200}),
     "regulator:organizations": STAFF_PAGE,
     "regulator:organization": Route(200, each(BUSINESS_USERS, 403), args=lambda c: [c.org.code]),
     # Regulator portal: transfers. Need manage_facilities on the current agency (403 for
@@ -902,6 +910,14 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             404,
             each(BUSINESS_USERS, 403) | {"state_admin": 200},
             args=lambda c: [c.facility_yolo.cers_id],
+        ),
+    ),
+    (
+        "regulator:facility_element",  # Yolo: neither the Sacramento CUPA's nor its PA's
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 200},
+            args=lambda c: [c.facility_yolo.cers_id, 2],
         ),
     ),
     (

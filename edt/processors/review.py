@@ -9,7 +9,8 @@ element's current one (1052); Not Accepted needs comments; a next due date may n
 past (1075). The elements are locked and checked together; when all pass they go through
 ``submittals.services.apply_reviews``, so the element, its history, its audit events and the
 business's e-mail are those of the portal's review (one e-mail per organization), and the
-next due dates through ``facilities.services.set_next_due_dates``, with their audit events.
+next due dates given win over the agency's rule for an accepted element (``apply_reviews``'s
+``due_dates``, written by ``facilities.services.set_next_due_dates`` with their audit events).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from core.xmlsafe import GuidanceMessage
-from facilities.services import set_next_due_dates
 from regulators.models import Regulator
 from submittals.models import ElementStatus
 from submittals.services import (
@@ -151,6 +151,5 @@ def process_action_notifications(context: UploadContext) -> None:
 
     if problems:
         raise UploadRejected(problems)
-    apply_reviews(actor=context.actor, actions=actions)
-    set_next_due_dates(actor=context.actor, due_dates=due_dates)
+    apply_reviews(actor=context.actor, actions=actions, due_dates=due_dates)
     context.progress(total, total)

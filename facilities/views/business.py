@@ -21,6 +21,7 @@ from core.views import BusinessPortalMixin, OrganizationScopedMixin
 from .. import services
 from ..forms import FacilityCloseForm, FacilityForm, TransferRequestForm
 from ..models import Facility, FacilityRegulator, FacilityTransferRequest
+from ..schedule import attach_status_grids
 from ..services import create_facility
 
 SEARCH_FIELDS = ["name", "street", "city"]
@@ -66,16 +67,19 @@ class OrganizationFacilitiesMixin(OrganizationScopedMixin):
 
 
 class FacilityListView(OrganizationFacilitiesMixin, TemplateView):
-    """The organization's facilities: searchable by name, CERS ID, street and city."""
+    """The organization's facilities: searchable by name, CERS ID, street and city; each with
+    its status grid in short (the elements it must report, their status and due dates)."""
 
     template_name = "facilities/business_list.html"
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
-        facilities = self.get_queryset().search(query, SEARCH_FIELDS)
+        facilities = with_element_regulators(self.get_queryset()).search(query, SEARCH_FIELDS)
+        page = paginate(self.request, facilities)
+        page.object_list = attach_status_grids(page.object_list, include_drafts=True)
         return super().get_context_data(
             organization=self.organization,
-            page=paginate(self.request, facilities),
+            page=page,
             q=query,
             can_add=self.can("facilities.create"),
             **kwargs,
@@ -83,7 +87,8 @@ class FacilityListView(OrganizationFacilitiesMixin, TemplateView):
 
 
 class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
-    """One facility: its CERS ID, organization, address and per-element regulators."""
+    """One facility: its CERS ID, organization, address and status grid (per element: must
+    it be reported, its last submittal or draft, its next due date, its regulator)."""
 
     template_name = "facilities/business_detail.html"
 
@@ -91,6 +96,7 @@ class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
         facility = self.get_object(
             with_element_regulators(self.get_queryset().select_related("organization"))
         )
+        attach_status_grids([facility], include_drafts=True)
         return super().get_context_data(
             facility=facility,
             element_regulators=element_regulators(facility),

@@ -23,10 +23,18 @@ from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from organizations.models import Organization
 
 from .. import services
-from ..forms import FacilityMergeForm, FacilityMoveForm, LegacyImportForm, OrganizationMergeForm
-from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER
+from ..forms import (
+    DueDateRuleForm,
+    ElementRequirementForm,
+    FacilityMergeForm,
+    FacilityMoveForm,
+    LegacyImportForm,
+    OrganizationMergeForm,
+)
+from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER, submittal_history
 from ..legacy import LegacyImportError, import_legacy_facilities
-from ..models import Facility, FacilityTransfer, FacilityTransferRequest
+from ..models import Facility, FacilityRegulator, FacilityTransfer, FacilityTransferRequest
+from ..schedule import attach_status_grids
 from .business import element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]
@@ -72,7 +80,9 @@ class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
 
 
 class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
-    """One facility in the agency's jurisdiction, its organization and its regulators."""
+    """One facility in the agency's jurisdiction: its organization, the local facility ID and
+    location its CUPA set, its status grid (with a link to set an element's requirement and
+    due date where the user may), its submittal history and its transfers."""
 
     template_name = "facilities/regulator_detail.html"
 
@@ -82,6 +92,12 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
                 self.get_queryset().select_related("organization__lead_regulator")
             )
         )
+        attach_status_grids([facility], include_drafts=False)
+        history = [
+            record
+            for function in submittal_history
+            for record in function(facility, self.request.user, self.regulator)
+        ]
         transfers = (
             FacilityTransfer.objects.for_user(self.request.user, "view")
             .filter(Q(facility=facility) | Q(merged_into_facility=facility))
@@ -98,9 +114,110 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             can_transfer=self.can("facilities.manage")
             and self.can("facilities.transfer", facility),
             can_record_cme=self.can("cme.record"),
+            settable={
+                row.element
+                for row in facility.status_grid
+                if row.regulator_row is not None
+                and self.can("facilities.set_due_dates", row.regulator_row)
+            },
+            history=history,
             **self.agency_context(),
             **kwargs,
         )
+
+
+class FacilityElementView(JurisdictionFacilitiesMixin, TemplateView):
+    """The regulator of one element of a facility in the agency's jurisdiction sets whether
+    the facility must report it and its next due date (``services.set_element_requirement``,
+    the rule EDT follows). 404 outside the jurisdiction or for an element nobody handles;
+    403 for staff who do not review for the element's agency (or its CUPA)."""
+
+    template_name = "facilities/regulator_element.html"
+
+    def dispatch_row(self) -> FacilityRegulator:
+        facility = self.get_object(self.get_queryset().select_related("organization"))
+        if self.kwargs["element"] not in SubmittalElement.values:
+            raise Http404("No such submittal element.")
+        row = (
+            FacilityRegulator.objects.filter(facility=facility, element=self.kwargs["element"])
+            .select_related("regulator", "facility")
+            .first()
+        )
+        if row is None:
+            raise Http404("No agency handles this element of the facility.")
+        self.require(
+            "facilities.set_due_dates",
+            row,
+            message="Only staff reviewing for the element's agency set its requirement.",
+        )
+        return row
+
+    def render_form(self, row: FacilityRegulator, form):
+        return self.render_to_response(
+            self.get_context_data(
+                facility=row.facility,
+                row=row,
+                element_label=SubmittalElement(row.element).label,
+                form=form,
+                **self.agency_context(),
+            )
+        )
+
+    def get(self, request, *args, **kwargs):
+        row = self.dispatch_row()
+        initial = {
+            "reporting_requirement": row.reporting_requirement or "",
+            "next_due_date": row.next_due_date,
+        }
+        return self.render_form(row, ElementRequirementForm(initial=initial))
+
+    def post(self, request, *args, **kwargs):
+        row = self.dispatch_row()
+        form = ElementRequirementForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_element_requirement(
+                    actor=request.user,
+                    facility=row.facility,
+                    element=row.element,
+                    reporting_requirement=form.cleaned_data["reporting_requirement"],
+                    next_due_date=form.cleaned_data["next_due_date"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, f"{SubmittalElement(row.element).label}: requirement saved."
+                )
+                return redirect("regulator:facility", cers_id=row.facility.cers_id)
+        return self.render_form(row, form)
+
+
+class DueDateRuleView(RegulatorPortalMixin, TemplateView):
+    """The agency's due date rule (``services.set_due_date_rule``): its administrators."""
+
+    template_name = "facilities/due_date_rule.html"
+
+    def render_form(self, form):
+        return self.render_to_response(self.get_context_data(form=form, regulator=self.regulator))
+
+    def get(self, request, *args, **kwargs):
+        self.require("facilities.manage", message="Only the agency's administrators set it.")
+        rule = services.due_date_rules([self.regulator.pk])[self.regulator.pk]
+        return self.render_form(DueDateRuleForm(initial={"hmbp_yearly": rule.hmbp_yearly}))
+
+    def post(self, request, *args, **kwargs):
+        self.require("facilities.manage", message="Only the agency's administrators set it.")
+        form = DueDateRuleForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(form)
+        services.set_due_date_rule(
+            actor=request.user,
+            regulator=self.regulator,
+            hmbp_yearly=form.cleaned_data["hmbp_yearly"],
+        )
+        messages.success(request, "Due date rule saved.")
+        return redirect("regulator:due_date_rule")
 
 
 # --- Transfers: administrators move and merge facilities; state staff merge organizations ---

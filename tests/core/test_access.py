@@ -182,8 +182,13 @@ def test_due_dates_are_set_by_the_systems_of_the_agency_handling_the_element(cas
     assert can(accounts["cupa"], "facilities.set_due_dates", ust)  # its PA's element
     assert not can(accounts["yolo"], "facilities.set_due_dates", facility_info)
     assert not can(accounts["pa"], "facilities.set_due_dates", ust)  # tiers 1-2 only
-    for actor in (cast.cupa_reviewer, cast.state_admin, cast.lead):
-        assert not can(actor, "facilities.set_due_dates", facility_info)  # no portal form
+    # The portal's form (issue 16): the element's reviewers, its CUPA's and the state's.
+    for actor in (cast.cupa_reviewer, cast.state_admin):
+        assert can(actor, "facilities.set_due_dates", facility_info)
+        assert can(actor, "facilities.set_due_dates", ust)
+    for actor in (cast.cupa2_reviewer, cast.pa_viewer, cast.lead, cast.outsider):
+        assert not can(actor, "facilities.set_due_dates", facility_info)
+    assert not can(cast.pa_viewer, "facilities.set_due_dates", ust)  # a viewer
 
 
 # -- facility metadata: facilities.set_metadata -------------------------------------------------

@@ -50,10 +50,12 @@ def test_a_date_already_set_writes_nothing(cast):
     assert AuditEvent.objects.filter(action="facility.elements_changed").count() == 1
 
 
-def test_another_agencys_account_and_portal_staff_are_refused(cast):
+def test_another_agencys_account_and_staff_and_business_users_are_refused(cast):
+    # The element's own reviewers may set it in the portal now (issue 16):
+    # tests/facilities/test_requirements.py.
     yolo = make_edt_account("1002", "yolo_edt", "1-6", "both")
     due = timezone.localdate() + timedelta(days=30)
-    for actor in (yolo.user, cast.cupa_reviewer):
+    for actor in (yolo.user, cast.cupa2_reviewer, cast.pa_viewer, cast.lead):
         with pytest.raises(PermissionDenied):
             set_next_due_dates(actor=actor, due_dates={(cast.facility.pk, FI): due})
     assert due_date(cast.facility, FI) is None

@@ -7,8 +7,10 @@ from django.urls import reverse
 from tests.facilities.bulk import bulk_facilities
 
 # Session, user, memberships, the scoped count, the page, and the two permission lookups
-# (user and group) that decide whether to show "Add facility".
-BUSINESS_LIST_QUERIES = 7
+# (user and group) that decide whether to show "Add facility"; then the status grid (issue 16,
+# four more): the page's element rows, and the last submittals, the Business Activities and
+# the drafts of its facilities (``submittals.hooks.element_submittals``).
+BUSINESS_LIST_QUERIES = 11
 # Session, user, staff memberships, the scoped count, the page with its organizations, the
 # agency's element rows for the page.
 REGULATOR_LIST_QUERIES = 6

@@ -1,0 +1,177 @@
+"""What a facility must report, by when, and how it stands: the reporting requirement of each
+submittal element, its next due date and the status grid the facility pages show.
+
+The requirement follows CERS: Facility Information always applies; the Business Activities
+answers of Facility Information switch the other elements on (``ELEMENTS_BY_ACTIVITY``); a
+regulator's setting (``FacilityRegulator.reporting_requirement``, from the portal or EDT
+Facility Metadata) wins over the answers. Which answers count, and what was submitted, the
+submittals app tells through ``hooks.element_submittals``: facilities stand below submittals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from core.elements import SubmittalElement as E
+
+from . import hooks
+from .models import Facility, ReportingRequirement
+
+# Business Activities answers (data dictionary numbers of the Facility Information element)
+# and the elements a "Yes" makes the facility report. The hazardous waste generator (9) and
+# household hazardous waste collection (14b) questions have no element of their own: they
+# are reported in Facility Information. A RCRA large quantity generator (14a) keeps a
+# contingency plan, reported in the Emergency Response and Training Plans element.
+ELEMENTS_BY_ACTIVITY: dict[str, tuple[E, ...]] = {
+    "4": (E.HAZARDOUS_MATERIALS_INVENTORY, E.EMERGENCY_RESPONSE),  # hazardous materials on site
+    "4a": (E.CALARP,),  # CalARP regulated substances
+    "5": (E.UST,),  # owns or operates underground storage tanks
+    "8": (E.APSA,),  # owns or operates aboveground petroleum storage tanks
+    "10": (E.RECYCLABLE_MATERIALS,),  # recycles excluded or exempt materials
+    "11": (E.TIERED_PERMITTING,),  # treats hazardous waste on site
+    "12": (E.TIERED_PERMITTING,),  # financial assurance for closure of a treatment unit
+    "13": (E.REMOTE_WASTE_CONSOLIDATION,),  # remote waste consolidation site
+    "14": (E.HW_TANK_CLOSURE,),  # hazardous waste tank closure
+    "14a": (E.EMERGENCY_RESPONSE,),  # RCRA large quantity generator
+}
+
+# A required element is "due soon" this many days before its next due date.
+DUE_SOON_DAYS = 30
+
+# Statuses of the last submittal that mean the business has done its part for now.
+AWAITING_REVIEW = frozenset({"Submitted", "Under Review"})
+
+
+def elements_required_by(activities: Mapping | None) -> frozenset[int]:
+    """The elements the Business Activities answers ``activities`` (values by data dictionary
+    number, "Y" or "N") make the facility report; Facility Information always."""
+    required = {int(E.FACILITY_INFORMATION)}
+    for number, elements in ELEMENTS_BY_ACTIVITY.items():
+        if (activities or {}).get(number) == "Y":
+            required.update(int(element) for element in elements)
+    return frozenset(required)
+
+
+def anniversary(day: date) -> date:
+    """The same day a year later (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+@dataclass(frozen=True)
+class ElementSubmittal:
+    """The last submitted element (or the draft) of one element of a facility."""
+
+    pk: int
+    status: str  # the status label: Draft, Submitted, Under Review, Accepted, Not Accepted...
+    submitted_at: datetime | None
+
+
+@dataclass
+class FacilitySubmittals:
+    """What the submittals app tells of one facility (``hooks.element_submittals``)."""
+
+    activities: dict | None = None  # the Business Activities answers that count
+    last: dict[int, ElementSubmittal] = field(default_factory=dict)  # per element
+    drafts: dict[int, ElementSubmittal] = field(default_factory=dict)  # per element
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One element of a facility's status grid."""
+
+    element: int
+    label: str
+    regulator: object  # the Regulator handling it, or None
+    required: bool
+    requirement: str  # "Required" / "Not required"
+    source: str  # why: the Business Activities, always, or the regulator's setting
+    last: ElementSubmittal | None
+    draft: ElementSubmittal | None
+    next_due_date: date | None
+    mark: str  # "overdue", "due soon" or ""
+    regulator_row: object  # the FacilityRegulator row, or None
+
+
+def requirement_of(element: int, row, derived: frozenset[int]) -> tuple[bool, str]:
+    """Whether ``element`` is required, and why: the regulator's setting on its element row
+    ``row`` wins over the Business Activities (``derived``)."""
+    setting = row.reporting_requirement if row is not None else None
+    if setting is not None:
+        return setting != ReportingRequirement.NOT_APPLICABLE, (
+            f"Set by the regulator: {ReportingRequirement(setting).label}"
+        )
+    if element == E.FACILITY_INFORMATION:
+        return True, "Always"
+    return element in derived, "Business Activities"
+
+
+def mark_of(required: bool, due: date | None, last: ElementSubmittal | None, today: date) -> str:
+    """ "overdue" once a required element's due date has passed, "due soon" within
+    ``DUE_SOON_DAYS`` of it; nothing while its last submittal waits for review."""
+    if not required or due is None or (last is not None and last.status in AWAITING_REVIEW):
+        return ""
+    if due < today:
+        return "overdue"
+    if due <= today + timedelta(days=DUE_SOON_DAYS):
+        return "due soon"
+    return ""
+
+
+def submittals_of(facility_ids: list[int], include_drafts: bool) -> dict[int, FacilitySubmittals]:
+    """Ask the app registered on ``hooks.element_submittals`` (nothing submitted when none)."""
+    found: dict[int, FacilitySubmittals] = {}
+    for function in hooks.element_submittals:
+        found.update(function(facility_ids, include_drafts))
+    return found
+
+
+def local_today() -> date:
+    """Today where the agencies are (the marks' clock; tests pin it)."""
+    return timezone.localdate()
+
+
+def attach_status_grids(
+    facilities: Iterable[Facility], *, include_drafts: bool, today: date | None = None
+) -> list[Facility]:
+    """Set ``facility.status_grid`` (a ``GridRow`` per element) on each of ``facilities``,
+    whose ``regulators`` were prefetched with their regulator: a fixed number of queries
+    whatever their number. ``include_drafts``: the business's own pages, where a draft's
+    Business Activities answers count and the draft is shown."""
+    facilities = list(facilities)
+    today = today or local_today()
+    submittals = submittals_of([facility.pk for facility in facilities], include_drafts)
+    for facility in facilities:
+        known = submittals.get(facility.pk) or FacilitySubmittals()
+        derived = elements_required_by(known.activities)
+        rows = {row.element: row for row in facility.regulators.all()}
+        grid = []
+        for element in E:
+            row = rows.get(element)
+            required, source = requirement_of(element, row, derived)
+            last = known.last.get(element)
+            due = row.next_due_date if row is not None else None
+            grid.append(
+                GridRow(
+                    element=int(element),
+                    label=element.label,
+                    regulator=row.regulator if row is not None else None,
+                    required=required,
+                    requirement="Required" if required else "Not required",
+                    source=source,
+                    last=last,
+                    draft=known.drafts.get(element),
+                    next_due_date=due,
+                    mark=mark_of(required, due, last, today),
+                    regulator_row=row,
+                )
+            )
+        facility.status_grid = grid
+        facility.marks = {row.mark for row in grid if row.mark}
+    return facilities
