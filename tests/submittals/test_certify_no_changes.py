@@ -1,0 +1,171 @@
+"""Certify no changes: the last accepted elements of a facility submitted again, unchanged,
+with a new certification (``services.certify_no_changes``), for one facility or many."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from core.elements import SubmittalElement
+from core.models import AuditEvent, OutboundEmail
+from submittals import services
+from submittals.inventory import add_material
+from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
+from tests.submittals.data import answer_required_documents, complete_facility_information
+
+FI = SubmittalElement.FACILITY_INFORMATION
+HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
+DIESEL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a"}
+
+
+def accepted_elements(cast, facility, name="Acme Sacramento Depot"):
+    """Facility Information and an inventory submitted and accepted for ``facility``."""
+    info = services.start_draft(actor=cast.editor, facility=facility, element=FI)
+    info = services.save_draft_data(
+        actor=cast.editor, record=info, data=complete_facility_information(**{"3": name})
+    )
+    inventory = services.start_draft(actor=cast.editor, facility=facility, element=HMI)
+    add_material(actor=cast.editor, record=inventory, values=DIESEL)
+    for record in (info, inventory):
+        answer_required_documents(cast.editor, record)
+    services.submit(
+        actor=cast.approver,
+        facility=facility,
+        elements=[info, inventory],
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    reviewer = cast.cupa_reviewer if facility == cast.facility else cast.cupa2_reviewer
+    for record in (info, inventory):
+        services.review(
+            actor=reviewer,
+            record=SubmittalElementRecord.objects.get(pk=record.pk),
+            status=ElementStatus.ACCEPTED,
+        )
+    return [SubmittalElementRecord.objects.get(pk=record.pk) for record in (info, inventory)]
+
+
+def certify(cast, facilities, actor=None):
+    return services.certify_no_changes(
+        actor=actor or cast.approver,
+        facilities=facilities,
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+
+
+def test_one_facility_is_certified_unchanged_as_a_new_submittal(
+    cast, django_capture_on_commit_callbacks, mailoutbox
+):
+    sources = accepted_elements(cast, cast.facility)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [group] = certify(cast, [cast.facility])
+
+    group.refresh_from_db()
+    assert group.status == FacilitySubmittal.Status.SUBMITTED
+    assert group.submitted_by == cast.approver
+    assert (group.certifier_name, group.certifier_title) == ("Bob Approver", "Site Manager")
+    copies = list(group.elements.order_by("element"))
+    assert [copy.element for copy in copies] == [FI, HMI]
+    for copy, source in zip(copies, sources, strict=True):
+        assert copy.pk != source.pk
+        assert copy.based_on_id == source.pk
+        assert copy.data == source.data
+        assert copy.status == ElementStatus.SUBMITTED
+        assert copy.regulator == cast.cupa
+    assert [m.common_name for m in copies[1].materials.all()] == ["Diesel"]
+    assert copies[1].documents.count() == sources[1].documents.count()
+    # The accepted elements themselves are untouched.
+    assert all(
+        SubmittalElementRecord.objects.get(pk=s.pk).status == ElementStatus.ACCEPTED
+        for s in sources
+    )
+    [receipt] = mailoutbox
+    assert receipt.to == ["approver@acme.example"]
+    assert str(cast.facility.cers_id) in receipt.body
+    assert AuditEvent.objects.filter(action="submittal.certified_no_changes").count() == 1
+
+
+def test_many_facilities_each_get_their_own_submittal_and_receipt(cast):
+    accepted_elements(cast, cast.facility)
+    accepted_elements(cast, cast.facility_yolo, name="Acme Davis Yard")
+    before = OutboundEmail.objects.count()
+
+    groups = certify(cast, [cast.facility, cast.facility_yolo])
+
+    assert len(groups) == 2
+    assert {group.facility for group in groups} == {cast.facility, cast.facility_yolo}
+    assert len({group.pk for group in groups}) == 2
+    for group in groups:
+        assert group.elements.count() == 2
+        assert all(e.facility_id == group.facility_id for e in group.elements.all())
+    yolo = next(group for group in groups if group.facility == cast.facility_yolo)
+    assert {e.regulator for e in yolo.elements.all()} == {cast.cupa2}
+    receipts = OutboundEmail.objects.order_by("pk")[before:]
+    assert len(receipts) == 2
+    assert {tuple(r.to) for r in receipts} == {("approver@acme.example",)}
+
+
+def test_a_draft_in_progress_stays_a_draft(cast):
+    accepted_elements(cast, cast.facility)
+    draft = services.start_draft(
+        actor=cast.editor, facility=cast.facility, element=HMI, from_last_accepted=True
+    )
+
+    certify(cast, [cast.facility])
+
+    draft.refresh_from_db()
+    assert draft.status == ElementStatus.DRAFT
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_viewers_and_editors_are_refused(cast, role):
+    accepted_elements(cast, cast.facility)
+    count = FacilitySubmittal.objects.count()
+
+    with pytest.raises(PermissionDenied):
+        certify(cast, [cast.facility], actor=getattr(cast, role))
+
+    assert FacilitySubmittal.objects.count() == count
+
+
+def test_another_organizations_facility_is_refused(cast):
+    accepted_elements(cast, cast.facility)
+    with pytest.raises(PermissionDenied):
+        certify(cast, [cast.facility, cast.other_facility])
+    assert not FacilitySubmittal.objects.filter(
+        status=FacilitySubmittal.Status.SUBMITTED, elements__based_on__isnull=False
+    ).exists()
+
+
+def test_a_facility_with_nothing_accepted_refuses_the_whole_request(cast):
+    accepted_elements(cast, cast.facility)
+    count = SubmittalElementRecord.objects.count()
+
+    with pytest.raises(ValidationError, match="no accepted submittal element"):
+        certify(cast, [cast.facility, cast.facility_yolo])
+
+    assert SubmittalElementRecord.objects.count() == count
+
+
+def test_submitted_but_not_yet_accepted_is_not_enough(cast):
+    info = services.start_draft(actor=cast.editor, facility=cast.facility, element=FI)
+    services.save_draft_data(actor=cast.editor, record=info, data=complete_facility_information())
+    services.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=[info],
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    with pytest.raises(ValidationError, match="no accepted submittal element"):
+        certify(cast, [cast.facility])
+
+
+def test_the_certifier_must_be_named(cast):
+    accepted_elements(cast, cast.facility)
+    with pytest.raises(ValidationError) as raised:
+        services.certify_no_changes(
+            actor=cast.approver, facilities=[cast.facility], certifier_name=" ", certifier_title=""
+        )
+    assert set(raised.value.message_dict) == {"certifier_name", "certifier_title"}
