@@ -20,4 +20,5 @@ class SubmittalsConfig(AppConfig):
         facility_hooks.merge_refusals.register(hooks.refuse_merge_while_drafting)
         facility_hooks.merge_moves.register(hooks.move_submittals_on_merge)
         facility_hooks.overdue_facilities.register(overdue_facilities)
+        facility_hooks.reported_elements.register(hooks.elements_reported)
         library_hooks.chemical_picked.register(hooks.chemical_picked_by_inventories)
