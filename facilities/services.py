@@ -862,9 +862,42 @@ def reminder_kind(days_left: int, thresholds) -> str | None:
     return str(min(reached)) if reached else None
 
 
+def reminder_thresholds() -> dict[int, list[int]]:
+    """Each agency's reminder days (``Regulator.reminder_days``), by its primary key."""
+    return {
+        regulator.pk: regulator.reminder_days or list(DEFAULT_REMINDER_DAYS)
+        for regulator in Regulator.objects.only("pk", "reminder_days")
+    }
+
+
+def due_elements(rows, today: date, thresholds: dict[int, list[int]] | None = None):
+    """Of the facility elements ``rows`` (a ``FacilityRegulator`` queryset), those that need
+    reporting soon or are overdue, with the reminder each gets today (``reminder_kind``):
+    a next due date within the agency's first threshold or past, not Not Applicable, and
+    not already reported for that date (``hooks.reported_elements``). The one rule of what is
+    due, for the reminders and for the pages that list what is due. A list of
+    ``(row, kind)`` in ``rows``' order."""
+    thresholds = reminder_thresholds() if thresholds is None else thresholds
+    horizon = max((max(days) for days in thresholds.values()), default=0)
+    rows = (
+        rows.filter(next_due_date__isnull=False, next_due_date__lte=today + timedelta(days=horizon))
+        .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
+        .select_related("facility__organization", "regulator")
+    )
+    wanted = []
+    for row in rows:
+        days = thresholds.get(row.regulator_id) or list(DEFAULT_REMINDER_DAYS)
+        kind = reminder_kind((row.next_due_date - today).days, days)
+        if kind is not None:
+            wanted.append((row, kind))
+    reported = set()
+    for find in hooks.reported_elements:
+        reported |= find([row for row, _ in wanted])
+    return [(row, kind) for row, kind in wanted if (row.facility_id, row.element) not in reported]
+
+
 def send_due_reminders(*, today: date | None = None) -> int:
-    """E-mail the reminders due today: each facility element with a next due date, unless
-    Not Applicable or already reported for that date (``hooks.reported_elements``), is
+    """E-mail the reminders due today: each facility element ``due_elements`` lists is
     reminded when its agency's thresholds (``Regulator.reminder_days``) are reached and once
     when it is overdue. Each reminder goes to the organization's Approvers and Lead Users,
     one e-mail each through the outbox, and is written as a ``DueReminder`` in the same
@@ -875,31 +908,23 @@ def send_due_reminders(*, today: date | None = None) -> int:
     from organizations.services import submitter_emails_by_organization
 
     today = today or timezone.localdate()
-    thresholds = {
-        regulator.pk: regulator.reminder_days or list(DEFAULT_REMINDER_DAYS)
-        for regulator in Regulator.objects.only("pk", "reminder_days")
-    }
-    horizon = max((max(days) for days in thresholds.values()), default=0)
-    rows = (
-        FacilityRegulator.objects.filter(
-            next_due_date__isnull=False, next_due_date__lte=today + timedelta(days=horizon)
-        )
-        .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
-        .select_related("facility__organization", "regulator")
-        .order_by("pk")
-    )
+    thresholds = reminder_thresholds()
+    horizon = today + timedelta(days=max((max(days) for days in thresholds.values()), default=0))
     sent = 0
     last_pk = 0
     while True:
-        batch = list(rows.filter(pk__gt=last_pk)[:REMINDER_BATCH])
-        if not batch:
+        pks = list(
+            FacilityRegulator.objects.filter(pk__gt=last_pk, next_due_date__lte=horizon)
+            .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REMINDER_BATCH]
+        )
+        if not pks:
             return sent
-        last_pk = batch[-1].pk
-        wanted = []
-        for row in batch:
-            kind = reminder_kind((row.next_due_date - today).days, thresholds[row.regulator_id])
-            if kind is not None:
-                wanted.append((row, kind))
+        last_pk = pks[-1]
+        wanted = due_elements(
+            FacilityRegulator.objects.filter(pk__in=pks).order_by("pk"), today, thresholds
+        )
         if not wanted:
             continue
         done = set(
@@ -909,12 +934,6 @@ def send_due_reminders(*, today: date | None = None) -> int:
         )
         wanted = [
             (row, kind) for row, kind in wanted if (row.pk, row.next_due_date, kind) not in done
-        ]
-        reported = set()
-        for find in hooks.reported_elements:
-            reported |= find([row for row, _ in wanted])
-        wanted = [
-            (row, kind) for row, kind in wanted if (row.facility_id, row.element) not in reported
         ]
         emails = submitter_emails_by_organization(
             {row.facility.organization_id for row, _ in wanted}

@@ -3,6 +3,7 @@ with a new certification (``services.certify_no_changes``), for one facility or 
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from core.elements import SubmittalElement
 from core.models import AuditEvent, OutboundEmail
@@ -169,3 +170,106 @@ def test_the_certifier_must_be_named(cast):
             actor=cast.approver, facilities=[cast.facility], certifier_name=" ", certifier_title=""
         )
     assert set(raised.value.message_dict) == {"certifier_name", "certifier_title"}
+
+
+# --- the page: choose, review, certify once ---------------------------------------------------
+
+URL = reverse("business:certify_no_changes")
+CERTIFICATION = {
+    "certifier_name": "Bob Approver",
+    "certifier_title": "Site Manager",
+    "certify": "on",
+}
+
+
+def test_the_facility_page_offers_certify_no_changes_once_something_is_accepted(cast, client):
+    client.force_login(cast.approver)
+    page = reverse("business:submittals", args=[cast.facility.cers_id])
+    assert URL not in client.get(page).content.decode()
+    accepted_elements(cast, cast.facility)
+    assert f"{URL}?facility={cast.facility.cers_id}" in client.get(page).content.decode()
+    client.force_login(cast.editor)
+    assert URL not in client.get(page).content.decode()
+
+
+def test_the_approver_chooses_reviews_and_certifies_many_facilities_at_once(cast, client):
+    accepted_elements(cast, cast.facility)
+    accepted_elements(cast, cast.facility_yolo, name="Acme Davis Yard")
+    client.force_login(cast.approver)
+
+    chosen = client.get(URL, {"facility": cast.facility.cers_id})
+    assert chosen.status_code == 200
+    assert chosen.context["form"]["facilities"].initial == [cast.facility]
+    assert "Acme Davis Yard" in chosen.content.decode()
+
+    ids = [cast.facility.cers_id, cast.facility_yolo.cers_id]
+    review = client.post(URL, {"step": "review", "facilities": ids})
+    assert review.status_code == 200
+    assert review.context["step"] == "review"
+    assert [f for f, _ in review.context["facilities"]] == [cast.facility_yolo, cast.facility]
+    assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
+
+    done = client.post(URL, {"step": "certify", "facilities": ids, **CERTIFICATION})
+    assert done.status_code == 200
+    assert done.context["step"] == "done"
+    groups = done.context["submittals"]
+    assert {g.facility for g in groups} == {cast.facility, cast.facility_yolo}
+    for group in groups:
+        assert reverse("business:submittal_receipt", args=[group.pk]) in done.content.decode()
+
+
+def test_one_facility_goes_to_its_receipt(cast, client):
+    accepted_elements(cast, cast.facility)
+    client.force_login(cast.lead)
+    response = client.post(
+        URL, {"step": "certify", "facilities": [cast.facility.cers_id], **CERTIFICATION}
+    )
+    group = FacilitySubmittal.objects.filter(submitted_by=cast.lead).get()
+    assert response.status_code == 302
+    assert response.url == reverse("business:submittal_receipt", args=[group.pk])
+
+
+def test_the_certification_must_be_ticked(cast, client):
+    accepted_elements(cast, cast.facility)
+    client.force_login(cast.approver)
+    data = {"step": "certify", "facilities": [cast.facility.cers_id], **CERTIFICATION}
+    del data["certify"]
+    response = client.post(URL, data)
+    assert response.status_code == 200
+    assert "Tick the certification statement" in response.content.decode()
+    assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
+
+
+def test_a_facility_without_anything_accepted_cannot_be_chosen(cast, client):
+    accepted_elements(cast, cast.facility)
+    client.force_login(cast.approver)
+    response = client.post(
+        URL,
+        {"step": "certify", "facilities": [cast.facility_yolo.cers_id], **CERTIFICATION},
+    )
+    assert response.status_code == 200
+    assert "has nothing accepted to certify" in response.content.decode()
+    assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
+
+
+def test_another_organizations_facility_cannot_be_chosen(cast, client):
+    accepted_elements(cast, cast.facility)
+    client.force_login(cast.outsider)
+    response = client.post(
+        URL, {"step": "certify", "facilities": [cast.facility.cers_id], **CERTIFICATION}
+    )
+    assert response.status_code == 200
+    assert "Acme Sacramento Depot" not in response.content.decode()
+    assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_viewers_and_editors_get_403(cast, client, role):
+    accepted_elements(cast, cast.facility)
+    client.force_login(getattr(cast, role))
+    assert client.get(URL).status_code == 403
+    response = client.post(
+        URL, {"step": "certify", "facilities": [cast.facility.cers_id], **CERTIFICATION}
+    )
+    assert response.status_code == 403
+    assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
