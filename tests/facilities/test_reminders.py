@@ -6,10 +6,12 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from core.elements import SubmittalElement
-from core.models import OutboundEmail
+from core.models import AuditEvent, OutboundEmail
 from facilities import tasks
 from facilities.models import DueReminder, FacilityRegulator, ReportingRequirement
 from facilities.services import reminder_kind
@@ -209,3 +211,44 @@ def test_another_organizations_people_are_never_reminded(cast, clock):
 def test_reminder_days_must_be_whole_days(value):
     with pytest.raises(Exception, match="days"):
         validate_reminder_days(value)
+
+
+# --- the agency chooses its reminder days -----------------------------------------------------
+
+
+def test_the_agency_administrator_sets_the_reminder_days(cast, client):
+    from regulators.services import set_reminder_days
+    from tests.factories import add_staff, make_user
+
+    admin = make_user("admin@sac-cupa.example")
+    add_staff(cast.cupa, admin, "administrator")
+    client.force_login(admin)
+    url = reverse("regulator:reminder_days")
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, {"days": "14, 90"})
+    assert response.status_code == 302
+    cast.cupa.refresh_from_db()
+    assert cast.cupa.reminder_days == [90, 14]
+    assert AuditEvent.objects.filter(action="regulators.reminder_days_set").exists()
+
+    response = client.post(url, {"days": "90, soon"})
+    assert response.status_code == 200
+    assert "whole numbers of days" in response.content.decode()
+    with pytest.raises(ValidationError):
+        set_reminder_days(actor=admin, regulator=cast.cupa, days=[0])
+
+
+def test_reviewers_see_the_reminder_days_but_cannot_change_them(cast, client):
+    from regulators.services import set_reminder_days
+
+    client.force_login(cast.cupa_reviewer)
+    url = reverse("regulator:reminder_days")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "60, 30, 7" in response.content.decode()
+    assert client.post(url, {"days": "5"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        set_reminder_days(actor=cast.cupa_reviewer, regulator=cast.cupa, days=[5])
+    cast.cupa.refresh_from_db()
+    assert cast.cupa.reminder_days == [60, 30, 7]
