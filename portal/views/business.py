@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from core.models import OutboundEmail
+from core.views import BusinessPortalMixin
 from facilities.models import DueReminder, Facility, FacilityRegulator, FacilityTransfer
 from facilities.services import due_elements
 from organizations.models import JoinRequest, Membership, Organization
@@ -75,7 +75,7 @@ class OrganizationHomeView(OrganizationPageMixin, TemplateView):
         return context
 
 
-class NotificationsView(LoginRequiredMixin, TemplateView):
+class NotificationsView(BusinessPortalMixin, TemplateView):
     """What needs the signed-in user's action in every organization they belong to (elements
     due or overdue, elements not accepted and not yet submitted again, join requests to
     decide), the recent alerts (reviews, reminders), and the e-mails the outbox sent them.
@@ -86,6 +86,7 @@ class NotificationsView(LoginRequiredMixin, TemplateView):
     without their secret links."""
 
     template_name = "portal/notifications.html"
+    requires_organization = False  # the e-mails are the user's own, with or without one
 
     def get_context_data(self, **kwargs):
         user = self.request.user
