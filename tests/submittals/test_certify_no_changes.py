@@ -207,6 +207,10 @@ def test_the_approver_chooses_reviews_and_certifies_many_facilities_at_once(cast
     assert review.status_code == 200
     assert review.context["step"] == "review"
     assert [f for f, _ in review.context["facilities"]] == [cast.facility_yolo, cast.facility]
+    text = review.content.decode()
+    for cers_id in ids:  # the choice travels to the certification as hidden fields
+        assert f'type="hidden" name="facilities" value="{cers_id}"' in text
+    assert 'name="step" value="certify"' in text
     assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
 
     done = client.post(URL, {"step": "certify", "facilities": ids, **CERTIFICATION})
