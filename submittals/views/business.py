@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -129,6 +130,10 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
             )
         )
 
+    @cached_property
+    def may_submit(self) -> bool:
+        return self.can(SUBMIT, self.facility)
+
     def get_context_data(self, **kwargs):
         self.facility = self.get_facility()
         drafts = list(self.drafts(self.facility))
@@ -139,11 +144,12 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
             page=paginate(self.request, self.get_queryset()),
             drafts=drafts,
             can_edit=can_edit,
-            can_submit=bool(drafts) and self.can(SUBMIT, self.facility),
-            can_certify_no_changes=self.can(SUBMIT, self.facility)
-            and SubmittalElementRecord.objects.filter(
+            can_submit=bool(drafts) and self.may_submit,
+            # Asked only when something was accepted: one query on most pages.
+            can_certify_no_changes=SubmittalElementRecord.objects.filter(
                 facility=self.facility, status=ElementStatus.ACCEPTED
-            ).exists(),
+            ).exists()
+            and self.may_submit,
             startable=[element for element in SubmittalElement if element not in drafted]
             if can_edit
             else [],
