@@ -267,6 +267,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 SWEEP_SECONDS = env.float("CERS_SWEEP_SECONDS", default=15.0)
+# How often the due date reminders are looked for; each is sent once whatever the interval.
+DUE_REMINDER_SECONDS = env.float("CERS_DUE_REMINDER_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbound-email": {
         "task": "core.tasks.sweep_outbound_email",
@@ -275,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-edt-uploads": {
         "task": "edt.tasks.sweep_edt_uploads",
         "schedule": SWEEP_SECONDS,
+    },
+    "due-date-reminders": {
+        "task": "facilities.tasks.send_due_reminders",
+        "schedule": DUE_REMINDER_SECONDS,
     },
 }
 # How many times a queued e-mail is tried before it is recorded as failed.

@@ -1,5 +1,7 @@
 """Audit events, number sequences and the e-mail outbox."""
 
+import json
+
 from django.conf import settings
 from django.db import models
 
@@ -59,6 +61,17 @@ class Sequence(models.Model):
         return f"{self.name}={self.last_value}"
 
 
+class OutboundEmailQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view"):
+        """The e-mails addressed to ``user``'s own address (any case), and no other: what a
+        person may read of the outbox. Matched on the quoted address in the JSON list, so
+        ``ann@x.example`` never finds ``joann@x.example``'s mail."""
+        email = (getattr(user, "email", "") or "").strip()
+        if not email or action != "view":
+            return self.none()
+        return self.filter(to__icontains=json.dumps(email))
+
+
 class OutboundEmail(models.Model):
     """An e-mail waiting to be sent, being sent, sent or failed: the outbox.
 
@@ -104,8 +117,15 @@ class OutboundEmail(models.Model):
         "attempt, so the mail server's log tells whether an 'unknown' e-mail went out.",
     )
 
+    objects = OutboundEmailQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.subject} -> {', '.join(self.to)} ({self.status})"
+
+    @property
+    def shown_body(self) -> str:
+        """The body a page may show: without its secret link, whether or not it was sent."""
+        return self.redacted_body or self.body

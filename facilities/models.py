@@ -156,6 +156,39 @@ class FacilityRegulator(models.Model):
         return f"{self.facility.cers_id} element {self.element}: {self.regulator.code}"
 
 
+class DueReminder(models.Model):
+    """A reminder e-mailed to a business about one element's due date: before it (``kind``
+    the days of the agency's threshold reached, "60", "30", "7") or once it passed
+    ("overdue"). Written in the transaction that queues the e-mails, and unique per element,
+    due date and kind, so no reminder is ever sent twice (``services.send_due_reminders``).
+    """
+
+    OVERDUE = "overdue"
+
+    facility_element = models.ForeignKey(
+        FacilityRegulator, on_delete=models.CASCADE, related_name="reminders"
+    )
+    due_date = models.DateField()
+    kind = models.CharField(max_length=10)
+    recipients = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility_element", "due_date", "kind"], name="one_reminder_per_due_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_element_id} due {self.due_date}: {self.kind}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.kind == self.OVERDUE
+
+
 def _transfer_letter_path(instance, filename: str) -> str:
     # The uploader's file name is not kept in the path: it is untrusted and may leak names.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"

@@ -6,21 +6,22 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from core.access import acting_agency, require
 from core.elements import SubmittalElement
-from core.services import audit_event, next_value, record_event, record_events
+from core.services import audit_event, next_value, queue_emails, record_event, record_events
 from organizations.models import Membership, Organization
 from organizations.roles import Role
-from regulators.models import Regulator, ServiceArea
+from regulators.models import DEFAULT_REMINDER_DAYS, Regulator, ServiceArea
 from regulators.querysets import (
     state_agencies_administered,
 )
@@ -30,6 +31,7 @@ from .models import (
     CERS_ID_FIRST,
     HMBP_ELEMENTS,
     DueDateRule,
+    DueReminder,
     Facility,
     FacilityRegulator,
     FacilityTransfer,
@@ -1173,3 +1175,137 @@ def merge_organizations(
     refresh_lead_regulator(target)
     source.delete()
     return transfer
+
+
+# --- due date reminders ----------------------------------------------------------------------
+
+# Elements read per query while reminders are looked for.
+REMINDER_BATCH = 500
+
+
+def reminder_kind(days_left: int, thresholds) -> str | None:
+    """The reminder an element due in ``days_left`` days gets under the agency's
+    ``thresholds``: the tightest threshold reached ("7" at 5 days left, not "60" and "30"
+    as well), "overdue" once the date has passed, None before the first threshold."""
+    if days_left < 0:
+        return DueReminder.OVERDUE
+    reached = [days for days in thresholds if days_left <= days]
+    return str(min(reached)) if reached else None
+
+
+def reminder_thresholds() -> dict[int, list[int]]:
+    """Each agency's reminder days (``Regulator.reminder_days``), by its primary key."""
+    return {
+        regulator.pk: regulator.reminder_days or list(DEFAULT_REMINDER_DAYS)
+        for regulator in Regulator.objects.only("pk", "reminder_days")
+    }
+
+
+def due_elements(rows, today: date, thresholds: dict[int, list[int]] | None = None):
+    """Of the facility elements ``rows`` (a ``FacilityRegulator`` queryset), those that need
+    reporting soon or are overdue, with the reminder each gets today (``reminder_kind``):
+    a next due date within the agency's first threshold or past, not Not Applicable, and
+    not already reported for that date (``hooks.reported_elements``). The one rule of what is
+    due, for the reminders and for the pages that list what is due. A list of
+    ``(row, kind)`` in ``rows``' order."""
+    thresholds = reminder_thresholds() if thresholds is None else thresholds
+    horizon = max((max(days) for days in thresholds.values()), default=0)
+    rows = (
+        rows.filter(next_due_date__isnull=False, next_due_date__lte=today + timedelta(days=horizon))
+        .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
+        .select_related("facility__organization", "regulator")
+    )
+    wanted = []
+    for row in rows:
+        days = thresholds.get(row.regulator_id) or list(DEFAULT_REMINDER_DAYS)
+        kind = reminder_kind((row.next_due_date - today).days, days)
+        if kind is not None:
+            wanted.append((row, kind))
+    reported = set()
+    for find in hooks.reported_elements:
+        reported |= find([row for row, _ in wanted])
+    return [(row, kind) for row, kind in wanted if (row.facility_id, row.element) not in reported]
+
+
+def send_due_reminders(*, today: date | None = None) -> int:
+    """E-mail the reminders due today: each facility element ``due_elements`` lists is
+    reminded when its agency's thresholds (``Regulator.reminder_days``) are reached and once
+    when it is overdue. Each reminder goes to the organization's Approvers and Lead Users,
+    one e-mail each through the outbox, and is written as a ``DueReminder`` in the same
+    transaction; its unique constraint means a reminder is never sent twice, however often
+    or concurrently this runs. Run by the Celery beat (``facilities.tasks``); answers how
+    many reminders were sent.
+    """
+    from organizations.services import submitter_emails_by_organization
+
+    today = today or timezone.localdate()
+    thresholds = reminder_thresholds()
+    horizon = today + timedelta(days=max((max(days) for days in thresholds.values()), default=0))
+    sent = 0
+    last_pk = 0
+    while True:
+        pks = list(
+            FacilityRegulator.objects.filter(pk__gt=last_pk, next_due_date__lte=horizon)
+            .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REMINDER_BATCH]
+        )
+        if not pks:
+            return sent
+        last_pk = pks[-1]
+        wanted = due_elements(
+            FacilityRegulator.objects.filter(pk__in=pks).order_by("pk"), today, thresholds
+        )
+        if not wanted:
+            continue
+        done = set(
+            DueReminder.objects.filter(
+                facility_element__in=[row.pk for row, _ in wanted]
+            ).values_list("facility_element_id", "due_date", "kind")
+        )
+        wanted = [
+            (row, kind) for row, kind in wanted if (row.pk, row.next_due_date, kind) not in done
+        ]
+        emails = submitter_emails_by_organization(
+            {row.facility.organization_id for row, _ in wanted}
+        )
+        for row, kind in wanted:
+            if _remind(row, kind, today, emails.get(row.facility.organization_id, [])):
+                sent += 1
+
+
+def _remind(row: FacilityRegulator, kind: str, today: date, to: list[str]) -> bool:
+    """Record and queue one reminder in one transaction; False when another run sent it."""
+    facility = row.facility
+    context = {
+        "facility": facility,
+        "organization": facility.organization,
+        "element": row.get_element_display(),
+        "regulator": row.regulator,
+        "due_date": row.next_due_date,
+        "days_left": (row.next_due_date - today).days,
+        "overdue": kind == DueReminder.OVERDUE,
+        "link": settings.SITE_URL + reverse("business:submittals", args=[facility.cers_id]),
+    }
+    try:
+        with transaction.atomic():
+            reminder = DueReminder.objects.create(
+                facility_element=row, due_date=row.next_due_date, kind=kind, recipients=len(to)
+            )
+            queue_emails([([address], "facilities/email/due_reminder", context) for address in to])
+            record_event(
+                None,
+                "facility.due_reminder_sent",
+                reminder,
+                after={
+                    "element": row.element,
+                    "due_date": row.next_due_date.isoformat(),
+                    "kind": kind,
+                    "recipients": len(to),
+                },
+                organization=facility.organization,
+                regulator=row.regulator,
+            )
+    except IntegrityError:
+        return False
+    return True

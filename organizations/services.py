@@ -21,7 +21,7 @@ from core.access import require
 from core.services import next_value, queue_email, record_event, set_object_permissions
 
 from .models import Invitation, JoinRequest, Membership, Organization
-from .roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, Role
+from .roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, SUBMIT, Role
 
 ORGANIZATION_CODE_FIRST = 10_000_001
 INVITATION_LIFETIME = timedelta(days=14)
@@ -53,11 +53,22 @@ def lead_user_emails(organization: Organization) -> list[str]:
 
 def lead_user_emails_by_organization(organization_ids) -> dict[int, list[str]]:
     """The Lead Users' addresses of each organization, in one query."""
+    return _emails_by_organization(organization_ids, [Role.LEAD])
+
+
+def submitter_emails_by_organization(organization_ids) -> dict[int, list[str]]:
+    """The addresses of each organization's people who may submit and certify (Approvers
+    and Lead Users: the roles holding the submit permission), in one query."""
+    roles = [role for role, permissions in ROLE_PERMISSIONS.items() if SUBMIT in permissions]
+    return _emails_by_organization(organization_ids, roles)
+
+
+def _emails_by_organization(organization_ids, roles) -> dict[int, list[str]]:
     emails: dict[int, list[str]] = {}
     ids = sorted(set(organization_ids))
     for start in range(0, len(ids), 1000):
         rows = (
-            Membership.objects.filter(organization_id__in=ids[start : start + 1000], role=Role.LEAD)
+            Membership.objects.filter(organization_id__in=ids[start : start + 1000], role__in=roles)
             .order_by("organization_id", "user__email")
             .values_list("organization_id", "user__email")
         )

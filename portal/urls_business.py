@@ -1,5 +1,5 @@
-"""Business portal URLs of the pages that combine several apps: the organization's home
-(mounted under /business/, namespace ``business``)."""
+"""Business portal URLs of the pages that combine several apps: the organization's home and
+each user's notifications (mounted under /business/, namespace ``business``)."""
 
 from django.urls import path
 
@@ -7,4 +7,5 @@ from .views import business
 
 urlpatterns = [
     path("", business.OrganizationHomeView.as_view(), name="home"),
+    path("notifications/", business.NotificationsView.as_view(), name="notifications"),
 ]

@@ -35,3 +35,25 @@ class StaffRoleForm(forms.Form):
     """A staff member's new role."""
 
     role = forms.ChoiceField(choices=StaffRole.choices)
+
+
+class ReminderDaysForm(forms.Form):
+    """The agency's reminder days, typed as numbers separated by commas."""
+
+    days = forms.CharField(
+        label="Remind the businesses this many days before a due date",
+        help_text="Whole days from 1 to 366, separated by commas, such as 60, 30, 7. Each "
+        "reminder is sent once; an overdue element is reminded once more after its date.",
+        max_length=100,
+    )
+
+    def clean_days(self) -> list[int]:
+        parts = [part.strip() for part in self.cleaned_data["days"].split(",") if part.strip()]
+        if not parts or not all(part.isdigit() for part in parts):
+            raise forms.ValidationError(
+                "Type whole numbers of days separated by commas, such as 60, 30, 7."
+            )
+        days = [int(part) for part in parts]
+        if not all(1 <= day <= 366 for day in days):
+            raise forms.ValidationError("Each number of days must be from 1 to 366.")
+        return days

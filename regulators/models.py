@@ -1,6 +1,7 @@
 """Regulator agencies, their staff, and the areas they serve."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -12,6 +13,24 @@ from .roles import (
     StaffRole,
     role_grants,
 )
+
+# Days before a due date when the businesses are reminded, unless the agency chose others.
+DEFAULT_REMINDER_DAYS = (60, 30, 7)
+
+
+def default_reminder_days() -> list[int]:
+    return list(DEFAULT_REMINDER_DAYS)
+
+
+def validate_reminder_days(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give the reminder days as a list of numbers, such as [60, 30, 7].")
+    for days in value:
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+            raise ValidationError(
+                f"{days!r} is not a number of days from 1 to 366; give whole days before the "
+                "due date, such as [60, 30, 7]."
+            )
 
 
 class Regulator(models.Model):
@@ -40,6 +59,13 @@ class Regulator(models.Model):
         help_text="For a PA, the CUPA it works under.",
     )
     email = models.EmailField(blank=True, help_text="Public contact e-mail.")
+    reminder_days = models.JSONField(
+        default=default_reminder_days,
+        validators=[validate_reminder_days],
+        help_text="Days before a due date of an element this agency handles when the "
+        "business's Approvers and Lead Users are reminded by e-mail (once each), such as "
+        "[60, 30, 7]; an overdue element is reminded once more after its due date.",
+    )
 
     objects = RegulatorQuerySet.as_manager()
 

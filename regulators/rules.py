@@ -22,3 +22,12 @@ def may_manage_staff(actor, regulator: Regulator) -> bool:
     if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
         raise PermissionDenied("Only the agency's administrators manage its staff.")
     return True
+
+
+@rule("regulators.set_reminders", Regulator)
+def may_set_reminders(actor, regulator: Regulator) -> bool:
+    """Choose when the businesses are reminded of the due dates of the elements the agency
+    handles (``Regulator.reminder_days``): its administrators."""
+    if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
+        raise PermissionDenied("Only the agency's administrators choose its reminder days.")
+    return True

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.access import require
 from core.services import queue_email, record_event, set_object_permissions
 
-from .models import Regulator, StaffInvitation, StaffMembership
+from .models import Regulator, StaffInvitation, StaffMembership, validate_reminder_days
 from .roles import ALL_PERMISSIONS, STAFF_ROLE_PERMISSIONS, StaffRole
 
 
@@ -274,3 +274,25 @@ def remove_staff(*, actor, membership: StaffMembership) -> None:
         regulator=regulator,
     )
     membership.delete()
+
+
+@transaction.atomic(durable=True)
+def set_reminder_days(*, actor, regulator: Regulator, days: list[int]) -> Regulator:
+    """Set the days before a due date when the businesses are reminded of the elements the
+    agency handles (each once; the overdue reminder follows the date). Administrators only."""
+    require(actor, "regulators.set_reminders", regulator)
+    days = sorted(set(days), reverse=True) if isinstance(days, list) else days
+    validate_reminder_days(days)
+    regulator = Regulator.objects.select_for_update().get(pk=regulator.pk)
+    before = list(regulator.reminder_days)
+    regulator.reminder_days = days
+    regulator.save(update_fields=["reminder_days"])
+    record_event(
+        actor,
+        "regulators.reminder_days_set",
+        regulator,
+        before={"reminder_days": before},
+        after={"reminder_days": days},
+        regulator=regulator,
+    )
+    return regulator

@@ -9,6 +9,7 @@ from .views import regulator
 urlpatterns = [
     path("switch/", regulator.SwitchAgencyView.as_view(), name="switch_agency"),
     path("staff/", regulator.StaffListView.as_view(), name="staff"),
+    path("reminders/", regulator.ReminderDaysView.as_view(), name="reminder_days"),
     path("staff/add/", regulator.StaffAddView.as_view(), name="staff_add"),
     path("staff/<int:pk>/role/", regulator.StaffRoleView.as_view(), name="staff_role"),
     path("staff/<int:pk>/remove/", regulator.StaffRemoveView.as_view(), name="staff_remove"),

@@ -22,4 +22,5 @@ class SubmittalsConfig(AppConfig):
         facility_hooks.overdue_facilities.register(overdue_facilities)
         facility_hooks.element_submittals.register(hooks.element_submittals)
         facility_hooks.submittal_history.register(hooks.submittal_history)
+        facility_hooks.reported_elements.register(hooks.elements_reported)
         library_hooks.chemical_picked.register(hooks.chemical_picked_by_inventories)

@@ -416,3 +416,43 @@ class SubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["elements"].queryset = drafts
         self.fields["elements"].label_from_instance = lambda record: record.get_element_display()
+
+
+class CertifyNoChangesForm(forms.Form):
+    """Choose facilities of the organization whose last accepted elements are certified again
+    unchanged (``facilities``: the scoped queryset of those that have any); with ``certify``
+    the certification itself, asked once for them all."""
+
+    facilities = forms.ModelMultipleChoiceField(
+        queryset=None,
+        to_field_name="cers_id",
+        widget=forms.CheckboxSelectMultiple,
+        label="Facilities to certify",
+        error_messages={
+            "required": "Choose at least one facility to certify.",
+            "invalid_choice": "One of the facilities chosen has nothing accepted to certify, "
+            "or is not in this organization.",
+        },
+    )
+    certifier_name = forms.CharField(max_length=200, label="Certifier name")
+    certifier_title = forms.CharField(max_length=200, label="Certifier title")
+    comments = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Comments"
+    )
+    certify = forms.BooleanField(
+        label=CERTIFICATION,
+        error_messages={"required": "Tick the certification statement to submit."},
+    )
+
+    def __init__(self, *args, facilities, certifying: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilities"].queryset = facilities
+        self.fields["facilities"].label_from_instance = lambda facility: (
+            f"{facility.name} (CERS ID {facility.cers_id})"
+        )
+        if not certifying:
+            # The first step only chooses; the certification is asked on the review.
+            for name in ("certifier_name", "certifier_title", "comments", "certify"):
+                del self.fields[name]
+        else:
+            self.fields["facilities"].widget = forms.MultipleHiddenInput()

@@ -127,3 +127,33 @@ def submittal_history(facility, user, regulator) -> list[SubmittalElementRecord]
         .select_related("regulator")
         .order_by("-submitted_at", "-pk")
     )
+
+
+def elements_reported(rows) -> set[tuple[int, int]]:
+    """Of facility elements with a due date, those submitted (whatever the review said) on
+    or after ``due date - REPORTING_PERIOD``: reported for that date, so not reminded."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from facilities.hooks import REPORTING_PERIOD
+
+    if not rows:
+        return set()
+    since = min(row.next_due_date for row in rows) - REPORTING_PERIOD
+    latest = {
+        (facility_id, element): timezone.localdate(submitted_at)
+        for facility_id, element, submitted_at in SubmittalElementRecord.objects.filter(
+            facility_id__in={row.facility_id for row in rows},
+            status__gt=ElementStatus.DRAFT,
+            submitted_at__date__gte=since,
+        )
+        .values("facility_id", "element")
+        .annotate(latest=Max("submitted_at"))
+        .values_list("facility_id", "element", "latest")
+    }
+    return {
+        (row.facility_id, row.element)
+        for row in rows
+        if (row.facility_id, row.element) in latest
+        and latest[row.facility_id, row.element] >= row.next_due_date - REPORTING_PERIOD
+    }

@@ -20,6 +20,7 @@ from core.access import acting_agency, is_service_account, rule
 from core.elements import SubmittalElement
 from facilities.models import Facility, FacilityRegulator
 from facilities.rules import agency_and_pas
+from organizations.models import Organization
 from organizations.roles import EDIT_DRAFTS, SUBMIT
 
 from .models import ElementStatus, SubmittalElementRecord
@@ -69,6 +70,21 @@ def may_submit(actor, facility: Facility) -> bool:
         actor,
         SUBMIT,
         facility.organization,
+        "Only Approvers and Lead Users may submit and certify submittals.",
+    )
+
+
+@rule("submittals.submit", Organization)
+def may_submit_for(actor, organization: Organization) -> bool:
+    """Certify and submit for the organization's facilities (the pages that act on many of
+    them at once, such as certify no changes; each facility is asked again by the service).
+    Business people only: an EDT account submits per facility."""
+    if is_service_account(actor):
+        raise PermissionDenied("An EDT account submits for one facility at a time.")
+    return _holds(
+        actor,
+        SUBMIT,
+        organization,
         "Only Approvers and Lead Users may submit and certify submittals.",
     )
 

@@ -356,6 +356,131 @@ def submit(
     )
 
 
+def last_accepted_elements(facility: Facility) -> list[SubmittalElementRecord]:
+    """The facility's last accepted element of each type, in element order: what "certify
+    no changes" submits again."""
+    latest: dict[int, SubmittalElementRecord] = {}
+    for record in (
+        SubmittalElementRecord.objects.filter(facility=facility, status=ElementStatus.ACCEPTED)
+        .order_by("element", "-submitted_at", "-pk")
+        .only("pk", "element", "facility_id", "submitted_at", "data", "status")
+    ):
+        latest.setdefault(record.element, record)
+    return list(latest.values())
+
+
+NOTHING_ACCEPTED = (
+    "{facility} has no accepted submittal element to certify again; submit its elements as "
+    "drafts instead."
+)
+
+
+@transaction.atomic(durable=True)
+def certify_no_changes(
+    *,
+    actor,
+    facilities: Sequence[Facility],
+    certifier_name: str,
+    certifier_title: str,
+    comments: str = "",
+) -> list[FacilitySubmittal]:
+    """Submit again, unchanged and with a new certification, the last accepted element of
+    each type of every facility in ``facilities``: the yearly "nothing changed" of a business
+    plan. Each facility gets its own facility submittal and receipt, through
+    ``submit_elements`` like any other submittal; its elements are copies (data, inventory,
+    documents) of the accepted ones, each ``based_on`` its source.
+
+    All or nothing: a facility the actor may not submit for (``submittals.submit``), one with
+    nothing accepted, or one whose copies no longer pass validation refuses the whole
+    request, naming the facility.
+    """
+    certifier_name, certifier_title = certifier_name.strip(), certifier_title.strip()
+    errors = {}
+    if not certifier_name:
+        errors["certifier_name"] = "Give the name of the person certifying this submittal."
+    if not certifier_title:
+        errors["certifier_title"] = "Give the title of the person certifying this submittal."
+    if errors:
+        raise ValidationError(errors)
+    if not facilities:
+        raise ValidationError("Choose at least one facility to certify.")
+    groups = []
+    for facility in sorted(facilities, key=lambda facility: facility.pk):
+        require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
+        facility = lock_facility(facility)
+        sources = last_accepted_elements(facility)
+        if not sources:
+            raise ValidationError(NOTHING_ACCEPTED.format(facility=facility))
+        routes = element_routes(facility)
+        unrouted = [
+            _element(source.element).label for source in sources if source.element not in routes
+        ]
+        if unrouted:
+            raise ValidationError(
+                f"{facility}: no regulator is assigned to {', '.join(unrouted)}, so it cannot "
+                "be routed for review. Ask the facility's CUPA to assign one."
+            )
+        now = timezone.now()
+        group = FacilitySubmittal.objects.create(
+            facility=facility,
+            status=FacilitySubmittal.Status.SUBMITTED,
+            created_by=actor,
+            submitted_by=actor,
+            submitted_at=now,
+            certifier_name=certifier_name,
+            certifier_title=certifier_title,
+            submitter_comments=comments.strip(),
+        )
+        records = []
+        for source in sources:
+            record = SubmittalElementRecord.objects.create(
+                facility_submittal=group,
+                facility=facility,
+                element=source.element,
+                data=copy.deepcopy(source.data),
+                based_on=source,
+                created_by=actor,
+                # Stored as submitted, as the EDT stores what it receives: a draft of the
+                # element the business has in progress stays theirs, untouched.
+                status=ElementStatus.SUBMITTED,
+                regulator=routes[source.element].regulator,
+                submitted_by=actor,
+                submitted_at=now,
+            )
+            copy_materials(source=source, target=record)
+            copy_document_answers(source=source, target=record)
+            if record.element == SubmittalElement.FACILITY_INFORMATION:
+                sync_owner_operator(record)
+            records.append(record)
+        blocking = required(validate_submittal(facility, records))
+        if blocking:
+            raise ValidationError(
+                [
+                    ValidationError(f"{facility}: {message}", code=message.code)
+                    for message in blocking
+                ]
+            )
+        groups.append(
+            submit_elements(
+                actor=actor,
+                facility=facility,
+                group=group,
+                records=records,
+                receipt_to=[actor.email],
+                submitter=actor,
+                via="",
+            )
+        )
+        record_event(
+            actor,
+            "submittal.certified_no_changes",
+            group,
+            after={"elements": {str(s.element): s.pk for s in sources}},
+            organization=facility.organization,
+        )
+    return groups
+
+
 @dataclass(frozen=True)
 class ReceivedElement:
     """One element an agency's system hands over already submitted (the EDT Facility

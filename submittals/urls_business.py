@@ -20,6 +20,11 @@ urlpatterns = [
         business.SubmitView.as_view(),
         name="submit",
     ),
+    path(
+        "certify-no-changes/",
+        business.CertifyNoChangesView.as_view(),
+        name="certify_no_changes",
+    ),
     path("submittals/elements/<int:pk>/", business.ElementView.as_view(), name="element"),
     path(
         "submittals/elements/<int:pk>/discard/",

@@ -451,6 +451,8 @@ MATRIX: dict[str, Route] = {
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,
     "business:start": ANY_SIGNED_IN,
+    # Each signed-in user's own: what needs their action and the e-mails sent to them.
+    "business:notifications": ANY_SIGNED_IN,
     "business:organization_create": Route(
         302, method="post", data=lambda c: {"name": "New Business"}
     ),
@@ -557,6 +559,7 @@ MATRIX: dict[str, Route] = {
     # Regulator portal: staff. Every staff member sees their own agency's staff; changes need
     # manage_staff there (403 otherwise), and another agency's memberships answer 404.
     "regulator:staff": STAFF_PAGE,
+    "regulator:reminder_days": STAFF_PAGE,
     "regulator:staff_add": Route(
         403,
         {"state_admin": 302},
@@ -594,6 +597,10 @@ MATRIX: dict[str, Route] = {
         200,
         {"editor": 403, "viewer": 403, "outsider": 404} | each(NO_ORGANIZATION, 302),
         args=lambda c: [c.facility.cers_id],
+    ),
+    # The organization's own page: the outsider works in their own organization.
+    "business:certify_no_changes": Route(
+        200, {"editor": 403, "viewer": 403} | each(NO_ORGANIZATION, 302)
     ),
     "business:element": Route(200, {"outsider": 404} | each(NO_ORGANIZATION, 302), args=_draft),
     "business:draft_discard": Route(

@@ -23,7 +23,7 @@ from core.pagination import paginate
 from core.views import REGULATOR_SESSION_KEY, AgencyScopedMixin, RegulatorPortalMixin
 
 from .. import services
-from ..forms import STAFF_ROLE_DESCRIPTIONS, StaffAddForm, StaffRoleForm
+from ..forms import STAFF_ROLE_DESCRIPTIONS, ReminderDaysForm, StaffAddForm, StaffRoleForm
 from ..models import StaffInvitation, StaffMembership
 from ..roles import StaffRole
 
@@ -218,3 +218,37 @@ class StaffInvitationCancelView(StaffPageMixin, View):
         else:
             messages.success(request, f"The invitation of {invitation.user.email} is cancelled.")
         return redirect("regulator:staff")
+
+
+class ReminderDaysView(RegulatorPortalMixin, TemplateView):
+    """When the businesses are reminded of the due dates of the elements the agency handles:
+    every staff member sees it; its administrators change it."""
+
+    template_name = "regulators/reminder_days.html"
+
+    def get_context_data(self, **kwargs):
+        can_change = self.can("regulators.set_reminders")
+        kwargs.setdefault(
+            "form",
+            ReminderDaysForm(
+                initial={"days": ", ".join(str(d) for d in self.regulator.reminder_days)}
+            )
+            if can_change
+            else None,
+        )
+        return super().get_context_data(regulator=self.regulator, can_change=can_change, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.require("regulators.set_reminders")
+        form = ReminderDaysForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_reminder_days(
+                    actor=request.user, regulator=self.regulator, days=form.cleaned_data["days"]
+                )
+            except ValidationError as exc:
+                form.add_error("days", exc)
+            else:
+                messages.success(request, "The reminder days are saved.")
+                return redirect("regulator:reminder_days")
+        return self.render_to_response(self.get_context_data(form=form))

@@ -18,11 +18,12 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -43,6 +44,7 @@ from ..data import (
     single_valued_fields,
 )
 from ..forms import (
+    CertifyNoChangesForm,
     ElementDataForm,
     RowForm,
     StartDraftForm,
@@ -159,6 +161,10 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
             )
         )
 
+    @cached_property
+    def may_submit(self) -> bool:
+        return self.can(SUBMIT, self.facility)
+
     def get_context_data(self, **kwargs):
         self.facility = self.get_facility()
         drafts = list(self.drafts(self.facility))
@@ -169,7 +175,12 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
             page=paginate(self.request, self.get_queryset()),
             drafts=drafts,
             can_edit=can_edit,
-            can_submit=bool(drafts) and self.can(SUBMIT, self.facility),
+            can_submit=bool(drafts) and self.may_submit,
+            # Asked only when something was accepted: one query on most pages.
+            can_certify_no_changes=SubmittalElementRecord.objects.filter(
+                facility=self.facility, status=ElementStatus.ACCEPTED
+            ).exists()
+            and self.may_submit,
             startable=[element for element in SubmittalElement if element not in drafted]
             if can_edit
             else [],
@@ -649,6 +660,100 @@ class SubmitView(OrganizationSubmittalsMixin, TemplateView):
                 form=form,
                 drafts=self.draft_list,
                 validation=by_level(validate_submittal(self.facility, chosen)),
+            )
+        )
+
+
+class CertifyNoChangesView(OrganizationScopedMixin, TemplateView):
+    """Certify no changes, for one facility or many: choose the organization's facilities,
+    review what will be submitted again (each facility's last accepted elements), certify
+    once; each facility gets its own submittal and receipt (Approvers and Lead Users)."""
+
+    template_name = "submittals/business_certify_no_changes.html"
+
+    def setup_page(self):
+        self.require(SUBMIT, message=SUBMIT_REFUSED)
+        accepted = SubmittalElementRecord.objects.filter(
+            facility=OuterRef("pk"), status=ElementStatus.ACCEPTED
+        )
+        self.candidates = (
+            self.scoped(Facility, "submit").filter(Exists(accepted)).order_by("name", "cers_id")
+        )
+
+    def accepted_elements(self, facilities) -> list[tuple[Facility, list]]:
+        """Each facility with its last accepted element of each type, in one query."""
+        latest: dict[int, dict[int, SubmittalElementRecord]] = {}
+        for record in (
+            SubmittalElementRecord.objects.for_user(self.request.user, "view")
+            .filter(facility__in=[f.pk for f in facilities], status=ElementStatus.ACCEPTED)
+            .order_by("facility_id", "element", "-submitted_at", "-pk")
+            .only("pk", "facility_id", "element", "submitted_at")
+        ):
+            latest.setdefault(record.facility_id, {}).setdefault(record.element, record)
+        return [(f, list(latest.get(f.pk, {}).values())) for f in facilities]
+
+    def get(self, request, *args, **kwargs):
+        self.setup_page()
+        wanted = [value for value in request.GET.getlist("facility") if value.isdigit()]
+        form = CertifyNoChangesForm(
+            facilities=self.candidates,
+            certifying=False,
+            initial={"facilities": list(self.candidates.filter(cers_id__in=wanted))},
+        )
+        return self.render_step("choose", form)
+
+    def post(self, request, *args, **kwargs):
+        self.setup_page()
+        certifying = request.POST.get("step") == "certify"
+        form = CertifyNoChangesForm(request.POST, facilities=self.candidates, certifying=certifying)
+        if not form.is_valid():
+            if certifying and "facilities" not in form.errors:
+                return self.render_step("review", form, form.cleaned_data["facilities"])
+            return self.render_step("choose", form)
+        chosen = list(form.cleaned_data["facilities"])
+        if not certifying:
+            user = request.user
+            review = CertifyNoChangesForm(
+                facilities=self.candidates,
+                certifying=True,
+                initial={
+                    "facilities": chosen,
+                    "certifier_name": user.get_full_name(),
+                    "certifier_title": user.title,
+                },
+            )
+            return self.render_step("review", review, chosen)
+        try:
+            groups = services.certify_no_changes(
+                actor=request.user,
+                facilities=chosen,
+                certifier_name=form.cleaned_data["certifier_name"],
+                certifier_title=form.cleaned_data["certifier_title"],
+                comments=form.cleaned_data["comments"],
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+            return self.render_step("review", form, chosen)
+        messages.success(
+            request,
+            f"Certified {len(groups)} facilit{'ies' if len(groups) != 1 else 'y'} with no "
+            "changes; each has its own submittal and receipt.",
+        )
+        if len(groups) == 1:
+            return redirect("business:submittal_receipt", pk=groups[0].pk)
+        return self.render_to_response(
+            self.get_context_data(step="done", submittals=sorted(groups, key=lambda g: g.pk))
+        )
+
+    def render_step(self, step, form, chosen=()):
+        facilities = list(chosen) if step == "review" else list(self.candidates)
+        return self.render_to_response(
+            self.get_context_data(
+                step=step, form=form, facilities=self.accepted_elements(facilities)
             )
         )
 

@@ -334,7 +334,7 @@ def test_require_raises_the_rules_reason(cast):
 
 def test_an_action_nobody_decides_is_an_error_not_a_refusal(cast):
     with pytest.raises(ImproperlyRegistered):
-        can(cast.lead, "submittals.submit", cast.org)
+        can(cast.lead, "submittals.review", cast.org)
 
 
 # -- one question: views and services ask core.access, only the rules ask guardian -------------

@@ -85,9 +85,23 @@ def test_the_skip_link_is_the_first_thing_to_focus_and_leads_to_main(cast, clien
 def test_the_navigation_marks_the_current_page_and_its_section(cast, client):
     client.force_login(cast.lead)
     home = nav_current(client.get(reverse("business:home")).content.decode())
-    assert home == {"Home": "page", "Facilities": "", "People": "", "Libraries": ""}
+    assert home == {
+        "Home": "page",
+        "Facilities": "",
+        "People": "",
+        "Notifications": "",
+        "Libraries": "",
+    }
     listing = nav_current(client.get(reverse("business:facilities")).content.decode())
-    assert listing == {"Home": "", "Facilities": "page", "People": "", "Libraries": ""}
+    assert listing == {
+        "Home": "",
+        "Facilities": "page",
+        "People": "",
+        "Notifications": "",
+        "Libraries": "",
+    }
+    notifications = nav_current(client.get(reverse("business:notifications")).content.decode())
+    assert notifications["Notifications"] == "page"
     detail = client.get(reverse("business:facility", args=[cast.facility.cers_id]))
     # Below the Facilities page: its section, not the page itself; Home is never a section.
     assert nav_current(detail.content.decode())["Facilities"] == "true"
