@@ -7,6 +7,11 @@ from .views import regulator
 urlpatterns = [
     path("cme/inspections/", regulator.InspectionListView.as_view(), name="cme_inspections"),
     path(
+        "cme/inspections/export/",
+        regulator.InspectionExportView.as_view(),
+        name="cme_inspections_export",
+    ),
+    path(
         "facilities/<int:cers_id>/inspections/new/",
         regulator.InspectionCreateView.as_view(),
         name="cme_inspection_create",
@@ -42,6 +47,11 @@ urlpatterns = [
         name="cme_violation_edit",
     ),
     path("cme/enforcements/", regulator.EnforcementListView.as_view(), name="cme_enforcements"),
+    path(
+        "cme/enforcements/export/",
+        regulator.EnforcementExportView.as_view(),
+        name="cme_enforcements_export",
+    ),
     path(
         "cme/enforcements/<int:pk>/",
         regulator.EnforcementDetailView.as_view(),

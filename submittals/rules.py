@@ -21,6 +21,8 @@ from core.elements import SubmittalElement
 from facilities.models import Facility, FacilityRegulator
 from facilities.rules import agency_and_pas
 from organizations.roles import EDIT_DRAFTS, SUBMIT
+from regulators.models import Regulator
+from regulators.roles import REVIEW
 
 from .models import ElementStatus, SubmittalElementRecord
 
@@ -83,6 +85,20 @@ def _receives(actor, facility: Facility, action: str) -> bool:
         facility=facility, element=SubmittalElement.FACILITY_INFORMATION, regulator=agency
     ).exists():
         raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {agency}'s jurisdiction.")
+    return True
+
+
+@rule("submittals.review", Regulator)
+def may_review_for(actor, regulator: Regulator) -> bool:
+    """Review the elements routed to ``regulator`` (the queue's bulk action asks before
+    reading the selection; each element is then asked on its own)."""
+    if is_service_account(actor):
+        agency = acting_agency(actor, "submittals.review")
+        if agency is None or regulator.pk not in agency_and_pas(agency):
+            raise PermissionDenied("This EDT account's agency does not review for that agency.")
+        return True
+    if actor is None or not actor.has_perm(f"regulators.{REVIEW}", regulator):
+        raise PermissionDenied("Your role at this agency does not allow reviewing submittals.")
     return True
 
 
