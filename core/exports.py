@@ -61,10 +61,10 @@ def requested_format(request) -> str:
     return wanted
 
 
-def rows_of(queryset, chunk_size: int = CHUNK_SIZE) -> Iterator:
-    """The rows of ``queryset`` a chunk at a time: one query (plus one per prefetched
-    relation per chunk), and only a chunk of rows in memory."""
-    return queryset.iterator(chunk_size=chunk_size)
+def rows_of(queryset, chunk_size: int | None = None) -> Iterator:
+    """The rows of ``queryset`` a chunk at a time (``CHUNK_SIZE``): one query (plus one per
+    prefetched relation per chunk), and only a chunk of rows in memory."""
+    return queryset.iterator(chunk_size=chunk_size or CHUNK_SIZE)
 
 
 def export_response(rows: Iterable, columns: list[Column], *, format: str, filename: str):
