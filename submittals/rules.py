@@ -90,13 +90,9 @@ def _receives(actor, facility: Facility, action: str) -> bool:
 
 @rule("submittals.review", Regulator)
 def may_review_for(actor, regulator: Regulator) -> bool:
-    """Review the elements routed to ``regulator`` (the queue's bulk action asks before
-    reading the selection; each element is then asked on its own)."""
-    if is_service_account(actor):
-        agency = acting_agency(actor, "submittals.review")
-        if agency is None or regulator.pk not in agency_and_pas(agency):
-            raise PermissionDenied("This EDT account's agency does not review for that agency.")
-        return True
+    """Review the elements routed to ``regulator``, as its staff: the review queue asks it
+    before offering its bulk action (each element is then asked on its own). An EDT account
+    reviews through the action notification, element by element."""
     if actor is None or not actor.has_perm(f"regulators.{REVIEW}", regulator):
         raise PermissionDenied("Your role at this agency does not allow reviewing submittals.")
     return True

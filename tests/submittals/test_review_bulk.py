@@ -5,6 +5,8 @@ The cast's facility is in ZIP 95814: the Sacramento County CUPA (cupa_reviewer) 
 element except element 4 (UST), which the City PA handles.
 """
 
+import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from core.models import AuditEvent
@@ -30,7 +32,11 @@ def test_reviewer_accepts_many_elements_at_once(cast, client):
     client.force_login(cast.cupa_reviewer)
     response = client.post(
         f"{BULK_URL}?element=&status=awaiting",
-        {"status": int(ElementStatus.ACCEPTED), "comments": "Fine.", "elements": selection(fi, hmi)},
+        {
+            "status": int(ElementStatus.ACCEPTED),
+            "comments": "Fine.",
+            "elements": selection(fi, hmi),
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == f"{QUEUE_URL}?element=&status=awaiting"
@@ -165,9 +171,6 @@ def test_nothing_selected_or_not_accepted_is_refused(cast, client):
 def test_review_selected_asks_the_rule_for_each_element(cast):
     """The service itself refuses an element the actor may not review (the PA's), all or
     nothing."""
-    import pytest
-    from django.core.exceptions import PermissionDenied
-
     fi, ust = submit(cast, draft(cast, FI), draft(cast, UST))
     with pytest.raises(PermissionDenied):
         services.review_selected(
