@@ -3,10 +3,12 @@ number of queries that does not grow with the queue."""
 
 import csv
 import io
+import tracemalloc
 
 import openpyxl
 from django.urls import reverse
 
+from core import exports
 from submittals import services
 from submittals.models import ElementStatus
 from tests.submittals.test_review_pages import FI, HMI, UST, draft, submit
@@ -107,3 +109,52 @@ def test_queries_do_not_grow_with_the_queue(cast, client, django_assert_num_quer
         with django_assert_num_queries(4):
             rows = csv_rows(client.get(URL, {"status": "any"}))
         assert len(rows) > 1
+
+
+def _bulk_submitted(cast, how_many: int) -> None:
+    """``how_many`` submitted Facility Information elements routed to the CUPA, made with
+    ``bulk_create`` (only their number matters here)."""
+    from django.utils import timezone
+
+    from submittals.models import FacilitySubmittal, SubmittalElementRecord
+
+    now = timezone.now()
+    group = FacilitySubmittal.objects.create(
+        facility=cast.facility, status=FacilitySubmittal.Status.SUBMITTED, submitted_at=now
+    )
+    SubmittalElementRecord.objects.bulk_create(
+        SubmittalElementRecord(
+            facility_submittal=group,
+            facility=cast.facility,
+            element=FI,
+            status=ElementStatus.SUBMITTED,
+            regulator=cast.cupa,
+            submitted_at=now,
+            data={"padding": "x" * 500},  # never read by the export
+        )
+        for _ in range(how_many)
+    )
+
+
+def _streamed_peak(client) -> tuple[int, int]:
+    tracemalloc.start()
+    try:
+        lines = sum(chunk.count(b"\n") for chunk in client.get(URL).streaming_content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, lines
+
+
+def test_memory_does_not_grow_with_the_queue(cast, client, monkeypatch):
+    """50 elements or 2,000: only a chunk of rows is held at once (holding 2,000 would take
+    megabytes)."""
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 50)
+    client.force_login(cast.cupa_reviewer)
+    _streamed_peak(client)  # imports, caches and the session settle first
+    _bulk_submitted(cast, 50)
+    small, small_lines = _streamed_peak(client)
+    _bulk_submitted(cast, 1950)
+    large, large_lines = _streamed_peak(client)
+    assert (small_lines, large_lines) == (51, 2001)
+    assert large - small < 300_000
