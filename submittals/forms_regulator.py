@@ -144,6 +144,11 @@ class BulkReviewForm(forms.Form):
     )
     elements = SelectedElementsField(label="Selected elements")
 
+    def __init__(self, *args, **kwargs):
+        # The queue's filter form, on the same page, has a status field too: ids of their own.
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kwargs)
+
     def selected_pks(self) -> list[int]:
         """The ids ticked, for drawing the queue again with them still ticked."""
         pks = []

@@ -152,6 +152,9 @@ def test_the_queue_offers_checkboxes_with_the_rows_state(cast, client):
     response = client.get(QUEUE_URL)
     assert f'value="{fi.pk}:{services.review_seen(fi)}"'.encode() in response.content
     assert b'data-select-all="elements"' in response.content
+    # The filters' status and the action's status each have their own id.
+    assert response.content.count(b'id="id_status"') == 1
+    assert response.content.count(b'id="bulk_status"') == 1
 
 
 def test_nothing_selected_or_not_accepted_is_refused(cast, client):
