@@ -12,6 +12,11 @@ urlpatterns = [
         name="cme_inspection_start",
     ),
     path(
+        "cme/inspections/export/",
+        regulator.InspectionExportView.as_view(),
+        name="cme_inspections_export",
+    ),
+    path(
         "facilities/<int:cers_id>/inspections/new/",
         regulator.InspectionCreateView.as_view(),
         name="cme_inspection_create",
@@ -47,6 +52,11 @@ urlpatterns = [
         name="cme_violation_edit",
     ),
     path("cme/enforcements/", regulator.EnforcementListView.as_view(), name="cme_enforcements"),
+    path(
+        "cme/enforcements/export/",
+        regulator.EnforcementExportView.as_view(),
+        name="cme_enforcements_export",
+    ),
     path(
         "cme/enforcements/<int:pk>/",
         regulator.EnforcementDetailView.as_view(),

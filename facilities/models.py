@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from core.elements import SubmittalElement
 
-from .querysets import FacilityQuerySet
+from .querysets import FacilityQuerySet, FacilityRegulatorQuerySet
 
 CERS_ID_FIRST = 10_000_001
 CERS_ID_LAST = 999_999_999
@@ -142,6 +142,8 @@ class FacilityRegulator(models.Model):
         choices=ReportingRequirement, null=True, blank=True
     )
     next_due_date = models.DateField(null=True, blank=True)
+
+    objects = FacilityRegulatorQuerySet.as_manager()
 
     class Meta:
         ordering = ["facility", "element"]

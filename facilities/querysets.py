@@ -86,6 +86,28 @@ class FacilityQuerySet(models.QuerySet):
         )
 
 
+class FacilityRegulatorQuerySet(models.QuerySet):
+    """The element rows of facilities: which agency handles each element, its due date."""
+
+    def for_user(self, user, action: str = "view"):
+        """The element rows of the facilities ``user`` may act on with ``action``
+        (``Facility.objects.for_user``)."""
+        from .models import Facility
+
+        return self.filter(facility__in=Facility.objects.for_user(user, action).values("pk"))
+
+    def in_jurisdiction(self, regulator):
+        """The elements ``regulator`` handles (a PA: its own, not its CUPA's); every element
+        row for the state agency."""
+        if regulator.is_statewide:
+            return self
+        return self.filter(regulator=regulator)
+
+    def overdue(self, today):
+        """The elements whose next due date, set by their regulator, is before ``today``."""
+        return self.filter(next_due_date__lt=today)
+
+
 def with_jurisdiction_facility_count(organizations, regulator):
     """Annotate each of ``organizations`` with ``facility_count``: its facilities in
     ``regulator``'s jurisdiction, as one subquery in the list's own query. (It lives with the

@@ -6,6 +6,7 @@ from .views import regulator
 
 urlpatterns = [
     path("facilities/", regulator.FacilityListView.as_view(), name="facilities"),
+    path("facilities/export/", regulator.FacilityExportView.as_view(), name="facilities_export"),
     path("facilities/<int:cers_id>/", regulator.FacilityDetailView.as_view(), name="facility"),
     path(
         "facilities/<int:cers_id>/elements/<int:element>/",

@@ -4,7 +4,7 @@ organizations (mounted under /regulator/, namespace ``regulator``)."""
 
 from django.urls import path
 
-from .views import dashboard, regulator
+from .views import dashboard, regulator, report
 
 urlpatterns = [
     path("", regulator.AgencyHomeView.as_view(), name="home"),
@@ -28,6 +28,12 @@ urlpatterns = [
         "organizations/<int:code>/release/",
         regulator.OrganizationReleaseView.as_view(),
         name="organization_release",
+    ),
+    path("reports/element-status/", report.StatusReportView.as_view(), name="status_report"),
+    path(
+        "reports/element-status/export/",
+        report.StatusReportExportView.as_view(),
+        name="status_report_export",
     ),
     path(
         "violations/past-return-to-compliance/",

@@ -88,3 +88,72 @@ class ReviewForm(forms.Form):
     # The element's state when the page was drawn (``services.review_seen``): a review of an
     # element someone else reviewed meanwhile is refused instead of silently replacing theirs.
     seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class SelectedElementsField(forms.Field):
+    """The queue rows ticked for a bulk action: each checkbox's value is the element's id and
+    the state it was drawn in (``services.review_seen``), as ``<id>:<seen>``. Cleaned to
+    ``{id: seen}``."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Select the elements to act on: tick their rows in the queue.",
+        "invalid": "The selection could not be read; reload the queue and select again.",
+    }
+
+    def to_python(self, value):
+        if not value:
+            return {}
+        selected = {}
+        for item in value if isinstance(value, list | tuple) else [value]:
+            pk, _, seen = str(item).partition(":")
+            if not pk.isdigit() or not seen:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            selected[int(pk)] = seen
+        return selected
+
+    def validate(self, value):
+        if not value and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if len(value) > BULK_REVIEW_MAX:
+            raise forms.ValidationError(
+                f"Act on at most {BULK_REVIEW_MAX} elements at once; select fewer.", code="max"
+            )
+
+
+# A page of the queue is what a bulk action acts on; this bounds a hand-made request.
+BULK_REVIEW_MAX = 500
+
+
+class BulkReviewForm(forms.Form):
+    """A bulk action on the queue's selected rows: Accepted or Under Review, with optional
+    comments to the businesses. (Not Accepted needs a reason per element: the review page.)"""
+
+    status = forms.TypedChoiceField(
+        label="Mark the selected elements",
+        choices=[
+            (int(ElementStatus.ACCEPTED), ElementStatus.ACCEPTED.label),
+            (int(ElementStatus.UNDER_REVIEW), ElementStatus.UNDER_REVIEW.label),
+        ],
+        coerce=int,
+    )
+    comments = forms.CharField(
+        label="Comments to the businesses (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1500}),
+    )
+    elements = SelectedElementsField(label="Selected elements")
+
+    def __init__(self, *args, **kwargs):
+        # The queue's filter form, on the same page, has a status field too: ids of their own.
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kwargs)
+
+    def selected_pks(self) -> list[int]:
+        """The ids ticked, for drawing the queue again with them still ticked."""
+        pks = []
+        for item in self.data.getlist("elements") if hasattr(self.data, "getlist") else []:
+            pk = str(item).partition(":")[0]
+            if pk.isdigit():
+                pks.append(int(pk))
+        return pks

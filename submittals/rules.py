@@ -22,6 +22,8 @@ from facilities.models import Facility, FacilityRegulator
 from facilities.rules import agency_and_pas
 from organizations.models import Organization
 from organizations.roles import EDIT_DRAFTS, SUBMIT
+from regulators.models import Regulator
+from regulators.roles import REVIEW
 
 from .models import ElementStatus, SubmittalElementRecord
 
@@ -99,6 +101,16 @@ def _receives(actor, facility: Facility, action: str) -> bool:
         facility=facility, element=SubmittalElement.FACILITY_INFORMATION, regulator=agency
     ).exists():
         raise PermissionDenied(f"CERS ID {facility.cers_id} is not in {agency}'s jurisdiction.")
+    return True
+
+
+@rule("submittals.review", Regulator)
+def may_review_for(actor, regulator: Regulator) -> bool:
+    """Review the elements routed to ``regulator``, as its staff: the review queue asks it
+    before offering its bulk action (each element is then asked on its own). An EDT account
+    reviews through the action notification, element by element."""
+    if actor is None or not actor.has_perm(f"regulators.{REVIEW}", regulator):
+        raise PermissionDenied("Your role at this agency does not allow reviewing submittals.")
     return True
 
 

@@ -904,6 +904,31 @@ def apply_reviews(
     return [action.record for action in actions]
 
 
+@transaction.atomic(durable=True)
+def review_selected(
+    *, actor, seen: Mapping[uuid.UUID, str], status: int, comments: str = ""
+) -> list[SubmittalElementRecord]:
+    """One regulator action (Accepted, Under Review...) on many elements at once, as the
+    review queue's bulk action asks: ``seen`` maps each element's CERS unique key to its
+    state as the reviewer saw it (``review_seen``). The elements are locked, then reviewed
+    through ``apply_reviews``: all of them, or, when any was reviewed since, is not the
+    actor's to review or the action breaks a rule, none, with every problem listed by
+    element."""
+    locked = lock_for_review(seen)
+    gone = len(seen) - len(locked)
+    if gone:
+        raise ValidationError(
+            f"{gone} of the selected elements no longer exist; reload the queue and select again."
+        )
+    return apply_reviews(
+        actor=actor,
+        actions=[
+            ReviewAction(record=record, status=status, comments=comments, seen=seen[key])
+            for key, record in locked.items()
+        ],
+    )
+
+
 def _save_reviews(records: list[SubmittalElementRecord]) -> None:
     """Write the review fields: one UPDATE for each set of elements given the same action
     (an agency's system usually sets one status at one time for many), ``bulk_update`` for

@@ -7,6 +7,12 @@ from .views import documents, regulator
 
 urlpatterns = [
     path("submittals/", regulator.ReviewQueueView.as_view(), name="review_queue"),
+    path(
+        "submittals/review-selected/", regulator.BulkReviewView.as_view(), name="review_queue_bulk"
+    ),
+    path(
+        "submittals/export/", regulator.ReviewQueueExportView.as_view(), name="review_queue_export"
+    ),
     path("submittals/elements/<int:pk>/", regulator.ElementReviewView.as_view(), name="review"),
     path(
         "submittals/<int:pk>/submittal.pdf",

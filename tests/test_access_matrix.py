@@ -150,6 +150,15 @@ def _submitted_element(cast, element):
     return [_submit(cast, element).pk]
 
 
+def _bulk_review(cast, element):
+    """The review queue's bulk action on one submitted element: mark it Accepted."""
+    from submittals.models import SubmittalElementRecord
+    from submittals.services import review_seen
+
+    record = SubmittalElementRecord.objects.get(pk=_submit(cast, element).pk)
+    return {"status": 4, "elements": [f"{record.pk}:{review_seen(record)}"]}
+
+
 def _submitted_group(cast):
     return [_submit(cast, 2).facility_submittal_id]
 
@@ -522,6 +531,7 @@ MATRIX: dict[str, Route] = {
     # object); staff outside an object's jurisdiction get 404 (see the rows below).
     "regulator:home": STAFF_PAGE,
     "regulator:facilities": STAFF_PAGE,
+    "regulator:facilities_export": STAFF_PAGE,
     "regulator:facility": Route(
         200, each(BUSINESS_USERS, 403), args=lambda c: [c.facility.cers_id]
     ),
@@ -645,6 +655,14 @@ MATRIX: dict[str, Route] = {
     "business:inventory_template": Route(200, each(NO_ORGANIZATION, 302)),
     # Regulator portal: review. Element 1 goes to the CUPA; element 4 (UST) to the PA.
     "regulator:review_queue": STAFF_PAGE,
+    "regulator:review_queue_export": STAFF_PAGE,
+    # The bulk action needs the review role at the agency (the PA's viewer: 403).
+    "regulator:review_queue_bulk": Route(
+        302,
+        each(BUSINESS_USERS, 403) | {"pa_viewer": 403},
+        method="post",
+        data=lambda c: _bulk_review(c, 1),
+    ),
     "regulator:review": Route(
         200,
         each(BUSINESS_USERS, 403) | {"pa_viewer": 404},
@@ -720,6 +738,7 @@ MATRIX: dict[str, Route] = {
     # Finding the facility to inspect: for staff who may record CME (the results are the
     # agency's jurisdiction: tests/cme/test_record_inspection.py).
     "regulator:cme_inspection_start": Route(200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}),
+    "regulator:cme_inspections_export": STAFF_PAGE,
     "regulator:cme_inspection_create": Route(
         200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}, args=lambda c: [c.facility.cers_id]
     ),
@@ -750,6 +769,7 @@ MATRIX: dict[str, Route] = {
         200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_violation
     ),
     "regulator:cme_enforcements": STAFF_PAGE,
+    "regulator:cme_enforcements_export": STAFF_PAGE,
     "regulator:cme_enforcement": Route(
         200, each(BUSINESS_USERS, 403) | {"pa_viewer": 404}, args=_cme_enforcement
     ),
@@ -759,6 +779,8 @@ MATRIX: dict[str, Route] = {
     "regulator:cme_upload": Route(200, each(BUSINESS_USERS, 403) | {"pa_viewer": 403}),
     "regulator:cme_upload_template": STAFF_PAGE,
     "regulator:violations_past_rtc": STAFF_PAGE,
+    "regulator:status_report": STAFF_PAGE,
+    "regulator:status_report_export": STAFF_PAGE,
     "regulator:large_organizations": Route(403, {"state_admin": 200}),
     "regulator:organization_take_over": Route(
         403, {"state_admin": 302}, args=lambda c: [c.org.code], method="post"
@@ -841,6 +863,17 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             args=lambda c: _ust_draft_with_tank(c, 0),
             method="post",
             data=lambda c: {"f_432": "T1-B"},
+        ),
+    ),
+    (
+        # The PA's element: not in the CUPA's queue, so its reviewer's bulk action is
+        # answered with the queue and an error, and nothing is applied.
+        "regulator:review_queue_bulk",
+        Route(
+            200,
+            each(BUSINESS_USERS, 403) | {"pa_viewer": 403, "state_admin": 302},
+            method="post",
+            data=lambda c: _bulk_review(c, 4),
         ),
     ),
     (

@@ -16,11 +16,20 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from core.access import can
 from core.events import changes
+from core.exports import (
+    Column,
+    export_filename,
+    export_links,
+    export_response,
+    requested_format,
+    rows_of,
+)
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate
@@ -111,23 +120,68 @@ class CMEMixin(AgencyScopedMixin):
         )
 
 
+def filtered_inspections(inspections, params) -> tuple:
+    """The inspection list's filter, for the page and its export: ``cers_id`` (one
+    facility's). Returns the inspections, newest first with their violation counts, and the
+    CERS ID asked for."""
+    inspections = (
+        inspections.select_related("facility", "regulator")
+        .annotate(violation_count=Count("violations"))
+        .order_by("-occurred_on", "-pk")
+    )
+    cers_id = params.get("cers_id", "").strip()
+    if cers_id:
+        inspections = inspections.filter(facility__cers_id=cers_id if cers_id.isdigit() else 0)
+    return inspections, cers_id
+
+
 class InspectionListView(CMEMixin, TemplateView):
     """The agency's inspections, newest first, optionally for one facility (CERS ID)."""
 
     template_name = "cme/inspection_list.html"
 
     def get_context_data(self, **kwargs):
-        inspections = (
-            self.inspections()
-            .select_related("facility", "regulator")
-            .annotate(violation_count=Count("violations"))
-            .order_by("-occurred_on", "-pk")
-        )
-        cers_id = self.request.GET.get("cers_id", "").strip()
-        if cers_id:
-            inspections = inspections.filter(facility__cers_id=cers_id if cers_id.isdigit() else 0)
+        inspections, cers_id = filtered_inspections(self.inspections(), self.request.GET)
         return super().get_context_data(
-            page=paginate(self.request, inspections), cers_id=cers_id, **kwargs
+            page=paginate(self.request, inspections),
+            cers_id=cers_id,
+            export_links=export_links(
+                reverse("regulator:cme_inspections_export"), self.request.GET
+            ),
+            **kwargs,
+        )
+
+
+INSPECTION_COLUMNS = [
+    Column("CERS ID", lambda i: i.facility.cers_id),
+    Column("Facility name", lambda i: i.facility.name),
+    Column("Address", lambda i: i.facility.address),
+    Column("Program element", lambda i: i.get_program_element_display()),
+    Column("Inspection type", lambda i: i.get_inspection_type_display()),
+    Column("Inspected on", lambda i: i.occurred_on),
+    Column("Inspector", lambda i: i.inspector_name),
+    Column("Violations", lambda i: i.violation_count),
+    Column("Violations returned to compliance on", lambda i: i.violations_rtc_on),
+    Column("UST operational compliance", lambda i: i.get_ust_operational_compliance_display()),
+    Column("Recorded by", lambda i: i.regulator.name),
+    Column("Comments", lambda i: i.comments),
+]
+
+
+class InspectionExportView(CMEMixin, View):
+    """GET: the inspection list, with the page's filter, as CSV or XLSX (``?format=``), read
+    a chunk at a time whatever its length."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        export_format = requested_format(request)
+        inspections, _ = filtered_inspections(self.inspections(), request.GET)
+        return export_response(
+            rows_of(inspections),
+            INSPECTION_COLUMNS,
+            format=export_format,
+            filename=export_filename("inspections", self.regulator),
         )
 
 
@@ -428,34 +482,80 @@ class ViolationEditView(CMEMixin, TemplateView):
         return self.render_page(violation, form)
 
 
+def filtered_enforcements(enforcements, params) -> tuple:
+    """The enforcement list's filters (``EnforcementFilterForm``: type, dates, CERS ID; an
+    invalid value is ignored), for the page and its export. Returns the enforcement actions,
+    newest first with their violation counts, and the form."""
+    enforcements = (
+        enforcements.select_related("facility", "regulator")
+        .annotate(violation_count=Count("violations"))
+        .order_by("-occurred_on", "-pk")
+    )
+    filters = EnforcementFilterForm(params)
+    if filters.is_valid():
+        wanted = filters.cleaned_data
+        if wanted["enforcement_type"]:
+            enforcements = enforcements.filter(enforcement_type=wanted["enforcement_type"])
+        if wanted["occurred_from"]:
+            enforcements = enforcements.filter(occurred_on__gte=wanted["occurred_from"])
+        if wanted["occurred_to"]:
+            enforcements = enforcements.filter(occurred_on__lte=wanted["occurred_to"])
+        if wanted["cers_id"]:
+            enforcements = enforcements.filter(facility__cers_id=wanted["cers_id"])
+    return enforcements, filters
+
+
 class EnforcementListView(CMEMixin, TemplateView):
     """The agency's enforcement actions, newest first, filtered by type, date and facility."""
 
     template_name = "cme/enforcement_list.html"
 
     def get_context_data(self, **kwargs):
-        enforcements = (
-            self.enforcements()
-            .select_related("facility", "regulator")
-            .annotate(violation_count=Count("violations"))
-            .order_by("-occurred_on", "-pk")
-        )
-        filters = EnforcementFilterForm(self.request.GET)
-        if filters.is_valid():
-            wanted = filters.cleaned_data
-            if wanted["enforcement_type"]:
-                enforcements = enforcements.filter(enforcement_type=wanted["enforcement_type"])
-            if wanted["occurred_from"]:
-                enforcements = enforcements.filter(occurred_on__gte=wanted["occurred_from"])
-            if wanted["occurred_to"]:
-                enforcements = enforcements.filter(occurred_on__lte=wanted["occurred_to"])
-            if wanted["cers_id"]:
-                enforcements = enforcements.filter(facility__cers_id=wanted["cers_id"])
+        enforcements, filters = filtered_enforcements(self.enforcements(), self.request.GET)
         return super().get_context_data(
             page=paginate(self.request, enforcements),
             filters=filters,
             filtered=any(filters.data.get(name) for name in filters.fields),
+            export_links=export_links(
+                reverse("regulator:cme_enforcements_export"), self.request.GET
+            ),
             **kwargs,
+        )
+
+
+ENFORCEMENT_COLUMNS = [
+    Column("CERS ID", lambda e: e.facility.cers_id),
+    Column("Facility name", lambda e: e.facility.name),
+    Column("Address", lambda e: e.facility.address),
+    Column("Type", lambda e: e.get_enforcement_type_display()),
+    Column("Formal type", lambda e: e.get_formal_type_display()),
+    Column("Taken on", lambda e: e.occurred_on),
+    Column("Violations", lambda e: e.violation_count),
+    Column("Red tag issued", lambda e: e.get_red_tag_issued_display()),
+    Column("Red tag number", lambda e: e.red_tag_number),
+    Column("Docket number", lambda e: e.docket_number),
+    Column("Case settled or dropped on", lambda e: e.case_settled_on),
+    Column("Fine assessed ($)", lambda e: e.fine_amount),
+    Column("Supplemental environmental project ($)", lambda e: e.sep_amount),
+    Column("Recorded by", lambda e: e.regulator.name),
+    Column("Comments", lambda e: e.comments),
+]
+
+
+class EnforcementExportView(CMEMixin, View):
+    """GET: the enforcement list, with the page's filters, as CSV or XLSX (``?format=``),
+    read a chunk at a time whatever its length."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        export_format = requested_format(request)
+        enforcements, _ = filtered_enforcements(self.enforcements(), request.GET)
+        return export_response(
+            rows_of(enforcements),
+            ENFORCEMENT_COLUMNS,
+            format=export_format,
+            filename=export_filename("enforcement-actions", self.regulator),
         )
 
 

@@ -13,11 +13,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
+from core.exports import (
+    Column,
+    export_filename,
+    export_links,
+    export_response,
+    requested_format,
+    rows_of,
+)
 from core.pagination import paginate
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from organizations.models import Organization
@@ -55,6 +64,19 @@ class JurisdictionFacilitiesMixin(AgencyScopedMixin):
         }
 
 
+def filtered_facilities(facilities, params) -> tuple:
+    """The facility list's filters, read from the query string (``params``), for the page and
+    its export alike: the search words ``q`` (name, CERS ID, street, city, organization) and
+    ``overdue=1`` (Facility Information overdue). Returns the narrowed queryset, the search
+    and whether ``overdue`` applies."""
+    query = params.get("q", "").strip()
+    overdue = params.get("overdue") == "1"
+    if overdue:
+        facilities = facilities.overdue()
+    facilities = facilities.select_related("organization").search(query, SEARCH_FIELDS)
+    return facilities, query, overdue
+
+
 class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
     """The agency's facilities: searchable by name, CERS ID, street, city and organization;
     ``?overdue=1`` keeps those whose Facility Information is overdue (the dashboard's link)."""
@@ -62,20 +84,49 @@ class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
     template_name = "facilities/regulator_list.html"
 
     def get_context_data(self, **kwargs):
-        query = self.request.GET.get("q", "").strip()
-        overdue = self.request.GET.get("overdue") == "1"
-        facilities = self.get_queryset()
-        if overdue:
-            facilities = facilities.overdue()
-        facilities = facilities.select_related("organization").search(query, SEARCH_FIELDS)
+        facilities, query, overdue = filtered_facilities(self.get_queryset(), self.request.GET)
         facilities = facilities.with_agency_elements(self.regulator)
         return super().get_context_data(
             page=paginate(self.request, facilities),
             q=query,
             overdue=overdue,
+            export_links=export_links(reverse("regulator:facilities_export"), self.request.GET),
             overdue_after_days=FACILITY_INFORMATION_OVERDUE_AFTER.days,
             **self.agency_context(),
             **kwargs,
+        )
+
+
+FACILITY_COLUMNS = [
+    Column("CERS ID", lambda f: f.cers_id),
+    Column("Facility name", lambda f: f.name),
+    Column("Organization", lambda f: f.organization.name),
+    Column("Organization code", lambda f: f.organization.code),
+    Column("Street address", lambda f: f.street),
+    Column("City", lambda f: f.city),
+    Column("State", lambda f: f.state),
+    Column("ZIP code", lambda f: f.zip_code),
+    Column("County", lambda f: f.county),
+    Column("Facility ID (agency's)", lambda f: f.local_facility_id),
+    Column("EPA ID", lambda f: f.epa_id),
+    Column("In CERS since", lambda f: f.created_at),
+]
+
+
+class FacilityExportView(JurisdictionFacilitiesMixin, View):
+    """GET: the facility list, with the page's filters, as CSV or XLSX (``?format=``),
+    read a chunk at a time whatever its length."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        export_format = requested_format(request)
+        facilities, _, _ = filtered_facilities(self.get_queryset(), request.GET)
+        return export_response(
+            rows_of(facilities.order_by("name", "cers_id")),
+            FACILITY_COLUMNS,
+            format=export_format,
+            filename=export_filename("facilities", self.regulator),
         )
 
 

@@ -112,7 +112,7 @@ class StatusChart:
     bar_width: int
 
 
-def _months_back(today: datetime.date, count: int) -> list[datetime.date]:
+def months_back(today: datetime.date, count: int) -> list[datetime.date]:
     """The first day of the ``count`` months ending with ``today``'s, oldest first."""
     months = []
     year, month = today.year, today.month
@@ -122,10 +122,9 @@ def _months_back(today: datetime.date, count: int) -> list[datetime.date]:
     return months[::-1]
 
 
-def submittals_by_status(elements, today: datetime.date) -> StatusChart:
-    """Chart ``elements`` (submitted ones) over the last 12 months, ``today``'s included:
-    per month submitted, how many are in each status now. One query."""
-    months = _months_back(today, CHART_MONTHS)
+def counts_by_month_and_status(elements, months: list[datetime.date]) -> dict:
+    """How many of ``elements`` were submitted in each of ``months`` (first days, oldest
+    first), by their status now: ``{(month, status): count}``. One query."""
     start = timezone.make_aware(datetime.datetime.combine(months[0], datetime.time.min))
     rows = (
         elements.filter(submitted_at__gte=start)
@@ -138,6 +137,14 @@ def submittals_by_status(elements, today: datetime.date) -> StatusChart:
     for row in rows:
         key = (timezone.localtime(row["month"]).date(), row["status"])
         counts[key] = counts.get(key, 0) + row["n"]
+    return counts
+
+
+def submittals_by_status(elements, today: datetime.date) -> StatusChart:
+    """Chart ``elements`` (submitted ones) over the last 12 months, ``today``'s included:
+    per month submitted, how many are in each status now. One query."""
+    months = months_back(today, CHART_MONTHS)
+    counts = counts_by_month_and_status(elements, months)
     totals = [sum(counts.get((m, s), 0) for s in STATUS_COLOURS) for m in months]
     max_total = max(totals) or 1
     scale = PLOT_HEIGHT / max_total

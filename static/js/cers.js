@@ -38,6 +38,19 @@
     });
   });
 
+  // "Select all" checkboxes (data-select-all names the checkboxes they tick): shown only
+  // where scripts run, since without them they would do nothing.
+  document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+    var name = all.getAttribute("data-select-all");
+    var boxes = all.form.querySelectorAll('input[type=checkbox][name="' + name + '"]');
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
+
   // A form sent back with errors: the focus goes to its error summary, which links to each
   // field, so a keyboard or screen reader user hears what went wrong first.
   var summary = document.querySelector(".error-summary");

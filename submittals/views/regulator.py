@@ -18,11 +18,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
+from core.exports import (
+    Column,
+    export_filename,
+    export_links,
+    export_response,
+    requested_format,
+    rows_of,
+)
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
@@ -30,7 +39,7 @@ from core.registry import Field, FieldLookupError, schema_for
 from core.views import AgencyScopedMixin
 
 from .. import inventory, printing, services
-from ..forms_regulator import QueueFilterForm, ReviewForm
+from ..forms_regulator import BulkReviewForm, QueueFilterForm, ReviewForm
 from ..models import AWAITING_STATUSES, ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from ..validation import by_level, submitted_with
 
@@ -49,59 +58,160 @@ class AgencyElementsMixin(AgencyScopedMixin):
         return self.get_queryset("review")
 
 
+def queue_elements(elements, params) -> tuple:
+    """The review queue's filters (``QueueFilterForm``, read from the query string
+    ``params``), for the page, its export and its bulk action alike: the elements narrowed
+    and ordered (waiting work oldest first, any other view newest first), the form, and
+    whether any filter was asked for. A filter that makes no sense (a date typo) lists
+    nothing rather than everything."""
+    form = QueueFilterForm(params or None)
+    if not form.is_bound:
+        statuses = form.statuses()
+    elif form.is_valid():
+        elements = _filtered(elements, form.cleaned_data)
+        statuses = form.statuses()
+    else:
+        elements, statuses = elements.none(), None
+    if statuses:
+        elements = elements.filter(status__in=statuses)
+    awaiting = bool(statuses) and set(statuses) <= set(AWAITING_STATUSES)
+    order = ["submitted_at", "pk"] if awaiting else ["-submitted_at", "-pk"]
+    elements = elements.select_related("facility__organization", "submitted_by").order_by(*order)
+    filtered = any(value for name, value in params.items() if name != "page")
+    return elements, form, filtered
+
+
+def _filtered(elements, cleaned: dict):
+    if cleaned.get("element"):
+        elements = elements.filter(element=cleaned["element"])
+    tz = timezone.get_current_timezone()
+    if cleaned.get("submitted_from"):
+        start = datetime.combine(cleaned["submitted_from"], time.min, tzinfo=tz)
+        elements = elements.filter(submitted_at__gte=start)
+    if cleaned.get("submitted_to"):
+        end = datetime.combine(cleaned["submitted_to"], time.max, tzinfo=tz)
+        elements = elements.filter(submitted_at__lte=end)
+    if cleaned.get("facility"):
+        elements = search_filter(
+            elements,
+            cleaned["facility"],
+            FACILITY_SEARCH_FIELDS,
+            FACILITY_SEARCH_EXACT_INT_FIELDS,
+        )
+    return elements
+
+
 class ReviewQueueView(AgencyElementsMixin, TemplateView):
     """The agency's submitted elements, by default those awaiting action, oldest first;
-    filterable by status, element, submitted date and facility."""
+    filterable by status, element, submitted date and facility. Reviewers select rows and
+    mark them Accepted or Under Review at once (``BulkReviewView``)."""
 
     template_name = "submittals/regulator_queue.html"
 
     def get_context_data(self, **kwargs):
-        form = QueueFilterForm(self.request.GET or None)
-        elements = self.get_queryset()
-        if not form.is_bound:
-            statuses = form.statuses()
-        elif form.is_valid():
-            elements = self.filtered(elements, form.cleaned_data)
-            statuses = form.statuses()
-        else:
-            # A filter that makes no sense (a date typo) lists nothing rather than everything.
-            elements, statuses = elements.none(), None
-        if statuses:
-            elements = elements.filter(status__in=statuses)
-        # Waiting work oldest first; any other view of the queue newest first.
-        awaiting = bool(statuses) and set(statuses) <= set(AWAITING_STATUSES)
-        order = ["submitted_at", "pk"] if awaiting else ["-submitted_at", "-pk"]
-        elements = elements.select_related("facility__organization", "submitted_by").order_by(
-            *order
-        )
-        filtered = any(value for name, value in self.request.GET.items() if name != "page")
+        elements, form, filtered = queue_elements(self.get_queryset(), self.request.GET)
+        page = paginate(self.request, elements)
+        can_review = self.can("submittals.review")
+        if can_review:
+            for record in page:
+                record.review_seen = services.review_seen(record)
+        kwargs.setdefault("bulk_form", BulkReviewForm() if can_review else None)
+        kwargs.setdefault("selected", set())
         return super().get_context_data(
             form=form,
-            page=paginate(self.request, elements),
+            page=page,
             regulator=self.regulator,
             statewide=self.regulator.is_statewide,
             filtered=filtered,
+            query=self.request.GET.urlencode(),
+            export_links=export_links(reverse("regulator:review_queue_export"), self.request.GET),
             **kwargs,
         )
 
-    def filtered(self, elements, cleaned: dict):
-        if cleaned.get("element"):
-            elements = elements.filter(element=cleaned["element"])
-        tz = timezone.get_current_timezone()
-        if cleaned.get("submitted_from"):
-            start = datetime.combine(cleaned["submitted_from"], time.min, tzinfo=tz)
-            elements = elements.filter(submitted_at__gte=start)
-        if cleaned.get("submitted_to"):
-            end = datetime.combine(cleaned["submitted_to"], time.max, tzinfo=tz)
-            elements = elements.filter(submitted_at__lte=end)
-        if cleaned.get("facility"):
-            elements = search_filter(
-                elements,
-                cleaned["facility"],
-                FACILITY_SEARCH_FIELDS,
-                FACILITY_SEARCH_EXACT_INT_FIELDS,
+
+class BulkReviewView(ReviewQueueView):
+    """POST: the action chosen (Accepted, Under Review) on every element selected in the
+    queue, through ``services.review_selected``: all of them, or none with every row's
+    problem listed. An element someone reviewed since the queue was drawn is refused
+    (``review_seen``). Back to the queue with its filters (the form's address carries
+    them)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.require("submittals.review")
+        form = BulkReviewForm(request.POST)
+        if form.is_valid():
+            selected = form.cleaned_data["elements"]
+            found = dict(
+                self.get_queryset().filter(pk__in=selected).values_list("pk", "key").order_by()
             )
-        return elements
+            missing = [pk for pk in selected if pk not in found]
+            if missing:
+                form.add_error(
+                    "elements",
+                    f"{len(missing)} of the selected elements are not in this agency's queue; "
+                    "reload the queue and select again.",
+                )
+            else:
+                try:
+                    records = services.review_selected(
+                        actor=request.user,
+                        seen={found[pk]: seen for pk, seen in selected.items()},
+                        status=form.cleaned_data["status"],
+                        comments=form.cleaned_data["comments"],
+                    )
+                except ValidationError as error:
+                    add_service_errors(form, error)
+                else:
+                    status = ElementStatus(form.cleaned_data["status"]).label
+                    messages.success(
+                        request,
+                        f"{len(records)} element{'s' if len(records) != 1 else ''} marked "
+                        f"{status}.",
+                    )
+                    url = reverse("regulator:review_queue")
+                    query = request.GET.urlencode()
+                    return redirect(f"{url}?{query}" if query else url)
+        return self.render_to_response(
+            self.get_context_data(bulk_form=form, selected=set(form.selected_pks()))
+        )
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.email) if user else ""
+
+
+QUEUE_COLUMNS = [
+    Column("CERS ID", lambda r: r.facility.cers_id),
+    Column("Facility name", lambda r: r.facility.name),
+    Column("Address", lambda r: r.facility.address),
+    Column("Organization", lambda r: r.facility.organization.name),
+    Column("Element", lambda r: r.get_element_display()),
+    Column("Status", lambda r: r.get_status_display()),
+    Column("Submitted on", lambda r: r.submitted_at),
+    Column("Submitted by", lambda r: _person(r.submitted_by)),
+    Column("Last action on", lambda r: r.action_at),
+    Column("Last action by", lambda r: r.action_agent_name),
+    Column("Comments to the business", lambda r: r.action_comments),
+]
+
+
+class ReviewQueueExportView(AgencyElementsMixin, View):
+    """GET: the review queue, with the page's filters, as CSV or XLSX (``?format=``), read a
+    chunk at a time whatever its length."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        export_format = requested_format(request)
+        elements, _, _ = queue_elements(self.get_queryset(), request.GET)
+        return export_response(
+            rows_of(elements.defer("data")),
+            QUEUE_COLUMNS,
+            format=export_format,
+            filename=export_filename("review-queue", self.regulator),
+        )
 
 
 # -- the element's data, through the registry --------------------------------------------------

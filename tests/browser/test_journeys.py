@@ -88,12 +88,20 @@ def test_the_skip_link_is_the_first_stop_and_moves_to_the_content(browsing, cast
 
 
 def test_regulator_pages(browsing, cast):
+    from tests.submittals.test_review_pages import FI, draft, submit
+
     record = inspection(cast)
+    submit(cast, draft(cast, FI))
     browsing.sign_in(cast.cupa_reviewer.email, factories.PASSWORD)
     browsing.goto(reverse("regulator:home"))
     browsing.looks_right("regulator home")
     browsing.goto(reverse("regulator:review_queue"))
     browsing.looks_right("review queue")
+    # The queue's "select all" (shown by the script) ticks every row for the bulk action.
+    browsing.page.get_by_label("Select every element on this page").check()
+    assert browsing.page.locator('input[name="elements"]:checked').count() == 1
+    browsing.goto(reverse("regulator:status_report"))
+    browsing.looks_right("element status report")
     browsing.goto(reverse("regulator:cme_inspection", args=[record.pk]))
     browsing.looks_right("CME inspection")
     # The enforcement date has its own label now (the two forms share field names).
