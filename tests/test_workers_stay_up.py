@@ -28,7 +28,9 @@ def test_the_visibility_timeout_outlasts_the_longest_task_and_the_sweeps_run_oft
     not the broker's timeout, recover a dead worker's work within seconds."""
     visibility = app.conf.broker_transport_options["visibility_timeout"]
     assert visibility > app.conf.task_time_limit
-    for entry in app.conf.beat_schedule.values():
+    sweeps = {name: e for name, e in app.conf.beat_schedule.items() if name.startswith("sweep-")}
+    assert set(sweeps) == {"sweep-outbound-email", "sweep-edt-uploads"}
+    for entry in sweeps.values():
         assert entry["schedule"] <= 15
     assert app.conf.task_time_limit < settings.EDT_CLAIM_LEASE
 
