@@ -195,7 +195,7 @@ def _element(pdf: _Document, record: SubmittalElementRecord):
         ]
     )
     for heading, fields in display_sections(record.element, record.data):
-        shown = [(label, value) for label, value in fields if value not in (None, "")]
+        shown = [(label, value) for label, value, _number in fields if value not in (None, "")]
         if shown:
             pdf.heading(heading, 10)
             pdf.facts(shown)
