@@ -314,7 +314,7 @@ class Command(BaseCommand):
         queued = OutboundEmail.objects.count() - emails_before
         if queued:
             self.stdout.write(
-                f"{queued} e-mail(s) went to the outbox (invitations, the submittal receipt)."
+                f"{queued} e-mail(s) went to the outbox (invitations, submittal receipts, reviews)."
             )
         self.stdout.write("")
         self.print_logins(people)
