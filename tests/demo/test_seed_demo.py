@@ -249,3 +249,26 @@ def test_the_consultants_largest_organization_has_hundreds_of_routed_facilities(
         county="Sacramento",
     )
     assert added.cers_id == cers_ids[-1] + 1
+
+
+def test_bulk_demo_facilities_take_a_lead_user(db):
+    """``demo.facilities.bulk_facilities`` asks what adding one facility asks: the consultant,
+    an Approver of Delta Dry Cleaners, may not add its facilities; nothing is written."""
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    from demo.facilities import bulk_facilities
+    from demo.management.commands.seed_demo import FacilitySpec
+
+    seed()
+    delta = Organization.objects.get(name="Delta Dry Cleaners")
+    before = Facility.objects.count()
+    spec = FacilitySpec("Delta Dry Cleaners #999", "999 Broadway", "Sacramento", "95816", "")
+    consultant = User.objects.get(email="consultant@demo.cers.example")
+    with pytest.raises(PermissionDenied):
+        bulk_facilities(actor=consultant, organization=delta, facilities=[spec])
+    assert Facility.objects.count() == before
+
+    lead = User.objects.get(email="lead@demo.cers.example")
+    assert bulk_facilities(actor=lead, organization=delta, facilities=[spec]) == 1
+    assert bulk_facilities(actor=lead, organization=delta, facilities=[spec]) == 0  # by name
