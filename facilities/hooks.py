@@ -54,13 +54,13 @@ submittal_history = Hook(
     "for ``regulator``, newest first (the regulator's facility page).",
 )
 
-# An element submitted within this period before its due date (or any time after it) reports
-# for that due date: its reminders stop.
+# An element submitted within this period before its due date, the first day excluded (or
+# any time after it), reports for that due date: its reminders stop.
 REPORTING_PERIOD = timedelta(days=365)
 
 reported_elements = Hook(
     "reported_elements",
     "``(rows) -> set[(facility_id, element)]``: of ``rows`` (``FacilityRegulator`` with a "
-    "``next_due_date``), the elements submitted on or after ``next_due_date - "
+    "``next_due_date``), the elements submitted after ``next_due_date - "
     "REPORTING_PERIOD``: already reported for that due date, so not reminded.",
 )

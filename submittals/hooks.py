@@ -130,8 +130,10 @@ def submittal_history(facility, user, regulator) -> list[SubmittalElementRecord]
 
 
 def elements_reported(rows) -> set[tuple[int, int]]:
-    """Of facility elements with a due date, those submitted (whatever the review said) on
-    or after ``due date - REPORTING_PERIOD``: reported for that date, so not reminded."""
+    """Of facility elements with a due date, those submitted (whatever the review said) after
+    ``due date - REPORTING_PERIOD``: reported for that date, so not reminded. A submittal
+    made exactly a period before (accepted that day, the due date is its anniversary)
+    reported for the date before."""
     from django.db.models import Max
     from django.utils import timezone
 
@@ -155,5 +157,5 @@ def elements_reported(rows) -> set[tuple[int, int]]:
         (row.facility_id, row.element)
         for row in rows
         if (row.facility_id, row.element) in latest
-        and latest[row.facility_id, row.element] >= row.next_due_date - REPORTING_PERIOD
+        and latest[row.facility_id, row.element] > row.next_due_date - REPORTING_PERIOD
     }

@@ -49,7 +49,9 @@ def test_it_creates_nothing_the_second_time(db):
     assert first["edt.EdtAccount"] == 1
     assert first["edt.TierGrant"] == 10  # tiers 1-5 in both environments
     assert first["organizations.Organization"] == 2
-    assert first["facilities.Facility"] == 4
+    # Valley Fuel's 6 (3 with the cycle's states beside them), Delta's Midtown shop and its
+    # 300 plain branches (issue 16: the demo shows the yearly cycle and a large organization).
+    assert first["facilities.Facility"] == 307
     assert first["regulators.StaffMembership"] == 7
     # Valley Fuel: lead, approver, editor, viewer, consultant; Delta: lead, consultant.
     assert first["organizations.Membership"] == 7
@@ -91,7 +93,7 @@ def test_the_consultant_works_for_two_organizations(db):
         ("Valley Fuel Distributors", "editor"),
         ("Delta Dry Cleaners", "approver"),
     }
-    assert Facility.objects.for_user(consultant).count() == 4
+    assert Facility.objects.for_user(consultant).count() == 307
 
 
 def test_valley_fuel_spans_both_cupas_and_the_pa(db):
@@ -115,7 +117,7 @@ def test_valley_fuel_spans_both_cupas_and_the_pa(db):
         "Valley Fuel Davis Yard"
     ]
     state_admin = User.objects.get(email="state-admin@demo.cers.example")
-    assert Facility.objects.for_user(state_admin).count() == 4
+    assert Facility.objects.for_user(state_admin).count() == 307
 
 
 def test_it_finishes_a_partial_run(db):
@@ -155,3 +157,118 @@ def test_the_demo_cupa_has_a_tier_left_to_request(db, client):
     form = page.context["form"]
     assert isinstance(form, AccessRequestForm)
     assert [value for value, _ in form.fields["tiers"].choices] == [6]
+
+
+def test_the_lead_user_finds_a_facility_at_each_point_of_the_yearly_cycle(db):
+    """Issue 16: accepted last year and due next month, overdue, not accepted with the
+    reviewer's comments, one with underground and one with aboveground storage tanks."""
+    import datetime
+
+    from django.utils import timezone
+
+    from core.elements import SubmittalElement as E
+    from facilities.schedule import attach_status_grids
+    from submittals.models import ElementStatus, SubmittalElementRecord
+
+    seed()
+    today = timezone.localdate()
+    lead = User.objects.get(email="lead@demo.cers.example")
+    mine = Facility.objects.for_user(lead)
+
+    def information(name):
+        return SubmittalElementRecord.objects.get(
+            facility__name=name, element=E.FACILITY_INFORMATION
+        )
+
+    def due(name):
+        return FacilityRegulator.objects.get(
+            facility__name=name, element=E.FACILITY_INFORMATION
+        ).next_due_date
+
+    arden = information("Valley Fuel Arden Cardlock")
+    assert arden.status == ElementStatus.ACCEPTED
+    assert (today - timezone.localdate(arden.action_at)).days > 300
+    assert today < due("Valley Fuel Arden Cardlock") <= today + datetime.timedelta(days=31)
+    assert information("Valley Fuel Davis Yard").status == ElementStatus.ACCEPTED
+    assert due("Valley Fuel Davis Yard") < today
+    rejected = information("Valley Fuel Midtown Station")
+    assert rejected.status == ElementStatus.NOT_ACCEPTED
+    assert "24-hour" in rejected.action_comments
+    assert mine.filter(name__startswith="Valley Fuel").count() == 6
+
+    ust = FacilityRegulator.objects.get(
+        facility__name="Valley Fuel Broadway Station", element=E.UST
+    )
+    apsa = FacilityRegulator.objects.get(
+        facility__name="Valley Fuel Richards Bulk Plant", element=E.APSA
+    )
+    assert information("Valley Fuel Broadway Station").data["5"] == "Y"
+    assert information("Valley Fuel Richards Bulk Plant").data["8"] == "Y"
+    assert ust.regulator.code == apsa.regulator.code == "1001"
+
+    # The status grid the facility pages show marks them as the Lead User should find them.
+    grids = {
+        f.name: {row.element: row for row in f.status_grid}
+        for f in attach_status_grids(
+            mine.filter(name__startswith="Valley Fuel").prefetch_related("regulators__regulator"),
+            include_drafts=True,
+        )
+    }
+    assert grids["Valley Fuel Arden Cardlock"][E.FACILITY_INFORMATION].mark == "due soon"
+    assert grids["Valley Fuel Davis Yard"][E.FACILITY_INFORMATION].mark == "overdue"
+    assert grids["Valley Fuel Broadway Station"][E.UST].required
+    assert not grids["Valley Fuel Broadway Station"][E.APSA].required
+    assert grids["Valley Fuel Richards Bulk Plant"][E.APSA].required
+    assert not grids["Valley Fuel Richards Bulk Plant"][E.UST].required
+
+
+def test_the_consultants_largest_organization_has_hundreds_of_routed_facilities(db):
+    seed()
+
+    delta = Organization.objects.get(name="Delta Dry Cleaners")
+    assert delta.facilities.count() == 301
+    branches = delta.facilities.filter(name__startswith="Delta Dry Cleaners #")
+    assert branches.count() == 300
+    # Routed as a facility added one by one is: every element of each has its regulator.
+    assert FacilityRegulator.objects.filter(facility__in=branches).count() == 300 * len(
+        FacilityRegulator.objects.filter(facility__name="Delta Dry Cleaners Midtown")
+    )
+    cers_ids = sorted(Facility.objects.values_list("cers_id", flat=True))
+    assert len(set(cers_ids)) == 307
+    # The next facility added through the service gets the next free CERS ID.
+    from facilities.services import create_facility
+
+    lead = User.objects.get(email="lead@demo.cers.example")
+    added = create_facility(
+        actor=lead,
+        organization=delta,
+        name="Delta Dry Cleaners Land Park",
+        street="1 Land Park Drive",
+        city="Sacramento",
+        zip_code="95816",
+        county="Sacramento",
+    )
+    assert added.cers_id == cers_ids[-1] + 1
+
+
+def test_bulk_demo_facilities_take_a_lead_user(db):
+    """``demo.facilities.bulk_facilities`` asks what adding one facility asks: the consultant,
+    an Approver of Delta Dry Cleaners, may not add its facilities; nothing is written."""
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    from demo.facilities import bulk_facilities
+    from demo.management.commands.seed_demo import FacilitySpec
+
+    seed()
+    delta = Organization.objects.get(name="Delta Dry Cleaners")
+    before = Facility.objects.count()
+    spec = FacilitySpec("Delta Dry Cleaners #999", "999 Broadway", "Sacramento", "95816", "")
+    consultant = User.objects.get(email="consultant@demo.cers.example")
+    with pytest.raises(PermissionDenied):
+        bulk_facilities(actor=consultant, organization=delta, facilities=[spec])
+    assert Facility.objects.count() == before
+
+    lead = User.objects.get(email="lead@demo.cers.example")
+    assert bulk_facilities(actor=lead, organization=delta, facilities=[spec]) == 1
+    assert bulk_facilities(actor=lead, organization=delta, facilities=[spec]) == 0  # by name

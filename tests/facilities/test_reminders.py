@@ -17,6 +17,7 @@ from facilities.models import DueReminder, FacilityRegulator, ReportingRequireme
 from facilities.services import reminder_kind
 from regulators.models import validate_reminder_days
 from submittals import services as submittal_services
+from submittals.models import ElementStatus
 from tests.submittals.data import complete_facility_information
 
 FI = SubmittalElement.FACILITY_INFORMATION
@@ -197,6 +198,31 @@ def test_an_element_submitted_for_the_due_date_is_not_reminded(cast, clock):
     assert run() == 0
     clock.set(-3)
     assert run() == 0
+
+
+def test_an_element_accepted_the_day_it_was_submitted_is_reminded_for_its_anniversary(cast, clock):
+    """Accepted on the day it was submitted, an element is due on the anniversary, exactly a
+    reporting period after that submittal: the submittal reported for the date it was accepted
+    on, not for the next one, so the reminders go out."""
+    clock.set(365)  # a year before the due date
+    record = submittal_services.start_draft(actor=cast.editor, facility=cast.facility, element=FI)
+    record = submittal_services.save_draft_data(
+        actor=cast.editor, record=record, data=complete_facility_information()
+    )
+    submittal_services.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=[record],
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    record.refresh_from_db()
+    submittal_services.review(
+        actor=cast.cupa_reviewer, record=record, status=ElementStatus.ACCEPTED
+    )
+    assert FacilityRegulator.objects.get(facility=cast.facility, element=FI).next_due_date == DUE
+    clock.set(60)
+    assert run() == 1
 
 
 def test_another_organizations_people_are_never_reminded(cast, clock):

@@ -17,17 +17,20 @@ import contextlib
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from core.elements import SubmittalElement
 from core.models import OutboundEmail
 from core.services import record_event
+from demo.facilities import bulk_facilities
 from facilities.services import create_facility
 from organizations.models import Membership, Organization
 from organizations.roles import Role
@@ -177,6 +180,78 @@ ORGANIZATIONS = (
 )
 
 
+@dataclass(frozen=True)
+class CycleSpec:
+    name: str
+    street: str
+    city: str
+    zip_code: str
+    county: str
+    story: str  # what the seed did, as its output says
+    activities: tuple[str, ...] = ()  # Business Activities answered Yes
+    accepted_days_ago: int | None = None  # None: not accepted, with comments
+
+
+NOT_ACCEPTED_COMMENTS = (
+    "The emergency contact's 24-hour phone number is the office line. Give a number that "
+    "answers at night and submit again."
+)
+
+# Valley Fuel's facilities at each point of the yearly cycle (its Lead User's demo). None in
+# ZIP 95814, so the PA's and Yolo's demo lists stay as the sign-in table describes them.
+CYCLE = (
+    CycleSpec(
+        "Valley Fuel Arden Cardlock",
+        "2450 Arden Way",
+        "Sacramento",
+        "95815",
+        "Sacramento",
+        story="Facility Information accepted 11 months ago, due next month",
+        accepted_days_ago=335,
+    ),
+    CycleSpec(
+        "Valley Fuel Davis Yard",
+        "4500 Second Street",
+        "Davis",
+        "95618",
+        "Yolo",
+        story="Facility Information accepted 13 months ago, overdue",
+        accepted_days_ago=400,
+    ),
+    CycleSpec(
+        "Valley Fuel Midtown Station",
+        "1900 Capitol Avenue",
+        "Sacramento",
+        "95816",
+        "Sacramento",
+        story="Facility Information not accepted, with the reviewer's comments",
+    ),
+    CycleSpec(
+        "Valley Fuel Broadway Station",
+        "3100 Broadway",
+        "Sacramento",
+        "95816",
+        "Sacramento",
+        story="underground storage tanks reported, Facility Information accepted",
+        activities=("5",),
+        accepted_days_ago=20,
+    ),
+    CycleSpec(
+        "Valley Fuel Richards Bulk Plant",
+        "1500 Richards Boulevard",
+        "Sacramento",
+        "95815",
+        "Sacramento",
+        story="aboveground petroleum storage reported, Facility Information accepted",
+        activities=("8",),
+        accepted_days_ago=20,
+    ),
+)
+
+# Delta Dry Cleaners' plain branches, so the consultant's lists and bulk actions have rows.
+MANY_FACILITIES = 300
+
+
 @transaction.atomic(durable=True)
 def create_demo_user(person: PersonSpec) -> User:
     """An active account with the demo password (no activation e-mail: the address is fake)."""
@@ -224,6 +299,8 @@ class Command(BaseCommand):
                 self.seed_staff(agencies, people)
                 self.seed_organizations(people)
                 self.seed_submittal(people)
+                self.seed_cycle(people)
+                self.seed_many(people)
                 self.seed_edt(agencies)
             except ValidationError as exc:
                 raise CommandError(f"Demo data rejected: {'; '.join(exc.messages)}") from exc
@@ -237,7 +314,7 @@ class Command(BaseCommand):
         queued = OutboundEmail.objects.count() - emails_before
         if queued:
             self.stdout.write(
-                f"{queued} e-mail(s) went to the outbox (invitations, the submittal receipt)."
+                f"{queued} e-mail(s) went to the outbox (invitations, submittal receipts, reviews)."
             )
         self.stdout.write("")
         self.print_logins(people)
@@ -371,6 +448,90 @@ class Command(BaseCommand):
             certifier_title="Terminal Manager",
         )
         self.created.append(f"submittal of Facility Information and inventory for {facility}")
+
+    def seed_cycle(self, people: dict[str, User]) -> None:
+        """Facilities at each point of the yearly cycle, through the portals' services: the
+        Lead User finds one accepted last year and due next month, one overdue, one whose
+        Facility Information was not accepted (with the reviewer's comments), a facility with
+        underground storage tanks and one with aboveground petroleum storage tanks."""
+        from facilities.models import Facility
+        from submittals.models import SubmittalElementRecord
+
+        organization = Organization.objects.get(name="Valley Fuel Distributors")
+        for spec in CYCLE:
+            facility = Facility.objects.filter(organization=organization, name=spec.name).first()
+            if facility is None:
+                facility = create_facility(
+                    actor=people["lead"],
+                    organization=organization,
+                    name=spec.name,
+                    street=spec.street,
+                    city=spec.city,
+                    zip_code=spec.zip_code,
+                    county=spec.county,
+                )
+                self.created.append(f"facility {facility}")
+            if SubmittalElementRecord.objects.filter(facility=facility).exists():
+                continue
+            self.submit_and_review(facility, spec, people)
+            self.created.append(f"{spec.story} for {facility}")
+
+    def submit_and_review(self, facility, spec: CycleSpec, people: dict[str, User]) -> None:
+        from submittals import services as submittals
+        from submittals.models import ElementStatus
+
+        approver = people["approver"]
+        information = submittals.start_draft(actor=approver, facility=facility, element=1)
+        data = demo_facility_information(facility)
+        data.update({"4": "N", **dict.fromkeys(spec.activities, "Y")})
+        submittals.save_draft_data(actor=approver, record=information, data=data)
+        submittals.submit(
+            actor=approver,
+            facility=facility,
+            elements=[information],
+            certifier_name=approver.get_full_name(),
+            certifier_title="Operations Manager",
+        )
+        reviewer = people[
+            "yolo-reviewer" if facility.zip_code.startswith("956") else "cupa-reviewer"
+        ]
+        information.refresh_from_db()
+        if spec.accepted_days_ago is None:
+            submittals.review(
+                actor=reviewer,
+                record=information,
+                status=ElementStatus.NOT_ACCEPTED,
+                comments=NOT_ACCEPTED_COMMENTS,
+            )
+        else:
+            submittals.review(
+                actor=reviewer,
+                record=information,
+                status=ElementStatus.ACCEPTED,
+                action_at=timezone.now() - timedelta(days=spec.accepted_days_ago),
+            )
+
+    def seed_many(self, people: dict[str, User]) -> None:
+        """Delta Dry Cleaners' plain branches (``MANY_FACILITIES`` of them), so its lists, filters
+        and bulk actions have rows to page through; written at once (``demo.bulk_facilities``)
+        so the seed stays fast."""
+        organization = Organization.objects.get(name="Delta Dry Cleaners")
+        made = bulk_facilities(
+            actor=people["lead"],
+            organization=organization,
+            facilities=[
+                FacilitySpec(
+                    f"Delta Dry Cleaners #{n:03}",
+                    f"{100 + n} Broadway",
+                    "Sacramento",
+                    "95816" if n % 2 else "95815",
+                    "Sacramento",
+                )
+                for n in range(1, MANY_FACILITIES + 1)
+            ],
+        )
+        if made:
+            self.created.append(f"{made} plain facilities of {organization}")
 
     # -- output -------------------------------------------------------------------------------
 
