@@ -5,6 +5,10 @@ never a build Playwright downloads. Without it the tests fail with a message say
 install it; ``make test`` runs them only where Chromium is present and says so when it is not,
 and CI installs it (``.ci/run``).
 
+Every module marks its tests ``django_db(transaction=True, serialized_rollback=True)``: the
+rows migrations seed (the chemical and violation libraries) come back after each test's flush,
+and no flush recreates the content types a later test's restore would then collide with.
+
 Every page a journey visits goes through ``looks_right``: axe-core (levels A and AA of WCAG 2.0
 and 2.1) finds no violation, the page does not scroll sideways, and a screenshot is written to
 ``var/screenshots/<size>/`` (``CERS_SCREENSHOTS`` elsewhere) for a developer to open; and

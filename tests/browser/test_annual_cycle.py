@@ -15,7 +15,10 @@ from django.utils import timezone
 from tests import factories
 from tests.submittals.data import answer_required_documents, complete_facility_information
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 MATERIAL = {"207": "Diesel", "208": "N", "214": "b", "218": "500", "221": "a", "201": "Tank farm"}
 
@@ -42,6 +45,12 @@ def fill(page, number: str, value: str) -> None:
         page.locator(f"[name={name}][value='{value}']").check()
     else:
         field.fill(value)
+
+
+def settle(page) -> None:
+    """Let the page's live checks (htmx requests sent as fields change) finish before a form is
+    sent: the test database, SQLite in memory, takes one writer at a time."""
+    page.wait_for_load_state("networkidle")
 
 
 def test_a_year_of_reporting(browsing, cast, monkeypatch):
@@ -75,6 +84,7 @@ def test_a_year_of_reporting(browsing, cast, monkeypatch):
 
     # Business Activities: hazardous materials on site, nothing else.
     browsing.goto(reverse("business:submittals", args=[facility.cers_id]))
+    settle(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Start draft: Facility Information").click()
     information = SubmittalElementRecord.objects.get(facility=facility, element=1)
@@ -85,6 +95,7 @@ def test_a_year_of_reporting(browsing, cast, monkeypatch):
     question = page.get_by_role("group", name="Are hazardous materials on site", exact=False)
     question.get_by_role("radio", name="Yes").check()
     fill(page, "105a", "34")  # Sacramento County
+    settle(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Save Business Activities").click()
     assert page.locator(".error-summary").count() == 0
@@ -112,6 +123,7 @@ def test_a_year_of_reporting(browsing, cast, monkeypatch):
 
     # The inventory: one material, added through its form; the site map kept at the facility.
     browsing.goto(reverse("business:submittals", args=[facility.cers_id]))
+    settle(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Start draft: Hazardous Materials Inventory").click()
     inventory = SubmittalElementRecord.objects.get(facility=facility, element=2)
@@ -119,6 +131,7 @@ def test_a_year_of_reporting(browsing, cast, monkeypatch):
     for number, value in MATERIAL.items():
         fill(page, number, value)
     browsing.looks_right("cycle material form")
+    settle(page)
     with page.expect_navigation():
         page.locator("form button[type=submit]").last.click()
     assert inventory.materials.get().common_name == "Diesel"
@@ -129,6 +142,7 @@ def test_a_year_of_reporting(browsing, cast, monkeypatch):
     page.get_by_label("Name", exact=False).first.fill("Alice Lead")
     page.get_by_label("Title", exact=False).first.fill("Owner")
     page.locator("[name=certify]").check()
+    settle(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Certify and submit").click()
     assert "receipt" in page.url
@@ -166,12 +180,14 @@ def test_a_year_of_reporting(browsing, cast, monkeypatch):
     # Certify no changes: a new submittal of the accepted elements, with its own receipt.
     browsing.goto(reverse("business:certify_no_changes") + f"?facility={facility.cers_id}")
     browsing.looks_right("cycle certify no changes")
+    settle(page)
     with page.expect_navigation():
         page.locator("form button[type=submit]").last.click()
     browsing.looks_right("cycle certify no changes review")
     page.get_by_label("Name", exact=False).first.fill("Alice Lead")
     page.get_by_label("Title", exact=False).first.fill("Owner")
     page.locator("[name=certify]").check()
+    settle(page)
     with page.expect_navigation():
         page.locator("form button[type=submit]").last.click()
     again = FacilitySubmittal.objects.filter(facility=facility).exclude(pk=first.pk).get()

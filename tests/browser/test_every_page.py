@@ -22,8 +22,8 @@ from django.urls import reverse
 from tests.browser.conftest import VIEWPORTS, Browsing
 from tests.test_access_matrix import MATRIX, PERSONAS, Route
 
-# serialized_rollback: the libraries seeded by migrations (the chemical library), which an
-# earlier transactional test flushed, are loaded again before the test.
+# serialized_rollback, as every browser module (conftest.py): the libraries seeded by migrations
+# are loaded again before the test.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -10,7 +10,10 @@ from django.urls import reverse
 from tests import factories
 from tests.browser.test_sign_in import focused_id
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_business_activities_and_owner_operator_pages(browsing, cast):

@@ -15,7 +15,10 @@ from libraries.models import ViolationType
 from tests import factories
 from tests.cme.helpers import HMBP_TYPE
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def library():

@@ -12,7 +12,10 @@ from tests import factories
 from tests.browser.test_sign_in import focused_id, tab_to
 from tests.cme.helpers import inspection
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def active_class(page) -> str:
