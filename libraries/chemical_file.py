@@ -23,13 +23,13 @@ names of ``libraries.services.CHEMICAL_FIELDS``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
 from core.elements import SubmittalElement
 from core.registry import field as registry_field
-from core.xmlsafe import SchemasUnavailable, XmlRejected, parse_document, validate
+
+from .library_file import LibraryFile, read_checked
 
 SCHEMA = "ChemicalLibraryQuery"
 MAX_BYTES = 100 * 1024 * 1024
@@ -38,14 +38,6 @@ LARGEST_CCL_ID = 2_147_483_647  # the column's range
 FIRE_CODES = 8
 COMPONENTS = 5
 INVENTORY = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
-
-
-@dataclass
-class ChemicalFile:
-    """The entries a file lists, one per CCL ID."""
-
-    version: str
-    entries: list[dict] = field(default_factory=list)
 
 
 def ccl_number(text: str) -> int | None:
@@ -113,30 +105,13 @@ def _entry(element, problems: list[str], where: str) -> dict:
     }
 
 
-def read_chemical_library(data: bytes) -> ChemicalFile:
+def read_chemical_library(data: bytes) -> LibraryFile:
     """The entries of a chemical library file; ``ValidationError`` listing every problem
     (unsafe or malformed XML, another schema, schema errors, entries without a CCL ID or
     listed twice)."""
-    if len(data) > MAX_BYTES:
-        raise ValidationError(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
-            "the published library is far smaller."
-        )
-    try:
-        document = parse_document(data, expected_schema=SCHEMA)
-        messages = validate(document, document.schema())
-    except XmlRejected as error:
-        shown = error.location and error.location not in error.message
-        where = f" ({error.location})" if shown else ""
-        raise ValidationError(f"{error.message}{where}") from None
-    except SchemasUnavailable as error:
-        raise ValidationError(f"The XML schemas are not installed here: {error}") from None
-    if messages:
-        raise ValidationError(
-            [f"{m.location}: {m.message}" if m.location else m.message for m in messages]
-        )
+    document = read_checked(data, SCHEMA, MAX_BYTES)
 
-    library = ChemicalFile(version=document.version)
+    library = LibraryFile(version=document.version)
     problems: list[str] = []
     seen: dict[int, int] = {}
     for position, element in enumerate(document.root.iterfind("Chemical"), start=1):

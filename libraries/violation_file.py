@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from core.xmlsafe import SchemasUnavailable, XmlRejected, parse_document, validate
-
+from .library_file import LibraryFile, read_checked
 from .models import ViolationType
 
 SCHEMA = "ViolationLibraryQuery"
@@ -75,15 +73,6 @@ def program_element_code(text: str) -> PE | None:
         if re.search(rf"\b{re.escape(word)}\b", words):
             return element
     return None
-
-
-@dataclass
-class LibraryFile:
-    """The entries a file lists, one per type number, and what reading it had to say."""
-
-    version: str
-    entries: list[dict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def _date(element, tag: str, problems: list[str], where: str) -> datetime.date | None:
@@ -140,24 +129,7 @@ def _join(windows: list[dict]) -> dict:
 def read_violation_library(data: bytes) -> LibraryFile:
     """The entries of a violation library file; ``ValidationError`` listing every problem
     (unsafe or malformed XML, another schema, schema errors, unknown program elements)."""
-    if len(data) > MAX_BYTES:
-        raise ValidationError(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
-            "the published library is far smaller."
-        )
-    try:
-        document = parse_document(data, expected_schema=SCHEMA)
-        messages = validate(document, document.schema())
-    except XmlRejected as error:
-        shown = error.location and error.location not in error.message
-        where = f" ({error.location})" if shown else ""
-        raise ValidationError(f"{error.message}{where}") from None
-    except SchemasUnavailable as error:
-        raise ValidationError(f"The XML schemas are not installed here: {error}") from None
-    if messages:
-        raise ValidationError(
-            [f"{m.location}: {m.message}" if m.location else m.message for m in messages]
-        )
+    document = read_checked(data, SCHEMA, MAX_BYTES)
 
     library = LibraryFile(version=document.version)
     problems: list[str] = []

@@ -17,15 +17,16 @@ from django.views.generic import TemplateView
 from core.forms import add_service_errors
 from core.views import RegulatorPortalMixin, ScopedQuerysetMixin
 
-from .. import chemical_file, services
+from .. import services
 from ..forms import (
     ChemicalForm,
     ChemicalLibraryFileForm,
     ViolationLibraryFileForm,
     ViolationTypeForm,
 )
+from ..library_file import PublishedLibrary, check_size
 from ..models import Chemical, ChemicalLibraryLoad, ViolationLibraryLoad, ViolationType
-from ..violation_file import MAX_BYTES, read_violation_library
+from ..published import CHEMICALS, VIOLATIONS
 
 
 class _RequireStateAdministrator:
@@ -125,37 +126,35 @@ class ViolationTypeDeleteView(LibraryMaintenanceMixin, TemplateView):
         return redirect("libraries:violations")
 
 
-class ViolationLibraryLoadView(LibraryMaintenanceMixin, TemplateView):
-    """Load the published violation library from its XML file; any problem loads nothing and
-    every problem is listed."""
+class LibraryLoadView(LibraryMaintenanceMixin, TemplateView):
+    """Load a published library from its XML file (``libraries.published``); any problem
+    loads nothing and every problem is listed (the first ``SHOWN_PROBLEMS``)."""
 
-    template_name = "libraries/violation_load.html"
     SHOWN_PROBLEMS = 200
+    library: PublishedLibrary
+    form_class: type
+    load_model: type
+    done_url: str
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            latest=ViolationLibraryLoad.objects.select_related("loaded_by").first(),
-            max_mb=MAX_BYTES // (1024 * 1024),
+            latest=self.load_model.objects.select_related("loaded_by").first(),
+            max_mb=self.library.limit_mb,
             **kwargs,
         )
 
     def get(self, request, *args, **kwargs):
-        return self.render_form(ViolationLibraryFileForm())
+        return self.render_form(self.form_class())
 
     def post(self, request, *args, **kwargs):
-        form = ViolationLibraryFileForm(request.POST, request.FILES)
+        form = self.form_class(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_form(form)
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > MAX_BYTES:
-                raise ValidationError(
-                    f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
-                    "the published library is far smaller."
-                )
-            library = read_violation_library(upload.read())
-            load = services.load_violation_library(
-                actor=request.user, entries=library.entries, source=upload.name
+            check_size(upload.size, self.library.limit)
+            library, load = self.library.load_file(
+                upload.read(), actor=request.user, source=upload.name
             )
         except ValidationError as error:
             problems = error.messages
@@ -167,50 +166,27 @@ class ViolationLibraryLoadView(LibraryMaintenanceMixin, TemplateView):
         for note in library.notes:
             messages.info(request, note)
         messages.success(request, load.summary())
-        return redirect("libraries:violations")
+        return redirect(self.done_url)
 
 
-class ChemicalLibraryLoadView(LibraryMaintenanceMixin, TemplateView):
-    """Load CalEPA's published chemical library from its XML file (a Chemical Library Query's
-    answer); any problem loads nothing and every problem is listed."""
+class ViolationLibraryLoadView(LibraryLoadView):
+    """Load the published violation library."""
+
+    template_name = "libraries/violation_load.html"
+    library = VIOLATIONS
+    form_class = ViolationLibraryFileForm
+    load_model = ViolationLibraryLoad
+    done_url = "libraries:violations"
+
+
+class ChemicalLibraryLoadView(LibraryLoadView):
+    """Load CalEPA's published chemical library (a Chemical Library Query's answer)."""
 
     template_name = "libraries/chemical_load.html"
-    SHOWN_PROBLEMS = 200
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            latest=ChemicalLibraryLoad.objects.select_related("loaded_by").first(),
-            max_mb=chemical_file.MAX_BYTES // (1024 * 1024),
-            **kwargs,
-        )
-
-    def get(self, request, *args, **kwargs):
-        return self.render_form(ChemicalLibraryFileForm())
-
-    def post(self, request, *args, **kwargs):
-        form = ChemicalLibraryFileForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_form(form)
-        upload = form.cleaned_data["file"]
-        try:
-            if upload.size > chemical_file.MAX_BYTES:
-                raise ValidationError(
-                    f"The file is larger than {chemical_file.MAX_BYTES // (1024 * 1024)} MB; "
-                    "the published library is far smaller."
-                )
-            library = chemical_file.read_chemical_library(upload.read())
-            load = services.load_chemical_library(
-                actor=request.user, entries=library.entries, source=upload.name
-            )
-        except ValidationError as error:
-            problems = error.messages
-            return self.render_form(
-                form,
-                problems=problems[: self.SHOWN_PROBLEMS],
-                more_problems=max(0, len(problems) - self.SHOWN_PROBLEMS),
-            )
-        messages.success(request, load.summary())
-        return redirect("libraries:chemicals")
+    library = CHEMICALS
+    form_class = ChemicalLibraryFileForm
+    load_model = ChemicalLibraryLoad
+    done_url = "libraries:chemicals"
 
 
 class ChemicalCreateView(LibraryMaintenanceMixin, TemplateView):

@@ -8,6 +8,7 @@ published before they are loaded.
 
 import datetime
 import io
+from dataclasses import replace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from core.models import AuditEvent
 from edt.api.catalogue import schema_namespace
 from edt.api.library import chemical_element
 from libraries import chemical_file, services
+from libraries.management.commands import load_chemical_library
 from libraries.models import Chemical, ChemicalLibraryLoad
 from tests.edt.conftest import assert_valid
 
@@ -254,7 +256,8 @@ def test_the_command_refuses_a_bad_file_and_loads_nothing(cast, tmp_path, monkey
     assert "Physical state" in err.getvalue()
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("load_chemical_library", str(tmp_path / "missing.xml"))
-    monkeypatch.setattr("libraries.management.commands.load_chemical_library.MAX_BYTES", 10)
+    command = load_chemical_library.Command
+    monkeypatch.setattr(command, "library", replace(command.library, limit=10))
     with pytest.raises(CommandError, match="larger than"):
         call_command("load_chemical_library", str(path))
     assert not ChemicalLibraryLoad.objects.exists()

@@ -3,6 +3,7 @@ state administrator's upload page and ``manage.py load_violation_library``."""
 
 import datetime
 import io
+from dataclasses import replace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,8 +14,10 @@ from lxml import etree
 
 from core.models import AuditEvent
 from edt.api.library import violation_element
-from libraries import services, violation_file
+from libraries import services
+from libraries.management.commands import load_violation_library
 from libraries.models import ViolationLibraryLoad, ViolationType
+from libraries.views import maintenance
 from libraries.violation_file import program_element_code, read_violation_library
 
 from .conftest import CITED_TYPE
@@ -315,7 +318,8 @@ def test_a_refused_file_lists_its_problems_and_loads_nothing(cast, client):
 
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(cast, client, monkeypatch):
-    monkeypatch.setattr("libraries.views.maintenance.MAX_BYTES", 100)
+    view = maintenance.ViolationLibraryLoadView
+    monkeypatch.setattr(view, "library", replace(view.library, limit=100))
     client.force_login(cast.state_admin)
     response = upload(client, library_xml(SAFETY_PLAN))
     assert "larger than" in response.content.decode()
@@ -348,8 +352,8 @@ def test_the_command_refuses_a_bad_file_and_loads_nothing(cast, tmp_path, monkey
     assert "A violation type number has 4 or 7 digits." in err.getvalue()
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("load_violation_library", str(tmp_path / "missing.xml"))
-    monkeypatch.setattr(violation_file, "MAX_BYTES", 10)
-    monkeypatch.setattr("libraries.management.commands.load_violation_library.MAX_BYTES", 10)
+    command = load_violation_library.Command
+    monkeypatch.setattr(command, "library", replace(command.library, limit=10))
     with pytest.raises(CommandError, match="larger than"):
         call_command("load_violation_library", str(path))
     assert not ViolationLibraryLoad.objects.exists()
