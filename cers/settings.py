@@ -269,6 +269,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 SWEEP_SECONDS = env.float("CERS_SWEEP_SECONDS", default=15.0)
 # How often the due date reminders are looked for; each is sent once whatever the interval.
 DUE_REMINDER_SECONDS = env.float("CERS_DUE_REMINDER_SECONDS", default=3600.0)
+# How often the regulator dashboards are counted again; each dashboard says how old it is.
+SUMMARY_SECONDS = env.float("CERS_SUMMARY_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbound-email": {
         "task": "core.tasks.sweep_outbound_email",
@@ -281,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
     "due-date-reminders": {
         "task": "facilities.tasks.send_due_reminders",
         "schedule": DUE_REMINDER_SECONDS,
+    },
+    "refresh-dashboard-summaries": {
+        "task": "portal.tasks.refresh_summaries",
+        "schedule": SUMMARY_SECONDS,
     },
 }
 # How many times a queued e-mail is tried before it is recorded as failed.

@@ -14,7 +14,9 @@ from django.db.models import Exists, OuterRef, Q
 from regulators.querysets import regulators_with, statewide
 
 
-def _program_element_groups() -> dict[frozenset[int], list[str]]:
+def program_element_groups() -> dict[frozenset[int], list[str]]:
+    """The program elements (field 905) grouped by the submittal elements whose agency
+    handles them at a facility: ``{submittal elements: [codes]}``; each code in one group."""
     from .models import PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS
 
     groups: dict[frozenset[int], list[str]] = defaultdict(list)
@@ -30,7 +32,7 @@ def regulated_by(regulators, facility_path: str = "facility") -> Q:
     from facilities.models import FacilityRegulator
 
     condition = Q(pk__in=[])
-    for elements, codes in _program_element_groups().items():
+    for elements, codes in program_element_groups().items():
         handled = FacilityRegulator.objects.filter(
             facility=OuterRef(facility_path), element__in=elements, regulator__in=regulators
         )

@@ -1,9 +1,11 @@
 """The regulator home page's dashboard: what needs the agency's action, and two charts.
 
-Every number starts from the same ``for_user`` queryset as the list it links to, narrowed to
-the agency the user works for now in the same way (the querysets' ``in_jurisdiction``), so a
-count never includes a row its list would not show. The charts are drawn here, server-side,
-as inline SVG and plain HTML bars: no JavaScript and no chart library.
+The numbers are read from the agency's summary (``portal.models.AgencySummary``), counted for
+every agency at once by ``portal.services.refresh_summaries`` every ``CERS_SUMMARY_SECONDS``:
+one query, however large the jurisdiction, and the page says how old the counts are. Each
+count is what the list it links to held then (the querysets' ``in_jurisdiction``); the lists
+themselves are read live. The charts are drawn here, server-side, as inline SVG and plain
+HTML bars: no JavaScript and no chart library.
 """
 
 from __future__ import annotations
@@ -11,34 +13,25 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
+from django.conf import settings
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from cme.models import ProgramElement, Violation
 from core.pagination import paginate
 from core.views import RegulatorPortalMixin
-from facilities.models import Facility
+from portal.counts import CHART_MONTHS, months_back
+from portal.models import AgencySummary
+from portal.services import COUNT_FIELDS, month_key
 from regulators.models import Regulator
 from submittals.models import ElementStatus, SubmittalElementRecord
 
-# --- the action items ----------------------------------------------------------------------
+# --- the lists behind the counts -----------------------------------------------------------
 
 
 def agency_elements(user, regulator: Regulator):
     """The submitted elements of the agency's review queue (``ReviewQueueView``)."""
     return SubmittalElementRecord.objects.for_user(user, "view").in_jurisdiction(regulator)
-
-
-def awaiting_review(user, regulator: Regulator):
-    """Elements waiting for the agency to act: the review queue's default filter."""
-    return agency_elements(user, regulator).awaiting_review()
-
-
-def agency_facilities(user, regulator: Regulator):
-    """The facilities of the agency's facility list (``FacilityListView``)."""
-    return Facility.objects.for_user(user, "view").in_jurisdiction(regulator)
 
 
 def agency_violations(user, regulator: Regulator):
@@ -56,7 +49,6 @@ def violations_past_rtc(user, regulator: Regulator, today: datetime.date):
 
 # --- chart 1: submittals by status per month (stacked bars, SVG) --------------------------
 
-CHART_MONTHS = 12
 # One colour per status a submitted element can have (drafts are never a regulator's).
 STATUS_COLOURS = {
     ElementStatus.SUBMITTED: "#4f7cac",
@@ -112,39 +104,19 @@ class StatusChart:
     bar_width: int
 
 
-def months_back(today: datetime.date, count: int) -> list[datetime.date]:
-    """The first day of the ``count`` months ending with ``today``'s, oldest first."""
-    months = []
-    year, month = today.year, today.month
-    for _ in range(count):
-        months.append(datetime.date(year, month, 1))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]
+def summary_counts_by_month(summary: AgencySummary | None, months) -> dict:
+    """The summary's submitted elements as ``{(month, status): count}`` for ``months``."""
+    stored = summary.submittals_by_month if summary else {}
+    return {
+        (month, int(status)): n
+        for month in months
+        for status, n in stored.get(month_key(month), {}).items()
+    }
 
 
-def counts_by_month_and_status(elements, months: list[datetime.date]) -> dict:
-    """How many of ``elements`` were submitted in each of ``months`` (first days, oldest
-    first), by their status now: ``{(month, status): count}``. One query."""
-    start = timezone.make_aware(datetime.datetime.combine(months[0], datetime.time.min))
-    rows = (
-        elements.filter(submitted_at__gte=start)
-        .annotate(month=TruncMonth("submitted_at"))
-        .order_by()
-        .values("month", "status")
-        .annotate(n=Count("pk"))
-    )
-    counts: dict[tuple[datetime.date, int], int] = {}
-    for row in rows:
-        key = (timezone.localtime(row["month"]).date(), row["status"])
-        counts[key] = counts.get(key, 0) + row["n"]
-    return counts
-
-
-def submittals_by_status(elements, today: datetime.date) -> StatusChart:
-    """Chart ``elements`` (submitted ones) over the last 12 months, ``today``'s included:
-    per month submitted, how many are in each status now. One query."""
-    months = months_back(today, CHART_MONTHS)
-    counts = counts_by_month_and_status(elements, months)
+def submittals_by_status(counts: dict, months: list[datetime.date]) -> StatusChart:
+    """Chart ``counts`` (``{(month, status): count}``) over ``months``, oldest first: per
+    month submitted, how many are in each status now."""
     totals = [sum(counts.get((m, s), 0) for s in STATUS_COLOURS) for m in months]
     max_total = max(totals) or 1
     scale = PLOT_HEIGHT / max_total
@@ -207,16 +179,11 @@ class ElementBar:
     percent: int
 
 
-def open_violations_by_program_element(violations) -> list[ElementBar]:
+def open_violations_by_program_element(counts: dict[str, int]) -> list[ElementBar]:
     """Open violations (no actual return-to-compliance date) per inspected program element
-    (field 905), largest first; program elements without any are left out. One query."""
-    rows = (
-        violations.filter(return_to_compliance_on__isnull=True)
-        .order_by()
-        .values("inspection__program_element")
-        .annotate(n=Count("pk"))
-    )
-    counts = {row["inspection__program_element"]: row["n"] for row in rows}
+    (field 905, ``{code: count}``), largest first; program elements without any are left
+    out."""
+    counts = {code: n for code, n in counts.items() if n}
     largest = max(counts.values(), default=1)
     bars = [
         ElementBar(code, ProgramElement(code).label, n, round(100 * n / largest))
@@ -226,15 +193,21 @@ def open_violations_by_program_element(violations) -> list[ElementBar]:
 
 
 def dashboard_context(user, regulator: Regulator) -> dict:
-    """Everything the home page's dashboard shows: three counts and two charts."""
-    today = timezone.localdate()
-    violations = agency_violations(user, regulator)
+    """Everything the home page's dashboard shows, from the agency's summary (one query):
+    the jurisdiction's size, three action counts, two charts, and when they were counted.
+    An agency not counted yet (created since the last refresh) shows zeros and says so."""
+    summary = AgencySummary.objects.for_user(user, "view").in_jurisdiction(regulator).first()
+    counted_on = timezone.localdate(summary.counted_at) if summary else timezone.localdate()
+    months = months_back(counted_on, CHART_MONTHS)
+    counts = {field: getattr(summary, field) if summary else 0 for field in COUNT_FIELDS}
     return {
-        "awaiting_review_count": awaiting_review(user, regulator).count(),
-        "overdue_facility_count": agency_facilities(user, regulator).overdue().count(),
-        "past_rtc_count": violations_past_rtc(user, regulator, today).count(),
-        "status_chart": submittals_by_status(agency_elements(user, regulator), today),
-        "violation_bars": open_violations_by_program_element(violations),
+        "summary": summary,
+        "summary_minutes": max(1, round(settings.SUMMARY_SECONDS / 60)),
+        **counts,
+        "status_chart": submittals_by_status(summary_counts_by_month(summary, months), months),
+        "violation_bars": open_violations_by_program_element(
+            summary.open_violations_by_program_element if summary else {}
+        ),
     }
 
 

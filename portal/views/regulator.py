@@ -43,8 +43,6 @@ class AgencyHomeView(AgencyScopedMixin, TemplateView):
         return super().get_context_data(
             regulator=self.regulator,
             staff=self.staff,
-            facility_count=self.scoped(Facility).count(),
-            organization_count=self.scoped(Organization).count(),
             **dashboard_context(self.request.user, self.regulator),
             **kwargs,
         )

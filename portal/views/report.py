@@ -22,10 +22,11 @@ from core.elements import SubmittalElement
 from core.exports import Column, export_filename, export_links, export_response, requested_format
 from core.views import RegulatorPortalMixin
 from facilities.models import FacilityRegulator
+from portal.counts import CHART_MONTHS, counts_by_month_and_status, months_back
 from regulators.models import Regulator
 from submittals.models import ElementStatus
 
-from .dashboard import CHART_MONTHS, agency_elements, counts_by_month_and_status, months_back
+from .dashboard import agency_elements
 
 # The statuses a regulator sees (drafts are never theirs), in the order of the lifecycle.
 REPORT_STATUSES = [status for status in ElementStatus if status != ElementStatus.DRAFT]

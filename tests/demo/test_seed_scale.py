@@ -22,6 +22,7 @@ from organizations.roles import ROLE_PERMISSIONS, Role
 from regulators.models import Regulator
 from regulators.roles import STAFF_ROLE_PERMISSIONS, StaffRole
 from submittals.models import ElementStatus, SubmittalElementRecord
+from tests.portal.test_summaries import recount, stored
 
 
 def seed(*args) -> str:
@@ -114,3 +115,10 @@ def test_seed_scale(cast):
     queue = SubmittalElementRecord.objects.for_user(reviewer, "review").awaiting_review()
     assert queue.exists()
     assert set(queue.values_list("regulator_id", flat=True)) == {cupa.pk}
+
+    # The dashboards were counted at the end: each holds what its agency's lists hold.
+    assert "agency dashboards" in output
+    state = Regulator.objects.get(pk=state_admin.staff_memberships.get().regulator_id)
+    for user, agency in ((reviewer, cupa), (pa_reviewer, pa), (state_admin, state)):
+        assert stored(agency) == recount(user, agency), agency.name
+    assert stored(cupa)["awaiting_review_count"] == queue.count()

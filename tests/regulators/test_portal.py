@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from core.views import REGULATOR_SESSION_KEY
+from portal.services import refresh_summaries
 from tests.factories import add_staff
 
 HOME_URL = reverse("regulator:home")
@@ -20,6 +21,7 @@ def counts(response) -> dict[str, int]:
 
 
 def test_home_shows_the_agency_the_role_and_the_jurisdiction(cast, client):
+    refresh_summaries()  # the beat's count of every agency's dashboard
     client.force_login(cast.cupa2_reviewer)
     response = client.get(HOME_URL)
     page = response.content.decode()
@@ -35,6 +37,7 @@ def test_home_shows_the_agency_the_role_and_the_jurisdiction(cast, client):
 
 
 def test_home_counts_every_facility_for_the_state(cast, client):
+    refresh_summaries()  # the beat's count of every agency's dashboard
     client.force_login(cast.state_admin)
     response = client.get(HOME_URL)
     assert response.context["facility_count"] == 3
@@ -42,6 +45,7 @@ def test_home_counts_every_facility_for_the_state(cast, client):
 
 
 def test_the_pa_home_counts_the_facility_whose_ust_it_regulates(cast, client):
+    refresh_summaries()  # the beat's count of every agency's dashboard
     client.force_login(cast.pa_viewer)
     response = client.get(HOME_URL)
     assert response.context["facility_count"] == 1
@@ -79,6 +83,7 @@ def test_switching_to_nonsense_answers_404(cast, client, value):
 
 def test_switching_agency_changes_the_agency_you_work_for(cast, client):
     add_staff(cast.cupa2, cast.cupa_reviewer, "viewer")
+    refresh_summaries()
     client.force_login(cast.cupa_reviewer)
     response = client.post(SWITCH_URL, {"regulator": cast.cupa2.pk})
     assert response.status_code == 302
@@ -150,6 +155,7 @@ def test_the_state_sees_every_organization_page(cast, client):
 
 def test_staff_of_two_agencies_see_the_current_agencys_organizations(cast, client):
     add_staff(cast.cupa2, cast.cupa_reviewer, "viewer")
+    refresh_summaries()
     client.force_login(cast.cupa_reviewer)
     client.post(SWITCH_URL, {"regulator": cast.cupa.pk})
     assert counts(client.get(ORGANIZATIONS_URL)) == {"Acme Fuels": 1}
