@@ -1367,14 +1367,18 @@ def reminder_thresholds() -> dict[int, list[int]]:
 def due_elements(rows, today: date, thresholds: dict[int, list[int]] | None = None):
     """Of the facility elements ``rows`` (a ``FacilityRegulator`` queryset), those that need
     reporting soon or are overdue, with the reminder each gets today (``reminder_kind``):
-    a next due date within the agency's first threshold or past, not Not Applicable, and
-    not already reported for that date (``hooks.reported_elements``). The one rule of what is
-    due, for the reminders and for the pages that list what is due. A list of
-    ``(row, kind)`` in ``rows``' order."""
+    a next due date within the agency's first threshold or past, not Not Applicable, of a
+    facility that still reports (not closed), and not already reported for that date
+    (``hooks.reported_elements``). The one rule of what is due, for the reminders and for the
+    pages that list what is due. A list of ``(row, kind)`` in ``rows``' order."""
     thresholds = reminder_thresholds() if thresholds is None else thresholds
     horizon = max((max(days) for days in thresholds.values()), default=0)
     rows = (
-        rows.filter(next_due_date__isnull=False, next_due_date__lte=today + timedelta(days=horizon))
+        rows.filter(
+            next_due_date__isnull=False,
+            next_due_date__lte=today + timedelta(days=horizon),
+            facility__closed_at__isnull=True,
+        )
         .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
         .select_related("facility__organization", "regulator")
     )
