@@ -27,6 +27,28 @@ class FacilityCloseForm(forms.Form):
     )
 
 
+class FacilityReopenForm(forms.Form):
+    """Reopening a closed facility (its Lead User, or its regulator)."""
+
+    reason = forms.CharField(
+        label="Why is the facility reopening?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Sent to the facility's regulators.",
+    )
+
+
+class TransferDeclineForm(forms.Form):
+    """Declining a business's transfer request (the facility's CUPA)."""
+
+    reason = forms.CharField(
+        label="Why is the request declined?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="E-mailed to the organization's Lead Users and Approvers.",
+    )
+
+
 class TransferRequestForm(forms.Form):
     """Asking the facility's regulator to move it to another organization (its Lead User)."""
 

@@ -294,15 +294,22 @@ class FacilityTransferRequestQuerySet(models.QuerySet):
         return self.filter(facility__in=Facility.objects.in_jurisdiction(regulator).values("pk"))
 
     def pending(self):
-        """The requests no move has answered yet."""
-        return self.filter(transfer__isnull=True)
+        """The requests nobody has answered yet (no move, no withdrawal, no refusal)."""
+        return self.filter(status=FacilityTransferRequest.Status.PENDING)
 
 
 class FacilityTransferRequest(models.Model):
     """A business's request, made by a Lead User in the portal, that the facility's CUPA move
     it to another organization. The regulator's move page starts from it; the move answers it
-    (``transfer``). The receiving organization is kept as the code the business typed: the
+    (``transfer``, status done), or the regulator declines it with a reason, or the business
+    withdraws it. The receiving organization is kept as the code the business typed: the
     business learns nothing of which codes exist, and the regulator checks it when moving."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the regulator"
+        DONE = "done", "Done: the facility was moved"
+        DECLINED = "declined", "Declined by the regulator"
+        WITHDRAWN = "withdrawn", "Withdrawn by the business"
 
     facility = models.ForeignKey(
         Facility, on_delete=models.CASCADE, related_name="transfer_requests"
@@ -324,6 +331,14 @@ class FacilityTransferRequest(models.Model):
         related_name="request",
         help_text="The move that answered the request.",
     )
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    # Who answered it otherwise than by a move, and when: the regulator who declined it (with
+    # the reason told to the business) or the business's user who withdrew it.
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField("reason for declining", blank=True)
 
     objects = FacilityTransferRequestQuerySet.as_manager()
 
@@ -332,7 +347,7 @@ class FacilityTransferRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["facility"],
-                condition=Q(transfer__isnull=True),
+                condition=Q(status="pending"),
                 name="one_pending_transfer_request_per_facility",
             )
         ]
@@ -342,7 +357,38 @@ class FacilityTransferRequest(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.transfer_id is None
+        return self.status == self.Status.PENDING
+
+
+class FacilityClosure(models.Model):
+    """One closing of a facility, and its reopening once it reports again: the history that
+    ``Facility.closed_at`` (the current state) does not keep. Written by
+    ``services.close_facility`` and completed by ``services.reopen_facility``."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="closures")
+    closed_at = models.DateTimeField("closed on")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField("reason for closing")
+    reopened_at = models.DateTimeField("reopened on", null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reopen_reason = models.TextField("reason for reopening", blank=True)
+
+    class Meta:
+        ordering = ["-closed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility"],
+                condition=Q(reopened_at__isnull=True),
+                name="one_open_closure_per_facility",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Closure of facility {self.facility_id} on {self.closed_at:%Y-%m-%d}"
 
 
 # The Hazardous Materials Business Plan: the elements a facility handling hazardous materials

@@ -98,6 +98,23 @@ def may_keep_up(actor, facility: Facility) -> bool:
     return True
 
 
+@rule("facilities.reopen", Facility)
+def may_reopen(actor, facility: Facility) -> bool:
+    """Reopening a closed facility: those who may close it (the Lead Users of its
+    organization, ``facilities.upkeep``), the administrators of an agency handling one of its
+    elements (a CUPA or a PA, who learned of the closing and know the site), and the state
+    administrator."""
+    if not hasattr(actor, "has_perm"):
+        return False
+    if actor.has_perm(f"organizations.{MANAGE_FACILITIES}", facility.organization):
+        return True
+    if is_state_administrator(actor):
+        return True
+    return FacilityRegulator.objects.filter(
+        facility=facility, regulator__in=regulators_with(actor, "manage")
+    ).exists()
+
+
 @rule("facilities.transfer", Facility)
 def may_transfer(actor, facility: Facility) -> bool:
     """Moving a facility to another organization, or merging it with a duplicate, is for the

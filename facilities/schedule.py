@@ -112,10 +112,15 @@ def requirement_of(element: int, row, derived: frozenset[int]) -> tuple[bool, st
     return element in derived, "Business Activities"
 
 
-def mark_of(required: bool, due: date | None, last: ElementSubmittal | None, today: date) -> str:
+def mark_of(
+    required: bool, due: date | None, last: ElementSubmittal | None, today: date, closed=False
+) -> str:
     """ "overdue" once a required element's due date has passed, "due soon" within
-    ``DUE_SOON_DAYS`` of it; nothing while its last submittal waits for review."""
-    if not required or due is None or (last is not None and last.status in AWAITING_REVIEW):
+    ``DUE_SOON_DAYS`` of it; nothing while its last submittal waits for review, nor for a
+    ``closed`` facility, which no longer reports."""
+    if closed or not required or due is None:
+        return ""
+    if last is not None and last.status in AWAITING_REVIEW:
         return ""
     if due < today:
         return "overdue"
@@ -168,10 +173,46 @@ def attach_status_grids(
                     last=last,
                     draft=known.drafts.get(element),
                     next_due_date=due,
-                    mark=mark_of(required, due, last, today),
+                    mark=mark_of(required, due, last, today, closed=facility.is_closed),
                     regulator_row=row,
                 )
             )
         facility.status_grid = grid
         facility.marks = {row.mark for row in grid if row.mark}
+        facility.status_summary = summary_of(facility)
     return facilities
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    """A facility's status grid in a few words (the regulator's facility list): how many of
+    its required elements are overdue and due soon."""
+
+    overdue: int
+    due_soon: int
+    closed: bool
+
+    @property
+    def text(self) -> str:
+        if self.closed:
+            return "Closed: no longer reports"
+        parts = [
+            f"{count} {label}"
+            for count, label in ((self.overdue, "overdue"), (self.due_soon, "due soon"))
+            if count
+        ]
+        return ", ".join(parts) or "Up to date"
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.closed or self.overdue or self.due_soon)
+
+
+def summary_of(facility: Facility) -> StatusSummary:
+    """``facility``'s ``status_grid`` (``attach_status_grids``) counted by mark."""
+    marks = [row.mark for row in facility.status_grid]
+    return StatusSummary(
+        overdue=marks.count("overdue"),
+        due_soon=marks.count("due soon"),
+        closed=facility.is_closed,
+    )

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.access import acting_agency, require
+from core.access import acting_agency, can, require
 from core.elements import SubmittalElement
 from core.services import audit_event, next_value, queue_emails, record_event, record_events
 from organizations.models import Membership, Organization
@@ -33,6 +33,7 @@ from .models import (
     DueDateRule,
     DueReminder,
     Facility,
+    FacilityClosure,
     FacilityRegulator,
     FacilityTransfer,
     FacilityTransferRequest,
@@ -836,18 +837,16 @@ def regulator_recipients(regulator: Regulator) -> list[str]:
 def close_facility(*, actor, facility: Facility, reason: str) -> Facility:
     """A Lead User closes the facility: it no longer reports (nothing is due of it and no
     draft can be started), and it stays, with its submittals, as history. Every agency
-    regulating one of its elements is told by e-mail (the outbox)."""
-    from core.services import queue_emails
-
+    regulating one of its elements is told by e-mail (the outbox). The closing is kept
+    (``FacilityClosure``) for when the facility reopens."""
     facility = _lock_open_facility(actor, facility, "closed again")
     reason = _require_reason(reason)
     facility.closed_at = timezone.now()
     facility.closed_reason = reason
     facility.save(update_fields=["closed_at", "closed_reason"])
-    regulators = {
-        row.regulator.pk: row.regulator
-        for row in FacilityRegulator.objects.filter(facility=facility).select_related("regulator")
-    }
+    FacilityClosure.objects.create(
+        facility=facility, closed_at=facility.closed_at, closed_by=actor, reason=reason
+    )
     record_event(
         actor,
         "facility.closed",
@@ -856,17 +855,92 @@ def close_facility(*, actor, facility: Facility, reason: str) -> Facility:
         after={"closed_at": facility.closed_at.isoformat(), "reason": reason},
         organization=facility.organization,
     )
+    _tell_regulators(
+        facility, "facilities/email/closed", {"reason": reason, "actor": actor}, skip=None
+    )
+    return facility
+
+
+def _tell_regulators(facility: Facility, template: str, context: dict, skip) -> None:
+    """Queue ``template`` to each agency regulating one of ``facility``'s elements (its
+    contact address, else its administrators), but ``skip`` (the agency that acted)."""
+    regulators = {
+        row.regulator.pk: row.regulator
+        for row in FacilityRegulator.objects.filter(facility=facility).select_related("regulator")
+    }
     messages = [
-        (
-            to,
-            "facilities/email/closed",
-            {"facility": facility, "regulator": regulator, "reason": reason, "actor": actor},
-        )
+        (to, template, {"facility": facility, "regulator": regulator, **context})
         for regulator in sorted(regulators.values(), key=lambda r: r.code)
-        if (to := regulator_recipients(regulator))
+        if regulator.pk != skip and (to := regulator_recipients(regulator))
     ]
     if messages:
         queue_emails(messages)
+
+
+def _tell_business(facility: Facility, template: str, context: dict) -> None:
+    """Queue ``template`` to each Lead User and Approver of ``facility``'s organization (the
+    people told of its due dates), one e-mail each."""
+    from organizations.services import submitter_emails_by_organization
+
+    organization = facility.organization
+    to = submitter_emails_by_organization([organization.pk]).get(organization.pk, [])
+    context = {"facility": facility, "organization": organization, **context}
+    if to:
+        queue_emails([([address], template, context) for address in to])
+
+
+REOPEN_REFUSED = (
+    "Only the organization's Lead Users, the administrators of an agency regulating the "
+    "facility and the state administrator reopen it."
+)
+
+
+@transaction.atomic(durable=True)
+def reopen_facility(*, actor, facility: Facility, reason: str, regulator=None) -> Facility:
+    """Reopen a closed facility (``facilities.reopen``): its business's Lead User, or an
+    administrator of an agency regulating it (``regulator``: the agency they act for). It
+    reports again: its due dates and overdue marks count again and drafts may be started. Its
+    closing stays in the history (``FacilityClosure``, completed here). Every agency regulating
+    one of its elements is e-mailed, but the one that reopened it; when staff reopen it, the
+    organization's Lead Users and Approvers are told as well."""
+    require(actor, "facilities.reopen", facility, REOPEN_REFUSED)
+    facility = (
+        Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=facility.pk)
+    )
+    if not facility.is_closed:
+        raise ValidationError(f"{facility.name} is not closed: it reports already.")
+    reason = _require_reason(reason)
+    closed_at, closed_reason = facility.closed_at, facility.closed_reason
+    now = timezone.now()
+    closure = FacilityClosure.objects.select_for_update().filter(
+        facility=facility, reopened_at__isnull=True
+    ).first() or FacilityClosure(facility=facility, closed_at=closed_at, reason=closed_reason)
+    closure.reopened_at = now
+    closure.reopened_by = actor
+    closure.reopen_reason = reason
+    closure.save()
+    facility.closed_at = None
+    facility.closed_reason = ""
+    facility.save(update_fields=["closed_at", "closed_reason"])
+    by_business = can(actor, "facilities.upkeep", facility)
+    if by_business:
+        regulator = None
+    record_event(
+        actor,
+        "facility.reopened",
+        facility,
+        before={"closed_at": closed_at.isoformat(), "reason": closed_reason},
+        after={"closed_at": None, "reason": reason},
+        organization=facility.organization,
+        regulator=regulator,
+    )
+    context = {"reason": reason, "actor": actor, "closed_at": closed_at, "by": regulator}
+    skip = regulator.pk if regulator is not None else None
+    _tell_regulators(facility, "facilities/email/reopened", context, skip=skip)
+    if not by_business:
+        _tell_business(facility, "facilities/email/reopened_for_business", context)
     return facility
 
 
@@ -901,6 +975,92 @@ def request_transfer(
         facility,
         after={"to_organization": to_organization_code, "reason": reason},
         organization=facility.organization,
+    )
+    return transfer_request
+
+
+def _lock_pending_request(transfer_request: FacilityTransferRequest) -> FacilityTransferRequest:
+    """Lock the request's row; one already answered (moved, declined, withdrawn) is refused."""
+    locked = (
+        FacilityTransferRequest.objects.select_for_update(of=("self",))
+        .select_related("facility__organization", "from_organization")
+        .get(pk=transfer_request.pk)
+    )
+    if not locked.is_pending:
+        raise ValidationError(
+            f"This transfer request was already answered: {locked.get_status_display().lower()}."
+        )
+    return locked
+
+
+@transaction.atomic(durable=True)
+def withdraw_transfer_request(
+    *, actor, transfer_request: FacilityTransferRequest
+) -> FacilityTransferRequest:
+    """The business withdraws its pending request (those who may ask for it,
+    ``facilities.upkeep``): the regulator no longer sees it waiting, and the business may ask
+    again."""
+    require(actor, "facilities.upkeep", transfer_request.facility, UPKEEP_REFUSED)
+    transfer_request = _lock_pending_request(transfer_request)
+    transfer_request.status = FacilityTransferRequest.Status.WITHDRAWN
+    transfer_request.answered_by = actor
+    transfer_request.answered_at = timezone.now()
+    transfer_request.save(update_fields=["status", "answered_by", "answered_at"])
+    record_event(
+        actor,
+        "facility.transfer_request_withdrawn",
+        transfer_request.facility,
+        before={"status": FacilityTransferRequest.Status.PENDING.label},
+        after={"status": transfer_request.get_status_display(), "request": transfer_request.pk},
+        organization=transfer_request.from_organization,
+    )
+    return transfer_request
+
+
+DECLINE_REFUSED = (
+    "Only administrators of the facility's CUPA, or the state administrator, answer its "
+    "transfer requests."
+)
+
+
+@transaction.atomic(durable=True)
+def decline_transfer_request(
+    *, actor, transfer_request: FacilityTransferRequest, reason: str, regulator=None
+) -> FacilityTransferRequest:
+    """The regulator declines a business's pending transfer request, with a reason: those who
+    would move the facility (``facilities.transfer``). The reason is e-mailed to the
+    requesting organization's Lead Users and Approvers (the outbox)."""
+    require(actor, "facilities.transfer", transfer_request.facility, DECLINE_REFUSED)
+    reason = _require_reason(reason)
+    transfer_request = _lock_pending_request(transfer_request)
+    transfer_request.status = FacilityTransferRequest.Status.DECLINED
+    transfer_request.answered_by = actor
+    transfer_request.answered_at = timezone.now()
+    transfer_request.answer = reason
+    transfer_request.save(update_fields=["status", "answered_by", "answered_at", "answer"])
+    record_event(
+        actor,
+        "facility.transfer_request_declined",
+        transfer_request.facility,
+        before={"status": FacilityTransferRequest.Status.PENDING.label},
+        after={
+            "status": transfer_request.get_status_display(),
+            "request": transfer_request.pk,
+            "reason": reason,
+        },
+        organization=transfer_request.from_organization,
+        regulator=regulator,
+    )
+    _tell_business(
+        transfer_request.facility,
+        "facilities/email/transfer_declined",
+        {
+            "transfer_request": transfer_request,
+            "regulator": regulator,
+            "reason": reason,
+            "link": settings.SITE_URL
+            + reverse("business:facility", args=[transfer_request.facility.cers_id]),
+        },
     )
     return transfer_request
 
@@ -1030,7 +1190,10 @@ def move_facility(
     )
     if transfer_request is not None:
         transfer_request.transfer = transfer
-        transfer_request.save(update_fields=["transfer"])
+        transfer_request.status = FacilityTransferRequest.Status.DONE
+        transfer_request.answered_by = actor
+        transfer_request.answered_at = transfer.performed_at
+        transfer_request.save(update_fields=["transfer", "status", "answered_by", "answered_at"])
     refresh_lead_regulator(source)
     refresh_lead_regulator(target)
     _record_on_both(
@@ -1204,14 +1367,18 @@ def reminder_thresholds() -> dict[int, list[int]]:
 def due_elements(rows, today: date, thresholds: dict[int, list[int]] | None = None):
     """Of the facility elements ``rows`` (a ``FacilityRegulator`` queryset), those that need
     reporting soon or are overdue, with the reminder each gets today (``reminder_kind``):
-    a next due date within the agency's first threshold or past, not Not Applicable, and
-    not already reported for that date (``hooks.reported_elements``). The one rule of what is
-    due, for the reminders and for the pages that list what is due. A list of
-    ``(row, kind)`` in ``rows``' order."""
+    a next due date within the agency's first threshold or past, not Not Applicable, of a
+    facility that still reports (not closed), and not already reported for that date
+    (``hooks.reported_elements``). The one rule of what is due, for the reminders and for the
+    pages that list what is due. A list of ``(row, kind)`` in ``rows``' order."""
     thresholds = reminder_thresholds() if thresholds is None else thresholds
     horizon = max((max(days) for days in thresholds.values()), default=0)
     rows = (
-        rows.filter(next_due_date__isnull=False, next_due_date__lte=today + timedelta(days=horizon))
+        rows.filter(
+            next_due_date__isnull=False,
+            next_due_date__lte=today + timedelta(days=horizon),
+            facility__closed_at__isnull=True,
+        )
         .exclude(reporting_requirement=ReportingRequirement.NOT_APPLICABLE)
         .select_related("facility__organization", "regulator")
     )

@@ -17,6 +17,16 @@ urlpatterns = [
         name="facility_close",
     ),
     path(
+        "facilities/<int:cers_id>/reopen/",
+        business.FacilityReopenView.as_view(),
+        name="facility_reopen",
+    ),
+    path(
+        "facilities/<int:cers_id>/transfer/<int:pk>/withdraw/",
+        business.TransferRequestWithdrawView.as_view(),
+        name="facility_transfer_request_withdraw",
+    ),
+    path(
         "facilities/<int:cers_id>/transfer/",
         business.FacilityTransferRequestView.as_view(),
         name="facility_transfer_request",

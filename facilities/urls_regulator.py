@@ -27,6 +27,16 @@ urlpatterns = [
         name="facility_transfer_requests",
     ),
     path(
+        "facilities/transfer-requests/<int:pk>/decline/",
+        regulator.TransferRequestDeclineView.as_view(),
+        name="facility_transfer_request_decline",
+    ),
+    path(
+        "facilities/<int:cers_id>/reopen/",
+        regulator.FacilityReopenView.as_view(),
+        name="facility_reopen",
+    ),
+    path(
         "facilities/transfers/<int:pk>/letter/",
         regulator.TransferLetterView.as_view(),
         name="facility_transfer_letter",

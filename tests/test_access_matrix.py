@@ -268,6 +268,20 @@ def _transfer(cast, facility):
     return transfer.pk
 
 
+def _transfer_request(cast, facility=None, lead=None):
+    """A pending request to transfer ``facility`` (cast.facility) made by its Lead User: its
+    pk."""
+    from facilities.services import request_transfer
+
+    transfer_request = request_transfer(
+        actor=lead or cast.lead,
+        facility=facility or cast.facility,
+        to_organization_code=999,
+        reason="Sold",
+    )
+    return transfer_request.pk
+
+
 def _cme_violation(cast, program_element="a"):
     """A violation found at _cme_inspection's inspection (HMBP by the CUPA, UST by its PA)."""
     import datetime
@@ -527,6 +541,20 @@ MATRIX: dict[str, Route] = {
         | each(NO_ORGANIZATION, 302),
         args=lambda c: [c.facility.cers_id],
     ),
+    # Reopening a closed facility: in the business portal, those who may close it.
+    "business:facility_reopen": Route(
+        200,
+        {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404}
+        | each(NO_ORGANIZATION, 302),
+        args=lambda c: [c.facility.cers_id],
+    ),
+    # Withdrawing a pending transfer request: those who may ask for one.
+    "business:facility_transfer_request_withdraw": Route(
+        302,
+        {"approver": 403, "editor": 403, "viewer": 403, "outsider": 404},
+        args=lambda c: [c.facility.cers_id, _transfer_request(c)],
+        method="post",
+    ),
     # Regulator portal: business users are not staff of any agency (403, which reveals no
     # object); staff outside an object's jurisdiction get 404 (see the rows below).
     "regulator:home": STAFF_PAGE,
@@ -557,6 +585,16 @@ MATRIX: dict[str, Route] = {
     ),
     # The businesses' transfer requests in the agency's jurisdiction: every staff member.
     "regulator:facility_transfer_requests": STAFF_PAGE,
+    # Declining one: those who would move the facility (its CUPA's administrators, the state
+    # administrator); staff who see it otherwise get 403, other agencies 404 (SCOPE_ROWS).
+    "regulator:facility_transfer_request_decline": Route(
+        403, {"state_admin": 200}, args=lambda c: [_transfer_request(c)]
+    ),
+    # Reopening a closed facility: administrators of an agency regulating one of its elements
+    # and the state administrator (see ADMINISTRATOR_ROWS).
+    "regulator:facility_reopen": Route(
+        403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
+    ),
     "regulator:organization_merge": Route(403, {"state_admin": 200}, args=lambda c: [c.org.code]),
     # Importing legacy facilities: manage_facilities on the current agency.
     "regulator:legacy_import": Route(403, {"state_admin": 200}),
@@ -1137,6 +1175,36 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
         ),
     ),
     (
+        "regulator:facility_transfer_request_decline",  # Yolo: outside both Sacramento agencies
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 302},
+            args=lambda c: [_transfer_request(c, c.facility_yolo)],
+            method="post",
+            data=lambda c: {"reason": "No letter"},
+        ),
+    ),
+    (
+        "regulator:facility_reopen",  # Yolo: outside both Sacramento agencies
+        Route(
+            404,
+            each(BUSINESS_USERS, 403) | {"state_admin": 200},
+            args=lambda c: [c.facility_yolo.cers_id],
+        ),
+    ),
+    (
+        "business:facility_transfer_request_withdraw",  # Other Co's request: its own only
+        Route(
+            404,
+            {"outsider": 302} | each(NO_ORGANIZATION, 302),
+            args=lambda c: [
+                c.other_facility.cers_id,
+                _transfer_request(c, c.other_facility, c.outsider),
+            ],
+            method="post",
+        ),
+    ),
+    (
         "regulator:facility_transfer_letter",  # Yolo: outside both Sacramento agencies
         Route(
             404,
@@ -1263,6 +1331,8 @@ ADMINISTRATORS = ("cupa_admin", "pa_admin", "cupa2_admin")
 ADMINISTRATOR_ROWS = {
     "regulator:facility_move": {"cupa_admin": 200, "pa_admin": 403, "cupa2_admin": 404},
     "regulator:facility_merge": {"cupa_admin": 200, "pa_admin": 403, "cupa2_admin": 404},
+    # Reopening: any agency regulating one of its elements, the PA included.
+    "regulator:facility_reopen": {"cupa_admin": 200, "pa_admin": 200, "cupa2_admin": 404},
 }
 
 

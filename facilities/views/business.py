@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import redirect
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from core.elements import SubmittalElement
@@ -19,8 +21,8 @@ from core.pagination import paginate
 from core.views import BusinessPortalMixin, OrganizationScopedMixin
 
 from .. import services
-from ..forms import FacilityCloseForm, FacilityForm, TransferRequestForm
-from ..models import Facility, FacilityRegulator, FacilityTransferRequest
+from ..forms import FacilityCloseForm, FacilityForm, FacilityReopenForm, TransferRequestForm
+from ..models import Facility, FacilityClosure, FacilityRegulator, FacilityTransferRequest
 from ..schedule import attach_status_grids
 from ..services import create_facility
 
@@ -97,16 +99,38 @@ class FacilityDetailView(OrganizationFacilitiesMixin, TemplateView):
             with_element_regulators(self.get_queryset().select_related("organization"))
         )
         attach_status_grids([facility], include_drafts=True)
+        transfer_requests = list(
+            organization_requests(self.request.user, self.organization)
+            .filter(facility=facility)
+            .select_related("requested_by")
+            .order_by("-requested_at", "-pk")
+        )
         return super().get_context_data(
             facility=facility,
             element_regulators=element_regulators(facility),
             can_upkeep=not facility.is_closed and self.can(UPKEEP, facility),
-            transfer_requests=FacilityTransferRequest.objects.for_user(self.request.user, "view")
-            .filter(facility=facility)
-            .pending()
-            .select_related("requested_by"),
+            can_withdraw=self.can(UPKEEP, facility),
+            can_reopen=facility.is_closed and self.can(REOPEN, facility),
+            transfer_requests=transfer_requests,
+            transfer_pending=any(request.is_pending for request in transfer_requests),
+            closures=closures_of(facility),
             **kwargs,
         )
+
+
+def organization_requests(user, organization):
+    """The transfer requests ``organization`` made that ``user`` sees (those of its facilities
+    since moved elsewhere included; never another organization's)."""
+    return FacilityTransferRequest.objects.for_user(user, "view").filter(
+        from_organization=organization
+    )
+
+
+def closures_of(facility: Facility):
+    """The facility's closings and reopenings, newest first (one query)."""
+    return FacilityClosure.objects.filter(facility=facility).select_related(
+        "closed_by", "reopened_by"
+    )
 
 
 class FacilityCreateView(BusinessPortalMixin, OrganizationActionRequiredMixin, FormView):
@@ -137,6 +161,7 @@ class FacilityCreateView(BusinessPortalMixin, OrganizationActionRequiredMixin, F
 # --- Upkeep by the business's Lead Users: edit, close, ask for a transfer ---
 
 UPKEEP = "facilities.upkeep"
+REOPEN = "facilities.reopen"
 
 
 class FacilityUpkeepView(OrganizationFacilitiesMixin, FormView):
@@ -214,3 +239,49 @@ class FacilityTransferRequestView(FacilityUpkeepView):
             "Your request was sent to the facility's regulator, who moves the facility to the "
             "other organization."
         )
+
+
+class FacilityReopenView(FacilityUpkeepView):
+    """Reopen a closed facility: it reports again; its regulators are told. The Lead Users,
+    who may close it (``facilities.reopen``)."""
+
+    template_name = "facilities/business_reopen.html"
+    form_class = FacilityReopenForm
+
+    def get_facility(self) -> Facility:
+        if not hasattr(self, "facility"):
+            self.facility = self.get_object(self.get_queryset().select_related("organization"))
+            self.require(REOPEN, self.facility, services.REOPEN_REFUSED)
+        return self.facility
+
+    def perform(self, facility, data) -> str:
+        services.reopen_facility(actor=self.request.user, facility=facility, reason=data["reason"])
+        return f"{facility.name} is open again and reports again. Its regulators were told."
+
+
+class TransferRequestWithdrawView(OrganizationFacilitiesMixin, View):
+    """POST: withdraw the organization's pending request to transfer the facility (those who
+    may ask for it: 403 for the other roles; 404 for another organization's)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, cers_id, pk):
+        facility = self.get_object(self.get_queryset().select_related("organization"))
+        transfer_request = (
+            organization_requests(request.user, self.organization)
+            .filter(facility=facility, pk=pk)
+            .select_related("facility__organization")
+            .first()
+        )
+        if transfer_request is None:
+            raise Http404("No such transfer request of this facility.")
+        self.require(UPKEEP, facility, services.UPKEEP_REFUSED)
+        try:
+            services.withdraw_transfer_request(
+                actor=request.user, transfer_request=transfer_request
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Your transfer request was withdrawn.")
+        return redirect("business:facility", cers_id=facility.cers_id)

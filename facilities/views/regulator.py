@@ -37,14 +37,16 @@ from ..forms import (
     ElementRequirementForm,
     FacilityMergeForm,
     FacilityMoveForm,
+    FacilityReopenForm,
     LegacyImportForm,
     OrganizationMergeForm,
+    TransferDeclineForm,
 )
 from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER, submittal_history
 from ..legacy import LegacyImportError, import_legacy_facilities
 from ..models import Facility, FacilityRegulator, FacilityTransfer, FacilityTransferRequest
 from ..schedule import attach_status_grids
-from .business import element_regulators, with_element_regulators
+from .business import closures_of, element_regulators, with_element_regulators
 
 SEARCH_FIELDS = ["name", "street", "city", "organization__name"]
 
@@ -79,15 +81,19 @@ def filtered_facilities(facilities, params) -> tuple:
 
 class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
     """The agency's facilities: searchable by name, CERS ID, street, city and organization;
-    ``?overdue=1`` keeps those whose Facility Information is overdue (the dashboard's link)."""
+    ``?overdue=1`` keeps those whose Facility Information is overdue (the dashboard's link).
+    Each row says in a few words how its status grid stands (``schedule.summary_of``): the
+    same queries whatever the number of rows."""
 
     template_name = "facilities/regulator_list.html"
 
     def get_context_data(self, **kwargs):
         facilities, query, overdue = filtered_facilities(self.get_queryset(), self.request.GET)
-        facilities = facilities.with_agency_elements(self.regulator)
+        facilities = with_element_regulators(facilities.with_agency_elements(self.regulator))
+        page = paginate(self.request, facilities)
+        page.object_list = attach_status_grids(page.object_list, include_drafts=False)
         return super().get_context_data(
-            page=paginate(self.request, facilities),
+            page=page,
             q=query,
             overdue=overdue,
             export_links=export_links(reverse("regulator:facilities_export"), self.request.GET),
@@ -159,11 +165,15 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             transfers=transfers,
             transfer_requests=self.scoped(FacilityTransferRequest)
             .filter(facility=facility)
-            .pending(),
+            .order_by("-requested_at", "-pk"),
+            closures=closures_of(facility),
             element_regulators=element_regulators(facility),
             can_manage_facilities=self.can("facilities.manage"),
             can_transfer=self.can("facilities.manage")
             and self.can("facilities.transfer", facility),
+            can_reopen=facility.is_closed
+            and self.can("facilities.manage")
+            and self.can("facilities.reopen", facility),
             can_record_cme=self.can("cme.record"),
             settable={
                 row.element
@@ -283,25 +293,138 @@ _LETTER_TYPES = (
 
 
 class TransferRequestListView(AgencyScopedMixin, TemplateView):
-    """The businesses' pending requests to move a facility in the agency's jurisdiction to
-    another organization, oldest first; each opens the facility's move page prefilled."""
+    """The businesses' requests to move a facility in the agency's jurisdiction to another
+    organization: by default those waiting, oldest first, each opening the facility's move
+    page prefilled or the page declining it; ``?status=`` shows those done, declined or
+    withdrawn, newest first."""
 
     template_name = "facilities/transfer_requests.html"
     model = FacilityTransferRequest
 
     def get_context_data(self, **kwargs):
+        Status = FacilityTransferRequest.Status
+        status = self.request.GET.get("status", Status.PENDING)
+        if status not in Status.values:
+            status = Status.PENDING
         requests = (
             self.get_queryset()
-            .pending()
+            .filter(status=status)
             .select_related("facility", "from_organization", "requested_by")
-            .order_by("requested_at", "pk")
         )
+        if status == Status.PENDING:
+            requests = requests.order_by("requested_at", "pk")
+        else:
+            requests = requests.order_by("-answered_at", "-pk")
         return super().get_context_data(
             page=paginate(self.request, requests),
+            status=status,
+            statuses=Status.choices,
+            pending=status == Status.PENDING,
             can_transfer=self.can("facilities.manage"),
             regulator=self.regulator,
             **kwargs,
         )
+
+
+class TransferRequestDeclineView(AgencyScopedMixin, TemplateView):
+    """Decline a business's pending transfer request, with the reason e-mailed to it: those
+    who would move the facility (its CUPA's administrators, the state administrator). 404 for
+    a request outside the agency's jurisdiction (or already answered), 403 for other staff."""
+
+    template_name = "facilities/transfer_decline.html"
+    model = FacilityTransferRequest
+    not_found_message = "No such pending transfer request in this agency's jurisdiction."
+
+    def get_request(self) -> FacilityTransferRequest:
+        found = self.get_object(
+            self.get_queryset()
+            .pending()
+            .select_related("facility__organization", "from_organization", "requested_by")
+        )
+        self.require("facilities.manage", message=services.DECLINE_REFUSED)
+        if not self.can("facilities.transfer", found.facility):
+            raise PermissionDenied(services.DECLINE_REFUSED)
+        return found
+
+    def render_form(self, transfer_request, form):
+        return self.render_to_response(
+            self.get_context_data(
+                transfer_request=transfer_request,
+                facility=transfer_request.facility,
+                form=form,
+                regulator=self.regulator,
+            )
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_request(), TransferDeclineForm())
+
+    def post(self, request, *args, **kwargs):
+        transfer_request = self.get_request()
+        form = TransferDeclineForm(request.POST)
+        if form.is_valid():
+            try:
+                services.decline_transfer_request(
+                    actor=request.user,
+                    transfer_request=transfer_request,
+                    reason=form.cleaned_data["reason"],
+                    regulator=self.regulator,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"The request to transfer CERS ID {transfer_request.facility.cers_id} was "
+                    "declined; the business was told by e-mail.",
+                )
+                return redirect("regulator:facility_transfer_requests")
+        return self.render_form(transfer_request, form)
+
+
+class FacilityReopenView(JurisdictionFacilitiesMixin, TemplateView):
+    """Reopen a closed facility in the agency's jurisdiction: the administrators of an agency
+    regulating one of its elements, and the state administrator (``facilities.reopen``).
+    404 outside the jurisdiction, 403 for other staff."""
+
+    template_name = "facilities/regulator_reopen.html"
+
+    def get_facility(self) -> Facility:
+        facility = self.get_object(self.get_queryset().select_related("organization"))
+        self.require("facilities.manage", message=services.REOPEN_REFUSED)
+        if not self.can("facilities.reopen", facility):
+            raise PermissionDenied(services.REOPEN_REFUSED)
+        return facility
+
+    def render_form(self, facility, form):
+        return self.render_to_response(
+            self.get_context_data(facility=facility, form=form, **self.agency_context())
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_facility(), FacilityReopenForm())
+
+    def post(self, request, *args, **kwargs):
+        facility = self.get_facility()
+        form = FacilityReopenForm(request.POST)
+        if form.is_valid():
+            try:
+                services.reopen_facility(
+                    actor=request.user,
+                    facility=facility,
+                    reason=form.cleaned_data["reason"],
+                    regulator=self.regulator,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{facility.name} is open again and reports again; the business "
+                    "and its other regulators were told.",
+                )
+                return redirect("regulator:facility", cers_id=facility.cers_id)
+        return self.render_form(facility, form)
 
 
 class TransferLetterView(AgencyScopedMixin, View):

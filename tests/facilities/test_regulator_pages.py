@@ -124,3 +124,50 @@ def test_business_users_get_403_on_regulator_facility_pages(cast, client, person
     client.force_login(getattr(cast, persona))
     assert client.get(LIST_URL).status_code == 403
     assert client.get(facility_url(cast.facility)).status_code == 403
+
+
+# --- The reporting status of each row ---
+
+
+def test_each_row_says_how_its_status_grid_stands(cast, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facilities.models import FacilityRegulator, ReportingRequirement
+    from facilities.services import close_facility
+
+    today = timezone.localdate()
+    rows = FacilityRegulator.objects.filter(facility=cast.facility)
+    # Facility Information (always required) overdue; the inventory, set Applicable, due soon;
+    # the UST element due long ago but not required: not counted.
+    rows.filter(element=1).update(next_due_date=today - timedelta(days=1))
+    rows.filter(element=2).update(
+        next_due_date=today + timedelta(days=10),
+        reporting_requirement=ReportingRequirement.APPLICABLE,
+    )
+    rows.filter(element=4).update(
+        next_due_date=today - timedelta(days=90),
+        reporting_requirement=ReportingRequirement.NOT_APPLICABLE,
+    )
+    quiet = make_facility(cast.org, name="Quiet Yard")
+    closed = make_facility(cast.org, name="Closed Yard")
+    FacilityRegulator.objects.filter(facility=closed, element=1).update(
+        next_due_date=today - timedelta(days=1)
+    )
+    close_facility(actor=cast.lead, facility=closed, reason="Sold")
+
+    client.force_login(cast.cupa_reviewer)
+    response = client.get(LIST_URL)
+    summaries = {f.cers_id: f.status_summary for f in response.context["page"]}
+    assert summaries[cast.facility.cers_id].text == "1 overdue, 1 due soon"
+    assert summaries[quiet.cers_id].text == "Up to date"
+    # A closed facility is never overdue, whatever its due dates.
+    assert summaries[closed.cers_id].text == "Closed: no longer reports"
+    html = response.content.decode()
+    assert '<span class="mark mark-overdue">1 overdue</span>' in html
+    assert '<span class="mark mark-due-soon">1 due soon</span>' in html
+    # The same count as the facility page's grid (one home: facilities.schedule).
+    page = client.get(facility_url(cast.facility))
+    marks = [row.mark for row in page.context["facility"].status_grid if row.mark]
+    assert sorted(marks) == ["due soon", "overdue"]

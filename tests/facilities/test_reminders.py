@@ -278,3 +278,22 @@ def test_reviewers_see_the_reminder_days_but_cannot_change_them(cast, client):
         set_reminder_days(actor=cast.cupa_reviewer, regulator=cast.cupa, days=[5])
     cast.cupa.refresh_from_db()
     assert cast.cupa.reminder_days == [60, 30, 7]
+
+
+def test_a_closed_facility_is_not_reminded_until_it_reopens(cast, clock, client):
+    from facilities.services import close_facility, reopen_facility
+
+    due(cast)
+    close_facility(actor=cast.lead, facility=cast.facility, reason="Sold")
+    clock.set(-3)
+    assert run() == 0
+    client.force_login(cast.approver)
+    due_list = client.get(reverse("business:notifications")).context["due"]
+    assert [item["row"].facility_id for item in due_list] == []
+    reopen_facility(actor=cast.lead, facility=cast.facility, reason="Bought back")
+    assert run() == 1
+    assert list(DueReminder.objects.values_list("kind", flat=True)) == ["overdue"]
+    due_list = client.get(reverse("business:notifications")).context["due"]
+    assert [(item["row"].facility_id, item["overdue"]) for item in due_list] == [
+        (cast.facility.pk, True)
+    ]
