@@ -69,11 +69,8 @@ def shown_value(field: Field, value) -> str:
     """A stored value as the read-only pages show it."""
     if value is None or value == "":
         return ""
-    fi = facility_information.words(field)
-    if fi is not None and field.number in facility_information.CHOICES:
-        return dict(facility_information.CHOICES[field.number]).get(str(value), str(value))
-    if field.type == "code":
-        return f"{value} – {field.code_label(str(value))}"
+    if field.codes:  # the code's label alone, as the form offers it
+        return field.code_label(str(value))
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return str(value)
@@ -141,10 +138,7 @@ def _form_field(field: Field) -> forms.Field:
         form_field = RegistryChoiceField(
             choices=list(field.codes), widget=YesNoRadio(attrs={"class": "yes-no"}), **options
         )
-    elif in_fi and field.number in facility_information.CHOICES:
-        choices = [("", "Choose one")] + list(facility_information.CHOICES[field.number])
-        form_field = RegistryChoiceField(choices=choices, **options)
-    elif field.type == "code":
+    elif field.codes:  # a code list, or a whole number whose values are codes (1-39)
         choices = [("", "Choose one")] + [(value, label) for value, label in field.codes]
         form_field = RegistryChoiceField(choices=choices, **options)
     elif field.type == "boolean":

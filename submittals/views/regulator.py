@@ -266,7 +266,7 @@ def _format(value: Any, field: Field | None) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     text = str(value)
-    if field is not None and field.type == "code":
+    if field is not None and field.codes:
         label = field.code_label(text)
         return text if label == text else f"{label} ({text})"
     return text
