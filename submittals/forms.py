@@ -48,6 +48,15 @@ def form_name(field: Field) -> str:
     return "f_" + re.sub(r"\W", "_", data_key(field))
 
 
+def field_anchor(field: Field) -> str:
+    """The id of a field's input on its form (of its first button for a Yes / No question),
+    for links from the guidance messages and the error summary."""
+    anchor = f"id_{form_name(field)}"
+    if facility_information.words(field) and field.number in facility_information.YES_NO:
+        anchor += "_0"
+    return anchor
+
+
 def summary_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
     """The columns of a group's table: its first required fields, then its first others."""
     fields = list(user_entered(row_fields(schema, group)))
