@@ -357,8 +357,9 @@ class RowForm(RegistryForm):
         )
 
 
-def _shown(fields, values: dict) -> list[tuple[str, str, str]]:
-    return [(form_label(f), shown_value(f, values.get(data_key(f))), f.number) for f in fields]
+def _shown(fields, values: dict, show=None) -> list[tuple[str, str, str]]:
+    show = show or shown_value
+    return [(form_label(f), show(f, values.get(data_key(f))), f.number) for f in fields]
 
 
 def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tuple]]]:
@@ -371,11 +372,13 @@ def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tu
     ]
 
 
-def display_row(schema: ElementSchema, group: Group, row: dict) -> list[tuple[str, list[tuple]]]:
+def display_row(
+    schema: ElementSchema, group: Group, row: dict, show=None
+) -> list[tuple[str, list[tuple]]]:
     """Read-only view of one row: (heading, [(label in words, shown value, number)]) per
-    group in the row."""
+    group in the row; ``show(field, value)`` formats a value (default :func:`shown_value`)."""
     return [
-        (section.label, _shown(section.fields, row))
+        (section.label, _shown(section.fields, row, show))
         for section in _sections(schema, user_entered(row_fields(schema, group)))
     ]
 
