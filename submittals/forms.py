@@ -372,6 +372,23 @@ def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tu
     ]
 
 
+def display_part(part, data: dict | None) -> list[tuple[object, list[tuple]]]:
+    """Read-only view of one part of Facility Information, as its form lays it out:
+    (section, [(label in words, shown value, number)]) per section of ``part``."""
+    schema = schema_for(SubmittalElement.FACILITY_INFORMATION)
+    data = data or {}
+    out = []
+    for section in part.sections:
+        fields = []
+        for number in section.numbers:
+            try:
+                fields.append(schema.get(number))
+            except FieldLookupError:
+                continue
+        out.append((section, _shown(fields, data)))
+    return out
+
+
 def display_row(
     schema: ElementSchema, group: Group, row: dict, show=None
 ) -> list[tuple[str, list[tuple]]]:

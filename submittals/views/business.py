@@ -49,6 +49,7 @@ from ..forms import (
     RowForm,
     StartDraftForm,
     SubmitForm,
+    display_part,
     display_row,
     display_sections,
     shown_value,
@@ -399,7 +400,10 @@ class ElementView(OrganizationElementsMixin, TemplateView):
         if kwargs.get("row_page") is None:
             context["row_tables"] = row_tables(record, can_edit=can_edit)
             if kwargs.get("form") is None:
-                context["display"] = display_sections(record.element, record.data)
+                if self.part is not None:  # Facility Information, read only: by its parts
+                    context["display_part"] = display_part(self.part, record.data)
+                else:
+                    context["display"] = display_sections(record.element, record.data)
         return super().get_context_data(**context, **kwargs)
 
 
