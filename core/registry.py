@@ -89,7 +89,10 @@ class Field:
     fraction_digits: int | None = None
     min_value: str | None = None  # inclusive bound, in the type's lexical form
     max_value: str | None = None
-    codes: tuple[tuple[str, str], ...] = ()  # (value, label) for type "code"
+    # (value, label): the code list of a "code" field, or the labelled values of an "integer"
+    # field whose numbers are codes (fire code hazard classes 1-39, counties 1-58). Labels
+    # come from core.code_lists.
+    codes: tuple[tuple[str, str], ...] = ()
     choice: bool = False  # one alternative of an xs:choice
     attribute: bool = False  # an XML attribute of its group, not a child element
     nillable: bool = False

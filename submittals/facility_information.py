@@ -18,23 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.code_lists import COUNTIES
 from core.elements import SubmittalElement
 from core.registry import Field
 
 FI = int(SubmittalElement.FACILITY_INFORMATION)
-
-# California's counties in the order of their numbers (CERS County ID 1-58).
-COUNTIES = (
-    "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa",
-    "Del Norte", "El Dorado", "Fresno", "Glenn", "Humboldt", "Imperial", "Inyo", "Kern",
-    "Kings", "Lake", "Lassen", "Los Angeles", "Madera", "Marin", "Mariposa", "Mendocino",
-    "Merced", "Modoc", "Mono", "Monterey", "Napa", "Nevada", "Orange", "Placer", "Plumas",
-    "Riverside", "Sacramento", "San Benito", "San Bernardino", "San Diego", "San Francisco",
-    "San Joaquin", "San Luis Obispo", "San Mateo", "Santa Barbara", "Santa Clara",
-    "Santa Cruz", "Shasta", "Sierra", "Siskiyou", "Solano", "Sonoma", "Stanislaus", "Sutter",
-    "Tehama", "Trinity", "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
-)  # fmt: skip
-COUNTY_CHOICES = tuple((str(number), name) for number, name in enumerate(COUNTIES, start=1))
 
 
 def county_code(name: str) -> int | None:
@@ -206,9 +194,6 @@ WORDS: dict[str, Words] = {
 
 # Fields answered Yes or No: shown as a pair of radio buttons.
 YES_NO = frozenset({"4", "4a", "5", "8", "9", "10", "11", "12", "13", "14", "14a", "14b"})
-
-# Fields whose codes the schema leaves as bare numbers, with their labels.
-CHOICES = {"105a": COUNTY_CHOICES}
 
 
 @dataclass(frozen=True)

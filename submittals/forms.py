@@ -48,6 +48,15 @@ def form_name(field: Field) -> str:
     return "f_" + re.sub(r"\W", "_", data_key(field))
 
 
+def field_anchor(field: Field) -> str:
+    """The id of a field's input on its form (of its first button for a Yes / No question),
+    for links from the guidance messages and the error summary."""
+    anchor = f"id_{form_name(field)}"
+    if facility_information.words(field) and field.number in facility_information.YES_NO:
+        anchor += "_0"
+    return anchor
+
+
 def summary_fields(schema: ElementSchema, group: Group) -> tuple[Field, ...]:
     """The columns of a group's table: its first required fields, then its first others."""
     fields = list(user_entered(row_fields(schema, group)))
@@ -69,11 +78,8 @@ def shown_value(field: Field, value) -> str:
     """A stored value as the read-only pages show it."""
     if value is None or value == "":
         return ""
-    fi = facility_information.words(field)
-    if fi is not None and field.number in facility_information.CHOICES:
-        return dict(facility_information.CHOICES[field.number]).get(str(value), str(value))
-    if field.type == "code":
-        return f"{value} – {field.code_label(str(value))}"
+    if field.codes:  # the code's label alone, as the form offers it
+        return field.code_label(str(value))
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return str(value)
@@ -141,10 +147,7 @@ def _form_field(field: Field) -> forms.Field:
         form_field = RegistryChoiceField(
             choices=list(field.codes), widget=YesNoRadio(attrs={"class": "yes-no"}), **options
         )
-    elif in_fi and field.number in facility_information.CHOICES:
-        choices = [("", "Choose one")] + list(facility_information.CHOICES[field.number])
-        form_field = RegistryChoiceField(choices=choices, **options)
-    elif field.type == "code":
+    elif field.codes:  # a code list, or a whole number whose values are codes (1-39)
         choices = [("", "Choose one")] + [(value, label) for value, label in field.codes]
         form_field = RegistryChoiceField(choices=choices, **options)
     elif field.type == "boolean":
@@ -354,8 +357,9 @@ class RowForm(RegistryForm):
         )
 
 
-def _shown(fields, values: dict) -> list[tuple[str, str, str]]:
-    return [(form_label(f), shown_value(f, values.get(data_key(f))), f.number) for f in fields]
+def _shown(fields, values: dict, show=None) -> list[tuple[str, str, str]]:
+    show = show or shown_value
+    return [(form_label(f), show(f, values.get(data_key(f))), f.number) for f in fields]
 
 
 def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tuple]]]:
@@ -368,11 +372,30 @@ def display_sections(element: int, data: dict | None) -> list[tuple[str, list[tu
     ]
 
 
-def display_row(schema: ElementSchema, group: Group, row: dict) -> list[tuple[str, list[tuple]]]:
+def display_part(part, data: dict | None) -> list[tuple[object, list[tuple]]]:
+    """Read-only view of one part of Facility Information, as its form lays it out:
+    (section, [(label in words, shown value, number)]) per section of ``part``."""
+    schema = schema_for(SubmittalElement.FACILITY_INFORMATION)
+    data = data or {}
+    out = []
+    for section in part.sections:
+        fields = []
+        for number in section.numbers:
+            try:
+                fields.append(schema.get(number))
+            except FieldLookupError:
+                continue
+        out.append((section, _shown(fields, data)))
+    return out
+
+
+def display_row(
+    schema: ElementSchema, group: Group, row: dict, show=None
+) -> list[tuple[str, list[tuple]]]:
     """Read-only view of one row: (heading, [(label in words, shown value, number)]) per
-    group in the row."""
+    group in the row; ``show(field, value)`` formats a value (default :func:`shown_value`)."""
     return [
-        (section.label, _shown(section.fields, row))
+        (section.label, _shown(section.fields, row, show))
         for section in _sections(schema, user_entered(row_fields(schema, group)))
     ]
 

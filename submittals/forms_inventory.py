@@ -155,7 +155,7 @@ def _plain_form_field(f: Field, checkbox: bool) -> forms.Field:
     label = f.label
     if checkbox:
         return forms.BooleanField(label=short_label(f), required=False)
-    if f.type == "code":
+    if f.codes:  # a code list, or whole numbers that are codes (210a-210h)
         choices = [("", "Choose one")] + list(f.codes)
         # A CharField with a select, not a ChoiceField: the registry words the message for a
         # code that is not on the list, as for every other value.
@@ -296,7 +296,7 @@ def display_sections(material) -> list[tuple[str, list[tuple[str, str]]]]:
                 if value in (None, ""):
                     continue
                 shown = str(value)
-                if f.type == "code":
+                if f.codes:
                     label = f.code_label(shown)
                     shown = shown if label == shown else f"{label} ({shown})"
                 rows.append((field_label(f), shown))

@@ -712,7 +712,7 @@ def _parse(rows: Iterator[list[Any]]) -> tuple[list[_ParsedRow], dict[str, str],
                         )
                     )
                 continue
-            if f.type == "code":
+            if f.codes:
                 text = _code_for(f, text)
             if f.number in where:
                 position, key = where[f.number]

@@ -19,8 +19,10 @@ schema itself; ``core.registry`` reads only the generated files, and
 What is taken from the schema: element tags, data-dictionary numbers (the ``xs:documentation``
 of each element), types and facets (resolved through named simple types and restriction
 chains), code lists, occurrence (required / repeats) and nesting. Labels are our own, derived
-from the tag. Code labels come from ``CODE_LABELS`` below where we know the data-dictionary
-meaning of the codes; otherwise the code is its own label.
+from the tag. Code labels come from ``core.code_lists`` (the one table of what each code
+means, with its sources); a code list it lacks stops the generator. A whole-number field the
+schema states as a range whose numbers are codes (the fire code hazard classes 1-39, the
+counties 1-58) keeps its type and gets the labelled codes of its range.
 
 Constructs the schema does not use (``xs:any``, ``ref=``, ``xs:group``, ``xs:union``,
 ``xs:list``, ``simpleContent``, restriction of complex types, patterns at two derivation steps)
@@ -48,6 +50,7 @@ DEFAULT_ALSO = (SCHEMA_DIR / "1.05" / "RegulatorFacilitySubmittal.xsd",)
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
+from core.code_lists import CODE_LABELS, YES_NO  # noqa: E402
 from core.elements import SubmittalElement  # noqa: E402
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
@@ -72,30 +75,6 @@ ELEMENT_TYPES = {
 }
 
 DOCUMENT_TYPE = "DocumentType"
-
-# Labels for code lists whose meaning is a data-dictionary fact, keyed by data-dictionary
-# number, else by tag (code lists without a number), else by schema type name. Other code lists
-# keep each code as its own label. A code the schema has and the labels lack is an error.
-_YES_NO = {"Y": "Yes", "N": "No"}
-_AMBIENT = {"a": "Ambient", "b": "Above ambient", "c": "Below ambient"}
-CODE_LABELS: dict[str, dict[str, str]] = {
-    "20.0005": {
-        "1": "Draft",
-        "2": "Submitted",
-        "3": "Under review",
-        "4": "Accepted",
-        "5": "Not accepted",
-        "6": "Not applicable",
-    },
-    "20.0121": {"1": "CERS portal", "2": "Pass-through", "3": "Proxy"},
-    "ReportingRequirement": {"1": "Not applicable", "2": "Applicable", "3": "Always applicable"},
-    "YesNoFlagType": _YES_NO,
-    "211": {"a": "Pure", "b": "Mixture", "c": "Waste"},
-    "214": {"a": "Solid", "b": "Liquid", "c": "Gas"},
-    "221": {"a": "Gallons", "b": "Cubic feet", "c": "Pounds", "d": "Tons"},
-    "224": _AMBIENT,
-    "225": {**_AMBIENT, "d": "Cryogenic"},
-}
 
 # Words in tags that read better spelled out or re-cased in a label.
 LABEL_WORDS = {
@@ -500,21 +479,42 @@ def _compact(row: dict) -> dict:
 
 
 def _apply_code_labels(fields: list[dict]) -> None:
-    """Give known code lists their labels; a list may name codes this schema version lacks."""
+    """Give every code list its labels (``core.code_lists``); a list may name codes this
+    schema version lacks. A code list without labels, or labels missing a code, is an error:
+    no form shows a bare code."""
     for row in fields:
         labels = (
             CODE_LABELS.get(row.get("number", ""))
             or CODE_LABELS.get(row["tag"])
             or CODE_LABELS.get(row.get("xsd_type", ""))
         )
-        if "codes" in row and {value for value, _ in row["codes"]} == set(_YES_NO):
-            labels = labels or _YES_NO  # a Y/N list declared inline
-        if not labels or "codes" not in row:
+        if "codes" in row and {value for value, _ in row["codes"]} == set(YES_NO):
+            labels = labels or YES_NO  # a Y/N list declared inline
+        if "codes" not in row:
+            if labels and row.get("type") == "integer":
+                row["codes"] = _range_codes(row, labels)
             continue
+        if not labels:
+            raise SchemaError(
+                f"{row['tag']} ({row.get('number') or 'no number'}) has codes "
+                f"{[value for value, _ in row['codes']]} and no labels in core.code_lists"
+            )
         missing = [value for value, _ in row["codes"] if value not in labels]
         if missing:
-            raise SchemaError(f"CODE_LABELS for {row['tag']} lack codes {missing}")
+            raise SchemaError(f"core.code_lists labels for {row['tag']} lack codes {missing}")
         row["codes"] = [[value, labels[value]] for value, _ in row["codes"]]
+
+
+def _range_codes(row: dict, labels: dict[str, str]) -> list[list[str]]:
+    """The labelled codes of a whole-number range (minInclusive..maxInclusive), which the
+    labels must cover exactly."""
+    try:
+        numbers = range(int(row["min_value"]), int(row["max_value"]) + 1)
+    except KeyError:
+        raise SchemaError(f"{row['tag']} has code labels but no range of numbers") from None
+    if {str(n) for n in numbers} != set(labels):
+        raise SchemaError(f"core.code_lists labels for {row['tag']} do not match its range")
+    return [[str(n), labels[str(n)]] for n in numbers]
 
 
 def _dump(document: dict) -> str:

@@ -33,7 +33,7 @@ from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
 
-from .. import facility_information, inventory, printing, services
+from .. import facility_information, guidance, inventory, printing, services
 from ..data import (
     data_key,
     nested_row_groups,
@@ -49,6 +49,7 @@ from ..forms import (
     RowForm,
     StartDraftForm,
     SubmitForm,
+    display_part,
     display_row,
     display_sections,
     shown_value,
@@ -64,18 +65,23 @@ EDIT_REFUSED = "Your role in this organization does not allow preparing drafts."
 SUBMIT_REFUSED = "Only Approvers and Lead Users may submit and certify submittals."
 
 
-def element_validation(record, drafts) -> dict:
+def element_validation(
+    record, drafts, *, part=None, links: bool = False, on_element_page: bool = True
+) -> dict:
     """The panel's context: the element's own messages, and those of submitting it with the
-    facility's other drafts (``record`` stands in for its saved self among ``drafts``)."""
+    facility's other drafts (``record`` stands in for its saved self among ``drafts``); with
+    ``links``, each message links to its field (``submittals.guidance``)."""
     own = validate_element(record)
     together = [record if draft.pk == record.pk else draft for draft in drafts]
     if all(draft.pk != record.pk for draft in drafts):
         together.append(record)
     others = [m for m in validate_submittal(record.facility, together) if m not in own]
+    where = {"part": part, "links": links, "on_element_page": on_element_page}
     return {
         "own_messages": own,
-        "element_messages": by_level(own),
-        "submittal_messages": by_level(others),
+        "element_messages": guidance.linked(record, by_level(own), **where),
+        "submittal_messages": guidance.linked(record, by_level(others), **where),
+        "validation_summary": guidance.summary([*own, *others]),
         # What is missing shows from the first save on, not on a draft just opened.
         "show_guidance": record.saved_at is not None,
     }
@@ -370,7 +376,16 @@ class ElementView(OrganizationElementsMixin, TemplateView):
         }
         form = kwargs.get("form")
         if record.is_draft:
-            context.update(element_validation(record, list(self.drafts(record.facility))))
+            on_element_page = kwargs.get("row_page") is None
+            context.update(
+                element_validation(
+                    record,
+                    list(self.drafts(record.facility)),
+                    part=self.part,
+                    links=can_edit,
+                    on_element_page=on_element_page,
+                )
+            )
             context["can_submit"] = self.can(SUBMIT, record.facility)
             if form is not None and context["show_guidance"]:
                 form.add_guidance(context["own_messages"])
@@ -385,7 +400,10 @@ class ElementView(OrganizationElementsMixin, TemplateView):
         if kwargs.get("row_page") is None:
             context["row_tables"] = row_tables(record, can_edit=can_edit)
             if kwargs.get("form") is None:
-                context["display"] = display_sections(record.element, record.data)
+                if self.part is not None:  # Facility Information, read only: by its parts
+                    context["display_part"] = display_part(self.part, record.data)
+                else:
+                    context["display"] = display_sections(record.element, record.data)
         return super().get_context_data(**context, **kwargs)
 
 
@@ -412,10 +430,15 @@ class ElementValidateView(ElementView):
         preview.data = form.preview_data()
         context = {
             "record": preview,
-            **element_validation(preview, list(self.drafts(record.facility))),
+            **element_validation(
+                preview, list(self.drafts(record.facility)), part=self.part, links=True
+            ),
         }
         html = render_to_string(
             "submittals/business_element.html#validation-panel", context, request=request
+        )
+        html += render_to_string(
+            "submittals/_validation_status.html", {**context, "oob": True}, request=request
         )
         changed = request.htmx.trigger_name
         if changed in form.fields:

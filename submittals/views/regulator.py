@@ -35,10 +35,11 @@ from core.exports import (
 from core.forms import add_service_errors
 from core.models import AuditEvent
 from core.pagination import paginate, search_filter
-from core.registry import Field, FieldLookupError, schema_for
+from core.registry import Field, FieldLookupError, Group, schema_for
 from core.views import AgencyScopedMixin
 
 from .. import inventory, printing, services
+from ..forms import display_row, form_label
 from ..forms_regulator import BulkReviewForm, QueueFilterForm, ReviewForm
 from ..models import AWAITING_STATUSES, ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from ..validation import by_level, submitted_with
@@ -219,13 +220,17 @@ class ReviewQueueExportView(AgencyElementsMixin, View):
 
 @dataclass(frozen=True)
 class DataRow:
-    """One value of an element's data as displayed: its label, number and formatted value."""
+    """One value of an element's data as displayed: its label in words, its data-dictionary
+    number and its value (a code with its label)."""
 
     key: str
     label: str
     number: str
     value: str
-    block: bool = False  # nested data (rows such as materials), shown as JSON
+    block: bool = False  # nested data the registry does not describe, shown as JSON
+    # A repeating group's rows (UST tanks, units...): per row, its sections of
+    # (label, shown value, number), as the business pages show a row.
+    rows: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -266,16 +271,49 @@ def _format(value: Any, field: Field | None) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     text = str(value)
-    if field is not None and field.type == "code":
+    if field is not None and field.codes:
         label = field.code_label(text)
         return text if label == text else f"{label} ({text})"
     return text
 
 
-def _row_label(key: str, field: Field | None) -> tuple[str, str]:
-    if field is None:
-        return key.replace("_", " ").capitalize(), ""
-    return field.label, field.number
+def _row_label(key: str, field: Field | None, element: int | None = None) -> tuple[str, str]:
+    """A data key's label in words, as the business form shows it, and its number."""
+    if field is not None:
+        return form_label(field), field.number
+    group = _repeating_group(element, key)
+    if group is not None:
+        return group.label or group.tag, group.number
+    return key.replace("_", " ").capitalize(), ""
+
+
+def _repeating_group(element: int | None, key: str) -> Group | None:
+    if element is None:
+        return None
+    try:
+        group = schema_for(element).group_at(key)
+    except FieldLookupError:
+        return None
+    return group if group.repeats else None
+
+
+def _shown_in_row(field: Field, value: Any) -> str:
+    return "" if value is None or value == "" else _format(value, field)
+
+
+def _group_rows(element: int, group: Group, value: Any) -> tuple:
+    """A repeating group's rows in words, each as its sections; () when they are not rows."""
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        return ()
+    schema = schema_for(element)
+    return tuple(
+        [
+            (heading, given)
+            for heading, values in display_row(schema, group, row, show=_shown_in_row)
+            if (given := [v for v in values if v[1] != ""])
+        ]
+        for row in value
+    )
 
 
 def _ordered_keys(keys, fields: dict[str, Field], element: int) -> list[str]:
@@ -295,9 +333,20 @@ def data_rows(record: SubmittalElementRecord) -> list[DataRow]:
     rows = []
     for key in _ordered_keys(data, fields, record.element):
         field = fields.get(key)
-        label, number = _row_label(key, field)
+        label, number = _row_label(key, field, record.element)
         value = data[key]
-        rows.append(DataRow(key, label, number, _format(value, field), _is_nested(value)))
+        group = _repeating_group(record.element, key) if field is None else None
+        group_rows = _group_rows(record.element, group, value) if group is not None else ()
+        rows.append(
+            DataRow(
+                key,
+                label,
+                number,
+                _format(value, field),
+                _is_nested(value) and not group_rows,
+                group_rows,
+            )
+        )
     return rows
 
 
@@ -323,7 +372,7 @@ def changes_between(previous: dict, current: dict, element: int) -> list[Change]
         else:
             continue
         old, new = previous.get(key), current.get(key)
-        label, number = _row_label(key, field)
+        label, number = _row_label(key, field, element)
         changes.append(
             Change(
                 kind,

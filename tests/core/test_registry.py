@@ -105,7 +105,12 @@ def test_fields_are_well_formed(element):
     schema = schema_for(element)
     for f in schema.fields:
         assert f.type in FIELD_TYPES, f.key
-        assert bool(f.codes) == (f.type == "code"), f.key
+        if f.type == "code":
+            assert f.codes, f.key
+        elif f.codes:  # whole numbers that are codes: labelled, exactly the schema's range
+            assert f.type == "integer", f.key
+            span = range(int(f.min_value), int(f.max_value) + 1)
+            assert f.code_values == tuple(str(n) for n in span), f.key
         assert f.label and f.label[0].isupper(), f.key
         assert f.path[-1] == f.tag
         assert f.group == (f.path[-2] if len(f.path) > 1 else schema.xml_tag)
@@ -180,6 +185,57 @@ def test_inventory_change_flag_is_an_attribute_of_chemicals():
     assert flag.attribute
     assert flag.path == ("Chemicals", "changedFromLastSubmittal")
     assert (flag.number, flag.default, flag.code_values) == ("20.0105", "0", ("0", "1", "2"))
+
+
+def _coded_fields():
+    for schema in registry.all_schemas():
+        yield from ((schema.element, f) for f in schema.fields if f.codes or f.type == "code")
+    yield from ((None, f) for f in registry.facility_submittal_fields() if f.codes)
+
+
+def test_every_code_list_is_labelled_in_words():
+    """No form, page or message shows a bare code: each code of every code list (and of the
+    whole-number fields whose values are codes) has a label that is not the code itself. A
+    new code list in a new schema fails here (and in the generator) until it is labelled in
+    core.code_lists."""
+    bare = [
+        (element, f.key, value)
+        for element, f in _coded_fields()
+        for value, label in f.codes
+        if label.strip().casefold() == value.strip().casefold() or not re.search("[A-Za-z]", label)
+    ]
+    assert bare == []
+    assert sum(1 for _ in _coded_fields()) > 60
+
+
+def test_fire_code_hazard_classes_and_counties_are_labelled_code_lists():
+    for number in ("210a", "210b", "210c", "210d", "210e", "210f", "210g", "210h"):
+        f = field(E.HAZARDOUS_MATERIALS_INVENTORY, number)
+        assert (f.type, f.xsd_type, len(f.codes)) == ("integer", "FireCodeHazardClassType", 39)
+        assert f.code_label("8") == "Flammable gas"
+        assert f.code_label("39") == "Other"
+    assert validate_value(field(E.HAZARDOUS_MATERIALS_INVENTORY, "210a"), "8") == (8, None)
+    assert validate_value(field(E.HAZARDOUS_MATERIALS_INVENTORY, "210a"), "40")[1]
+    county = field(E.FACILITY_INFORMATION, "105a")
+    assert (county.code_label("1"), county.code_label("34"), county.code_label("58")) == (
+        "Alameda",
+        "Sacramento",
+        "Yuba",
+    )
+    assert field(E.UST, "430").code_label("8") == "UST removed"
+    assert field(E.TIERED_PERMITTING, "607").code_label("d") == "Permit by rule (PBR)"
+
+
+def test_the_generator_refuses_a_code_list_without_labels(monkeypatch):
+    tool = load_generator()
+    monkeypatch.setattr(tool, "CODE_LABELS", {})
+    rows = [{"tag": "NewList", "number": "999", "type": "code", "codes": [["1", "1"]]}]
+    with pytest.raises(tool.SchemaError, match="no labels"):
+        tool._apply_code_labels(rows)
+    rows = [{"tag": "Rank", "type": "integer", "min_value": "1", "max_value": "3"}]
+    monkeypatch.setattr(tool, "CODE_LABELS", {"Rank": {"1": "One", "2": "Two"}})
+    with pytest.raises(tool.SchemaError, match="range"):
+        tool._apply_code_labels(rows)
 
 
 def test_regulator_action_status_codes_leave_out_submitted():

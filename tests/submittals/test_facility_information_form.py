@@ -313,3 +313,41 @@ def test_the_read_only_page_shows_labels_in_words_and_the_county_by_name(cast, c
     assert re.search(r"<dt>Business name at this facility <span class=\"field-number\">", page)
     assert "Business name (3)" not in page
     assert re.search(r"<dt>County <span[^>]*>CERS field 105a</span></dt><dd>Sacramento</dd>", page)
+
+
+def test_the_read_only_page_has_the_forms_two_parts_and_sections(cast, client):
+    from tests.submittals.data import submit
+
+    data = complete_facility_information(f4="Y", f5="N", f111="Ada Owner")
+    submitted = submit(cast, data={1: data})[1]
+    record = new_draft(cast)
+    services.save_draft_data(actor=cast.editor, record=record, data=data)
+    # What a Viewer of a draft and everyone after the submit sees: no form, the same parts.
+    for user, shown in ((cast.viewer, record), (cast.editor, submitted)):
+        client.force_login(user)
+        page = client.get(element_url(shown)).content.decode()
+        assert '<form method="post" novalidate>' not in page
+        assert 'aria-label="Parts of Facility Information"' in page
+        assert '<h3 class="part-title">Business Activities</h3>' in page
+        # The questions in plain language, each with its answer and its number small.
+        assert re.search(
+            r"<dt>Are hazardous materials on site at or above the reporting amounts\? "
+            r'<span class="field-number">CERS field 4</span></dt><dd>Yes</dd>',
+            page,
+        )
+        assert re.search(
+            r"<dt>Does the business own or operate underground storage tanks "
+            r'here\? <span class="field-number">CERS field 5</span></dt><dd>No</dd>',
+            page,
+        )
+        assert "<h4>Hazardous waste</h4>" in page
+        assert "Ada Owner" not in page  # the owner is in the other part
+
+        page = client.get(element_url(shown, OO)).content.decode()
+        assert '<h3 class="part-title">Owner/Operator Identification</h3>' in page
+        assert 'aria-current="page">Owner/Operator Identification</a>' in page
+        headings = re.findall(r"<h4>([^<]+)</h4>", page)
+        assert headings == [section.heading for section in OO.sections]
+        assert 'href="#section-billing"' in page  # the section index
+        owner = page[page.index("<h4>Owner</h4>") : page.index("<h4>Operator</h4>")]
+        assert "Ada Owner" in owner

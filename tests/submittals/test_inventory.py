@@ -10,6 +10,7 @@ library entries use CCL IDs from 990001.
 
 import csv
 import io
+import re
 import struct
 import zlib
 
@@ -1006,3 +1007,31 @@ def test_a_picked_chemical_with_a_ccl_id_links_only_by_it(cast, record, library_
         chemical=Chemical.objects.get(cas_number="7782-50-5"),
     )
     assert material.chemical is None  # the CCL ID decides: the library lacks 102843
+
+
+def test_fire_code_hazard_classes_are_chosen_imported_and_shown_in_words(cast, client, record):
+    client.force_login(cast.editor)
+    page = client.get(add_url(record)).content.decode()
+    select = page[
+        page.index('name="f_210a"') : page.index("</select>", page.index('name="f_210a"'))
+    ]
+    assert '<option value="8">Flammable gas</option>' in select
+    assert '<option value="39">Other</option>' in select
+    assert len(re.findall(r"<option value=\"\d+\">", select)) == 39
+
+    # The import takes the class by its number or its label, and stores the number.
+    rows = [
+        [*HEADER, "PFCodeHazardClass", "SFCodeHazardClass"],
+        [*GOOD_ROWS[0], "combustible liquid, class II", "5"],
+    ]
+    response = client.post(import_url(record), {"file": csv_file(rows)})
+    assert response.status_code == 302
+    diesel = record.materials.get(position=1)
+    assert (diesel.data["210a"], diesel.data["210b"]) == (2, 5)
+    page = client.get(edit_url(diesel)).content.decode()
+    assert '<option value="2" selected>Combustible liquid, class II</option>' in page
+    rows[1][-2] = "Flammable"  # neither a class nor its label
+    response = client.post(import_url(record), {"file": csv_file(rows), "replace": "on"})
+    assert response.status_code == 200
+    [problem] = response.context["result"].problems
+    assert problem.column == "PFCodeHazardClass"

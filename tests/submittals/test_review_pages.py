@@ -4,6 +4,7 @@ The cast's facility is in ZIP 95814: the Sacramento County CUPA (cupa_reviewer) 
 element except element 4 (UST), which the City PA handles (pa_viewer is a viewer there).
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -229,8 +230,15 @@ def test_the_review_page_shows_the_element_and_its_data_through_the_registry(
     assert "Acme Fuels" in page
     assert "Bob Approver, Site Manager" in page  # the certifier
     assert "CERS portal" in page  # the submittal type
-    assert "Business name (3)" in page
-    assert "HM on site (4)" in page
+    # Fields in words as the business form has them, the number small and after them.
+    assert '<dt>Business name at this facility <span class="field-number">CERS field 3</span>' in (
+        page
+    )
+    assert (
+        "<dt>Are hazardous materials on site at or above the reporting amounts? "
+        '<span class="field-number">CERS field 4</span></dt>'
+    ) in page
+    assert "Business name (3)" not in page and "<dt>HM on site" not in page
     assert "Yes (Y)" in page  # a code shown with its label
     assert "first submitted Facility Information" in page
     assert response.context["form"] is not None
@@ -384,8 +392,14 @@ def test_the_changes_since_the_previous_submittal_are_listed(cast, client):
 
     changes = {(c.kind, c.label, c.number, c.old, c.new) for c in response.context["changes"]}
     assert changes == {
-        ("changed", "Business name", "3", "Acme Sacramento Depot", "Acme Depot North"),
-        ("added", "EPA ID", "2", "", "CAD000000001"),
+        (
+            "changed",
+            "Business name at this facility",
+            "3",
+            "Acme Sacramento Depot",
+            "Acme Depot North",
+        ),
+        ("added", "EPA ID number", "2", "", "CAD000000001"),
     }
     assert response.context["previous"] == first
     page = response.content.decode()
@@ -485,3 +499,26 @@ def test_the_review_form_sits_in_the_panel_beside_the_data(cast, client, submitt
     panel = page.index('<aside class="review-panel"')
     form = page.index(f'action="{reverse("regulator:review", args=[record.pk])}"')
     assert layout < data < panel < form
+
+
+def test_the_review_page_shows_a_groups_rows_in_words_with_code_labels(cast, client, submitted):
+    _fi, _inventory, ust = submitted
+    ust.data["USTTanks/USTTank"][0]["440"] = "03"  # Tank contents: diesel
+    SubmittalElementRecord.objects.filter(pk=ust.pk).update(data=ust.data)
+    client.force_login(cast.pa_viewer)  # the PA handles UST
+
+    page = client.get(review_url(ust)).content.decode()
+
+    # A field of the element: in words, the number small, the code with its label.
+    assert re.search(
+        r'<dt>Type of action <span class="field-number">CERS field 400</span></dt>\s*'
+        r"<dd>New permit \(1\)</dd>",
+        page,
+    )
+    # The tanks: each row in its sections, not JSON.
+    assert re.search(r"<summary>[A-Z][^<]* 1</summary>", page)
+    assert '"440"' not in page and "<pre>" not in page
+    assert (
+        '<dt>Tank contents <span class="field-number">CERS field 440</span></dt>'
+        "<dd>Diesel (03)</dd>"
+    ) in page
