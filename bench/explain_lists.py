@@ -88,8 +88,8 @@ def main() -> None:
     page = first_response.context["page"]
     table = page.object_list[0]._meta.db_table if page.object_list else None
     listed = [q for q in first if table and f'FROM "{table}"' in q]
-    counts = [q for q in listed if "COUNT(" in q]
-    rows = [q for q in listed if "COUNT(" not in q]
+    counts = [q for q in listed if q.startswith("SELECT COUNT(*)")]
+    rows = [q for q in listed if not q.startswith("SELECT COUNT(*)")]
     print(
         f"{args.persona} {args.list}: {page.paginator.count} counted (cap "
         f"{getattr(settings, 'CERS_LIST_COUNT_CAP', None)}), {len(first)} queries"
@@ -113,16 +113,25 @@ def main() -> None:
         ]
         token = encode_key(list(before)[0], page.keys)
         _, seek = queries(f"?after={token}&page={args.deep}")
-        seek_rows = [q for q in seek if f'FROM "{table}"' in q and "COUNT(" not in q]
+        seek_rows = [
+            q for q in seek if f'FROM "{table}"' in q and not q.startswith("SELECT COUNT(*)")
+        ]
         if seek_rows:
             explain(f"page {args.deep} by ?after=", seek_rows[0])
     if search:
         _, found = queries("?" + urlencode({"q": search}))
         for label, sql in (
-            ("search count", next((q for q in found if "COUNT(" in q), None)),
+            ("search count", next((q for q in found if q.startswith("SELECT COUNT(*)")), None)),
             (
                 "search page 1",
-                next((q for q in found if f'FROM "{table}"' in q and "COUNT(" not in q), None),
+                next(
+                    (
+                        q
+                        for q in found
+                        if f'FROM "{table}"' in q and not q.startswith("SELECT COUNT(*)")
+                    ),
+                    None,
+                ),
             ),
         ):
             if sql:

@@ -2,6 +2,7 @@
 shown last (``?after=``) or first (``?before=``): ``core.pagination.paginate``."""
 
 import base64
+import datetime
 import json
 import re
 
@@ -213,3 +214,30 @@ def test_a_token_never_reaches_outside_the_scope(cast, client):
             shown = {f.pk for f in response.context["page"]}
             assert cast.other_facility.pk not in shown and cast.facility_yolo.pk not in shown
             assert b"Other Co Plant" not in response.content
+
+
+def test_the_inspection_list_pages_on_by_date_with_its_violation_counts(cast, client):
+    """A date key and ties on the same day: each inspection once, newest first, each with its
+    own violation count."""
+    from tests.cme import helpers
+
+    made = [
+        helpers.inspection(cast, occurred_on=helpers.DAY - datetime.timedelta(days=i % 3))
+        for i in range(5)
+    ]
+    helpers.violation(cast, made[0])
+    helpers.violation(cast, made[0])
+    helpers.violation(cast, made[4])
+    expected = sorted(made, key=lambda i: (i.occurred_on, i.pk), reverse=True)
+    client.force_login(cast.cupa_reviewer)
+    url = reverse("regulator:cme_inspections")
+    shown, params = [], {}
+    with override_settings(CERS_PAGE_SIZE=2):
+        while True:
+            page = client.get(url, params).context["page"]
+            shown += [(i.pk, i.violation_count) for i in page]
+            if not page.next_after:
+                break
+            params = {"after": page.next_after, "page": page.next_page_number()}
+    counts = {made[0].pk: 2, made[4].pk: 1}
+    assert shown == [(i.pk, counts.get(i.pk, 0)) for i in expected]
