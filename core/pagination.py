@@ -159,7 +159,7 @@ def seek_keys(queryset, not_null=()) -> list[str] | None:
     last one unique (the primary key or a unique column) so that the order is total. ``None``
     otherwise: the list keeps numbered pages only."""
     query = queryset.query
-    if query.extra_order_by or query.combinator:
+    if query.extra_order_by or query.combinator or query.is_sliced:
         return None
     order = list(query.order_by) or (
         list(queryset.model._meta.ordering) if query.default_ordering else []
