@@ -15,7 +15,7 @@ from django.urls import reverse
 from core.pagination import encode_key, paginate, seek_keys
 from organizations.models import Organization
 from submittals.models import SubmittalElementRecord
-from tests.facilities.bulk import bulk_facilities
+from tests.facilities.bulk import bulk_facilities, bulk_organizations
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +241,21 @@ def test_the_inspection_list_pages_on_by_date_with_its_violation_counts(cast, cl
             params = {"after": page.next_after, "page": page.next_page_number()}
     counts = {made[0].pk: 2, made[4].pk: 1}
     assert shown == [(i.pk, counts.get(i.pk, 0)) for i in expected]
+
+
+def test_an_annotated_order_pages_on_by_its_values(cast, client, settings):
+    """The largest organizations: ordered by a computed facility count, ties by name."""
+    settings.CERS_PAGE_SIZE = 1
+    bulk_facilities(bulk_organizations(2), 4, cast.cupa)  # two of 2 facilities, as Acme
+    client.force_login(cast.state_admin)
+    url = reverse("regulator:large_organizations")
+    shown, params = [], {}
+    while True:
+        page = client.get(url, params).context["page"]
+        shown += [(o.name, o.facility_count) for o in page]
+        if not page.next_after:
+            break
+        params = {"after": page.next_after, "page": page.next_page_number()}
+    first = client.get(url).context["page"].paginator.object_list
+    assert shown == [(o.name, o.facility_count) for o in first]
+    assert [count for _, count in shown] == [2, 2, 2, 1]
