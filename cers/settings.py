@@ -378,6 +378,9 @@ EDT_MAX_XML_BYTES = env.int("EDT_MAX_XML_BYTES", default=20 * 1024 * 1024)
 EDT_MAX_ZIP_BYTES = env.int("EDT_MAX_ZIP_BYTES", default=300 * 1024 * 1024)
 EDT_SCHEMA_DIR = Path(env.str("CERS_EDT_SCHEMA_DIR", default=str(BASE_DIR / "edt" / "schemas")))
 CERS_PAGE_SIZE = env.int("CERS_PAGE_SIZE", default=25)
+# Lists count at most this many rows (one more tells "more than ..."): a state-sized
+# jurisdiction is not counted to its end on every page view.
+CERS_LIST_COUNT_CAP = env.int("CERS_LIST_COUNT_CAP", default=10_000)
 
 LOGGING = {
     "version": 1,

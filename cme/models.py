@@ -203,7 +203,11 @@ class Inspection(EdtKeys):
 
     class Meta:
         ordering = ["-occurred_on", "-pk"]
-        indexes = [models.Index(fields=["facility", "program_element"])]
+        indexes = [
+            models.Index(fields=["facility", "program_element"]),
+            # The list's order, read backwards (newest first).
+            models.Index(fields=["occurred_on", "id"], name="inspection_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_program_element_display()} inspection of {self.occurred_on}"
@@ -281,6 +285,8 @@ class Enforcement(EdtKeys):
 
     class Meta:
         ordering = ["-occurred_on", "-pk"]
+        # The list's order, read backwards (newest first).
+        indexes = [models.Index(fields=["occurred_on", "id"], name="enforcement_list_order")]
 
     def __str__(self) -> str:
         return f"{self.get_enforcement_type_display()} of {self.occurred_on}"

@@ -384,7 +384,11 @@ class EdtTransaction(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["regulator", "-received_at"])]
+        indexes = [
+            models.Index(fields=["regulator", "-received_at"]),
+            # The log's order, read backwards (newest first), for every agency's log.
+            models.Index(fields=["received_at", "id"], name="edt_transaction_log_order"),
+        ]
         constraints = [
             # A client's key is recorded, not trusted: only the same account sending the same
             # key with the same body (hence the same mode) to the same endpoint and environment

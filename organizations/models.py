@@ -49,6 +49,8 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
+        # The lists' order (seeking a page by its last row's key reads from here).
+        indexes = [models.Index(fields=["name", "id"], name="organization_list_order")]
         permissions = [
             ("edit_drafts", "Prepare and edit submittal drafts"),
             ("submit_submittals", "Submit and certify submittals"),

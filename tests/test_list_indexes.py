@@ -5,7 +5,11 @@ settings)."""
 import pytest
 from django.db import connection
 
+from cme.models import Enforcement, Inspection
+from core.trigram import index_name
+from edt.models import EdtTransaction
 from facilities.models import Facility, FacilityRegulator
+from organizations.models import Organization
 from submittals.models import SubmittalElementRecord
 
 
@@ -23,7 +27,37 @@ def index_columns(model) -> list[list[str]]:
         (FacilityRegulator, ["regulator_id", "facility_id"]),
         (SubmittalElementRecord, ["status", "submitted_at", "id"]),
         (SubmittalElementRecord, ["regulator_id", "status", "submitted_at"]),
+        # The lists that page on by their last row's key (core.pagination): their order.
+        (Organization, ["name", "id"]),
+        (Inspection, ["occurred_on", "id"]),
+        (Enforcement, ["occurred_on", "id"]),
+        (EdtTransaction, ["received_at", "id"]),
     ],
 )
 def test_list_order_index(model, columns):
     assert columns in index_columns(model)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "column"),
+    [
+        (Facility, "name"),
+        (Facility, "street"),
+        (Facility, "city"),
+        (Organization, "name"),
+    ],
+)
+def test_name_search_trigram_index(model, column):
+    """On PostgreSQL, a GIN trigram index on the expression the search matches (SQLite has
+    none: the migration does nothing there)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+            [index_name(model._meta.db_table, column)],
+        )
+        (definition,) = cursor.fetchone()
+    assert "USING gin" in definition and "gin_trgm_ops" in definition
+    assert f"upper(({column})::text)" in definition

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -46,7 +47,13 @@ from ..forms import (
     UploadForm,
     ViolationForm,
 )
-from ..models import PROGRAM_ELEMENT_VIOLATION_ELEMENTS, Enforcement, Inspection, Violation
+from ..models import (
+    PROGRAM_ELEMENT_VIOLATION_ELEMENTS,
+    Enforcement,
+    EnforcementViolation,
+    Inspection,
+    Violation,
+)
 from ..rules import recordable_program_elements
 
 _VIOLATION_ALIASES = {"violation_type": "type_number"}
@@ -120,13 +127,21 @@ class CMEMixin(AgencyScopedMixin):
         )
 
 
+def links_count(model, field: str):
+    """How many ``model`` rows point at the listed row through ``field``: a sub-query per row
+    shown, so that the list is read in its index's order and stops at the page (a GROUP BY over
+    the join counted every row of the scope before the first page came)."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+
 def filtered_inspections(inspections, params) -> tuple:
     """The inspection list's filter, for the page and its export: ``cers_id`` (one
     facility's). Returns the inspections, newest first with their violation counts, and the
     CERS ID asked for."""
     inspections = (
         inspections.select_related("facility", "regulator")
-        .annotate(violation_count=Count("violations"))
+        .annotate(violation_count=links_count(Violation, "inspection"))
         .order_by("-occurred_on", "-pk")
     )
     cers_id = params.get("cers_id", "").strip()
@@ -488,7 +503,7 @@ def filtered_enforcements(enforcements, params) -> tuple:
     newest first with their violation counts, and the form."""
     enforcements = (
         enforcements.select_related("facility", "regulator")
-        .annotate(violation_count=Count("violations"))
+        .annotate(violation_count=links_count(EnforcementViolation, "enforcement"))
         .order_by("-occurred_on", "-pk")
     )
     filters = EnforcementFilterForm(params)

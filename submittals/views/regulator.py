@@ -111,7 +111,7 @@ class ReviewQueueView(AgencyElementsMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         elements, form, filtered = queue_elements(self.get_queryset(), self.request.GET)
-        page = paginate(self.request, elements)
+        page = paginate(self.request, elements, not_null=("submitted_at",))
         can_review = self.can("submittals.review")
         if can_review:
             for record in page:
