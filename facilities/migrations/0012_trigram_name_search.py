@@ -7,7 +7,7 @@ from core.trigram import trigram_indexes
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("facilities", "0010_reminders"),
+        ("facilities", "0011_transfer_request_status_and_closures"),
     ]
 
     # PostgreSQL only: the facility list searches name, street and city with these (core.trigram).
