@@ -6,14 +6,15 @@ from django.urls import reverse
 
 from tests.facilities.bulk import bulk_facilities
 
-# Session, user, memberships, the scoped count, the page, and the two permission lookups
-# (user and group) that decide whether to show "Add facility"; then the status grid (issue 16,
-# four more): the page's element rows, and the last submittals, the Business Activities and
-# the drafts of its facilities (``submittals.hooks.element_submittals``).
-BUSINESS_LIST_QUERIES = 11
-# Session, user, staff memberships, the scoped count, the page with its organizations, the
-# agency's element rows for the page.
-REGULATOR_LIST_QUERIES = 6
+# Session, user, memberships, the user's grants (``core.scoping.grants``, once per request),
+# the scoped count, the page, and the two permission lookups (user and group) that decide
+# whether to show "Add facility"; then the status grid (four more): the page's element rows,
+# and the last submittals, the Business Activities and the drafts of its facilities
+# (``submittals.hooks.element_submittals``).
+BUSINESS_LIST_QUERIES = 12
+# Session, user, staff memberships, the user's grants, the scoped count, the page with its
+# organizations, the agency's element rows for the page.
+REGULATOR_LIST_QUERIES = 7
 
 
 def queries_for(client, url) -> int:
