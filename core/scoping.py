@@ -28,13 +28,11 @@ from django.db.models import (
     ForeignKey,
     Model,
     Q,
-    QuerySet,
     Value,
     When,
 )
 from django.db.models.signals import post_delete, post_save
 from guardian.models import UserObjectPermissionBase
-from guardian.shortcuts import get_objects_for_user
 
 # The cache of the request being served: user pk -> Grants; None outside a request.
 _cache: ContextVar[dict[int, Grants] | None] = ContextVar("scoping_grants", default=None)
@@ -43,29 +41,11 @@ _cache: ContextVar[dict[int, Grants] | None] = ContextVar("scoping_grants", defa
 _flags: dict[type[Model], dict] = {}
 
 
-def objects_with_permission(user, perm: str, queryset: QuerySet) -> QuerySet:
-    """The rows of ``queryset`` on which ``user`` holds the object permission ``perm``
-    (``app_label.codename``), granted to the user directly, as guardian's sub-query.
-
-    Nobody gets a shortcut: a superuser, a global or a group permission grants nothing here,
-    and an anonymous or inactive user or an EDT service account (which acts only through the
-    EDT services) gets nothing. ``grants`` reads the same rows once per request.
-    """
-    if not may_hold_grants(user):
-        return queryset.none()
-    return get_objects_for_user(
-        user,
-        perm,
-        klass=queryset,
-        use_groups=False,
-        with_superuser=False,
-        accept_global_perms=False,
-    )
-
-
 def may_hold_grants(user) -> bool:
     """Whether any object permission of ``user`` counts: not for an anonymous or inactive
-    user, nor for an EDT service account."""
+    user, nor for an EDT service account (which acts only through the EDT services). Nobody
+    gets a shortcut either: a superuser, a global or a group permission grants nothing, as
+    ``grants`` reads only the permissions granted to the user directly on an object."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return not getattr(user, "is_service_account", False)

@@ -113,8 +113,8 @@ def test_the_cache_is_closed_even_when_the_view_fails(cast):
 
 
 def test_nobody_gets_a_shortcut(cast, request_cache):
-    """The same rules as ``objects_with_permission``: no superuser, global or group grant;
-    nothing for an inactive or anonymous user, without a query."""
+    """No superuser, global or group grant; nothing for an inactive or anonymous user,
+    without a query."""
     cast.outsider.is_superuser = True
     cast.outsider.save()
     cast.outsider.user_permissions.add(Permission.objects.get(codename="view_regulator"))
@@ -181,3 +181,29 @@ def test_a_large_list_of_organizations(cast):
         cast.other_facility,
     }
     assert Organization.objects.for_user(cast.viewer).count() == 3001
+
+
+def test_the_grants_are_guardians_direct_object_permissions(cast):
+    """For every person of the cast and every action, the keys ``grants`` gives are the rows
+    guardian finds with no shortcut (direct grants only)."""
+    from guardian.shortcuts import get_objects_for_user
+
+    from organizations.roles import ACTION_PERMISSIONS as BUSINESS
+    from regulators.roles import ACTION_PERMISSIONS as STAFF
+
+    people = [v for v in vars(cast).values() if getattr(v, "email", None)]
+    for user in people:
+        for model, actions, read in (
+            (Organization, BUSINESS, organization_ids),
+            (Regulator, STAFF, lambda user, action: agency_scope(user, action).pks),
+        ):
+            for action, codename in actions.items():
+                expected = get_objects_for_user(
+                    user,
+                    f"{model._meta.app_label}.{codename}",
+                    klass=model,
+                    use_groups=False,
+                    with_superuser=False,
+                    accept_global_perms=False,
+                )
+                assert set(read(user, action)) == {o.pk for o in expected}, (user, action)
