@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from regulators.querysets import regulators_with, statewide
+from regulators.querysets import agency_scope
 
 
 def program_element_groups() -> dict[frozenset[int], list[str]]:
@@ -25,16 +25,16 @@ def program_element_groups() -> dict[frozenset[int], list[str]]:
     return groups
 
 
-def regulated_by(regulators, facility_path: str = "facility") -> Q:
-    """Inspections whose program element, at their facility, is handled by one of
-    ``regulators`` (a queryset of agencies). One filter, so no membership row can grant
-    access through another's element."""
+def regulated_by(agency_pks, facility_path: str = "facility") -> Q:
+    """Inspections whose program element, at their facility, is handled by one of the
+    agencies ``agency_pks`` (primary keys). One filter, so no membership row can grant access
+    through another's element."""
     from facilities.models import FacilityRegulator
 
     condition = Q(pk__in=[])
     for elements, codes in program_element_groups().items():
         handled = FacilityRegulator.objects.filter(
-            facility=OuterRef(facility_path), element__in=elements, regulator__in=regulators
+            facility=OuterRef(facility_path), element__in=elements, regulator_id__in=agency_pks
         )
         condition |= Q(program_element__in=codes) & Q(Exists(handled))
     return condition
@@ -43,18 +43,20 @@ def regulated_by(regulators, facility_path: str = "facility") -> Q:
 class InspectionQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Inspections ``user`` may act on with ``action`` through any of their agencies."""
-        agencies = regulators_with(user, action)
-        return self.filter(regulated_by(agencies) | statewide(agencies))
+        agencies = agency_scope(user, action)
+        if agencies.statewide:
+            return self.all()
+        if not agencies:
+            return self.none()
+        return self.filter(regulated_by(agencies.pks))
 
     def in_jurisdiction(self, regulator):
         """The inspections of the program elements ``regulator`` handles at their facility
         (every one for the state agency): the agency the user works for now, or an EDT
         caller's agency."""
-        from regulators.models import Regulator
-
         if regulator.is_statewide:
             return self
-        return self.filter(regulated_by(Regulator.objects.filter(pk=regulator.pk)))
+        return self.filter(regulated_by([regulator.pk]))
 
 
 class ViolationQuerySet(models.QuerySet):
@@ -79,11 +81,13 @@ class EnforcementQuerySet(models.QuerySet):
         violation the user may act on; every one for state staff."""
         from .models import Violation
 
-        agencies = regulators_with(user, action)
+        agencies = agency_scope(user, action)
+        if agencies.statewide:
+            return self.all()
+        if not agencies:
+            return self.none()
         violations = Violation.objects.for_user(user, action).filter(enforcements=OuterRef("pk"))
-        return self.filter(
-            Q(regulator__in=agencies.values("pk")) | Q(Exists(violations)) | statewide(agencies)
-        )
+        return self.filter(Q(regulator_id__in=agencies.pks) | Q(Exists(violations)))
 
     def in_jurisdiction(self, regulator):
         """The enforcement actions in ``regulator``'s scope (every one for the state agency):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.utils.cache import add_never_cache_headers
 
+from .scoping import close_grants_cache, open_grants_cache
+
 
 class NoStoreWhenSignedInMiddleware:
     """Pages shown to a signed-in person hold personal or regulatory data: no browser or
@@ -22,3 +24,18 @@ class NoStoreWhenSignedInMiddleware:
         if signed_in or "authorization" in request.headers:
             add_never_cache_headers(response)
         return response
+
+
+class ScopeCacheMiddleware:
+    """Each request reads a user's object permissions once (``core.scoping.grants``) and
+    forgets them when it ends: two requests never share what one of them read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = open_grants_cache()
+        try:
+            return self.get_response(request)
+        finally:
+            close_grants_cache(token)

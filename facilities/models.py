@@ -202,16 +202,16 @@ class FacilityTransferQuerySet(models.QuerySet):
         """Transfers ``user`` may see with ``action``: those touching an organization where
         their role grants it; for regulator staff, those of facilities in their scope
         (every transfer for the state agency's staff)."""
-        from organizations.querysets import organizations_with
-        from regulators.querysets import regulators_with, statewide
+        from organizations.querysets import organization_ids
+        from regulators.querysets import agency_scope
 
-        organizations = organizations_with(user, action).values("pk")
-        agencies = regulators_with(user, action)
+        if agency_scope(user, action).statewide:
+            return self.all()
+        organizations = organization_ids(user, action)
         return self.filter(
-            Q(from_organization__in=organizations)
-            | Q(to_organization__in=organizations)
+            Q(from_organization_id__in=organizations)
+            | Q(to_organization_id__in=organizations)
             | Q(facility__in=Facility.objects.for_user(user, action).values("pk"))
-            | statewide(agencies)
         )
 
     def in_jurisdiction(self, regulator):
@@ -282,10 +282,10 @@ class FacilityTransferRequestQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Requests ``user`` may see with ``action``: those of their organizations' facilities
         where their role grants it; for regulator staff, those of facilities in their scope."""
-        from organizations.querysets import organizations_with
+        from organizations.querysets import organization_ids
 
         return self.filter(
-            Q(from_organization__in=organizations_with(user, action).values("pk"))
+            Q(from_organization_id__in=organization_ids(user, action))
             | Q(facility__in=Facility.objects.for_user(user, action).values("pk"))
         )
 

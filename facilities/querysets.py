@@ -6,8 +6,17 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from core.pagination import search_filter
-from organizations.querysets import organizations_with
-from regulators.querysets import regulators_with, statewide
+from organizations.querysets import organization_ids
+from regulators.querysets import agency_scope
+
+
+def facilities_regulated_by(agency_pks):
+    """The primary keys of the facilities for which one of the agencies ``agency_pks``
+    handles an element, as a sub-query (read from the index on
+    ``(regulator_id, facility_id)``)."""
+    from .models import FacilityRegulator
+
+    return FacilityRegulator.objects.filter(regulator_id__in=agency_pks).values("facility_id")
 
 
 class FacilityQuerySet(models.QuerySet):
@@ -17,22 +26,21 @@ class FacilityQuerySet(models.QuerySet):
         Business users: the facilities of organizations where their role grants the action.
         Regulator staff: facilities for which their agency regulates at least one element
         (so a PA sees a facility when it handles one of its elements); the state agency's
-        staff see every facility.
+        staff see every facility. The agencies and organizations come from the request's
+        grants, as lists of primary keys; no sub-query reads the permissions.
         """
-        from .models import FacilityRegulator
-
-        agencies = regulators_with(user, action)
-        return self.filter(
-            Q(organization__in=organizations_with(user, action).values("pk"))
-            | Q(
-                Exists(
-                    FacilityRegulator.objects.filter(
-                        facility=OuterRef("pk"), regulator__in=agencies
-                    )
-                )
-            )
-            | statewide(agencies)
-        )
+        agencies = agency_scope(user, action)
+        if agencies.statewide:
+            return self.all()
+        organizations = organization_ids(user, action)
+        if not organizations and not agencies:
+            return self.none()
+        condition = Q(pk__in=[])
+        if organizations:
+            condition |= Q(organization_id__in=organizations)
+        if agencies:
+            condition |= Q(pk__in=facilities_regulated_by(agencies.pks))
+        return self.filter(condition)
 
     def in_jurisdiction(self, regulator):
         """The facilities in ``regulator``'s jurisdiction: those for which it handles at least
@@ -128,17 +136,15 @@ def with_jurisdiction_facility_count(organizations, regulator):
     return organizations.annotate(facility_count=Coalesce(Subquery(counts), 0))
 
 
-def organizations_regulated_by(agencies) -> Q:
-    """The organizations with a facility for which one of ``agencies`` handles an element, as
-    a condition on an organization queryset: their staff see those organizations
-    (registered into ``organizations.hooks.regulated_by``, as organizations stand below
-    facilities)."""
-    from .models import FacilityRegulator
+def organizations_regulated_by(agency_pks) -> Q:
+    """The organizations with a facility for which one of the agencies ``agency_pks`` handles
+    an element, as a condition on an organization queryset: their staff see those
+    organizations (registered into ``organizations.hooks.regulated_by``, as organizations
+    stand below facilities)."""
+    from .models import Facility
 
     return Q(
-        Exists(
-            FacilityRegulator.objects.filter(
-                facility__organization=OuterRef("pk"), regulator__in=agencies
-            )
-        )
+        pk__in=Facility.objects.filter(pk__in=facilities_regulated_by(agency_pks))
+        .order_by()
+        .values("organization_id")
     )

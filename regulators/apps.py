@@ -6,4 +6,12 @@ class RegulatorsConfig(AppConfig):
     verbose_name = "Regulators"
 
     def ready(self):
+        """Register the access rules, and have every grant on an agency carry whether it is
+        the state agency (``core.scoping.grants``), so that statewide scopes are decided
+        without another query."""
+        from core.scoping import flag_grants
+
         from . import rules  # noqa: F401  (registers the access rules)
+        from .models import Regulator
+
+        flag_grants(Regulator, kind=Regulator.Kind.STATE)

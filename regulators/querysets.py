@@ -4,68 +4,88 @@ the state administrator is."""
 
 from __future__ import annotations
 
-from django.db import models
-from django.db.models import Exists, Q
+from dataclasses import dataclass
 
-from core.scoping import objects_with_permission
+from django.db import models
+
+from core.scoping import grants
 
 from .roles import ACTION_PERMISSIONS, EDT, STATE_ADMINISTRATOR_PERMISSION
 
 
-def regulators_with(user, action: str) -> models.QuerySet:
-    """Regulator agencies on which the user holds the staff permission for ``action``.
+@dataclass(frozen=True)
+class AgencyScope:
+    """The agencies a user acts through for one action: their primary keys, and whether one
+    of them is the state agency, whose jurisdiction is the whole state."""
 
-    An action that means nothing to regulator staff gives an empty queryset.
-    """
+    pks: tuple[int, ...] = ()
+    statewide: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.pks)
+
+
+def _regulator_model():
     from .models import Regulator
 
+    return Regulator
+
+
+def agency_scope(user, action: str) -> AgencyScope:
+    """The agencies on which ``user`` holds the staff permission for ``action``, from the
+    request's grants (``core.scoping.grants``: one query per request). An action that means
+    nothing to regulator staff gives no agency."""
     codename = ACTION_PERMISSIONS.get(action)
     if codename is None:
-        return Regulator.objects.none()
-    return objects_with_permission(user, f"regulators.{codename}", Regulator.objects.all())
+        return AgencyScope()
+    held = grants(user)
+    Regulator = _regulator_model()
+    return AgencyScope(
+        pks=held.pks(Regulator, codename), statewide=bool(held.flagged(Regulator, codename))
+    )
 
 
-def statewide(agencies) -> Q:
-    """The state agency sees everything: a condition that holds for every row when one of
-    ``agencies`` (the agencies a user acts through) is the state agency. Every ``for_user``
-    that follows an agency's jurisdiction ORs it in, so the rule is written once."""
-    return Q(Exists(agencies.statewide()))
+def regulators_with(user, action: str) -> models.QuerySet:
+    """Regulator agencies on which the user holds the staff permission for ``action``, as a
+    queryset filtered by their primary keys (none, without a query, when there are none)."""
+    pks = agency_scope(user, action).pks
+    Regulator = _regulator_model()
+    return Regulator.objects.filter(pk__in=pks) if pks else Regulator.objects.none()
 
 
 def state_agencies_administered(user) -> models.QuerySet:
-    """The state agencies at which ``user`` is an administrator (one query when read)."""
-    from .models import Regulator
-
-    return objects_with_permission(
-        user, f"regulators.{STATE_ADMINISTRATOR_PERMISSION}", Regulator.objects.statewide()
-    )
+    """The state agencies at which ``user`` is an administrator (one query when read; none
+    when the request's grants say there are none)."""
+    Regulator = _regulator_model()
+    pks = grants(user).flagged(Regulator, STATE_ADMINISTRATOR_PERMISSION)
+    return Regulator.objects.filter(pk__in=pks) if pks else Regulator.objects.none()
 
 
 def is_state_administrator(user) -> bool:
     """Whether ``user`` is the state administrator: an administrator of the state agency.
 
     The one definition: the largest organizations, organization merges and the libraries are
-    theirs. An EDT service account, an inactive or anonymous user never is.
+    theirs. An EDT service account, an inactive or anonymous user never is. Answered from the
+    request's grants.
     """
-    return state_agencies_administered(user).exists()
+    return bool(grants(user).flagged(_regulator_model(), STATE_ADMINISTRATOR_PERMISSION))
 
 
 def is_state_edt_administrator(user) -> bool:
     """Whether ``user`` decides on EDT access statewide: the state administrator, or the
     state agency's EDT administrator (whose role exists for exactly these decisions).
-    One query."""
-    from .models import Regulator
-
-    return (
-        state_agencies_administered(user)
-        | objects_with_permission(user, f"regulators.{EDT}", Regulator.objects.statewide())
-    ).exists()
+    Answered from the request's grants."""
+    held = grants(user)
+    Regulator = _regulator_model()
+    return bool(
+        held.flagged(Regulator, STATE_ADMINISTRATOR_PERMISSION) or held.flagged(Regulator, EDT)
+    )
 
 
 class RegulatorQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Agencies on which ``user`` holds the staff permission for ``action``."""
-        return self.filter(pk__in=regulators_with(user, action).values("pk"))
+        return self.filter(pk__in=agency_scope(user, action).pks)
 
     def statewide(self):
         """The state agency (Cal/EPA), whose jurisdiction is the whole state."""
@@ -77,7 +97,7 @@ class RegulatorQuerySet(models.QuerySet):
 class StaffMembershipQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view"):
         """Staff memberships of the agencies ``user`` may act on with ``action``."""
-        return self.filter(regulator__in=regulators_with(user, action))
+        return self.filter(regulator_id__in=agency_scope(user, action).pks)
 
     def in_jurisdiction(self, regulator):
         """The agency's own staff: every agency, the state agency included, sees only its
@@ -94,7 +114,7 @@ class StaffInvitationQuerySet(models.QuerySet):
             if not user.is_authenticated:
                 return self.none()
             return self.pending().filter(user=user)
-        return self.filter(regulator__in=regulators_with(user, action))
+        return self.filter(regulator_id__in=agency_scope(user, action).pks)
 
     def in_jurisdiction(self, regulator):
         """The agency's own invitations."""

@@ -12,15 +12,16 @@ from django.utils import timezone
 
 from core.elements import SubmittalElement
 from facilities.hooks import FACILITY_INFORMATION_OVERDUE_AFTER
-from organizations.querysets import organizations_with
-from regulators.querysets import regulators_with, statewide
+from organizations.querysets import organization_ids
+from regulators.querysets import agency_scope
 
 
 def _business(user, action: str) -> Q:
     """The business side of ``Facility.objects.for_user``: the facilities of organizations
     where the user's role grants ``action``. The regulator side is not used here, because
     regulators see elements per element, never drafts."""
-    return Q(facility__organization__in=organizations_with(user, action).values("pk"))
+    organizations = organization_ids(user, action)
+    return Q(facility__organization_id__in=organizations) if organizations else Q(pk__in=[])
 
 
 def _routed_to_agencies(user, action: str) -> Q:
@@ -28,10 +29,12 @@ def _routed_to_agencies(user, action: str) -> Q:
     elements for the state agency's staff."""
     from .models import ElementStatus
 
-    agencies = regulators_with(user, action)
-    return ~Q(status=ElementStatus.DRAFT) & (
-        Q(regulator__in=agencies.values("pk")) | statewide(agencies)
-    )
+    agencies = agency_scope(user, action)
+    if agencies.statewide:
+        return ~Q(status=ElementStatus.DRAFT)
+    if not agencies:
+        return Q(pk__in=[])
+    return ~Q(status=ElementStatus.DRAFT) & Q(regulator_id__in=agencies.pks)
 
 
 class FacilitySubmittalQuerySet(models.QuerySet):

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 from django.db import models
 
-from regulators.querysets import is_state_edt_administrator, regulators_with
+from regulators.querysets import agency_scope, is_state_edt_administrator
+
+
+def _own_agency_pks(user) -> list[int] | None:
+    """The primary keys of the agencies whose EDT access ``user`` may see and manage, from
+    the request's grants; None for every agency."""
+    if is_state_edt_administrator(user):
+        return None
+    own = set(agency_scope(user, "manage_staff").pks) | set(agency_scope(user, "edt").pks)
+    return sorted(own)
 
 
 def edt_agencies(user) -> models.QuerySet:
     """The agencies whose EDT access ``user`` may see and manage."""
     from regulators.models import Regulator
 
-    if is_state_edt_administrator(user):
+    pks = _own_agency_pks(user)
+    if pks is None:
         return Regulator.objects.all()
-    own = regulators_with(user, "manage_staff") | regulators_with(user, "edt")
-    return Regulator.objects.filter(pk__in=own.values("pk"))
+    return Regulator.objects.filter(pk__in=pks) if pks else Regulator.objects.none()
 
 
 class AgencyRecordQuerySet(models.QuerySet):
@@ -27,7 +36,10 @@ class AgencyRecordQuerySet(models.QuerySet):
 
     def for_user(self, user, action: str = "view"):
         """The records of the agencies whose EDT access ``user`` may see and manage."""
-        return self.filter(regulator__in=edt_agencies(user))
+        pks = _own_agency_pks(user)
+        if pks is None:
+            return self.filter(regulator__isnull=False)
+        return self.filter(regulator_id__in=pks) if pks else self.none()
 
     def in_jurisdiction(self, regulator):
         """The records of ``regulator``; every agency's for the state agency, which decides

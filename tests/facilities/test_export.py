@@ -144,12 +144,13 @@ def test_memory_does_not_grow_with_the_list(cast, client, monkeypatch, export_fo
 
 
 def test_queries_do_not_grow_with_the_list(cast, client, django_assert_num_queries):
-    """Session, user, staff memberships, then the rows (one query, read a chunk at a time)."""
+    """Session, user, staff memberships, the user's grants (``core.scoping.grants``), then the
+    rows (one query, read a chunk at a time)."""
     organizations = bulk_organizations(3)
     client.force_login(cast.cupa_reviewer)
     _read(client.get(URL))  # the session learns the agency; content types are cached
     for count in (10, 1000):
         bulk_facilities(organizations, count, cast.cupa)
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             lines = _read(client.get(URL))
         assert lines > count

@@ -6,16 +6,17 @@ from django.urls import reverse
 
 from tests.facilities.bulk import bulk_facilities
 
-# Session, user, memberships, the scoped count, the page, and the two permission lookups
-# (user and group) that decide whether to show "Add facility"; then the status grid (issue 16,
-# four more): the page's element rows, and the last submittals, the Business Activities and
-# the drafts of its facilities (``submittals.hooks.element_submittals``).
-BUSINESS_LIST_QUERIES = 11
-# Session, user, staff memberships, the scoped count, the page with its organizations, the
-# agency's element rows for the page; then each row's reporting status (three more): every
-# element row of the page with its agency, and the last submittals and the Business
-# Activities of its facilities (``submittals.hooks.element_submittals``, no drafts).
-REGULATOR_LIST_QUERIES = 9
+# Session, user, memberships, the user's grants (``core.scoping.grants``, once per request),
+# the scoped count, the page, and the two permission lookups (user and group) that decide
+# whether to show "Add facility"; then the status grid (four more): the page's element rows,
+# and the last submittals, the Business Activities and the drafts of its facilities
+# (``submittals.hooks.element_submittals``).
+BUSINESS_LIST_QUERIES = 12
+# Session, user, staff memberships, the user's grants, the scoped count, the page with its
+# organizations, the agency's element rows for the page; then each row's reporting status
+# (three more): every element row of the page with its agency, and the last submittals and the
+# Business Activities of its facilities (``submittals.hooks.element_submittals``, no drafts).
+REGULATOR_LIST_QUERIES = 10
 
 
 def queries_for(client, url) -> int:

@@ -330,10 +330,11 @@ def test_the_element_page_refuses_others(cast, client):
 # The business's facility page: session, user, memberships, the facility with its element rows
 # (2), the submittals hook (last submittals, Business Activities, drafts: 3).
 BUSINESS_PAGE_QUERIES = 8
-# The regulator's facility page: its own queries, the grid's, the history, and one access
-# question per element row (whether to offer "Change"), the business's transfer requests and
-# the facility's closings: fixed, whatever was submitted.
-REGULATOR_PAGE_QUERIES = 27
+# The regulator's facility page: its own queries, the user's grants (``core.scoping.grants``,
+# once per request), the grid's, the history, and one access question per element row
+# (whether to offer "Change"), the business's transfer requests and the facility's closings:
+# fixed, whatever was submitted.
+REGULATOR_PAGE_QUERIES = 28
 
 
 def _queries(client, url) -> int:

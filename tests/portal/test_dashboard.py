@@ -286,8 +286,9 @@ def test_the_violations_chart_counts_open_violations_by_program_element(cast, cl
 
 # --- Query count ----------------------------------------------------------------------------
 
-# Session, user, staff memberships; the agency's summary (every count and both charts).
-HOME_QUERIES = 4
+# Session, user, staff memberships; the user's grants (``core.scoping.grants``); the agency's
+# summary (every count and both charts).
+HOME_QUERIES = 5
 # The state's is the same: its administrator's link is read from the staff membership the
 # portal already loaded (``StaffMembership.is_state_administrator``), without a query.
 STATE_HOME_QUERIES = HOME_QUERIES

@@ -74,10 +74,11 @@ def test_the_list_issues_the_same_queries_for_10_or_1000_facilities(
         client.get(LIST_URL)
     bulk_facilities(bulk_organizations(99), 990, cast.cupa)
     # Session, user, staff memberships (whose role says the user is the state administrator),
-    # the scoped count, the page with its lead regulators and facility counts.
-    with django_assert_num_queries(5):
+    # the user's grants (``core.scoping.grants``), the scoped count, the page with its lead
+    # regulators and facility counts.
+    with django_assert_num_queries(6):
         response = client.get(LIST_URL, {"page": 2})
-    assert len(few) == 5
+    assert len(few) == 6
     assert response.context["page"].paginator.count == 2 + 1 + 99
 
 

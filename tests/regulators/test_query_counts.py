@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from tests.facilities.bulk import bulk_facilities, bulk_organizations
 
-# Session, user, staff memberships, the scoped count, the page with its lead regulators and
-# facility counts.
-ORGANIZATION_LIST_QUERIES = 5
+# Session, user, staff memberships, the user's grants (``core.scoping.grants``), the scoped
+# count, the page with its lead regulators and facility counts.
+ORGANIZATION_LIST_QUERIES = 6
 
 
 def queries_for(client, url) -> int:

@@ -359,11 +359,11 @@ def test_people_without_an_organization_are_sent_away(cast, client, persona):
 # --- query counts ----------------------------------------------------------------------------
 
 
-# Session, user, memberships, the facility, its drafts, the two permission lookups (user and
-# group) that decide the start and submit controls, whether anything was accepted (the
-# "certify no changes" link), the history's count, its page, and the page's elements with
-# their regulators and submitters.
-HISTORY_QUERIES = 11
+# Session, user, memberships, the user's grants (``core.scoping.grants``), the facility, its
+# drafts, the two permission lookups (user and group) that decide the start and submit
+# controls, whether anything was accepted (the "certify no changes" link), the history's
+# count, its page, and the page's elements with their regulators and submitters.
+HISTORY_QUERIES = 12
 
 
 def queries_for(client, url) -> int:

@@ -537,10 +537,10 @@ def test_the_element_page_links_to_the_materials(cast, client, record):
     assert "lists 1 material." in page
 
 
-# Session, user, memberships, the element, the two permission lookups (user and group) that
-# decide the edit controls, the count, the page of materials with their library chemicals, and
-# their components.
-INVENTORY_PAGE_QUERIES = 9
+# Session, user, memberships, the user's grants (``core.scoping.grants``), the element, the
+# two permission lookups (user and group) that decide the edit controls, the count, the page
+# of materials with their library chemicals, and their components.
+INVENTORY_PAGE_QUERIES = 10
 
 
 def test_the_materials_page_is_paginated_with_a_fixed_number_of_queries(

@@ -100,13 +100,14 @@ def test_the_queue_page_links_its_downloads(cast, client):
 
 
 def test_queries_do_not_grow_with_the_queue(cast, client, django_assert_num_queries):
-    """Session, user, staff memberships, then the elements with their facilities,
-    organizations and submitters (one query, read a chunk at a time)."""
+    """Session, user, staff memberships, the user's grants (``core.scoping.grants``), then
+    the elements with their facilities, organizations and submitters (one query, read a
+    chunk at a time)."""
     client.force_login(cast.cupa_reviewer)
     b"".join(client.get(URL).streaming_content)
     for _ in range(2):
         submit(cast, draft(cast, FI))
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             rows = csv_rows(client.get(URL, {"status": "any"}))
         assert len(rows) > 1
 

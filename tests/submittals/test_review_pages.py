@@ -30,10 +30,10 @@ HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
 UST = SubmittalElement.UST
 
 QUEUE_URL = reverse("regulator:review_queue")
-# Session, user, staff memberships, whether the user reviews at the agency (the bulk action's
-# checkboxes: the role's permissions, two queries), the scoped count, and the page with its
-# facilities, organizations and submitters.
-REVIEW_QUEUE_QUERIES = 7
+# Session, user, staff memberships, the user's grants (``core.scoping.grants``), whether the
+# user reviews at the agency (the bulk action's checkboxes: the role's permissions, two
+# queries), the scoped count, and the page with its facilities, organizations and submitters.
+REVIEW_QUEUE_QUERIES = 8
 DATA = {
     FI: complete_facility_information(**{"4": "Y"}),
     HMI: {"rows": [{"x": 1}]},  # nested data; the materials are rows (DIESEL)
