@@ -138,7 +138,8 @@ def queued_messages(task) -> int | None:
     None when the broker cannot be asked (down, or a transport that cannot tell)."""
     app = task.app
     try:
-        queue = app.amqp.router.route({}, task.name)["queue"].name
+        options = {"queue": task.queue} if getattr(task, "queue", None) else {}
+        queue = app.amqp.router.route(options, task.name)["queue"].name
         with app.connection_for_read(
             connect_timeout=2,
             transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
