@@ -136,10 +136,12 @@ def publish_on_commit(task, model, pks: Iterable[int]) -> None:
 def queued_messages(task) -> int | None:
     """How many messages wait in the broker's queue of ``task`` (not those a worker took), or
     None when the broker cannot be asked (down, or a transport that cannot tell)."""
-    app = task.app
+    return queue_length(task.app, task.app.amqp.router.route({}, task.name)["queue"].name)
+
+
+def queue_length(app, queue: str) -> int | None:
+    """``queued_messages`` of the broker's queue named ``queue``."""
     try:
-        options = {"queue": task.queue} if getattr(task, "queue", None) else {}
-        queue = app.amqp.router.route(options, task.name)["queue"].name
         with app.connection_for_read(
             connect_timeout=2,
             transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
@@ -151,7 +153,7 @@ def queued_messages(task) -> int | None:
             finally:
                 channel.close()
     except (*BROKER_ERRORS, AttributeError, NotImplementedError, OSError) as error:
-        logger.warning("the broker's queue of %s could not be measured: %s", task.name, error)
+        logger.warning("the broker's queue %s could not be measured: %s", queue, error)
         return None
 
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cers.celery import app as celery_app
-from core.tasks import queued_messages
+from core.tasks import queue_length, queued_messages
 from edt import tasks, uploads
 from edt.models import EdtAccount, EdtTransaction
 from tests.edt.conftest import legacy_header
@@ -25,22 +25,20 @@ pytestmark = pytest.mark.integration
 URL = "/EDT/Regulator/FacilitySubmittal/ActionNotification?regulatorCode=1001"
 
 
-def test_the_length_of_a_tasks_queue_is_read_from_redis():
+def test_the_length_of_a_queue_is_read_from_redis():
     """Messages no worker consumes (a queue of its own) are counted; a queue emptied (what a
-    restart without AOF does) counts none."""
+    restart without AOF does) counts none; the tasks' own queue is read the same way."""
     queue = f"lost-messages-{os.getpid()}"
-    probe = celery_app.task(name=f"tests.probe_{os.getpid()}", queue=queue, shared=False)(
-        lambda: None
-    )
+    assert queue_length(celery_app, queue) == 0
     try:
-        assert queued_messages(probe) == 0
         for _ in range(3):
-            probe.delay()
-        assert queued_messages(probe) == 3
+            tasks.process_upload.apply_async((0,), queue=queue)
+        assert queue_length(celery_app, queue) == 3
     finally:
         with celery_app.connection_for_write() as connection:
             connection.default_channel.queue_purge(queue)
-    assert queued_messages(probe) == 0
+    assert queue_length(celery_app, queue) == 0
+    assert queued_messages(tasks.process_upload) is not None
 
 
 def test_an_upload_whose_message_redis_lost_is_published_again_and_processed_once(
