@@ -267,7 +267,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.4,
     "interval_max": 1,
 }
-SWEEP_SECONDS = env.float("CERS_SWEEP_SECONDS", default=15.0)
+# The sweeps (the outbox, EDT uploads) run this often; with CERS_MESSAGE_GRACE they bound how
+# long work whose message was lost waits (about the two added, plus the work itself).
+SWEEP_SECONDS = env.float("CERS_SWEEP_SECONDS", default=10.0)
+# A queued row (an e-mail, an upload) whose message was published this many seconds ago while
+# the broker's queue of its task is empty has lost it (Redis restarted without its data, the
+# worker that had taken it died): the next sweep publishes it again (core.tasks).
+CERS_MESSAGE_GRACE = env.float("CERS_MESSAGE_GRACE", default=10.0)
 # How often the due date reminders are looked for; each is sent once whatever the interval.
 DUE_REMINDER_SECONDS = env.float("CERS_DUE_REMINDER_SECONDS", default=3600.0)
 # How often the regulator dashboards are counted again; each dashboard says how old it is.
@@ -363,10 +369,10 @@ EDT_INLINE_MAX_BYTES = env.int("EDT_INLINE_MAX_BYTES", default=256 * 1024)
 # (seconds) is taken to be dead; on PostgreSQL the claim's row lock tells at once.
 EDT_MAX_ATTEMPTS = env.int("EDT_MAX_ATTEMPTS", default=3)
 EDT_CLAIM_LEASE = env.int("EDT_CLAIM_LEASE", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
-# A queued upload no worker has started this many seconds after it arrived is taken to have
-# lost its message (a Redis restart without AOF, a publish while Redis was down): the sweep
-# enqueues it again. Shorter recovers sooner; every sweep then also re-sends a message for each
-# upload of a long queue (harmless, the claim runs each once, but more messages).
+# A queued upload whose message was published this many seconds ago is published again even
+# while the broker's queue holds messages (a long queue), or when the broker cannot say what it
+# holds; with an empty queue CERS_MESSAGE_GRACE decides. Each upload of a long queue gets at
+# most one more message per this interval (harmless: the claim runs each once).
 EDT_QUEUED_STRANDED = env.int("EDT_QUEUED_STRANDED", default=120)
 # Test-only fault points (tools/faults.py): "point=seconds,..." makes processing log and sleep
 # at a named point of edt.uploads.process so a fault harness can kill the worker there. Empty

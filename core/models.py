@@ -110,6 +110,11 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its send was last handed to the broker; empty if that failed.",
+    )
     message_id = models.CharField(
         max_length=255,
         blank=True,

@@ -137,7 +137,7 @@ def queue_emails(
     messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
 ) -> list[OutboundEmail]:
     """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand."""
-    from .tasks import enqueue_on_commit, send_outbound_email
+    from .tasks import publish_on_commit, send_outbound_email
 
     emails = [
         OutboundEmail(
@@ -156,8 +156,7 @@ def queue_emails(
         emails[0].save(force_insert=True)
     else:
         emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
-    for email in emails:
-        enqueue_on_commit(send_outbound_email, email.pk)
+    publish_on_commit(send_outbound_email, OutboundEmail, [email.pk for email in emails])
     return emails
 
 

@@ -1,9 +1,17 @@
 """Workers for the e-mail outbox, and how every app enqueues a task.
 
-Enqueueing (``enqueue``, ``enqueue_on_commit``): the broker is not a dependency of
-correctness. The database row is the record of the work; a publish that fails (Redis down or
+Enqueueing (``enqueue``, ``publish``, ``publish_on_commit``): the broker is not a dependency
+of correctness. The database row is the record of the work; a publish that fails (Redis down or
 restarting) is logged and forgotten, and the beat sweeps enqueue the row when the broker is back.
 A change that committed is answered as a success even when its task could not be published.
+``publish`` records on each row when its message was last published (``published_at``), so a
+sweep tells a lost message from one merely waiting in a long queue (``lost_messages``): a
+queued row is published again when the broker's queue for its task is empty and its message
+left more than ``CERS_MESSAGE_GRACE`` seconds ago (it was lost: Redis restarted without its
+data, or the worker that had taken it died), or, whatever the queue holds, when it left longer
+ago than the task's stranded time; a row whose publish failed (``published_at`` empty) is
+published again once the grace has passed. A message published twice is harmless (the task
+claims its row first) but does not multiply: each row at most once per grace.
 
 Sending an e-mail (``send_outbound_email``) is at most once:
 
@@ -23,6 +31,7 @@ an operator looks up in the mail server's log before deciding to send it again b
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
 
@@ -32,7 +41,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutboundEmail
@@ -80,6 +90,9 @@ EMAIL_LEASE = timedelta(minutes=10)
 # With row locks, a ``sending`` row that nobody holds is a dead worker's; this short grace
 # covers the moment between the claim's commit and the sending transaction's lock.
 CLAIM_GRACE = timedelta(seconds=5)
+# A queued e-mail whose message left this long ago is published again even while the broker's
+# queue holds messages (a long queue, or a broker that cannot be asked).
+EMAIL_STRANDED = timedelta(minutes=1)
 
 
 def enqueue(task, *args) -> bool:
@@ -96,6 +109,68 @@ def enqueue(task, *args) -> bool:
 def enqueue_on_commit(task, *args) -> None:
     """``enqueue`` after the current transaction commits (nothing if it rolls back)."""
     transaction.on_commit(partial(enqueue, task, *args))
+
+
+def publish(task, model, pks: Iterable[int]) -> list[int]:
+    """Publish ``task(pk)`` for each row of ``model`` named, in order, and record on the rows
+    published when (``published_at``, one UPDATE). Stops at the first broker failure (the
+    sweep catches up). Returns the keys published."""
+    published = []
+    for pk in pks:
+        if not enqueue(task, pk):
+            break
+        published.append(pk)
+    if published:
+        try:
+            model.objects.filter(pk__in=published).update(published_at=timezone.now())
+        except DatabaseError as error:  # the messages left; a sweep may send them once more
+            logger.warning("publish time of %s %s not recorded: %s", model, published, error)
+    return published
+
+
+def publish_on_commit(task, model, pks: Iterable[int]) -> None:
+    """``publish`` after the current transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(partial(publish, task, model, list(pks)))
+
+
+def queued_messages(task) -> int | None:
+    """How many messages wait in the broker's queue of ``task`` (not those a worker took), or
+    None when the broker cannot be asked (down, or a transport that cannot tell)."""
+    return queue_length(task.app, task.app.amqp.router.route({}, task.name)["queue"].name)
+
+
+def queue_length(app, queue: str) -> int | None:
+    """``queued_messages`` of the broker's queue named ``queue``."""
+    try:
+        with app.connection_for_read(
+            connect_timeout=2,
+            transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
+        ) as broker:
+            broker.connect()
+            channel = broker.channel()
+            try:
+                return int(channel._size(queue))  # kombu's virtual transports (Redis, memory)
+            finally:
+                channel.close()
+    except (*BROKER_ERRORS, AttributeError, NotImplementedError, OSError) as error:
+        logger.warning("the broker's queue %s could not be measured: %s", queue, error)
+        return None
+
+
+def lost_messages(task, queryset, *, published_since, stranded: timedelta, limit: int = 1000):
+    """The keys of the rows of ``queryset`` (queued work of ``task``) whose message is taken
+    to be lost (see the module docstring): never published and created before the grace, or
+    published before the grace while the broker's queue is empty, or before ``stranded``
+    whatever it holds (the broker cannot be asked: the same). ``published_since``: the field
+    that dates a row never published (its creation)."""
+    now = timezone.now()
+    grace = now - timedelta(seconds=settings.CERS_MESSAGE_GRACE)
+    lost = Q(published_at__isnull=True, **{f"{published_since}__lt": grace})
+    if queued_messages(task) == 0:
+        lost |= Q(published_at__lt=grace)
+    else:
+        lost |= Q(published_at__lt=now - stranded)
+    return list(queryset.filter(lost).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def has_row_locks() -> bool:
@@ -200,12 +275,11 @@ def sweep_outbound_email() -> int:
                 "have it. Not sent again; look its Message-ID up in the mail server's log.",
             )
             logger.error("e-mails %s: the worker stopped while sending them (unknown)", dead)
-    stranded = OutboundEmail.objects.filter(
-        status=Status.QUEUED, created_at__lt=now - timedelta(minutes=1)
-    ).values_list("pk", flat=True)[:1000]
-    count = 0
-    for pk in stranded:
-        if not enqueue(send_outbound_email, pk):
-            break  # the broker is down: the next sweep tries again
-        count += 1
-    return count
+    stranded = lost_messages(
+        send_outbound_email,
+        OutboundEmail.objects.filter(status=Status.QUEUED),
+        published_since="created_at",
+        stranded=EMAIL_STRANDED,
+    )
+    # The broker down: what was not published is tried again by the next sweep.
+    return len(publish(send_outbound_email, OutboundEmail, stranded))

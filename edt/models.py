@@ -375,6 +375,11 @@ class EdtTransaction(models.Model):
     schema_version = models.CharField(max_length=5, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its processing was last handed to the broker; empty if that failed.",
+    )
     entity_keys = models.JSONField(default=list, blank=True)
     result_xml = models.TextField(
         blank=True, help_text="Endpoint-specific parts of the response (e.g. a created CERS ID)."

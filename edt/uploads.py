@@ -51,7 +51,14 @@ from django.utils import timezone
 from lxml import etree
 
 from core import xmlsafe
-from core.tasks import BROKER_ERRORS, CLAIM_GRACE, enqueue, enqueue_on_commit, has_row_locks
+from core.tasks import (
+    BROKER_ERRORS,
+    CLAIM_GRACE,
+    has_row_locks,
+    lost_messages,
+    publish,
+    publish_on_commit,
+)
 from core.xmlsafe import GuidanceLevel, GuidanceMessage
 
 from . import zips
@@ -274,7 +281,7 @@ def receive(call, input_schema: str, default_version: str) -> Received:
             )
             from .tasks import process_upload
 
-            enqueue_on_commit(process_upload, edt_transaction.pk)
+            publish_on_commit(process_upload, EdtTransaction, [edt_transaction.pk])
     except IntegrityError:
         # The same upload arrived concurrently: answer with the one that got in first.
         first = _first_of(edt_transaction, upload)
@@ -545,7 +552,8 @@ def queue_position(edt_transaction: EdtTransaction) -> int | None:
 
 
 def _queued_stranded() -> timedelta:
-    """A queued upload whose message has not started it this long after arriving was lost."""
+    """A queued upload whose message left this long ago is published again whatever the
+    broker's queue holds (a long queue, or a broker that cannot be asked)."""
     return timedelta(seconds=settings.EDT_QUEUED_STRANDED)
 
 
@@ -564,24 +572,22 @@ def _dead_claims(now) -> list[int]:
 
 
 def sweep() -> int:
-    """Re-enqueue uploads stranded by a dead worker, a lost publish or a broker that was down;
-    the claim ends one that keeps killing its worker (``EDT_MAX_ATTEMPTS``). Returns how many
-    were enqueued. Run by celery beat every few seconds, and when a worker starts."""
+    """Re-enqueue uploads stranded by a dead worker, a lost message or a broker that was down;
+    the claim ends one that keeps killing its worker (``EDT_MAX_ATTEMPTS``). A queued upload's
+    message is taken to be lost as ``core.tasks.lost_messages`` says: the broker's queue empty
+    and the message published more than ``CERS_MESSAGE_GRACE`` ago, or published more than
+    ``EDT_QUEUED_STRANDED`` ago, or never published. Returns how many were enqueued. Run by
+    celery beat every ``CERS_SWEEP_SECONDS``, and when a worker starts."""
     from .tasks import process_upload
 
     now = timezone.now()
     with transaction.atomic():
         dead = _dead_claims(now)
-    queued = list(
-        EdtTransaction.objects.filter(
-            status=Status.QUEUED, received_at__lt=now - _queued_stranded()
-        )
-        .exclude(payload="")
-        .values_list("pk", flat=True)[:1000]
+    queued = lost_messages(
+        process_upload,
+        EdtTransaction.objects.filter(status=Status.QUEUED).exclude(payload=""),
+        published_since="received_at",
+        stranded=_queued_stranded(),
     )
-    count = 0
-    for pk in [*dead, *queued]:
-        if not enqueue(process_upload, pk):
-            break  # the broker is down: the next sweep tries again
-        count += 1
-    return count
+    # The broker down: what was not published is tried again by the next sweep.
+    return len(publish(process_upload, EdtTransaction, [*dead, *queued]))

@@ -252,3 +252,49 @@ def test_a_line_beyond_the_mail_limit_is_still_encoded(db, console_mailer, capsy
     printed = capsys.readouterr().out
     assert "x" * 1200 not in printed
     assert "Content-Transfer-Encoding: 7bit" not in printed
+
+
+def test_queueing_an_email_records_when_its_send_was_published(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core.services import queue_emails
+
+    published = []
+    monkeypatch.setattr(send_outbound_email, "delay", published.append)
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        emails = queue_emails(
+            [(["a@example.com"], "accounts/email/activation", {"user": None, "url": "http://x/"})]
+            * 2
+        )
+    assert published == [email.pk for email in emails]
+    for email in emails:
+        email.refresh_from_db()
+        assert email.status == Status.QUEUED
+        assert before <= email.published_at <= timezone.now()
+
+
+def test_the_sweep_tells_a_lost_message_from_a_waiting_one(db, monkeypatch, settings):
+    """An empty queue: a message published more than the grace ago was lost. A queue that
+    holds messages (or cannot be asked): only after a minute, once per minute."""
+    settings.CERS_MESSAGE_GRACE = 10
+    lost, recent = make_email(), make_email()
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    OutboundEmail.objects.filter(pk=lost.pk).update(
+        published_at=timezone.now() - timedelta(seconds=30)
+    )
+    OutboundEmail.objects.filter(pk=recent.pk).update(
+        published_at=timezone.now() - timedelta(seconds=5)
+    )
+    enqueued = []
+    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    held = {"count": 3}
+    monkeypatch.setattr(tasks, "queued_messages", lambda task: held["count"])
+
+    assert sweep_outbound_email() == 0  # both may be waiting in the queue
+    held["count"] = None
+    assert sweep_outbound_email() == 0  # the broker cannot say: the minute decides
+    held["count"] = 0
+    assert sweep_outbound_email() == 1
+    assert enqueued == [lost.pk]
+    assert sweep_outbound_email() == 0  # published again just now: not again

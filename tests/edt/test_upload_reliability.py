@@ -52,7 +52,7 @@ def stored() -> int:
 def queued(client, edt_account, processor, settings, monkeypatch):
     """Make a queued upload (its message not sent): returns a function giving its row."""
     settings.EDT_INLINE_MAX_BYTES = 0
-    monkeypatch.setattr(uploads, "enqueue_on_commit", lambda task, pk: None)
+    monkeypatch.setattr(uploads, "publish_on_commit", lambda task, model, pks: None)
 
     def make(key: str = "rel") -> EdtTransaction:
         post(client, edt_account, cme_document(key))
@@ -285,7 +285,8 @@ def test_an_upload_while_redis_is_down_answers_queued(
     assert EdtTransaction.objects.get(client_key="redis-down").status == Status.QUEUED
 
 
-def test_a_retried_upload_is_enqueued_again_a_bounded_number_of_times(monkeypatch):
+def test_a_retried_upload_is_enqueued_again_a_bounded_number_of_times(queued, monkeypatch):
+    row = queued()
     later = []
     monkeypatch.setattr(uploads, "process", lambda pk: "retry")
     monkeypatch.setattr(
@@ -293,31 +294,14 @@ def test_a_retried_upload_is_enqueued_again_a_bounded_number_of_times(monkeypatc
     )
     monkeypatch.setattr(tasks.process_upload.request, "is_eager", False, raising=False)
 
-    assert tasks.process_upload.run(7) == "retry"
-    assert tasks.process_upload.run(7, retries=tasks.RETRIES) == "retry"
+    before = timezone.now()
+    assert tasks.process_upload.run(row.pk) == "retry"
+    assert tasks.process_upload.run(row.pk, retries=tasks.RETRIES) == "retry"
 
     assert later == [{"retries": 1}]  # the last one is left to the sweep
-
-
-def test_a_queued_upload_is_taken_as_stranded_after_edt_queued_stranded(
-    queued, settings, monkeypatch
-):
-    settings.EDT_QUEUED_STRANDED = 20
-    row = queued("stranded")
-    recent = queued("recent")
-    EdtTransaction.objects.filter(pk=row.pk).update(
-        received_at=timezone.now() - timedelta(seconds=21)
-    )
-    EdtTransaction.objects.filter(pk=recent.pk).update(
-        received_at=timezone.now() - timedelta(seconds=19)
-    )
-    sent = []
-    monkeypatch.setattr(tasks.process_upload, "delay", sent.append)
-    assert uploads.sweep() == 1
-    assert sent == [row.pk]  # the message of the one 19 s old may still be on its way
-    settings.EDT_QUEUED_STRANDED = 120  # the default: neither is stranded yet
-    sent.clear()
-    assert uploads.sweep() == 0 and sent == []
+    # The message is due in RETRY_SECONDS: the sweep's grace counts from then.
+    row.refresh_from_db()
+    assert row.published_at >= before + timedelta(seconds=tasks.RETRY_SECONDS)
 
 
 def test_the_fault_hook_is_inert_unless_set(queued, processor, settings, monkeypatch):

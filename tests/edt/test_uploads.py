@@ -202,7 +202,7 @@ def test_a_large_upload_is_queued_and_its_status_answered_later(
     settings.EDT_INLINE_MAX_BYTES = 10
 
     enqueued = []
-    monkeypatch.setattr(uploads, "enqueue_on_commit", lambda task, pk: enqueued.append(pk))
+    monkeypatch.setattr(uploads, "publish_on_commit", lambda task, model, pks: enqueued.extend(pks))
     root = parse(post(client, edt_account, cme_document("big")))
     status = root.find("Transaction/TransactionStatus")
     assert (status.text, status.get("queuePosition")) == ("Queued", "1")
@@ -236,7 +236,7 @@ def test_another_agency_cannot_read_a_transactions_status(client, cast, edt_acco
 def test_the_sweep_re_enqueues_a_stranded_upload(client, edt_account, processed, monkeypatch):
     from edt import tasks
 
-    monkeypatch.setattr(uploads, "enqueue_on_commit", lambda task, pk: None)
+    monkeypatch.setattr(uploads, "publish_on_commit", lambda task, model, pks: None)
     import django.conf
 
     monkeypatch.setattr(django.conf.settings, "EDT_INLINE_MAX_BYTES", 0)
