@@ -33,10 +33,13 @@ def regulated_by(agency_pks, facility_path: str = "facility") -> Q:
 
     condition = Q(pk__in=[])
     for elements, codes in program_element_groups().items():
+        # ``facility IN (the facilities where they handle these elements)`` rather than a
+        # correlated EXISTS: under the OR, PostgreSQL reads each such set once into a hash
+        # (a hashed sub-plan) instead of probing the element rows once per inspection.
         handled = FacilityRegulator.objects.filter(
-            facility=OuterRef(facility_path), element__in=elements, regulator_id__in=agency_pks
-        )
-        condition |= Q(program_element__in=codes) & Q(Exists(handled))
+            element__in=elements, regulator_id__in=agency_pks
+        ).values("facility_id")
+        condition |= Q(program_element__in=codes, **{f"{facility_path}__in": handled})
     return condition
 
 

@@ -152,7 +152,15 @@ class FacilityRegulator(models.Model):
                 fields=["facility", "element"], name="one_regulator_per_element"
             ),
         ]
-        indexes = [models.Index(fields=["regulator", "facility"])]
+        indexes = [
+            # An agency's facilities (the facility scopes: ``regulator_id IN (...)``).
+            models.Index(fields=["regulator", "facility"]),
+            # An agency's facilities for some elements (the CME scopes, per program element):
+            # read from the index alone.
+            models.Index(
+                fields=["regulator", "element", "facility"], name="agency_element_facility"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.facility.cers_id} element {self.element}: {self.regulator.code}"
