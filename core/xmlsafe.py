@@ -18,7 +18,7 @@ with the same parser and schemas; that is why it lives in ``core``.
 - ``validate`` runs XSD validation and returns ``GuidanceMessage`` objects (code 1066).
 - ``check_document`` does what ``parse_document`` and ``validate`` do together, streaming: lxml's
   ``iterparse`` validates while it reads and each element is dropped once read, so checking a
-  valid document holds a few elements at a time, not its tree. A document that fails is read
+  valid document holds what the parser reads in one go, not its tree. A document that fails is read
   again whole, so its rejection lists every problem exactly as ``validate`` does.
 
 Every rejection is an ``XmlRejected`` whose message is written for a vendor's developer.
@@ -322,7 +322,7 @@ def check_document(
     """Parse and validate a received document streaming: ``parse_document`` and ``validate``
     without holding the tree. Each element with children (a record, a section) is cleared as
     soon as it ends and the siblings before it dropped, so a valid document of any length holds
-    about one record at a time.
+    no more than the parser reads in one go (some 32 kB of records), never the whole tree.
 
     Two passes over the bytes: a parse that builds nothing checks that the document is
     well-formed to its last byte (lxml's ``iterparse`` with a schema takes a document cut short
