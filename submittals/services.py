@@ -791,7 +791,7 @@ def lock_for_review(keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, SubmittalEleme
             .select_related("facility")
             .prefetch_related("facility__organization", "regulator", "submitted_by")
             .only(*_REVIEW_READS)
-            .filter(key__in=wanted[start : start + BATCH_SIZE])
+            .filter(key__any=wanted[start : start + BATCH_SIZE])
             .order_by("key")
         )
         locked.update((record.key, record) for record in rows)
@@ -947,7 +947,7 @@ def _save_reviews(records: list[SubmittalElementRecord]) -> None:
             alone.append(by_pk[pks[0]])
             continue
         for start in range(0, len(pks), BATCH_SIZE):
-            SubmittalElementRecord.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).update(
+            SubmittalElementRecord.objects.filter(pk__any=pks[start : start + BATCH_SIZE]).update(
                 **dict(zip(columns, values, strict=True))
             )
     # CASE WHEN grows with the batch on both sides: small batches stay linear.
