@@ -783,7 +783,7 @@ def lock_for_review(keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, SubmittalEleme
     element's status and dates (not its data), its facility's name, address and CERS ID; the
     organizations, agencies and submitters, which many elements share, once per query.
     """
-    wanted = sorted(set(keys))
+    wanted = sorted(set(keys), key=lambda key: key.int)  # PostgreSQL's order of uuids
     locked: dict[uuid.UUID, SubmittalElementRecord] = {}
     for start in range(0, len(wanted), BATCH_SIZE):
         rows = (
