@@ -389,11 +389,67 @@ def measure_raw_upload(count: int) -> dict:
     }
 
 
+def _synthetic(count: int) -> bytes:
+    """An RFSAN document of ``count`` notifications with made-up keys: the check alone does
+    not look them up, so its sizes need no seeded elements."""
+    ns = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
+    record = (
+        '<SubmittalElement code="1"><CERSUniqueKey>{key}</CERSUniqueKey><CERSID>{n}</CERSID>'
+        "<RegulatorCode>1001</RegulatorCode><SubmittalAction>3</SubmittalAction>"
+        "<SubmittalActionOn>2026-01-05T10:00:00</SubmittalActionOn>"
+        "<SubmittalActionAgentName>Bench</SubmittalActionAgentName>"
+        "<SubmittalActionAgentEmail>bench@example.com</SubmittalActionAgentEmail>"
+        "</SubmittalElement>"
+    )
+    return (
+        f'<cers:RegulatorFacilitySubmittalActionNotifications xmlns:cers="{ns}"><SubmittalElements>'
+        + "".join(record.format(key=uuid.uuid4(), n=10_000_000 + n) for n in range(count))
+        + "</SubmittalElements></cers:RegulatorFacilitySubmittalActionNotifications>"
+    ).encode()
+
+
+def _vm(name: str) -> float:
+    """This process's VmRSS or VmHWM (its peak), in MB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(name + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_check(count: int, how: str) -> dict:
+    """The request's check of an RFSAN document alone: streaming (``check_document``) or the
+    whole tree parsed, then validated, as before it streamed. Memory: the growth of the peak
+    over the memory just before (the document itself is already read)."""
+    setup_django()
+    from core import xmlsafe
+
+    xmlsafe.schema_for(*RFSAN_SCHEMA)
+    body = _synthetic(count)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the peak starts again from here
+    before = _vm("VmRSS")
+    started = time.perf_counter()
+    if how == "stream":
+        assert not xmlsafe.check_document(body, expected_schema=RFSAN_SCHEMA[0]).problems
+    else:
+        parsed = xmlsafe.parse_document(body, expected_schema=RFSAN_SCHEMA[0])
+        assert not xmlsafe.validate(parsed, parsed.schema())
+    return {
+        "records": count,
+        "mb": len(body) / 1e6,
+        "seconds": time.perf_counter() - started,
+        "peak_growth_mb": _vm("VmHWM") - before,
+    }
+
+
 MEASURES = {
     "rfsq": lambda args: measure_rfsq(),
     "raw_query": lambda args: measure_raw_query(),
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
+    "check_stream": lambda args: measure_check(args.count, "stream"),
+    "check_whole": lambda args: measure_check(args.count, "whole"),
 }
 
 
@@ -412,6 +468,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000", help="RFSQ data set sizes ('' for none).")
     parser.add_argument("--uploads", default="1000,10000", help="Upload sizes (records).")
+    parser.add_argument(
+        "--checks", default="1000,10000,100000", help="Sizes of the check alone (records)."
+    )
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -443,6 +502,14 @@ def main() -> None:
             f"{rfsq['rss_growth_mb']:.1f} MB) | raw cursor+lxml "
             f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB)"
             f" | ratio {raw_rate / rate:.1f}x"
+        )
+    for count in [int(c) for c in args.checks.split(",") if c]:
+        stream, whole = run("check_stream", count), run("check_whole", count)
+        print(
+            f"RFSAN check {count:>7,} records ({stream['mb']:.1f} MB): streaming "
+            f"{count / stream['seconds']:>8,.0f} records/s, peak +{stream['peak_growth_mb']:.1f} MB"
+            f" | whole tree {count / whole['seconds']:>8,.0f} records/s, peak "
+            f"+{whole['peak_growth_mb']:.1f} MB"
         )
     counts = [int(c) for c in args.uploads.split(",") if c]
     if counts and seeded < sum(counts):
