@@ -20,9 +20,16 @@ from lxml import etree
 from core import xmlsafe
 from core.models import AuditEvent, OutboundEmail
 from facilities.models import Facility
-from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
+from submittals.models import (
+    ElementStatus,
+    FacilitySubmittal,
+    HazardousMaterial,
+    SubmittalElementRecord,
+)
+from tests import factories
 from tests.submittals.data import submit
 
+from . import test_rfs as rfs
 from .conftest import legacy_header
 from .test_rfsan import NS, URL, document, notification, post
 
@@ -267,3 +274,49 @@ def test_an_upload_cut_short_is_refused_whole(client, edt_account, many):
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert "not well-formed" in root.findtext("GuidanceMessages/GuidanceMessage")
     assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+
+
+# --- a facility submittal's chemicals ----------------------------------------------------------
+
+
+def with_chemicals(client, account, cast, facility, count: int) -> bytes:
+    """An RFS document for ``facility`` carrying the cast's submitted inventory with its first
+    chemical ``count`` times (each with its own key)."""
+    query = rfs.exported(client, account, cast.facility)
+    document = etree.fromstring(rfs.to_rfs(query, facility.cers_id))
+    chemical = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical")
+    for other in chemical.itersiblings("Chemical"):
+        other.getparent().remove(other)
+    for _ in range(count - 1):
+        twin = copy.deepcopy(chemical)
+        twin.find("ChemicalRegulatorKey").text = str(uuid.uuid4())
+        chemical.addnext(twin)
+    return etree.tostring(document)
+
+
+def test_the_queries_of_a_facility_submittal_do_not_grow_with_its_chemicals(
+    client, cast, edt_account, django_assert_max_num_queries
+):
+    submit(cast, 2)
+    few, many_chemicals = (
+        factories.make_facility(cast.org, name="Acme Sacramento Depot", zip_code="95814")
+        for _ in range(2)
+    )
+    with CaptureQueriesContext(connection) as two:
+        root = rfs.post(client, edt_account, with_chemicals(client, edt_account, cast, few, 2))
+    assert rfs.status(root) == "Accepted", rfs.texts(root)
+    with django_assert_max_num_queries(len(two)):
+        root = rfs.post(
+            client, edt_account, with_chemicals(client, edt_account, cast, many_chemicals, 40)
+        )
+    assert rfs.status(root) == "Accepted", rfs.texts(root)
+    stored = HazardousMaterial.objects.filter(record__facility=many_chemicals)
+    assert list(stored.values_list("position", flat=True).order_by("position")) == list(
+        range(1, 41)
+    )
+    assert (
+        AuditEvent.objects.filter(
+            action="inventory.material_added", object_id__in=[str(m.pk) for m in stored]
+        ).count()
+        == 40
+    )
