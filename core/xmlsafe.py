@@ -301,6 +301,14 @@ def _resolve(namespace: str | None, expected_schema: str | None, where: str) -> 
     return schema_name, version
 
 
+def document_version(data: bytes) -> str:
+    """The schema version of a document already checked (``check_document``), read from its
+    root's namespace without parsing the rest."""
+    tag = _refuse_doctype(data)
+    namespace = etree.QName(tag).namespace if tag else None
+    return _resolve(namespace, None, "line 1")[1]
+
+
 @dataclass(frozen=True)
 class CheckedDocument:
     """What ``check_document`` found: the schema version, the schema problems (none: valid)

@@ -75,10 +75,12 @@ class UploadRejected(Exception):
 
 @dataclass
 class UploadContext:
-    """What a processor gets: the parsed document, the caller, and where to report."""
+    """What a processor gets: the document (``data``, its bytes, checked when it was received;
+    ``root``, the tree, parsed when first asked for: a processor that streams ``data`` never
+    holds it), the caller, and where to report."""
 
     edt_transaction: EdtTransaction
-    root: etree._Element
+    data: bytes
     version: str
     documents: dict[str, bytes]
     account: object
@@ -87,6 +89,13 @@ class UploadContext:
     messages: list[GuidanceMessage] = field(default_factory=list)  # warnings, advisories
     entity_keys: list[dict] = field(default_factory=list)
     result: list[etree._Element] = field(default_factory=list)  # endpoint-specific response
+    _root: etree._Element | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:
+            self._root = xmlsafe.parse_document(self.data).root
+        return self._root
 
     @property
     def actor(self):
@@ -539,11 +548,10 @@ def _context(edt_transaction: EdtTransaction) -> UploadContext:
     if edt_transaction.is_zip:
         package = zips.open_package(body, max_total=settings.EDT_MAX_ZIP_BYTES)
         data, documents = package.xml, package.documents
-    parsed = xmlsafe.parse_document(data)
     return UploadContext(
         edt_transaction=edt_transaction,
-        root=parsed.root,
-        version=parsed.version,
+        data=data,
+        version=xmlsafe.document_version(data),
         documents=documents,
         account=edt_transaction.account,
         regulator=edt_transaction.regulator,

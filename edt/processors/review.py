@@ -15,14 +15,17 @@ next due dates given win over the agency's rule for an accepted element (``apply
 
 from __future__ import annotations
 
+import io
 import uuid
+from collections.abc import Iterator
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from lxml import etree
 
-from core.xmlsafe import GuidanceMessage
+from core.xmlsafe import PARSER_OPTIONS, GuidanceMessage
 from regulators.models import Regulator
 from submittals.models import ElementStatus
 from submittals.services import (
@@ -70,11 +73,28 @@ def _read(notification) -> dict[str, str]:
     return fields
 
 
+def _notifications(data: bytes) -> Iterator[dict[str, str]]:
+    """Each ``SubmittalElements/SubmittalElement`` of the document, read (``_read``) as the
+    parser reaches its end and dropped at once: the document's tree is never built."""
+    events = etree.iterparse(
+        io.BytesIO(data), events=("end",), tag="SubmittalElement", **PARSER_OPTIONS
+    )
+    for _event, element in events:
+        parent = element.getparent()
+        if parent is None:
+            continue
+        root = parent.getparent()
+        if parent.tag == "SubmittalElements" and root is not None and root.getparent() is None:
+            yield _read(element)
+        element.clear(keep_tail=True)
+        while element.getprevious() is not None:
+            del parent[0]
+
+
 @processes("RFSAN")
 def process_action_notifications(context: UploadContext) -> None:
     regulator = context.regulator
-    notifications = [_read(n) for n in context.root.iterfind("SubmittalElements/SubmittalElement")]
-    context.root.clear()  # every value is read: the tree is no longer needed
+    notifications = list(_notifications(context.data))
     keys = [_key(n.get("CERSUniqueKey")) for n in notifications]
     uuids = [_uuid(key) for key in keys]
     total = len(notifications)
