@@ -320,3 +320,19 @@ def test_the_queries_of_a_facility_submittal_do_not_grow_with_its_chemicals(
         ).count()
         == 40
     )
+
+
+def test_an_action_notification_upload_never_builds_the_documents_tree(
+    client, edt_account, many, monkeypatch
+):
+    def whole_tree(*args, **kwargs):
+        raise AssertionError("the whole tree was parsed")
+
+    monkeypatch.setattr(xmlsafe, "parse_document", whole_tree)
+    root = post(client, edt_account, document(*(notification(r, status=3) for r in many[:20])))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many[:20]]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.UNDER_REVIEW}
