@@ -395,6 +395,53 @@ def measure_raw_upload(count: int) -> dict:
     }
 
 
+def measure_database_floor(count: int) -> dict:
+    """What PostgreSQL itself spends on the writes an RFSAN upload must make, in plain SQL on
+    the same tables: lock the elements named, update their review columns (the table's indexes
+    with them), COPY one audit event each, and run the deferred foreign-key checks that COMMIT
+    would; then roll back, so the upload measured next finds the same elements."""
+    setup_django()
+    from django.db import connection, transaction
+
+    _body, keys = _notifications(count)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM submittals_submittalelementrecord WHERE key = ANY(%s::uuid[]) "
+            "ORDER BY key FOR UPDATE",
+            [keys],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id FROM accounts_user ORDER BY id LIMIT 1")
+        [user] = cursor.fetchone()
+        cursor.execute(
+            "UPDATE submittals_submittalelementrecord SET status = 3, action_by_id = %s, "
+            "action_at = now(), action_agent_name = 'Bench', "
+            "action_agent_email = 'bench@example.com', action_comments = '' "
+            "WHERE id = ANY(%s)",
+            [user, ids],
+        )
+        columns = "actor_id, action, object_type, object_id, object_repr, before, after, created_at"
+        with cursor.copy(f"COPY core_auditevent ({columns}) FROM STDIN") as copy_in:
+            for pk in ids:
+                copy_in.write_row(
+                    (
+                        user,
+                        "submittal.reviewed",
+                        "submittals.submittalelementrecord",
+                        str(pk),
+                        "Facility Information (Under Review)",
+                        '{"status": 2, "comments": ""}',
+                        '{"status": 3, "comments": ""}',
+                        "now",
+                    )
+                )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return {"records": len(ids), "seconds": seconds}
+
+
 def _synthetic(count: int) -> bytes:
     """An RFSAN document of ``count`` notifications with made-up keys: the check alone does
     not look them up, so its sizes need no seeded elements."""
@@ -454,6 +501,7 @@ MEASURES = {
     "raw_query": lambda args: measure_raw_query(),
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
+    "database_floor": lambda args: measure_database_floor(args.count),
     "check_stream": lambda args: measure_check(args.count, "stream"),
     "check_whole": lambda args: measure_check(args.count, "whole"),
 }
@@ -531,14 +579,16 @@ def main() -> None:
     for count in counts:
         # The raw limit first: the upload reviews the elements the document names, which a
         # second document of the same size could then no longer name.
-        raw, upload = run("raw_upload", count), run("upload", count)
+        raw, floor = run("raw_upload", count), run("database_floor", count)
+        upload = run("upload", count)
         print(
             f"RFSAN upload {count:>7,} records: {count / upload['seconds']:>7,.0f} records/s "
             f"(check {upload['check_seconds']:.2f} s, peak RSS +"
             f"{upload['check_rss_growth_mb']:.1f} MB; with processing +"
             f"{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s (+{raw['rss_growth_mb']:.1f} MB)"
-            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x | the same writes in plain SQL "
+            f"{floor['records'] / floor['seconds']:>7,.0f} records/s"
         )
 
 
