@@ -884,8 +884,12 @@ def apply_reviews(
             )
         )
         lines.append(_ReviewLine(record))
+        if len(events) == BATCH_SIZE:  # written a batch at a time: not all held at once
+            record_events(events)
+            events = []
     _save_reviews(list(changed.values()))
-    record_events(events)
+    if events:
+        record_events(events)
     schedule_after_acceptance(
         actor=actor,
         accepted=[
