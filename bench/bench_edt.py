@@ -17,8 +17,9 @@ and the upload processing rate, each beside the raw limit measured in the same r
   worker's code path (``edt.uploads.process``: parse, check every notification, apply the
   reviews with their audit events and e-mails), after a warm-up of what a worker does once
   (the schema, the e-mail templates). Raw limit: lxml parsing the same document, XSD validation
-  of the tree, and PostgreSQL COPY of one row per notification. The database is seeded with
-  enough elements for every upload size when the RFSQ sizes did not.
+  of the tree, and PostgreSQL COPY of one row per notification; beside it, the writes a review
+  must make in plain SQL on the same tables, rolled back. The database is seeded with enough
+  elements for every upload size when the RFSQ sizes did not.
 - The check alone, at 1,000 to 100,000 notifications (made-up keys: nothing is looked up):
   streaming beside the whole tree parsed then validated, as the check was before it streamed.
 - Memory: each measurement runs in its own process; reported as the growth of peak RSS over the
