@@ -12,12 +12,19 @@ and the upload processing rate, each beside the raw limit measured in the same r
   not the query's cost). Raw limit: a server-side cursor over the same rows, read BATCH_SIZE rows at
   a time as the endpoint reads them, and an lxml ``xmlfile`` writing each element's stored
   fields, nothing else.
-- Uploads: an RFSAN document (review actions) for 1,000 and 10,000 elements processed by the
-  worker's code path (``edt.uploads.process``: parse, check every notification, apply each
-  review with its audit event and e-mail). Raw limit: lxml parsing the same document plus
-  PostgreSQL COPY of one row per notification.
+- Uploads: an RFSAN document (review actions) for 1,000 and 10,000 elements through the
+  request's check (``xmlsafe.check_document``: well-formed, validated streaming) and the
+  worker's code path (``edt.uploads.process``: parse, check every notification, apply the
+  reviews with their audit events and e-mails), after a warm-up of what a worker does once
+  (the schema, the e-mail templates). Raw limit: lxml parsing the same document, XSD validation
+  of the tree, and PostgreSQL COPY of one row per notification; beside it, the writes a review
+  must make in plain SQL on the same tables, rolled back. The database is seeded with enough
+  elements for every upload size when the RFSQ sizes did not.
+- The check alone, at 1,000 to 100,000 notifications (made-up keys: nothing is looked up):
+  streaming beside the whole tree parsed then validated, as the check was before it streamed.
 - Memory: each measurement runs in its own process; reported as the growth of peak RSS over the
-  process's RSS just before the measured work.
+  process's RSS just before the measured work (the check alone: Linux's peak, reset just
+  before).
 
 Figures are for comparing runs on one machine, as ratios: never assert on them in tests.
 """
@@ -292,10 +299,29 @@ def _notifications(count: int) -> tuple[bytes, list[str]]:
     return "".join(parts).encode(), [str(k) for k, _ in rows]
 
 
+RFSAN_SCHEMA = ("RegulatorFacilitySubmittalActionNotification", "1/05")
+
+
+def warm_up() -> None:
+    """What a worker does once, not per upload: compile the schema, load the template
+    engine and the review e-mails' templates."""
+    from django.template.loader import get_template
+
+    from core import xmlsafe
+
+    xmlsafe.schema_for(*RFSAN_SCHEMA)
+    for name in ("review", "reviews"):
+        for part in ("subject", "body"):
+            get_template(f"submittals/email/{name}_{part}.txt")
+
+
 def measure_upload(count: int) -> dict:
+    """The upload's two passes: the request's check (``xmlsafe.check_document``, as
+    ``edt.uploads.receive`` runs it) and the worker's ``edt.uploads.process``."""
     setup_django()
     from django.core.files.base import ContentFile
 
+    from core import xmlsafe
     from edt import uploads
     from edt.models import EdtAccount, EdtTransaction
 
@@ -313,26 +339,41 @@ def measure_upload(count: int) -> dict:
     )
     row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
     row.save()
+    warm_up()
     before = rss_mb()
     started = time.perf_counter()
+    checked = xmlsafe.check_document(body, expected_schema=RFSAN_SCHEMA[0])
+    check_seconds = time.perf_counter() - started
+    check_growth = rss_mb() - before
+    assert not checked.problems, checked.problems[:3]
     uploads.process(row.pk)
     seconds = time.perf_counter() - started
     row.refresh_from_db()
     assert row.status == EdtTransaction.Status.ACCEPTED, row.messages[:3]
-    return {"records": count, "seconds": seconds, "rss_growth_mb": rss_mb() - before}
+    return {
+        "records": count,
+        "seconds": seconds,
+        "check_seconds": check_seconds,
+        "check_rss_growth_mb": check_growth,
+        "rss_growth_mb": rss_mb() - before,
+    }
 
 
 def measure_raw_upload(count: int) -> dict:
-    """lxml parsing the same document and COPY of one row per record: the floor."""
+    """lxml parsing the same document, XSD validation of the tree, and COPY of one row per
+    record: the floor."""
     setup_django()
     from django.db import connection
     from lxml import etree
 
-    from core.xmlsafe import hardened_parser
+    from core.xmlsafe import hardened_parser, schema_for
 
     body, _keys = _notifications(count)
+    schema = schema_for(*RFSAN_SCHEMA)
+    before = rss_mb()
     started = time.perf_counter()
     root = etree.fromstring(body, hardened_parser())
+    assert schema.validate(root), schema.error_log
     rows = [
         (
             n.findtext("CERSUniqueKey"),
@@ -348,7 +389,112 @@ def measure_raw_upload(count: int) -> dict:
         with cursor.copy("COPY bench_actions (key, status, action_on) FROM STDIN") as copy_in:
             for row in rows:
                 copy_in.write_row(row)
-    return {"records": len(rows), "seconds": time.perf_counter() - started}
+    return {
+        "records": len(rows),
+        "seconds": time.perf_counter() - started,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+def measure_database_floor(count: int) -> dict:
+    """What PostgreSQL itself spends on the writes an RFSAN upload must make, in plain SQL on
+    the same tables: lock the elements named, update their review columns (the table's indexes
+    with them), COPY one audit event each, and run the deferred foreign-key checks that COMMIT
+    would; then roll back, so the upload measured next finds the same elements."""
+    setup_django()
+    from django.db import connection, transaction
+
+    _body, keys = _notifications(count)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM submittals_submittalelementrecord WHERE key = ANY(%s::uuid[]) "
+            "ORDER BY key FOR UPDATE",
+            [keys],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id FROM accounts_user ORDER BY id LIMIT 1")
+        [user] = cursor.fetchone()
+        cursor.execute(
+            "UPDATE submittals_submittalelementrecord SET status = 3, action_by_id = %s, "
+            "action_at = now(), action_agent_name = 'Bench', "
+            "action_agent_email = 'bench@example.com', action_comments = '' "
+            "WHERE id = ANY(%s)",
+            [user, ids],
+        )
+        columns = "actor_id, action, object_type, object_id, object_repr, before, after, created_at"
+        with cursor.copy(f"COPY core_auditevent ({columns}) FROM STDIN") as copy_in:
+            for pk in ids:
+                copy_in.write_row(
+                    (
+                        user,
+                        "submittal.reviewed",
+                        "submittals.submittalelementrecord",
+                        str(pk),
+                        "Facility Information (Under Review)",
+                        '{"status": 2, "comments": ""}',
+                        '{"status": 3, "comments": ""}',
+                        "now",
+                    )
+                )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return {"records": len(ids), "seconds": seconds}
+
+
+def _synthetic(count: int) -> bytes:
+    """An RFSAN document of ``count`` notifications with made-up keys: the check alone does
+    not look them up, so its sizes need no seeded elements."""
+    ns = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
+    record = (
+        '<SubmittalElement code="1"><CERSUniqueKey>{key}</CERSUniqueKey><CERSID>{n}</CERSID>'
+        "<RegulatorCode>1001</RegulatorCode><SubmittalAction>3</SubmittalAction>"
+        "<SubmittalActionOn>2026-01-05T10:00:00</SubmittalActionOn>"
+        "<SubmittalActionAgentName>Bench</SubmittalActionAgentName>"
+        "<SubmittalActionAgentEmail>bench@example.com</SubmittalActionAgentEmail>"
+        "</SubmittalElement>"
+    )
+    return (
+        f'<cers:RegulatorFacilitySubmittalActionNotifications xmlns:cers="{ns}"><SubmittalElements>'
+        + "".join(record.format(key=uuid.uuid4(), n=10_000_000 + n) for n in range(count))
+        + "</SubmittalElements></cers:RegulatorFacilitySubmittalActionNotifications>"
+    ).encode()
+
+
+def _vm(name: str) -> float:
+    """This process's VmRSS or VmHWM (its peak), in MB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(name + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_check(count: int, how: str) -> dict:
+    """The request's check of an RFSAN document alone: streaming (``check_document``) or the
+    whole tree parsed, then validated, as before it streamed. Memory: the growth of the peak
+    over the memory just before (the document itself is already read)."""
+    setup_django()
+    from core import xmlsafe
+
+    xmlsafe.schema_for(*RFSAN_SCHEMA)
+    body = _synthetic(count)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the peak starts again from here
+    before = _vm("VmRSS")
+    started = time.perf_counter()
+    if how == "stream":
+        assert not xmlsafe.check_document(body, expected_schema=RFSAN_SCHEMA[0]).problems
+    else:
+        parsed = xmlsafe.parse_document(body, expected_schema=RFSAN_SCHEMA[0])
+        assert not xmlsafe.validate(parsed, parsed.schema())
+    return {
+        "records": count,
+        "mb": len(body) / 1e6,
+        "seconds": time.perf_counter() - started,
+        "peak_growth_mb": _vm("VmHWM") - before,
+    }
 
 
 MEASURES = {
@@ -356,6 +502,9 @@ MEASURES = {
     "raw_query": lambda args: measure_raw_query(),
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
+    "database_floor": lambda args: measure_database_floor(args.count),
+    "check_stream": lambda args: measure_check(args.count, "stream"),
+    "check_whole": lambda args: measure_check(args.count, "whole"),
 }
 
 
@@ -372,8 +521,11 @@ def run(measure: str, count: int = 0) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,100000", help="RFSQ data set sizes.")
+    parser.add_argument("--sizes", default="1000,100000", help="RFSQ data set sizes ('' for none).")
     parser.add_argument("--uploads", default="1000,10000", help="Upload sizes (records).")
+    parser.add_argument(
+        "--checks", default="1000,10000,100000", help="Sizes of the check alone (records)."
+    )
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -386,8 +538,10 @@ def main() -> None:
             "Set DATABASE_URL to a PostgreSQL database to (re)create, e.g. "
             "postgres://root@127.0.0.1:5432/cers_bench"
         )
+    seeded = 0
     for size in [int(s) for s in args.sizes.split(",") if s]:
         recreate_database(url)
+        seeded = size
         subprocess.run(  # noqa: S603
             [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({size})"],
             check=True,
@@ -404,15 +558,38 @@ def main() -> None:
             f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB)"
             f" | ratio {raw_rate / rate:.1f}x"
         )
-    for count in [int(c) for c in args.uploads.split(",") if c]:
+    for count in [int(c) for c in args.checks.split(",") if c]:
+        stream, whole = run("check_stream", count), run("check_whole", count)
+        print(
+            f"RFSAN check {count:>7,} records ({stream['mb']:.1f} MB): streaming "
+            f"{count / stream['seconds']:>8,.0f} records/s, peak +{stream['peak_growth_mb']:.1f} MB"
+            f" | whole tree {count / whole['seconds']:>8,.0f} records/s, peak "
+            f"+{whole['peak_growth_mb']:.1f} MB"
+        )
+    counts = [int(c) for c in args.uploads.split(",") if c]
+    if counts and seeded < sum(counts):
+        # Each upload reviews elements no earlier one reviewed: seed enough for all of them.
+        recreate_database(url)
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({sum(counts)})"],
+            check=True,
+            cwd=ROOT,
+            env=os.environ | {"PYTHONPATH": str(ROOT)},
+        )
+    print(f"load average {' / '.join(f'{n:.1f}' for n in os.getloadavg())}")
+    for count in counts:
         # The raw limit first: the upload reviews the elements the document names, which a
         # second document of the same size could then no longer name.
-        raw, upload = run("raw_upload", count), run("upload", count)
+        raw, floor = run("raw_upload", count), run("database_floor", count)
+        upload = run("upload", count)
         print(
-            f"RFSAN upload {count:>6,} records: {count / upload['seconds']:>7,.0f} records/s "
-            f"(peak RSS +{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+COPY "
-            f"{raw['records'] / raw['seconds']:>9,.0f} records/s | ratio "
-            f"{upload['seconds'] / raw['seconds']:.0f}x"
+            f"RFSAN upload {count:>7,} records: {count / upload['seconds']:>7,.0f} records/s "
+            f"(check {upload['check_seconds']:.2f} s, peak RSS +"
+            f"{upload['check_rss_growth_mb']:.1f} MB; with processing +"
+            f"{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
+            f"{raw['records'] / raw['seconds']:>9,.0f} records/s (+{raw['rss_growth_mb']:.1f} MB)"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x | the same writes in plain SQL "
+            f"{floor['records'] / floor['seconds']:>7,.0f} records/s"
         )
 
 

@@ -16,6 +16,10 @@ with the same parser and schemas; that is why it lives in ``core``.
   Missing or unreadable files raise ``SchemasUnavailable``: the service's fault, not the
   client's (the EDT views answer 503; the system check in ``edt.checks`` stops start-up).
 - ``validate`` runs XSD validation and returns ``GuidanceMessage`` objects (code 1066).
+- ``check_document`` does what ``parse_document`` and ``validate`` do together, streaming: lxml's
+  ``iterparse`` validates while it reads and each element is dropped once read, so checking a
+  valid document holds what the parser reads in one go, not its tree. A document that fails is read
+  again whole, so its rejection lists every problem exactly as ``validate`` does.
 
 Every rejection is an ``XmlRejected`` whose message is written for a vendor's developer.
 """
@@ -23,9 +27,10 @@ Every rejection is an ``XmlRejected`` whose message is written for a vendor's de
 from __future__ import annotations
 
 import functools
+import io
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -188,13 +193,14 @@ class _PrologProbe:
         raise _DoctypeFound(name)
 
     def start(self, tag, attrib, nsmap=None):
-        raise _RootReached
+        raise _RootReached(tag)
 
     def close(self):
         return None
 
 
-def _refuse_doctype(data: bytes) -> None:
+def _refuse_doctype(data: bytes) -> str | None:
+    """Refuse a DOCTYPE; return the root element's tag (None if the prolog is malformed)."""
     # A first pass over the prolog only: cheap, and it catches the DOCTYPE whatever the
     # document's encoding, before libxml2 looks at entity declarations. Syntax errors are left
     # to the real parse, which reports them with their position.
@@ -207,8 +213,11 @@ def _refuse_doctype(data: bytes) -> None:
             "declarations are not accepted: send the document without a DOCTYPE.",
             location="line 1",
         ) from None
-    except (_RootReached, etree.XMLSyntaxError):
+    except _RootReached as reached:
+        return reached.args[0]
+    except etree.XMLSyntaxError:
         pass
+    return None
 
 
 def _syntax_error(error: etree.XMLSyntaxError) -> XmlRejected:
@@ -263,7 +272,12 @@ def parse_document(data: bytes, *, expected_schema: str | None = None) -> Parsed
         raise XmlRejected("The XML contains entity references, which are not accepted.")
 
     namespace = etree.QName(root).namespace
-    where = f"line {root.sourceline}"
+    schema_name, version = _resolve(namespace, expected_schema, f"line {root.sourceline}")
+    return ParsedDocument(root=root, namespace=namespace, schema_name=schema_name, version=version)
+
+
+def _resolve(namespace: str | None, expected_schema: str | None, where: str) -> tuple[str, str]:
+    """The schema name and version a root namespace asks for; ``XmlRejected`` if none fits."""
     match = _NAMESPACE_RE.match(namespace or "")
     if not match:
         raise _unresolved_namespace(namespace, expected_schema, where)
@@ -284,7 +298,90 @@ def parse_document(data: bytes, *, expected_schema: str | None = None) -> Parsed
             f"versions: {', '.join(versions)}.",
             location=where,
         )
-    return ParsedDocument(root=root, namespace=namespace, schema_name=schema_name, version=version)
+    return schema_name, version
+
+
+def document_version(data: bytes) -> str:
+    """The schema version of a document already checked (``check_document``), read from its
+    root's namespace without parsing the rest."""
+    tag = _refuse_doctype(data)
+    namespace = etree.QName(tag).namespace if tag else None
+    return _resolve(namespace, None, "line 1")[1]
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    """What ``check_document`` found: the schema version, the schema problems (none: valid)
+    and what its ``collect`` kept, in document order."""
+
+    namespace: str
+    schema_name: str
+    version: str
+    problems: list[GuidanceMessage]
+    collected: list
+
+
+def check_document(
+    data: bytes,
+    *,
+    expected_schema: str | None = None,
+    collect: Callable[[etree._Element], object] | None = None,
+) -> CheckedDocument:
+    """Parse and validate a received document streaming: ``parse_document`` and ``validate``
+    without holding the tree. Each element with children (a record, a section) is cleared as
+    soon as it ends and the siblings before it dropped, so a valid document of any length holds
+    no more than the parser reads in one go (some 32 kB of records), never the whole tree.
+
+    Two passes over the bytes: a parse that builds nothing checks that the document is
+    well-formed to its last byte (lxml's ``iterparse`` with a schema takes a document cut short
+    for a complete one), then ``iterparse`` validates against the schema as it reads.
+    ``collect(element)`` sees each element as it ends (the sections inside it already dropped:
+    it reads a leaf's text and its place, not a subtree); what it returns, unless None, is kept
+    in ``collected``, in document order. A document either pass refuses is parsed again whole,
+    so that its rejection is ``parse_document``'s exception or ``validate``'s full list of
+    problems, word for word. Raises ``XmlRejected``."""
+    tag = _refuse_doctype(data)
+    namespace = etree.QName(tag).namespace if tag else None
+    try:
+        schema_name, version = _resolve(namespace, expected_schema, "line 1")
+        schema = schema_for(schema_name, version)
+        etree.fromstring(data, etree.XMLParser(target=_WellFormed(), **PARSER_OPTIONS))
+    except (XmlRejected, LookupError, etree.XMLSyntaxError):
+        return _check_whole(data, expected_schema, collect)
+    collected = []
+    events = etree.iterparse(io.BytesIO(data), events=("end",), schema=schema, **PARSER_OPTIONS)
+    try:
+        for _event, element in events:
+            if collect is not None and (kept := collect(element)) is not None:
+                collected.append(kept)
+            if len(element):
+                element.clear(keep_tail=True)
+                parent = element.getparent()
+                if parent is not None and len(parent) > 1:
+                    del parent[:-1]
+    except etree.XMLSyntaxError:  # invalid: the whole document lists every problem
+        return _check_whole(data, expected_schema, collect)
+    return CheckedDocument(namespace, schema_name, version, [], collected)
+
+
+class _WellFormed:
+    """Parser target without callbacks: libxml2 reads the document and builds nothing."""
+
+    def close(self):
+        return None
+
+
+def _check_whole(data: bytes, expected_schema: str | None, collect) -> CheckedDocument:
+    parsed = parse_document(data, expected_schema=expected_schema)
+    problems = validate(parsed, parsed.schema())
+    collected = []
+    if collect is not None:
+        for element in parsed.root.iter(etree.Element):
+            if (kept := collect(element)) is not None:
+                collected.append(kept)
+    return CheckedDocument(
+        parsed.namespace, parsed.schema_name, parsed.version, problems, collected
+    )
 
 
 # Schema registry ---------------------------------------------------------------------------

@@ -82,10 +82,12 @@ class UploadRejected(Exception):
 
 @dataclass
 class UploadContext:
-    """What a processor gets: the parsed document, the caller, and where to report."""
+    """What a processor gets: the document (``data``, its bytes, checked when it was received;
+    ``root``, the tree, parsed when first asked for: a processor that streams ``data`` never
+    holds it), the caller, and where to report."""
 
     edt_transaction: EdtTransaction
-    root: etree._Element
+    data: bytes
     version: str
     documents: dict[str, bytes]
     account: object
@@ -94,6 +96,13 @@ class UploadContext:
     messages: list[GuidanceMessage] = field(default_factory=list)  # warnings, advisories
     entity_keys: list[dict] = field(default_factory=list)
     result: list[etree._Element] = field(default_factory=list)  # endpoint-specific response
+    _root: etree._Element | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:
+            self._root = xmlsafe.parse_document(self.data).root
+        return self._root
 
     @property
     def actor(self):
@@ -233,26 +242,27 @@ def receive(call, input_schema: str, default_version: str) -> Received:
             data = package.xml
             if len(data) > xml_limit:
                 raise Refused(f"{xmlsafe.TooLarge(xml_limit)} (data.xml) Nothing was stored.", 413)
-        parsed = xmlsafe.parse_document(data, expected_schema=input_schema)
+        parsed = xmlsafe.check_document(data, expected_schema=input_schema, collect=_read_aside)
+        file_names = [text for kind, text in parsed.collected if kind == "file"]
         if is_zip:
-            zips.check_references(package, zips.referenced_file_names(parsed.root))
+            zips.check_references(package, file_names)
     except zips.PackageRejected as error:
         return _reject(edt_transaction, [_required(str(error.args[0]))], default_version)
     except xmlsafe.XmlRejected as error:
         return _reject(edt_transaction, [error.as_guidance()], default_version)
-    if not is_zip and zips.referenced_file_names(parsed.root):
+    if not is_zip and file_names:
         message = "The XML references documents; send them in a ZIP package with data.xml."
         return _reject(edt_transaction, [_required(message)], parsed.version)
 
-    problems = xmlsafe.validate(parsed, parsed.schema())
-    if problems:
-        return _reject(edt_transaction, problems, parsed.version)
+    if parsed.problems:
+        return _reject(edt_transaction, parsed.problems, parsed.version)
 
-    client_key = (parsed.root.findtext("RegulatorTransactionKey") or "").strip()[:36]
+    keys = [text for kind, text in parsed.collected if kind == "key"]
+    client_key = (keys[0] if keys else "").strip()[:36]
     upload = {
         "client_key": client_key,
         "content_hash": hashlib.sha256(body).hexdigest(),
-        "mode": parsed.root.get("mode", "")[:6],
+        "mode": next((text for kind, text in parsed.collected if kind == "mode"), "")[:6],
     }
     retry = client_key and edt_transaction.account_id is not None
     if retry and (first := _first_of(edt_transaction, upload)) is not None:
@@ -292,6 +302,23 @@ def receive(call, input_schema: str, default_version: str) -> Received:
         process(edt_transaction.pk)
     edt_transaction.refresh_from_db()
     return Received(edt_transaction, parsed.version)
+
+
+def _read_aside(element: etree._Element) -> tuple[str, str] | None:
+    """What ``receive`` needs from the document besides its validity, read while it streams
+    past: the names of the documents it references (``zips.referenced_file_names``: every
+    element whose name ends in ``FileName``) and the client's ``RegulatorTransactionKey`` (a
+    child of the root), and the root's ``mode`` attribute."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return None
+    if element.getparent() is None:
+        return ("mode", element.get("mode", ""))
+    if tag.endswith("FileName") and (element.text or "").strip():
+        return ("file", element.text.strip())
+    if tag == "RegulatorTransactionKey" and element.getparent().getparent() is None:
+        return ("key", element.text or "")
+    return None
 
 
 def _first_of(edt_transaction, upload: dict) -> EdtTransaction | None:
@@ -528,11 +555,10 @@ def _context(edt_transaction: EdtTransaction) -> UploadContext:
     if edt_transaction.is_zip:
         package = zips.open_package(body, max_total=settings.EDT_MAX_ZIP_BYTES)
         data, documents = package.xml, package.documents
-    parsed = xmlsafe.parse_document(data)
     return UploadContext(
         edt_transaction=edt_transaction,
-        root=parsed.root,
-        version=parsed.version,
+        data=data,
+        version=xmlsafe.document_version(data),
         documents=documents,
         account=edt_transaction.account,
         regulator=edt_transaction.regulator,

@@ -45,7 +45,7 @@ from django.utils import timezone
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
-from core.services import field_values, record_event
+from core.services import audit_event, field_values, record_event, record_events
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 
@@ -339,27 +339,82 @@ def add_material(
     """
     record = _editable_inventory(actor, record)
     clean = clean_material(values, components)
-    chemical = _library_chemical(clean.ccl_id, chemical)
-    last = record.materials.aggregate(last=Max("position"))["last"] or 0
-    data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
-    material = HazardousMaterial.objects.create(
-        record=record, position=last + 1, chemical=chemical, data=data, **_columns(data)
-    )
-    _create_components(material, clean.components)
-    _touch(record)
-    record_event(
-        actor,
-        "inventory.material_added",
-        material,
-        after={
-            "record": record.pk,
-            "position": material.position,
-            "data": data,
-            "components": [_component_json(c) for c in clean.components],
-        },
-        organization=record.facility.organization,
-    )
+    [material] = _store_materials(actor, record, [(clean, regulator_key, chemical)])
     return material
+
+
+@transaction.atomic
+def add_materials(
+    *,
+    actor,
+    record: SubmittalElementRecord,
+    rows: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], str]],
+) -> dict[int, ValidationError]:
+    """``add_material`` for many rows at once, ``(values, components, regulator_key)`` each,
+    as an EDT Facility Submittal Submit stores an inventory: every row is checked as
+    ``add_material`` checks it, and those that pass are added in their order, with a fixed
+    number of queries whatever their number and one ``inventory.material_added`` event each.
+    Returns the errors of the rows that did not pass, by index (the caller's transaction
+    decides whether the others stay)."""
+    record = _editable_inventory(actor, record)
+    cleaned, errors = [], {}
+    for index, (values, components, regulator_key) in enumerate(rows):
+        try:
+            cleaned.append((clean_material(values, components), regulator_key, None))
+        except ValidationError as error:
+            errors[index] = error
+    if cleaned:
+        _store_materials(actor, record, cleaned)
+    return errors
+
+
+def _store_materials(actor, record, cleaned) -> list[HazardousMaterial]:
+    """Add checked rows, ``(clean, regulator_key, picked chemical)`` each, at the end of the
+    locked inventory ``record``: the rows, their components, the draft touched, an event each."""
+    chemicals = _library_chemicals(clean.ccl_id for clean, _key, _picked in cleaned)
+    last = record.materials.aggregate(last=Max("position"))["last"] or 0
+    materials = []
+    for offset, (clean, regulator_key, picked) in enumerate(cleaned, start=1):
+        data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
+        if clean.ccl_id is None:
+            chemical = picked if picked is not None and picked.ccl_id is None else None
+        else:
+            chemical = chemicals.get(clean.ccl_id)
+        materials.append(
+            HazardousMaterial(
+                record=record,
+                position=last + offset,
+                chemical=chemical,
+                data=data,
+                **_columns(data),
+            )
+        )
+    materials = HazardousMaterial.objects.bulk_create(materials)
+    MixtureComponent.objects.bulk_create(
+        MixtureComponent(material=material, **component)
+        for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
+        for component in clean.components
+    )
+    _touch(record)
+    organization = record.facility.organization
+    record_events(
+        [
+            audit_event(
+                actor,
+                "inventory.material_added",
+                material,
+                after={
+                    "record": record.pk,
+                    "position": material.position,
+                    "data": material.data,
+                    "components": [_component_json(c) for c in clean.components],
+                },
+                organization=organization,
+            )
+            for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
+        ]
+    )
+    return materials
 
 
 @transaction.atomic(durable=True)

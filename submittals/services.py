@@ -783,7 +783,7 @@ def lock_for_review(keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, SubmittalEleme
     element's status and dates (not its data), its facility's name, address and CERS ID; the
     organizations, agencies and submitters, which many elements share, once per query.
     """
-    wanted = sorted(set(keys))
+    wanted = sorted(set(keys), key=lambda key: key.int)  # PostgreSQL's order of uuids
     locked: dict[uuid.UUID, SubmittalElementRecord] = {}
     for start in range(0, len(wanted), BATCH_SIZE):
         rows = (
@@ -791,7 +791,7 @@ def lock_for_review(keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, SubmittalEleme
             .select_related("facility")
             .prefetch_related("facility__organization", "regulator", "submitted_by")
             .only(*_REVIEW_READS)
-            .filter(key__in=wanted[start : start + BATCH_SIZE])
+            .filter(key__any=wanted[start : start + BATCH_SIZE])
             .order_by("key")
         )
         locked.update((record.key, record) for record in rows)
@@ -884,8 +884,12 @@ def apply_reviews(
             )
         )
         lines.append(_ReviewLine(record))
+        if len(events) == BATCH_SIZE:  # written a batch at a time: not all held at once
+            record_events(events)
+            events = []
     _save_reviews(list(changed.values()))
-    record_events(events)
+    if events:
+        record_events(events)
     schedule_after_acceptance(
         actor=actor,
         accepted=[
@@ -947,7 +951,7 @@ def _save_reviews(records: list[SubmittalElementRecord]) -> None:
             alone.append(by_pk[pks[0]])
             continue
         for start in range(0, len(pks), BATCH_SIZE):
-            SubmittalElementRecord.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).update(
+            SubmittalElementRecord.objects.filter(pk__any=pks[start : start + BATCH_SIZE]).update(
                 **dict(zip(columns, values, strict=True))
             )
     # CASE WHEN grows with the batch on both sides: small batches stay linear.

@@ -15,14 +15,17 @@ next due dates given win over the agency's rule for an accepted element (``apply
 
 from __future__ import annotations
 
+import io
 import uuid
+from collections.abc import Iterator
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from lxml import etree
 
-from core.xmlsafe import GuidanceMessage
+from core.xmlsafe import PARSER_OPTIONS, GuidanceMessage
 from regulators.models import Regulator
 from submittals.models import ElementStatus
 from submittals.services import (
@@ -61,11 +64,38 @@ def _agencies(regulator: Regulator) -> set[int]:
     return {regulator.pk, *Regulator.objects.filter(parent=regulator).values_list("pk", flat=True)}
 
 
+def _read(notification) -> dict[str, str]:
+    """A notification's fields by name, read in one pass over its children (its text as
+    ``findtext`` gives it: "" for an empty element), and its ``code`` attribute."""
+    fields = {child.tag: child.text or "" for child in notification}
+    fields["code"] = notification.get("code", "")
+    fields["line"] = notification.sourceline
+    return fields
+
+
+def _notifications(data: bytes) -> Iterator[dict[str, str]]:
+    """Each ``SubmittalElements/SubmittalElement`` of the document, read (``_read``) as the
+    parser reaches its end and dropped at once: the document's tree is never built."""
+    events = etree.iterparse(
+        io.BytesIO(data), events=("end",), tag="SubmittalElement", **PARSER_OPTIONS
+    )
+    for _event, element in events:
+        parent = element.getparent()
+        if parent is None:
+            continue
+        root = parent.getparent()
+        if parent.tag == "SubmittalElements" and root is not None and root.getparent() is None:
+            yield _read(element)
+        element.clear(keep_tail=True)
+        while element.getprevious() is not None:
+            del parent[0]
+
+
 @processes("RFSAN")
 def process_action_notifications(context: UploadContext) -> None:
     regulator = context.regulator
-    notifications = context.root.findall("SubmittalElements/SubmittalElement")
-    keys = [_key(n.findtext("CERSUniqueKey")) for n in notifications]
+    notifications = list(_notifications(context.data))
+    keys = [_key(n.get("CERSUniqueKey")) for n in notifications]
     uuids = [_uuid(key) for key in keys]
     total = len(notifications)
     records = lock_for_review(u for u in uuids if u is not None)
@@ -74,66 +104,30 @@ def process_action_notifications(context: UploadContext) -> None:
     problems: list[GuidanceMessage] = []
     actions: list[ReviewAction] = []
     due_dates: dict[tuple[int, int], date] = {}
+    moments: dict[str, object] = {}  # an agency's system often sends one time for many actions
     for number, (notification, key, key_uuid) in enumerate(
         zip(notifications, keys, uuids, strict=True), 1
     ):
-        where = f"SubmittalElement {number} (line {notification.sourceline})"
-
-        def problem(code: int, message: str, key=key, where=where) -> None:
-            problems.append(
-                GuidanceMessage(code, "Required", message, location=where, cers_unique_key=key)
-            )
-
+        found: list[tuple[int, str]] = []
         if number % BATCH_SIZE == 0:
             context.progress(number, total)
         record = records.get(key_uuid)
         if record is None:
-            problem(NOT_FOUND, f"There is no submitted element with CERSUniqueKey {key}.")
-            continue
-        if record.regulator_id not in agencies or record.status == ElementStatus.DRAFT:
-            problem(NOT_AUTHORIZED, f"Element {key} is not routed to {regulator.name} or its PAs.")
-            continue
-        if notification.findtext("CERSID", "").strip() != str(record.facility.cers_id):
-            problem(INVALID_CERSID, f"Element {key} belongs to CERS ID {record.facility.cers_id}.")
-        if notification.get("code", "").strip() != str(record.element):
-            problem(
-                ENTITY_ERROR,
-                f"Element {key} is a {record.get_element_display()} (code {record.element}), "
-                f"not code {notification.get('code')}.",
+            found.append((NOT_FOUND, f"There is no submitted element with CERSUniqueKey {key}."))
+        elif record.regulator_id not in agencies or record.status == ElementStatus.DRAFT:
+            found.append(
+                (NOT_AUTHORIZED, f"Element {key} is not routed to {regulator.name} or its PAs.")
             )
-        code = notification.findtext("RegulatorCode", "").strip()
-        if code != regulator.code:
-            problem(
-                INVALID_REGULATOR_CODE,
-                f"RegulatorCode {code} is not the calling agency's code {regulator.code}.",
-            )
-        action_on = moment(notification.findtext("SubmittalActionOn", ""))
-        if action_on is None:
-            problem(ENTITY_ERROR, "SubmittalActionOn is not a date and time.")
-        elif action_on > now:
-            problem(1056, "SubmittalActionOn is in the future.")
         else:
-            current = record.action_at or record.submitted_at
-            # The XML carries whole seconds: compare at that precision.
-            if current and action_on < current.replace(microsecond=0):
-                problem(
-                    ACTION_MUST_BE_LATER,
-                    f"SubmittalActionOn {action_on:%Y-%m-%d %H:%M} is earlier than the "
-                    f"element's last action ({timezone.localtime(current):%Y-%m-%d %H:%M}).",
-                )
-        try:
-            status, comments = check_review(
-                notification.findtext("SubmittalAction", ""),
-                notification.findtext("SubmittalActionComments", ""),
+            action_on, status, comments, next_due = _check(
+                notification, record, key, regulator, now, today, moments, found
             )
-        except ValidationError as error:
-            for message in error.messages:
-                problem(ENTITY_ERROR, message)
-            continue
-        due_text = notification.findtext("NextDueDate")
-        next_due: date | None = parse_date(due_text.strip()) if due_text else None
-        if next_due is not None and next_due < today:
-            problem(NEXT_DUE_DATE_OUT_OF_RANGE, f"NextDueDate {next_due} is in the past.")
+        if found:
+            where = f"SubmittalElement {number} (line {notification['line']})"
+            problems.extend(
+                GuidanceMessage(code, "Required", message, location=where, cers_unique_key=key)
+                for code, message in found
+            )
         if problems:
             continue  # nothing will be stored: only look for more problems
         actions.append(
@@ -142,8 +136,8 @@ def process_action_notifications(context: UploadContext) -> None:
                 status=status,
                 comments=comments,
                 action_at=action_on,
-                agent_name=notification.findtext("SubmittalActionAgentName", "").strip(),
-                agent_email=notification.findtext("SubmittalActionAgentEmail", "").strip(),
+                agent_name=notification.get("SubmittalActionAgentName", "").strip(),
+                agent_email=notification.get("SubmittalActionAgentEmail", "").strip(),
             )
         )
         if next_due is not None:
@@ -153,3 +147,61 @@ def process_action_notifications(context: UploadContext) -> None:
         raise UploadRejected(problems)
     apply_reviews(actor=context.actor, actions=actions, due_dates=due_dates)
     context.progress(total, total)
+
+
+def _check(notification, record, key, regulator, now, today, moments, found):
+    """The checks of one notification on its element; each problem is appended to ``found``
+    as ``(code, message)``. Returns the action's time, status, comments and next due date."""
+    if notification.get("CERSID", "").strip() != str(record.facility.cers_id):
+        found.append(
+            (INVALID_CERSID, f"Element {key} belongs to CERS ID {record.facility.cers_id}.")
+        )
+    if notification["code"].strip() != str(record.element):
+        found.append(
+            (
+                ENTITY_ERROR,
+                f"Element {key} is a {record.get_element_display()} (code {record.element}), "
+                f"not code {notification['code']}.",
+            )
+        )
+    code = notification.get("RegulatorCode", "").strip()
+    if code != regulator.code:
+        found.append(
+            (
+                INVALID_REGULATOR_CODE,
+                f"RegulatorCode {code} is not the calling agency's code {regulator.code}.",
+            )
+        )
+    text = notification.get("SubmittalActionOn", "")
+    if text not in moments:
+        moments[text] = moment(text)
+    action_on = moments[text]
+    if action_on is None:
+        found.append((ENTITY_ERROR, "SubmittalActionOn is not a date and time."))
+    elif action_on > now:
+        found.append((1056, "SubmittalActionOn is in the future."))
+    else:
+        current = record.action_at or record.submitted_at
+        # The XML carries whole seconds: compare at that precision.
+        if current and action_on < current.replace(microsecond=0):
+            found.append(
+                (
+                    ACTION_MUST_BE_LATER,
+                    f"SubmittalActionOn {action_on:%Y-%m-%d %H:%M} is earlier than the "
+                    f"element's last action ({timezone.localtime(current):%Y-%m-%d %H:%M}).",
+                )
+            )
+    status = comments = None
+    try:
+        status, comments = check_review(
+            notification.get("SubmittalAction", ""),
+            notification.get("SubmittalActionComments", ""),
+        )
+    except ValidationError as error:
+        found.extend((ENTITY_ERROR, message) for message in error.messages)
+        return action_on, status, comments, None
+    due_text = notification.get("NextDueDate")
+    next_due: date | None = parse_date(due_text.strip()) if due_text else None
+    if next_due is not None and next_due < today:
+        found.append((NEXT_DUE_DATE_OUT_OF_RANGE, f"NextDueDate {next_due} is in the past."))
+    return action_on, status, comments, next_due

@@ -6,7 +6,7 @@ The document carries one ``FacilitySubmittal`` for a facility of the calling CUP
 Information is the CUPA's; else 1054, whoever's facility it is), with Facility Information and
 any other elements. Each element is read through the field registry, the inverse of what RFSQ
 writes (``edt.codecs.submittal.layout``): its forms into the element's data by field number,
-the inventory's chemicals into materials (``submittals.inventory.add_material``), its document
+the inventory's chemicals into materials (``submittals.inventory.add_materials``), its document
 slots into answers and files (``submittals.documents``; a ZIP package's files by
 ``AttachmentFileName``), through the portal's own services with the EDT account as the actor.
 The elements are then validated as the portal's submit validates them
@@ -59,7 +59,7 @@ from facilities.models import Facility, FacilityRegulator
 from facilities.services import set_next_due_dates
 from submittals import documents
 from submittals.data import to_json
-from submittals.inventory import REGULATOR_KEY, add_material, component_fields
+from submittals.inventory import REGULATOR_KEY, add_materials, component_fields
 from submittals.models import (
     DocumentSource,
     ElementStatus,
@@ -400,26 +400,29 @@ def _messages(error: ValidationError) -> list[str]:
 
 
 def store_materials(context, record, incoming: Incoming, problems: Problems) -> None:
+    """The inventory's chemicals, stored together (``add_materials``); each that cannot be is
+    a problem of its own."""
     components = component_fields()
-    for index, row in enumerate(incoming.chemicals):
+    rows = []
+    for row in incoming.chemicals:
         values = dict(row)
         key = str(values.pop(REGULATOR_KEY, "") or "")
         mixture = []
         for position in sorted(components):
             by_attribute = components[position]
             mixture.append({name: values.pop(f.number, None) for name, f in by_attribute.items()})
-        try:
-            add_material(
-                actor=context.actor,
-                record=record,
-                values=values,
-                components=mixture,
-                regulator_key=key,
-            )
-        except ValidationError as error:
-            where = incoming.container.findall("Chemicals/Chemical")[index]
+        rows.append((values, mixture, key))
+    try:
+        errors = add_materials(actor=context.actor, record=record, rows=rows)
+    except ValidationError as error:  # the inventory itself refuses them: each row says so
+        errors = dict.fromkeys(range(len(rows)), error)
+    if errors:
+        chemicals = incoming.container.findall("Chemicals/Chemical")
+        for index, error in sorted(errors.items()):
             for message in _messages(error):
-                problems.add(VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", where)
+                problems.add(
+                    VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", chemicals[index]
+                )
 
 
 def _attachment_file(context, name: str) -> bytes | None:

@@ -1,0 +1,338 @@
+"""Large uploads: the check streams (its memory does not grow with the document), the RFSAN
+processing costs the same queries for 10 notifications as for 200, and one bad record at the
+end of a large document still stores nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from lxml import etree
+
+from core import xmlsafe
+from core.models import AuditEvent, OutboundEmail
+from facilities.models import Facility
+from submittals.models import (
+    ElementStatus,
+    FacilitySubmittal,
+    HazardousMaterial,
+    SubmittalElementRecord,
+)
+from tests import factories
+from tests.submittals.data import submit
+
+from . import test_rfs as rfs
+from .conftest import legacy_header
+from .test_rfsan import NS, URL, document, notification, post
+
+SCHEMA = "RegulatorFacilitySubmittalActionNotification"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def synthetic(count: int, *, last: str = "") -> bytes:
+    """An RFSAN document of ``count`` well-formed, valid notifications (keys made up: the check
+    does not look them up), ``last`` appended inside the list."""
+    record = (
+        '<SubmittalElement code="1"><CERSUniqueKey>{key}</CERSUniqueKey><CERSID>10{n:06d}'
+        "</CERSID><RegulatorCode>1001</RegulatorCode><SubmittalAction>3</SubmittalAction>"
+        "<SubmittalActionOn>2026-01-05T10:00:00</SubmittalActionOn>"
+        "<SubmittalActionAgentName>Rita</SubmittalActionAgentName>"
+        "<SubmittalActionAgentEmail>rita@example.com</SubmittalActionAgentEmail>"
+        "</SubmittalElement>"
+    )
+    records = "".join(record.format(key=uuid.uuid4(), n=n) for n in range(count))
+    return (
+        f'<cers:RegulatorFacilitySubmittalActionNotifications xmlns:cers="{NS}">'
+        f"<RegulatorTransactionKey>client-1</RegulatorTransactionKey>"
+        f"<SubmittalElements>{records}{last}</SubmittalElements>"
+        "</cers:RegulatorFacilitySubmittalActionNotifications>"
+    ).encode()
+
+
+# --- the streaming check ----------------------------------------------------------------------
+
+
+def whole(data: bytes):
+    """What the check answered before it streamed: the whole tree parsed, then validated."""
+    try:
+        parsed = xmlsafe.parse_document(data, expected_schema=SCHEMA)
+    except xmlsafe.XmlRejected as error:
+        return ("rejected", str(error))
+    return (
+        "problems",
+        [(m.message, m.location) for m in xmlsafe.validate(parsed, parsed.schema())],
+    )
+
+
+def streamed(data: bytes):
+    try:
+        checked = xmlsafe.check_document(data, expected_schema=SCHEMA)
+    except xmlsafe.XmlRejected as error:
+        return ("rejected", str(error))
+    return ("problems", [(m.message, m.location) for m in checked.problems])
+
+
+VALID = synthetic(50)
+CASES = {
+    "valid": VALID,
+    # lxml's iterparse with a schema takes a document cut short for a complete one.
+    "cut short at the end": VALID[:-5],
+    "cut short in a record": VALID[: len(VALID) // 2],
+    "an unknown element last": synthetic(50, last="<Unexpected/>"),
+    "a value of the wrong type": VALID.replace(
+        b"<SubmittalAction>3</SubmittalAction>", b"<SubmittalAction>x</SubmittalAction>", 1
+    ),
+    "a required element missing in the last record": synthetic(
+        50, last='<SubmittalElement code="1"><CERSID>1</CERSID></SubmittalElement>'
+    ),
+    "trailing content": VALID + b"<more/>",
+    "another schema": VALID.replace(b"ActionNotification/1/05/", b"ActionNotification/9/99/"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_streaming_check_answers_as_the_whole_document_check(name):
+    assert streamed(CASES[name]) == whole(CASES[name])
+
+
+def test_the_check_finds_what_the_upload_reads_aside():
+    def aside(element):
+        if element.tag == "RegulatorTransactionKey":
+            return element.text
+        return None
+
+    checked = xmlsafe.check_document(synthetic(3), expected_schema=SCHEMA, collect=aside)
+    assert (checked.schema_name, checked.version, checked.problems) == (SCHEMA, "1/05", [])
+    assert checked.collected == ["client-1"]
+
+
+def most_elements_held(count: int) -> int:
+    """The largest number of elements the parsed tree holds at any moment of the check."""
+    held = 0
+
+    def count_tree(element):
+        nonlocal held
+        root = element.getroottree().getroot()
+        held = max(held, sum(1 for _ in root.iter()))
+
+    xmlsafe.check_document(synthetic(count), expected_schema=SCHEMA, collect=count_tree)
+    return held
+
+
+def test_the_check_holds_one_read_of_the_parser_whatever_the_length():
+    # The parser reads the document some 32 kB at a time and reports the elements of each read
+    # together: those of one read are held, never those of the document.
+    assert most_elements_held(10) == 83  # the whole of a small document: one read
+    held = most_elements_held(5_000)
+    assert held < 1_000
+    assert held - most_elements_held(500) < 50
+
+
+CHILD = """
+import json, sys
+import django
+django.setup()
+from core import xmlsafe
+
+def status(name):  # kB, from Linux's accounting of this process's memory
+    for line in open("/proc/self/status"):
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+
+data = open(sys.argv[1], "rb").read()
+open("/proc/self/clear_refs", "w").write("5")  # the peak starts again from here
+before = status("VmRSS")
+if sys.argv[2] == "stream":
+    assert not xmlsafe.check_document(data).problems
+else:
+    parsed = xmlsafe.parse_document(data)
+    assert not xmlsafe.validate(parsed, parsed.schema())
+print(json.dumps((status("VmHWM") - before) / 1024))
+"""
+
+
+def peak_growth_mb(path: Path, how: str) -> float:
+    """Growth of a fresh process's peak memory while it checks the document at ``path`` (the
+    parser's memory is libxml2's, which tracemalloc does not see: the process's peak does; the
+    peak is reset first, as a child process starts with its parent's)."""
+    environment = os.environ | {"DJANGO_SETTINGS_MODULE": "cers.settings", "PYTHONPATH": str(ROOT)}
+    output = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-c", CHILD, str(path), how],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=environment,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux's /proc")
+def test_the_memory_of_the_check_does_not_grow_with_the_document(tmp_path):
+    path = tmp_path / "data.xml"
+    path.write_bytes(synthetic(40_000))  # about 16 MB
+    stream, tree = peak_growth_mb(path, "stream"), peak_growth_mb(path, "whole")
+    assert stream < 5
+    assert tree > 20  # the measure sees a tree when there is one
+
+
+# --- processing many notifications ------------------------------------------------------------
+
+
+@pytest.fixture
+def many(cast):
+    """Two hundred and eleven submitted Facility Information elements, each at its own facility:
+    one submitted through the services, cloned."""
+    template = submit(cast)[1]
+    facility = Facility.objects.get(pk=template.facility_id)
+    group = FacilitySubmittal.objects.get(pk=template.facility_submittal_id)
+    facilities, groups, records = [], [], []
+    for n in range(1, 212):
+        clone = copy.copy(facility)
+        clone.pk, clone.cers_id = None, 90_000_000 + n
+        clone.name, clone.address_key = f"Depot {n}", f"depot-{n}"
+        facilities.append(clone)
+    Facility.objects.bulk_create(facilities)
+    for clone in facilities:
+        copied = copy.copy(group)
+        copied.pk, copied.facility = None, clone
+        groups.append(copied)
+    FacilitySubmittal.objects.bulk_create(groups)
+    for clone, copied in zip(facilities, groups, strict=True):
+        element = SubmittalElementRecord.objects.get(pk=template.pk)
+        element.pk, element.key = None, uuid.uuid4()
+        element.facility, element.facility_submittal = clone, copied
+        records.append(element)
+    SubmittalElementRecord.objects.bulk_create(records)
+    return list(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in records])
+        .select_related("facility")
+        .order_by("pk")
+    )
+
+
+def test_the_queries_of_an_action_notification_upload_do_not_grow_with_its_records(
+    client, edt_account, many, django_assert_max_num_queries
+):
+    post(client, edt_account, document(notification(many[0], status=4)))  # warm caches
+    with CaptureQueriesContext(connection) as ten:
+        root = post(client, edt_account, document(*(notification(r, status=4) for r in many[1:11])))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    with django_assert_max_num_queries(len(ten)):
+        root = post(
+            client, edt_account, document(*(notification(r, status=4) for r in many[11:211]))
+        )
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many[11:211]]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.ACCEPTED}
+    assert AuditEvent.objects.filter(action="submittal.reviewed").count() == 211
+
+
+def test_one_bad_record_at_the_end_of_a_large_upload_stores_nothing(client, edt_account, many):
+    OutboundEmail.objects.all().delete()
+    good = [notification(r, status=4) for r in many[:200]]
+    bad = notification(many[200], status=5)  # Not Accepted without comments
+    root = post(client, edt_account, document(*good, bad))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    [message] = root.findall("GuidanceMessages/GuidanceMessage")
+    assert message.get("guidanceCode") == "1013"
+    assert "[SubmittalElement 201 " in message.text
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.SUBMITTED}
+    assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_an_upload_cut_short_is_refused_whole(client, edt_account, many):
+    body = document(*(notification(r, status=4) for r in many[:50]))
+    response = client.post(
+        URL,
+        body[:-40],
+        content_type="text/xml",
+        **legacy_header(edt_account),
+    )
+    root = etree.fromstring(response.content)
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    assert "not well-formed" in root.findtext("GuidanceMessages/GuidanceMessage")
+    assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+
+
+# --- a facility submittal's chemicals ----------------------------------------------------------
+
+
+def with_chemicals(client, account, cast, facility, count: int) -> bytes:
+    """An RFS document for ``facility`` carrying the cast's submitted inventory with its first
+    chemical ``count`` times (each with its own key)."""
+    query = rfs.exported(client, account, cast.facility)
+    document = etree.fromstring(rfs.to_rfs(query, facility.cers_id))
+    chemical = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical")
+    for other in chemical.itersiblings("Chemical"):
+        other.getparent().remove(other)
+    for _ in range(count - 1):
+        twin = copy.deepcopy(chemical)
+        twin.find("ChemicalRegulatorKey").text = str(uuid.uuid4())
+        chemical.addnext(twin)
+    return etree.tostring(document)
+
+
+def test_the_queries_of_a_facility_submittal_do_not_grow_with_its_chemicals(
+    client, cast, edt_account, django_assert_max_num_queries
+):
+    submit(cast, 2)
+    few, many_chemicals = (
+        factories.make_facility(cast.org, name="Acme Sacramento Depot", zip_code="95814")
+        for _ in range(2)
+    )
+    with CaptureQueriesContext(connection) as two:
+        root = rfs.post(client, edt_account, with_chemicals(client, edt_account, cast, few, 2))
+    assert rfs.status(root) == "Accepted", rfs.texts(root)
+    with django_assert_max_num_queries(len(two)):
+        root = rfs.post(
+            client, edt_account, with_chemicals(client, edt_account, cast, many_chemicals, 40)
+        )
+    assert rfs.status(root) == "Accepted", rfs.texts(root)
+    stored = HazardousMaterial.objects.filter(record__facility=many_chemicals)
+    assert list(stored.values_list("position", flat=True).order_by("position")) == list(
+        range(1, 41)
+    )
+    assert (
+        AuditEvent.objects.filter(
+            action="inventory.material_added", object_id__in=[str(m.pk) for m in stored]
+        ).count()
+        == 40
+    )
+
+
+def test_an_action_notification_upload_never_builds_the_documents_tree(
+    client, edt_account, many, monkeypatch
+):
+    def whole_tree(*args, **kwargs):
+        raise AssertionError("the whole tree was parsed")
+
+    monkeypatch.setattr(xmlsafe, "parse_document", whole_tree)
+    root = post(client, edt_account, document(*(notification(r, status=3) for r in many[:20])))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many[:20]]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.UNDER_REVIEW}
