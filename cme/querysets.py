@@ -44,6 +44,10 @@ def regulated_by(agency_pks, facility_path: str = "facility") -> Q:
 
 
 class InspectionQuerySet(models.QuerySet):
+    # in_jurisdiction(agency) lies inside for_user of anyone acting for the agency
+    # (core.views.AgencyScopedMixin.scoped).
+    jurisdiction_within_agency_scope = True
+
     def for_user(self, user, action: str = "view"):
         """Inspections ``user`` may act on with ``action`` through any of their agencies."""
         agencies = agency_scope(user, action)
@@ -63,6 +67,10 @@ class InspectionQuerySet(models.QuerySet):
 
 
 class ViolationQuerySet(models.QuerySet):
+    # in_jurisdiction(agency) lies inside for_user of anyone acting for the agency
+    # (core.views.AgencyScopedMixin.scoped).
+    jurisdiction_within_agency_scope = True
+
     def for_user(self, user, action: str = "view"):
         """Violations of the inspections ``user`` may act on."""
         from .models import Inspection
@@ -79,6 +87,10 @@ class ViolationQuerySet(models.QuerySet):
 
 
 class EnforcementQuerySet(models.QuerySet):
+    # in_jurisdiction(agency) lies inside for_user of anyone acting for the agency
+    # (core.views.AgencyScopedMixin.scoped).
+    jurisdiction_within_agency_scope = True
+
     def for_user(self, user, action: str = "view"):
         """Enforcement actions recorded by one of the user's agencies, or linked to a
         violation the user may act on; every one for state staff."""

@@ -34,6 +34,8 @@ from django.db.models import (
 from django.db.models.signals import post_delete, post_save
 from guardian.models import UserObjectPermissionBase
 
+from .hooks import Hook
+
 # The cache of the request being served: user pk -> Grants; None outside a request.
 _cache: ContextVar[dict[int, Grants] | None] = ContextVar("scoping_grants", default=None)
 
@@ -161,3 +163,16 @@ def connect_permission_signals() -> None:
         if issubclass(model, UserObjectPermissionBase):
             post_save.connect(forget_grants, sender=model, dispatch_uid=f"grants-{model}-save")
             post_delete.connect(forget_grants, sender=model, dispatch_uid=f"grants-{model}-del")
+
+
+acting_through = Hook(
+    "acting_through",
+    "Whether ``user`` holds the staff permission for ``action`` at ``regulator``: "
+    "``function(user, action, regulator) -> bool``. The regulators app answers (core knows "
+    "no agency); no answer means no.",
+)
+
+
+def acts_through(user, action: str, regulator) -> bool:
+    """Whether ``user`` acts for ``regulator`` with ``action`` (``acting_through``)."""
+    return any(answer(user, action, regulator) for answer in acting_through)

@@ -21,6 +21,7 @@ from django.views import View
 from django.views.generic import RedirectView, TemplateView
 
 from . import access
+from .scoping import acts_through
 
 ORGANIZATION_SESSION_KEY = "cers_organization_id"
 REGULATOR_SESSION_KEY = "cers_regulator_id"
@@ -188,6 +189,23 @@ class AgencyScopedMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
 
     def scope_queryset(self, queryset):
         return queryset.in_jurisdiction(self.regulator)
+
+    def scoped(self, queryset, action: str | None = None):
+        """The user's scope for ``action`` within the agency's jurisdiction. Where the user
+        acts for this agency with ``action`` and the model's queryset declares
+        ``jurisdiction_within_agency_scope`` (its ``in_jurisdiction(agency)`` lies inside
+        the ``for_user`` scope of anyone acting for that agency: tests/core/
+        test_jurisdiction_scope.py holds each declaring model to it), the two agree, so
+        the jurisdiction is asked alone: the same rows, without the agency's condition
+        written twice in the SQL."""
+        if not hasattr(queryset, "for_user"):
+            queryset = queryset._default_manager.all()
+        action = action or self.scope_action
+        if getattr(queryset, "jurisdiction_within_agency_scope", False) and acts_through(
+            self.request.user, action, self.regulator
+        ):
+            return queryset.in_jurisdiction(self.regulator)
+        return super().scoped(queryset, action)
 
 
 class HomeView(TemplateView):

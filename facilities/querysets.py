@@ -20,6 +20,10 @@ def facilities_regulated_by(agency_pks):
 
 
 class FacilityQuerySet(models.QuerySet):
+    # in_jurisdiction(agency) lies inside for_user of anyone acting for the agency
+    # (core.views.AgencyScopedMixin.scoped).
+    jurisdiction_within_agency_scope = True
+
     def for_user(self, user, action: str = "view"):
         """Facilities ``user`` may act on with ``action``.
 

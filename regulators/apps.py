@@ -9,9 +9,11 @@ class RegulatorsConfig(AppConfig):
         """Register the access rules, and have every grant on an agency carry whether it is
         the state agency (``core.scoping.grants``), so that statewide scopes are decided
         without another query."""
-        from core.scoping import flag_grants
+        from core.scoping import acting_through, flag_grants
 
         from . import rules  # noqa: F401  (registers the access rules)
         from .models import Regulator
+        from .querysets import acts_for_agency
 
         flag_grants(Regulator, kind=Regulator.Kind.STATE)
+        acting_through.register(acts_for_agency)

@@ -45,6 +45,12 @@ def agency_scope(user, action: str) -> AgencyScope:
     )
 
 
+def acts_for_agency(user, action: str, regulator) -> bool:
+    """Whether ``user`` holds the staff permission for ``action`` at ``regulator`` (from the
+    request's grants, no query of its own once they are read)."""
+    return regulator.pk in agency_scope(user, action).pks
+
+
 def regulators_with(user, action: str) -> models.QuerySet:
     """Regulator agencies on which the user holds the staff permission for ``action``, as a
     queryset filtered by their primary keys (none, without a query, when there are none)."""
