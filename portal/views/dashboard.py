@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 
 from cme.models import ProgramElement, Violation
 from core.pagination import paginate
-from core.views import RegulatorPortalMixin
+from core.views import AgencyScopedMixin
 from portal.counts import CHART_MONTHS, months_back
 from portal.models import AgencySummary
 from portal.services import COUNT_FIELDS, month_key
@@ -39,12 +39,15 @@ def agency_violations(user, regulator: Regulator):
     return Violation.objects.for_user(user, "view").in_jurisdiction(regulator)
 
 
+def past_rtc(violations, today: datetime.date):
+    """Of ``violations``, the open ones whose scheduled return to compliance is before
+    ``today``: no actual return-to-compliance date recorded yet."""
+    return violations.filter(scheduled_rtc_on__lt=today, return_to_compliance_on__isnull=True)
+
+
 def violations_past_rtc(user, regulator: Regulator, today: datetime.date):
-    """Open violations whose scheduled return to compliance is before ``today``: no actual
-    return-to-compliance date recorded yet."""
-    return agency_violations(user, regulator).filter(
-        scheduled_rtc_on__lt=today, return_to_compliance_on__isnull=True
-    )
+    """The agency's open violations past their scheduled return to compliance."""
+    return past_rtc(agency_violations(user, regulator), today)
 
 
 # --- chart 1: submittals by status per month (stacked bars, SVG) --------------------------
@@ -211,7 +214,7 @@ def dashboard_context(user, regulator: Regulator) -> dict:
     }
 
 
-class ViolationsPastRTCView(RegulatorPortalMixin, TemplateView):
+class ViolationsPastRTCView(AgencyScopedMixin, TemplateView):
     """The agency's open violations past their scheduled return to compliance, the longest
     overdue first (the dashboard's third action item)."""
 
@@ -220,7 +223,7 @@ class ViolationsPastRTCView(RegulatorPortalMixin, TemplateView):
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
         violations = (
-            violations_past_rtc(self.request.user, self.regulator, today)
+            past_rtc(self.scoped(Violation), today)
             .select_related("inspection__facility", "violation_type")
             .order_by("scheduled_rtc_on", "pk")
         )
