@@ -113,7 +113,13 @@ def row_fingerprint(row: dict) -> str:
 
 
 def field_label(field: Field) -> str:
-    return f"{field.label} ({field.number})" if field.number else field.label
+    """A field as messages name it: its label in words (Facility Information's plain
+    wording where it has one), then its data-dictionary number."""
+    from .facility_information import words
+
+    plain = words(field)
+    label = plain.label if plain else field.label
+    return f"{label} ({field.number})" if field.number else label
 
 
 def to_json(value):

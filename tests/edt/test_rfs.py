@@ -463,7 +463,7 @@ def test_what_cers_accepts_is_stored_with_warnings(client, cast, edt_account, po
     assert status(root) == "Accepted", texts(root)
     warnings = root.xpath("GuidanceMessages/GuidanceMessage[@level='Warning']")
     text = " ".join(m.text for m in warnings)
-    assert "Ending date" in text
+    assert "Date the business ended at this site" in text
     assert "hazardous component 1 has no name and no CAS number" in text
     assert "CCL ID (250) 102843 is not in the chemical library" in text
     assert not root.xpath("GuidanceMessages/GuidanceMessage[@level='Required']")

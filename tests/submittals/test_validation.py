@@ -132,7 +132,7 @@ def test_a_stored_value_the_registry_rejects_is_required(cast):
     messages = validate_element(record)
     name = by_code(messages, "F-3-VAL")
     assert name.level == REQUIRED
-    assert name.label == "Business name (3)"
+    assert name.label == "Business name at this facility (3)"
     assert "at most 70 characters (now 71)" in name.message
     assert "at most 58" in by_code(messages, "F-105a-VAL").message
     # The boundary: 70 characters and county 58 are fine.
@@ -247,9 +247,9 @@ def test_the_ending_date_is_not_before_the_beginning_date(cast, beginning, endin
         assert (message.level, message.field, message.label) == (
             WARNING,
             "101",
-            "Ending date (101)",
+            "Date the business ended at this site (101)",
         )
-        assert "Beginning date (100)" in message.message
+        assert "Date the business began at this site (100)" in message.message
 
 
 def test_the_primary_emergency_contact_needs_a_24_hour_phone(cast):
@@ -257,7 +257,7 @@ def test_the_primary_emergency_contact_needs_a_24_hour_phone(cast):
     message = by_code(messages, "FI-126-REQ")
     assert (message.level, message.label) == (
         REQUIRED,
-        "Primary emergency contact 24 hour phone (126)",
+        "Primary emergency contact 24-hour phone (126)",
     )
     assert "F-126-REQ" not in codes(messages)  # one message for one blank field
     given = draft_again(cast, reload_fi(cast), complete_facility_information())
@@ -278,7 +278,7 @@ def test_state_codes_are_two_capital_letters(cast, state, fires):
     assert ("F-108c-STATE" in codes(messages)) is fires
     if fires:
         message = by_code(messages, "F-108c-STATE")
-        assert (message.level, message.label) == (WARNING, "Mailing address state (108c)")
+        assert (message.level, message.label) == (WARNING, "Mailing state (108c)")
 
 
 def test_a_state_too_long_gets_one_message(cast):
@@ -309,7 +309,7 @@ def test_the_business_name_should_match_the_facility_name(cast, name, fires):
         assert (message.level, message.element, message.label) == (
             ADVISORY,
             FI,
-            "Business name (3)",
+            "Business name at this facility (3)",
         )
         assert cast.facility.name in message.message
 
@@ -413,7 +413,7 @@ def test_the_submit_page_refuses_a_required_message_and_lets_warnings_through(ca
     url = reverse("business:submit", args=[cast.facility.cers_id])
     response = client.post(url, certified(facility_info))
     assert response.status_code == 200
-    assert "Primary emergency contact 24 hour phone (126) is required" in response.content.decode()
+    assert "Primary emergency contact 24-hour phone (126) is required" in response.content.decode()
     assert reload(facility_info).is_draft
 
     draft_again(cast, facility_info, complete_facility_information(f5="Y"))
