@@ -86,7 +86,16 @@ from organizations.models import (
 from regulators.models import Regulator
 from submittals.models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
 
-from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
+from .base import (
+    EdtCall,
+    EdtError,
+    EndpointView,
+    check_ceiling,
+    collect_keys,
+    in_batches,
+    key_batches,
+    release,
+)
 from .output import query_response, sub, text
 from .registry import serves
 
@@ -250,17 +259,52 @@ def respond(call: EdtCall, schema: str, root: str, attributes: dict, record_name
 # --- RFQ -----------------------------------------------------------------------------------
 
 
-def applicable_elements(facility_ids: list[int]) -> set[tuple[int, int]]:
-    """(facility id, element) pairs the facilities submitted and were not set Not Applicable;
-    one query for a whole batch."""
-    return set(
+FACT_NAMES = (
+    "org_facility_count",
+    "org_user_count",
+    "org_last_submitted",
+    "org_created_how",
+    "org_cupa_count",
+)
+
+
+def facts_of_organizations(organization_ids) -> dict[int, tuple]:
+    """The facts of ``organization_facts`` (in ``FACT_NAMES`` order) for these organizations,
+    by id: one query for a batch's organizations, each organization's facts computed once
+    (its facilities counted once, not once for each of its facilities in the answer)."""
+    if not organization_ids:
+        return {}
+    rows = (
+        Organization.objects.filter(pk__in=organization_ids)
+        .annotate(**organization_facts("pk"))
+        .order_by()
+        .values_list("pk", *FACT_NAMES)
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+def submissions(facility_ids: list[int]) -> tuple[dict[int, datetime], set[tuple[int, int]]]:
+    """For a batch of facilities, in one grouped query: each facility's last submission, and
+    the (facility id, element) pairs it submitted and were not set Not Applicable."""
+    last: dict[int, datetime] = {}
+    applicable: set[tuple[int, int]] = set()
+    rows = (
         SubmittalElementRecord.objects.filter(
-            facility_id__in=facility_ids, status__in=APPLICABLE_STATUSES
+            facility_id__in=facility_ids, status__gt=ElementStatus.DRAFT
         )
         .order_by()
         .values_list("facility_id", "element")
-        .distinct()
+        .annotate(
+            last=Max("submitted_at"),
+            applicable=Count("pk", filter=Q(status__in=APPLICABLE_STATUSES)),
+        )
     )
+    for facility_id, element, moment, applicable_count in rows:
+        if moment is not None and (facility_id not in last or moment > last[facility_id]):
+            last[facility_id] = moment
+        if applicable_count:
+            applicable.add((facility_id, element))
+    return last, applicable
 
 
 def _degrees(value) -> str:
@@ -360,13 +404,10 @@ class RegulatorFacilityQueryView(EndpointView):
 
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorFacilityQuery")
-        facilities = self.facilities(call)
-        count = facilities.count()
-        check_ceiling(count, "facilities", self.NARROW)
+        keys = collect_keys(self.facilities(call).order_by("cers_id"), "facilities", self.NARROW)
+        count = len(keys)
         facilities = (
-            facilities.select_related("organization__lead_regulator")
-            .annotate(last_submitted=last_submitted("facility", OuterRef("pk")))
-            .annotate(**organization_facts("organization"))
+            Facility.objects.select_related("organization__lead_regulator")
             .prefetch_related(
                 Prefetch(
                     "regulators",
@@ -379,10 +420,18 @@ class RegulatorFacilityQueryView(EndpointView):
         agency = call.regulator
 
         def records() -> Iterator[etree._Element]:
-            for batch in batches(facilities):
-                applicable = applicable_elements([f.pk for f in batch])
+            facts: dict[int, tuple] = {}  # per organization, computed the first time it comes
+            for chunk in key_batches(keys):
+                batch = list(facilities.filter(pk__in=chunk))
+                last, applicable = submissions(chunk)
+                facts |= facts_of_organizations({f.organization_id for f in batch} - facts.keys())
                 for facility in batch:
+                    facility.last_submitted = last.get(facility.pk)
+                    known = facts[facility.organization_id]
+                    for name, value in zip(FACT_NAMES, known, strict=True):
+                        setattr(facility, name, value)
                     yield facility_element(facility, applicable, agency)
+                release(batch)
 
         self.accepted(call, count)
         attributes = {
@@ -468,10 +517,11 @@ class RegulatorOrganizationQueryView(EndpointView):
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorOrganizationQuery")
         include_facilities = call.boolean("includeFacilities")
-        organizations = self.organizations(call)
-        count = organizations.count()
-        check_ceiling(count, "organizations", self.NARROW)
-        organizations = organizations.annotate(**organization_facts("pk")).order_by("code")
+        keys = collect_keys(self.organizations(call).order_by("code"), "organizations", self.NARROW)
+        count = len(keys)
+        # The facts are computed for a batch's organizations when the batch is read, not for
+        # every organization before the first is written.
+        organizations = Organization.objects.annotate(**organization_facts("pk")).order_by("code")
         if include_facilities:
             listed = (
                 Facility.objects.in_jurisdiction(call.regulator)
@@ -483,8 +533,11 @@ class RegulatorOrganizationQueryView(EndpointView):
             )
 
         def records() -> Iterator[etree._Element]:
-            for organization in in_batches(organizations):
-                yield organization_element(organization, include_facilities)
+            for chunk in key_batches(keys):
+                batch = list(organizations.filter(pk__in=chunk))
+                for organization in batch:
+                    yield organization_element(organization, include_facilities)
+                release(batch)
 
         self.accepted(call, count)
         attributes = {
