@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -448,6 +449,19 @@ _CHECKS = {
     "datetime": _check_datetime,
     "boolean": _check_boolean,
 }
+
+
+def text_check(field: Field) -> Callable[[str], bool]:
+    """A check that stripped, non-blank text is a valid value of ``field``: what
+    ``validate_value`` decides, with the type's check chosen once (for writers that check
+    many values of one field)."""
+    if field.type == "code":
+        codes = frozenset(field.code_values)
+        return codes.__contains__
+    check = _CHECKS.get(field.type)
+    if check is None:
+        raise ValueError(f"Field {field.key} has unknown type {field.type!r}.")
+    return lambda text: check(field, text)[1] is None
 
 
 @cache
