@@ -81,12 +81,14 @@ def recreate_database(url: str) -> None:
 
 def seed(size: int) -> None:
     """Migrate, then one submitted Facility Information through the services, cloned to
-    ``size`` facilities with bulk_create."""
+    ``size`` facilities with bulk_create (one organization for 3 facilities, each
+    facility's Facility Information routed to the CUPA)."""
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
 
-    from facilities.models import Facility
+    from facilities.models import Facility, FacilityRegulator
+    from organizations.models import Organization
     from submittals import services
     from submittals.models import FacilitySubmittal, SubmittalElementRecord
     from tests import factories
@@ -120,16 +122,26 @@ def seed(size: int) -> None:
         stdout=open(os.devnull, "w"),  # noqa: SIM115
     )
     template_facility = Facility.objects.get(pk=facility.pk)
+    template_organization = Organization.objects.get(pk=organization.pk)
     template_group = FacilitySubmittal.objects.get(facility=facility)
     template_element = SubmittalElementRecord.objects.get(pk=record.pk)
     batch = 5000
     for start in range(1, size, batch):
         numbers = range(start, min(start + batch, size))
         with transaction.atomic():
+            # One organization for 3 facilities (seed_scale has one for 3.3).
+            organizations = []
+            for n in numbers[::3]:
+                owner = copy.copy(template_organization)
+                owner.pk, owner.name = None, f"Bench {n}"
+                owner.code = template_organization.code + n
+                organizations.append(owner)
+            Organization.objects.bulk_create(organizations)
             facilities = []
             for n in numbers:
                 clone = copy.copy(template_facility)
                 clone.pk = None
+                clone.organization = organizations[(n - numbers[0]) // 3]
                 clone.cers_id = template_facility.cers_id + n
                 clone.name = f"Bench Depot {n}"
                 clone.street = f"{n} Bench Street"
@@ -149,6 +161,13 @@ def seed(size: int) -> None:
                 element.key = uuid.uuid4()
                 elements.append(element)
             SubmittalElementRecord.objects.bulk_create(elements)
+            # Its Facility Information routed to the CUPA: the facility is in its jurisdiction.
+            FacilityRegulator.objects.bulk_create(
+                [
+                    FacilityRegulator(facility=clone, element=1, regulator=cupa)
+                    for clone in facilities
+                ]
+            )
     # What autovacuum does soon after a bulk load: without it the planner still sees the
     # tables as they were before it, nearly empty.
     from django.db import connection
@@ -196,6 +215,41 @@ def measure_rfsq() -> dict:
         "first_byte_seconds": first_byte,
         "first_record_seconds": first_record,
         "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+def measure_rfq() -> dict:
+    """The whole agency's Facility Query (RFQ): every facility of the CUPA, with its
+    organization's facts and its element regulators."""
+    setup_django()
+    from django.test import Client
+
+    from edt.credentials import legacy_value
+
+    client = Client()
+    header = f"user bench_edt:{legacy_value(SECRET)}"
+    url = "/EDT/Regulator/Facility?regulatorCode=1001"
+    b"".join(client.get(f"{url}&CERSID=0", HTTP_AUTHORIZATION=header).streaming_content)
+    before = rss_mb()
+    started = time.perf_counter()
+    response = client.get(url, HTTP_AUTHORIZATION=header)
+    first_record = None
+    facilities = 0
+    stated = None
+    for chunk in response.streaming_content:
+        if stated is None and b"returnedResultCount" in chunk:
+            stated = int(chunk.split(b'returnedResultCount="')[1].split(b'"')[0])
+        if first_record is None and b"<Facility>" in chunk:
+            first_record = time.perf_counter() - started
+        facilities += chunk.count(b"<Facility>")
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    assert facilities == stated, (facilities, stated)
+    return {
+        "facilities": facilities,
+        "seconds": seconds,
+        "first_record_seconds": first_record,
         "rss_growth_mb": rss_mb() - before,
     }
 
@@ -354,6 +408,7 @@ def measure_raw_upload(count: int) -> dict:
 MEASURES = {
     "rfsq": lambda args: measure_rfsq(),
     "raw_query": lambda args: measure_raw_query(),
+    "rfq": lambda args: measure_rfq(),
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
 }
@@ -374,6 +429,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000", help="RFSQ data set sizes.")
     parser.add_argument("--uploads", default="1000,10000", help="Upload sizes (records).")
+    parser.add_argument(
+        "--rfq",
+        action="store_true",
+        help="Also the whole agency's Facility Query (RFQ) at each size (a facility per element).",
+    )
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -404,6 +464,14 @@ def main() -> None:
             f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB)"
             f" | ratio {raw_rate / rate:.1f}x"
         )
+        if args.rfq:
+            rfq = run("rfq")
+            print(
+                f"RFQ, the whole agency, {rfq['facilities']:>7,} facilities: "
+                f"{rfq['seconds']:.1f} s, {rfq['facilities'] / rfq['seconds']:,.0f} facilities/s "
+                f"(first record {rfq['first_record_seconds'] * 1000:.0f} ms, peak RSS "
+                f"+{rfq['rss_growth_mb']:.1f} MB)"
+            )
     for count in [int(c) for c in args.uploads.split(",") if c]:
         # The raw limit first: the upload reviews the elements the document names, which a
         # second document of the same size could then no longer name.
