@@ -200,13 +200,15 @@ def measure_rfsq() -> dict:
     first_byte = first_record = None
     size = 0
     elements = 0
+    tail = b""
     for chunk in response.streaming_content:
         if first_byte is None:
             first_byte = time.perf_counter() - started
         if first_record is None and b"<FacilitySubmittal>" in chunk:
             first_record = time.perf_counter() - started
         size += len(chunk)
-        elements += chunk.count(b"<SubmittalElementHeader>")
+        elements += (tail + chunk).count(b"<SubmittalElementHeader>")
+        tail = chunk[-(len(b"<SubmittalElementHeader>") - 1) :]  # a tag cut between chunks
     seconds = time.perf_counter() - started
     assert response.status_code == 200, response.status_code
     return {
@@ -237,12 +239,14 @@ def measure_rfq() -> dict:
     first_record = None
     facilities = 0
     stated = None
+    tail = b""  # a tag may be cut between two chunks
     for chunk in response.streaming_content:
         if stated is None and b"returnedResultCount" in chunk:
             stated = int(chunk.split(b'returnedResultCount="')[1].split(b'"')[0])
         if first_record is None and b"<Facility>" in chunk:
             first_record = time.perf_counter() - started
-        facilities += chunk.count(b"<Facility>")
+        facilities += (tail + chunk).count(b"<Facility>")
+        tail = chunk[-(len(b"<Facility>") - 1) :]
     seconds = time.perf_counter() - started
     assert response.status_code == 200, response.status_code
     assert facilities == stated, (facilities, stated)

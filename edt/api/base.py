@@ -417,26 +417,16 @@ def check_ceiling(count: int, what: str, narrow_with: str) -> None:
         )
 
 
-def collect_keys(queryset, what: str, narrow_with: str, key: str = "pk") -> list:
-    """The keys of the rows ``queryset`` answers, in its order, read in one query: their number
-    is the count the answer states, and the stream then reads its rows by these keys
-    (``key_batches``), so the jurisdiction is scanned once, not once to count and again to
-    stream. At most ``EDT_QUERY_MAX_RESULTS`` + 1 keys are read; past the ceiling the call is
-    refused (413) with the true count, counted only then."""
-    from django.conf import settings
-
-    ceiling = settings.EDT_QUERY_MAX_RESULTS
-    keys = list(queryset.values_list(key, flat=True)[: ceiling + 1])
-    if len(keys) > ceiling:
-        check_ceiling(queryset.order_by().count(), what, narrow_with)
-    return keys
-
-
-def key_batches(keys: list, batch_size: int | None = None) -> Iterator[list]:
-    """``keys`` in slices of ``batch_size`` (``BATCH_SIZE``): one query's worth of rows each."""
+def key_batches(queryset, batch_size: int | None = None) -> Iterator[list]:
+    """The keys of ``queryset``'s rows, in its order, ``batch_size`` (``BATCH_SIZE``) at a time,
+    read through one cursor inside a transaction (see ``batches``) while the answer is written:
+    the first batch comes as soon as the query finds it, and no list of every key is held.
+    The caller reads each batch's rows by these keys, with what it needs of them."""
     size = batch_size or BATCH_SIZE
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
+    with atomic(using=queryset.db, savepoint=False):
+        keys = queryset.values_list("pk", flat=True).iterator(chunk_size=size)
+        while batch := list(islice(keys, size)):
+            yield batch
 
 
 def batches(queryset, batch_size: int | None = None) -> Iterator[list]:

@@ -91,7 +91,6 @@ from .base import (
     EdtError,
     EndpointView,
     check_ceiling,
-    collect_keys,
     in_batches,
     key_batches,
     release,
@@ -259,6 +258,9 @@ def respond(call: EdtCall, schema: str, root: str, attributes: dict, record_name
 # --- RFQ -----------------------------------------------------------------------------------
 
 
+# How many organizations' facts RFQ keeps between batches (their facilities come in CERS ID
+# order, so an organization's may be in many batches): beyond, the facts are dropped.
+FACTS_KEPT = 10_000
 FACT_NAMES = (
     "org_facility_count",
     "org_user_count",
@@ -404,8 +406,9 @@ class RegulatorFacilityQueryView(EndpointView):
 
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorFacilityQuery")
-        keys = collect_keys(self.facilities(call).order_by("cers_id"), "facilities", self.NARROW)
-        count = len(keys)
+        wanted = self.facilities(call).order_by("cers_id")
+        count = wanted.count()  # the agency's routings, on their (regulator, facility) index
+        check_ceiling(count, "facilities", self.NARROW)
         facilities = (
             Facility.objects.select_related("organization__lead_regulator")
             .prefetch_related(
@@ -420,10 +423,12 @@ class RegulatorFacilityQueryView(EndpointView):
         agency = call.regulator
 
         def records() -> Iterator[etree._Element]:
-            facts: dict[int, tuple] = {}  # per organization, computed the first time it comes
-            for chunk in key_batches(keys):
+            facts: dict[int, tuple] = {}  # per organization, kept while it may come again
+            for chunk in key_batches(wanted):
                 batch = list(facilities.filter(pk__in=chunk))
                 last, applicable = submissions(chunk)
+                if len(facts) > FACTS_KEPT:
+                    facts.clear()  # memory stays flat; an organization met again is recounted
                 facts |= facts_of_organizations({f.organization_id for f in batch} - facts.keys())
                 for facility in batch:
                     facility.last_submitted = last.get(facility.pk)
@@ -517,8 +522,9 @@ class RegulatorOrganizationQueryView(EndpointView):
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorOrganizationQuery")
         include_facilities = call.boolean("includeFacilities")
-        keys = collect_keys(self.organizations(call).order_by("code"), "organizations", self.NARROW)
-        count = len(keys)
+        wanted = self.organizations(call).order_by("code")
+        count = wanted.count()
+        check_ceiling(count, "organizations", self.NARROW)
         # The facts are computed for a batch's organizations when the batch is read, not for
         # every organization before the first is written.
         organizations = Organization.objects.annotate(**organization_facts("pk")).order_by("code")
@@ -533,7 +539,7 @@ class RegulatorOrganizationQueryView(EndpointView):
             )
 
         def records() -> Iterator[etree._Element]:
-            for chunk in key_batches(keys):
+            for chunk in key_batches(wanted):
                 batch = list(organizations.filter(pk__in=chunk))
                 for organization in batch:
                     yield organization_element(organization, include_facilities)

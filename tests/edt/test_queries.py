@@ -430,10 +430,10 @@ def test_rfq_refuses_more_than_the_ceiling(client, edt_account, world, extra, se
     assert rfq_ids(get(client, edt_account, RFQ, zip="95814-1234")) == [extra.cers_id]
 
 
-# Authentication (account, grant), the transaction row, the facilities' keys (their count),
-# the accepted mark; per batch the facilities with their organizations, their element
-# regulators, the elements they submitted, and the facts of the organizations first met.
-RFQ_QUERIES = 9
+# Authentication (account, grant), the transaction row, the count, the accepted mark, the
+# cursor over the facilities' keys; per batch the facilities with their organizations, their
+# element regulators, the elements they submitted, and the facts of the organizations first met.
+RFQ_QUERIES = 10
 
 
 def test_rfq_runs_the_same_queries_for_one_facility_or_several(
@@ -582,10 +582,10 @@ def test_roq_refuses_more_than_the_ceiling(client, edt_account, world, extra, se
     assert b"2 organizations" in response.content
 
 
-# Authentication (account, grant), the transaction row, the organizations' keys (their count),
-# the accepted mark; per batch the organizations with their facts, and their facilities in the
-# jurisdiction.
-ROQ_QUERIES = 7
+# Authentication (account, grant), the transaction row, the count, the accepted mark, the
+# cursor over the organizations' keys; per batch the organizations with their facts, and their
+# facilities in the jurisdiction.
+ROQ_QUERIES = 8
 
 
 def test_roq_runs_the_same_queries_for_one_organization_or_several(

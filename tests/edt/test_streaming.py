@@ -123,6 +123,9 @@ def received_until_it_fails(response) -> bytes:
     return b"".join(chunks)
 
 
+# Committing: the rows are read in a transaction of the stream's own, which the failure rolls
+# back before the transaction row is updated, as in production (no test transaction around).
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("accept", ["", "application/json"])
 def test_an_answer_that_fails_mid_way_is_cut_off_unterminated(
     client, cast, edt_account, fails_on_the_third_facility, caplog, accept
