@@ -261,12 +261,12 @@ class ElementWriter:
                 raw = get(key)
                 value = None
                 if raw is not None:
-                    if raw is True or raw is False:
+                    if type(raw) is str:
+                        value = raw.strip() or None
+                    elif raw is True or raw is False:
                         value = "true" if raw else "false"
                     elif not isinstance(raw, dict | list):
-                        value = str(raw).strip()
-                        if value == "":
-                            value = None
+                        value = str(raw).strip() or None
                     if value is not None and not target(value):
                         value = None
                 if value is None:
