@@ -40,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SECRET = "bench-secret-0123456789"
+LARGE_FROM, LARGE_ORGANIZATION = 50_000, 5_200  # one organization of 5,200 facilities
 
 
 def rss_mb() -> float:
@@ -81,8 +82,8 @@ def recreate_database(url: str) -> None:
 
 def seed(size: int) -> None:
     """Migrate, then one submitted Facility Information through the services, cloned to
-    ``size`` facilities with bulk_create (one organization for 3 facilities, each
-    facility's Facility Information routed to the CUPA)."""
+    ``size`` facilities with bulk_create (one organization for 3 facilities, and from 50,000
+    up one of 5,200; each facility's Facility Information routed to the CUPA)."""
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
@@ -130,18 +131,28 @@ def seed(size: int) -> None:
         numbers = range(start, min(start + batch, size))
         with transaction.atomic():
             # One organization for 3 facilities (seed_scale has one for 3.3).
-            organizations = []
-            for n in numbers[::3]:
-                owner = copy.copy(template_organization)
-                owner.pk, owner.name = None, f"Bench {n}"
-                owner.code = template_organization.code + n
-                organizations.append(owner)
-            Organization.objects.bulk_create(organizations)
+            # From 50,000 facilities up, the first 5,200 are the template's organization's,
+            # as seed_scale has one organization that large.
+            owners, new_owners = {}, []
+            for n in numbers:
+                if size >= LARGE_FROM and n < LARGE_ORGANIZATION:
+                    owners[n] = template_organization
+                elif n % 3 == 0 or owners.get(n - 1, template_organization) is (
+                    template_organization
+                ):
+                    owner = copy.copy(template_organization)
+                    owner.pk, owner.name = None, f"Bench {n}"
+                    owner.code = template_organization.code + n
+                    owners[n] = owner
+                    new_owners.append(owner)
+                else:
+                    owners[n] = owners[n - 1]
+            Organization.objects.bulk_create(new_owners)
             facilities = []
             for n in numbers:
                 clone = copy.copy(template_facility)
                 clone.pk = None
-                clone.organization = organizations[(n - numbers[0]) // 3]
+                clone.organization = owners[n]
                 clone.cers_id = template_facility.cers_id + n
                 clone.name = f"Bench Depot {n}"
                 clone.street = f"{n} Bench Street"
