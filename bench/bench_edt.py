@@ -47,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SECRET = "bench-secret-0123456789"
+LARGE_FROM, LARGE_ORGANIZATION = 50_000, 5_200  # one organization of 5,200 facilities
 
 
 def rss_mb() -> float:
@@ -88,12 +89,14 @@ def recreate_database(url: str) -> None:
 
 def seed(size: int) -> None:
     """Migrate, then one submitted Facility Information through the services, cloned to
-    ``size`` facilities with bulk_create."""
+    ``size`` facilities with bulk_create (one organization for 3 facilities, and from 50,000
+    up one of 5,200; each facility's Facility Information routed to the CUPA)."""
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
 
-    from facilities.models import Facility
+    from facilities.models import Facility, FacilityRegulator
+    from organizations.models import Organization
     from submittals import services
     from submittals.models import FacilitySubmittal, SubmittalElementRecord
     from tests import factories
@@ -127,16 +130,36 @@ def seed(size: int) -> None:
         stdout=open(os.devnull, "w"),  # noqa: SIM115
     )
     template_facility = Facility.objects.get(pk=facility.pk)
+    template_organization = Organization.objects.get(pk=organization.pk)
     template_group = FacilitySubmittal.objects.get(facility=facility)
     template_element = SubmittalElementRecord.objects.get(pk=record.pk)
     batch = 5000
     for start in range(1, size, batch):
         numbers = range(start, min(start + batch, size))
         with transaction.atomic():
+            # One organization for 3 facilities (seed_scale has one for 3.3).
+            # From 50,000 facilities up, the first 5,200 are the template's organization's,
+            # as seed_scale has one organization that large.
+            owners, new_owners = {}, []
+            for n in numbers:
+                if size >= LARGE_FROM and n < LARGE_ORGANIZATION:
+                    owners[n] = template_organization
+                elif n % 3 == 0 or owners.get(n - 1, template_organization) is (
+                    template_organization
+                ):
+                    owner = copy.copy(template_organization)
+                    owner.pk, owner.name = None, f"Bench {n}"
+                    owner.code = template_organization.code + n
+                    owners[n] = owner
+                    new_owners.append(owner)
+                else:
+                    owners[n] = owners[n - 1]
+            Organization.objects.bulk_create(new_owners)
             facilities = []
             for n in numbers:
                 clone = copy.copy(template_facility)
                 clone.pk = None
+                clone.organization = owners[n]
                 clone.cers_id = template_facility.cers_id + n
                 clone.name = f"Bench Depot {n}"
                 clone.street = f"{n} Bench Street"
@@ -156,6 +179,13 @@ def seed(size: int) -> None:
                 element.key = uuid.uuid4()
                 elements.append(element)
             SubmittalElementRecord.objects.bulk_create(elements)
+            # Its Facility Information routed to the CUPA: the facility is in its jurisdiction.
+            FacilityRegulator.objects.bulk_create(
+                [
+                    FacilityRegulator(facility=clone, element=1, regulator=cupa)
+                    for clone in facilities
+                ]
+            )
     # What autovacuum does soon after a bulk load: without it the planner still sees the
     # tables as they were before it, nearly empty.
     from django.db import connection
@@ -188,13 +218,15 @@ def measure_rfsq() -> dict:
     first_byte = first_record = None
     size = 0
     elements = 0
+    tail = b""
     for chunk in response.streaming_content:
         if first_byte is None:
             first_byte = time.perf_counter() - started
         if first_record is None and b"<FacilitySubmittal>" in chunk:
             first_record = time.perf_counter() - started
         size += len(chunk)
-        elements += chunk.count(b"<SubmittalElementHeader>")
+        elements += (tail + chunk).count(b"<SubmittalElementHeader>")
+        tail = chunk[-(len(b"<SubmittalElementHeader>") - 1) :]  # a tag cut between chunks
     seconds = time.perf_counter() - started
     assert response.status_code == 200, response.status_code
     return {
@@ -203,6 +235,43 @@ def measure_rfsq() -> dict:
         "first_byte_seconds": first_byte,
         "first_record_seconds": first_record,
         "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+def measure_rfq() -> dict:
+    """The whole agency's Facility Query (RFQ): every facility of the CUPA, with its
+    organization's facts and its element regulators."""
+    setup_django()
+    from django.test import Client
+
+    from edt.credentials import legacy_value
+
+    client = Client()
+    header = f"user bench_edt:{legacy_value(SECRET)}"
+    url = "/EDT/Regulator/Facility?regulatorCode=1001"
+    b"".join(client.get(f"{url}&CERSID=0", HTTP_AUTHORIZATION=header).streaming_content)
+    before = rss_mb()
+    started = time.perf_counter()
+    response = client.get(url, HTTP_AUTHORIZATION=header)
+    first_record = None
+    facilities = 0
+    stated = None
+    tail = b""  # a tag may be cut between two chunks
+    for chunk in response.streaming_content:
+        if stated is None and b"returnedResultCount" in chunk:
+            stated = int(chunk.split(b'returnedResultCount="')[1].split(b'"')[0])
+        if first_record is None and b"<Facility>" in chunk:
+            first_record = time.perf_counter() - started
+        facilities += (tail + chunk).count(b"<Facility>")
+        tail = chunk[-(len(b"<Facility>") - 1) :]
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    assert facilities == stated, (facilities, stated)
+    return {
+        "facilities": facilities,
+        "seconds": seconds,
+        "first_record_seconds": first_record,
         "rss_growth_mb": rss_mb() - before,
     }
 
@@ -500,6 +569,7 @@ def measure_check(count: int, how: str) -> dict:
 MEASURES = {
     "rfsq": lambda args: measure_rfsq(),
     "raw_query": lambda args: measure_raw_query(),
+    "rfq": lambda args: measure_rfq(),
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
     "database_floor": lambda args: measure_database_floor(args.count),
@@ -525,6 +595,11 @@ def main() -> None:
     parser.add_argument("--uploads", default="1000,10000", help="Upload sizes (records).")
     parser.add_argument(
         "--checks", default="1000,10000,100000", help="Sizes of the check alone (records)."
+    )
+    parser.add_argument(
+        "--rfq",
+        action="store_true",
+        help="Also the whole agency's Facility Query (RFQ) at each size (a facility per element).",
     )
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
@@ -558,6 +633,14 @@ def main() -> None:
             f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB)"
             f" | ratio {raw_rate / rate:.1f}x"
         )
+        if args.rfq:
+            rfq = run("rfq")
+            print(
+                f"RFQ, the whole agency, {rfq['facilities']:>7,} facilities: "
+                f"{rfq['seconds']:.1f} s, {rfq['facilities'] / rfq['seconds']:,.0f} facilities/s "
+                f"(first record {rfq['first_record_seconds'] * 1000:.0f} ms, peak RSS "
+                f"+{rfq['rss_growth_mb']:.1f} MB)"
+            )
     for count in [int(c) for c in args.checks.split(",") if c]:
         stream, whole = run("check_stream", count), run("check_whole", count)
         print(

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -451,6 +452,37 @@ _CHECKS = {
     "datetime": _check_datetime,
     "boolean": _check_boolean,
 }
+
+
+def text_check(field: Field) -> Callable[[str], bool]:
+    """A check that stripped, non-blank text is a valid value of ``field``: what
+    ``validate_value`` decides, with the type's check chosen once (for writers that check
+    many values of one field)."""
+    if field.type == "code":
+        codes = frozenset(field.code_values)
+        return codes.__contains__
+    if field.type == "string":  # what ``_check_string`` decides, without its messages
+        low, high = field.min_length, field.max_length
+        pattern = _pattern(field.pattern) if field.pattern else None
+        if low is None and high is None and pattern is None:
+            return _any_text
+        low = low or 0
+
+        def fits(text: str) -> bool:
+            length = len(text)
+            if length < low or (high is not None and length > high):
+                return False
+            return pattern is None or pattern.fullmatch(text) is not None
+
+        return fits
+    check = _CHECKS.get(field.type)
+    if check is None:
+        raise ValueError(f"Field {field.key} has unknown type {field.type!r}.")
+    return lambda text: check(field, text)[1] is None
+
+
+def _any_text(text: str) -> bool:
+    return True
 
 
 @cache

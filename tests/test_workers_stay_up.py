@@ -48,6 +48,7 @@ def test_a_worker_that_starts_sweeps_at_once(monkeypatch):
     ("unit", "command"),
     [
         ("cers-web.service", "gunicorn cers.wsgi"),
+        ("cers-edt.service", "gunicorn cers.wsgi"),
         ("cers-worker.service", "celery -A cers worker"),
         ("cers-beat.service", "celery -A cers beat"),
     ],
@@ -60,3 +61,14 @@ def test_every_process_has_a_systemd_unit_that_restarts_it(unit, command):
     assert command in service["ExecStart"]
     assert service["EnvironmentFile"]
     assert parser["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_edt_processes_outlast_their_longest_answer():
+    """The EDT gunicorn's timeout is sized for the largest query answers (README, Deployment),
+    well above gunicorn's default 30 s that killed them mid-answer."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(UNITS / "cers-edt.service")
+    command = parser["Service"]["ExecStart"].split()
+    timeout = int(command[command.index("--timeout") + 1])
+    assert timeout >= 120
+    assert int(parser["Service"]["TimeoutStopSec"]) > timeout

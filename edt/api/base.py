@@ -417,6 +417,18 @@ def check_ceiling(count: int, what: str, narrow_with: str) -> None:
         )
 
 
+def key_batches(queryset, batch_size: int | None = None) -> Iterator[list]:
+    """The keys of ``queryset``'s rows, in its order, ``batch_size`` (``BATCH_SIZE``) at a time,
+    read through one cursor inside a transaction (see ``batches``) while the answer is written:
+    the first batch comes as soon as the query finds it, and no list of every key is held.
+    The caller reads each batch's rows by these keys, with what it needs of them."""
+    size = batch_size or BATCH_SIZE
+    with atomic(using=queryset.db, savepoint=False):
+        keys = queryset.values_list("pk", flat=True).iterator(chunk_size=size)
+        while batch := list(islice(keys, size)):
+            yield batch
+
+
 def batches(queryset, batch_size: int | None = None) -> Iterator[list]:
     """A queryset in lists of ``batch_size`` (``BATCH_SIZE``) rows, read through a server-side
     cursor where the database has one, its ``prefetch_related`` lookups loaded once per batch:

@@ -40,7 +40,6 @@ from functools import reduce
 from django.db import models
 from django.db.models import CharField, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 from lxml import etree
 
@@ -49,7 +48,7 @@ from core.models import AuditEvent
 from regulators.models import Regulator
 
 from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
-from .output import in_chunks, json_items, query_response, sub, text
+from .output import in_chunks, json_items, query_response, streaming_answer, sub, text
 from .registry import serves
 
 SCHEMA = "CMESubmittalQuery"
@@ -368,11 +367,9 @@ class CMEQueryView(EndpointView):
         self.accepted(call, count)
         status = {"DataSetDateTime": timezone.now(), "TransactionKey": call.transaction.key}
         if call.wants_json:
-            response = StreamingHttpResponse(
-                json_stream(version, status, collections), content_type="application/json"
+            return streaming_answer(
+                call, json_stream(version, status, collections), "application/json"
             )
-            response["X-CERS-Transaction-Key"] = str(call.transaction.key)
-            return response
         return query_response(
             call,
             schema=SCHEMA,

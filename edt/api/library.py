@@ -70,7 +70,7 @@ from libraries.services import federal_hazard_category_fields
 
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
 from .catalogue import schema_namespace
-from .output import FLUSH_BYTES, query_response, text
+from .output import FLUSH_BYTES, query_response, streaming_answer, text
 from .registry import serves
 
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -461,8 +461,6 @@ class DataDictionaryQueryView(EndpointView):
                 records=records,
             )
         attributes = {"dataSetDateTime": timezone.now()}
-        response = StreamingHttpResponse(
-            dictionary_xml(version, attributes, records), content_type="text/xml; charset=utf-8"
+        return streaming_answer(
+            call, dictionary_xml(version, attributes, records), "text/xml; charset=utf-8"
         )
-        response["X-CERS-Transaction-Key"] = str(call.transaction.key)
-        return response

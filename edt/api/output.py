@@ -12,6 +12,7 @@ schema's namespace. The root is written with the prefix ``cers`` and the childre
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from itertools import chain
@@ -23,6 +24,7 @@ from lxml import etree
 from .catalogue import schema_namespace
 
 FLUSH_BYTES = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 class _Sink:
@@ -80,11 +82,13 @@ def stream_xml(
             {k: text(v) for k, v in attributes.items()},
             nsmap={"cers": namespace},
         ):
+            xf.flush()  # libxml2 buffers its output: the root goes out now, before any row
             yield sink.take()
             for record in records:
                 xf.write(record)
                 if sink.size >= FLUSH_BYTES:
                     yield sink.take()
+        # Closed only after the last record: an answer whose records fail is left open.
     yield sink.take()
 
 
@@ -167,6 +171,58 @@ def stream_json(
     yield from in_chunks(chain(json_items(records), ["]}"]))
 
 
+STREAM_FAILED = (
+    "The answer failed while it was being written and was cut off, unterminated; "
+    "ask again. CERS logged the error."
+)
+
+
+def guarded(chunks: Iterable[bytes], call) -> Iterator[bytes]:
+    """``chunks`` as they come; if producing one fails, the error is logged, the call's
+    transaction row says so (Error Processing), and the exception goes on up.
+
+    An answer that fails mid-way must not look complete. The closing tags (or ``]}``) are only
+    written after the last record, so what was sent is an unterminated document; and the
+    exception reaches the WSGI server, which then drops the connection without the last chunk
+    of its chunked encoding, so the client sees a broken transfer, not a short answer."""
+    try:
+        yield from chunks
+    except Exception:
+        transaction = getattr(call, "transaction", None)
+        log.exception(
+            "EDT %s answer failed mid-stream (transaction %s): cut off unterminated",
+            getattr(getattr(call, "endpoint", None), "acronym", "query"),
+            getattr(transaction, "key", None),
+        )
+        if transaction is not None:
+            _record_failure(transaction)
+        raise
+
+
+def _record_failure(transaction) -> None:
+    from django.db import DatabaseError
+
+    from ..models import EdtTransaction
+
+    try:
+        EdtTransaction.objects.filter(pk=transaction.pk).update(
+            status=EdtTransaction.Status.ERROR_PROCESSING,
+            http_status=500,
+            messages=[{"level": "Required", "message": STREAM_FAILED}],
+            completed_at=timezone.now(),
+        )
+    except DatabaseError:  # the failure may be the database's own: the log has it
+        log.exception("EDT transaction %s: could not record the failed answer", transaction.key)
+
+
+def streaming_answer(call, body: Iterable[bytes], content_type: str) -> StreamingHttpResponse:
+    """A streamed answer (``guarded``) with the call's transaction key in its headers."""
+    response = StreamingHttpResponse(guarded(body, call), content_type=content_type)
+    if getattr(call, "transaction", None) is not None:
+        response["X-CERS-Transaction-Key"] = str(call.transaction.key)
+    return response
+
+
 def query_response(
     call,
     *,
@@ -185,7 +241,4 @@ def query_response(
     else:
         body = stream_xml(schema, version, root, attributes, items)
         content_type = "text/xml; charset=utf-8"
-    response = StreamingHttpResponse(body, content_type=content_type)
-    if call.transaction is not None:
-        response["X-CERS-Transaction-Key"] = str(call.transaction.key)
-    return response
+    return streaming_answer(call, body, content_type)

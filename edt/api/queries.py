@@ -66,6 +66,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
@@ -86,7 +87,15 @@ from organizations.models import (
 from regulators.models import Regulator
 from submittals.models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
 
-from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
+from .base import (
+    EdtCall,
+    EdtError,
+    EndpointView,
+    check_ceiling,
+    in_batches,
+    key_batches,
+    release,
+)
 from .output import query_response, sub, text
 from .registry import serves
 
@@ -250,17 +259,76 @@ def respond(call: EdtCall, schema: str, root: str, attributes: dict, record_name
 # --- RFQ -----------------------------------------------------------------------------------
 
 
-def applicable_elements(facility_ids: list[int]) -> set[tuple[int, int]]:
-    """(facility id, element) pairs the facilities submitted and were not set Not Applicable;
-    one query for a whole batch."""
-    return set(
+# How many organizations' facts RFQ keeps between batches (their facilities come in CERS ID
+# order, so an organization's may be in many batches): beyond, the facts are dropped.
+FACTS_KEPT = 10_000
+FACT_NAMES = (
+    "org_facility_count",
+    "org_user_count",
+    "org_last_submitted",
+    "org_created_how",
+    "org_cupa_count",
+)
+
+
+def facts_of_organizations(organization_ids) -> dict[int, tuple]:
+    """The facts of ``organization_facts`` (in ``FACT_NAMES`` order) for these organizations,
+    by id: one query for a batch's organizations, each organization's facts computed once
+    (its facilities counted once, not once for each of its facilities in the answer)."""
+    if not organization_ids:
+        return {}
+    rows = (
+        Organization.objects.filter(pk__in=organization_ids)
+        .annotate(**organization_facts("pk"))
+        .order_by()
+        .values_list("pk", *FACT_NAMES)
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+class ElementRow(NamedTuple):
+    """A facility's ``FacilityRegulator`` row, as RFQ writes it."""
+
+    element: int
+    regulator_code: str
+    reporting_requirement: int | None
+    next_due_date: date | None
+
+
+def element_rows(facility_ids: list[int]) -> dict[int, list[ElementRow]]:
+    """The element regulators of a batch of facilities, in one query, read as tuples."""
+    rows: dict[int, list[ElementRow]] = {}
+    for facility_id, *values in FacilityRegulator.objects.filter(
+        facility_id__in=facility_ids
+    ).values_list(
+        "facility_id", "element", "regulator__code", "reporting_requirement", "next_due_date"
+    ):
+        rows.setdefault(facility_id, []).append(ElementRow(*values))
+    return rows
+
+
+def submissions(facility_ids: list[int]) -> tuple[dict[int, datetime], set[tuple[int, int]]]:
+    """For a batch of facilities, in one grouped query: each facility's last submission, and
+    the (facility id, element) pairs it submitted and were not set Not Applicable."""
+    last: dict[int, datetime] = {}
+    applicable: set[tuple[int, int]] = set()
+    rows = (
         SubmittalElementRecord.objects.filter(
-            facility_id__in=facility_ids, status__in=APPLICABLE_STATUSES
+            facility_id__in=facility_ids, status__gt=ElementStatus.DRAFT
         )
         .order_by()
         .values_list("facility_id", "element")
-        .distinct()
+        .annotate(
+            last=Max("submitted_at"),
+            applicable=Count("pk", filter=Q(status__in=APPLICABLE_STATUSES)),
+        )
     )
+    for facility_id, element, moment, applicable_count in rows:
+        if moment is not None and (facility_id not in last or moment > last[facility_id]):
+            last[facility_id] = moment
+        if applicable_count:
+            applicable.add((facility_id, element))
+    return last, applicable
 
 
 def _degrees(value) -> str:
@@ -307,7 +375,7 @@ def reporting_requirement(row, element: int, applicable: bool) -> ReportingRequi
 def facility_element(facility, applicable: set, agency: Regulator) -> etree._Element:
     """One RFQ ``Facility`` (FacilityType, 1/05)."""
     rows = {row.element: row for row in facility.element_rows}
-    by_element = {code: row.regulator.code for code, row in rows.items()}
+    by_element = {code: row.regulator_code for code, row in rows.items()}
     main_code = by_element.get(SubmittalElement.FACILITY_INFORMATION, agency.code)
     organization = facility.organization
     element = etree.Element("Facility")
@@ -360,29 +428,31 @@ class RegulatorFacilityQueryView(EndpointView):
 
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorFacilityQuery")
-        facilities = self.facilities(call)
-        count = facilities.count()
+        wanted = self.facilities(call).order_by("cers_id")
+        count = wanted.count()  # the agency's routings, on their (regulator, facility) index
         check_ceiling(count, "facilities", self.NARROW)
-        facilities = (
-            facilities.select_related("organization__lead_regulator")
-            .annotate(last_submitted=last_submitted("facility", OuterRef("pk")))
-            .annotate(**organization_facts("organization"))
-            .prefetch_related(
-                Prefetch(
-                    "regulators",
-                    queryset=FacilityRegulator.objects.select_related("regulator"),
-                    to_attr="element_rows",
-                )
-            )
-            .order_by("cers_id")
+        facilities = Facility.objects.select_related("organization__lead_regulator").order_by(
+            "cers_id"
         )
         agency = call.regulator
 
         def records() -> Iterator[etree._Element]:
-            for batch in batches(facilities):
-                applicable = applicable_elements([f.pk for f in batch])
+            facts: dict[int, tuple] = {}  # per organization, kept while it may come again
+            for chunk in key_batches(wanted):
+                batch = list(facilities.filter(pk__in=chunk))
+                last, applicable = submissions(chunk)
+                routed = element_rows(chunk)
+                if len(facts) > FACTS_KEPT:
+                    facts.clear()  # memory stays flat; an organization met again is recounted
+                facts |= facts_of_organizations({f.organization_id for f in batch} - facts.keys())
                 for facility in batch:
+                    facility.last_submitted = last.get(facility.pk)
+                    facility.element_rows = routed.get(facility.pk, [])
+                    known = facts[facility.organization_id]
+                    for name, value in zip(FACT_NAMES, known, strict=True):
+                        setattr(facility, name, value)
                     yield facility_element(facility, applicable, agency)
+                release(batch)
 
         self.accepted(call, count)
         attributes = {
@@ -468,10 +538,12 @@ class RegulatorOrganizationQueryView(EndpointView):
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorOrganizationQuery")
         include_facilities = call.boolean("includeFacilities")
-        organizations = self.organizations(call)
-        count = organizations.count()
+        wanted = self.organizations(call).order_by("code")
+        count = wanted.count()
         check_ceiling(count, "organizations", self.NARROW)
-        organizations = organizations.annotate(**organization_facts("pk")).order_by("code")
+        # The facts are computed for a batch's organizations when the batch is read, not for
+        # every organization before the first is written.
+        organizations = Organization.objects.annotate(**organization_facts("pk")).order_by("code")
         if include_facilities:
             listed = (
                 Facility.objects.in_jurisdiction(call.regulator)
@@ -483,8 +555,11 @@ class RegulatorOrganizationQueryView(EndpointView):
             )
 
         def records() -> Iterator[etree._Element]:
-            for organization in in_batches(organizations):
-                yield organization_element(organization, include_facilities)
+            for chunk in key_batches(wanted):
+                batch = list(organizations.filter(pk__in=chunk))
+                for organization in batch:
+                    yield organization_element(organization, include_facilities)
+                release(batch)
 
         self.accepted(call, count)
         attributes = {

@@ -505,3 +505,39 @@ def test_every_numbered_field_of_every_served_schema_is_in_the_registry(schema_f
     assert missing == {}
     assert field(E.UST, "404").tag == "TotalUSTAtFacility"
     assert not field(E.UST, "404").required  # 1/10 uploads cannot carry it
+
+
+def test_text_check_decides_as_validate_value_does():
+    """``text_check``, the writers' fast check, accepts exactly the non-blank texts that
+    ``validate_value`` accepts, for every field of every element."""
+    samples = [
+        "1",
+        "2",
+        "Y",
+        "N",
+        "true",
+        "0",
+        "-5",
+        "12.50",
+        "1e3",
+        "2024-06-03",
+        "2024-06-03T10:00:00",
+        "95814",
+        "95814-1234",
+        "(916) 555-0100",
+        "a" * 5,
+        "a" * 40,
+        "a" * 300,
+        "CA",
+        "Acme Fuels",
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+    ]
+    checked = 0
+    for schema in registry.all_schemas():
+        for f in schema.fields:
+            fits = registry.text_check(f)
+            codes = [value for value, _ in f.codes][:3]
+            for text in samples + codes:
+                assert fits(text) == (validate_value(f, text)[1] is None), (f.key, text)
+                checked += 1
+    assert checked > 1000

@@ -431,8 +431,9 @@ def test_rfq_refuses_more_than_the_ceiling(client, edt_account, world, extra, se
 
 
 # Authentication (account, grant), the transaction row, the count, the accepted mark, the
-# facilities with their organizations, their element regulators and the elements they report.
-RFQ_QUERIES = 8
+# cursor over the facilities' keys; per batch the facilities with their organizations, their
+# element regulators, the elements they submitted, and the facts of the organizations first met.
+RFQ_QUERIES = 10
 
 
 def test_rfq_runs_the_same_queries_for_one_facility_or_several(
@@ -582,8 +583,9 @@ def test_roq_refuses_more_than_the_ceiling(client, edt_account, world, extra, se
 
 
 # Authentication (account, grant), the transaction row, the count, the accepted mark, the
-# organizations with their facts, and their facilities in the jurisdiction.
-ROQ_QUERIES = 7
+# cursor over the organizations' keys; per batch the organizations with their facts, and their
+# facilities in the jurisdiction.
+ROQ_QUERIES = 8
 
 
 def test_roq_runs_the_same_queries_for_one_organization_or_several(
