@@ -194,7 +194,7 @@ class AgencyScopedMixin(RegulatorPortalMixin, ScopedQuerysetMixin):
         """The user's scope for ``action`` within the agency's jurisdiction. Where the user
         acts for this agency with ``action`` and the model's queryset declares
         ``jurisdiction_within_agency_scope`` (its ``in_jurisdiction(agency)`` lies inside
-        the ``for_user`` scope of anyone acting for that agency: tests/core/
+        the ``for_user`` scope of anyone acting for that agency: tests/cme/
         test_jurisdiction_scope.py holds each declaring model to it), the two agree, so
         the jurisdiction is asked alone: the same rows, without the agency's condition
         written twice in the SQL."""
