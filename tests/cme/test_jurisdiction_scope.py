@@ -6,12 +6,15 @@ regulator persona, agency and action, over records of every kind in several juri
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.test import RequestFactory
 
 from core.scoping import acts_through
 from core.views import AgencyScopedMixin
+from libraries.models import ViolationType
 from regulators.roles import ACTION_PERMISSIONS
 from tests import factories
 from tests.cme import helpers
@@ -34,7 +37,23 @@ def test_the_models_that_declare_it():
 
 @pytest.fixture
 def records(cast):
-    """CME records in both CUPAs' jurisdictions and the PA's (UST at cast.facility)."""
+    """CME records in both CUPAs' jurisdictions and the PA's (UST at cast.facility). The two
+    violation types are the migrations' examples; a test that committed and flushed before
+    this one in the same process took them away, so they are put back when missing."""
+    element = ViolationType.ProgramElement
+    for number, program in (
+        (helpers.HMBP_TYPE, element.BUSINESS_PLAN),
+        (helpers.UST_TYPE, element.UST),
+    ):
+        ViolationType.objects.get_or_create(
+            type_number=number,
+            defaults={
+                "name": f"Example type {number}",
+                "category": "Minor",
+                "program_element": program,
+                "begin_date": datetime.date(1980, 10, 1),
+            },
+        )
     pa_reviewer = helpers.pa_reviewer(cast)
     hmbp = helpers.inspection(cast)
     ust = helpers.inspection(cast, program_element="c", actor=pa_reviewer, regulator=cast.pa)
