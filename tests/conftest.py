@@ -183,6 +183,57 @@ class SharedCast:
 _shared_cast = SharedCast()
 
 
+def commits(item) -> bool:
+    """Whether a test commits to the database, so that pytest-django empties every table
+    after it (a flush): ``django_db(transaction=True)`` and the fixtures that imply it."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    committing = {"transactional_db", "live_server", "django_db_reset_sequences"}
+    return bool(committing.intersection(getattr(item, "fixturenames", ())))
+
+
+def restores_its_own(item) -> bool:
+    """A test marked ``serialized_rollback`` (the browser tests) has the whole database as
+    migrated put back before the next such test: nothing may be seeded in between."""
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("serialized_rollback"))
+
+
+def restore_seeded_rows() -> None:
+    """Put back what the migrations seed (the example violation types and the published ones,
+    the common chemicals) when a flush took it away, as the migrations wrote it: a test that
+    follows a committing one in the same process finds the database as migrated."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from libraries.models import Chemical, ViolationType
+
+    def migration(name):
+        return import_module(f"libraries.migrations.{name}")
+
+    if not ViolationType.objects.exists():
+        migration("0004_seed_example_violation_types").seed(apps, None)
+        migration("0006_violation_library_loads").forwards(apps, None)
+        migration("0007_seed_published_violation_types").seed(apps, None)
+    if not Chemical.objects.exists():
+        migration("0002_seed_common_chemicals").seed(apps, None)
+        migration("0008_chemical_ccl_id_and_loads").forget_seed_numbers(apps, None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a committing test's flush, the migrations' seeded rows come back (browser tests
+    restore theirs from the serialized database, and find nothing missing here)."""
+    yield
+    if commits(item) and not restores_its_own(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_seeded_rows()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before the test's fixtures (its own transaction among them): open or close the shared
