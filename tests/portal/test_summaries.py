@@ -218,7 +218,13 @@ def test_the_beat_counts_again_every_few_minutes():
 # --- what the dashboard shows -------------------------------------------------------------
 
 
-def test_the_dashboard_shows_the_counts_as_of_the_last_refresh_and_says_so(cast, client):
+@pytest.fixture
+def with_beat(settings):
+    """A deployment with a broker, a worker and beat: beat counts, the page only reads."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+def test_the_dashboard_shows_the_counts_as_of_the_last_refresh_and_says_so(cast, client, with_beat):
     submitted(cast.facility, 2, cast.cupa)
     refresh_summaries(timezone.now() - datetime.timedelta(minutes=5))
     submitted(cast.facility, 3, cast.cupa)  # after the count: shown at the next one
@@ -258,7 +264,7 @@ def test_each_agency_reads_only_its_own_summary(cast, client):
     assert client.get(HOME_URL).status_code == 403
 
 
-def test_an_agency_with_nothing_shows_zeros(cast, client):
+def test_an_agency_with_nothing_shows_zeros(cast, client, with_beat):
     empty = factories.make_regulator("1003", "Empty County CUPA", "cupa", zip_codes=["96000"])
     staff = factories.make_user("staff@empty.example", first_name="Emma")
     factories.add_staff(empty, staff, "reviewer")
@@ -296,3 +302,23 @@ def test_the_chart_reads_the_summarys_months(cast, client, persona):
         "Accepted": 1,
     }
     assert chart.total == 2
+
+
+def test_without_a_broker_the_page_counts_what_beat_would(cast, client, settings):
+    """The embedded default runs tasks within the request and has no beat: a summary missing,
+    or older than CERS_SUMMARY_SECONDS, is counted when the dashboard is opened; a recent one
+    is only read."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    submitted(cast.facility, 2, cast.cupa)
+    client.force_login(cast.cupa_reviewer)
+    response = client.get(HOME_URL)  # never counted
+    assert response.context["summary"] is not None
+    assert response.context["awaiting_review_count"] == 1
+
+    submitted(cast.facility, 3, cast.cupa)
+    assert client.get(HOME_URL).context["awaiting_review_count"] == 1  # counted just now
+
+    AgencySummary.objects.update(
+        counted_at=timezone.now() - datetime.timedelta(seconds=settings.SUMMARY_SECONDS + 1)
+    )
+    assert client.get(HOME_URL).context["awaiting_review_count"] == 2  # older: counted again

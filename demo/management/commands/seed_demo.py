@@ -35,6 +35,7 @@ from facilities.services import create_facility
 from organizations.models import Membership, Organization
 from organizations.roles import Role
 from organizations.services import accept_invitation, create_organization, invite
+from portal.services import refresh_summaries
 from regulators.models import Regulator, ServiceArea, StaffMembership
 from regulators.roles import StaffRole
 from regulators.services import create_regulator, set_staff_role
@@ -302,6 +303,8 @@ class Command(BaseCommand):
                 self.seed_cycle(people)
                 self.seed_many(people)
                 self.seed_edt(agencies)
+                # The agencies' dashboards, counted now rather than at beat's next run.
+                refresh_summaries()
             except ValidationError as exc:
                 raise CommandError(f"Demo data rejected: {'; '.join(exc.messages)}") from exc
 
