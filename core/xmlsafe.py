@@ -451,6 +451,10 @@ def supported_versions(schema_name: str) -> list[str]:
 # XMLSchema keeps the error log of its last run on the object, so one instance must not
 # validate in two threads at once: each thread compiles its own (a few milliseconds, once).
 _compiled = threading.local()
+# libxml2 compiles a schema with process-wide state: two threads compiling at once have
+# crashed the process (a request thread and another under concurrent uploads). Each thread
+# keeps its own compiled schema (``_compiled``); the compiling is done one at a time.
+_compile_lock = threading.Lock()
 
 
 def schema_file(schema_name: str, version: str) -> Path:
@@ -472,14 +476,15 @@ def schema_for(schema_name: str, version: str) -> etree.XMLSchema:
     path = schema_file(schema_name, version)
     cache = _compiled.__dict__.setdefault("schemas", {})
     if path not in cache:
-        document = _read_schema_file(path)
-        lift_date_ceiling(document)
-        try:
-            cache[path] = etree.XMLSchema(document)
-        except etree.XMLSchemaParseError as error:
-            raise SchemasUnavailable(
-                f"The EDT schema file {str(path)!r} is not a valid XML schema: {error}"
-            ) from None
+        with _compile_lock:
+            document = _read_schema_file(path)
+            lift_date_ceiling(document)
+            try:
+                cache[path] = etree.XMLSchema(document)
+            except etree.XMLSchemaParseError as error:
+                raise SchemasUnavailable(
+                    f"The EDT schema file {str(path)!r} is not a valid XML schema: {error}"
+                ) from None
     return cache[path]
 
 
