@@ -326,7 +326,49 @@ class TransferRequestListView(AgencyScopedMixin, TemplateView):
         )
 
 
-class TransferRequestDeclineView(AgencyScopedMixin, TemplateView):
+class ReasonActionView(TemplateView):
+    """A page that asks for a reason, then acts on one record through its service: the
+    regulator's answers to a business (decline a transfer request, reopen a facility). The
+    subclass names the record (``get_target``), the form, the service call (``act``), what
+    to say and where to go afterwards."""
+
+    form_class = None
+
+    def get_target(self):
+        raise NotImplementedError
+
+    def target_context(self, target) -> dict:
+        raise NotImplementedError
+
+    def act(self, target, reason: str) -> None:
+        raise NotImplementedError
+
+    def done(self, target):
+        """The success message is sent; the response to redirect to."""
+        raise NotImplementedError
+
+    def render_form(self, target, form):
+        return self.render_to_response(
+            self.get_context_data(form=form, **self.target_context(target))
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_target(), self.form_class())
+
+    def post(self, request, *args, **kwargs):
+        target = self.get_target()
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                self.act(target, form.cleaned_data["reason"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return self.done(target)
+        return self.render_form(target, form)
+
+
+class TransferRequestDeclineView(AgencyScopedMixin, ReasonActionView):
     """Decline a business's pending transfer request, with the reason e-mailed to it: those
     who would move the facility (its CUPA's administrators, the state administrator). 404 for
     a request outside the agency's jurisdiction (or already answered), 403 for other staff."""
@@ -335,7 +377,9 @@ class TransferRequestDeclineView(AgencyScopedMixin, TemplateView):
     model = FacilityTransferRequest
     not_found_message = "No such pending transfer request in this agency's jurisdiction."
 
-    def get_request(self) -> FacilityTransferRequest:
+    form_class = TransferDeclineForm
+
+    def get_target(self) -> FacilityTransferRequest:
         found = self.get_object(
             self.get_queryset()
             .pending()
@@ -346,85 +390,61 @@ class TransferRequestDeclineView(AgencyScopedMixin, TemplateView):
             raise PermissionDenied(services.DECLINE_REFUSED)
         return found
 
-    def render_form(self, transfer_request, form):
-        return self.render_to_response(
-            self.get_context_data(
-                transfer_request=transfer_request,
-                facility=transfer_request.facility,
-                form=form,
-                regulator=self.regulator,
-            )
+    def target_context(self, transfer_request) -> dict:
+        return {
+            "transfer_request": transfer_request,
+            "facility": transfer_request.facility,
+            "regulator": self.regulator,
+        }
+
+    def act(self, transfer_request, reason: str) -> None:
+        services.decline_transfer_request(
+            actor=self.request.user,
+            transfer_request=transfer_request,
+            reason=reason,
+            regulator=self.regulator,
         )
 
-    def get(self, request, *args, **kwargs):
-        return self.render_form(self.get_request(), TransferDeclineForm())
-
-    def post(self, request, *args, **kwargs):
-        transfer_request = self.get_request()
-        form = TransferDeclineForm(request.POST)
-        if form.is_valid():
-            try:
-                services.decline_transfer_request(
-                    actor=request.user,
-                    transfer_request=transfer_request,
-                    reason=form.cleaned_data["reason"],
-                    regulator=self.regulator,
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    f"The request to transfer CERS ID {transfer_request.facility.cers_id} was "
-                    "declined; the business was told by e-mail.",
-                )
-                return redirect("regulator:facility_transfer_requests")
-        return self.render_form(transfer_request, form)
+    def done(self, transfer_request):
+        messages.success(
+            self.request,
+            f"The request to transfer CERS ID {transfer_request.facility.cers_id} was "
+            "declined; the business was told by e-mail.",
+        )
+        return redirect("regulator:facility_transfer_requests")
 
 
-class FacilityReopenView(JurisdictionFacilitiesMixin, TemplateView):
+class FacilityReopenView(JurisdictionFacilitiesMixin, ReasonActionView):
     """Reopen a closed facility in the agency's jurisdiction: the administrators of an agency
     regulating one of its elements, and the state administrator (``facilities.reopen``).
     404 outside the jurisdiction, 403 for other staff."""
 
     template_name = "facilities/regulator_reopen.html"
 
-    def get_facility(self) -> Facility:
+    form_class = FacilityReopenForm
+
+    def get_target(self) -> Facility:
         facility = self.get_object(self.get_queryset().select_related("organization"))
         self.require("facilities.manage", message=services.REOPEN_REFUSED)
         if not self.can("facilities.reopen", facility):
             raise PermissionDenied(services.REOPEN_REFUSED)
         return facility
 
-    def render_form(self, facility, form):
-        return self.render_to_response(
-            self.get_context_data(facility=facility, form=form, **self.agency_context())
+    def target_context(self, facility) -> dict:
+        return {"facility": facility, **self.agency_context()}
+
+    def act(self, facility, reason: str) -> None:
+        services.reopen_facility(
+            actor=self.request.user, facility=facility, reason=reason, regulator=self.regulator
         )
 
-    def get(self, request, *args, **kwargs):
-        return self.render_form(self.get_facility(), FacilityReopenForm())
-
-    def post(self, request, *args, **kwargs):
-        facility = self.get_facility()
-        form = FacilityReopenForm(request.POST)
-        if form.is_valid():
-            try:
-                services.reopen_facility(
-                    actor=request.user,
-                    facility=facility,
-                    reason=form.cleaned_data["reason"],
-                    regulator=self.regulator,
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    f"{facility.name} is open again and reports again; the business "
-                    "and its other regulators were told.",
-                )
-                return redirect("regulator:facility", cers_id=facility.cers_id)
-        return self.render_form(facility, form)
+    def done(self, facility):
+        messages.success(
+            self.request,
+            f"{facility.name} is open again and reports again; the business "
+            "and its other regulators were told.",
+        )
+        return redirect("regulator:facility", cers_id=facility.cers_id)
 
 
 class TransferLetterView(AgencyScopedMixin, View):
