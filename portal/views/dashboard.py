@@ -243,7 +243,8 @@ class ViolationsPastRTCView(AgencyScopedMixin, TemplateView):
         )
         return super().get_context_data(
             regulator=self.regulator,
-            page=paginate(self.request, violations),
+            # past_rtc leaves no violation without its scheduled date: the list seeks by it.
+            page=paginate(self.request, violations, not_null=("scheduled_rtc_on",)),
             today=today,
             **kwargs,
         )

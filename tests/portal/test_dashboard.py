@@ -208,6 +208,26 @@ def test_the_list_of_violations_past_rtc_is_the_longest_overdue_first(cast, clie
     assert list(client.get(PAST_RTC_URL).context["page"]) == [earlier, later]
 
 
+def test_the_violations_past_rtc_page_on_by_their_date(cast, client, settings):
+    """Every violation listed has its scheduled date: the list seeks by it, ties by key."""
+    settings.CERS_PAGE_SIZE = 2
+    hmbp = inspection(cast)
+    made = [
+        violation(cast, hmbp, scheduled_rtc_on=DAY + datetime.timedelta(days=i % 2))
+        for i in range(5)
+    ]
+    expected = sorted(made, key=lambda v: (v.scheduled_rtc_on, v.pk))
+    client.force_login(cast.cupa_reviewer)
+    shown, params = [], {}
+    while True:
+        page = client.get(PAST_RTC_URL, params).context["page"]
+        shown += list(page)
+        if not page.next_after:
+            break
+        params = {"after": page.next_after, "page": page.next_page_number()}
+    assert shown == expected
+
+
 # --- The charts -----------------------------------------------------------------------------
 
 
