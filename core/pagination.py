@@ -1,11 +1,13 @@
 """Pagination and search helpers for list pages.
 
-Every list is paged by ``paginate``: numbered pages (``?page=``, an OFFSET) whose count stops at
-``CERS_LIST_COUNT_CAP`` rows (a state-sized jurisdiction is never counted to the end: past the
-cap the page says "more than 10,000"), and, for a list whose order ends on a unique column,
-"next" and "previous" links that carry the sort key of the last (first) row shown
-(``?after=`` / ``?before=``): the database seeks to it in the index that backs the order instead
-of reading and discarding every row before it, however deep the page.
+Every list is paged by ``paginate``. Its count stops at ``CERS_LIST_COUNT_CAP`` rows (a
+state-sized jurisdiction is never counted to the end: past the cap the page says "more than
+10,000"), and numbered pages (``?page=N``, an OFFSET) reach only as far as that count, so no page
+reads and discards more than the cap's rows. For a list whose order ends on a unique column,
+"next" and "previous" links carry the sort key of the last (first) row shown (``?after=`` /
+``?before=``): the database seeks to it in the index that backs the order, however deep the page,
+and the last page (``?page=last``) is read from the end of the order backwards. A list whose
+order cannot seek stops at its counted pages.
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.functional import cached_property
 
+PAGE = "page"
 AFTER = "after"
 BEFORE = "before"
+END = "end"  # a page counted from the end (2: the one before the last), beside a sort key
+LAST = "last"  # ?page=last
 
 
 class CappedPaginator(Paginator):
     """A paginator that counts at most ``cap + 1`` rows: ``count_capped`` says the list has
-    more than ``cap`` (then ``count`` is ``cap + 1`` and pages past the counted ones are still
-    served while they hold rows)."""
+    more than ``cap`` (then ``count`` is ``cap + 1``). Its numbered pages are the counted ones:
+    a page number past them gives the last counted page, so no page's OFFSET passes the cap and
+    no page number makes it count further."""
 
     def __init__(self, object_list, per_page, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -63,7 +70,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def num_pages(self) -> int:
-        """The counted pages (the rows up to the cap)."""
+        """The counted pages (the rows up to the cap): the only ones a number opens."""
         if self.count == 0 and not self.allow_empty_first_page:
             return 0
         return max(1, math.ceil(self.shown_count / self.per_page))
@@ -75,24 +82,25 @@ class CappedPaginator(Paginator):
             raise PageNotAnInteger("That page number is not an integer") from None
         if number < 1:
             raise EmptyPage("That page number is less than 1")
-        if number > self.num_pages and not self.count_capped and number != 1:
-            raise EmptyPage("That page contains no results")
+        if number > self.num_pages and number != 1:
+            raise EmptyPage("That page is past the counted ones")
         return number
 
     def page(self, number):
         number = self.validate_number(number)
         if not self.count_capped:
             return super().page(number)
-        # Past the cap the rows tell whether a page exists, and whether another follows.
+        # The rows tell whether another page follows the counted ones (one row more read).
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
-            raise EmptyPage("That page contains no results")
-        page = ListPage(rows[: self.per_page], number, self)
+        page = self._get_page(rows[: self.per_page], number, self)
         page.more = len(rows) > self.per_page
         return page
 
     def get_page(self, number):
+        """Page ``number``; page 1 for anything that is not a number, the last counted page
+        for a number past them (for a list longer than the cap, whose end is not counted, the
+        deepest page a number reaches)."""
         try:
             number = self.validate_number(number)
         except PageNotAnInteger:
@@ -100,22 +108,20 @@ class CappedPaginator(Paginator):
         except EmptyPage:
             number = self.num_pages if number and str(number).lstrip("-").isdigit() else 1
             number = max(number, 1)
-        try:
-            return self.page(number)
-        except EmptyPage:
-            # A page past the end of a list longer than the cap: its last page is far away
-            # (counted to the end only here).
-            last = max(1, math.ceil(self.object_list.count() / self.per_page))
-            return self.page(min(last, number))
+        return self.page(number)
 
 
 class ListPage(Page):
-    """A page of a list: numbered, and for a seekable order also the sort keys of its first
-    and last rows (``previous_before`` and ``next_after``, for the links)."""
+    """A page of a list: numbered from the start (``number``) or, past the counted pages,
+    counted from the end (``from_end``, 1 for the last page, ``number`` then ``None``); for a
+    seekable order also the sort keys of its first and last rows (``previous_before`` and
+    ``next_after``), and its links (``links``) keeping the rest of the query string."""
 
     more: bool | None = None  # another page follows (known from an extra row read)
     has_before: bool | None = None  # a page precedes (known from an extra row read)
     keys: list[str] | None = None
+    from_end: int | None = None
+    query: QueryDict | None = None  # the request's query string, kept by the links
 
     def has_next(self) -> bool:
         if self.more is not None:
@@ -127,11 +133,11 @@ class ListPage(Page):
             return self.has_before
         return super().has_previous()
 
-    def next_page_number(self) -> int:
-        return self.number + 1
+    def next_page_number(self) -> int | None:
+        return None if self.number is None else self.number + 1
 
-    def previous_page_number(self) -> int:
-        return max(1, self.number - 1)
+    def previous_page_number(self) -> int | None:
+        return None if self.number is None else max(1, self.number - 1)
 
     @cached_property
     def next_after(self) -> str | None:
@@ -144,6 +150,80 @@ class ListPage(Page):
         if not self.keys or not len(self) or not self.has_previous():
             return None
         return encode_key(self[0], self.keys)
+
+    @cached_property
+    def heading(self) -> str:
+        """Where the page stands, as the pager says it: "Page 3 of 12 (300 in all)", "Page
+        401 of more than 400 (more than 10,000 in all)", "Last page (more than ...)"."""
+        paginator = self.paginator
+        in_all = f"({paginator.total} in all)"
+        if self.from_end == 1:
+            return f"Last page {in_all}"
+        if self.from_end:
+            return f"Page {self.from_end} from the end {in_all}"
+        if not paginator.count_capped:
+            return f"Page {self.number} of {paginator.num_pages} {in_all}"
+        if not self.has_next():
+            return f"Page {self.number} of {self.number} {in_all}"
+        return f"Page {self.number} of more than {paginator.num_pages} {in_all}"
+
+    def href(self, **params) -> str:
+        """A link to another page of the list: the request's query string (search text,
+        filters) with the paging parameters replaced by ``params``."""
+        query = self.query.copy() if self.query is not None else QueryDict(mutable=True)
+        for name in (PAGE, AFTER, BEFORE, END):
+            query.pop(name, None)
+        for name in (PAGE, END, AFTER, BEFORE):  # the number first: "?page=2&after=..."
+            if params.get(name) is not None:
+                query[name] = str(params[name])
+        return "?" + query.urlencode()
+
+    @cached_property
+    def links(self) -> dict[str, str | None]:
+        """The pager's links (``first``, ``previous``, ``next``, ``last``), each ``None`` where
+        the page has none. A number in a link is never past the counted pages: past them the
+        links carry a sort key, and a list that cannot seek stops there (``stop_note``)."""
+        paginator = self.paginator
+        numbered = self.from_end is None
+        links = dict.fromkeys(("first", "previous", "next", "last"))
+        if self.has_previous():
+            if not numbered or self.number > 2:
+                links["first"] = self.href()
+            if self.previous_before:
+                links["previous"] = self.href(
+                    before=self.previous_before,
+                    **({PAGE: self.number - 1} if numbered else {END: self.from_end + 1}),
+                )
+            elif numbered:
+                links["previous"] = self.href(page=min(self.number - 1, paginator.num_pages))
+        if self.has_next():
+            to_last = not numbered and self.from_end <= 2
+            if self.next_after and to_last:
+                links["next"] = self.href(page=LAST)
+            elif self.next_after:
+                links["next"] = self.href(
+                    after=self.next_after,
+                    **({PAGE: self.number + 1} if numbered else {END: self.from_end - 1}),
+                )
+            elif numbered and self.number < paginator.num_pages:
+                links["next"] = self.href(page=self.number + 1)
+            if not paginator.count_capped:
+                if self.number < paginator.num_pages - 1:
+                    links["last"] = self.href(page=paginator.num_pages)
+            elif self.keys and not to_last:
+                links["last"] = self.href(page=LAST)
+        return links
+
+    @property
+    def stop_note(self) -> str:
+        """What the pager says when more rows follow than its pages reach (an order that
+        cannot seek, past the cap); empty otherwise."""
+        if not self.has_next() or self.links["next"] is not None:
+            return ""
+        return (
+            f"The pages stop at the first {self.paginator.shown_count:,}: narrow the list "
+            "(search, filters) to reach the rest."
+        )
 
 
 class CappedListPaginator(CappedPaginator):
@@ -280,9 +360,14 @@ def _reversed(keys: list[str]) -> list[str]:
 # --- the one entry point -------------------------------------------------------------------
 
 
-def _page_number(request) -> int:
-    value = request.GET.get("page", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 10**9 else 1
+def _place(request) -> tuple[int, int | None]:
+    """The page number a sort-key link carries for the heading, and its place counted from
+    the end when it carries one (``end``) instead."""
+    value = request.GET.get(PAGE, "")
+    number = int(value) if value.isdigit() and 0 < int(value) < 10**9 else 1
+    value = request.GET.get(END, "")
+    from_end = int(value) if value.isdigit() and 0 < int(value) < 10**9 else None
+    return number, from_end
 
 
 def paginate(
@@ -290,19 +375,24 @@ def paginate(
 ):
     """A page of ``queryset``.
 
-    ``?page=N`` gives page N (an out-of-range page gives the last one). The count stops at
-    ``CERS_LIST_COUNT_CAP`` rows. When the order of ``queryset`` ends on a unique column
-    (``seek_keys``), ``?after=TOKEN`` gives the rows that follow the row whose sort key the
-    token carries, and ``?before=TOKEN`` those that precede it (``page`` then only numbers the
-    page for its heading); a token that does not decode gives page 1. ``not_null`` names
-    nullable columns of the order that the list's rows never leave empty. The rows are
-    ``queryset``'s own, so a token names a place in the list, never a row outside it."""
+    ``?page=N`` gives page N, N up to the pages counted (the count stops at
+    ``CERS_LIST_COUNT_CAP`` rows): a number past them gives the last counted page, so that no
+    page reads and discards more rows than the cap. When the order of ``queryset`` ends on a
+    unique column (``seek_keys``), ``?after=TOKEN`` gives the rows that follow the row whose
+    sort key the token carries and ``?before=TOKEN`` those that precede it, however deep
+    (``page``, or ``end`` for a page counted from the end, only names the page in its
+    heading); ``?page=last`` gives the last rows, read backwards from the end of the order. A
+    token that does not decode gives page 1; one past the end, the last page. ``not_null``
+    names nullable columns of the order that the list's rows never leave empty. The rows are
+    ``queryset``'s own, so a token names a place in the list, never a row outside it. A list
+    that is not a queryset is in memory already: it is counted whole."""
     from django.conf import settings
 
     per_page = per_page or settings.CERS_PAGE_SIZE
     cap = settings.CERS_LIST_COUNT_CAP if count_cap is None else count_cap
-    paginator = CappedListPaginator(queryset, per_page, cap=cap)
-    keys = seek_keys(queryset, not_null) if isinstance(queryset, QuerySet) else None
+    is_queryset = isinstance(queryset, QuerySet)
+    paginator = CappedListPaginator(queryset, per_page, cap=cap if is_queryset else None)
+    keys = seek_keys(queryset, not_null) if is_queryset else None
     page = None
     if keys:
         for name, forward in ((AFTER, True), (BEFORE, False)):
@@ -313,11 +403,14 @@ def paginate(
             if values is None:
                 page = paginator.get_page(1)  # not a place in this list: its start
             else:
-                page = _seek_page(paginator, keys, values, forward, _page_number(request))
+                page = _seek_page(paginator, keys, values, forward, *_place(request))
             break
+    if page is None and request.GET.get(PAGE) == LAST:
+        page = _last_page(paginator, keys)
     if page is None:
-        page = paginator.get_page(request.GET.get("page"))
+        page = paginator.get_page(request.GET.get(PAGE))
     page.keys = keys
+    page.query = request.GET
     return page
 
 
@@ -345,31 +438,49 @@ def _column_values(queryset, keys: list[str], values: list | None) -> list | Non
     return converted
 
 
-def _seek_page(paginator, keys, values, forward: bool, number: int):
-    """The page that follows (precedes) the sort key ``values``; page 1 when going back
-    reaches the start; ``None`` when nothing follows (the caller then serves the numbered
-    page)."""
+def _seek_page(paginator, keys, values, forward: bool, number: int, from_end: int | None):
+    """The page that follows (precedes) the sort key ``values``: page 1 when going back
+    reaches the start, the last page when nothing follows. Numbered ``number`` for its
+    heading, or ``from_end`` when the link counted it from the end."""
     queryset = paginator.object_list
     per_page = paginator.per_page
     if forward:
         rows = list(queryset.filter(seek_filter(keys, values, True))[: per_page + 1])
+        if not rows:
+            return _last_page(paginator, keys)
+        more = len(rows) > per_page
+        rows = rows[:per_page]
     else:
         reverse = queryset.filter(seek_filter(keys, values, False)).order_by(*_reversed(keys))
         rows = list(reverse[: per_page + 1])
-    if not rows:
-        return None if forward else paginator.get_page(1)
-    if forward:
-        page = ListPage(rows[:per_page], max(number, 2), paginator)
-        page.more = len(rows) > per_page
-        page.has_before = True
-    else:
-        more_before = len(rows) > per_page
-        if not more_before:
+        if len(rows) <= per_page:
             return paginator.get_page(1)  # back at the start
+        more = True
         rows = rows[:per_page][::-1]
-        page = ListPage(rows, max(number, 2), paginator)
-        page.more = True
-        page.has_before = True
+    page = ListPage(rows, max(number, 2), paginator)
+    page.more = more
+    page.has_before = True
+    if from_end:
+        page.number = None
+        page.from_end = max(from_end, 2) if more else 1
+    return page
+
+
+def _last_page(paginator, keys):
+    """The last page. A list whose end is counted has it numbered; one longer than the cap,
+    in a seekable order, has its last ``per_page`` rows read backwards from the end of the
+    order (no row before them is read, none counted), unnumbered; one that cannot seek has
+    its last counted page."""
+    if not keys or not paginator.count_capped:
+        return paginator.get_page(paginator.num_pages)
+    per_page = paginator.per_page
+    rows = list(paginator.object_list.order_by(*_reversed(keys))[: per_page + 1])
+    if len(rows) <= per_page:  # rows went away since they were counted
+        return paginator.get_page(1)
+    page = ListPage(rows[:per_page][::-1], None, paginator)
+    page.more = False
+    page.has_before = True
+    page.from_end = 1
     return page
 
 

@@ -5,14 +5,16 @@ import base64
 import datetime
 import json
 import re
+from html import unescape as html_unescape
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.pagination import encode_key, paginate, seek_keys
+from core.pagination import CappedListPaginator, encode_key, paginate, seek_keys
 from organizations.models import Organization
 from submittals.models import SubmittalElementRecord
 from tests.facilities.bulk import bulk_facilities, bulk_organizations
@@ -54,23 +56,150 @@ def test_the_count_stops_one_row_past_the_cap(rows, capped, total):
     assert page.paginator.total == total
 
 
-def test_a_page_past_the_cap_is_served_while_it_holds_rows():
+def assert_reads_within_the_cap(captured, cap):
+    """No query of the page reads past the cap: no OFFSET larger than it, no COUNT without a
+    LIMIT of at most ``cap + 1``."""
+    sqls = [q["sql"] for q in captured]
+    assert sqls
+    for sql in sqls:
+        assert all(int(n) <= cap for n in re.findall(r"OFFSET (\d+)", sql)), sql
+        if "COUNT(" in sql:
+            limits = re.findall(r"LIMIT (\d+)", sql)
+            assert limits and all(int(n) <= cap + 1 for n in limits), sql
+
+
+def follow(href, scope, per_page=2, count_cap=5):
+    """The page a pager link opens."""
+    assert href.startswith("?")
+    params = dict(QueryDict(href[1:]).items())
+    return paginate(get(**params), scope, per_page=per_page, count_cap=count_cap)
+
+
+def test_a_page_number_past_the_counted_pages_gives_the_last_counted_one():
+    made = organizations(["Same"] * 9)
+    scope = Organization.objects.filter(name="Same")  # seekable: ordered by name, pk
+    for number in (4, 40, 4000):
+        with CaptureQueriesContext(connection) as captured:
+            page = paginate(get(page=number), scope, per_page=2, count_cap=5)  # 3 pages counted
+            assert listed(page) == [o.pk for o in made[4:6]] and page.has_next()
+        assert_reads_within_the_cap(captured, cap=5)
+        assert page.number == 3
+        assert page.heading == "Page 3 of more than 3 (more than 5 in all)"
+    # On by the last row's key, across the cap, each row once and in order.
+    links = page.links
+    assert "after=" in links["next"] and "page=4" in links["next"]
+    assert links["last"] == "?page=last"
+    assert "before=" in links["previous"] and "page=2" in links["previous"]
+    fourth = follow(links["next"], scope)
+    assert listed(fourth) == [o.pk for o in made[6:8]] and fourth.number == 4
+    fifth = follow(fourth.links["next"], scope)
+    assert listed(fifth) == [made[8].pk] and not fifth.has_next() and fifth.has_previous()
+    assert fifth.heading == "Page 5 of 5 (more than 5 in all)"
+    assert fifth.links["next"] is None and fifth.links["last"] is None
+
+
+def test_a_page_past_the_end_of_a_capped_list_is_found_without_counting_it():
+    organizations(["Same"] * 9)
+    scope = Organization.objects.filter(name="Same")
+    paginator = CappedListPaginator(scope, 2, cap=5)
+    with CaptureQueriesContext(connection) as captured:
+        page = paginator.get_page(40)
+        list(page)
+    assert_reads_within_the_cap(captured, cap=5)
+    assert page.number == 3
+
+
+def test_the_last_page_is_read_from_the_end_of_the_order():
     made = organizations(["Same"] * 9)
     scope = Organization.objects.filter(name="Same")
-    page = paginate(get(page=4), scope, per_page=2, count_cap=5)  # counted: 6 rows, 3 pages
-    assert listed(page) == [o.pk for o in made[6:8]] and page.has_next()
-    page = paginate(get(page=5), scope, per_page=2, count_cap=5)
-    assert listed(page) == [made[8].pk] and not page.has_next() and page.has_previous()
-    # Past the end: the last page, as for an uncapped list.
-    page = paginate(get(page=40), scope, per_page=2, count_cap=5)
-    assert page.number == 5 and listed(page) == [made[8].pk]
+    with CaptureQueriesContext(connection) as captured:
+        last = paginate(get(page="last"), scope, per_page=2, count_cap=5)
+        assert listed(last) == [made[7].pk, made[8].pk]
+    assert_reads_within_the_cap(captured, cap=5)
+    rows = [q["sql"] for q in captured if "COUNT(" not in q["sql"]]
+    assert len(rows) == 1 and "OFFSET" not in rows[0] and re.search(r"LIMIT 3\b", rows[0])
+    assert last.number is None and last.from_end == 1
+    assert last.heading == "Last page (more than 5 in all)"
+    assert not last.has_next() and last.links["next"] is None and last.links["last"] is None
+    assert last.links["first"] == "?"
+    # Back from the end: pages counted from it, down to page 1 (which may share rows with the
+    # page after it: the pages from the end fall where the end puts them).
+    pages, page = [], last
+    while page.links["previous"]:
+        assert "before=" in page.links["previous"]
+        page = follow(page.links["previous"], scope)
+        pages.append((page.number, page.from_end, listed(page)))
+    assert pages == [
+        (None, 2, [o.pk for o in made[5:7]]),
+        (None, 3, [o.pk for o in made[3:5]]),
+        (None, 4, [o.pk for o in made[1:3]]),
+        (1, None, [o.pk for o in made[0:2]]),
+    ]
+    # Forward from a page counted from the end: the next one, then the last.
+    third = follow(last.links["previous"], scope)
+    third = follow(third.links["previous"], scope)
+    assert third.heading == "Page 3 from the end (more than 5 in all)"
+    assert "end=2" in third.links["next"] and third.links["last"] == "?page=last"
+    second = follow(third.links["next"], scope)
+    assert listed(second) == [o.pk for o in made[5:7]] and second.from_end == 2
+    assert second.links["next"] == "?page=last" and second.links["last"] is None
+
+
+def test_a_key_past_the_end_gives_the_last_page():
+    made = organizations(["Same"] * 9)
+    scope = Organization.objects.filter(name="Same")
+    token = encode_key(made[8], ["name", "pk"])
+    with CaptureQueriesContext(connection) as captured:
+        page = paginate(get(after=token, page=6), scope, per_page=2, count_cap=5)
+        assert listed(page) == [made[7].pk, made[8].pk]
+    assert_reads_within_the_cap(captured, cap=5)
+    assert page.from_end == 1
+
+
+def test_an_order_that_cannot_seek_stops_at_the_counted_pages():
+    made = organizations(list("ABCDEFGHI"))
+    scope = Organization.objects.filter(pk__in=[o.pk for o in made]).order_by("name")
+    assert seek_keys(scope) is None
+    for params in ({"page": 40}, {"page": "last"}):
+        with CaptureQueriesContext(connection) as captured:
+            page = paginate(get(**params), scope, per_page=2, count_cap=5)
+            assert listed(page) == [o.pk for o in made[4:6]]
+        assert_reads_within_the_cap(captured, cap=5)
+        assert page.number == 3 and page.has_next()
+        assert page.links == {"first": "?", "previous": "?page=2", "next": None, "last": None}
+        assert page.stop_note == (
+            "The pages stop at the first 5: narrow the list (search, filters) to reach the rest."
+        )
+    page = paginate(get(page=2), scope, per_page=2, count_cap=5)
+    assert page.links["next"] == "?page=3" and page.stop_note == ""
+
+
+def test_the_links_keep_the_search_and_filters():
+    organizations(["Same"] * 9)
+    scope = Organization.objects.filter(name="Same")
+    page = paginate(get(q="Same", status="open", page=2), scope, per_page=2, count_cap=5)
+    for href in (page.links["previous"], page.links["next"], page.links["last"]):
+        params = QueryDict(href[1:])
+        assert params["q"] == "Same" and params["status"] == "open"
+        assert params.getlist("page") in (["1"], ["3"], ["last"])
 
 
 def test_an_uncapped_list_keeps_numbered_pages():
     made = organizations(["Same"] * 5)
     page = paginate(get(page=9), Organization.objects.filter(name="Same"), 2, count_cap=0)
     assert page.number == 3 and listed(page) == [made[4].pk]
-    assert page.paginator.total == "5"
+    assert page.paginator.total == "5" and page.heading == "Page 3 of 3 (5 in all)"
+    page = paginate(get(page="last"), Organization.objects.filter(name="Same"), 2, count_cap=0)
+    assert page.number == 3 and listed(page) == [made[4].pk]
+
+
+def test_a_counted_list_links_its_last_page_by_number():
+    organizations(["Same"] * 9)
+    scope = Organization.objects.filter(name="Same")
+    page = paginate(get(), scope, per_page=2, count_cap=10)
+    assert page.links["last"] == "?page=5" and page.links["first"] is None
+    page = paginate(get(page=4), scope, per_page=2, count_cap=10)
+    assert page.links["last"] is None  # "Next" is the last page
 
 
 def test_the_facility_list_says_more_than_the_cap(cast, client):
@@ -259,3 +388,71 @@ def test_an_annotated_order_pages_on_by_its_values(cast, client, settings):
     first = client.get(url).context["page"].paginator.object_list
     assert shown == [(o.name, o.facility_count) for o in first]
     assert [count for _, count in shown] == [2, 2, 2, 1]
+
+
+def pager(html):
+    """The pager's links (text, href) and the page's place in the list."""
+    nav = re.search(r'<nav class="pagination" aria-label="Pages">(.*?)</nav>', html, re.S)
+    assert nav, "no pager"
+    links = [
+        (html_unescape(re.sub(r"<[^>]+>", "", text)).strip(), html_unescape(href))
+        for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', nav.group(1))
+    ]
+    current = re.search(r'<span class="muted" aria-current="page">([^<]+)</span>', nav.group(1))
+    return links, current.group(1)
+
+
+def test_the_facility_list_pages_past_the_cap_by_key_and_from_its_end(cast, client):
+    """10 facilities, 6 counted, 3 a page: two numbered pages, then on by the last row's key;
+    the last page from the end, and back. The pager's numbers never pass the counted pages."""
+    bulk_facilities([cast.org], 9, cast.cupa)  # 10 with the cast's facility
+    client.force_login(cast.cupa_reviewer)
+    url = reverse("regulator:facilities")
+    with override_settings(CERS_LIST_COUNT_CAP=6, CERS_PAGE_SIZE=3):
+        first = client.get(url)
+        expected = [f.pk for f in first.context["page"].paginator.object_list]
+        assert len(expected) == 10
+        links, current = pager(first.content.decode())
+        assert current == "Page 1 of more than 2 (more than 6 in all)"
+        assert [text for text, _ in links] == ["Next page →", "Last page"]
+        assert dict(links)["Last page"] == "?page=last"
+
+        def numbers_within_the_count(links):
+            for _, href in links:
+                params = QueryDict(href[1:])
+                number = params.get("page", "1")
+                if number.isdigit() and int(number) > 2:
+                    assert "after" in params or "before" in params, href
+
+        # Deep by number: the last counted page, read with an OFFSET of at most the cap.
+        with CaptureQueriesContext(connection) as captured:
+            deep = client.get(url, {"page": 4000})
+        assert_reads_within_the_cap(captured, cap=6)
+        assert [f.pk for f in deep.context["page"]] == expected[3:6]
+        links, current = pager(deep.content.decode())
+        assert current == "Page 2 of more than 2 (more than 6 in all)"
+        numbers_within_the_count(links)
+        # Next by key, across the cap, to the end.
+        shown, response = expected[:6], deep
+        while "Next page →" in dict(pager(response.content.decode())[0]):
+            response = client.get(url + dict(pager(response.content.decode())[0])["Next page →"])
+            shown += [f.pk for f in response.context["page"]]
+            numbers_within_the_count(pager(response.content.decode())[0])
+        assert shown == expected
+        assert pager(response.content.decode())[1] == "Page 4 of 4 (more than 6 in all)"
+        # The last page, from the end, and back by key.
+        with CaptureQueriesContext(connection) as captured:
+            last = client.get(url, {"page": "last"})
+        assert_reads_within_the_cap(captured, cap=6)
+        assert [f.pk for f in last.context["page"]] == expected[7:]
+        links, current = pager(last.content.decode())
+        assert current == "Last page (more than 6 in all)"
+        assert [text for text, _ in links] == ["First page", "← Previous page"]
+        back = client.get(url + dict(links)["← Previous page"])
+        assert [f.pk for f in back.context["page"]] == expected[4:7]
+        assert pager(back.content.decode())[1] == "Page 2 from the end (more than 6 in all)"
+        assert [text for text, _ in pager(back.content.decode())[0]] == [
+            "First page",
+            "← Previous page",
+            "Next page →",
+        ]
