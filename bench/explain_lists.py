@@ -1,6 +1,7 @@
 """EXPLAIN ANALYZE of a list page's queries on a seeded data set (``manage.py seed_scale``):
-the count, the rows of page 1, of a deep page (by OFFSET and, when the code offers it, by the
-sort key of the row before it) and of a name search, for a persona's list.
+the count, the rows of page 1, of a deep page (by its number, an OFFSET, and, when the code
+offers it, by the sort key of the row before it), of the last page and of a name search, for a
+persona's list.
 
     DATABASE_URL=postgres://root@127.0.0.1:5432/cers_copy_200000 \
         .venv/bin/python bench/explain_lists.py --persona cupa-reviewer --deep 300
@@ -101,7 +102,19 @@ def main() -> None:
     _, deep = queries(f"?page={args.deep}")
     deep_rows = [q for q in deep if f'FROM "{table}"' in q and "OFFSET" in q]
     if deep_rows:
-        explain(f"page {args.deep} by OFFSET", deep_rows[0])
+        # Past the counted pages the number gives the last counted one: its OFFSET says which.
+        offset = re.search(r"OFFSET (\d+)", deep_rows[0]).group(1)
+        explain(f"?page={args.deep} (OFFSET {offset})", deep_rows[0])
+    # A number past the end of the list: every query it makes on the list's table but the
+    # capped count (which page 1 showed).
+    _, past = queries("?page=999999")
+    past_rows = [q for q in past if f'FROM "{table}"' in q and not re.search(r"LIMIT \d+\)", q)]
+    for i, sql in enumerate(past_rows, 1):
+        explain(f"?page=999999, query {i}: {sql[:60]}...", sql)
+    _, last = queries("?page=last")
+    last_rows = [q for q in last if f'FROM "{table}"' in q and not q.startswith("SELECT COUNT(*)")]
+    if last_rows:
+        explain("?page=last", last_rows[0])
     try:
         from core.pagination import encode_key
     except ImportError:
@@ -111,8 +124,9 @@ def main() -> None:
             (args.deep - 1) * page.paginator.per_page - 1 : (args.deep - 1)
             * page.paginator.per_page
         ]
-        token = encode_key(list(before)[0], page.keys)
-        _, seek = queries(f"?after={token}&page={args.deep}")
+        before = list(before)
+        token = encode_key(before[0], page.keys) if before else None  # None: past the end
+        _, seek = queries(f"?after={token}&page={args.deep}") if token else (None, [])
         seek_rows = [
             q for q in seek if f'FROM "{table}"' in q and not q.startswith("SELECT COUNT(*)")
         ]
