@@ -233,6 +233,17 @@ class Violation(EdtKeys):
 
     class Meta:
         ordering = ["occurred_on", "pk"]
+        indexes = [
+            # The open violations past their scheduled return to compliance, the longest
+            # overdue first (the dashboard's list, paged on by key): only open ones are indexed.
+            models.Index(
+                fields=["scheduled_rtc_on", "id"],
+                name="violation_open_rtc_order",
+                condition=models.Q(
+                    return_to_compliance_on__isnull=True, scheduled_rtc_on__isnull=False
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Violation {self.violation_type.type_number} on {self.occurred_on}"

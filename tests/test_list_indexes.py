@@ -5,7 +5,7 @@ settings)."""
 import pytest
 from django.db import connection
 
-from cme.models import Enforcement, Inspection
+from cme.models import Enforcement, Inspection, Violation
 from core.trigram import index_name
 from edt.models import EdtTransaction
 from facilities.models import Facility, FacilityRegulator
@@ -32,6 +32,7 @@ def index_columns(model) -> list[list[str]]:
         (Inspection, ["occurred_on", "id"]),
         (Enforcement, ["occurred_on", "id"]),
         (EdtTransaction, ["received_at", "id"]),
+        (Violation, ["scheduled_rtc_on", "id"]),  # open ones only: the overdue list
     ],
 )
 def test_list_order_index(model, columns):
