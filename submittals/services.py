@@ -789,16 +789,39 @@ def lock_for_review(keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, SubmittalEleme
     wanted = sorted(set(keys), key=lambda key: key.int)  # PostgreSQL's order of uuids
     locked: dict[uuid.UUID, SubmittalElementRecord] = {}
     for start in range(0, len(wanted), BATCH_SIZE):
-        rows = (
+        rows = list(
             SubmittalElementRecord.objects.select_for_update(of=("self",))
             .select_related("facility")
-            .prefetch_related("facility__organization", "regulator", "submitted_by")
             .only(*_REVIEW_READS)
             .filter(key__any=wanted[start : start + BATCH_SIZE])
             .order_by("key")
         )
+        _share_related(rows)
         locked.update((record.key, record) for record in rows)
     return locked
+
+
+def _share_related(records: list[SubmittalElementRecord]) -> None:
+    """Give the elements their facilities' organizations, their agencies and submitters, each
+    read once (one query a model) and shared: what ``prefetch_related`` does, for a fraction
+    of its cost in Python."""
+    from django.contrib.auth import get_user_model
+
+    from organizations.models import Organization
+    from regulators.models import Regulator
+
+    facilities = [record.facility for record in records]
+    related = (
+        (facilities, Facility, "organization", Organization),
+        (records, SubmittalElementRecord, "regulator", Regulator),
+        (records, SubmittalElementRecord, "submitted_by", get_user_model()),
+    )
+    for objects, model, name, target in related:
+        field = model._meta.get_field(name)
+        wanted = {getattr(obj, field.attname) for obj in objects} - {None}
+        found = target.objects.in_bulk(wanted) if wanted else {}
+        for obj in objects:
+            field.set_cached_value(obj, found.get(getattr(obj, field.attname)))
 
 
 # What reviewing many elements reads (see ``lock_for_review``).
