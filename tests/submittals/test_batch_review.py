@@ -248,4 +248,3 @@ def test_reviews_given_in_batches_tell_each_address_as_one_call_would(
     assert "Acme Midtown Plant" not in approver.body
     assert "Not Accepted" in told["erin@acme.example",].subject
     assert "Under Review" in told["outsider@other.example",].subject
-
