@@ -997,7 +997,7 @@ class Reviews:
                 ]
             )
 
-        events, changed = [], {}
+        events, changed, told = [], {}, []
         for action, (status, comments) in zip(actions, checked, strict=True):
             record = action.record
             before = {"status": int(record.status), "comments": record.action_comments}
@@ -1020,7 +1020,7 @@ class Reviews:
                     regulator=record.regulator,
                 )
             )
-            self._hold(record, organization)
+            told.append(self._told(record, organization))
             if len(events) == BATCH_SIZE:  # written a batch at a time: not all held at once
                 record_events(events)
                 events = []
@@ -1041,37 +1041,36 @@ class Reviews:
             ],
             due_dates=due_dates,
         )
+        self._held += told
         if len(self._held) >= HELD_LINES and transaction.get_connection().vendor == "postgresql":
             self._move_to_table()
         return [action.record for action in actions]
 
-    def _hold(self, record: SubmittalElementRecord, organization) -> None:
-        """Keep what the business will be told of this action, as it is now (an element
-        acted on twice in one upload changes again afterwards)."""
+    def _told(self, record: SubmittalElementRecord, organization) -> _Told:
+        """What the business will be told of this action, as it is now (an element acted on
+        twice in one upload changes again afterwards)."""
         facility = record.facility
         submitter = record.submitted_by
         self._count += 1
-        self._held.append(
-            _Told(
-                organization.pk,
-                0 if record.status == ElementStatus.NOT_ACCEPTED else 1,
-                facility.cers_id,
-                record.element,
-                self._count,
-                submitter.email if submitter is not None else "",
-                int(record.status),
-                record.action_comments,
-                record.action_at,
-                record.action_agent_name,
-                record.action_agent_email,
-                record.regulator_id,
-                record.regulator.name,
-                record.regulator.code,
-                facility.name,
-                facility.address,
-                record.submitted_at,
-                organization.name,
-            )
+        return _Told(
+            organization.pk,
+            0 if record.status == ElementStatus.NOT_ACCEPTED else 1,
+            facility.cers_id,
+            record.element,
+            self._count,
+            submitter.email if submitter is not None else "",
+            int(record.status),
+            record.action_comments,
+            record.action_at,
+            record.action_agent_name,
+            record.action_agent_email,
+            record.regulator_id,
+            record.regulator.name,
+            record.regulator.code,
+            facility.name,
+            facility.address,
+            record.submitted_at,
+            organization.name,
         )
 
     def _move_to_table(self) -> None:
@@ -1091,7 +1090,8 @@ class Reviews:
         """Every line held, in the order the e-mails list them: by organization, Not
         Accepted first, then by facility and element, in the order of the actions."""
         if self._table is None:
-            yield from sorted(self._held)
+            held, self._held = self._held, []
+            yield from sorted(held)
             return
         self._move_to_table()
         connection = transaction.get_connection()

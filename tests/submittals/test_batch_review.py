@@ -248,3 +248,21 @@ def test_reviews_given_in_batches_tell_each_address_as_one_call_would(
     assert "Acme Midtown Plant" not in approver.body
     assert "Not Accepted" in told["erin@acme.example",].subject
     assert "Under Review" in told["outsider@other.example",].subject
+
+
+def test_a_refused_batch_is_neither_written_nor_told(cast, two_facilities):
+    depot, plant = two_facilities
+    OutboundEmail.objects.all().delete()  # those of the submissions
+    with transaction.atomic():
+        reviews = services.Reviews(actor=cast.cupa_reviewer)
+        locked = services.lock_for_review([depot.key, plant.key])
+        reviews.apply([ReviewAction(locked[depot.key], ElementStatus.ACCEPTED)])
+        with pytest.raises(ValidationError):
+            reviews.apply([ReviewAction(locked[plant.key], ElementStatus.NOT_ACCEPTED)])
+        reviews.tell_businesses()
+    plant.refresh_from_db()
+    assert plant.status == ElementStatus.SUBMITTED
+    assert not reviewed_events(plant).exists()
+    [told] = OutboundEmail.objects.all()
+    assert told.to == ["lead@acme.example", "approver@acme.example"]
+    assert "Acme Sacramento Depot" in told.subject and "Accepted" in told.subject
