@@ -20,6 +20,9 @@ and the upload processing rate, each beside the raw limit measured in the same r
   of the tree, and PostgreSQL COPY of one row per notification; beside it, the writes a review
   must make in plain SQL on the same tables, rolled back. The database is seeded with enough
   elements for every upload size when the RFSQ sizes did not.
+- CME submit (``--cme``): an RCMES document adding inspections, one at each seeded facility,
+  through the same check and ``edt.uploads.process``, beside its raw limit (parse, validate,
+  COPY).
 - The check alone, at 1,000 to 100,000 notifications (made-up keys: nothing is looked up):
   streaming beside the whole tree parsed then validated, as the check was before it streamed.
 - Memory: each measurement runs in its own process; reported as the growth of peak RSS over the
@@ -512,6 +515,114 @@ def measure_database_floor(count: int) -> dict:
     return {"records": len(ids), "seconds": seconds}
 
 
+CME_SCHEMA = ("RegulatorCMESubmit", "1/05")
+CME_NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorCMESubmit/1/05/"
+
+
+def _inspections(count: int) -> bytes:
+    """An RCMES document adding ``count`` inspections (HMRRP, each at its own facility, each
+    with a new regulator key), after routing those facilities' inventory element to the CUPA:
+    the CUPA then handles their HMRRP program element."""
+    from facilities.models import Facility, FacilityRegulator
+    from regulators.models import Regulator
+
+    cupa = Regulator.objects.get(code="1001")
+    facilities = list(Facility.objects.order_by("cers_id").values_list("pk", "cers_id")[:count])
+    routed = set(
+        FacilityRegulator.objects.filter(element=2, regulator=cupa).values_list(
+            "facility_id", flat=True
+        )
+    )
+    FacilityRegulator.objects.bulk_create(
+        [
+            FacilityRegulator(facility_id=pk, element=2, regulator=cupa)
+            for pk, _cers_id in facilities
+            if pk not in routed
+        ],
+        batch_size=5000,
+    )
+    run = uuid.uuid4().hex[:8]
+    record = (
+        "<Inspection><InspectionHeader><RegulatorCode>1001</RegulatorCode>"
+        "<RegulatorActionDateTime>2024-05-02T09:00:00</RegulatorActionDateTime>"
+        "<CMEDataStatus>2</CMEDataStatus></InspectionHeader><CERSID>{cers_id}</CERSID>"
+        "<InspectionRegulatorKey>bench-{run}-{n}</InspectionRegulatorKey>"
+        "<ProgramElement>a</ProgramElement><OccurredOn>2024-05-01</OccurredOn><Type>a</Type>"
+        "</Inspection>"
+    )
+    return (
+        f'<cers:CMESubmittals xmlns:cers="{CME_NS}"><Inspections>'
+        + "".join(
+            record.format(cers_id=cers_id, run=run, n=n)
+            for n, (_pk, cers_id) in enumerate(facilities)
+        )
+        + "</Inspections></cers:CMESubmittals>"
+    ).encode()
+
+
+def measure_cme_upload(count: int) -> dict:
+    """An RCMES upload of ``count`` new inspections: the request's check and the worker's
+    ``edt.uploads.process`` (each record checked, then written through ``cme.services`` in a
+    savepoint of its own), as ``measure_upload`` measures RFSAN."""
+    setup_django()
+    from django.core.files.base import ContentFile
+
+    from core import xmlsafe
+    from edt import uploads
+    from edt.models import EdtAccount, EdtTransaction
+
+    body = _inspections(count)
+    account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
+    row = EdtTransaction(
+        key=uuid.uuid4(),
+        endpoint="RCMES",
+        environment="production",
+        account=account,
+        regulator=account.regulator,
+        status=EdtTransaction.Status.QUEUED,
+        schema_version="1/05",
+        payload_bytes=len(body),
+    )
+    row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
+    row.save()
+    xmlsafe.schema_for(*CME_SCHEMA)
+    before = rss_mb()
+    started = time.perf_counter()
+    checked = xmlsafe.check_document(body, expected_schema=CME_SCHEMA[0])
+    assert not checked.problems, checked.problems[:3]
+    uploads.process(row.pk)
+    seconds = time.perf_counter() - started
+    row.refresh_from_db()
+    assert row.status == EdtTransaction.Status.ACCEPTED, row.messages[:3]
+    return {"records": count, "seconds": seconds, "rss_growth_mb": rss_mb() - before}
+
+
+def measure_raw_cme(count: int) -> dict:
+    """The raw limit of the same RCMES document: lxml parse, XSD validation of the tree, COPY
+    of one row per inspection."""
+    setup_django()
+    from django.db import connection
+    from lxml import etree
+
+    from core.xmlsafe import hardened_parser, schema_for
+
+    body = _inspections(count)
+    schema = schema_for(*CME_SCHEMA)
+    started = time.perf_counter()
+    root = etree.fromstring(body, hardened_parser())
+    assert schema.validate(root), schema.error_log
+    rows = [
+        (n.findtext("CERSID"), n.findtext("InspectionRegulatorKey"), n.findtext("OccurredOn"))
+        for n in root.iter("Inspection")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_inspections (cers_id int, key text, on_ date)")
+        with cursor.copy("COPY bench_inspections FROM STDIN") as copy_in:
+            for row in rows:
+                copy_in.write_row(row)
+    return {"records": len(rows), "seconds": time.perf_counter() - started}
+
+
 def _synthetic(count: int) -> bytes:
     """An RFSAN document of ``count`` notifications with made-up keys: the check alone does
     not look them up, so its sizes need no seeded elements."""
@@ -573,6 +684,8 @@ MEASURES = {
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
     "database_floor": lambda args: measure_database_floor(args.count),
+    "cme_upload": lambda args: measure_cme_upload(args.count),
+    "raw_cme": lambda args: measure_raw_cme(args.count),
     "check_stream": lambda args: measure_check(args.count, "stream"),
     "check_whole": lambda args: measure_check(args.count, "whole"),
 }
@@ -595,6 +708,9 @@ def main() -> None:
     parser.add_argument("--uploads", default="1000,10000", help="Upload sizes (records).")
     parser.add_argument(
         "--checks", default="1000,10000,100000", help="Sizes of the check alone (records)."
+    )
+    parser.add_argument(
+        "--cme", default="", help="CME submit (RCMES) upload sizes (inspections; '' for none)."
     )
     parser.add_argument(
         "--rfq",
@@ -650,11 +766,14 @@ def main() -> None:
             f"+{whole['peak_growth_mb']:.1f} MB"
         )
     counts = [int(c) for c in args.uploads.split(",") if c]
-    if counts and seeded < sum(counts):
-        # Each upload reviews elements no earlier one reviewed: seed enough for all of them.
+    cme_counts = [int(c) for c in args.cme.split(",") if c]
+    # Each upload reviews elements no earlier one reviewed: seed enough for all of them (and
+    # a facility for each inspection of the largest CME upload).
+    needed = max(sum(counts), *cme_counts, 0)
+    if needed and seeded < needed:
         recreate_database(url)
         subprocess.run(  # noqa: S603
-            [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({sum(counts)})"],
+            [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({needed})"],
             check=True,
             cwd=ROOT,
             env=os.environ | {"PYTHONPATH": str(ROOT)},
@@ -673,6 +792,15 @@ def main() -> None:
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s (+{raw['rss_growth_mb']:.1f} MB)"
             f" | ratio {upload['seconds'] / raw['seconds']:.1f}x | the same writes in plain SQL "
             f"{floor['records'] / floor['seconds']:>7,.0f} records/s"
+        )
+
+    for count in cme_counts:
+        raw, upload = run("raw_cme", count), run("cme_upload", count)
+        print(
+            f"RCMES upload {count:>7,} inspections: {count / upload['seconds']:>7,.0f} records/s "
+            f"(peak RSS +{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
+            f"{raw['records'] / raw['seconds']:>9,.0f} records/s"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
         )
 
 

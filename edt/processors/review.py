@@ -1,16 +1,23 @@
 """RFSAN, the Regulator Facility Submittal Action Notification (tier 4): a CUPA's own system
 sets the review status of submitted elements, exactly as a reviewer does on the review page.
 
-Every notification is checked before anything is written, and every problem is reported: the
-element's key must exist (1051) and belong to the CERS ID given (1054) and be of the type the
-``code`` attribute names (1013); the element must be routed to the calling CUPA or one of its
-PAs (1053); the regulator code must be that agency (1049); the action must be later than the
-element's current one (1052); Not Accepted needs comments; a next due date may not be in the
-past (1075). The elements are locked and checked together; when all pass they go through
-``submittals.services.apply_reviews``, so the element, its history, its audit events and the
-business's e-mail are those of the portal's review (one e-mail per organization), and the
-next due dates given win over the agency's rule for an accepted element (``apply_reviews``'s
-``due_dates``, written by ``facilities.services.set_next_due_dates`` with their audit events).
+Every notification is checked, and every problem is reported: the element's key must exist
+(1051) and belong to the CERS ID given (1054) and be of the type the ``code`` attribute names
+(1013); the element must be routed to the calling CUPA or one of its PAs (1053); the regulator
+code must be that agency (1049); the action must be later than the element's current one
+(1052; an element named twice: the second later than the first); Not Accepted needs
+comments; a next due date may not be in the past (1075).
+
+The document is read streaming, ``RECORDS_PER_BATCH`` notifications at a time, each batch's
+elements locked and checked together and, while no problem was found, written through
+``submittals.services.Reviews`` (``apply_reviews`` a batch at a time), so the element, its
+history, its audit events and the business's e-mail are those of the portal's review (one
+e-mail per organization, queued after the last batch), and the next due dates given win over
+the agency's rule for an accepted element (``due_dates``, written by
+``facilities.services.set_next_due_dates`` with their audit events). Everything is one
+transaction, the upload's: a problem in any batch rejects the whole upload, the batches before
+it rolled back, and the rest is still read for more problems. Between batches nothing is held
+but the e-mails' lines (see ``Reviews``) and the problems found.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from itertools import batched
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -28,13 +36,7 @@ from lxml import etree
 from core.xmlsafe import PARSER_OPTIONS, GuidanceMessage
 from regulators.models import Regulator
 from submittals.models import ElementStatus
-from submittals.services import (
-    BATCH_SIZE,
-    ReviewAction,
-    apply_reviews,
-    check_review,
-    lock_for_review,
-)
+from submittals.services import ReviewAction, Reviews, check_review, lock_for_review
 
 from ..uploads import UploadContext, UploadRejected, processes
 from .reading import moment
@@ -91,67 +93,86 @@ def _notifications(data: bytes) -> Iterator[dict[str, str]]:
             del parent[0]
 
 
+# Notifications read, checked and written at a time: what the processing holds.
+RECORDS_PER_BATCH = 500
+
+
 @processes("RFSAN")
 def process_action_notifications(context: UploadContext) -> None:
     regulator = context.regulator
-    notifications = list(_notifications(context.data))
-    keys = [_key(n.get("CERSUniqueKey")) for n in notifications]
-    uuids = [_uuid(key) for key in keys]
-    total = len(notifications)
-    records = lock_for_review(u for u in uuids if u is not None)
     agencies = _agencies(regulator)
     now, today = timezone.now(), timezone.localdate()
+    total = context.data.count(b"</SubmittalElement>")  # for the progress report only
+    reviews = Reviews(actor=context.actor)
     problems: list[GuidanceMessage] = []
-    actions: list[ReviewAction] = []
-    due_dates: dict[tuple[int, int], date] = {}
-    moments: dict[str, object] = {}  # an agency's system often sends one time for many actions
-    for number, (notification, key, key_uuid) in enumerate(
-        zip(notifications, keys, uuids, strict=True), 1
-    ):
-        found: list[tuple[int, str]] = []
-        if number % BATCH_SIZE == 0:
-            context.progress(number, total)
-        record = records.get(key_uuid)
-        if record is None:
-            found.append((NOT_FOUND, f"There is no submitted element with CERSUniqueKey {key}."))
-        elif record.regulator_id not in agencies or record.status == ElementStatus.DRAFT:
-            found.append(
-                (NOT_AUTHORIZED, f"Element {key} is not routed to {regulator.name} or its PAs.")
+    number = 0
+    for batch in batched(_notifications(context.data), RECORDS_PER_BATCH):
+        keys = [_key(n.get("CERSUniqueKey")) for n in batch]
+        uuids = [_uuid(key) for key in keys]
+        records = lock_for_review(u for u in uuids if u is not None)
+        actions: list[ReviewAction] = []
+        due_dates: dict[tuple[int, int], date] = {}
+        moments: dict[str, object] = {}  # an agency's system often sends one time for many
+        acted: dict[int, object] = {}  # an element's action earlier in this batch
+        for notification, key, key_uuid in zip(batch, keys, uuids, strict=True):
+            number += 1
+            found: list[tuple[int, str]] = []
+            record = records.get(key_uuid)
+            if record is None:
+                found.append(
+                    (NOT_FOUND, f"There is no submitted element with CERSUniqueKey {key}.")
+                )
+            elif record.regulator_id not in agencies or record.status == ElementStatus.DRAFT:
+                found.append(
+                    (NOT_AUTHORIZED, f"Element {key} is not routed to {regulator.name} or its PAs.")
+                )
+            else:
+                action_on, status, comments, next_due = _check(
+                    notification,
+                    record,
+                    key,
+                    regulator,
+                    now,
+                    today,
+                    moments,
+                    found,
+                    acted.get(record.pk),
+                )
+            if found:
+                where = f"SubmittalElement {number} (line {notification['line']})"
+                problems.extend(
+                    GuidanceMessage(code, "Required", message, location=where, cers_unique_key=key)
+                    for code, message in found
+                )
+            if problems:
+                continue  # nothing will be stored: only look for more problems
+            actions.append(
+                ReviewAction(
+                    record=record,
+                    status=status,
+                    comments=comments,
+                    action_at=action_on,
+                    agent_name=notification.get("SubmittalActionAgentName", "").strip(),
+                    agent_email=notification.get("SubmittalActionAgentEmail", "").strip(),
+                )
             )
-        else:
-            action_on, status, comments, next_due = _check(
-                notification, record, key, regulator, now, today, moments, found
-            )
-        if found:
-            where = f"SubmittalElement {number} (line {notification['line']})"
-            problems.extend(
-                GuidanceMessage(code, "Required", message, location=where, cers_unique_key=key)
-                for code, message in found
-            )
-        if problems:
-            continue  # nothing will be stored: only look for more problems
-        actions.append(
-            ReviewAction(
-                record=record,
-                status=status,
-                comments=comments,
-                action_at=action_on,
-                agent_name=notification.get("SubmittalActionAgentName", "").strip(),
-                agent_email=notification.get("SubmittalActionAgentEmail", "").strip(),
-            )
-        )
-        if next_due is not None:
-            due_dates[record.facility_id, record.element] = next_due
+            acted[record.pk] = action_on
+            if next_due is not None:
+                due_dates[record.facility_id, record.element] = next_due
+        if not problems:
+            reviews.apply(actions, due_dates=due_dates)
+        context.progress(number, total)
 
     if problems:
         raise UploadRejected(problems)
-    apply_reviews(actor=context.actor, actions=actions, due_dates=due_dates)
-    context.progress(total, total)
+    reviews.tell_businesses()
 
 
-def _check(notification, record, key, regulator, now, today, moments, found):
+def _check(notification, record, key, regulator, now, today, moments, found, earlier=None):
     """The checks of one notification on its element; each problem is appended to ``found``
-    as ``(code, message)``. Returns the action's time, status, comments and next due date."""
+    as ``(code, message)``. ``earlier``: the element's action before in the same batch (one
+    in an earlier batch is written already). Returns the action's time, status, comments and
+    next due date."""
     if notification.get("CERSID", "").strip() != str(record.facility.cers_id):
         found.append(
             (INVALID_CERSID, f"Element {key} belongs to CERS ID {record.facility.cers_id}.")
@@ -181,7 +202,7 @@ def _check(notification, record, key, regulator, now, today, moments, found):
     elif action_on > now:
         found.append((1056, "SubmittalActionOn is in the future."))
     else:
-        current = record.action_at or record.submitted_at
+        current = earlier or record.action_at or record.submitted_at
         # The XML carries whole seconds: compare at that precision.
         if current and action_on < current.replace(microsecond=0):
             found.append(

@@ -279,3 +279,22 @@ def test_the_queries_do_not_grow_with_the_notifications(client, cast, edt_accoun
         post(client, edt_account, three_body)
     assert len(three) == len(one)
     assert reviewed(ust) == [(2, 5)]
+
+
+def test_an_element_named_twice_is_refused_when_its_second_action_is_earlier(
+    client, cast, edt_account, records
+):
+    fi = records[1]
+    now = timezone.now()
+    SubmittalElementRecord.objects.filter(pk=fi.pk).update(submitted_at=now - timedelta(days=2))
+    body = document(
+        notification(fi, status=3, when=now - timedelta(hours=1)),
+        notification(fi, status=4, when=now - timedelta(days=1)),
+    )
+    root = post(client, edt_account, body)
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    [message] = root.findall("GuidanceMessages/GuidanceMessage")
+    assert message.get("guidanceCode") == "1052"
+    assert "[SubmittalElement 2 " in message.text
+    fi.refresh_from_db()
+    assert fi.status == ElementStatus.SUBMITTED

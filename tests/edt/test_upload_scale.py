@@ -19,7 +19,9 @@ from lxml import etree
 
 from core import xmlsafe
 from core.models import AuditEvent, OutboundEmail
+from edt.processors import review as review_processor
 from facilities.models import Facility
+from submittals import services as submittal_services
 from submittals.models import (
     ElementStatus,
     FacilitySubmittal,
@@ -253,6 +255,68 @@ def test_one_bad_record_at_the_end_of_a_large_upload_stores_nothing(client, edt_
     [message] = root.findall("GuidanceMessages/GuidanceMessage")
     assert message.get("guidanceCode") == "1013"
     assert "[SubmittalElement 201 " in message.text
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.SUBMITTED}
+    assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()
+    assert not OutboundEmail.objects.exists()
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Seven notifications a batch, and the e-mails' lines beyond five moved out of memory
+    (into a temporary table, on PostgreSQL): a small upload takes the paths of a large one."""
+    monkeypatch.setattr(review_processor, "RECORDS_PER_BATCH", 7)
+    monkeypatch.setattr(submittal_services, "HELD_LINES", 5)
+
+
+def test_an_upload_read_in_batches_is_stored_and_told_as_one(
+    client, cast, edt_account, many, small_batches
+):
+    OutboundEmail.objects.all().delete()
+    first = many[0]
+    notifications = [notification(first, status=3)]  # acted on again in a later batch
+    notifications += [notification(r, status=4) for r in many[1:40]]
+    notifications.insert(10, notification(first, status=4))
+    root = post(client, edt_account, document(*notifications))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+
+    assert set(
+        SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many[:40]]).values_list(
+            "status", flat=True
+        )
+    ) == {ElementStatus.ACCEPTED}
+    history = AuditEvent.objects.filter(action="submittal.reviewed", object_id=str(first.pk))
+    assert [(e.before["status"], e.after["status"]) for e in history.order_by("id")] == [
+        (2, 3),
+        (3, 4),
+    ]
+    assert AuditEvent.objects.filter(action="submittal.reviewed").count() == 41
+    # The Lead User and the submitter of every element: one e-mail of all 41 actions, every
+    # line listed in its order (by facility), each batch's.
+    [summary] = OutboundEmail.objects.all()
+    assert sorted(summary.to) == ["approver@acme.example", "lead@acme.example"]
+    assert "41 submittal elements of Acme Fuels" in summary.subject
+    assert "Accepted: 40" in summary.body and "Under Review: 1" in summary.body
+    listed = [line for line in summary.body.splitlines() if line.startswith("Facility Info")]
+    assert len(listed) == 41
+    facilities = [line.split(" of ")[1].split(",")[0] for line in listed]
+    assert facilities[:2] == ["Depot 1", "Depot 1"]
+    assert facilities[2:] == [f"Depot {n}" for n in range(2, 41)]
+
+
+def test_a_bad_record_in_a_later_batch_stores_nothing_and_names_its_position(
+    client, edt_account, many, small_batches
+):
+    OutboundEmail.objects.all().delete()
+    good = [notification(r, status=4) for r in many[:30]]
+    bad = notification(many[30], status=5)  # Not Accepted without comments
+    root = post(client, edt_account, document(*good, bad, notification(many[31], status=4)))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    [message] = root.findall("GuidanceMessages/GuidanceMessage")
+    assert "[SubmittalElement 31 " in message.text
     assert set(
         SubmittalElementRecord.objects.filter(pk__in=[r.pk for r in many]).values_list(
             "status", flat=True

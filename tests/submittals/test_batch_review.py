@@ -203,3 +203,66 @@ def test_elements_of_the_pa_keep_their_agency_in_the_audit_trail(cast):
     review_all(account.user, (depot, ElementStatus.ACCEPTED), (ust, 3))
     assert reviewed_events(ust).get().regulator == cast.pa
     assert reviewed_events(depot).get().regulator == cast.cupa
+
+
+def test_reviews_given_in_batches_tell_each_address_as_one_call_would(
+    cast, two_facilities, monkeypatch
+):
+    """``Reviews`` takes the actions a batch at a time and tells the businesses once, after
+    the last: the e-mails are those of ``apply_reviews`` given every action at once."""
+    depot, plant = two_facilities
+    other = factories.make_facility(cast.other_org, name="Other Co Depot", zip_code="95814")
+    others = submit(cast, facility=other, editor=cast.outsider, approver=cast.outsider)[FI]
+    monkeypatch.setattr(services, "HELD_LINES", 1)  # on PostgreSQL, through its table
+    OutboundEmail.objects.all().delete()  # those of the submissions
+    batches = [
+        [(plant, ElementStatus.NOT_ACCEPTED, "The site map is missing.")],
+        [(others, ElementStatus.UNDER_REVIEW), (depot, ElementStatus.UNDER_REVIEW)],
+        [(depot, ElementStatus.ACCEPTED)],
+    ]
+    with transaction.atomic():
+        reviews = services.Reviews(actor=cast.cupa_reviewer)
+        for batch in batches:
+            locked = services.lock_for_review(record.key for record, *_ in batch)
+            reviews.apply([ReviewAction(locked[record.key], *rest) for record, *rest in batch])
+        assert not OutboundEmail.objects.exists()
+        reviews.tell_businesses()
+
+    told = {tuple(sorted(mail.to)): mail for mail in OutboundEmail.objects.all()}
+    assert set(told) == {
+        ("lead@acme.example",),
+        ("approver@acme.example",),
+        ("erin@acme.example",),
+        ("outsider@other.example",),
+    }
+    summary = told["lead@acme.example",]
+    assert "3 submittal elements of Acme Fuels" in summary.subject
+    counts = ("Under Review: 1", "Accepted: 1", "Not Accepted: 1")
+    assert all(count in summary.body for count in counts)
+    # Not Accepted first, then by facility: the depot's two actions in their order.
+    midtown = summary.body.index("Acme Midtown Plant")
+    under_review = summary.body.index("Status: Under Review")
+    assert midtown < under_review < summary.body.index("Status: Accepted")
+    approver = told["approver@acme.example",]
+    assert "2 submittal elements of Acme Fuels" in approver.subject
+    assert "Acme Midtown Plant" not in approver.body
+    assert "Not Accepted" in told["erin@acme.example",].subject
+    assert "Under Review" in told["outsider@other.example",].subject
+
+
+def test_a_refused_batch_is_neither_written_nor_told(cast, two_facilities):
+    depot, plant = two_facilities
+    OutboundEmail.objects.all().delete()  # those of the submissions
+    with transaction.atomic():
+        reviews = services.Reviews(actor=cast.cupa_reviewer)
+        locked = services.lock_for_review([depot.key, plant.key])
+        reviews.apply([ReviewAction(locked[depot.key], ElementStatus.ACCEPTED)])
+        with pytest.raises(ValidationError):
+            reviews.apply([ReviewAction(locked[plant.key], ElementStatus.NOT_ACCEPTED)])
+        reviews.tell_businesses()
+    plant.refresh_from_db()
+    assert plant.status == ElementStatus.SUBMITTED
+    assert not reviewed_events(plant).exists()
+    [told] = OutboundEmail.objects.all()
+    assert told.to == ["lead@acme.example", "approver@acme.example"]
+    assert "Acme Sacramento Depot" in told.subject and "Accepted" in told.subject
