@@ -676,19 +676,23 @@ def transfer_comments(transfer: TransferRow) -> str:
     return f"{what}: {transfer.reason}"
 
 
-def transfer_element(transfer: TransferRow) -> etree._Element:
-    """One ``RegulatorFacilityTransfer`` (1/06)."""
+def transfer_element(transfer: TransferRow, zone=None) -> etree._Element:
+    """One ``RegulatorFacilityTransfer`` (1/06); its dates in ``zone`` (the current time
+    zone, which a caller writing many reads once)."""
+    add = etree.SubElement
+    local = transfer.performed_at.astimezone(zone or timezone.get_current_timezone())
     element = etree.Element("RegulatorFacilityTransfer")
-    facility = etree.SubElement(element, "Facility")
-    sub(facility, "CERSID", transfer.facility_cers_id)
-    required(facility, "FacilityName", transfer.facility_name)
-    organization = etree.SubElement(element, "Organization")
-    sub(organization, "OrganizationCode", transfer.owner_code)
-    required(organization, "OrganizationName", transfer.owner_name)
-    required(organization, "OrganizationHeadquarters", transfer.owner_headquarters)
-    sub(element, "AssumedOwnershipOn", day(transfer.performed_at))
-    sub(element, "OccurredOn", transfer.performed_at)
-    required(element, "Comments", transfer_comments(transfer))
+    facility = add(element, "Facility")
+    if transfer.facility_cers_id is not None:
+        add(facility, "CERSID").text = str(transfer.facility_cers_id)
+    add(facility, "FacilityName").text = transfer.facility_name or ""  # required, even empty
+    organization = add(element, "Organization")
+    add(organization, "OrganizationCode").text = str(transfer.owner_code)
+    add(organization, "OrganizationName").text = transfer.owner_name or ""
+    add(organization, "OrganizationHeadquarters").text = transfer.owner_headquarters or ""
+    add(element, "AssumedOwnershipOn").text = local.date().isoformat()
+    add(element, "OccurredOn").text = local.isoformat(timespec="seconds")
+    add(element, "Comments").text = transfer_comments(transfer)
     return element
 
 
@@ -710,8 +714,9 @@ class RegulatorFacilityTransferQueryView(EndpointView):
         transfers = transfers.order_by("performed_at", "pk")
 
         def records() -> Iterator[etree._Element]:
+            zone = timezone.get_current_timezone()
             for transfer in transfer_rows(transfers):
-                yield transfer_element(transfer)
+                yield transfer_element(transfer, zone)
 
         self.accepted(call, count)
         attributes = {"timeStamp": timezone.now(), "transactionKey": call.transaction.key}
