@@ -141,7 +141,7 @@ def narrowed(queryset, filters: dict, facility: str, occurred_on: str):
 
 def latest_changes(model, ids) -> dict[int, datetime]:
     """The moment of the latest audit event of each of ``model``'s records ``ids`` that has
-    one: one grouped query over their ``(object_type, object_id, created_at)`` index."""
+    one: one grouped query, its events found on the ``(object_type, object_id)`` index."""
     rows = (
         AuditEvent.objects.filter(
             object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in ids]
