@@ -42,8 +42,10 @@ from functools import cached_property, reduce
 from itertools import chain
 from uuid import UUID
 
+from django.core.exceptions import EmptyResultSet
 from django.db import models
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
+from django.db.models.lookups import In
 from django.utils import timezone
 from lxml import etree
 
@@ -139,12 +141,25 @@ def narrowed(queryset, filters: dict, facility: str, occurred_on: str):
     return queryset
 
 
+class AnyOf(In):
+    """``IN`` with a batch's keys as one array on PostgreSQL (``= ANY(%s)``): one parameter
+    however many the keys, where ``IN`` binds and parses a placeholder for each, which cost
+    more than the grouped query itself. Elsewhere, plain ``IN``."""
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
 def latest_changes(model, ids) -> dict[int, datetime]:
     """The moment of the latest audit event of each of ``model``'s records ``ids`` that has
     one: one grouped query, its events found on the ``(object_type, object_id)`` index."""
     rows = (
         AuditEvent.objects.filter(
-            object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in ids]
+            AnyOf(F("object_id"), [str(pk) for pk in ids]),
+            object_type=model._meta.label_lower,
         )
         .order_by()
         .values("object_id")
@@ -175,7 +190,7 @@ def matching_records(regulator: Regulator, filters: dict) -> dict[str, models.Qu
 def violation_counts(inspection_ids) -> dict[int, tuple[int, int, int]]:
     """Each inspection's Class I, Class II and minor violations: one grouped query."""
     rows = (
-        Violation.objects.filter(inspection_id__in=inspection_ids)
+        Violation.objects.filter(AnyOf(F("inspection_id"), inspection_ids))
         .order_by()
         .values("inspection_id")
         .annotate(
