@@ -12,6 +12,10 @@ and the upload processing rate, each beside the raw limit measured in the same r
   not the query's cost). Raw limit: a server-side cursor over the same rows, read BATCH_SIZE rows at
   a time as the endpoint reads them, and an lxml ``xmlfile`` writing each element's stored
   fields, nothing else.
+- With ``--cme``: the whole agency's RCMEQ, RAIQ and RFTQ at each size, on as many CME
+  records, transfers and elements awaiting review (``seed_cme``): time, first record, memory,
+  each beside a raw limit (``RAW_AGENCY_SQL`` through a server-side cursor, BATCH_SIZE rows at
+  a time, and an lxml ``xmlfile`` writing the columns).
 - Uploads: an RFSAN document (review actions) for 1,000 and 10,000 elements through the
   request's check (``xmlsafe.check_document``: well-formed, validated streaming) and the
   worker's code path (``edt.uploads.process``: parse, check every notification, apply the
