@@ -12,6 +12,10 @@ and the upload processing rate, each beside the raw limit measured in the same r
   not the query's cost). Raw limit: a server-side cursor over the same rows, read BATCH_SIZE rows at
   a time as the endpoint reads them, and an lxml ``xmlfile`` writing each element's stored
   fields, nothing else.
+- With ``--cme``: the whole agency's RCMEQ, RAIQ and RFTQ at each size, on as many CME
+  records, transfers and elements awaiting review (``seed_cme``): time, first record, memory,
+  each beside a raw limit (``RAW_AGENCY_SQL`` through a server-side cursor, BATCH_SIZE rows at
+  a time, and an lxml ``xmlfile`` writing the columns).
 - Uploads: an RFSAN document (review actions) for 1,000 and 10,000 elements through the
   request's check (``xmlsafe.check_document``: well-formed, validated streaming) and the
   worker's code path (``edt.uploads.process``: parse, check every notification, apply the
@@ -90,10 +94,11 @@ def recreate_database(url: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def seed(size: int) -> None:
+def seed(size: int, cme: bool = False) -> None:
     """Migrate, then one submitted Facility Information through the services, cloned to
     ``size`` facilities with bulk_create (one organization for 3 facilities, and from 50,000
-    up one of 5,200; each facility's Facility Information routed to the CUPA)."""
+    up one of 5,200; each facility's Facility Information routed to the CUPA); with ``cme``,
+    ``size`` CME records and transfers besides (``seed_cme``)."""
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
@@ -196,6 +201,115 @@ def seed(size: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"seeded {size:,} submitted elements for CUPA {cupa.code}", file=sys.stderr)
+    if cme:
+        seed_cme(size)
+
+
+# The CME, transfer and action-item data of ``--cme``: per 10 CME records, 4 inspections, 3
+# violations, 2 enforcement actions and 1 link.
+CME_SHARES = {"inspections": 4, "violations": 3, "enforcements": 2, "links": 1}
+
+
+def cme_counts(size: int) -> dict[str, int]:
+    return {entity: size * share // 10 for entity, share in CME_SHARES.items()}
+
+
+def seed_cme(size: int) -> None:
+    """CME records for the whole agency's RCMEQ, ``size`` in all (``CME_SHARES``), on the
+    facilities ``seed`` made, in plain SQL (``INSERT ... SELECT`` from ``generate_series``: no
+    row passes through Python): each facility's Hazardous Materials Inventory routed to the
+    CUPA too, so its business plan inspections are the CUPA's; every other record as RCMES
+    leaves it (with the action time the agency's system sent), the rest as the portal does
+    (one audit event when recorded, a second for every third: an edit); as many other audit
+    events of facilities beside them. And one move to another organization per facility, for
+    the whole agency's RFTQ. RAIQ lists ``seed``'s submitted elements, every one awaiting
+    review."""
+    from django.db import connection
+
+    counts = cme_counts(size)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM regulators_regulator WHERE code = '1001'")
+        [cupa] = cursor.fetchone()
+        cursor.execute("SELECT min(id) FROM libraries_violationtype")
+        [violation_type] = cursor.fetchone()
+        statements = [
+            # The facilities' inventories routed to the CUPA: their inspections are its own.
+            """INSERT INTO facilities_facilityregulator (facility_id, element, regulator_id)
+            SELECT facility_id, 2, regulator_id FROM facilities_facilityregulator
+            WHERE element = 1 ON CONFLICT DO NOTHING""",
+            """CREATE TEMP TABLE bench_site AS SELECT id, organization_id, cers_id, name,
+            row_number() OVER (ORDER BY id) - 1 AS n FROM facilities_facility""",
+            """INSERT INTO cme_inspection (regulator_key, cers_key, regulator_action_at,
+            facility_id, regulator_id, program_element, inspection_type, occurred_on,
+            inspector_name, ust_operational_compliance, comments, created_at)
+            SELECT CASE WHEN g %% 2 = 0 THEN 'I-' || g ELSE '' END, gen_random_uuid(),
+            CASE WHEN g %% 2 = 0 THEN now() - g * interval '1 minute' END, s.id, %(cupa)s, 'a',
+            'a', date '2024-01-01' + g %% 700, 'Bench Inspector', '', 'Routine visit.',
+            now() - g * interval '1 minute'
+            FROM generate_series(0, %(inspections)s - 1) g
+            JOIN bench_site s ON s.n = g %% (SELECT count(*) FROM bench_site)""",
+            """CREATE TEMP TABLE bench_inspection AS SELECT id, facility_id, occurred_on,
+            row_number() OVER (ORDER BY id) - 1 AS n FROM cme_inspection""",
+            """INSERT INTO cme_violation (regulator_key, cers_key, regulator_action_at,
+            inspection_id, violation_type_id, violation_class, occurred_on, comments)
+            SELECT CASE WHEN g %% 2 = 0 THEN 'V-' || g ELSE '' END, gen_random_uuid(),
+            CASE WHEN g %% 2 = 0 THEN now() - g * interval '1 minute' END, i.id,
+            %(violation_type)s, (ARRAY[1, 2, 9])[g %% 3 + 1], i.occurred_on, 'Found.'
+            FROM generate_series(0, %(violations)s - 1) g JOIN bench_inspection i ON i.n = g""",
+            """INSERT INTO cme_enforcement (regulator_key, cers_key, regulator_action_at,
+            facility_id, regulator_id, enforcement_type, formal_type, occurred_on,
+            red_tag_issued, red_tag_number, docket_number, comments, created_at)
+            SELECT CASE WHEN g %% 2 = 0 THEN 'E-' || g ELSE '' END, gen_random_uuid(),
+            CASE WHEN g %% 2 = 0 THEN now() - g * interval '1 minute' END, i.facility_id,
+            %(cupa)s, 'a', '', i.occurred_on, '', '', '', 'Notice issued.',
+            now() - g * interval '1 minute'
+            FROM generate_series(0, %(enforcements)s - 1) g JOIN bench_inspection i ON i.n = g""",
+            """INSERT INTO cme_enforcement_violations (regulator_key, cers_key,
+            regulator_action_at, enforcement_id, violation_id)
+            SELECT CASE WHEN e.n %% 2 = 0 THEN 'L-' || e.n ELSE '' END, gen_random_uuid(),
+            CASE WHEN e.n %% 2 = 0 THEN now() END, e.id, v.id
+            FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM cme_enforcement) e
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM cme_violation) v
+            ON v.n = e.n WHERE e.n < %(links)s""",
+        ]
+        # What the portal records: an audit event per record not sent by RCMES, a second one
+        # for every third (an edit), and as many events of other records.
+        for table, label in (
+            ("cme_inspection", "cme.inspection"),
+            ("cme_violation", "cme.violation"),
+            ("cme_enforcement", "cme.enforcement"),
+            ("cme_enforcement_violations", "cme.enforcementviolation"),
+        ):
+            statements.append(
+                f"""INSERT INTO core_auditevent (action, object_type, object_id, object_repr,
+                regulator_id, created_at)
+                SELECT '{label}.recorded', '{label}', r.id::text, '', %(cupa)s,
+                now() - interval '1 day' + e * interval '1 hour'
+                FROM {table} r CROSS JOIN generate_series(0, 1) e
+                WHERE r.regulator_action_at IS NULL AND (e = 0 OR r.id %% 3 = 0)"""
+            )
+        statements += [
+            """INSERT INTO core_auditevent (action, object_type, object_id, object_repr,
+            regulator_id, created_at)
+            SELECT 'facility.updated', 'facilities.facility', (g %% 100000)::text, '',
+            %(cupa)s, now() - g * interval '1 second'
+            FROM generate_series(1, %(size)s) g""",
+            # One move per facility, oldest first: the whole agency's RFTQ.
+            """INSERT INTO facilities_facilitytransfer (kind, facility_id, facility_cers_id,
+            facility_name, from_organization_code, from_organization_name, to_organization_id,
+            reason, letter, performed_at)
+            SELECT 'move', s.id, s.cers_id, s.name, 999, 'Bench Former Owner',
+            s.organization_id, 'Sold with its business.', '',
+            now() - interval '400 days' + s.n * interval '1 minute'
+            FROM bench_site s""",
+            "DROP TABLE bench_site",
+            "DROP TABLE bench_inspection",
+            "ANALYZE",
+        ]
+        arguments = counts | {"cupa": cupa, "violation_type": violation_type, "size": size}
+        for statement in statements:
+            cursor.execute(statement, arguments)
+    print(f"seeded {size:,} CME records ({counts}) and {size:,} transfers", file=sys.stderr)
 
 
 # --- measurements (each in its own process) -----------------------------------------------
@@ -335,6 +449,175 @@ def measure_raw_query() -> dict:
         "elements": elements,
         "seconds": time.perf_counter() - started,
         "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+# The whole agency's CME, action item and transfer queries (``--cme``): the path, the tag that
+# opens a record (its first is the first record) and a tag each record holds once (counted).
+AGENCY_QUERIES = {
+    "rcmeq": ("/EDT/Regulator/CME/Query", b"<Inspection>", b"<RegulatorActionDateTime>"),
+    "raiq": ("/EDT/Regulator/ActionItem", b"<ActionItem>", b"<ActionItem>"),
+    "rftq": (
+        "/EDT/Regulator/Faclility/Transfer",
+        b"<RegulatorFacilityTransfer>",
+        b"<RegulatorFacilityTransfer>",
+    ),
+}
+
+
+def measure_agency_query(name: str) -> dict:
+    """One whole-agency query over Django's test client, after a warm-up call for one
+    facility that has none of its records; the run checks that it wrote as many records as its
+    transaction row states it counted."""
+    setup_django()
+    from django.test import Client
+
+    from edt.credentials import legacy_value
+    from edt.models import EdtTransaction
+
+    path, first_tag, counted_tag = AGENCY_QUERIES[name]
+    client = Client()
+    header = f"user bench_edt:{legacy_value(SECRET)}"
+    url = f"{path}?regulatorCode=1001"
+    warm = client.get(f"{url}&CERSID=1", HTTP_AUTHORIZATION=header)
+    b"".join(warm.streaming_content)
+    before = rss_mb()
+    started = time.perf_counter()
+    response = client.get(url, HTTP_AUTHORIZATION=header)
+    first_record = None
+    records = 0
+    tail = b""  # a tag may be cut between two chunks
+    for chunk in response.streaming_content:
+        if first_record is None and first_tag in tail + chunk:
+            first_record = time.perf_counter() - started
+        records += (tail + chunk).count(counted_tag)
+        tail = chunk[-(len(counted_tag) - 1) :]
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    stated = EdtTransaction.objects.get(key=response["X-CERS-Transaction-Key"]).result_count
+    assert records == stated, (records, stated)
+    return {
+        "records": records,
+        "seconds": seconds,
+        "first_record_seconds": first_record,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+# The raw limit of each: the same main rows (each query's columns, joined to the rows it
+# writes from) read through a server-side cursor, and their columns written by lxml.
+RAW_AGENCY_SQL = {
+    "rcmeq": [
+        (
+            "Inspection",
+            "SELECT f.cers_id, i.regulator_key, i.cers_key, i.program_element, i.occurred_on, "
+            "i.inspection_type, i.ust_operational_compliance, i.violations_rtc_on, i.comments, "
+            "r.code, COALESCE(i.regulator_action_at, i.created_at) "
+            "FROM cme_inspection i JOIN facilities_facility f ON f.id = i.facility_id "
+            "JOIN regulators_regulator r ON r.id = i.regulator_id ORDER BY i.id",
+        ),
+        (
+            "Enforcement",
+            "SELECT f.cers_id, e.regulator_key, e.cers_key, e.red_tag_issued, "
+            "e.red_tag_number, e.enforcement_type, e.occurred_on, e.formal_type, "
+            "e.docket_number, e.fine_amount, e.comments, r.code, "
+            "COALESCE(e.regulator_action_at, e.created_at) "
+            "FROM cme_enforcement e JOIN facilities_facility f ON f.id = e.facility_id "
+            "JOIN regulators_regulator r ON r.id = e.regulator_id ORDER BY e.id",
+        ),
+        (
+            "Violation",
+            "SELECT i.regulator_key, i.cers_key, v.regulator_key, v.cers_key, t.type_number, "
+            "v.violation_class, v.occurred_on, v.scheduled_rtc_on, v.comments, r.code, "
+            "COALESCE(v.regulator_action_at, i.created_at) "
+            "FROM cme_violation v JOIN cme_inspection i ON i.id = v.inspection_id "
+            "JOIN regulators_regulator r ON r.id = i.regulator_id "
+            "JOIN libraries_violationtype t ON t.id = v.violation_type_id ORDER BY v.id",
+        ),
+        (
+            "EnforcementViolation",
+            "SELECT e.regulator_key, e.cers_key, v.regulator_key, v.cers_key, "
+            "l.regulator_key, l.cers_key, r.code, COALESCE(l.regulator_action_at, e.created_at) "
+            "FROM cme_enforcement_violations l JOIN cme_enforcement e ON e.id = l.enforcement_id "
+            "JOIN cme_violation v ON v.id = l.violation_id "
+            "JOIN regulators_regulator r ON r.id = e.regulator_id ORDER BY l.id",
+        ),
+    ],
+    "raiq": [
+        (
+            "ActionItem",
+            "SELECT e.submitted_at, e.element, e.status, e.id, f.name, f.cers_id, o.name, o.code "
+            "FROM submittals_submittalelementrecord e "
+            "JOIN facilities_facility f ON f.id = e.facility_id "
+            "JOIN organizations_organization o ON o.id = f.organization_id "
+            "JOIN regulators_regulator r ON r.id = e.regulator_id "
+            "WHERE r.code = '1001' AND e.status IN (2, 3) ORDER BY e.submitted_at, e.id",
+        )
+    ],
+    "rftq": [
+        (
+            "RegulatorFacilityTransfer",
+            "SELECT t.facility_cers_id, t.facility_name, o.code, o.name, o.headquarters, "
+            "t.performed_at, t.from_organization_code, t.from_organization_name, t.reason "
+            "FROM facilities_facilitytransfer t "
+            "JOIN organizations_organization o ON o.id = t.to_organization_id "
+            "ORDER BY t.performed_at, t.id",
+        )
+    ],
+}
+
+
+def measure_raw_agency_query(name: str) -> dict:
+    """The raw limit of one whole-agency query: ``RAW_AGENCY_SQL``'s rows, BATCH_SIZE at a
+    time through a server-side cursor, each row an element of its columns in an lxml
+    ``xmlfile``."""
+    setup_django()
+    import psycopg
+    from django.conf import settings
+    from lxml import etree
+
+    from edt.api.base import BATCH_SIZE
+
+    database = settings.DATABASES["default"]
+    before = rss_mb()
+    started = time.perf_counter()
+    first_record = None
+    records = 0
+
+    class Sink:
+        def write(self, data):
+            pass
+
+    with (
+        psycopg.connect(
+            dbname=database["NAME"],
+            user=database["USER"],
+            host=database["HOST"],
+            port=database["PORT"] or 5432,
+        ) as connection,
+        etree.xmlfile(Sink(), encoding="utf-8") as xf,
+        xf.element("Answer"),
+    ):
+        for tag, sql in RAW_AGENCY_SQL[name]:
+            with connection.cursor(name=f"raw_{tag}") as cursor:
+                cursor.itersize = BATCH_SIZE
+                cursor.execute(sql)
+                columns = [f"C{n}" for n in range(len(cursor.description))]
+                with xf.element(f"{tag}s"):
+                    for row in cursor:
+                        element = etree.Element(tag)
+                        for column, value in zip(columns, row, strict=True):
+                            if value is not None and value != "":
+                                etree.SubElement(element, column).text = str(value)
+                        xf.write(element)
+                        if first_record is None:
+                            first_record = time.perf_counter() - started
+                        records += 1
+    return {
+        "records": records,
+        "seconds": time.perf_counter() - started,
+        "first_record_seconds": first_record,
         "rss_growth_mb": rss_mb() - before,
     }
 
@@ -681,6 +964,10 @@ MEASURES = {
     "rfsq": lambda args: measure_rfsq(),
     "raw_query": lambda args: measure_raw_query(),
     "rfq": lambda args: measure_rfq(),
+    **{name: (lambda args, n=name: measure_agency_query(n)) for name in AGENCY_QUERIES},
+    **{
+        f"raw_{name}": (lambda args, n=name: measure_raw_agency_query(n)) for name in AGENCY_QUERIES
+    },
     "upload": lambda args: measure_upload(args.count),
     "raw_upload": lambda args: measure_raw_upload(args.count),
     "database_floor": lambda args: measure_database_floor(args.count),
@@ -702,6 +989,18 @@ def run(measure: str, count: int = 0) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+def report_agency_query(name: str) -> None:
+    query, raw = run(name), run(f"raw_{name}")
+    print(
+        f"{name.upper()}, the whole agency, {query['records']:>7,} records: "
+        f"{query['seconds']:.2f} s, {query['records'] / query['seconds']:,.0f} records/s "
+        f"(first record {query['first_record_seconds'] * 1000:.0f} ms, peak RSS "
+        f"+{query['rss_growth_mb']:.1f} MB) | raw cursor+lxml {raw['seconds']:.2f} s "
+        f"(first record {raw['first_record_seconds'] * 1000:.0f} ms, "
+        f"+{raw['rss_growth_mb']:.1f} MB) | ratio {query['seconds'] / raw['seconds']:.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000", help="RFSQ data set sizes ('' for none).")
@@ -716,6 +1015,12 @@ def main() -> None:
         "--rfq",
         action="store_true",
         help="Also the whole agency's Facility Query (RFQ) at each size (a facility per element).",
+    )
+    parser.add_argument(
+        "--cme",
+        action="store_true",
+        help="Also the whole agency's RCMEQ, RAIQ and RFTQ at each size (as many CME records, "
+        "transfers and action items as elements), each beside its raw limit.",
     )
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
@@ -734,7 +1039,7 @@ def main() -> None:
         recreate_database(url)
         seeded = size
         subprocess.run(  # noqa: S603
-            [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({size})"],
+            [sys.executable, "-c", f"import bench.bench_edt as b; b.seed({size}, cme={args.cme})"],
             check=True,
             cwd=ROOT,
             env=os.environ | {"PYTHONPATH": str(ROOT)},
@@ -757,6 +1062,9 @@ def main() -> None:
                 f"(first record {rfq['first_record_seconds'] * 1000:.0f} ms, peak RSS "
                 f"+{rfq['rss_growth_mb']:.1f} MB)"
             )
+        if args.cme:
+            for name in AGENCY_QUERIES:
+                report_agency_query(name)
     for count in [int(c) for c in args.checks.split(",") if c]:
         stream, whole = run("check_stream", count), run("check_whole", count)
         print(

@@ -108,12 +108,15 @@ class EnforcementQuerySet(models.QuerySet):
         """The enforcement actions in ``regulator``'s scope (every one for the state agency):
         those it recorded and those linked to a violation of an inspection in its
         jurisdiction."""
-        from .models import Inspection, Violation
+        from .models import EnforcementViolation, Inspection
 
         if regulator.is_statewide:
             return self
         inspections = Inspection.objects.in_jurisdiction(regulator)
-        linked = Violation.objects.filter(
-            enforcements=OuterRef("pk"), inspection__in=inspections.values("pk")
-        )
-        return self.filter(Q(regulator=regulator) | Q(Exists(linked)))
+        # ``pk IN (the linked actions)`` rather than a correlated EXISTS: under the OR,
+        # PostgreSQL reads the set once into a hash instead of probing the links once per
+        # enforcement action (which, read through a cursor, it prefers for a fast start).
+        linked = EnforcementViolation.objects.filter(
+            violation__inspection__in=inspections.values("pk")
+        ).values("enforcement_id")
+        return self.filter(Q(regulator=regulator) | Q(pk__in=linked))

@@ -429,6 +429,18 @@ def key_batches(queryset, batch_size: int | None = None) -> Iterator[list]:
             yield batch
 
 
+def row_batches(queryset, batch_size: int | None = None) -> Iterator[list[tuple]]:
+    """The tuples of a ``values_list`` queryset, in its order, ``batch_size`` (``BATCH_SIZE``)
+    at a time, read through one cursor inside a transaction (see ``batches``). A tuple holds no
+    reference back to anything, so a batch is freed the moment the next replaces it: there is
+    nothing to ``release``, and no model instance is built."""
+    size = batch_size or BATCH_SIZE
+    with atomic(using=queryset.db, savepoint=False):
+        rows = queryset.iterator(chunk_size=size)
+        while batch := list(islice(rows, size)):
+            yield batch
+
+
 def batches(queryset, batch_size: int | None = None) -> Iterator[list]:
     """A queryset in lists of ``batch_size`` (``BATCH_SIZE``) rows, read through a server-side
     cursor where the database has one, its ``prefetch_related`` lookups loaded once per batch:

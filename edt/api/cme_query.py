@@ -35,11 +35,17 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Iterator
-from functools import reduce
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property, reduce
+from itertools import chain
+from uuid import UUID
 
+from django.core.exceptions import EmptyResultSet
 from django.db import models
-from django.db.models import CharField, Count, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, F, Max, Q
+from django.db.models.lookups import In
 from django.utils import timezone
 from lxml import etree
 
@@ -47,8 +53,8 @@ from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
 from regulators.models import Regulator
 
-from .base import EdtCall, EdtError, EndpointView, batches, check_ceiling, in_batches
-from .output import in_chunks, json_items, query_response, streaming_answer, sub, text
+from .base import EdtCall, EdtError, EndpointView, check_ceiling, row_batches
+from .output import in_chunks, json_items, query_response, streaming_answer, text
 from .registry import serves
 
 SCHEMA = "CMESubmittalQuery"
@@ -135,16 +141,32 @@ def narrowed(queryset, filters: dict, facility: str, occurred_on: str):
     return queryset
 
 
-def last_changed(model, ref: str = "pk") -> Subquery:
-    """The moment of the latest audit event of the record reached by ``OuterRef(ref)``."""
-    return Subquery(
+class AnyOf(In):
+    """``IN`` with a batch's keys as one array on PostgreSQL (``= ANY(%s)``): one parameter
+    however many the keys, where ``IN`` binds and parses a placeholder for each, which cost
+    more than the grouped query itself. Elsewhere, plain ``IN``."""
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+def latest_changes(model, ids) -> dict[int, datetime]:
+    """The moment of the latest audit event of each of ``model``'s records ``ids`` that has
+    one: one grouped query, its events found on the ``(object_type, object_id)`` index."""
+    rows = (
         AuditEvent.objects.filter(
+            AnyOf(F("object_id"), [str(pk) for pk in ids]),
             object_type=model._meta.label_lower,
-            object_id=Cast(OuterRef(ref), output_field=CharField()),
         )
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
+        .order_by()
+        .values("object_id")
+        .annotate(latest=Max("created_at"))
+        .values_list("object_id", "latest")
     )
+    return {int(object_id): latest for object_id, latest in rows}
 
 
 def matching_records(regulator: Regulator, filters: dict) -> dict[str, models.QuerySet]:
@@ -165,88 +187,99 @@ def matching_records(regulator: Regulator, filters: dict) -> dict[str, models.Qu
     }
 
 
-def ready_to_write(collections: dict[str, models.QuerySet]) -> dict[str, models.QuerySet]:
-    """Each entity's queryset with what its element needs, in one query per batch."""
-    return {
-        "Inspections": collections["Inspections"]
-        .select_related("facility", "regulator")
+def violation_counts(inspection_ids) -> dict[int, tuple[int, int, int]]:
+    """Each inspection's Class I, Class II and minor violations: one grouped query."""
+    rows = (
+        Violation.objects.filter(AnyOf(F("inspection_id"), inspection_ids))
+        .order_by()
+        .values("inspection_id")
         .annotate(
-            class_i=Count("violations", filter=Q(violations__violation_class=1)),
-            class_ii=Count("violations", filter=Q(violations__violation_class=2)),
-            minor=Count("violations", filter=Q(violations__violation_class=9)),
-            action_at=Coalesce("regulator_action_at", last_changed(Inspection), "created_at"),
+            class_i=Count("pk", filter=Q(violation_class=1)),
+            class_ii=Count("pk", filter=Q(violation_class=2)),
+            minor=Count("pk", filter=Q(violation_class=9)),
         )
-        .order_by("pk"),
-        "Enforcements": collections["Enforcements"]
-        .select_related("facility", "regulator")
-        .annotate(
-            action_at=Coalesce("regulator_action_at", last_changed(Enforcement), "created_at")
-        )
-        .order_by("pk"),
-        "Violations": collections["Violations"]
-        .select_related("inspection__regulator", "violation_type")
-        .annotate(
-            action_at=Coalesce(
-                "regulator_action_at", last_changed(Violation), "inspection__created_at"
-            )
-        )
-        .order_by("pk"),
-        "EnforcementViolations": collections["EnforcementViolations"]
-        .select_related("enforcement__regulator", "violation")
-        .annotate(
-            action_at=Coalesce(
-                "regulator_action_at",
-                last_changed(Enforcement, "enforcement_id"),
-                "enforcement__created_at",
-            )
-        )
-        .order_by("pk"),
-    }
+        .values_list("inspection_id", "class_i", "class_ii", "minor")
+    )
+    return {inspection: tuple(counts) for inspection, *counts in rows}
 
 
 # --- elements ------------------------------------------------------------------------------
 
-
-def header(parent: etree._Element, tag: str, regulator: Regulator, action_at) -> None:
-    """The ``CMEHeaderType`` every record starts with."""
-    block = etree.SubElement(parent, tag)
-    sub(block, "RegulatorCode", regulator.code)
-    sub(block, "RegulatorActionDateTime", action_at)
-    sub(block, "CMEDataStatus", int(CMEDataStatus.APPROVED))
+# The violation counts of an inspection, in their children's order: not columns of its row but
+# counted once per batch (``violation_counts``).
+COUNTED = ("class_i", "class_ii", "minor")
+NO_VIOLATIONS = (0, 0, 0)
 
 
-def _counted(name: str):
-    """A violation count of the inspection, capped at what the schema allows."""
-    return lambda inspection: min(getattr(inspection, name), COUNT_MAX)
+@dataclass(frozen=True)
+class Entity:
+    """How one entity's records are read and written: its element, the field paths (from its
+    own model) of its regulator's code, of the record whose audit events date it (``dated``)
+    and of the creation time used where none has; and its children, in the schema's order,
+    each the tag and the field path (or the name in ``COUNTED``) that gives the value. Every
+    element starts with its ``{element}Header``."""
+
+    tag: str
+    regulator: str
+    dated: type[models.Model]
+    dated_key: str
+    created: str
+    children: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def header(self) -> str:
+        return f"{self.tag}Header"
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """What a row holds: the record's key, the agency's action time, the dating record's
+        key, the creation time, the regulator's code, then each child's column."""
+        fixed = ("pk", "regulator_action_at", self.dated_key, self.created, self.regulator)
+        return fixed + tuple(path for _tag, path in self.children if path not in COUNTED)
+
+    @cached_property
+    def layout(self) -> tuple[tuple[str, int, bool], ...]:
+        """Each child's tag, and where its value is: the row's column, or the count."""
+        columns = self.columns
+        return tuple(
+            (tag, COUNTED.index(path), True)
+            if path in COUNTED
+            else (tag, columns.index(path), False)
+            for tag, path in self.children
+        )
 
 
-# Per entity, in the schema's order: its element, where its regulator is, and its children
-# (the tag and the dotted attribute, or a function, that gives the value). Every element
-# starts with its ``{element}Header``.
-ELEMENTS = {
-    "Inspections": (
+# Per collection, in the schema's order.
+ENTITIES = {
+    "Inspections": Entity(
         "Inspection",
-        "regulator",
+        "regulator__code",
+        Inspection,
+        "pk",
+        "created_at",
         (
-            ("CERSID", "facility.cers_id"),
+            ("CERSID", "facility__cers_id"),
             ("InspectionRegulatorKey", "regulator_key"),
             ("InspectionCERSUniqueKey", "cers_key"),
             ("ProgramElement", "program_element"),
             ("OccurredOn", "occurred_on"),
             ("Type", "inspection_type"),
-            ("ClassIViolationCount", _counted("class_i")),
-            ("ClassIIViolationCount", _counted("class_ii")),
-            ("MinorViolationCount", _counted("minor")),
+            ("ClassIViolationCount", "class_i"),
+            ("ClassIIViolationCount", "class_ii"),
+            ("MinorViolationCount", "minor"),
             ("SOCDetermination", "ust_operational_compliance"),
             ("ViolationsRTCOn", "violations_rtc_on"),
             ("Comment", "comments"),
         ),
     ),
-    "Enforcements": (
+    "Enforcements": Entity(
         "Enforcement",
-        "regulator",
+        "regulator__code",
+        Enforcement,
+        "pk",
+        "created_at",
         (
-            ("CERSID", "facility.cers_id"),
+            ("CERSID", "facility__cers_id"),
             ("EnforcementRegulatorKey", "regulator_key"),
             ("EnforcementCERSUniqueKey", "cers_key"),
             ("RedTagIssued", "red_tag_issued"),
@@ -264,15 +297,18 @@ ELEMENTS = {
             ("Comment", "comments"),
         ),
     ),
-    "Violations": (
+    "Violations": Entity(
         "Violation",
-        "inspection.regulator",
+        "inspection__regulator__code",
+        Violation,
+        "pk",
+        "inspection__created_at",
         (
-            ("InspectionRegulatorKey", "inspection.regulator_key"),
-            ("InspectionCERSUniqueKey", "inspection.cers_key"),
+            ("InspectionRegulatorKey", "inspection__regulator_key"),
+            ("InspectionCERSUniqueKey", "inspection__cers_key"),
             ("ViolationRegulatorKey", "regulator_key"),
             ("ViolationCERSUniqueKey", "cers_key"),
-            ("TypeID", "violation_type.type_number"),
+            ("TypeID", "violation_type__type_number"),
             ("Class", "violation_class"),
             ("OccurredOn", "occurred_on"),
             ("ScheduledRTCOn", "scheduled_rtc_on"),
@@ -281,34 +317,104 @@ ELEMENTS = {
             ("Comment", "comments"),
         ),
     ),
-    "EnforcementViolations": (
+    "EnforcementViolations": Entity(
         "EnforcementViolation",
-        "enforcement.regulator",
+        "enforcement__regulator__code",
+        Enforcement,
+        "enforcement_id",
+        "enforcement__created_at",
         (
-            ("EnforcementRegulatorKey", "enforcement.regulator_key"),
-            ("EnforcementCERSUniqueKey", "enforcement.cers_key"),
-            ("ViolationRegulatorKey", "violation.regulator_key"),
-            ("ViolationCERSUniqueKey", "violation.cers_key"),
+            ("EnforcementRegulatorKey", "enforcement__regulator_key"),
+            ("EnforcementCERSUniqueKey", "enforcement__cers_key"),
+            ("ViolationRegulatorKey", "violation__regulator_key"),
+            ("ViolationCERSUniqueKey", "violation__cers_key"),
             ("EnforcementViolationRegulatorKey", "regulator_key"),
             ("EnforcementViolationCERSUniqueKey", "cers_key"),
         ),
     ),
 }
 
+# A value's text as ``output.text`` writes it, by its type (what the columns hold); text is
+# written as it is, a datetime in the current time zone (``Writer``).
+_AS_TEXT = {int: str, UUID: str, date: date.isoformat, Decimal: str}
+APPROVED = str(int(CMEDataStatus.APPROVED))
 
-def record_element(collection: str, record) -> etree._Element:
-    """One record of ``collection`` (such as "Inspections") as its schema element. The four
-    entities are written the same way, from their rows of ``ELEMENTS``."""
-    tag, regulator, children = ELEMENTS[collection]
-    element = etree.Element(tag)
-    header(element, f"{tag}Header", operator.attrgetter(regulator)(record), record.action_at)
-    for child, source in children:
-        value = source(record) if callable(source) else operator.attrgetter(source)(record)
-        sub(element, child, value)
-    return element
+
+class Writer:
+    """Writes the records of one answer as their schema elements, from rows of
+    ``Entity.columns``: what ``output.sub`` would write, child by child, without looking up
+    the time zone or the value's kind more than once."""
+
+    def __init__(self):
+        zone = timezone.get_current_timezone()
+        self.as_text = _AS_TEXT | {
+            datetime: lambda value: value.astimezone(zone).isoformat(timespec="seconds")
+        }
+
+    def element(self, entity: Entity, row: tuple, action_at, counts=NO_VIOLATIONS):
+        """One record: its header (``CMEHeaderType``), then its children; an empty value
+        is left out, as ``output.sub`` leaves it."""
+        add, as_text = etree.SubElement, self.as_text
+        element = etree.Element(entity.tag)
+        header = add(element, entity.header)
+        if row[4]:
+            add(header, "RegulatorCode").text = row[4]
+        add(header, "RegulatorActionDateTime").text = as_text[datetime](action_at)
+        add(header, "CMEDataStatus").text = APPROVED
+        for child, index, counted in entity.layout:
+            if counted:
+                add(element, child).text = str(min(counts[index], COUNT_MAX))
+                continue
+            value = row[index]
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                if value:
+                    add(element, child).text = value
+            else:
+                convert = as_text.get(kind)
+                add(element, child).text = convert(value) if convert else text(value)
+        return element
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def ready_to_write(collections: dict[str, models.QuerySet]) -> dict[str, models.QuerySet]:
+    """Each entity's rows in its order, as tuples of ``Entity.columns`` (joined to what its
+    element writes of related rows): one query, read in batches through a server-side cursor,
+    with no sub-query per row; what is counted or looked up for a record is read once per
+    batch (``record_batches``)."""
+    return {
+        collection: queryset.order_by("pk").values_list(*ENTITIES[collection].columns)
+        for collection, queryset in collections.items()
+    }
+
+
+def record_batches(collection: str, rows) -> Iterator[list]:
+    """``collection``'s rows (``ready_to_write``), ``BATCH_SIZE`` at a time, each as
+    ``(row, action_at, violation counts)``: the action time the agency's system sent, else the
+    record's latest audit event, else its creation time. One query a batch for the audit
+    events, and for inspections one more for their violation counts."""
+    entity = ENTITIES[collection]
+    for batch in row_batches(rows):
+        latest = latest_changes(entity.dated, {row[2] for row in batch if row[1] is None})
+        counts = violation_counts([row[0] for row in batch]) if collection == "Inspections" else {}
+        yield [
+            (row, row[1] or latest.get(row[2]) or row[3], counts.get(row[0], NO_VIOLATIONS))
+            for row in batch
+        ]
 
 
 # --- streaming -----------------------------------------------------------------------------
+
+
+def collection_records(collection: str, rows, writer: Writer) -> Iterator[list]:
+    """``collection``'s records as elements, a batch at a time."""
+    entity = ENTITIES[collection]
+    for batch in record_batches(collection, rows):
+        yield [writer.element(entity, *record) for record in batch]
 
 
 def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
@@ -319,10 +425,11 @@ def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
         element.text = text(value)
         yield element
     written = False
-    for tag, queryset in collections.items():
-        for batch in batches(queryset):
+    writer = Writer()
+    for tag, rows in collections.items():
+        for records in collection_records(tag, rows, writer):
             collection = etree.Element(tag)
-            collection.extend(record_element(tag, record) for record in batch)
+            collection.extend(records)
             written = True
             yield collection
     if not written:
@@ -334,13 +441,14 @@ def json_stream(version: str, status: dict, collections: dict) -> Iterator[bytes
     ``element_to_json`` writes it."""
     head = {"schema": SCHEMA, "version": version, "root": "CMESubmittals"}
     head |= {tag: text(value) for tag, value in status.items()}
+    writer = Writer()
 
     def pieces() -> Iterator[str]:
         yield json.dumps(head)[:-1]
-        for tag, queryset in collections.items():
+        for tag, rows in collections.items():
             yield f", {json.dumps(tag)}: ["
-            records = in_batches(queryset)
-            yield from json_items(record_element(tag, record) for record in records)
+            records = chain.from_iterable(collection_records(tag, rows, writer))
+            yield from json_items(records)
             yield "]"
         yield "}"
 

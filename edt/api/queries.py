@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
@@ -92,9 +92,9 @@ from .base import (
     EdtError,
     EndpointView,
     check_ceiling,
-    in_batches,
     key_batches,
     release,
+    row_batches,
 )
 from .output import query_response, sub, text
 from .registry import serves
@@ -606,7 +606,13 @@ LISTED_TRANSFERS = (FacilityTransfer.Kind.MOVE, FacilityTransfer.Kind.MERGE_FACI
 def transfers_in_jurisdiction(regulator: Regulator):
     """Moves and facility merges of a facility in the agency's jurisdiction, or merged into
     one (a merged duplicate is gone; the facility it became is what the agency regulates)."""
-    facilities = Facility.objects.in_jurisdiction(regulator).values("pk")
+    if regulator.is_statewide:
+        facilities = Facility.objects.in_jurisdiction(regulator).values("pk")
+    else:
+        # The facilities of the agency's element rows, read from their (regulator, facility)
+        # index alone: the jurisdiction ``Facility.objects.in_jurisdiction`` draws, without
+        # joining every one of its facilities to count the transfers.
+        facilities = FacilityRegulator.objects.in_jurisdiction(regulator).values("facility_id")
     return FacilityTransfer.objects.filter(
         Q(kind__in=LISTED_TRANSFERS)
         & Q(to_organization__isnull=False)
@@ -614,12 +620,52 @@ def transfers_in_jurisdiction(regulator: Regulator):
     )
 
 
-def transfer_comments(transfer: FacilityTransfer) -> str:
+class TransferRow(NamedTuple):
+    """What RFTQ and RAIQ write of a transfer, read as a tuple (``TRANSFER_COLUMNS``)."""
+
+    kind: str
+    facility_cers_id: int | None
+    facility_name: str
+    from_organization_code: int
+    from_organization_name: str
+    reason: str
+    performed_at: datetime
+    owner_code: int
+    owner_name: str
+    owner_headquarters: str
+    survivor_cers_id: int | None  # the facility a duplicate was merged into
+    survivor_name: str | None
+    current_cers_id: int | None  # the moved facility's, while it exists
+
+
+TRANSFER_COLUMNS = (
+    "kind",
+    "facility_cers_id",
+    "facility_name",
+    "from_organization_code",
+    "from_organization_name",
+    "reason",
+    "performed_at",
+    "to_organization__code",
+    "to_organization__name",
+    "to_organization__headquarters",
+    "merged_into_facility__cers_id",
+    "merged_into_facility__name",
+    "facility__cers_id",
+)
+
+
+def transfer_rows(transfers) -> Iterator[TransferRow]:
+    """``transfers`` in their order, read as tuples a batch at a time (``row_batches``)."""
+    for batch in row_batches(transfers.values_list(*TRANSFER_COLUMNS)):
+        yield from map(TransferRow._make, batch)
+
+
+def transfer_comments(transfer: TransferRow) -> str:
     if transfer.kind == FacilityTransfer.Kind.MERGE_FACILITY:
-        survivor = transfer.merged_into_facility
         what = (
-            f"Merged into CERS ID {survivor.cers_id} ({survivor.name})"
-            if survivor
+            f"Merged into CERS ID {transfer.survivor_cers_id} ({transfer.survivor_name})"
+            if transfer.survivor_cers_id is not None
             else "Merged into another facility"
         )
     else:
@@ -630,20 +676,23 @@ def transfer_comments(transfer: FacilityTransfer) -> str:
     return f"{what}: {transfer.reason}"
 
 
-def transfer_element(transfer: FacilityTransfer) -> etree._Element:
-    """One ``RegulatorFacilityTransfer`` (1/06)."""
+def transfer_element(transfer: TransferRow, zone=None) -> etree._Element:
+    """One ``RegulatorFacilityTransfer`` (1/06); its dates in ``zone`` (the current time
+    zone, which a caller writing many reads once)."""
+    add = etree.SubElement
+    local = transfer.performed_at.astimezone(zone or timezone.get_current_timezone())
     element = etree.Element("RegulatorFacilityTransfer")
-    facility = etree.SubElement(element, "Facility")
-    sub(facility, "CERSID", transfer.facility_cers_id)
-    required(facility, "FacilityName", transfer.facility_name)
-    owner = transfer.to_organization
-    organization = etree.SubElement(element, "Organization")
-    sub(organization, "OrganizationCode", owner.code)
-    required(organization, "OrganizationName", owner.name)
-    required(organization, "OrganizationHeadquarters", owner.headquarters)
-    sub(element, "AssumedOwnershipOn", day(transfer.performed_at))
-    sub(element, "OccurredOn", transfer.performed_at)
-    required(element, "Comments", transfer_comments(transfer))
+    facility = add(element, "Facility")
+    if transfer.facility_cers_id is not None:
+        add(facility, "CERSID").text = str(transfer.facility_cers_id)
+    add(facility, "FacilityName").text = transfer.facility_name or ""  # required, even empty
+    organization = add(element, "Organization")
+    add(organization, "OrganizationCode").text = str(transfer.owner_code)
+    add(organization, "OrganizationName").text = transfer.owner_name or ""
+    add(organization, "OrganizationHeadquarters").text = transfer.owner_headquarters or ""
+    add(element, "AssumedOwnershipOn").text = local.date().isoformat()
+    add(element, "OccurredOn").text = local.isoformat(timespec="seconds")
+    add(element, "Comments").text = transfer_comments(transfer)
     return element
 
 
@@ -662,13 +711,12 @@ class RegulatorFacilityTransferQueryView(EndpointView):
         transfers = self.transfers(call)
         count = transfers.count()
         check_ceiling(count, "facility transfers", self.NARROW)
-        transfers = transfers.select_related("to_organization", "merged_into_facility").order_by(
-            "performed_at", "pk"
-        )
+        transfers = transfers.order_by("performed_at", "pk")
 
         def records() -> Iterator[etree._Element]:
-            for transfer in in_batches(transfers):
-                yield transfer_element(transfer)
+            zone = timezone.get_current_timezone()
+            for transfer in transfer_rows(transfers):
+                yield transfer_element(transfer, zone)
 
         self.accepted(call, count)
         attributes = {"timeStamp": timezone.now(), "transactionKey": call.transaction.key}
@@ -714,32 +762,58 @@ class ActionItem:
     path: str  # the regulator portal page, made absolute when written
 
 
+def path_of(view: str) -> Callable[[int], str]:
+    """``reverse(view, args=[key])`` for many keys: the URL is reversed once, and each key
+    written where it goes."""
+    head, tail = reverse(view, args=[PATH_KEY]).rsplit(str(PATH_KEY), 1)
+    return lambda key: f"{head}{key}{tail}"
+
+
+PATH_KEY = 987654321  # a key that stands nowhere else in a path
+ELEMENT_COLUMNS = (
+    "pk",
+    "submitted_at",
+    "element",
+    "status",
+    "facility__name",
+    "facility__cers_id",
+    "facility__organization__name",
+    "facility__organization__code",
+)
+
+
+def labels(model, field: str) -> dict:
+    """The labels of a field's choices, as ``get_FOO_display`` writes them."""
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
 def submitted_items(elements) -> Iterator[ActionItem]:
-    for record in in_batches(elements):
-        facility = record.facility
-        organization = facility.organization
-        yield ActionItem(
-            record.submitted_at,
-            ActionItemType.FACILITY_SUBMITTAL,
-            f"{record.get_element_display()} of {facility.name} (CERS ID {facility.cers_id}), "
-            f"{organization.name} ({organization.code}): {record.get_status_display()}.",
-            reverse("regulator:review", args=[record.pk]),
-        )
+    element_names = labels(SubmittalElementRecord, "element")
+    status_names = labels(SubmittalElementRecord, "status")
+    review = path_of("regulator:review")
+    for batch in row_batches(elements.values_list(*ELEMENT_COLUMNS)):
+        for pk, submitted_at, element, status, name, cers_id, owner, code in batch:
+            yield ActionItem(
+                submitted_at,
+                ActionItemType.FACILITY_SUBMITTAL,
+                f"{element_names.get(element, element)} of {name} (CERS ID {cers_id}), "
+                f"{owner} ({code}): {status_names.get(status, status)}.",
+                review(pk),
+            )
 
 
 def transfer_items(transfers) -> Iterator[ActionItem]:
-    for transfer in in_batches(transfers):
+    facility = path_of("regulator:facility")
+    for transfer in transfer_rows(transfers):
         merge = transfer.kind == FacilityTransfer.Kind.MERGE_FACILITY
-        target = transfer.merged_into_facility if merge else transfer.facility
-        owner = transfer.to_organization
         yield ActionItem(
             transfer.performed_at,
             ActionItemType.FACILITY_MERGE_REQUEST
             if merge
             else ActionItemType.FACILITY_TRANSFER_REQUEST,
             f"{transfer.facility_name} (CERS ID {transfer.facility_cers_id}) of "
-            f"{owner.name} ({owner.code}). {transfer_comments(transfer)}",
-            reverse("regulator:facility", args=[target.cers_id]),
+            f"{transfer.owner_name} ({transfer.owner_code}). {transfer_comments(transfer)}",
+            facility(transfer.survivor_cers_id if merge else transfer.current_cers_id),
         )
 
 
@@ -765,10 +839,8 @@ class RegulatorActionItemQueryView(EndpointView):
         elements, transfers = self.sources(call)
         count = elements.count() + transfers.count()
         check_ceiling(count, "action items", self.NARROW)
-        elements = elements.select_related("facility__organization").order_by("submitted_at", "pk")
-        transfers = transfers.select_related(
-            "facility", "to_organization", "merged_into_facility"
-        ).order_by("performed_at", "pk")
+        elements = elements.order_by("submitted_at", "pk")
+        transfers = transfers.order_by("performed_at", "pk")
         base = call.request.build_absolute_uri("/").rstrip("/")
 
         def records() -> Iterator[etree._Element]:

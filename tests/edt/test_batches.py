@@ -17,7 +17,7 @@ import pytest
 from django.db.models import Prefetch
 
 from edt.api import base
-from edt.api.base import batches, in_batches
+from edt.api.base import batches, in_batches, row_batches
 from facilities.models import Facility
 from organizations.models import Organization
 from submittals.models import FacilitySubmittal, HazardousMaterial, SubmittalElementRecord
@@ -82,6 +82,18 @@ def test_each_batch_costs_the_same_queries(cast, django_assert_num_queries, batc
     assert [row.pk for row in rows] == list(
         Organization.objects.order_by("pk").values_list("pk", flat=True)
     )
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 500])
+def test_tuples_come_in_batches_through_one_query(cast, django_assert_num_queries, batch_size):
+    wanted = Organization.objects.order_by("pk").values_list("pk", "name")
+    expected = list(wanted)
+    with django_assert_num_queries(1):
+        read = list(row_batches(wanted, batch_size=batch_size))
+    assert [len(batch) for batch in read] == [
+        min(batch_size, len(expected) - start) for start in range(0, len(expected), batch_size)
+    ]
+    assert [row for batch in read for row in batch] == expected
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ JSON, the ceiling, constant queries, the tier; and the round trip from RCMES."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
+import math
+import uuid
 from urllib.parse import urlencode
 
 import pytest
@@ -13,6 +16,7 @@ from django.utils import timezone
 
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
+from edt.api import base
 from edt.models import EdtTransaction
 from tests.cme.helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
 
@@ -288,8 +292,9 @@ def test_a_query_over_the_ceiling_is_413_and_says_how_to_narrow(
 
 
 # Authentication (account, grant), the transaction row, the agency, the CUPA's PAs, the four
-# counts, the accepted mark, and the four entities' records.
-RCMEQ_QUERIES = 14
+# counts, the accepted mark, the four entities' records (one cursor each), and per batch of
+# each entity its records' latest audit events (the inspections' violation counts besides).
+RCMEQ_QUERIES = 19
 
 
 def test_it_runs_the_same_queries_for_one_record_or_many(
@@ -308,6 +313,101 @@ def test_it_runs_the_same_queries_for_one_record_or_many(
         root = answer(get(client, edt_account))
     assert len(keys(root, "Violation", "TypeID")) == 7
     assert len(keys(root, "EnforcementViolation", "EnforcementViolationCERSUniqueKey")) == 7
+
+
+def many_records(cast, inspections: int) -> None:
+    """``inspections`` more inspections at the depot, each with a violation and every other
+    one with an enforcement action linked to it, cloned with bulk_create from records made
+    through the services; each clone with one audit event of its own, as the services write,
+    an hour apart, so that each record's action time tells whose event was read for it."""
+    parent = inspection(cast)
+    found = violation(cast, parent, violation_class=1)
+    action = enforcement(cast, [found])
+    link = EnforcementViolation.objects.get(enforcement=action)
+
+    def clones(template, count, **per_clone):
+        made = []
+        for n in range(count):
+            clone = copy.copy(template)
+            clone.pk, clone.cers_key = None, uuid.uuid4()
+            for name, value in per_clone.items():
+                setattr(clone, name, value[n])
+            made.append(clone)
+        return type(template).objects.bulk_create(made)
+
+    inspections_made = clones(parent, inspections)
+    violations_made = clones(found, inspections, inspection=inspections_made)
+    actions_made = clones(action, inspections // 2)
+    clones(link, inspections // 2, enforcement=actions_made, violation=violations_made)
+    moment = timezone.now() - datetime.timedelta(days=400)
+    events = []
+    for records in (inspections_made, violations_made, actions_made):
+        for record in records:
+            moment += datetime.timedelta(hours=1)
+            events.append(
+                AuditEvent(
+                    action="bulk.recorded",
+                    object_type=record._meta.label_lower,
+                    object_id=str(record.pk),
+                    created_at=moment,
+                )
+            )
+    created = AuditEvent.objects.bulk_create(events)
+    # ``created_at`` is set on save (auto_now_add): give each event its own moment again.
+    for event, record_event in zip(created, events, strict=True):
+        event.created_at = record_event.created_at
+    AuditEvent.objects.bulk_update(created, ["created_at"])
+
+
+def test_a_whole_agency_answer_spans_batches_with_the_same_queries_per_batch(
+    client, cast, edt_account, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(base, "BATCH_SIZE", 30)
+    many_records(cast, inspections=150)
+    expected = {
+        "Inspection": Inspection.objects.count(),
+        "Enforcement": Enforcement.objects.count(),
+        "Violation": Violation.objects.count(),
+        "EnforcementViolation": EnforcementViolation.objects.count(),
+    }
+    assert sum(expected.values()) > 400 and min(expected.values()) > 2 * base.BATCH_SIZE
+    batches = {entity: math.ceil(count / base.BATCH_SIZE) for entity, count in expected.items()}
+    # What any answer runs once (RCMEQ_QUERIES less one batch of each entity), then per batch
+    # its records' latest audit events, and the inspections' violation counts.
+    once = RCMEQ_QUERIES - 5
+    per_batch = {"Inspection": 2, "Enforcement": 1, "Violation": 1, "EnforcementViolation": 1}
+    queries = once + sum(per_batch[entity] * batches[entity] for entity in expected)
+    assert edt_account.regulator.code == "1001"  # loaded here, not in the counted calls
+    with django_assert_num_queries(queries):
+        root = answer(get(client, edt_account))
+
+    # Every record, once, in order; each with the action time of its own latest audit event.
+    latest = {}
+    for event in AuditEvent.objects.filter(object_type__startswith="cme."):
+        key = (event.object_type, int(event.object_id))
+        latest[key] = max(latest.get(key, event.created_at), event.created_at)
+    for entity, count in expected.items():
+        records = root.findall(f"{entity}s/{entity}")
+        assert len(records) == count
+        cers_keys = [record.findtext(f"{entity}CERSUniqueKey") for record in records]
+        assert len(set(cers_keys)) == count
+        dated_by = {  # each record's CERS key: the record whose audit events date it
+            key: (label, pk)
+            for label, model, pk_field in DATED_BY[entity]
+            for key, pk in model.objects.values_list("cers_key", pk_field)
+        }
+        for record, key in zip(records, cers_keys, strict=True):
+            action_at = record.findtext(f"{entity}Header/RegulatorActionDateTime")
+            moment = latest[dated_by[uuid.UUID(key)]].replace(microsecond=0)
+            assert datetime.datetime.fromisoformat(action_at) == moment, (entity, key)
+
+
+DATED_BY = {
+    "Inspection": [("cme.inspection", Inspection, "pk")],
+    "Enforcement": [("cme.enforcement", Enforcement, "pk")],
+    "Violation": [("cme.violation", Violation, "pk")],
+    "EnforcementViolation": [("cme.enforcement", EnforcementViolation, "enforcement_id")],
+}
 
 
 def test_an_account_without_tier_2_gets_401_code_8(client, cast):
