@@ -1009,7 +1009,9 @@ def main() -> None:
         "--checks", default="1000,10000,100000", help="Sizes of the check alone (records)."
     )
     parser.add_argument(
-        "--cme", default="", help="CME submit (RCMES) upload sizes (inspections; '' for none)."
+        "--cme-uploads",
+        default="",
+        help="CME submit (RCMES) upload sizes (inspections; '' for none).",
     )
     parser.add_argument(
         "--rfq",
@@ -1074,7 +1076,7 @@ def main() -> None:
             f"+{whole['peak_growth_mb']:.1f} MB"
         )
     counts = [int(c) for c in args.uploads.split(",") if c]
-    cme_counts = [int(c) for c in args.cme.split(",") if c]
+    cme_counts = [int(c) for c in args.cme_uploads.split(",") if c]
     # Each upload reviews elements no earlier one reviewed: seed enough for all of them (and
     # a facility for each inspection of the largest CME upload).
     needed = max(sum(counts), *cme_counts, 0)
