@@ -120,34 +120,39 @@ def _moment(value: datetime, zone: tzinfo) -> str:
     return value.astimezone(zone).isoformat(timespec="seconds")
 
 
-# Answers kept per field check: most fields take few distinct values (codes, counts, dates of
-# a year), and a check is a function of the text alone.
+# Answers kept per field: most fields take few distinct values (codes, counts, dates of a
+# year), and what a leaf writes is a function of the text alone.
 REMEMBERED_PER_FIELD = 128
 
 
-def _remembering(check: Callable[[str], bool]) -> Callable[[str], bool]:
-    seen: dict[str, bool] = {}
-
-    def fits(text: str) -> bool:
-        known = seen.get(text)
-        if known is None:
-            known = check(text)
-            if len(seen) < REMEMBERED_PER_FIELD:
-                seen[text] = known
-        return known
-
-    return fits
-
-
-def _leaf_check(f: Field) -> Callable[[str], bool] | None:
-    """The check of a leaf's text: None where every text fits (no facets); a code's set
-    membership as it is; any other check remembering its answers."""
+def _leaf_text(f: Field) -> Callable[[str], str | None]:
+    """What a leaf of ``f`` writes for a stripped, non-blank text: the text escaped, or None
+    when it is outside the field's facets. Chosen once per field: without facets the text is
+    only escaped; a code is looked up in its list, escaped beforehand; a length is measured;
+    any other check (a pattern, a number's or a date's range) remembers its answers."""
+    escape = escaped_attribute if f.attribute else escaped
     check = text_check(f)
     if check is any_text:
-        return None
-    if f.type == "code" or (f.type == "string" and not f.pattern):
-        return check  # a set lookup, a length: as cheap as remembering
-    return _remembering(check)
+        return escape
+    if f.type == "code":
+        return {code: escape(code) for code in f.code_values}.get
+    if f.type == "string" and not f.pattern:
+
+        def measured(text: str) -> str | None:
+            return escape(text) if check(text) else None
+
+        return measured
+    seen: dict[str, str] = {}  # "": outside the facets
+
+    def remembered(text: str) -> str | None:
+        known = seen.get(text)
+        if known is None:
+            known = escape(text) if check(text) else ""
+            if len(seen) < REMEMBERED_PER_FIELD:
+                seen[text] = known
+        return known or None
+
+    return remembered
 
 
 # -- the layout compiled into steps, once per element and version ------------------------------
@@ -159,8 +164,8 @@ LEAF, UNIQUE_KEY, SLOT, GROUP = range(4)
 class Plan:
     """A ``Node`` of the layout compiled for writing: its children as steps, tuples of
     ``(kind, alternative of an xs:choice?, data key, tag, attribute?, the group needs it?,
-    written empty?, target)``; the target is a leaf's check of its text (None when every
-    text fits), a ``Slot`` or a group's ``Plan``. Only a leaf has a key and a tag."""
+    written empty?, target)``; the target is what a leaf writes for a text (``_leaf_text``),
+    a ``Slot`` or a group's ``Plan``. Only a leaf has a key and a tag."""
 
     tag: str
     key: str
@@ -192,7 +197,7 @@ def _compiled(node: Node) -> Plan:
                     f.attribute,
                     f.number in REQUIRED_TO_WRITE_GROUP,
                     f.number in EMPTY_WHEN_BLANK,
-                    _leaf_check(f),
+                    _leaf_text(f),
                 )
             )
         elif isinstance(child, UniqueKey):
@@ -309,7 +314,6 @@ class ElementWriter:
         self.group_comments = group_comments
         self.zone = zone or timezone.get_current_timezone()
         self.namespace = record.key.bytes  # of the resources' unique keys (uuid5)
-        self.schema: ElementSchema = schema_for(record.element)
         self.documents = {document.slot: document for document in record.answers}
         self.location_at = 0  # where in the text the facility's location goes
 
@@ -401,8 +405,8 @@ class ElementWriter:
                     value = None
                 else:
                     value = str(raw).strip() or None
-                if value is not None and target is not None and not target(value):
-                    value = None
+                if value is not None:
+                    value = target(value)  # escaped, or None: outside the field's facets
                 if value is None:
                     if needed:
                         return False  # a code the group cannot be written without
@@ -410,11 +414,9 @@ class ElementWriter:
                         out.append(f"<{tag}/>")
                     continue
                 if attribute:
-                    attributes.append(f' {tag}="{escaped_attribute(value)}"')
-                elif _TEXT_SPECIAL.search(value) is None:
-                    out.append(f"<{tag}>{value}</{tag}>")
+                    attributes.append(f' {tag}="{value}"')
                 else:
-                    out.append(f"<{tag}>{escaped(value)}</{tag}>")
+                    out.append(f"<{tag}>{value}</{tag}>")
                 written = True
             elif kind == UNIQUE_KEY:
                 out.append(f"<CERSUniqueKey>{unique_key(self.namespace, scope)}</CERSUniqueKey>")
@@ -474,8 +476,9 @@ class ElementWriter:
         return True
 
     def _slot_field(self, slot: str, *tail: str) -> Field:
-        path = next(g.path for g in self.schema.document_slots if g.tag == slot)
-        return version_field(self.schema.get("/".join((*path, *tail))), self.version)
+        schema: ElementSchema = schema_for(self.record.element)
+        path = next(g.path for g in schema.document_slots if g.tag == slot)
+        return version_field(schema.get("/".join((*path, *tail))), self.version)
 
     def document(self, slot: str, answer: ElementDocument) -> str | None:
         """The DocumentType alternative for how the slot is answered; None when the answer
@@ -760,8 +763,8 @@ def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     (``answers``) and files (``uploads``). The submittals come through one server-side cursor
     read as the answer is written; each batch takes at most five more queries, and every row
     is read as a tuple."""
-    columns = {**GROUP_COLUMNS, **{f"f_{k}": f"facility__{v}" for k, v in FACILITY_COLUMNS.items()}}
-    names = tuple(columns)
+    paths = [*GROUP_COLUMNS.values(), *(f"facility__{v}" for v in FACILITY_COLUMNS.values())]
+    names, facility_names, split = tuple(GROUP_COLUMNS), tuple(FACILITY_COLUMNS), len(GROUP_COLUMNS)
     holding = FacilitySubmittal.objects.filter(
         Exists(elements.filter(facility_submittal=OuterRef("pk")))
     ).order_by("submitted_at", "pk")
@@ -769,9 +772,15 @@ def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     # Inside a transaction, so the cursor is not held: its rows come as the query finds them
     # (see ``edt.api.base.batches``).
     with atomic(using=holding.db, savepoint=False):
-        cursor = holding.values_list(*columns.values()).iterator(chunk_size=size)
+        cursor = holding.values_list(*paths).iterator(chunk_size=size)
         while rows := list(islice(cursor, size)):
-            batch = [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
+            batch = []
+            for row in rows:
+                group = SimpleNamespace(**dict(zip(names, row[:split], strict=True)))
+                group.facility = SimpleNamespace(
+                    **dict(zip(facility_names, row[split:], strict=True))
+                )
+                batch.append(group)
             del rows
             yield _with_elements(elements, batch)
 
@@ -835,7 +844,6 @@ def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespa
     inventory, answers = _by(materials, "record_id"), _by(documents, "record_id")
     matching = _by(records, "group_id")
     for group in batch:
-        group.facility = SimpleNamespace(**{k: getattr(group, f"f_{k}") for k in FACILITY_COLUMNS})
         group.matching = matching.get(group.pk, [])
         for record in group.matching:
             record.inventory = inventory.get(record.pk, [])
