@@ -9,9 +9,12 @@ and the upload processing rate, each beside the raw limit measured in the same r
   COUNT, batched prefetching, the registry-driven XML writer) at 1,000 and 100,000 submitted
   elements: elements per second, the first byte (the root, written before any row is read),
   the first record, after one warm-up call for a single facility (what a process does once is
-  not the query's cost). Raw limit: a server-side cursor over the same rows, read BATCH_SIZE rows at
-  a time as the endpoint reads them, and an lxml ``xmlfile`` writing each element's stored
-  fields, nothing else.
+  not the query's cost), and the megabytes written. Raw limit (``measure_raw_query``): the same
+  rows through one server-side cursor, BATCH_SIZE rows at a time as the endpoint reads them,
+  and an lxml ``xmlfile`` writing a document of the answer's shape (header columns, a key per
+  element, stored values nested as stored, document answers, location) without layout or
+  checks, as text; beside it the same document built as lxml elements, and the first, flat
+  raw limit (one element per stored string field).
 - Uploads: an RFSAN document (review actions) for 1,000 and 10,000 elements through the
   request's check (``xmlsafe.check_document``: well-formed, validated streaming) and the
   worker's code path (``edt.uploads.process``: parse, check every notification, apply the
@@ -1019,7 +1022,8 @@ def main() -> None:
             f"{raw_rate:>9,.0f} elements/s (+{raw['rss_growth_mb']:.1f} MB, {raw['mb']:.1f} MB "
             f"written) | ratio {raw_rate / rate:.2f}x | the same raw document built as lxml "
             f"elements {tree_rate:,.0f}/s ({tree['mb']:.1f} MB, ratio {tree_rate / rate:.2f}x) "
-            f"| the first raw limit, flat {flat_rate:,.0f}/s ({flat['mb']:.1f} MB)"
+            f"| the first raw limit, flat {flat_rate:,.0f}/s ({flat['mb']:.1f} MB, ratio "
+            f"{flat_rate / rate:.2f}x)"
         )
         if args.rfq:
             rfq = run("rfq")
