@@ -408,6 +408,13 @@ def measure_raw_query(how: str) -> dict:
 
     tags, containers = _raw_names()
     zone = timezone.get_current_timezone()
+    # Connected and its queries run once before the clock starts (a first row read, then
+    # the cursor closed), as RFSQ's are by its warm-up call for one facility.
+    connection = _raw_connection()
+    warm_up = _raw_rows(connection)
+    next(warm_up, None)
+    warm_up.close()
+    connection.rollback()
     before = rss_mb()
     started = time.perf_counter()
     elements = 0
@@ -615,7 +622,7 @@ def measure_raw_query(how: str) -> dict:
         )
 
     with (
-        _raw_connection() as connection,
+        connection,
         etree.xmlfile(sink, encoding="utf-8") as xf,
         xf.element("RegulatorFacilitySubmittals"),
     ):
@@ -682,6 +689,7 @@ def measure_raw_flat() -> dict:
 
     from edt.api.base import BATCH_SIZE
 
+    connection = _raw_connection()  # before the clock starts, as for the other raw limits
     before = rss_mb()
     started = time.perf_counter()
     elements = 0
@@ -692,7 +700,7 @@ def measure_raw_flat() -> dict:
             nonlocal size
             size += len(data)
 
-    with _raw_connection() as connection, connection.cursor(name="raw_flat") as cursor:
+    with connection, connection.cursor(name="raw_flat") as cursor:
         cursor.itersize = BATCH_SIZE
         cursor.execute(
             "SELECT f.cers_id, e.key, e.data FROM submittals_submittalelementrecord e "
