@@ -1,9 +1,10 @@
 """Writing EDT answers: XML in CalEPA's shape, streamed; JSON derived from the same elements.
 
 A query's records are produced one lxml element at a time and written through
-``lxml.etree.xmlfile``; the response starts with the first batch and memory stays flat however
-many records follow. JSON is built from the very same elements (``element_to_json``), so the two
-formats can never disagree about content.
+``lxml.etree.xmlfile`` (or, from RFSQ, as the XML text of each record, written as lxml would
+write its element); the response starts with the first batch and memory stays flat however
+many records follow. JSON is built from the very same elements (``element_to_json``; RFSQ's
+read back from their text), so the two formats can never disagree about content.
 
 CalEPA's schemas are ``elementFormDefault="unqualified"``: only the root element is in the
 schema's namespace. The root is written with the prefix ``cers`` and the children unprefixed.
@@ -70,9 +71,11 @@ def stream_xml(
     version: str,
     root: str,
     attributes: dict,
-    records: Iterable[etree._Element],
+    records: Iterable[etree._Element | str],
 ) -> Iterator[bytes]:
-    """Yield a whole XML document in chunks: the root with ``attributes``, then ``records``."""
+    """Yield a whole XML document in chunks: the root with ``attributes``, then ``records``:
+    elements, or a record's XML text as a writer that writes text gives it (well-formed, in
+    no namespace, as lxml would write the element)."""
     sink = _Sink()
     namespace = schema_namespace(schema, version)
     with etree.xmlfile(sink, encoding="utf-8") as xf:
@@ -84,8 +87,16 @@ def stream_xml(
         ):
             xf.flush()  # libxml2 buffers its output: the root goes out now, before any row
             yield sink.take()
+            buffered = False  # an element written is held in libxml2's buffer until a flush
             for record in records:
-                xf.write(record)
+                if isinstance(record, str):
+                    if buffered:
+                        xf.flush()
+                        buffered = False
+                    sink.write(record.encode())
+                else:
+                    xf.write(record)
+                    buffered = True
                 if sink.size >= FLUSH_BYTES:
                     yield sink.take()
         # Closed only after the last record: an answer whose records fail is left open.

@@ -19,10 +19,12 @@ facility's GeographicInformation, which uploads do not carry, is written as RFQ 
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from itertools import islice
@@ -39,6 +41,7 @@ from core.registry import (
     HEADER_TAG,
     ElementSchema,
     Field,
+    any_text,
     schema_for,
     text_check,
     validate_value,
@@ -104,11 +107,52 @@ def fitting(f: Field, raw) -> str | None:
     return _raw_text(raw)
 
 
-def _add(parent: etree._Element, tag: str, value: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, tag)
-    if value is not None:
-        element.text = value
-    return element
+def unique_key(namespace: bytes, name: str) -> str:
+    """``str(uuid.uuid5(uuid.UUID(bytes=namespace), name))``, read off the hash's hex digits:
+    a key is made for every group and row written, and this skips building two UUIDs."""
+    digits = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).hexdigest()
+    variant = "89ab"[int(digits[16], 16) & 3]  # RFC 4122: the top two bits are 10
+    return f"{digits[:8]}-{digits[8:12]}-5{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:32]}"
+
+
+def _moment(value: datetime, zone: tzinfo) -> str:
+    """``text(value)`` in ``zone``, the request's time zone looked up once, not per value."""
+    return value.astimezone(zone).isoformat(timespec="seconds")
+
+
+# Answers kept per field: most fields take few distinct values (codes, counts, dates of a
+# year), and what a leaf writes is a function of the text alone.
+REMEMBERED_PER_FIELD = 128
+
+
+def _leaf_text(f: Field) -> Callable[[str], str | None]:
+    """What a leaf of ``f`` writes for a stripped, non-blank text: the text escaped, or None
+    when it is outside the field's facets. Chosen once per field: without facets the text is
+    only escaped; a code is looked up in its list, escaped beforehand; a length is measured;
+    any other check (a pattern, a number's or a date's range) remembers its answers."""
+    escape = escaped_attribute if f.attribute else escaped
+    check = text_check(f)
+    if check is any_text:
+        return escape
+    if f.type == "code":
+        return {code: escape(code) for code in f.code_values}.get
+    if f.type == "string" and not f.pattern:
+
+        def measured(text: str) -> str | None:
+            return escape(text) if check(text) else None
+
+        return measured
+    seen: dict[str, str] = {}  # "": outside the facets
+
+    def remembered(text: str) -> str | None:
+        known = seen.get(text)
+        if known is None:
+            known = escape(text) if check(text) else ""
+            if len(seen) < REMEMBERED_PER_FIELD:
+                seen[text] = known
+        return known or None
+
+    return remembered
 
 
 # -- the layout compiled into steps, once per element and version ------------------------------
@@ -120,8 +164,8 @@ LEAF, UNIQUE_KEY, SLOT, GROUP = range(4)
 class Plan:
     """A ``Node`` of the layout compiled for writing: its children as steps, tuples of
     ``(kind, alternative of an xs:choice?, data key, tag, attribute?, the group needs it?,
-    written empty?, target)``; the target is a leaf's check of its text, a ``Slot`` or a
-    group's ``Plan``. Only a leaf has a key and a tag."""
+    written empty?, target)``; the target is what a leaf writes for a text (``_leaf_text``),
+    a ``Slot`` or a group's ``Plan``. Only a leaf has a key and a tag."""
 
     tag: str
     key: str
@@ -153,7 +197,7 @@ def _compiled(node: Node) -> Plan:
                     f.attribute,
                     f.number in REQUIRED_TO_WRITE_GROUP,
                     f.number in EMPTY_WHEN_BLANK,
-                    text_check(f),
+                    _leaf_text(f),
                 )
             )
         elif isinstance(child, UniqueKey):
@@ -183,30 +227,114 @@ def header_fields(element: int, version: str) -> tuple[tuple[str, str, Field], .
     )
 
 
-class ElementWriter:
-    """Writes one submitted element in one version of the query schema, from a record read
-    as ``submittal_batches`` reads it."""
+# -- XML text -----------------------------------------------------------------------------------
+# The answer is written as text, not built node by node and serialized: an lxml element costs
+# about two microseconds and a submittal element has a hundred steps. The text is what lxml
+# writes for the same tree: content escaped as libxml2 escapes it, an element without content
+# as <tag/>, one with an empty text as <tag></tag> (tests/edt/test_rfsq.py pins whole answers,
+# byte for byte, and tests/edt/test_rfsq_text.py the escaping against lxml's own).
 
-    def __init__(self, record, facility, version: str, group_comments: str = ""):
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_TEXT_SPECIAL = re.compile(f"[&<>\r{_NOT_XML}]")
+_ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\t\n\r{_NOT_XML}]')
+_NOT_XML_CHARACTER = re.compile(f"[{_NOT_XML}]")
+NOT_XML_COMPATIBLE = (
+    "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
+)
+
+
+def _refuse_characters(text: str) -> None:
+    """What lxml does with a text XML 1.0 cannot carry: the answer fails (``guarded``) rather
+    than go out not well-formed."""
+    if _NOT_XML_CHARACTER.search(text):
+        raise ValueError(NOT_XML_COMPATIBLE)
+
+
+def escaped(text: str) -> str:
+    """``text`` as element content."""
+    if _TEXT_SPECIAL.search(text) is None:
+        return text
+    _refuse_characters(text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def escaped_attribute(text: str) -> str:
+    """``text`` as an attribute's value (between double quotes)."""
+    if _ATTRIBUTE_SPECIAL.search(text) is None:
+        return text
+    _refuse_characters(text)
+    for character, reference in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ('"', "&quot;"),
+        ("\r", "&#13;"),
+        ("\n", "&#10;"),
+        ("\t", "&#9;"),
+    ):
+        text = text.replace(character, reference)
+    return text
+
+
+def leaf(tag: str, value: str | None) -> str:
+    """``<tag>value</tag>``; ``<tag/>`` for None (an empty text is kept: ``<tag></tag>``)."""
+    if value is None:
+        return f"<{tag}/>"
+    return f"<{tag}>{escaped(value)}</{tag}>"
+
+
+def _close(out: list[str], start: int, tag: str, attributes: list[str]) -> None:
+    """Make ``out[start:]`` the element ``tag``: its start tag in ``out[start]`` (kept for it),
+    its end tag after its content, or one empty-element tag when it has none."""
+    opening = f"<{tag}{''.join(attributes)}" if attributes else f"<{tag}"
+    if len(out) == start + 1:
+        out[start] = opening + "/>"
+    else:
+        out[start] = opening + ">"
+        out.append(f"</{tag}>")
+
+
+# The query schema has the facility's location in Facility Information after these (the
+# owner/operator form), before the document slots.
+LOCATION_AFTER = frozenset({"BusinessActivities", "OwnerOperatorInformation", HEADER_TAG})
+
+
+class ElementWriter:
+    """Writes one submitted element in one version of the query schema, as XML text, from a
+    record read as ``submittal_batches`` reads it."""
+
+    def __init__(
+        self, record, facility, version: str, group_comments: str = "", zone: tzinfo | None = None
+    ):
         self.record = record
         self.facility = facility
         self.version = version
         self.group_comments = group_comments
-        self.schema: ElementSchema = schema_for(record.element)
+        self.zone = zone or timezone.get_current_timezone()
+        self.namespace = record.key.bytes  # of the resources' unique keys (uuid5)
         self.documents = {document.slot: document for document in record.answers}
+        self.location_at = 0  # where in the text the facility's location goes
 
-    def write(self) -> etree._Element:
+    def write(self) -> str:
         root = plan(self.record.element, self.version)
-        element = etree.Element(root.tag)
-        self.header(element)
-        self.children(element, root, self.record.data or {}, "")
-        return element
+        out = [""]
+        attributes: list[str] = []
+        self.header(out)
+        self.children(out, attributes, root, self.record.data or {}, "")
+        if self.record.element == SubmittalElement.FACILITY_INFORMATION:
+            info = geographic_information(self.facility)
+            if info is not None:
+                out.insert(self.location_at, etree.tostring(info, encoding="unicode"))
+        _close(out, 0, root.tag, attributes)
+        return "".join(out)
 
     # The header: the record's own columns, not its data.
-    def header(self, parent: etree._Element) -> None:
+    def header(self, out: list[str]) -> None:
         record = self.record
-        header = _add(parent, HEADER_TAG)
-        _add(header, "SubmittedOn", text(record.submitted_at))
+        out.append(f"<{HEADER_TAG}><SubmittedOn>{_moment(record.submitted_at, self.zone)}")
+        out.append("</SubmittedOn>")
         for tag, value, longest in zip(
             ("SubmittedByFirstName", "SubmittedByLastName", "SubmittedByEmail"),
             self.submitter(),
@@ -214,28 +342,33 @@ class ElementWriter:
             strict=True,
         ):
             if value and len(value) <= longest:
-                _add(header, tag, value)
+                out.append(leaf(tag, value))
         comments = record.submitter_comments or self.group_comments
         if comments:
-            _add(header, "SubmittedByComments", comments)
-        _add(header, "RegulatorCode", record.regulator_code)
-        _add(header, "SubmittalStatus", str(record.status))
+            out.append(leaf("SubmittedByComments", comments))
+        out.append(leaf("RegulatorCode", record.regulator_code))
+        out.append(f"<SubmittalStatus>{record.status}</SubmittalStatus>")
         if record.action_at is not None:
-            action = _add(header, "SubmittalActionDetails")
-            _add(action, "SubmittalActionOn", text(record.action_at))
+            out.append("<SubmittalActionDetails>")
+            out.append(leaf("SubmittalActionOn", _moment(record.action_at, self.zone)))
             for tag, value in (
                 ("SubmittalActionAgentName", record.action_agent_name),
                 ("SubmittalActionAgentEmail", record.action_agent_email),
                 ("SubmittalActionComments", record.action_comments),
             ):
                 if value:
-                    _add(action, tag, value)
-        data = record.data or {}
-        for number, tag, f in header_fields(self.record.element, self.version):
-            value = fitting(f, data.get(number))
-            if value is not None:
-                _add(header, tag, value)
-        _add(header, "CERSUniqueKey", str(record.key))
+                    out.append(leaf(tag, value))
+            out.append("</SubmittalActionDetails>")
+        data = record.data
+        if data:
+            for number, tag, f in header_fields(record.element, self.version):
+                value = data.get(number)
+                if value is not None:
+                    value = fitting(f, value)
+                    if value is not None:
+                        out.append(leaf(tag, value))
+        out.append(f"<CERSUniqueKey>{record.key}</CERSUniqueKey></{HEADER_TAG}>")
+        self.location_at = len(out)
 
     def submitter(self) -> tuple[str, str, str]:
         """First name, last name and e-mail: as an EDT upload's header sent them, else the
@@ -247,10 +380,13 @@ class ElementWriter:
         return record.user_first_name, record.user_last_name, record.user_email
 
     # The element's data, following the layout.
-    def children(self, element: etree._Element, node: Plan, values: dict, scope: str) -> bool:
-        """Write ``node``'s children into ``element`` from ``values`` (the element's data or
-        one row of it). True when a value was written; False also when the group cannot be
-        written (a value it needs is missing), which the caller then leaves out."""
+    def children(
+        self, out: list[str], attributes: list[str], node: Plan, values: dict, scope: str
+    ) -> bool:
+        """Write ``node``'s children into ``out`` (and its attributes into ``attributes``) from
+        ``values`` (the element's data or one row of it). True when a value was written;
+        False also when the group cannot be written (a value it needs is missing), which the
+        caller then leaves out."""
         wrote = chosen = False
         one_choice = node.one_choice
         get = values.get
@@ -259,54 +395,65 @@ class ElementWriter:
                 continue  # one alternative of an xs:choice is written, the first with data
             if kind == LEAF:  # what ``fitting`` decides, inline: this runs for every field
                 raw = get(key)
-                value = None
-                if raw is not None:
-                    if type(raw) is str:
-                        value = raw.strip() or None
-                    elif raw is True or raw is False:
-                        value = "true" if raw else "false"
-                    elif not isinstance(raw, dict | list):
-                        value = str(raw).strip() or None
-                    if value is not None and not target(value):
-                        value = None
+                if raw is None:
+                    value = None
+                elif type(raw) is str:
+                    value = raw.strip() or None
+                elif raw is True or raw is False:
+                    value = "true" if raw else "false"
+                elif isinstance(raw, dict | list):
+                    value = None
+                else:
+                    value = str(raw).strip() or None
+                if value is not None:
+                    value = target(value)  # escaped, or None: outside the field's facets
                 if value is None:
                     if needed:
                         return False  # a code the group cannot be written without
                     if empty:
-                        etree.SubElement(element, tag)
+                        out.append(f"<{tag}/>")
                     continue
                 if attribute:
-                    element.set(tag, value)
+                    attributes.append(f' {tag}="{value}"')
                 else:
-                    etree.SubElement(element, tag).text = value
+                    out.append(f"<{tag}>{value}</{tag}>")
                 written = True
             elif kind == UNIQUE_KEY:
-                unique = str(uuid.uuid5(self.record.key, scope))
-                etree.SubElement(element, "CERSUniqueKey").text = unique
+                out.append(f"<CERSUniqueKey>{unique_key(self.namespace, scope)}</CERSUniqueKey>")
                 continue
             elif kind == SLOT:
-                written = self.slot(element, target)
+                written = self.slot(out, target)
             elif target.repeats:
-                written = self.rows(element, target, values, scope)
+                written = self.rows(out, target, values, scope)
             else:
-                group = etree.Element(target.tag)
-                written = self.children(group, target, values, f"{scope}/{target.tag}")
+                start = len(out)
+                out.append("")
+                inner: list[str] = []
+                written = self.children(out, inner, target, values, f"{scope}/{target.tag}")
                 if written or target.always_written:
-                    element.append(group)
+                    _close(out, start, target.tag, inner)
+                    if not scope and target.tag in LOCATION_AFTER:
+                        self.location_at = len(out)
+                else:
+                    del out[start:]
             chosen = chosen or (written and alternative)
             wrote = wrote or written
         return wrote
 
-    def rows(self, element, node: Plan, values: dict, scope: str) -> bool:
+    def rows(self, out: list[str], node: Plan, values: dict, scope: str) -> bool:
         rows = self.row_values(node, values)
         if not rows and node.holds_slot:
             rows = [{}]  # a row that only holds a document slot (HWTankClosure/Document)
         wrote = False
         for index, row in enumerate(rows):
-            item = etree.Element(node.tag)
-            if self.children(item, node, row, f"{scope}/{node.tag}[{index}]"):
-                element.append(item)
+            start = len(out)
+            out.append("")
+            attributes: list[str] = []
+            if self.children(out, attributes, node, row, f"{scope}/{node.tag}[{index}]"):
+                _close(out, start, node.tag, attributes)
                 wrote = True
+            else:
+                del out[start:]
         return wrote
 
     def row_values(self, node: Plan, values: dict) -> list[dict]:
@@ -318,57 +465,56 @@ class ElementWriter:
         return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
 
     # Document slots (DocumentType).
-    def slot(self, element, slot: Slot) -> bool:
+    def slot(self, out: list[str], slot: Slot) -> bool:
         answer = self.documents.get(slot.slot)
         content = self.document(slot.slot, answer) if answer is not None else None
         if content is None:
             return False
-        outer = inner = etree.Element(slot.tags[0])
-        for tag in slot.tags[1:]:
-            inner = _add(inner, tag)
-        inner.append(content)
-        element.append(outer)
+        out.append("".join(f"<{tag}>" for tag in slot.tags))
+        out.append(content)
+        out.append("".join(f"</{tag}>" for tag in reversed(slot.tags)))
         return True
 
     def _slot_field(self, slot: str, *tail: str) -> Field:
-        path = next(g.path for g in self.schema.document_slots if g.tag == slot)
-        return version_field(self.schema.get("/".join((*path, *tail))), self.version)
+        schema: ElementSchema = schema_for(self.record.element)
+        path = next(g.path for g in schema.document_slots if g.tag == slot)
+        return version_field(schema.get("/".join((*path, *tail))), self.version)
 
-    def document(self, slot: str, answer: ElementDocument) -> etree._Element | None:
+    def document(self, slot: str, answer: ElementDocument) -> str | None:
         """The DocumentType alternative for how the slot is answered; None when the answer
         cannot be written in this version (a value outside its facets)."""
         choice = None
         if answer.source == DocumentSource.EXEMPT:
             comment = fitting(self._slot_field(slot, "Exempt", "Comment"), answer.comment)
             if comment is not None:
-                choice = etree.Element("Exempt")
-                _add(choice, "Comment", comment)
+                choice = f"<Exempt>{leaf('Comment', comment)}</Exempt>"
         elif answer.source == DocumentSource.PROVIDED_TO_REGULATOR:
             field = self._slot_field(slot, "ProvidedToRegulator", "DateProvided")
             provided = fitting(field, answer.date_provided)
             if provided is not None:
-                choice = etree.Element("ProvidedToRegulator")
-                _add(choice, "DateProvided", provided)
+                date = leaf("DateProvided", provided)
+                choice = f"<ProvidedToRegulator>{date}</ProvidedToRegulator>"
         elif answer.source == DocumentSource.STORED_AT_FACILITY:
-            choice = etree.Element("StoredAtFacility")
-            _add(choice, "CERSID", str(self.facility.cers_id))
+            cers_id = leaf("CERSID", str(self.facility.cers_id))
+            choice = f"<StoredAtFacility>{cers_id}</StoredAtFacility>"
         elif answer.source == DocumentSource.PROVIDED_IN_OTHER_ELEMENT:
             if answer.other_element:
-                choice = etree.Element("ProvidedInOtherSubmittalElement")
-                if answer.comment:
-                    _add(choice, "Comment", answer.comment[:500])
-                _add(choice, "SubmittalElementCode", str(answer.other_element))
+                comment = leaf("Comment", answer.comment[:500]) if answer.comment else ""
+                code = leaf("SubmittalElementCode", str(answer.other_element))
+                choice = (
+                    f"<ProvidedInOtherSubmittalElement>{comment}{code}"
+                    "</ProvidedInOtherSubmittalElement>"
+                )
         elif answer.source == DocumentSource.PUBLIC_URL:
             if answer.url:
-                choice = etree.Element("PublicInternetUri")
-                choice.text = answer.url
+                choice = leaf("PublicInternetUri", answer.url)
         elif answer.source == DocumentSource.UPLOAD:
             choice = self.attachments(slot, answer)
         return choice
 
-    def attachments(self, slot: str, answer: ElementDocument) -> etree._Element | None:
+    def attachments(self, slot: str, answer: ElementDocument) -> str | None:
         authored_field = self._slot_field(slot, "Attachments", "Attachment", "DateAuthored")
-        attachments = etree.Element("Attachments")
+        attachments = []
         for upload in answer.uploads:
             # DateAuthored is required: as an EDT upload sent it, else the date the portal
             # asked for, else the upload's date.
@@ -377,17 +523,20 @@ class ElementWriter:
             elif upload.date_authored is not None:
                 authored = f"{upload.date_authored.isoformat()}T00:00:00"
             else:
-                authored = text(upload.uploaded_at)
+                authored = _moment(upload.uploaded_at, self.zone)
             if fitting(authored_field, authored) is None or len(upload.file_name) < 5:
                 continue  # outside what the version carries (the name's minimum is 5)
-            attachment = _add(attachments, "Attachment")
-            _add(attachment, "AttachmentFileName", upload.file_name[:254])
-            _add(attachment, "DocumentTitle", upload.title[:300])
-            _add(attachment, "DocumentDescription", upload.description[:500])
-            _add(attachment, "DateAuthored", authored)
-            _add(attachment, "DocumentRegulatorKey", upload.regulator_key or None)  # required
-            _add(attachment, "CERSUniqueKey", str(upload.key))
-        return attachments if len(attachments) else None
+            attachments.append(
+                "<Attachment>"
+                + leaf("AttachmentFileName", upload.file_name[:254])
+                + leaf("DocumentTitle", upload.title[:300])
+                + leaf("DocumentDescription", upload.description[:500])
+                + leaf("DateAuthored", authored)
+                + leaf("DocumentRegulatorKey", upload.regulator_key or None)  # required
+                + leaf("CERSUniqueKey", str(upload.key))
+                + "</Attachment>"
+            )
+        return f"<Attachments>{''.join(attachments)}</Attachments>" if attachments else None
 
 
 def material_values(material) -> dict:
@@ -412,39 +561,28 @@ def _percent(value: Decimal, f: Field) -> str:
     return format(value.normalize(), "f")
 
 
-def facility_submittal_element(group, version: str) -> etree._Element:
-    """One ``FacilitySubmittal`` with its matching elements read as ``matching``."""
+def facility_submittal_text(group, version: str, zone: tzinfo | None = None) -> str:
+    """One ``FacilitySubmittal``, as XML text, with its matching elements read as
+    ``matching``; its times in ``zone`` (the current time zone if None)."""
     facility = group.facility
-    root = etree.Element("FacilitySubmittal")
-    _add(root, "CERSID", str(facility.cers_id))
-    cers_organization = _add(root, "CERSOrganization")
-    _add(cers_organization, "OrganizationCode", str(facility.organization_code))
-    _add(cers_organization, "OrganizationName", facility.organization_name[:100])
+    zone = zone or timezone.get_current_timezone()
+    out = [
+        f"<FacilitySubmittal>{leaf('CERSID', str(facility.cers_id))}<CERSOrganization>",
+        leaf("OrganizationCode", str(facility.organization_code)),
+        leaf("OrganizationName", facility.organization_name[:100]),
+        "</CERSOrganization>",
+    ]
     # As the submittal's upload sent them, else the facility's own (as RFQ gives them).
     local_id = group.facility_local_id or facility.local_facility_id
     regulator_key = group.facility_regulator_key or facility.regulator_key
     if local_id:
-        _add(root, "FacilityID", local_id)
+        out.append(leaf("FacilityID", local_id))
     if regulator_key:
-        _add(root, "FacilityRegulatorKey", regulator_key)
+        out.append(leaf("FacilityRegulatorKey", regulator_key))
     for record in group.matching:
-        element = ElementWriter(record, facility, version, group.submitter_comments).write()
-        if record.element == SubmittalElement.FACILITY_INFORMATION:
-            _place_geographic_information(element, facility)
-        root.append(element)
-    return root
-
-
-def _place_geographic_information(element: etree._Element, facility) -> None:
-    """The facility's location, where the query schema has it in Facility Information (after
-    the owner/operator form, before the document slots); the upload schema has no place for
-    it, so it comes from the facility (set by RFC and RFMS), as RFQ gives it."""
-    info = geographic_information(facility)
-    if info is None:
-        return
-    before = ("BusinessActivities", "OwnerOperatorInformation", HEADER_TAG)
-    previous = [child for child in element if child.tag in before]
-    previous[-1].addnext(info)
+        out.append(ElementWriter(record, facility, version, group.submitter_comments, zone).write())
+    out.append("</FacilitySubmittal>")
+    return "".join(out)
 
 
 # -- the query ----------------------------------------------------------------------------------
@@ -531,10 +669,8 @@ def _rows(queryset, columns: dict[str, str]) -> list[SimpleNamespace]:
     tuples: no model instances, no prefetch caches pointing back at their parents, so a batch
     is freed by reference counting the moment it is dropped."""
     names = tuple(columns)
-    return [
-        SimpleNamespace(**dict(zip(names, row, strict=True)))
-        for row in queryset.values_list(*columns.values())
-    ]
+    rows = queryset.values_list(*columns.values())
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
 
 
 GROUP_COLUMNS = {
@@ -627,8 +763,8 @@ def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     (``answers``) and files (``uploads``). The submittals come through one server-side cursor
     read as the answer is written; each batch takes at most five more queries, and every row
     is read as a tuple."""
-    columns = {**GROUP_COLUMNS, **{f"f_{k}": f"facility__{v}" for k, v in FACILITY_COLUMNS.items()}}
-    names = tuple(columns)
+    paths = [*GROUP_COLUMNS.values(), *(f"facility__{v}" for v in FACILITY_COLUMNS.values())]
+    names, facility_names, split = tuple(GROUP_COLUMNS), tuple(FACILITY_COLUMNS), len(GROUP_COLUMNS)
     holding = FacilitySubmittal.objects.filter(
         Exists(elements.filter(facility_submittal=OuterRef("pk")))
     ).order_by("submitted_at", "pk")
@@ -636,9 +772,15 @@ def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     # Inside a transaction, so the cursor is not held: its rows come as the query finds them
     # (see ``edt.api.base.batches``).
     with atomic(using=holding.db, savepoint=False):
-        cursor = holding.values_list(*columns.values()).iterator(chunk_size=size)
+        cursor = holding.values_list(*paths).iterator(chunk_size=size)
         while rows := list(islice(cursor, size)):
-            batch = [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
+            batch = []
+            for row in rows:
+                group = SimpleNamespace(**dict(zip(names, row[:split], strict=True)))
+                group.facility = SimpleNamespace(
+                    **dict(zip(facility_names, row[split:], strict=True))
+                )
+                batch.append(group)
             del rows
             yield _with_elements(elements, batch)
 
@@ -646,7 +788,7 @@ def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
 def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespace]:
     chunk = [group.pk for group in batch]
     records = _rows(
-        elements.filter(facility_submittal_id__in=chunk).order_by(
+        elements.filter(facility_submittal__pk__any=chunk).order_by(
             "facility_submittal_id", "element", "pk"
         ),
         RECORD_COLUMNS,
@@ -656,7 +798,7 @@ def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespa
     ]
     materials = (
         _rows(
-            HazardousMaterial.objects.filter(record_id__in=inventories).order_by(
+            HazardousMaterial.objects.filter(record__pk__any=inventories).order_by(
                 "record_id", "position"
             ),
             MATERIAL_COLUMNS,
@@ -667,9 +809,9 @@ def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespa
     components = (
         _by(
             _rows(
-                MixtureComponent.objects.filter(material_id__in=[m.pk for m in materials]).order_by(
-                    "material_id", "position"
-                ),
+                MixtureComponent.objects.filter(
+                    material__pk__any=[m.pk for m in materials]
+                ).order_by("material_id", "position"),
                 COMPONENT_COLUMNS,
             ),
             "material_id",
@@ -680,14 +822,16 @@ def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespa
     for material in materials:
         material.mixture = components.get(material.pk, [])
     documents = _rows(
-        ElementDocument.objects.filter(record_id__in=[r.pk for r in records]).order_by("pk"),
+        ElementDocument.objects.filter(record__pk__any=[r.pk for r in records]).order_by("pk"),
         DOCUMENT_COLUMNS,
     )
     uploaded = [d.pk for d in documents if d.source == DocumentSource.UPLOAD]
     files = (
         _by(
             _rows(
-                DocumentFile.objects.filter(document_id__in=uploaded).order_by("uploaded_at", "pk"),
+                DocumentFile.objects.filter(document__pk__any=uploaded).order_by(
+                    "uploaded_at", "pk"
+                ),
                 FILE_COLUMNS,
             ),
             "document_id",
@@ -700,7 +844,6 @@ def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespa
     inventory, answers = _by(materials, "record_id"), _by(documents, "record_id")
     matching = _by(records, "group_id")
     for group in batch:
-        group.facility = SimpleNamespace(**{k: getattr(group, f"f_{k}") for k in FACILITY_COLUMNS})
         group.matching = matching.get(group.pk, [])
         for record in group.matching:
             record.inventory = inventory.get(record.pk, [])
@@ -721,11 +864,12 @@ class FacilitySubmittalQueryView(EndpointView):
         check_ceiling(elements.count(), "submittal elements", NARROW_WITH)
         self.accepted(call)
 
-        def records() -> Iterator[etree._Element]:
+        def records() -> Iterator[str]:
             written = 0
+            zone = timezone.get_current_timezone()
             for batch in submittal_batches(elements):
                 for group in batch:
-                    yield facility_submittal_element(group, version)
+                    yield facility_submittal_text(group, version, zone)
                 written += len(batch)
             # How many submittals the answer held, known once it is whole.
             EdtTransaction.objects.filter(pk=call.transaction.pk).update(result_count=written)
@@ -735,8 +879,8 @@ class FacilitySubmittalQueryView(EndpointView):
             "TransactionKey": call.transaction.key,
             "TransactionStatus": "Accepted",
         }
-        if call.wants_json:
-            attributes, items = status, records
+        if call.wants_json:  # made from the same text, read back as elements
+            attributes, items = status, lambda: map(etree.fromstring, records())
         else:  # the schema has these as the root's first children, not attributes
             attributes, items = {}, lambda: _leading(status, records())
         return query_response(
@@ -750,7 +894,7 @@ class FacilitySubmittalQueryView(EndpointView):
         )
 
 
-def _leading(values: dict, records: Iterator[etree._Element]) -> Iterator[etree._Element]:
+def _leading(values: dict, records: Iterator[str]) -> Iterator[etree._Element | str]:
     for tag, value in values.items():
         element = etree.Element(tag)
         element.text = text(value)

@@ -9,7 +9,12 @@ the Yolo County CUPA's (1002).
 from __future__ import annotations
 
 import json
+import os
+import re
+import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -20,6 +25,8 @@ from core.elements import SubmittalElement
 from core.registry import schema_for
 from edt.api.output import element_to_json
 from edt.models import EdtTransaction
+from facilities.models import Facility
+from organizations.models import Organization
 from submittals import documents, services
 from submittals.data import data_key, row_fields, row_groups, single_valued_fields
 from submittals.inventory import add_material, component_fields, material_fields
@@ -269,6 +276,18 @@ def test_every_stored_field_comes_out_under_its_tag(
             assert _value_at(container, f.path) == str(value), (code, f.key)
 
     chemical = cupa.find("HazardousMaterialsInventory/Chemicals/Chemical")
+    with at(datetime(2024, 7, 1, 18, 0, tzinfo=UTC)):
+        services.review(
+            actor=cast.cupa_reviewer,
+            record=everything[3],
+            status=ElementStatus.NOT_ACCEPTED,
+            comments="The plan is missing its map",
+            agent_name="Rita Reviewer",
+        )
+    information = everything[1]
+    # As an EDT upload keeps them: the next due date and the element's regulator key.
+    information.data.update({"20.0087": "2025-06-03", "20.0004": "FI-0001"})
+    information.save(update_fields=["data"])
     material = everything[2].materials.get()
     for number, value in material.data.items():
         f = schema_for(2).get(number)
@@ -668,3 +687,71 @@ def test_a_result_above_the_ceiling_is_refused_with_413(client, cast, edt_accoun
     assert b"2 submittal elements" in response.content
     assert b"submittalElement" in response.content
     assert element_keys(get(client, edt_account, submittalElement=1)) != []
+
+
+# --- the answer, byte for byte -------------------------------------------------------------------
+
+PINNED = Path(__file__).resolve().parent / "data"
+
+
+def _pinned(client, account, version: str, **params) -> bytes:
+    """The answer with what changes from call to call (its time, the transaction's key)
+    named instead."""
+    raw = body(get(client, account, schemaVersion=version, **params)).decode()
+    raw = re.sub(r"<DataSetDateTime>[^<]*<", "<DataSetDateTime>(now)<", raw)
+    raw = re.sub(r"<TransactionKey>[^<]*<", "<TransactionKey>(transaction)<", raw)
+    raw = re.sub(r'"DataSetDateTime": "[^"]*"', '"DataSetDateTime": "(now)"', raw)
+    raw = re.sub(r'"TransactionKey": "[^"]*"', '"TransactionKey": "(transaction)"', raw)
+    return raw.encode()
+
+
+@pytest.mark.parametrize(
+    ("version", "accept"),
+    [("1/05", None), ("1/10", None), ("1/10", "application/json")],
+)
+def test_the_whole_answer_is_written_byte_for_byte_as_pinned(
+    client, cast, edt_account, pa_edt_account, everything, version, accept
+):
+    """Every element, document answer and inventory row, each field in its place, as XML in
+    both versions and as JSON: a change to how the answer is written must not change one
+    byte of it (the files are written again with RFSQ_PIN=write, on purpose only)."""
+    for code, record in everything.items():
+        SubmittalElementRecord.objects.filter(pk=record.pk).update(key=uuid.UUID(int=code))
+    for n, pk in enumerate(DocumentFile.objects.order_by("pk").values_list("pk", flat=True)):
+        DocumentFile.objects.filter(pk=pk).update(key=uuid.UUID(int=1000 + n))
+    with at(datetime(2024, 7, 1, 18, 0, tzinfo=UTC)):
+        services.review(
+            actor=cast.cupa_reviewer,
+            record=everything[3],
+            status=ElementStatus.NOT_ACCEPTED,
+            comments="The plan is missing its map",
+            agent_name="Rita Reviewer",
+        )
+    information = everything[1]
+    # As an EDT upload keeps them: the next due date and the element's regulator key.
+    information.data.update({"20.0087": "2025-06-03", "20.0004": "FI-0001"})
+    information.save(update_fields=["data"])
+    material = everything[2].materials.get()
+    material.data["20.0053"] = "CHEM-0001"  # ChemicalRegulatorKey, made up anew each run
+    material.save(update_fields=["data"])
+    Facility.objects.filter(pk=cast.facility.pk).update(
+        cers_id=10_123_456,
+        local_facility_id="SAC-7",
+        regulator_key="FAC-0001",
+        latitude=Decimal("38.5816"),
+        longitude=Decimal("-121.4944"),
+        horizontal_accuracy=Decimal("10"),
+        horizontal_collection_method=101,
+        geographic_reference_point=102,
+        horizontal_reference_datum="WGS84",
+        location_collected_on="2024-01-02",
+    )
+    Organization.objects.filter(pk=cast.org.pk).update(code=123_456)
+    answer = _pinned(client, edt_account, version, accept=accept) + _pinned(
+        client, pa_edt_account, version, code="1101", accept=accept
+    )
+    suffix = "json" if accept else "xml"
+    path = PINNED / f"rfsq_everything_{version.replace('/', '_')}.{suffix}"
+    if os.environ.get("RFSQ_PIN") == "write":
+        path.write_bytes(answer)
+    assert answer == path.read_bytes()
