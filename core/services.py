@@ -147,8 +147,9 @@ def queue_email(
 def queue_emails(
     messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
 ) -> list[OutboundEmail]:
-    """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand."""
-    from .tasks import publish_on_commit, send_outbound_email
+    """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand,
+    and after commit one message for each hundred (``core.tasks.EMAIL_BATCH``)."""
+    from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
 
     emails = [
         OutboundEmail(
@@ -167,7 +168,9 @@ def queue_emails(
         emails[0].save(force_insert=True)
     else:
         emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
-    publish_on_commit(send_outbound_email, OutboundEmail, [email.pk for email in emails])
+    publish_on_commit(
+        send_outbound_emails, OutboundEmail, [email.pk for email in emails], batch=EMAIL_BATCH
+    )
     return emails
 
 

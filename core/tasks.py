@@ -13,7 +13,17 @@ ago than the task's stranded time; a row whose publish failed (``published_at`` 
 published again once the grace has passed. A message published twice is harmless (the task
 claims its row first) but does not multiply: each row at most once per grace.
 
-Sending an e-mail (``send_outbound_email``) is at most once:
+E-mails are published in batches (``publish(..., batch=EMAIL_BATCH)``): one message of
+``send_outbound_emails`` names up to a hundred rows, whether ``queue_emails`` wrote them (an
+upload's reviews queue tens of thousands) or the sweep found their messages lost; a single
+e-mail (an activation, a password reset) is a batch of one, published as soon as its
+transaction commits. ``published_at`` is still recorded on each row, so the sweep judges each
+row alone, and a row of a lost batch goes in a new batch with the other rows found lost.
+``send_outbound_email`` (one row) still handles the messages published before batches.
+
+Sending an e-mail is at most once, and a batch sends each of its rows by the same two steps,
+one row after another (one row's failure is recorded on it and the batch goes on; a row
+already claimed, sent or given up is skipped):
 
 1. the row is claimed in a short transaction: ``queued`` -> ``sending``, one more attempt, and a
    Message-ID fixed for good; this commits before anything leaves;
@@ -25,12 +35,15 @@ A worker that dies between the two leaves the row ``sending``: whether the mail 
 message cannot be known from here. The sweep marks such a row ``unknown`` (on PostgreSQL as
 soon as no worker holds its lock, a few seconds; without row locks after ``EMAIL_LEASE``) and
 does not send it again: the admin lists ``unknown`` e-mails and finds one by its Message-ID, which
-an operator looks up in the mail server's log before deciding to send it again by hand.
+an operator looks up in the mail server's log before deciding to send it again by hand. The rows
+of its batch it had not yet claimed are still ``queued``: the message comes back (``acks_late``)
+or the sweep publishes them again, and the row it was sending is skipped.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
@@ -38,6 +51,7 @@ from functools import partial
 import kombu.exceptions
 import redis.exceptions
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
@@ -93,6 +107,10 @@ CLAIM_GRACE = timedelta(seconds=5)
 # A queued e-mail whose message left this long ago is published again even while the broker's
 # queue holds messages (a long queue, or a broker that cannot be asked).
 EMAIL_STRANDED = timedelta(minutes=1)
+# How many e-mails one message names (``send_outbound_emails``): publishing a message costs
+# about a millisecond of Celery's own code, which an upload that queues tens of thousands of
+# e-mails paid once each; a worker sends a batch's rows one after another.
+EMAIL_BATCH = 100
 
 
 def enqueue(task, *args) -> bool:
@@ -111,15 +129,24 @@ def enqueue_on_commit(task, *args) -> None:
     transaction.on_commit(partial(enqueue, task, *args))
 
 
-def publish(task, model, pks: Iterable[int]) -> list[int]:
-    """Publish ``task(pk)`` for each row of ``model`` named, in order, and record on the rows
+def publish(task, model, pks: Iterable[int], *, batch: int = 0) -> list[int]:
+    """Publish ``task(pk)`` for each row of ``model`` named, in order, or with ``batch``
+    ``task([pk, ...])`` for each run of up to ``batch`` of them, and record on the rows
     published when (``published_at``, one UPDATE). Stops at the first broker failure (the
     sweep catches up). Returns the keys published."""
+    pks = list(pks)
     published = []
-    for pk in pks:
-        if not enqueue(task, pk):
-            break
-        published.append(pk)
+    if batch:
+        for start in range(0, len(pks), batch):
+            chunk = pks[start : start + batch]
+            if not enqueue(task, chunk):
+                break
+            published.extend(chunk)
+    else:
+        for pk in pks:
+            if not enqueue(task, pk):
+                break
+            published.append(pk)
     if published:
         try:
             model.objects.filter(pk__in=published).update(published_at=timezone.now())
@@ -128,9 +155,9 @@ def publish(task, model, pks: Iterable[int]) -> list[int]:
     return published
 
 
-def publish_on_commit(task, model, pks: Iterable[int]) -> None:
+def publish_on_commit(task, model, pks: Iterable[int], *, batch: int = 0) -> None:
     """``publish`` after the current transaction commits (nothing if it rolls back)."""
-    transaction.on_commit(partial(publish, task, model, list(pks)))
+    transaction.on_commit(partial(publish, task, model, list(pks), batch=batch))
 
 
 def queued_messages(task) -> int | None:
@@ -205,7 +232,31 @@ def _domain() -> str:
 
 @shared_task
 def send_outbound_email(email_id: int) -> str:
-    """Send one queued e-mail, at most once (see the module docstring)."""
+    """Send one queued e-mail, at most once (see the module docstring). Messages are published
+    for ``send_outbound_emails`` now; this handles those published before, one e-mail each."""
+    return _send(email_id)
+
+
+@shared_task
+def send_outbound_emails(email_ids: list[int]) -> dict[str, int]:
+    """Send each queued e-mail named, one after another, each exactly as
+    ``send_outbound_email`` does (its own claim, then its own locked send): a row already
+    claimed, sent or given up is skipped, and a row that fails is recorded on that row, never
+    stopping the others or sending them again. Returns how many rows ended how."""
+    outcomes: Counter[str] = Counter()
+    for email_id in email_ids:
+        try:
+            outcomes[_send(email_id)] += 1
+        except SoftTimeLimitExceeded:
+            raise  # out of time: the rows not yet claimed are still queued, the sweep has them
+        except Exception:  # e.g. the database: this row is left as it was, the others go on
+            logger.exception("e-mail %s could not be sent", email_id)
+            outcomes["error"] += 1
+    return dict(outcomes)
+
+
+def _send(email_id: int) -> str:
+    """Claim, then send in the row's lock (see the module docstring)."""
     attempt = _claim(email_id)
     if attempt is None:
         return "not-claimed"
@@ -276,10 +327,10 @@ def sweep_outbound_email() -> int:
             )
             logger.error("e-mails %s: the worker stopped while sending them (unknown)", dead)
     stranded = lost_messages(
-        send_outbound_email,
+        send_outbound_emails,
         OutboundEmail.objects.filter(status=Status.QUEUED),
         published_since="created_at",
         stranded=EMAIL_STRANDED,
     )
     # The broker down: what was not published is tried again by the next sweep.
-    return len(publish(send_outbound_email, OutboundEmail, stranded))
+    return len(publish(send_outbound_emails, OutboundEmail, stranded, batch=EMAIL_BATCH))

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core import tasks
 from core.models import OutboundEmail
-from core.tasks import send_outbound_email, sweep_outbound_email
+from core.tasks import send_outbound_email, send_outbound_emails, sweep_outbound_email
 
 Status = OutboundEmail.Status
 
@@ -112,11 +112,11 @@ def test_the_sweep_requeues_only_stranded_rows(db, monkeypatch):
     OutboundEmail.objects.filter(pk=dead_worker.pk).update(claimed_at=long_ago)
     OutboundEmail.objects.filter(pk=busy.pk).update(claimed_at=timezone.now())
     enqueued = []
-    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    monkeypatch.setattr(send_outbound_emails, "delay", enqueued.append)
 
     # Changed by issue 17: the dead worker's row is marked unknown, not re-enqueued.
     assert sweep_outbound_email() == 1
-    assert enqueued == [stranded.pk]
+    assert enqueued == [[stranded.pk]]
     dead_worker.refresh_from_db()
     busy.refresh_from_db()
     assert dead_worker.status == Status.UNKNOWN
@@ -167,9 +167,10 @@ def test_an_unknown_email_is_left_alone_by_the_worker_and_the_sweep(db, mailoutb
     email = make_email(status=Status.UNKNOWN)
     OutboundEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - timedelta(hours=1))
     enqueued = []
-    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    monkeypatch.setattr(send_outbound_emails, "delay", enqueued.append)
 
     assert send_outbound_email(email.pk) == "not-claimed"
+    assert send_outbound_emails([email.pk]) == {"not-claimed": 1}
     assert sweep_outbound_email() == 0
     assert enqueued == [] and mailoutbox == []
 
@@ -186,7 +187,7 @@ def test_a_broker_that_is_down_does_not_fail_the_change_that_queued_the_email(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
 
-    monkeypatch.setattr(send_outbound_email, "apply_async", broker_down)
+    monkeypatch.setattr(send_outbound_emails, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         email = queue_email(
             ["someone@example.com"],
@@ -201,9 +202,9 @@ def test_a_broker_that_is_down_does_not_fail_the_change_that_queued_the_email(
         created_at=timezone.now() - timedelta(minutes=5)
     )
     enqueued = []
-    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    monkeypatch.setattr(send_outbound_emails, "delay", enqueued.append)
     assert sweep_outbound_email() == 1
-    assert enqueued == [email.pk]
+    assert enqueued == [[email.pk]]
 
 
 def test_the_sweep_stops_early_while_the_broker_is_down(db, monkeypatch):
@@ -216,7 +217,7 @@ def test_the_sweep_stops_early_while_the_broker_is_down(db, monkeypatch):
     def broker_down(*args):
         raise OperationalError("Connection refused.")
 
-    monkeypatch.setattr(send_outbound_email, "delay", broker_down)
+    monkeypatch.setattr(send_outbound_emails, "delay", broker_down)
     assert sweep_outbound_email() == 0
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {Status.QUEUED}
 
@@ -260,14 +261,14 @@ def test_queueing_an_email_records_when_its_send_was_published(
     from core.services import queue_emails
 
     published = []
-    monkeypatch.setattr(send_outbound_email, "delay", published.append)
+    monkeypatch.setattr(send_outbound_emails, "delay", published.append)
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         emails = queue_emails(
             [(["a@example.com"], "accounts/email/activation", {"user": None, "url": "http://x/"})]
             * 2
         )
-    assert published == [email.pk for email in emails]
+    assert published == [[email.pk for email in emails]]
     for email in emails:
         email.refresh_from_db()
         assert email.status == Status.QUEUED
@@ -287,7 +288,7 @@ def test_the_sweep_tells_a_lost_message_from_a_waiting_one(db, monkeypatch, sett
         published_at=timezone.now() - timedelta(seconds=5)
     )
     enqueued = []
-    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    monkeypatch.setattr(send_outbound_emails, "delay", enqueued.append)
     held = {"count": 3}
     monkeypatch.setattr(tasks, "queued_messages", lambda task: held["count"])
 
@@ -296,5 +297,159 @@ def test_the_sweep_tells_a_lost_message_from_a_waiting_one(db, monkeypatch, sett
     assert sweep_outbound_email() == 0  # the broker cannot say: the minute decides
     held["count"] = 0
     assert sweep_outbound_email() == 1
-    assert enqueued == [lost.pk]
+    assert enqueued == [[lost.pk]]
     assert sweep_outbound_email() == 0  # published again just now: not again
+
+
+# --- batches: one message names up to EMAIL_BATCH e-mails -----------------------------------
+
+
+class RefusingOneBackend(BaseEmailBackend):
+    """A mail server that refuses one recipient and takes the others."""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            if "refused@example.com" in message.to:
+                raise ConnectionRefusedError("mail server refused refused@example.com")
+        return len(email_messages)
+
+
+def test_a_batch_sends_each_of_its_rows_once(db, mailoutbox):
+    emails = [make_email(to=[f"person{n}@example.com"]) for n in range(3)]
+    ids = [email.pk for email in emails]
+
+    assert send_outbound_emails(ids) == {"sent": 3}
+    # The same message delivered again (a worker died after sending, before the ack).
+    assert send_outbound_emails(ids) == {"not-claimed": 3}
+
+    assert sorted(m.to[0] for m in mailoutbox) == [f"person{n}@example.com" for n in range(3)]
+    for email in emails:
+        email.refresh_from_db()
+        assert (email.status, email.attempts) == (Status.SENT, 1)
+        assert email.message_id
+
+
+def test_a_row_that_fails_is_recorded_and_the_rest_of_its_batch_is_sent(db, settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingOneBackend"}}
+    first = make_email(to=["first@example.com"])
+    refused = make_email(to=["refused@example.com"])
+    last = make_email(to=["last@example.com"])
+
+    assert send_outbound_emails([first.pk, refused.pk, last.pk]) == {"sent": 2, "failed": 1}
+
+    for email in (first, refused, last):
+        email.refresh_from_db()
+    assert (first.status, first.attempts) == (Status.SENT, 1)
+    assert (last.status, last.attempts) == (Status.SENT, 1)
+    assert (refused.status, refused.attempts) == (Status.QUEUED, 1)
+    assert "refused refused@example.com" in refused.last_error
+    assert refused.sent_at is None
+
+
+def test_an_error_on_one_row_does_not_stop_the_others(db, mailoutbox, monkeypatch):
+    """Not a transport failure: whatever one row raises leaves that row as it was."""
+    broken, fine = make_email(), make_email(to=["fine@example.com"])
+    claim = tasks._claim
+
+    def claim_or_fail(email_id):
+        if email_id == broken.pk:
+            raise tasks.DatabaseError("the row could not be read")
+        return claim(email_id)
+
+    monkeypatch.setattr(tasks, "_claim", claim_or_fail)
+
+    assert send_outbound_emails([broken.pk, fine.pk]) == {"error": 1, "sent": 1}
+
+    broken.refresh_from_db()
+    assert (broken.status, broken.attempts) == (Status.QUEUED, 0)
+    assert [m.to for m in mailoutbox] == [["fine@example.com"]]
+
+
+def test_a_batch_skips_rows_already_claimed_sent_or_given_up(db, mailoutbox):
+    queued = make_email(to=["queued@example.com"])
+    claimed = make_email(status=Status.SENDING, claimed_at=timezone.now(), attempts=1)
+    sent = make_email(status=Status.SENT, attempts=1)
+    failed = make_email(status=Status.FAILED, attempts=5)
+    unknown = make_email(status=Status.UNKNOWN, attempts=1)
+    others = [claimed, sent, failed, unknown]
+    before = [(email.status, email.attempts) for email in others]
+
+    result = send_outbound_emails([email.pk for email in [*others, queued]])
+
+    assert result == {"not-claimed": 4, "sent": 1}
+    assert [m.to for m in mailoutbox] == [["queued@example.com"]]
+    for email in others:
+        email.refresh_from_db()
+    assert [(email.status, email.attempts) for email in others] == before
+
+
+def queue_many(count: int) -> list[OutboundEmail]:
+    from core.services import queue_emails
+
+    context = {"user": None, "url": "http://x/"}
+    return queue_emails(
+        [([f"p{n}@example.com"], "accounts/email/activation", context) for n in range(count)]
+    )
+
+
+def test_250_emails_are_published_as_3_messages(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(send_outbound_emails, "delay", published.append)
+    monkeypatch.setattr(send_outbound_email, "delay", published.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        emails = queue_many(250)
+
+    assert [len(batch) for batch in published] == [100, 100, 50]
+    assert sum(published, []) == [email.pk for email in emails]
+    assert not OutboundEmail.objects.filter(published_at__isnull=True).exists()
+
+
+def test_a_broker_failure_mid_way_leaves_the_rest_unpublished(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The batches that left are recorded; the others wait, unpublished, for the sweep."""
+    from kombu.exceptions import OperationalError
+
+    published = []
+
+    def first_only(ids):
+        if published:
+            raise OperationalError("Connection refused.")
+        published.append(ids)
+
+    monkeypatch.setattr(send_outbound_emails, "delay", first_only)
+    with django_capture_on_commit_callbacks(execute=True):
+        emails = queue_many(150)
+
+    assert [len(batch) for batch in published] == [100]
+    unpublished = OutboundEmail.objects.filter(published_at__isnull=True)
+    assert sorted(unpublished.values_list("pk", flat=True)) == [e.pk for e in emails[100:]]
+
+
+def test_a_lost_batch_is_published_again_by_the_sweep_and_sent(
+    db, monkeypatch, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.CERS_MESSAGE_GRACE = 10
+    lost = []
+    monkeypatch.setattr(send_outbound_emails, "delay", lost.append)  # a broker that loses them
+    with django_capture_on_commit_callbacks(execute=True):
+        emails = queue_many(150)
+    assert [len(batch) for batch in lost] == [100, 50]
+    monkeypatch.setattr(tasks, "queued_messages", lambda task: 0)
+    republished = []
+    monkeypatch.setattr(send_outbound_emails, "delay", republished.append)
+
+    assert sweep_outbound_email() == 0  # published just now: maybe still on its way
+    OutboundEmail.objects.update(published_at=timezone.now() - timedelta(seconds=30))
+    assert sweep_outbound_email() == 150
+
+    assert [len(batch) for batch in republished] == [100, 50]
+    assert sum(republished, []) == [email.pk for email in emails]
+    for batch in republished:  # the worker takes the new messages
+        send_outbound_emails(batch)
+    assert len(mailoutbox) == 150
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {Status.SENT}
+    assert sweep_outbound_email() == 0

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.services import register_user, user_from_activation
 from core.models import OutboundEmail
 from core.services import REDACTED
-from core.tasks import send_outbound_email, sweep_outbound_email
+from core.tasks import send_outbound_email, send_outbound_emails, sweep_outbound_email
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +102,28 @@ def test_a_send_task_delivered_twice_sends_once(worker):
     assert row.attempts == 1
     [message] = sent_messages(worker)
     assert message["Subject"] == "Delivered twice"
+
+
+def test_a_batch_delivered_twice_sends_each_row_once(worker):
+    rows = [
+        OutboundEmail.objects.create(to=[f"batch{n}@example.com"], subject=f"Batch {n}", body="B.")
+        for n in range(3)
+    ]
+    ids = [row.pk for row in rows]
+
+    first = send_outbound_emails.delay(ids)
+    second = send_outbound_emails.delay(ids)
+
+    results = sorted([worker.task_result(first.id), worker.task_result(second.id)])
+    assert results == ["{'not-claimed': 3}", "{'sent': 3}"]
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.status, row.attempts) == (Status.SENT, 1)
+    assert sorted(message["Subject"] for message in sent_messages(worker)) == [
+        "Batch 0",
+        "Batch 1",
+        "Batch 2",
+    ]
 
 
 def test_the_sweep_sends_a_row_whose_message_was_lost(worker):

@@ -252,10 +252,10 @@ def test_an_email_whose_sender_died_is_marked_unknown_at_once_and_not_resent(
     from django.utils import timezone
 
     from core.models import OutboundEmail
-    from core.tasks import send_outbound_email, sweep_outbound_email
+    from core.tasks import send_outbound_email, send_outbound_emails, sweep_outbound_email
 
     enqueued = []
-    monkeypatch.setattr(send_outbound_email, "delay", enqueued.append)
+    monkeypatch.setattr(send_outbound_emails, "delay", enqueued.append)
     email = OutboundEmail.objects.create(
         to=["someone@example.com"],
         subject="Reviewed",
@@ -285,4 +285,5 @@ def test_an_email_whose_sender_died_is_marked_unknown_at_once_and_not_resent(
     assert email.status == OutboundEmail.Status.UNKNOWN
     assert enqueued == []
     assert send_outbound_email(email.pk) == "not-claimed"
+    assert send_outbound_emails([email.pk]) == {"not-claimed": 1}
     sender.close()

@@ -416,12 +416,12 @@ def test_a_submit_committed_while_the_broker_is_down_answers_success(
     from kombu.exceptions import OperationalError
 
     from core.models import OutboundEmail
-    from core.tasks import send_outbound_email
+    from core.tasks import send_outbound_emails
 
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
 
-    monkeypatch.setattr(send_outbound_email, "apply_async", broker_down)
+    monkeypatch.setattr(send_outbound_emails, "apply_async", broker_down)
     facility_info = draft(cast, FI, ACME)
     client.force_login(cast.approver)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
