@@ -1299,6 +1299,152 @@ def measure_raw_cme(count: int) -> dict:
     return {"records": len(rows), "seconds": time.perf_counter() - started}
 
 
+RFS_SCHEMA = ("RegulatorFacilitySubmittal", "1/10")
+
+
+def _submit_inventory(facility) -> None:
+    """Submit Facility Information and an inventory of one chemical for ``facility`` through
+    the services, as its business would: what RFSQ then answers is the RFS documents' model."""
+    from django.contrib.auth import get_user_model
+
+    from submittals import services
+    from submittals.inventory import add_material
+    from tests.submittals.data import (
+        DIESEL,
+        answer_required_documents,
+        complete_facility_information,
+    )
+
+    lead = get_user_model().objects.get(email="lead@bench.example")
+    records = []
+    for element in (1, 2):
+        record = services.start_draft(actor=lead, facility=facility, element=element)
+        data = complete_facility_information(f3=facility.name) if element == 1 else {}
+        record = services.save_draft_data(actor=lead, record=record, data=data)
+        if element == 2:
+            add_material(actor=lead, record=record, values=DIESEL)
+        answer_required_documents(lead, record)
+        records.append(record)
+    services.submit(
+        actor=lead, facility=facility, elements=records, certifier_name="Bench", certifier_title="R"
+    )
+
+
+def _facility_submittal(count: int) -> bytes:
+    """An RFS document (schema 1/10) for a facility no earlier RFS upload used: the template
+    facility's Facility Information and inventory as RFSQ answers them (submitted once through
+    the services, the first time), made an RFS as the tests make one (``tests.edt.test_rfs``),
+    its one chemical repeated ``count`` times, each with its own regulator key. The facility's
+    inventory element is routed to the CUPA first, as RCMES's facilities are."""
+    import copy as copying
+
+    from django.test import Client
+    from lxml import etree
+
+    from edt.credentials import legacy_value
+    from facilities.models import Facility, FacilityRegulator
+    from regulators.models import Regulator
+    from tests.edt.test_rfs import to_rfs
+
+    template = Facility.objects.get(name="Bench Depot 0")
+    if not template.submittal_elements.filter(element=2).exists():
+        _submit_inventory(template)
+    header = f"user bench_edt:{legacy_value(SECRET)}"
+    url = "/EDT/Regulator/FacilitySubmittal/Query?regulatorCode=1001&schemaVersion=1/10"
+    response = Client().get(f"{url}&CERSID={template.cers_id}", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 200, response.status_code
+    answer = etree.fromstring(b"".join(response.streaming_content))
+    [query] = [
+        s
+        for s in answer.iter("FacilitySubmittal")
+        if s.find("HazardousMaterialsInventory") is not None
+    ]
+    target = (
+        Facility.objects.exclude(submittal_elements__element=2)
+        .exclude(pk=template.pk)
+        .order_by("-cers_id")
+    ).first()
+    FacilityRegulator.objects.get_or_create(
+        facility=target, element=2, defaults={"regulator": Regulator.objects.get(code="1001")}
+    )
+    document = etree.fromstring(to_rfs(query, target.cers_id))
+    chemical = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical")
+    for _ in range(count - 1):
+        twin = copying.deepcopy(chemical)
+        twin.find("ChemicalRegulatorKey").text = str(uuid.uuid4())
+        chemical.addnext(twin)
+    chemical.find("ChemicalRegulatorKey").text = str(uuid.uuid4())
+    return etree.tostring(document, xml_declaration=True, encoding="utf-8")
+
+
+def measure_rfs_upload(count: int) -> dict:
+    """An RFS upload of one facility submittal whose inventory holds ``count`` chemicals: the
+    request's check and the worker's ``edt.uploads.process``, as ``measure_upload`` measures
+    RFSAN."""
+    setup_django()
+    from django.core.files.base import ContentFile
+
+    from core import xmlsafe
+    from edt import uploads
+    from edt.models import EdtAccount, EdtTransaction
+
+    body = _facility_submittal(count)
+    account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
+    row = EdtTransaction(
+        key=uuid.uuid4(),
+        endpoint="RFS",
+        environment="production",
+        account=account,
+        regulator=account.regulator,
+        status=EdtTransaction.Status.QUEUED,
+        schema_version=RFS_SCHEMA[1],
+        payload_bytes=len(body),
+    )
+    row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
+    row.save()
+    xmlsafe.schema_for(*RFS_SCHEMA)
+    before = rss_mb()
+    started = time.perf_counter()
+    checked = xmlsafe.check_document(body, expected_schema=RFS_SCHEMA[0])
+    assert not checked.problems, checked.problems[:3]
+    uploads.process(row.pk)
+    seconds = time.perf_counter() - started
+    row.refresh_from_db()
+    assert row.status == EdtTransaction.Status.ACCEPTED, row.messages[:3]
+    return {
+        "records": count,
+        "seconds": seconds,
+        "mb": len(body) / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+def measure_raw_rfs(count: int) -> dict:
+    """The raw limit of the same RFS document: lxml parse, XSD validation of the tree, COPY of
+    one row per chemical."""
+    setup_django()
+    from django.db import connection
+    from lxml import etree
+
+    from core.xmlsafe import hardened_parser, schema_for
+
+    body = _facility_submittal(count)
+    schema = schema_for(*RFS_SCHEMA)
+    started = time.perf_counter()
+    root = etree.fromstring(body, hardened_parser())
+    assert schema.validate(root), schema.error_log
+    rows = [
+        (n.findtext("ChemicalRegulatorKey"), etree.tostring(n).decode())
+        for n in root.iter("Chemical")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_chemicals (key text, data text)")
+        with cursor.copy("COPY bench_chemicals FROM STDIN") as copy_in:
+            for row in rows:
+                copy_in.write_row(row)
+    return {"records": len(rows), "seconds": time.perf_counter() - started}
+
+
 def _synthetic(count: int) -> bytes:
     """An RFSAN document of ``count`` notifications with made-up keys: the check alone does
     not look them up, so its sizes need no seeded elements."""
@@ -1368,6 +1514,8 @@ MEASURES = {
     "database_floor": lambda args: measure_database_floor(args.count),
     "cme_upload": lambda args: measure_cme_upload(args.count),
     "raw_cme": lambda args: measure_raw_cme(args.count),
+    "rfs_upload": lambda args: measure_rfs_upload(args.count),
+    "raw_rfs": lambda args: measure_raw_rfs(args.count),
     "check_stream": lambda args: measure_check(args.count, "stream"),
     "check_whole": lambda args: measure_check(args.count, "whole"),
 }
@@ -1407,6 +1555,12 @@ def main() -> None:
         "--cme-uploads",
         default="",
         help="CME submit (RCMES) upload sizes (inspections; '' for none).",
+    )
+    parser.add_argument(
+        "--rfs-uploads",
+        default="",
+        help="Facility submittal submit (RFS) upload sizes (chemicals in its inventory; '' for "
+        "none), one facility each.",
     )
     parser.add_argument(
         "--rfq",
@@ -1477,9 +1631,10 @@ def main() -> None:
         )
     counts = [int(c) for c in args.uploads.split(",") if c]
     cme_counts = [int(c) for c in args.cme_uploads.split(",") if c]
+    rfs_counts = [int(c) for c in args.rfs_uploads.split(",") if c]
     # Each upload reviews elements no earlier one reviewed: seed enough for all of them (and
-    # a facility for each inspection of the largest CME upload).
-    needed = max(sum(counts), *cme_counts, 0)
+    # a facility for each inspection of the largest CME upload, one for each RFS upload).
+    needed = max(sum(counts), *cme_counts, len(rfs_counts) + 1, 0)
     if needed and seeded < needed:
         recreate_database(url)
         subprocess.run(  # noqa: S603
@@ -1510,6 +1665,16 @@ def main() -> None:
             f"RCMES upload {count:>7,} inspections: {count / upload['seconds']:>7,.0f} records/s "
             f"(peak RSS +{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
+        )
+
+    for count in rfs_counts:
+        raw, upload = run("raw_rfs", count), run("rfs_upload", count)
+        print(
+            f"RFS upload {count:>7,} chemicals ({upload['mb']:.1f} MB): "
+            f"{count / upload['seconds']:>7,.0f} records/s, {upload['seconds']:.2f} s (peak RSS "
+            f"+{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
+            f"{raw['records'] / raw['seconds']:>9,.0f} records/s, {raw['seconds']:.2f} s"
             f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
         )
 
