@@ -56,6 +56,7 @@ from regulators.models import Regulator
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, row_batches
 from .output import in_chunks, json_items, query_response, streaming_answer, text
 from .registry import serves
+from .submittal_query import escaped
 
 SCHEMA = "CMESubmittalQuery"
 NARROW_WITH = "CERSID or startDate/endDate"
@@ -341,9 +342,10 @@ APPROVED = str(int(CMEDataStatus.APPROVED))
 
 
 class Writer:
-    """Writes the records of one answer as their schema elements, from rows of
-    ``Entity.columns``: what ``output.sub`` would write, child by child, without looking up
-    the time zone or the value's kind more than once."""
+    """Writes the records of one answer as the XML text of their schema elements, from rows of
+    ``Entity.columns``: what ``output.sub`` would write into an lxml element, child by child,
+    written as lxml writes it (``submittal_query.escaped``), without building the element, and
+    without looking up the time zone or the value's kind more than once."""
 
     def __init__(self):
         zone = timezone.get_current_timezone()
@@ -351,19 +353,21 @@ class Writer:
             datetime: lambda value: value.astimezone(zone).isoformat(timespec="seconds")
         }
 
-    def element(self, entity: Entity, row: tuple, action_at, counts=NO_VIOLATIONS):
+    def element(self, entity: Entity, row: tuple, action_at, counts=NO_VIOLATIONS) -> str:
         """One record: its header (``CMEHeaderType``), then its children; an empty value
         is left out, as ``output.sub`` leaves it."""
-        add, as_text = etree.SubElement, self.as_text
-        element = etree.Element(entity.tag)
-        header = add(element, entity.header)
+        as_text = self.as_text
+        tag = entity.tag
+        out = [f"<{tag}><{entity.header}>"]
         if row[4]:
-            add(header, "RegulatorCode").text = row[4]
-        add(header, "RegulatorActionDateTime").text = as_text[datetime](action_at)
-        add(header, "CMEDataStatus").text = APPROVED
+            out.append(f"<RegulatorCode>{escaped(row[4])}</RegulatorCode>")
+        out.append(
+            f"<RegulatorActionDateTime>{as_text[datetime](action_at)}</RegulatorActionDateTime>"
+            f"<CMEDataStatus>{APPROVED}</CMEDataStatus></{entity.header}>"
+        )
         for child, index, counted in entity.layout:
             if counted:
-                add(element, child).text = str(min(counts[index], COUNT_MAX))
+                out.append(f"<{child}>{min(counts[index], COUNT_MAX)}</{child}>")
                 continue
             value = row[index]
             if value is None:
@@ -371,11 +375,13 @@ class Writer:
             kind = type(value)
             if kind is str:
                 if value:
-                    add(element, child).text = value
+                    out.append(f"<{child}>{escaped(value)}</{child}>")
             else:
                 convert = as_text.get(kind)
-                add(element, child).text = convert(value) if convert else text(value)
-        return element
+                value = convert(value) if convert else escaped(text(value))
+                out.append(f"<{child}>{value}</{child}>")
+        out.append(f"</{tag}>")
+        return "".join(out)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -410,16 +416,16 @@ def record_batches(collection: str, rows) -> Iterator[list]:
 # --- streaming -----------------------------------------------------------------------------
 
 
-def collection_records(collection: str, rows, writer: Writer) -> Iterator[list]:
-    """``collection``'s records as elements, a batch at a time."""
+def collection_records(collection: str, rows, writer: Writer) -> Iterator[list[str]]:
+    """``collection``'s records as XML text, a batch at a time."""
     entity = ENTITIES[collection]
     for batch in record_batches(collection, rows):
         yield [writer.element(entity, *record) for record in batch]
 
 
-def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
+def xml_records(status: dict, collections: dict) -> Iterator[etree._Element | str]:
     """The root's children: the data set's time and key, then each entity's records in
-    collections of at most ``BATCH_SIZE`` (the schema lets a collection repeat)."""
+    collections of at most ``BATCH_SIZE`` (the schema lets a collection repeat), as text."""
     for tag, value in status.items():
         element = etree.Element(tag)
         element.text = text(value)
@@ -428,17 +434,15 @@ def xml_records(status: dict, collections: dict) -> Iterator[etree._Element]:
     writer = Writer()
     for tag, rows in collections.items():
         for records in collection_records(tag, rows, writer):
-            collection = etree.Element(tag)
-            collection.extend(records)
             written = True
-            yield collection
+            yield f"<{tag}>{''.join(records)}</{tag}>"
     if not written:
         yield etree.Element("Inspections", {XSI_NIL: "true"})
 
 
 def json_stream(version: str, status: dict, collections: dict) -> Iterator[bytes]:
     """The same answer as JSON, streamed: one list per entity, each record as
-    ``element_to_json`` writes it."""
+    ``element_to_json`` writes it, from the record's XML text read back as an element."""
     head = {"schema": SCHEMA, "version": version, "root": "CMESubmittals"}
     head |= {tag: text(value) for tag, value in status.items()}
     writer = Writer()
@@ -447,7 +451,9 @@ def json_stream(version: str, status: dict, collections: dict) -> Iterator[bytes
         yield json.dumps(head)[:-1]
         for tag, rows in collections.items():
             yield f", {json.dumps(tag)}: ["
-            records = chain.from_iterable(collection_records(tag, rows, writer))
+            records = map(
+                etree.fromstring, chain.from_iterable(collection_records(tag, rows, writer))
+            )
             yield from json_items(records)
             yield "]"
         yield "}"

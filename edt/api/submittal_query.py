@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from itertools import islice
 from types import SimpleNamespace
 
+from django.db import connections
 from django.db.models import Exists, OuterRef, Q
 from django.db.transaction import atomic
 from django.http import FileResponse
@@ -136,10 +138,12 @@ def _leaf_text(f: Field) -> Callable[[str], str | None]:
         return escape
     if f.type == "code":
         return {code: escape(code) for code in f.code_values}.get
-    if f.type == "string" and not f.pattern:
+    if f.type == "string" and not f.pattern:  # ``text_check``'s, inline
+        low = f.min_length or 0
+        high = f.max_length if f.max_length is not None else sys.maxsize
 
         def measured(text: str) -> str | None:
-            return escape(text) if check(text) else None
+            return escape(text) if low <= len(text) <= high else None
 
         return measured
     seen: dict[str, str] = {}  # "": outside the facets
@@ -157,7 +161,8 @@ def _leaf_text(f: Field) -> Callable[[str], str | None]:
 
 # -- the layout compiled into steps, once per element and version ------------------------------
 
-LEAF, UNIQUE_KEY, SLOT, GROUP = range(4)
+LEAF, UNIQUE_KEY, SLOT, GROUP, LEAVES = range(5)
+INVENTORY_ROWS = "Chemicals/Chemical"  # the inventory's rows: its materials, not its data
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +170,13 @@ class Plan:
     """A ``Node`` of the layout compiled for writing: its children as steps, tuples of
     ``(kind, alternative of an xs:choice?, data key, tag, attribute?, the group needs it?,
     written empty?, target)``; the target is what a leaf writes for a text (``_leaf_text``),
-    a ``Slot`` or a group's ``Plan``. Only a leaf has a key and a tag."""
+    a ``Slot`` or a group's ``Plan``. Only a leaf has a key and a tag. A run of leaves that
+    are neither alternatives, nor needed, nor written empty is one step (``LEAVES``): its key
+    is the set of the run's data keys, its target the run's ``(data key, tag, attribute?,
+    what it writes)``, so data that has none of those keys passes the run in one test.
+    ``reads``: every data key the group and what it holds read, so a group whose data has none
+    of them is passed at once; None when the group may be written without any (it is always
+    written, or it holds a document slot or the inventory's rows, which are not data)."""
 
     tag: str
     key: str
@@ -174,6 +185,42 @@ class Plan:
     always_written: bool
     holds_slot: bool
     steps: tuple
+    reads: frozenset[str] | None
+    # The plan narrowed to data with these keys (``for_keys``), by the data's keys.
+    narrowed: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+# Narrowed plans kept per plan: data entered through one form tends to hold the same keys.
+NARROWED_PER_PLAN = 256
+
+
+def for_keys(plan: Plan, keys: frozenset[str]) -> Plan:
+    """``plan`` for data whose keys are ``keys``: without the plain leaves whose key it does
+    not hold, nor the groups that read none of its keys (what would write nothing for such
+    data), so writing it passes only what the data holds; remembered per set of keys."""
+    known = plan.narrowed.get(keys)
+    if known is None:
+        if len(plan.narrowed) >= NARROWED_PER_PLAN:
+            return plan
+        known = plan.narrowed[keys] = _narrowed(plan, keys)
+    return known
+
+
+def _narrowed(plan: Plan, keys: frozenset[str]) -> Plan:
+    steps = []
+    for step in plan.steps:
+        kind, target = step[0], step[7]
+        if kind == LEAVES:
+            run = tuple(leaf for leaf in target if leaf[0] in keys)
+            if run:
+                held = frozenset(key for key, _tag, _attribute, _write in run)
+                steps.append((LEAVES, False, held, "", False, False, False, run))
+        elif kind == GROUP and not target.repeats:
+            if target.reads is None or not target.reads.isdisjoint(keys):
+                steps.append((*step[:7], _narrowed(target, keys)))
+        else:
+            steps.append(step)
+    return replace(plan, steps=tuple(steps), narrowed={})
 
 
 @cache
@@ -184,10 +231,26 @@ def plan(element: int, version: str) -> Plan:
 
 
 def _compiled(node: Node) -> Plan:
-    steps = []
+    steps: list[tuple] = []
+    run: list[tuple] = []
+    reads: set[str] | None = set()
+
+    def end_run() -> None:
+        if run:
+            keys = frozenset(key for key, _tag, _attribute, _target in run)
+            steps.append((LEAVES, False, keys, "", False, False, False, tuple(run)))
+            run.clear()
+
     for child in node.children:
         if isinstance(child, Leaf):
             f = child.field
+            needed, empty = f.number in REQUIRED_TO_WRITE_GROUP, f.number in EMPTY_WHEN_BLANK
+            if reads is not None:
+                reads.add(child.key)
+            if not (child.choice or needed or empty):
+                run.append((child.key, child.tag, f.attribute, _leaf_text(f)))
+                continue
+            end_run()
             steps.append(
                 (
                     LEAF,
@@ -195,25 +258,41 @@ def _compiled(node: Node) -> Plan:
                     child.key,
                     child.tag,
                     f.attribute,
-                    f.number in REQUIRED_TO_WRITE_GROUP,
-                    f.number in EMPTY_WHEN_BLANK,
+                    needed,
+                    empty,
                     _leaf_text(f),
                 )
             )
-        elif isinstance(child, UniqueKey):
+            continue
+        end_run()
+        if isinstance(child, UniqueKey):
             steps.append((UNIQUE_KEY, False, "", "", False, False, False, None))
         elif isinstance(child, Slot):
             steps.append((SLOT, False, "", "", False, False, False, child))
+            reads = None
         else:
-            steps.append((GROUP, child.choice, "", "", False, False, False, _compiled(child)))
+            group = _compiled(child)
+            steps.append((GROUP, child.choice, "", "", False, False, False, group))
+            if group.repeats:
+                if group.key == INVENTORY_ROWS or group.holds_slot or group.reads is None:
+                    reads = None
+                elif reads is not None:
+                    reads.add(group.key)
+            elif group.reads is None:
+                reads = None
+            elif reads is not None:
+                reads |= group.reads
+    end_run()
+    always_written = node.tag in ALWAYS_WRITTEN
     return Plan(
         tag=node.tag,
         key=node.key,
         repeats=node.repeats,
         one_choice=node.one_choice,
-        always_written=node.tag in ALWAYS_WRITTEN,
+        always_written=always_written,
         holds_slot=any(isinstance(c, Slot) for c in node.children),
         steps=tuple(steps),
+        reads=None if always_written or reads is None else frozenset(reads),
     )
 
 
@@ -318,11 +397,12 @@ class ElementWriter:
         self.location_at = 0  # where in the text the facility's location goes
 
     def write(self) -> str:
-        root = plan(self.record.element, self.version)
+        data = self.record.data or {}
+        root = for_keys(plan(self.record.element, self.version), frozenset(data))
         out = [""]
         attributes: list[str] = []
         self.header(out)
-        self.children(out, attributes, root, self.record.data or {}, "")
+        self.children(out, attributes, root, data, "")
         if self.record.element == SubmittalElement.FACILITY_INFORMATION:
             info = geographic_information(self.facility)
             if info is not None:
@@ -391,6 +471,30 @@ class ElementWriter:
         one_choice = node.one_choice
         get = values.get
         for kind, alternative, key, tag, attribute, needed, empty, target in node.steps:
+            if kind == LEAVES:  # plain leaves: what ``fitting`` decides, inline
+                if values.keys().isdisjoint(key):
+                    continue
+                for data_key, leaf_tag, as_attribute, write in target:
+                    raw = get(data_key)
+                    if raw is None:
+                        continue
+                    if type(raw) is str:
+                        value = raw.strip()
+                    elif raw is True or raw is False:
+                        value = "true" if raw else "false"
+                    elif isinstance(raw, dict | list):
+                        continue
+                    else:
+                        value = str(raw).strip()
+                    if value:
+                        value = write(value)  # escaped, or None: outside the field's facets
+                        if value is not None:
+                            if as_attribute:
+                                attributes.append(f' {leaf_tag}="{value}"')
+                            else:
+                                out.append(f"<{leaf_tag}>{value}</{leaf_tag}>")
+                            wrote = True
+                continue
             if alternative and one_choice and chosen:
                 continue  # one alternative of an xs:choice is written, the first with data
             if kind == LEAF:  # what ``fitting`` decides, inline: this runs for every field
@@ -425,6 +529,8 @@ class ElementWriter:
                 written = self.slot(out, target)
             elif target.repeats:
                 written = self.rows(out, target, values, scope)
+            elif target.reads is not None and values.keys().isdisjoint(target.reads):
+                continue  # nothing it reads is in the data: not written
             else:
                 start = len(out)
                 out.append("")
@@ -449,7 +555,8 @@ class ElementWriter:
             start = len(out)
             out.append("")
             attributes: list[str] = []
-            if self.children(out, attributes, node, row, f"{scope}/{node.tag}[{index}]"):
+            narrowed = for_keys(node, frozenset(row))
+            if self.children(out, attributes, narrowed, row, f"{scope}/{node.tag}[{index}]"):
                 _close(out, start, node.tag, attributes)
                 wrote = True
             else:
@@ -458,7 +565,7 @@ class ElementWriter:
 
     def row_values(self, node: Plan, values: dict) -> list[dict]:
         if self.record.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY and (
-            node.key == "Chemicals/Chemical"
+            node.key == INVENTORY_ROWS
         ):
             return [material_values(m) for m in self.record.inventory]
         rows = values.get(node.key)
@@ -664,15 +771,6 @@ def matching_elements(regulator, filters: Filters):
     return elements.filter(conditions)
 
 
-def _rows(queryset, columns: dict[str, str]) -> list[SimpleNamespace]:
-    """``queryset``'s rows as plain objects with ``columns`` (attribute: field path), read as
-    tuples: no model instances, no prefetch caches pointing back at their parents, so a batch
-    is freed by reference counting the moment it is dropped."""
-    names = tuple(columns)
-    rows = queryset.values_list(*columns.values())
-    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
-
-
 GROUP_COLUMNS = {
     "pk": "pk",
     "submitter_comments": "submitter_comments",
@@ -755,20 +853,68 @@ def _by(rows, attribute: str) -> dict[int, list]:
     return grouped
 
 
+# A key no row has: it marks, in a query compiled once, the parameter each batch's keys take.
+_MARKER = -7_318_406_259
+
+
+class ByKeys:
+    """``queryset`` narrowed to the rows whose ``lookup`` is one of a batch's keys, its rows
+    read as tuples and made plain objects with ``columns`` (attribute: field path): no model
+    instances, no prefetch caches pointing back at their parents, so a batch is freed by
+    reference counting the moment it is dropped. Its SQL is
+    compiled once, with the keys as one array parameter (``__any``), and run for each batch
+    with that batch's keys, its values converted as the ORM converts them: a batch does not
+    clone the queryset and compile it again."""
+
+    def __init__(self, queryset, lookup: str, columns: dict[str, str], order: tuple[str, ...]):
+        self.names = tuple(columns)
+        self.db = queryset.db
+        self.lookup = f"{lookup}__any"
+        self.queryset = queryset.order_by(*order).values_list(*columns.values())
+        self.sql = None
+        if connections[self.db].vendor != "postgresql":
+            return  # ``__any`` is ``IN``, a placeholder a key: filtered for each batch
+        compiler = self.queryset.filter(**{self.lookup: [_MARKER]}).query.get_compiler(self.db)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        (self.at,) = (i for i, value in enumerate(self.params) if value == [_MARKER])
+        self.compiler = compiler
+        self.converters = compiler.get_converters(
+            [column[0] for column in compiler.select[: compiler.col_count]]
+        )
+
+    def __call__(self, keys: list) -> list[SimpleNamespace]:
+        if not keys:
+            return []
+        if self.sql is None:
+            rows = self.queryset.filter(**{self.lookup: keys})
+        else:
+            params = self.params.copy()
+            params[self.at] = keys
+            with connections[self.db].cursor() as cursor:
+                cursor.execute(self.sql, params)
+                rows = cursor.fetchall()
+            if self.converters:
+                rows = self.compiler.apply_converters(rows, self.converters)
+        names = self.names
+        return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
+
+
 def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     """The facility submittals holding ``elements``, oldest first (in the order of the index
     on ``(submitted_at, id)``), ``BATCH_SIZE`` at a time, each with its facility (and
     organization) and its matching elements (``matching``, by element code) with their
     inventory rows (``inventory``, each with its ``mixture`` components), document answers
     (``answers``) and files (``uploads``). The submittals come through one server-side cursor
-    read as the answer is written; each batch takes at most five more queries, and every row
-    is read as a tuple."""
+    read as the answer is written; each batch takes at most five more queries, each compiled
+    once (``ByKeys``), and every row is read as a tuple."""
     paths = [*GROUP_COLUMNS.values(), *(f"facility__{v}" for v in FACILITY_COLUMNS.values())]
     names, facility_names, split = tuple(GROUP_COLUMNS), tuple(FACILITY_COLUMNS), len(GROUP_COLUMNS)
     holding = FacilitySubmittal.objects.filter(
         Exists(elements.filter(facility_submittal=OuterRef("pk")))
     ).order_by("submitted_at", "pk")
     size = base.BATCH_SIZE
+    queries = BatchQueries(elements)
     # Inside a transaction, so the cursor is not held: its rows come as the query finds them
     # (see ``edt.api.base.batches``).
     with atomic(using=holding.db, savepoint=False):
@@ -782,73 +928,60 @@ def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
                 )
                 batch.append(group)
             del rows
-            yield _with_elements(elements, batch)
+            yield queries.with_elements(batch)
 
 
-def _with_elements(elements, batch: list[SimpleNamespace]) -> list[SimpleNamespace]:
-    chunk = [group.pk for group in batch]
-    records = _rows(
-        elements.filter(facility_submittal__pk__any=chunk).order_by(
-            "facility_submittal_id", "element", "pk"
-        ),
-        RECORD_COLUMNS,
-    )
-    inventories = [
-        r.pk for r in records if r.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
-    ]
-    materials = (
-        _rows(
-            HazardousMaterial.objects.filter(record__pk__any=inventories).order_by(
-                "record_id", "position"
-            ),
+class BatchQueries:
+    """What a batch of facility submittals holds, read by arrays of keys: their matching
+    elements, the inventory rows and components, the document answers and their files."""
+
+    def __init__(self, elements):
+        self.records = ByKeys(
+            elements,
+            "facility_submittal__pk",
+            RECORD_COLUMNS,
+            ("facility_submittal_id", "element", "pk"),
+        )
+        self.materials = ByKeys(
+            HazardousMaterial.objects.all(),
+            "record__pk",
             MATERIAL_COLUMNS,
+            ("record_id", "position"),
         )
-        if inventories
-        else []
-    )
-    components = (
-        _by(
-            _rows(
-                MixtureComponent.objects.filter(
-                    material__pk__any=[m.pk for m in materials]
-                ).order_by("material_id", "position"),
-                COMPONENT_COLUMNS,
-            ),
-            "material_id",
+        self.components = ByKeys(
+            MixtureComponent.objects.all(),
+            "material__pk",
+            COMPONENT_COLUMNS,
+            ("material_id", "position"),
         )
-        if materials
-        else {}
-    )
-    for material in materials:
-        material.mixture = components.get(material.pk, [])
-    documents = _rows(
-        ElementDocument.objects.filter(record__pk__any=[r.pk for r in records]).order_by("pk"),
-        DOCUMENT_COLUMNS,
-    )
-    uploaded = [d.pk for d in documents if d.source == DocumentSource.UPLOAD]
-    files = (
-        _by(
-            _rows(
-                DocumentFile.objects.filter(document__pk__any=uploaded).order_by(
-                    "uploaded_at", "pk"
-                ),
-                FILE_COLUMNS,
-            ),
-            "document_id",
+        self.documents = ByKeys(
+            ElementDocument.objects.all(), "record__pk", DOCUMENT_COLUMNS, ("pk",)
         )
-        if uploaded
-        else {}
-    )
-    for document in documents:
-        document.uploads = files.get(document.pk, [])
-    inventory, answers = _by(materials, "record_id"), _by(documents, "record_id")
-    matching = _by(records, "group_id")
-    for group in batch:
-        group.matching = matching.get(group.pk, [])
-        for record in group.matching:
-            record.inventory = inventory.get(record.pk, [])
-            record.answers = answers.get(record.pk, [])
-    return batch
+        self.files = ByKeys(
+            DocumentFile.objects.all(), "document__pk", FILE_COLUMNS, ("uploaded_at", "pk")
+        )
+
+    def with_elements(self, batch: list[SimpleNamespace]) -> list[SimpleNamespace]:
+        records = self.records([group.pk for group in batch])
+        materials = self.materials(
+            [r.pk for r in records if r.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY]
+        )
+        components = _by(self.components([m.pk for m in materials]), "material_id")
+        for material in materials:
+            material.mixture = components.get(material.pk, [])
+        documents = self.documents([r.pk for r in records])
+        uploaded = [d.pk for d in documents if d.source == DocumentSource.UPLOAD]
+        files = _by(self.files(uploaded), "document_id")
+        for document in documents:
+            document.uploads = files.get(document.pk, [])
+        inventory, answers = _by(materials, "record_id"), _by(documents, "record_id")
+        matching = _by(records, "group_id")
+        for group in batch:
+            group.matching = matching.get(group.pk, [])
+            for record in group.matching:
+                record.inventory = inventory.get(record.pk, [])
+                record.answers = answers.get(record.pk, [])
+        return batch
 
 
 @serves("RFSQ")

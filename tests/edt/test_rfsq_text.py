@@ -68,3 +68,49 @@ def test_a_unique_key_is_the_uuid5_of_the_element_key_and_the_resource_path():
         namespace = uuid.UUID(int=chooser.getrandbits(128))
         name = "/".join(chooser.choice(parts) for _ in range(chooser.randint(0, 4)))
         assert unique_key(namespace.bytes, name) == str(uuid.uuid5(namespace, name))
+
+
+def test_a_cme_record_is_written_as_lxml_writes_its_element():
+    """RCMEQ writes its records as text too: each child as ``output.sub`` adds it to an lxml
+    element (an empty value left out, a violation count capped at 99), escaped as lxml
+    escapes it, and a text lxml refuses refused."""
+    from datetime import UTC, date, datetime
+
+    from django.utils import timezone
+
+    from edt.api.cme_query import COUNTED, ENTITIES, Writer
+    from edt.api.output import sub
+
+    entity = ENTITIES["Inspections"]
+    values = {
+        "facility__cers_id": 10_000_001,
+        "regulator_key": "R&D <1>\r",
+        "cers_key": uuid.UUID(int=7),
+        "program_element": "a",
+        "occurred_on": date(2026, 3, 4),
+        "inspection_type": "",
+        "ust_operational_compliance": None,
+        "violations_rtc_on": date(2026, 4, 5),
+        "comments": 'Tank "B" > tank A',
+    }
+    counts = (120, 3, 0)
+    row = (1, None, 1, None, "1001", *(values[path] for path in entity.columns[5:]))
+    action_at = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+    with timezone.override("America/Los_Angeles"):
+        written = Writer().element(entity, row, action_at, counts)
+        element = etree.Element("Inspection")
+        header = etree.SubElement(element, "InspectionHeader")
+        for tag, value in (("RegulatorCode", "1001"), ("RegulatorActionDateTime", action_at)):
+            sub(header, tag, value)
+        sub(header, "CMEDataStatus", 2)
+        for tag, path in entity.children:
+            counted = path in COUNTED
+            sub(element, tag, min(counts[COUNTED.index(path)], 99) if counted else values[path])
+        assert written == etree.tostring(element, encoding="unicode")
+        assert "<ClassIViolationCount>99</ClassIViolationCount>" in written
+        assert "<Type>" not in written and "SOCDetermination" not in written
+        assert "<InspectionRegulatorKey>R&amp;D &lt;1&gt;&#13;<" in written
+        assert "<RegulatorActionDateTime>2026-05-06T00:08:09-07:00<" in written
+        refused = (*row[:6], "bad\x01", *row[7:])
+        with pytest.raises(ValueError, match="XML compatible"):
+            Writer().element(entity, refused, action_at, counts)
