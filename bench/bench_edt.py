@@ -1063,34 +1063,43 @@ def warm_up() -> None:
             get_template(f"submittals/email/{name}_{part}.txt")
 
 
-def measure_upload(count: int) -> dict:
-    """The upload's two passes: the request's check (``xmlsafe.check_document``, as
-    ``edt.uploads.receive`` runs it) and the worker's ``edt.uploads.process``."""
-    setup_django()
+def _queued_upload(endpoint: str, schema: tuple[str, str], body: bytes):
+    """An EDT upload's transaction row, queued with ``body`` as its payload, as
+    ``edt.uploads.receive`` leaves it for the worker."""
     from django.core.files.base import ContentFile
 
-    from core import xmlsafe
-    from edt import uploads
     from edt.models import EdtAccount, EdtTransaction
 
-    body, _keys = _notifications(count)
     account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
     row = EdtTransaction(
         key=uuid.uuid4(),
-        endpoint="RFSAN",
+        endpoint=endpoint,
         environment="production",
         account=account,
         regulator=account.regulator,
         status=EdtTransaction.Status.QUEUED,
-        schema_version="1/05",
+        schema_version=schema[1],
         payload_bytes=len(body),
     )
     row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
     row.save()
+    return row
+
+
+def _timed_upload(endpoint: str, schema: tuple[str, str], body: bytes, count: int) -> dict:
+    """The upload's two passes, timed together: the request's check
+    (``xmlsafe.check_document``, as ``edt.uploads.receive`` runs it) and the worker's
+    ``edt.uploads.process``, after a warm-up of what a worker does once."""
+    from core import xmlsafe
+    from edt import uploads
+    from edt.models import EdtTransaction
+
+    row = _queued_upload(endpoint, schema, body)
     warm_up()
+    xmlsafe.schema_for(*schema)
     before = rss_mb()
     started = time.perf_counter()
-    checked = xmlsafe.check_document(body, expected_schema=RFSAN_SCHEMA[0])
+    checked = xmlsafe.check_document(body, expected_schema=schema[0])
     check_seconds = time.perf_counter() - started
     check_growth = rss_mb() - before
     assert not checked.problems, checked.problems[:3]
@@ -1103,38 +1112,29 @@ def measure_upload(count: int) -> dict:
         "seconds": seconds,
         "check_seconds": check_seconds,
         "check_rss_growth_mb": check_growth,
+        "mb": len(body) / 1e6,
         "rss_growth_mb": rss_mb() - before,
     }
 
 
-def measure_raw_upload(count: int) -> dict:
-    """lxml parsing the same document, XSD validation of the tree, and COPY of one row per
-    record: the floor."""
-    setup_django()
+def _raw_limit(body: bytes, schema: tuple[str, str], table: str, tag: str, row_of) -> dict:
+    """An upload's raw limit: lxml parsing ``body``, XSD validation of the tree and COPY into
+    the temporary ``table`` (its columns declared) of ``row_of(element)`` for each ``tag``."""
     from django.db import connection
     from lxml import etree
 
     from core.xmlsafe import hardened_parser, schema_for
 
-    body, _keys = _notifications(count)
-    schema = schema_for(*RFSAN_SCHEMA)
+    validator = schema_for(*schema)
     before = rss_mb()
     started = time.perf_counter()
     root = etree.fromstring(body, hardened_parser())
-    assert schema.validate(root), schema.error_log
-    rows = [
-        (
-            n.findtext("CERSUniqueKey"),
-            int(n.findtext("SubmittalAction")),
-            n.findtext("SubmittalActionOn"),
-        )
-        for n in root.iter("SubmittalElement")
-    ]
+    assert validator.validate(root), validator.error_log
+    rows = [row_of(element) for element in root.iter(tag)]
+    name = table.split(" ", 1)[0]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE bench_actions (key uuid, status int, action_on timestamp)"
-        )
-        with cursor.copy("COPY bench_actions (key, status, action_on) FROM STDIN") as copy_in:
+        cursor.execute(f"CREATE TEMP TABLE {table}")
+        with cursor.copy(f"COPY {name} FROM STDIN") as copy_in:  # noqa: S608 (a constant)
             for row in rows:
                 copy_in.write_row(row)
     return {
@@ -1142,6 +1142,31 @@ def measure_raw_upload(count: int) -> dict:
         "seconds": time.perf_counter() - started,
         "rss_growth_mb": rss_mb() - before,
     }
+
+
+def measure_upload(count: int) -> dict:
+    """An RFSAN upload of ``count`` action notifications (``_timed_upload``)."""
+    setup_django()
+    body, _keys = _notifications(count)
+    return _timed_upload("RFSAN", RFSAN_SCHEMA, body, count)
+
+
+def measure_raw_upload(count: int) -> dict:
+    """lxml parsing the same document, XSD validation of the tree, and COPY of one row per
+    record: the floor."""
+    setup_django()
+    body, _keys = _notifications(count)
+    return _raw_limit(
+        body,
+        RFSAN_SCHEMA,
+        "bench_actions (key uuid, status int, action_on timestamp)",
+        "SubmittalElement",
+        lambda n: (
+            n.findtext("CERSUniqueKey"),
+            int(n.findtext("SubmittalAction")),
+            n.findtext("SubmittalActionOn"),
+        ),
+    )
 
 
 def measure_database_floor(count: int) -> dict:
@@ -1237,66 +1262,27 @@ def _inspections(count: int) -> bytes:
 
 
 def measure_cme_upload(count: int) -> dict:
-    """An RCMES upload of ``count`` new inspections: the request's check and the worker's
-    ``edt.uploads.process`` (each record checked, then written through ``cme.services`` in a
-    savepoint of its own), as ``measure_upload`` measures RFSAN."""
+    """An RCMES upload of ``count`` new inspections (``_timed_upload``: each record checked,
+    then written through ``cme.services`` in a savepoint of its own)."""
     setup_django()
-    from django.core.files.base import ContentFile
-
-    from core import xmlsafe
-    from edt import uploads
-    from edt.models import EdtAccount, EdtTransaction
-
-    body = _inspections(count)
-    account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
-    row = EdtTransaction(
-        key=uuid.uuid4(),
-        endpoint="RCMES",
-        environment="production",
-        account=account,
-        regulator=account.regulator,
-        status=EdtTransaction.Status.QUEUED,
-        schema_version="1/05",
-        payload_bytes=len(body),
-    )
-    row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
-    row.save()
-    xmlsafe.schema_for(*CME_SCHEMA)
-    before = rss_mb()
-    started = time.perf_counter()
-    checked = xmlsafe.check_document(body, expected_schema=CME_SCHEMA[0])
-    assert not checked.problems, checked.problems[:3]
-    uploads.process(row.pk)
-    seconds = time.perf_counter() - started
-    row.refresh_from_db()
-    assert row.status == EdtTransaction.Status.ACCEPTED, row.messages[:3]
-    return {"records": count, "seconds": seconds, "rss_growth_mb": rss_mb() - before}
+    return _timed_upload("RCMES", CME_SCHEMA, _inspections(count), count)
 
 
 def measure_raw_cme(count: int) -> dict:
     """The raw limit of the same RCMES document: lxml parse, XSD validation of the tree, COPY
     of one row per inspection."""
     setup_django()
-    from django.db import connection
-    from lxml import etree
-
-    from core.xmlsafe import hardened_parser, schema_for
-
-    body = _inspections(count)
-    schema = schema_for(*CME_SCHEMA)
-    started = time.perf_counter()
-    root = etree.fromstring(body, hardened_parser())
-    assert schema.validate(root), schema.error_log
-    rows = [
-        (n.findtext("CERSID"), n.findtext("InspectionRegulatorKey"), n.findtext("OccurredOn"))
-        for n in root.iter("Inspection")
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE bench_inspections (cers_id int, key text, on_ date)")
-        with cursor.copy("COPY bench_inspections FROM STDIN") as copy_in:
-            for row in rows:
-                copy_in.write_row(row)
-    return {"records": len(rows), "seconds": time.perf_counter() - started}
+    return _raw_limit(
+        _inspections(count),
+        CME_SCHEMA,
+        "bench_inspections (cers_id int, key text, on_ date)",
+        "Inspection",
+        lambda n: (
+            n.findtext("CERSID"),
+            n.findtext("InspectionRegulatorKey"),
+            n.findtext("OccurredOn"),
+        ),
+    )
 
 
 RFS_SCHEMA = ("RegulatorFacilitySubmittal", "1/10")
@@ -1378,71 +1364,25 @@ def _facility_submittal(count: int) -> bytes:
 
 
 def measure_rfs_upload(count: int) -> dict:
-    """An RFS upload of one facility submittal whose inventory holds ``count`` chemicals: the
-    request's check and the worker's ``edt.uploads.process``, as ``measure_upload`` measures
-    RFSAN."""
+    """An RFS upload of one facility submittal whose inventory holds ``count`` chemicals
+    (``_timed_upload``)."""
     setup_django()
-    from django.core.files.base import ContentFile
-
-    from core import xmlsafe
-    from edt import uploads
-    from edt.models import EdtAccount, EdtTransaction
-
-    body = _facility_submittal(count)
-    account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
-    row = EdtTransaction(
-        key=uuid.uuid4(),
-        endpoint="RFS",
-        environment="production",
-        account=account,
-        regulator=account.regulator,
-        status=EdtTransaction.Status.QUEUED,
-        schema_version=RFS_SCHEMA[1],
-        payload_bytes=len(body),
-    )
-    row.payload.save(f"{row.key}.xml", ContentFile(body), save=False)
-    row.save()
-    xmlsafe.schema_for(*RFS_SCHEMA)
-    before = rss_mb()
-    started = time.perf_counter()
-    checked = xmlsafe.check_document(body, expected_schema=RFS_SCHEMA[0])
-    assert not checked.problems, checked.problems[:3]
-    uploads.process(row.pk)
-    seconds = time.perf_counter() - started
-    row.refresh_from_db()
-    assert row.status == EdtTransaction.Status.ACCEPTED, row.messages[:3]
-    return {
-        "records": count,
-        "seconds": seconds,
-        "mb": len(body) / 1e6,
-        "rss_growth_mb": rss_mb() - before,
-    }
+    return _timed_upload("RFS", RFS_SCHEMA, _facility_submittal(count), count)
 
 
 def measure_raw_rfs(count: int) -> dict:
     """The raw limit of the same RFS document: lxml parse, XSD validation of the tree, COPY of
     one row per chemical."""
     setup_django()
-    from django.db import connection
     from lxml import etree
 
-    from core.xmlsafe import hardened_parser, schema_for
-
-    body = _facility_submittal(count)
-    schema = schema_for(*RFS_SCHEMA)
-    started = time.perf_counter()
-    root = etree.fromstring(body, hardened_parser())
-    assert schema.validate(root), schema.error_log
-    rows = [
-        (n.findtext("ChemicalRegulatorKey"), etree.tostring(n).decode())
-        for n in root.iter("Chemical")
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE bench_chemicals (key text, data text)")
-        with cursor.copy("COPY bench_chemicals FROM STDIN") as copy_in:
-            for row in rows:
-                copy_in.write_row(row)
-    return {"records": len(rows), "seconds": time.perf_counter() - started}
+    return _raw_limit(
+        _facility_submittal(count),
+        RFS_SCHEMA,
+        "bench_chemicals (key text, data text)",
+        "Chemical",
+        lambda n: (n.findtext("ChemicalRegulatorKey"), etree.tostring(n).decode()),
+    )
 
 
 def _synthetic(count: int) -> bytes:
