@@ -214,6 +214,24 @@ class ListPage(Page):
                 links["last"] = self.href(page=LAST)
         return links
 
+    @cached_property
+    def window(self) -> list[dict]:
+        """Numbered links around the page, within the counted pages (Django's elided range:
+        the first and last counted pages and two each side of this one), each a dict with the
+        page ``number`` (``None`` for a gap) and its ``href`` (``None`` for the page shown).
+        Empty for a page counted from the end, past the counted pages or alone."""
+        paginator = self.paginator
+        if self.number is None or paginator.num_pages < 2 or self.number > paginator.num_pages:
+            return []
+        window = []
+        for number in paginator.get_elided_page_range(self.number, on_each_side=2, on_ends=1):
+            if number == paginator.ELLIPSIS:
+                window.append({"number": None, "href": None})
+            else:
+                href = None if number == self.number else self.href(page=number)
+                window.append({"number": number, "href": href})
+        return window
+
     @property
     def stop_note(self) -> str:
         """What the pager says when more rows follow than its pages reach (an order that

@@ -394,12 +394,81 @@ def pager(html):
     """The pager's links (text, href) and the page's place in the list."""
     nav = re.search(r'<nav class="pagination" aria-label="Pages">(.*?)</nav>', html, re.S)
     assert nav, "no pager"
+    # The numbered window is read by ``page_numbers``.
+    body = re.sub(r'<ul class="page-numbers">.*?</ul>', "", nav.group(1), flags=re.S)
     links = [
         (html_unescape(re.sub(r"<[^>]+>", "", text)).strip(), html_unescape(href))
-        for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', nav.group(1))
+        for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', body)
     ]
-    current = re.search(r'<span class="muted" aria-current="page">([^<]+)</span>', nav.group(1))
+    current = re.search(r'<span class="muted" aria-current="page">([^<]+)</span>', body)
     return links, current.group(1)
+
+
+def page_numbers(html):
+    """The pager's numbered window: each entry the text a screen reader hears for a link
+    ("Page 3"), "[2]" for the page shown (said once, by the heading, so hidden from screen
+    readers) or "…" for a gap, and the links' page numbers."""
+    window = re.search(r'<ul class="page-numbers">(.*?)</ul>', html, re.S)
+    if window is None:
+        return [], []
+    said, targets = [], []
+    for item in re.findall(r"<li>(.*?)</li>", window.group(1), re.S):
+        link = re.search(r'<a href="([^"]+)">(.*?)</a>', item, re.S)
+        if link:
+            said.append(re.sub(r"<[^>]+>", "", link.group(2)))
+            targets.append(QueryDict(html_unescape(link.group(1))[1:]))
+        elif 'class="current" aria-hidden="true"' in item:
+            said.append(f"[{re.sub(r'<[^>]+>', '', item)}]")
+        else:
+            assert 'aria-hidden="true"' in item, item
+            said.append("…")
+    return said, targets
+
+
+def test_the_pager_numbers_the_pages_around_the_one_shown(cast, client):
+    """Twelve counted pages: the first and last, two each side of the page shown, gaps
+    between; each number a link keeping the search and filters, read with an OFFSET within
+    the count. No number past the counted pages, none on a page read from the end."""
+    bulk_facilities([cast.org], 11, cast.cupa)  # 12 with the cast's facility
+    client.force_login(cast.cupa_reviewer)
+    url = reverse("regulator:facilities")
+    with override_settings(CERS_PAGE_SIZE=1):
+        # A search keeps to its own rows: the eleven "Bulk Site" facilities, 11 pages.
+        said, targets = page_numbers(client.get(url, {"page": 6, "q": "Bulk"}).content.decode())
+        assert said[-1] == "Page 11" and all(t["q"] == "Bulk" for t in targets)
+        html = client.get(url, {"page": 6}).content.decode()
+        said, targets = page_numbers(html)
+        assert said == [
+            "Page 1",
+            "…",
+            "Page 4",
+            "Page 5",
+            "[6]",
+            "Page 7",
+            "Page 8",
+            "…",
+            "Page 12",
+        ]
+        assert [t["page"] for t in targets] == ["1", "4", "5", "7", "8", "12"]
+        assert all(set(t) == {"page"} for t in targets)  # an OFFSET, no sort key
+        eighth = client.get(url + "?" + targets[4].urlencode()).context["page"]
+        everyone = list(eighth.paginator.object_list)
+        assert list(eighth) == everyone[7:8]
+        assert page_numbers(client.get(url).content.decode())[0][:4] == [
+            "[1]",
+            "Page 2",
+            "Page 3",
+            "…",
+        ]
+    with override_settings(CERS_PAGE_SIZE=2, CERS_LIST_COUNT_CAP=6):
+        # Three counted pages of six: the window stops there; past them, and from the end,
+        # the pager has no numbers.
+        said, targets = page_numbers(client.get(url).content.decode())
+        assert said == ["[1]", "Page 2", "Page 3"]
+        last = client.get(url, {"page": "last"}).content.decode()
+        assert page_numbers(last) == ([], [])
+    with override_settings(CERS_PAGE_SIZE=20):
+        assert page_numbers(client.get(url).content.decode()) == ([], [])  # one page
 
 
 def test_the_facility_list_pages_past_the_cap_by_key_and_from_its_end(cast, client):
