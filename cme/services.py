@@ -950,10 +950,11 @@ def record_cme_batch(
         return next((denied[work] for work in works_asked if work in denied), None)
 
     for item in [*inspections, *violations, *enforcements]:
-        if item in refused or item in skipped:
-            continue
         if out(getattr(item, "inspection", None)):
+            refused.pop(item, None)  # its parent's refusal says enough
             skipped.add(item)
+            continue
+        if item in refused or item in skipped:
             continue
         refusal = refusal_of(works[item])
         if refusal is not None:
