@@ -39,6 +39,7 @@ most eight digits.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.access import require
-from core.services import as_text, audit_event, record_event, record_events, snapshot
+from core.services import (
+    as_text,
+    audit_event,
+    insert_rows,
+    record_event,
+    record_events,
+    snapshot,
+)
 from libraries.models import ViolationType
 from regulators.models import Regulator
 
@@ -140,8 +148,15 @@ def _check_choice(errors: dict, field: str, label: str, value, choices, required
     if value in (None, ""):
         if required:
             _add(errors, field, f"Choose the {label}.")
-    elif value not in choices.values:
+    elif value not in _codes(choices):
         _add(errors, field, f"Choose one of the {label} codes.")
+
+
+@functools.cache
+def _codes(choices) -> frozenset:
+    """The codes of a choice list, once (``choices.values`` builds a new list each time it
+    is read, and a batch checks thousands of records)."""
+    return frozenset(choices.values)
 
 
 def _check_length(errors: dict, field: str, label: str, value: str, limit: int) -> None:
@@ -988,12 +1003,8 @@ def record_cme_batch(
         raise RecordsRefused([(item, refused[item]) for item in every if item in refused])
 
     # Everything checked: the rows, parents first, then one audit event each.
-    for model, items in (
-        (Inspection, inspections),
-        (Violation, violations),
-        (Enforcement, enforcements),
-    ):
-        model.objects.bulk_create([rows[item] for item in items], batch_size=BATCH_SIZE)
+    for items in (inspections, violations, enforcements):
+        insert_rows([rows[item] for item in items])
         for item in items:
             item.written = rows[item]
     for item in links:
@@ -1004,9 +1015,7 @@ def record_cme_batch(
             regulator_key=item.regulator_key,
             regulator_action_at=item.regulator_action_at,
         )
-    EnforcementViolation.objects.bulk_create(
-        [item.written for item in links], batch_size=BATCH_SIZE
-    )
+    insert_rows([item.written for item in links])
     events = []
     for kind, items, snapshot_of in (
         ("inspection", inspections, _inspection_snapshot),
@@ -1042,9 +1051,6 @@ def record_cme_batch(
         )
     if events:
         record_events(events)
-
-
-BATCH_SIZE = 1000
 
 
 # -- the spreadsheet upload --------------------------------------------------------------------

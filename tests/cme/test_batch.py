@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cme import rules, services
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
+from core import services as core_services
 from core.access import can
 from core.models import AuditEvent
 from tests import factories
@@ -76,7 +77,10 @@ def _batch(cast, actor):
 
 
 @pytest.mark.django_db
-def test_a_batch_stores_and_audits_as_the_single_services_do(cast):
+@pytest.mark.parametrize("copy_from", [core_services.COPY_FROM, 2])
+def test_a_batch_stores_and_audits_as_the_single_services_do(cast, monkeypatch, copy_from):
+    """Also with rows and events written by COPY (PostgreSQL, past ``COPY_FROM`` rows)."""
+    monkeypatch.setattr(core_services, "COPY_FROM", copy_from)
     other = factories.make_user("second@sac-cupa.example")
     factories.add_staff(cast.cupa, other, "reviewer")
     _single(cast, cast.cupa_reviewer)
@@ -148,7 +152,7 @@ def test_every_refusal_is_listed_and_nothing_is_stored(cast):
             enforcements=[action],
             links=[too_early],
         )
-    reasons = {item: error for item, error in refused.value.refused}
+    reasons = dict(refused.value.refused)
     assert list(reasons) == [ust, wrong_type, too_early]  # the orphan goes with its parent
     assert isinstance(reasons[ust], PermissionDenied)
     assert "does not fit" in str(reasons[wrong_type].messages)
