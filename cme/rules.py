@@ -6,6 +6,9 @@ for the CUPA's PAs (tier 3). Either way the agency recorded for must handle, at 
 a submittal element the program element covers (the state agency may record for any
 facility); an enforcement action needs an agency regulating the facility. ``actor`` None is
 the system itself (data loads): only the jurisdiction is checked.
+
+``refusals`` asks the same rule of many records at once (an upload's thousands): the agency
+half once per agency, the jurisdiction half from one query for every agency and facility.
 """
 
 from __future__ import annotations

@@ -9,10 +9,18 @@ may record for any facility). ``actor`` None is the system itself (data loads). 
 raises ``PermissionDenied``; bad input raises ``ValidationError`` naming the field and stores
 nothing.
 
-Each function is one transaction of its own, or part of its caller's when called inside one:
-the spreadsheet upload (``record_cme_upload``) and the EDT CME submit (``edt.processors.cme``)
-store many records all or nothing. The EDT submit alone deletes single violations and
-enforcement actions (``delete_violation``, ``delete_enforcement``).
+Each function is one transaction of its own, or part of its caller's when called inside one.
+Records are added by one function, ``record_cme_batch``, for one record or many: the portal's
+``record_inspection`` and ``add_violation`` are batches of one, and the spreadsheet upload
+(``record_cme_upload``) and the EDT CME submit (``edt.processors.cme``) add every new
+inspection, violation, enforcement action and link of a file at once, all or nothing. A batch
+checks each record as a single record is checked and gives each its own audit event, with the
+same action and snapshot; the rule is asked once per agency, facility and program element, for
+all of them in one query (``cme.rules.refusals``), the rows go in together with their EDT keys
+(by COPY on PostgreSQL) and so do the events: a few statements whatever the size, where one
+record at a time took some ten each. Changes and deletes go one record at a time. The EDT
+submit alone deletes single violations and enforcement actions (``delete_violation``,
+``delete_enforcement``).
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
@@ -294,7 +302,6 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-@transaction.atomic
 def record_inspection(
     *,
     actor,
@@ -308,9 +315,12 @@ def record_inspection(
     violations_rtc_on: datetime.date | None = None,
     comments: str = "",
 ) -> Inspection:
-    """Record an inspection of one program element at ``facility`` for ``regulator``."""
-    values = clean_inspection(
-        {
+    """Record an inspection of one program element at ``facility`` for ``regulator``: a
+    batch of one (``record_cme_batch``)."""
+    item = NewInspection(
+        regulator=regulator,
+        facility=facility,
+        values={
             "program_element": program_element,
             "inspection_type": inspection_type,
             "occurred_on": occurred_on,
@@ -318,20 +328,9 @@ def record_inspection(
             "ust_operational_compliance": ust_operational_compliance,
             "violations_rtc_on": violations_rtc_on,
             "comments": comments,
-        }
+        },
     )
-    _require_cme(actor, regulator, facility, values["program_element"])
-    inspection = Inspection.objects.create(
-        facility=facility, regulator=regulator, created_by=actor, **values
-    )
-    record_event(
-        actor,
-        "cme.inspection.recorded",
-        inspection,
-        after=_inspection_snapshot(inspection),
-        regulator=regulator,
-    )
-    return inspection
+    return _one(item, actor=actor, inspections=[item])
 
 
 def _lock(inspection: Inspection) -> Inspection:
@@ -489,7 +488,6 @@ def clean_violation(
     return values | {"violation_type": violation_type}
 
 
-@transaction.atomic
 def add_violation(
     *,
     actor,
@@ -501,22 +499,12 @@ def add_violation(
     """Record a violation found at ``inspection``, typed by its violation library number:
     ``fields`` are ``type_number`` and any of ``VIOLATION_FIELDS`` (``violation_class`` and
     ``occurred_on`` are required). ``library`` (from ``violation_library``) saves a query per
-    violation when many are stored."""
+    violation when many are stored. A batch of one (``record_cme_batch``)."""
     unknown = set(fields) - {*VIOLATION_FIELDS, "type_number"}
     if unknown:
         raise TypeError(f"Not violation fields: {sorted(unknown)}")
-    inspection = _lock(inspection)
-    values = clean_violation(inspection, fields, library)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    violation = Violation.objects.create(inspection=inspection, **values)
-    record_event(
-        actor,
-        "cme.violation.recorded",
-        violation,
-        after=_violation_snapshot(violation),
-        regulator=regulator,
-    )
-    return violation
+    item = NewViolation(regulator=regulator, inspection=inspection, values=fields)
+    return _one(item, actor=actor, violations=[item], library=library)
 
 
 @transaction.atomic
@@ -1051,6 +1039,17 @@ def record_cme_batch(
         )
     if events:
         record_events(events)
+
+
+def _one(item: NewRecord, **batch):
+    """Add one record through ``record_cme_batch``: its refusal raised as it came (a
+    ``ValidationError`` by field, which a form shows on its fields, or ``PermissionDenied``)."""
+    try:
+        record_cme_batch(**batch)
+    except RecordsRefused as refused:
+        [(_item, error)] = refused.refused
+        raise error from None
+    return item.written
 
 
 # -- the spreadsheet upload --------------------------------------------------------------------

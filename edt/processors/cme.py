@@ -6,7 +6,11 @@ Participating Agencies, for the program elements that agency handles at the faci
 as the agency's staff would record it in the portal. Records are written through
 ``cme.services``, the portal's own services, inside the upload's one transaction, so they show
 in the portal as if entered there, with the same audit events and the same rule
-(``cme.rules``); the actor is the EDT account's user, acting for its agency.
+(``cme.rules``); the actor is the EDT account's user, acting for its agency. The records the
+document adds, the most of a large one, are written together by
+``cme.services.record_cme_batch`` (each record still checked and audited as the portal's
+single services do), so the queries of an upload do not grow with the records it adds;
+changes and deletes go one by one.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
 the CUPA and its PAs. An Approved (``CMEDataStatus`` 2) record whose key is known updates that
@@ -21,8 +25,9 @@ Deletes remove the rows (the portal has no "deleted" status; the audit events ke
 history): deleting an inspection deletes its violations and their links (a Warning, code 1063,
 says how many the document did not delete itself), deleting a violation or an enforcement
 action deletes its links. Deletes are done first, children before parents, then the Approved
-records: inspections, violations, enforcement actions, links. A link is added or removed by
-changing its enforcement action's list of violations, as the portal does.
+records: inspections, violations, enforcement actions, links (those changed, then those
+added). A link is added or removed by changing its enforcement action's list of violations, as
+the portal does, each with its own audit event.
 
 A PA's records keep the PA as their agency, and the audit events name it, as when the PA's
 staff record them; the CUPA's EDT account is the actor.
@@ -45,9 +50,12 @@ Rules, each with its guidance code, all reported before the upload is rejected:
   number that is not five digits, 1013 any other;
 - 1013 a change that would move a record to another facility, agency, inspection or pair.
 
-Records are first checked one by one (nothing written), then written in order; a record that
+Records are first checked one by one (nothing written; the rule asked of all of them at once,
+``cme.rules.refusals``), then written: deletes, then changes, each in a savepoint, then every
+added record in one batch, which checks them all again before writing any. A record that
 failed its check is not written, nor anything that depends on it, and a write that fails (a
-rule across records) is reported too. Any message at Required level rejects the whole upload.
+rule across records, such as a link's action dated before its violation) is reported too.
+Any message at Required level rejects the whole upload.
 
 EDT carries no inspector: an inspection added through EDT records ``EDT_INSPECTOR`` as its
 inspector's name, and a change keeps the name stored.
