@@ -386,10 +386,13 @@ class Submission:
         pairs = EnforcementViolation.objects.filter(
             enforcement__in={e for e, _v in wanted}, violation__in={v for _e, v in wanted}
         ).select_related("enforcement", "violation")
+        # A stored link the document deletes is gone when the new one is written: added anew.
+        deleted = {r.key for r in self.of(Resource.LINK) if r.deleted}
         return {
             wanted[pair.enforcement_id, pair.violation_id]: pair
             for pair in pairs
             if (pair.enforcement_id, pair.violation_id) in wanted
+            and not (pair.regulator_key and pair.regulator_key in deleted)
         }
 
     def _stored(self, family: list[Regulator]) -> dict[Resource, dict[str, object]]:
@@ -712,14 +715,6 @@ class Submission:
             if sent is not None and (sent.failed or sent.regulator is None):
                 return True
         return False
-
-    def resolved(self, resource: Resource, key: str):
-        """The record of ``resource`` with ``key`` as it stands now: written by this upload,
-        else stored."""
-        sent = self.in_document(resource, key)
-        if sent is not None and sent.written is not None:
-            return sent.written
-        return self.stored[resource].get(key)
 
     def keep_keys(self, record: Record, obj) -> None:
         type(obj).objects.filter(pk=obj.pk).update(

@@ -555,6 +555,24 @@ def test_a_link_adopts_the_same_link_made_in_the_portal(client, cast, edt_accoun
     assert entity_keys(root) == {("CMEEV", "EV-1"): str(pair.cers_key)}
 
 
+def test_a_link_deleted_and_added_again_under_a_new_key_in_one_document(client, cast, edt_account):
+    answer(post(client, edt_account, full_document(cast)))
+    body = document(
+        links=[link("EV-1", "E-1", "V-1", status=3, at=LATER), link("EV-2", "E-1", "V-1")]
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted", guidance(root)
+    pair = EnforcementViolation.objects.get()
+    assert pair.regulator_key == "EV-2"
+    assert entity_keys(root)[("CMEEV", "EV-2")] == str(pair.cers_key)
+    updates = AuditEvent.objects.filter(action="cme.enforcement.updated").order_by("pk")
+    assert [(len(e.before["violations"]), len(e.after["violations"])) for e in updates] == [
+        (0, 1),  # the first document's link
+        (1, 0),  # EV-1 deleted
+        (0, 1),  # EV-2 added
+    ]
+
+
 # --- environments, formats, tiers ----------------------------------------------------------
 
 
