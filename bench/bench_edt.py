@@ -1263,7 +1263,7 @@ def _inspections(count: int) -> bytes:
 
 def measure_cme_upload(count: int) -> dict:
     """An RCMES upload of ``count`` new inspections (``_timed_upload``: each record checked,
-    then written through ``cme.services`` in a savepoint of its own)."""
+    then all written together by ``cme.services.record_cme_batch``)."""
     setup_django()
     return _timed_upload("RCMES", CME_SCHEMA, _inspections(count), count)
 

@@ -6,10 +6,14 @@ for the CUPA's PAs (tier 3). Either way the agency recorded for must handle, at 
 a submittal element the program element covers (the state agency may record for any
 facility); an enforcement action needs an agency regulating the facility. ``actor`` None is
 the system itself (data loads): only the jurisdiction is checked.
+
+``refusals`` asks the same rule of many records at once (an upload's thousands): the agency
+half once per agency, the jurisdiction half from one query for every agency and facility.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -71,22 +75,73 @@ def may_record_for(actor, regulator: Regulator) -> bool:
 @rule("cme.record", CmeWork)
 def may_record_cme(actor, work: CmeWork) -> bool:
     """Record CME for ``work.regulator`` at ``work.facility``, of ``work.program_element``."""
-    regulator, facility = work.regulator, work.facility
-    may_record_for(actor, regulator)
+    may_record_for(actor, work.regulator)
+    _in_jurisdiction(work, lambda: handled_elements([work])[work.regulator.pk, work.facility.pk])
+    return True
+
+
+def _in_jurisdiction(work: CmeWork, handled) -> None:
+    """The jurisdiction half of ``may_record_cme``, for one work or many (``refusals``):
+    ``handled()`` gives the submittal elements the agency handles at the facility, asked only
+    of an agency that is not the state's."""
+    regulator = work.regulator
     if regulator.is_statewide:
-        return True
+        return
+    elements = handled()
     if work.program_element is None:
-        if not FacilityRegulator.objects.filter(facility=facility, regulator=regulator).exists():
+        if not elements:
             raise PermissionDenied(f"{regulator.name} does not regulate this facility.")
-        return True
-    handled = FacilityRegulator.objects.filter(
-        facility=facility,
-        regulator=regulator,
-        element__in=PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS[work.program_element],
-    ).exists()
-    if not handled:
+        return
+    if not elements & PROGRAM_ELEMENT_SUBMITTAL_ELEMENTS[work.program_element]:
         raise PermissionDenied(
             f"{regulator.name} does not regulate the "
             f"{ProgramElement(work.program_element).label} program element at this facility."
         )
-    return True
+
+
+def handled_elements(works: Iterable[CmeWork]) -> dict[tuple[int, int], frozenset[int]]:
+    """The submittal elements each work's agency handles at its facility, by (agency key,
+    facility key), in one query however many works (every pair is present, empty when the
+    agency handles nothing there)."""
+    pairs = {(work.regulator.pk, work.facility.pk) for work in works}
+    found: dict[tuple[int, int], set[int]] = {pair: set() for pair in pairs}
+    if pairs:
+        rows = FacilityRegulator.objects.filter(
+            regulator__in={regulator for regulator, _facility in pairs},
+            facility__in={facility for _regulator, facility in pairs},
+        ).values_list("regulator_id", "facility_id", "element")
+        for regulator, facility, element in rows:
+            if (regulator, facility) in found:
+                found[regulator, facility].add(element)
+    return {pair: frozenset(elements) for pair, elements in found.items()}
+
+
+def refusals(actor, works: Iterable[CmeWork]) -> dict[CmeWork, PermissionDenied]:
+    """``may_record_cme`` asked of many works at once: the refusal of each work refused (none
+    for those allowed). The agency half is asked once per agency, the jurisdiction half reads
+    what every agency handles at every facility in one query (``handled_elements``): a batch
+    of thousands of records costs a few queries, not one per record."""
+    works = set(works)
+    refused_agency: dict[Regulator, PermissionDenied | None] = {}
+    for regulator in {work.regulator for work in works}:
+        try:
+            may_record_for(actor, regulator)
+        except PermissionDenied as refusal:
+            refused_agency[regulator] = refusal
+        else:
+            refused_agency[regulator] = None
+    found: dict[CmeWork, PermissionDenied] = {}
+    asked = [w for w in works if refused_agency[w.regulator] is None]
+    handled = handled_elements(w for w in asked if not w.regulator.is_statewide)
+    for work in works:
+        refusal = refused_agency[work.regulator]
+        if refusal is None:
+            try:
+                _in_jurisdiction(
+                    work, lambda work=work: handled[work.regulator.pk, work.facility.pk]
+                )
+            except PermissionDenied as error:
+                refusal = error
+        if refusal is not None:
+            found[work] = refusal
+    return found

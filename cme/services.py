@@ -9,10 +9,18 @@ may record for any facility). ``actor`` None is the system itself (data loads). 
 raises ``PermissionDenied``; bad input raises ``ValidationError`` naming the field and stores
 nothing.
 
-Each function is one transaction of its own, or part of its caller's when called inside one:
-the spreadsheet upload (``record_cme_upload``) and the EDT CME submit (``edt.processors.cme``)
-store many records all or nothing. The EDT submit alone deletes single violations and
-enforcement actions (``delete_violation``, ``delete_enforcement``).
+Each function is one transaction of its own, or part of its caller's when called inside one.
+Records are added by one function, ``record_cme_batch``, for one record or many: the portal's
+``record_inspection`` and ``add_violation`` are batches of one, and the spreadsheet upload
+(``record_cme_upload``) and the EDT CME submit (``edt.processors.cme``) add every new
+inspection, violation, enforcement action and link of a file at once, all or nothing. A batch
+checks each record as a single record is checked and gives each its own audit event, with the
+same action and snapshot; the rule is asked once per agency, facility and program element, for
+all of them in one query (``cme.rules.refusals``), the rows go in together with their EDT keys
+(by COPY on PostgreSQL) and so do the events: a few statements whatever the size, where one
+record at a time took some ten each. Changes and deletes go one record at a time. The EDT
+submit alone deletes single violations and enforcement actions (``delete_violation``,
+``delete_enforcement``).
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
@@ -39,7 +47,9 @@ most eight digits.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -47,7 +57,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.access import require
-from core.services import as_text, record_event, snapshot
+from core.services import (
+    as_text,
+    audit_event,
+    insert_rows,
+    record_event,
+    record_events,
+    snapshot,
+)
 from libraries.models import ViolationType
 from regulators.models import Regulator
 
@@ -55,6 +72,7 @@ from .models import (
     PROGRAM_ELEMENT_VIOLATION_ELEMENTS,
     Enforcement,
     EnforcementType,
+    EnforcementViolation,
     FormalEnforcementType,
     Inspection,
     InspectionType,
@@ -66,7 +84,7 @@ from .models import (
     ViolationClass,
     YesNo,
 )
-from .rules import NO_CME_ROLE, CmeWork
+from .rules import NO_CME_ROLE, CmeWork, refusals
 
 EARLIEST_DATE = datetime.date(1980, 10, 1)
 COMMENT_MAX_LENGTH = 1000
@@ -138,8 +156,15 @@ def _check_choice(errors: dict, field: str, label: str, value, choices, required
     if value in (None, ""):
         if required:
             _add(errors, field, f"Choose the {label}.")
-    elif value not in choices.values:
+    elif value not in _codes(choices):
         _add(errors, field, f"Choose one of the {label} codes.")
+
+
+@functools.cache
+def _codes(choices) -> frozenset:
+    """The codes of a choice list, once (``choices.values`` builds a new list each time it
+    is read, and a batch checks thousands of records)."""
+    return frozenset(choices.values)
 
 
 def _check_length(errors: dict, field: str, label: str, value: str, limit: int) -> None:
@@ -176,12 +201,16 @@ def _violation_snapshot(violation: Violation) -> dict[str, Any]:
     }
 
 
-def _enforcement_snapshot(enforcement: Enforcement) -> dict[str, Any]:
+def _enforcement_snapshot(enforcement: Enforcement, violations=None) -> dict[str, Any]:
+    """``violations``, the keys of the linked violations, when known (a batch knows them);
+    else they are read."""
+    if violations is None:
+        violations = enforcement.violations.values_list("pk", flat=True)
     return {
         "facility": enforcement.facility.cers_id,
         "regulator": enforcement.regulator.code,
         **snapshot(enforcement, ENFORCEMENT_FIELDS),
-        "violations": sorted(enforcement.violations.values_list("pk", flat=True)),
+        "violations": sorted(violations),
     }
 
 
@@ -273,7 +302,6 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-@transaction.atomic
 def record_inspection(
     *,
     actor,
@@ -287,9 +315,12 @@ def record_inspection(
     violations_rtc_on: datetime.date | None = None,
     comments: str = "",
 ) -> Inspection:
-    """Record an inspection of one program element at ``facility`` for ``regulator``."""
-    values = clean_inspection(
-        {
+    """Record an inspection of one program element at ``facility`` for ``regulator``: a
+    batch of one (``record_cme_batch``)."""
+    item = NewInspection(
+        regulator=regulator,
+        facility=facility,
+        values={
             "program_element": program_element,
             "inspection_type": inspection_type,
             "occurred_on": occurred_on,
@@ -297,20 +328,9 @@ def record_inspection(
             "ust_operational_compliance": ust_operational_compliance,
             "violations_rtc_on": violations_rtc_on,
             "comments": comments,
-        }
+        },
     )
-    _require_cme(actor, regulator, facility, values["program_element"])
-    inspection = Inspection.objects.create(
-        facility=facility, regulator=regulator, created_by=actor, **values
-    )
-    record_event(
-        actor,
-        "cme.inspection.recorded",
-        inspection,
-        after=_inspection_snapshot(inspection),
-        regulator=regulator,
-    )
-    return inspection
+    return _one(item, actor=actor, inspections=[item])
 
 
 def _lock(inspection: Inspection) -> Inspection:
@@ -468,7 +488,6 @@ def clean_violation(
     return values | {"violation_type": violation_type}
 
 
-@transaction.atomic
 def add_violation(
     *,
     actor,
@@ -480,22 +499,12 @@ def add_violation(
     """Record a violation found at ``inspection``, typed by its violation library number:
     ``fields`` are ``type_number`` and any of ``VIOLATION_FIELDS`` (``violation_class`` and
     ``occurred_on`` are required). ``library`` (from ``violation_library``) saves a query per
-    violation when many are stored."""
+    violation when many are stored. A batch of one (``record_cme_batch``)."""
     unknown = set(fields) - {*VIOLATION_FIELDS, "type_number"}
     if unknown:
         raise TypeError(f"Not violation fields: {sorted(unknown)}")
-    inspection = _lock(inspection)
-    values = clean_violation(inspection, fields, library)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    violation = Violation.objects.create(inspection=inspection, **values)
-    record_event(
-        actor,
-        "cme.violation.recorded",
-        violation,
-        after=_violation_snapshot(violation),
-        regulator=regulator,
-    )
-    return violation
+    item = NewViolation(regulator=regulator, inspection=inspection, values=fields)
+    return _one(item, actor=actor, violations=[item], library=library)
 
 
 @transaction.atomic
@@ -714,6 +723,335 @@ def delete_enforcement(*, actor, regulator: Regulator, enforcement: Enforcement)
     enforcement.delete()  # cascades to its violation links
 
 
+# -- many records at once ---------------------------------------------------------------------
+
+
+@dataclass(eq=False, kw_only=True)
+class NewRecord:
+    """A record to add in a batch (``record_cme_batch``), for ``regulator``, with its EDT keys
+    when it comes from an agency's system. ``tag`` is the caller's own name for it, given back
+    with its refusal; ``written`` is the row once stored."""
+
+    regulator: Regulator
+    regulator_key: str = ""
+    regulator_action_at: datetime.datetime | None = None
+    tag: Any = None
+    written: Any = None
+
+
+@dataclass(eq=False, kw_only=True)
+class NewInspection(NewRecord):
+    """``values``: ``INSPECTION_FIELDS`` as ``record_inspection`` takes them."""
+
+    facility: Any
+    values: Mapping[str, Any]
+
+
+@dataclass(eq=False, kw_only=True)
+class NewViolation(NewRecord):
+    """``values``: ``type_number`` and ``VIOLATION_FIELDS`` as ``add_violation`` takes them;
+    ``inspection`` is stored, or a ``NewInspection`` of the same batch."""
+
+    inspection: Inspection | NewInspection
+    values: Mapping[str, Any]
+
+
+@dataclass(eq=False, kw_only=True)
+class NewEnforcement(NewRecord):
+    """``values``: ``ENFORCEMENT_FIELDS`` as ``record_enforcement`` takes them; its violations
+    are linked by ``NewLink`` records."""
+
+    facility: Any
+    values: Mapping[str, Any]
+
+
+@dataclass(eq=False, kw_only=True)
+class NewLink(NewRecord):
+    """A violation newly linked to an enforcement action, each stored or new in the batch:
+    the change ``update_enforcement`` makes when it adds one violation to the list."""
+
+    enforcement: Enforcement | NewEnforcement
+    violation: Violation | NewViolation
+
+
+class RecordsRefused(ValidationError):
+    """Records of a batch refused: ``refused`` lists each with its ``ValidationError`` or
+    ``PermissionDenied``, in the batch's order. Nothing was stored."""
+
+    def __init__(self, refused: list[tuple[NewRecord, Exception]]):
+        self.refused = refused
+        messages: list[str] = []
+        for _record, error in refused:
+            if isinstance(error, ValidationError):
+                messages += error.messages
+            else:
+                messages.append(str(error) or "Not allowed.")
+        super().__init__(messages)
+
+
+def _key_of(record) -> Any:
+    """A record of a batch, new (the item itself) or stored (its class and key)."""
+    return record if isinstance(record, NewRecord) else (type(record), record.pk)
+
+
+@transaction.atomic
+def record_cme_batch(
+    *,
+    actor,
+    inspections: Iterable[NewInspection] = (),
+    violations: Iterable[NewViolation] = (),
+    enforcements: Iterable[NewEnforcement] = (),
+    links: Iterable[NewLink] = (),
+    library: Mapping[str, ViolationType] | None = None,
+) -> None:
+    """Add many CME records at once, as ``record_inspection``, ``add_violation``,
+    ``record_enforcement`` and ``update_enforcement`` (a violation added to an action's list)
+    add them one by one: the same checks (``clean_*``, the rule of ``cme.rules``), the same
+    rows and the same audit event for each record, with its snapshot; but a few statements
+    for the whole batch rather than some ten per record. The rule is asked once per agency,
+    facility and program element, for all of them in one query (``cme.rules.refusals``);
+    stored parents are locked in one statement each; the rows are inserted together, their
+    EDT keys with them, and the events written at once (``core.services.record_events``).
+
+    Every record is checked before anything is written: a record whose parent in the batch
+    was refused is not checked (its parent's refusal says enough). Any refusal raises
+    ``RecordsRefused`` with all of them, and nothing is stored. ``library`` (from
+    ``violation_library``) saves its query when the caller has it. Each item's ``written``
+    is its row afterwards.
+    """
+    inspections, violations = list(inspections), list(violations)
+    enforcements, links = list(enforcements), list(links)
+    refused: dict[NewRecord, Exception] = {}
+    skipped: set[NewRecord] = set()  # a parent in the batch was refused or skipped
+    works: dict[NewRecord, list[CmeWork]] = {}
+    rows: dict[NewRecord, Any] = {}
+
+    def refuse(item: NewRecord, error: Exception) -> None:
+        refused[item] = error
+
+    def out(parent) -> bool:
+        return isinstance(parent, NewRecord) and (parent in refused or parent in skipped)
+
+    for item in inspections:
+        try:
+            values = clean_inspection(item.values)
+        except ValidationError as error:
+            refuse(item, error)
+            continue
+        rows[item] = Inspection(
+            facility=item.facility,
+            regulator=item.regulator,
+            created_by=actor,
+            regulator_key=item.regulator_key,
+            regulator_action_at=item.regulator_action_at,
+            **values,
+        )
+        works[item] = [CmeWork(item.regulator, item.facility, values["program_element"])]
+
+    # Stored parents are locked, as the single services lock them, and read as they are now.
+    stored_inspections = (
+        Inspection.objects.select_for_update()
+        .select_related("facility", "regulator")
+        .in_bulk({v.inspection.pk for v in violations if isinstance(v.inspection, Inspection)})
+    )
+    if library is None:
+        library = violation_library(item.values.get("type_number") for item in violations)
+    for item in violations:
+        if out(item.inspection):
+            skipped.add(item)
+            continue
+        if isinstance(item.inspection, NewRecord):
+            inspection = rows[item.inspection]
+        else:
+            inspection = stored_inspections.get(item.inspection.pk)
+            if inspection is None:
+                refuse(item, ValidationError("Its inspection no longer exists."))
+                continue
+        unknown = set(item.values) - {*VIOLATION_FIELDS, "type_number"}
+        if unknown:
+            raise TypeError(f"Not violation fields: {sorted(unknown)}")
+        try:
+            values = clean_violation(inspection, item.values, library)
+        except ValidationError as error:
+            refuse(item, error)
+            continue
+        rows[item] = Violation(
+            inspection=inspection,
+            regulator_key=item.regulator_key,
+            regulator_action_at=item.regulator_action_at,
+            **values,
+        )
+        works[item] = [CmeWork(item.regulator, inspection.facility, inspection.program_element)]
+
+    for item in enforcements:
+        try:
+            values = clean_enforcement(item.values, item.facility, [])
+        except ValidationError as error:
+            refuse(item, error)
+            continue
+        rows[item] = Enforcement(
+            facility=item.facility,
+            regulator=item.regulator,
+            created_by=actor,
+            regulator_key=item.regulator_key,
+            regulator_action_at=item.regulator_action_at,
+            **values,
+        )
+        works[item] = [CmeWork(item.regulator, item.facility, None)]
+
+    # A link is checked as ``update_enforcement`` checks the action's new list: its values
+    # with every violation linked so far, the rights for each of their program elements.
+    stored_enforcements = (
+        Enforcement.objects.select_for_update()
+        .select_related("facility", "regulator")
+        .in_bulk({k.enforcement.pk for k in links if isinstance(k.enforcement, Enforcement)})
+    )
+    stored_violations = Violation.objects.select_related("inspection").in_bulk(
+        {k.violation.pk for k in links if isinstance(k.violation, Violation)}
+    )
+    linked: dict[Any, list[Violation]] = {}
+    for pair in EnforcementViolation.objects.filter(
+        enforcement__in=list(stored_enforcements)
+    ).select_related("violation__inspection"):
+        linked.setdefault((Enforcement, pair.enforcement_id), []).append(pair.violation)
+    before_batch = {key: [v.pk for v in found] for key, found in linked.items()}
+    ends: dict[NewLink, tuple[Enforcement, Violation]] = {}
+    for item in links:
+        if out(item.enforcement) or out(item.violation):
+            skipped.add(item)
+            continue
+        enforcement = (
+            rows[item.enforcement]
+            if isinstance(item.enforcement, NewRecord)
+            else stored_enforcements.get(item.enforcement.pk)
+        )
+        violation = (
+            rows[item.violation]
+            if isinstance(item.violation, NewRecord)
+            else stored_violations.get(item.violation.pk)
+        )
+        if enforcement is None or violation is None:
+            refuse(item, ValidationError("Its enforcement action or violation no longer exists."))
+            continue
+        ends[item] = (enforcement, violation)
+    # The program elements each action may come to link: every link to it asks all of them.
+    elements_of: dict[Any, set[str]] = {
+        key: {v.inspection.program_element for v in found} for key, found in linked.items()
+    }
+    for item, (_enforcement, violation) in ends.items():
+        elements_of.setdefault(_key_of(item.enforcement), set()).add(
+            violation.inspection.program_element
+        )
+    for item, (enforcement, _violation) in ends.items():
+        elements = sorted(elements_of[_key_of(item.enforcement)])
+        works[item] = [CmeWork(item.regulator, enforcement.facility, e) for e in elements]
+        works[item].append(CmeWork(item.regulator, enforcement.facility, None))
+
+    denied = refusals(actor, [work for asked in works.values() for work in asked])
+
+    def refusal_of(works_asked) -> Exception | None:
+        return next((denied[work] for work in works_asked if work in denied), None)
+
+    for item in [*inspections, *violations, *enforcements]:
+        if out(getattr(item, "inspection", None)):
+            refused.pop(item, None)  # its parent's refusal says enough
+            skipped.add(item)
+            continue
+        if item in refused or item in skipped:
+            continue
+        refusal = refusal_of(works[item])
+        if refusal is not None:
+            refuse(item, refusal)
+    for item in links:
+        if item not in ends:
+            continue
+        if out(item.enforcement) or out(item.violation):
+            skipped.add(item)
+            continue
+        enforcement, violation = ends[item]
+        current = linked.setdefault(_key_of(item.enforcement), [])
+        if any(v is violation or (v.pk is not None and v.pk == violation.pk) for v in current):
+            refuse(item, ValidationError("The enforcement action already links this violation."))
+            continue
+        values = {name: getattr(enforcement, name) for name in ENFORCEMENT_FIELDS}
+        try:
+            clean_enforcement(values, enforcement.facility, [*current, violation])
+        except ValidationError as error:
+            refuse(item, error)
+            continue
+        elements = {v.inspection.program_element for v in [*current, violation]}
+        needed = [CmeWork(item.regulator, enforcement.facility, e) for e in sorted(elements)]
+        refusal = refusal_of([*needed, CmeWork(item.regulator, enforcement.facility, None)])
+        if refusal is not None:
+            refuse(item, refusal)
+            continue
+        current.append(violation)
+    if refused:
+        every = [*inspections, *violations, *enforcements, *links]
+        raise RecordsRefused([(item, refused[item]) for item in every if item in refused])
+
+    # Everything checked: the rows, parents first, then one audit event each.
+    for items in (inspections, violations, enforcements):
+        insert_rows([rows[item] for item in items])
+        for item in items:
+            item.written = rows[item]
+    for item in links:
+        enforcement, violation = ends[item]
+        item.written = EnforcementViolation(
+            enforcement=enforcement,
+            violation=violation,
+            regulator_key=item.regulator_key,
+            regulator_action_at=item.regulator_action_at,
+        )
+    insert_rows([item.written for item in links])
+    events = []
+    for kind, items, snapshot_of in (
+        ("inspection", inspections, _inspection_snapshot),
+        ("violation", violations, _violation_snapshot),
+        ("enforcement", enforcements, lambda row: _enforcement_snapshot(row, [])),
+    ):
+        events += [
+            audit_event(
+                actor,
+                f"cme.{kind}.recorded",
+                item.written,
+                after=snapshot_of(item.written),
+                regulator=item.regulator,
+            )
+            for item in items
+        ]
+    # Each link is recorded as the change of its action's list, one violation at a time.
+    lists = {key: list(pks) for key, pks in before_batch.items()}
+    for item in links:
+        enforcement = item.written.enforcement
+        pks = lists.setdefault((Enforcement, enforcement.pk), [])
+        before = _enforcement_snapshot(enforcement, pks)
+        pks.append(item.written.violation_id)
+        events.append(
+            audit_event(
+                actor,
+                "cme.enforcement.updated",
+                enforcement,
+                before=before,
+                after=_enforcement_snapshot(enforcement, pks),
+                regulator=item.regulator,
+            )
+        )
+    if events:
+        record_events(events)
+
+
+def _one(item: NewRecord, **batch):
+    """Add one record through ``record_cme_batch``: its refusal raised as it came (a
+    ``ValidationError`` by field, which a form shows on its fields, or ``PermissionDenied``)."""
+    try:
+        record_cme_batch(**batch)
+    except RecordsRefused as refused:
+        [(_item, error)] = refused.refused
+        raise error from None
+    return item.written
+
+
 # -- the spreadsheet upload --------------------------------------------------------------------
 
 
@@ -723,30 +1061,28 @@ def record_cme_upload(*, actor, regulator: Regulator, inspections, file_name: st
 
     ``inspections`` is a list of ``(facility, inspection values, [violation values, ...])``,
     the values as ``record_inspection`` and ``add_violation`` take them. Every record is
-    checked again as manual entry checks it and gets its own audit event; one more event
-    records the upload. Any refusal raises, and nothing is stored.
+    checked again as manual entry checks it and gets its own audit event
+    (``record_cme_batch``); one more event records the upload. Any refusal raises, and
+    nothing is stored.
     """
-    library = violation_library(
-        raw.get("type_number") for _f, _i, violations in inspections for raw in violations
-    )
-    counts = {"inspections": 0, "violations": 0}
+    new_inspections, new_violations = [], []
     for facility, raw_inspection, violations in inspections:
-        inspection = record_inspection(
-            actor=actor,
+        parent = NewInspection(
             regulator=regulator,
             facility=facility,
-            **{name: raw_inspection.get(name) for name in INSPECTION_FIELDS},
+            values={name: raw_inspection.get(name) for name in INSPECTION_FIELDS},
         )
-        counts["inspections"] += 1
-        for raw in violations:
-            add_violation(
-                actor=actor,
+        new_inspections.append(parent)
+        new_violations += [
+            NewViolation(
                 regulator=regulator,
-                inspection=inspection,
-                library=library,
-                **{name: raw.get(name) for name in ("type_number", *VIOLATION_FIELDS)},
+                inspection=parent,
+                values={name: raw.get(name) for name in ("type_number", *VIOLATION_FIELDS)},
             )
-            counts["violations"] += 1
+            for raw in violations
+        ]
+    record_cme_batch(actor=actor, inspections=new_inspections, violations=new_violations)
+    counts = {"inspections": len(new_inspections), "violations": len(new_violations)}
     record_event(
         actor,
         "cme.upload.imported",

@@ -45,7 +45,7 @@ from .models import (
     RTCQualifier,
     ViolationClass,
 )
-from .rules import NO_CME_ROLE, CmeWork
+from .rules import NO_CME_ROLE, CmeWork, refusals
 
 MAX_ROWS = 500  # CalEPA's manual upload template recommends at most 500 entities an upload
 MAX_BYTES = 2 * 1024 * 1024
@@ -431,6 +431,7 @@ def _check(actor, regulator, parsed: list[_Row], problems: list[Problem]) -> lis
     cers_ids = [row.values["cers_id"] for row in inspection_rows if row.values.get("cers_id")]
     facilities = {f.cers_id: f for f in in_jurisdiction.filter(cers_id__in=cers_ids)}
     records, violations_of = [], {}
+    works: list[tuple[_Row, CmeWork]] = []  # the rule, asked of every row at once
     for row in inspection_rows:
         values = {name: value for name, value in row.values.items() if name != "cers_id"}
         cers_id = row.values.get("cers_id")
@@ -452,20 +453,17 @@ def _check(actor, regulator, parsed: list[_Row], problems: list[Problem]) -> lis
             _collect(problems, row, error)
         else:
             if facility is not None:
-                try:
-                    require(
-                        actor,
-                        "cme.record",
-                        CmeWork(regulator, facility, values["program_element"]),
-                        NO_CME_ROLE,
-                    )
-                except PermissionDenied as refusal:
-                    column = _column_of(row, "program_element")
-                    problems.append(Problem(row.number, column, str(refusal)))
+                works.append((row, CmeWork(regulator, facility, values["program_element"])))
         violations: list[dict] = []
         if parents.get(row.reference) is row:
             violations_of[row.reference] = violations
         records.append((facility, values, violations))
+
+    denied = refusals(actor, [work for _row, work in works])
+    for row, work in works:
+        if work in denied:
+            column = _column_of(row, "program_element")
+            problems.append(Problem(row.number, column, str(denied[work]) or NO_CME_ROLE))
 
     violation_rows = [row for row in parsed if row.record == VIOLATION]
     library = services.violation_library(row.values.get("type_number") for row in violation_rows)

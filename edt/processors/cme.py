@@ -6,7 +6,11 @@ Participating Agencies, for the program elements that agency handles at the faci
 as the agency's staff would record it in the portal. Records are written through
 ``cme.services``, the portal's own services, inside the upload's one transaction, so they show
 in the portal as if entered there, with the same audit events and the same rule
-(``cme.rules``); the actor is the EDT account's user, acting for its agency.
+(``cme.rules``); the actor is the EDT account's user, acting for its agency. The records the
+document adds, the most of a large one, are written together by
+``cme.services.record_cme_batch`` (each record still checked and audited as the portal's
+single services do), so the queries of an upload do not grow with the records it adds;
+changes and deletes go one by one.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
 the CUPA and its PAs. An Approved (``CMEDataStatus`` 2) record whose key is known updates that
@@ -21,8 +25,9 @@ Deletes remove the rows (the portal has no "deleted" status; the audit events ke
 history): deleting an inspection deletes its violations and their links (a Warning, code 1063,
 says how many the document did not delete itself), deleting a violation or an enforcement
 action deletes its links. Deletes are done first, children before parents, then the Approved
-records: inspections, violations, enforcement actions, links. A link is added or removed by
-changing its enforcement action's list of violations, as the portal does.
+records: inspections, violations, enforcement actions, links (those changed, then those
+added). A link is added or removed by changing its enforcement action's list of violations, as
+the portal does, each with its own audit event.
 
 A PA's records keep the PA as their agency, and the audit events name it, as when the PA's
 staff record them; the CUPA's EDT account is the actor.
@@ -45,9 +50,12 @@ Rules, each with its guidance code, all reported before the upload is rejected:
   number that is not five digits, 1013 any other;
 - 1013 a change that would move a record to another facility, agency, inspection or pair.
 
-Records are first checked one by one (nothing written), then written in order; a record that
+Records are first checked one by one (nothing written; the rule asked of all of them at once,
+``cme.rules.refusals``), then written: deletes, then changes, each in a savepoint, then every
+added record in one batch, which checks them all again before writing any. A record that
 failed its check is not written, nor anything that depends on it, and a write that fails (a
-rule across records) is reported too. Any message at Required level rejects the whole upload.
+rule across records, such as a link's action dated before its violation) is reported too.
+Any message at Required level rejects the whole upload.
 
 EDT carries no inspector: an inspection added through EDT records ``EDT_INSPECTOR`` as its
 inspector's name, and a change keeps the name stored.
@@ -67,8 +75,7 @@ from lxml import etree
 
 from cme import services
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
-from cme.rules import CmeWork
-from core.access import require
+from cme.rules import CmeWork, refusals
 from core.xmlsafe import GuidanceLevel, GuidanceMessage
 from facilities.models import Facility
 from regulators.models import Regulator
@@ -137,9 +144,9 @@ LAYOUT = {
 # --- reading the document ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Record:
-    """One record of the document, as sent."""
+    """One record of the document, as sent (the same record only equals itself)."""
 
     resource: Resource
     element: etree._Element
@@ -280,6 +287,8 @@ class Submission:
     facilities: dict[int, Facility] = field(default_factory=dict)
     library: dict = field(default_factory=dict)
     stored: dict[Resource, dict[str, object]] = field(default_factory=dict)
+    works: list[tuple[Record, CmeWork]] = field(default_factory=list)  # the rule to ask
+    linked_pairs: dict[str, EnforcementViolation] = field(default_factory=dict)
 
     def __post_init__(self):
         # One record per entity and key (``latest_of_each``): found by its key.
@@ -349,6 +358,42 @@ class Submission:
         self.stored = self._stored(family)
         for record in self.records:
             record.stored = self.stored[record.resource].get(record.key)
+        self.linked_pairs = self._linked_pairs()
+
+    def _linked_pairs(self) -> dict[str, EnforcementViolation]:
+        """The new links, by key, whose stored action already links the stored violation
+        (linked in the portal): one query."""
+        wanted: dict[tuple[int, int], str] = {}
+        for record in self.of(Resource.LINK):
+            if record.deleted or record.stored is not None:
+                continue
+            ends = []
+            for resource, tag in (
+                (Resource.ENFORCEMENT, "EnforcementRegulatorKey"),
+                (Resource.VIOLATION, "ViolationRegulatorKey"),
+            ):
+                sent = self.in_document(resource, record.text(tag))
+                if sent is not None and sent.stored is None:
+                    break  # added by this document: not linked yet
+                stored = self.stored[resource].get(record.text(tag))
+                if stored is None:
+                    break
+                ends.append(stored.pk)
+            else:
+                wanted[tuple(ends)] = record.key
+        if not wanted:
+            return {}
+        pairs = EnforcementViolation.objects.filter(
+            enforcement__in={e for e, _v in wanted}, violation__in={v for _e, v in wanted}
+        ).select_related("enforcement", "violation")
+        # A stored link the document deletes is gone when the new one is written: added anew.
+        deleted = {r.key for r in self.of(Resource.LINK) if r.deleted}
+        return {
+            wanted[pair.enforcement_id, pair.violation_id]: pair
+            for pair in pairs
+            if (pair.enforcement_id, pair.violation_id) in wanted
+            and not (pair.regulator_key and pair.regulator_key in deleted)
+        }
 
     def _stored(self, family: list[Regulator]) -> dict[Resource, dict[str, object]]:
         def keys(resource: Resource, *tags: str) -> set[str]:
@@ -404,6 +449,11 @@ class Submission:
                     )
                 continue
             CHECKS[record.resource](self, record)
+        # The rule, asked of every record checked at once: a few queries, whatever the size.
+        denied = refusals(self.actor, [work for _record, work in self.works])
+        for record, work in self.works:
+            if work in denied:
+                self.refuse(record, NOT_AUTHORIZED, str(denied[work]))
 
     def _check_action_time(self, record: Record) -> None:
         stored = record.stored
@@ -442,10 +492,8 @@ class Submission:
                 self.unmoved(record, "facility", stored.facility.cers_id, facility.cers_id)
 
     def jurisdiction(self, record: Record, facility, program_element: str) -> None:
-        try:
-            require(self.actor, "cme.record", CmeWork(record.regulator, facility, program_element))
-        except PermissionDenied as error:
-            self.refuse(record, NOT_AUTHORIZED, str(error))
+        """Ask the rule for ``record`` when every record is checked (``check``)."""
+        self.works.append((record, CmeWork(record.regulator, facility, program_element)))
 
     def check_inspection(self, record: Record) -> None:
         facility = self.facility(record)
@@ -522,11 +570,19 @@ class Submission:
     # -- writing, in order ----------------------------------------------------------------
 
     def write(self) -> None:
+        """Deletes and changes one by one, each in a savepoint (a rule across records may
+        refuse one); then every added record at once (``cme.services.record_cme_batch``),
+        which checks them all again before it writes any."""
         steps: list[tuple[Record, Callable]] = []
         for resource in DELETE_ORDER:
             steps += [(r, DELETES[resource]) for r in self.of(resource) if r.deleted and r.stored]
         for resource in WRITE_ORDER:
-            steps += [(r, WRITES[resource]) for r in self.of(resource) if not r.deleted]
+            steps += [
+                (r, WRITES[resource])
+                for r in self.of(resource)
+                if not r.deleted and (r.stored is not None or self._adopts_link(r))
+            ]
+        total = len(self.records)
         for done, (record, step) in enumerate(steps, start=1):
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
@@ -536,9 +592,113 @@ class Submission:
             except (ValidationError, PermissionDenied) as error:
                 self.refuse_error(record, error)
                 continue
-            self.context.entity(record.resource, record.written.cers_key, record.key)
             if done % 100 == 0:
-                self.context.progress(done, len(steps))
+                self.context.progress(done, total)
+        self.write_added()
+        self.context.progress(total, total)
+        # The keys of what was written, deletes first, in the order of the writes.
+        for deleted, order in ((True, DELETE_ORDER), (False, WRITE_ORDER)):
+            for resource in order:
+                for record in self.of(resource):
+                    if record.deleted == deleted and record.written is not None:
+                        self.context.entity(record.resource, record.written.cers_key, record.key)
+
+    def _adopts_link(self, record: Record) -> bool:
+        """A new link whose pair is already linked (in the portal) takes its keys, one by
+        one; ``load`` found those pairs."""
+        return record.resource == Resource.LINK and record.key in self.linked_pairs
+
+    def write_added(self) -> None:
+        """Every added record that passed its check, at once, parents before children."""
+        items: dict[Record, services.NewRecord] = {}
+
+        def parent(record: Record, resource: Resource, tag: str):
+            sent = self.in_document(resource, record.text(tag))
+            if sent is None:
+                return self.stored[resource].get(record.text(tag))
+            if sent.stored is not None:
+                return sent.stored if sent.written is not None else None
+            return items.get(sent)
+
+        def keys(record: Record) -> dict:
+            return {
+                "regulator": record.regulator,
+                "regulator_key": record.key,
+                "regulator_action_at": record.action_at,
+                "tag": record,
+            }
+
+        for record in self.records:
+            if record.deleted or record.stored is not None or record.written is not None:
+                continue
+            if record.failed or record.regulator is None or self._depends_on_failed(record):
+                continue
+            if record.resource == Resource.INSPECTION:
+                items[record] = services.NewInspection(
+                    facility=self.facilities[int(record.text("CERSID"))],
+                    values=inspection_values(record),
+                    **keys(record),
+                )
+            elif record.resource == Resource.ENFORCEMENT:
+                items[record] = services.NewEnforcement(
+                    facility=self.facilities[int(record.text("CERSID"))],
+                    values=enforcement_values(record),
+                    **keys(record),
+                )
+        for record in self.records:  # children, once their parents are known
+            if record in items or record.deleted or record.stored is not None:
+                continue
+            if record.written is not None or record.failed or record.regulator is None:
+                continue
+            if record.resource == Resource.VIOLATION:
+                inspection = parent(record, Resource.INSPECTION, "InspectionRegulatorKey")
+                if inspection is not None:
+                    items[record] = services.NewViolation(
+                        inspection=inspection, values=violation_values(record), **keys(record)
+                    )
+        for record in self.records:
+            if record.resource != Resource.LINK or record in items or record.deleted:
+                continue
+            if record.stored is not None or record.written is not None or record.failed:
+                continue
+            if record.regulator is None:
+                continue
+            enforcement = parent(record, Resource.ENFORCEMENT, "EnforcementRegulatorKey")
+            violation = parent(record, Resource.VIOLATION, "ViolationRegulatorKey")
+            if enforcement is not None and violation is not None:
+                items[record] = services.NewLink(
+                    enforcement=enforcement, violation=violation, **keys(record)
+                )
+        if not items:
+            return
+        of_kind = {
+            kind: [item for item in items.values() if isinstance(item, kind)]
+            for kind in (
+                services.NewInspection,
+                services.NewViolation,
+                services.NewEnforcement,
+                services.NewLink,
+            )
+        }
+        try:
+            services.record_cme_batch(
+                actor=self.actor,
+                inspections=of_kind[services.NewInspection],
+                violations=of_kind[services.NewViolation],
+                enforcements=of_kind[services.NewEnforcement],
+                links=of_kind[services.NewLink],
+                library=self.library,
+            )
+        except services.RecordsRefused as refused:
+            for item, error in refused.refused:
+                self.refuse_error(item.tag, error)
+            return
+        except (ValidationError, PermissionDenied) as error:
+            for record in items:
+                self.refuse_error(record, error)
+            return
+        for record, item in items.items():
+            record.written = item.written
 
     def _depends_on_failed(self, record: Record) -> bool:
         if record.deleted:
@@ -556,14 +716,6 @@ class Submission:
                 return True
         return False
 
-    def resolved(self, resource: Resource, key: str):
-        """The record of ``resource`` with ``key`` as it stands now: written by this upload,
-        else stored."""
-        sent = self.in_document(resource, key)
-        if sent is not None and sent.written is not None:
-            return sent.written
-        return self.stored[resource].get(key)
-
     def keep_keys(self, record: Record, obj) -> None:
         type(obj).objects.filter(pk=obj.pk).update(
             regulator_key=record.key, regulator_action_at=record.action_at
@@ -574,81 +726,42 @@ class Submission:
     def actor(self):
         return self.context.actor
 
+    # Changes, one record each: the records added go to ``write_added``.
+
     def write_inspection(self, record: Record) -> None:
-        values = inspection_values(record)
-        if record.stored is None:
-            inspection = services.record_inspection(
-                actor=self.actor,
-                regulator=record.regulator,
-                facility=self.facilities[int(record.text("CERSID"))],
-                **values,
-            )
-        else:
-            inspection = services.update_inspection(
-                actor=self.actor,
-                regulator=record.regulator,
-                inspection=record.stored,
-                **values,
-            )
+        inspection = services.update_inspection(
+            actor=self.actor,
+            regulator=record.regulator,
+            inspection=record.stored,
+            **inspection_values(record),
+        )
         self.keep_keys(record, inspection)
 
     def write_violation(self, record: Record) -> None:
-        values = violation_values(record)
-        if record.stored is None:
-            inspection = self.resolved(Resource.INSPECTION, record.text("InspectionRegulatorKey"))
-            violation = services.add_violation(
-                actor=self.actor,
-                regulator=record.regulator,
-                inspection=inspection,
-                library=self.library,
-                **values,
-            )
-        else:
-            violation = services.update_violation(
-                actor=self.actor,
-                regulator=record.regulator,
-                violation=record.stored,
-                **values,
-            )
+        violation = services.update_violation(
+            actor=self.actor,
+            regulator=record.regulator,
+            violation=record.stored,
+            **violation_values(record),
+        )
         self.keep_keys(record, violation)
 
     def write_enforcement(self, record: Record) -> None:
-        values = enforcement_values(record)
-        if record.stored is None:
-            enforcement = services.record_enforcement(
-                actor=self.actor,
-                regulator=record.regulator,
-                facility=self.facilities[int(record.text("CERSID"))],
-                **values,
-            )
-        else:
-            enforcement = services.update_enforcement(
-                actor=self.actor,
-                regulator=record.regulator,
-                enforcement=record.stored,
-                **values,
-            )
+        enforcement = services.update_enforcement(
+            actor=self.actor,
+            regulator=record.regulator,
+            enforcement=record.stored,
+            **enforcement_values(record),
+        )
         self.keep_keys(record, enforcement)
 
     def write_link(self, record: Record) -> None:
-        enforcement = self.resolved(Resource.ENFORCEMENT, record.text("EnforcementRegulatorKey"))
-        violation = self.resolved(Resource.VIOLATION, record.text("ViolationRegulatorKey"))
-        link = EnforcementViolation.objects.filter(
-            enforcement=enforcement, violation=violation
-        ).first()
-        if link is None:
-            current = list(enforcement.violations.all())
-            services.update_enforcement(
-                actor=self.actor,
-                regulator=record.regulator,
-                enforcement=enforcement,
-                violations=[*current, violation],
-            )
-            link = EnforcementViolation.objects.get(enforcement=enforcement, violation=violation)
-        elif link.regulator_key not in ("", record.key):
+        """A stored link sent again, or a pair linked in the portal, which takes the keys."""
+        link = record.stored or self.linked_pairs[record.key]
+        if link.regulator_key not in ("", record.key):
             raise ValidationError(
-                f"Enforcement {enforcement.regulator_key} already links violation "
-                f"{violation.regulator_key} under the key {link.regulator_key}."
+                f"Enforcement {link.enforcement.regulator_key} already links violation "
+                f"{link.violation.regulator_key} under the key {link.regulator_key}."
             )
         self.keep_keys(record, link)
 

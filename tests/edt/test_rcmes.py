@@ -555,6 +555,24 @@ def test_a_link_adopts_the_same_link_made_in_the_portal(client, cast, edt_accoun
     assert entity_keys(root) == {("CMEEV", "EV-1"): str(pair.cers_key)}
 
 
+def test_a_link_deleted_and_added_again_under_a_new_key_in_one_document(client, cast, edt_account):
+    answer(post(client, edt_account, full_document(cast)))
+    body = document(
+        links=[link("EV-1", "E-1", "V-1", status=3, at=LATER), link("EV-2", "E-1", "V-1")]
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted", guidance(root)
+    pair = EnforcementViolation.objects.get()
+    assert pair.regulator_key == "EV-2"
+    assert entity_keys(root)[("CMEEV", "EV-2")] == str(pair.cers_key)
+    updates = AuditEvent.objects.filter(action="cme.enforcement.updated").order_by("pk")
+    assert [(len(e.before["violations"]), len(e.after["violations"])) for e in updates] == [
+        (0, 1),  # the first document's link
+        (1, 0),  # EV-1 deleted
+        (0, 1),  # EV-2 added
+    ]
+
+
 # --- environments, formats, tiers ----------------------------------------------------------
 
 
@@ -593,3 +611,35 @@ def test_a_document_valid_in_both_schema_sets_is_accepted(client, cast, edt_acco
     assert_valid(body, schema_set, "RegulatorCMESubmit.xsd")
     root = answer(post(client, edt_account, body))
     assert status(root) == "Accepted"
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+
+def test_the_queries_do_not_grow_with_the_records_added(client, cast, edt_account):
+    """The check asks the rule for every record at once and the added records are written
+    together (``cme.services.record_cme_batch``): as many queries for 3 inspections, each
+    with a violation, an enforcement action and a link, at 3 facilities as for 30 at 6."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sites = [cast.facility] + [factories.make_facility(cast.org) for _ in range(5)]
+
+    def queries(count: int, run: str, facilities) -> int:
+        keys = [(f"{run}-{n}", facilities[n % len(facilities)].cers_id) for n in range(count)]
+        body = document(
+            inspections=[inspection(f"I-{k}", cers_id) for k, cers_id in keys],
+            violations=[violation(f"V-{k}", f"I-{k}") for k, _ in keys],
+            enforcements=[enforcement(f"E-{k}", cers_id) for k, cers_id in keys],
+            links=[link(f"EV-{k}", f"E-{k}", f"V-{k}") for k, _ in keys],
+        )
+        with CaptureQueriesContext(connection) as captured:
+            root = answer(post(client, edt_account, body))
+        assert status(root) == "Accepted", guidance(root)
+        assert len(entity_keys(root)) == 4 * count
+        return len(captured)
+
+    post(client, edt_account, document())  # the first call's one-time reads
+    assert queries(3, "few", sites[:3]) == queries(30, "many", sites)
+    assert EnforcementViolation.objects.count() == 33
+    assert AuditEvent.objects.filter(action="cme.violation.recorded").count() == 33
