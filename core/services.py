@@ -120,46 +120,6 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
     return objects
 
 
-def insert_rows(objs: list[models.Model]) -> list[models.Model]:
-    """Insert new rows of one model at once, each object getting its primary key, as
-    ``bulk_create`` does (defaults and ``auto_now_add`` filled, foreign keys taken from the
-    related objects, no ``save`` and no signals). Many on PostgreSQL go through COPY, their
-    keys first drawn from the table's sequence in one statement: several times faster than
-    the multi-row INSERT Django writes. Call it inside the transaction of the change."""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    connection = transaction.get_connection()
-    if len(objs) < COPY_FROM or connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs, batch_size=1000)
-    if not connection.in_atomic_block:
-        raise RuntimeError("insert_rows must run inside the transaction of the change.")
-    meta = model._meta
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="insert_rows")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
-        )
-        keys = [row[0] for row in cursor.fetchall()]
-    for obj, key in zip(objs, keys, strict=True):
-        setattr(obj, meta.pk.attname, key)
-    fields = meta.concrete_fields
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for obj in objs:
-            copy.write_row(
-                [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-            )
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objs
-
-
 def field_values(obj: models.Model, fields) -> dict[str, Any]:
     """The values of ``fields`` on ``obj`` as they are, such as for a copy of a row: a new
     draft copies its predecessor's rows field by field."""
