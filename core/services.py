@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -147,31 +147,71 @@ def queue_email(
 def queue_emails(
     messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
 ) -> list[OutboundEmail]:
-    """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand,
-    and after commit one message for each hundred (``core.tasks.EMAIL_BATCH``)."""
+    """``queue_email`` for many ``(to, template, context)`` at once: each template looked up
+    once, the rows written together (``write_emails``), and after commit one message for each
+    hundred (``core.tasks.EMAIL_BATCH``)."""
     from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
+
+    templates: dict[str, Any] = {}
+
+    def render(name: str, context: dict[str, Any]) -> str:
+        if name not in templates:
+            templates[name] = get_template(name)
+        return templates[name].render(context)
 
     emails = [
         OutboundEmail(
             to=list(to),
-            subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
-            body=render_to_string(f"{template}_body.txt", context),
+            subject=" ".join(render(f"{template}_subject.txt", context).split()),
+            body=render(f"{template}_body.txt", context),
             redacted_body=(
-                render_to_string(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
+                render(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
                 if secret
                 else ""
             ),
         )
         for to, template, context in messages
     ]
-    if len(emails) == 1:
-        emails[0].save(force_insert=True)
-    else:
-        emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
+    write_emails(emails)
     publish_on_commit(
         send_outbound_emails, OutboundEmail, [email.pk for email in emails], batch=EMAIL_BATCH
     )
     return emails
+
+
+def write_emails(emails: list[OutboundEmail]) -> None:
+    """Write new outbox rows, as ``save`` would write each, giving each its primary key. Many
+    at once go through PostgreSQL's COPY, as audit events do (``record_events``), their keys
+    drawn first from the table's own sequence; elsewhere, ``bulk_create``."""
+    connection = transaction.get_connection()
+    if len(emails) == 1:
+        emails[0].save(force_insert=True)
+        return
+    if len(emails) < COPY_FROM or connection.vendor != "postgresql":
+        OutboundEmail.objects.bulk_create(emails, batch_size=1000)
+        return
+    meta = OutboundEmail._meta
+    quote = connection.ops.quote_name
+    fields = meta.concrete_fields
+    table = meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, meta.pk.column, len(emails)],
+        )
+        keys = [key for (key,) in cursor.fetchall()]
+        now = timezone.now()  # ``auto_now_add``, taken once for the batch
+        columns = ", ".join(quote(field.column) for field in fields)
+        attnames = [field.attname for field in fields]
+        to_field = meta.get_field("to")  # JSON, which needs its adapter
+        to = attnames.index(to_field.attname)
+        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for email, key in zip(emails, keys, strict=True):
+                email.pk, email.created_at = key, now
+                email._state.adding, email._state.db = False, connection.alias
+                row = [getattr(email, attname) for attname in attnames]
+                row[to] = to_field.get_db_prep_save(row[to], connection)
+                copy.write_row(row)
 
 
 def set_object_permissions(user, obj: models.Model, wanted, every) -> None:
