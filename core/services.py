@@ -157,7 +157,7 @@ def queue_emails(
     messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
 ) -> list[OutboundEmail]:
     """``queue_email`` for many ``(to, template, context)`` at once: each template looked up
-    once, the rows written together (``write_emails``), and after commit one message for each
+    once, the rows written together (``_write_emails``), and after commit one message for each
     hundred (``core.tasks.EMAIL_BATCH``)."""
     from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
 
@@ -181,14 +181,14 @@ def queue_emails(
         )
         for to, template, context in messages
     ]
-    write_emails(emails)
+    _write_emails(emails)
     publish_on_commit(
         send_outbound_emails, OutboundEmail, [email.pk for email in emails], batch=EMAIL_BATCH
     )
     return emails
 
 
-def write_emails(emails: list[OutboundEmail]) -> None:
+def _write_emails(emails: list[OutboundEmail]) -> None:
     """Write new outbox rows, as ``save`` would write each, giving each its primary key. Many
     at once go through PostgreSQL's COPY, as audit events do (``record_events``), their keys
     drawn first from the table's own sequence; elsewhere, ``bulk_create``."""
@@ -208,7 +208,7 @@ def write_emails(emails: list[OutboundEmail]) -> None:
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [table, meta.pk.column, len(emails)],
         )
-        keys = [key for (key,) in cursor.fetchall()]
+        keys = sorted(key for (key,) in cursor.fetchall())  # in the order of the e-mails
         now = timezone.now()  # ``auto_now_add``, taken once for the batch
         columns = ", ".join(quote(field.column) for field in fields)
         attnames = [field.attname for field in fields]
