@@ -4,11 +4,12 @@ sequences, queued e-mail."""
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -112,12 +113,20 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
             for obj in objects:
                 row = [getattr(obj, attname) for attname in attnames]
                 for index, field in adapted:
-                    row[index] = field.get_db_prep_save(row[index], connection)
+                    row[index] = _copy_json(field, row[index], connection)
                 copy.write_row(row)
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def _copy_json(field: models.JSONField, value, connection):
+    """A JSON field's value as COPY takes it: the text its adapter would write (SQL NULL for
+    None), written directly, three times cheaper than through the adapter."""
+    if value is None or hasattr(value, "as_sql"):
+        return field.get_db_prep_save(value, connection)
+    return json.dumps(field.get_prep_value(value), cls=field.encoder)
 
 
 def field_values(obj: models.Model, fields) -> dict[str, Any]:
@@ -185,31 +194,47 @@ def queue_email(
 def queue_emails(
     messages: list[tuple[list[str], str, dict[str, Any]]], *, secret: tuple[str, ...] = ()
 ) -> list[OutboundEmail]:
-    """``queue_email`` for many ``(to, template, context)`` at once: one INSERT a thousand,
-    and after commit one message for each hundred (``core.tasks.EMAIL_BATCH``)."""
+    """``queue_email`` for many ``(to, template, context)`` at once: each template looked up
+    once, the rows written together (``_write_emails``), and after commit one message for each
+    hundred (``core.tasks.EMAIL_BATCH``)."""
     from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
+
+    templates: dict[str, Any] = {}
+
+    def render(name: str, context: dict[str, Any]) -> str:
+        if name not in templates:
+            templates[name] = get_template(name)
+        return templates[name].render(context)
 
     emails = [
         OutboundEmail(
             to=list(to),
-            subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
-            body=render_to_string(f"{template}_body.txt", context),
+            subject=" ".join(render(f"{template}_subject.txt", context).split()),
+            body=render(f"{template}_body.txt", context),
             redacted_body=(
-                render_to_string(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
+                render(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
                 if secret
                 else ""
             ),
         )
         for to, template, context in messages
     ]
-    if len(emails) == 1:
-        emails[0].save(force_insert=True)
-    else:
-        emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
+    _write_emails(emails)
     publish_on_commit(
         send_outbound_emails, OutboundEmail, [email.pk for email in emails], batch=EMAIL_BATCH
     )
     return emails
+
+
+def _write_emails(emails: list[OutboundEmail]) -> None:
+    """Write new outbox rows, as ``save`` would write each, giving each its primary key: many
+    at once through ``insert_rows`` (COPY on PostgreSQL), in the caller's transaction or one
+    of their own."""
+    if len(emails) == 1:
+        emails[0].save(force_insert=True)
+        return
+    with transaction.atomic(savepoint=False):
+        insert_rows(emails)
 
 
 def set_object_permissions(user, obj: models.Model, wanted, every) -> None:

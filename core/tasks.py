@@ -149,7 +149,7 @@ def publish(task, model, pks: Iterable[int], *, batch: int = 0) -> list[int]:
             published.append(pk)
     if published:
         try:
-            model.objects.filter(pk__in=published).update(published_at=timezone.now())
+            model.objects.filter(pk__any=published).update(published_at=timezone.now())
         except DatabaseError as error:  # the messages left; a sweep may send them once more
             logger.warning("publish time of %s %s not recorded: %s", model, published, error)
     return published

@@ -1,10 +1,11 @@
 """The pieces every app's forms and services share: a service's errors shown on a form, and the
-values an audit event records."""
+values an audit event records and how many are written at once."""
 
 from __future__ import annotations
 
 import datetime
 
+import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -65,3 +66,51 @@ def test_as_text_strips_unless_told_not_to():
     assert as_text("  a  ") == "a"
     assert as_text(12) == "12"
     assert as_text("  keep\n", strip=False) == "  keep\n"
+
+
+@pytest.mark.parametrize("count", [2, 150])
+def test_audit_events_written_together_are_those_written_one_by_one(cast, count):
+    """Many at once (150: COPY on PostgreSQL) or a few, the rows are those ``record_event``
+    writes one at a time: JSON as the field stores it, SQL NULL for None."""
+    from django.db import transaction
+
+    from core.models import AuditEvent
+    from core.services import audit_event, record_event, record_events
+
+    values = [
+        None,
+        {},
+        {"status": 2, "comments": 'tab\t quote" back\\slash caf\u00e9 \\N', "n": [1.5, None]},
+        "text",
+    ]
+
+    def fields(n: int) -> dict:
+        return {
+            "before": values[n % len(values)],
+            "after": values[(n + 1) % len(values)],
+            "organization": cast.org,
+            "regulator": cast.cupa if n % 2 else None,
+        }
+
+    with transaction.atomic():
+        record_events(
+            [
+                audit_event(cast.lead, "test.written", cast.facility, **fields(n))
+                for n in range(count)
+            ]
+        )
+        for n in range(count):
+            record_event(cast.lead, "test.written", cast.facility, **fields(n))
+    columns = [
+        field.attname
+        for field in AuditEvent._meta.concrete_fields
+        if field.attname not in ("id", "created_at")
+    ]
+    rows = list(
+        AuditEvent.objects.filter(action="test.written").order_by("id").values_list(*columns)
+    )
+    assert rows[:count] == rows[count:]
+    nulls = sum(fields(n)["before"] is None for n in range(count))
+    assert (
+        AuditEvent.objects.filter(action="test.written", before__isnull=True).count() == 2 * nulls
+    )

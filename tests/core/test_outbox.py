@@ -392,6 +392,52 @@ def queue_many(count: int) -> list[OutboundEmail]:
     )
 
 
+@pytest.mark.parametrize("count", [2, 150])
+def test_emails_queued_together_are_the_rows_queued_one_by_one(
+    db, count, django_capture_on_commit_callbacks
+):
+    """Many at once (150: COPY on PostgreSQL) or a few, the rows are those ``queue_email``
+    writes one at a time, and each e-mail returned is its row."""
+    from core.services import queue_email, queue_emails
+
+    odd = '\\ tab\t quote" end\r\nnew line, caf\u00e9 \\N'
+    messages = [
+        (
+            [f"p{n}@example.com", f"{odd}@example.com"],
+            "accounts/email/activation",
+            {"user": None, "url": f"http://x/{n}?{odd}"},
+        )
+        for n in range(count)
+    ]
+    with django_capture_on_commit_callbacks():  # not published: only the rows are compared
+        together = queue_emails(messages, secret=("url",))
+        alone = [queue_email(to, name, context, secret=("url",)) for to, name, context in messages]
+    columns = [
+        field.attname
+        for field in OutboundEmail._meta.concrete_fields
+        if field.attname not in ("id", "created_at")
+    ]
+
+    def rows(emails):
+        return list(
+            OutboundEmail.objects.filter(pk__in=[email.pk for email in emails])
+            .order_by("pk")
+            .values_list(*columns)
+        )
+
+    assert rows(together) == rows(alone)
+    assert rows(together)[1][0] == messages[1][0]
+    assert "caf\u00e9" in rows(together)[1][columns.index("body")]
+    assert [email.pk for email in together] == sorted({email.pk for email in together})
+    for email in together:
+        stored = OutboundEmail.objects.get(pk=email.pk)
+        assert [getattr(stored, name) for name in columns] == [
+            getattr(email, name) for name in columns
+        ]
+        assert stored.created_at == email.created_at
+        assert not email._state.adding
+
+
 def test_250_emails_are_published_as_3_messages(
     db, monkeypatch, django_capture_on_commit_callbacks
 ):

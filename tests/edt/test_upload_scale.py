@@ -246,6 +246,37 @@ def test_the_queries_of_an_action_notification_upload_do_not_grow_with_its_recor
     assert AuditEvent.objects.filter(action="submittal.reviewed").count() == 211
 
 
+def test_the_queries_do_not_grow_with_the_organizations_told(
+    client, edt_account, many, django_assert_max_num_queries
+):
+    """Each facility its own organization: every notification is an e-mail of its own, and
+    the e-mails are written together, 100 as 110 (both written as many at once are)."""
+    from organizations.models import Organization
+
+    owners = []
+    for record in many:
+        owner = copy.copy(record.facility.organization)
+        owner.pk, owner.code = None, 50_000 + record.pk
+        owner.name = f"Owner of {record.facility.name}"
+        owners.append(owner)
+    Organization.objects.bulk_create(owners)
+    for record, owner in zip(many, owners, strict=True):
+        Facility.objects.filter(pk=record.facility_id).update(organization=owner)
+    post(client, edt_account, document(notification(many[0], status=4)))  # warm caches
+    OutboundEmail.objects.all().delete()
+    with CaptureQueriesContext(connection) as hundred:
+        root = post(client, edt_account, document(*(notification(r) for r in many[1:101])))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert OutboundEmail.objects.count() == 100
+    with django_assert_max_num_queries(len(hundred)):
+        root = post(client, edt_account, document(*(notification(r) for r in many[101:211])))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    told = OutboundEmail.objects.exclude(pk__in=OutboundEmail.objects.order_by("pk")[:100])
+    assert sorted(email.subject.split(" for ")[1] for email in told) == sorted(
+        f"Depot {n} (CERS ID {90_000_000 + n}) is Accepted" for n in range(102, 212)
+    )
+
+
 def test_one_bad_record_at_the_end_of_a_large_upload_stores_nothing(client, edt_account, many):
     OutboundEmail.objects.all().delete()
     good = [notification(r, status=4) for r in many[:200]]
