@@ -70,7 +70,7 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
     primary keys are first drawn from the table's sequence in one query, in ascending order
     as ``bulk_create`` would give them, and set on the objects; without, the rows get none.
     Elsewhere, or fewer rows, ``bulk_create``. The values go as they are (text, keys,
-    numbers, times), but for JSON, which needs its adapter; the time of writing
+    numbers, times), but for JSON, written as its text (``_copy_json``); the time of writing
     (``auto_now`` / ``auto_now_add``) is taken once for the batch. A foreign key given as an
     object inserted since (a parent written by an earlier call) is read from it. No ``save``,
     no signals; for models without file fields."""
