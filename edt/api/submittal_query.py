@@ -32,7 +32,7 @@ from itertools import islice
 from types import SimpleNamespace
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.transaction import atomic
 from django.http import FileResponse
 from django.utils import timezone
@@ -54,7 +54,6 @@ from submittals.models import (
     DocumentSource,
     ElementDocument,
     ElementStatus,
-    FacilitySubmittal,
     HazardousMaterial,
     MixtureComponent,
     SubmittalElementRecord,
@@ -771,11 +770,12 @@ def matching_elements(regulator, filters: Filters):
     return elements.filter(conditions)
 
 
+# What each element's row carries of its facility submittal and facility (the cursor joins
+# them), read when a submittal's first element comes: paths from the element.
 GROUP_COLUMNS = {
-    "pk": "pk",
-    "submitter_comments": "submitter_comments",
-    "facility_local_id": "facility_local_id",
-    "facility_regulator_key": "facility_regulator_key",
+    "submitter_comments": "facility_submittal__submitter_comments",
+    "facility_local_id": "facility_submittal__facility_local_id",
+    "facility_regulator_key": "facility_submittal__facility_regulator_key",
 }
 FACILITY_COLUMNS = {
     "cers_id": "cers_id",
@@ -900,48 +900,74 @@ class ByKeys:
         return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
 
 
+# The order of the answer: submittals oldest first (the index on ``(submitted_at, id)``), each
+# submittal's elements by element code. A cursor over it starts from that index, joining each
+# submittal's elements as it goes, and sorts only within a submittal: the first rows come
+# without sorting every element.
+ORDER = ("facility_submittal__submitted_at", "facility_submittal_id", "element", "pk")
+
+
 def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     """The facility submittals holding ``elements``, oldest first (in the order of the index
-    on ``(submitted_at, id)``), ``BATCH_SIZE`` at a time, each with its facility (and
-    organization) and its matching elements (``matching``, by element code) with their
-    inventory rows (``inventory``, each with its ``mixture`` components), document answers
-    (``answers``) and files (``uploads``). The submittals come through one server-side cursor
-    read as the answer is written; each batch takes at most five more queries, each compiled
-    once (``ByKeys``), and every row is read as a tuple."""
-    paths = [*GROUP_COLUMNS.values(), *(f"facility__{v}" for v in FACILITY_COLUMNS.values())]
-    names, facility_names, split = tuple(GROUP_COLUMNS), tuple(FACILITY_COLUMNS), len(GROUP_COLUMNS)
-    holding = FacilitySubmittal.objects.filter(
-        Exists(elements.filter(facility_submittal=OuterRef("pk")))
-    ).order_by("submitted_at", "pk")
+    on ``(submitted_at, id)``), each with its facility (and organization) and its matching
+    elements (``matching``, by element code) with their inventory rows (``inventory``, each
+    with its ``mixture`` components), document answers (``answers``) and files (``uploads``).
+
+    The elements come through one server-side cursor, joined to their submittal, facility,
+    organization, regulator and submitter, read ``BATCH_SIZE`` rows at a time as the answer is
+    written; what a batch's elements hold takes at most four more queries, each compiled once
+    (``ByKeys``), and every row is read as a tuple. A batch yields the submittals whose
+    elements it has all read; the last one it began waits for the next batch, which may hold
+    more of its elements."""
+    paths = [
+        *RECORD_COLUMNS.values(),
+        *GROUP_COLUMNS.values(),
+        *(f"facility_submittal__facility__{v}" for v in FACILITY_COLUMNS.values()),
+    ]
+    names, group_names, facility_names = (
+        tuple(RECORD_COLUMNS),
+        tuple(GROUP_COLUMNS),
+        tuple(FACILITY_COLUMNS),
+    )
+    split = len(names)
+    facility_at = split + len(group_names)
     size = base.BATCH_SIZE
-    queries = BatchQueries(elements)
+    queries = BatchQueries()
+    group = None
     # Inside a transaction, so the cursor is not held: its rows come as the query finds them
     # (see ``edt.api.base.batches``).
-    with atomic(using=holding.db, savepoint=False):
-        cursor = holding.values_list(*paths).iterator(chunk_size=size)
+    with atomic(using=elements.db, savepoint=False):
+        cursor = elements.order_by(*ORDER).values_list(*paths).iterator(chunk_size=size)
         while rows := list(islice(cursor, size)):
-            batch = []
+            records, done = [], []
             for row in rows:
-                group = SimpleNamespace(**dict(zip(names, row[:split], strict=True)))
-                group.facility = SimpleNamespace(
-                    **dict(zip(facility_names, row[split:], strict=True))
-                )
-                batch.append(group)
+                record = SimpleNamespace(**dict(zip(names, row[:split], strict=True)))
+                records.append(record)
+                if group is None or group.pk != record.group_id:
+                    if group is not None:
+                        done.append(group)
+                    group = SimpleNamespace(
+                        pk=record.group_id,
+                        **dict(zip(group_names, row[split:facility_at], strict=True)),
+                        facility=SimpleNamespace(
+                            **dict(zip(facility_names, row[facility_at:], strict=True))
+                        ),
+                        matching=[],
+                    )
+                group.matching.append(record)
             del rows
-            yield queries.with_elements(batch)
+            queries.read_holdings(records)
+            if done:
+                yield done
+        if group is not None:
+            yield [group]
 
 
 class BatchQueries:
-    """What a batch of facility submittals holds, read by arrays of keys: their matching
-    elements, the inventory rows and components, the document answers and their files."""
+    """What a batch of submitted elements holds, read by arrays of keys: the inventory rows
+    and their components, the document answers and their files."""
 
-    def __init__(self, elements):
-        self.records = ByKeys(
-            elements,
-            "facility_submittal__pk",
-            RECORD_COLUMNS,
-            ("facility_submittal_id", "element", "pk"),
-        )
+    def __init__(self):
         self.materials = ByKeys(
             HazardousMaterial.objects.all(),
             "record__pk",
@@ -961,8 +987,8 @@ class BatchQueries:
             DocumentFile.objects.all(), "document__pk", FILE_COLUMNS, ("uploaded_at", "pk")
         )
 
-    def with_elements(self, batch: list[SimpleNamespace]) -> list[SimpleNamespace]:
-        records = self.records([group.pk for group in batch])
+    def read_holdings(self, records: list[SimpleNamespace]) -> None:
+        """Give each of ``records`` its ``inventory`` and its ``answers``."""
         materials = self.materials(
             [r.pk for r in records if r.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY]
         )
@@ -975,13 +1001,9 @@ class BatchQueries:
         for document in documents:
             document.uploads = files.get(document.pk, [])
         inventory, answers = _by(materials, "record_id"), _by(documents, "record_id")
-        matching = _by(records, "group_id")
-        for group in batch:
-            group.matching = matching.get(group.pk, [])
-            for record in group.matching:
-                record.inventory = inventory.get(record.pk, [])
-                record.answers = answers.get(record.pk, [])
-        return batch
+        for record in records:
+            record.inventory = inventory.get(record.pk, [])
+            record.answers = answers.get(record.pk, [])
 
 
 @serves("RFSQ")
