@@ -32,7 +32,7 @@ from itertools import islice
 from types import SimpleNamespace
 
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.transaction import atomic
 from django.http import FileResponse
 from django.utils import timezone
@@ -54,7 +54,6 @@ from submittals.models import (
     DocumentSource,
     ElementDocument,
     ElementStatus,
-    FacilitySubmittal,
     HazardousMaterial,
     MixtureComponent,
     SubmittalElementRecord,
@@ -113,13 +112,24 @@ def unique_key(namespace: bytes, name: str) -> str:
     """``str(uuid.uuid5(uuid.UUID(bytes=namespace), name))``, read off the hash's hex digits:
     a key is made for every group and row written, and this skips building two UUIDs."""
     digits = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).hexdigest()
-    variant = "89ab"[int(digits[16], 16) & 3]  # RFC 4122: the top two bits are 10
+    variant = _VARIANT[digits[16]]
     return f"{digits[:8]}-{digits[8:12]}-5{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:32]}"
 
 
+# RFC 4122: the variant's top two bits are 10; the digit that holds them, by the hash's digit.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def _uuid_text(key: bytes) -> str:
+    """``str(uuid.UUID(bytes=key))``, from the bytes' hex digits (``UUID.__str__`` is slower)."""
+    digits = key.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 def _moment(value: datetime, zone: tzinfo) -> str:
-    """``text(value)`` in ``zone``, the request's time zone looked up once, not per value."""
-    return value.astimezone(zone).isoformat(timespec="seconds")
+    """``text(value)`` in ``zone``, the request's time zone looked up once, not per value
+    (``isoformat`` without its ``timespec`` argument: the same text, sooner)."""
+    return value.astimezone(zone).replace(microsecond=0).isoformat()
 
 
 # Answers kept per field: most fields take few distinct values (codes, counts, dates of a
@@ -127,25 +137,22 @@ def _moment(value: datetime, zone: tzinfo) -> str:
 REMEMBERED_PER_FIELD = 128
 
 
-def _leaf_text(f: Field) -> Callable[[str], str | None]:
-    """What a leaf of ``f`` writes for a stripped, non-blank text: the text escaped, or None
-    when it is outside the field's facets. Chosen once per field: without facets the text is
-    only escaped; a code is looked up in its list, escaped beforehand; a length is measured;
-    any other check (a pattern, a number's or a date's range) remembers its answers."""
+def _leaf_rule(f: Field) -> tuple[Callable[[str], str | None] | None, int, int]:
+    """How a leaf of ``f`` decides what to write for a stripped, non-blank text, chosen once
+    per field: ``(write, low, high)``. With ``write`` None the text is written, escaped, when
+    its length is from ``low`` to ``high`` (a field without facets: any length), which a
+    writer tests inline; else ``write(text)`` is the text escaped, or None when it is outside
+    the field's facets: a code is looked up in its list, escaped beforehand; any other check
+    (a pattern, a number's or a date's range) remembers its answers."""
     escape = escaped_attribute if f.attribute else escaped
     check = text_check(f)
     if check is any_text:
-        return escape
+        return None, 0, sys.maxsize
     if f.type == "code":
-        return {code: escape(code) for code in f.code_values}.get
-    if f.type == "string" and not f.pattern:  # ``text_check``'s, inline
-        low = f.min_length or 0
+        return {code: escape(code) for code in f.code_values}.get, 0, 0
+    if f.type == "string" and not f.pattern:  # ``text_check``'s
         high = f.max_length if f.max_length is not None else sys.maxsize
-
-        def measured(text: str) -> str | None:
-            return escape(text) if low <= len(text) <= high else None
-
-        return measured
+        return None, f.min_length or 0, high
     seen: dict[str, str] = {}  # "": outside the facets
 
     def remembered(text: str) -> str | None:
@@ -156,7 +163,33 @@ def _leaf_text(f: Field) -> Callable[[str], str | None]:
                 seen[text] = known
         return known or None
 
-    return remembered
+    return remembered, 0, 0
+
+
+def _leaf_text(f: Field) -> Callable[[str], str | None]:
+    """What a leaf of ``f`` writes for a stripped, non-blank text (``_leaf_rule``) as one
+    function: the text escaped, or None when it is outside the field's facets."""
+    write, low, high = _leaf_rule(f)
+    if write is not None:
+        return write
+    escape = escaped_attribute if f.attribute else escaped
+    if low == 0 and high == sys.maxsize:
+        return escape
+
+    def measured(text: str) -> str | None:
+        return escape(text) if low <= len(text) <= high else None
+
+    return measured
+
+
+def _run_leaf(key: str, tag: str, f: Field) -> tuple:
+    """A plain leaf of a run (``Plan``): ``(data key, tag, attribute?, write, low, high,
+    search, escape)``, ``_leaf_rule`` with the test of whether a text needs escaping
+    (``search``, None when it does not) and the escaping, for the writer to call inline."""
+    write, low, high = _leaf_rule(f)
+    if f.attribute:
+        return key, tag, True, write, low, high, _ATTRIBUTE_SPECIAL.search, escaped_attribute
+    return key, tag, False, write, low, high, _TEXT_SPECIAL.search, escaped
 
 
 # -- the layout compiled into steps, once per element and version ------------------------------
@@ -172,8 +205,8 @@ class Plan:
     written empty?, target)``; the target is what a leaf writes for a text (``_leaf_text``),
     a ``Slot`` or a group's ``Plan``. Only a leaf has a key and a tag. A run of leaves that
     are neither alternatives, nor needed, nor written empty is one step (``LEAVES``): its key
-    is the set of the run's data keys, its target the run's ``(data key, tag, attribute?,
-    what it writes)``, so data that has none of those keys passes the run in one test.
+    is the set of the run's data keys, its target the run's leaves (``_run_leaf``), so data
+    that has none of those keys passes the run in one test.
     ``reads``: every data key the group and what it holds read, so a group whose data has none
     of them is passed at once; None when the group may be written without any (it is always
     written, or it holds a document slot or the inventory's rows, which are not data)."""
@@ -213,7 +246,7 @@ def _narrowed(plan: Plan, keys: frozenset[str]) -> Plan:
         if kind == LEAVES:
             run = tuple(leaf for leaf in target if leaf[0] in keys)
             if run:
-                held = frozenset(key for key, _tag, _attribute, _write in run)
+                held = frozenset(leaf[0] for leaf in run)
                 steps.append((LEAVES, False, held, "", False, False, False, run))
         elif kind == GROUP and not target.repeats:
             if target.reads is None or not target.reads.isdisjoint(keys):
@@ -237,7 +270,7 @@ def _compiled(node: Node) -> Plan:
 
     def end_run() -> None:
         if run:
-            keys = frozenset(key for key, _tag, _attribute, _target in run)
+            keys = frozenset(leaf[0] for leaf in run)
             steps.append((LEAVES, False, keys, "", False, False, False, tuple(run)))
             run.clear()
 
@@ -248,7 +281,7 @@ def _compiled(node: Node) -> Plan:
             if reads is not None:
                 reads.add(child.key)
             if not (child.choice or needed or empty):
-                run.append((child.key, child.tag, f.attribute, _leaf_text(f)))
+                run.append(_run_leaf(child.key, child.tag, f))
                 continue
             end_run()
             steps.append(
@@ -415,14 +448,13 @@ class ElementWriter:
         record = self.record
         out.append(f"<{HEADER_TAG}><SubmittedOn>{_moment(record.submitted_at, self.zone)}")
         out.append("</SubmittedOn>")
-        for tag, value, longest in zip(
-            ("SubmittedByFirstName", "SubmittedByLastName", "SubmittedByEmail"),
-            self.submitter(),
-            (80, 80, 254),
-            strict=True,
-        ):
-            if value and len(value) <= longest:
-                out.append(leaf(tag, value))
+        first, last, email = self.submitter()
+        if first and len(first) <= 80:
+            out.append(leaf("SubmittedByFirstName", first))
+        if last and len(last) <= 80:
+            out.append(leaf("SubmittedByLastName", last))
+        if email and len(email) <= 254:
+            out.append(leaf("SubmittedByEmail", email))
         comments = record.submitter_comments or self.group_comments
         if comments:
             out.append(leaf("SubmittedByComments", comments))
@@ -447,7 +479,7 @@ class ElementWriter:
                     value = fitting(f, value)
                     if value is not None:
                         out.append(leaf(tag, value))
-        out.append(f"<CERSUniqueKey>{record.key}</CERSUniqueKey></{HEADER_TAG}>")
+        out.append(f"<CERSUniqueKey>{_uuid_text(self.namespace)}</CERSUniqueKey></{HEADER_TAG}>")
         self.location_at = len(out)
 
     def submitter(self) -> tuple[str, str, str]:
@@ -474,7 +506,7 @@ class ElementWriter:
             if kind == LEAVES:  # plain leaves: what ``fitting`` decides, inline
                 if values.keys().isdisjoint(key):
                     continue
-                for data_key, leaf_tag, as_attribute, write in target:
+                for data_key, leaf_tag, as_attribute, write, low, high, search, escape in target:
                     raw = get(data_key)
                     if raw is None:
                         continue
@@ -486,14 +518,22 @@ class ElementWriter:
                         continue
                     else:
                         value = str(raw).strip()
-                    if value:
+                    if not value:
+                        continue
+                    if write is None:  # only its length is checked (``_leaf_rule``)
+                        if not low <= len(value) <= high:
+                            continue
+                        if search(value) is not None:
+                            value = escape(value)
+                    else:
                         value = write(value)  # escaped, or None: outside the field's facets
-                        if value is not None:
-                            if as_attribute:
-                                attributes.append(f' {leaf_tag}="{value}"')
-                            else:
-                                out.append(f"<{leaf_tag}>{value}</{leaf_tag}>")
-                            wrote = True
+                        if value is None:
+                            continue
+                    if as_attribute:
+                        attributes.append(f' {leaf_tag}="{value}"')
+                    else:
+                        out.append(f"<{leaf_tag}>{value}</{leaf_tag}>")
+                    wrote = True
                 continue
             if alternative and one_choice and chosen:
                 continue  # one alternative of an xs:choice is written, the first with data
@@ -771,11 +811,12 @@ def matching_elements(regulator, filters: Filters):
     return elements.filter(conditions)
 
 
+# What each element's row carries of its facility submittal and facility (the cursor joins
+# them), read when a submittal's first element comes: paths from the element.
 GROUP_COLUMNS = {
-    "pk": "pk",
-    "submitter_comments": "submitter_comments",
-    "facility_local_id": "facility_local_id",
-    "facility_regulator_key": "facility_regulator_key",
+    "submitter_comments": "facility_submittal__submitter_comments",
+    "facility_local_id": "facility_submittal__facility_local_id",
+    "facility_regulator_key": "facility_submittal__facility_regulator_key",
 }
 FACILITY_COLUMNS = {
     "cers_id": "cers_id",
@@ -846,6 +887,14 @@ FILE_COLUMNS = {
 }
 
 
+def _named(names: tuple[str, ...], row) -> SimpleNamespace:
+    """The first ``len(names)`` values of ``row`` as attributes with those names: the
+    namespace's own dictionary filled in place, one dictionary built per row, not two."""
+    named = SimpleNamespace()
+    named.__dict__.update(zip(names, row, strict=False))  # ``row`` may hold more
+    return named
+
+
 def _by(rows, attribute: str) -> dict[int, list]:
     grouped: dict[int, list] = {}
     for row in rows:
@@ -897,51 +946,73 @@ class ByKeys:
             if self.converters:
                 rows = self.compiler.apply_converters(rows, self.converters)
         names = self.names
-        return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
+        return [_named(names, row) for row in rows]
+
+
+# The order of the answer: submittals oldest first (the index on ``(submitted_at, id)``), each
+# submittal's elements by element code. A cursor over it starts from that index, joining each
+# submittal's elements as it goes, and sorts only within a submittal: the first rows come
+# without sorting every element.
+ORDER = ("facility_submittal__submitted_at", "facility_submittal_id", "element", "pk")
 
 
 def submittal_batches(elements) -> Iterator[list[SimpleNamespace]]:
     """The facility submittals holding ``elements``, oldest first (in the order of the index
-    on ``(submitted_at, id)``), ``BATCH_SIZE`` at a time, each with its facility (and
-    organization) and its matching elements (``matching``, by element code) with their
-    inventory rows (``inventory``, each with its ``mixture`` components), document answers
-    (``answers``) and files (``uploads``). The submittals come through one server-side cursor
-    read as the answer is written; each batch takes at most five more queries, each compiled
-    once (``ByKeys``), and every row is read as a tuple."""
-    paths = [*GROUP_COLUMNS.values(), *(f"facility__{v}" for v in FACILITY_COLUMNS.values())]
-    names, facility_names, split = tuple(GROUP_COLUMNS), tuple(FACILITY_COLUMNS), len(GROUP_COLUMNS)
-    holding = FacilitySubmittal.objects.filter(
-        Exists(elements.filter(facility_submittal=OuterRef("pk")))
-    ).order_by("submitted_at", "pk")
+    on ``(submitted_at, id)``), each with its facility (and organization) and its matching
+    elements (``matching``, by element code) with their inventory rows (``inventory``, each
+    with its ``mixture`` components), document answers (``answers``) and files (``uploads``).
+
+    The elements come through one server-side cursor, joined to their submittal, facility,
+    organization, regulator and submitter, read ``BATCH_SIZE`` rows at a time as the answer is
+    written; what a batch's elements hold takes at most four more queries, each compiled once
+    (``ByKeys``), and every row is read as a tuple. A batch yields the submittals whose
+    elements it has all read; the last one it began waits for the next batch, which may hold
+    more of its elements."""
+    paths = [
+        *RECORD_COLUMNS.values(),
+        *GROUP_COLUMNS.values(),
+        *(f"facility_submittal__facility__{v}" for v in FACILITY_COLUMNS.values()),
+    ]
+    names, group_names, facility_names = (
+        tuple(RECORD_COLUMNS),
+        tuple(GROUP_COLUMNS),
+        tuple(FACILITY_COLUMNS),
+    )
+    group_at = len(names)
+    facility_at = group_at + len(group_names)
     size = base.BATCH_SIZE
-    queries = BatchQueries(elements)
+    queries = BatchQueries()
+    group = None
     # Inside a transaction, so the cursor is not held: its rows come as the query finds them
     # (see ``edt.api.base.batches``).
-    with atomic(using=holding.db, savepoint=False):
-        cursor = holding.values_list(*paths).iterator(chunk_size=size)
+    with atomic(using=elements.db, savepoint=False):
+        cursor = elements.order_by(*ORDER).values_list(*paths).iterator(chunk_size=size)
         while rows := list(islice(cursor, size)):
-            batch = []
+            records, done = [], []
             for row in rows:
-                group = SimpleNamespace(**dict(zip(names, row[:split], strict=True)))
-                group.facility = SimpleNamespace(
-                    **dict(zip(facility_names, row[split:], strict=True))
-                )
-                batch.append(group)
+                record = _named(names, row)
+                records.append(record)
+                if group is None or group.pk != record.group_id:
+                    if group is not None:
+                        done.append(group)
+                    group = _named(group_names, row[group_at:facility_at])
+                    group.pk = record.group_id
+                    group.facility = _named(facility_names, row[facility_at:])
+                    group.matching = []
+                group.matching.append(record)
             del rows
-            yield queries.with_elements(batch)
+            queries.read_holdings(records)
+            if done:
+                yield done
+        if group is not None:
+            yield [group]
 
 
 class BatchQueries:
-    """What a batch of facility submittals holds, read by arrays of keys: their matching
-    elements, the inventory rows and components, the document answers and their files."""
+    """What a batch of submitted elements holds, read by arrays of keys: the inventory rows
+    and their components, the document answers and their files."""
 
-    def __init__(self, elements):
-        self.records = ByKeys(
-            elements,
-            "facility_submittal__pk",
-            RECORD_COLUMNS,
-            ("facility_submittal_id", "element", "pk"),
-        )
+    def __init__(self):
         self.materials = ByKeys(
             HazardousMaterial.objects.all(),
             "record__pk",
@@ -961,8 +1032,8 @@ class BatchQueries:
             DocumentFile.objects.all(), "document__pk", FILE_COLUMNS, ("uploaded_at", "pk")
         )
 
-    def with_elements(self, batch: list[SimpleNamespace]) -> list[SimpleNamespace]:
-        records = self.records([group.pk for group in batch])
+    def read_holdings(self, records: list[SimpleNamespace]) -> None:
+        """Give each of ``records`` its ``inventory`` and its ``answers``."""
         materials = self.materials(
             [r.pk for r in records if r.element == SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY]
         )
@@ -975,13 +1046,9 @@ class BatchQueries:
         for document in documents:
             document.uploads = files.get(document.pk, [])
         inventory, answers = _by(materials, "record_id"), _by(documents, "record_id")
-        matching = _by(records, "group_id")
-        for group in batch:
-            group.matching = matching.get(group.pk, [])
-            for record in group.matching:
-                record.inventory = inventory.get(record.pk, [])
-                record.answers = answers.get(record.pk, [])
-        return batch
+        for record in records:
+            record.inventory = inventory.get(record.pk, [])
+            record.answers = answers.get(record.pk, [])
 
 
 @serves("RFSQ")

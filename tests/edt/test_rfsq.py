@@ -23,6 +23,7 @@ from lxml import etree
 
 from core.elements import SubmittalElement
 from core.registry import schema_for
+from edt.api import base
 from edt.api.output import element_to_json
 from edt.models import EdtTransaction
 from facilities.models import Facility
@@ -626,13 +627,32 @@ def test_a_facility_submittal_holds_only_its_matching_elements(client, cast, edt
     assert element_keys(get(client, edt_account)) == keys(records[1], records[2], records[3])
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 4])
+def test_a_submittal_whose_elements_span_batches_is_written_once_and_whole(
+    client, cast, edt_account, monkeypatch, batch_size
+):
+    """The cursor reads elements, a batch at a time: a submittal begun in one batch and
+    ended in the next is still one FacilitySubmittal, and the answer is the same byte for byte
+    whatever the batch size."""
+    depot = factories.make_facility(cast.org, name="Depot", zip_code="95814")
+    first, second = submit(cast, 2, 3), submit(cast, 2, facility=depot)
+    whole = _pinned(client, edt_account, "1/10")
+    monkeypatch.setattr(base, "BATCH_SIZE", batch_size)
+    assert _pinned(client, edt_account, "1/10") == whole
+    written = [
+        [key.text for key in submittal.iterfind("*/SubmittalElementHeader/CERSUniqueKey")]
+        for submittal in submittals(get(client, edt_account))
+    ]
+    assert written == [keys(*first.values()), keys(*second.values())]
+
+
 # --- size ----------------------------------------------------------------------------------------
 
 # Authentication (account, grant), the transaction row, the count, the accepted mark; the
-# cursor over the facility submittals with their facility and organization; per batch their
-# matching elements (regulator, submitter), the inventory materials, their components, the
-# document answers and their files; at the end the number of submittals answered.
-RFSQ_QUERIES = 12
+# cursor over the matching elements with their submittal, facility, organization, regulator and
+# submitter; per batch the inventory materials, their components, the document answers and
+# their files; at the end the number of submittals answered.
+RFSQ_QUERIES = 11
 
 
 def test_the_query_count_does_not_grow_with_the_result(
