@@ -257,13 +257,48 @@ def _slot_contents(parent: etree._Element, slot: Slot) -> list[etree._Element]:
     return []
 
 
+_CHILD_TAGS: dict[int, tuple[Node, tuple[str, ...]]] = {}
+
+
+def _child_tags(node: Node) -> tuple[str, ...]:
+    """The tags of the child elements ``read_values`` reads under ``node`` (its leaves that are
+    elements, and its groups), so each element of the document is looked at once. Kept per
+    node of the (cached) layouts."""
+    known = _CHILD_TAGS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    tags = [
+        child.field.tag
+        for child in node.children
+        if isinstance(child, Leaf) and not child.field.attribute
+    ]
+    tags += [child.tag for child in node.children if isinstance(child, Node)]
+    _CHILD_TAGS[id(node)] = node, tuple(dict.fromkeys(tags))
+    return _CHILD_TAGS[id(node)][1]
+
+
 def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
     """Read ``node``'s children from ``xml`` into ``values`` (the element's data or one row),
-    document slots into ``slots``."""
+    document slots into ``slots``.
+
+    The children of ``xml`` are gone over once, and each read as ``findtext`` / ``find`` /
+    ``findall`` by tag would (the first element of a tag, or every one for a repeating group):
+    an inventory of thousands of chemicals asked each chemical's every field by name."""
+    first: dict[str, etree._Element] = {}
+    every: dict[str, list[etree._Element]] = {}
+    tags = _child_tags(node)
+    if tags:
+        for found in xml.iterchildren(*tags):
+            first.setdefault(found.tag, found)
+            every.setdefault(found.tag, []).append(found)
     for child in node.children:
         if isinstance(child, Leaf):
             f = child.field
-            raw = xml.get(f.tag) if f.attribute else xml.findtext(f.tag)
+            if f.attribute:
+                raw = xml.get(f.tag)
+            else:
+                found = first.get(f.tag)
+                raw = None if found is None else found.text
             if raw is not None and raw.strip():
                 values[child.key] = _stored_value(element, child, raw.strip())
         elif isinstance(child, Slot):
@@ -273,7 +308,7 @@ def read_values(element: int, xml: etree._Element, node: Node, values: dict, slo
         elif isinstance(child, Node):
             if child.repeats:
                 rows = []
-                for item in xml.findall(child.tag):
+                for item in every.get(child.tag, ()):
                     row: dict = {}
                     read_values(element, item, child, row, slots)
                     if row:
@@ -281,7 +316,7 @@ def read_values(element: int, xml: etree._Element, node: Node, values: dict, slo
                 if rows:
                     values[child.key] = rows
             else:
-                found = xml.find(child.tag)
+                found = first.get(child.tag)
                 if found is not None:
                     read_values(element, found, child, values, slots)
 
