@@ -45,7 +45,7 @@ from django.utils import timezone
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
-from core.services import audit_event, field_values, record_event, record_events
+from core.services import audit_event, field_values, insert_rows, record_event, record_events
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 
@@ -174,7 +174,10 @@ def clean_material(
 
     data: dict[str, Any] = {}
     for f in material_fields():
-        value, problem = validate_value(f, values.get(f.number))
+        raw = values.get(f.number)
+        if raw is None and not f.required:
+            continue  # what validate_value answers for it: nothing, no problem
+        value, problem = validate_value(f, raw)
         if problem is None and value is not None:
             problem = _extra_problem(f, value)
         if problem:
@@ -389,11 +392,13 @@ def _store_materials(actor, record, cleaned) -> list[HazardousMaterial]:
                 **_columns(data),
             )
         )
-    materials = HazardousMaterial.objects.bulk_create(materials)
-    MixtureComponent.objects.bulk_create(
-        MixtureComponent(material=material, **component)
-        for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
-        for component in clean.components
+    insert_rows(materials)
+    insert_rows(
+        [
+            MixtureComponent(material=material, **component)
+            for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
+            for component in clean.components
+        ]
     )
     _touch(record)
     organization = record.facility.organization

@@ -567,30 +567,53 @@ def _components_in_row(values: dict) -> tuple[dict, ...]:
     return tuple(found)
 
 
+COMPONENT_COLUMNS = ("position", "name", "cas_number", "percent_by_weight", "ehs")
+
+
+def _stored_materials(record) -> Iterator[tuple[int, str, Decimal | None, dict, tuple]]:
+    """Each of the inventory's rows as ``(position, common name, maximum daily amount, data,
+    components)``: from the materials prefetched on ``record`` when they are, else read as
+    plain values in two queries (an inventory of thousands of rows builds no model objects)."""
+    if "materials" in getattr(record, "_prefetched_objects_cache", {}):
+        for material in record.materials.all():
+            components = tuple(
+                {column: getattr(c, column) for column in COMPONENT_COLUMNS}
+                for c in material.components.all()
+            )
+            yield (
+                material.position,
+                material.common_name,
+                material.maximum_daily_amount,
+                material.data,
+                components,
+            )
+        return
+    from .models import HazardousMaterial, MixtureComponent
+
+    components = defaultdict(list)
+    for material_id, *values in (
+        MixtureComponent.objects.filter(material__record=record)
+        .order_by("material_id", "position")
+        .values_list("material_id", *COMPONENT_COLUMNS)
+    ):
+        components[material_id].append(dict(zip(COMPONENT_COLUMNS, values, strict=True)))
+    for material_id, position, name, amount, data in (
+        HazardousMaterial.objects.filter(record=record)
+        .order_by("position")
+        .values_list("pk", "position", "common_name", "maximum_daily_amount", "data")
+    ):
+        yield position, name, amount, data, tuple(components.get(material_id, ()))
+
+
 def _inventory_rows(record) -> list[_Row]:
     """Each material: the inventory's rows (``HazardousMaterial``) when it has any, else rows
     kept in the element's data."""
     rows = []
     if record.pk is not None:
-        materials = record.materials.all()
-        if "materials" not in getattr(record, "_prefetched_objects_cache", {}):
-            materials = materials.prefetch_related("components")
-        for material in materials:
-            values = dict(material.data or {})
-            values.setdefault("218", material.maximum_daily_amount)
-            components = tuple(
-                {
-                    "position": c.position,
-                    "name": c.name,
-                    "cas_number": c.cas_number,
-                    "percent_by_weight": c.percent_by_weight,
-                    "ehs": c.ehs,
-                }
-                for c in material.components.all()
-            )
-            rows.append(
-                _Row(f"{material.common_name} (row {material.position})", values, components)
-            )
+        for position, name, amount, data, components in _stored_materials(record):
+            values = dict(data or {})
+            values.setdefault("218", amount)
+            rows.append(_Row(f"{name} (row {position})", values, components))
     if not rows:
         group = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY).group_at(
             "Chemicals/Chemical"

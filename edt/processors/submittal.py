@@ -577,9 +577,10 @@ def _is_key(child) -> bool:
 
 
 def _chemical_keys(context, record: SubmittalElementRecord) -> None:
-    for index, material in enumerate(record.materials.order_by("position")):
+    rows = record.materials.order_by("position").values_list("data", flat=True)
+    for index, data in enumerate(rows):
         scope = f"/Chemicals/Chemical[{index}]"
-        context.entity("HMI", uuid.uuid5(record.key, scope), material.data.get(REGULATOR_KEY, ""))
+        context.entity("HMI", uuid.uuid5(record.key, scope), data.get(REGULATOR_KEY, ""))
 
 
 def _cleanup(stored: list[str]) -> None:
