@@ -215,14 +215,14 @@ def read_header(container: etree._Element, version: str) -> Header:
 LEXICAL_TYPES = frozenset({"decimal", "date", "datetime"})
 
 
-def _stored_value(element: int, leaf: Leaf, raw: str):
-    """The value as the portal's forms store it; a value that fails its field is kept as
-    given, so the validation below reports it as the portal's live validation does."""
-    registry_field = schema_for(element).get(leaf.field.key)
-    clean, problem = validate_value(registry_field, raw)
-    if problem or registry_field.type in LEXICAL_TYPES:
+def _stored_value(registry_field, raw: str):
+    """The value as the portal's forms store it (``registry_field``, the registry's own, not
+    the version's); a value that fails its field is kept as given, so the validation below
+    reports it as the portal's live validation does."""
+    if registry_field.type in LEXICAL_TYPES:
         return raw
-    return to_json(clean)
+    clean, problem = validate_value(registry_field, raw)
+    return raw if problem else to_json(clean)
 
 
 # The alternatives of DocumentType: an element holding one of them is a document, not a wrapper.
@@ -257,68 +257,80 @@ def _slot_contents(parent: etree._Element, slot: Slot) -> list[etree._Element]:
     return []
 
 
-_CHILD_TAGS: dict[int, tuple[Node, tuple[str, ...]]] = {}
+@dataclass(frozen=True)
+class _Plan:
+    """How ``read_values`` reads one node of an element's layout: its children by the tag of
+    the child elements they are read from (each with its place among the node's children),
+    the leaves read from attributes and the document slots."""
+
+    by_tag: dict[str, tuple[tuple[int, object, object], ...]]  # (place, child, registry field)
+    others: tuple[tuple[int, object, object], ...]  # attribute leaves and slots
 
 
-def _child_tags(node: Node) -> tuple[str, ...]:
-    """The tags of the child elements ``read_values`` reads under ``node`` (its leaves that are
-    elements, and its groups), so each element of the document is looked at once. Kept per
-    node of the (cached) layouts."""
-    known = _CHILD_TAGS.get(id(node))
+_PLANS: dict[int, tuple[Node, _Plan]] = {}
+
+
+def _plan(element: int, node: Node) -> _Plan:
+    """``node``'s plan, made once per node of the (cached) layouts."""
+    known = _PLANS.get(id(node))
     if known is not None and known[0] is node:
         return known[1]
-    tags = [
-        child.field.tag
-        for child in node.children
-        if isinstance(child, Leaf) and not child.field.attribute
-    ]
-    tags += [child.tag for child in node.children if isinstance(child, Node)]
-    _CHILD_TAGS[id(node)] = node, tuple(dict.fromkeys(tags))
-    return _CHILD_TAGS[id(node)][1]
+    schema = schema_for(element)
+    by_tag: dict[str, list] = {}
+    others = []
+    for place, child in enumerate(node.children):
+        if isinstance(child, Leaf):
+            step = (place, child, schema.get(child.field.key))
+            if child.field.attribute:
+                others.append(step)
+            else:
+                by_tag.setdefault(child.field.tag, []).append(step)
+        elif isinstance(child, Slot):
+            others.append((place, child, None))
+        elif isinstance(child, Node):
+            by_tag.setdefault(child.tag, []).append((place, child, None))
+    plan = _Plan({tag: tuple(steps) for tag, steps in by_tag.items()}, tuple(others))
+    _PLANS[id(node)] = node, plan
+    return plan
 
 
 def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
     """Read ``node``'s children from ``xml`` into ``values`` (the element's data or one row),
     document slots into ``slots``.
 
-    The children of ``xml`` are gone over once, and each read as ``findtext`` / ``find`` /
-    ``findall`` by tag would (the first element of a tag, or every one for a repeating group):
-    an inventory of thousands of chemicals asked each chemical's every field by name."""
-    first: dict[str, etree._Element] = {}
+    The child elements of ``xml`` are gone over once, each read as ``findtext`` / ``find`` /
+    ``findall`` by tag would (the first of a tag, or every one for a repeating group), and
+    what they hold is taken in the layout's order: asking each of an inventory's thousands of
+    chemicals for its every field by name cost more than all the rest."""
+    plan = _plan(element, node)
     every: dict[str, list[etree._Element]] = {}
-    tags = _child_tags(node)
-    if tags:
-        for found in xml.iterchildren(*tags):
-            first.setdefault(found.tag, found)
+    for found in xml:  # a comment's tag is a function: in no plan
+        if found.tag in plan.by_tag:
             every.setdefault(found.tag, []).append(found)
-    for child in node.children:
+    steps = [step for tag in every for step in plan.by_tag[tag]]
+    steps.extend(plan.others)
+    steps.sort(key=lambda step: step[0])
+    for _place, child, registry_field in steps:
         if isinstance(child, Leaf):
             f = child.field
-            if f.attribute:
-                raw = xml.get(f.tag)
-            else:
-                found = first.get(f.tag)
-                raw = None if found is None else found.text
+            raw = xml.get(f.tag) if f.attribute else every[f.tag][0].text
             if raw is not None and raw.strip():
-                values[child.key] = _stored_value(element, child, raw.strip())
+                values[child.key] = _stored_value(registry_field, raw.strip())
         elif isinstance(child, Slot):
             contents = _slot_contents(xml, child)
             if contents:
                 slots.setdefault(child.slot, contents)
-        elif isinstance(child, Node):
-            if child.repeats:
-                rows = []
-                for item in every.get(child.tag, ()):
-                    row: dict = {}
-                    read_values(element, item, child, row, slots)
-                    if row:
-                        rows.append(row)
-                if rows:
-                    values[child.key] = rows
-            else:
-                found = first.get(child.tag)
-                if found is not None:
-                    read_values(element, found, child, values, slots)
+        elif child.repeats:
+            rows = []
+            for item in every[child.tag]:
+                row: dict = {}
+                read_values(element, item, child, row, slots)
+                if row:
+                    rows.append(row)
+            if rows:
+                values[child.key] = rows
+        else:
+            read_values(element, every[child.tag][0], child, values, slots)
 
 
 def read_element(element: SubmittalElement, container, version: str) -> Incoming:
