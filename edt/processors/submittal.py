@@ -20,7 +20,8 @@ audit events (actor: the EDT account's user) and receipt e-mail (to the header's
 header adds what the portal has no form for: the submittal type (2 Pass-Through, 3 Proxy), the
 element's regulator key (data "20.0004") and next due date (data "20.0087", and the facility's
 element row, through ``facilities.services.set_next_due_dates`` as RFSAN sets it), and an
-optional regulator action, applied as a review (``submittals.services.review``).
+optional regulator action; the elements' actions are applied together as RFSAN applies its
+(``submittals.services.lock_for_review`` and ``apply_reviews``: one e-mail per address).
 
 What RFSQ gives back is kept as sent (see the README's EDT section): each header's submitter
 (names, e-mail, comments) on its element, whether or not the e-mail is a CERS account's (the
@@ -48,6 +49,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from lxml import etree
@@ -68,9 +71,11 @@ from submittals.models import (
 )
 from submittals.services import (
     ReceivedElement,
+    ReviewAction,
+    apply_reviews,
     check_review,
     element_routes,
-    review,
+    lock_for_review,
     store_submitted_elements,
     submit_elements,
 )
@@ -365,7 +370,31 @@ def _route_problems(incoming: Incoming, cupa, problems: Problems, facility) -> N
         )
 
 
-def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
+def _second(moment: datetime) -> tuple[datetime, datetime]:
+    start = moment.replace(microsecond=0)
+    return start, start + timedelta(seconds=1)
+
+
+def _already_stored(incoming: list[Incoming], facility) -> set[SubmittalElement]:
+    """The elements of the document of which the facility has one submitted in the same
+    second as the header's SubmittedOn: one query for them all."""
+    wanted = Q()
+    for item in incoming:
+        if item.header.submitted_on is not None:
+            start, end = _second(item.header.submitted_on)
+            wanted |= Q(element=item.element, submitted_at__gte=start, submitted_at__lt=end)
+    if not wanted:
+        return set()
+    return set(
+        SubmittalElementRecord.objects.exclude(status=ElementStatus.DRAFT)
+        .filter(wanted, facility=facility)
+        .values_list("element", flat=True)
+        .distinct()
+    )
+
+
+def _date_problems(incoming: Incoming, problems: Problems, facility, duplicates) -> None:
+    """``duplicates``: the elements ``_already_stored`` found."""
     header, name = incoming.header, incoming.element.label
     where = incoming.container.find("SubmittalElementHeader")
     now = timezone.now()
@@ -375,17 +404,8 @@ def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
         return
     if submitted > now:
         problems.add(DATE_IN_FUTURE, f"{name}: SubmittedOn is in the future.", where)
-    start = submitted.replace(microsecond=0)
-    if (
-        SubmittalElementRecord.objects.exclude(status=ElementStatus.DRAFT)
-        .filter(
-            facility=facility,
-            element=incoming.element,
-            submitted_at__gte=start,
-            submitted_at__lt=start + timedelta(seconds=1),
-        )
-        .exists()
-    ):
+    start, _end = _second(submitted)
+    if incoming.element in duplicates:
         problems.add(
             ENTITY_VALIDATION_ERROR,
             f"Submittal already exists for {name} of CERSID {facility.cers_id} submitted on "
@@ -428,16 +448,27 @@ def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
 # -- storing -----------------------------------------------------------------------------------
 
 
-def _submitter(header: Header, organization):
-    """The member of the facility's organization the header's e-mail belongs to, if any: the
-    portal names the submitter by the account that submitted."""
-    if not header.email:
-        return None
-    return (
-        get_user_model()
-        .objects.filter(email__iexact=header.email, memberships__organization=organization)
-        .first()
-    )
+def _submitters(headers: list[Header], organization) -> dict[str, object]:
+    """The members of the facility's organization the headers' e-mails belong to, by the
+    e-mail in lower case, read in one query: the portal names the submitter by the account
+    that submitted."""
+    emails = {header.email.lower() for header in headers if header.email}
+    found: dict[str, object] = {}
+    if emails:
+        members = (
+            get_user_model()
+            .objects.annotate(address=Lower("email"))
+            .filter(address__in=emails, memberships__organization=organization)
+            .order_by("pk")
+        )
+        for user in members:
+            found.setdefault(user.address, user)
+    return found
+
+
+def _submitter(header: Header, members: dict[str, object]):
+    """The member the header's e-mail belongs to, if any (``members``: ``_submitters``)."""
+    return members.get(header.email.lower()) if header.email else None
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -644,13 +675,16 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
             continue
         item = read_element(element, container, context.version)
         item.route = routes.get(element)
-        _route_problems(item, cupa, problems, facility)
-        _date_problems(item, problems, facility)
         incoming.append(item)
+    duplicates = _already_stored(incoming, facility)
+    for item in incoming:
+        _route_problems(item, cupa, problems, facility)
+        _date_problems(item, problems, facility, duplicates)
     if problems:
         raise UploadRejected(problems)
 
     organization = facility.organization
+    members = _submitters([item.header for item in incoming], organization)
     first = incoming[0].header  # Facility Information: the schema requires it
     received = []
     for item in incoming:
@@ -664,7 +698,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
                 element=item.element,
                 data=data,
                 submittal_type=header.submittal_type,
-                submitted_by=_submitter(header, organization),
+                submitted_by=_submitter(header, members),
                 submitted_at=header.submitted_on,
                 submitter_first_name=header.first_name,
                 submitter_last_name=header.last_name,
@@ -676,7 +710,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
         actor=context.actor,
         facility=facility,
         elements=received,
-        submitted_by=_submitter(first, organization),
+        submitted_by=_submitter(first, members),
         submitted_at=first.submitted_on,
         certifier_name=f"{first.first_name} {first.last_name}",
         comments=first.comments,
@@ -712,18 +746,27 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
             if item.header.next_due is not None
         },
     )
-    for item, record in zip(incoming, records, strict=True):
-        action = item.header.action
-        if action is not None:
-            review(
-                actor=context.actor,
-                record=record,
-                status=action["status"],
-                comments=action["comments"],
-                action_at=action["action_at"],
-                agent_name=action["agent_name"],
-                agent_email=action["agent_email"],
-            )
+    acted = [
+        (item.header.action, record)
+        for item, record in zip(incoming, records, strict=True)
+        if item.header.action is not None
+    ]
+    if acted:
+        locked = lock_for_review(record.key for _action, record in acted)
+        apply_reviews(
+            actor=context.actor,
+            actions=[
+                ReviewAction(
+                    record=locked[record.key],
+                    status=action["status"],
+                    comments=action["comments"],
+                    action_at=action["action_at"],
+                    agent_name=action["agent_name"],
+                    agent_email=action["agent_email"],
+                )
+                for action, record in acted
+            ],
+        )
     _report(context, records)
 
 
