@@ -1,4 +1,5 @@
-"""Service helpers every app uses: audit events, sequences, queued e-mail."""
+"""Service helpers every app uses: audit events, many new rows at once (``insert_rows``),
+sequences, queued e-mail."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -346,19 +346,25 @@ def add_material(
     return material
 
 
+# Rows ``add_materials`` checks and writes at a time.
+MATERIALS_BATCH = 1000
+
+
 @transaction.atomic
 def add_materials(
     *,
     actor,
     record: SubmittalElementRecord,
-    rows: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], str]],
+    rows: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], str]],
 ) -> dict[int, ValidationError]:
     """``add_material`` for many rows at once, ``(values, components, regulator_key)`` each,
     as an EDT Facility Submittal Submit stores an inventory: every row is checked as
-    ``add_material`` checks it, and those that pass are added in their order, with a fixed
-    number of queries whatever their number and one ``inventory.material_added`` event each.
-    Returns the errors of the rows that did not pass, by index (the caller's transaction
-    decides whether the others stay)."""
+    ``add_material`` checks it, and those that pass are added in their order, with one
+    ``inventory.material_added`` event each. ``rows`` are taken ``MATERIALS_BATCH`` at a time
+    and each batch is written before the next is read (a few queries a batch, whatever its
+    length), so a caller reading them from a document as they are asked for holds no more
+    than a batch. Returns the errors of the rows that did not pass, by index (the caller's
+    transaction decides whether the others stay)."""
     record = _editable_inventory(actor, record)
     cleaned, errors = [], {}
     for index, (values, components, regulator_key) in enumerate(rows):
@@ -366,6 +372,9 @@ def add_materials(
             cleaned.append((clean_material(values, components), regulator_key, None))
         except ValidationError as error:
             errors[index] = error
+        if len(cleaned) == MATERIALS_BATCH:
+            _store_materials(actor, record, cleaned)
+            cleaned = []
     if cleaned:
         _store_materials(actor, record, cleaned)
     return errors

@@ -12,6 +12,15 @@ slots into answers and files (``submittals.documents``; a ZIP package's files by
 The elements are then validated as the portal's submit validates them
 (``submittals.validation``): one Required message rejects the whole upload, every message listed.
 
+The work does not grow in queries with the document: each node of an element's layout is read
+by a plan made once (its child elements gone over once, not each field asked for by name), the
+inventory's chemicals are checked and stored together (``add_materials``: their rows and
+components through COPY on PostgreSQL, an audit event each through ``record_events``), the
+duplicates and the submitters are read in one query each, the elements are stored and
+submitted at once, and the entity keys are reported from the stored rows read as plain values.
+Each document slot is still answered through its own service call. The document is read as one
+tree, so memory grows with it.
+
 The submittal and its elements are stored by ``submittals.services.store_submitted_elements``
 (the account must handle the facility's Facility Information). Stored, the elements are
 submitted by the portal's submit path
@@ -151,13 +160,13 @@ class Header:
 
 @dataclass
 class Incoming:
-    """One element of the document, read: its header, data, chemicals and document slots."""
+    """One element of the document, read: its header, data and document slots (an inventory's
+    chemicals are read when stored: ``store_materials``)."""
 
     element: SubmittalElement
     container: etree._Element
     header: Header
     data: dict
-    chemicals: list[dict] = field(default_factory=list)
     slots: dict[str, list[etree._Element]] = field(default_factory=dict)  # documents by slot
     route: FacilityRegulator | None = None
 
@@ -299,9 +308,17 @@ def _plan(element: int, node: Node) -> _Plan:
     return plan
 
 
-def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
+def read_values(
+    element: int,
+    xml: etree._Element,
+    node: Node,
+    values: dict,
+    slots: dict,
+    later: str | None = None,
+) -> None:
     """Read ``node``'s children from ``xml`` into ``values`` (the element's data or one row),
-    document slots into ``slots``.
+    document slots into ``slots``; the rows of the repeating group ``later`` (its key) are left
+    for the caller to read.
 
     The child elements of ``xml`` are gone over once, each read as ``findtext`` / ``find`` /
     ``findall`` by tag would (the first of a tag, or every one for a repeating group), and
@@ -326,6 +343,8 @@ def read_values(element: int, xml: etree._Element, node: Node, values: dict, slo
             if contents:
                 slots.setdefault(child.slot, contents)
         elif child.repeats:
+            if child.key == later:
+                continue
             rows = []
             for item in every[child.tag]:
                 row: dict = {}
@@ -335,17 +354,28 @@ def read_values(element: int, xml: etree._Element, node: Node, values: dict, slo
             if rows:
                 values[child.key] = rows
         else:
-            read_values(element, every[child.tag][0], child, values, slots)
+            read_values(element, every[child.tag][0], child, values, slots, later)
 
 
 def read_element(element: SubmittalElement, container, version: str) -> Incoming:
+    """The element's header, data and document slots; an inventory's chemicals are left in
+    the document for ``store_materials``, which reads them a batch at a time."""
     data: dict = {}
     slots: dict = {}
-    read_values(element, container, layout(element, SCHEMA_VERSION), data, slots)
-    incoming = Incoming(element, container, read_header(container, version), data, slots=slots)
-    if element == HMI:
-        incoming.chemicals = data.pop(CHEMICAL_ROWS, [])
-    return incoming
+    later = CHEMICAL_ROWS if element == HMI else None
+    read_values(element, container, layout(element, SCHEMA_VERSION), data, slots, later)
+    return Incoming(element, container, read_header(container, version), data, slots=slots)
+
+
+def _chemical_node() -> Node:
+    """The inventory's ``Chemicals/Chemical`` node in the layout."""
+    nodes = [layout(HMI, SCHEMA_VERSION)]
+    while nodes:
+        node = nodes.pop()
+        if node.key == CHEMICAL_ROWS:
+            return node
+        nodes.extend(child for child in node.children if isinstance(child, Node))
+    raise LookupError(CHEMICAL_ROWS)
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -478,29 +508,36 @@ def _messages(error: ValidationError) -> list[str]:
 
 
 def store_materials(context, record, incoming: Incoming, problems: Problems) -> None:
-    """The inventory's chemicals, stored together (``add_materials``); each that cannot be is
-    a problem of its own."""
+    """The inventory's chemicals, read from the document as ``add_materials`` takes them and
+    stored by it a batch at a time, so their values and rows are never all held at once; each
+    that cannot be stored is a problem of its own."""
     components = component_fields()
-    rows = []
-    for row in incoming.chemicals:
-        values = dict(row)
-        key = str(values.pop(REGULATOR_KEY, "") or "")
-        mixture = []
-        for position in sorted(components):
-            by_attribute = components[position]
-            mixture.append({name: values.pop(f.number, None) for name, f in by_attribute.items()})
-        rows.append((values, mixture, key))
+    node = _chemical_node()
+    chemicals = incoming.container.findall(CHEMICAL_ROWS)
+    sent: list[etree._Element] = []  # the chemical of each row, for the problems' locations
+
+    def rows():
+        for chemical in chemicals:
+            values: dict = {}
+            read_values(HMI, chemical, node, values, incoming.slots)
+            if not values:
+                continue
+            sent.append(chemical)
+            key = str(values.pop(REGULATOR_KEY, "") or "")
+            mixture = [
+                {name: values.pop(f.number, None) for name, f in components[position].items()}
+                for position in sorted(components)
+            ]
+            yield values, mixture, key
+
     try:
-        errors = add_materials(actor=context.actor, record=record, rows=rows)
+        errors = add_materials(actor=context.actor, record=record, rows=rows())
     except ValidationError as error:  # the inventory itself refuses them: each row says so
-        errors = dict.fromkeys(range(len(rows)), error)
-    if errors:
-        chemicals = incoming.container.findall("Chemicals/Chemical")
-        for index, error in sorted(errors.items()):
-            for message in _messages(error):
-                problems.add(
-                    VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", chemicals[index]
-                )
+        sent[:] = chemicals
+        errors = dict.fromkeys(range(len(chemicals)), error)
+    for index, error in sorted(errors.items()):
+        for message in _messages(error):
+            problems.add(VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", sent[index])
 
 
 def _attachment_file(context, name: str) -> bytes | None:

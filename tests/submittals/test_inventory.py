@@ -222,11 +222,22 @@ def test_many_materials_are_written_at_once_with_their_keys_components_and_event
     cast, record, monkeypatch
 ):
     """From ``COPY_FROM`` rows on (two here) materials and their components go through COPY on
-    PostgreSQL, their keys drawn first: each component and event names its own material."""
+    PostgreSQL, their keys drawn first: each component and event names its own material. The
+    rows are written a batch at a time (two here), a row refused leaving the others in order."""
     monkeypatch.setattr(core_services, "COPY_FROM", 2)
+    monkeypatch.setattr(inventory, "MATERIALS_BATCH", 2)
     add(cast, record)  # the rows added at once come after it
-    rows = [(PAINT, PAINT_COMPONENTS, ""), (DIESEL, (), "their-key"), (PAINT, (), "")]
-    assert inventory.add_materials(actor=cast.editor, record=record, rows=rows) == {}
+    rows = [
+        (PAINT, PAINT_COMPONENTS, ""),
+        ({**DIESEL, "218": "lots"}, (), ""),
+        (DIESEL, (), "their-key"),
+        (PAINT, (), ""),
+    ]
+    errors = inventory.add_materials(actor=cast.editor, record=record, rows=iter(rows))
+    assert list(errors) == [1]
+    assert errors[1].message_dict == {
+        "218": ["Maximum daily amount: enter a number, such as 12.5."]
+    }
 
     assert listed(record) == [(1, "Diesel"), (2, "Paint"), (3, "Diesel"), (4, "Paint")]
     materials = list(HazardousMaterial.objects.filter(record=record).order_by("position"))
