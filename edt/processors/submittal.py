@@ -658,7 +658,7 @@ def _is_key(child) -> bool:
 
 def _chemical_keys(context, record: SubmittalElementRecord) -> None:
     rows = record.materials.order_by("position").values_list("data", flat=True)
-    for index, data in enumerate(rows):
+    for index, data in enumerate(rows.iterator(chunk_size=2000)):
         scope = f"/Chemicals/Chemical[{index}]"
         context.entity("HMI", uuid.uuid5(record.key, scope), data.get(REGULATOR_KEY, ""))
 
