@@ -4,6 +4,8 @@ sequences, queued e-mail."""
 from __future__ import annotations
 
 import datetime
+import json
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
@@ -69,7 +71,7 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
     primary keys are first drawn from the table's sequence in one query, in ascending order
     as ``bulk_create`` would give them, and set on the objects; without, the rows get none.
     Elsewhere, or fewer rows, ``bulk_create``. The values go as they are (text, keys,
-    numbers, times), but for JSON, which needs its adapter; the time of writing
+    numbers, times), but for JSON, written as its text; the time of writing
     (``auto_now`` / ``auto_now_add``) is taken once for the batch. For models without file
     fields."""
     objects = list(objects)
@@ -97,7 +99,7 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
                     setattr(obj, field.attname, now)
         attnames = [field.attname for field in fields]
         adapted = [
-            (index, field)
+            (index, field, partial(json.dumps, cls=field.encoder))
             for index, field in enumerate(fields)
             if isinstance(field, models.JSONField)
         ]
@@ -106,8 +108,13 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
         with cursor.copy(sql) as copy:
             for obj in objects:
                 row = [getattr(obj, attname) for attname in attnames]
-                for index, field in adapted:
-                    row[index] = field.get_db_prep_save(row[index], connection)
+                for index, field, dumps in adapted:
+                    value = row[index]
+                    # A dict or list as its JSON text, as the field's own adapter writes it.
+                    if isinstance(value, dict | list):
+                        row[index] = dumps(value)
+                    else:
+                        row[index] = field.get_db_prep_save(value, connection)
                 copy.write_row(row)
     for obj in objects:
         obj._state.adding = False
