@@ -110,6 +110,11 @@ def material_fields() -> tuple[Field, ...]:
 
 
 @cache
+def _material_numbers() -> frozenset[str]:
+    return frozenset(f.number for f in material_fields())
+
+
+@cache
 def importable_fields() -> tuple[Field, ...]:
     """The columns an import file may have (and the template has), in schema order."""
     return tuple(f for f in row_fields() if f.number != REGULATOR_KEY)
@@ -162,8 +167,7 @@ def clean_material(
     order and are numbered from 1 without gaps.
     """
     errors: dict[str, list[str]] = {}
-    known = {f.number for f in material_fields()}
-    for key in sorted(set(values) - known):
+    for key in sorted(set(values) - _material_numbers()):
         if key == REGULATOR_KEY:
             message = "The chemical regulator key (20.0053) is set by CERS, not entered."
         elif any(key == f.number for by in component_fields().values() for f in by.values()):
