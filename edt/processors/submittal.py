@@ -12,14 +12,17 @@ slots into answers and files (``submittals.documents``; a ZIP package's files by
 The elements are then validated as the portal's submit validates them
 (``submittals.validation``): one Required message rejects the whole upload, every message listed.
 
-The work does not grow in queries with the document: each node of an element's layout is read
-by a plan made once (its child elements gone over once, not each field asked for by name), the
-inventory's chemicals are checked and stored together (``add_materials``: their rows and
-components through COPY on PostgreSQL, an audit event each through ``record_events``), the
-duplicates and the submitters are read in one query each, the elements are stored and
-submitted at once, and the entity keys are reported from the stored rows read as plain values.
-Each document slot is still answered through its own service call. The document is read as one
-tree, so memory grows with it.
+The queries do not grow with the inventory: each node of an element's layout is read by a
+plan made once (its child elements gone over once, not each field asked for by name); the
+inventory's chemicals are read from the document as ``add_materials`` asks for them, and it
+checks and stores them a thousand at a time (their rows and components through COPY on
+PostgreSQL, an audit event each through ``record_events``), as the validation reads them back;
+the duplicates and the submitters are read in one query each, the elements are stored and
+submitted at once, and the entity keys are reported from the stored rows read through a
+cursor. Each document slot is still answered through its own service call, so the queries grow
+with the slots answered. The document itself is read as one tree, and the answer lists every
+entity key, so memory still grows with the document, though no longer by every chemical's
+values and rows held at once.
 
 The submittal and its elements are stored by ``submittals.services.store_submitted_elements``
 (the account must handle the facility's Facility Information). Stored, the elements are
