@@ -549,59 +549,83 @@ def _attachment_file(context, name: str) -> bytes | None:
 
 
 def store_documents(context, record, incoming: Incoming, problems: Problems, stored) -> None:
+    """Answer the element's document slots, each as its first document says: the answers in
+    words together (``set_document_answers``), the attached files one by one; the problems
+    listed in the slots' order."""
+    answers, attached = [], []
     for slot, contents in incoming.slots.items():
+        answer = _slot_answer(slot, contents[0])
+        if answer is None:
+            attached.append((slot, contents))
+        else:
+            answers.append(answer)
+    errors: dict[str, ValidationError] = {}
+    if answers:
         try:
-            _store_slot(context, record, slot, contents, stored)
+            _answered, errors = documents.set_document_answers(
+                actor=context.actor, record=record, answers=answers
+            )
+        except ValidationError as error:  # the element itself refuses them: each slot says so
+            errors = {answer.slot: error for answer in answers}
+    for slot, contents in attached:
+        try:
+            _attach_files(context, record, slot, contents, stored)
         except ValidationError as error:
-            for message in _messages(error):
-                problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
+            errors[slot] = error
+    for slot in incoming.slots:
+        for message in _messages(errors[slot]) if slot in errors else ():
+            problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
 
 
-def _store_slot(context, record, slot: str, contents: list[etree._Element], stored) -> None:
-    """Answer the slot as its first document says; the files of every document of a list
-    (1/05 lists site maps, plot plans...) all go to the slot."""
-    answer = {"actor": context.actor, "record": record, "slot": slot}
-    content = contents[0]
+def _slot_answer(slot: str, content: etree._Element) -> documents.DocumentAnswer | None:
+    """The answer in words a slot's first document gives; None when it attaches files."""
     if (exempt := content.find("Exempt")) is not None:
-        documents.set_document_answer(
-            **answer, source=DocumentSource.EXEMPT, comment=text(exempt, "Comment")
+        return documents.DocumentAnswer(
+            slot, DocumentSource.EXEMPT, comment=text(exempt, "Comment")
         )
-    elif (provided := content.find("ProvidedToRegulator")) is not None:
-        documents.set_document_answer(
-            **answer,
-            source=DocumentSource.PROVIDED_TO_REGULATOR,
+    if (provided := content.find("ProvidedToRegulator")) is not None:
+        return documents.DocumentAnswer(
+            slot,
+            DocumentSource.PROVIDED_TO_REGULATOR,
             date_provided=text(provided, "DateProvided")[:10],
         )
-    elif content.find("StoredAtFacility") is not None:
-        documents.set_document_answer(**answer, source=DocumentSource.STORED_AT_FACILITY)
-    elif (other := content.find("ProvidedInOtherSubmittalElement")) is not None:
-        documents.set_document_answer(
-            **answer,
-            source=DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
+    if content.find("StoredAtFacility") is not None:
+        return documents.DocumentAnswer(slot, DocumentSource.STORED_AT_FACILITY)
+    if (other := content.find("ProvidedInOtherSubmittalElement")) is not None:
+        return documents.DocumentAnswer(
+            slot,
+            DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
             comment=text(other, "Comment"),
             other_element=text(other, "SubmittalElementCode"),
         )
-    elif content.find("PublicInternetUri") is not None:
-        documents.set_document_answer(
-            **answer, source=DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
+    if content.find("PublicInternetUri") is not None:
+        return documents.DocumentAnswer(
+            slot, DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
         )
-    else:
-        for attachment in (a for c in contents for a in c.iterfind("Attachments/Attachment")):
-            name = text(attachment, "AttachmentFileName")
-            data = _attachment_file(context, name)
-            if data is None:  # edt.zips checks references; XML alone carries no file
-                raise ValidationError(f"The document {name} is not in the ZIP package.")
-            authored = text(attachment, "DateAuthored")
-            documents.add_document_file(
-                **answer,
-                uploaded_file=ContentFile(data, name=name),
-                title=text(attachment, "DocumentTitle"),
-                description=text(attachment, "DocumentDescription"),
-                date_authored=authored[:10] or None,
-                authored_as=authored,
-                regulator_key=text(attachment, "DocumentRegulatorKey"),
-                stored=stored,
-            )
+    return None
+
+
+def _attach_files(context, record, slot: str, contents: list[etree._Element], stored) -> None:
+    """The files of every document of the slot's list (1/05 lists site maps, plot plans...)
+    all go to the slot."""
+    for attachment in (a for c in contents for a in c.iterfind("Attachments/Attachment")):
+        name = text(attachment, "AttachmentFileName")
+        data = _attachment_file(context, name)
+        if data is None:  # edt.zips checks references; XML alone carries no file
+            raise ValidationError(f"The document {name} is not in the ZIP package.")
+        authored = text(attachment, "DateAuthored")
+        documents.add_document_file(
+            actor=context.actor,
+            record=record,
+            slot=slot,
+            uploaded_file=ContentFile(data, name=name),
+            title=text(attachment, "DocumentTitle"),
+            description=text(attachment, "DocumentDescription"),
+            date_authored=authored[:10] or None,
+            authored_as=authored,
+            regulator_key=text(attachment, "DocumentRegulatorKey"),
+            stored=stored,
+        )
 
 
 def _guidance_code(code: str) -> int:
