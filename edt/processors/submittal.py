@@ -19,10 +19,11 @@ checks and stores them a thousand at a time (their rows and components through C
 PostgreSQL, an audit event each through ``record_events``), as the validation reads them back;
 the duplicates and the submitters are read in one query each, the elements are stored and
 submitted at once, and the entity keys are reported from the stored rows read through a
-cursor. Each document slot is still answered through its own service call, so the queries grow
-with the slots answered. The document itself is read as one tree, and the answer lists every
-entity key, so memory still grows with the document, though no longer by every chemical's
-values and rows held at once.
+cursor; an element's document slots are answered in one call
+(``submittals.documents.set_document_answers``), its attached files one by one. So the queries
+grow with the elements and the files, not with the chemicals or the slots. The document itself
+is read as one tree, and the answer lists every entity key, so memory still grows with the
+document, though no longer by every chemical's values and rows held at once.
 
 The submittal and its elements are stored by ``submittals.services.store_submitted_elements``
 (the account must handle the facility's Facility Information). Stored, the elements are
