@@ -26,7 +26,7 @@ import hashlib
 import logging
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -40,7 +40,7 @@ from django.utils.text import get_valid_filename
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import FieldLookupError, Group, schema_for
-from core.services import field_values, record_event
+from core.services import audit_event, field_values, insert_rows, record_event, record_events
 
 from .models import DocumentFile, DocumentSource, ElementDocument, SubmittalElementRecord
 
@@ -507,6 +507,19 @@ def delete_unreferenced_files(names: Iterable[str]) -> None:
             logger.exception("Could not delete the stored document %s", name)
 
 
+@dataclass(frozen=True)
+class DocumentAnswer:
+    """How one document slot is provided, for ``set_document_answers`` (the arguments of
+    ``set_document_answer``)."""
+
+    slot: str
+    source: int
+    comment: str = ""
+    date_provided: date | str | None = None
+    other_element: int | None = None
+    url: str = ""
+
+
 @transaction.atomic
 def set_document_answer(
     *,
@@ -527,65 +540,106 @@ def set_document_answer(
     at facility nothing more. Upload is the answer only once the slot has a file (uploading
     one sets it); choosing any other source removes the slot's files.
     """
+    answer = DocumentAnswer(slot, source, comment, date_provided, other_element, url)
+    stored, errors = set_document_answers(actor=actor, record=record, answers=[answer])
+    if errors:
+        raise errors[slot]
+    return stored[slot]
+
+
+@transaction.atomic
+def set_document_answers(
+    *, actor, record: SubmittalElementRecord, answers: Sequence[DocumentAnswer]
+) -> tuple[dict[str, ElementDocument], dict[str, ValidationError]]:
+    """``set_document_answer`` for several slots of one element at once, as an EDT Facility
+    Submittal Submit answers an element's slots: each answer is checked as that one checks
+    it, and those that pass are stored, with one ``submittal.document_answered`` event each,
+    in as many queries whatever their number (but for a slot that already had files, each
+    removed). Returns the stored answers and the errors of the others, each by the slot as
+    given (the caller's transaction decides whether the others stay)."""
     record = _lock_draft(actor, record)
     organization = record.facility.organization
-    group = _slot(record, slot)
-    try:
-        source = DocumentSource(int(source))
-    except (TypeError, ValueError):
-        raise ValidationError({"source": "Choose how this document is provided."}) from None
-    document = (
-        ElementDocument.objects.select_for_update().filter(record=record, slot=group.tag).first()
-    )
-    before = _answer_summary(document)
-
-    if source == DocumentSource.UPLOAD:
-        if (
-            document is None
-            or document.source != DocumentSource.UPLOAD
-            or not document.files.exists()
-        ):
-            raise ValidationError(
-                {
-                    "source": "Upload at least one file for this document, or choose another "
-                    "way to provide it."
-                }
-            )
-        return document
-
-    fields = _answer_fields(
-        record,
-        source,
-        comment=comment,
-        date_provided=date_provided,
-        other_element=other_element,
-        url=url,
-    )
+    found = {
+        document.slot: document
+        for document in ElementDocument.objects.select_for_update().filter(record=record)
+    }
+    stored: dict[str, ElementDocument] = {}
+    errors: dict[str, ValidationError] = {}
+    written: list[tuple[ElementDocument, dict | None, int]] = []  # (answer, before, removed)
+    new: list[ElementDocument] = []
     removed: list[str] = []
-    if document is None:
-        document = ElementDocument.objects.create(
-            record=record, slot=group.tag, source=source, **fields
-        )
-    else:
-        files = list(document.files.values_list("file", flat=True))
-        if files:
-            document.files.all().delete()
-            removed = files
-        document.source = source
-        for name, value in fields.items():
-            setattr(document, name, value)
-        document.save()
+    for answer in answers:
+        try:
+            group = _slot(record, answer.slot)
+            try:
+                source = DocumentSource(int(answer.source))
+            except (TypeError, ValueError):
+                raise ValidationError({"source": "Choose how this document is provided."}) from None
+            document = found.get(group.tag)
+            if source == DocumentSource.UPLOAD:
+                if (
+                    document is None
+                    or document.pk is None
+                    or document.source != DocumentSource.UPLOAD
+                    or not document.files.exists()
+                ):
+                    raise ValidationError(
+                        {
+                            "source": "Upload at least one file for this document, or choose "
+                            "another way to provide it."
+                        }
+                    )
+                stored[answer.slot] = document
+                continue
+            fields = _answer_fields(
+                record,
+                source,
+                comment=answer.comment,
+                date_provided=answer.date_provided,
+                other_element=answer.other_element,
+                url=answer.url,
+            )
+        except ValidationError as error:
+            errors[answer.slot] = error
+            continue
+        before = _answer_summary(document)
+        files: list[str] = []
+        if document is None:
+            document = ElementDocument(record=record, slot=group.tag, source=source, **fields)
+            found[group.tag] = document
+            new.append(document)
+        else:
+            if document.pk is not None:
+                files = list(document.files.values_list("file", flat=True))
+                if files:
+                    document.files.all().delete()
+                    removed.extend(files)
+            document.source = source
+            for name, value in fields.items():
+                setattr(document, name, value)
+            if document.pk is not None:
+                document.save()
+        stored[answer.slot] = document
+        written.append((document, before, len(files)))
+    if not written:
+        return stored, errors
+    insert_rows(new)
     _touch(record)
-    record_event(
-        actor,
-        "submittal.document_answered",
-        record,
-        before=before,
-        after={**_answer_summary(document), "files_removed": len(removed)},
-        organization=organization,
+    record_events(
+        [
+            audit_event(
+                actor,
+                "submittal.document_answered",
+                record,
+                before=before,
+                after={**_answer_summary(document), "files_removed": count},
+                organization=organization,
+            )
+            for document, before, count in written
+        ]
     )
     _delete_files_after_commit(removed)
-    return document
+    return stored, errors
 
 
 def clean_upload_fields(title, description, date_authored) -> tuple[str, str, date | None]:

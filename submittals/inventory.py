@@ -29,7 +29,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,7 +45,7 @@ from django.utils import timezone
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
-from core.services import audit_event, field_values, record_event, record_events
+from core.services import audit_event, field_values, insert_rows, record_event, record_events
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 
@@ -110,6 +110,11 @@ def material_fields() -> tuple[Field, ...]:
 
 
 @cache
+def _material_numbers() -> frozenset[str]:
+    return frozenset(f.number for f in material_fields())
+
+
+@cache
 def importable_fields() -> tuple[Field, ...]:
     """The columns an import file may have (and the template has), in schema order."""
     return tuple(f for f in row_fields() if f.number != REGULATOR_KEY)
@@ -162,8 +167,7 @@ def clean_material(
     order and are numbered from 1 without gaps.
     """
     errors: dict[str, list[str]] = {}
-    known = {f.number for f in material_fields()}
-    for key in sorted(set(values) - known):
+    for key in sorted(set(values) - _material_numbers()):
         if key == REGULATOR_KEY:
             message = "The chemical regulator key (20.0053) is set by CERS, not entered."
         elif any(key == f.number for by in component_fields().values() for f in by.values()):
@@ -174,7 +178,10 @@ def clean_material(
 
     data: dict[str, Any] = {}
     for f in material_fields():
-        value, problem = validate_value(f, values.get(f.number))
+        raw = values.get(f.number)
+        if raw is None and not f.required:
+            continue  # what validate_value answers for it: nothing, no problem
+        value, problem = validate_value(f, raw)
         if problem is None and value is not None:
             problem = _extra_problem(f, value)
         if problem:
@@ -343,19 +350,25 @@ def add_material(
     return material
 
 
+# Rows ``add_materials`` checks and writes at a time.
+MATERIALS_BATCH = 1000
+
+
 @transaction.atomic
 def add_materials(
     *,
     actor,
     record: SubmittalElementRecord,
-    rows: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], str]],
+    rows: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], str]],
 ) -> dict[int, ValidationError]:
     """``add_material`` for many rows at once, ``(values, components, regulator_key)`` each,
     as an EDT Facility Submittal Submit stores an inventory: every row is checked as
-    ``add_material`` checks it, and those that pass are added in their order, with a fixed
-    number of queries whatever their number and one ``inventory.material_added`` event each.
-    Returns the errors of the rows that did not pass, by index (the caller's transaction
-    decides whether the others stay)."""
+    ``add_material`` checks it, and those that pass are added in their order, with one
+    ``inventory.material_added`` event each. ``rows`` are taken ``MATERIALS_BATCH`` at a time
+    and each batch is written before the next is read (a few queries a batch, whatever its
+    length), so a caller reading them from a document as they are asked for holds no more
+    than a batch. Returns the errors of the rows that did not pass, by index (the caller's
+    transaction decides whether the others stay)."""
     record = _editable_inventory(actor, record)
     cleaned, errors = [], {}
     for index, (values, components, regulator_key) in enumerate(rows):
@@ -363,6 +376,9 @@ def add_materials(
             cleaned.append((clean_material(values, components), regulator_key, None))
         except ValidationError as error:
             errors[index] = error
+        if len(cleaned) == MATERIALS_BATCH:
+            _store_materials(actor, record, cleaned)
+            cleaned = []
     if cleaned:
         _store_materials(actor, record, cleaned)
     return errors
@@ -389,11 +405,13 @@ def _store_materials(actor, record, cleaned) -> list[HazardousMaterial]:
                 **_columns(data),
             )
         )
-    materials = HazardousMaterial.objects.bulk_create(materials)
-    MixtureComponent.objects.bulk_create(
-        MixtureComponent(material=material, **component)
-        for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
-        for component in clean.components
+    insert_rows(materials)
+    insert_rows(
+        [
+            MixtureComponent(material=material, **component)
+            for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
+            for component in clean.components
+        ]
     )
     _touch(record)
     organization = record.facility.organization

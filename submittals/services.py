@@ -37,7 +37,14 @@ from django.utils import formats, timezone
 
 from core.access import require
 from core.elements import SubmittalElement
-from core.services import audit_event, queue_email, queue_emails, record_event, record_events
+from core.services import (
+    audit_event,
+    insert_rows,
+    queue_email,
+    queue_emails,
+    record_event,
+    record_events,
+)
 from facilities.models import Facility, FacilityRegulator
 from facilities.services import schedule_after_acceptance
 from organizations.services import lead_user_emails_by_organization
@@ -548,9 +555,8 @@ def store_submitted_elements(
         facility_local_id=facility_local_id,
         facility_regulator_key=facility_regulator_key,
     )
-    records = []
-    for item in elements:
-        record = SubmittalElementRecord.objects.create(
+    records = [
+        SubmittalElementRecord(
             facility_submittal=group,
             facility=facility,
             element=item.element,
@@ -566,9 +572,12 @@ def store_submitted_elements(
             submitter_email=item.submitter_email,
             submitter_comments=item.submitter_comments,
         )
-        if item.element == SubmittalElement.FACILITY_INFORMATION:
+        for item in elements
+    ]
+    insert_rows(records)
+    for record in records:
+        if record.element == SubmittalElement.FACILITY_INFORMATION:
             sync_owner_operator(record)
-        records.append(record)
     record_event(
         actor,
         "submittal.received",
@@ -616,6 +625,7 @@ def submit_elements(
             "be routed for review. Ask the facility's CUPA to assign one."
         )
     now = group.submitted_at or timezone.now()
+    events = []
     for record in records:
         record.facility_submittal = group
         record.regulator = routes[record.element].regulator
@@ -623,27 +633,24 @@ def submit_elements(
             record.status = ElementStatus.SUBMITTED
             record.submitted_by = actor
             record.submitted_at = now
-        record.save(
-            update_fields=[
-                "facility_submittal",
-                "status",
-                "regulator",
-                "submitted_by",
-                "submitted_at",
-            ]
-        )
         after = {"status": int(record.status), "regulator": record.regulator.code}
         if via:
             after["submittal_type"] = record.submittal_type
-        record_event(
-            actor,
-            "submittal.element_submitted",
-            record,
-            before={"status": int(ElementStatus.DRAFT)},
-            after=after,
-            organization=organization,
-            regulator=record.regulator,
+        events.append(
+            audit_event(
+                actor,
+                "submittal.element_submitted",
+                record,
+                before={"status": int(ElementStatus.DRAFT)},
+                after=after,
+                organization=organization,
+                regulator=record.regulator,
+            )
         )
+    SubmittalElementRecord.objects.bulk_update(
+        records, ["facility_submittal", "status", "regulator", "submitted_by", "submitted_at"]
+    )
+    record_events(events)
     after = {
         "elements": [record.element for record in records],
         "certifier_name": group.certifier_name,

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from itertools import islice
 from typing import Literal
 
 from core.elements import SubmittalElement
@@ -567,38 +568,76 @@ def _components_in_row(values: dict) -> tuple[dict, ...]:
     return tuple(found)
 
 
-def _inventory_rows(record) -> list[_Row]:
-    """Each material: the inventory's rows (``HazardousMaterial``) when it has any, else rows
-    kept in the element's data."""
-    rows = []
+COMPONENT_COLUMNS = ("position", "name", "cas_number", "percent_by_weight", "ehs")
+
+# Stored materials read, and checked, at a time.
+ROWS_BATCH = 1000
+
+
+def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, dict, tuple]]]:
+    """The inventory's rows, a batch at a time, each as ``(position, common name, maximum
+    daily amount, data, components)``: the materials prefetched on ``record`` when they are
+    (one batch), else read as plain values (an inventory of thousands of rows builds no model
+    objects), ``ROWS_BATCH`` rows through one cursor with their components read per batch."""
+    if "materials" in getattr(record, "_prefetched_objects_cache", {}):
+        yield [
+            (
+                material.position,
+                material.common_name,
+                material.maximum_daily_amount,
+                material.data,
+                tuple(
+                    {column: getattr(c, column) for column in COMPONENT_COLUMNS}
+                    for c in material.components.all()
+                ),
+            )
+            for material in record.materials.all()
+        ]
+        return
+    from .models import HazardousMaterial, MixtureComponent
+
+    materials = (
+        HazardousMaterial.objects.filter(record=record)
+        .order_by("position")
+        .values_list("pk", "position", "common_name", "maximum_daily_amount", "data")
+        .iterator(chunk_size=ROWS_BATCH)
+    )
+    while batch := list(islice(materials, ROWS_BATCH)):
+        components = defaultdict(list)
+        for material_id, *values in (
+            MixtureComponent.objects.filter(material__in=[row[0] for row in batch])
+            .order_by("material_id", "position")
+            .values_list("material_id", *COMPONENT_COLUMNS)
+        ):
+            components[material_id].append(dict(zip(COMPONENT_COLUMNS, values, strict=True)))
+        yield [
+            (position, name, amount, data, tuple(components.get(material_id, ())))
+            for material_id, position, name, amount, data in batch
+        ]
+
+
+def _inventory_rows(record) -> Iterator[list[_Row]]:
+    """Each material, a batch at a time: the inventory's rows (``HazardousMaterial``) when it
+    has any, else rows kept in the element's data."""
+    stored = False
     if record.pk is not None:
-        materials = record.materials.all()
-        if "materials" not in getattr(record, "_prefetched_objects_cache", {}):
-            materials = materials.prefetch_related("components")
-        for material in materials:
-            values = dict(material.data or {})
-            values.setdefault("218", material.maximum_daily_amount)
-            components = tuple(
-                {
-                    "position": c.position,
-                    "name": c.name,
-                    "cas_number": c.cas_number,
-                    "percent_by_weight": c.percent_by_weight,
-                    "ehs": c.ehs,
-                }
-                for c in material.components.all()
-            )
-            rows.append(
-                _Row(f"{material.common_name} (row {material.position})", values, components)
-            )
-    if not rows:
+        for batch in _stored_materials(record):
+            rows = []
+            for position, name, amount, data, components in batch:
+                values = dict(data or {})
+                values.setdefault("218", amount)
+                rows.append(_Row(f"{name} (row {position})", values, components))
+            stored = stored or bool(rows)
+            yield rows
+    if not stored:
         group = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY).group_at(
             "Chemicals/Chemical"
         )
+        rows = []
         for index, values in enumerate(rows_of(_element_data(record), group)):
             name = f"{values.get('207') or 'Material'} (row {index + 1})"
             rows.append(_Row(name, values, _components_in_row(values)))
-    return rows
+        yield rows
 
 
 def maximum_daily_amount_not_below_average(rows: list[_Row]) -> Iterable[Message]:
@@ -715,10 +754,14 @@ ROW_CHECKS = (
 
 @element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
 def inventory_materials(record) -> Iterable[Message]:
-    """Every material checked by ``ROW_CHECKS``, its rows read once."""
-    rows = _inventory_rows(record)
-    for check in ROW_CHECKS:
-        yield from check(rows)
+    """Every material checked by ``ROW_CHECKS``, its rows read once, a batch at a time; the
+    messages come check by check, each check's in the rows' order."""
+    found: list[list[Message]] = [[] for _check in ROW_CHECKS]
+    for rows in _inventory_rows(record):
+        for messages, check in zip(found, ROW_CHECKS, strict=True):
+            messages.extend(check(rows))
+    for messages in found:
+        yield from messages
 
 
 # --- Rules of single elements ----------------------------------------------------------------

@@ -12,6 +12,19 @@ slots into answers and files (``submittals.documents``; a ZIP package's files by
 The elements are then validated as the portal's submit validates them
 (``submittals.validation``): one Required message rejects the whole upload, every message listed.
 
+The queries do not grow with the inventory: each node of an element's layout is read by a
+plan made once (its child elements gone over once, not each field asked for by name); the
+inventory's chemicals are read from the document as ``add_materials`` asks for them, and it
+checks and stores them a thousand at a time (their rows and components through COPY on
+PostgreSQL, an audit event each through ``record_events``), as the validation reads them back;
+the duplicates and the submitters are read in one query each, the elements are stored and
+submitted at once, and the entity keys are reported from the stored rows read through a
+cursor; an element's document slots are answered in one call
+(``submittals.documents.set_document_answers``), its attached files one by one. So the queries
+grow with the elements and the files, not with the chemicals or the slots. The document itself
+is read as one tree, and the answer lists every entity key, so memory still grows with the
+document, though no longer by every chemical's values and rows held at once.
+
 The submittal and its elements are stored by ``submittals.services.store_submitted_elements``
 (the account must handle the facility's Facility Information). Stored, the elements are
 submitted by the portal's submit path
@@ -20,7 +33,8 @@ audit events (actor: the EDT account's user) and receipt e-mail (to the header's
 header adds what the portal has no form for: the submittal type (2 Pass-Through, 3 Proxy), the
 element's regulator key (data "20.0004") and next due date (data "20.0087", and the facility's
 element row, through ``facilities.services.set_next_due_dates`` as RFSAN sets it), and an
-optional regulator action, applied as a review (``submittals.services.review``).
+optional regulator action; the elements' actions are applied together as RFSAN applies its
+(``submittals.services.lock_for_review`` and ``apply_reviews``: one e-mail per address).
 
 What RFSQ gives back is kept as sent (see the README's EDT section): each header's submitter
 (names, e-mail, comments) on its element, whether or not the e-mail is a CERS account's (the
@@ -48,6 +62,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from lxml import etree
@@ -68,9 +84,11 @@ from submittals.models import (
 )
 from submittals.services import (
     ReceivedElement,
+    ReviewAction,
+    apply_reviews,
     check_review,
     element_routes,
-    review,
+    lock_for_review,
     store_submitted_elements,
     submit_elements,
 )
@@ -146,13 +164,13 @@ class Header:
 
 @dataclass
 class Incoming:
-    """One element of the document, read: its header, data, chemicals and document slots."""
+    """One element of the document, read: its header, data and document slots (an inventory's
+    chemicals are read when stored: ``store_materials``)."""
 
     element: SubmittalElement
     container: etree._Element
     header: Header
     data: dict
-    chemicals: list[dict] = field(default_factory=list)
     slots: dict[str, list[etree._Element]] = field(default_factory=dict)  # documents by slot
     route: FacilityRegulator | None = None
 
@@ -215,14 +233,14 @@ def read_header(container: etree._Element, version: str) -> Header:
 LEXICAL_TYPES = frozenset({"decimal", "date", "datetime"})
 
 
-def _stored_value(element: int, leaf: Leaf, raw: str):
-    """The value as the portal's forms store it; a value that fails its field is kept as
-    given, so the validation below reports it as the portal's live validation does."""
-    registry_field = schema_for(element).get(leaf.field.key)
-    clean, problem = validate_value(registry_field, raw)
-    if problem or registry_field.type in LEXICAL_TYPES:
+def _stored_value(registry_field, raw: str):
+    """The value as the portal's forms store it (``registry_field``, the registry's own, not
+    the version's); a value that fails its field is kept as given, so the validation below
+    reports it as the portal's live validation does."""
+    if registry_field.type in LEXICAL_TYPES:
         return raw
-    return to_json(clean)
+    clean, problem = validate_value(registry_field, raw)
+    return raw if problem else to_json(clean)
 
 
 # The alternatives of DocumentType: an element holding one of them is a document, not a wrapper.
@@ -257,43 +275,111 @@ def _slot_contents(parent: etree._Element, slot: Slot) -> list[etree._Element]:
     return []
 
 
-def read_values(element: int, xml: etree._Element, node: Node, values: dict, slots: dict) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    """How ``read_values`` reads one node of an element's layout: its children by the tag of
+    the child elements they are read from (each with its place among the node's children),
+    the leaves read from attributes and the document slots."""
+
+    by_tag: dict[str, tuple[tuple[int, object, object], ...]]  # (place, child, registry field)
+    others: tuple[tuple[int, object, object], ...]  # attribute leaves and slots
+
+
+_PLANS: dict[int, tuple[Node, _Plan]] = {}
+
+
+def _plan(element: int, node: Node) -> _Plan:
+    """``node``'s plan, made once per node of the (cached) layouts."""
+    known = _PLANS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    schema = schema_for(element)
+    by_tag: dict[str, list] = {}
+    others = []
+    for place, child in enumerate(node.children):
+        if isinstance(child, Leaf):
+            step = (place, child, schema.get(child.field.key))
+            if child.field.attribute:
+                others.append(step)
+            else:
+                by_tag.setdefault(child.field.tag, []).append(step)
+        elif isinstance(child, Slot):
+            others.append((place, child, None))
+        elif isinstance(child, Node):
+            by_tag.setdefault(child.tag, []).append((place, child, None))
+    plan = _Plan({tag: tuple(steps) for tag, steps in by_tag.items()}, tuple(others))
+    _PLANS[id(node)] = node, plan
+    return plan
+
+
+def read_values(
+    element: int,
+    xml: etree._Element,
+    node: Node,
+    values: dict,
+    slots: dict,
+    later: str | None = None,
+) -> None:
     """Read ``node``'s children from ``xml`` into ``values`` (the element's data or one row),
-    document slots into ``slots``."""
-    for child in node.children:
+    document slots into ``slots``; the rows of the repeating group ``later`` (its key) are left
+    for the caller to read.
+
+    The child elements of ``xml`` are gone over once, each read as ``findtext`` / ``find`` /
+    ``findall`` by tag would (the first of a tag, or every one for a repeating group), and
+    what they hold is taken in the layout's order: asking each of an inventory's thousands of
+    chemicals for its every field by name cost more than all the rest."""
+    plan = _plan(element, node)
+    every: dict[str, list[etree._Element]] = {}
+    for found in xml:  # a comment's tag is a function: in no plan
+        if found.tag in plan.by_tag:
+            every.setdefault(found.tag, []).append(found)
+    steps = [step for tag in every for step in plan.by_tag[tag]]
+    steps.extend(plan.others)
+    steps.sort(key=lambda step: step[0])
+    for _place, child, registry_field in steps:
         if isinstance(child, Leaf):
             f = child.field
-            raw = xml.get(f.tag) if f.attribute else xml.findtext(f.tag)
+            raw = xml.get(f.tag) if f.attribute else every[f.tag][0].text
             if raw is not None and raw.strip():
-                values[child.key] = _stored_value(element, child, raw.strip())
+                values[child.key] = _stored_value(registry_field, raw.strip())
         elif isinstance(child, Slot):
             contents = _slot_contents(xml, child)
             if contents:
                 slots.setdefault(child.slot, contents)
-        elif isinstance(child, Node):
-            if child.repeats:
-                rows = []
-                for item in xml.findall(child.tag):
-                    row: dict = {}
-                    read_values(element, item, child, row, slots)
-                    if row:
-                        rows.append(row)
-                if rows:
-                    values[child.key] = rows
-            else:
-                found = xml.find(child.tag)
-                if found is not None:
-                    read_values(element, found, child, values, slots)
+        elif child.repeats:
+            if child.key == later:
+                continue
+            rows = []
+            for item in every[child.tag]:
+                row: dict = {}
+                read_values(element, item, child, row, slots)
+                if row:
+                    rows.append(row)
+            if rows:
+                values[child.key] = rows
+        else:
+            read_values(element, every[child.tag][0], child, values, slots, later)
 
 
 def read_element(element: SubmittalElement, container, version: str) -> Incoming:
+    """The element's header, data and document slots; an inventory's chemicals are left in
+    the document for ``store_materials``, which reads them a batch at a time."""
     data: dict = {}
     slots: dict = {}
-    read_values(element, container, layout(element, SCHEMA_VERSION), data, slots)
-    incoming = Incoming(element, container, read_header(container, version), data, slots=slots)
-    if element == HMI:
-        incoming.chemicals = data.pop(CHEMICAL_ROWS, [])
-    return incoming
+    later = CHEMICAL_ROWS if element == HMI else None
+    read_values(element, container, layout(element, SCHEMA_VERSION), data, slots, later)
+    return Incoming(element, container, read_header(container, version), data, slots=slots)
+
+
+def _chemical_node() -> Node:
+    """The inventory's ``Chemicals/Chemical`` node in the layout."""
+    nodes = [layout(HMI, SCHEMA_VERSION)]
+    while nodes:
+        node = nodes.pop()
+        if node.key == CHEMICAL_ROWS:
+            return node
+        nodes.extend(child for child in node.children if isinstance(child, Node))
+    raise LookupError(CHEMICAL_ROWS)
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -318,7 +404,31 @@ def _route_problems(incoming: Incoming, cupa, problems: Problems, facility) -> N
         )
 
 
-def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
+def _second(moment: datetime) -> tuple[datetime, datetime]:
+    start = moment.replace(microsecond=0)
+    return start, start + timedelta(seconds=1)
+
+
+def _already_stored(incoming: list[Incoming], facility) -> set[SubmittalElement]:
+    """The elements of the document of which the facility has one submitted in the same
+    second as the header's SubmittedOn: one query for them all."""
+    wanted = Q()
+    for item in incoming:
+        if item.header.submitted_on is not None:
+            start, end = _second(item.header.submitted_on)
+            wanted |= Q(element=item.element, submitted_at__gte=start, submitted_at__lt=end)
+    if not wanted:
+        return set()
+    return set(
+        SubmittalElementRecord.objects.exclude(status=ElementStatus.DRAFT)
+        .filter(wanted, facility=facility)
+        .values_list("element", flat=True)
+        .distinct()
+    )
+
+
+def _date_problems(incoming: Incoming, problems: Problems, facility, duplicates) -> None:
+    """``duplicates``: the elements ``_already_stored`` found."""
     header, name = incoming.header, incoming.element.label
     where = incoming.container.find("SubmittalElementHeader")
     now = timezone.now()
@@ -328,17 +438,8 @@ def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
         return
     if submitted > now:
         problems.add(DATE_IN_FUTURE, f"{name}: SubmittedOn is in the future.", where)
-    start = submitted.replace(microsecond=0)
-    if (
-        SubmittalElementRecord.objects.exclude(status=ElementStatus.DRAFT)
-        .filter(
-            facility=facility,
-            element=incoming.element,
-            submitted_at__gte=start,
-            submitted_at__lt=start + timedelta(seconds=1),
-        )
-        .exists()
-    ):
+    start, _end = _second(submitted)
+    if incoming.element in duplicates:
         problems.add(
             ENTITY_VALIDATION_ERROR,
             f"Submittal already exists for {name} of CERSID {facility.cers_id} submitted on "
@@ -381,16 +482,27 @@ def _date_problems(incoming: Incoming, problems: Problems, facility) -> None:
 # -- storing -----------------------------------------------------------------------------------
 
 
-def _submitter(header: Header, organization):
-    """The member of the facility's organization the header's e-mail belongs to, if any: the
-    portal names the submitter by the account that submitted."""
-    if not header.email:
-        return None
-    return (
-        get_user_model()
-        .objects.filter(email__iexact=header.email, memberships__organization=organization)
-        .first()
-    )
+def _submitters(headers: list[Header], organization) -> dict[str, object]:
+    """The members of the facility's organization the headers' e-mails belong to, by the
+    e-mail in lower case, read in one query: the portal names the submitter by the account
+    that submitted."""
+    emails = {header.email.lower() for header in headers if header.email}
+    found: dict[str, object] = {}
+    if emails:
+        members = (
+            get_user_model()
+            .objects.annotate(address=Lower("email"))
+            .filter(address__in=emails, memberships__organization=organization)
+            .order_by("pk")
+        )
+        for user in members:
+            found.setdefault(user.address, user)
+    return found
+
+
+def _submitter(header: Header, members: dict[str, object]):
+    """The member the header's e-mail belongs to, if any (``members``: ``_submitters``)."""
+    return members.get(header.email.lower()) if header.email else None
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -400,29 +512,36 @@ def _messages(error: ValidationError) -> list[str]:
 
 
 def store_materials(context, record, incoming: Incoming, problems: Problems) -> None:
-    """The inventory's chemicals, stored together (``add_materials``); each that cannot be is
-    a problem of its own."""
+    """The inventory's chemicals, read from the document as ``add_materials`` takes them and
+    stored by it a batch at a time, so their values and rows are never all held at once; each
+    that cannot be stored is a problem of its own."""
     components = component_fields()
-    rows = []
-    for row in incoming.chemicals:
-        values = dict(row)
-        key = str(values.pop(REGULATOR_KEY, "") or "")
-        mixture = []
-        for position in sorted(components):
-            by_attribute = components[position]
-            mixture.append({name: values.pop(f.number, None) for name, f in by_attribute.items()})
-        rows.append((values, mixture, key))
+    node = _chemical_node()
+    chemicals = incoming.container.findall(CHEMICAL_ROWS)
+    sent: list[etree._Element] = []  # the chemical of each row, for the problems' locations
+
+    def rows():
+        for chemical in chemicals:
+            values: dict = {}
+            read_values(HMI, chemical, node, values, incoming.slots)
+            if not values:
+                continue
+            sent.append(chemical)
+            key = str(values.pop(REGULATOR_KEY, "") or "")
+            mixture = [
+                {name: values.pop(f.number, None) for name, f in components[position].items()}
+                for position in sorted(components)
+            ]
+            yield values, mixture, key
+
     try:
-        errors = add_materials(actor=context.actor, record=record, rows=rows)
+        errors = add_materials(actor=context.actor, record=record, rows=rows())
     except ValidationError as error:  # the inventory itself refuses them: each row says so
-        errors = dict.fromkeys(range(len(rows)), error)
-    if errors:
-        chemicals = incoming.container.findall("Chemicals/Chemical")
-        for index, error in sorted(errors.items()):
-            for message in _messages(error):
-                problems.add(
-                    VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", chemicals[index]
-                )
+        sent[:] = chemicals
+        errors = dict.fromkeys(range(len(chemicals)), error)
+    for index, error in sorted(errors.items()):
+        for message in _messages(error):
+            problems.add(VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", sent[index])
 
 
 def _attachment_file(context, name: str) -> bytes | None:
@@ -431,59 +550,83 @@ def _attachment_file(context, name: str) -> bytes | None:
 
 
 def store_documents(context, record, incoming: Incoming, problems: Problems, stored) -> None:
+    """Answer the element's document slots, each as its first document says: the answers in
+    words together (``set_document_answers``), the attached files one by one; the problems
+    listed in the slots' order."""
+    answers, attached = [], []
     for slot, contents in incoming.slots.items():
+        answer = _slot_answer(slot, contents[0])
+        if answer is None:
+            attached.append((slot, contents))
+        else:
+            answers.append(answer)
+    errors: dict[str, ValidationError] = {}
+    if answers:
         try:
-            _store_slot(context, record, slot, contents, stored)
+            _answered, errors = documents.set_document_answers(
+                actor=context.actor, record=record, answers=answers
+            )
+        except ValidationError as error:  # the element itself refuses them: each slot says so
+            errors = {answer.slot: error for answer in answers}
+    for slot, contents in attached:
+        try:
+            _attach_files(context, record, slot, contents, stored)
         except ValidationError as error:
-            for message in _messages(error):
-                problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
+            errors[slot] = error
+    for slot in incoming.slots:
+        for message in _messages(errors[slot]) if slot in errors else ():
+            problems.add(MISSING_DOCUMENT, f"{incoming.element.label}, {slot}: {message}")
 
 
-def _store_slot(context, record, slot: str, contents: list[etree._Element], stored) -> None:
-    """Answer the slot as its first document says; the files of every document of a list
-    (1/05 lists site maps, plot plans...) all go to the slot."""
-    answer = {"actor": context.actor, "record": record, "slot": slot}
-    content = contents[0]
+def _slot_answer(slot: str, content: etree._Element) -> documents.DocumentAnswer | None:
+    """The answer in words a slot's first document gives; None when it attaches files."""
     if (exempt := content.find("Exempt")) is not None:
-        documents.set_document_answer(
-            **answer, source=DocumentSource.EXEMPT, comment=text(exempt, "Comment")
+        return documents.DocumentAnswer(
+            slot, DocumentSource.EXEMPT, comment=text(exempt, "Comment")
         )
-    elif (provided := content.find("ProvidedToRegulator")) is not None:
-        documents.set_document_answer(
-            **answer,
-            source=DocumentSource.PROVIDED_TO_REGULATOR,
+    if (provided := content.find("ProvidedToRegulator")) is not None:
+        return documents.DocumentAnswer(
+            slot,
+            DocumentSource.PROVIDED_TO_REGULATOR,
             date_provided=text(provided, "DateProvided")[:10],
         )
-    elif content.find("StoredAtFacility") is not None:
-        documents.set_document_answer(**answer, source=DocumentSource.STORED_AT_FACILITY)
-    elif (other := content.find("ProvidedInOtherSubmittalElement")) is not None:
-        documents.set_document_answer(
-            **answer,
-            source=DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
+    if content.find("StoredAtFacility") is not None:
+        return documents.DocumentAnswer(slot, DocumentSource.STORED_AT_FACILITY)
+    if (other := content.find("ProvidedInOtherSubmittalElement")) is not None:
+        return documents.DocumentAnswer(
+            slot,
+            DocumentSource.PROVIDED_IN_OTHER_ELEMENT,
             comment=text(other, "Comment"),
             other_element=text(other, "SubmittalElementCode"),
         )
-    elif content.find("PublicInternetUri") is not None:
-        documents.set_document_answer(
-            **answer, source=DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
+    if content.find("PublicInternetUri") is not None:
+        return documents.DocumentAnswer(
+            slot, DocumentSource.PUBLIC_URL, url=text(content, "PublicInternetUri")
         )
-    else:
-        for attachment in (a for c in contents for a in c.iterfind("Attachments/Attachment")):
-            name = text(attachment, "AttachmentFileName")
-            data = _attachment_file(context, name)
-            if data is None:  # edt.zips checks references; XML alone carries no file
-                raise ValidationError(f"The document {name} is not in the ZIP package.")
-            authored = text(attachment, "DateAuthored")
-            documents.add_document_file(
-                **answer,
-                uploaded_file=ContentFile(data, name=name),
-                title=text(attachment, "DocumentTitle"),
-                description=text(attachment, "DocumentDescription"),
-                date_authored=authored[:10] or None,
-                authored_as=authored,
-                regulator_key=text(attachment, "DocumentRegulatorKey"),
-                stored=stored,
-            )
+    return None
+
+
+def _attach_files(context, record, slot: str, contents: list[etree._Element], stored) -> None:
+    """The files of every document of the slot's list (1/05 lists site maps, plot plans...)
+    all go to the slot."""
+    for attachment in (a for c in contents for a in c.iterfind("Attachments/Attachment")):
+        name = text(attachment, "AttachmentFileName")
+        data = _attachment_file(context, name)
+        if data is None:  # edt.zips checks references; XML alone carries no file
+            raise ValidationError(f"The document {name} is not in the ZIP package.")
+        authored = text(attachment, "DateAuthored")
+        documents.add_document_file(
+            actor=context.actor,
+            record=record,
+            slot=slot,
+            uploaded_file=ContentFile(data, name=name),
+            title=text(attachment, "DocumentTitle"),
+            description=text(attachment, "DocumentDescription"),
+            date_authored=authored[:10] or None,
+            authored_as=authored,
+            regulator_key=text(attachment, "DocumentRegulatorKey"),
+            stored=stored,
+        )
 
 
 def _guidance_code(code: str) -> int:
@@ -542,9 +685,10 @@ def _is_key(child) -> bool:
 
 
 def _chemical_keys(context, record: SubmittalElementRecord) -> None:
-    for index, material in enumerate(record.materials.order_by("position")):
+    rows = record.materials.order_by("position").values_list("data", flat=True)
+    for index, data in enumerate(rows.iterator(chunk_size=2000)):
         scope = f"/Chemicals/Chemical[{index}]"
-        context.entity("HMI", uuid.uuid5(record.key, scope), material.data.get(REGULATOR_KEY, ""))
+        context.entity("HMI", uuid.uuid5(record.key, scope), data.get(REGULATOR_KEY, ""))
 
 
 def _cleanup(stored: list[str]) -> None:
@@ -596,13 +740,16 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
             continue
         item = read_element(element, container, context.version)
         item.route = routes.get(element)
-        _route_problems(item, cupa, problems, facility)
-        _date_problems(item, problems, facility)
         incoming.append(item)
+    duplicates = _already_stored(incoming, facility)
+    for item in incoming:
+        _route_problems(item, cupa, problems, facility)
+        _date_problems(item, problems, facility, duplicates)
     if problems:
         raise UploadRejected(problems)
 
     organization = facility.organization
+    members = _submitters([item.header for item in incoming], organization)
     first = incoming[0].header  # Facility Information: the schema requires it
     received = []
     for item in incoming:
@@ -616,7 +763,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
                 element=item.element,
                 data=data,
                 submittal_type=header.submittal_type,
-                submitted_by=_submitter(header, organization),
+                submitted_by=_submitter(header, members),
                 submitted_at=header.submitted_on,
                 submitter_first_name=header.first_name,
                 submitter_last_name=header.last_name,
@@ -628,7 +775,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
         actor=context.actor,
         facility=facility,
         elements=received,
-        submitted_by=_submitter(first, organization),
+        submitted_by=_submitter(first, members),
         submitted_at=first.submitted_on,
         certifier_name=f"{first.first_name} {first.last_name}",
         comments=first.comments,
@@ -664,18 +811,27 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
             if item.header.next_due is not None
         },
     )
-    for item, record in zip(incoming, records, strict=True):
-        action = item.header.action
-        if action is not None:
-            review(
-                actor=context.actor,
-                record=record,
-                status=action["status"],
-                comments=action["comments"],
-                action_at=action["action_at"],
-                agent_name=action["agent_name"],
-                agent_email=action["agent_email"],
-            )
+    acted = [
+        (item.header.action, record)
+        for item, record in zip(incoming, records, strict=True)
+        if item.header.action is not None
+    ]
+    if acted:
+        locked = lock_for_review(record.key for _action, record in acted)
+        apply_reviews(
+            actor=context.actor,
+            actions=[
+                ReviewAction(
+                    record=locked[record.key],
+                    status=action["status"],
+                    comments=action["comments"],
+                    action_at=action["action_at"],
+                    agent_name=action["agent_name"],
+                    agent_email=action["agent_email"],
+                )
+                for action, record in acted
+            ],
+        )
     _report(context, records)
 
 

@@ -18,6 +18,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
@@ -488,6 +490,39 @@ def test_an_inventory_without_chemicals_is_accepted_with_a_warning(
     assert status(root) == "Accepted", texts(root)
     warnings = root.xpath("GuidanceMessages/GuidanceMessage[@level='Warning']")
     assert any("lists no hazardous materials" in m.text for m in warnings)
+
+
+def _with_chemicals(query: etree._Element, cers_id: int, count: int) -> bytes:
+    """An RFS document of ``query`` for ``cers_id`` whose inventory lists its one chemical
+    ``count`` times, each with a regulator key of its own."""
+    document = etree.fromstring(to_rfs(query, cers_id))
+    chemical = document.find("FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical")
+    for _ in range(count - 1):
+        twin = copy.deepcopy(chemical)
+        twin.find("ChemicalRegulatorKey").text = str(uuid.uuid4())
+        chemical.addnext(twin)
+    return etree.tostring(document)
+
+
+def test_the_queries_do_not_grow_with_the_chemicals(client, cast, edt_account, portal, second):
+    """The inventory is read, checked, stored (its rows, their audit events) and reported back
+    in as many queries whatever the number of its chemicals."""
+    third = factories.make_facility(cast.org, name="Acme Sacramento Depot", zip_code="95814")
+    query = exported(client, edt_account, cast.facility)
+    counts = {}
+    for facility, chemicals in ((second, 2), (third, 10)):
+        with CaptureQueriesContext(connection) as queries:
+            root = post(client, edt_account, _with_chemicals(query, facility.cers_id, chemicals))
+        assert status(root) == "Accepted", texts(root)
+        inventory = stored_for(facility).get(element=2)
+        assert inventory.materials.count() == chemicals
+        added = AuditEvent.objects.filter(
+            action="inventory.material_added", organization=cast.org, actor=edt_account.user
+        )
+        assert added.filter(after__record=inventory.pk).count() == chemicals
+        assert root.xpath("count(EntityKeys/EntityKey[EntityResource='HMI'])") == chemicals
+        counts[chemicals] = len(queries)
+    assert counts[2] == counts[10]
 
 
 def test_warnings_and_advisories_are_listed_with_an_accepted_upload(

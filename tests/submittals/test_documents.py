@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -197,6 +199,52 @@ def test_a_slot_the_element_does_not_have_is_refused(cast, draft):
             actor=cast.editor, record=draft, slot="SiteMapDocuments", source=6
         )
     assert not ElementDocument.objects.exists()
+
+
+OTHER_SLOT = "FacilityInformationMiscellaneousStateRequiredDocuments"
+
+
+def test_several_answers_are_stored_at_once_in_as_many_queries_as_one(cast, draft):
+    answer = documents.DocumentAnswer
+    stored_at_facility = answer(SLOT, DocumentSource.STORED_AT_FACILITY)
+    public = answer(OTHER_SLOT, DocumentSource.PUBLIC_URL, url="https://example.com/plan.pdf")
+    counts = []
+    for answers in ([stored_at_facility], [stored_at_facility, public]):
+        ElementDocument.objects.filter(record=draft).delete()
+        with CaptureQueriesContext(connection) as queries:
+            stored, errors = documents.set_document_answers(
+                actor=cast.editor, record=draft, answers=answers
+            )
+        assert errors == {} and list(stored) == [a.slot for a in answers]
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    answered = dict(ElementDocument.objects.filter(record=draft).values_list("slot", "source"))
+    assert answered == {
+        SLOT: DocumentSource.STORED_AT_FACILITY,
+        OTHER_SLOT: DocumentSource.PUBLIC_URL,
+    }
+    events = AuditEvent.objects.filter(action="submittal.document_answered", object_id=draft.pk)
+    assert sorted(e.after["slot"] for e in events) == sorted([SLOT, SLOT, OTHER_SLOT])
+
+
+def test_an_answer_refused_leaves_the_others_stored_and_names_its_slot(cast, draft):
+    stored, errors = documents.set_document_answers(
+        actor=cast.editor,
+        record=draft,
+        answers=[
+            documents.DocumentAnswer(SLOT, DocumentSource.EXEMPT, comment="no"),
+            documents.DocumentAnswer("Nope", DocumentSource.STORED_AT_FACILITY),
+            documents.DocumentAnswer(OTHER_SLOT, DocumentSource.STORED_AT_FACILITY),
+        ],
+    )
+    assert list(stored) == [OTHER_SLOT]
+    assert list(errors) == [SLOT, "Nope"]
+    assert errors[SLOT].message_dict == {
+        "comment": ["Say why the document is exempt, in at least 5 characters."]
+    }
+    assert "has no document slot 'Nope'" in str(errors["Nope"])
+    assert list(ElementDocument.objects.values_list("slot", flat=True)) == [OTHER_SLOT]
+    assert AuditEvent.objects.filter(action="submittal.document_answered").count() == 1
 
 
 def test_a_viewer_may_not_answer_and_a_submitted_element_cannot_change(cast, draft):

@@ -22,6 +22,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import services as core_services
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from libraries.models import Chemical
@@ -215,6 +216,43 @@ def test_adding_a_material_keeps_columns_data_and_components_in_step(cast, recor
         str(material.pk),
     )
     assert event.after["components"][1]["name"] == "Xylene"
+
+
+def test_many_materials_are_written_at_once_with_their_keys_components_and_events(
+    cast, record, monkeypatch
+):
+    """From ``COPY_FROM`` rows on (two here) materials and their components go through COPY on
+    PostgreSQL, their keys drawn first: each component and event names its own material. The
+    rows are written a batch at a time (two here), a row refused leaving the others in order."""
+    monkeypatch.setattr(core_services, "COPY_FROM", 2)
+    monkeypatch.setattr(inventory, "MATERIALS_BATCH", 2)
+    add(cast, record)  # the rows added at once come after it
+    rows = [
+        (PAINT, PAINT_COMPONENTS, ""),
+        ({**DIESEL, "218": "lots"}, (), ""),
+        (DIESEL, (), "their-key"),
+        (PAINT, (), ""),
+    ]
+    errors = inventory.add_materials(actor=cast.editor, record=record, rows=iter(rows))
+    assert list(errors) == [1]
+    assert errors[1].message_dict == {
+        "218": ["Maximum daily amount: enter a number, such as 12.5."]
+    }
+
+    assert listed(record) == [(1, "Diesel"), (2, "Paint"), (3, "Diesel"), (4, "Paint")]
+    materials = list(HazardousMaterial.objects.filter(record=record).order_by("position"))
+    assert materials[2].data[inventory.REGULATOR_KEY] == "their-key"
+    assert str(materials[1].maximum_daily_amount) == "55.0000"
+    components = MixtureComponent.objects.filter(material__record=record)
+    assert list(components.values_list("material", "position", "name")) == [
+        (materials[1].pk, 1, "Toluene"),
+        (materials[1].pk, 2, "Xylene"),
+    ]
+    events = AuditEvent.objects.filter(action="inventory.material_added").order_by("object_id")
+    assert sorted((e.object_id, e.after["position"]) for e in events) == sorted(
+        (str(m.pk), m.position) for m in materials
+    )
+    assert all(e.actor == cast.editor and e.organization == cast.org for e in events)
 
 
 @pytest.mark.parametrize(
