@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from edt.api import base, queries
 from edt.models import EdtTransaction
 from facilities import services as facility_services
 from facilities.legacy import import_legacy_facilities
@@ -447,6 +452,90 @@ def test_rfq_runs_the_same_queries_for_one_facility_or_several(
     EdtTransaction.objects.all().delete()
     with django_assert_num_queries(RFQ_QUERIES):
         assert len(rfq_ids(get(client, edt_account, RFQ))) == 4
+
+
+# --- RFQ, the whole answer byte for byte ---------------------------------------------------
+
+PINNED = Path(__file__).resolve().parent / "data"
+
+
+def pinned_answer(client, account, accept: str = "") -> bytes:
+    """RFQ's whole answer, checked against CalEPA's schema when in XML, with the transaction's
+    key, which changes from call to call, named instead (the time is the pinned clock's)."""
+    raw = body(get(client, account, RFQ, accept=accept))
+    if not accept:
+        assert_valid(raw, "1.05", "RegulatorFacilityQuery.xsd")
+    raw = raw.decode()
+    raw = re.sub(r'transactionKey="[^"]*"', 'transactionKey="(transaction)"', raw)
+    raw = re.sub(r'"transactionKey": "[^"]*"', '"transactionKey": "(transaction)"', raw)
+    return raw.encode()
+
+
+@pytest.mark.parametrize("accept", ["", "application/json"])
+def test_rfq_writes_the_whole_answer_byte_for_byte_as_pinned(
+    client, cast, edt_account, pa_edt_account, world, extra, clock, monkeypatch, accept
+):
+    """Facilities with every optional part (keys, location, each element's requirement and
+    due date), without them, with text that needs escaping; a large organization's facts read
+    over several batches and read again once forgotten; the legacy import's, EDT's and the
+    business portal's organizations; as the CUPA and its PA see them, in XML and in JSON. A
+    change to how RFQ is written must not change one byte of it (the files are written again
+    with RFQ_PIN=write, on purpose only)."""
+    monkeypatch.setattr(base, "BATCH_SIZE", 2)
+    monkeypatch.setattr(queries, "FACTS_KEPT", 1)
+    clock.set(2024, 6, 12, 9, 30)
+    more = [
+        factories.make_facility(world.org, name=f"Acme Site {n}", street=f"{n} Acme Way")
+        for n in range(4)
+    ]
+    submitted(more[1], 1, ElementStatus.ACCEPTED, at=(2024, 6, 12, 23, 30))  # 13 June in UTC
+    import_legacy_facilities(
+        SimpleUploadedFile(
+            "legacy.csv",
+            b"legacy_key,name,street,city,zip_code\nL-1,Corner Gas,1 Legacy Way,Sacramento,95814\n",
+        )
+    )
+    legacy = Facility.objects.get(name="Corner Gas")
+    codes = {world.org: 10_001_234, world.other_org: 10_005_678, legacy.organization: 99_999_999}
+    for organization, code in codes.items():
+        Organization.objects.filter(pk=organization.pk).update(code=code)
+    Organization.objects.filter(pk=world.other_org.pk).update(
+        name="Other & Co <West>", headquarters='Elk Grove, "CA"', lead_regulator=None
+    )
+    cers_ids = [world.facility, extra, *more, legacy]
+    for number, facility in enumerate(cers_ids):
+        Facility.objects.filter(pk=facility.pk).update(cers_id=20_000_001 + number)
+    Facility.objects.filter(pk=world.facility.pk).update(
+        name='Acme "Depot" & <Yard> Café',
+        street="1 Main Street",
+        local_facility_id="SAC-7",
+        regulator_key="FAC-0001 & more",
+        latitude=Decimal("38.5816"),
+        longitude=Decimal("-121.4944"),
+        horizontal_accuracy=Decimal("10.50"),
+        horizontal_collection_method=101,
+        geographic_reference_point=102,
+        horizontal_reference_datum="WGS84",
+        location_collected_on=datetime.date(2024, 1, 2),
+    )
+    # Part of a location is not written.
+    Facility.objects.filter(pk=extra.pk).update(
+        street="9 River Road\r\nSuite > 2", latitude=Decimal("38.4"), longitude=Decimal("-121.3")
+    )
+    FacilityRegulator.objects.filter(facility=world.facility, element=2).update(
+        reporting_requirement=3, next_due_date=datetime.date(2024, 9, 15)
+    )
+    FacilityRegulator.objects.filter(facility=world.facility, element=4).update(
+        next_due_date=datetime.date(2024, 12, 31)
+    )
+    FacilityRegulator.objects.filter(facility=more[2], element=1).update(reporting_requirement=1)
+    answer = pinned_answer(client, edt_account, accept) + pinned_answer(
+        client, pa_edt_account, accept
+    )
+    path = PINNED / f"rfq_everything.{'json' if accept else 'xml'}"
+    if os.environ.get("RFQ_PIN") == "write":
+        path.write_bytes(answer)
+    assert answer == path.read_bytes()
 
 
 # --- ROQ ----------------------------------------------------------------------------------
