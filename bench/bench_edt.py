@@ -15,6 +15,12 @@ and the upload processing rate, each beside the raw limit measured in the same r
   element, stored values nested as stored, document answers, location) without layout or
   checks, as text; beside it the same document built as lxml elements, and the first, flat
   raw limit (one element per stored string field).
+- With ``--rfq``: the whole agency's Facility Query (RFQ) at each size, a facility per element
+  (5,200 of them one organization's from 50,000 up): time, first record, memory, megabytes
+  written, beside its raw limit (``measure_raw_rfq``: the same facilities joined to their
+  organizations through a server-side cursor, BATCH_SIZE rows at a time, each batch's element
+  regulators, submissions and new organizations' facts read by arrays of keys, and an lxml
+  ``xmlfile`` writing each facility in the answer's shape).
 - With ``--cme``: the whole agency's RCMEQ, RAIQ and RFTQ at each size, on as many CME
   records, transfers and elements awaiting review (``seed_cme``): time, first record, memory,
   each beside a raw limit (``RAW_AGENCY_SQL`` through a server-side cursor, BATCH_SIZE rows at
@@ -376,9 +382,11 @@ def measure_rfq() -> dict:
     response = client.get(url, HTTP_AUTHORIZATION=header)
     first_record = None
     facilities = 0
+    size = 0
     stated = None
     tail = b""  # a tag may be cut between two chunks
     for chunk in response.streaming_content:
+        size += len(chunk)
         if stated is None and b"returnedResultCount" in chunk:
             stated = int(chunk.split(b'returnedResultCount="')[1].split(b'"')[0])
         if first_record is None and b"<Facility>" in chunk:
@@ -392,6 +400,178 @@ def measure_rfq() -> dict:
         "facilities": facilities,
         "seconds": seconds,
         "first_record_seconds": first_record,
+        "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
+# The raw limit of RFQ: the agency's facilities in CERS ID order, joined to their organization
+# and its lead regulator, through a server-side cursor; per batch, the batch's element
+# regulators, its submissions grouped per facility and element, and the facts of the
+# organizations not met before (kept as RFQ keeps them).
+RAW_RFQ_FACILITIES = """
+SELECT f.id, f.cers_id, f.local_facility_id, f.regulator_key, f.name, f.created_at,
+       f.organization_id, o.code, o.name, o.headquarters, lead.code, f.street, f.city,
+       f.zip_code, f.latitude, f.longitude, f.horizontal_accuracy,
+       f.horizontal_collection_method, f.geographic_reference_point,
+       f.horizontal_reference_datum, f.location_collected_on
+FROM facilities_facility f
+JOIN organizations_organization o ON o.id = f.organization_id
+LEFT JOIN regulators_regulator lead ON lead.id = o.lead_regulator_id
+WHERE EXISTS (
+    SELECT 1 FROM facilities_facilityregulator fr
+    JOIN regulators_regulator r ON r.id = fr.regulator_id
+    WHERE fr.facility_id = f.id AND r.code = %s
+)
+ORDER BY f.cers_id
+"""
+RAW_RFQ_ELEMENTS = (
+    "SELECT fr.facility_id, fr.element, r.code, fr.reporting_requirement, fr.next_due_date "
+    "FROM facilities_facilityregulator fr JOIN regulators_regulator r ON r.id = fr.regulator_id "
+    "WHERE fr.facility_id = ANY(%s)"
+)
+RAW_RFQ_SUBMISSIONS = (
+    "SELECT facility_id, element, max(submitted_at), "
+    "count(*) FILTER (WHERE status IN (2, 3, 4, 5)) FROM submittals_submittalelementrecord "
+    "WHERE facility_id = ANY(%s) AND status > 1 "
+    "GROUP BY facility_id, element"
+)
+RAW_RFQ_FACTS = """
+SELECT o.id,
+       (SELECT count(*) FROM facilities_facility f WHERE f.organization_id = o.id),
+       (SELECT count(*) FROM organizations_membership m WHERE m.organization_id = o.id),
+       (SELECT max(e.submitted_at) FROM submittals_submittalelementrecord e
+        JOIN facilities_facility f ON f.id = e.facility_id
+        WHERE f.organization_id = o.id AND e.status > 1),
+       (SELECT a.after ->> 'how' FROM core_auditevent a
+        WHERE a.action = 'organization.created' AND a.object_type = 'organizations.organization'
+        AND a.object_id = o.id::text ORDER BY a.id LIMIT 1)
+FROM organizations_organization o WHERE o.id = ANY(%s)
+"""
+ORIGIN_CODES = {"legacy import": "5", "EDT": "1"}  # how an organization was created
+RAW_RFQ_ELEMENT_TAGS = (
+    "FacilityInformation",
+    "HazardousMaterialsInventory",
+    "EmergencyResponseTrainingPlans",
+    "UndergroundStorageTanks",
+    "OnsiteHazardousWasteTreatmentNotification",
+    "RecyclableMaterialsReport",
+    "RemoteWasteConsolidationsAnnualNotification",
+    "HWTankClosureCertification",
+    "AbovegroundPetroleumStorageTanks",
+    "CaliforniaAccidentalReleasePrevention",
+)
+
+
+def measure_raw_rfq() -> dict:
+    """The floor under the whole agency's RFQ: the same facilities (``RAW_RFQ_FACILITIES``)
+    through a server-side cursor, ``BATCH_SIZE`` rows at a time, each batch's element
+    regulators, submissions and new organizations' facts read by arrays of keys, and each
+    facility written through an lxml ``xmlfile`` in the answer's shape (its columns, its
+    organization's columns and facts, an element per submittal element with its regulator,
+    requirement and due date, its address and location), each value as it is read: no
+    checks, no time zone for the dates."""
+    setup_django()
+    from lxml import etree
+
+    from edt.api.base import BATCH_SIZE
+
+    sub = etree.SubElement
+    connection = _raw_connection()  # before the clock starts, as for the other raw limits
+    before = rss_mb()
+    started = time.perf_counter()
+    first_record = None
+    facilities = 0
+    size = 0
+
+    class Sink:
+        def write(self, data):
+            nonlocal size
+            size += len(data)
+
+    facts: dict = {}
+    with (
+        connection,
+        connection.cursor(name="raw_rfq") as cursor,
+        connection.cursor() as side,
+        etree.xmlfile(Sink(), encoding="utf-8") as xf,
+        xf.element("RegulatorFacilityQuery"),
+    ):
+        cursor.itersize = BATCH_SIZE
+        cursor.execute(RAW_RFQ_FACILITIES, ["1001"])
+        while rows := cursor.fetchmany(BATCH_SIZE):
+            ids = [row[0] for row in rows]
+            routed = _by_first(side.execute(RAW_RFQ_ELEMENTS, [ids]).fetchall())
+            last, applicable = {}, set()
+            for facility_id, element, moment, count in side.execute(
+                RAW_RFQ_SUBMISSIONS, [ids]
+            ).fetchall():
+                if moment is not None and (facility_id not in last or moment > last[facility_id]):
+                    last[facility_id] = moment
+                if count:
+                    applicable.add((facility_id, element))
+            if len(facts) > 10_000:
+                facts.clear()
+            new = list({row[6] for row in rows} - facts.keys())
+            if new:
+                facts.update((row[0], row[1:]) for row in side.execute(RAW_RFQ_FACTS, [new]))
+            for row in rows:
+                (pk, cers_id, local_id, regulator_key, name, created_at, organization_id) = row[:7]
+                code, org_name, headquarters, lead, street, city, zip_code = row[7:14]
+                location = row[14:]
+                elements = {r[1]: r for r in routed.get(pk, ())}
+                main = elements[1][2] if 1 in elements else "1001"
+                facility = etree.Element("Facility")
+                sub(facility, "CERSID").text = str(cers_id)
+                if local_id:
+                    sub(facility, "FacilityID").text = local_id
+                if regulator_key:
+                    sub(facility, "FacilityRegulatorKey").text = regulator_key
+                sub(facility, "RegulatorCode").text = main
+                sub(facility, "Name").text = name
+                if pk in last:
+                    sub(facility, "LastSubmittalOn").text = str(last[pk].date())
+                sub(facility, "EstablishedOn").text = str(created_at.date())
+                organization = sub(facility, "Organization")
+                facility_count, user_count, org_last, how = facts[organization_id]
+                sub(organization, "Code").text = str(code)
+                sub(organization, "Name").text = org_name
+                if headquarters:
+                    sub(organization, "Headquarters").text = headquarters
+                sub(organization, "FacilityCount").text = str(facility_count)
+                sub(organization, "UserCount").text = str(user_count)
+                sub(organization, "LeadRegulatorCode").text = lead or main
+                if org_last is not None:
+                    sub(organization, "LastSubmittalOn").text = str(org_last.date())
+                sub(organization, "Origin").text = ORIGIN_CODES.get(how, "2")
+                block = sub(facility, "SubmittalElements")
+                for number, tag in enumerate(RAW_RFQ_ELEMENT_TAGS, 1):
+                    element = elements.get(number)
+                    item = sub(block, tag, regulatorCode=element[2] if element else main)
+                    if element and element[3] is not None:
+                        item.set("reportingRequirement", str(element[3]))
+                    else:
+                        applies = number == 1 or (pk, number) in applicable
+                        item.set("reportingRequirement", "2" if applies else "1")
+                    if element and element[4] is not None:
+                        item.set("nextDueDate", str(element[4]))
+                address = sub(facility, "FacilityAddress")
+                sub(address, "SiteAddress").text = street
+                sub(address, "City").text = city
+                sub(address, "ZipCode").text = zip_code
+                if all(part is not None and part != "" for part in location):
+                    point = sub(sub(facility, "GeographicInformation"), "CERSPoint")
+                    for tag, value in zip(LOCATION_TAGS, location, strict=True):
+                        sub(point, tag).text = str(value)
+                xf.write(facility)
+                if first_record is None:
+                    first_record = time.perf_counter() - started
+                facilities += 1
+    return {
+        "facilities": facilities,
+        "seconds": time.perf_counter() - started,
+        "first_record_seconds": first_record,
+        "mb": size / 1e6,
         "rss_growth_mb": rss_mb() - before,
     }
 
@@ -1445,6 +1625,7 @@ MEASURES = {
     "raw_tree": lambda args: measure_raw_query("tree"),
     "raw_flat": lambda args: measure_raw_flat(),
     "rfq": lambda args: measure_rfq(),
+    "raw_rfq": lambda args: measure_raw_rfq(),
     **{name: (lambda args, n=name: measure_agency_query(n)) for name in AGENCY_QUERIES},
     **{
         f"raw_{name}": (lambda args, n=name: measure_raw_agency_query(n)) for name in AGENCY_QUERIES
@@ -1551,12 +1732,16 @@ def main() -> None:
             f"{flat_rate / rate:.2f}x)"
         )
         if args.rfq:
-            rfq = run("rfq")
+            rfq, raw = run("rfq"), run("raw_rfq")
+            assert raw["facilities"] == rfq["facilities"], (raw["facilities"], rfq["facilities"])
             print(
                 f"RFQ, the whole agency, {rfq['facilities']:>7,} facilities: "
                 f"{rfq['seconds']:.1f} s, {rfq['facilities'] / rfq['seconds']:,.0f} facilities/s "
                 f"(first record {rfq['first_record_seconds'] * 1000:.0f} ms, peak RSS "
-                f"+{rfq['rss_growth_mb']:.1f} MB)"
+                f"+{rfq['rss_growth_mb']:.1f} MB, {rfq['mb']:.1f} MB written) | raw cursor+lxml "
+                f"{raw['seconds']:.1f} s (first record {raw['first_record_seconds'] * 1000:.0f} "
+                f"ms, +{raw['rss_growth_mb']:.1f} MB, {raw['mb']:.1f} MB written) | ratio "
+                f"{rfq['seconds'] / raw['seconds']:.2f}x"
             )
         if args.cme:
             for name in AGENCY_QUERIES:
