@@ -1,10 +1,11 @@
 """Writing EDT answers: XML in CalEPA's shape, streamed; JSON derived from the same elements.
 
 A query's records are produced one lxml element at a time and written through
-``lxml.etree.xmlfile`` (or, from RFSQ, as the XML text of each record, written as lxml would
-write its element); the response starts with the first batch and memory stays flat however
-many records follow. JSON is built from the very same elements (``element_to_json``; RFSQ's
-read back from their text), so the two formats can never disagree about content.
+``lxml.etree.xmlfile`` (or, from RFSQ, RFQ and RCMEQ, as the XML text of each record, written
+as lxml would write its element); the response starts with the first batch and memory stays
+flat however many records follow. JSON is built from the very same elements
+(``element_to_json``; those written as text read back from it), so the two formats can never
+disagree about content.
 
 CalEPA's schemas are ``elementFormDefault="unqualified"``: only the root element is in the
 schema's namespace. The root is written with the prefix ``cers`` and the children unprefixed.

@@ -96,8 +96,10 @@ from .base import (
     release,
     row_batches,
 )
+from .location import LOCATION_PARTS, location_texts
 from .output import query_response, sub, text
 from .registry import serves
+from .submittal_query import ByKeys, escaped, escaped_attribute
 
 # --- codes ---------------------------------------------------------------------------------
 
@@ -262,28 +264,31 @@ def respond(call: EdtCall, schema: str, root: str, attributes: dict, record_name
 # How many organizations' facts RFQ keeps between batches (their facilities come in CERS ID
 # order, so an organization's may be in many batches): beyond, the facts are dropped.
 FACTS_KEPT = 10_000
-FACT_NAMES = (
-    "org_facility_count",
-    "org_user_count",
-    "org_last_submitted",
-    "org_created_how",
-    "org_cupa_count",
-)
 
+# What RFQ writes of a facility, read as one tuple per facility through one cursor joined to
+# its organization and the organization's lead regulator: names and the paths they are read
+# from. The location's names are those ``location_texts`` reads.
+FACILITY_COLUMNS = {
+    "pk": "pk",
+    "cers_id": "cers_id",
+    "local_facility_id": "local_facility_id",
+    "regulator_key": "regulator_key",
+    "name": "name",
+    "created_at": "created_at",
+    "organization_id": "organization_id",
+    "organization_code": "organization__code",
+    "organization_name": "organization__name",
+    "headquarters": "organization__headquarters",
+    "lead_regulator_code": "organization__lead_regulator__code",
+    "street": "street",
+    "city": "city",
+    "zip_code": "zip_code",
+    **{column: column for _tag, column in LOCATION_PARTS},
+}
+FacilityRow = NamedTuple("FacilityRow", [(name, object) for name in FACILITY_COLUMNS])  # noqa: UP014
 
-def facts_of_organizations(organization_ids) -> dict[int, tuple]:
-    """The facts of ``organization_facts`` (in ``FACT_NAMES`` order) for these organizations,
-    by id: one query for a batch's organizations, each organization's facts computed once
-    (its facilities counted once, not once for each of its facilities in the answer)."""
-    if not organization_ids:
-        return {}
-    rows = (
-        Organization.objects.filter(pk__in=organization_ids)
-        .annotate(**organization_facts("pk"))
-        .order_by()
-        .values_list("pk", *FACT_NAMES)
-    )
-    return {row[0]: row[1:] for row in rows}
+# The facts of an organization RFQ writes (``organization_facts``), in this order.
+FACT_NAMES = ("org_facility_count", "org_user_count", "org_last_submitted", "org_created_how")
 
 
 class ElementRow(NamedTuple):
@@ -295,71 +300,73 @@ class ElementRow(NamedTuple):
     next_due_date: date | None
 
 
-def element_rows(facility_ids: list[int]) -> dict[int, list[ElementRow]]:
-    """The element regulators of a batch of facilities, in one query, read as tuples."""
-    rows: dict[int, list[ElementRow]] = {}
-    for facility_id, *values in FacilityRegulator.objects.filter(
-        facility_id__in=facility_ids
-    ).values_list(
-        "facility_id", "element", "regulator__code", "reporting_requirement", "next_due_date"
-    ):
-        rows.setdefault(facility_id, []).append(ElementRow(*values))
-    return rows
+class FacilityBatches:
+    """What RFQ writes of each batch of facilities besides their own columns, read by arrays
+    of keys with queries compiled once (``ByKeys``): the element regulators, each facility's
+    last submission and the elements it reports, and the facts of the organizations not met
+    in the batches before (each organization's facilities counted once, not once for each of
+    its facilities in the answer)."""
 
-
-def submissions(facility_ids: list[int]) -> tuple[dict[int, datetime], set[tuple[int, int]]]:
-    """For a batch of facilities, in one grouped query: each facility's last submission, and
-    the (facility id, element) pairs it submitted and were not set Not Applicable."""
-    last: dict[int, datetime] = {}
-    applicable: set[tuple[int, int]] = set()
-    rows = (
-        SubmittalElementRecord.objects.filter(
-            facility_id__in=facility_ids, status__gt=ElementStatus.DRAFT
+    def __init__(self):
+        self.element_rows = ByKeys(
+            FacilityRegulator.objects.all(),
+            "facility__pk",
+            {
+                "facility_id": "facility_id",
+                "element": "element",
+                "regulator_code": "regulator__code",
+                "reporting_requirement": "reporting_requirement",
+                "next_due_date": "next_due_date",
+            },
+            (),
         )
-        .order_by()
-        .values_list("facility_id", "element")
-        .annotate(
-            last=Max("submitted_at"),
-            applicable=Count("pk", filter=Q(status__in=APPLICABLE_STATUSES)),
+        self.submissions = ByKeys(
+            SubmittalElementRecord.objects.filter(status__gt=ElementStatus.DRAFT)
+            .values("facility_id", "element")
+            .annotate(
+                last=Max("submitted_at"),
+                applicable=Count("pk", filter=Q(status__in=APPLICABLE_STATUSES)),
+            ),
+            "facility__pk",
+            {"facility_id": "facility_id", "element": "element", "last": "last"}
+            | {"applicable": "applicable"},
+            (),
         )
-    )
-    for facility_id, element, moment, applicable_count in rows:
-        if moment is not None and (facility_id not in last or moment > last[facility_id]):
-            last[facility_id] = moment
-        if applicable_count:
-            applicable.add((facility_id, element))
-    return last, applicable
+        facts = organization_facts("pk")
+        self.facts_of = ByKeys(
+            Organization.objects.annotate(**{name: facts[name] for name in FACT_NAMES}),
+            "pk",
+            {"pk": "pk", **{name: name for name in FACT_NAMES}},
+            (),
+        )
+        self.facts: dict[int, tuple] = {}  # per organization, kept while it may come again
 
-
-def _degrees(value) -> str:
-    whole, _, fraction = f"{value:.8f}".partition(".")
-    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"  # 4-13 characters, as the schema asks
-
-
-def geographic_information(facility: Facility) -> etree._Element | None:
-    """The facility's ``GeographicInformation`` (RFQ, RFC's result), when every part the
-    schema requires is known."""
-    parts = (
-        facility.latitude,
-        facility.longitude,
-        facility.horizontal_accuracy,
-        facility.horizontal_collection_method,
-        facility.geographic_reference_point,
-        facility.horizontal_reference_datum,
-        facility.location_collected_on,
-    )
-    if any(part is None or part == "" for part in parts):
-        return None
-    info = etree.Element("GeographicInformation")
-    point = etree.SubElement(info, "CERSPoint")
-    sub(point, "LatitudeMeasure", _degrees(facility.latitude))
-    sub(point, "LongitudeMeasure", _degrees(facility.longitude))
-    sub(point, "HorizontalAccuracyMeasure", format(facility.horizontal_accuracy.normalize(), "f"))
-    sub(point, "HorizontalCollectionMethod", facility.horizontal_collection_method)
-    sub(point, "GeographicReferencePoint", facility.geographic_reference_point)
-    sub(point, "HorizontalReferenceDatum", facility.horizontal_reference_datum)
-    sub(point, "DataCollectionDate", facility.location_collected_on)
-    return info
+    def read(self, facilities: list[FacilityRow]):
+        """For a batch: each facility's element rows by element, its last submission, the
+        (facility id, element) pairs it submitted and were not set Not Applicable; and the
+        batch's organizations' facts, kept in ``facts``."""
+        keys = [facility.pk for facility in facilities]
+        routed: dict[int, dict[int, ElementRow]] = {}
+        for row in self.element_rows(keys):
+            routed.setdefault(row.facility_id, {})[row.element] = ElementRow(
+                row.element, row.regulator_code, row.reporting_requirement, row.next_due_date
+            )
+        last: dict[int, datetime] = {}
+        applicable: set[tuple[int, int]] = set()
+        for row in self.submissions(keys):
+            moment = row.last
+            if moment is not None and (
+                row.facility_id not in last or moment > last[row.facility_id]
+            ):
+                last[row.facility_id] = moment
+            if row.applicable:
+                applicable.add((row.facility_id, row.element))
+        if len(self.facts) > FACTS_KEPT:
+            self.facts.clear()  # memory stays flat; an organization met again is recounted
+        new = list({facility.organization_id for facility in facilities} - self.facts.keys())
+        for row in self.facts_of(new):
+            self.facts[row.pk] = tuple(getattr(row, name) for name in FACT_NAMES)
+        return routed, last, applicable
 
 
 def reporting_requirement(row, element: int, applicable: bool) -> ReportingRequirement:
@@ -372,51 +379,82 @@ def reporting_requirement(row, element: int, applicable: bool) -> ReportingRequi
     return ReportingRequirement.NOT_APPLICABLE
 
 
-def facility_element(facility, applicable: set, agency: Regulator) -> etree._Element:
-    """One RFQ ``Facility`` (FacilityType, 1/05)."""
-    rows = {row.element: row for row in facility.element_rows}
-    by_element = {code: row.regulator_code for code, row in rows.items()}
-    main_code = by_element.get(SubmittalElement.FACILITY_INFORMATION, agency.code)
-    organization = facility.organization
-    element = etree.Element("Facility")
-    sub(element, "CERSID", facility.cers_id)
-    sub(element, "FacilityID", facility.local_facility_id)
-    sub(element, "FacilityRegulatorKey", facility.regulator_key)
-    sub(element, "RegulatorCode", main_code)
-    sub(element, "Name", facility.name)
-    sub(element, "LastSubmittalOn", day(facility.last_submitted))
-    sub(element, "EstablishedOn", day(facility.created_at))
-    block = etree.SubElement(element, "Organization")
-    sub(block, "Code", organization.code)
-    sub(block, "Name", organization.name)
-    sub(block, "Headquarters", organization.headquarters)
-    sub(block, "FacilityCount", facility.org_facility_count)
-    sub(block, "UserCount", facility.org_user_count)
-    lead = organization.lead_regulator
+def _leaf(out: list[str], tag: str, value) -> None:
+    """``sub``'s element as text: nothing for None or an empty text."""
+    if value is None or value == "":
+        return
+    out.append(f"<{tag}>{escaped(value if type(value) is str else str(value))}</{tag}>")
+
+
+def facility_text(
+    facility: FacilityRow,
+    rows: dict[int, ElementRow],
+    last_submitted: datetime | None,
+    applicable: set,
+    facts: tuple,
+    agency_code: str,
+    zone,
+) -> str:
+    """One RFQ ``Facility`` (FacilityType, 1/05) as XML text, what lxml writes for it (its
+    dates' days in ``zone``, the current time zone)."""
+    information = rows.get(SubmittalElement.FACILITY_INFORMATION)
+    main = information.regulator_code if information is not None else agency_code
+    facility_count, user_count, organization_last, created_how = facts
+    out = [f"<Facility><CERSID>{facility.cers_id}</CERSID>"]
+    _leaf(out, "FacilityID", facility.local_facility_id)
+    _leaf(out, "FacilityRegulatorKey", facility.regulator_key)
+    _leaf(out, "RegulatorCode", main)
+    _leaf(out, "Name", facility.name)
+    _leaf(out, "LastSubmittalOn", day_in(last_submitted, zone))
+    _leaf(out, "EstablishedOn", day_in(facility.created_at, zone))
+    out.append("<Organization>")
+    _leaf(out, "Code", facility.organization_code)
+    _leaf(out, "Name", facility.organization_name)
+    _leaf(out, "Headquarters", facility.headquarters)
+    _leaf(out, "FacilityCount", facility_count)
+    _leaf(out, "UserCount", user_count)
     # Unset only for an organization none of whose facilities a CUPA regulates.
-    sub(block, "LeadRegulatorCode", lead.code if lead else main_code)
-    sub(block, "LastSubmittalOn", day(facility.org_last_submitted))
-    sub(block, "Origin", int(origin(facility)))
-    elements = etree.SubElement(element, "SubmittalElements")
+    lead = facility.lead_regulator_code
+    _leaf(out, "LeadRegulatorCode", lead if lead is not None else main)
+    _leaf(out, "LastSubmittalOn", day_in(organization_last, zone))
+    out.append(f"<Origin>{ORIGINS.get(created_how, OrganizationOrigin.BUSINESS).value}</Origin>")
+    out.append("</Organization><SubmittalElements>")
+    pk = facility.pk
     for code, tag in ELEMENT_TAGS.items():
         row = rows.get(code)
-        requirement = reporting_requirement(row, code, (facility.pk, code) in applicable)
-        item = etree.SubElement(
-            elements,
-            tag,
-            regulatorCode=str(by_element.get(code, main_code)),
-            reportingRequirement=str(int(requirement)),
+        requirement = reporting_requirement(row, code, (pk, code) in applicable)
+        regulator = escaped_attribute(row.regulator_code if row is not None else main)
+        due = (
+            f' nextDueDate="{row.next_due_date.isoformat()}"'
+            if row is not None and row.next_due_date
+            else ""
         )
-        if row is not None and row.next_due_date:
-            item.set("nextDueDate", row.next_due_date.isoformat())
-    address = etree.SubElement(element, "FacilityAddress")
-    sub(address, "SiteAddress", facility.street)
-    sub(address, "City", facility.city)
-    sub(address, "ZipCode", facility.zip_code)
-    geographic = geographic_information(facility)
-    if geographic is not None:
-        element.append(geographic)
-    return element
+        out.append(
+            f'<{tag} regulatorCode="{regulator}" reportingRequirement="{requirement.value}"{due}/>'
+        )
+    out.append("</SubmittalElements>")
+    address: list[str] = []
+    _leaf(address, "SiteAddress", facility.street)
+    _leaf(address, "City", facility.city)
+    _leaf(address, "ZipCode", facility.zip_code)
+    out.append(
+        f"<FacilityAddress>{''.join(address)}</FacilityAddress>"
+        if address
+        else "<FacilityAddress/>"
+    )
+    texts = location_texts(facility)
+    if texts is not None:
+        out.append("<GeographicInformation><CERSPoint>")
+        for (tag, _column), value in zip(LOCATION_PARTS, texts, strict=True):
+            out.append(f"<{tag}>{escaped(value)}</{tag}>")
+        out.append("</CERSPoint></GeographicInformation>")
+    out.append("</Facility>")
+    return "".join(out)
+
+
+def day_in(moment: datetime | None, zone) -> date | None:
+    """``day``, in a time zone read once by the caller."""
+    return moment.astimezone(zone).date() if moment is not None else None
 
 
 @serves("RFQ")
@@ -427,32 +465,31 @@ class RegulatorFacilityQueryView(EndpointView):
     NARROW = "CERSID, organizationCode, createdOnStart/createdOnEnd, street, city or zip"
 
     def answer(self, call: EdtCall):
-        call.schema_version("RegulatorFacilityQuery")
+        version = call.schema_version("RegulatorFacilityQuery")
         wanted = self.facilities(call).order_by("cers_id")
         count = wanted.count()  # the agency's routings, on their (regulator, facility) index
         check_ceiling(count, "facilities", self.NARROW)
-        facilities = Facility.objects.select_related("organization__lead_regulator").order_by(
-            "cers_id"
-        )
-        agency = call.regulator
+        agency_code = call.regulator.code
 
-        def records() -> Iterator[etree._Element]:
-            facts: dict[int, tuple] = {}  # per organization, kept while it may come again
-            for chunk in key_batches(wanted):
-                batch = list(facilities.filter(pk__in=chunk))
-                last, applicable = submissions(chunk)
-                routed = element_rows(chunk)
-                if len(facts) > FACTS_KEPT:
-                    facts.clear()  # memory stays flat; an organization met again is recounted
-                facts |= facts_of_organizations({f.organization_id for f in batch} - facts.keys())
+        def records() -> Iterator[str]:
+            zone = timezone.get_current_timezone()
+            batches = FacilityBatches()
+            facts = batches.facts
+            write = facility_text  # looked up once (the tests replace it)
+            for rows in row_batches(wanted.values_list(*FACILITY_COLUMNS.values())):
+                batch = list(map(FacilityRow._make, rows))
+                del rows
+                routed, last, applicable = batches.read(batch)
                 for facility in batch:
-                    facility.last_submitted = last.get(facility.pk)
-                    facility.element_rows = routed.get(facility.pk, [])
-                    known = facts[facility.organization_id]
-                    for name, value in zip(FACT_NAMES, known, strict=True):
-                        setattr(facility, name, value)
-                    yield facility_element(facility, applicable, agency)
-                release(batch)
+                    yield write(
+                        facility,
+                        routed.get(facility.pk, {}),
+                        last.get(facility.pk),
+                        applicable,
+                        facts[facility.organization_id],
+                        agency_code,
+                        zone,
+                    )
 
         self.accepted(call, count)
         attributes = {
@@ -461,13 +498,16 @@ class RegulatorFacilityQueryView(EndpointView):
             "totalQueryResultCount": count,
             "transactionKey": call.transaction.key,
         }
-        return respond(
+        # JSON is made from the same text, read back as elements.
+        items = (lambda: map(etree.fromstring, records())) if call.wants_json else records
+        return query_response(
             call,
-            "RegulatorFacilityQuery",
-            "RegulatorFacilityQuery",
-            attributes,
-            "Facility",
-            records,
+            schema="RegulatorFacilityQuery",
+            version=version,
+            root="RegulatorFacilityQuery",
+            attributes=attributes,
+            record_name="Facility",
+            records=items,
         )
 
     @staticmethod

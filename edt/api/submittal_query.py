@@ -74,8 +74,8 @@ from ..codecs.submittal import (
 from ..models import EdtTransaction
 from . import base
 from .base import EdtCall, EdtError, EndpointView, check_ceiling
+from .location import geographic_information
 from .output import query_response, text
-from .queries import geographic_information
 from .registry import serves
 
 SCHEMA = "RegulatorFacilitySubmittalQuery"

@@ -72,7 +72,8 @@ from organizations.models import CREATED_BY_EDT, Organization
 from organizations.services import add_organization
 from regulators.models import Regulator
 
-from ..api.queries import ELEMENT_TAGS, geographic_information, reporting_requirement
+from ..api.location import geographic_information
+from ..api.queries import ELEMENT_TAGS, reporting_requirement
 from ..uploads import UploadContext, UploadRejected, processes
 from .reading import text
 

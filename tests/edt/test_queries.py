@@ -436,9 +436,9 @@ def test_rfq_refuses_more_than_the_ceiling(client, edt_account, world, extra, se
 
 
 # Authentication (account, grant), the transaction row, the count, the accepted mark, the
-# cursor over the facilities' keys; per batch the facilities with their organizations, their
-# element regulators, the elements they submitted, and the facts of the organizations first met.
-RFQ_QUERIES = 10
+# cursor over the facilities joined to their organizations; per batch their element
+# regulators, the elements they submitted, and the facts of the organizations first met.
+RFQ_QUERIES = 9
 
 
 def test_rfq_runs_the_same_queries_for_one_facility_or_several(

@@ -100,7 +100,7 @@ def test_a_whole_agency_organization_query_is_complete(client, cast, edt_account
 def fails_on_the_third_facility(monkeypatch):
     """RFQ's writer, failing on the third facility it writes."""
     written = []
-    write = queries.facility_element
+    write = queries.facility_text
 
     def failing(facility, *args):
         written.append(facility.cers_id)
@@ -108,7 +108,7 @@ def fails_on_the_third_facility(monkeypatch):
             raise RuntimeError("disk on fire")
         return write(facility, *args)
 
-    monkeypatch.setattr(queries, "facility_element", failing)
+    monkeypatch.setattr(queries, "facility_text", failing)
     monkeypatch.setattr(base, "BATCH_SIZE", 2)  # the first records are sent before it fails
     return written
 
