@@ -225,9 +225,11 @@ def restore_seeded_rows() -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """After a committing test's flush, the migrations' seeded rows come back (browser tests
-    restore theirs from the serialized database, and find nothing missing here)."""
+    restore theirs from the serialized database, and find nothing missing here). Not after
+    the session's last test: its teardown has already dropped the test database, and the
+    connection points at the configured one again."""
     yield
-    if commits(item) and not restores_its_own(item):
+    if nextitem is not None and commits(item) and not restores_its_own(item):
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
