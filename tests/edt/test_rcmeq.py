@@ -8,7 +8,10 @@ import copy
 import datetime
 import json
 import math
+import os
+import re
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
+from facilities.models import Facility
 from edt.api import base
 from edt.models import EdtTransaction
 from tests.cme.helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
@@ -289,6 +293,54 @@ def test_a_query_over_the_ceiling_is_413_and_says_how_to_narrow(
     assert response.status_code == 413
     assert b"6 CME records" in response.content and b"CERSID" in response.content
     assert get(client, edt_account, endDate="03-31-2024").status_code == 200
+
+
+# --- the answer, byte for byte ---------------------------------------------------------------
+
+PINNED = Path(__file__).resolve().parent / "data"
+MOMENT = datetime.datetime(2024, 7, 1, 18, 0, tzinfo=datetime.UTC)
+
+
+def _pinned(client, account, accept: str = "") -> bytes:
+    """The answer with what changes from call to call (its time, the transaction's key)
+    named instead."""
+    raw = body(get(client, account, accept=accept)).decode()
+    raw = re.sub(r"<DataSetDateTime>[^<]*<", "<DataSetDateTime>(now)<", raw)
+    raw = re.sub(r"<TransactionKey>[^<]*<", "<TransactionKey>(transaction)<", raw)
+    raw = re.sub(r'"DataSetDateTime": "[^"]*"', '"DataSetDateTime": "(now)"', raw)
+    raw = re.sub(r'"TransactionKey": "[^"]*"', '"TransactionKey": "(transaction)"', raw)
+    return raw.encode()
+
+
+@pytest.mark.parametrize(("accept", "suffix"), [("", "xml"), ("application/json", "json")])
+def test_the_whole_answer_is_written_byte_for_byte_as_pinned(
+    client, edt_account, pa_edt_account, world, accept, suffix
+):
+    """Every entity, every field, each action time from its own source (the agency's, the
+    latest audit event, the creation time), as the CUPA and as the PA get them, in XML and in
+    JSON: a change to how the answer is read or written must not change one byte of it (the
+    files are written again with RCMEQ_PIN=write, on purpose only)."""
+    for n, model in enumerate((Inspection, Violation, Enforcement, EnforcementViolation)):
+        for m, pk in enumerate(model.objects.order_by("pk").values_list("pk", flat=True)):
+            model.objects.filter(pk=pk).update(cers_key=uuid.UUID(int=100 * n + m))
+    Inspection.objects.update(created_at=MOMENT)
+    Enforcement.objects.update(created_at=MOMENT)
+    events = AuditEvent.objects.filter(object_type__startswith="cme.").order_by("pk")
+    for n, pk in enumerate(events.values_list("pk", flat=True)):
+        AuditEvent.objects.filter(pk=pk).update(created_at=MOMENT + datetime.timedelta(hours=n))
+    # The PA's UST violation as RCMES leaves it; its inspection's own events gone, so that its
+    # action time is its creation time.
+    Violation.objects.filter(pk=world.ust_violation.pk).update(
+        regulator_key="V-UST-1", regulator_action_at=MOMENT - datetime.timedelta(days=2)
+    )
+    AuditEvent.objects.filter(object_type="cme.inspection", object_id=str(world.ust.pk)).delete()
+    Facility.objects.filter(pk=world.facility.pk).update(cers_id=10_123_456)
+    Facility.objects.filter(pk=world.facility_yolo.pk).update(cers_id=10_123_457)
+    answer = _pinned(client, edt_account, accept) + _pinned(client, pa_edt_account, accept)
+    path = PINNED / f"rcmeq_world.{suffix}"
+    if os.environ.get("RCMEQ_PIN") == "write":
+        path.write_bytes(answer)
+    assert answer == path.read_bytes()
 
 
 # Authentication (account, grant), the transaction row, the agency, the CUPA's PAs, the four
