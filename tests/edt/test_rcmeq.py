@@ -15,13 +15,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
-from facilities.models import Facility
-from edt.api import base
+from edt.api import base, cme_query
 from edt.models import EdtTransaction
+from facilities.models import Facility
 from tests.cme.helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
 
 from . import test_rcmes as rcmes
@@ -293,6 +294,70 @@ def test_a_query_over_the_ceiling_is_413_and_says_how_to_narrow(
     assert response.status_code == 413
     assert b"6 CME records" in response.content and b"CERSID" in response.content
     assert get(client, edt_account, endDate="03-31-2024").status_code == 200
+
+
+@pytest.mark.parametrize("agency", ["cupa", "pa", "cupa2", "state"])
+def test_each_collection_is_the_union_of_its_agencies_jurisdictions(cast, world, agency):
+    """The scope drawn once gives what each agency's ``in_jurisdiction`` gives, joined over
+    the agencies it answers for (the state agency, which has no EDT account, too)."""
+    regulator = getattr(cast, agency)
+    agencies = cme_query.answering_for(regulator)
+    filters = {"cers_id": None, "since": None, "until": None}
+    collections = cme_query.matching_records(regulator, filters)
+
+    def union(queryset):
+        return {
+            pk for a in agencies for pk in queryset.in_jurisdiction(a).values_list("pk", flat=True)
+        }
+
+    inspections = union(Inspection.objects)
+    enforcements = union(Enforcement.objects)
+    violations = union(Violation.objects)
+    assert set(collections["Inspections"].values_list("pk", flat=True)) == inspections
+    assert set(collections["Enforcements"].values_list("pk", flat=True)) == enforcements
+    assert set(collections["Violations"].values_list("pk", flat=True)) == violations
+    assert set(collections["EnforcementViolations"].values_list("pk", flat=True)) == set(
+        EnforcementViolation.objects.filter(
+            enforcement__in=enforcements, violation__in=violations
+        ).values_list("pk", flat=True)
+    )
+    assert inspections and cme_query.counted(regulator, collections) == sum(
+        queryset.count() for queryset in collections.values()
+    )
+    cme_query.forget_scope()
+
+
+# --- the scope, drawn once -----------------------------------------------------------------
+
+
+def scope_table_exists() -> bool:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {cme_query._scope_table()}")  # noqa: S608
+    except DatabaseError:
+        return False
+    return True
+
+
+def test_the_drawn_scope_is_dropped_after_the_last_record(client, edt_account, world):
+    for accept in ("", "application/json"):
+        response = get(client, edt_account, accept=accept)
+        assert scope_table_exists()  # drawn for the counts, read by every collection
+        body(response)
+        assert not scope_table_exists()
+
+
+def test_a_scope_left_by_an_answer_cut_off_is_drawn_again(
+    client, edt_account, pa_edt_account, world
+):
+    """An answer cut off mid-way leaves its scope on the connection: the next answer draws its
+    own, for its own agency."""
+    next(iter(get(client, edt_account).streaming_content))
+    assert scope_table_exists()
+    root = answer(get(client, pa_edt_account))
+    assert unique_keys(root)["Inspection"] == [str(world.ust.cers_key)]
+    assert unique_keys(root)["Violation"] == [str(world.ust_violation.cers_key)]
+    assert not scope_table_exists()
 
 
 # --- the answer, byte for byte ---------------------------------------------------------------
