@@ -8,7 +8,9 @@ a CUPA gets the
 same for itself and for each of its PAs, whose CME it submits (RCMES), so every CME record of
 its facilities comes back. Enforcement actions follow ``Enforcement.objects.in_jurisdiction``;
 violations follow their inspection; a link is listed when its enforcement action and its
-violation both are. ``CERSID``, ``startDate`` and ``endDate`` narrow each entity by its
+violation both are. The inspections in scope are drawn once per answer, into a temporary table
+of the connection (``draw_scope``), which the four counts (one statement) and the four
+collections read. ``CERSID``, ``startDate`` and ``endDate`` narrow each entity by its
 facility and its occurred-on date (906, 932, 915; a link by its enforcement action's).
 
 What the answer holds where the models differ from CERS's:

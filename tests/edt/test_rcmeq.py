@@ -219,8 +219,13 @@ def test_an_empty_answer_is_still_valid(client, edt_account, world):
 
 def test_each_filter_narrows_every_entity(client, edt_account, world):
     def found(**params) -> dict[str, int]:
-        root = answer(get(client, edt_account, **params))
-        return {entity: len(listed) for entity, listed in unique_keys(root).items()}
+        response = get(client, edt_account, **params)
+        root = answer(response)
+        listed = {entity: len(keys) for entity, keys in unique_keys(root).items()}
+        # The count stated before the body (the ceiling's) is exactly what was written.
+        counted = EdtTransaction.objects.get(key=response["X-CERS-Transaction-Key"]).result_count
+        assert counted == sum(listed.values())
+        return listed
 
     everything = {"Inspection": 2, "Enforcement": 1, "Violation": 2, "EnforcementViolation": 1}
     nothing = dict.fromkeys(everything, 0)
@@ -408,9 +413,10 @@ def test_the_whole_answer_is_written_byte_for_byte_as_pinned(
     assert answer == path.read_bytes()
 
 
-# Authentication (account, grant), the transaction row, the agency, the CUPA's PAs, the four
-# counts, the accepted mark, the four entities' records (one cursor each), and per batch of
-# each entity its records' latest audit events (the inspections' violation counts besides).
+# Authentication (account, grant), the transaction row, the CUPA's PAs, the scope drawn (an
+# earlier one dropped, the table written and analysed), the four counts in one statement, the
+# accepted mark, the four entities' records (one cursor each), per batch of each entity its
+# records' latest audit events (the inspections' violation counts besides), the scope dropped.
 RCMEQ_QUERIES = 19
 
 
