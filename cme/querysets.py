@@ -108,15 +108,24 @@ class EnforcementQuerySet(models.QuerySet):
         """The enforcement actions in ``regulator``'s scope (every one for the state agency):
         those it recorded and those linked to a violation of an inspection in its
         jurisdiction."""
-        from .models import EnforcementViolation, Inspection
+        from .models import Inspection
 
         if regulator.is_statewide:
             return self
-        inspections = Inspection.objects.in_jurisdiction(regulator)
+        inspections = Inspection.objects.in_jurisdiction(regulator).values("pk")
+        return self.recorded_or_linked([regulator.pk], inspections)
+
+    def recorded_or_linked(self, agency_pks, inspections):
+        """The enforcement actions recorded by one of the agencies ``agency_pks`` or linked to
+        a violation of one of ``inspections`` (a query of inspection keys): with the agencies'
+        inspections in jurisdiction, the union of their ``in_jurisdiction``, for a caller
+        that has drawn those inspections once already (RCMEQ)."""
+        from .models import EnforcementViolation
+
         # ``pk IN (the linked actions)`` rather than a correlated EXISTS: under the OR,
         # PostgreSQL reads the set once into a hash instead of probing the links once per
         # enforcement action (which, read through a cursor, it prefers for a fast start).
-        linked = EnforcementViolation.objects.filter(
-            violation__inspection__in=inspections.values("pk")
-        ).values("enforcement_id")
-        return self.filter(Q(regulator=regulator) | Q(pk__in=linked))
+        linked = EnforcementViolation.objects.filter(violation__inspection__in=inspections).values(
+            "enforcement_id"
+        )
+        return self.filter(Q(regulator_id__in=agency_pks) | Q(pk__in=linked))

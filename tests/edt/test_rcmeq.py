@@ -8,16 +8,21 @@ import copy
 import datetime
 import json
 import math
+import os
+import re
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
-from edt.api import base
+from edt.api import base, cme_query
 from edt.models import EdtTransaction
+from facilities.models import Facility
 from tests.cme.helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
 
 from . import test_rcmes as rcmes
@@ -214,8 +219,13 @@ def test_an_empty_answer_is_still_valid(client, edt_account, world):
 
 def test_each_filter_narrows_every_entity(client, edt_account, world):
     def found(**params) -> dict[str, int]:
-        root = answer(get(client, edt_account, **params))
-        return {entity: len(listed) for entity, listed in unique_keys(root).items()}
+        response = get(client, edt_account, **params)
+        root = answer(response)
+        listed = {entity: len(keys) for entity, keys in unique_keys(root).items()}
+        # The count stated before the body (the ceiling's) is exactly what was written.
+        counted = EdtTransaction.objects.get(key=response["X-CERS-Transaction-Key"]).result_count
+        assert counted == sum(listed.values())
+        return listed
 
     everything = {"Inspection": 2, "Enforcement": 1, "Violation": 2, "EnforcementViolation": 1}
     nothing = dict.fromkeys(everything, 0)
@@ -291,9 +301,122 @@ def test_a_query_over_the_ceiling_is_413_and_says_how_to_narrow(
     assert get(client, edt_account, endDate="03-31-2024").status_code == 200
 
 
-# Authentication (account, grant), the transaction row, the agency, the CUPA's PAs, the four
-# counts, the accepted mark, the four entities' records (one cursor each), and per batch of
-# each entity its records' latest audit events (the inspections' violation counts besides).
+@pytest.mark.parametrize("agency", ["cupa", "pa", "cupa2", "state"])
+def test_each_collection_is_the_union_of_its_agencies_jurisdictions(cast, world, agency):
+    """The scope drawn once gives what each agency's ``in_jurisdiction`` gives, joined over
+    the agencies it answers for (the state agency, which has no EDT account, too)."""
+    regulator = getattr(cast, agency)
+    agencies = cme_query.answering_for(regulator)
+    filters = {"cers_id": None, "since": None, "until": None}
+    collections = cme_query.matching_records(regulator, filters)
+
+    def union(queryset):
+        return {
+            pk for a in agencies for pk in queryset.in_jurisdiction(a).values_list("pk", flat=True)
+        }
+
+    inspections = union(Inspection.objects)
+    enforcements = union(Enforcement.objects)
+    violations = union(Violation.objects)
+    assert set(collections["Inspections"].values_list("pk", flat=True)) == inspections
+    assert set(collections["Enforcements"].values_list("pk", flat=True)) == enforcements
+    assert set(collections["Violations"].values_list("pk", flat=True)) == violations
+    assert set(collections["EnforcementViolations"].values_list("pk", flat=True)) == set(
+        EnforcementViolation.objects.filter(
+            enforcement__in=enforcements, violation__in=violations
+        ).values_list("pk", flat=True)
+    )
+    assert inspections and cme_query.counted(regulator, collections) == sum(
+        queryset.count() for queryset in collections.values()
+    )
+    cme_query.forget_scope()
+
+
+# --- the scope, drawn once -----------------------------------------------------------------
+
+
+def scope_table_exists() -> bool:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {cme_query._scope_table()}")  # noqa: S608
+    except DatabaseError:
+        return False
+    return True
+
+
+def test_the_drawn_scope_is_dropped_after_the_last_record(client, edt_account, world):
+    for accept in ("", "application/json"):
+        response = get(client, edt_account, accept=accept)
+        assert scope_table_exists()  # drawn for the counts, read by every collection
+        body(response)
+        assert not scope_table_exists()
+
+
+def test_a_scope_left_by_an_answer_cut_off_is_drawn_again(
+    client, edt_account, pa_edt_account, world
+):
+    """An answer cut off mid-way leaves its scope on the connection: the next answer draws its
+    own, for its own agency."""
+    next(iter(get(client, edt_account).streaming_content))
+    assert scope_table_exists()
+    root = answer(get(client, pa_edt_account))
+    assert unique_keys(root)["Inspection"] == [str(world.ust.cers_key)]
+    assert unique_keys(root)["Violation"] == [str(world.ust_violation.cers_key)]
+    assert not scope_table_exists()
+
+
+# --- the answer, byte for byte ---------------------------------------------------------------
+
+PINNED = Path(__file__).resolve().parent / "data"
+MOMENT = datetime.datetime(2024, 7, 1, 18, 0, tzinfo=datetime.UTC)
+
+
+def _pinned(client, account, accept: str = "") -> bytes:
+    """The answer with what changes from call to call (its time, the transaction's key)
+    named instead."""
+    raw = body(get(client, account, accept=accept)).decode()
+    raw = re.sub(r"<DataSetDateTime>[^<]*<", "<DataSetDateTime>(now)<", raw)
+    raw = re.sub(r"<TransactionKey>[^<]*<", "<TransactionKey>(transaction)<", raw)
+    raw = re.sub(r'"DataSetDateTime": "[^"]*"', '"DataSetDateTime": "(now)"', raw)
+    raw = re.sub(r'"TransactionKey": "[^"]*"', '"TransactionKey": "(transaction)"', raw)
+    return raw.encode()
+
+
+@pytest.mark.parametrize(("accept", "suffix"), [("", "xml"), ("application/json", "json")])
+def test_the_whole_answer_is_written_byte_for_byte_as_pinned(
+    client, edt_account, pa_edt_account, world, accept, suffix
+):
+    """Every entity, every field, each action time from its own source (the agency's, the
+    latest audit event, the creation time), as the CUPA and as the PA get them, in XML and in
+    JSON: a change to how the answer is read or written must not change one byte of it (the
+    files are written again with RCMEQ_PIN=write, on purpose only)."""
+    for n, model in enumerate((Inspection, Violation, Enforcement, EnforcementViolation)):
+        for m, pk in enumerate(model.objects.order_by("pk").values_list("pk", flat=True)):
+            model.objects.filter(pk=pk).update(cers_key=uuid.UUID(int=100 * n + m))
+    Inspection.objects.update(created_at=MOMENT)
+    Enforcement.objects.update(created_at=MOMENT)
+    events = AuditEvent.objects.filter(object_type__startswith="cme.").order_by("pk")
+    for n, pk in enumerate(events.values_list("pk", flat=True)):
+        AuditEvent.objects.filter(pk=pk).update(created_at=MOMENT + datetime.timedelta(hours=n))
+    # The PA's UST violation as RCMES leaves it; its inspection's own events gone, so that its
+    # action time is its creation time.
+    Violation.objects.filter(pk=world.ust_violation.pk).update(
+        regulator_key="V-UST-1", regulator_action_at=MOMENT - datetime.timedelta(days=2)
+    )
+    AuditEvent.objects.filter(object_type="cme.inspection", object_id=str(world.ust.pk)).delete()
+    Facility.objects.filter(pk=world.facility.pk).update(cers_id=10_123_456)
+    Facility.objects.filter(pk=world.facility_yolo.pk).update(cers_id=10_123_457)
+    answer = _pinned(client, edt_account, accept) + _pinned(client, pa_edt_account, accept)
+    path = PINNED / f"rcmeq_world.{suffix}"
+    if os.environ.get("RCMEQ_PIN") == "write":
+        path.write_bytes(answer)
+    assert answer == path.read_bytes()
+
+
+# Authentication (account, grant), the transaction row, the CUPA's PAs, the scope drawn (an
+# earlier one dropped, the table written and analysed), the four counts in one statement, the
+# accepted mark, the four entities' records (one cursor each), per batch of each entity its
+# records' latest audit events (the inspections' violation counts besides), the scope dropped.
 RCMEQ_QUERIES = 19
 
 
