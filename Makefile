@@ -236,11 +236,14 @@ beat: install
 
 # -- housekeeping ----------------------------------------------------------------------------
 
-# The EDT benchmarks: RFSQ streaming and upload processing beside their raw limits, on a
-# PostgreSQL database of their own (dropped and created again). Takes several minutes.
+# The EDT benchmarks, each beside its raw limit: the queries (RFSQ, RFQ, RCMEQ, RAIQ, RFTQ)
+# and the uploads (RFSAN, RCMES, RFS), on a PostgreSQL database of their own (dropped and
+# created again). About three minutes on an idle 2-core machine, several times that under
+# load; BENCH_EDT_ARGS narrows it.
 BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/cers_bench
+BENCH_EDT_ARGS ?= --rfq --cme --cme-uploads 1000,5000 --rfs-uploads 1000,10000
 bench: install
-	env -u REDIS_URL DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) bench/bench_edt.py
+	env -u REDIS_URL DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) bench/bench_edt.py $(BENCH_EDT_ARGS)
 	$(MAKE) --no-print-directory bench-portal
 
 # The portal pages of each persona on seed_scale's data set, beside their slowest query run
