@@ -810,6 +810,52 @@ def test_rftq_refuses_more_than_the_ceiling(client, edt_account, transfers, sett
     assert b"2 facility transfers" in response.content
 
 
+def pinned_rftq(client, account, accept: str = "") -> bytes:
+    """RFTQ's whole answer, with the transaction's key, which changes from call to call, named
+    instead (not checked against the schema: a transfer recorded without the facility's CERS
+    ID is written without the ``CERSID`` the schema requires)."""
+    raw = body(get(client, account, RFTQ, accept=accept))
+    raw = raw.decode()
+    raw = re.sub(r'transactionKey="[^"]*"', 'transactionKey="(transaction)"', raw)
+    raw = re.sub(r'"transactionKey": "[^"]*"', '"transactionKey": "(transaction)"', raw)
+    return raw.encode()
+
+
+@pytest.mark.parametrize("accept", ["", "application/json"])
+def test_rftq_writes_the_whole_answer_byte_for_byte_as_pinned(
+    client, edt_account, pa_edt_account, transfers, clock, monkeypatch, accept
+):
+    """Moves and a merge over several batches: a move without its CERS ID, one late in the
+    Pacific evening (the next day in UTC) with a fraction of a second, an owner without a
+    headquarters, names and reasons that need escaping; as the CUPA and its PA see them, in
+    XML and in JSON. A change to how RFTQ is written must not change one byte of it (the
+    files are written again with RFTQ_PIN=write, on purpose only)."""
+    monkeypatch.setattr(base, "BATCH_SIZE", 2)
+    clock.set(2024, 6, 13, 23, 30)
+    late = factories.make_facility(transfers.org, name="Acme Night Yard", street="5 Late Way")
+    late_move = facility_services.move_facility(
+        actor=transfers.state_admin,
+        facility=late,
+        to_organization=transfers.other_org,
+        reason='Sold & <signed> "at night"\r\nSecond line\ttabbed.',
+        letter=SimpleUploadedFile("request.pdf", PDF, content_type="application/pdf"),
+    )
+    late_move.__class__.objects.filter(pk=late_move.pk).update(
+        performed_at=timezone.now() + datetime.timedelta(microseconds=123_456),
+        facility_name='Acme "Night" Yard & <Dock> Café',
+    )
+    type(transfers.move).objects.filter(pk=transfers.move.pk).update(facility_cers_id=None)
+    Organization.objects.filter(pk=transfers.other_org.pk).update(
+        name="Other & Co <West>", headquarters=""
+    )
+    Facility.objects.filter(pk=transfers.facility.pk).update(name='Acme "Depot" & <Yard>')
+    answer = pinned_rftq(client, edt_account, accept) + pinned_rftq(client, pa_edt_account, accept)
+    path = PINNED / f"rftq_everything.{'json' if accept else 'xml'}"
+    if os.environ.get("RFTQ_PIN") == "write":
+        path.write_bytes(answer)
+    assert answer == path.read_bytes()
+
+
 # Authentication (account, grant), the transaction row, the count, the accepted mark, and the
 # transfers with their organizations.
 RFTQ_QUERIES = 6
