@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import re
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -29,6 +26,7 @@ from facilities.models import Facility, FacilityRegulator
 from organizations.models import Organization
 from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 from tests import factories
+from tests.edt.pins import assert_pinned, without_transaction_key
 
 from .conftest import assert_valid, assert_valid_beyond_2024, legacy_header, make_edt_account
 
@@ -456,19 +454,14 @@ def test_rfq_runs_the_same_queries_for_one_facility_or_several(
 
 # --- RFQ, the whole answer byte for byte ---------------------------------------------------
 
-PINNED = Path(__file__).resolve().parent / "data"
-
 
 def pinned_answer(client, account, accept: str = "") -> bytes:
-    """RFQ's whole answer, checked against CalEPA's schema when in XML, with the transaction's
-    key, which changes from call to call, named instead (the time is the pinned clock's)."""
+    """RFQ's whole answer, checked against CalEPA's schema when in XML, without its
+    transaction's key (the time is the pinned clock's)."""
     raw = body(get(client, account, RFQ, accept=accept))
     if not accept:
         assert_valid(raw, "1.05", "RegulatorFacilityQuery.xsd")
-    raw = raw.decode()
-    raw = re.sub(r'transactionKey="[^"]*"', 'transactionKey="(transaction)"', raw)
-    raw = re.sub(r'"transactionKey": "[^"]*"', '"transactionKey": "(transaction)"', raw)
-    return raw.encode()
+    return without_transaction_key(raw)
 
 
 @pytest.mark.parametrize("accept", ["", "application/json"])
@@ -532,10 +525,7 @@ def test_rfq_writes_the_whole_answer_byte_for_byte_as_pinned(
     answer = pinned_answer(client, edt_account, accept) + pinned_answer(
         client, pa_edt_account, accept
     )
-    path = PINNED / f"rfq_everything.{'json' if accept else 'xml'}"
-    if os.environ.get("RFQ_PIN") == "write":
-        path.write_bytes(answer)
-    assert answer == path.read_bytes()
+    assert_pinned(answer, f"rfq_everything.{'json' if accept else 'xml'}", "RFQ_PIN")
 
 
 # --- ROQ ----------------------------------------------------------------------------------
@@ -811,14 +801,10 @@ def test_rftq_refuses_more_than_the_ceiling(client, edt_account, transfers, sett
 
 
 def pinned_rftq(client, account, accept: str = "") -> bytes:
-    """RFTQ's whole answer, with the transaction's key, which changes from call to call, named
-    instead (not checked against the schema: a transfer recorded without the facility's CERS
-    ID is written without the ``CERSID`` the schema requires)."""
-    raw = body(get(client, account, RFTQ, accept=accept))
-    raw = raw.decode()
-    raw = re.sub(r'transactionKey="[^"]*"', 'transactionKey="(transaction)"', raw)
-    raw = re.sub(r'"transactionKey": "[^"]*"', '"transactionKey": "(transaction)"', raw)
-    return raw.encode()
+    """RFTQ's whole answer without its transaction's key (not checked against the schema: a
+    transfer recorded without the facility's CERS ID is written without the ``CERSID`` the
+    schema requires)."""
+    return without_transaction_key(body(get(client, account, RFTQ, accept=accept)))
 
 
 @pytest.mark.parametrize("accept", ["", "application/json"])
@@ -850,10 +836,7 @@ def test_rftq_writes_the_whole_answer_byte_for_byte_as_pinned(
     )
     Facility.objects.filter(pk=transfers.facility.pk).update(name='Acme "Depot" & <Yard>')
     answer = pinned_rftq(client, edt_account, accept) + pinned_rftq(client, pa_edt_account, accept)
-    path = PINNED / f"rftq_everything.{'json' if accept else 'xml'}"
-    if os.environ.get("RFTQ_PIN") == "write":
-        path.write_bytes(answer)
-    assert answer == path.read_bytes()
+    assert_pinned(answer, f"rftq_everything.{'json' if accept else 'xml'}", "RFTQ_PIN")
 
 
 # Authentication (account, grant), the transaction row, the count, the accepted mark, and the

@@ -8,10 +8,8 @@ import copy
 import datetime
 import json
 import math
-import os
 import re
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -24,6 +22,7 @@ from edt.api import base, cme_query
 from edt.models import EdtTransaction
 from facilities.models import Facility
 from tests.cme.helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
+from tests.edt.pins import assert_pinned
 
 from . import test_rcmes as rcmes
 from .conftest import assert_valid, legacy_header, make_edt_account
@@ -367,7 +366,6 @@ def test_a_scope_left_by_an_answer_cut_off_is_drawn_again(
 
 # --- the answer, byte for byte ---------------------------------------------------------------
 
-PINNED = Path(__file__).resolve().parent / "data"
 MOMENT = datetime.datetime(2024, 7, 1, 18, 0, tzinfo=datetime.UTC)
 
 
@@ -407,10 +405,7 @@ def test_the_whole_answer_is_written_byte_for_byte_as_pinned(
     Facility.objects.filter(pk=world.facility.pk).update(cers_id=10_123_456)
     Facility.objects.filter(pk=world.facility_yolo.pk).update(cers_id=10_123_457)
     answer = _pinned(client, edt_account, accept) + _pinned(client, pa_edt_account, accept)
-    path = PINNED / f"rcmeq_world.{suffix}"
-    if os.environ.get("RCMEQ_PIN") == "write":
-        path.write_bytes(answer)
-    assert answer == path.read_bytes()
+    assert_pinned(answer, f"rcmeq_world.{suffix}", "RCMEQ_PIN")
 
 
 # Authentication (account, grant), the transaction row, the CUPA's PAs, the scope drawn (an

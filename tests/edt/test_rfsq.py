@@ -9,12 +9,10 @@ the Yolo County CUPA's (1002).
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -33,6 +31,7 @@ from submittals.data import data_key, row_fields, row_groups, single_valued_fiel
 from submittals.inventory import add_material, component_fields, material_fields
 from submittals.models import DocumentFile, DocumentSource, ElementStatus, SubmittalElementRecord
 from tests import factories
+from tests.edt.pins import assert_pinned
 from tests.submittals.data import (
     DIESEL,
     complete_data,
@@ -711,8 +710,6 @@ def test_a_result_above_the_ceiling_is_refused_with_413(client, cast, edt_accoun
 
 # --- the answer, byte for byte -------------------------------------------------------------------
 
-PINNED = Path(__file__).resolve().parent / "data"
-
 
 def _pinned(client, account, version: str, **params) -> bytes:
     """The answer with what changes from call to call (its time, the transaction's key)
@@ -771,7 +768,4 @@ def test_the_whole_answer_is_written_byte_for_byte_as_pinned(
         client, pa_edt_account, version, code="1101", accept=accept
     )
     suffix = "json" if accept else "xml"
-    path = PINNED / f"rfsq_everything_{version.replace('/', '_')}.{suffix}"
-    if os.environ.get("RFSQ_PIN") == "write":
-        path.write_bytes(answer)
-    assert answer == path.read_bytes()
+    assert_pinned(answer, f"rfsq_everything_{version.replace('/', '_')}.{suffix}", "RFSQ_PIN")
