@@ -281,6 +281,15 @@ class FacilityTransfer(models.Model):
 
     class Meta:
         ordering = ["-performed_at", "-pk"]
+        constraints = [
+            # A move or a facility merge names its facility for good: RFTQ and RAIQ answer
+            # its CERS ID, which their schemas require, after the facility is gone.
+            models.CheckConstraint(
+                condition=Q(kind="merge_organization") | Q(facility_cers_id__isnull=False),
+                name="facility_transfer_keeps_cers_id",
+                violation_error_message="A move or a facility merge keeps its facility's CERS ID.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.facility_cers_id or self.from_organization_code}"

@@ -665,7 +665,7 @@ class TransferRow(NamedTuple):
     ``RFTQ_COLUMNS``, its last left None)."""
 
     kind: str
-    facility_cers_id: int | None
+    facility_cers_id: int
     facility_name: str
     from_organization_code: int
     from_organization_name: str
@@ -725,14 +725,13 @@ RFTQ_COLUMNS = TRANSFER_COLUMNS[:-1]
 
 def transfer_text(transfer: TransferRow, zone) -> str:
     """One ``RegulatorFacilityTransfer`` (1/06) as XML text, what lxml writes for it (its
-    dates in ``zone``, the current time zone). Every element but ``CERSID`` is written, even
-    empty, as the schema requires."""
+    dates in ``zone``, the current time zone). Every element is written, even empty, as the
+    schema requires; a listed transfer always keeps its CERS ID (a constraint of
+    ``FacilityTransfer``)."""
     local = transfer.performed_at.astimezone(zone)
-    cers_id = transfer.facility_cers_id
     return "".join(
         (
-            "<RegulatorFacilityTransfer><Facility>",
-            f"<CERSID>{cers_id}</CERSID>" if cers_id is not None else "",
+            f"<RegulatorFacilityTransfer><Facility><CERSID>{transfer.facility_cers_id}</CERSID>",
             f"<FacilityName>{escaped(transfer.facility_name or '')}</FacilityName></Facility>",
             f"<Organization><OrganizationCode>{transfer.owner_code}</OrganizationCode>",
             f"<OrganizationName>{escaped(transfer.owner_name or '')}</OrganizationName>",

@@ -4,6 +4,7 @@ organizations; each change keeps history, writes audit events and keeps lead reg
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from core.models import AuditEvent
@@ -343,3 +344,22 @@ def test_the_organization_page_offers_the_merge_only_to_state_administrators(cas
     assert merge_url in client.get(page).content.decode()
     client.force_login(cast.cupa_reviewer)
     assert merge_url not in client.get(page).content.decode()
+
+
+@pytest.mark.parametrize("kind", [FacilityTransfer.Kind.MOVE, FacilityTransfer.Kind.MERGE_FACILITY])
+def test_a_move_or_facility_merge_cannot_lose_its_cers_id(cast, cupa_admin, kind):
+    """EDT answers a listed transfer with its CERS ID, which the schemas require: the database
+    refuses a move or a facility merge without one, and not an organization merge."""
+    moved = services.move_facility(
+        actor=cupa_admin,
+        facility=cast.facility,
+        to_organization=cast.other_org,
+        reason="Sold",
+        letter=_letter(),
+    )
+    rows = FacilityTransfer.objects.filter(pk=moved.pk)
+    rows.update(kind=kind)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.update(facility_cers_id=None)
+    rows.update(kind=FacilityTransfer.Kind.MERGE_ORGANIZATION, facility_cers_id=None)
+    assert rows.get().facility_cers_id is None
