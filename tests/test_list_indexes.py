@@ -1,6 +1,6 @@
 """The indexes the portals' lists are read through exist in the database, in their columns'
 order (the bench's plans on a state-sized data set ask for them; see README, Database
-settings)."""
+settings, and docs/benchmarks.md)."""
 
 import pytest
 from django.db import connection
