@@ -476,7 +476,15 @@ def test_a_facility_submittals_chemicals_are_never_all_held_in_a_tree(
             root = rfs.post(client, edt_account, body)
         assert rfs.status(root) == "Accepted", rfs.texts(root)
         assert HazardousMaterial.objects.filter(record__facility=facility).count() == count
-        assert root.xpath("count(EntityKeys/EntityKey[EntityResource='HMI'])") == count
+        inventory_key = SubmittalElementRecord.objects.get(facility=facility, element=2).key
+        sent = [key.text for key in etree.fromstring(body).iter("ChemicalRegulatorKey")]
+        assert [
+            (key.findtext("RegulatorKey"), key.findtext("CERSUniqueKey"))
+            for key in root.xpath("EntityKeys/EntityKey[EntityResource='HMI']")
+        ] == [
+            (regulator_key, str(uuid.uuid5(inventory_key, f"/Chemicals/Chemical[{index}]")))
+            for index, regulator_key in enumerate(sent)
+        ]
     print("HELD", most_held)
     assert in_elements_tree == [0, 0, 0, 0]  # Facility Information and the inventory, twice
     assert 0 < most_held[1] <= most_held[0] + 5
