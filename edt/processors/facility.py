@@ -101,15 +101,27 @@ METERS = Decimal("0.001")
 class Problems(list):
     """The Required messages of one document, collected before anything is written."""
 
-    def add(self, code: int, message: str, element: etree._Element | None = None) -> None:
-        location = _where(element) if element is not None else ""
+    def add(
+        self,
+        code: int,
+        message: str,
+        element: etree._Element | None = None,
+        *,
+        at: tuple[int, str] | None = None,
+    ) -> None:
+        """``element``: where in the document, or ``at``, its line and path (``element_path``)
+        remembered from an element no longer held."""
+        if element is not None:
+            at = element.sourceline, element_path(element)
+        location = f"line {at[0]} ({at[1]})" if at is not None else ""
         self.append(GuidanceMessage(code, GuidanceLevel.REQUIRED, message, location=location))
 
 
-def _where(element: etree._Element) -> str:
+def element_path(element: etree._Element) -> str:
+    """The element's path from the root, by local names: "/Root/Parent/Element"."""
     names = [etree.QName(e).localname for e in reversed(list(element.iterancestors()))]
     names.append(etree.QName(element).localname)
-    return f"line {element.sourceline} (/{'/'.join(names)})"
+    return f"/{'/'.join(names)}"
 
 
 def _date(value: str) -> date:

@@ -12,18 +12,23 @@ slots into answers and files (``submittals.documents``; a ZIP package's files by
 The elements are then validated as the portal's submit validates them
 (``submittals.validation``): one Required message rejects the whole upload, every message listed.
 
-The queries do not grow with the inventory: each node of an element's layout is read by a
-plan made once (its child elements gone over once, not each field asked for by name); the
-inventory's chemicals are read from the document as ``add_materials`` asks for them, and it
-checks and stores them a thousand at a time (their rows and components through COPY on
-PostgreSQL, an audit event each through ``record_events``), as the validation reads them back;
-the duplicates and the submitters are read in one query each, the elements are stored and
-submitted at once, and the entity keys are reported from the stored rows read through a
-cursor; an element's document slots are answered in one call
+Neither the queries nor the memory grow with the inventory. The document is held as a tree
+without the inventory's chemicals (``read_document``: each ``Chemical`` dropped as the parser
+reaches its end, only their number and path remembered), one facility's elements, small
+whatever the inventory's length; each node of an element's layout is read from it by a plan
+made once (its child elements gone over once, not each field asked for by name). The
+chemicals are read again from the document's bytes, streaming (``ChemicalRows``, as RFSAN
+reads its notifications: each dropped once read), as ``add_materials`` asks for them, each
+read in one pass over its children as text that ``add_materials`` checks and converts once;
+it checks and stores them a thousand at a time (their rows and components through COPY on
+PostgreSQL, an audit event each through ``record_events``), as the validation reads them back.
+A chemical's problem names the line its element starts on (one number a chemical is kept for
+that). The duplicates and the submitters are read in one query each, the elements are stored
+and submitted at once, and the entity keys are reported from the stored rows' regulator keys
+read through a cursor; an element's document slots are answered in one call
 (``submittals.documents.set_document_answers``), its attached files one by one. So the queries
-grow with the elements and the files, not with the chemicals or the slots. The document itself
-is read as one tree, and the answer lists every entity key, so memory still grows with the
-document, though no longer by every chemical's values and rows held at once.
+grow with the elements and the files, not with the chemicals or the slots, and the memory with
+the answer alone, which lists every chemical's entity key.
 
 The submittal and its elements are stored by ``submittals.services.store_submitted_elements``
 (the account must handle the facility's Facility Information). Stored, the elements are
@@ -54,15 +59,20 @@ header in ``Regulator``, where the action's status is required (2 Submitted mean
 
 from __future__ import annotations
 
+import io
 import uuid
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -70,7 +80,7 @@ from lxml import etree
 
 from core.elements import SubmittalElement
 from core.registry import schema_for, validate_value
-from core.xmlsafe import GuidanceLevel
+from core.xmlsafe import PARSER_OPTIONS, GuidanceLevel
 from facilities.models import Facility, FacilityRegulator
 from facilities.services import set_next_due_dates
 from submittals import documents
@@ -94,9 +104,9 @@ from submittals.services import (
 )
 from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submittal
 
-from ..codecs.submittal import GROUPS_NOT_IN_1_05, Leaf, Node, Slot, layout
+from ..codecs.submittal import GROUPS_NOT_IN_1_05, Leaf, Node, Slot, UniqueKey, layout
 from ..uploads import UploadContext, UploadRejected, processes
-from .facility import Problems, require_cupa
+from .facility import Problems, element_path, require_cupa
 from .reading import moment, text
 
 # Guidance message codes (CDR 20.0078).
@@ -115,6 +125,7 @@ NEXT_DUE_BEFORE_SUBMITTED = 1074
 
 ELEMENTS = tuple(e for e in SubmittalElement if schema_for(e).in_facility_submittal)
 HMI = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
+_HMI_TAG = schema_for(HMI).xml_tag
 CHEMICAL_ROWS = "Chemicals/Chemical"
 HEADER_KEYS = {"regulator_key": "20.0004", "next_due": "20.0087"}
 SCHEMA_VERSION = "1/10"  # the registry's (and layout's) shape of the upload schema
@@ -173,6 +184,94 @@ class Incoming:
     data: dict
     slots: dict[str, list[etree._Element]] = field(default_factory=dict)  # documents by slot
     route: FacilityRegulator | None = None
+    inventory: Inventory | None = None  # an inventory's chemicals, left in the document
+
+
+# -- the document, less its chemicals -----------------------------------------------------------
+
+
+def _is_chemical_row(chemical: etree._Element) -> bool:
+    """Whether a ``Chemical`` is a row of the inventory (``FacilitySubmittal/
+    HazardousMaterialsInventory/Chemicals/Chemical`` under the root), as ``CHEMICAL_ROWS``
+    finds them under the element's container."""
+    chemicals = chemical.getparent()
+    if chemicals is None or chemicals.tag != "Chemicals":
+        return False
+    container = chemicals.getparent()
+    if container is None or container.tag != _HMI_TAG:
+        return False
+    submittal = container.getparent()
+    return (
+        submittal is not None
+        and submittal.tag == "FacilitySubmittal"
+        and submittal.getparent() is not None
+        and submittal.getparent().getparent() is None
+    )
+
+
+class ChemicalRows:
+    """The inventory's chemicals (``Chemical`` elements) of a document, read streaming: each is
+    handed over as the parser reaches its end and dropped when the next is (its line noted,
+    its children cleared, the chemicals before it removed), so the parsed tree holds no more
+    than the parser reads in one go, never the inventory. Going over them all leaves ``root``,
+    the document's tree without its chemicals, and ``lines``, the line of each chemical as the
+    whole tree gives it (``sourceline``, which past line 65,535 libxml2 finds in the text
+    inside and after the element: both read by the time the next chemical ends)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.root: etree._Element | None = None
+        self.lines = array("I")
+
+    def __iter__(self) -> Iterator[etree._Element]:
+        events = etree.iterparse(
+            io.BytesIO(self.data), events=("end",), tag="Chemical", **PARSER_OPTIONS
+        )
+        previous = None
+        for _event, chemical in events:
+            if not _is_chemical_row(chemical):
+                continue
+            if previous is not None:
+                self._drop(previous)
+            yield chemical
+            previous = chemical
+        if previous is not None:
+            self._drop(previous)
+            previous.getparent().remove(previous)
+        self.root = events.root
+
+    def _drop(self, chemical: etree._Element) -> None:
+        self.lines.append(chemical.sourceline)
+        chemicals = chemical.getparent()
+        chemical.clear(keep_tail=True)
+        while chemical.getprevious() is not None:
+            del chemicals[0]
+
+
+@dataclass
+class Inventory:
+    """What the processing remembers of the inventory's chemicals besides the document's
+    bytes, which ``ChemicalRows`` reads again when they are stored: how many there are and the
+    path of their elements (the locations of their messages)."""
+
+    data: bytes
+    count: int = 0
+    path: str = ""
+
+    def rows(self) -> ChemicalRows:
+        return ChemicalRows(self.data)
+
+
+def read_document(data: bytes) -> tuple[etree._Element, Inventory]:
+    """The document's tree without the inventory's chemicals (one facility's elements, small
+    whatever the inventory's length), and its ``Inventory``."""
+    inventory = Inventory(data)
+    rows = inventory.rows()
+    for chemical in rows:
+        if not inventory.count:
+            inventory.path = element_path(chemical)
+        inventory.count += 1
+    return rows.root, inventory
 
 
 def read_header(container: etree._Element, version: str) -> Header:
@@ -361,14 +460,19 @@ def read_values(
             read_values(element, every[child.tag][0], child, values, slots, later)
 
 
-def read_element(element: SubmittalElement, container, version: str) -> Incoming:
+def read_element(
+    element: SubmittalElement, container, version: str, inventory: Inventory | None = None
+) -> Incoming:
     """The element's header, data and document slots; an inventory's chemicals are left in
-    the document for ``store_materials``, which reads them a batch at a time."""
+    the document (``inventory``) for ``store_materials``, which reads them a batch at a time."""
     data: dict = {}
     slots: dict = {}
     later = CHEMICAL_ROWS if element == HMI else None
     read_values(element, container, layout(element, SCHEMA_VERSION), data, slots, later)
-    return Incoming(element, container, read_header(container, version), data, slots=slots)
+    header = read_header(container, version)
+    if element != HMI:
+        inventory = None
+    return Incoming(element, container, header, data, slots=slots, inventory=inventory)
 
 
 def _chemical_node() -> Node:
@@ -511,37 +615,106 @@ def _messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
-def store_materials(context, record, incoming: Incoming, problems: Problems) -> None:
-    """The inventory's chemicals, read from the document as ``add_materials`` takes them and
-    stored by it a batch at a time, so their values and rows are never all held at once; each
-    that cannot be stored is a problem of its own."""
-    components = component_fields()
+@dataclass(frozen=True)
+class _RowReading:
+    """How ``_read_chemical`` reads a chemical: the field number of each child's tag (the
+    layout's leaves, which are all a chemical has), and for a mixture component's field its
+    position and its ``MixtureComponent`` attribute instead."""
+
+    numbers: dict[str, str]
+    components: dict[str, tuple[int, str]]
+
+
+@cache
+def _row_reading() -> _RowReading:
     node = _chemical_node()
-    chemicals = incoming.container.findall(CHEMICAL_ROWS)
-    sent: list[etree._Element] = []  # the chemical of each row, for the problems' locations
+    leaves = [child for child in node.children if isinstance(child, Leaf)]
+    if any(leaf.field.attribute for leaf in leaves) or any(
+        not isinstance(child, Leaf | UniqueKey) for child in node.children
+    ):
+        raise LookupError(f"{CHEMICAL_ROWS} holds more than child elements of one value each.")
+    components = {
+        f.number: (position, name)
+        for position, by_name in component_fields().items()
+        for name, f in by_name.items()
+    }
+    numbers, in_mixture = {}, {}
+    for leaf in leaves:
+        tag, number = leaf.field.tag, leaf.key
+        if tag in numbers or tag in in_mixture:
+            continue  # the first leaf of a tag, as ``read_values`` reads it
+        if number in components:
+            in_mixture[tag] = components[number]
+        else:
+            numbers[tag] = number
+    return _RowReading(numbers, in_mixture)
+
+
+def _read_chemical(chemical: etree._Element, reading: _RowReading):
+    """A chemical's values by field number and its mixture components (their positions kept,
+    none after the last given), each the stripped text of the first child of its tag that has
+    any, as ``read_values`` reads a row: None when the chemical has no value at all.
+
+    Read as text: ``add_materials`` checks and converts each value as the portal's forms do
+    (converting it here first, as ``read_values`` does for the element's data, gave it the same
+    value and message, twice the work)."""
+    values: dict[str, str] = {}
+    mixture: dict[int, dict[str, str]] = {}
+    seen = set()
+    numbers, components = reading.numbers, reading.components
+    for child in chemical:
+        tag = child.tag
+        if tag in seen:
+            continue
+        seen.add(tag)
+        raw = child.text
+        if raw is None or not (raw := raw.strip()):
+            continue
+        number = numbers.get(tag)
+        if number is not None:
+            values[number] = raw
+        elif tag in components:
+            position, name = components[tag]
+            mixture.setdefault(position, {})[name] = raw
+    if not values and not mixture:
+        return None
+    key = values.pop(REGULATOR_KEY, "")
+    last = max(mixture, default=0)
+    return values, [mixture.get(position, {}) for position in range(1, last + 1)], key
+
+
+def store_materials(context, record, incoming: Incoming, problems: Problems) -> None:
+    """The inventory's chemicals, read from the document streaming as ``add_materials`` takes
+    them (``ChemicalRows``) and stored by it a batch at a time, so neither their elements nor
+    their values and rows are ever all held at once; each that cannot be stored is a problem
+    of its own, located by the line it starts on."""
+    inventory = incoming.inventory
+    if inventory is None:
+        return
+    reading = _row_reading()
+    chemicals = inventory.rows()
+    sent = array("I")  # the chemical of each row, by its place among them
 
     def rows():
-        for chemical in chemicals:
-            values: dict = {}
-            read_values(HMI, chemical, node, values, incoming.slots)
-            if not values:
-                continue
-            sent.append(chemical)
-            key = str(values.pop(REGULATOR_KEY, "") or "")
-            mixture = [
-                {name: values.pop(f.number, None) for name, f in components[position].items()}
-                for position in sorted(components)
-            ]
-            yield values, mixture, key
+        for index, chemical in enumerate(chemicals):
+            row = _read_chemical(chemical, reading)
+            if row is not None:
+                sent.append(index)
+                yield row
 
     try:
         errors = add_materials(actor=context.actor, record=record, rows=rows())
     except ValidationError as error:  # the inventory itself refuses them: each row says so
-        sent[:] = chemicals
-        errors = dict.fromkeys(range(len(chemicals)), error)
+        chemicals = inventory.rows()
+        sent = array("I", range(sum(1 for _chemical in chemicals)))
+        errors = dict.fromkeys(sent, error)
     for index, error in sorted(errors.items()):
         for message in _messages(error):
-            problems.add(VALUE_OUT_OF_RANGE, f"Chemical {index + 1}: {message}", sent[index])
+            problems.add(
+                VALUE_OUT_OF_RANGE,
+                f"Chemical {index + 1}: {message}",
+                at=(chemicals.lines[sent[index]], inventory.path),
+            )
 
 
 def _attachment_file(context, name: str) -> bytes | None:
@@ -685,10 +858,13 @@ def _is_key(child) -> bool:
 
 
 def _chemical_keys(context, record: SubmittalElementRecord) -> None:
-    rows = record.materials.order_by("position").values_list("data", flat=True)
-    for index, data in enumerate(rows.iterator(chunk_size=2000)):
+    """Each stored chemical's entity key: its regulator key alone read from its data."""
+    keys = record.materials.order_by("position").values_list(
+        KT(f"data__{REGULATOR_KEY}"), flat=True
+    )
+    for index, key in enumerate(keys.iterator(chunk_size=2000)):
         scope = f"/Chemicals/Chemical[{index}]"
-        context.entity("HMI", uuid.uuid5(record.key, scope), data.get(REGULATOR_KEY, ""))
+        context.entity("HMI", uuid.uuid5(record.key, scope), "" if key is None else key)
 
 
 def _cleanup(stored: list[str]) -> None:
@@ -713,7 +889,8 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
     cupa = context.regulator
     problems = Problems()
     require_cupa(context, problems)
-    submittal = context.root.find("FacilitySubmittal")
+    root, inventory = read_document(context.data)  # never context.root: it holds the chemicals
+    submittal = root.find("FacilitySubmittal")
     cers_id = int(text(submittal, "CERSID"))
     facility = (
         Facility.objects.filter(
@@ -738,7 +915,7 @@ def _submit(context: UploadContext, stored: list[str]) -> None:
         container = submittal.find(schema_for(element).xml_tag)
         if container is None:
             continue
-        item = read_element(element, container, context.version)
+        item = read_element(element, container, context.version, inventory)
         item.route = routes.get(element)
         incoming.append(item)
     duplicates = _already_stored(incoming, facility)

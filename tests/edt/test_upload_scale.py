@@ -1,6 +1,8 @@
 """Large uploads: the check streams (its memory does not grow with the document), the RFSAN
 processing costs the same queries for 10 notifications as for 200, and one bad record at the
-end of a large document still stores nothing."""
+end of a large document still stores nothing. A facility submittal's chemicals are never all
+held in a tree, and one bad chemical late in a large inventory rejects the upload at its
+line."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from lxml import etree
 from core import xmlsafe
 from core.models import AuditEvent, OutboundEmail
 from edt.processors import review as review_processor
+from edt.processors import submittal as submittal_processor
 from facilities.models import Facility
+from submittals import inventory
 from submittals import services as submittal_services
 from submittals.models import (
     ElementStatus,
@@ -431,3 +435,116 @@ def test_an_action_notification_upload_never_builds_the_documents_tree(
             "status", flat=True
         )
     ) == {ElementStatus.UNDER_REVIEW}
+
+
+def whole_tree(*args, **kwargs):
+    raise AssertionError("the whole tree was parsed")
+
+
+def test_a_facility_submittals_chemicals_are_never_all_held_in_a_tree(
+    client, cast, edt_account, monkeypatch, settings
+):
+    """The document's tree (``context.root``) is never parsed; the tree the elements are read
+    from holds no chemical, and the tree the chemicals are read from holds as many at most for
+    1,200 chemicals as for 300: what the parser reads in one go."""
+    settings.EDT_INLINE_MAX_BYTES = 4 * 1024 * 1024
+    submit(cast, 2)
+    in_elements_tree: list[int] = []
+    most_held: list[int] = []
+    read_element, read_chemical = (
+        submittal_processor.read_element,
+        submittal_processor._read_chemical,
+    )
+
+    def counted_element(element, container, *args):
+        in_elements_tree.append(sum(1 for _ in container.getroottree().iter("Chemical")))
+        return read_element(element, container, *args)
+
+    def counted_chemical(chemical, reading):
+        held = sum(1 for _ in chemical.getroottree().iter("Chemical"))
+        most_held[-1] = max(most_held[-1], held)
+        return read_chemical(chemical, reading)
+
+    for count in (300, 1200):
+        facility = factories.make_facility(cast.org, name="Acme Sacramento Depot", zip_code="95814")
+        body = with_chemicals(client, edt_account, cast, facility, count)
+        most_held.append(0)
+        with monkeypatch.context() as patched:
+            patched.setattr(xmlsafe, "parse_document", whole_tree)
+            patched.setattr(submittal_processor, "read_element", counted_element)
+            patched.setattr(submittal_processor, "_read_chemical", counted_chemical)
+            root = rfs.post(client, edt_account, body)
+        assert rfs.status(root) == "Accepted", rfs.texts(root)
+        assert HazardousMaterial.objects.filter(record__facility=facility).count() == count
+        inventory_key = SubmittalElementRecord.objects.get(facility=facility, element=2).key
+        sent = [key.text for key in etree.fromstring(body).iter("ChemicalRegulatorKey")]
+        assert [
+            (key.findtext("RegulatorKey"), key.findtext("CERSUniqueKey"))
+            for key in root.xpath("EntityKeys/EntityKey[EntityResource='HMI']")
+        ] == [
+            (regulator_key, str(uuid.uuid5(inventory_key, f"/Chemicals/Chemical[{index}]")))
+            for index, regulator_key in enumerate(sent)
+        ]
+    print("HELD", most_held)
+    assert in_elements_tree == [0, 0, 0, 0]  # Facility Information and the inventory, twice
+    assert 0 < most_held[1] <= most_held[0] + 5
+    assert most_held[1] < 300
+
+
+def test_a_bad_chemical_late_in_a_large_inventory_rejects_the_upload_at_its_line(
+    client, cast, edt_account, monkeypatch, settings
+):
+    """Chemical 390 of 400, its amount too large to store, read after seven batches of 50
+    were written: the upload is rejected with its one message, at the line its element starts
+    on, and nothing is stored."""
+    settings.EDT_INLINE_MAX_BYTES = 4 * 1024 * 1024
+    monkeypatch.setattr(inventory, "MATERIALS_BATCH", 50)
+    submit(cast, 2)
+    facility = factories.make_facility(cast.org, name="Acme Sacramento Depot", zip_code="95814")
+    path = "FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical"
+    document = etree.fromstring(with_chemicals(client, edt_account, cast, facility, 400))
+    rfs._set_in_order(document.findall(path)[389], "MaximumDailyAmount", "9999999999999")
+    etree.indent(document)  # a line for each element: the lines tell the chemicals apart
+    body = etree.tostring(document)
+    line = etree.fromstring(body).findall(path)[389].sourceline
+    assert line > 3_000
+
+    root = rfs.post(client, edt_account, body)
+    assert rfs.status(root) == "Rejected"
+    [message] = root.xpath("GuidanceMessages/GuidanceMessage[@level='Required']")
+    assert message.get("guidanceCode") == "1012"
+    assert message.text.startswith("Chemical 390: Maximum daily amount")
+    assert message.text.endswith(f" [line {line} (/RegulatorFacilitySubmittals/{path})]")
+    assert not FacilitySubmittal.objects.filter(facility=facility).exists()
+    assert not SubmittalElementRecord.objects.filter(facility=facility).exists()
+    assert not HazardousMaterial.objects.filter(record__facility=facility).exists()
+    assert not AuditEvent.objects.filter(actor=edt_account.user).exists()
+
+
+def test_the_chemicals_read_streaming_are_located_as_in_the_whole_tree():
+    """Each chemical's line as the whole tree gives it, past line 65,535 too (where libxml2
+    finds it in the text around the element), and a tree left without chemicals."""
+    namespace = rfs.RFS_NS.format("1/10")
+    fields = "".join(f"<Field{n}>{n}</Field{n}>" for n in range(12))
+    document = etree.fromstring(
+        f'<cers:RegulatorFacilitySubmittals xmlns:cers="{namespace}"><FacilitySubmittal>'
+        "<CERSID>1</CERSID><HazardousMaterialsInventory><Chemicals>"
+        f"{f'<Chemical>{fields}</Chemical>' * 6_000}"
+        "</Chemicals></HazardousMaterialsInventory></FacilitySubmittal>"
+        "</cers:RegulatorFacilitySubmittals>"
+    )
+    etree.indent(document)
+    body = etree.tostring(document)
+    whole = [chemical.sourceline for chemical in etree.fromstring(body).iter("Chemical")]
+    assert whole[-1] > 80_000
+
+    tree, found = submittal_processor.read_document(body)
+    assert (found.count, found.path) == (6_000, f"/RegulatorFacilitySubmittals/{PATH}")
+    assert tree.find(".//Chemical") is None
+    assert tree.find(".//Chemicals") is not None
+    rows = found.rows()
+    assert sum(1 for _chemical in rows) == 6_000
+    assert list(rows.lines) == whole
+
+
+PATH = "FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical"
