@@ -202,7 +202,7 @@ class Record:
     unreadable: str = ""  # why a value could not be read
     failed: bool = False
     written_pk: int | None = None  # the row as written (or deleted)
-    written_key: object = None  # and its CERS unique key
+    written_key: str | None = None  # and its CERS unique key, as the answer gives it
     fields: dict[str, str] | None = None
 
     @property
@@ -269,17 +269,24 @@ def read_index(data: bytes) -> list[Record]:
     """Every record of the document, in document order (the schema's order: inspections,
     enforcement actions, violations, links), indexed without its values."""
     records = []
+    # An agency's system sends the same few codes and often one time for many records: each
+    # read once, and held once.
+    codes: dict[str, str] = {}
+    moments: dict[str | None, datetime.datetime | ValueError] = {}
     for order, (resource, element) in enumerate(_elements(data), start=1):
         _path, key_tag, header_tag = LAYOUT[resource]
         texts = _texts(element)
         header = element.find(header_tag)
+        code = header.findtext("RegulatorCode")
+        if code not in codes:
+            # A positiveInteger may be written "+1001" or "01001".
+            codes[code] = str(int(code))
         record = Record(
             resource=resource,
             order=order,
             line=element.sourceline,
             key=texts.get(key_tag, ""),
-            # A positiveInteger may be written "+1001" or "01001".
-            regulator_code=str(int(header.findtext("RegulatorCode"))),
+            regulator_code=codes[code],
             action_at=None,
             status=int(header.findtext("CMEDataStatus")),
         )
@@ -290,7 +297,7 @@ def read_index(data: bytes) -> list[Record]:
         if resource in PARENTS:
             record.parent_keys = tuple(texts.get(tag, "") for _r, tag in PARENTS[resource])
         try:
-            record.action_at = moment(header.findtext("RegulatorActionDateTime"), required=True)
+            record.action_at = _moment(header.findtext("RegulatorActionDateTime"), moments)
             for tag, value in texts.items():
                 if value and tag.endswith("On"):  # every date of the record reads
                     datetime.date.fromisoformat(value[:10])
@@ -298,6 +305,19 @@ def read_index(data: bytes) -> list[Record]:
             record.unreadable = f"A date cannot be read: {error}."
         records.append(record)
     return records
+
+
+def _moment(text: str | None, moments: dict) -> datetime.datetime:
+    """``moment(text, required=True)``, read once per text."""
+    if text not in moments:
+        try:
+            moments[text] = moment(text, required=True)
+        except ValueError as error:
+            moments[text] = error
+    found = moments[text]
+    if isinstance(found, ValueError):
+        raise ValueError(*found.args)
+    return found
 
 
 def read_values(data: bytes, wanted: list[Record]) -> Iterator[list[Record]]:
@@ -326,12 +346,14 @@ def read_values(data: bytes, wanted: list[Record]) -> Iterator[list[Record]]:
 
 def latest_of_each(records: list[Record]) -> list[Record]:
     """One record per entity and key: the latest action time wins, the last one on a tie."""
-    winners: dict[tuple[Resource, str], Record] = {}
+    winners: dict[Resource, dict[str, Record]] = {resource: {} for resource in Resource}
     for record in records:
-        current = winners.get((record.resource, record.key))
+        current = winners[record.resource].get(record.key)
         if current is None or _later_or_same(record, current):
-            winners[(record.resource, record.key)] = record
-    return sorted(winners.values(), key=lambda r: r.order)
+            winners[record.resource][record.key] = record
+    if sum(map(len, winners.values())) == len(records):
+        return records  # no record twice
+    return sorted((r for found in winners.values() for r in found.values()), key=lambda r: r.order)
 
 
 def _later_or_same(record: Record, current: Record) -> bool:
@@ -406,13 +428,15 @@ class Submission:
 
     def __post_init__(self):
         # One record per entity and key (``latest_of_each``): found by its key.
-        self.by_key = {(r.resource, r.key): r for r in self.records}
+        self.by_key: dict[Resource, dict[str, Record]] = {resource: {} for resource in Resource}
+        for record in self.records:
+            self.by_key[record.resource][record.key] = record
 
     def of(self, resource: Resource) -> list[Record]:
         return [r for r in self.records if r.resource == resource]
 
     def in_document(self, resource: Resource, key: str) -> Record | None:
-        return self.by_key.get((resource, key))
+        return self.by_key[resource].get(key)
 
     def refuse(self, record: Record, code: int, text: str) -> None:
         record.failed = True
@@ -885,7 +909,7 @@ class Submission:
             library=self.library,
         )
         for record, item in items.items():
-            record.written_pk, record.written_key = item.written.pk, item.written.cers_key
+            record.written_pk, record.written_key = item.written.pk, str(item.written.cers_key)
 
     def write_reported(self, items: dict[Record, services.NewRecord]) -> None:
         """Write ``items`` (checked record by record), reporting each refusal of the batch
@@ -933,7 +957,7 @@ class Submission:
 
     @staticmethod
     def written(record: Record, obj) -> None:
-        record.written_pk, record.written_key = obj.pk, obj.cers_key
+        record.written_pk, record.written_key = obj.pk, str(obj.cers_key)
 
     @property
     def actor(self):
