@@ -82,6 +82,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import batched
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -534,24 +535,30 @@ class Submission:
                         found.add(key)
             return found
 
-        inspections = Inspection.objects.filter(
-            regulator__in=family, regulator_key__in=keys(Resource.INSPECTION)
-        ).select_related("facility", "regulator")
-        violations = Violation.objects.filter(
-            inspection__regulator__in=family, regulator_key__in=keys(Resource.VIOLATION)
-        ).select_related("inspection__facility", "inspection__regulator", "violation_type")
-        enforcements = Enforcement.objects.filter(
-            regulator__in=family, regulator_key__in=keys(Resource.ENFORCEMENT)
-        ).select_related("facility", "regulator")
-        links = EnforcementViolation.objects.filter(
-            enforcement__regulator__in=family, regulator_key__in=keys(Resource.LINK)
-        ).select_related("enforcement", "violation")
-        return {
-            Resource.INSPECTION: {r.regulator_key: r for r in inspections},
-            Resource.VIOLATION: {r.regulator_key: r for r in violations},
-            Resource.ENFORCEMENT: {r.regulator_key: r for r in enforcements},
-            Resource.LINK: {r.regulator_key: r for r in links},
+        stored_of = {
+            Resource.INSPECTION: Inspection.objects.filter(regulator__in=family).select_related(
+                "facility", "regulator"
+            ),
+            Resource.VIOLATION: Violation.objects.filter(
+                inspection__regulator__in=family
+            ).select_related("inspection__facility", "inspection__regulator", "violation_type"),
+            Resource.ENFORCEMENT: Enforcement.objects.filter(regulator__in=family).select_related(
+                "facility", "regulator"
+            ),
+            Resource.LINK: EnforcementViolation.objects.filter(
+                enforcement__regulator__in=family
+            ).select_related("enforcement", "violation"),
         }
+        found: dict[Resource, dict[str, object]] = {}
+        for resource, queryset in stored_of.items():
+            found[resource] = {}
+            # A chunk of keys a query: one list of every key costs the driver more memory
+            # than the records it finds.
+            for batch in batched(sorted(keys(resource)), RECORDS_PER_CHUNK):
+                found[resource].update(
+                    (r.regulator_key, r) for r in queryset.filter(regulator_key__in=batch)
+                )
+        return found
 
     def prepare(self, chunk: list[Record]) -> None:
         """The facilities and library entries a chunk names (its records' and their
