@@ -617,9 +617,10 @@ def test_a_document_valid_in_both_schema_sets_is_accepted(client, cast, edt_acco
 
 
 def test_the_queries_do_not_grow_with_the_records_added(client, cast, edt_account):
-    """The check asks the rule for every record at once and the added records are written
-    together (``cme.services.record_cme_batch``): as many queries for 3 inspections, each
-    with a violation, an enforcement action and a link, at 3 facilities as for 30 at 6."""
+    """The check asks the rule for every record of a chunk at once and the chunk's added
+    records are written together (``cme.services.record_cme_batch``): as many queries for 3
+    inspections, each with a violation, an enforcement action and a link, at 3 facilities as
+    for 30 at 6 (both one chunk)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -643,6 +644,33 @@ def test_the_queries_do_not_grow_with_the_records_added(client, cast, edt_accoun
     assert queries(3, "few", sites[:3]) == queries(30, "many", sites)
     assert EnforcementViolation.objects.count() == 33
     assert AuditEvent.objects.filter(action="cme.violation.recorded").count() == 33
+
+
+def test_the_queries_grow_with_the_chunks_not_the_records(client, cast, edt_account, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from edt.processors import cme as processor
+
+    monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", 4)
+    sites = [cast.facility] + [factories.make_facility(cast.org) for _ in range(3)]
+
+    def queries(count: int, run: str) -> int:
+        body = document(
+            inspections=[
+                inspection(f"I-{run}-{n}", sites[n % len(sites)].cers_id) for n in range(count)
+            ]
+        )
+        with CaptureQueriesContext(connection) as captured:
+            root = answer(post(client, edt_account, body))
+        assert status(root) == "Accepted", guidance(root)
+        return len(captured)
+
+    post(client, edt_account, document())  # the first call's one-time reads
+    two_chunks = queries(5, "a")
+    assert queries(8, "b") == two_chunks
+    assert queries(9, "c") > two_chunks  # a third chunk
+    assert Inspection.objects.count() == 22
 
 
 # --- reading: streaming, a chunk at a time -------------------------------------------------
