@@ -54,8 +54,11 @@ Reading. The document is never built as one tree: it is read streaming (``iterpa
 record dropped once read. A first pass keeps a compact index of every record (``Record``: its
 entity, key, place, header, CERS ID, the keys of the parents it names), from which the latest
 of each record, the stored records and agencies it names and the look-ups of parents are
-found. Its values are read again, ``RECORDS_PER_CHUNK`` records at a time, only for the
-records that need them (the changes, then the records added), and dropped with their chunk.
+found (the stored ones by a query per chunk of keys). Its values are read again,
+``RECORDS_PER_CHUNK`` records at a time, only for the records that need them (the changes,
+then the records added), and dropped with their chunk. What grows with the document is the
+index, some 300 bytes a record, and the stored records its keys match (those it changes or
+deletes), held from the start so that every check sees them as they were.
 
 Checking and writing. The deletes and the links are checked from the index, and the deletes
 written, one by one, each in a savepoint. The changes are then checked a chunk at a time (the
