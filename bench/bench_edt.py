@@ -1442,8 +1442,9 @@ def _inspections(count: int) -> bytes:
 
 
 def measure_cme_upload(count: int) -> dict:
-    """An RCMES upload of ``count`` new inspections (``_timed_upload``: each record checked,
-    then all written together by ``cme.services.record_cme_batch``)."""
+    """An RCMES upload of ``count`` new inspections (``_timed_upload``: the document read
+    streaming, the records checked and written a thousand at a time by
+    ``cme.services.record_cme_batch``)."""
     setup_django()
     return _timed_upload("RCMES", CME_SCHEMA, _inspections(count), count)
 

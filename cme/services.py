@@ -11,9 +11,11 @@ nothing.
 
 Each function is one transaction of its own, or part of its caller's when called inside one.
 Records are added by one function, ``record_cme_batch``, for one record or many: the portal's
-``record_inspection`` and ``add_violation`` are batches of one, and the spreadsheet upload
-(``record_cme_upload``) and the EDT CME submit (``edt.processors.cme``) add every new
-inspection, violation, enforcement action and link of a file at once, all or nothing. A batch
+``record_inspection`` and ``add_violation`` are batches of one, the spreadsheet upload
+(``record_cme_upload``) adds every new inspection and violation of a file at once, all or
+nothing, and the EDT CME submit (``edt.processors.cme``) adds its new inspections,
+violations, enforcement actions and links a chunk of the document at a time, within the
+upload's one transaction. A batch
 checks each record as a single record is checked and gives each its own audit event, with the
 same action and snapshot; the rule is asked once per agency, facility and program element, for
 all of them in one query (``cme.rules.refusals``), the rows go in together with their EDT keys

@@ -7,9 +7,9 @@ as the agency's staff would record it in the portal. Records are written through
 ``cme.services``, the portal's own services, inside the upload's one transaction, so they show
 in the portal as if entered there, with the same audit events and the same rule
 (``cme.rules``); the actor is the EDT account's user, acting for its agency. The records the
-document adds, the most of a large one, are written together by
-``cme.services.record_cme_batch`` (each record still checked and audited as the portal's
-single services do), so the queries of an upload do not grow with the records it adds;
+document adds, the most of a large one, are written ``RECORDS_PER_CHUNK`` at a time by
+``cme.services.record_cme_batch`` (each record checked and audited as the portal's single
+services do), so the queries of an upload grow with its chunks, not with the records it adds;
 changes and deletes go one by one.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
@@ -26,8 +26,8 @@ history): deleting an inspection deletes its violations and their links (a Warni
 says how many the document did not delete itself), deleting a violation or an enforcement
 action deletes its links. Deletes are done first, children before parents, then the Approved
 records: inspections, violations, enforcement actions, links (those changed, then those
-added). A link is added or removed by changing its enforcement action's list of violations, as
-the portal does, each with its own audit event.
+added, parents before children). A link is added or removed by changing its enforcement
+action's list of violations, as the portal does, each with its own audit event.
 
 A PA's records keep the PA as their agency, and the audit events name it, as when the PA's
 staff record them; the CUPA's EDT account is the actor.
@@ -50,12 +50,29 @@ Rules, each with its guidance code, all reported before the upload is rejected:
   number that is not five digits, 1013 any other;
 - 1013 a change that would move a record to another facility, agency, inspection or pair.
 
-Records are first checked one by one (nothing written; the rule asked of all of them at once,
-``cme.rules.refusals``), then written: deletes, then changes, each in a savepoint, then every
-added record in one batch, which checks them all again before writing any. A record that
-failed its check is not written, nor anything that depends on it, and a write that fails (a
-rule across records, such as a link's action dated before its violation) is reported too.
-Any message at Required level rejects the whole upload.
+Reading. The document is never built as one tree: it is read streaming (``iterparse``), each
+record dropped once read. A first pass keeps a compact index of every record (``Record``: its
+entity, key, place, header, CERS ID, the keys of the parents it names), from which the latest
+of each record, the stored records and agencies it names and the look-ups of parents are
+found (the stored ones by a query per chunk of keys). Its values are read again,
+``RECORDS_PER_CHUNK`` records at a time, only for the records that need them (the changes,
+then the records added), and dropped with their chunk. What grows with the document is the
+index, some 300 bytes a record, and the stored records its keys match (those it changes or
+deletes), held from the start so that every check sees them as they were.
+
+Checking and writing. The deletes and the links are checked from the index, and the deletes
+written, one by one, each in a savepoint. The changes are then checked a chunk at a time (the
+rule asked of the chunk at once, ``cme.rules.refusals``) and written one by one, each in a
+savepoint (inspections and violations first, then enforcement actions, then the links changed
+or adopted). Each chunk of added records is checked where it belongs (its agency, facility and
+parents) and handed whole to ``record_cme_batch``, which checks each record once, as the
+portal does, and writes them all or none; a parent added in an earlier chunk is found by the
+row written for it. When the batch refuses a record, the chunk is checked record by record as
+the portal's forms would (each record alone, the rule asked once) and what passed is handed
+to the batch again, so that every record's own messages are reported, with the rules across
+records (such as a link's action dated before its violation) the batch finds. A record that
+failed its check is not written, nor anything that depends on it. Any message at Required
+level rejects the whole upload: everything written is rolled back with it.
 
 EDT carries no inspector: an inspection added through EDT records ``EDT_INSPECTOR`` as its
 inspector's name, and a change keeps the name stored.
@@ -64,9 +81,11 @@ inspector's name, and a change keeps the name stored.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import batched
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -76,7 +95,7 @@ from lxml import etree
 from cme import services
 from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from cme.rules import CmeWork, refusals
-from core.xmlsafe import GuidanceLevel, GuidanceMessage
+from core.xmlsafe import PARSER_OPTIONS, GuidanceLevel, GuidanceMessage
 from facilities.models import Facility
 from regulators.models import Regulator
 
@@ -141,25 +160,54 @@ LAYOUT = {
 }
 
 
-# --- reading the document ------------------------------------------------------------------
+# The records whose values are read, checked and written at a time: besides the document's
+# index, what the processing holds.
+RECORDS_PER_CHUNK = 1000
+
+# Each record's tag: its entity and the tag of the list it stands in.
+RECORD_TAGS = {
+    path.split("/")[1]: (resource, path.split("/")[0])
+    for resource, (path, _k, _h) in LAYOUT.items()
+}
+# The parents a child names, each by its entity and the tag of its key in the child.
+PARENTS = {
+    Resource.VIOLATION: ((Resource.INSPECTION, "InspectionRegulatorKey"),),
+    Resource.LINK: (
+        (Resource.ENFORCEMENT, "EnforcementRegulatorKey"),
+        (Resource.VIOLATION, "ViolationRegulatorKey"),
+    ),
+}
+MODELS = {
+    Resource.INSPECTION: Inspection,
+    Resource.VIOLATION: Violation,
+    Resource.ENFORCEMENT: Enforcement,
+    Resource.LINK: EnforcementViolation,
+}
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Record:
-    """One record of the document, as sent (the same record only equals itself)."""
+    """One record of the document as its index holds it (the same record only equals itself):
+    what matching, ordering and the look-ups of parents need. Its values (``fields``, the text
+    of each child element by tag) are there only while its chunk is checked and written."""
 
     resource: Resource
-    element: etree._Element
     order: int
+    line: int
     key: str
     regulator_code: str
     action_at: datetime.datetime | None
     status: int
+    cers_id: int | None = None  # an inspection's or an enforcement action's
+    parent_keys: tuple[str, ...] = ()  # the keys of the parents it names (``PARENTS``)
+    program_element: str = ""  # an inspection's, which its violations are checked against
     regulator: Regulator | None = None
     stored: object = None  # the record its key matches, if any
     unreadable: str = ""  # why a value could not be read
     failed: bool = False
-    written: object = None  # the record as written
+    written_pk: int | None = None  # the row as written (or deleted)
+    written_key: str | None = None  # and its CERS unique key, as the answer gives it
+    fields: dict[str, str] | None = None
 
     @property
     def deleted(self) -> bool:
@@ -167,59 +215,149 @@ class Record:
 
     @property
     def location(self) -> str:
-        path = "/CMESubmittals/" + LAYOUT[self.resource][0]
-        return f"line {self.element.sourceline} ({path})"
+        return f"line {self.line} (/CMESubmittals/{LAYOUT[self.resource][0]})"
+
+    def parents(self) -> Iterator[tuple[Resource, str, str]]:
+        """Each parent it names: its entity, the tag of its key here, and the key."""
+        for (resource, tag), key in zip(
+            PARENTS.get(self.resource, ()), self.parent_keys, strict=True
+        ):
+            yield resource, tag, key
+
+    def parent_key(self, tag: str) -> str:
+        return next((key for _r, parent_tag, key in self.parents() if parent_tag == tag), "")
 
     def text(self, tag: str) -> str:
-        return (self.element.findtext(tag) or "").strip()
+        return self.fields.get(tag, "")
 
     def date(self, tag: str) -> datetime.date | None:
-        value = self.text(tag)
+        value = self.fields.get(tag, "")
         # xs:date may carry a time zone after the day ("2021-08-17Z"): the day is what counts.
         return datetime.date.fromisoformat(value[:10]) if value else None
 
     def number(self, tag: str) -> int | None:
-        value = self.text(tag)
+        value = self.fields.get(tag, "")
         return int(value) if value else None
 
 
-def read_records(root: etree._Element) -> list[Record]:
-    """Every record of the document, in document order."""
+def _elements(data: bytes) -> Iterator[tuple[Resource, etree._Element]]:
+    """Each record of the document, in document order, as the parser reaches its end, dropped
+    once the caller has read it: the document's tree is never built."""
+    events = etree.iterparse(
+        io.BytesIO(data), events=("end",), tag=tuple(RECORD_TAGS), **PARSER_OPTIONS
+    )
+    for _event, element in events:
+        resource, list_tag = RECORD_TAGS[element.tag]
+        parent = element.getparent()
+        root = parent.getparent() if parent is not None else None
+        if parent is None or parent.tag != list_tag or root is None or root.getparent() is not None:
+            continue  # not a record (the schema has none such): left to its own record
+        yield resource, element
+        element.clear(keep_tail=True)
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def _texts(element: etree._Element) -> dict[str, str]:
+    """The stripped text of each child element by tag, read in one pass (the first of a tag,
+    as ``findtext`` reads it; "" for an empty one)."""
+    texts: dict[str, str] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in texts:
+            texts[tag] = (child.text or "").strip()
+    return texts
+
+
+def read_index(data: bytes) -> list[Record]:
+    """Every record of the document, in document order (the schema's order: inspections,
+    enforcement actions, violations, links), indexed without its values."""
     records = []
-    order = 0
-    for resource, (path, key_tag, header_tag) in LAYOUT.items():
-        for element in root.iterfind(path):
-            order += 1
-            header = element.find(header_tag)
-            record = Record(
-                resource=resource,
-                element=element,
-                order=order,
-                key=(element.findtext(key_tag) or "").strip(),
-                # A positiveInteger may be written "+1001" or "01001".
-                regulator_code=str(int(header.findtext("RegulatorCode"))),
-                action_at=None,
-                status=int(header.findtext("CMEDataStatus")),
-            )
-            try:
-                record.action_at = moment(header.findtext("RegulatorActionDateTime"), required=True)
-                for child in element:
-                    if isinstance(child.tag, str) and child.tag.endswith("On"):
-                        record.date(child.tag)  # every date of the record reads
-            except ValueError as error:
-                record.unreadable = f"A date cannot be read: {error}."
-            records.append(record)
+    # An agency's system sends the same few codes and often one time for many records: each
+    # read once, and held once.
+    codes: dict[str, str] = {}
+    moments: dict[str | None, datetime.datetime | ValueError] = {}
+    for order, (resource, element) in enumerate(_elements(data), start=1):
+        _path, key_tag, header_tag = LAYOUT[resource]
+        texts = _texts(element)
+        header = element.find(header_tag)
+        code = header.findtext("RegulatorCode")
+        if code not in codes:
+            # A positiveInteger may be written "+1001" or "01001".
+            codes[code] = str(int(code))
+        record = Record(
+            resource=resource,
+            order=order,
+            line=element.sourceline,
+            key=texts.get(key_tag, ""),
+            regulator_code=codes[code],
+            action_at=None,
+            status=int(header.findtext("CMEDataStatus")),
+        )
+        if resource in (Resource.INSPECTION, Resource.ENFORCEMENT):
+            record.cers_id = int(texts.get("CERSID", ""))
+        if resource == Resource.INSPECTION:
+            record.program_element = texts.get("ProgramElement", "")
+        if resource in PARENTS:
+            record.parent_keys = tuple(texts.get(tag, "") for _r, tag in PARENTS[resource])
+        try:
+            record.action_at = _moment(header.findtext("RegulatorActionDateTime"), moments)
+            for tag, value in texts.items():
+                if value and tag.endswith("On"):  # every date of the record reads
+                    datetime.date.fromisoformat(value[:10])
+        except ValueError as error:
+            record.unreadable = f"A date cannot be read: {error}."
+        records.append(record)
     return records
+
+
+def _moment(text: str | None, moments: dict) -> datetime.datetime:
+    """``moment(text, required=True)``, read once per text."""
+    if text not in moments:
+        try:
+            moments[text] = moment(text, required=True)
+        except ValueError as error:
+            moments[text] = error
+    found = moments[text]
+    if isinstance(found, ValueError):
+        raise ValueError(*found.args)
+    return found
+
+
+def read_values(data: bytes, wanted: list[Record]) -> Iterator[list[Record]]:
+    """``wanted`` (records of the index, in document order), ``RECORDS_PER_CHUNK`` at a time,
+    each with its ``fields`` read from the document; a chunk's fields are dropped when the next
+    is read, and the document is read no further than its last wanted record."""
+    if not wanted:
+        return
+    chunk: list[Record] = []
+    position = 0
+    for order, (_resource, element) in enumerate(_elements(data), start=1):
+        record = wanted[position]
+        if order != record.order:
+            continue
+        record.fields = _texts(element)
+        chunk.append(record)
+        position += 1
+        if len(chunk) == RECORDS_PER_CHUNK or position == len(wanted):
+            yield chunk
+            for done in chunk:
+                done.fields = None
+            chunk = []
+            if position == len(wanted):
+                return
 
 
 def latest_of_each(records: list[Record]) -> list[Record]:
     """One record per entity and key: the latest action time wins, the last one on a tie."""
-    winners: dict[tuple[Resource, str], Record] = {}
+    winners: dict[Resource, dict[str, Record]] = {resource: {} for resource in Resource}
     for record in records:
-        current = winners.get((record.resource, record.key))
+        current = winners[record.resource].get(record.key)
         if current is None or _later_or_same(record, current):
-            winners[(record.resource, record.key)] = record
-    return sorted(winners.values(), key=lambda r: r.order)
+            winners[record.resource][record.key] = record
+    if sum(map(len, winners.values())) == len(records):
+        return records  # no record twice
+    return sorted((r for found in winners.values() for r in found.values()), key=lambda r: r.order)
 
 
 def _later_or_same(record: Record, current: Record) -> bool:
@@ -278,27 +416,31 @@ def guidance_code(resource: Resource, field_name: str, text: str) -> int:
 
 @dataclass
 class Submission:
-    """One RCMES document being checked and written."""
+    """One RCMES document being checked and written, from its index (``read_index``)."""
 
     context: UploadContext
     records: list[Record]
     problems: list[tuple[int, GuidanceMessage]] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)  # warnings of an upload that is stored
+    stored: dict[Resource, dict[str, object]] = field(default_factory=dict)
+    linked_pairs: dict[str, EnforcementViolation] = field(default_factory=dict)
+    # Of the chunk being checked: its facilities, library entries and the rule to ask.
     facilities: dict[int, Facility] = field(default_factory=dict)
     library: dict = field(default_factory=dict)
-    stored: dict[Resource, dict[str, object]] = field(default_factory=dict)
-    works: list[tuple[Record, CmeWork]] = field(default_factory=list)  # the rule to ask
-    linked_pairs: dict[str, EnforcementViolation] = field(default_factory=dict)
+    works: list[tuple[Record, CmeWork]] = field(default_factory=list)
+    done: int = 0  # records written, for the progress report
 
     def __post_init__(self):
         # One record per entity and key (``latest_of_each``): found by its key.
-        self.by_key = {(r.resource, r.key): r for r in self.records}
+        self.by_key: dict[Resource, dict[str, Record]] = {resource: {} for resource in Resource}
+        for record in self.records:
+            self.by_key[record.resource][record.key] = record
 
     def of(self, resource: Resource) -> list[Record]:
         return [r for r in self.records if r.resource == resource]
 
     def in_document(self, resource: Resource, key: str) -> Record | None:
-        return self.by_key.get((resource, key))
+        return self.by_key[resource].get(key)
 
     def refuse(self, record: Record, code: int, text: str) -> None:
         record.failed = True
@@ -322,8 +464,8 @@ class Submission:
     # -- loading --------------------------------------------------------------------------
 
     def load(self) -> None:
-        """The agencies, facilities, library entries and stored records the document names:
-        a few queries, whatever its size."""
+        """The agencies and stored records the document names: a few queries, whatever its
+        size. (Facilities and library entries are read with each chunk, ``prepare``.)"""
         caller = self.context.regulator
         family = answering_for(caller)
         codes = {r.regulator_code for r in self.records}
@@ -346,15 +488,6 @@ class Submission:
                 )
             else:
                 record.regulator = agency
-        cers_ids = {
-            int(r.text("CERSID"))
-            for r in self.records
-            if r.resource in (Resource.INSPECTION, Resource.ENFORCEMENT)
-        }
-        self.facilities = {f.cers_id: f for f in Facility.objects.filter(cers_id__in=cers_ids)}
-        self.library = services.violation_library(
-            r.text("TypeID") for r in self.of(Resource.VIOLATION)
-        )
         self.stored = self._stored(family)
         for record in self.records:
             record.stored = self.stored[record.resource].get(record.key)
@@ -368,14 +501,11 @@ class Submission:
             if record.deleted or record.stored is not None:
                 continue
             ends = []
-            for resource, tag in (
-                (Resource.ENFORCEMENT, "EnforcementRegulatorKey"),
-                (Resource.VIOLATION, "ViolationRegulatorKey"),
-            ):
-                sent = self.in_document(resource, record.text(tag))
+            for resource, _tag, key in record.parents():
+                sent = self.in_document(resource, key)
                 if sent is not None and sent.stored is None:
                     break  # added by this document: not linked yet
-                stored = self.stored[resource].get(record.text(tag))
+                stored = self.stored[resource].get(key)
                 if stored is None:
                     break
                 ends.append(stored.pk)
@@ -396,48 +526,72 @@ class Submission:
         }
 
     def _stored(self, family: list[Regulator]) -> dict[Resource, dict[str, object]]:
-        def keys(resource: Resource, *tags: str) -> set[str]:
+        def keys(resource: Resource) -> set[str]:
+            """The keys of ``resource``'s records and those its children name."""
             found = set()
             for record in self.records:
                 if record.resource == resource:
                     found.add(record.key)
-                for tag in tags:
-                    value = record.text(tag) if record.resource != resource else ""
-                    if value:
-                        found.add(value)
+                    continue
+                for parent, _tag, key in record.parents():
+                    if parent == resource and key:
+                        found.add(key)
             return found
 
-        inspections = Inspection.objects.filter(
-            regulator__in=family,
-            regulator_key__in=keys(Resource.INSPECTION, "InspectionRegulatorKey"),
-        ).select_related("facility", "regulator")
-        violations = Violation.objects.filter(
-            inspection__regulator__in=family,
-            regulator_key__in=keys(Resource.VIOLATION, "ViolationRegulatorKey"),
-        ).select_related("inspection__facility", "inspection__regulator", "violation_type")
-        enforcements = Enforcement.objects.filter(
-            regulator__in=family,
-            regulator_key__in=keys(Resource.ENFORCEMENT, "EnforcementRegulatorKey"),
-        ).select_related("facility", "regulator")
-        links = EnforcementViolation.objects.filter(
-            enforcement__regulator__in=family,
-            regulator_key__in=keys(Resource.LINK),
-        ).select_related("enforcement", "violation")
-        return {
-            Resource.INSPECTION: {r.regulator_key: r for r in inspections},
-            Resource.VIOLATION: {r.regulator_key: r for r in violations},
-            Resource.ENFORCEMENT: {r.regulator_key: r for r in enforcements},
-            Resource.LINK: {r.regulator_key: r for r in links},
+        stored_of = {
+            Resource.INSPECTION: Inspection.objects.filter(regulator__in=family).select_related(
+                "facility", "regulator"
+            ),
+            Resource.VIOLATION: Violation.objects.filter(
+                inspection__regulator__in=family
+            ).select_related("inspection__facility", "inspection__regulator", "violation_type"),
+            Resource.ENFORCEMENT: Enforcement.objects.filter(regulator__in=family).select_related(
+                "facility", "regulator"
+            ),
+            Resource.LINK: EnforcementViolation.objects.filter(
+                enforcement__regulator__in=family
+            ).select_related("enforcement", "violation"),
         }
+        found: dict[Resource, dict[str, object]] = {}
+        for resource, queryset in stored_of.items():
+            found[resource] = {}
+            # A chunk of keys a query: one list of every key costs the driver more memory
+            # than the records it finds.
+            for batch in batched(sorted(keys(resource)), RECORDS_PER_CHUNK):
+                found[resource].update(
+                    (r.regulator_key, r) for r in queryset.filter(regulator_key__in=batch)
+                )
+        return found
 
-    # -- checking, record by record, nothing written --------------------------------------
+    def prepare(self, chunk: list[Record]) -> None:
+        """The facilities and library entries a chunk names (its records' and their
+        inspections'): a query each."""
+        cers_ids, numbers = set(), set()
+        for record in chunk:
+            if record.cers_id is not None:
+                cers_ids.add(record.cers_id)
+            elif record.resource == Resource.VIOLATION:
+                numbers.add(record.text("TypeID"))
+                parent = self.in_document(Resource.INSPECTION, record.parent_keys[0])
+                if parent is not None:
+                    cers_ids.add(parent.cers_id)
+        self.facilities = (
+            {f.cers_id: f for f in Facility.objects.filter(cers_id__in=cers_ids)}
+            if cers_ids
+            else {}
+        )
+        self.library = services.violation_library(numbers) if numbers else {}
 
-    def check(self) -> None:
-        for record in self.records:
-            if record.regulator is None or record.failed:
-                continue
-            self._check_action_time(record)
+    # -- the whole document, in order -----------------------------------------------------
+
+    def run(self) -> None:
+        """Check and write every record: deletes, changes, links changed, records added."""
+        data = self.context.data
+        checked = [r for r in self.records if r.regulator is not None and not r.failed]
+        # What the index says all of: the deletes and the links.
+        for record in checked:
             if record.deleted:
+                self._check_action_time(record)
                 if record.stored is None:
                     self.context.warn(
                         f"{LABELS[record.resource]} {record.key}: no record has this key; "
@@ -447,13 +601,64 @@ class Submission:
                         entity_resource=record.resource,
                         regulator_key=record.key,
                     )
-                continue
-            CHECKS[record.resource](self, record)
-        # The rule, asked of every record checked at once: a few queries, whatever the size.
-        denied = refusals(self.actor, [work for _record, work in self.works])
-        for record, work in self.works:
-            if work in denied:
-                self.refuse(record, NOT_AUTHORIZED, str(denied[work]))
+            elif record.resource == Resource.LINK:
+                self._check_action_time(record)
+                self.check_link(record)
+        self.write_steps(
+            [
+                (r, DELETES[resource])
+                for resource in DELETE_ORDER
+                for r in self.of(resource)
+                if r.deleted and r.stored
+            ]
+        )
+        # The changes, a chunk at a time: checked, then written in ``WRITE_ORDER``.
+        changed = [
+            r
+            for r in checked
+            if not r.deleted and r.stored is not None and r.resource != Resource.LINK
+        ]
+        for resources in ((Resource.INSPECTION, Resource.VIOLATION), (Resource.ENFORCEMENT,)):
+            wanted = [r for r in changed if r.resource in resources]
+            for chunk in read_values(data, wanted):
+                self.prepare(chunk)
+                for record in chunk:
+                    self._check_action_time(record)
+                    self.check_values(record, self.check_place(record))
+                self.ask_rule()
+                self.write_steps([(r, WRITES[r.resource]) for r in chunk])
+        self.write_steps(
+            [
+                (r, WRITES[Resource.LINK])
+                for r in self.of(Resource.LINK)
+                if not r.deleted and (r.stored is not None or self._adopts_link(r))
+            ]
+        )
+        # The records added, a chunk at a time, parents before children (the schema's order).
+        added = [
+            r
+            for r in checked
+            if not r.deleted and not r.failed and r.stored is None and not self._adopts_link(r)
+        ]
+        for chunk in read_values(data, added):
+            self.add(chunk)
+            self.done += len(chunk)
+            self.context.progress(self.done, len(self.records))
+        self.context.progress(len(self.records), len(self.records))
+
+    def answer_keys(self) -> None:
+        """The keys of what was written, deletes first, in the order of the writes."""
+        for deleted, order in ((True, DELETE_ORDER), (False, WRITE_ORDER)):
+            for resource in order:
+                for record in self.records:
+                    if (
+                        record.resource == resource
+                        and record.deleted == deleted
+                        and record.written_key is not None
+                    ):
+                        self.context.entity(record.resource, record.written_key, record.key)
+
+    # -- checking -------------------------------------------------------------------------
 
     def _check_action_time(self, record: Record) -> None:
         stored = record.stored
@@ -467,7 +672,7 @@ class Submission:
             )
 
     def facility(self, record: Record):
-        cers_id = int(record.text("CERSID"))
+        cers_id = record.cers_id
         facility = self.facilities.get(cers_id)
         if facility is None:
             self.refuse(record, INVALID_CERSID, f"There is no facility with CERSID {cers_id}.")
@@ -492,24 +697,23 @@ class Submission:
                 self.unmoved(record, "facility", stored.facility.cers_id, facility.cers_id)
 
     def jurisdiction(self, record: Record, facility, program_element: str) -> None:
-        """Ask the rule for ``record`` when every record is checked (``check``)."""
+        """Ask the rule for ``record`` when the chunk is checked (``ask_rule``)."""
         self.works.append((record, CmeWork(record.regulator, facility, program_element)))
 
-    def check_inspection(self, record: Record) -> None:
-        facility = self.facility(record)
-        self.same_place(record, facility)
-        try:
-            values = services.clean_inspection(inspection_values(record))
-        except ValidationError as error:
-            self.refuse_error(record, error)
+    def ask_rule(self) -> None:
+        """The rule, asked of every record of the chunk checked at once: a few queries."""
+        if not self.works:
             return
-        if facility is not None:
-            self.jurisdiction(record, facility, values["program_element"])
+        denied = refusals(self.actor, [work for _record, work in self.works])
+        for record, work in self.works:
+            if work in denied:
+                self.refuse(record, NOT_AUTHORIZED, str(denied[work]))
+        self.works = []
 
     def parent(self, record: Record, resource: Resource, tag: str):
         """The record's parent of ``resource`` by its key under ``tag``: the one the document
         adds or changes, else the stored one. Refuses a missing or deleted parent."""
-        key = record.text(tag)
+        key = record.parent_key(tag)
         sent = self.in_document(resource, key)
         label = LABELS[resource].lower()
         if sent is not None and sent.deleted:
@@ -529,61 +733,70 @@ class Submission:
             )
         return stored
 
-    def check_violation(self, record: Record) -> None:
-        parent = self.parent(record, Resource.INSPECTION, "InspectionRegulatorKey")
-        if record.stored is not None and parent is not None:
-            was = record.stored.inspection.regulator_key
-            self.unmoved(record, "inspection", was, record.text("InspectionRegulatorKey"))
-        if parent is None:
-            return
-        if isinstance(parent, Record):
-            program_element = parent.text("ProgramElement")
-            facility = self.facilities.get(int(parent.text("CERSID")))
-        else:
-            program_element, facility = parent.program_element, parent.facility
-        try:
-            services.clean_violation(
-                Inspection(program_element=program_element), violation_values(record), self.library
-            )
-        except ValidationError as error:
-            self.refuse_error(record, error)
-        if facility is not None:
-            self.jurisdiction(record, facility, program_element)
-
-    def check_enforcement(self, record: Record) -> None:
+    def check_place(self, record: Record):
+        """Where an inspection, violation or enforcement action belongs, checked: its facility
+        (an inspection's or an enforcement action's, None if unknown) or its inspection (a
+        violation's, None if missing or deleted), and a change stays where it was."""
+        if record.resource == Resource.VIOLATION:
+            parent = self.parent(record, Resource.INSPECTION, "InspectionRegulatorKey")
+            if record.stored is not None and parent is not None:
+                was = record.stored.inspection.regulator_key
+                self.unmoved(record, "inspection", was, record.parent_key("InspectionRegulatorKey"))
+            return parent
         facility = self.facility(record)
         self.same_place(record, facility)
-        try:
-            services.clean_enforcement(enforcement_values(record), facility, [])
-        except ValidationError as error:
-            self.refuse_error(record, error)
+        return facility
+
+    def check_values(self, record: Record, place) -> None:
+        """The ``cme.services`` checks of a record's values, where ``check_place`` found it
+        belongs, and the rule asked for it (``ask_rule``), as the portal's forms check one."""
+        if record.resource == Resource.INSPECTION:
+            try:
+                values = services.clean_inspection(inspection_values(record))
+            except ValidationError as error:
+                self.refuse_error(record, error)
+                return
+            if place is not None:
+                self.jurisdiction(record, place, values["program_element"])
+        elif record.resource == Resource.VIOLATION:
+            if place is None:
+                return
+            if isinstance(place, Record):
+                program_element = place.program_element
+                facility = self.facilities.get(place.cers_id)
+            else:
+                program_element, facility = place.program_element, place.facility
+            try:
+                services.clean_violation(
+                    Inspection(program_element=program_element),
+                    violation_values(record),
+                    self.library,
+                )
+            except ValidationError as error:
+                self.refuse_error(record, error)
+            if facility is not None:
+                self.jurisdiction(record, facility, program_element)
+        elif record.resource == Resource.ENFORCEMENT:
+            try:
+                services.clean_enforcement(enforcement_values(record), place, [])
+            except ValidationError as error:
+                self.refuse_error(record, error)
 
     def check_link(self, record: Record) -> None:
         enforcement = self.parent(record, Resource.ENFORCEMENT, "EnforcementRegulatorKey")
         violation = self.parent(record, Resource.VIOLATION, "ViolationRegulatorKey")
         stored = record.stored
         if stored is not None and enforcement is not None and violation is not None:
-            pair = (record.text("EnforcementRegulatorKey"), record.text("ViolationRegulatorKey"))
+            pair = record.parent_keys
             was = (stored.enforcement.regulator_key, stored.violation.regulator_key)
             self.unmoved(record, "enforcement/violation", "/".join(was), "/".join(pair))
 
-    # -- writing, in order ----------------------------------------------------------------
+    # -- writing --------------------------------------------------------------------------
 
-    def write(self) -> None:
-        """Deletes and changes one by one, each in a savepoint (a rule across records may
-        refuse one); then every added record at once (``cme.services.record_cme_batch``),
-        which checks them all again before it writes any."""
-        steps: list[tuple[Record, Callable]] = []
-        for resource in DELETE_ORDER:
-            steps += [(r, DELETES[resource]) for r in self.of(resource) if r.deleted and r.stored]
-        for resource in WRITE_ORDER:
-            steps += [
-                (r, WRITES[resource])
-                for r in self.of(resource)
-                if not r.deleted and (r.stored is not None or self._adopts_link(r))
-            ]
-        total = len(self.records)
-        for done, (record, step) in enumerate(steps, start=1):
+    def write_steps(self, steps: list[tuple[Record, Callable]]) -> None:
+        """Deletes and changes, one by one, each in a savepoint (a rule across records may
+        refuse one)."""
+        for record, step in steps:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
             try:
@@ -592,85 +805,102 @@ class Submission:
             except (ValidationError, PermissionDenied) as error:
                 self.refuse_error(record, error)
                 continue
-            if done % 100 == 0:
-                self.context.progress(done, total)
-        self.write_added()
-        self.context.progress(total, total)
-        # The keys of what was written, deletes first, in the order of the writes.
-        for deleted, order in ((True, DELETE_ORDER), (False, WRITE_ORDER)):
-            for resource in order:
-                for record in self.of(resource):
-                    if record.deleted == deleted and record.written is not None:
-                        self.context.entity(record.resource, record.written.cers_key, record.key)
+            self.done += 1
+            if self.done % 100 == 0:
+                self.context.progress(self.done, len(self.records))
 
     def _adopts_link(self, record: Record) -> bool:
         """A new link whose pair is already linked (in the portal) takes its keys, one by
         one; ``load`` found those pairs."""
         return record.resource == Resource.LINK and record.key in self.linked_pairs
 
-    def write_added(self) -> None:
-        """Every added record that passed its check, at once, parents before children."""
+    def add(self, chunk: list[Record]) -> None:
+        """A chunk of added records (their values read): each checked where it belongs, then
+        those that may be written handed to ``record_cme_batch``, which checks each once and
+        writes them all or none. If it refuses any, the chunk is checked record by record
+        (``check_values``) and what passed is written (``write_reported``), so that every
+        message is the one the record earns alone. A record left out (it failed, or what it
+        depends on was not written) is checked record by record too."""
+        self.prepare(chunk)
+        places = {
+            record: self.check_place(record)
+            for record in chunk
+            if record.resource != Resource.LINK  # checked from the index (``run``)
+        }
+        items = self.batch_items(chunk)
+        for record, place in places.items():
+            if record not in items:
+                self.check_values(record, place)
+        if items:
+            try:
+                self.record(items)
+            except (ValidationError, PermissionDenied):
+                for record, place in places.items():
+                    if record in items:
+                        self.check_values(record, place)
+                self.ask_rule()
+                self.write_reported(self.batch_items(chunk))
+                return
+        self.ask_rule()
+
+    def batch_items(self, chunk: list[Record]) -> dict[Record, services.NewRecord]:
+        """The records of ``chunk`` that may be written, as ``record_cme_batch`` takes them:
+        not failed, their parents found (added in the chunk, written before, or stored)."""
         items: dict[Record, services.NewRecord] = {}
-
-        def parent(record: Record, resource: Resource, tag: str):
-            sent = self.in_document(resource, record.text(tag))
-            if sent is None:
-                return self.stored[resource].get(record.text(tag))
-            if sent.stored is not None:
-                return sent.stored if sent.written is not None else None
-            return items.get(sent)
-
-        def keys(record: Record) -> dict:
-            return {
+        for record in chunk:
+            if record.failed or record.regulator is None or record.written_key is not None:
+                continue
+            keys = {
                 "regulator": record.regulator,
                 "regulator_key": record.key,
                 "regulator_action_at": record.action_at,
                 "tag": record,
             }
-
-        for record in self.records:
-            if record.deleted or record.stored is not None or record.written is not None:
-                continue
-            if record.failed or record.regulator is None or self._depends_on_failed(record):
-                continue
             if record.resource == Resource.INSPECTION:
                 items[record] = services.NewInspection(
-                    facility=self.facilities[int(record.text("CERSID"))],
+                    facility=self.facilities[record.cers_id],
                     values=inspection_values(record),
-                    **keys(record),
+                    **keys,
                 )
             elif record.resource == Resource.ENFORCEMENT:
                 items[record] = services.NewEnforcement(
-                    facility=self.facilities[int(record.text("CERSID"))],
+                    facility=self.facilities[record.cers_id],
                     values=enforcement_values(record),
-                    **keys(record),
+                    **keys,
                 )
-        for record in self.records:  # children, once their parents are known
-            if record in items or record.deleted or record.stored is not None:
-                continue
-            if record.written is not None or record.failed or record.regulator is None:
-                continue
-            if record.resource == Resource.VIOLATION:
-                inspection = parent(record, Resource.INSPECTION, "InspectionRegulatorKey")
+            elif record.resource == Resource.VIOLATION:
+                inspection = self._batch_parent(record, 0, items)
                 if inspection is not None:
                     items[record] = services.NewViolation(
-                        inspection=inspection, values=violation_values(record), **keys(record)
+                        inspection=inspection, values=violation_values(record), **keys
                     )
-        for record in self.records:
-            if record.resource != Resource.LINK or record in items or record.deleted:
-                continue
-            if record.stored is not None or record.written is not None or record.failed:
-                continue
-            if record.regulator is None:
-                continue
-            enforcement = parent(record, Resource.ENFORCEMENT, "EnforcementRegulatorKey")
-            violation = parent(record, Resource.VIOLATION, "ViolationRegulatorKey")
-            if enforcement is not None and violation is not None:
-                items[record] = services.NewLink(
-                    enforcement=enforcement, violation=violation, **keys(record)
-                )
-        if not items:
-            return
+            else:
+                enforcement = self._batch_parent(record, 0, items)
+                violation = self._batch_parent(record, 1, items)
+                if enforcement is not None and violation is not None:
+                    items[record] = services.NewLink(
+                        enforcement=enforcement, violation=violation, **keys
+                    )
+        return items
+
+    def _batch_parent(self, record: Record, which: int, items: dict):
+        """A parent as ``record_cme_batch`` takes it: the item of the chunk, the row written
+        (changed, or added by an earlier chunk) or the one stored; None if not written."""
+        resource, _tag = PARENTS[record.resource][which]
+        key = record.parent_keys[which]
+        sent = self.in_document(resource, key)
+        if sent is None:
+            return self.stored[resource].get(key)
+        if sent.stored is not None:
+            return sent.stored if sent.written_key is not None else None
+        if sent in items:
+            return items[sent]
+        if sent.written_pk is not None:
+            return MODELS[resource](pk=sent.written_pk)
+        return None
+
+    def record(self, items: dict[Record, services.NewRecord]) -> None:
+        """Write ``items`` through ``record_cme_batch`` (all or none)."""
         of_kind = {
             kind: [item for item in items.values() if isinstance(item, kind)]
             for kind in (
@@ -680,38 +910,51 @@ class Submission:
                 services.NewLink,
             )
         }
-        try:
-            services.record_cme_batch(
-                actor=self.actor,
-                inspections=of_kind[services.NewInspection],
-                violations=of_kind[services.NewViolation],
-                enforcements=of_kind[services.NewEnforcement],
-                links=of_kind[services.NewLink],
-                library=self.library,
-            )
-        except services.RecordsRefused as refused:
-            for item, error in refused.refused:
-                self.refuse_error(item.tag, error)
-            return
-        except (ValidationError, PermissionDenied) as error:
-            for record in items:
-                self.refuse_error(record, error)
-            return
+        services.record_cme_batch(
+            actor=self.actor,
+            inspections=of_kind[services.NewInspection],
+            violations=of_kind[services.NewViolation],
+            enforcements=of_kind[services.NewEnforcement],
+            links=of_kind[services.NewLink],
+            library=self.library,
+        )
         for record, item in items.items():
-            record.written = item.written
+            record.written_pk, record.written_key = item.written.pk, str(item.written.cers_key)
+
+    def write_reported(self, items: dict[Record, services.NewRecord]) -> None:
+        """Write ``items`` (checked record by record), reporting each refusal of the batch
+        (the rules across records); what was not refused, nor depends on what was, is written
+        still, so that a later chunk finds its parents and is checked as it would be with
+        them."""
+        while items:
+            try:
+                self.record(items)
+                return
+            except services.RecordsRefused as refused:
+                out = set()
+                for item, error in refused.refused:
+                    self.refuse_error(item.tag, error)
+                    out.add(item)
+                kept = {}
+                for record, item in items.items():
+                    ends = (getattr(item, name, None) for name in PARENT_ATTRIBUTES)
+                    if item in out or any(
+                        isinstance(end, services.NewRecord) and end in out for end in ends
+                    ):
+                        out.add(item)
+                    else:
+                        kept[record] = item
+                items = kept
+            except (ValidationError, PermissionDenied) as error:
+                for record in items:
+                    self.refuse_error(record, error)
+                return
 
     def _depends_on_failed(self, record: Record) -> bool:
         if record.deleted:
             return False
-        parents = {
-            Resource.VIOLATION: [(Resource.INSPECTION, "InspectionRegulatorKey")],
-            Resource.LINK: [
-                (Resource.ENFORCEMENT, "EnforcementRegulatorKey"),
-                (Resource.VIOLATION, "ViolationRegulatorKey"),
-            ],
-        }.get(record.resource, [])
-        for resource, tag in parents:
-            sent = self.in_document(resource, record.text(tag))
+        for resource, _tag, key in record.parents():
+            sent = self.in_document(resource, key)
             if sent is not None and (sent.failed or sent.regulator is None):
                 return True
         return False
@@ -720,13 +963,17 @@ class Submission:
         type(obj).objects.filter(pk=obj.pk).update(
             regulator_key=record.key, regulator_action_at=record.action_at
         )
-        record.written = obj
+        self.written(record, obj)
+
+    @staticmethod
+    def written(record: Record, obj) -> None:
+        record.written_pk, record.written_key = obj.pk, str(obj.cers_key)
 
     @property
     def actor(self):
         return self.context.actor
 
-    # Changes, one record each: the records added go to ``write_added``.
+    # Changes, one record each: the records added go to ``add``.
 
     def write_inspection(self, record: Record) -> None:
         inspection = services.update_inspection(
@@ -771,7 +1018,7 @@ class Submission:
         services.delete_inspection(
             actor=self.actor, regulator=record.regulator, inspection=inspection
         )
-        record.written = inspection
+        self.written(record, inspection)
         if children:
             self.notes.append(
                 {
@@ -791,7 +1038,7 @@ class Submission:
             regulator=record.regulator,
             violation=record.stored,
         )
-        record.written = record.stored
+        self.written(record, record.stored)
 
     def delete_enforcement(self, record: Record) -> None:
         services.delete_enforcement(
@@ -799,7 +1046,7 @@ class Submission:
             regulator=record.regulator,
             enforcement=record.stored,
         )
-        record.written = record.stored
+        self.written(record, record.stored)
 
     def delete_link(self, record: Record) -> None:
         link = record.stored
@@ -811,15 +1058,11 @@ class Submission:
             enforcement=enforcement,
             violations=remaining,
         )
-        record.written = link
+        self.written(record, link)
 
 
-CHECKS = {
-    Resource.INSPECTION: Submission.check_inspection,
-    Resource.VIOLATION: Submission.check_violation,
-    Resource.ENFORCEMENT: Submission.check_enforcement,
-    Resource.LINK: Submission.check_link,
-}
+# The attributes of a batch item that name its parents.
+PARENT_ATTRIBUTES = ("inspection", "enforcement", "violation")
 WRITES = {
     Resource.INSPECTION: Submission.write_inspection,
     Resource.VIOLATION: Submission.write_violation,
@@ -885,15 +1128,16 @@ def enforcement_values(record: Record) -> dict:
 @processes("RCMES")
 def submit_cme(context: UploadContext) -> None:
     """Check every record, write what passed in order, and reject the whole upload if any
-    record (or any write) failed."""
-    submission = Submission(context, latest_of_each(read_records(context.root)))
+    record (or any write) failed. The document is read streaming (``read_index``,
+    ``read_values``): its tree is never built."""
+    submission = Submission(context, latest_of_each(read_index(context.data)))
     for record in submission.records:
         if record.unreadable:
             submission.refuse(record, ENTITY_VALIDATION_ERROR, record.unreadable)
     submission.load()
-    submission.check()
-    submission.write()
+    submission.run()
     if submission.problems:
         raise UploadRejected(submission.guidance())
+    submission.answer_keys()
     for note in submission.notes:
         context.warn(**note)

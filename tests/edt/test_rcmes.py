@@ -617,9 +617,10 @@ def test_a_document_valid_in_both_schema_sets_is_accepted(client, cast, edt_acco
 
 
 def test_the_queries_do_not_grow_with_the_records_added(client, cast, edt_account):
-    """The check asks the rule for every record at once and the added records are written
-    together (``cme.services.record_cme_batch``): as many queries for 3 inspections, each
-    with a violation, an enforcement action and a link, at 3 facilities as for 30 at 6."""
+    """The check asks the rule for every record of a chunk at once and the chunk's added
+    records are written together (``cme.services.record_cme_batch``): as many queries for 3
+    inspections, each with a violation, an enforcement action and a link, at 3 facilities as
+    for 30 at 6 (both one chunk)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -643,3 +644,150 @@ def test_the_queries_do_not_grow_with_the_records_added(client, cast, edt_accoun
     assert queries(3, "few", sites[:3]) == queries(30, "many", sites)
     assert EnforcementViolation.objects.count() == 33
     assert AuditEvent.objects.filter(action="cme.violation.recorded").count() == 33
+
+
+def test_the_queries_grow_with_the_chunks_not_the_records(client, cast, edt_account, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from edt.processors import cme as processor
+
+    monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", 4)
+    sites = [cast.facility] + [factories.make_facility(cast.org) for _ in range(3)]
+
+    def queries(count: int, run: str) -> int:
+        body = document(
+            inspections=[
+                inspection(f"I-{run}-{n}", sites[n % len(sites)].cers_id) for n in range(count)
+            ]
+        )
+        with CaptureQueriesContext(connection) as captured:
+            root = answer(post(client, edt_account, body))
+        assert status(root) == "Accepted", guidance(root)
+        return len(captured)
+
+    post(client, edt_account, document())  # the first call's one-time reads
+    two_chunks = queries(5, "a")
+    assert queries(8, "b") == two_chunks
+    assert queries(9, "c") > two_chunks  # a third chunk
+    assert Inspection.objects.count() == 22
+
+
+# --- reading: streaming, a chunk at a time -------------------------------------------------
+
+
+def test_an_upload_never_builds_the_documents_tree(client, cast, edt_account, monkeypatch):
+    """The document is read streaming (an index, then each chunk's values): a whole tree would
+    hold the largest document allowed at once."""
+    from core import xmlsafe
+
+    def whole_tree(*args, **kwargs):
+        raise AssertionError("the whole tree was parsed")
+
+    monkeypatch.setattr(xmlsafe, "parse_document", whole_tree)
+    root = answer(post(client, edt_account, full_document(cast)))
+    assert status(root) == "Accepted", guidance(root)
+    assert len(entity_keys(root)) == 4
+    changed = document(
+        inspections=[inspection("I-1", cast.facility.cers_id, at=LATER, OccurredOn="1979-01-01")],
+        violations=[violation("V-1", "I-1", status=3, at=LATER)],
+    )
+    root = answer(post(client, edt_account, changed))
+    assert guidance(root) == [(1055, "Required", "I-1")]
+
+
+def chunked_document(cers_id, *, inspections=(), enforcements=(), violations=(), links=()) -> bytes:
+    """Five inspections, three enforcement actions, five violations and four links: in chunks
+    of three, every violation's inspection and every link's action and violation are in an
+    earlier chunk than the child. The records given are added to the end of their lists."""
+    return document(
+        inspections=[inspection(f"I-{n}", cers_id) for n in range(5)] + list(inspections),
+        enforcements=[enforcement(f"E-{n}", cers_id) for n in range(3)] + list(enforcements),
+        violations=[violation(f"V-{n}", f"I-{n}") for n in range(5)] + list(violations),
+        links=[link(f"EV-{n}", f"E-{n % 3}", f"V-{n}") for n in range(4)] + list(links),
+    )
+
+
+def test_an_upload_larger_than_a_chunk_is_written_a_chunk_at_a_time(
+    client, cast, edt_account, monkeypatch
+):
+    from edt.processors import cme as processor
+
+    monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", 3)
+    batches = []
+    record_cme_batch = services.record_cme_batch
+
+    def counted(**kinds):
+        batches.append(
+            sum(len(kinds[k]) for k in ("inspections", "violations", "enforcements", "links"))
+        )
+        return record_cme_batch(**kinds)
+
+    monkeypatch.setattr(services, "record_cme_batch", counted)
+    root = answer(post(client, edt_account, chunked_document(cast.facility.cers_id)))
+    assert status(root) == "Accepted", guidance(root)
+    assert batches == [3, 3, 3, 3, 3, 2]  # 17 records, never more than a chunk at once
+    for n in range(5):  # each violation found its inspection, written by an earlier chunk
+        found = Violation.objects.get(regulator_key=f"V-{n}")
+        assert found.inspection.regulator_key == f"I-{n}"
+    links = EnforcementViolation.objects.values_list(
+        "regulator_key", "enforcement__regulator_key", "violation__regulator_key"
+    )
+    assert sorted(links) == [(f"EV-{n}", f"E-{n % 3}", f"V-{n}") for n in range(4)]
+    keys = entity_keys(root)
+    assert len(keys) == 17
+    assert keys[("CMEV", "V-4")] == str(Violation.objects.get(regulator_key="V-4").cers_key)
+    # The links to one action are its list growing one violation at a time, across chunks.
+    action = Enforcement.objects.get(regulator_key="E-0")
+    updates = AuditEvent.objects.filter(
+        action="cme.enforcement.updated", object_id=str(action.pk)
+    ).order_by("pk")
+    assert [(len(e.before["violations"]), len(e.after["violations"])) for e in updates] == [
+        (0, 1),
+        (1, 2),
+    ]
+
+
+def test_a_bad_record_in_a_later_chunk_stores_nothing_and_every_message_is_reported(
+    client, cast, edt_account, monkeypatch
+):
+    """A refusal in the last chunks rolls back the chunks written before them, and each
+    record's messages are those of the whole document read as one chunk: its own checks, a
+    parent that is missing, a violation of a refused inspection checked all the same, and the
+    rules across records; a link to a refused violation is not written, and says nothing
+    more."""
+    from edt.processors import cme as processor
+
+    cers_id = cast.facility.cers_id
+    body = chunked_document(
+        cers_id,
+        inspections=[inspection("I-BAD", cers_id, OccurredOn="1979-01-01")],
+        enforcements=[enforcement("E-EARLY", cers_id, OccurredOn="2024-04-20")],
+        violations=[
+            violation("V-BAD", "I-1", ScheduledRTCOn=None),
+            violation("V-NO-PARENT", "MISSING"),
+            violation("V-OF-BAD", "I-BAD", ScheduledRTCOn=None),
+        ],
+        links=[link("EV-BAD", "E-0", "V-BAD"), link("EV-LATE", "E-EARLY", "V-4")],
+    )
+
+    def messages(chunk: int):
+        monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", chunk)
+        root = answer(post(client, edt_account, body))
+        assert status(root) == "Rejected"
+        assert nothing_stored()
+        return [
+            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
+            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+        ]
+
+    in_chunks = messages(3)
+    assert [(code, key) for code, key, _text in in_chunks] == [
+        (1055, "I-BAD"),
+        (1057, "V-BAD"),
+        (1051, "V-NO-PARENT"),
+        (1057, "V-OF-BAD"),
+        (1062, "EV-LATE"),
+    ]
+    assert in_chunks == messages(1000)
+    assert "(/CMESubmittals/Violations/Violation)" in in_chunks[1][2]
