@@ -187,6 +187,9 @@ class Incoming:
     inventory: Inventory | None = None  # an inventory's chemicals, left in the document
 
 
+# How often a large inventory's progress is reported (chemicals read), for the transaction log.
+PROGRESS_EVERY = 1000
+
 # -- the document, less its chemicals -----------------------------------------------------------
 
 
@@ -697,10 +700,13 @@ def store_materials(context, record, incoming: Incoming, problems: Problems) -> 
 
     def rows():
         for index, chemical in enumerate(chemicals):
+            if index and index % PROGRESS_EVERY == 0:
+                context.progress(index, inventory.count)  # read so far: the rest written
             row = _read_chemical(chemical, reading)
             if row is not None:
                 sent.append(index)
                 yield row
+        context.progress(inventory.count, inventory.count)
 
     try:
         errors = add_materials(actor=context.actor, record=record, rows=rows())

@@ -748,6 +748,24 @@ def test_an_upload_larger_than_a_chunk_is_written_a_chunk_at_a_time(
     ]
 
 
+def test_a_large_uploads_progress_is_reported_chunk_by_chunk(
+    client, cast, edt_account, monkeypatch
+):
+    """The transaction log shows how far a long CME upload has come: a report after each
+    chunk of added records is written, and one when all are."""
+    from edt.processors import cme as processor
+    from edt.uploads import UploadContext
+
+    monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", 3)
+    reports: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        UploadContext, "progress", lambda context, done, total: reports.append((done, total))
+    )
+    root = answer(post(client, edt_account, chunked_document(cast.facility.cers_id)))
+    assert status(root) == "Accepted", guidance(root)
+    assert reports == [(3, 17), (6, 17), (9, 17), (12, 17), (15, 17), (17, 17), (17, 17)]
+
+
 def test_a_bad_record_in_a_later_chunk_stores_nothing_and_every_message_is_reported(
     client, cast, edt_account, monkeypatch
 ):

@@ -23,6 +23,7 @@ from core import xmlsafe
 from core.models import AuditEvent, OutboundEmail
 from edt.processors import review as review_processor
 from edt.processors import submittal as submittal_processor
+from edt.uploads import UploadContext
 from facilities.models import Facility
 from submittals import inventory
 from submittals import services as submittal_services
@@ -485,7 +486,6 @@ def test_a_facility_submittals_chemicals_are_never_all_held_in_a_tree(
             (regulator_key, str(uuid.uuid5(inventory_key, f"/Chemicals/Chemical[{index}]")))
             for index, regulator_key in enumerate(sent)
         ]
-    print("HELD", most_held)
     assert in_elements_tree == [0, 0, 0, 0]  # Facility Information and the inventory, twice
     assert 0 < most_held[1] <= most_held[0] + 5
     assert most_held[1] < 300
@@ -548,3 +548,21 @@ def test_the_chemicals_read_streaming_are_located_as_in_the_whole_tree():
 
 
 PATH = "FacilitySubmittal/HazardousMaterialsInventory/Chemicals/Chemical"
+
+
+def test_a_large_inventorys_progress_is_reported_as_its_chemicals_are_read(
+    client, cast, edt_account, monkeypatch, settings
+):
+    """The transaction log shows how far a long facility submittal has come: a report every
+    ``PROGRESS_EVERY`` chemicals read, and one when all are."""
+    settings.EDT_INLINE_MAX_BYTES = 4 * 1024 * 1024
+    monkeypatch.setattr(submittal_processor, "PROGRESS_EVERY", 100)
+    reports: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        UploadContext, "progress", lambda context, done, total: reports.append((done, total))
+    )
+    submit(cast, 2)
+    facility = factories.make_facility(cast.org, name="Acme Sacramento Depot", zip_code="95814")
+    root = rfs.post(client, edt_account, with_chemicals(client, edt_account, cast, facility, 250))
+    assert rfs.status(root) == "Accepted", rfs.texts(root)
+    assert reports == [(100, 250), (200, 250), (250, 250)]
