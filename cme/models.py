@@ -171,8 +171,13 @@ class Inspection(EdtKeys):
     """One inspection of one program element at a facility (or, as type "Other", the record
     that carries violations found outside an inspection)."""
 
+    # Looked up through the (facility, program element) index, which leads with it: no index
+    # of its own.
     facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.PROTECT, related_name="inspections"
+        "facilities.Facility",
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        db_index=False,
     )
     regulator = models.ForeignKey(
         "regulators.Regulator",
@@ -307,8 +312,9 @@ class EnforcementViolation(EdtKeys):
     """The link between an enforcement action and one violation it addresses (CME's
     EnforcementViolation entity, which EDT exchanges with keys of its own)."""
 
+    # Looked up through the unique (enforcement, violation) pair, which leads with it.
     enforcement = models.ForeignKey(
-        Enforcement, on_delete=models.CASCADE, related_name="violation_links"
+        Enforcement, on_delete=models.CASCADE, related_name="violation_links", db_index=False
     )
     violation = models.ForeignKey(
         Violation, on_delete=models.CASCADE, related_name="enforcement_links"

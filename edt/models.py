@@ -44,7 +44,10 @@ class Vendor(models.Model):
 class VendorAuthorization(models.Model):
     """The vendor completed testing for ``tier`` and is authorized to use it in production."""
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="authorizations")
+    # Looked up through one_authorization_per_tier, which leads with it.
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.CASCADE, related_name="authorizations", db_index=False
+    )
     tier = models.PositiveSmallIntegerField(choices=Tier)
     authorized_at = models.DateTimeField(default=timezone.now)
     authorized_by = models.ForeignKey(
@@ -188,7 +191,9 @@ class AccessRequest(models.Model):
         help_text="The filer stated they have authority to commit the agency."
     )
     terms_version = models.CharField(max_length=20, help_text="The Terms of Use accepted.")
-    edt_administrators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    edt_administrators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="AccessRequestAdministrator", related_name="+"
+    )
     edt_account = models.ForeignKey(
         EdtAccount,
         null=True,
@@ -214,6 +219,25 @@ class AccessRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return any(g.status == TierGrant.Status.REQUESTED for g in self.grants.all())
+
+
+class AccessRequestAdministrator(models.Model):
+    """One of the EDT administrators an access request names: the many-to-many field's own
+    table, as a model so that the request's column has no index besides the unique pair's."""
+
+    # Looked up through the unique (request, user) pair, which leads with it.
+    accessrequest = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        # The table the many-to-many field had before it got this model; the same pair once.
+        db_table = "edt_accessrequest_edt_administrators"
+        unique_together = [("accessrequest", "user")]
+
+    def __str__(self) -> str:
+        return f"User #{self.user_id} administers EDT access request #{self.accessrequest_id}"
 
 
 class TierGrant(models.Model):
@@ -340,12 +364,14 @@ class EdtTransaction(models.Model):
     account = models.ForeignKey(
         EdtAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
     )
+    # Looked up through the (regulator, received_at) index, which leads with it.
     regulator = models.ForeignKey(
         "regulators.Regulator",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="edt_transactions",
+        db_index=False,
     )
     client_key = models.CharField(
         max_length=36, blank=True, help_text="The client's RegulatorTransactionKey."
@@ -365,7 +391,8 @@ class EdtTransaction(models.Model):
     messages = models.JSONField(default=list, blank=True)
     result_count = models.PositiveIntegerField(null=True, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Ordered and filtered through edt_transaction_log_order (received_at, id).
+    received_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Uploads only: the document as received, processed later from here (the row is the
     # record of the upload, not the broker message), and what processing produced.

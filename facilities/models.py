@@ -131,10 +131,17 @@ class Facility(models.Model):
 class FacilityRegulator(models.Model):
     """The one regulator (CUPA or PA) that handles one submittal element of a facility."""
 
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="regulators")
+    # Looked up through one_regulator_per_element (facility, element).
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="regulators", db_index=False
+    )
     element = models.PositiveSmallIntegerField(choices=SubmittalElement)
+    # Looked up through the (regulator, facility) and agency_element_facility indexes.
     regulator = models.ForeignKey(
-        "regulators.Regulator", on_delete=models.PROTECT, related_name="facility_elements"
+        "regulators.Regulator",
+        on_delete=models.PROTECT,
+        related_name="facility_elements",
+        db_index=False,
     )
     # Set only by the regulator (EDT facility create and metadata). Empty: nothing was set, and
     # the element applies once the business reports it (Facility Information always does).
@@ -175,8 +182,9 @@ class DueReminder(models.Model):
 
     OVERDUE = "overdue"
 
+    # Looked up through one_reminder_per_due_date, which leads with it.
     facility_element = models.ForeignKey(
-        FacilityRegulator, on_delete=models.CASCADE, related_name="reminders"
+        FacilityRegulator, on_delete=models.CASCADE, related_name="reminders", db_index=False
     )
     due_date = models.DateField()
     kind = models.CharField(max_length=10)

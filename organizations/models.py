@@ -1,6 +1,7 @@
 """Organizations (businesses), memberships with roles, invitations and join requests."""
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -65,12 +66,16 @@ class Organization(models.Model):
 class OrganizationUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign-key object permission of a user on an organization (django-guardian)."""
 
+    # guardian's field, looked up through its unique (user, permission, content object).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(Organization, on_delete=models.CASCADE)
 
 
 class OrganizationGroupObjectPermission(GroupObjectPermissionBase):
     """Direct foreign-key object permission of a group on an organization (django-guardian)."""
 
+    # guardian's field, looked up through its unique (group, permission, content object).
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(Organization, on_delete=models.CASCADE)
 
 
@@ -78,8 +83,12 @@ class Membership(models.Model):
     """A user's role in an organization. The role's permissions are granted with it, by
     ``organizations.services`` only."""
 
+    # Looked up through one_membership_per_org (user, organization).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
     )
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"

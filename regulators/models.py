@@ -1,6 +1,7 @@
 """Regulator agencies, their staff, and the areas they serve."""
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -92,20 +93,28 @@ class Regulator(models.Model):
 class RegulatorUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign-key object permission of a user on a regulator (django-guardian)."""
 
+    # guardian's field, looked up through its unique (user, permission, content object).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(Regulator, on_delete=models.CASCADE)
 
 
 class RegulatorGroupObjectPermission(GroupObjectPermissionBase):
     """Direct foreign-key object permission of a group on a regulator (django-guardian)."""
 
+    # guardian's field, looked up through its unique (group, permission, content object).
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(Regulator, on_delete=models.CASCADE)
 
 
 class StaffMembership(models.Model):
     """A user's staff role at a regulator agency."""
 
+    # Looked up through one_staff_role_per_agency (user, regulator).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        db_index=False,
     )
     regulator = models.ForeignKey(Regulator, on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=20, choices=StaffRole)
@@ -190,7 +199,10 @@ class ServiceArea(models.Model):
     serves the ZIP code for that element, else the CUPA that serves the ZIP code.
     """
 
-    regulator = models.ForeignKey(Regulator, on_delete=models.CASCADE, related_name="areas")
+    # Looked up through one_area_row (regulator, zip code, element).
+    regulator = models.ForeignKey(
+        Regulator, on_delete=models.CASCADE, related_name="areas", db_index=False
+    )
     zip_code = models.CharField(max_length=5, db_index=True)
     element = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Submittal element code 1-10; empty for every element."

@@ -64,8 +64,9 @@ class FacilitySubmittal(models.Model):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
 
+    # Looked up through submittal_facility_status (facility, status).
     facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.PROTECT, related_name="submittals"
+        "facilities.Facility", on_delete=models.PROTECT, related_name="submittals", db_index=False
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     created_by = models.ForeignKey(
@@ -123,8 +124,12 @@ class SubmittalElementRecord(models.Model):
     facility_submittal = models.ForeignKey(
         FacilitySubmittal, on_delete=models.CASCADE, related_name="elements"
     )
+    # Looked up through facility_element_status (facility, element, status).
     facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.PROTECT, related_name="submittal_elements"
+        "facilities.Facility",
+        on_delete=models.PROTECT,
+        related_name="submittal_elements",
+        db_index=False,
     )
     element = models.PositiveSmallIntegerField(choices=SubmittalElement)
     key = models.UUIDField(
@@ -160,13 +165,14 @@ class SubmittalElementRecord(models.Model):
         "page shows what is missing only from the first change on.",
     )
 
-    # Set when submitted.
+    # Set when submitted. Looked up through review_queue (regulator, status, submitted_at).
     regulator = models.ForeignKey(
         "regulators.Regulator",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="submittal_elements",
+        db_index=False,
         help_text="The agency the element was routed to when submitted.",
     )
     submitted_by = models.ForeignKey(
@@ -248,8 +254,9 @@ class HazardousMaterial(models.Model):
     ``MixtureComponent`` rows.
     """
 
+    # Looked up through one_material_per_position (record, position).
     record = models.ForeignKey(
-        SubmittalElementRecord, on_delete=models.CASCADE, related_name="materials"
+        SubmittalElementRecord, on_delete=models.CASCADE, related_name="materials", db_index=False
     )
     position = models.PositiveIntegerField(help_text="Order within the inventory, from 1.")
     common_name = models.CharField("common name", max_length=500)  # 207
@@ -284,8 +291,9 @@ class HazardousMaterial(models.Model):
 class MixtureComponent(models.Model):
     """One of up to five hazardous components of a mixture (HC1-HC5)."""
 
+    # Looked up through one_component_per_position (material, position).
     material = models.ForeignKey(
-        HazardousMaterial, on_delete=models.CASCADE, related_name="components"
+        HazardousMaterial, on_delete=models.CASCADE, related_name="components", db_index=False
     )
     position = models.PositiveSmallIntegerField(help_text="1 to 5 (HC1-HC5).")
     name = models.CharField(max_length=500, blank=True)
@@ -323,8 +331,9 @@ class ElementDocument(models.Model):
     """One document slot of an element (a registry group whose ``document`` flag is set,
     e.g. ``SiteMapDocuments``) and how the business provides it."""
 
+    # Looked up through one_answer_per_slot (record, slot).
     record = models.ForeignKey(
-        SubmittalElementRecord, on_delete=models.CASCADE, related_name="documents"
+        SubmittalElementRecord, on_delete=models.CASCADE, related_name="documents", db_index=False
     )
     slot = models.CharField(max_length=100, help_text="The slot's XML tag in the registry.")
     source = models.PositiveSmallIntegerField(choices=DocumentSource)
