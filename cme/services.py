@@ -20,8 +20,14 @@ checks each record as a single record is checked and gives each its own audit ev
 same action and snapshot; the rule is asked once per agency, facility and program element, for
 all of them in one query (``cme.rules.refusals``), the rows go in together with their EDT keys
 (by COPY on PostgreSQL) and so do the events: a few statements whatever the size, where one
-record at a time took some ten each. Changes and deletes go one record at a time. The EDT
-submit alone deletes single violations and enforcement actions (``delete_violation``,
+record at a time took some ten each. Changes of fields are made the same way by one function,
+``update_cme_batch``: the portal's ``update_inspection``, ``update_violation`` and
+``update_enforcement`` (but for a new list of violations, which changes one action at a time)
+are batches of one, and the EDT CME submit changes a chunk of records at a time, each checked
+as a single change is and audited with its snapshots before and after, the stored rows locked
+in one statement per model and written with their EDT keys in one more
+(``core.services.update_rows``). Deletes go one record at a time. The EDT submit alone
+deletes single violations and enforcement actions (``delete_violation``,
 ``delete_enforcement``).
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
@@ -66,6 +72,7 @@ from core.services import (
     record_event,
     record_events,
     snapshot,
+    update_rows,
 )
 from libraries.models import ViolationType
 from regulators.models import Regulator
@@ -216,28 +223,6 @@ def _enforcement_snapshot(enforcement: Enforcement, violations=None) -> dict[str
     }
 
 
-def _save_changes(actor, regulator: Regulator, record, values: dict[str, Any], *, before) -> None:
-    """Write checked values onto an inspection, violation or enforcement action, save it
-    and audit the change: the three CME records are updated the same way, each with its
-    own snapshot for the event."""
-    for name, value in values.items():
-        setattr(record, name, value)
-    record.save()
-    name, after = {
-        Inspection: ("inspection", _inspection_snapshot),
-        Violation: ("violation", _violation_snapshot),
-        Enforcement: ("enforcement", _enforcement_snapshot),
-    }[type(record)]
-    record_event(
-        actor,
-        f"cme.{name}.updated",
-        record,
-        before=before,
-        after=after(record),
-        regulator=regulator,
-    )
-
-
 def _record_violation_deleted(actor, regulator: Regulator, violation: Violation) -> None:
     """Audit a violation about to be deleted, alone or with its inspection: the event keeps
     its values and the enforcement actions it was linked to."""
@@ -343,27 +328,15 @@ def _lock(inspection: Inspection) -> Inspection:
     )
 
 
-@transaction.atomic
 def update_inspection(
     *, actor, regulator: Regulator, inspection: Inspection, **changes
 ) -> Inspection:
     """Change an inspection's fields (any of ``INSPECTION_FIELDS``); the audit event keeps
     the values before and after. Moving it to another program element needs the right to
-    record both."""
-    unknown = set(changes) - set(INSPECTION_FIELDS)
-    if unknown:
-        raise TypeError(f"Not inspection fields: {sorted(unknown)}")
-    inspection = _lock(inspection)
-    before = _inspection_snapshot(inspection)
-    values = clean_inspection(_snapshot_values(inspection, INSPECTION_FIELDS) | changes)
-    for program_element in (inspection.program_element, values["program_element"]):
-        _require_cme(actor, regulator, inspection.facility, program_element)
-    if values["program_element"] != inspection.program_element and inspection.violations.exists():
-        raise ValidationError(
-            {"program_element": "Remove the violations before changing the program element."}
-        )
-    _save_changes(actor, regulator, inspection, values, before=before)
-    return inspection
+    record both, and an inspection without violations. A batch of one
+    (``update_cme_batch``)."""
+    item = ChangedInspection(regulator=regulator, inspection=inspection, changes=changes)
+    return _one(item, actor=actor, update=True, inspections=[item])
 
 
 @transaction.atomic
@@ -509,26 +482,12 @@ def add_violation(
     return _one(item, actor=actor, violations=[item], library=library)
 
 
-@transaction.atomic
 def update_violation(*, actor, regulator: Regulator, violation: Violation, **changes) -> Violation:
     """Change a violation: any of ``VIOLATION_FIELDS`` and ``type_number``, typically to
-    record its return to compliance. The audit event keeps before and after."""
-    unknown = set(changes) - {*VIOLATION_FIELDS, "type_number"}
-    if unknown:
-        raise TypeError(f"Not violation fields: {sorted(unknown)}")
-    violation = (
-        Violation.objects.select_for_update()
-        .select_related("inspection__facility", "violation_type")
-        .get(pk=violation.pk)
-    )
-    inspection = violation.inspection
-    before = _violation_snapshot(violation)
-    raw = _snapshot_values(violation, VIOLATION_FIELDS)
-    raw["type_number"] = violation.violation_type.type_number
-    values = clean_violation(inspection, raw | changes)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    _save_changes(actor, regulator, violation, values, before=before)
-    return violation
+    record its return to compliance. The audit event keeps before and after. A batch of one
+    (``update_cme_batch``)."""
+    item = ChangedViolation(regulator=regulator, violation=violation, changes=changes)
+    return _one(item, actor=actor, update=True, violations=[item])
 
 
 @transaction.atomic
@@ -676,14 +635,28 @@ def record_enforcement(
     return enforcement
 
 
-@transaction.atomic
 def update_enforcement(
     *, actor, regulator: Regulator, enforcement: Enforcement, **changes
 ) -> Enforcement:
     """Change an enforcement action: any of ``ENFORCEMENT_FIELDS`` and ``violations`` (the
     complete new list of linked violations). The actor must be allowed to record CME for the
     program elements of the violations linked before and after. The audit event keeps the
-    values, links included, before and after."""
+    values, links included, before and after. Without ``violations``, a batch of one
+    (``update_cme_batch``)."""
+    if "violations" not in changes:
+        item = ChangedEnforcement(regulator=regulator, enforcement=enforcement, changes=changes)
+        return _one(item, actor=actor, update=True, enforcements=[item])
+    return _update_enforcement_list(
+        actor=actor, regulator=regulator, enforcement=enforcement, **changes
+    )
+
+
+@transaction.atomic
+def _update_enforcement_list(
+    *, actor, regulator: Regulator, enforcement: Enforcement, **changes
+) -> Enforcement:
+    """``update_enforcement`` with a new list of violations: the links change with the
+    fields, one action at a time."""
     unknown = set(changes) - {*ENFORCEMENT_FIELDS, "violations"}
     if unknown:
         raise TypeError(f"Not enforcement fields: {sorted(unknown)}")
@@ -694,12 +667,22 @@ def update_enforcement(
     )
     before = _enforcement_snapshot(enforcement)
     current = list(enforcement.violations.select_related("inspection"))
-    linked = _linked_violations(changes.pop("violations", current))
+    linked = _linked_violations(changes.pop("violations"))
     raw = _snapshot_values(enforcement, ENFORCEMENT_FIELDS) | changes
     values = clean_enforcement(raw, enforcement.facility, linked)
     _require_enforcement_rights(actor, regulator, enforcement.facility, [*current, *linked])
     enforcement.violations.set(linked)
-    _save_changes(actor, regulator, enforcement, values, before=before)
+    for name, value in values.items():
+        setattr(enforcement, name, value)
+    enforcement.save()
+    record_event(
+        actor,
+        "cme.enforcement.updated",
+        enforcement,
+        before=before,
+        after=_enforcement_snapshot(enforcement),
+        regulator=regulator,
+    )
     return enforcement
 
 
@@ -777,10 +760,11 @@ class NewLink(NewRecord):
 
 
 class RecordsRefused(ValidationError):
-    """Records of a batch refused: ``refused`` lists each with its ``ValidationError`` or
-    ``PermissionDenied``, in the batch's order. Nothing was stored."""
+    """Records of a batch refused (``record_cme_batch``, ``update_cme_batch``): ``refused``
+    lists each item with its ``ValidationError`` or ``PermissionDenied``, in the batch's
+    order. Nothing was stored."""
 
-    def __init__(self, refused: list[tuple[NewRecord, Exception]]):
+    def __init__(self, refused: list[tuple[Any, Exception]]):
         self.refused = refused
         messages: list[str] = []
         for _record, error in refused:
@@ -1043,15 +1027,305 @@ def record_cme_batch(
         record_events(events)
 
 
-def _one(item: NewRecord, **batch):
-    """Add one record through ``record_cme_batch``: its refusal raised as it came (a
-    ``ValidationError`` by field, which a form shows on its fields, or ``PermissionDenied``)."""
+def _one(item, *, update: bool = False, **batch):
+    """Add (or with ``update``, change) one record through ``record_cme_batch``
+    (``update_cme_batch``): its refusal raised as it came (a ``ValidationError`` by field,
+    which a form shows on its fields, or ``PermissionDenied``)."""
     try:
-        record_cme_batch(**batch)
+        (update_cme_batch if update else record_cme_batch)(**batch)
     except RecordsRefused as refused:
         [(_item, error)] = refused.refused
         raise error from None
     return item.written
+
+
+@dataclass(eq=False, kw_only=True)
+class ChangedRecord:
+    """A stored record to change in a batch (``update_cme_batch``) for ``regulator``, the
+    agency acting: ``changes`` are the fields as the single ``update_*`` service takes them.
+    ``regulator_key`` (with ``regulator_action_at``), when given, is written with the change:
+    the EDT keys of the agency's system. ``tag`` is the caller's own name for it, given back
+    with its refusal; ``written`` is the row once changed."""
+
+    regulator: Regulator
+    changes: Mapping[str, Any]
+    regulator_key: str | None = None
+    regulator_action_at: datetime.datetime | None = None
+    tag: Any = None
+    written: Any = None
+
+
+@dataclass(eq=False, kw_only=True)
+class ChangedInspection(ChangedRecord):
+    """``changes``: any of ``INSPECTION_FIELDS``, as ``update_inspection`` takes them."""
+
+    inspection: Inspection
+
+
+@dataclass(eq=False, kw_only=True)
+class ChangedViolation(ChangedRecord):
+    """``changes``: any of ``VIOLATION_FIELDS`` and ``type_number``, as ``update_violation``
+    takes them."""
+
+    violation: Violation
+
+
+@dataclass(eq=False, kw_only=True)
+class ChangedEnforcement(ChangedRecord):
+    """``changes``: any of ``ENFORCEMENT_FIELDS``; its list of violations changes through
+    ``update_enforcement``, one action at a time."""
+
+    enforcement: Enforcement
+
+
+def _locked(model, items, attribute: str, *related: str) -> dict[int, Any]:
+    """The stored rows ``items`` change, locked in one statement, in the order of their keys
+    (two batches locking some of the same rows wait for each other rather than deadlock)."""
+    keys = {getattr(item, attribute).pk for item in items}
+    if not keys:
+        return {}
+    found = model.objects.select_for_update().select_related(*related).filter(pk__in=keys)
+    return {row.pk: row for row in found.order_by("pk")}
+
+
+@transaction.atomic
+def update_cme_batch(
+    *,
+    actor,
+    inspections: Iterable[ChangedInspection] = (),
+    violations: Iterable[ChangedViolation] = (),
+    enforcements: Iterable[ChangedEnforcement] = (),
+    library: Mapping[str, ViolationType] | None = None,
+) -> None:
+    """Change many stored CME records at once, as ``update_inspection``, ``update_violation``
+    and ``update_enforcement`` (its fields, not its list of violations) change them one by
+    one: the same checks (``clean_*``; the rule for the program element before and after, or
+    of each linked violation; no new program element for an inspection with violations), the
+    same row values and the same audit event for each record, with its snapshots before and
+    after; but a few statements for the whole batch rather than some ten per record. The
+    stored rows are locked in one statement per model, the rule is asked once for all
+    (``cme.rules.refusals``), the rows are written with their EDT keys in one statement per
+    model and the events at once (``core.services.record_events``).
+
+    Each record is checked as if the batch's inspections were changed first, then its
+    violations, then its enforcement actions (the order the single services would be called
+    in): a violation is checked against its inspection's new program element, an enforcement
+    action against its linked violations' new dates. A record that depends on a change of
+    the batch that was refused is not checked (that refusal says enough). Any refusal raises
+    ``RecordsRefused`` with all of them, in the batch's order, and nothing is written.
+    ``library`` (from ``violation_library``) saves its query when the caller has it; it holds
+    every type number the violations will have. Each item's ``written`` is its row afterwards.
+    A record may be changed once per batch.
+    """
+    inspections, violations = list(inspections), list(violations)
+    enforcements = list(enforcements)
+    for items, allowed, what in (
+        (inspections, set(INSPECTION_FIELDS), "inspection"),
+        (violations, {*VIOLATION_FIELDS, "type_number"}, "violation"),
+        (enforcements, set(ENFORCEMENT_FIELDS), "enforcement"),
+    ):
+        for item in items:
+            unknown = set(item.changes) - allowed
+            if unknown:
+                raise TypeError(f"Not {what} fields: {sorted(unknown)}")
+    refused: dict[ChangedRecord, Exception] = {}
+    depends: dict[ChangedRecord, list[ChangedRecord]] = {}  # on the batch's other changes
+    works: dict[ChangedRecord, list[CmeWork]] = {}
+    rows: dict[ChangedRecord, Any] = {}
+    before: dict[ChangedRecord, dict[str, Any]] = {}
+    values_of: dict[ChangedRecord, dict[str, Any]] = {}
+
+    def gone(item, what: str) -> None:
+        refused[item] = ValidationError(f"This {what} no longer exists.")
+
+    stored = _locked(Inspection, inspections, "inspection", "facility", "regulator")
+    changed_inspections: dict[int, ChangedInspection] = {}
+    for item in inspections:
+        row = stored.get(item.inspection.pk)
+        if row is None:
+            gone(item, "inspection")
+            continue
+        if row.pk in changed_inspections:
+            raise ValueError(f"Inspection {row.pk} is changed twice in one batch.")
+        changed_inspections[row.pk] = item
+        rows[item], before[item] = row, _inspection_snapshot(row)
+        try:
+            values_of[item] = clean_inspection(
+                _snapshot_values(row, INSPECTION_FIELDS) | dict(item.changes)
+            )
+        except ValidationError as error:
+            refused[item] = error
+            continue
+        works[item] = [
+            CmeWork(item.regulator, row.facility, program_element)
+            for program_element in (row.program_element, values_of[item]["program_element"])
+        ]
+    moving = [
+        rows[item].pk
+        for item in inspections
+        if item in values_of and values_of[item]["program_element"] != rows[item].program_element
+    ]
+    with_violations = (
+        set(Violation.objects.filter(inspection__in=moving).values_list("inspection", flat=True))
+        if moving
+        else set()
+    )
+
+    def inspection_now(inspection: Inspection) -> Inspection:
+        """The inspection as the batch leaves it: changed by it, or as stored."""
+        item = changed_inspections.get(inspection.pk)
+        if item is None or item not in values_of:
+            return inspection
+        row = rows[item]
+        now = Inspection(pk=row.pk, facility=row.facility, regulator=row.regulator)
+        for name, value in (_snapshot_values(row, INSPECTION_FIELDS) | values_of[item]).items():
+            setattr(now, name, value)
+        return now
+
+    stored = _locked(Violation, violations, "violation", "inspection__facility", "violation_type")
+    changed_violations: dict[int, ChangedViolation] = {}
+    raws: dict[ChangedViolation, dict[str, Any]] = {}
+    for item in violations:
+        row = stored.get(item.violation.pk)
+        if row is None:
+            gone(item, "violation")
+            continue
+        if row.pk in changed_violations:
+            raise ValueError(f"Violation {row.pk} is changed twice in one batch.")
+        changed_violations[row.pk] = item
+        rows[item], before[item] = row, _violation_snapshot(row)
+        raw = _snapshot_values(row, VIOLATION_FIELDS)
+        raw["type_number"] = row.violation_type.type_number
+        raws[item] = raw | dict(item.changes)
+    if library is None:
+        library = violation_library(raw.get("type_number") for raw in raws.values())
+    for item, raw in raws.items():
+        row = rows[item]
+        parent = changed_inspections.get(row.inspection_id)
+        depends[item] = [parent] if parent is not None else []
+        inspection = inspection_now(row.inspection)
+        try:
+            values_of[item] = clean_violation(inspection, raw, library)
+        except ValidationError as error:
+            refused[item] = error
+            continue
+        works[item] = [CmeWork(item.regulator, inspection.facility, inspection.program_element)]
+
+    def violation_now(violation: Violation) -> Violation:
+        """The violation as the batch leaves it, with its inspection."""
+        item = changed_violations.get(violation.pk)
+        if item is not None and item in values_of:
+            now = Violation(pk=violation.pk, inspection_id=violation.inspection_id)
+            for name, value in values_of[item].items():
+                setattr(now, name, value)
+        else:
+            now = violation
+        now.inspection = inspection_now(violation.inspection)
+        return now
+
+    stored = _locked(Enforcement, enforcements, "enforcement", "facility", "regulator")
+    changed_enforcements: set[int] = set()
+    linked: dict[int, list[Violation]] = {}
+    if stored:
+        for pair in (
+            EnforcementViolation.objects.filter(enforcement__in=list(stored))
+            .select_related("violation__inspection")
+            .order_by("pk")
+        ):
+            linked.setdefault(pair.enforcement_id, []).append(pair.violation)
+    for item in enforcements:
+        row = stored.get(item.enforcement.pk)
+        if row is None:
+            gone(item, "enforcement action")
+            continue
+        if row.pk in changed_enforcements:
+            raise ValueError(f"Enforcement action {row.pk} is changed twice in one batch.")
+        changed_enforcements.add(row.pk)
+        found = linked.get(row.pk, [])
+        rows[item] = row
+        before[item] = _enforcement_snapshot(row, [v.pk for v in found])
+        depends[item] = [
+            parent
+            for violation in found
+            for parent in (
+                changed_violations.get(violation.pk),
+                changed_inspections.get(violation.inspection_id),
+            )
+            if parent is not None
+        ]
+        now = [violation_now(v) for v in found]
+        try:
+            values_of[item] = clean_enforcement(
+                _snapshot_values(row, ENFORCEMENT_FIELDS) | dict(item.changes), row.facility, now
+            )
+        except ValidationError as error:
+            refused[item] = error
+            continue
+        elements = sorted({v.inspection.program_element for v in now})
+        works[item] = [CmeWork(item.regulator, row.facility, e) for e in elements]
+        works[item].append(CmeWork(item.regulator, row.facility, None))
+
+    denied = refusals(actor, [work for asked in works.values() for work in asked])
+    skipped: set[ChangedRecord] = set()
+    every = [*inspections, *violations, *enforcements]
+    for item in every:
+        if any(parent in refused or parent in skipped for parent in depends.get(item, ())):
+            refused.pop(item, None)  # a change it depends on was refused: that says enough
+            skipped.add(item)
+            continue
+        if item in refused:
+            continue
+        refusal = next((denied[work] for work in works[item] if work in denied), None)
+        if refusal is not None:
+            refused[item] = refusal
+        elif isinstance(item, ChangedInspection) and rows[item].pk in with_violations:
+            refused[item] = ValidationError(
+                {"program_element": "Remove the violations before changing the program element."}
+            )
+    if refused:
+        raise RecordsRefused([(item, refused[item]) for item in every if item in refused])
+
+    # Everything checked: the rows, each model's in one statement, then one event each.
+    events = []
+    for items, fields, kind, after_of in (
+        (inspections, INSPECTION_FIELDS, "inspection", _inspection_snapshot),
+        (violations, (*VIOLATION_FIELDS, "violation_type"), "violation", _violation_snapshot),
+        (
+            enforcements,
+            ENFORCEMENT_FIELDS,
+            "enforcement",
+            lambda row: _enforcement_snapshot(row, [v.pk for v in linked.get(row.pk, [])]),
+        ),
+    ):
+        keyed = []
+        for item in items:
+            row = rows[item]
+            for name, value in values_of[item].items():
+                setattr(row, name, value)
+            if item.regulator_key is not None:
+                row.regulator_key = item.regulator_key
+                row.regulator_action_at = item.regulator_action_at
+                keyed.append(row)
+            item.written = row
+        unkeyed = [rows[item] for item in items if item.regulator_key is None]
+        for written, names in (
+            (unkeyed, fields),
+            (keyed, [*fields, "regulator_key", "regulator_action_at"]),
+        ):
+            update_rows(written, names)
+        events += [
+            audit_event(
+                actor,
+                f"cme.{kind}.updated",
+                item.written,
+                before=before[item],
+                after=after_of(item.written),
+                regulator=item.regulator,
+            )
+            for item in items
+        ]
+    if events:
+        record_events(events)
 
 
 # -- the spreadsheet upload --------------------------------------------------------------------

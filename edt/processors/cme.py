@@ -8,9 +8,10 @@ as the agency's staff would record it in the portal. Records are written through
 in the portal as if entered there, with the same audit events and the same rule
 (``cme.rules``); the actor is the EDT account's user, acting for its agency. The records the
 document adds, the most of a large one, are written ``RECORDS_PER_CHUNK`` at a time by
-``cme.services.record_cme_batch`` (each record checked and audited as the portal's single
-services do), so the queries of an upload grow with its chunks, not with the records it adds;
-changes and deletes go one by one.
+``cme.services.record_cme_batch``, and those it changes (an agency's system sends again the
+records it changed) by ``cme.services.update_cme_batch`` (each record checked and audited as
+the portal's single services do), so the queries of an upload grow with its chunks, not with
+the records it adds or changes; deletes, and the links changed or adopted, go one by one.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
 the CUPA and its PAs. An Approved (``CMEDataStatus`` 2) record whose key is known updates that
@@ -62,15 +63,21 @@ deletes), held from the start so that every check sees them as they were.
 
 Checking and writing. The deletes and the links are checked from the index, and the deletes
 written, one by one, each in a savepoint. The changes are then checked a chunk at a time (the
-rule asked of the chunk at once, ``cme.rules.refusals``) and written one by one, each in a
-savepoint (inspections and violations first, then enforcement actions, then the links changed
-or adopted). Each chunk of added records is checked where it belongs (its agency, facility and
-parents) and handed whole to ``record_cme_batch``, which checks each record once, as the
-portal does, and writes them all or none; a parent added in an earlier chunk is found by the
-row written for it. When the batch refuses a record, the chunk is checked record by record as
-the portal's forms would (each record alone, the rule asked once) and what passed is handed
-to the batch again, so that every record's own messages are reported, with the rules across
-records (such as a link's action dated before its violation) the batch finds. A record that
+rule asked of the chunk at once, ``cme.rules.refusals``; inspections and violations first,
+then enforcement actions) and each chunk handed whole to ``update_cme_batch``, which checks
+each change once more as the portal does (the rules only a write can check too: an inspection
+with violations keeps its program element, an action is not dated before a violation it
+links) and writes them all, with their EDT keys, or none. When it refuses one, the chunk is
+written one by one, each record in a savepoint, as the portal's single services write it, so
+that every record's messages are those it earns after the changes before it. Then the links
+changed or adopted are written one by one. Each chunk of added records is checked where it
+belongs (its agency, facility and parents) and handed whole to ``record_cme_batch``, which
+checks each record once, as the portal does, and writes them all or none; a parent added in
+an earlier chunk is found by the row written for it. When the batch refuses a record, the
+chunk is checked record by record as the portal's forms would (each record alone, the rule
+asked once) and what passed is handed to the batch again, so that every record's own messages
+are reported, with the rules across records (such as a link's action dated before its
+violation) the batch finds. A record that
 failed its check is not written, nor anything that depends on it. Any message at Required
 level rejects the whole upload: everything written is rolled back with it.
 
@@ -626,7 +633,7 @@ class Submission:
                     self._check_action_time(record)
                     self.check_values(record, self.check_place(record))
                 self.ask_rule()
-                self.write_steps([(r, WRITES[r.resource]) for r in chunk])
+                self.change(chunk)
         self.write_steps(
             [
                 (r, WRITES[Resource.LINK])
@@ -794,8 +801,8 @@ class Submission:
     # -- writing --------------------------------------------------------------------------
 
     def write_steps(self, steps: list[tuple[Record, Callable]]) -> None:
-        """Deletes and changes, one by one, each in a savepoint (a rule across records may
-        refuse one)."""
+        """Deletes, links and (when their batch was refused) changes, one by one, each in a
+        savepoint (a rule across records may refuse one)."""
         for record, step in steps:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
@@ -808,6 +815,60 @@ class Submission:
             self.done += 1
             if self.done % 100 == 0:
                 self.context.progress(self.done, len(self.records))
+
+    def change(self, chunk: list[Record]) -> None:
+        """A chunk of changes (checked) handed to ``update_cme_batch``, which checks each once
+        more, as the portal does, and writes them all or none. If it refuses any, the chunk
+        is written one by one (``write_steps``), so that every record's messages are the ones
+        it earns in the order of the document, after the changes before it."""
+        items: dict[Record, services.ChangedRecord] = {}
+        for record in chunk:
+            if record.failed or record.regulator is None or self._depends_on_failed(record):
+                continue
+            keys = {
+                "regulator": record.regulator,
+                "regulator_key": record.key,
+                "regulator_action_at": record.action_at,
+                "tag": record,
+            }
+            if record.resource == Resource.INSPECTION:
+                item = services.ChangedInspection(
+                    inspection=record.stored, changes=inspection_values(record), **keys
+                )
+            elif record.resource == Resource.VIOLATION:
+                item = services.ChangedViolation(
+                    violation=record.stored, changes=violation_values(record), **keys
+                )
+            else:
+                item = services.ChangedEnforcement(
+                    enforcement=record.stored, changes=enforcement_values(record), **keys
+                )
+            items[record] = item
+        if not items:
+            return
+        of_kind = {
+            kind: [item for item in items.values() if isinstance(item, kind)]
+            for kind in (
+                services.ChangedInspection,
+                services.ChangedViolation,
+                services.ChangedEnforcement,
+            )
+        }
+        try:
+            services.update_cme_batch(
+                actor=self.actor,
+                inspections=of_kind[services.ChangedInspection],
+                violations=of_kind[services.ChangedViolation],
+                enforcements=of_kind[services.ChangedEnforcement],
+                library=self.library,
+            )
+        except (ValidationError, PermissionDenied):
+            self.write_steps([(r, WRITES[r.resource]) for r in chunk])
+            return
+        for record, item in items.items():
+            self.written(record, item.written)
+        self.done += len(items)
+        self.context.progress(self.done, len(self.records))
 
     def _adopts_link(self, record: Record) -> bool:
         """A new link whose pair is already linked (in the portal) takes its keys, one by
@@ -973,7 +1034,8 @@ class Submission:
     def actor(self):
         return self.context.actor
 
-    # Changes, one record each: the records added go to ``add``.
+    # Changes, one record each, when their chunk's batch (``change``) was refused: the
+    # records added go to ``add``.
 
     def write_inspection(self, record: Record) -> None:
         inspection = services.update_inspection(

@@ -809,3 +809,108 @@ def test_a_bad_record_in_a_later_chunk_stores_nothing_and_every_message_is_repor
     ]
     assert in_chunks == messages(1000)
     assert "(/CMESubmittals/Violations/Violation)" in in_chunks[1][2]
+
+
+def _added_then_changed(cast, keys, **changes) -> tuple[bytes, bytes]:
+    """An upload adding an inspection, a violation, an enforcement action and a link for each
+    ``(key, cers_id)`` of ``keys``, and one sending the three records again later, changed
+    (``changes``: the record keys to send with other values, by key)."""
+    added = document(
+        inspections=[inspection(f"I-{k}", cers_id) for k, cers_id in keys],
+        violations=[violation(f"V-{k}", f"I-{k}") for k, _ in keys],
+        enforcements=[enforcement(f"E-{k}", cers_id) for k, cers_id in keys],
+        links=[link(f"EV-{k}", f"E-{k}", f"V-{k}") for k, _ in keys],
+    )
+    later = document(
+        inspections=[
+            inspection(f"I-{k}", cers_id, at=LATER, **{"Type": "b"} | changes.get(f"I-{k}", {}))
+            for k, cers_id in keys
+        ],
+        violations=[
+            violation(f"V-{k}", f"I-{k}", at=LATER, **{"Class": "2"} | changes.get(f"V-{k}", {}))
+            for k, _ in keys
+        ],
+        enforcements=[
+            enforcement(
+                f"E-{k}", cers_id, at=LATER, **{"Comment": "Again."} | changes.get(f"E-{k}", {})
+            )
+            for k, cers_id in keys
+        ],
+    )
+    return added, later
+
+
+def test_the_queries_do_not_grow_with_the_records_changed(client, cast, edt_account):
+    """A chunk of changes is checked at once and written together
+    (``cme.services.update_cme_batch``), their EDT keys with them: as many queries to change
+    3 inspections, violations and enforcement actions at 3 facilities as 12 of each at 6."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sites = [cast.facility] + [factories.make_facility(cast.org) for _ in range(5)]
+
+    def queries(count: int, run: str, facilities) -> int:
+        keys = [(f"{run}-{n}", facilities[n % len(facilities)].cers_id) for n in range(count)]
+        added, later = _added_then_changed(cast, keys)
+        assert status(answer(post(client, edt_account, added))) == "Accepted"
+        with CaptureQueriesContext(connection) as captured:
+            root = answer(post(client, edt_account, later))
+        assert status(root) == "Accepted", guidance(root)
+        assert len(entity_keys(root)) == 3 * count
+        return len(captured)
+
+    post(client, edt_account, document())  # the first call's one-time reads
+    assert queries(3, "few", sites[:3]) == queries(12, "many", sites)
+    assert set(Inspection.objects.values_list("inspection_type", flat=True)) == {"b"}
+    assert set(Violation.objects.values_list("violation_class", flat=True)) == {2}
+    changed = Enforcement.objects.filter(comments="Again.", regulator_key="E-many-11").get()
+    assert timezone.localtime(changed.regulator_action_at).isoformat() == LATER + "-07:00"
+    assert AuditEvent.objects.filter(action="cme.enforcement.updated").count() == 15 + 15
+
+
+def test_a_bad_change_in_a_later_chunk_stores_nothing_and_every_message_is_reported(
+    client, cast, edt_account, monkeypatch
+):
+    """Changes refused by the rules checked when they are written (an inspection with
+    violations moved to another program element, an action dated before its violation) and
+    by their values, in chunks of two or all at once: the same messages, in the document's
+    order, and nothing of the changes kept."""
+    from edt.processors import cme as processor
+
+    cers_id = cast.facility.cers_id
+    keys = [(str(n), cers_id) for n in range(5)]
+    added, later = _added_then_changed(
+        cast,
+        keys,
+        **{
+            "I-3": {"ProgramElement": "e"},
+            "V-4": {"ScheduledRTCOn": None},
+            "E-1": {"OccurredOn": "2024-04-20"},
+        },
+    )
+    assert status(answer(post(client, edt_account, added))) == "Accepted"
+    events = AuditEvent.objects.count()
+
+    def messages(chunk: int):
+        monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", chunk)
+        root = answer(post(client, edt_account, later))
+        assert status(root) == "Rejected"
+        assert set(Inspection.objects.values_list("inspection_type", "program_element")) == {
+            ("a", "a")
+        }
+        assert set(Violation.objects.values_list("violation_class", flat=True)) == {9}
+        assert AuditEvent.objects.count() == events
+        return [
+            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
+            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+        ]
+
+    in_chunks = messages(2)
+    assert [(code, key) for code, key, _text in in_chunks] == [
+        (1013, "I-3"),
+        (1062, "E-1"),
+        (1079, "V-3"),
+        (1057, "V-4"),
+    ]
+    assert "Remove the violations before changing the program element." in in_chunks[0][2]
+    assert in_chunks == messages(1000)
