@@ -26,9 +26,12 @@ record at a time took some ten each. Changes of fields are made the same way by 
 are batches of one, and the EDT CME submit changes a chunk of records at a time, each checked
 as a single change is and audited with its snapshots before and after, the stored rows locked
 in one statement per model and written with their EDT keys in one more
-(``core.services.update_rows``). Deletes go one record at a time. The EDT submit alone
-deletes single violations and enforcement actions (``delete_violation``,
-``delete_enforcement``).
+(``core.services.update_rows``). Deletes are made by one function too, ``delete_cme_batch``:
+the portal's ``delete_inspection`` and the EDT submit's single ``delete_violation`` and
+``delete_enforcement`` are batches of one, and the EDT CME submit deletes a chunk of records
+at a time, each with the rule and the audit events (an inspection's violations with it) of a
+single delete, the rows locked in one statement per model and deleted in one more. A link
+removed changes its action's list of violations (``update_enforcement``), one at a time.
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
@@ -54,6 +57,7 @@ most eight digits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 from collections.abc import Iterable, Mapping
@@ -62,6 +66,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.access import require
@@ -223,19 +228,6 @@ def _enforcement_snapshot(enforcement: Enforcement, violations=None) -> dict[str
     }
 
 
-def _record_violation_deleted(actor, regulator: Regulator, violation: Violation) -> None:
-    """Audit a violation about to be deleted, alone or with its inspection: the event keeps
-    its values and the enforcement actions it was linked to."""
-    linked = list(violation.enforcements.values_list("pk", flat=True))
-    record_event(
-        actor,
-        "cme.violation.deleted",
-        violation,
-        before=_violation_snapshot(violation) | {"enforcements": linked},
-        regulator=regulator,
-    )
-
-
 # -- inspections -------------------------------------------------------------------------------
 
 
@@ -320,14 +312,6 @@ def record_inspection(
     return _one(item, actor=actor, inspections=[item])
 
 
-def _lock(inspection: Inspection) -> Inspection:
-    return (
-        Inspection.objects.select_for_update()
-        .select_related("facility", "regulator")
-        .get(pk=inspection.pk)
-    )
-
-
 def update_inspection(
     *, actor, regulator: Regulator, inspection: Inspection, **changes
 ) -> Inspection:
@@ -336,26 +320,15 @@ def update_inspection(
     record both, and an inspection without violations. A batch of one
     (``update_cme_batch``)."""
     item = ChangedInspection(regulator=regulator, inspection=inspection, changes=changes)
-    return _one(item, actor=actor, update=True, inspections=[item])
+    return _one(item, actor=actor, service=update_cme_batch, inspections=[item])
 
 
-@transaction.atomic
 def delete_inspection(*, actor, regulator: Regulator, inspection: Inspection) -> None:
     """Delete an inspection with its violations and their enforcement links (enforcement
-    actions themselves stay). Each deleted record gets its own audit event."""
-    inspection = _lock(inspection)
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    violations = list(inspection.violations.select_related("violation_type"))
-    for violation in violations:
-        _record_violation_deleted(actor, regulator, violation)
-    record_event(
-        actor,
-        "cme.inspection.deleted",
-        inspection,
-        before=_inspection_snapshot(inspection) | {"violations": [v.pk for v in violations]},
-        regulator=regulator,
-    )
-    inspection.delete()  # cascades to the violations and their enforcement links
+    actions themselves stay). Each deleted record gets its own audit event. A batch of one
+    (``delete_cme_batch``)."""
+    item = DeletedInspection(regulator=regulator, inspection=inspection)
+    _one(item, actor=actor, service=delete_cme_batch, inspections=[item])
 
 
 # -- violations --------------------------------------------------------------------------------
@@ -487,23 +460,15 @@ def update_violation(*, actor, regulator: Regulator, violation: Violation, **cha
     record its return to compliance. The audit event keeps before and after. A batch of one
     (``update_cme_batch``)."""
     item = ChangedViolation(regulator=regulator, violation=violation, changes=changes)
-    return _one(item, actor=actor, update=True, violations=[item])
+    return _one(item, actor=actor, service=update_cme_batch, violations=[item])
 
 
-@transaction.atomic
 def delete_violation(*, actor, regulator: Regulator, violation: Violation) -> None:
     """Delete a violation with its enforcement links (the EDT CME submit deletes records one
     by one; the portal deletes whole inspections). The audit event keeps its values and the
-    enforcement actions it was linked to."""
-    violation = (
-        Violation.objects.select_for_update()
-        .select_related("inspection__facility", "violation_type")
-        .get(pk=violation.pk)
-    )
-    inspection = violation.inspection
-    _require_cme(actor, regulator, inspection.facility, inspection.program_element)
-    _record_violation_deleted(actor, regulator, violation)
-    violation.delete()  # cascades to its enforcement links
+    enforcement actions it was linked to. A batch of one (``delete_cme_batch``)."""
+    item = DeletedViolation(regulator=regulator, violation=violation)
+    _one(item, actor=actor, service=delete_cme_batch, violations=[item])
 
 
 # -- enforcement actions -----------------------------------------------------------------------
@@ -645,7 +610,7 @@ def update_enforcement(
     (``update_cme_batch``)."""
     if "violations" not in changes:
         item = ChangedEnforcement(regulator=regulator, enforcement=enforcement, changes=changes)
-        return _one(item, actor=actor, update=True, enforcements=[item])
+        return _one(item, actor=actor, service=update_cme_batch, enforcements=[item])
     return _update_enforcement_list(
         actor=actor, regulator=regulator, enforcement=enforcement, **changes
     )
@@ -686,26 +651,12 @@ def _update_enforcement_list(
     return enforcement
 
 
-@transaction.atomic
 def delete_enforcement(*, actor, regulator: Regulator, enforcement: Enforcement) -> None:
     """Delete an enforcement action with its violation links (the violations stay), with the
-    rights ``update_enforcement`` asks. The audit event keeps
-    its values, links included."""
-    enforcement = (
-        Enforcement.objects.select_for_update()
-        .select_related("facility", "regulator")
-        .get(pk=enforcement.pk)
-    )
-    linked = list(enforcement.violations.select_related("inspection"))
-    _require_enforcement_rights(actor, regulator, enforcement.facility, linked)
-    record_event(
-        actor,
-        "cme.enforcement.deleted",
-        enforcement,
-        before=_enforcement_snapshot(enforcement),
-        regulator=regulator,
-    )
-    enforcement.delete()  # cascades to its violation links
+    rights ``update_enforcement`` asks. The audit event keeps its values, links included. A
+    batch of one (``delete_cme_batch``)."""
+    item = DeletedEnforcement(regulator=regulator, enforcement=enforcement)
+    _one(item, actor=actor, service=delete_cme_batch, enforcements=[item])
 
 
 # -- many records at once ---------------------------------------------------------------------
@@ -760,9 +711,9 @@ class NewLink(NewRecord):
 
 
 class RecordsRefused(ValidationError):
-    """Records of a batch refused (``record_cme_batch``, ``update_cme_batch``): ``refused``
-    lists each item with its ``ValidationError`` or ``PermissionDenied``, in the batch's
-    order. Nothing was stored."""
+    """Records of a batch refused (``record_cme_batch``, ``update_cme_batch``,
+    ``delete_cme_batch``): ``refused`` lists each item with its ``ValidationError`` or
+    ``PermissionDenied``, in the batch's order. Nothing was stored."""
 
     def __init__(self, refused: list[tuple[Any, Exception]]):
         self.refused = refused
@@ -1027,12 +978,12 @@ def record_cme_batch(
         record_events(events)
 
 
-def _one(item, *, update: bool = False, **batch):
-    """Add (or with ``update``, change) one record through ``record_cme_batch``
-    (``update_cme_batch``): its refusal raised as it came (a ``ValidationError`` by field,
-    which a form shows on its fields, or ``PermissionDenied``)."""
+def _one(item, *, service=record_cme_batch, **batch):
+    """Add (or change, or delete) one record through ``record_cme_batch`` (``service``:
+    ``update_cme_batch``, ``delete_cme_batch``): its refusal raised as it came (a
+    ``ValidationError`` by field, which a form shows on its fields, or ``PermissionDenied``)."""
     try:
-        (update_cme_batch if update else record_cme_batch)(**batch)
+        service(**batch)
     except RecordsRefused as refused:
         [(_item, error)] = refused.refused
         raise error from None
@@ -1326,6 +1277,232 @@ def update_cme_batch(
         ]
     if events:
         record_events(events)
+
+
+@dataclass(eq=False, kw_only=True)
+class DeletedRecord:
+    """A stored record to delete in a batch (``delete_cme_batch``) for ``regulator``, the
+    agency acting. ``tag`` is the caller's own name for it, given back with its refusal;
+    ``written`` is the row as it was when deleted (its key and CERS unique key kept)."""
+
+    regulator: Regulator
+    tag: Any = None
+    written: Any = None
+
+
+@dataclass(eq=False, kw_only=True)
+class DeletedInspection(DeletedRecord):
+    """An inspection to delete with its violations, as ``delete_inspection`` deletes it;
+    ``cascaded`` is, once deleted, the keys of the violations deleted with it (those the
+    batch did not delete itself)."""
+
+    inspection: Inspection
+    cascaded: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclass(eq=False, kw_only=True)
+class DeletedViolation(DeletedRecord):
+    """A violation to delete, as ``delete_violation`` deletes it."""
+
+    violation: Violation
+
+
+@dataclass(eq=False, kw_only=True)
+class DeletedEnforcement(DeletedRecord):
+    """An enforcement action to delete, as ``delete_enforcement`` deletes it."""
+
+    enforcement: Enforcement
+
+
+# The keys of one DELETE of ``delete_cme_batch``, within the limits of every database's
+# parameters (SQLite's 32,766, PostgreSQL's 65,535).
+DELETE_KEYS = 30_000
+
+
+def _delete_rows(queryset, keys) -> None:
+    """Delete the rows of ``keys`` in ``queryset``'s model, one statement per ``DELETE_KEYS``
+    keys: no ``Collector``, which would read each row and its children again (the caller
+    deletes the children first)."""
+    keys = sorted(keys)
+    for start in range(0, len(keys), DELETE_KEYS):
+        rows = queryset.filter(pk__in=keys[start : start + DELETE_KEYS])
+        rows._raw_delete(rows.db)
+
+
+@transaction.atomic
+def delete_cme_batch(
+    *,
+    actor,
+    inspections: Iterable[DeletedInspection] = (),
+    violations: Iterable[DeletedViolation] = (),
+    enforcements: Iterable[DeletedEnforcement] = (),
+) -> None:
+    """Delete many stored CME records at once, as ``delete_violation``,
+    ``delete_enforcement`` and ``delete_inspection`` delete them one by one, in that order:
+    the same rule for each (the program element of a violation or an inspection; an action's
+    facility and the program elements of the violations it still links), the same audit
+    events (an inspection's violations deleted with it, each with its own event, then the
+    inspection's, each event with its snapshot and the links it had), the same rows gone (the
+    links of every violation and action deleted; the actions of a violation stay); but a few
+    statements for the whole batch rather than some ten per record. The rows are locked in
+    one statement per model in the order of their keys (the violations named with those of
+    the inspections named), the rule is asked once for all (``cme.rules.refusals``), the
+    events are written at once (``core.services.record_events``) and the rows deleted by one
+    ``DELETE`` per model, children before parents.
+
+    An action linking a violation whose delete the batch refused is not checked (that
+    refusal says enough). Any refusal raises ``RecordsRefused`` with all of them, in the
+    batch's order (violations, actions, inspections), and nothing is deleted. A record may
+    be deleted once per batch.
+    """
+    inspections, violations = list(inspections), list(violations)
+    enforcements = list(enforcements)
+    refused: dict[DeletedRecord, Exception] = {}
+    works: dict[DeletedRecord, list[CmeWork]] = {}
+    depends: dict[DeletedRecord, list[DeletedRecord]] = {}
+    rows: dict[DeletedRecord, Any] = {}
+
+    def take(item, row, what: str, taken: set) -> bool:
+        if row is None:
+            refused[item] = ValidationError(f"This {what} no longer exists.")
+            return False
+        if row.pk in taken:
+            raise ValueError(f"{what.capitalize()} {row.pk} is deleted twice in one batch.")
+        taken.add(row.pk)
+        rows[item] = row
+        return True
+
+    # The locks, in the order ``update_cme_batch`` takes them.
+    stored_inspections = _locked(Inspection, inspections, "inspection", "facility", "regulator")
+    named = {item.violation.pk for item in violations}
+    stored_violations: dict[int, Violation] = {}
+    if named or stored_inspections:
+        found = (
+            Violation.objects.select_for_update()
+            .select_related("inspection__facility", "violation_type")
+            .filter(Q(pk__in=named) | Q(inspection__in=list(stored_inspections)))
+        )
+        stored_violations = {row.pk: row for row in found.order_by("pk")}
+    stored_enforcements = _locked(Enforcement, enforcements, "enforcement", "facility", "regulator")
+    # Every link of the violations and actions deleted; a violation's actions in the order
+    # ``violation.enforcements`` reads them (the actions' own order, the newest first).
+    enforcements_of: dict[int, list[int]] = {}
+    violations_of: dict[int, list[tuple[int, str]]] = {}
+    if stored_violations or stored_enforcements:
+        pairs = (
+            EnforcementViolation.objects.filter(
+                Q(violation__in=list(stored_violations))
+                | Q(enforcement__in=list(stored_enforcements))
+            )
+            .order_by("-enforcement__occurred_on", "-enforcement_id")
+            .values_list("enforcement_id", "violation_id", "violation__inspection__program_element")
+        )
+        for enforcement_pk, violation_pk, program_element in pairs:
+            enforcements_of.setdefault(violation_pk, []).append(enforcement_pk)
+            violations_of.setdefault(enforcement_pk, []).append((violation_pk, program_element))
+
+    taken: set[int] = set()
+    deleted_violations: dict[int, DeletedViolation] = {}
+    for item in violations:
+        row = stored_violations.get(item.violation.pk)
+        if take(item, row, "violation", taken):
+            deleted_violations[row.pk] = item
+            inspection = row.inspection
+            works[item] = [CmeWork(item.regulator, inspection.facility, inspection.program_element)]
+    taken = set()
+    linked: dict[DeletedEnforcement, list[int]] = {}  # the violations it links when deleted
+    for item in enforcements:
+        row = stored_enforcements.get(item.enforcement.pk)
+        if not take(item, row, "enforcement action", taken):
+            continue
+        pairs = violations_of.get(row.pk, [])
+        depends[item] = [deleted_violations[v] for v, _e in pairs if v in deleted_violations]
+        remaining = [(v, e) for v, e in pairs if v not in deleted_violations]
+        linked[item] = [v for v, _e in remaining]
+        works[item] = [
+            CmeWork(item.regulator, row.facility, e) for e in sorted({e for _v, e in remaining})
+        ]
+        works[item].append(CmeWork(item.regulator, row.facility, None))
+    taken = set()
+    for item in inspections:
+        row = stored_inspections.get(item.inspection.pk)
+        if take(item, row, "inspection", taken):
+            works[item] = [CmeWork(item.regulator, row.facility, row.program_element)]
+
+    denied = refusals(actor, [work for asked in works.values() for work in asked])
+    every = [*violations, *enforcements, *inspections]
+    for item in every:
+        if any(parent in refused for parent in depends.get(item, ())):
+            continue  # a delete it depends on was refused: that says enough
+        if item in refused:
+            continue
+        refusal = next((denied[work] for work in works[item] if work in denied), None)
+        if refusal is not None:
+            refused[item] = refusal
+    if refused:
+        raise RecordsRefused([(item, refused[item]) for item in every if item in refused])
+
+    # Everything checked: one event each, in the order the single services write them.
+    events = []
+    for item in violations:
+        row = item.written = rows[item]
+        before = _violation_snapshot(row) | {"enforcements": enforcements_of.get(row.pk, [])}
+        events.append(
+            audit_event(
+                actor, "cme.violation.deleted", row, before=before, regulator=item.regulator
+            )
+        )
+    for item in enforcements:
+        row = item.written = rows[item]
+        events.append(
+            audit_event(
+                actor,
+                "cme.enforcement.deleted",
+                row,
+                before=_enforcement_snapshot(row, linked[item]),
+                regulator=item.regulator,
+            )
+        )
+    gone_actions = {rows[item].pk for item in enforcements}
+    children: dict[int, list[Violation]] = {}
+    for violation in sorted(stored_violations.values(), key=lambda v: (v.occurred_on, v.pk)):
+        if violation.pk not in deleted_violations:
+            children.setdefault(violation.inspection_id, []).append(violation)
+    for item in inspections:
+        row = item.written = rows[item]
+        found = children.get(row.pk, [])
+        for violation in found:
+            actions = [e for e in enforcements_of.get(violation.pk, []) if e not in gone_actions]
+            events.append(
+                audit_event(
+                    actor,
+                    "cme.violation.deleted",
+                    violation,
+                    before=_violation_snapshot(violation) | {"enforcements": actions},
+                    regulator=item.regulator,
+                )
+            )
+        item.cascaded = [violation.pk for violation in found]
+        events.append(
+            audit_event(
+                actor,
+                "cme.inspection.deleted",
+                row,
+                before=_inspection_snapshot(row) | {"violations": item.cascaded},
+                regulator=item.regulator,
+            )
+        )
+    if events:
+        record_events(events)
+    # The rows, children first: links, violations (those named and those of the inspections),
+    # actions, inspections.
+    if stored_violations or gone_actions:
+        EnforcementViolation.objects.filter(
+            Q(violation__in=list(stored_violations)) | Q(enforcement__in=list(gone_actions))
+        )._raw_delete(EnforcementViolation.objects.db)
+    _delete_rows(Violation.objects.all(), stored_violations)
+    _delete_rows(Enforcement.objects.all(), gone_actions)
+    _delete_rows(Inspection.objects.all(), [rows[item].pk for item in inspections])
 
 
 # -- the spreadsheet upload --------------------------------------------------------------------

@@ -9,9 +9,10 @@ in the portal as if entered there, with the same audit events and the same rule
 (``cme.rules``); the actor is the EDT account's user, acting for its agency. The records the
 document adds, the most of a large one, are written ``RECORDS_PER_CHUNK`` at a time by
 ``cme.services.record_cme_batch``, and those it changes (an agency's system sends again the
-records it changed) by ``cme.services.update_cme_batch`` (each record checked and audited as
-the portal's single services do), so the queries of an upload grow with its chunks, not with
-the records it adds or changes; deletes, and the links changed or adopted, go one by one.
+records it changed) by ``cme.services.update_cme_batch``, and those it deletes by
+``cme.services.delete_cme_batch`` (each record checked and audited as the portal's single
+services do), so the queries of an upload grow with its chunks, not with the records it adds,
+changes or deletes; the links changed, adopted or deleted go one by one.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
 the CUPA and its PAs. An Approved (``CMEDataStatus`` 2) record whose key is known updates that
@@ -61,8 +62,14 @@ then the records added), and dropped with their chunk. What grows with the docum
 index, some 300 bytes a record, and the stored records its keys match (those it changes or
 deletes), held from the start so that every check sees them as they were.
 
-Checking and writing. The deletes and the links are checked from the index, and the deletes
-written, one by one, each in a savepoint. The changes are then checked a chunk at a time (the
+Checking and writing. The deletes and the links are checked from the index. The links
+deleted are written one by one, each in a savepoint; the other deletes (violations, then
+enforcement actions, then inspections) a chunk of one entity at a time, each chunk handed
+whole to ``delete_cme_batch``, which checks each delete as the portal does (the rule for the
+record, or for an action's linked violations) and deletes them all, with their events, or
+none. When it refuses one, the chunk is deleted one by one, each record in a savepoint, as
+the portal's single services delete it, so that every record's messages are those it earns
+alone. The changes are then checked a chunk at a time (the
 rule asked of the chunk at once, ``cme.rules.refusals``; inspections and violations first,
 then enforcement actions) and each chunk handed whole to ``update_cme_batch``, which checks
 each change once more as the portal does (the rules only a write can check too: an inspection
@@ -611,14 +618,14 @@ class Submission:
             elif record.resource == Resource.LINK:
                 self._check_action_time(record)
                 self.check_link(record)
-        self.write_steps(
-            [
-                (r, DELETES[resource])
-                for resource in DELETE_ORDER
-                for r in self.of(resource)
-                if r.deleted and r.stored
-            ]
-        )
+        # The deletes, children first: links one by one, the rest a chunk at a time.
+        for resource in DELETE_ORDER:
+            deletes = [r for r in self.of(resource) if r.deleted and r.stored]
+            if resource == Resource.LINK:
+                self.write_steps([(r, DELETES[resource]) for r in deletes])
+                continue
+            for chunk in batched(deletes, RECORDS_PER_CHUNK):
+                self.delete(list(chunk))
         # The changes, a chunk at a time: checked, then written in ``WRITE_ORDER``.
         changed = [
             r
@@ -801,8 +808,8 @@ class Submission:
     # -- writing --------------------------------------------------------------------------
 
     def write_steps(self, steps: list[tuple[Record, Callable]]) -> None:
-        """Deletes, links and (when their batch was refused) changes, one by one, each in a
-        savepoint (a rule across records may refuse one)."""
+        """Links, and (when their batch was refused) changes and deletes, one by one, each in
+        a savepoint (a rule across records may refuse one)."""
         for record, step in steps:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
@@ -869,6 +876,66 @@ class Submission:
             self.written(record, item.written)
         self.done += len(items)
         self.context.progress(self.done, len(self.records))
+
+    def delete(self, chunk: list[Record]) -> None:
+        """A chunk of deletes of one entity (inspections, violations or enforcement actions)
+        handed to ``delete_cme_batch``, which checks each as the portal's single delete does
+        and deletes them all or none. If it refuses any, the chunk is deleted one by one
+        (``write_steps``), so that every record's messages are the ones it earns alone."""
+        items: dict[Record, services.DeletedRecord] = {}
+        for record in chunk:
+            if record.failed or record.regulator is None or self._depends_on_failed(record):
+                continue
+            keys = {"regulator": record.regulator, "tag": record}
+            if record.resource == Resource.INSPECTION:
+                items[record] = services.DeletedInspection(inspection=record.stored, **keys)
+            elif record.resource == Resource.VIOLATION:
+                items[record] = services.DeletedViolation(violation=record.stored, **keys)
+            else:
+                items[record] = services.DeletedEnforcement(enforcement=record.stored, **keys)
+        if not items:
+            return
+        of_kind = {
+            kind: [item for item in items.values() if isinstance(item, kind)]
+            for kind in (
+                services.DeletedInspection,
+                services.DeletedViolation,
+                services.DeletedEnforcement,
+            )
+        }
+        try:
+            services.delete_cme_batch(
+                actor=self.actor,
+                inspections=of_kind[services.DeletedInspection],
+                violations=of_kind[services.DeletedViolation],
+                enforcements=of_kind[services.DeletedEnforcement],
+            )
+        except (ValidationError, PermissionDenied):
+            self.write_steps([(r, DELETES[r.resource]) for r in chunk])
+            return
+        for record, item in items.items():
+            self.written(record, item.written)
+            if isinstance(item, services.DeletedInspection):
+                self.note_cascade(record, item.written, len(item.cascaded))
+        self.done += len(items)
+        self.context.progress(self.done, len(self.records))
+
+    def note_cascade(self, record: Record, inspection: Inspection, children: int) -> None:
+        """The Warning (1063) of a deleted inspection whose violations the document did not
+        all delete itself: they went with it."""
+        if not children:
+            return
+        self.notes.append(
+            {
+                "message": f"Inspection {record.key}: deleting it deleted its {children} "
+                "other violation(s) and their enforcement links too.",
+                "code": PARENT_DELETED,
+                "location": record.location,
+                "entity_resource": record.resource,
+                "regulator_key": record.key,
+                "cers_unique_key": str(inspection.cers_key),
+            }
+        )
 
     def _adopts_link(self, record: Record) -> bool:
         """A new link whose pair is already linked (in the portal) takes its keys, one by
@@ -1034,8 +1101,8 @@ class Submission:
     def actor(self):
         return self.context.actor
 
-    # Changes, one record each, when their chunk's batch (``change``) was refused: the
-    # records added go to ``add``.
+    # Changes and deletes, one record each, when their chunk's batch (``change``, ``delete``)
+    # was refused: the records added go to ``add``.
 
     def write_inspection(self, record: Record) -> None:
         inspection = services.update_inspection(
@@ -1081,18 +1148,7 @@ class Submission:
             actor=self.actor, regulator=record.regulator, inspection=inspection
         )
         self.written(record, inspection)
-        if children:
-            self.notes.append(
-                {
-                    "message": f"Inspection {record.key}: deleting it deleted its {children} "
-                    "other violation(s) and their enforcement links too.",
-                    "code": PARENT_DELETED,
-                    "location": record.location,
-                    "entity_resource": record.resource,
-                    "regulator_key": record.key,
-                    "cers_unique_key": str(inspection.cers_key),
-                }
-            )
+        self.note_cascade(record, inspection, children)
 
     def delete_violation(self, record: Record) -> None:
         services.delete_violation(

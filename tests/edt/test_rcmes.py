@@ -914,3 +914,133 @@ def test_a_bad_change_in_a_later_chunk_stores_nothing_and_every_message_is_repor
     ]
     assert "Remove the violations before changing the program element." in in_chunks[0][2]
     assert in_chunks == messages(1000)
+
+
+def _added_then_deleted(keys) -> tuple[bytes, bytes]:
+    """An upload adding, for each ``(key, cers_id)`` of ``keys``, an inspection with two
+    violations, an enforcement action and a link to the first violation; and one deleting
+    the inspection, the first violation and the action later (the second violation goes with
+    its inspection)."""
+    added = document(
+        inspections=[inspection(f"I-{k}", cers_id) for k, cers_id in keys],
+        violations=[violation(f"{v}-{k}", f"I-{k}") for k, _ in keys for v in ("V", "W")],
+        enforcements=[enforcement(f"E-{k}", cers_id) for k, cers_id in keys],
+        links=[link(f"EV-{k}", f"E-{k}", f"V-{k}") for k, _ in keys],
+    )
+    deleted = document(
+        inspections=[inspection(f"I-{k}", cers_id, status=3, at=LATER) for k, cers_id in keys],
+        violations=[violation(f"V-{k}", f"I-{k}", status=3, at=LATER) for k, _ in keys],
+        enforcements=[enforcement(f"E-{k}", cers_id, status=3, at=LATER) for k, cers_id in keys],
+    )
+    return added, deleted
+
+
+def test_the_queries_do_not_grow_with_the_records_deleted(client, cast, edt_account):
+    """A chunk of deletes of one entity is checked at once and deleted together
+    (``cme.services.delete_cme_batch``): as many queries to delete 3 inspections (each with a
+    violation of its own), violations and enforcement actions at 3 facilities as 12 of each at
+    6, with the same events and the same Warning (1063) for each inspection."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sites = [cast.facility] + [factories.make_facility(cast.org) for _ in range(5)]
+
+    def queries(count: int, run: str, facilities) -> int:
+        keys = [(f"{run}-{n}", facilities[n % len(facilities)].cers_id) for n in range(count)]
+        added, deleted = _added_then_deleted(keys)
+        assert status(answer(post(client, edt_account, added))) == "Accepted"
+        with CaptureQueriesContext(connection) as captured:
+            root = answer(post(client, edt_account, deleted))
+        assert status(root) == "Accepted", guidance(root)
+        assert len(entity_keys(root)) == 3 * count
+        notes = [  # each message without its location
+            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text.split(" [line ")[0])
+            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+        ]
+        assert notes == [
+            (
+                1063,
+                f"I-{k}",
+                f"Inspection I-{k}: deleting it deleted its 1 other violation(s) and their "
+                "enforcement links too.",
+            )
+            for k, _ in keys
+        ]
+        assert nothing_left()
+        return len(captured)
+
+    post(client, edt_account, document())  # the first call's one-time reads
+    assert queries(3, "few", sites[:3]) == queries(12, "many", sites)
+    deleted = AuditEvent.objects.filter(action__endswith=".deleted", actor=edt_account.user)
+    assert deleted.filter(action="cme.violation.deleted").count() == 2 * 15
+    assert deleted.filter(action="cme.inspection.deleted").count() == 15
+    assert deleted.filter(action="cme.enforcement.deleted").count() == 15
+    # The violation deleted on its own still named its action; the one deleted with its
+    # inspection, none.
+    found = deleted.filter(action="cme.violation.deleted")
+    assert sorted(len(e.before["enforcements"]) for e in found) == [0] * 15 + [1] * 15
+
+
+def test_a_refused_delete_in_a_later_chunk_deletes_nothing_and_every_message_is_reported(
+    client, cast, edt_account, monkeypatch
+):
+    """The CUPA deleting its PA's UST inspection and violation (a program element it does not
+    handle there), at the end of the document: in chunks of two or all at once, the same
+    messages, and nothing deleted by the chunks before."""
+    from edt.processors import cme as processor
+
+    cers_id = cast.facility.cers_id
+    keys = [(str(n), cers_id) for n in range(5)]
+    added, _deleted = _added_then_deleted(keys)
+    ust = document(
+        inspections=[inspection("UST-1", cers_id, regulator="1101", ProgramElement="c")],
+        violations=[violation("UST-V1", "UST-1", regulator="1101", TypeID="2030002")],
+    )
+    for body in (added, ust):
+        assert status(answer(post(client, edt_account, body))) == "Accepted"
+    deletes = document(
+        inspections=[inspection(f"I-{k}", cers_id, status=3, at=LATER) for k, _ in keys]
+        + [inspection("UST-1", cers_id, status=3, at=LATER, ProgramElement="c")],
+        violations=[violation(f"V-{k}", f"I-{k}", status=3, at=LATER) for k, _ in keys]
+        + [violation("UST-V1", "UST-1", status=3, at=LATER)],
+        enforcements=[enforcement(f"E-{k}", cers_id, status=3, at=LATER) for k, _ in keys],
+    )
+    counts = [m.objects.count() for m in (Inspection, Violation, Enforcement, EnforcementViolation)]
+    events = AuditEvent.objects.count()
+
+    batches = []
+    delete_cme_batch = services.delete_cme_batch
+
+    def counted(**kinds):
+        kinds_named = ("inspections", "violations", "enforcements")
+        batches.append(sum(len(kinds.get(k, ())) for k in kinds_named))
+        return delete_cme_batch(**kinds)
+
+    monkeypatch.setattr(services, "delete_cme_batch", counted)
+
+    def messages(chunk: int):
+        monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", chunk)
+        batches.clear()
+        root = answer(post(client, edt_account, deletes))
+        assert status(root) == "Rejected"
+        assert [
+            m.objects.count() for m in (Inspection, Violation, Enforcement, EnforcementViolation)
+        ] == counts
+        assert AuditEvent.objects.count() == events
+        return [
+            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
+            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+        ]
+
+    in_chunks = messages(2)
+    assert [(code, key) for code, key, _text in in_chunks] == [
+        (1053, "UST-1"),
+        (1053, "UST-V1"),
+    ]
+    assert "does not regulate the Underground Storage Tanks" in in_chunks[0][2]
+    # Violations, then actions, then inspections, a chunk at a time: the last chunk of
+    # violations and of inspections refused, each then deleted one by one (the single
+    # services are batches of one).
+    assert batches == [2, 2, 2, 1, 1, 2, 2, 1, 2, 2, 2, 1, 1]
+    assert in_chunks == messages(1000)
+    assert batches == [6, *[1] * 6, 5, 6, *[1] * 6]
