@@ -832,12 +832,7 @@ class Submission:
         for record in chunk:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
-            keys = {
-                "regulator": record.regulator,
-                "regulator_key": record.key,
-                "regulator_action_at": record.action_at,
-                "tag": record,
-            }
+            keys = edt_keys(record)
             if record.resource == Resource.INSPECTION:
                 item = services.ChangedInspection(
                     inspection=record.stored, changes=inspection_values(record), **keys
@@ -978,12 +973,7 @@ class Submission:
         for record in chunk:
             if record.failed or record.regulator is None or record.written_key is not None:
                 continue
-            keys = {
-                "regulator": record.regulator,
-                "regulator_key": record.key,
-                "regulator_action_at": record.action_at,
-                "tag": record,
-            }
+            keys = edt_keys(record)
             if record.resource == Resource.INSPECTION:
                 items[record] = services.NewInspection(
                     facility=self.facilities[record.cers_id],
@@ -1198,6 +1188,17 @@ WRITE_ORDER = (Resource.INSPECTION, Resource.VIOLATION, Resource.ENFORCEMENT, Re
 
 
 # --- values as the services take them ------------------------------------------------------
+
+
+def edt_keys(record: Record) -> dict:
+    """What a batch item of ``cme.services`` takes of a record besides its values: the agency
+    acting, the EDT keys written with the row, and the record itself as the item's tag."""
+    return {
+        "regulator": record.regulator,
+        "regulator_key": record.key,
+        "regulator_action_at": record.action_at,
+        "tag": record,
+    }
 
 
 def inspection_values(record: Record) -> dict:
