@@ -663,16 +663,23 @@ def delete_enforcement(*, actor, regulator: Regulator, enforcement: Enforcement)
 
 
 @dataclass(eq=False, kw_only=True)
-class NewRecord:
-    """A record to add in a batch (``record_cme_batch``), for ``regulator``, with its EDT keys
-    when it comes from an agency's system. ``tag`` is the caller's own name for it, given back
-    with its refusal; ``written`` is the row once stored."""
+class BatchItem:
+    """One record of a batch (``record_cme_batch``, ``update_cme_batch``, ``delete_cme_batch``)
+    for ``regulator``, the agency acting. ``tag`` is the caller's own name for it, given back
+    with its refusal; ``written`` is the row once the batch has stored, changed or deleted it."""
 
     regulator: Regulator
-    regulator_key: str = ""
-    regulator_action_at: datetime.datetime | None = None
     tag: Any = None
     written: Any = None
+
+
+@dataclass(eq=False, kw_only=True)
+class NewRecord(BatchItem):
+    """A record to add in a batch (``record_cme_batch``), with its EDT keys when it comes
+    from an agency's system."""
+
+    regulator_key: str = ""
+    regulator_action_at: datetime.datetime | None = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -991,19 +998,15 @@ def _one(item, *, service=record_cme_batch, **batch):
 
 
 @dataclass(eq=False, kw_only=True)
-class ChangedRecord:
-    """A stored record to change in a batch (``update_cme_batch``) for ``regulator``, the
-    agency acting: ``changes`` are the fields as the single ``update_*`` service takes them.
-    ``regulator_key`` (with ``regulator_action_at``), when given, is written with the change:
-    the EDT keys of the agency's system. ``tag`` is the caller's own name for it, given back
-    with its refusal; ``written`` is the row once changed."""
+class ChangedRecord(BatchItem):
+    """A stored record to change in a batch (``update_cme_batch``): ``changes`` are the fields
+    as the single ``update_*`` service takes them. ``regulator_key`` (with
+    ``regulator_action_at``), when given, is written with the change: the EDT keys of the
+    agency's system."""
 
-    regulator: Regulator
     changes: Mapping[str, Any]
     regulator_key: str | None = None
     regulator_action_at: datetime.datetime | None = None
-    tag: Any = None
-    written: Any = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -1280,14 +1283,9 @@ def update_cme_batch(
 
 
 @dataclass(eq=False, kw_only=True)
-class DeletedRecord:
-    """A stored record to delete in a batch (``delete_cme_batch``) for ``regulator``, the
-    agency acting. ``tag`` is the caller's own name for it, given back with its refusal;
-    ``written`` is the row as it was when deleted (its key and CERS unique key kept)."""
-
-    regulator: Regulator
-    tag: Any = None
-    written: Any = None
+class DeletedRecord(BatchItem):
+    """A stored record to delete in a batch (``delete_cme_batch``); ``written`` is the row as
+    it was when deleted (its key and CERS unique key kept)."""
 
 
 @dataclass(eq=False, kw_only=True)

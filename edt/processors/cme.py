@@ -848,20 +848,18 @@ class Submission:
             items[record] = item
         if not items:
             return
-        of_kind = {
-            kind: [item for item in items.values() if isinstance(item, kind)]
-            for kind in (
-                services.ChangedInspection,
-                services.ChangedViolation,
-                services.ChangedEnforcement,
-            )
-        }
+        inspections, violations, enforcements = by_kind(
+            items.values(),
+            services.ChangedInspection,
+            services.ChangedViolation,
+            services.ChangedEnforcement,
+        )
         try:
             services.update_cme_batch(
                 actor=self.actor,
-                inspections=of_kind[services.ChangedInspection],
-                violations=of_kind[services.ChangedViolation],
-                enforcements=of_kind[services.ChangedEnforcement],
+                inspections=inspections,
+                violations=violations,
+                enforcements=enforcements,
                 library=self.library,
             )
         except (ValidationError, PermissionDenied):
@@ -890,20 +888,18 @@ class Submission:
                 items[record] = services.DeletedEnforcement(enforcement=record.stored, **keys)
         if not items:
             return
-        of_kind = {
-            kind: [item for item in items.values() if isinstance(item, kind)]
-            for kind in (
-                services.DeletedInspection,
-                services.DeletedViolation,
-                services.DeletedEnforcement,
-            )
-        }
+        inspections, violations, enforcements = by_kind(
+            items.values(),
+            services.DeletedInspection,
+            services.DeletedViolation,
+            services.DeletedEnforcement,
+        )
         try:
             services.delete_cme_batch(
                 actor=self.actor,
-                inspections=of_kind[services.DeletedInspection],
-                violations=of_kind[services.DeletedViolation],
-                enforcements=of_kind[services.DeletedEnforcement],
+                inspections=inspections,
+                violations=violations,
+                enforcements=enforcements,
             )
         except (ValidationError, PermissionDenied):
             self.write_steps([(r, DELETES[r.resource]) for r in chunk])
@@ -1019,21 +1015,19 @@ class Submission:
 
     def record(self, items: dict[Record, services.NewRecord]) -> None:
         """Write ``items`` through ``record_cme_batch`` (all or none)."""
-        of_kind = {
-            kind: [item for item in items.values() if isinstance(item, kind)]
-            for kind in (
-                services.NewInspection,
-                services.NewViolation,
-                services.NewEnforcement,
-                services.NewLink,
-            )
-        }
+        inspections, violations, enforcements, links = by_kind(
+            items.values(),
+            services.NewInspection,
+            services.NewViolation,
+            services.NewEnforcement,
+            services.NewLink,
+        )
         services.record_cme_batch(
             actor=self.actor,
-            inspections=of_kind[services.NewInspection],
-            violations=of_kind[services.NewViolation],
-            enforcements=of_kind[services.NewEnforcement],
-            links=of_kind[services.NewLink],
+            inspections=inspections,
+            violations=violations,
+            enforcements=enforcements,
+            links=links,
             library=self.library,
         )
         for record, item in items.items():
@@ -1188,6 +1182,11 @@ WRITE_ORDER = (Resource.INSPECTION, Resource.VIOLATION, Resource.ENFORCEMENT, Re
 
 
 # --- values as the services take them ------------------------------------------------------
+
+
+def by_kind(items, *kinds) -> list[list]:
+    """``items`` split by their class, one list for each of ``kinds``, in their order."""
+    return [[item for item in items if isinstance(item, kind)] for kind in kinds]
 
 
 def edt_keys(record: Record) -> dict:

@@ -162,6 +162,14 @@ def guidance(root) -> list[tuple[int, str, str]]:
     ]
 
 
+def worded(root) -> list[tuple[int, str, str]]:
+    """Each guidance message's code, regulator key and text, in order."""
+    return [
+        (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
+        for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+    ]
+
+
 def entity_keys(root) -> dict[tuple[str, str], str]:
     return {
         (k.findtext("EntityResource"), k.findtext("RegulatorKey")): k.findtext("CERSUniqueKey")
@@ -794,10 +802,7 @@ def test_a_bad_record_in_a_later_chunk_stores_nothing_and_every_message_is_repor
         root = answer(post(client, edt_account, body))
         assert status(root) == "Rejected"
         assert nothing_stored()
-        return [
-            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
-            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
-        ]
+        return worded(root)
 
     in_chunks = messages(3)
     assert [(code, key) for code, key, _text in in_chunks] == [
@@ -900,10 +905,7 @@ def test_a_bad_change_in_a_later_chunk_stores_nothing_and_every_message_is_repor
         }
         assert set(Violation.objects.values_list("violation_class", flat=True)) == {9}
         assert AuditEvent.objects.count() == events
-        return [
-            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
-            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
-        ]
+        return worded(root)
 
     in_chunks = messages(2)
     assert [(code, key) for code, key, _text in in_chunks] == [
@@ -954,8 +956,7 @@ def test_the_queries_do_not_grow_with_the_records_deleted(client, cast, edt_acco
         assert status(root) == "Accepted", guidance(root)
         assert len(entity_keys(root)) == 3 * count
         notes = [  # each message without its location
-            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text.split(" [line ")[0])
-            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
+            (code, key, text.split(" [line ")[0]) for code, key, text in worded(root)
         ]
         assert notes == [
             (
@@ -1027,10 +1028,7 @@ def test_a_refused_delete_in_a_later_chunk_deletes_nothing_and_every_message_is_
             m.objects.count() for m in (Inspection, Violation, Enforcement, EnforcementViolation)
         ] == counts
         assert AuditEvent.objects.count() == events
-        return [
-            (int(m.get("guidanceCode")), m.get("regulatorKey"), m.text)
-            for m in root.iterfind("GuidanceMessages/GuidanceMessage")
-        ]
+        return worded(root)
 
     in_chunks = messages(2)
     assert [(code, key) for code, key, _text in in_chunks] == [
