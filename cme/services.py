@@ -30,8 +30,12 @@ in one statement per model and written with their EDT keys in one more
 the portal's ``delete_inspection`` and the EDT submit's single ``delete_violation`` and
 ``delete_enforcement`` are batches of one, and the EDT CME submit deletes a chunk of records
 at a time, each with the rule and the audit events (an inspection's violations with it) of a
-single delete, the rows locked in one statement per model and deleted in one more. A link
-removed changes its action's list of violations (``update_enforcement``), one at a time.
+single delete, the rows locked in one statement per model and deleted in one more; the links
+it deletes too (``delete_link``, a batch of one, takes a violation off its action's list as
+``update_enforcement`` does, with the same checks, rule and event, each link of a batch in
+turn). The EDT keys of the links it sends again or takes over from the portal are written by
+``update_cme_batch`` (``update_link_keys``, a batch of one). The portal changes an action's
+list of violations through ``update_enforcement``, one action at a time.
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
@@ -659,6 +663,14 @@ def delete_enforcement(*, actor, regulator: Regulator, enforcement: Enforcement)
     _one(item, actor=actor, service=delete_cme_batch, enforcements=[item])
 
 
+def delete_link(*, actor, regulator: Regulator, link: EnforcementViolation) -> None:
+    """Delete an enforcement-violation link: its violation taken off its action's list, as
+    ``update_enforcement`` takes it off (the same checks of the action with the violations it
+    keeps, the same rule and the same audit event). A batch of one (``delete_cme_batch``)."""
+    item = DeletedLink(regulator=regulator, link=link)
+    _one(item, actor=actor, service=delete_cme_batch, links=[item])
+
+
 # -- many records at once ---------------------------------------------------------------------
 
 
@@ -1032,6 +1044,19 @@ class ChangedEnforcement(ChangedRecord):
     enforcement: Enforcement
 
 
+@dataclass(eq=False, kw_only=True)
+class ChangedLink(ChangedRecord):
+    """A stored enforcement-violation link whose EDT keys are written (``regulator_key`` and
+    ``regulator_action_at``): sent again by the agency's system, or made in the portal (no
+    key) and taken over by it. A link has no fields of its own: its pair never changes (an
+    action's list of violations changes through ``update_enforcement``), so ``changes`` stays
+    empty and no audit event is written, as for the keys of any changed record, which no
+    snapshot holds."""
+
+    link: EnforcementViolation
+    changes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
 def _locked(model, items, attribute: str, *related: str) -> dict[int, Any]:
     """The stored rows ``items`` change, locked in one statement, in the order of their keys
     (two batches locking some of the same rows wait for each other rather than deadlock)."""
@@ -1049,15 +1074,17 @@ def update_cme_batch(
     inspections: Iterable[ChangedInspection] = (),
     violations: Iterable[ChangedViolation] = (),
     enforcements: Iterable[ChangedEnforcement] = (),
+    links: Iterable[ChangedLink] = (),
     library: Mapping[str, ViolationType] | None = None,
 ) -> None:
-    """Change many stored CME records at once, as ``update_inspection``, ``update_violation``
-    and ``update_enforcement`` (its fields, not its list of violations) change them one by
-    one: the same checks (``clean_*``; the rule for the program element before and after, or
-    of each linked violation; no new program element for an inspection with violations), the
-    same row values and the same audit event for each record, with its snapshots before and
-    after; but a few statements for the whole batch rather than some ten per record. The
-    stored rows are locked in one statement per model, the rule is asked once for all
+    """Change many stored CME records at once, as ``update_inspection``, ``update_violation``,
+    ``update_enforcement`` (its fields, not its list of violations) and ``update_link_keys``
+    change them one by one: the same checks (``clean_*``; the rule for the program element
+    before and after, or of each linked violation; no new program element for an inspection
+    with violations), the same row values and the same audit event for each record, with its
+    snapshots before and after (a link's keys have none: see ``ChangedLink``); but a few
+    statements for the whole batch rather than some ten per record. The stored rows are
+    locked in one statement per model, the rule is asked once for all
     (``cme.rules.refusals``), the rows are written with their EDT keys in one statement per
     model and the events at once (``core.services.record_events``).
 
@@ -1069,14 +1096,16 @@ def update_cme_batch(
     ``RecordsRefused`` with all of them, in the batch's order, and nothing is written.
     ``library`` (from ``violation_library``) saves its query when the caller has it; it holds
     every type number the violations will have. Each item's ``written`` is its row afterwards.
-    A record may be changed once per batch.
+    A record may be changed once per batch. A link's keys (``links``) are written after the
+    records, in one statement: each link must still be stored, and be free of another key.
     """
     inspections, violations = list(inspections), list(violations)
-    enforcements = list(enforcements)
+    enforcements, links = list(enforcements), list(links)
     for items, allowed, what in (
         (inspections, set(INSPECTION_FIELDS), "inspection"),
         (violations, {*VIOLATION_FIELDS, "type_number"}, "violation"),
         (enforcements, set(ENFORCEMENT_FIELDS), "enforcement"),
+        (links, set(), "link"),
     ):
         for item in items:
             unknown = set(item.changes) - allowed
@@ -1219,9 +1248,28 @@ def update_cme_batch(
         works[item] = [CmeWork(item.regulator, row.facility, e) for e in elements]
         works[item].append(CmeWork(item.regulator, row.facility, None))
 
+    stored = _locked(EnforcementViolation, links, "link", "enforcement", "violation")
+    changed_links: set[int] = set()
+    for item in links:
+        row = stored.get(item.link.pk)
+        if row is None:
+            gone(item, "enforcement-violation link")
+            continue
+        if row.pk in changed_links:
+            raise ValueError(f"Link {row.pk} is changed twice in one batch.")
+        changed_links.add(row.pk)
+        rows[item] = row
+        if row.regulator_key not in ("", item.regulator_key):
+            refused[item] = ValidationError(
+                f"Enforcement {row.enforcement.regulator_key} already links violation "
+                f"{row.violation.regulator_key} under the key {row.regulator_key}."
+            )
+        else:
+            works[item] = []  # the pair stays: no rule beyond the records' own
+
     denied = refusals(actor, [work for asked in works.values() for work in asked])
     skipped: set[ChangedRecord] = set()
-    every = [*inspections, *violations, *enforcements]
+    every = [*inspections, *violations, *enforcements, *links]
     for item in every:
         if any(parent in refused or parent in skipped for parent in depends.get(item, ())):
             refused.pop(item, None)  # a change it depends on was refused: that says enough
@@ -1278,8 +1326,33 @@ def update_cme_batch(
             )
             for item in items
         ]
+    for item in links:
+        row = item.written = rows[item]
+        row.regulator_key = item.regulator_key
+        row.regulator_action_at = item.regulator_action_at
+    update_rows([item.written for item in links], ["regulator_key", "regulator_action_at"])
     if events:
         record_events(events)
+
+
+def update_link_keys(
+    *,
+    actor,
+    regulator: Regulator,
+    link: EnforcementViolation,
+    regulator_key: str,
+    regulator_action_at: datetime.datetime | None,
+) -> EnforcementViolation:
+    """Write an enforcement-violation link's EDT keys: the link sent again by the agency's
+    system, or made in the portal and taken over by it (refused if another key has it). A
+    batch of one (``update_cme_batch``)."""
+    item = ChangedLink(
+        regulator=regulator,
+        link=link,
+        regulator_key=regulator_key,
+        regulator_action_at=regulator_action_at,
+    )
+    return _one(item, actor=actor, service=update_cme_batch, links=[item])
 
 
 @dataclass(eq=False, kw_only=True)
@@ -1312,6 +1385,14 @@ class DeletedEnforcement(DeletedRecord):
     enforcement: Enforcement
 
 
+@dataclass(eq=False, kw_only=True)
+class DeletedLink(DeletedRecord):
+    """An enforcement-violation link to delete, as ``delete_link`` deletes it: its violation
+    taken off its action's list, as ``update_enforcement`` takes it off."""
+
+    link: EnforcementViolation
+
+
 # The keys of one DELETE of ``delete_cme_batch``, within the limits of every database's
 # parameters (SQLite's 32,766, PostgreSQL's 65,535).
 DELETE_KEYS = 30_000
@@ -1334,27 +1415,33 @@ def delete_cme_batch(
     inspections: Iterable[DeletedInspection] = (),
     violations: Iterable[DeletedViolation] = (),
     enforcements: Iterable[DeletedEnforcement] = (),
+    links: Iterable[DeletedLink] = (),
 ) -> None:
-    """Delete many stored CME records at once, as ``delete_violation``,
+    """Delete many stored CME records at once, as ``delete_link``, ``delete_violation``,
     ``delete_enforcement`` and ``delete_inspection`` delete them one by one, in that order:
     the same rule for each (the program element of a violation or an inspection; an action's
-    facility and the program elements of the violations it still links), the same audit
-    events (an inspection's violations deleted with it, each with its own event, then the
-    inspection's, each event with its snapshot and the links it had), the same rows gone (the
-    links of every violation and action deleted; the actions of a violation stay); but a few
-    statements for the whole batch rather than some ten per record. The rows are locked in
-    one statement per model in the order of their keys (the violations named with those of
-    the inspections named), the rule is asked once for all (``cme.rules.refusals``), the
-    events are written at once (``core.services.record_events``) and the rows deleted by one
-    ``DELETE`` per model, children before parents.
+    facility and the program elements of the violations it still links; a link's action's
+    facility and the program elements of every violation it links before), the same checks
+    (a link's action is checked with the violations it keeps, as ``update_enforcement``
+    checks a new list), the same audit events (a link's as the change of its action's list,
+    one violation at a time; an inspection's violations deleted with it, each with its own
+    event, then the inspection's, each event with its snapshot and the links it had), the
+    same rows gone (the links of every violation and action deleted; the actions of a
+    violation stay); but a few statements for the whole batch rather than some ten per
+    record. The rows are locked in one statement per model in the order of their keys (the
+    violations named with those of the inspections named, the actions named with those of
+    the links), the rule is asked once for all (``cme.rules.refusals``), the events are
+    written at once (``core.services.record_events``) and the rows deleted by one ``DELETE``
+    per model, children before parents.
 
-    An action linking a violation whose delete the batch refused is not checked (that
-    refusal says enough). Any refusal raises ``RecordsRefused`` with all of them, in the
-    batch's order (violations, actions, inspections), and nothing is deleted. A record may
-    be deleted once per batch.
+    A link is checked with its action's list as the links before it in the batch leave it.
+    An action linking a violation whose delete the batch refused, or whose link's delete it
+    refused, is not checked (that refusal says enough). Any refusal raises
+    ``RecordsRefused`` with all of them, in the batch's order (links, violations, actions,
+    inspections), and nothing is deleted. A record may be deleted once per batch.
     """
     inspections, violations = list(inspections), list(violations)
-    enforcements = list(enforcements)
+    enforcements, links = list(enforcements), list(links)
     refused: dict[DeletedRecord, Exception] = {}
     works: dict[DeletedRecord, list[CmeWork]] = {}
     depends: dict[DeletedRecord, list[DeletedRecord]] = {}
@@ -1381,9 +1468,43 @@ def delete_cme_batch(
             .filter(Q(pk__in=named) | Q(inspection__in=list(stored_inspections)))
         )
         stored_violations = {row.pk: row for row in found.order_by("pk")}
-    stored_enforcements = _locked(Enforcement, enforcements, "enforcement", "facility", "regulator")
-    # Every link of the violations and actions deleted; a violation's actions in the order
-    # ``violation.enforcements`` reads them (the actions' own order, the newest first).
+    # The actions of the links deleted are locked with those deleted, as ``update_enforcement``
+    # locks an action whose list it changes; then their lists are read as they are now.
+    link_actions = (
+        dict(
+            EnforcementViolation.objects.filter(
+                pk__in={item.link.pk for item in links}
+            ).values_list("pk", "enforcement_id")
+        )
+        if links
+        else {}
+    )
+    named = {item.enforcement.pk for item in enforcements} | set(link_actions.values())
+    locked_actions: dict[int, Enforcement] = {}
+    if named:
+        found = (
+            Enforcement.objects.select_for_update()
+            .select_related("facility", "regulator")
+            .filter(pk__in=named)
+        )
+        locked_actions = {row.pk: row for row in found.order_by("pk")}
+    stored_enforcements = {
+        pk: row
+        for pk, row in locked_actions.items()
+        if pk in {item.enforcement.pk for item in enforcements}
+    }
+    lists: dict[int, list[EnforcementViolation]] = {}  # the lists the links change
+    if links:
+        for pair in (
+            EnforcementViolation.objects.filter(enforcement__in=set(link_actions.values()))
+            .select_related("violation__inspection")
+            .order_by("pk")
+        ):
+            lists.setdefault(pair.enforcement_id, []).append(pair)
+    unlinked = {item.link.pk for item in links}
+    # Every link of the violations and actions deleted (but those the batch deletes itself);
+    # a violation's actions in the order ``violation.enforcements`` reads them (the actions'
+    # own order, the newest first).
     enforcements_of: dict[int, list[int]] = {}
     violations_of: dict[int, list[tuple[int, str]]] = {}
     if stored_violations or stored_enforcements:
@@ -1392,12 +1513,31 @@ def delete_cme_batch(
                 Q(violation__in=list(stored_violations))
                 | Q(enforcement__in=list(stored_enforcements))
             )
+            .exclude(pk__in=unlinked)
             .order_by("-enforcement__occurred_on", "-enforcement_id")
             .values_list("enforcement_id", "violation_id", "violation__inspection__program_element")
         )
         for enforcement_pk, violation_pk, program_element in pairs:
             enforcements_of.setdefault(violation_pk, []).append(enforcement_pk)
             violations_of.setdefault(enforcement_pk, []).append((violation_pk, program_element))
+
+    # A link asks the rule for every program element its action links (before the batch's
+    # links change the list, any of them may still be there when it is deleted).
+    ends: dict[DeletedLink, EnforcementViolation] = {}
+    unlinked_by: dict[int, list[DeletedLink]] = {}  # an action's deleted links
+    taken: set[int] = set()
+    for item in links:
+        action = locked_actions.get(link_actions.get(item.link.pk))
+        found = lists.get(action.pk, ()) if action is not None else ()
+        row = next((pair for pair in found if pair.pk == item.link.pk), None)
+        if not take(item, row, "enforcement-violation link", taken):
+            continue
+        row.enforcement = action
+        ends[item] = row
+        unlinked_by.setdefault(action.pk, []).append(item)
+        elements = sorted({p.violation.inspection.program_element for p in lists[action.pk]})
+        works[item] = [CmeWork(item.regulator, action.facility, e) for e in elements]
+        works[item].append(CmeWork(item.regulator, action.facility, None))
 
     taken: set[int] = set()
     deleted_violations: dict[int, DeletedViolation] = {}
@@ -1415,6 +1555,7 @@ def delete_cme_batch(
             continue
         pairs = violations_of.get(row.pk, [])
         depends[item] = [deleted_violations[v] for v, _e in pairs if v in deleted_violations]
+        depends[item] += unlinked_by.get(row.pk, [])
         remaining = [(v, e) for v, e in pairs if v not in deleted_violations]
         linked[item] = [v for v, _e in remaining]
         works[item] = [
@@ -1428,13 +1569,51 @@ def delete_cme_batch(
             works[item] = [CmeWork(item.regulator, row.facility, row.program_element)]
 
     denied = refusals(actor, [work for asked in works.values() for work in asked])
-    every = [*violations, *enforcements, *inspections]
+
+    def refusal_of(works_asked) -> Exception | None:
+        return next((denied[work] for work in works_asked if work in denied), None)
+
+    # Each link in turn, as ``update_enforcement`` takes its violation off the list the links
+    # before it left: the action checked with the violations it keeps, then the rule for the
+    # program elements of those it linked.
+    current = {pk: [pair.violation for pair in found] for pk, found in lists.items()}
+    originals = {pk: _snapshot_values(locked_actions[pk], ENFORCEMENT_FIELDS) for pk in lists}
+    snapshots: dict[DeletedLink, tuple[dict, dict]] = {}
+    for item in links:
+        if item in refused:
+            continue
+        row = ends[item]
+        action = row.enforcement
+        now = current[action.pk]
+        remaining = [v for v in now if v.pk != row.violation_id]
+        try:
+            values = clean_enforcement(
+                _snapshot_values(action, ENFORCEMENT_FIELDS), action.facility, remaining
+            )
+        except ValidationError as error:
+            refused[item] = error
+            continue
+        elements = sorted({v.inspection.program_element for v in now})
+        needed = [CmeWork(item.regulator, action.facility, e) for e in elements]
+        refusal = refusal_of([*needed, CmeWork(item.regulator, action.facility, None)])
+        if refusal is not None:
+            refused[item] = refusal
+            continue
+        before = _enforcement_snapshot(action, [v.pk for v in now])
+        for name, value in values.items():
+            setattr(action, name, value)
+        snapshots[item] = (before, _enforcement_snapshot(action, [v.pk for v in remaining]))
+        current[action.pk] = remaining
+
+    every = [*links, *violations, *enforcements, *inspections]
     for item in every:
+        if isinstance(item, DeletedLink):
+            continue  # checked above
         if any(parent in refused for parent in depends.get(item, ())):
             continue  # a delete it depends on was refused: that says enough
         if item in refused:
             continue
-        refusal = next((denied[work] for work in works[item] if work in denied), None)
+        refusal = refusal_of(works[item])
         if refusal is not None:
             refused[item] = refusal
     if refused:
@@ -1442,6 +1621,19 @@ def delete_cme_batch(
 
     # Everything checked: one event each, in the order the single services write them.
     events = []
+    for item in links:
+        item.written = ends[item]
+        before, after = snapshots[item]
+        events.append(
+            audit_event(
+                actor,
+                "cme.enforcement.updated",
+                item.written.enforcement,
+                before=before,
+                after=after,
+                regulator=item.regulator,
+            )
+        )
     for item in violations:
         row = item.written = rows[item]
         before = _violation_snapshot(row) | {"enforcements": enforcements_of.get(row.pk, [])}
@@ -1493,7 +1685,19 @@ def delete_cme_batch(
     if events:
         record_events(events)
     # The rows, children first: links, violations (those named and those of the inspections),
-    # actions, inspections.
+    # actions, inspections; and the fields of an action whose list a link left, were its
+    # stored values not as its check leaves them (``update_enforcement`` saves them).
+    update_rows(
+        [
+            locked_actions[pk]
+            for pk, was in originals.items()
+            if pk not in gone_actions
+            and was != _snapshot_values(locked_actions[pk], ENFORCEMENT_FIELDS)
+        ],
+        ENFORCEMENT_FIELDS,
+    )
+    if links:
+        _delete_rows(EnforcementViolation.objects.all(), [item.written.pk for item in links])
     if stored_violations or gone_actions:
         EnforcementViolation.objects.filter(
             Q(violation__in=list(stored_violations)) | Q(enforcement__in=list(gone_actions))
