@@ -9,10 +9,11 @@ in the portal as if entered there, with the same audit events and the same rule
 (``cme.rules``); the actor is the EDT account's user, acting for its agency. The records the
 document adds, the most of a large one, are written ``RECORDS_PER_CHUNK`` at a time by
 ``cme.services.record_cme_batch``, and those it changes (an agency's system sends again the
-records it changed) by ``cme.services.update_cme_batch``, and those it deletes by
+records it changed, and the links it sends again or takes over) by
+``cme.services.update_cme_batch``, and those it deletes, links too, by
 ``cme.services.delete_cme_batch`` (each record checked and audited as the portal's single
 services do), so the queries of an upload grow with its chunks, not with the records it adds,
-changes or deletes; the links changed, adopted or deleted go one by one.
+changes or deletes.
 
 Matching. A record is identified by its regulator key (20.0045-20.0048) among the records of
 the CUPA and its PAs. An Approved (``CMEDataStatus`` 2) record whose key is known updates that
@@ -56,28 +57,33 @@ Reading. The document is never built as one tree: it is read streaming (``iterpa
 record dropped once read. A first pass keeps a compact index of every record (``Record``: its
 entity, key, place, header, CERS ID, the keys of the parents it names), from which the latest
 of each record, the stored records and agencies it names and the look-ups of parents are
-found (the stored ones by a query per chunk of keys). Its values are read again,
-``RECORDS_PER_CHUNK`` records at a time, only for the records that need them (the changes,
-then the records added), and dropped with their chunk. What grows with the document is the
-index, some 300 bytes a record, and the stored records its keys match (those it changes or
-deletes), held from the start so that every check sees them as they were.
+found (the stored ones by a query per chunk of keys, each kept as ``Stored``: its primary
+key, CERS unique key, last action time and its parents' keys, what the checks made from the
+index need, from the start, so that every check sees them as they were). Its values are read
+again, ``RECORDS_PER_CHUNK`` records at a time, only for the records that need them (the
+changes, then the records added), and dropped with their chunk, as are the stored rows its
+checks read (``Submission.prepare``). What grows with the document is the index, some 300
+bytes a record, and the ``Stored`` of the records its keys match (those it changes or deletes,
+and their parents), a few hundred bytes more each.
 
-Checking and writing. The deletes and the links are checked from the index. The links
-deleted are written one by one, each in a savepoint; the other deletes (violations, then
-enforcement actions, then inspections) a chunk of one entity at a time, each chunk handed
-whole to ``delete_cme_batch``, which checks each delete as the portal does (the rule for the
-record, or for an action's linked violations) and deletes them all, with their events, or
-none. When it refuses one, the chunk is deleted one by one, each record in a savepoint, as
-the portal's single services delete it, so that every record's messages are those it earns
-alone. The changes are then checked a chunk at a time (the
+Checking and writing. The deletes and the links are checked from the index. The deletes
+(links, then violations, then enforcement actions, then inspections) are written a chunk of
+one entity at a time, each chunk handed whole to ``delete_cme_batch``, which checks each
+delete as the portal does (the rule for the record, or for an action's linked violations; a
+link's action checked with the violations it keeps, as a new list of them is) and deletes
+them all, with their events, or none. When it refuses one, the chunk is deleted one by one,
+each record in a savepoint, as the portal's single services delete it, so that every
+record's messages are those it earns alone. The changes are then checked a chunk at a time (the
 rule asked of the chunk at once, ``cme.rules.refusals``; inspections and violations first,
 then enforcement actions) and each chunk handed whole to ``update_cme_batch``, which checks
 each change once more as the portal does (the rules only a write can check too: an inspection
 with violations keeps its program element, an action is not dated before a violation it
 links) and writes them all, with their EDT keys, or none. When it refuses one, the chunk is
 written one by one, each record in a savepoint, as the portal's single services write it, so
-that every record's messages are those it earns after the changes before it. Then the links
-changed or adopted are written one by one. Each chunk of added records is checked where it
+that every record's messages are those it earns after the changes before it. Then the keys
+of the links sent again or taken over (made in the portal, the same pair) are written a
+chunk at a time by ``update_cme_batch`` (each link still stored and free of another key), or
+one by one when it refuses one, in the same way. Each chunk of added records is checked where it
 belongs (its agency, facility and parents) and handed whole to ``record_cme_batch``, which
 checks each record once, as the portal does, and writes them all or none; a parent added in
 an earlier chunk is found by the row written for it. When the batch refuses a record, the
@@ -96,10 +102,12 @@ from __future__ import annotations
 
 import datetime
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import batched
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -199,6 +207,18 @@ MODELS = {
 }
 
 
+class Stored(NamedTuple):
+    """A stored record the document names, as ``Submission.load`` holds it for the whole
+    document: what the checks made from the index need (its key, CERS unique key, last action
+    time and the keys of the parents it belongs to, as ``Record.parent_keys``). Its row, which
+    the checks of its values need, is read with its chunk (``Submission.prepare``)."""
+
+    pk: int
+    cers_key: uuid.UUID
+    regulator_action_at: datetime.datetime | None
+    parent_keys: tuple[str, ...] = ()
+
+
 @dataclass(eq=False, slots=True)
 class Record:
     """One record of the document as its index holds it (the same record only equals itself):
@@ -216,7 +236,7 @@ class Record:
     parent_keys: tuple[str, ...] = ()  # the keys of the parents it names (``PARENTS``)
     program_element: str = ""  # an inspection's, which its violations are checked against
     regulator: Regulator | None = None
-    stored: object = None  # the record its key matches, if any
+    stored: Stored | None = None  # the record its key matches, if any
     unreadable: str = ""  # why a value could not be read
     failed: bool = False
     written_pk: int | None = None  # the row as written (or deleted)
@@ -436,10 +456,12 @@ class Submission:
     records: list[Record]
     problems: list[tuple[int, GuidanceMessage]] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)  # warnings of an upload that is stored
-    stored: dict[Resource, dict[str, object]] = field(default_factory=dict)
-    linked_pairs: dict[str, EnforcementViolation] = field(default_factory=dict)
-    # Of the chunk being checked: its facilities, library entries and the rule to ask.
+    stored: dict[Resource, dict[str, Stored]] = field(default_factory=dict)
+    linked_pairs: dict[str, int] = field(default_factory=dict)  # the links' keys, by key
+    # Of the chunk being checked: its facilities, its stored inspections and enforcement
+    # actions (and the violations' stored inspections) by key, library entries and the rule.
     facilities: dict[int, Facility] = field(default_factory=dict)
+    rows: dict[Resource, dict[str, object]] = field(default_factory=dict)
     library: dict = field(default_factory=dict)
     works: list[tuple[Record, CmeWork]] = field(default_factory=list)
     done: int = 0  # records written, for the progress report
@@ -478,8 +500,9 @@ class Submission:
     # -- loading --------------------------------------------------------------------------
 
     def load(self) -> None:
-        """The agencies and stored records the document names: a few queries, whatever its
-        size. (Facilities and library entries are read with each chunk, ``prepare``.)"""
+        """The agencies and stored records the document names (``Stored``, not their rows): a
+        few queries, whatever its size. (Facilities, library entries and the stored rows the
+        checks of values read are read with each chunk, ``prepare``.)"""
         caller = self.context.regulator
         family = answering_for(caller)
         codes = {r.regulator_code for r in self.records}
@@ -507,9 +530,9 @@ class Submission:
             record.stored = self.stored[record.resource].get(record.key)
         self.linked_pairs = self._linked_pairs()
 
-    def _linked_pairs(self) -> dict[str, EnforcementViolation]:
+    def _linked_pairs(self) -> dict[str, int]:
         """The new links, by key, whose stored action already links the stored violation
-        (linked in the portal): one query."""
+        (linked in the portal), each the stored link's primary key: one query."""
         wanted: dict[tuple[int, int], str] = {}
         for record in self.of(Resource.LINK):
             if record.deleted or record.stored is not None:
@@ -529,14 +552,13 @@ class Submission:
             return {}
         pairs = EnforcementViolation.objects.filter(
             enforcement__in={e for e, _v in wanted}, violation__in={v for _e, v in wanted}
-        ).select_related("enforcement", "violation")
+        ).values_list("pk", "enforcement_id", "violation_id", "regulator_key")
         # A stored link the document deletes is gone when the new one is written: added anew.
         deleted = {r.key for r in self.of(Resource.LINK) if r.deleted}
         return {
-            wanted[pair.enforcement_id, pair.violation_id]: pair
-            for pair in pairs
-            if (pair.enforcement_id, pair.violation_id) in wanted
-            and not (pair.regulator_key and pair.regulator_key in deleted)
+            wanted[e, v]: pk
+            for pk, e, v, key in pairs
+            if (e, v) in wanted and not (key and key in deleted)
         }
 
     def _stored(self, family: list[Regulator]) -> dict[Resource, dict[str, object]]:
@@ -552,54 +574,85 @@ class Submission:
                         found.add(key)
             return found
 
+        # Each entity's records, with the keys of the parents they belong to (``Stored``).
         stored_of = {
-            Resource.INSPECTION: Inspection.objects.filter(regulator__in=family).select_related(
-                "facility", "regulator"
+            Resource.INSPECTION: (Inspection.objects.filter(regulator__in=family), ()),
+            Resource.VIOLATION: (
+                Violation.objects.filter(inspection__regulator__in=family),
+                ("inspection__regulator_key",),
             ),
-            Resource.VIOLATION: Violation.objects.filter(
-                inspection__regulator__in=family
-            ).select_related("inspection__facility", "inspection__regulator", "violation_type"),
-            Resource.ENFORCEMENT: Enforcement.objects.filter(regulator__in=family).select_related(
-                "facility", "regulator"
+            Resource.ENFORCEMENT: (Enforcement.objects.filter(regulator__in=family), ()),
+            Resource.LINK: (
+                EnforcementViolation.objects.filter(enforcement__regulator__in=family),
+                ("enforcement__regulator_key", "violation__regulator_key"),
             ),
-            Resource.LINK: EnforcementViolation.objects.filter(
-                enforcement__regulator__in=family
-            ).select_related("enforcement", "violation"),
         }
-        found: dict[Resource, dict[str, object]] = {}
-        for resource, queryset in stored_of.items():
+        found: dict[Resource, dict[str, Stored]] = {}
+        for resource, (queryset, parents) in stored_of.items():
             found[resource] = {}
+            columns = ("regulator_key", "pk", "cers_key", "regulator_action_at", *parents)
             # A chunk of keys a query: one list of every key costs the driver more memory
             # than the records it finds.
             for batch in batched(sorted(keys(resource)), RECORDS_PER_CHUNK):
-                found[resource].update(
-                    (r.regulator_key, r) for r in queryset.filter(regulator_key__in=batch)
-                )
+                for key, pk, cers_key, action_at, *parent_keys in queryset.filter(
+                    regulator_key__in=batch
+                ).values_list(*columns):
+                    found[resource][key] = Stored(pk, cers_key, action_at, tuple(parent_keys))
         return found
 
     def prepare(self, chunk: list[Record]) -> None:
         """The facilities and library entries a chunk names (its records' and their
-        inspections'): a query each."""
+        inspections'), and the stored rows its checks read (those its inspections and
+        enforcement actions change, and the stored inspections of its violations): a query
+        each. They replace the previous chunk's."""
         cers_ids, numbers = set(), set()
+        wanted: dict[Resource, set[int]] = {Resource.INSPECTION: set(), Resource.ENFORCEMENT: set()}
         for record in chunk:
+            if record.resource in wanted and record.stored is not None:
+                wanted[record.resource].add(record.stored.pk)
             if record.cers_id is not None:
                 cers_ids.add(record.cers_id)
             elif record.resource == Resource.VIOLATION:
                 numbers.add(record.text("TypeID"))
-                parent = self.in_document(Resource.INSPECTION, record.parent_keys[0])
+                key = record.parent_keys[0]
+                parent = self.in_document(Resource.INSPECTION, key)
                 if parent is not None:
                     cers_ids.add(parent.cers_id)
+                elif key in self.stored[Resource.INSPECTION]:
+                    wanted[Resource.INSPECTION].add(self.stored[Resource.INSPECTION][key].pk)
         self.facilities = (
             {f.cers_id: f for f in Facility.objects.filter(cers_id__in=cers_ids)}
             if cers_ids
             else {}
         )
         self.library = services.violation_library(numbers) if numbers else {}
+        self.rows = {
+            resource: {
+                row.regulator_key: row
+                for row in MODELS[resource]
+                .objects.filter(pk__in=pks)
+                .select_related("facility", "regulator")
+            }
+            if pks
+            else {}
+            for resource, pks in wanted.items()
+        }
+
+    def row(self, record: Record):
+        """The stored row of ``record`` as its chunk read it (``prepare``); None if none."""
+        return self.rows.get(record.resource, {}).get(record.key)
+
+    def instance(self, record: Record):
+        """The stored record of ``record`` as the services take it: a row of only its keys,
+        which they lock and read again."""
+        stored = record.stored
+        return MODELS[record.resource](pk=stored.pk, cers_key=stored.cers_key)
 
     # -- the whole document, in order -----------------------------------------------------
 
     def run(self) -> None:
-        """Check and write every record: deletes, changes, links changed, records added."""
+        """Check and write every record: deletes, changes, links sent again or taken over,
+        records added."""
         data = self.context.data
         checked = [r for r in self.records if r.regulator is not None and not r.failed]
         # What the index says all of: the deletes and the links.
@@ -618,12 +671,9 @@ class Submission:
             elif record.resource == Resource.LINK:
                 self._check_action_time(record)
                 self.check_link(record)
-        # The deletes, children first: links one by one, the rest a chunk at a time.
+        # The deletes, children first, a chunk of one entity at a time.
         for resource in DELETE_ORDER:
             deletes = [r for r in self.of(resource) if r.deleted and r.stored]
-            if resource == Resource.LINK:
-                self.write_steps([(r, DELETES[resource]) for r in deletes])
-                continue
             for chunk in batched(deletes, RECORDS_PER_CHUNK):
                 self.delete(list(chunk))
         # The changes, a chunk at a time: checked, then written in ``WRITE_ORDER``.
@@ -641,13 +691,14 @@ class Submission:
                     self.check_values(record, self.check_place(record))
                 self.ask_rule()
                 self.change(chunk)
-        self.write_steps(
-            [
-                (r, WRITES[Resource.LINK])
-                for r in self.of(Resource.LINK)
-                if not r.deleted and (r.stored is not None or self._adopts_link(r))
-            ]
-        )
+        # The links sent again or taken over: only their keys are written, a chunk at a time.
+        keyed = [
+            r
+            for r in self.of(Resource.LINK)
+            if not r.deleted and (r.stored is not None or self._adopts_link(r))
+        ]
+        for chunk in batched(keyed, RECORDS_PER_CHUNK):
+            self.change(list(chunk))
         # The records added, a chunk at a time, parents before children (the schema's order).
         added = [
             r
@@ -704,7 +755,7 @@ class Submission:
 
     def same_place(self, record: Record, facility) -> None:
         """An inspection or enforcement action stays with its agency and facility."""
-        stored = record.stored
+        stored = self.row(record)
         if stored is not None:
             self.unmoved(record, "agency", stored.regulator.code, record.regulator.code)
             if facility is not None:
@@ -726,7 +777,8 @@ class Submission:
 
     def parent(self, record: Record, resource: Resource, tag: str):
         """The record's parent of ``resource`` by its key under ``tag``: the one the document
-        adds or changes, else the stored one. Refuses a missing or deleted parent."""
+        adds or changes, else the stored one (``Stored``). Refuses a missing or deleted
+        parent."""
         key = record.parent_key(tag)
         sent = self.in_document(resource, key)
         label = LABELS[resource].lower()
@@ -752,10 +804,12 @@ class Submission:
         (an inspection's or an enforcement action's, None if unknown) or its inspection (a
         violation's, None if missing or deleted), and a change stays where it was."""
         if record.resource == Resource.VIOLATION:
+            key = record.parent_key("InspectionRegulatorKey")
             parent = self.parent(record, Resource.INSPECTION, "InspectionRegulatorKey")
             if record.stored is not None and parent is not None:
-                was = record.stored.inspection.regulator_key
-                self.unmoved(record, "inspection", was, record.parent_key("InspectionRegulatorKey"))
+                self.unmoved(record, "inspection", record.stored.parent_keys[0], key)
+            if isinstance(parent, Stored):
+                return self.rows[Resource.INSPECTION].get(key)  # read with the chunk
             return parent
         facility = self.facility(record)
         self.same_place(record, facility)
@@ -766,7 +820,7 @@ class Submission:
         belongs, and the rule asked for it (``ask_rule``), as the portal's forms check one."""
         if record.resource == Resource.INSPECTION:
             try:
-                values = services.clean_inspection(inspection_values(record))
+                values = services.clean_inspection(inspection_values(record, self.row(record)))
             except ValidationError as error:
                 self.refuse_error(record, error)
                 return
@@ -802,14 +856,14 @@ class Submission:
         stored = record.stored
         if stored is not None and enforcement is not None and violation is not None:
             pair = record.parent_keys
-            was = (stored.enforcement.regulator_key, stored.violation.regulator_key)
+            was = stored.parent_keys
             self.unmoved(record, "enforcement/violation", "/".join(was), "/".join(pair))
 
     # -- writing --------------------------------------------------------------------------
 
     def write_steps(self, steps: list[tuple[Record, Callable]]) -> None:
-        """Links, and (when their batch was refused) changes and deletes, one by one, each in
-        a savepoint (a rule across records may refuse one)."""
+        """Changes and deletes (links' too) whose batch was refused, one by one, each in a
+        savepoint (a rule across records may refuse one)."""
         for record, step in steps:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
@@ -824,10 +878,11 @@ class Submission:
                 self.context.progress(self.done, len(self.records))
 
     def change(self, chunk: list[Record]) -> None:
-        """A chunk of changes (checked) handed to ``update_cme_batch``, which checks each once
-        more, as the portal does, and writes them all or none. If it refuses any, the chunk
-        is written one by one (``write_steps``), so that every record's messages are the ones
-        it earns in the order of the document, after the changes before it."""
+        """A chunk of changes (checked), or of links sent again or taken over, handed to
+        ``update_cme_batch``, which checks each once more, as the portal does, and writes them
+        all or none. If it refuses any, the chunk is written one by one (``write_steps``), so
+        that every record's messages are the ones it earns in the order of the document,
+        after the changes before it."""
         items: dict[Record, services.ChangedRecord] = {}
         for record in chunk:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
@@ -835,24 +890,29 @@ class Submission:
             keys = edt_keys(record)
             if record.resource == Resource.INSPECTION:
                 item = services.ChangedInspection(
-                    inspection=record.stored, changes=inspection_values(record), **keys
+                    inspection=self.instance(record),
+                    changes=inspection_values(record, self.row(record)),
+                    **keys,
                 )
             elif record.resource == Resource.VIOLATION:
                 item = services.ChangedViolation(
-                    violation=record.stored, changes=violation_values(record), **keys
+                    violation=self.instance(record), changes=violation_values(record), **keys
+                )
+            elif record.resource == Resource.ENFORCEMENT:
+                item = services.ChangedEnforcement(
+                    enforcement=self.instance(record), changes=enforcement_values(record), **keys
                 )
             else:
-                item = services.ChangedEnforcement(
-                    enforcement=record.stored, changes=enforcement_values(record), **keys
-                )
+                item = services.ChangedLink(link=self.link(record), **keys)
             items[record] = item
         if not items:
             return
-        inspections, violations, enforcements = by_kind(
+        inspections, violations, enforcements, links = by_kind(
             items.values(),
             services.ChangedInspection,
             services.ChangedViolation,
             services.ChangedEnforcement,
+            services.ChangedLink,
         )
         try:
             services.update_cme_batch(
@@ -860,6 +920,7 @@ class Submission:
                 inspections=inspections,
                 violations=violations,
                 enforcements=enforcements,
+                links=links,
                 library=self.library,
             )
         except (ValidationError, PermissionDenied):
@@ -871,28 +932,33 @@ class Submission:
         self.context.progress(self.done, len(self.records))
 
     def delete(self, chunk: list[Record]) -> None:
-        """A chunk of deletes of one entity (inspections, violations or enforcement actions)
-        handed to ``delete_cme_batch``, which checks each as the portal's single delete does
-        and deletes them all or none. If it refuses any, the chunk is deleted one by one
-        (``write_steps``), so that every record's messages are the ones it earns alone."""
+        """A chunk of deletes of one entity (links, violations, enforcement actions or
+        inspections) handed to ``delete_cme_batch``, which checks each as the portal's single
+        delete does and deletes them all or none. If it refuses any, the chunk is deleted one
+        by one (``write_steps``), so that every record's messages are the ones it earns
+        alone."""
         items: dict[Record, services.DeletedRecord] = {}
         for record in chunk:
             if record.failed or record.regulator is None or self._depends_on_failed(record):
                 continue
             keys = {"regulator": record.regulator, "tag": record}
+            stored = self.instance(record)
             if record.resource == Resource.INSPECTION:
-                items[record] = services.DeletedInspection(inspection=record.stored, **keys)
+                items[record] = services.DeletedInspection(inspection=stored, **keys)
             elif record.resource == Resource.VIOLATION:
-                items[record] = services.DeletedViolation(violation=record.stored, **keys)
+                items[record] = services.DeletedViolation(violation=stored, **keys)
+            elif record.resource == Resource.ENFORCEMENT:
+                items[record] = services.DeletedEnforcement(enforcement=stored, **keys)
             else:
-                items[record] = services.DeletedEnforcement(enforcement=record.stored, **keys)
+                items[record] = services.DeletedLink(link=stored, **keys)
         if not items:
             return
-        inspections, violations, enforcements = by_kind(
+        inspections, violations, enforcements, links = by_kind(
             items.values(),
             services.DeletedInspection,
             services.DeletedViolation,
             services.DeletedEnforcement,
+            services.DeletedLink,
         )
         try:
             services.delete_cme_batch(
@@ -900,6 +966,7 @@ class Submission:
                 inspections=inspections,
                 violations=violations,
                 enforcements=enforcements,
+                links=links,
             )
         except (ValidationError, PermissionDenied):
             self.write_steps([(r, DELETES[r.resource]) for r in chunk])
@@ -929,9 +996,15 @@ class Submission:
         )
 
     def _adopts_link(self, record: Record) -> bool:
-        """A new link whose pair is already linked (in the portal) takes its keys, one by
-        one; ``load`` found those pairs."""
+        """A new link whose pair is already linked (in the portal) takes its keys (``change``);
+        ``load`` found those pairs."""
         return record.resource == Resource.LINK and record.key in self.linked_pairs
+
+    def link(self, record: Record) -> EnforcementViolation:
+        """The stored link whose keys a link sent again, or taking a pair over, writes."""
+        if record.stored is not None:
+            return self.instance(record)
+        return EnforcementViolation(pk=self.linked_pairs[record.key])
 
     def add(self, chunk: list[Record]) -> None:
         """A chunk of added records (their values read): each checked where it belongs, then
@@ -973,7 +1046,7 @@ class Submission:
             if record.resource == Resource.INSPECTION:
                 items[record] = services.NewInspection(
                     facility=self.facilities[record.cers_id],
-                    values=inspection_values(record),
+                    values=inspection_values(record, None),
                     **keys,
                 )
             elif record.resource == Resource.ENFORCEMENT:
@@ -1004,9 +1077,10 @@ class Submission:
         key = record.parent_keys[which]
         sent = self.in_document(resource, key)
         if sent is None:
-            return self.stored[resource].get(key)
+            stored = self.stored[resource].get(key)
+            return MODELS[resource](pk=stored.pk) if stored is not None else None
         if sent.stored is not None:
-            return sent.stored if sent.written_key is not None else None
+            return MODELS[resource](pk=sent.stored.pk) if sent.written_key is not None else None
         if sent in items:
             return items[sent]
         if sent.written_pk is not None:
@@ -1092,8 +1166,8 @@ class Submission:
         inspection = services.update_inspection(
             actor=self.actor,
             regulator=record.regulator,
-            inspection=record.stored,
-            **inspection_values(record),
+            inspection=self.instance(record),
+            **inspection_values(record, self.row(record)),
         )
         self.keep_keys(record, inspection)
 
@@ -1101,7 +1175,7 @@ class Submission:
         violation = services.update_violation(
             actor=self.actor,
             regulator=record.regulator,
-            violation=record.stored,
+            violation=self.instance(record),
             **violation_values(record),
         )
         self.keep_keys(record, violation)
@@ -1110,23 +1184,24 @@ class Submission:
         enforcement = services.update_enforcement(
             actor=self.actor,
             regulator=record.regulator,
-            enforcement=record.stored,
+            enforcement=self.instance(record),
             **enforcement_values(record),
         )
         self.keep_keys(record, enforcement)
 
     def write_link(self, record: Record) -> None:
         """A stored link sent again, or a pair linked in the portal, which takes the keys."""
-        link = record.stored or self.linked_pairs[record.key]
-        if link.regulator_key not in ("", record.key):
-            raise ValidationError(
-                f"Enforcement {link.enforcement.regulator_key} already links violation "
-                f"{link.violation.regulator_key} under the key {link.regulator_key}."
-            )
-        self.keep_keys(record, link)
+        link = services.update_link_keys(
+            actor=self.actor,
+            regulator=record.regulator,
+            link=self.link(record),
+            regulator_key=record.key,
+            regulator_action_at=record.action_at,
+        )
+        self.written(record, link)
 
     def delete_inspection(self, record: Record) -> None:
-        inspection = record.stored
+        inspection = self.instance(record)
         children = inspection.violations.count()  # those the document deletes are gone
         services.delete_inspection(
             actor=self.actor, regulator=record.regulator, inspection=inspection
@@ -1135,31 +1210,20 @@ class Submission:
         self.note_cascade(record, inspection, children)
 
     def delete_violation(self, record: Record) -> None:
-        services.delete_violation(
-            actor=self.actor,
-            regulator=record.regulator,
-            violation=record.stored,
-        )
-        self.written(record, record.stored)
+        violation = self.instance(record)
+        services.delete_violation(actor=self.actor, regulator=record.regulator, violation=violation)
+        self.written(record, violation)
 
     def delete_enforcement(self, record: Record) -> None:
+        enforcement = self.instance(record)
         services.delete_enforcement(
-            actor=self.actor,
-            regulator=record.regulator,
-            enforcement=record.stored,
+            actor=self.actor, regulator=record.regulator, enforcement=enforcement
         )
-        self.written(record, record.stored)
+        self.written(record, enforcement)
 
     def delete_link(self, record: Record) -> None:
-        link = record.stored
-        enforcement = link.enforcement
-        remaining = [v for v in enforcement.violations.all() if v.pk != link.violation_id]
-        services.update_enforcement(
-            actor=self.actor,
-            regulator=record.regulator,
-            enforcement=enforcement,
-            violations=remaining,
-        )
+        link = self.instance(record)
+        services.delete_link(actor=self.actor, regulator=record.regulator, link=link)
         self.written(record, link)
 
 
@@ -1200,8 +1264,8 @@ def edt_keys(record: Record) -> dict:
     }
 
 
-def inspection_values(record: Record) -> dict:
-    stored = record.stored
+def inspection_values(record: Record, stored: Inspection | None) -> dict:
+    """``stored``: the row a change replaces (its inspector's name is kept), or None."""
     return {
         "program_element": record.text("ProgramElement"),
         "inspection_type": record.text("Type"),

@@ -1042,3 +1042,193 @@ def test_a_refused_delete_in_a_later_chunk_deletes_nothing_and_every_message_is_
     assert batches == [2, 2, 2, 1, 1, 2, 2, 1, 2, 2, 2, 1, 1]
     assert in_chunks == messages(1000)
     assert batches == [6, *[1] * 6, 5, 6, *[1] * 6]
+
+
+def _links_sent_again_taken_over_and_deleted(client, cast, edt_account, keys):
+    """The queries of three uploads on the records ``_added_then_changed`` adds for ``keys``:
+    their links sent again later; then, their keys cleared as the portal leaves a link,
+    taken over under new keys; then those deleted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    added, _later = _added_then_changed(cast, keys)
+    assert status(answer(post(client, edt_account, added))) == "Accepted"
+    ours = EnforcementViolation.objects.filter(regulator_key__in=[f"EV-{k}" for k, _ in keys])
+    pks = list(ours.values_list("pk", flat=True))
+    again = document(links=[link(f"EV-{k}", f"E-{k}", f"V-{k}", at=LATER) for k, _ in keys])
+    taken = document(links=[link(f"EVB-{k}", f"E-{k}", f"V-{k}") for k, _ in keys])
+    deleted = document(
+        links=[link(f"EVB-{k}", f"E-{k}", f"V-{k}", status=3, at=LATER) for k, _ in keys]
+    )
+    counts = []
+    for body in (again, taken, deleted):
+        if body is taken:
+            EnforcementViolation.objects.filter(pk__in=pks).update(
+                regulator_key="", regulator_action_at=None
+            )
+        with CaptureQueriesContext(connection) as captured:
+            root = answer(post(client, edt_account, body))
+        assert status(root) == "Accepted", guidance(root)
+        assert len(entity_keys(root)) == len(keys)
+        counts.append(len(captured))
+        if body is again:
+            assert {
+                timezone.localtime(at).isoformat()
+                for at in EnforcementViolation.objects.filter(pk__in=pks).values_list(
+                    "regulator_action_at", flat=True
+                )
+            } == {LATER + "-07:00"}
+        if body is taken:
+            assert sorted(
+                EnforcementViolation.objects.filter(pk__in=pks).values_list(
+                    "regulator_key", flat=True
+                )
+            ) == sorted(f"EVB-{k}" for k, _ in keys)
+    assert not EnforcementViolation.objects.filter(pk__in=pks).exists()
+    return counts
+
+
+def test_the_queries_do_not_grow_with_the_links_sent_again_taken_over_or_deleted(
+    client, cast, edt_account
+):
+    """Links sent again, taken over from the portal and deleted go a chunk at a time
+    (``update_cme_batch``, ``delete_cme_batch``): as many queries for 3 links at 3
+    facilities as for 12 at 6, and each deleted link audited as its action's change."""
+    sites = [cast.facility] + [factories.make_facility(cast.org) for _ in range(5)]
+    post(client, edt_account, document())  # the first call's one-time reads
+
+    def keys(count, run, facilities):
+        return [(f"{run}-{n}", facilities[n % len(facilities)].cers_id) for n in range(count)]
+
+    few = _links_sent_again_taken_over_and_deleted(
+        client, cast, edt_account, keys(3, "few", sites[:3])
+    )
+    many = _links_sent_again_taken_over_and_deleted(
+        client, cast, edt_account, keys(12, "many", sites)
+    )
+    assert few == many
+    unlinked = AuditEvent.objects.filter(
+        action="cme.enforcement.updated", actor=edt_account.user, after__violations=[]
+    )
+    assert unlinked.count() == 15
+
+
+def test_a_refused_link_in_a_later_chunk_changes_nothing_and_every_message_is_reported(
+    client, cast, edt_account, monkeypatch
+):
+    """Links deleted, sent again and taken over, two of them refused at the end of the
+    document (the CUPA taking its PA's UST violation off the PA's action: a program element
+    it does not handle there; a pair already linked under another key): in chunks of two or
+    all at once, the same messages, and nothing written by the chunks before."""
+    from edt.processors import cme as processor
+
+    cers_id = cast.facility.cers_id
+    keys = [(str(n), cers_id) for n in range(6)]
+    added, _later = _added_then_changed(cast, keys)
+    ust = document(
+        inspections=[inspection("UST-1", cers_id, regulator="1101", ProgramElement="c")],
+        enforcements=[enforcement("UST-E1", cers_id, regulator="1101")],
+        violations=[violation("UST-V1", "UST-1", regulator="1101", TypeID="2030002")],
+        links=[link("UST-EV1", "UST-E1", "UST-V1", regulator="1101")],
+    )
+    for body in (added, ust):
+        assert status(answer(post(client, edt_account, body))) == "Accepted"
+    body = document(
+        links=[link(f"EV-{k}", f"E-{k}", f"V-{k}", status=3, at=LATER) for k in "0123"]
+        + [
+            link("EV-5", "E-5", "V-5", at=LATER),
+            link("UST-EV1", "UST-E1", "UST-V1", status=3, at=LATER),
+            link("EVX-4", "E-4", "V-4", at=LATER),
+        ]
+    )
+    stored = sorted(
+        EnforcementViolation.objects.values_list("pk", "regulator_key", "regulator_action_at")
+    )
+    events = AuditEvent.objects.count()
+    batches = []
+    delete_cme_batch = services.delete_cme_batch
+
+    def counted(**kinds):
+        batches.append(len(kinds.get("links", ())))
+        return delete_cme_batch(**kinds)
+
+    monkeypatch.setattr(services, "delete_cme_batch", counted)
+
+    def messages(chunk: int):
+        monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", chunk)
+        batches.clear()
+        root = answer(post(client, edt_account, body))
+        assert status(root) == "Rejected"
+        assert (
+            sorted(
+                EnforcementViolation.objects.values_list(
+                    "pk", "regulator_key", "regulator_action_at"
+                )
+            )
+            == stored
+        )
+        assert AuditEvent.objects.count() == events
+        return worded(root)
+
+    in_chunks = messages(2)
+    assert [(code, key) for code, key, _text in in_chunks] == [
+        (1053, "UST-EV1"),
+        (1013, "EVX-4"),
+    ]
+    assert "does not regulate the Underground Storage Tanks" in in_chunks[0][2]
+    assert in_chunks[1][2].startswith(
+        "Enforcement-violation link EVX-4: Enforcement E-4 already links violation V-4 under "
+        "the key EV-4."
+    )
+    # The deletes two at a time, the last chunk's refused and then deleted one by one (the
+    # single service is a batch of one).
+    assert batches == [2, 2, 1, 1]
+    assert in_chunks == messages(1000)
+    assert batches == [5, 1, 1, 1, 1, 1]
+
+
+def test_the_stored_records_are_held_a_chunk_at_a_time(client, cast, edt_account, monkeypatch):
+    """What the whole document needs of the stored records it names is kept from the start
+    as keys and a few values (``Stored``), never as model instances; the rows the checks read
+    are those of the chunk (``prepare``): with chunks of two, no more than a few CME rows are
+    alive at any time while 8 records and 4 links are changed."""
+    import gc
+
+    from edt.processors import cme as processor
+
+    cers_id = cast.facility.cers_id
+    keys = [(str(n), cers_id) for n in range(4)]
+    added, later = _added_then_changed(cast, keys)
+    links = "".join(link(f"EV-{k}", f"E-{k}", f"V-{k}", at=LATER) for k, _ in keys)
+    later = later.replace(
+        b"</cers:CMESubmittals>",
+        f"<EnforcementViolations>{links}</EnforcementViolations></cers:CMESubmittals>".encode(),
+    )
+    assert status(answer(post(client, edt_account, added))) == "Accepted"
+    monkeypatch.setattr(processor, "RECORDS_PER_CHUNK", 2)
+    models = (Inspection, Violation, Enforcement, EnforcementViolation)
+    held, alive = [], []
+    load, prepare = processor.Submission.load, processor.Submission.prepare
+
+    def loaded(self):
+        load(self)
+        held.extend(
+            stored
+            for found in self.stored.values()
+            for stored in found.values()
+            if isinstance(stored, models)
+        )
+
+    def prepared(self, chunk):
+        prepare(self, chunk)
+        gc.collect()
+        alive.append(sum(isinstance(o, models) for o in gc.get_objects()))
+
+    monkeypatch.setattr(processor.Submission, "load", loaded)
+    monkeypatch.setattr(processor.Submission, "prepare", prepared)
+    root = answer(post(client, edt_account, later))
+    assert status(root) == "Accepted", guidance(root)
+    assert len(entity_keys(root)) == 16
+    assert held == []
+    assert len(alive) == 6  # inspections and violations, then enforcement actions
+    assert max(alive) <= 2 * 2  # a chunk's rows and its violations' inspections
