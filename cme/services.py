@@ -1050,8 +1050,7 @@ class ChangedLink(ChangedRecord):
     ``regulator_action_at``): sent again by the agency's system, or made in the portal (no
     key) and taken over by it. A link has no fields of its own: its pair never changes (an
     action's list of violations changes through ``update_enforcement``), so ``changes`` stays
-    empty and no audit event is written, as for the keys of any changed record, which no
-    snapshot holds."""
+    empty; its event, ``cme.link.keyed``, holds the keys before and after."""
 
     link: EnforcementViolation
     changes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -1082,7 +1081,7 @@ def update_cme_batch(
     change them one by one: the same checks (``clean_*``; the rule for the program element
     before and after, or of each linked violation; no new program element for an inspection
     with violations), the same row values and the same audit event for each record, with its
-    snapshots before and after (a link's keys have none: see ``ChangedLink``); but a few
+    snapshots before and after (a link's, its keys: see ``ChangedLink``); but a few
     statements for the whole batch rather than some ten per record. The stored rows are
     locked in one statement per model, the rule is asked once for all
     (``cme.rules.refusals``), the rows are written with their EDT keys in one statement per
@@ -1328,11 +1327,31 @@ def update_cme_batch(
         ]
     for item in links:
         row = item.written = rows[item]
+        before = _link_keys(row)
         row.regulator_key = item.regulator_key
         row.regulator_action_at = item.regulator_action_at
+        events.append(
+            audit_event(
+                actor,
+                "cme.link.keyed",
+                row,
+                before=before,
+                after=_link_keys(row),
+                regulator=item.regulator,
+            )
+        )
     update_rows([item.written for item in links], ["regulator_key", "regulator_action_at"])
     if events:
         record_events(events)
+
+
+def _link_keys(link: EnforcementViolation) -> dict[str, str]:
+    """A link's EDT keys, as its ``cme.link.keyed`` event records them before and after."""
+    at = link.regulator_action_at
+    return {
+        "regulator_key": link.regulator_key,
+        "regulator_action_at": at.isoformat() if at else "",
+    }
 
 
 def update_link_keys(

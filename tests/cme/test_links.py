@@ -235,7 +235,8 @@ def test_every_refused_link_is_listed_and_nothing_is_deleted(cast):
 @pytest.mark.django_db
 def test_a_batch_writes_link_keys_as_the_single_service_does(cast):
     """A link sent again (its key), and one made in the portal taken over (no key yet): the
-    same keys as ``update_link_keys`` one by one, and no event (a link has no fields)."""
+    same keys as ``update_link_keys`` one by one, and the same events: each link's keys before
+    and after."""
     one, other = cast.cupa_reviewer, factories.make_user("second@sac-cupa.example")
     factories.add_staff(cast.cupa, other, "reviewer")
     single, batch = _world(cast, one), _world(cast, one)
@@ -255,6 +256,11 @@ def test_a_batch_writes_link_keys_as_the_single_service_does(cast):
         )
         assert (link.regulator_key, link.regulator_action_at) == (key, at)
     events = AuditEvent.objects.count()
+    single_events = _keyed_events()
+    assert [(e["before"]["regulator_key"], e["after"]) for e in single_events] == [
+        ("EV-1", {"regulator_key": "EV-1", "regulator_action_at": at.isoformat()}),
+        ("", {"regulator_key": "EV-7", "regulator_action_at": at.isoformat()}),
+    ]
     items = [
         services.ChangedLink(
             regulator=cast.cupa,
@@ -269,7 +275,18 @@ def test_a_batch_writes_link_keys_as_the_single_service_does(cast):
     assert _links(batch) == _links(single)
     assert ("E2", "V3", "EV-7", at) in _links(batch) and ("E1", "V1", "EV-1", at) in _links(batch)
     assert [item.written.regulator_key for item in items] == ["EV-1", "EV-7"]
-    assert AuditEvent.objects.count() == events
+    assert AuditEvent.objects.count() == events + len(sent)
+    assert _keyed_events()[len(sent) :] == single_events
+
+
+def _keyed_events() -> list[dict]:
+    """The ``cme.link.keyed`` events, oldest first: what they record of each link (the
+    twin worlds' links differ only by their primary keys)."""
+    return list(
+        AuditEvent.objects.filter(action="cme.link.keyed")
+        .order_by("pk")
+        .values("object_type", "before", "after", "regulator_id")
+    )
 
 
 @pytest.mark.django_db
