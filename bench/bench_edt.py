@@ -36,6 +36,11 @@ and the upload processing rate, each beside the raw limit measured in the same r
 - CME submit (``--cme``): an RCMES document adding inspections, one at each seeded facility,
   through the same check and ``edt.uploads.process``, beside its raw limit (parse, validate,
   COPY).
+- Facility submittal submit (``--rfs-uploads``): an RFS document of one facility whose
+  inventory holds the given number of chemicals, through the same check and
+  ``edt.uploads.process``, beside its raw limit (parse, validate, COPY); then its status
+  answer, in XML and in JSON, each in a process of its own: its entity keys, one per
+  chemical, read from their table as the answer is written.
 - The check alone, at 1,000 to 100,000 notifications (made-up keys: nothing is looked up):
   streaming beside the whole tree parsed then validated, as the check was before it streamed.
 - Memory: each measurement runs in its own process; reported as the growth of peak RSS over the
@@ -1551,6 +1556,43 @@ def measure_rfs_upload(count: int) -> dict:
     return _timed_upload("RFS", RFS_SCHEMA, _facility_submittal(count), count)
 
 
+def measure_rfs_answer(how: str) -> dict:
+    """The status answer (GET on RFS's path with the transaction key, through Django's test
+    client) of the latest accepted RFS upload, its entity keys, one per chemical, read from
+    their table as it is written; ``how``: "xml" or "json". After a warm-up of what a process
+    does once (a status query for an unknown key)."""
+    setup_django()
+    from django.test import Client
+    from django.urls import reverse
+
+    from edt.credentials import legacy_value
+    from edt.models import EdtTransaction
+
+    header = f"user bench_edt:{legacy_value(SECRET)}"
+    accept = {"HTTP_ACCEPT": "application/json"} if how == "json" else {}
+    client = Client()
+
+    def status(key) -> tuple[int, int]:
+        url = reverse("edt:rfs_one", kwargs={"CERSTransactionKey": str(key)})
+        response = client.get(f"{url}?regulatorCode=1001", HTTP_AUTHORIZATION=header, **accept)
+        chunks = response.streaming_content if response.streaming else [response.content]
+        return response.status_code, sum(len(chunk) for chunk in chunks)
+
+    assert status(uuid.uuid4())[0] == 404
+    # The upload, not a status query (logged as RFS calls too).
+    uploads = EdtTransaction.objects.filter(endpoint="RFS", status=2, payload_bytes__gt=0)
+    row = uploads.latest("pk")
+    before = rss_mb()
+    started = time.perf_counter()
+    code, size = status(row.key)
+    assert code == 200, code
+    return {
+        "seconds": time.perf_counter() - started,
+        "mb": size / 1e6,
+        "rss_growth_mb": rss_mb() - before,
+    }
+
+
 def measure_raw_rfs(count: int) -> dict:
     """The raw limit of the same RFS document: lxml parse, XSD validation of the tree, COPY of
     one row per chemical."""
@@ -1638,6 +1680,8 @@ MEASURES = {
     "raw_cme": lambda args: measure_raw_cme(args.count),
     "rfs_upload": lambda args: measure_rfs_upload(args.count),
     "raw_rfs": lambda args: measure_raw_rfs(args.count),
+    "rfs_answer_xml": lambda args: measure_rfs_answer("xml"),
+    "rfs_answer_json": lambda args: measure_rfs_answer("json"),
     "check_stream": lambda args: measure_check(args.count, "stream"),
     "check_whole": lambda args: measure_check(args.count, "whole"),
 }
@@ -1802,6 +1846,15 @@ def main() -> None:
             f"+{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s, {raw['seconds']:.2f} s"
             f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
+        )
+        answers = {how: run(f"rfs_answer_{how}") for how in ("xml", "json")}
+        print(
+            "  its status answer (an entity key per chemical): "
+            + ", ".join(
+                f"{how.upper()} {a['mb']:.1f} MB in {a['seconds']:.2f} s (peak RSS "
+                f"+{a['rss_growth_mb']:.1f} MB)"
+                for how, a in answers.items()
+            )
         )
 
 

@@ -407,7 +407,6 @@ class EdtTransaction(models.Model):
         blank=True,
         help_text="When its processing was last handed to the broker; empty if that failed.",
     )
-    entity_keys = models.JSONField(default=list, blank=True)
     result_xml = models.TextField(
         blank=True, help_text="Endpoint-specific parts of the response (e.g. a created CERS ID)."
     )
@@ -435,3 +434,31 @@ class EdtTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key} {self.get_status_display()}"
+
+
+class EdtEntityKey(models.Model):
+    """One entity key of an accepted upload: a record it stored, named by the resource, the
+    client's own key and CERS's unique key, at its place in the answer's EntityKeys. Written a
+    chunk at a time as the upload runs (``edt.uploads.EntityKeys``) and read back in batches
+    by the answer, so neither holds every key of a large upload."""
+
+    # Read through the (transaction, position) constraint, which leads with it.
+    transaction = models.ForeignKey(
+        EdtTransaction, on_delete=models.CASCADE, related_name="entity_keys", db_index=False
+    )
+    position = models.PositiveIntegerField()
+    # Text as the answer writes it: what a client or a processor gave, without a new limit.
+    resource = models.TextField()
+    regulator_key = models.TextField(blank=True)
+    cers_unique_key = models.TextField()
+
+    class Meta:
+        ordering = ["transaction", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "position"], name="one_entity_key_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.cers_unique_key}"

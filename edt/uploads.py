@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +53,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core import xmlsafe
+from core.services import insert_rows
 from core.tasks import (
     BROKER_ERRORS,
     CLAIM_GRACE,
@@ -62,7 +65,7 @@ from core.tasks import (
 from core.xmlsafe import GuidanceLevel, GuidanceMessage
 
 from . import zips
-from .models import EdtTransaction
+from .models import EdtEntityKey, EdtTransaction
 
 log = logging.getLogger(__name__)
 Status = EdtTransaction.Status
@@ -80,6 +83,76 @@ class UploadRejected(Exception):
         self.result = list(result or [])
 
 
+ENTITY_KEYS_PER_CHUNK = 1000
+
+
+class EntityKeys:
+    """An upload's entity keys (``EdtEntityKey``), written ``ENTITY_KEYS_PER_CHUNK`` at a time
+    as the processor reports them (``core.services.insert_rows``: COPY on PostgreSQL), so the
+    upload never holds more than one chunk of them, however many records it stores.
+
+    They are written inside the processor's savepoint: an upload rejected, or failing, rolls
+    them back with everything else, so only an accepted upload has keys, as its answer says.
+    In the testing environment that savepoint is rolled back even on success, yet the answer
+    still names what would have been stored: there the chunks go to a temporary file instead
+    (``spooled``) and are written from it after the rollback (``settle``)."""
+
+    def __init__(self, edt_transaction: EdtTransaction, *, spooled: bool = False):
+        self.transaction_id = edt_transaction.pk
+        self.buffer: list[tuple[str, str, str]] = []
+        self.count = 0
+        # Closed by ``close`` when the upload's run ends (``_run``), whatever its outcome.
+        spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8") if spooled else None  # noqa: SIM115
+        self._spool = spool
+
+    def add(self, resource: str, cers_unique_key, regulator_key: str = "") -> None:
+        self.buffer.append((resource, regulator_key or "", str(cers_unique_key)))
+        if len(self.buffer) >= ENTITY_KEYS_PER_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the keys held (to the spool, when spooled)."""
+        if not self.buffer:
+            return
+        if self._spool is not None:
+            self._spool.write(json.dumps(self.buffer) + "\n")
+        else:
+            self._insert(self.buffer)
+        self.buffer = []
+
+    def settle(self) -> None:
+        """After the savepoint, for an accepted upload: write the spooled keys, a chunk at a
+        time (nothing to do when they were written as they came)."""
+        self.flush()
+        if self._spool is None:
+            return
+        self._spool.seek(0)
+        for line in self._spool:
+            self._insert(json.loads(line))
+        self.close()
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def _insert(self, chunk) -> None:
+        start, self.count = self.count, self.count + len(chunk)
+        insert_rows(
+            [
+                EdtEntityKey(
+                    transaction_id=self.transaction_id,
+                    position=position,
+                    resource=resource,
+                    regulator_key=regulator_key,
+                    cers_unique_key=cers_unique_key,
+                )
+                for position, (resource, regulator_key, cers_unique_key) in enumerate(chunk, start)
+            ],
+            keys=False,
+        )
+
+
 @dataclass
 class UploadContext:
     """What a processor gets: the document (``data``, its bytes, checked when it was received;
@@ -94,9 +167,13 @@ class UploadContext:
     regulator: object
     environment: str
     messages: list[GuidanceMessage] = field(default_factory=list)  # warnings, advisories
-    entity_keys: list[dict] = field(default_factory=list)
     result: list[etree._Element] = field(default_factory=list)  # endpoint-specific response
+    keys: EntityKeys | None = field(default=None, repr=False)  # the answer's entity keys
     _root: etree._Element | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.keys is None:
+            self.keys = EntityKeys(self.edt_transaction, spooled=self.environment == "testing")
 
     @property
     def root(self) -> etree._Element:
@@ -124,13 +201,8 @@ class UploadContext:
         self.messages.append(GuidanceMessage(code=code, level=level, message=message, **keys))
 
     def entity(self, resource: str, cers_unique_key, regulator_key: str = "") -> None:
-        self.entity_keys.append(
-            {
-                "resource": resource,
-                "regulator_key": regulator_key,
-                "cers_unique_key": str(cers_unique_key),
-            }
-        )
+        """One record the upload stored, for the answer's EntityKeys (``EntityKeys.add``)."""
+        self.keys.add(resource, cers_unique_key, regulator_key)
 
 
 Processor = Callable[[UploadContext], None]
@@ -446,8 +518,6 @@ def process(pk: int) -> str:
             key = edt_transaction.key
             status, messages, context = _run(edt_transaction)
             fields = {}
-            if status == Status.ACCEPTED and context is not None:
-                fields["entity_keys"] = context.entity_keys
             if context is not None and context.result:
                 fields["result_xml"] = "".join(
                     etree.tostring(element, encoding="unicode") for element in context.result
@@ -490,7 +560,9 @@ def fault_point(name: str, pk: int) -> None:
 
 def _run(edt_transaction) -> tuple[int, list[GuidanceMessage], UploadContext | None]:
     """Run the processor in a savepoint of the caller's transaction; return the outcome.
-    Infrastructure errors propagate (the caller rolls everything back and retries)."""
+    Infrastructure errors propagate (the caller rolls everything back and retries). The
+    entity keys are written with the effects (``EntityKeys``): the last chunk before the
+    savepoint ends, so a rejected upload leaves none."""
     processor = PROCESSORS.get(edt_transaction.endpoint)
     context = None
     try:
@@ -502,10 +574,13 @@ def _run(edt_transaction) -> tuple[int, list[GuidanceMessage], UploadContext | N
         try:
             with transaction.atomic():
                 processor(context)
+                context.keys.flush()
                 if edt_transaction.environment == "testing":
                     raise _RollBack
         except _RollBack:
             pass
+        with transaction.atomic():  # the testing environment's keys, kept aside from the rollback
+            context.keys.settle()
         return Status.ACCEPTED, context.messages, context
     except UploadRejected as rejected:
         messages = [*(context.messages if context else []), *rejected.messages]
@@ -522,6 +597,9 @@ def _run(edt_transaction) -> tuple[int, list[GuidanceMessage], UploadContext | N
             f"corrected: quote transaction key {edt_transaction.key} to support."
         )
         return Status.ERROR_PROCESSING, [_required(message)], None
+    finally:
+        if context is not None:
+            context.keys.close()
 
 
 def _finish(pk: int, status: int, messages: list[GuidanceMessage], **fields) -> None:

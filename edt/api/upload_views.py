@@ -7,22 +7,29 @@ speaks the protocol, so every upload endpoint answers the same way.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
+from itertools import chain
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
-from rest_framework.response import Response
 
 from core import xmlsafe
 
 from .. import uploads
-from ..models import EdtTransaction
-from .base import EdtCall, EdtError, EndpointView
+from ..models import EdtEntityKey, EdtTransaction
+from .base import EdtCall, EdtError, EndpointView, row_batches
 from .catalogue import SCHEMA_VERSIONS, schema_namespace
-from .output import sub, text
+from .output import element_to_json, guarded, in_chunks, stream_xml, sub, text
 from .registry import serves
 from .renderers import EdtDocument
+
+ENTITY_KEYS = "EntityKeys"
+ENTITY_KEY_BATCH = 1000
 
 # endpoint -> (response schema, root element, style). "guidance": Summary, EntityKeys and
 # GuidanceMessages (CME and facility submittal responses); "messages": Messages/Message@type
@@ -69,7 +76,9 @@ def _summary(parent, edt_transaction, messages) -> None:
 
 
 def envelope(call: EdtCall, edt_transaction: EdtTransaction, input_version: str):
-    """CalEPA's response envelope for an upload transaction, as an lxml element."""
+    """CalEPA's response envelope for an upload transaction, as an lxml element, but for its
+    entity keys: an accepted upload's guidance answer has an empty ``EntityKeys`` element
+    where they go, filled from the table as the answer is written (``answer_chunks``)."""
     schema, root_name, style = RESPONSES[call.endpoint.acronym]
     version = response_version(schema, input_version)
     namespace = schema_namespace(schema, version)
@@ -99,13 +108,9 @@ def envelope(call: EdtCall, edt_transaction: EdtTransaction, input_version: str)
     parts = list(result[0]) if result[0] is not None else []
     if style == "guidance":
         _summary(root, edt_transaction, messages)
-        if edt_transaction.entity_keys:
-            keys = etree.SubElement(root, "EntityKeys")
-            for key in edt_transaction.entity_keys:
-                item = etree.SubElement(keys, "EntityKey")
-                sub(item, "EntityResource", key["resource"])
-                sub(item, "RegulatorKey", key.get("regulator_key", ""))
-                sub(item, "CERSUniqueKey", key["cers_unique_key"])
+        if edt_transaction.status == EdtTransaction.Status.ACCEPTED:
+            # Where the keys go, filled as the answer is written (``entity_key_records``).
+            etree.SubElement(root, ENTITY_KEYS)
         if messages:
             block = etree.SubElement(root, "GuidanceMessages")
             for message in messages:
@@ -154,13 +159,91 @@ def status_url(call: EdtCall, edt_transaction: EdtTransaction) -> str:
     return call.request.build_absolute_uri(f"{url}?regulatorCode={edt_transaction.regulator.code}")
 
 
-def render(call: EdtCall, edt_transaction: EdtTransaction, input_version: str, *, replayed=False):
-    """The envelope as a DRF response: XML, or JSON from the same element, as negotiated."""
+def entity_key_records(edt_transaction: EdtTransaction) -> Iterator[etree._Element | str]:
+    """The answer's ``EntityKeys`` block, as ``stream_xml`` takes records: its tags as text
+    around an element per key, read from the table in batches (``row_batches``, one query
+    however many). Nothing when the upload has no keys, as CalEPA's answer has no empty
+    block."""
+    rows = EdtEntityKey.objects.filter(transaction_id=edt_transaction.pk).order_by("position")
+    opened = False
+    for batch in row_batches(
+        rows.values_list("resource", "regulator_key", "cers_unique_key"), ENTITY_KEY_BATCH
+    ):
+        if not opened:
+            yield f"<{ENTITY_KEYS}>"
+            opened = True
+        for resource, regulator_key, cers_unique_key in batch:
+            item = etree.Element("EntityKey")
+            sub(item, "EntityResource", resource)
+            sub(item, "RegulatorKey", regulator_key)
+            sub(item, "CERSUniqueKey", cers_unique_key)
+            yield item
+    if opened:
+        yield f"</{ENTITY_KEYS}>"
+
+
+def answer_chunks(
+    edt_transaction: EdtTransaction, root, schema: str, version: str, as_json: bool
+) -> Iterator[bytes]:
+    """The envelope (``envelope``), its entity keys read as it is written, in the bytes the
+    whole tree would render to (``XmlRenderer``, ``JsonRenderer``): XML through ``stream_xml``,
+    the parts before and after the keys as they are; JSON as ``EdtDocument.as_json``, its
+    ``EntityKeys`` list written an item at a time between the text before and after it."""
+    children = list(root)
+    for child in children:  # detached: written alone, without the root's namespace
+        root.remove(child)
+    keys = (
+        entity_key_records(edt_transaction)
+        if any(child.tag == ENTITY_KEYS for child in children)
+        else iter(())
+    )
+    if not as_json:
+        records = chain.from_iterable(
+            keys if child.tag == ENTITY_KEYS else (child,) for child in children
+        )
+        name = etree.QName(root).localname
+        yield from stream_xml(schema, version, name, dict(root.attrib), records)
+        return
+    first = next(keys, None)  # the opening tag, when there are keys
+    mark = f"entity-keys-{uuid.uuid4()}"  # the list's place: text no answer holds
+    for child in children:
+        if child.tag != ENTITY_KEYS:
+            root.append(child)
+        elif first is not None:
+            etree.SubElement(root, ENTITY_KEYS).text = mark
+    data = json.dumps(EdtDocument(root, schema, version).as_json(), cls=DjangoJSONEncoder)
+    if first is None:
+        yield data.encode()
+        return
+    before, after = data.split(json.dumps(mark))
+    items = (
+        ("" if index == 0 else ", ") + json.dumps(element_to_json(item), cls=DjangoJSONEncoder)
+        for index, item in enumerate(key for key in keys if not isinstance(key, str))
+    )
+    yield from in_chunks(chain([before, "["], items, ["]", after]))
+
+
+def render(
+    call: EdtCall,
+    edt_transaction: EdtTransaction,
+    input_version: str,
+    *,
+    replayed=False,
+    status_query=False,
+):
+    """The envelope, streamed: XML, or JSON from the same elements, as negotiated. An answer
+    that fails mid-way is cut off (``guarded``); a status query's own transaction row says so
+    (the upload's row keeps what its processing gave)."""
     root, schema, version = envelope(call, edt_transaction, input_version)
-    headers = {"X-CERS-Transaction-Key": str(edt_transaction.key)}
+    body = answer_chunks(edt_transaction, root, schema, version, call.wants_json)
+    content_type = "application/json" if call.wants_json else "text/xml; charset=utf-8"
+    response = StreamingHttpResponse(
+        guarded(body, call if status_query else None), content_type=content_type
+    )
+    response["X-CERS-Transaction-Key"] = str(edt_transaction.key)
     if replayed:
-        headers["X-CERS-Replayed"] = "true"
-    return Response(EdtDocument(root, schema, version), headers=headers)
+        response["X-CERS-Replayed"] = "true"
+    return response
 
 
 class UploadView(EndpointView):
@@ -192,7 +275,10 @@ class UploadView(EndpointView):
             raise EdtError("There is no transaction of yours with that key here.", 404)
         self.accepted(call)
         return render(
-            call, found, found.schema_version or SCHEMA_VERSIONS[call.endpoint.input_schema][-1]
+            call,
+            found,
+            found.schema_version or SCHEMA_VERSIONS[call.endpoint.input_schema][-1],
+            status_query=True,
         )
 
 

@@ -101,3 +101,13 @@ def assert_valid_beyond_2024(body: bytes, schema_set: str, file_name: str) -> et
     faults = [e.message for e in published.error_log]
     assert all("2024-12-31" in fault for fault in faults), faults
     return document.root
+
+
+def content(response) -> bytes:
+    """A response's body, streamed (the upload answers, the queries) or not (refusals); read
+    once and kept, so that it can be asked for again."""
+    if not response.streaming:
+        return response.content
+    if not hasattr(response, "read_body"):
+        response.read_body = b"".join(response.streaming_content)
+    return response.read_body

@@ -28,7 +28,13 @@ from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElement
 from tests import factories
 from tests.edt.pins import assert_pinned, without_transaction_key
 
-from .conftest import assert_valid, assert_valid_beyond_2024, legacy_header, make_edt_account
+from .conftest import (
+    assert_valid,
+    assert_valid_beyond_2024,
+    content,
+    legacy_header,
+    make_edt_account,
+)
 
 PACIFIC = datetime.timezone(datetime.timedelta(hours=-7))  # June: PDT
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -315,7 +321,7 @@ def test_rfq_answers_what_facility_create_and_metadata_set(client, edt_account, 
     created = client.post(
         URL, rfc_document(geo=GEO), content_type="text/xml", **legacy_header(edt_account)
     )
-    assert created.status_code == 200, created.content
+    assert created.status_code == 200, content(created)
     facility = Facility.objects.get(name="River Depot")
     metadata = (
         "<FacilityID>LOCAL-9</FacilityID><FacilityRegulatorKey>sac-9</FacilityRegulatorKey>"
@@ -334,7 +340,7 @@ def test_rfq_answers_what_facility_create_and_metadata_set(client, edt_account, 
         content_type="text/xml",
         **legacy_header(edt_account),
     )
-    assert b"Accepted" in changed.content, changed.content
+    assert b"Accepted" in content(changed), content(changed)
 
     answered = body(get(client, edt_account, RFQ, CERSID=facility.cers_id))
     for folder in ("1.05", "cers3"):  # both sets hold RFQ 1/05

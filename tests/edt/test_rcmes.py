@@ -18,7 +18,7 @@ from edt.processors.cme import EDT_INSPECTOR
 from tests import factories
 from tests.cme.helpers import inspection as portal_inspection
 
-from .conftest import assert_valid, legacy_header
+from .conftest import assert_valid, content, legacy_header
 
 NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorCMESubmit/1/05/"
 URL = "/EDT/Regulator/CME/Submit?regulatorCode=1001"
@@ -141,14 +141,14 @@ def document(inspections=(), enforcements=(), violations=(), links=(), client_ke
 
 def post(client, account, body: bytes, url: str = URL, **extra):
     response = client.post(url, body, content_type="text/xml", **legacy_header(account), **extra)
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, content(response)
     return response
 
 
 def answer(response):
     """The response envelope, valid against both schema sets."""
-    assert_valid(response.content, "1.05", "RegulatorCMESubmitResponse.xsd")
-    return assert_valid(response.content, "cers3", "RegulatorCMESubmitResponse.xsd")
+    assert_valid(content(response), "1.05", "RegulatorCMESubmitResponse.xsd")
+    return assert_valid(content(response), "cers3", "RegulatorCMESubmitResponse.xsd")
 
 
 def status(root) -> str:
@@ -595,7 +595,7 @@ def test_the_testing_environment_answers_and_keeps_nothing(client, cast, edt_acc
 
 def test_the_answer_comes_as_json_on_request(client, cast, edt_account):
     response = post(client, edt_account, full_document(cast), HTTP_ACCEPT="application/json")
-    data = json.loads(response.content)
+    data = json.loads(content(response))
     assert data["CMESubmittalResponse"]["Transaction"]["TransactionStatus"] == "Accepted"
     resources = {key["EntityResource"] for key in data["CMESubmittalResponse"]["EntityKeys"]}
     assert resources == {"CMEI", "CMEV", "CMEE", "CMEEV"}

@@ -20,7 +20,7 @@ from facilities.services import add_facility
 from organizations.models import Organization
 from tests.factories import make_facility
 
-from .conftest import assert_valid, legacy_header
+from .conftest import assert_valid, content, legacy_header
 
 URL = "/EDT/Regulator/Facility/Create?regulatorCode=1001"
 STAGING_URL = "/Staging/Regulator/Facility/Create?regulatorCode=1001"
@@ -83,8 +83,8 @@ def post(client, account, body: bytes, url: str = URL):
 
 
 def answer(response, version: str = "1/06"):
-    assert response.status_code == 200, response.content
-    return assert_valid(response.content, SCHEMA_SETS[version], RESPONSE_XSD)
+    assert response.status_code == 200, content(response)
+    return assert_valid(content(response), SCHEMA_SETS[version], RESPONSE_XSD)
 
 
 def stored_codes(root) -> set[int]:
@@ -176,8 +176,13 @@ def test_a_commit_creates_the_facility_and_its_organization(client, cast, edt_ac
     assert (event.actor, event.regulator, event.organization) == (user, cast.cupa, organization)
     assert event.after["local_facility_id"] == "LOCAL-42"
     row = EdtTransaction.objects.get(key=txn.findtext("TransactionKey"))
-    assert row.entity_keys == [
+    assert list(
+        row.entity_keys.order_by("position").values(
+            "position", "resource", "regulator_key", "cers_unique_key"
+        )
+    ) == [
         {
+            "position": 0,
             "resource": "Facility",
             "regulator_key": "sac-fac-42",
             "cers_unique_key": str(facility.cers_id),

@@ -18,7 +18,7 @@ from facilities.models import Facility, FacilityRegulator
 from facilities.services import ElementChange, apply_facility_metadata
 from organizations.models import Organization
 
-from .conftest import assert_valid, legacy_header
+from .conftest import assert_valid, content, legacy_header
 
 URL = "/EDT/Regulator/Facility/Metadata?regulatorCode=1001"
 STAGING_URL = "/Staging/Regulator/Facility/Metadata?regulatorCode=1001"
@@ -56,8 +56,8 @@ def post(client, account, body: bytes, url: str = URL):
 
 
 def answer(response, version: str = "1/06"):
-    assert response.status_code == 200, response.content
-    return assert_valid(response.content, SCHEMA_SETS[version], RESPONSE_XSD)
+    assert response.status_code == 200, content(response)
+    return assert_valid(content(response), SCHEMA_SETS[version], RESPONSE_XSD)
 
 
 def errors(root) -> list[str]:
@@ -120,7 +120,7 @@ def test_it_changes_keys_location_and_element_settings(client, cast, edt_account
     assert elements.after["1"]["next_due_date"] == "2024-03-01"
     assert set(elements.after) == {"1", "2", "4"}
     row = EdtTransaction.objects.get(key=root.findtext("Transaction/TransactionKey"))
-    assert row.entity_keys[0]["cers_unique_key"] == str(cast.facility.cers_id)
+    assert row.entity_keys.get(position=0).cers_unique_key == str(cast.facility.cers_id)
 
     # The portals follow: the PA no longer handles anything of this facility.
     client.force_login(cast.pa_viewer)

@@ -14,7 +14,7 @@ from facilities.models import FacilityRegulator
 from submittals.models import ElementStatus, SubmittalElementRecord
 from tests.submittals.data import submit
 
-from .conftest import assert_valid, legacy_header
+from .conftest import assert_valid, content, legacy_header
 
 NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilitySubmittalActionNotification/1/05/"
 URL = "/EDT/Regulator/FacilitySubmittal/ActionNotification?regulatorCode=1001"
@@ -65,8 +65,8 @@ def document(*notifications: str, client_key: str = "") -> bytes:
 
 def post(client, account, body: bytes, url=URL):
     response = client.post(url, body, content_type="text/xml", **legacy_header(account))
-    assert response.status_code == 200, response.content
-    return assert_valid(response.content, "1.05", "RegulatorFacilitySubmittalResponse.xsd")
+    assert response.status_code == 200, content(response)
+    return assert_valid(content(response), "1.05", "RegulatorFacilitySubmittalResponse.xsd")
 
 
 @pytest.fixture

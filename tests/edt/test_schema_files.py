@@ -13,7 +13,7 @@ from django.core.checks import run_checks
 from edt.checks import check_schema_files
 from edt.models import EdtTransaction
 
-from .conftest import legacy_header
+from .conftest import content, legacy_header
 from .test_rfc import rfc_document
 from .test_uploads import URL as CME_URL
 from .test_uploads import cme_document
@@ -168,7 +168,7 @@ def test_a_status_query_answers_from_the_row_without_the_schema_files(
         f"/EDT/Regulator/Facility/Create/{key}?regulatorCode=1001", **legacy_header(edt_account)
     )
     assert response.status_code == 200
-    assert b'mode="Commit"' in response.content
+    assert b'mode="Commit"' in content(response)
 
 
 def test_a_status_query_that_reads_the_stored_request_answers_503(

@@ -37,7 +37,7 @@ from tests import factories
 from tests.submittals.data import submit
 
 from . import test_rfs as rfs
-from .conftest import legacy_header
+from .conftest import content, legacy_header
 from .test_rfsan import NS, URL, document, notification, post
 
 SCHEMA = "RegulatorFacilitySubmittalActionNotification"
@@ -370,7 +370,7 @@ def test_an_upload_cut_short_is_refused_whole(client, edt_account, many):
         content_type="text/xml",
         **legacy_header(edt_account),
     )
-    root = etree.fromstring(response.content)
+    root = etree.fromstring(content(response))
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert "not well-formed" in root.findtext("GuidanceMessages/GuidanceMessage")
     assert not AuditEvent.objects.filter(action="submittal.reviewed").exists()

@@ -18,7 +18,7 @@ from edt import uploads
 from edt.models import EdtTransaction
 from edt.uploads import UploadRejected
 
-from .conftest import assert_valid, legacy_header
+from .conftest import assert_valid, content, legacy_header
 
 CME_NS = "http://cersservices.calepa.ca.gov/Schemas/RegulatorCMESubmit/1/05/"
 URL = "/EDT/Regulator/CME/Submit?regulatorCode=1001"
@@ -62,7 +62,7 @@ def stored():
 
 
 def parse(response):
-    return assert_valid(response.content, "cers3", "RegulatorCMESubmitResponse.xsd")
+    return assert_valid(content(response), "cers3", "RegulatorCMESubmitResponse.xsd")
 
 
 def test_an_accepted_upload_is_stored_and_answered_with_the_envelope(
@@ -284,7 +284,7 @@ def test_hostile_input_is_refused_with_a_message_and_nothing_stored(
     assert processed == []
     row = EdtTransaction.objects.get()
     assert not row.payload
-    assert b"root:" not in response.content  # /etc/passwd was never read
+    assert b"root:" not in content(response)  # /etc/passwd was never read
 
 
 def test_a_schema_invalid_document_lists_its_errors_with_lines(client, edt_account, processed):
@@ -300,7 +300,7 @@ def test_a_body_over_the_limit_is_413_and_nothing_stored(client, edt_account, pr
     settings.EDT_MAX_XML_BYTES = 1000
     response = post(client, edt_account, cme_document(body=" " * 5000))
     assert response.status_code == 413
-    assert b"larger than the limit" in response.content
+    assert b"larger than the limit" in content(response)
     assert EdtTransaction.objects.get().status == EdtTransaction.Status.REJECTED
     assert processed == []
 
@@ -336,7 +336,7 @@ def test_a_bad_zip_package_is_rejected(client, edt_account, files, message):
     response = client.post(
         RFS_URL, _zip(files), content_type="application/zip", **legacy_header(edt_account)
     )
-    root = assert_valid(response.content, "cers3", "RegulatorFacilitySubmittalResponse.xsd")
+    root = assert_valid(content(response), "cers3", "RegulatorFacilitySubmittalResponse.xsd")
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert message in root.findtext("GuidanceMessages/GuidanceMessage")
     assert not EdtTransaction.objects.get().payload
@@ -350,6 +350,6 @@ def test_a_zip_bomb_is_refused(client, edt_account):
     response = client.post(
         RFS_URL, buffer.getvalue(), content_type="application/zip", **legacy_header(edt_account)
     )
-    root = etree.fromstring(response.content)
+    root = etree.fromstring(content(response))
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert not EdtTransaction.objects.get().payload

@@ -15,7 +15,7 @@ from lxml import etree
 from core.models import AuditEvent
 from edt import uploads
 from edt.models import EdtAccount, EdtTransaction
-from tests.edt.conftest import SECRET, legacy_header
+from tests.edt.conftest import SECRET, content, legacy_header
 from tests.edt.test_rfsan import document, notification
 from tests.submittals.data import submit
 
@@ -81,7 +81,7 @@ def send_together(account, bodies: list[bytes]) -> list:
 
 
 def transaction_key(response) -> str:
-    return etree.fromstring(response.content).findtext("Transaction/TransactionKey")
+    return etree.fromstring(content(response)).findtext("Transaction/TransactionKey")
 
 
 def test_identical_retries_arriving_together_are_processed_once(account, cast, both_look_first):

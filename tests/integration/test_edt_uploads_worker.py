@@ -12,7 +12,7 @@ from lxml import etree
 from core.models import AuditEvent
 from edt.models import EdtTransaction
 from submittals.models import ElementStatus
-from tests.edt.conftest import assert_valid, legacy_header
+from tests.edt.conftest import assert_valid, content, legacy_header
 from tests.edt.test_rfsan import document, notification
 from tests.submittals.data import submit
 
@@ -57,13 +57,13 @@ def test_an_upload_is_processed_by_the_worker_once(worker, client, cast):
     body = document(notification(record, status=4), client_key="worker-once")
 
     first = client.post(URL, body, content_type="text/xml", **legacy_header(account))
-    root = assert_valid(first.content, *RESPONSE_XSD)
+    root = assert_valid(content(first), *RESPONSE_XSD)
     assert root.findtext("Transaction/TransactionStatus") == "Queued"
     key = root.findtext("Transaction/TransactionKey")
 
     again = client.post(URL, body, content_type="text/xml", **legacy_header(account))
     assert again["X-CERS-Replayed"] == "true"
-    assert etree.fromstring(again.content).findtext("Transaction/TransactionKey") == key
+    assert etree.fromstring(content(again)).findtext("Transaction/TransactionKey") == key
 
     row = wait_until_done(key, worker)
     assert row.status == EdtTransaction.Status.ACCEPTED, row.messages
@@ -76,7 +76,7 @@ def test_an_upload_is_processed_by_the_worker_once(worker, client, cast):
         f"/EDT/Regulator/FacilitySubmittal/ActionNotification/{key}?regulatorCode=1001",
         **legacy_header(account),
     )
-    answered = assert_valid(status.content, *RESPONSE_XSD)
+    answered = assert_valid(content(status), *RESPONSE_XSD)
     assert answered.findtext("Transaction/TransactionStatus") == "Accepted"
     # The worker's log shows the one processing run.
     assert worker.log().count("edt.tasks.process_upload") >= 1

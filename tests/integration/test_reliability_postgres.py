@@ -23,7 +23,7 @@ from core.models import AuditEvent
 from edt import tasks, uploads
 from edt.models import EdtAccount, EdtTransaction
 from submittals.models import ElementStatus, SubmittalElementRecord
-from tests.edt.conftest import legacy_header
+from tests.edt.conftest import content, legacy_header
 from tests.edt.test_rfsan import document, notification
 from tests.submittals.data import submit
 
@@ -73,7 +73,7 @@ def upload(transactional_db, client, cast, settings, tmp_path, monkeypatch):
     def send(client_key: str) -> EdtTransaction:
         body = document(notification(record, status=4), client_key=client_key)
         response = client.post(URL, body, content_type="text/xml", **legacy_header(account))
-        assert response.status_code == 200, response.content
+        assert response.status_code == 200, content(response)
         return EdtTransaction.objects.get(client_key=client_key)
 
     send.record = record

@@ -783,7 +783,7 @@ class EdtTransactionListView(EdtMixin, TemplateView):
 
 class EdtTransactionDetailView(EdtMixin, TemplateView):
     """One transaction: what was asked, how it ended, every guidance message, the keys it
-    created, and the progress of queued work."""
+    created (paged), and the progress of queued work."""
 
     template_name = "edt/transaction_detail.html"
 
@@ -798,6 +798,8 @@ class EdtTransactionDetailView(EdtMixin, TemplateView):
         progress = uploads.progress_of(row)
         return super().get_context_data(
             row=row,
+            # The keys of what the upload stored, a page at a time: a large upload has many.
+            page=paginate(self.request, row.entity_keys.order_by("position", "pk")),
             position=uploads.queue_position(row),
             progress=progress,
             percent=int(100 * progress[0] / progress[1]) if progress and progress[1] else None,
