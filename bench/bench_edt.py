@@ -111,6 +111,7 @@ def seed(size: int, cme: bool = False) -> None:
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
+    from django.db.models import F
 
     from facilities.models import Facility, FacilityRegulator
     from organizations.models import Organization
@@ -137,6 +138,11 @@ def seed(size: int, cme: bool = False) -> None:
         certifier_name="Bench",
         certifier_title="Runner",
     )
+    # Dated an hour back: an action notification dated a few seconds before now
+    # (``_notifications``) must be later than the submission, however soon after seeding.
+    earlier = F("submitted_at") - timedelta(hours=1)
+    SubmittalElementRecord.objects.filter(pk=record.pk).update(submitted_at=earlier)
+    FacilitySubmittal.objects.filter(facility=facility).update(submitted_at=earlier)
     call_command(
         "create_edt_account",
         "--regulator=1001",
