@@ -59,7 +59,7 @@ def audit_event(
     return object_event(
         actor,
         action,
-        type(obj),
+        obj._meta.model,  # not type(obj): a lazy object (request.user) stands for its model
         obj.pk,
         str(obj),
         before=before,
@@ -214,9 +214,10 @@ def _copy(connection, model, fields, rows, keys: int) -> list[Any] | None:
             pks = sorted(key for (key,) in cursor.fetchall())
         with cursor.copy(sql) as copy:
             for number, row in enumerate(rows):
-                row = list(row)
-                for index, field in adapted:
-                    row[index] = _copy_json(field, row[index], connection)
+                if adapted:
+                    row = list(row)
+                    for index, field in adapted:
+                        row[index] = _copy_json(field, row[index], connection)
                 copy.write_row([pks[number], *row] if keys else row)
     return pks
 
