@@ -135,6 +135,8 @@ def importable_fields() -> tuple[Field, ...]:
 
 def _json(value: Any) -> Any:
     """A clean registry value as kept in JSON: decimals as text, dates in ISO form."""
+    if type(value) is str:  # most values
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
