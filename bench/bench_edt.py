@@ -116,6 +116,7 @@ def seed(size: int, cme: bool = False) -> None:
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
+    from django.db.models import F
 
     from facilities.models import Facility, FacilityRegulator
     from organizations.models import Organization
@@ -142,6 +143,11 @@ def seed(size: int, cme: bool = False) -> None:
         certifier_name="Bench",
         certifier_title="Runner",
     )
+    # Dated an hour back: an action notification dated a few seconds before now
+    # (``_notifications``) must be later than the submission, however soon after seeding.
+    earlier = F("submitted_at") - timedelta(hours=1)
+    SubmittalElementRecord.objects.filter(pk=record.pk).update(submitted_at=earlier)
+    FacilitySubmittal.objects.filter(facility=facility).update(submitted_at=earlier)
     call_command(
         "create_edt_account",
         "--regulator=1001",
@@ -1236,16 +1242,10 @@ RFSAN_SCHEMA = ("RegulatorFacilitySubmittalActionNotification", "1/05")
 
 
 def warm_up() -> None:
-    """What a worker does once, not per upload: compile the schema, load the template
-    engine and the review e-mails' templates."""
-    from django.template.loader import get_template
-
+    """What a worker does once, not per upload: compile the schema."""
     from core import xmlsafe
 
     xmlsafe.schema_for(*RFSAN_SCHEMA)
-    for name in ("review", "reviews"):
-        for part in ("subject", "body"):
-            get_template(f"submittals/email/{name}_{part}.txt")
 
 
 def _queued_upload(endpoint: str, schema: tuple[str, str], body: bytes):

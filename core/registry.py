@@ -106,8 +106,10 @@ class Field:
         """The field's path as one string: "Chemicals/Chemical/ChemicalName"."""
         return "/".join(self.path)
 
-    @property
+    @cached_property
     def code_values(self) -> tuple[str, ...]:
+        """The codes' values, in order: made once, as every value of the field is checked
+        against them (an upload checks thousands)."""
         return tuple(value for value, _ in self.codes)
 
     def code_label(self, value: str) -> str:
@@ -309,7 +311,7 @@ def validate_value(field: Field, raw: Any) -> tuple[Any, str | None]:
     ``int``, ``Decimal``, ``date``, ``datetime`` or ``bool``. Messages start with the field's
     label and say what to enter.
     """
-    text = _as_text(raw).strip()
+    text = (raw if type(raw) is str else _as_text(raw)).strip()  # most values come as text
     if text == "":
         return None, (f"{field.label}: required." if field.required else None)
     check = _CHECKS.get(field.type)

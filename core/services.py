@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from collections import abc
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from django.db import models, transaction
 from django.db.models import F
@@ -19,9 +21,27 @@ from .models import AuditEvent, OutboundEmail, Sequence
 def record_event(actor, action: str, obj: models.Model, **fields) -> AuditEvent:
     """Write an audit event (``fields``: those of ``audit_event``). Call it inside the
     transaction of the change it records."""
-    event = audit_event(actor, action, obj, **fields)
-    record_events([event])
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_event must run inside the transaction of the change.")
+    event = AuditEvent(**audit_event(actor, action, obj, **fields)._asdict())
+    event.save(force_insert=True)
     return event
+
+
+class AuditRow(NamedTuple):
+    """An audit event not yet written, as ``record_events`` writes it: the columns of
+    ``AuditEvent`` but its key and its time. A tuple, not a model: an upload builds tens of
+    thousands, and a model object costs ten times as much to build and to read back."""
+
+    actor_id: int | None
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    organization_id: int | None
+    regulator_id: int | None
+    before: Any
+    after: Any
 
 
 def audit_event(
@@ -33,33 +53,57 @@ def audit_event(
     after: dict[str, Any] | None = None,
     organization=None,
     regulator=None,
-) -> AuditEvent:
+) -> AuditRow:
     """An audit event not yet written: ``record_events`` writes many at once. It names the
     actor, organization and agency by key (a batch of reviews builds thousands)."""
-    return AuditEvent(
-        actor_id=getattr(actor, "pk", None),
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:255],
-        organization_id=organization.pk if organization is not None else None,
-        regulator_id=regulator.pk if regulator is not None else None,
+    return object_event(
+        actor,
+        action,
+        obj._meta.model,  # not type(obj): a lazy object (request.user) stands for its model
+        obj.pk,
+        str(obj),
         before=before,
         after=after,
+        organization=organization,
+        regulator=regulator,
     )
 
 
-def record_events(events: list[AuditEvent]) -> None:
+def object_event(
+    actor,
+    action: str,
+    model: type[models.Model],
+    pk,
+    text: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    organization=None,
+    regulator=None,
+) -> AuditRow:
+    """``audit_event`` of a row known by its model, key and ``str`` (``text``) rather than
+    by an object: rows written from values (``insert_values``) have none."""
+    return AuditRow(
+        getattr(actor, "pk", None),
+        action,
+        model._meta.label_lower,
+        str(pk),
+        text[:255],
+        organization.pk if organization is not None else None,
+        regulator.pk if regulator is not None else None,
+        before,
+        after,
+    )
+
+
+def record_events(events: Iterable[AuditRow]) -> None:
     """Write audit events built by ``audit_event``, inside the transaction of the changes
-    they record. Many at once go through PostgreSQL's COPY (``insert_rows``); the events
-    written that way get no primary key."""
+    they record. Many at once go through PostgreSQL's COPY (``insert_values``), from the
+    tuples as they are; the events get no primary key back."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the change.")
-    if len(events) == 1:
-        events[0].save(force_insert=True)
-    else:
-        insert_rows(events, keys=False)
+    insert_values(AuditEvent, AuditRow._fields, events, keys=False)
 
 
 def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[models.Model]:
@@ -73,7 +117,8 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
     numbers, times), but for JSON, written as its text (``_copy_json``); the time of writing
     (``auto_now`` / ``auto_now_add``) is taken once for the batch. A foreign key given as an
     object inserted since (a parent written by an earlier call) is read from it. No ``save``,
-    no signals; for models without file fields."""
+    no signals; for models without file fields. ``insert_values`` writes rows given as
+    values, without building the objects."""
     objects = list(objects)
     if not objects:
         return objects
@@ -83,42 +128,98 @@ def insert_rows(objects: list[models.Model], *, keys: bool = True) -> list[model
         raise RuntimeError("insert_rows must run inside the transaction of the change.")
     if len(objects) < COPY_FROM or connection.vendor != "postgresql":
         return model.objects.bulk_create(objects, batch_size=1000)
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if keys or not field.primary_key]
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     for obj in objects:  # a related object given before it had its key: take the key now
         obj._prepare_related_fields_for_save(operation_name="insert_rows")
-    with connection.cursor() as cursor:
-        if keys:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(objects)],
-            )
-            for obj, (key,) in zip(objects, sorted(cursor.fetchall()), strict=True):
-                obj.pk = key
-        now = timezone.now()
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                for obj in objects:
-                    setattr(obj, field.attname, now)
-        attnames = [field.attname for field in fields]
-        adapted = [
-            (index, field)
-            for index, field in enumerate(fields)
-            if isinstance(field, models.JSONField)
-        ]
-        columns = ", ".join(quote(field.column) for field in fields)
-        sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-        with cursor.copy(sql) as copy:
+    now = timezone.now()
+    for field in fields:
+        if _written_now(field):
             for obj in objects:
-                row = [getattr(obj, attname) for attname in attnames]
-                for index, field in adapted:
-                    row[index] = _copy_json(field, row[index], connection)
-                copy.write_row(row)
-    for obj in objects:
+                setattr(obj, field.attname, now)
+    attnames = [field.attname for field in fields]
+    pks = _copy(
+        connection,
+        model,
+        fields,
+        ([getattr(obj, attname) for attname in attnames] for obj in objects),
+        len(objects) if keys else 0,
+    )
+    for obj, key in zip(objects, pks or [None] * len(objects), strict=True):
+        if keys:
+            obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def insert_values(
+    model: type[models.Model],
+    columns: abc.Sequence[str],
+    rows: Iterable[abc.Sequence[Any]],
+    *,
+    keys: bool = True,
+) -> list[Any]:
+    """``insert_rows`` for rows given as values, no model object built: each row the values
+    of ``columns`` (attribute names: ``record_id`` for a foreign key) in that order. The
+    columns not named take their field's default (one value for every row) and the time of
+    writing (``auto_now`` / ``auto_now_add``), once for the batch. From ``COPY_FROM`` rows on
+    PostgreSQL through COPY, else ``bulk_create`` of objects built from the values. Returns
+    the rows' primary keys in their order, with ``keys``; else nothing."""
+    rows = list(rows)
+    if not rows:
+        return []
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("insert_values must run inside the transaction of the change.")
+    if len(rows) < COPY_FROM or connection.vendor != "postgresql":
+        objects = model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return [obj.pk for obj in objects] if keys else []
+    count = len(rows) if keys else 0
+    named = {field.attname: field for field in model._meta.concrete_fields}
+    fields = [named[column] for column in columns]
+    now = timezone.now()
+    rest = [field for name, field in named.items() if name not in columns and not field.primary_key]
+    if rest:
+        fixed = [now if _written_now(field) else field.get_default() for field in rest]
+        fields += rest
+        rows = ([*row, *fixed] for row in rows)
+    return _copy(connection, model, fields, rows, count) or []
+
+
+def _written_now(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _copy(connection, model, fields, rows, keys: int) -> list[Any] | None:
+    """COPY ``rows`` (the values of ``fields``, in order) into ``model``'s table; with
+    ``keys`` (their number), each row first given a primary key drawn from the table's
+    sequence (returned, ascending, as ``bulk_create`` would give them)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    adapted = [
+        (index, field) for index, field in enumerate(fields) if isinstance(field, models.JSONField)
+    ]
+    columns = [meta.pk.column] if keys else []
+    columns += [field.column for field in fields]
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    with connection.cursor() as cursor:
+        pks = None
+        if keys:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, keys],
+            )
+            pks = sorted(key for (key,) in cursor.fetchall())
+        with cursor.copy(sql) as copy:
+            for number, row in enumerate(rows):
+                if adapted:
+                    row = list(row)
+                    for index, field in adapted:
+                        row[index] = _copy_json(field, row[index], connection)
+                copy.write_row([pks[number], *row] if keys else row)
+    return pks
 
 
 def update_rows(objects: list[models.Model], fields) -> None:
@@ -244,8 +345,6 @@ def queue_emails(
     """``queue_email`` for many ``(to, template, context)`` at once: each template looked up
     once, the rows written together (``_write_emails``), and after commit one message for each
     hundred (``core.tasks.EMAIL_BATCH``)."""
-    from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
-
     templates: dict[str, Any] = {}
 
     def render(name: str, context: dict[str, Any]) -> str:
@@ -254,11 +353,11 @@ def queue_emails(
         return templates[name].render(context)
 
     emails = [
-        OutboundEmail(
-            to=list(to),
-            subject=" ".join(render(f"{template}_subject.txt", context).split()),
-            body=render(f"{template}_body.txt", context),
-            redacted_body=(
+        _outbound(
+            to,
+            render(f"{template}_subject.txt", context),
+            render(f"{template}_body.txt", context),
+            (
                 render(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
                 if secret
                 else ""
@@ -266,6 +365,28 @@ def queue_emails(
         )
         for to, template, context in messages
     ]
+    return _queue(emails)
+
+
+def queue_written_emails(messages: list[tuple[list[str], str, str]]) -> list[OutboundEmail]:
+    """``queue_emails`` for e-mails the caller wrote, ``(to, subject, body)`` each, no
+    template rendered: for messages sent by the thousand, whose wording is then a function
+    of their sender (``submittals.services``' review e-mails), not a template. No secret
+    link goes this way."""
+    return _queue([_outbound(to, subject, body, "") for to, subject, body in messages])
+
+
+def _outbound(to, subject: str, body: str, redacted_body: str) -> OutboundEmail:
+    """An outbox row: the subject on one line, its spaces and line breaks collapsed."""
+    return OutboundEmail(
+        to=list(to), subject=" ".join(subject.split()), body=body, redacted_body=redacted_body
+    )
+
+
+def _queue(emails: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Write the rows and, after commit, send them a hundred a message."""
+    from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
+
     _write_emails(emails)
     publish_on_commit(
         send_outbound_emails, OutboundEmail, [email.pk for email in emails], batch=EMAIL_BATCH

@@ -45,7 +45,13 @@ from django.utils import timezone
 from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
-from core.services import audit_event, field_values, insert_rows, record_event, record_events
+from core.services import (
+    field_values,
+    insert_values,
+    object_event,
+    record_event,
+    record_events,
+)
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
 from libraries.models import Chemical
 
@@ -129,6 +135,8 @@ def importable_fields() -> tuple[Field, ...]:
 
 def _json(value: Any) -> Any:
     """A clean registry value as kept in JSON: decimals as text, dates in ISO form."""
+    if type(value) is str:  # most values
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
@@ -354,7 +362,10 @@ def add_material(
     """
     record = _editable_inventory(actor, record)
     clean = clean_material(values, components)
-    [material] = _store_materials(actor, record, [(clean, regulator_key, chemical)])
+    [(key, row)] = _store_materials(actor, record, [(clean, regulator_key, chemical)])
+    material = HazardousMaterial(id=key, **dict(zip(_MATERIAL_COLUMNS, row, strict=True)))
+    material._state.adding = False
+    material._state.db = record._state.db
     return material
 
 
@@ -392,55 +403,77 @@ def add_materials(
     return errors
 
 
-def _store_materials(actor, record, cleaned) -> list[HazardousMaterial]:
+# The columns ``_store_materials`` writes of a material, and of a component.
+_MATERIAL_COLUMNS = (
+    "record_id",
+    "position",
+    "chemical_id",
+    "data",
+    "common_name",
+    "chemical_name",
+    "cas_number",
+    "physical_state",
+    "maximum_daily_amount",
+    "units",
+    "location",
+)
+_COMPONENT_COLUMNS = ("material_id", "position", *COMPONENT_KEYS)
+
+
+def _store_materials(actor, record, cleaned) -> list[tuple[int, tuple]]:
     """Add checked rows, ``(clean, regulator_key, picked chemical)`` each, at the end of the
-    locked inventory ``record``: the rows, their components, the draft touched, an event each."""
+    locked inventory ``record``: the rows, their components, the draft touched, an event each.
+    The rows are written from their values (``insert_values``): an upload of thousands builds
+    no model object. Returns each row's key and values (``_MATERIAL_COLUMNS``)."""
     chemicals = _library_chemicals(clean.ccl_id for clean, _key, _picked in cleaned)
     last = record.materials.aggregate(last=Max("position"))["last"] or 0
-    materials = []
+    rows = []
     for offset, (clean, regulator_key, picked) in enumerate(cleaned, start=1):
         data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
         if clean.ccl_id is None:
             chemical = picked if picked is not None and picked.ccl_id is None else None
         else:
             chemical = chemicals.get(clean.ccl_id)
-        materials.append(
-            HazardousMaterial(
-                record=record,
-                position=last + offset,
-                chemical=chemical,
-                data=data,
-                **_columns(data),
+        columns = _columns(data)
+        rows.append(
+            (
+                record.pk,
+                last + offset,
+                chemical.pk if chemical is not None else None,
+                data,
+                *(columns[name] for name in _MATERIAL_COLUMNS[4:]),
             )
         )
-    insert_rows(materials)
-    insert_rows(
+    keys = insert_values(HazardousMaterial, _MATERIAL_COLUMNS, rows)
+    insert_values(
+        MixtureComponent,
+        _COMPONENT_COLUMNS,
         [
-            MixtureComponent(material=material, **component)
-            for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
+            (key, *(component[name] for name in _COMPONENT_COLUMNS[1:]))
+            for key, (clean, _key, _picked) in zip(keys, cleaned, strict=True)
             for component in clean.components
-        ]
+        ],
     )
     _touch(record)
     organization = record.facility.organization
     record_events(
-        [
-            audit_event(
-                actor,
-                "inventory.material_added",
-                material,
-                after={
-                    "record": record.pk,
-                    "position": material.position,
-                    "data": material.data,
-                    "components": [_component_json(c) for c in clean.components],
-                },
-                organization=organization,
-            )
-            for material, (clean, _key, _picked) in zip(materials, cleaned, strict=True)
-        ]
+        object_event(
+            actor,
+            "inventory.material_added",
+            HazardousMaterial,
+            key,
+            row[4],  # its common name: what ``str`` of the material says
+            after={
+                "record": record.pk,
+                "position": row[1],
+                "data": row[3],
+                "components": [_component_json(c) for c in clean.components],
+            },
+            organization=organization,
+        )
+        for key, row, (clean, _key, _picked) in zip(keys, rows, cleaned, strict=True)
     )
-    return materials
+    return list(zip(keys, rows, strict=True))
 
 
 @transaction.atomic(durable=True)

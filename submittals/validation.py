@@ -605,7 +605,9 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
     while batch := list(islice(materials, ROWS_BATCH)):
         components = defaultdict(list)
         for material_id, *values in (
-            MixtureComponent.objects.filter(material__in=[row[0] for row in batch])
+            # The batch's keys as one array on PostgreSQL (``core.lookups``), not a thousand
+            # parameters.
+            MixtureComponent.objects.filter(material__pk__any=[row[0] for row in batch])
             .order_by("material_id", "position")
             .values_list("material_id", *COMPONENT_COLUMNS)
         ):

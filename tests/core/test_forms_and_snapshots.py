@@ -114,3 +114,17 @@ def test_audit_events_written_together_are_those_written_one_by_one(cast, count)
     assert (
         AuditEvent.objects.filter(action="test.written", before__isnull=True).count() == 2 * nulls
     )
+
+
+def test_an_event_about_a_lazy_object_names_the_object_it_stands_for(cast):
+    """A view hands its services ``request.user``, a lazy object: the event names the user."""
+    from django.utils.functional import SimpleLazyObject
+
+    from core.services import audit_event
+
+    event = audit_event(cast.lead, "test.lazy", SimpleLazyObject(lambda: cast.lead))
+    assert (event.object_type, event.object_id, event.object_repr) == (
+        cast.lead._meta.label_lower,
+        str(cast.lead.pk),
+        str(cast.lead),
+    )

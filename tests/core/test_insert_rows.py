@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 
 from core.models import AuditEvent
-from core.services import COPY_FROM, insert_rows
+from core.services import COPY_FROM, insert_rows, insert_values
 from facilities.models import Facility
 from organizations.models import Organization
 
@@ -52,6 +52,44 @@ def test_rows_get_their_keys_and_their_parents_keys(how_many):
     assert all(not c._state.adding for c in children)
     fresh = Facility.objects.get(pk=children[-1].pk)
     assert (fresh.name, fresh.created_at is not None) == (children[-1].name, True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how_many", [3, COPY_FROM + 5])
+def test_rows_given_as_values_are_those_given_as_objects(how_many):
+    """``insert_values`` writes what ``insert_rows`` writes of the same values, no object
+    built: the columns not named take their defaults and the time of writing; the keys come
+    back in the rows' order, ascending."""
+    numbers = next_numbers(2 * how_many)
+    names = [f"Valued Org {n} \u201c\u00e9\u201d\t\\" for n in range(how_many)]
+    with transaction.atomic():
+        objects = insert_rows(
+            [
+                Organization(code=n, name=name)
+                for n, name in zip(numbers[:how_many], names, strict=True)
+            ]
+        )
+        keys = insert_values(
+            Organization, ("code", "name"), zip(numbers[how_many:], names, strict=True)
+        )
+    assert len(keys) == how_many and keys == sorted(set(keys))
+    assert max(obj.pk for obj in objects) < keys[0]
+    columns = [
+        f.attname
+        for f in Organization._meta.concrete_fields
+        if f.attname not in ("id", "code", "created_at")
+    ]
+
+    def stored(pks):
+        rows = Organization.objects.filter(pk__in=pks).order_by("pk")
+        return list(rows.values_list(*columns)), list(rows.values_list("code", flat=True))
+
+    assert stored(keys)[0] == stored([obj.pk for obj in objects])[0]
+    assert stored(keys)[1] == numbers[how_many:]
+    assert stored(keys)[0][0][columns.index("name")] == names[0]
+    assert not Organization.objects.filter(pk__in=keys, created_at__isnull=True).exists()
+    with transaction.atomic():
+        assert insert_values(Organization, ("code", "name"), [], keys=True) == []
 
 
 @pytest.mark.django_db

@@ -80,6 +80,35 @@ def test_each_element_changes_and_is_audited_as_one_review_would(cast, two_facil
         assert event.object_repr == str(record)
 
 
+def test_locked_elements_hold_what_a_review_reads_and_read_the_rest_when_used(
+    cast, two_facilities, django_assert_num_queries
+):
+    """``lock_for_review`` makes its objects from values: each holds what the database holds,
+    a review reads nothing more, and a field not read comes when used, as after ``only()``."""
+    depot, plant = two_facilities
+    with transaction.atomic():
+        locked = services.lock_for_review([depot.key, plant.key])
+        assert set(locked) == {depot.key, plant.key}
+        for record in (depot, plant):
+            got = locked[record.key]
+            fresh = SubmittalElementRecord.objects.select_related("facility", "submitted_by").get(
+                pk=record.pk
+            )
+            with django_assert_num_queries(0):
+                assert [getattr(got, name) for name in services._RECORD_READS] == [
+                    getattr(fresh, name) for name in services._RECORD_READS
+                ]
+                assert [getattr(got.facility, name) for name in services._FACILITY_READS] == [
+                    getattr(fresh.facility, name) for name in services._FACILITY_READS
+                ]
+                assert (str(got), got.facility.address) == (str(fresh), fresh.facility.address)
+                assert got.facility.organization.name == cast.org.name
+                assert (got.regulator, got.submitted_by) == (cast.cupa, fresh.submitted_by)
+                assert (got._state.adding, got._state.db) == (False, "default")
+            with django_assert_num_queries(1):
+                assert got.data == fresh.data  # not read by a review: read when used
+
+
 def test_one_bad_action_refuses_them_all_and_lists_every_problem(cast, two_facilities):
     depot, plant = two_facilities
     with pytest.raises(ValidationError) as refused:

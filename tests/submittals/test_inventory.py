@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -253,6 +253,79 @@ def test_many_materials_are_written_at_once_with_their_keys_components_and_event
         (str(m.pk), m.position) for m in materials
     )
     assert all(e.actor == cast.editor and e.organization == cast.org for e in events)
+
+
+def written(record) -> tuple[list, list, list]:
+    """The materials, components and ``material_added`` events of ``record``, every column
+    but keys and times, each material named by its position."""
+    materials = HazardousMaterial.objects.filter(record=record).order_by("position")
+    columns = [f.attname for f in HazardousMaterial._meta.concrete_fields if f.attname != "id"]
+    position = dict(materials.values_list("pk", "position"))
+    components = MixtureComponent.objects.filter(material__record=record).order_by(
+        "material__position", "position"
+    )
+    events = AuditEvent.objects.filter(action="inventory.material_added")
+    return (
+        list(materials.values(*columns)),
+        list(components.values_list("material__position", *inventory._COMPONENT_COLUMNS[1:])),
+        sorted(
+            (position[int(e.object_id)], e.actor_id, e.object_type, e.object_repr)
+            + (e.organization_id, e.regulator_id, e.before, e.after)
+            for e in events
+        ),
+    )
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_materials_written_at_once_are_those_added_one_by_one(
+    cast, record, library_chemical, monkeypatch
+):
+    """``add_materials`` writes from values (COPY on PostgreSQL, from two rows here) exactly
+    the rows, components and audit events ``add_material`` writes one at a time."""
+    rows = [
+        (PAINT, PAINT_COMPONENTS, "key-1"),
+        ({**DIESEL, "218": "12.34567", "205": "Fuel \\ oil\t“No. 2”"}, (), "key-2"),
+        ({**DIESEL, "250": str(library_chemical.ccl_id)}, (), "key-3"),
+        ({**DIESEL, "250": "990999", "217": "9"}, PAINT_COMPONENTS[1:], "key-4"),
+    ]
+    with pytest.raises(_Undo), transaction.atomic():
+        for values, components, key in rows:
+            inventory.add_material(
+                actor=cast.editor,
+                record=record,
+                values=values,
+                components=components,
+                regulator_key=key,
+            )
+        one_by_one = written(record)
+        raise _Undo
+    assert not HazardousMaterial.objects.filter(record=record).exists()
+    monkeypatch.setattr(core_services, "COPY_FROM", 2)
+    assert inventory.add_materials(actor=cast.editor, record=record, rows=iter(rows)) == {}
+    at_once = written(record)
+    assert at_once == one_by_one
+    materials, components, events = at_once
+    assert [m["chemical_id"] for m in materials] == [None, None, library_chemical.pk, None]
+    assert events == [
+        (m["position"], cast.editor.pk, "submittals.hazardousmaterial", m["common_name"])
+        + (cast.org.pk, None, None)
+        + (
+            {
+                "record": record.pk,
+                "position": m["position"],
+                "data": m["data"],
+                "components": [
+                    {"position": position, **component}
+                    for position, component in enumerate(given, start=1)
+                ],
+            },
+        )
+        for m, (_values, given, _key) in zip(materials, rows, strict=True)
+    ]
+    assert [c[0] for c in components] == [1, 1, 4]
 
 
 @pytest.mark.parametrize(
