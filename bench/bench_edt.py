@@ -1242,10 +1242,16 @@ RFSAN_SCHEMA = ("RegulatorFacilitySubmittalActionNotification", "1/05")
 
 
 def warm_up() -> None:
-    """What a worker does once, not per upload: compile the schema."""
+    """What a worker does once, not per upload: compile the schema, load the template
+    engine and the review e-mails' templates."""
+    from django.template.loader import get_template
+
     from core import xmlsafe
 
     xmlsafe.schema_for(*RFSAN_SCHEMA)
+    for name in ("review", "reviews"):
+        for part in ("subject", "body"):
+            get_template(f"submittals/email/{name}_{part}.txt")
 
 
 def _queued_upload(endpoint: str, schema: tuple[str, str], body: bytes):

@@ -345,6 +345,8 @@ def queue_emails(
     """``queue_email`` for many ``(to, template, context)`` at once: each template looked up
     once, the rows written together (``_write_emails``), and after commit one message for each
     hundred (``core.tasks.EMAIL_BATCH``)."""
+    from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
+
     templates: dict[str, Any] = {}
 
     def render(name: str, context: dict[str, Any]) -> str:
@@ -353,11 +355,11 @@ def queue_emails(
         return templates[name].render(context)
 
     emails = [
-        _outbound(
-            to,
-            render(f"{template}_subject.txt", context),
-            render(f"{template}_body.txt", context),
-            (
+        OutboundEmail(
+            to=list(to),
+            subject=" ".join(render(f"{template}_subject.txt", context).split()),
+            body=render(f"{template}_body.txt", context),
+            redacted_body=(
                 render(f"{template}_body.txt", context | dict.fromkeys(secret, REDACTED))
                 if secret
                 else ""
@@ -365,28 +367,6 @@ def queue_emails(
         )
         for to, template, context in messages
     ]
-    return _queue(emails)
-
-
-def queue_written_emails(messages: list[tuple[list[str], str, str]]) -> list[OutboundEmail]:
-    """``queue_emails`` for e-mails the caller wrote, ``(to, subject, body)`` each, no
-    template rendered: for messages sent by the thousand, whose wording is then a function
-    of their sender (``submittals.services``' review e-mails), not a template. No secret
-    link goes this way."""
-    return _queue([_outbound(to, subject, body, "") for to, subject, body in messages])
-
-
-def _outbound(to, subject: str, body: str, redacted_body: str) -> OutboundEmail:
-    """An outbox row: the subject on one line, its spaces and line breaks collapsed."""
-    return OutboundEmail(
-        to=list(to), subject=" ".join(subject.split()), body=body, redacted_body=redacted_body
-    )
-
-
-def _queue(emails: list[OutboundEmail]) -> list[OutboundEmail]:
-    """Write the rows and, after commit, send them a hundred a message."""
-    from .tasks import EMAIL_BATCH, publish_on_commit, send_outbound_emails
-
     _write_emails(emails)
     publish_on_commit(
         send_outbound_emails, OutboundEmail, [email.pk for email in emails], batch=EMAIL_BATCH
