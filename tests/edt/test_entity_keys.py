@@ -167,14 +167,19 @@ def whole_tree(streamed: bytes, row: EdtTransaction) -> etree._Element:
     return root
 
 
+def accepted_upload(client, edt_account) -> tuple[str, EdtTransaction, str]:
+    """An accepted RCMES upload with entity keys: its key, its row and its status path."""
+    root = post(client, edt_account, "fine")
+    key = root.findtext("Transaction/TransactionKey")
+    row = EdtTransaction.objects.get(key=key)
+    return key, row, f"/EDT/Regulator/CME/Submit/{key}?regulatorCode=1001"
+
+
 def test_the_status_answer_is_the_bytes_of_the_whole_tree(
     client, edt_account, reporting, monkeypatch
 ):
     monkeypatch.setattr(upload_views, "ENTITY_KEY_BATCH", 2)
-    root = post(client, edt_account, "fine")
-    key = root.findtext("Transaction/TransactionKey")
-    row = EdtTransaction.objects.get(key=key)
-    path = f"/EDT/Regulator/CME/Submit/{key}?regulatorCode=1001"
+    key, row, path = accepted_upload(client, edt_account)
 
     response = client.get(path, **legacy_header(edt_account))
     assert response.streaming
@@ -214,10 +219,7 @@ def test_the_status_answer_reads_its_keys_in_as_many_queries_however_many(
     client, edt_account, reporting, monkeypatch
 ):
     monkeypatch.setattr(upload_views, "ENTITY_KEY_BATCH", 2)
-    root = post(client, edt_account, "fine")
-    key = root.findtext("Transaction/TransactionKey")
-    row = EdtTransaction.objects.get(key=key)
-    path = f"/EDT/Regulator/CME/Submit/{key}?regulatorCode=1001"
+    key, row, path = accepted_upload(client, edt_account)
 
     def status_queries() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as queries:
