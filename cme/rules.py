@@ -106,9 +106,9 @@ def handled_elements(works: Iterable[CmeWork]) -> dict[tuple[int, int], frozense
     pairs = {(work.regulator.pk, work.facility.pk) for work in works}
     found: dict[tuple[int, int], set[int]] = {pair: set() for pair in pairs}
     if pairs:
-        rows = FacilityRegulator.objects.filter(
-            regulator__in={regulator for regulator, _facility in pairs},
-            facility__in={facility for _regulator, facility in pairs},
+        rows = FacilityRegulator.objects.filter(  # each list as one array (``__any``)
+            regulator__pk__any={regulator for regulator, _facility in pairs},
+            facility__pk__any={facility for _regulator, facility in pairs},
         ).values_list("regulator_id", "facility_id", "element")
         for regulator, facility, element in rows:
             if (regulator, facility) in found:

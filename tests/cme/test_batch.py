@@ -47,6 +47,32 @@ def _events(actor):
     return found
 
 
+def _rows(actor):
+    """The CME rows ``actor`` recorded, field by field, without what differs between two runs
+    (keys, times, the author) and with each parent by its position among the actor's."""
+    inspections = list(Inspection.objects.filter(created_by=actor).order_by("pk"))
+    actions = list(Enforcement.objects.filter(created_by=actor).order_by("pk"))
+    violations = list(Violation.objects.filter(inspection__in=inspections).order_by("pk"))
+    position = {
+        (type(row), row.pk): n
+        for rows in (inspections, violations, actions)
+        for n, row in enumerate(rows)
+    }
+    skipped = {"id", "cers_key", "created_at", "created_by", "regulator_key"}
+    parents = {"inspection", "violation", "enforcement"}
+
+    def values(row):
+        return {
+            field.name: position[field.related_model, value] if field.name in parents else value
+            for field in row._meta.concrete_fields
+            if field.name not in skipped
+            for value in [getattr(row, field.attname)]
+        }
+
+    links = EnforcementViolation.objects.filter(enforcement__in=actions).order_by("pk")
+    return [values(row) for row in [*inspections, *violations, *actions, *links]]
+
+
 def _single(cast, actor):
     """One inspection, two violations, an action linking both, through the single services
     (the links as the portal adds them, one at a time)."""
@@ -87,6 +113,18 @@ def test_a_batch_stores_and_audits_as_the_single_services_do(cast, monkeypatch, 
     inspection, found, action, links = _batch(cast, other)
 
     assert _events(other) == _events(cast.cupa_reviewer)
+    assert _rows(other) == _rows(cast.cupa_reviewer)
+    assert len(_rows(other)) == 6
+    # Each record's event names it and keeps its values as its row, read back, gives them.
+    for model, snapshot_of in (
+        (Inspection, services._inspection_snapshot),
+        (Violation, services._violation_snapshot),
+        (Enforcement, lambda row: services._enforcement_snapshot(row, [])),
+    ):
+        kind = model._meta.model_name
+        for event in AuditEvent.objects.filter(action=f"cme.{kind}.recorded"):
+            row = model.objects.get(pk=event.object_id)
+            assert (event.object_repr, event.after) == (str(row), snapshot_of(row))
     assert [e[0] for e in _events(other)] == [
         "cme.inspection.recorded",
         "cme.violation.recorded",
