@@ -159,12 +159,12 @@ def _add(errors: dict, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def _check_date(errors: dict, field: str, label: str, value) -> None:
+def _check_date(errors: dict, field: str, label: str, value, today: datetime.date) -> None:
     if value is None:
         return
     if value < EARLIEST_DATE:
         _add(errors, field, f"The {label} cannot be before 1 October 1980.")
-    elif value > timezone.localdate():
+    elif value > today:
         _add(errors, field, f"The {label} cannot be in the future.")
 
 
@@ -265,9 +265,11 @@ def _enforcement_after(facility, regulator: Regulator, values, violations) -> di
 # -- inspections -------------------------------------------------------------------------------
 
 
-def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
+def clean_inspection(raw: Mapping[str, Any], today: datetime.date | None = None) -> dict[str, Any]:
     """Check an inspection's values (``INSPECTION_FIELDS``; missing ones are blank) and
-    return them ready to store. Raises ``ValidationError`` with every problem by field."""
+    return them ready to store. Raises ``ValidationError`` with every problem by field.
+    ``today`` (the agency's date, ``timezone.localdate``) when a batch has read it once."""
+    today = today or timezone.localdate()
     values = {name: raw.get(name) for name in INSPECTION_FIELDS}
     values["inspector_name"] = as_text(values["inspector_name"])
     values["ust_operational_compliance"] = values["ust_operational_compliance"] or ""
@@ -280,7 +282,7 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
     )
     if occurred_on is None:
         _add(errors, "occurred_on", "Enter the inspection date.")
-    _check_date(errors, "occurred_on", "inspection date", occurred_on)
+    _check_date(errors, "occurred_on", "inspection date", occurred_on, today)
     if not values["inspector_name"]:
         _add(errors, "inspector_name", "Enter the inspector's name.")
     _check_length(
@@ -306,7 +308,7 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
             "UST operational compliance applies to UST inspections only.",
         )
     label = "date the violations returned to compliance"
-    _check_date(errors, "violations_rtc_on", label, values["violations_rtc_on"])
+    _check_date(errors, "violations_rtc_on", label, values["violations_rtc_on"], today)
     _check_not_before(
         errors, "violations_rtc_on", label, values["violations_rtc_on"], occurred_on, "inspection"
     )
@@ -379,6 +381,7 @@ def clean_violation(
     inspection: Inspection,
     raw: Mapping[str, Any],
     library: Mapping[str, ViolationType] | None = None,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
     """Check a violation's values for ``inspection`` (``type_number``, the library number,
     and ``VIOLATION_FIELDS``) and return them ready to store, the type resolved.
@@ -386,7 +389,9 @@ def clean_violation(
     ``inspection`` may be unsaved: only its program element is read. ``library`` (from
     ``violation_library``) saves a query per violation when many are checked. Raises
     ``ValidationError`` with every problem by field (the type's under ``violation_type``).
+    ``today`` as ``clean_inspection`` takes it.
     """
+    today = today or timezone.localdate()
     values = {name: raw.get(name) for name in VIOLATION_FIELDS}
     values["rtc_qualifier"] = values["rtc_qualifier"] or None
     values["comments"] = as_text(values["comments"], strip=False)
@@ -424,7 +429,7 @@ def clean_violation(
     )
     if occurred_on is None:
         _add(errors, "occurred_on", "Enter the violation date.")
-    _check_date(errors, "occurred_on", "violation date", occurred_on)
+    _check_date(errors, "occurred_on", "violation date", occurred_on, today)
     scheduled, actual = values["scheduled_rtc_on"], values["return_to_compliance_on"]
     qualifier = values["rtc_qualifier"]
     _check_choice(
@@ -449,7 +454,7 @@ def clean_violation(
         )
     if actual is not None and not qualifier:
         _add(errors, "rtc_qualifier", "Choose how the return to compliance was established.")
-    _check_date(errors, "return_to_compliance_on", "return-to-compliance date", actual)
+    _check_date(errors, "return_to_compliance_on", "return-to-compliance date", actual, today)
     _check_not_before(
         errors,
         "return_to_compliance_on",
@@ -509,10 +514,14 @@ def delete_violation(*, actor, regulator: Regulator, violation: Violation) -> No
 # -- enforcement actions -----------------------------------------------------------------------
 
 
-def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str, Any]:
+def clean_enforcement(
+    raw: Mapping[str, Any], facility, violations, today: datetime.date | None = None
+) -> dict[str, Any]:
     """Check an enforcement action's values (``ENFORCEMENT_FIELDS``; missing ones are blank)
     at ``facility``, linking ``violations`` (with their inspections loaded), and return them
-    ready to store. Raises ``ValidationError`` with every problem by field."""
+    ready to store. Raises ``ValidationError`` with every problem by field. ``today`` as
+    ``clean_inspection`` takes it."""
+    today = today or timezone.localdate()
     values = {name: raw.get(name) for name in ENFORCEMENT_FIELDS}
     for name in ("formal_type", "red_tag_issued", "red_tag_number", "docket_number"):
         values[name] = as_text(values[name])
@@ -528,7 +537,7 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
     )
     if occurred_on is None:
         _add(errors, "occurred_on", "Enter the enforcement date.")
-    _check_date(errors, "occurred_on", "enforcement date", occurred_on)
+    _check_date(errors, "occurred_on", "enforcement date", occurred_on, today)
     if any(v.inspection.facility_id != facility.pk for v in violations):
         _add(
             errors, "violations", "An enforcement action links only violations of its own facility."
@@ -561,8 +570,8 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
             "red_tag_issued",
             "Set “red tag issued” to Yes to record the red tag's number, reason or dates.",
         )
-    _check_date(errors, "red_tag_affixed_on", "date the red tag was affixed", affixed)
-    _check_date(errors, "red_tag_removed_on", "date the red tag was removed", removed)
+    _check_date(errors, "red_tag_affixed_on", "date the red tag was affixed", affixed, today)
+    _check_date(errors, "red_tag_removed_on", "date the red tag was removed", removed, today)
     if removed is not None and affixed is None:
         _add(errors, "red_tag_affixed_on", "Enter the date the red tag was affixed.")
     _check_not_before(
@@ -572,7 +581,7 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
     # The case of a formal action (917a, 918) and the amounts (919, 920).
     settled = values["case_settled_on"]
     label = "case settled or dropped date"
-    _check_date(errors, "case_settled_on", label, settled)
+    _check_date(errors, "case_settled_on", label, settled, today)
     _check_not_before(errors, "case_settled_on", label, settled, occurred_on, "enforcement date")
     _check_length(
         errors, "docket_number", "docket number", values["docket_number"], DOCKET_NUMBER_MAX_LENGTH
@@ -850,6 +859,7 @@ def record_cme_batch(
     parents: dict[NewViolation, Inspection] = {}  # each violation's inspection
     built: dict[NewRecord, Any] = {}  # the model objects built (``model_of``)
     now = timezone.now()
+    today = timezone.localdate(now)  # every record's dates checked against one day
     actor_id = getattr(actor, "pk", None)
     alias = transaction.get_connection().alias
 
@@ -891,7 +901,7 @@ def record_cme_batch(
 
     for item in inspections:
         try:
-            values = clean_inspection(item.values)
+            values = clean_inspection(item.values, today)
         except ValidationError as error:
             refuse(item, error)
             continue
@@ -921,7 +931,7 @@ def record_cme_batch(
         if unknown:
             raise TypeError(f"Not violation fields: {sorted(unknown)}")
         try:
-            values = clean_violation(inspection, item.values, library)
+            values = clean_violation(inspection, item.values, library, today)
         except ValidationError as error:
             refuse(item, error)
             continue
@@ -930,7 +940,7 @@ def record_cme_batch(
 
     for item in enforcements:
         try:
-            values = clean_enforcement(item.values, item.facility, [])
+            values = clean_enforcement(item.values, item.facility, [], today)
         except ValidationError as error:
             refuse(item, error)
             continue
@@ -1014,7 +1024,7 @@ def record_cme_batch(
             continue
         values = {name: getattr(enforcement, name) for name in ENFORCEMENT_FIELDS}
         try:
-            clean_enforcement(values, enforcement.facility, [*current, violation])
+            clean_enforcement(values, enforcement.facility, [*current, violation], today)
         except ValidationError as error:
             refuse(item, error)
             continue

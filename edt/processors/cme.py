@@ -621,7 +621,11 @@ class Submission:
                 elif key in self.stored[Resource.INSPECTION]:
                     wanted[Resource.INSPECTION].add(self.stored[Resource.INSPECTION][key].pk)
         self.facilities = (
-            {f.cers_id: f for f in Facility.objects.filter(cers_id__any=cers_ids)}
+            {
+                f.cers_id: f
+                # What the checks, the rule and the rows read of a facility: its keys.
+                for f in Facility.objects.filter(cers_id__any=cers_ids).only("pk", "cers_id")
+            }
             if cers_ids
             else {}
         )
