@@ -150,6 +150,48 @@ def test_a_batch_stores_and_audits_as_the_single_services_do(cast, monkeypatch, 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("copy_from", [core_services.COPY_FROM, 2])
+def test_records_no_other_belongs_to_are_written_from_their_values(cast, monkeypatch, copy_from):
+    """No model object built (``written`` is ``Written``): the same rows and events still."""
+    monkeypatch.setattr(core_services, "COPY_FROM", copy_from)
+    other = factories.make_user("second@sac-cupa.example")
+    factories.add_staff(cast.cupa, other, "reviewer")
+    late = INSPECTION | {"inspection_type": "b", "occurred_on": DAY + datetime.timedelta(days=1)}
+    place = {"regulator": cast.cupa, "facility": cast.facility}
+    for actor in (cast.cupa_reviewer, other):
+        kwargs = {"actor": actor, "regulator": cast.cupa}
+        first = services.record_inspection(facility=cast.facility, **kwargs, **INSPECTION)
+        if actor == cast.cupa_reviewer:
+            services.record_inspection(actor=actor, **place, **late)
+            services.add_violation(inspection=first, **kwargs, **VIOLATION)
+            services.record_enforcement(facility=cast.facility, **kwargs, **ENFORCEMENT)
+            continue
+        items = (
+            services.NewInspection(values=late, regulator_key="I-2", **place),
+            services.NewViolation(regulator=cast.cupa, inspection=first, values=VIOLATION),
+            services.NewEnforcement(
+                regulator=cast.cupa, facility=cast.facility, values=ENFORCEMENT
+            ),
+        )
+        services.record_cme_batch(
+            actor=actor, inspections=items[:1], violations=items[1:2], enforcements=items[2:]
+        )
+
+    assert _events(other) == _events(cast.cupa_reviewer)
+    assert _rows(other) == _rows(cast.cupa_reviewer)
+    assert len(_rows(other)) == 4
+    for item, model in zip(items, (Inspection, Violation, Enforcement), strict=True):
+        assert isinstance(item.written, services.Written)
+        row = model.objects.get(pk=item.written.pk)
+        assert row.cers_key == item.written.cers_key
+        event = AuditEvent.objects.get(
+            action=f"cme.{model._meta.model_name}.recorded", object_id=str(row.pk)
+        )
+        assert (event.actor, event.object_repr) == (other, str(row))
+    assert Inspection.objects.get(pk=items[0].written.pk).regulator_key == "I-2"
+
+
+@pytest.mark.django_db
 def test_a_link_to_stored_records_is_recorded_as_the_actions_change(cast):
     from .helpers import enforcement, inspection, violation
 
