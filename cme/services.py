@@ -13,29 +13,28 @@ Each function is one transaction of its own, or part of its caller's when called
 Records are added by one function, ``record_cme_batch``, for one record or many: the portal's
 ``record_inspection`` and ``add_violation`` are batches of one, the spreadsheet upload
 (``record_cme_upload``) adds every new inspection and violation of a file at once, all or
-nothing, and the EDT CME submit (``edt.processors.cme``) adds its new inspections,
-violations, enforcement actions and links a chunk of the document at a time, within the
-upload's one transaction. A batch
-checks each record as a single record is checked and gives each its own audit event, with the
-same action and snapshot; the rule is asked once per agency, facility and program element, for
-all of them in one query (``cme.rules.refusals``), the rows go in together with their EDT keys
-(by COPY on PostgreSQL) and so do the events: a few statements whatever the size, where one
-record at a time took some ten each. Changes of fields are made the same way by one function,
-``update_cme_batch``: the portal's ``update_inspection``, ``update_violation`` and
-``update_enforcement`` (but for a new list of violations, which changes one action at a time)
-are batches of one, and the EDT CME submit changes a chunk of records at a time, each checked
-as a single change is and audited with its snapshots before and after, the stored rows locked
-in one statement per model and written with their EDT keys in one more
-(``core.services.update_rows``). Deletes are made by one function too, ``delete_cme_batch``:
-the portal's ``delete_inspection`` and the EDT submit's single ``delete_violation`` and
-``delete_enforcement`` are batches of one, and the EDT CME submit deletes a chunk of records
-at a time, each with the rule and the audit events (an inspection's violations with it) of a
-single delete, the rows locked in one statement per model and deleted in one more; the links
-it deletes too (``delete_link``, a batch of one, takes a violation off its action's list as
-``update_enforcement`` does, with the same checks, rule and event, each link of a batch in
-turn). The EDT keys of the links it sends again or takes over from the portal are written by
-``update_cme_batch`` (``update_link_keys``, a batch of one). The portal changes an action's
-list of violations through ``update_enforcement``, one action at a time.
+nothing, and the EDT CME submit (``edt.processors.cme``) adds its new inspections, violations,
+enforcement actions and links a chunk of the document at a time, within the upload's one
+transaction. A batch checks each record as a single record is checked and gives each its own
+audit event, with the same action and snapshot; the rule is asked once per agency, facility and
+program element, for all of them in one query (``cme.rules.refusals``), the rows go in together
+with their EDT keys (by COPY on PostgreSQL, from their values) and so do the events: a few
+statements whatever the size, where one record at a time took some ten each. Changes of fields
+are made the same way by one function, ``update_cme_batch``: the portal's
+``update_inspection``, ``update_violation`` and ``update_enforcement`` (but for a new list of
+violations, which changes one action at a time) are batches of one, and the EDT CME submit
+changes a chunk of records at a time, each checked as a single change is and audited with its
+snapshots before and after, the stored rows locked in one statement per model and written with
+their EDT keys in one more (``core.services.update_rows``). Deletes are made by one function
+too, ``delete_cme_batch``: the portal's ``delete_inspection`` and the EDT submit's single
+``delete_violation`` and ``delete_enforcement`` are batches of one, and the EDT CME submit
+deletes a chunk of records at a time, each with the rule and the audit events (an inspection's
+violations with it) of a single delete, the rows locked in one statement per model and deleted
+in one more; the links it deletes too (``delete_link``, a batch of one, takes a violation off
+its action's list as ``update_enforcement`` does, with the same checks, rule and event, each
+link of a batch in turn). The EDT keys of the links it sends again or takes over from the
+portal are written by ``update_cme_batch`` (``update_link_keys``, a batch of one). The portal
+changes an action's list of violations through ``update_enforcement``, one action at a time.
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
