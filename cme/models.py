@@ -10,6 +10,7 @@ system's own key, the key CERS gives it, and the agency's action time of its las
 submission.
 """
 
+import functools
 import uuid
 
 from django.conf import settings
@@ -149,6 +150,17 @@ class RedTagReason(models.IntegerChoices):
     RECALCITRANT = 3, "Chronic or recalcitrant violations"
 
 
+@functools.cache
+def _labels(choices) -> dict:
+    return dict(choices.choices)
+
+
+def _label(choices, code) -> str:
+    """The label of ``code`` in ``choices``, or the code itself, as ``get_FOO_display`` gives
+    it; the labels read once (a batch names thousands of records)."""
+    return _labels(choices).get(code, code)
+
+
 class EdtKeys(models.Model):
     """The keys of a CME record in EDT exchanges (RCMES, RCMEQ).
 
@@ -215,7 +227,13 @@ class Inspection(EdtKeys):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_program_element_display()} inspection of {self.occurred_on}"
+        return self.describe(self.program_element, self.occurred_on)
+
+    @staticmethod
+    def describe(program_element: str, occurred_on) -> str:
+        """An inspection's ``str`` from its values (an audit event's name for a row written
+        from values, ``cme.services.record_cme_batch``)."""
+        return f"{_label(ProgramElement, program_element)} inspection of {occurred_on}"
 
 
 class Violation(EdtKeys):
@@ -251,7 +269,12 @@ class Violation(EdtKeys):
         ]
 
     def __str__(self) -> str:
-        return f"Violation {self.violation_type.type_number} on {self.occurred_on}"
+        return self.describe(self.violation_type.type_number, self.occurred_on)
+
+    @staticmethod
+    def describe(type_number: str, occurred_on) -> str:
+        """A violation's ``str`` from its values (``Inspection.describe``)."""
+        return f"Violation {type_number} on {occurred_on}"
 
 
 class Enforcement(EdtKeys):
@@ -305,7 +328,12 @@ class Enforcement(EdtKeys):
         indexes = [models.Index(fields=["occurred_on", "id"], name="enforcement_list_order")]
 
     def __str__(self) -> str:
-        return f"{self.get_enforcement_type_display()} of {self.occurred_on}"
+        return self.describe(self.enforcement_type, self.occurred_on)
+
+    @staticmethod
+    def describe(enforcement_type: str, occurred_on) -> str:
+        """An enforcement action's ``str`` from its values (``Inspection.describe``)."""
+        return f"{_label(EnforcementType, enforcement_type)} of {occurred_on}"
 
 
 class EnforcementViolation(EdtKeys):

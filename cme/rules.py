@@ -106,9 +106,9 @@ def handled_elements(works: Iterable[CmeWork]) -> dict[tuple[int, int], frozense
     pairs = {(work.regulator.pk, work.facility.pk) for work in works}
     found: dict[tuple[int, int], set[int]] = {pair: set() for pair in pairs}
     if pairs:
-        rows = FacilityRegulator.objects.filter(
-            regulator__in={regulator for regulator, _facility in pairs},
-            facility__in={facility for _regulator, facility in pairs},
+        rows = FacilityRegulator.objects.filter(  # each list as one array (``__any``)
+            regulator__pk__any={regulator for regulator, _facility in pairs},
+            facility__pk__any={facility for _regulator, facility in pairs},
         ).values_list("regulator_id", "facility_id", "element")
         for regulator, facility, element in rows:
             if (regulator, facility) in found:
@@ -122,19 +122,20 @@ def refusals(actor, works: Iterable[CmeWork]) -> dict[CmeWork, PermissionDenied]
     what every agency handles at every facility in one query (``handled_elements``): a batch
     of thousands of records costs a few queries, not one per record."""
     works = set(works)
-    refused_agency: dict[Regulator, PermissionDenied | None] = {}
-    for regulator in {work.regulator for work in works}:
+    agencies = {work.regulator.pk: work.regulator for work in works}
+    refused_agency: dict[int, PermissionDenied | None] = {}  # by the agency's key
+    for key, regulator in agencies.items():
         try:
             may_record_for(actor, regulator)
         except PermissionDenied as refusal:
-            refused_agency[regulator] = refusal
+            refused_agency[key] = refusal
         else:
-            refused_agency[regulator] = None
+            refused_agency[key] = None
     found: dict[CmeWork, PermissionDenied] = {}
-    asked = [w for w in works if refused_agency[w.regulator] is None]
+    asked = [w for w in works if refused_agency[w.regulator.pk] is None]
     handled = handled_elements(w for w in asked if not w.regulator.is_statewide)
     for work in works:
-        refusal = refused_agency[work.regulator]
+        refusal = refused_agency[work.regulator.pk]
         if refusal is None:
             try:
                 _in_jurisdiction(

@@ -13,29 +13,28 @@ Each function is one transaction of its own, or part of its caller's when called
 Records are added by one function, ``record_cme_batch``, for one record or many: the portal's
 ``record_inspection`` and ``add_violation`` are batches of one, the spreadsheet upload
 (``record_cme_upload``) adds every new inspection and violation of a file at once, all or
-nothing, and the EDT CME submit (``edt.processors.cme``) adds its new inspections,
-violations, enforcement actions and links a chunk of the document at a time, within the
-upload's one transaction. A batch
-checks each record as a single record is checked and gives each its own audit event, with the
-same action and snapshot; the rule is asked once per agency, facility and program element, for
-all of them in one query (``cme.rules.refusals``), the rows go in together with their EDT keys
-(by COPY on PostgreSQL) and so do the events: a few statements whatever the size, where one
-record at a time took some ten each. Changes of fields are made the same way by one function,
-``update_cme_batch``: the portal's ``update_inspection``, ``update_violation`` and
-``update_enforcement`` (but for a new list of violations, which changes one action at a time)
-are batches of one, and the EDT CME submit changes a chunk of records at a time, each checked
-as a single change is and audited with its snapshots before and after, the stored rows locked
-in one statement per model and written with their EDT keys in one more
-(``core.services.update_rows``). Deletes are made by one function too, ``delete_cme_batch``:
-the portal's ``delete_inspection`` and the EDT submit's single ``delete_violation`` and
-``delete_enforcement`` are batches of one, and the EDT CME submit deletes a chunk of records
-at a time, each with the rule and the audit events (an inspection's violations with it) of a
-single delete, the rows locked in one statement per model and deleted in one more; the links
-it deletes too (``delete_link``, a batch of one, takes a violation off its action's list as
-``update_enforcement`` does, with the same checks, rule and event, each link of a batch in
-turn). The EDT keys of the links it sends again or takes over from the portal are written by
-``update_cme_batch`` (``update_link_keys``, a batch of one). The portal changes an action's
-list of violations through ``update_enforcement``, one action at a time.
+nothing, and the EDT CME submit (``edt.processors.cme``) adds its new inspections, violations,
+enforcement actions and links a chunk of the document at a time, within the upload's one
+transaction. A batch checks each record as a single record is checked and gives each its own
+audit event, with the same action and snapshot; the rule is asked once per agency, facility and
+program element, for all of them in one query (``cme.rules.refusals``), the rows go in together
+with their EDT keys (by COPY on PostgreSQL, from their values) and so do the events: a few
+statements whatever the size, where one record at a time took some ten each. Changes of fields
+are made the same way by one function, ``update_cme_batch``: the portal's
+``update_inspection``, ``update_violation`` and ``update_enforcement`` (but for a new list of
+violations, which changes one action at a time) are batches of one, and the EDT CME submit
+changes a chunk of records at a time, each checked as a single change is and audited with its
+snapshots before and after, the stored rows locked in one statement per model and written with
+their EDT keys in one more (``core.services.update_rows``). Deletes are made by one function
+too, ``delete_cme_batch``: the portal's ``delete_inspection`` and the EDT submit's single
+``delete_violation`` and ``delete_enforcement`` are batches of one, and the EDT CME submit
+deletes a chunk of records at a time, each with the rule and the audit events (an inspection's
+violations with it) of a single delete, the rows locked in one statement per model and deleted
+in one more; the links it deletes too (``delete_link``, a batch of one, takes a violation off
+its action's list as ``update_enforcement`` does, with the same checks, rule and event, each
+link of a batch in turn). The EDT keys of the links it sends again or takes over from the
+portal are written by ``update_cme_batch`` (``update_link_keys``, a batch of one). The portal
+changes an action's list of violations through ``update_enforcement``, one action at a time.
 
 The ``clean_*`` functions hold every input rule, so the portal forms and the spreadsheet
 upload (``cme.upload``) check a record the same way. Rules taken from the CME submit rules:
@@ -64,9 +63,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -77,10 +77,12 @@ from core.access import require
 from core.services import (
     as_text,
     audit_event,
+    audit_value,
     insert_rows,
+    insert_values,
+    object_event,
     record_event,
     record_events,
-    snapshot,
     update_rows,
 )
 from libraries.models import ViolationType
@@ -156,12 +158,12 @@ def _add(errors: dict, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def _check_date(errors: dict, field: str, label: str, value) -> None:
+def _check_date(errors: dict, field: str, label: str, value, today: datetime.date) -> None:
     if value is None:
         return
     if value < EARLIEST_DATE:
         _add(errors, field, f"The {label} cannot be before 1 October 1980.")
-    elif value > timezone.localdate():
+    elif value > today:
         _add(errors, field, f"The {label} cannot be in the future.")
 
 
@@ -204,18 +206,35 @@ def _snapshot_values(obj, fields) -> dict[str, Any]:
 
 
 def _inspection_snapshot(inspection: Inspection) -> dict[str, Any]:
+    return _inspection_after(
+        inspection.facility, inspection.regulator, _snapshot_values(inspection, INSPECTION_FIELDS)
+    )
+
+
+def _inspection_after(facility, regulator: Regulator, values: Mapping[str, Any]) -> dict[str, Any]:
+    """An inspection's snapshot from its values (``INSPECTION_FIELDS``), as
+    ``_inspection_snapshot`` takes it of a row."""
     return {
-        "facility": inspection.facility.cers_id,
-        "regulator": inspection.regulator.code,
-        **snapshot(inspection, INSPECTION_FIELDS),
+        "facility": facility.cers_id,
+        "regulator": regulator.code,
+        **{name: audit_value(values[name]) for name in INSPECTION_FIELDS},
     }
 
 
 def _violation_snapshot(violation: Violation) -> dict[str, Any]:
+    return _violation_after(
+        violation.inspection_id,
+        violation.violation_type,
+        _snapshot_values(violation, VIOLATION_FIELDS),
+    )
+
+
+def _violation_after(inspection_id, violation_type: ViolationType, values) -> dict[str, Any]:
+    """A violation's snapshot from its values (``_inspection_after``)."""
     return {
-        "inspection": violation.inspection_id,
-        "violation_type": violation.violation_type.type_number,
-        **snapshot(violation, VIOLATION_FIELDS),
+        "inspection": inspection_id,
+        "violation_type": violation_type.type_number,
+        **{name: audit_value(values[name]) for name in VIOLATION_FIELDS},
     }
 
 
@@ -224,10 +243,20 @@ def _enforcement_snapshot(enforcement: Enforcement, violations=None) -> dict[str
     else they are read."""
     if violations is None:
         violations = enforcement.violations.values_list("pk", flat=True)
+    return _enforcement_after(
+        enforcement.facility,
+        enforcement.regulator,
+        _snapshot_values(enforcement, ENFORCEMENT_FIELDS),
+        violations,
+    )
+
+
+def _enforcement_after(facility, regulator: Regulator, values, violations) -> dict[str, Any]:
+    """An enforcement action's snapshot from its values (``_inspection_after``)."""
     return {
-        "facility": enforcement.facility.cers_id,
-        "regulator": enforcement.regulator.code,
-        **snapshot(enforcement, ENFORCEMENT_FIELDS),
+        "facility": facility.cers_id,
+        "regulator": regulator.code,
+        **{name: audit_value(values[name]) for name in ENFORCEMENT_FIELDS},
         "violations": sorted(violations),
     }
 
@@ -235,9 +264,11 @@ def _enforcement_snapshot(enforcement: Enforcement, violations=None) -> dict[str
 # -- inspections -------------------------------------------------------------------------------
 
 
-def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
+def clean_inspection(raw: Mapping[str, Any], today: datetime.date | None = None) -> dict[str, Any]:
     """Check an inspection's values (``INSPECTION_FIELDS``; missing ones are blank) and
-    return them ready to store. Raises ``ValidationError`` with every problem by field."""
+    return them ready to store. Raises ``ValidationError`` with every problem by field.
+    ``today`` (the agency's date, ``timezone.localdate``) when a batch has read it once."""
+    today = today or timezone.localdate()
     values = {name: raw.get(name) for name in INSPECTION_FIELDS}
     values["inspector_name"] = as_text(values["inspector_name"])
     values["ust_operational_compliance"] = values["ust_operational_compliance"] or ""
@@ -250,7 +281,7 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
     )
     if occurred_on is None:
         _add(errors, "occurred_on", "Enter the inspection date.")
-    _check_date(errors, "occurred_on", "inspection date", occurred_on)
+    _check_date(errors, "occurred_on", "inspection date", occurred_on, today)
     if not values["inspector_name"]:
         _add(errors, "inspector_name", "Enter the inspector's name.")
     _check_length(
@@ -276,7 +307,7 @@ def clean_inspection(raw: Mapping[str, Any]) -> dict[str, Any]:
             "UST operational compliance applies to UST inspections only.",
         )
     label = "date the violations returned to compliance"
-    _check_date(errors, "violations_rtc_on", label, values["violations_rtc_on"])
+    _check_date(errors, "violations_rtc_on", label, values["violations_rtc_on"], today)
     _check_not_before(
         errors, "violations_rtc_on", label, values["violations_rtc_on"], occurred_on, "inspection"
     )
@@ -303,6 +334,7 @@ def record_inspection(
     item = NewInspection(
         regulator=regulator,
         facility=facility,
+        model=True,
         values={
             "program_element": program_element,
             "inspection_type": inspection_type,
@@ -348,6 +380,7 @@ def clean_violation(
     inspection: Inspection,
     raw: Mapping[str, Any],
     library: Mapping[str, ViolationType] | None = None,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
     """Check a violation's values for ``inspection`` (``type_number``, the library number,
     and ``VIOLATION_FIELDS``) and return them ready to store, the type resolved.
@@ -355,7 +388,9 @@ def clean_violation(
     ``inspection`` may be unsaved: only its program element is read. ``library`` (from
     ``violation_library``) saves a query per violation when many are checked. Raises
     ``ValidationError`` with every problem by field (the type's under ``violation_type``).
+    ``today`` as ``clean_inspection`` takes it.
     """
+    today = today or timezone.localdate()
     values = {name: raw.get(name) for name in VIOLATION_FIELDS}
     values["rtc_qualifier"] = values["rtc_qualifier"] or None
     values["comments"] = as_text(values["comments"], strip=False)
@@ -393,7 +428,7 @@ def clean_violation(
     )
     if occurred_on is None:
         _add(errors, "occurred_on", "Enter the violation date.")
-    _check_date(errors, "occurred_on", "violation date", occurred_on)
+    _check_date(errors, "occurred_on", "violation date", occurred_on, today)
     scheduled, actual = values["scheduled_rtc_on"], values["return_to_compliance_on"]
     qualifier = values["rtc_qualifier"]
     _check_choice(
@@ -418,7 +453,7 @@ def clean_violation(
         )
     if actual is not None and not qualifier:
         _add(errors, "rtc_qualifier", "Choose how the return to compliance was established.")
-    _check_date(errors, "return_to_compliance_on", "return-to-compliance date", actual)
+    _check_date(errors, "return_to_compliance_on", "return-to-compliance date", actual, today)
     _check_not_before(
         errors,
         "return_to_compliance_on",
@@ -455,7 +490,7 @@ def add_violation(
     unknown = set(fields) - {*VIOLATION_FIELDS, "type_number"}
     if unknown:
         raise TypeError(f"Not violation fields: {sorted(unknown)}")
-    item = NewViolation(regulator=regulator, inspection=inspection, values=fields)
+    item = NewViolation(regulator=regulator, inspection=inspection, values=fields, model=True)
     return _one(item, actor=actor, violations=[item], library=library)
 
 
@@ -478,10 +513,14 @@ def delete_violation(*, actor, regulator: Regulator, violation: Violation) -> No
 # -- enforcement actions -----------------------------------------------------------------------
 
 
-def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str, Any]:
+def clean_enforcement(
+    raw: Mapping[str, Any], facility, violations, today: datetime.date | None = None
+) -> dict[str, Any]:
     """Check an enforcement action's values (``ENFORCEMENT_FIELDS``; missing ones are blank)
     at ``facility``, linking ``violations`` (with their inspections loaded), and return them
-    ready to store. Raises ``ValidationError`` with every problem by field."""
+    ready to store. Raises ``ValidationError`` with every problem by field. ``today`` as
+    ``clean_inspection`` takes it."""
+    today = today or timezone.localdate()
     values = {name: raw.get(name) for name in ENFORCEMENT_FIELDS}
     for name in ("formal_type", "red_tag_issued", "red_tag_number", "docket_number"):
         values[name] = as_text(values[name])
@@ -497,7 +536,7 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
     )
     if occurred_on is None:
         _add(errors, "occurred_on", "Enter the enforcement date.")
-    _check_date(errors, "occurred_on", "enforcement date", occurred_on)
+    _check_date(errors, "occurred_on", "enforcement date", occurred_on, today)
     if any(v.inspection.facility_id != facility.pk for v in violations):
         _add(
             errors, "violations", "An enforcement action links only violations of its own facility."
@@ -530,8 +569,8 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
             "red_tag_issued",
             "Set “red tag issued” to Yes to record the red tag's number, reason or dates.",
         )
-    _check_date(errors, "red_tag_affixed_on", "date the red tag was affixed", affixed)
-    _check_date(errors, "red_tag_removed_on", "date the red tag was removed", removed)
+    _check_date(errors, "red_tag_affixed_on", "date the red tag was affixed", affixed, today)
+    _check_date(errors, "red_tag_removed_on", "date the red tag was removed", removed, today)
     if removed is not None and affixed is None:
         _add(errors, "red_tag_affixed_on", "Enter the date the red tag was affixed.")
     _check_not_before(
@@ -541,7 +580,7 @@ def clean_enforcement(raw: Mapping[str, Any], facility, violations) -> dict[str,
     # The case of a formal action (917a, 918) and the amounts (919, 920).
     settled = values["case_settled_on"]
     label = "case settled or dropped date"
-    _check_date(errors, "case_settled_on", label, settled)
+    _check_date(errors, "case_settled_on", label, settled, today)
     _check_not_before(errors, "case_settled_on", label, settled, occurred_on, "enforcement date")
     _check_length(
         errors, "docket_number", "docket number", values["docket_number"], DOCKET_NUMBER_MAX_LENGTH
@@ -688,10 +727,20 @@ class BatchItem:
 @dataclass(eq=False, kw_only=True)
 class NewRecord(BatchItem):
     """A record to add in a batch (``record_cme_batch``), with its EDT keys when it comes
-    from an agency's system."""
+    from an agency's system. ``model``: its ``written`` is to be the model object (as the
+    single services return it) rather than ``Written``."""
 
     regulator_key: str = ""
     regulator_action_at: datetime.datetime | None = None
+    model: bool = False
+
+
+class Written(NamedTuple):
+    """A record ``record_cme_batch`` wrote from its values, no model object built: its
+    primary key and CERS unique key (what an EDT answer and a link to it need)."""
+
+    pk: int
+    cers_key: uuid.UUID
 
 
 @dataclass(eq=False, kw_only=True)
@@ -750,6 +799,28 @@ def _key_of(record) -> Any:
     return record if isinstance(record, NewRecord) else (type(record), record.pk)
 
 
+# The columns ``record_cme_batch`` writes of each new record: its EDT keys (the CERS unique
+# key first), its parent (or its facility, agency and author) and its fields.
+EDT_COLUMNS = ("cers_key", "regulator_key", "regulator_action_at")
+INSPECTION_COLUMNS = (
+    *EDT_COLUMNS,
+    "facility_id",
+    "regulator_id",
+    "created_by_id",
+    "created_at",
+    *INSPECTION_FIELDS,
+)
+VIOLATION_COLUMNS = (*EDT_COLUMNS, "inspection_id", "violation_type_id", *VIOLATION_FIELDS)
+ENFORCEMENT_COLUMNS = (
+    *EDT_COLUMNS,
+    "facility_id",
+    "regulator_id",
+    "created_by_id",
+    "created_at",
+    *ENFORCEMENT_FIELDS,
+)
+
+
 @transaction.atomic
 def record_cme_batch(
     *,
@@ -769,18 +840,27 @@ def record_cme_batch(
     stored parents are locked in one statement each; the rows are inserted together, their
     EDT keys with them, and the events written at once (``core.services.record_events``).
 
-    Every record is checked before anything is written: a record whose parent in the batch
-    was refused is not checked (its parent's refusal says enough). Any refusal raises
-    ``RecordsRefused`` with all of them, and nothing is stored. ``library`` (from
-    ``violation_library``) saves its query when the caller has it. Each item's ``written``
-    is its row afterwards.
+    Inspections, violations and enforcement actions are written from their checked values
+    (``core.services.insert_values``), their events too: a model object is built only for a
+    record another of the batch belongs to (its checks read it) or one whose item asks for it
+    (``model``). Every record is checked before anything is written: a record whose parent in
+    the batch was refused is not checked (its parent's refusal says enough). Any refusal
+    raises ``RecordsRefused`` with all of them, and nothing is stored. ``library`` (from
+    ``violation_library``) saves its query when the caller has it. Each item's ``written`` is
+    its row afterwards: the model object if one was built, else ``Written``.
     """
     inspections, violations = list(inspections), list(violations)
     enforcements, links = list(enforcements), list(links)
     refused: dict[NewRecord, Exception] = {}
     skipped: set[NewRecord] = set()  # a parent in the batch was refused or skipped
     works: dict[NewRecord, list[CmeWork]] = {}
-    rows: dict[NewRecord, Any] = {}
+    checked: dict[NewRecord, dict[str, Any]] = {}  # each record's values, checked
+    parents: dict[NewViolation, Inspection] = {}  # each violation's inspection
+    built: dict[NewRecord, Any] = {}  # the model objects built (``model_of``)
+    now = timezone.now()
+    today = timezone.localdate(now)  # every record's dates checked against one day
+    actor_id = getattr(actor, "pk", None)
+    alias = transaction.get_connection().alias
 
     def refuse(item: NewRecord, error: Exception) -> None:
         refused[item] = error
@@ -788,20 +868,43 @@ def record_cme_batch(
     def out(parent) -> bool:
         return isinstance(parent, NewRecord) and (parent in refused or parent in skipped)
 
+    def model_of(item: NewRecord):
+        """The model object of a checked new record, built once, as its row will be."""
+        if item not in built:
+            keys = {
+                "regulator_key": item.regulator_key,
+                "regulator_action_at": item.regulator_action_at,
+            }
+            if isinstance(item, NewInspection):
+                row = Inspection(
+                    facility=item.facility,
+                    regulator=item.regulator,
+                    created_by=actor,
+                    created_at=now,
+                    **keys,
+                    **checked[item],
+                )
+            elif isinstance(item, NewViolation):
+                row = Violation(inspection=parents[item], **keys, **checked[item])
+            else:
+                row = Enforcement(
+                    facility=item.facility,
+                    regulator=item.regulator,
+                    created_by=actor,
+                    created_at=now,
+                    **keys,
+                    **checked[item],
+                )
+            built[item] = row
+        return built[item]
+
     for item in inspections:
         try:
-            values = clean_inspection(item.values)
+            values = clean_inspection(item.values, today)
         except ValidationError as error:
             refuse(item, error)
             continue
-        rows[item] = Inspection(
-            facility=item.facility,
-            regulator=item.regulator,
-            created_by=actor,
-            regulator_key=item.regulator_key,
-            regulator_action_at=item.regulator_action_at,
-            **values,
-        )
+        checked[item] = values
         works[item] = [CmeWork(item.regulator, item.facility, values["program_element"])]
 
     # Stored parents are locked, as the single services lock them, and read as they are now.
@@ -817,7 +920,7 @@ def record_cme_batch(
             skipped.add(item)
             continue
         if isinstance(item.inspection, NewRecord):
-            inspection = rows[item.inspection]
+            inspection = model_of(item.inspection)
         else:
             inspection = stored_inspections.get(item.inspection.pk)
             if inspection is None:
@@ -827,32 +930,20 @@ def record_cme_batch(
         if unknown:
             raise TypeError(f"Not violation fields: {sorted(unknown)}")
         try:
-            values = clean_violation(inspection, item.values, library)
+            values = clean_violation(inspection, item.values, library, today)
         except ValidationError as error:
             refuse(item, error)
             continue
-        rows[item] = Violation(
-            inspection=inspection,
-            regulator_key=item.regulator_key,
-            regulator_action_at=item.regulator_action_at,
-            **values,
-        )
+        checked[item], parents[item] = values, inspection
         works[item] = [CmeWork(item.regulator, inspection.facility, inspection.program_element)]
 
     for item in enforcements:
         try:
-            values = clean_enforcement(item.values, item.facility, [])
+            values = clean_enforcement(item.values, item.facility, [], today)
         except ValidationError as error:
             refuse(item, error)
             continue
-        rows[item] = Enforcement(
-            facility=item.facility,
-            regulator=item.regulator,
-            created_by=actor,
-            regulator_key=item.regulator_key,
-            regulator_action_at=item.regulator_action_at,
-            **values,
-        )
+        checked[item] = values
         works[item] = [CmeWork(item.regulator, item.facility, None)]
 
     # A link is checked as ``update_enforcement`` checks the action's new list: its values
@@ -877,12 +968,12 @@ def record_cme_batch(
             skipped.add(item)
             continue
         enforcement = (
-            rows[item.enforcement]
+            model_of(item.enforcement)
             if isinstance(item.enforcement, NewRecord)
             else stored_enforcements.get(item.enforcement.pk)
         )
         violation = (
-            rows[item.violation]
+            model_of(item.violation)
             if isinstance(item.violation, NewRecord)
             else stored_violations.get(item.violation.pk)
         )
@@ -915,9 +1006,10 @@ def record_cme_batch(
             continue
         if item in refused or item in skipped:
             continue
-        refusal = refusal_of(works[item])
-        if refusal is not None:
-            refuse(item, refusal)
+        if denied:
+            refusal = refusal_of(works[item])
+            if refusal is not None:
+                refuse(item, refusal)
     for item in links:
         if item not in ends:
             continue
@@ -931,7 +1023,7 @@ def record_cme_batch(
             continue
         values = {name: getattr(enforcement, name) for name in ENFORCEMENT_FIELDS}
         try:
-            clean_enforcement(values, enforcement.facility, [*current, violation])
+            clean_enforcement(values, enforcement.facility, [*current, violation], today)
         except ValidationError as error:
             refuse(item, error)
             continue
@@ -947,10 +1039,26 @@ def record_cme_batch(
         raise RecordsRefused([(item, refused[item]) for item in every if item in refused])
 
     # Everything checked: the rows, parents first, then one audit event each.
-    for items in (inspections, violations, enforcements):
-        insert_rows([rows[item] for item in items])
-        for item in items:
-            item.written = rows[item]
+    for item in [*inspections, *violations, *enforcements]:
+        if item.model:
+            model_of(item)
+    events = []
+    for kind, model, items, columns in (
+        ("inspection", Inspection, inspections, INSPECTION_COLUMNS),
+        ("violation", Violation, violations, VIOLATION_COLUMNS),
+        ("enforcement", Enforcement, enforcements, ENFORCEMENT_COLUMNS),
+    ):
+        rows = [_new_row(item, checked[item], built.get(item), actor_id, now) for item in items]
+        keys = insert_values(model, columns, rows)
+        for item, row, key in zip(items, rows, keys, strict=True):
+            obj = built.get(item)
+            if obj is None:
+                item.written = Written(key, row[0])
+            else:  # as ``insert_rows`` leaves the objects it writes
+                obj._prepare_related_fields_for_save(operation_name="record_cme_batch")
+                obj.pk, obj._state.adding, obj._state.db = key, False, alias
+                item.written = obj
+            events.append(_recorded_event(actor, kind, item, checked[item], key))
     for item in links:
         enforcement, violation = ends[item]
         item.written = EnforcementViolation(
@@ -960,22 +1068,6 @@ def record_cme_batch(
             regulator_action_at=item.regulator_action_at,
         )
     insert_rows([item.written for item in links])
-    events = []
-    for kind, items, snapshot_of in (
-        ("inspection", inspections, _inspection_snapshot),
-        ("violation", violations, _violation_snapshot),
-        ("enforcement", enforcements, lambda row: _enforcement_snapshot(row, [])),
-    ):
-        events += [
-            audit_event(
-                actor,
-                f"cme.{kind}.recorded",
-                item.written,
-                after=snapshot_of(item.written),
-                regulator=item.regulator,
-            )
-            for item in items
-        ]
     # Each link is recorded as the change of its action's list, one violation at a time.
     lists = {key: list(pks) for key, pks in before_batch.items()}
     for item in links:
@@ -995,6 +1087,45 @@ def record_cme_batch(
         )
     if events:
         record_events(events)
+
+
+def _new_row(item: NewRecord, values: Mapping[str, Any], obj, actor_id, now) -> tuple:
+    """The values of a new record's row, in the order of its model's ``*_COLUMNS``: its CERS
+    unique key the model object's when one was built (``obj``)."""
+    keys = (
+        obj.cers_key if obj is not None else uuid.uuid4(),
+        item.regulator_key,
+        item.regulator_action_at,
+    )
+    if isinstance(item, NewViolation):
+        inspection = item.inspection
+        parent = inspection.written.pk if isinstance(inspection, NewRecord) else inspection.pk
+        head = (*keys, parent, values["violation_type"].pk)
+        fields = VIOLATION_FIELDS
+    else:
+        head = (*keys, item.facility.pk, item.regulator.pk, actor_id, now)
+        fields = INSPECTION_FIELDS if isinstance(item, NewInspection) else ENFORCEMENT_FIELDS
+    return (*head, *(values[name] for name in fields))
+
+
+def _recorded_event(actor, kind: str, item: NewRecord, values: Mapping[str, Any], key):
+    """The audit event of a new record written from ``values``: the event the single service
+    records of its row (``_*_snapshot``, the model's ``str``)."""
+    if isinstance(item, NewInspection):
+        model, after = Inspection, _inspection_after(item.facility, item.regulator, values)
+        text = Inspection.describe(values["program_element"], values["occurred_on"])
+    elif isinstance(item, NewViolation):
+        violation_type = values["violation_type"]
+        inspection = item.inspection
+        parent = inspection.written.pk if isinstance(inspection, NewRecord) else inspection.pk
+        model, after = Violation, _violation_after(parent, violation_type, values)
+        text = Violation.describe(violation_type.type_number, values["occurred_on"])
+    else:
+        model, after = Enforcement, _enforcement_after(item.facility, item.regulator, values, [])
+        text = Enforcement.describe(values["enforcement_type"], values["occurred_on"])
+    return object_event(
+        actor, f"cme.{kind}.recorded", model, key, text, after=after, regulator=item.regulator
+    )
 
 
 def _one(item, *, service=record_cme_batch, **batch):

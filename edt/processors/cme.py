@@ -595,7 +595,7 @@ class Submission:
             # than the records it finds.
             for batch in batched(sorted(keys(resource)), RECORDS_PER_CHUNK):
                 for key, pk, cers_key, action_at, *parent_keys in queryset.filter(
-                    regulator_key__in=batch
+                    regulator_key__any=batch
                 ).values_list(*columns):
                     found[resource][key] = Stored(pk, cers_key, action_at, tuple(parent_keys))
         return found
@@ -621,7 +621,11 @@ class Submission:
                 elif key in self.stored[Resource.INSPECTION]:
                     wanted[Resource.INSPECTION].add(self.stored[Resource.INSPECTION][key].pk)
         self.facilities = (
-            {f.cers_id: f for f in Facility.objects.filter(cers_id__in=cers_ids)}
+            {
+                f.cers_id: f
+                # What the checks, the rule and the rows read of a facility: its keys.
+                for f in Facility.objects.filter(cers_id__any=cers_ids).only("pk", "cers_id")
+            }
             if cers_ids
             else {}
         )

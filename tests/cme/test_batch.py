@@ -47,6 +47,32 @@ def _events(actor):
     return found
 
 
+def _rows(actor):
+    """The CME rows ``actor`` recorded, field by field, without what differs between two runs
+    (keys, times, the author) and with each parent by its position among the actor's."""
+    inspections = list(Inspection.objects.filter(created_by=actor).order_by("pk"))
+    actions = list(Enforcement.objects.filter(created_by=actor).order_by("pk"))
+    violations = list(Violation.objects.filter(inspection__in=inspections).order_by("pk"))
+    position = {
+        (type(row), row.pk): n
+        for rows in (inspections, violations, actions)
+        for n, row in enumerate(rows)
+    }
+    skipped = {"id", "cers_key", "created_at", "created_by", "regulator_key"}
+    parents = {"inspection", "violation", "enforcement"}
+
+    def values(row):
+        return {
+            field.name: position[field.related_model, value] if field.name in parents else value
+            for field in row._meta.concrete_fields
+            if field.name not in skipped
+            for value in [getattr(row, field.attname)]
+        }
+
+    links = EnforcementViolation.objects.filter(enforcement__in=actions).order_by("pk")
+    return [values(row) for row in [*inspections, *violations, *actions, *links]]
+
+
 def _single(cast, actor):
     """One inspection, two violations, an action linking both, through the single services
     (the links as the portal adds them, one at a time)."""
@@ -87,6 +113,18 @@ def test_a_batch_stores_and_audits_as_the_single_services_do(cast, monkeypatch, 
     inspection, found, action, links = _batch(cast, other)
 
     assert _events(other) == _events(cast.cupa_reviewer)
+    assert _rows(other) == _rows(cast.cupa_reviewer)
+    assert len(_rows(other)) == 6
+    # Each record's event names it and keeps its values as its row, read back, gives them.
+    for model, snapshot_of in (
+        (Inspection, services._inspection_snapshot),
+        (Violation, services._violation_snapshot),
+        (Enforcement, lambda row: services._enforcement_snapshot(row, [])),
+    ):
+        kind = model._meta.model_name
+        for event in AuditEvent.objects.filter(action=f"cme.{kind}.recorded"):
+            row = model.objects.get(pk=event.object_id)
+            assert (event.object_repr, event.after) == (str(row), snapshot_of(row))
     assert [e[0] for e in _events(other)] == [
         "cme.inspection.recorded",
         "cme.violation.recorded",
@@ -109,6 +147,48 @@ def test_a_batch_stores_and_audits_as_the_single_services_do(cast, monkeypatch, 
         ([], [found[0].written.pk]),
         ([found[0].written.pk], [found[0].written.pk, found[1].written.pk]),
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("copy_from", [core_services.COPY_FROM, 2])
+def test_records_no_other_belongs_to_are_written_from_their_values(cast, monkeypatch, copy_from):
+    """No model object built (``written`` is ``Written``): the same rows and events still."""
+    monkeypatch.setattr(core_services, "COPY_FROM", copy_from)
+    other = factories.make_user("second@sac-cupa.example")
+    factories.add_staff(cast.cupa, other, "reviewer")
+    late = INSPECTION | {"inspection_type": "b", "occurred_on": DAY + datetime.timedelta(days=1)}
+    place = {"regulator": cast.cupa, "facility": cast.facility}
+    for actor in (cast.cupa_reviewer, other):
+        kwargs = {"actor": actor, "regulator": cast.cupa}
+        first = services.record_inspection(facility=cast.facility, **kwargs, **INSPECTION)
+        if actor == cast.cupa_reviewer:
+            services.record_inspection(actor=actor, **place, **late)
+            services.add_violation(inspection=first, **kwargs, **VIOLATION)
+            services.record_enforcement(facility=cast.facility, **kwargs, **ENFORCEMENT)
+            continue
+        items = (
+            services.NewInspection(values=late, regulator_key="I-2", **place),
+            services.NewViolation(regulator=cast.cupa, inspection=first, values=VIOLATION),
+            services.NewEnforcement(
+                regulator=cast.cupa, facility=cast.facility, values=ENFORCEMENT
+            ),
+        )
+        services.record_cme_batch(
+            actor=actor, inspections=items[:1], violations=items[1:2], enforcements=items[2:]
+        )
+
+    assert _events(other) == _events(cast.cupa_reviewer)
+    assert _rows(other) == _rows(cast.cupa_reviewer)
+    assert len(_rows(other)) == 4
+    for item, model in zip(items, (Inspection, Violation, Enforcement), strict=True):
+        assert isinstance(item.written, services.Written)
+        row = model.objects.get(pk=item.written.pk)
+        assert row.cers_key == item.written.cers_key
+        event = AuditEvent.objects.get(
+            action=f"cme.{model._meta.model_name}.recorded", object_id=str(row.pk)
+        )
+        assert (event.actor, event.object_repr) == (other, str(row))
+    assert Inspection.objects.get(pk=items[0].written.pk).regulator_key == "I-2"
 
 
 @pytest.mark.django_db
