@@ -163,7 +163,9 @@ def insert_values(
     of ``columns`` (attribute names: ``record_id`` for a foreign key) in that order. The
     columns not named take their field's default (one value for every row) and the time of
     writing (``auto_now`` / ``auto_now_add``), once for the batch. From ``COPY_FROM`` rows on
-    PostgreSQL through COPY, else ``bulk_create`` of objects built from the values. Returns
+    PostgreSQL through COPY, else ``bulk_create`` of objects built from the values (which
+    sets an ``auto_now`` / ``auto_now_add`` column to its own time of writing even when it is
+    named: a caller keeping the value it gave may be a few microseconds off the row). Returns
     the rows' primary keys in their order, with ``keys``; else nothing."""
     rows = list(rows)
     if not rows:
