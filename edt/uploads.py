@@ -53,7 +53,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core import xmlsafe
-from core.services import insert_rows
+from core.services import insert_values
 from core.tasks import (
     BROKER_ERRORS,
     CLAIM_GRACE,
@@ -88,7 +88,7 @@ ENTITY_KEYS_PER_CHUNK = 1000
 
 class EntityKeys:
     """An upload's entity keys (``EdtEntityKey``), written ``ENTITY_KEYS_PER_CHUNK`` at a time
-    as the processor reports them (``core.services.insert_rows``: COPY on PostgreSQL), so the
+    as the processor reports them (``core.services.insert_values``: COPY on PostgreSQL), so the
     upload never holds more than one chunk of them, however many records it stores.
 
     They are written inside the processor's savepoint: an upload rejected, or failing, rolls
@@ -138,19 +138,19 @@ class EntityKeys:
 
     def _insert(self, chunk) -> None:
         start, self.count = self.count, self.count + len(chunk)
-        insert_rows(
+        insert_values(
+            EdtEntityKey,
+            ENTITY_KEY_COLUMNS,
             [
-                EdtEntityKey(
-                    transaction_id=self.transaction_id,
-                    position=position,
-                    resource=resource,
-                    regulator_key=regulator_key,
-                    cers_unique_key=cers_unique_key,
-                )
+                (self.transaction_id, position, resource, regulator_key, cers_unique_key)
                 for position, (resource, regulator_key, cers_unique_key) in enumerate(chunk, start)
             ],
             keys=False,
         )
+
+
+# The columns ``EntityKeys`` writes of a key, from its values (no model object built).
+ENTITY_KEY_COLUMNS = ("transaction_id", "position", "resource", "regulator_key", "cers_unique_key")
 
 
 @dataclass

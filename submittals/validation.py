@@ -648,10 +648,14 @@ def maximum_daily_amount_not_below_average(rows: list[_Row]) -> Iterable[Message
     schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
     maximum_f, average_f = schema.get("218"), schema.get("217")
     for row in rows:
-        name, values = row.name, row.values
-        maximum, average = _amount(values.get("218")), _amount(values.get("217"))
-        if maximum is None or average is None or maximum >= average:
+        values = row.values
+        average = _amount(values.get("217"))  # the rarer of the two: most rows stop here
+        if average is None:
             continue
+        maximum = _amount(values.get("218"))
+        if maximum is None or maximum >= average:
+            continue
+        name = row.name
         yield Message(
             ADVISORY,
             "HMI-218-BELOW-217",
@@ -673,8 +677,12 @@ def amounts_not_negative(rows: list[_Row]) -> Iterable[Message]:
     the schema sets no lower bound)."""
     schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
     for row in rows:
+        values = row.values
         for number in NOT_NEGATIVE:
-            amount = _amount(row.values.get(number))
+            value = values.get(number)
+            if value is None:  # most rows give two or three of them
+                continue
+            amount = _amount(value)
             if amount is None or amount >= 0:
                 continue
             f = schema.get(number)

@@ -1146,3 +1146,86 @@ def test_fire_code_hazard_classes_are_chosen_imported_and_shown_in_words(cast, c
     assert response.status_code == 200
     [problem] = response.context["result"].problems
     assert problem.column == "PFCodeHazardClass"
+
+
+def test_the_inventory_rules_say_the_same_of_rows_read_as_values_and_prefetched(cast, record):
+    """The rows' checks say the same, word for word, of an inventory's rows read back as
+    plain values (an upload's thousands) and of its materials prefetched (the portal's
+    pages): amounts below zero, a maximum below the average, a component unnamed, a CCL ID
+    the library lacks."""
+    add(cast, record, {**DIESEL, "218": "-5", "217": "-1", "213": "-2"})
+    add(cast, record, {**DIESEL, "217": "600", "250": "102843"})
+    add(cast, record, PAINT, [{"percent_by_weight": "10", "ehs": "Y"}])
+    add(cast, record, {**DIESEL, "217": "5", "219": "3"})
+
+    def said(record) -> list[tuple]:
+        return [
+            (m.level, m.code, m.message, m.field, m.label)
+            for m in validate_element(record)
+            if m.code.startswith("HMI")
+        ]
+
+    read = said(reload(record))
+    prefetched = SubmittalElementRecord.objects.prefetch_related(
+        inventory.materials_prefetch()
+    ).get(pk=record.pk)
+    assert said(prefetched) == read
+    assert read == EXPECTED_ROW_MESSAGES
+
+
+EXPECTED_ROW_MESSAGES = [
+    (
+        "advisory",
+        "HMI-218-BELOW-217",
+        "Diesel (row 1): Maximum daily amount (218) -5 is below Average daily amount (217) -1. "
+        "Check both amounts.",
+        "218",
+        "Maximum daily amount (218)",
+    ),
+    (
+        "advisory",
+        "HMI-218-BELOW-217",
+        "Diesel (row 2): Maximum daily amount (218) 500 is below Average daily amount (217) "
+        "600. Check both amounts.",
+        "218",
+        "Maximum daily amount (218)",
+    ),
+    (
+        "warning",
+        "HMI-213-NEGATIVE",
+        "Diesel (row 1): Curies (213) is -2, below zero. Check the value.",
+        "213",
+        "Curies (213)",
+    ),
+    (
+        "warning",
+        "HMI-217-NEGATIVE",
+        "Diesel (row 1): Average daily amount (217) is -1, below zero. Check the value.",
+        "217",
+        "Average daily amount (217)",
+    ),
+    (
+        "warning",
+        "HMI-218-NEGATIVE",
+        "Diesel (row 1): Maximum daily amount (218) is -5, below zero. Check the value.",
+        "218",
+        "Maximum daily amount (218)",
+    ),
+    (
+        "warning",
+        "HMI-COMPONENT-UNNAMED",
+        "Paint (row 3): hazardous component 1 has no name and no CAS number. Give one of them "
+        "if the product's safety data sheet lists it.",
+        "227",
+        "Component 1 name (227)",
+    ),
+    (
+        "warning",
+        "HMI-250-UNKNOWN",
+        "Diesel (row 2): CCL ID (250) 102843 is not in the chemical library loaded here. Check "
+        "the number; if it is CalEPA's, the library will know it once the state administrator "
+        "loads CalEPA's latest library.",
+        "250",
+        "CCL ID (250)",
+    ),
+]
