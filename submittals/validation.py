@@ -47,6 +47,7 @@ from itertools import islice
 from typing import Literal
 
 from core.elements import SubmittalElement
+from core.expressions import KeyText
 from core.registry import ElementSchema, Field, Group, schema_for, validate_value
 
 from .data import data_key, field_label, row_fields, row_groups, rows_of
@@ -578,7 +579,8 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
     """The inventory's rows, a batch at a time, each as ``(position, common name, maximum
     daily amount, data, components)``: the materials prefetched on ``record`` when they are
     (one batch), else read as plain values (an inventory of thousands of rows builds no model
-    objects), ``ROWS_BATCH`` rows through one cursor with their components read per batch."""
+    objects), ``ROWS_BATCH`` rows through one cursor with their components read per batch,
+    and of their data only the values the row checks read (``ROW_VALUES``, as text)."""
     if "materials" in getattr(record, "_prefetched_objects_cache", {}):
         yield [
             (
@@ -599,7 +601,13 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
     materials = (
         HazardousMaterial.objects.filter(record=record)
         .order_by("position")
-        .values_list("pk", "position", "common_name", "maximum_daily_amount", "data")
+        .values_list(
+            "pk",
+            "position",
+            "common_name",
+            "maximum_daily_amount",
+            *(KeyText("data", number) for number in ROW_VALUES),
+        )
         .iterator(chunk_size=ROWS_BATCH)
     )
     while batch := list(islice(materials, ROWS_BATCH)):
@@ -613,8 +621,14 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
         ):
             components[material_id].append(dict(zip(COMPONENT_COLUMNS, values, strict=True)))
         yield [
-            (position, name, amount, data, tuple(components.get(material_id, ())))
-            for material_id, position, name, amount, data in batch
+            (
+                position,
+                name,
+                amount,
+                {n: value for n, value in zip(ROW_VALUES, data, strict=True) if value is not None},
+                tuple(components.get(material_id, ())),
+            )
+            for material_id, position, name, amount, *data in batch
         ]
 
 
@@ -760,6 +774,9 @@ ROW_CHECKS = (
     mixture_components_are_named,
     ccl_ids_in_the_library,
 )
+# The values of a material's data that ``ROW_CHECKS`` read: the rows read back from the
+# database carry these alone (a check that reads another value must add it here).
+ROW_VALUES = (*NOT_NEGATIVE, "250")
 
 
 @element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)

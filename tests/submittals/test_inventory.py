@@ -26,7 +26,7 @@ from core import services as core_services
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from libraries.models import Chemical
-from submittals import inventory, services
+from submittals import inventory, services, validation
 from submittals.forms_inventory import MaterialForm, component_name, field_name
 from submittals.models import (
     ElementStatus,
@@ -1171,6 +1171,34 @@ def test_the_inventory_rules_say_the_same_of_rows_read_as_values_and_prefetched(
     ).get(pk=record.pk)
     assert said(prefetched) == read
     assert read == EXPECTED_ROW_MESSAGES
+
+
+def test_the_row_checks_read_no_value_but_those_stored_rows_are_read_with(cast):
+    """Stored rows are read back for the row checks with ``ROW_VALUES`` of their data alone:
+    a check reading any other value (here every field of a material is given) fails this."""
+    read: set[str] = set()
+
+    class Watched(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key):
+            read.add(key)
+            return super().__getitem__(key)
+
+        def __contains__(self, key):
+            read.add(key)
+            return super().__contains__(key)
+
+    every = {f.number: "-1" for f in inventory.material_fields()}
+    values = Watched(every | {"218": "-2", "250": "990999"})
+    unnamed = {"position": 1, "name": "", "cas_number": "", "percent_by_weight": None, "ehs": ""}
+    row = validation._Row("Diesel (row 1)", values, (unnamed,))
+    for check in validation.ROW_CHECKS:
+        assert list(check([row]))  # each check reads something of this row
+    assert read <= set(validation.ROW_VALUES)
+    assert read == {*validation.NOT_NEGATIVE, "250"}
 
 
 EXPECTED_ROW_MESSAGES = [
