@@ -165,7 +165,8 @@ def insert_values(
     writing (``auto_now`` / ``auto_now_add``), once for the batch. From ``COPY_FROM`` rows on
     PostgreSQL through COPY, else ``bulk_create`` of objects built from the values (which
     sets an ``auto_now`` / ``auto_now_add`` column to its own time of writing even when it is
-    named: a caller keeping the value it gave may be a few microseconds off the row). Returns
+    named: a caller keeping the value it gave may be a few microseconds off the row). A JSON
+    column's value may come with its text already written (``JsonText``). Returns
     the rows' primary keys in their order, with ``keys``; else nothing."""
     rows = list(rows)
     if not rows:
@@ -175,7 +176,16 @@ def insert_values(
         raise RuntimeError("insert_values must run inside the transaction of the change.")
     if len(rows) < COPY_FROM or connection.vendor != "postgresql":
         objects = model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000
+            [
+                model(
+                    **{
+                        column: value.value if type(value) is JsonText else value
+                        for column, value in zip(columns, row, strict=True)
+                    }
+                )
+                for row in rows
+            ],
+            batch_size=1000,
         )
         return [obj.pk for obj in objects] if keys else []
     count = len(rows) if keys else 0
@@ -188,6 +198,21 @@ def insert_values(
         fields += rest
         rows = ([*row, *fixed] for row in rows)
     return _copy(connection, model, fields, rows, count) or []
+
+
+class JsonText(NamedTuple):
+    """A JSON column's value given with the text it is written as (``json_text``):
+    ``insert_values`` copies ``text`` as it is, so a value written into several rows (a
+    material's data, in its row and in its audit event) is encoded once; where it builds
+    objects, it gives them ``value``. For JSON fields without an encoder of their own."""
+
+    value: Any
+    text: str
+
+
+def json_text(value) -> JsonText:
+    """``value`` with its JSON text, as a JSON field without an encoder writes it."""
+    return JsonText(value, json.dumps(value))
 
 
 def _written_now(field: models.Field) -> bool:
@@ -273,7 +298,10 @@ UPDATE_PARAMETERS = 60_000
 
 def _copy_json(field: models.JSONField, value, connection):
     """A JSON field's value as COPY takes it: the text its adapter would write (SQL NULL for
-    None), written directly, three times cheaper than through the adapter."""
+    None), written directly, three times cheaper than through the adapter; a ``JsonText``'s
+    own text."""
+    if type(value) is JsonText:
+        return value.text
     if value is None or hasattr(value, "as_sql"):
         return field.get_db_prep_save(value, connection)
     return json.dumps(field.get_prep_value(value), cls=field.encoder)

@@ -150,6 +150,7 @@ class EntityKeys:
         )
 
 
+# The columns ``EntityKeys`` writes of a key, from its values (no model object built).
 ENTITY_KEY_COLUMNS = ("transaction_id", "position", "resource", "regulator_key", "cers_unique_key")
 
 

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -46,8 +47,10 @@ from core.access import is_service_account, require
 from core.elements import SubmittalElement
 from core.registry import Field, schema_for, validate_value
 from core.services import (
+    JsonText,
     field_values,
     insert_values,
+    json_text,
     object_event,
     record_event,
     record_events,
@@ -127,6 +130,19 @@ def _material_places() -> tuple[dict[str, tuple[int, Field]], frozenset[str]]:
     return places, frozenset(f.number for f in material_fields() if f.required)
 
 
+@lru_cache(maxsize=64)
+def _row_plan(given: frozenset[str]) -> tuple[tuple[Field, ...], tuple[str, ...]]:
+    """What ``clean_material`` checks of a row giving the keys ``given``: the fields given and
+    the required ones, in schema order (``validate_value`` answers nothing and no problem for
+    any other: a row gives a few of some hundred fields), and the keys that are no material
+    field, sorted. Made once per set of keys: the rows of an upload mostly give the same."""
+    places, required = _material_places()
+    fields = tuple(
+        f for _place, f in sorted(places[n] for n in required.union(given) if n in places)
+    )
+    return fields, tuple(sorted(given - _material_numbers()))
+
+
 @cache
 def importable_fields() -> tuple[Field, ...]:
     """The columns an import file may have (and the template has), in schema order."""
@@ -182,7 +198,8 @@ def clean_material(
     order and are numbered from 1 without gaps.
     """
     errors: dict[str, list[str]] = {}
-    for key in sorted(set(values) - _material_numbers()):
+    fields, unknown = _row_plan(frozenset(values))
+    for key in unknown:
         if key == REGULATOR_KEY:
             message = "The chemical regulator key (20.0053) is set by CERS, not entered."
         elif any(key == f.number for by in component_fields().values() for f in by.values()):
@@ -192,18 +209,15 @@ def clean_material(
         errors.setdefault(NON_FIELD_ERRORS, []).append(message)
 
     data: dict[str, Any] = {}
-    places, required = _material_places()
-    # The fields given and the required ones, in schema order: validate_value answers nothing
-    # and no problem for any other (a row gives a few of some hundred fields).
-    for _place, f in sorted(places[n] for n in required.union(values) if n in places):
-        raw = values.get(f.number)
-        value, problem = validate_value(f, raw)
+    for f in fields:
+        number = f.number
+        value, problem = validate_value(f, values.get(number))
         if problem is None and value is not None:
             problem = _extra_problem(f, value)
         if problem:
-            errors[f.number] = [problem]
+            errors[number] = [problem]
         elif value is not None:
-            data[f.number] = _json(value)
+            data[number] = value if type(value) is str else _json(value)
 
     clean_components = []
     if len(components) > MAX_COMPONENTS:
@@ -424,10 +438,11 @@ def _store_materials(actor, record, cleaned) -> list[tuple[int, tuple]]:
     """Add checked rows, ``(clean, regulator_key, picked chemical)`` each, at the end of the
     locked inventory ``record``: the rows, their components, the draft touched, an event each.
     The rows are written from their values (``insert_values``): an upload of thousands builds
-    no model object. Returns each row's key and values (``_MATERIAL_COLUMNS``)."""
+    no model object, and each row's data is written as JSON once, for its row and its event
+    (``json_text``). Returns each row's key and values (``_MATERIAL_COLUMNS``)."""
     chemicals = _library_chemicals(clean.ccl_id for clean, _key, _picked in cleaned)
     last = record.materials.aggregate(last=Max("position"))["last"] or 0
-    rows = []
+    rows, texts = [], []
     for offset, (clean, regulator_key, picked) in enumerate(cleaned, start=1):
         data = {**clean.data, REGULATOR_KEY: regulator_key or str(uuid.uuid4())}
         if clean.ccl_id is None:
@@ -444,7 +459,12 @@ def _store_materials(actor, record, cleaned) -> list[tuple[int, tuple]]:
                 *(columns[name] for name in _MATERIAL_COLUMNS[4:]),
             )
         )
-    keys = insert_values(HazardousMaterial, _MATERIAL_COLUMNS, rows)
+        texts.append(json_text(data))
+    keys = insert_values(
+        HazardousMaterial,
+        _MATERIAL_COLUMNS,
+        [(*row[:3], text, *row[4:]) for row, text in zip(rows, texts, strict=True)],
+    )
     insert_values(
         MixtureComponent,
         _COMPONENT_COLUMNS,
@@ -463,17 +483,24 @@ def _store_materials(actor, record, cleaned) -> list[tuple[int, tuple]]:
             HazardousMaterial,
             key,
             row[4],  # its common name: what ``str`` of the material says
-            after={
-                "record": record.pk,
-                "position": row[1],
-                "data": row[3],
-                "components": [_component_json(c) for c in clean.components],
-            },
+            after=_added(record.pk, row[1], text, clean.components),
             organization=organization,
         )
-        for key, row, (clean, _key, _picked) in zip(keys, rows, cleaned, strict=True)
+        for key, row, text, (clean, _key, _picked) in zip(keys, rows, texts, cleaned, strict=True)
     )
     return list(zip(keys, rows, strict=True))
+
+
+def _added(record_id: int, position: int, data: JsonText, components) -> JsonText:
+    """The ``after`` of a material's ``inventory.material_added`` event, its row's data
+    written into it as the row's own JSON text."""
+    listed = [_component_json(c) for c in components]
+    value = {"record": record_id, "position": position, "data": data.value, "components": listed}
+    return JsonText(
+        value,
+        f'{{"record": {record_id}, "position": {position}, "data": {data.text}, '
+        f'"components": {json.dumps(listed) if listed else "[]"}}}',
+    )
 
 
 @transaction.atomic(durable=True)

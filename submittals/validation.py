@@ -47,6 +47,7 @@ from itertools import islice
 from typing import Literal
 
 from core.elements import SubmittalElement
+from core.expressions import KeyText
 from core.registry import ElementSchema, Field, Group, schema_for, validate_value
 
 from .data import data_key, field_label, row_fields, row_groups, rows_of
@@ -578,7 +579,8 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
     """The inventory's rows, a batch at a time, each as ``(position, common name, maximum
     daily amount, data, components)``: the materials prefetched on ``record`` when they are
     (one batch), else read as plain values (an inventory of thousands of rows builds no model
-    objects), ``ROWS_BATCH`` rows through one cursor with their components read per batch."""
+    objects), ``ROWS_BATCH`` rows through one cursor with their components read per batch,
+    and of their data only the values the row checks read (``ROW_VALUES``, as text)."""
     if "materials" in getattr(record, "_prefetched_objects_cache", {}):
         yield [
             (
@@ -599,7 +601,13 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
     materials = (
         HazardousMaterial.objects.filter(record=record)
         .order_by("position")
-        .values_list("pk", "position", "common_name", "maximum_daily_amount", "data")
+        .values_list(
+            "pk",
+            "position",
+            "common_name",
+            "maximum_daily_amount",
+            *(KeyText("data", number) for number in ROW_VALUES),
+        )
         .iterator(chunk_size=ROWS_BATCH)
     )
     while batch := list(islice(materials, ROWS_BATCH)):
@@ -613,8 +621,14 @@ def _stored_materials(record) -> Iterator[list[tuple[int, str, Decimal | None, d
         ):
             components[material_id].append(dict(zip(COMPONENT_COLUMNS, values, strict=True)))
         yield [
-            (position, name, amount, data, tuple(components.get(material_id, ())))
-            for material_id, position, name, amount, data in batch
+            (
+                position,
+                name,
+                amount,
+                {n: value for n, value in zip(ROW_VALUES, data, strict=True) if value is not None},
+                tuple(components.get(material_id, ())),
+            )
+            for material_id, position, name, amount, *data in batch
         ]
 
 
@@ -648,10 +662,14 @@ def maximum_daily_amount_not_below_average(rows: list[_Row]) -> Iterable[Message
     schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
     maximum_f, average_f = schema.get("218"), schema.get("217")
     for row in rows:
-        name, values = row.name, row.values
-        maximum, average = _amount(values.get("218")), _amount(values.get("217"))
-        if maximum is None or average is None or maximum >= average:
+        values = row.values
+        average = _amount(values.get("217"))  # the rarer of the two: most rows stop here
+        if average is None:
             continue
+        maximum = _amount(values.get("218"))
+        if maximum is None or maximum >= average:
+            continue
+        name = row.name
         yield Message(
             ADVISORY,
             "HMI-218-BELOW-217",
@@ -673,8 +691,12 @@ def amounts_not_negative(rows: list[_Row]) -> Iterable[Message]:
     the schema sets no lower bound)."""
     schema = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)
     for row in rows:
+        values = row.values
         for number in NOT_NEGATIVE:
-            amount = _amount(row.values.get(number))
+            value = values.get(number)
+            if value is None:  # most rows give two or three of them
+                continue
+            amount = _amount(value)
             if amount is None or amount >= 0:
                 continue
             f = schema.get(number)
@@ -752,6 +774,9 @@ ROW_CHECKS = (
     mixture_components_are_named,
     ccl_ids_in_the_library,
 )
+# The values of a material's data that ``ROW_CHECKS`` read: the rows read back from the
+# database carry these alone (a check that reads another value must add it here).
+ROW_VALUES = (*NOT_NEGATIVE, "250")
 
 
 @element_rule(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY)

@@ -230,10 +230,14 @@ class ChemicalRows:
         events = etree.iterparse(
             io.BytesIO(self.data), events=("end",), tag="Chemical", **PARSER_OPTIONS
         )
-        previous = None
+        previous = rows = None
         for _event, chemical in events:
-            if not _is_chemical_row(chemical):
-                continue
+            # Every row has the one ``Chemicals`` as parent: that one is checked once.
+            parent = chemical.getparent()
+            if parent is not rows:
+                if not _is_chemical_row(chemical):
+                    continue
+                rows = parent
             if previous is not None:
                 self._drop(previous)
             yield chemical

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 
 from core.models import AuditEvent
-from core.services import COPY_FROM, insert_rows, insert_values
+from core.services import COPY_FROM, AuditRow, JsonText, insert_rows, insert_values, json_text
 from facilities.models import Facility
 from organizations.models import Organization
 
@@ -123,3 +123,22 @@ def test_outside_a_transaction_it_refuses():
     """Before any query (this test may not reach the database at all)."""
     with pytest.raises(RuntimeError, match="inside the transaction"):
         insert_rows(organizations(1))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how_many", [2, COPY_FROM])
+def test_json_given_with_its_text_is_written_from_the_text(cast, how_many):
+    """A JSON value given with its text (``JsonText``) is written as that text by COPY, and as
+    its value by ``bulk_create``: a text that says otherwise shows which one was written."""
+    value = {"n": 1, "text": "café \u201c\u201d\t\\", "none": None, "list": [1.5, True]}
+    rows = [
+        (cast.cupa_reviewer.pk, "test.texted", "organizations.organization", str(n), "Org")
+        + (None, None, json_text(value), JsonText(value, '{"written": "from the text"}'))
+        for n in range(how_many)
+    ]
+    with transaction.atomic():
+        insert_values(AuditEvent, AuditRow._fields, rows, keys=False)
+    stored = AuditEvent.objects.filter(action="test.texted").values_list("before", "after")
+    copied = connection.vendor == "postgresql" and how_many >= COPY_FROM
+    after = {"written": "from the text"} if copied else value
+    assert list(stored) == [(value, after)] * how_many

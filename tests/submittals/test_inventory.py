@@ -26,7 +26,7 @@ from core import services as core_services
 from core.elements import SubmittalElement
 from core.models import AuditEvent
 from libraries.models import Chemical
-from submittals import inventory, services
+from submittals import inventory, services, validation
 from submittals.forms_inventory import MaterialForm, component_name, field_name
 from submittals.models import (
     ElementStatus,
@@ -1146,3 +1146,114 @@ def test_fire_code_hazard_classes_are_chosen_imported_and_shown_in_words(cast, c
     assert response.status_code == 200
     [problem] = response.context["result"].problems
     assert problem.column == "PFCodeHazardClass"
+
+
+def test_the_inventory_rules_say_the_same_of_rows_read_as_values_and_prefetched(cast, record):
+    """The rows' checks say the same, word for word, of an inventory's rows read back as
+    plain values (an upload's thousands) and of its materials prefetched (the portal's
+    pages): amounts below zero, a maximum below the average, a component unnamed, a CCL ID
+    the library lacks."""
+    add(cast, record, {**DIESEL, "218": "-5", "217": "-1", "213": "-2"})
+    add(cast, record, {**DIESEL, "217": "600", "250": "102843"})
+    add(cast, record, PAINT, [{"percent_by_weight": "10", "ehs": "Y"}])
+    add(cast, record, {**DIESEL, "217": "5", "219": "3"})
+
+    def said(record) -> list[tuple]:
+        return [
+            (m.level, m.code, m.message, m.field, m.label)
+            for m in validate_element(record)
+            if m.code.startswith("HMI")
+        ]
+
+    read = said(reload(record))
+    prefetched = SubmittalElementRecord.objects.prefetch_related(
+        inventory.materials_prefetch()
+    ).get(pk=record.pk)
+    assert said(prefetched) == read
+    assert read == EXPECTED_ROW_MESSAGES
+
+
+def test_the_row_checks_read_no_value_but_those_stored_rows_are_read_with(cast):
+    """Stored rows are read back for the row checks with ``ROW_VALUES`` of their data alone:
+    a check reading any other value (here every field of a material is given) fails this."""
+    read: set[str] = set()
+
+    class Watched(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key):
+            read.add(key)
+            return super().__getitem__(key)
+
+        def __contains__(self, key):
+            read.add(key)
+            return super().__contains__(key)
+
+    every = {f.number: "-1" for f in inventory.material_fields()}
+    values = Watched(every | {"218": "-2", "250": "990999"})
+    unnamed = {"position": 1, "name": "", "cas_number": "", "percent_by_weight": None, "ehs": ""}
+    row = validation._Row("Diesel (row 1)", values, (unnamed,))
+    for check in validation.ROW_CHECKS:
+        assert list(check([row]))  # each check reads something of this row
+    assert read <= set(validation.ROW_VALUES)
+    assert read == {*validation.NOT_NEGATIVE, "250"}
+
+
+EXPECTED_ROW_MESSAGES = [
+    (
+        "advisory",
+        "HMI-218-BELOW-217",
+        "Diesel (row 1): Maximum daily amount (218) -5 is below Average daily amount (217) -1. "
+        "Check both amounts.",
+        "218",
+        "Maximum daily amount (218)",
+    ),
+    (
+        "advisory",
+        "HMI-218-BELOW-217",
+        "Diesel (row 2): Maximum daily amount (218) 500 is below Average daily amount (217) "
+        "600. Check both amounts.",
+        "218",
+        "Maximum daily amount (218)",
+    ),
+    (
+        "warning",
+        "HMI-213-NEGATIVE",
+        "Diesel (row 1): Curies (213) is -2, below zero. Check the value.",
+        "213",
+        "Curies (213)",
+    ),
+    (
+        "warning",
+        "HMI-217-NEGATIVE",
+        "Diesel (row 1): Average daily amount (217) is -1, below zero. Check the value.",
+        "217",
+        "Average daily amount (217)",
+    ),
+    (
+        "warning",
+        "HMI-218-NEGATIVE",
+        "Diesel (row 1): Maximum daily amount (218) is -5, below zero. Check the value.",
+        "218",
+        "Maximum daily amount (218)",
+    ),
+    (
+        "warning",
+        "HMI-COMPONENT-UNNAMED",
+        "Paint (row 3): hazardous component 1 has no name and no CAS number. Give one of them "
+        "if the product's safety data sheet lists it.",
+        "227",
+        "Component 1 name (227)",
+    ),
+    (
+        "warning",
+        "HMI-250-UNKNOWN",
+        "Diesel (row 2): CCL ID (250) 102843 is not in the chemical library loaded here. Check "
+        "the number; if it is CalEPA's, the library will know it once the state administrator "
+        "loads CalEPA's latest library.",
+        "250",
+        "CCL ID (250)",
+    ),
+]

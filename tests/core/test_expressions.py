@@ -1,0 +1,37 @@
+"""``core.expressions.KeyText``: a key of a JSON object read as a key, digits included."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.expressions import KeyText
+from core.models import AuditEvent
+
+
+@pytest.mark.django_db
+def test_a_key_of_digits_is_read_as_a_key_not_as_an_index(cast):
+    AuditEvent.objects.create(
+        actor=cast.editor,
+        action="test.keyed",
+        object_type="organizations.organization",
+        object_id="1",
+        object_repr="Org",
+        after={"218": "-5.50", "0": "zero", "a key.with $ [0]": "named", "250": 102843},
+    )
+    events = AuditEvent.objects.filter(action="test.keyed")
+    read = events.values_list(
+        KeyText("after", "218"),
+        KeyText("after", "0"),
+        KeyText("after", "a key.with $ [0]"),
+        KeyText("after", "250"),
+        KeyText("after", "217"),
+    ).get()
+    assert read[:3] == ("-5.50", "zero", "named")
+    assert str(read[3]) == "102843"  # text on PostgreSQL, a number on SQLite
+    assert read[4] is None
+
+
+def test_a_key_no_sqlite_path_can_name_is_refused():
+    for key in ('say "hi"', "back\\slash"):
+        with pytest.raises(ValueError, match="cannot name"):
+            KeyText("after", key)
