@@ -35,10 +35,12 @@ and the upload processing rate, each beside the raw limit measured in the same r
   elements for every upload size when the RFSQ sizes did not.
 - CME submit (``--cme``): an RCMES document adding inspections, one at each seeded facility,
   through the same check and ``edt.uploads.process``, beside its raw limit (parse, validate,
-  COPY).
+  COPY) and its floor (``measure_cme_floor``: the writes it must make in plain SQL, rolled
+  back).
 - Facility submittal submit (``--rfs-uploads``): an RFS document of one facility whose
   inventory holds the given number of chemicals, through the same check and
-  ``edt.uploads.process``, beside its raw limit (parse, validate, COPY); then its status
+  ``edt.uploads.process``, beside its raw limit (parse, validate, COPY) and its floor
+  (``measure_rfs_floor``, as RCMES's); then its status
   answer, in XML and in JSON, each in a process of its own: its entity keys, one per
   chemical, read from their table as the answer is written.
 - The check alone, at 1,000 to 100,000 notifications (made-up keys: nothing is looked up):
@@ -61,7 +63,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -1360,17 +1362,72 @@ def measure_raw_upload(count: int) -> dict:
     )
 
 
-def measure_database_floor(count: int) -> dict:
-    """What PostgreSQL itself spends on the writes an RFSAN upload must make, in plain SQL on
-    the same tables: lock the elements named, update their review columns (the table's indexes
-    with them), COPY one audit event each, and run the deferred foreign-key checks that COMMIT
-    would; then roll back, so the upload measured next finds the same elements."""
-    setup_django()
+def _plain_sql(write, upload: tuple[str, tuple[str, str], bytes] | None = None) -> dict:
+    """The plain-SQL floor of an upload: ``write(cursor, transaction_id)`` makes the writes
+    the upload must make and returns how many records it wrote; then the deferred foreign-key
+    checks COMMIT would run (``SET CONSTRAINTS ALL IMMEDIATE``), all timed, and everything
+    rolled back, so the upload measured next finds the data as it was. With ``upload``
+    (endpoint, schema, body), a queued transaction row for its entity keys first
+    (``_queued_upload``, not timed; its stored payload deleted after the rollback)."""
     from django.db import connection, transaction
 
-    _body, keys = _notifications(count)
-    started = time.perf_counter()
+    row = None
     with transaction.atomic(), connection.cursor() as cursor:
+        if upload is not None:
+            row = _queued_upload(*upload)
+        started = time.perf_counter()
+        records = write(cursor, row.pk if row is not None else None)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    if row is not None:
+        row.payload.delete(save=False)
+    return {"records": records, "seconds": seconds}
+
+
+def _copy_in(cursor, table: str, columns, rows: list, *, keys: bool = False) -> list[int]:
+    """COPY ``rows`` (the values of ``columns``, names) into ``table``; with ``keys``, each row
+    first given a primary key drawn from the table's sequence in one query, as
+    ``core.services.insert_values`` draws them. Returns the keys drawn."""
+    pks: list[int] = []
+    if keys:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        pks = sorted(key for (key,) in cursor.fetchall())
+        columns = ("id", *columns)
+        rows = [(pk, *row) for pk, row in zip(pks, rows, strict=True)]
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with cursor.copy(sql) as copy_in:
+        for row in rows:
+            copy_in.write_row(row)
+    return pks
+
+
+def _copy_events(cursor, events: list) -> None:
+    """COPY audit events, each the columns ``core.services.record_events`` writes and its
+    time."""
+    from core.services import AuditRow
+
+    _copy_in(cursor, "core_auditevent", (*AuditRow._fields, "created_at"), events)
+
+
+def _copy_entity_keys(cursor, entity_keys: list) -> None:
+    """COPY an answer's entity keys, the columns ``edt.uploads.EntityKeys`` writes."""
+    from edt.uploads import ENTITY_KEY_COLUMNS
+
+    _copy_in(cursor, "edt_edtentitykey", ENTITY_KEY_COLUMNS, entity_keys)
+
+
+def measure_database_floor(count: int) -> dict:
+    """What PostgreSQL itself spends on the writes an RFSAN upload must make, in plain SQL on
+    the same tables (``_plain_sql``): lock the elements named, update their review columns
+    (the table's indexes with them), COPY one audit event each."""
+    setup_django()
+    _body, keys = _notifications(count)
+
+    def write(cursor, _transaction_id) -> int:
         cursor.execute(
             "SELECT id FROM submittals_submittalelementrecord WHERE key = ANY(%s::uuid[]) "
             "ORDER BY key FOR UPDATE",
@@ -1386,25 +1443,14 @@ def measure_database_floor(count: int) -> dict:
             "WHERE id = ANY(%s)",
             [user, ids],
         )
-        columns = "actor_id, action, object_type, object_id, object_repr, before, after, created_at"
-        with cursor.copy(f"COPY core_auditevent ({columns}) FROM STDIN") as copy_in:
-            for pk in ids:
-                copy_in.write_row(
-                    (
-                        user,
-                        "submittal.reviewed",
-                        "submittals.submittalelementrecord",
-                        str(pk),
-                        "Facility Information (Under Review)",
-                        '{"status": 2, "comments": ""}',
-                        '{"status": 3, "comments": ""}',
-                        "now",
-                    )
-                )
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        seconds = time.perf_counter() - started
-        transaction.set_rollback(True)
-    return {"records": len(ids), "seconds": seconds}
+        event = ("submittal.reviewed", "submittals.submittalelementrecord")
+        text, before = "Facility Information (Under Review)", '{"status": 2, "comments": ""}'
+        after = '{"status": 3, "comments": ""}'
+        events = [(user, *event, str(pk), text, None, None, before, after, "now") for pk in ids]
+        _copy_events(cursor, events)
+        return len(ids)
+
+    return _plain_sql(write)
 
 
 CME_SCHEMA = ("RegulatorCMESubmit", "1/05")
@@ -1475,6 +1521,70 @@ def measure_raw_cme(count: int) -> dict:
             n.findtext("OccurredOn"),
         ),
     )
+
+
+def measure_cme_floor(count: int) -> dict:
+    """What PostgreSQL itself spends on the writes the same RCMES upload must make, in plain
+    SQL on the same tables (``_plain_sql``): COPY the new inspections (every column
+    ``cme.services.record_cme_batch`` writes, their keys drawn from the sequence), one audit
+    event each with the ``after`` the service writes, and the answer's entity keys. The
+    document is read, and the rows built from it, before the timing."""
+    setup_django()
+    from django.utils import timezone
+    from lxml import etree
+
+    from cme.models import Inspection
+    from cme.services import INSPECTION_COLUMNS, INSPECTION_FIELDS
+    from edt.models import EdtAccount
+    from edt.processors.cme import EDT_INSPECTOR
+    from facilities.models import Facility
+
+    body = _inspections(count)
+    account = EdtAccount.objects.select_related("regulator").get(username="bench_edt")
+    regulator = account.regulator
+    records = list(etree.fromstring(body).iter("Inspection"))
+    facilities = dict(
+        Facility.objects.filter(cers_id__in=[int(n.findtext("CERSID")) for n in records])
+        .values_list("cers_id", "pk")
+        .iterator()
+    )
+    rows, afters, texts = [], [], []
+    for n in records:
+        cers_id = int(n.findtext("CERSID"))
+        values = {
+            "program_element": n.findtext("ProgramElement"),
+            "inspection_type": n.findtext("Type"),
+            "occurred_on": n.findtext("OccurredOn"),
+            "inspector_name": EDT_INSPECTOR,
+            "ust_operational_compliance": "",
+            "violations_rtc_on": None,
+            "comments": "",
+        }
+        action_at = timezone.make_aware(
+            datetime.fromisoformat(n.findtext("InspectionHeader/RegulatorActionDateTime"))
+        )
+        head = (uuid.uuid4(), n.findtext("InspectionRegulatorKey"), action_at)
+        head += (facilities[cers_id], regulator.pk, account.user_id, "now")
+        rows.append((*head, *(values[name] for name in INSPECTION_FIELDS)))
+        afters.append(json.dumps({"facility": cers_id, "regulator": regulator.code, **values}))
+        texts.append(Inspection.describe(values["program_element"], values["occurred_on"]))
+    event = (account.user_id, "cme.inspection.recorded", "cme.inspection")
+
+    def write(cursor, transaction_id) -> int:
+        pks = _copy_in(cursor, "cme_inspection", INSPECTION_COLUMNS, rows, keys=True)
+        events = [
+            (*event, str(pk), text, None, regulator.pk, None, after, "now")
+            for pk, text, after in zip(pks, texts, afters, strict=True)
+        ]
+        _copy_events(cursor, events)
+        keys = [
+            (transaction_id, position, "CMEI", row[1], str(row[0]))
+            for position, row in enumerate(rows)
+        ]
+        _copy_entity_keys(cursor, keys)
+        return len(pks)
+
+    return _plain_sql(write, ("RCMES", CME_SCHEMA, body))
 
 
 RFS_SCHEMA = ("RegulatorFacilitySubmittal", "1/10")
@@ -1614,6 +1724,155 @@ def measure_raw_rfs(count: int) -> dict:
     )
 
 
+def _copy_rows(cursor, model, pks: list[int], **changed: tuple[str, list]) -> list[tuple]:
+    """INSERT ... SELECT of ``model``'s rows ``pks`` as new rows, each column as it is but
+    the ``changed`` ones (column: SQL expression, its parameters). Returns each new row's
+    key and the row's ``element`` (or key again)."""
+    meta = model._meta
+    columns = [f.column for f in meta.concrete_fields if not f.primary_key]
+    picked, params = [], []
+    for column in columns:
+        sql, values = changed.get(column, (f'"{column}"', []))
+        picked.append(sql)
+        params += values
+    element = "element" if "element" in columns else "id"
+    cursor.execute(
+        f"INSERT INTO {meta.db_table} ({', '.join(f'"{c}"' for c in columns)}) "  # noqa: S608
+        f"SELECT {', '.join(picked)} FROM {meta.db_table} WHERE id = ANY(%s) "
+        f"RETURNING id, {element}",
+        [*params, pks],
+    )
+    return cursor.fetchall()
+
+
+def measure_rfs_floor(count: int) -> dict:
+    """What PostgreSQL itself spends on the writes the same RFS upload must make, in plain SQL
+    on the same tables (``_plain_sql``): the facility submittal and its two elements (copied
+    from the template facility's submitted ones, which the document was made from), COPY of
+    the ``count`` materials (the template's chemical as the service stored it, each with the
+    document's regulator key; it has no mixture components), an audit event for each material
+    (the ``after`` the service writes), for each element and for the submittal, and the
+    answer's entity keys. The document is read, and the rows built from it, before the
+    timing."""
+    setup_django()
+    from lxml import etree
+
+    from edt.models import EdtAccount
+    from facilities.models import Facility
+    from submittals.inventory import _MATERIAL_COLUMNS, REGULATOR_KEY
+    from submittals.models import (
+        FacilitySubmittal,
+        HazardousMaterial,
+        SubmittalElementRecord,
+        SubmittalType,
+    )
+
+    body = _facility_submittal(count)
+    document = etree.fromstring(body)
+    target = Facility.objects.get(cers_id=int(document.findtext("FacilitySubmittal/CERSID")))
+    chemicals = [n.text for n in document.iter("ChemicalRegulatorKey")]
+    actor = EdtAccount.objects.get(username="bench_edt").user_id
+    group = FacilitySubmittal.objects.filter(facility__name="Bench Depot 0").latest("pk")
+    elements = dict(
+        SubmittalElementRecord.objects.filter(facility_submittal=group).values_list("element", "pk")
+    )
+    [stored] = HazardousMaterial.objects.filter(record=elements[2]).values_list(
+        *_MATERIAL_COLUMNS[2:]
+    )
+    data, rest = {k: v for k, v in stored[1].items() if k != REGULATOR_KEY}, stored[2:]
+    texts = [json.dumps({**data, REGULATOR_KEY: key}) for key in chemicals]
+    keys = {element: uuid.uuid4() for element in (1, 2)}
+    hmi = [uuid.uuid5(keys[2], f"/Chemicals/Chemical[{n}]") for n in range(len(chemicals))]
+    organization = target.organization_id
+    # Written by the EDT account's user, submitted by no person, as the service does.
+    now, mine, nobody = ("now()", []), ("%s", [actor]), ("NULL", [])
+    cupa = target.regulators.get(element=2).regulator_id
+
+    def write(cursor, transaction_id) -> int:
+        [(submittal, _id)] = _copy_rows(
+            cursor,
+            FacilitySubmittal,
+            [group.pk],
+            facility_id=("%s", [target.pk]),
+            created_at=now,
+            submitted_at=now,
+            created_by_id=mine,
+            submitted_by_id=nobody,
+        )
+        records = {
+            element: pk
+            for pk, element in _copy_rows(
+                cursor,
+                SubmittalElementRecord,
+                list(elements.values()),
+                key=("(%s::uuid[])[element]", [[keys[1], keys[2]]]),
+                facility_id=("%s", [target.pk]),
+                facility_submittal_id=("%s", [submittal]),
+                created_at=now,
+                updated_at=now,
+                submitted_at=now,
+                saved_at=now,
+                created_by_id=mine,
+                submitted_by_id=nobody,
+                submittal_type=("%s", [SubmittalType.PASS_THROUGH]),
+            )
+        }
+        inventory = records[2]
+        materials = [
+            (inventory, position, stored[0], text, *rest)
+            for position, text in enumerate(texts, start=1)
+        ]
+        pks = _copy_in(
+            cursor, "submittals_hazardousmaterial", _MATERIAL_COLUMNS, materials, keys=True
+        )
+        added = ("inventory.material_added", "submittals.hazardousmaterial")
+        events = [
+            (
+                actor,
+                *added,
+                str(pk),
+                rest[0],
+                organization,
+                None,
+                None,
+                f'{{"record": {inventory}, "position": {position}, "data": {text}, '
+                '"components": []}',
+                "now",
+            )
+            for position, (pk, text) in enumerate(zip(pks, texts, strict=True), start=1)
+        ]
+        # The elements' and the submittal's own events, as small as the service's.
+        events += [
+            (actor, "submittal.element_submitted", "submittals.submittalelementrecord", str(pk))
+            + (
+                f"Element {element} (Submitted) of CERS ID {target.cers_id}",
+                organization,
+                cupa,
+                '{"status": 1}',
+            )
+            + ('{"status": 2, "regulator": "1001", "submittal_type": 2}', "now")
+            for element, pk in records.items()
+        ]
+        events += [
+            (actor, action, "submittals.facilitysubmittal", str(submittal), "Facility submittal")
+            + (organization, None, None, '{"via": "EDT", "elements": [1, 2]}', "now")
+            for action in ("submittal.received", "submittal.submitted")
+        ]
+        _copy_events(cursor, events)
+        entities = [
+            (transaction_id, 0, "BA", str(uuid.uuid4()), str(uuid.uuid5(keys[1], "/BA"))),
+            (transaction_id, 1, "BOOI", str(uuid.uuid4()), str(uuid.uuid5(keys[1], "/BOOI"))),
+        ]
+        entities += [
+            (transaction_id, position, "HMI", key, str(cers_key))
+            for position, (key, cers_key) in enumerate(zip(chemicals, hmi, strict=True), start=2)
+        ]
+        _copy_entity_keys(cursor, entities)
+        return len(pks)
+
+    return _plain_sql(write, ("RFS", RFS_SCHEMA, body))
+
+
 def _synthetic(count: int) -> bytes:
     """An RFSAN document of ``count`` notifications with made-up keys: the check alone does
     not look them up, so its sizes need no seeded elements."""
@@ -1684,8 +1943,10 @@ MEASURES = {
     "database_floor": lambda args: measure_database_floor(args.count),
     "cme_upload": lambda args: measure_cme_upload(args.count),
     "raw_cme": lambda args: measure_raw_cme(args.count),
+    "cme_floor": lambda args: measure_cme_floor(args.count),
     "rfs_upload": lambda args: measure_rfs_upload(args.count),
     "raw_rfs": lambda args: measure_raw_rfs(args.count),
+    "rfs_floor": lambda args: measure_rfs_floor(args.count),
     "rfs_answer_xml": lambda args: measure_rfs_answer("xml"),
     "rfs_answer_json": lambda args: measure_rfs_answer("json"),
     "check_stream": lambda args: measure_check(args.count, "stream"),
@@ -1713,6 +1974,15 @@ def report_agency_query(name: str) -> None:
         f"+{query['rss_growth_mb']:.1f} MB) | raw cursor+lxml {raw['seconds']:.2f} s "
         f"(first record {raw['first_record_seconds'] * 1000:.0f} ms, "
         f"+{raw['rss_growth_mb']:.1f} MB) | ratio {query['seconds'] / raw['seconds']:.2f}x"
+    )
+
+
+def beside_floor(upload: dict, floor: dict) -> str:
+    """An upload's line's end: its plain-SQL floor (``_plain_sql``), measured just before it,
+    and its time over the floor's."""
+    return (
+        f" | the same writes in plain SQL {floor['records'] / floor['seconds']:>7,.0f} records/s"
+        f" | ratio to the floor {upload['seconds'] / floor['seconds']:.1f}x"
     )
 
 
@@ -1831,27 +2101,28 @@ def main() -> None:
             f"{upload['check_rss_growth_mb']:.1f} MB; with processing +"
             f"{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s (+{raw['rss_growth_mb']:.1f} MB)"
-            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x | the same writes in plain SQL "
-            f"{floor['records'] / floor['seconds']:>7,.0f} records/s"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x{beside_floor(upload, floor)}"
         )
 
     for count in cme_counts:
-        raw, upload = run("raw_cme", count), run("cme_upload", count)
+        raw, floor = run("raw_cme", count), run("cme_floor", count)
+        upload = run("cme_upload", count)
         print(
             f"RCMES upload {count:>7,} inspections: {count / upload['seconds']:>7,.0f} records/s "
             f"(peak RSS +{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s"
-            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x{beside_floor(upload, floor)}"
         )
 
     for count in rfs_counts:
-        raw, upload = run("raw_rfs", count), run("rfs_upload", count)
+        raw, floor = run("raw_rfs", count), run("rfs_floor", count)
+        upload = run("rfs_upload", count)
         print(
             f"RFS upload {count:>7,} chemicals ({upload['mb']:.1f} MB): "
             f"{count / upload['seconds']:>7,.0f} records/s, {upload['seconds']:.2f} s (peak RSS "
             f"+{upload['rss_growth_mb']:.1f} MB) | raw lxml parse+validate+COPY "
             f"{raw['records'] / raw['seconds']:>9,.0f} records/s, {raw['seconds']:.2f} s"
-            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x"
+            f" | ratio {upload['seconds'] / raw['seconds']:.1f}x{beside_floor(upload, floor)}"
         )
         answers = {how: run(f"rfs_answer_{how}") for how in ("xml", "json")}
         print(
