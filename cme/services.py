@@ -1248,20 +1248,24 @@ def update_cme_batch(
     before: dict[ChangedRecord, dict[str, Any]] = {}
     values_of: dict[ChangedRecord, dict[str, Any]] = {}
 
-    def gone(item, what: str) -> None:
-        refused[item] = ValidationError(f"This {what} no longer exists.")
+    def found(items, stored: dict, attribute: str, what: str, seen: dict):
+        """Each item with its locked row, in order: an item whose row is gone is refused; a
+        row changed twice in the batch is the caller's error."""
+        for item in items:
+            row = stored.get(getattr(item, attribute).pk)
+            if row is None:
+                refused[item] = ValidationError(f"This {what} no longer exists.")
+                continue
+            if row.pk in seen:
+                raise ValueError(f"The {what} {row.pk} is changed twice in one batch.")
+            seen[row.pk] = item
+            rows[item] = row
+            yield item, row
 
     stored = _locked(Inspection, inspections, "inspection", "facility", "regulator")
     changed_inspections: dict[int, ChangedInspection] = {}
-    for item in inspections:
-        row = stored.get(item.inspection.pk)
-        if row is None:
-            gone(item, "inspection")
-            continue
-        if row.pk in changed_inspections:
-            raise ValueError(f"Inspection {row.pk} is changed twice in one batch.")
-        changed_inspections[row.pk] = item
-        rows[item], before[item] = row, _inspection_snapshot(row)
+    for item, row in found(inspections, stored, "inspection", "inspection", changed_inspections):
+        before[item] = _inspection_snapshot(row)
         try:
             values_of[item] = clean_inspection(
                 _snapshot_values(row, INSPECTION_FIELDS) | dict(item.changes)
@@ -1298,15 +1302,8 @@ def update_cme_batch(
     stored = _locked(Violation, violations, "violation", "inspection__facility", "violation_type")
     changed_violations: dict[int, ChangedViolation] = {}
     raws: dict[ChangedViolation, dict[str, Any]] = {}
-    for item in violations:
-        row = stored.get(item.violation.pk)
-        if row is None:
-            gone(item, "violation")
-            continue
-        if row.pk in changed_violations:
-            raise ValueError(f"Violation {row.pk} is changed twice in one batch.")
-        changed_violations[row.pk] = item
-        rows[item], before[item] = row, _violation_snapshot(row)
+    for item, row in found(violations, stored, "violation", "violation", changed_violations):
+        before[item] = _violation_snapshot(row)
         raw = _snapshot_values(row, VIOLATION_FIELDS)
         raw["type_number"] = row.violation_type.type_number
         raws[item] = raw | dict(item.changes)
@@ -1337,7 +1334,6 @@ def update_cme_batch(
         return now
 
     stored = _locked(Enforcement, enforcements, "enforcement", "facility", "regulator")
-    changed_enforcements: set[int] = set()
     linked: dict[int, list[Violation]] = {}
     if stored:
         for pair in (
@@ -1346,27 +1342,22 @@ def update_cme_batch(
             .order_by("pk")
         ):
             linked.setdefault(pair.enforcement_id, []).append(pair.violation)
-    for item in enforcements:
-        row = stored.get(item.enforcement.pk)
-        if row is None:
-            gone(item, "enforcement action")
-            continue
-        if row.pk in changed_enforcements:
-            raise ValueError(f"Enforcement action {row.pk} is changed twice in one batch.")
-        changed_enforcements.add(row.pk)
-        found = linked.get(row.pk, [])
-        rows[item] = row
-        before[item] = _enforcement_snapshot(row, [v.pk for v in found])
+    changed_enforcements: dict[int, ChangedEnforcement] = {}
+    for item, row in found(
+        enforcements, stored, "enforcement", "enforcement action", changed_enforcements
+    ):
+        linked_now = linked.get(row.pk, [])
+        before[item] = _enforcement_snapshot(row, [v.pk for v in linked_now])
         depends[item] = [
             parent
-            for violation in found
+            for violation in linked_now
             for parent in (
                 changed_violations.get(violation.pk),
                 changed_inspections.get(violation.inspection_id),
             )
             if parent is not None
         ]
-        now = [violation_now(v) for v in found]
+        now = [violation_now(v) for v in linked_now]
         try:
             values_of[item] = clean_enforcement(
                 _snapshot_values(row, ENFORCEMENT_FIELDS) | dict(item.changes), row.facility, now
@@ -1379,16 +1370,7 @@ def update_cme_batch(
         works[item].append(CmeWork(item.regulator, row.facility, None))
 
     stored = _locked(EnforcementViolation, links, "link", "enforcement", "violation")
-    changed_links: set[int] = set()
-    for item in links:
-        row = stored.get(item.link.pk)
-        if row is None:
-            gone(item, "enforcement-violation link")
-            continue
-        if row.pk in changed_links:
-            raise ValueError(f"Link {row.pk} is changed twice in one batch.")
-        changed_links.add(row.pk)
-        rows[item] = row
+    for item, row in found(links, stored, "link", "enforcement-violation link", {}):
         if row.regulator_key not in ("", item.regulator_key):
             refused[item] = ValidationError(
                 f"Enforcement {row.enforcement.regulator_key} already links violation "
