@@ -3,6 +3,7 @@
 import datetime
 
 from cme import services
+from core.models import AuditEvent
 from tests import factories
 
 DAY = datetime.date(2024, 5, 1)
@@ -51,3 +52,33 @@ def pa_reviewer(cast):
     user = factories.make_user("inspector@sac-pa.example", first_name="Pat")
     factories.add_staff(cast.pa, user, "reviewer")
     return user
+
+
+def named_events(actor, world: dict, ending: str) -> list[tuple]:
+    """The events ``actor`` caused whose action ends with ``ending``, in order: each one's
+    record, and every record its snapshots name, given by its name in ``world`` (twin worlds
+    then compare equal though their keys differ)."""
+    names = {(type(row)._meta.label_lower, row.pk): name for name, row in world.items()}
+
+    def renamed(values):
+        if not values:
+            return values
+        values = dict(values)
+        if "inspection" in values:
+            values["inspection"] = names["cme.inspection", values["inspection"]]
+        for key, model in (("violations", "violation"), ("enforcements", "enforcement")):
+            if key in values:
+                values[key] = [names[f"cme.{model}", pk] for pk in values[key]]
+        return values
+
+    return [
+        (
+            event.action,
+            names[event.object_type, int(event.object_id)],
+            event.object_repr,
+            event.regulator_id,
+            renamed(event.before),
+            renamed(event.after),
+        )
+        for event in AuditEvent.objects.filter(actor=actor, action__endswith=ending).order_by("pk")
+    ]

@@ -14,7 +14,7 @@ from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
 from tests import factories
 
-from .helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
+from .helpers import DAY, UST_TYPE, enforcement, inspection, named_events, pa_reviewer, violation
 
 
 def _world(cast, actor):
@@ -31,35 +31,6 @@ def _world(cast, actor):
         cast, violations=[v3], actor=actor, occurred_on=later + datetime.timedelta(days=1)
     )
     return {"P1": p1, "P2": p2, "V1": v1, "V2": v2, "V3": v3, "E1": e1, "E2": e2, "E3": e3}
-
-
-def _events(actor, world):
-    """The delete events ``actor`` caused, in order, every key named by its record's name."""
-    names = {(type(row)._meta.label_lower, row.pk): name for name, row in world.items()}
-
-    def named(model, keys):
-        return [names[f"cme.{model}", key] for key in keys]
-
-    found = []
-    for event in AuditEvent.objects.filter(actor=actor, action__endswith=".deleted").order_by("pk"):
-        before = dict(event.before)
-        if "inspection" in before:
-            before["inspection"] = names["cme.inspection", before["inspection"]]
-        if "violations" in before:
-            before["violations"] = named("violation", before["violations"])
-        if "enforcements" in before:
-            before["enforcements"] = named("enforcement", before["enforcements"])
-        found.append(
-            (
-                event.action,
-                names[event.object_type, int(event.object_id)],
-                event.object_repr,
-                event.regulator_id,
-                before,
-                event.after,
-            )
-        )
-    return found
 
 
 def _left(world):
@@ -107,8 +78,8 @@ def test_a_batch_deletes_and_audits_as_the_single_services_do(cast):
     )
 
     assert _left(batch) == _left(single) == (["E1", "E3", "P2"], [])
-    events = _events(other, batch)
-    assert events == _events(one, single)
+    events = named_events(other, batch, ".deleted")
+    assert events == named_events(one, single, ".deleted")
     assert [(action, name) for action, name, *_rest in events] == [
         ("cme.violation.deleted", "V3"),
         ("cme.enforcement.deleted", "E2"),

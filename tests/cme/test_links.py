@@ -16,7 +16,7 @@ from cme.models import Enforcement, EnforcementViolation, Violation
 from core.models import AuditEvent
 from tests import factories
 
-from .helpers import DAY, UST_TYPE, enforcement, inspection, pa_reviewer, violation
+from .helpers import DAY, UST_TYPE, enforcement, inspection, named_events, pa_reviewer, violation
 
 LATER = DAY + datetime.timedelta(days=3)
 
@@ -35,27 +35,6 @@ def _world(cast, actor):
 
 def _link(world, action: str, found: str) -> EnforcementViolation:
     return EnforcementViolation.objects.get(enforcement=world[action], violation=world[found])
-
-
-def _events(actor, world):
-    """The update events ``actor`` caused, in order, every key named by its record's name."""
-    names = {(type(row)._meta.label_lower, row.pk): name for name, row in world.items()}
-    found = []
-    for event in AuditEvent.objects.filter(actor=actor, action__endswith=".updated").order_by("pk"):
-        before, after = dict(event.before), dict(event.after)
-        for values in (before, after):
-            values["violations"] = [names["cme.violation", pk] for pk in values["violations"]]
-        found.append(
-            (
-                event.action,
-                names[event.object_type, int(event.object_id)],
-                event.object_repr,
-                event.regulator_id,
-                before,
-                after,
-            )
-        )
-    return found
 
 
 def _links(world):
@@ -107,8 +86,9 @@ def test_a_batch_deletes_links_as_update_enforcement_takes_them_off_one_by_one(c
 
     assert _links(batch) == _links(single) == _links(portal) == [("E1", "V2", "", None)]
     assert _actions(batch) == _actions(single) == _actions(portal)
-    events = _events(actors[2], batch)
-    assert events == _events(actors[1], single) == _events(actors[0], portal)
+    events = named_events(actors[2], batch, ".updated")
+    assert events == named_events(actors[1], single, ".updated")
+    assert events == named_events(actors[0], portal, ".updated")
     assert [
         (name, before["violations"], after["violations"])
         for _a, name, _r, _g, before, after in events
