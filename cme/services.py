@@ -1227,7 +1227,9 @@ def update_cme_batch(
     ``library`` (from ``violation_library``) saves its query when the caller has it; it holds
     every type number the violations will have. Each item's ``written`` is its row afterwards.
     A record may be changed once per batch. A link's keys (``links``) are written after the
-    records, in one statement: each link must still be stored, and be free of another key.
+    records, in one statement: each link must still be stored, and be free of another key,
+    one a link before it in the batch gives it included (a link named again under another
+    key is refused, as ``update_link_keys`` refuses it after the first).
     """
     inspections, violations = list(inspections), list(violations)
     enforcements, links = list(enforcements), list(links)
@@ -1248,17 +1250,19 @@ def update_cme_batch(
     before: dict[ChangedRecord, dict[str, Any]] = {}
     values_of: dict[ChangedRecord, dict[str, Any]] = {}
 
-    def found(items, stored: dict, attribute: str, what: str, seen: dict):
+    def found(items, stored: dict, attribute: str, what: str, seen: dict | None):
         """Each item with its locked row, in order: an item whose row is gone is refused; a
-        row changed twice in the batch is the caller's error."""
+        row changed twice in the batch is the caller's error (``seen``, the rows so far, or
+        None when the caller decides)."""
         for item in items:
             row = stored.get(getattr(item, attribute).pk)
             if row is None:
                 refused[item] = ValidationError(f"This {what} no longer exists.")
                 continue
-            if row.pk in seen:
-                raise ValueError(f"The {what} {row.pk} is changed twice in one batch.")
-            seen[row.pk] = item
+            if seen is not None:
+                if row.pk in seen:
+                    raise ValueError(f"The {what} {row.pk} is changed twice in one batch.")
+                seen[row.pk] = item
             rows[item] = row
             yield item, row
 
@@ -1370,14 +1374,24 @@ def update_cme_batch(
         works[item].append(CmeWork(item.regulator, row.facility, None))
 
     stored = _locked(EnforcementViolation, links, "link", "enforcement", "violation")
-    for item, row in found(links, stored, "link", "enforcement-violation link", {}):
-        if row.regulator_key not in ("", item.regulator_key):
+    # Each link's key as the links before it in the batch leave it: a link named again under
+    # another key (sent again beside a new key for its pair) is refused as ``update_link_keys``
+    # refuses it after the first.
+    keyed_as: dict[int, str] = {}
+    for item, row in found(links, stored, "link", "enforcement-violation link", None):
+        key = keyed_as.get(row.pk, row.regulator_key)
+        if key not in ("", item.regulator_key):
             refused[item] = ValidationError(
                 f"Enforcement {row.enforcement.regulator_key} already links violation "
-                f"{row.violation.regulator_key} under the key {row.regulator_key}."
+                f"{row.violation.regulator_key} under the key {key}."
             )
-        else:
-            works[item] = []  # the pair stays: no rule beyond the records' own
+            continue
+        if row.pk in keyed_as:
+            raise ValueError(
+                f"The enforcement-violation link {row.pk} is changed twice in one batch."
+            )
+        keyed_as[row.pk] = item.regulator_key
+        works[item] = []  # the pair stays: no rule beyond the records' own
 
     denied = refusals(actor, [work for asked in works.values() for work in asked])
     skipped: set[ChangedRecord] = set()

@@ -307,6 +307,35 @@ def test_a_link_under_another_key_or_gone_is_refused_and_no_key_is_written(cast)
         )
 
 
+def test_a_link_keyed_twice_in_a_batch_is_checked_against_the_key_the_first_gives_it(cast):
+    """The same link named twice under two keys (an agency's system sending a link again
+    beside a new key for its pair): the second is refused as ``update_link_keys`` refuses it
+    after the first, and nothing is written."""
+    world = _world(cast, cast.cupa_reviewer)
+    link = _link(world, "E1", "V2")
+    EnforcementViolation.objects.filter(pk=link.pk).update(regulator_key="EV-1")
+    Enforcement.objects.filter(pk=world["E1"].pk).update(regulator_key="E-1")
+    Violation.objects.filter(pk=world["V2"].pk).update(regulator_key="V-2")
+    cupa = {"regulator": cast.cupa, "regulator_action_at": timezone.now()}
+    items = [
+        services.ChangedLink(link=link, regulator_key="EV-1", **cupa),
+        services.ChangedLink(link=link, regulator_key="EV-2", **cupa),
+    ]
+    with pytest.raises(services.RecordsRefused) as refused:
+        services.update_cme_batch(actor=cast.cupa_reviewer, links=items)
+    message = "Enforcement E-1 already links violation V-2 under the key EV-1."
+    assert [(item, error.messages) for item, error in refused.value.refused] == [
+        (items[1], [message])
+    ]
+    assert not AuditEvent.objects.filter(action="cme.link.keyed").exists()
+    assert EnforcementViolation.objects.get(pk=link.pk).regulator_action_at is None
+
+    services.update_link_keys(actor=cast.cupa_reviewer, link=link, regulator_key="EV-1", **cupa)
+    with pytest.raises(ValidationError) as single:
+        services.update_link_keys(actor=cast.cupa_reviewer, link=link, regulator_key="EV-2", **cupa)
+    assert single.value.messages == [message]
+
+
 @pytest.mark.django_db
 def test_batches_of_links_cost_the_same_queries_whatever_their_size(cast):
     facilities = [factories.make_facility(cast.org) for _ in range(4)]

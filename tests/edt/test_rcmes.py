@@ -581,6 +581,30 @@ def test_a_link_deleted_and_added_again_under_a_new_key_in_one_document(client, 
     ]
 
 
+def test_a_link_sent_again_beside_a_new_key_for_its_pair_refuses_the_new_key(
+    client, cast, edt_account
+):
+    """A document sends a stored link again and the same pair under a new key: the new key is
+    refused, as the pair is linked under the first; the upload is not an error of CERS."""
+    answer(post(client, edt_account, full_document(cast)))
+    keyed = EnforcementViolation.objects.get().regulator_action_at
+    body = document(
+        links=[link("EV-1", "E-1", "V-1", at=LATER), link("EV-2", "E-1", "V-1", at=LATER)]
+    )
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Rejected", worded(root)
+    assert worded(root) == [
+        (
+            1013,
+            "EV-2",
+            "Enforcement-violation link EV-2: Enforcement E-1 already links violation V-1 under "
+            "the key EV-1. [line 1 (/CMESubmittals/EnforcementViolations/EnforcementViolation)]",
+        )
+    ]
+    pair = EnforcementViolation.objects.get()
+    assert (pair.regulator_key, pair.regulator_action_at) == ("EV-1", keyed)
+
+
 # --- environments, formats, tiers ----------------------------------------------------------
 
 
