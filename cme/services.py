@@ -1227,9 +1227,10 @@ def update_cme_batch(
     ``library`` (from ``violation_library``) saves its query when the caller has it; it holds
     every type number the violations will have. Each item's ``written`` is its row afterwards.
     A record may be changed once per batch. A link's keys (``links``) are written after the
-    records, in one statement: each link must still be stored, and be free of another key,
-    one a link before it in the batch gives it included (a link named again under another
-    key is refused, as ``update_link_keys`` refuses it after the first).
+    records, in one statement: each link must still be stored, be one its agency may record
+    (the rule for its action's facility and its violation's program element), and be free of
+    another key, one a link before it in the batch gives it included (a link named again under
+    another key is refused, as ``update_link_keys`` refuses it after the first).
     """
     inspections, violations = list(inspections), list(violations)
     enforcements, links = list(enforcements), list(links)
@@ -1373,7 +1374,13 @@ def update_cme_batch(
         works[item] = [CmeWork(item.regulator, row.facility, e) for e in elements]
         works[item].append(CmeWork(item.regulator, row.facility, None))
 
-    stored = _locked(EnforcementViolation, links, "link", "enforcement", "violation")
+    stored = _locked(
+        EnforcementViolation,
+        links,
+        "link",
+        "enforcement__facility",
+        "violation__inspection",
+    )
     # Each link's key as the links before it in the batch leave it: a link named again under
     # another key (sent again beside a new key for its pair) is refused as ``update_link_keys``
     # refuses it after the first.
@@ -1391,7 +1398,13 @@ def update_cme_batch(
                 f"The enforcement-violation link {row.pk} is changed twice in one batch."
             )
         keyed_as[row.pk] = item.regulator_key
-        works[item] = []  # the pair stays: no rule beyond the records' own
+        # The pair stays, but the agency must be one that may record the link: the rule for
+        # its action's facility and its violation's program element.
+        facility = row.enforcement.facility
+        works[item] = [
+            CmeWork(item.regulator, facility, row.violation.inspection.program_element),
+            CmeWork(item.regulator, facility, None),
+        ]
 
     denied = refusals(actor, [work for asked in works.values() for work in asked])
     skipped: set[ChangedRecord] = set()

@@ -337,6 +337,50 @@ def test_a_link_keyed_twice_in_a_batch_is_checked_against_the_key_the_first_give
 
 
 @pytest.mark.django_db
+def test_a_links_keys_are_written_only_by_an_agency_that_may_record_its_violation(cast):
+    """Writing a link's EDT keys asks the rule for the link (its action's facility and its
+    violation's program element), alone or in a batch: the CUPA may not key its PA's UST link,
+    nor another CUPA's staff the CUPA's link."""
+    pa = pa_reviewer(cast)
+    ust = inspection(cast, regulator=cast.pa, actor=pa, program_element="c")
+    ust_violation = violation(cast, ust, type_number=UST_TYPE, actor=pa, regulator=cast.pa)
+    pa_action = enforcement(cast, violations=[ust_violation], regulator=cast.pa, actor=pa)
+    pa_link = EnforcementViolation.objects.get(enforcement=pa_action)
+    world = _world(cast, cast.cupa_reviewer)
+    cupa_link = _link(world, "E1", "V1")
+    at = timezone.now()
+    attempts = [
+        (cast.cupa_reviewer, cast.cupa, pa_link, "does not regulate the Underground Storage"),
+        (cast.cupa2_reviewer, cast.cupa, cupa_link, ""),
+        (cast.cupa2_reviewer, cast.cupa2, cupa_link, "does not regulate"),
+    ]
+    for actor, regulator, link, says in attempts:
+        item = services.ChangedLink(
+            regulator=regulator, link=link, regulator_key="EV-9", regulator_action_at=at
+        )
+        with pytest.raises(services.RecordsRefused) as refused:
+            services.update_cme_batch(actor=actor, links=[item])
+        [(_item, error)] = refused.value.refused
+        assert isinstance(error, PermissionDenied) and says in str(error)
+        with pytest.raises(PermissionDenied) as single:
+            services.update_link_keys(
+                actor=actor,
+                regulator=regulator,
+                link=link,
+                regulator_key="EV-9",
+                regulator_action_at=at,
+            )
+        assert str(single.value) == str(error)
+    assert not EnforcementViolation.objects.exclude(regulator_key="").exists()
+    assert not AuditEvent.objects.filter(action="cme.link.keyed").exists()
+    # The PA itself keys its own link.
+    services.update_link_keys(
+        actor=pa, regulator=cast.pa, link=pa_link, regulator_key="EV-9", regulator_action_at=at
+    )
+    assert EnforcementViolation.objects.get(pk=pa_link.pk).regulator_key == "EV-9"
+
+
+@pytest.mark.django_db
 def test_batches_of_links_cost_the_same_queries_whatever_their_size(cast):
     facilities = [factories.make_facility(cast.org) for _ in range(4)]
 

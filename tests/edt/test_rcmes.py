@@ -605,6 +605,27 @@ def test_a_link_sent_again_beside_a_new_key_for_its_pair_refuses_the_new_key(
     assert (pair.regulator_key, pair.regulator_action_at) == ("EV-1", keyed)
 
 
+def test_a_pas_link_sent_again_under_the_cupas_code_is_refused(client, cast, edt_account):
+    """The CUPA may not delete its PA's UST link under its own code, nor write its keys: the
+    link sent again is refused as the delete is (1053), and its keys stay as they were."""
+    cers_id = cast.facility.cers_id
+    pa = {"regulator": "1101"}
+    body = document(
+        inspections=[inspection("UST-1", cers_id, ProgramElement="c", SOCDetermination="c", **pa)],
+        enforcements=[enforcement("UST-E", cers_id, **pa)],
+        violations=[violation("UST-V1", "UST-1", TypeID="2030002", Class="1", **pa)],
+        links=[link("UST-L", "UST-E", "UST-V1", **pa)],
+    )
+    assert status(answer(post(client, edt_account, body))) == "Accepted"
+    keyed = EnforcementViolation.objects.get().regulator_action_at
+    for sent in (3, 2):
+        again = document(links=[link("UST-L", "UST-E", "UST-V1", status=sent, at=LATER)])
+        root = answer(post(client, edt_account, again))
+        assert guidance(root) == [(1053, "Required", "UST-L")], sent
+    assert EnforcementViolation.objects.get().regulator_action_at == keyed
+    assert not AuditEvent.objects.filter(action="cme.link.keyed").exists()
+
+
 # --- environments, formats, tiers ----------------------------------------------------------
 
 
