@@ -82,8 +82,8 @@ links) and writes them all, with their EDT keys, or none. When it refuses one, t
 written one by one, each record in a savepoint, as the portal's single services write it, so
 that every record's messages are those it earns after the changes before it. Then the keys
 of the links sent again or taken over (made in the portal, the same pair) are written a
-chunk at a time by ``update_cme_batch`` (each link still stored and free of another key), or
-one by one when it refuses one, in the same way. Each chunk of added records is checked where it
+chunk at a time by ``update_cme_batch`` (each link still stored, one its agency may record,
+and free of another key), or one by one when it refuses one, in the same way. Each chunk of added records is checked where it
 belongs (its agency, facility and parents) and handed whole to ``record_cme_batch``, which
 checks each record once, as the portal does, and writes them all or none; a parent added in
 an earlier chunk is found by the row written for it. When the batch refuses a record, the
