@@ -80,19 +80,19 @@ each change once more as the portal does (the rules only a write can check too: 
 with violations keeps its program element, an action is not dated before a violation it
 links) and writes them all, with their EDT keys, or none. When it refuses one, the chunk is
 written one by one, each record in a savepoint, as the portal's single services write it, so
-that every record's messages are those it earns after the changes before it. Then the keys
-of the links sent again or taken over (made in the portal, the same pair) are written a
-chunk at a time by ``update_cme_batch`` (each link still stored, one its agency may record,
-and free of another key), or one by one when it refuses one, in the same way. Each chunk of added records is checked where it
-belongs (its agency, facility and parents) and handed whole to ``record_cme_batch``, which
-checks each record once, as the portal does, and writes them all or none; a parent added in
-an earlier chunk is found by the row written for it. When the batch refuses a record, the
-chunk is checked record by record as the portal's forms would (each record alone, the rule
-asked once) and what passed is handed to the batch again, so that every record's own messages
-are reported, with the rules across records (such as a link's action dated before its
-violation) the batch finds. A record that
-failed its check is not written, nor anything that depends on it. Any message at Required
-level rejects the whole upload: everything written is rolled back with it.
+that every record's messages are those it earns after the changes before it. Then the keys of
+the links sent again or taken over (made in the portal, the same pair) are written a chunk at a
+time by ``update_cme_batch`` (each link still stored, one its agency may record, and free of
+another key), or one by one when it refuses one, in the same way. Each chunk of added records
+is checked where it belongs (its agency, facility and parents) and handed whole to
+``record_cme_batch``, which checks each record once, as the portal does, and writes them all or
+none; a parent added in an earlier chunk is found by the row written for it. When the batch
+refuses a record, the chunk is checked record by record as the portal's forms would (each
+record alone, the rule asked once) and what passed is handed to the batch again, so that every
+record's own messages are reported, with the rules across records (such as a link's action
+dated before its violation) the batch finds. A record that failed its check is not written, nor
+anything that depends on it. Any message at Required level rejects the whole upload: everything
+written is rolled back with it.
 
 EDT carries no inspector: an inspection added through EDT records ``EDT_INSPECTOR`` as its
 inspector's name, and a change keeps the name stored.
