@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from .querysets import LibraryQuerySet, ViolationTypeQuerySet
+from .querysets import ChemicalQuerySet, ViolationTypeQuerySet
 
 
 class Chemical(models.Model):
@@ -56,7 +56,7 @@ class Chemical(models.Model):
     )
     updated_at = models.DateTimeField("last updated", auto_now=True)  # 20.0073
 
-    objects = LibraryQuerySet.as_manager()
+    objects = ChemicalQuerySet.as_manager()
 
     class Meta:
         ordering = ["chemical_name"]

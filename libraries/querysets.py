@@ -8,7 +8,7 @@ through the EDT library queries, never through these querysets.
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connections, models
 
 from regulators.querysets import is_state_administrator
 
@@ -33,6 +33,24 @@ class LibraryQuerySet(models.QuerySet):
         if action == "manage":
             return self if is_state_administrator(user) else self.none()
         return self.none()
+
+
+class ChemicalQuerySet(LibraryQuerySet):
+    """Rows of the chemical library."""
+
+    def with_ccl_ids(self, ccl_ids):
+        """The chemicals with these CCL IDs. An ID beyond what the CCL ID column holds on
+        this database (the schema sets no upper bound) names none: it is left out of the
+        query, which SQLite would refuse (its integers stop at 2**63 - 1)."""
+        field = self.model._meta.get_field("ccl_id")
+        low, high = connections[self.db].ops.integer_field_range(field.get_internal_type())
+        return self.filter(
+            ccl_id__in=[
+                ccl_id
+                for ccl_id in ccl_ids
+                if (low is None or ccl_id >= low) and (high is None or ccl_id <= high)
+            ]
+        )
 
 
 class ViolationTypeQuerySet(LibraryQuerySet):

@@ -285,7 +285,7 @@ def _library_chemicals(ccl_ids) -> dict[int, Chemical]:
     ids = {ccl_id for ccl_id in ccl_ids if ccl_id is not None}
     if not ids:
         return {}
-    return {c.ccl_id: c for c in Chemical.objects.filter(ccl_id__in=ids)}
+    return {c.ccl_id: c for c in Chemical.objects.with_ccl_ids(ids)}
 
 
 def _library_chemical(ccl_id: int | None, picked: Chemical | None = None) -> Chemical | None:

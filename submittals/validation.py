@@ -742,7 +742,7 @@ def ccl_ids_in_the_library(rows: list[_Row]) -> Iterable[Message]:
     wanted = {ccl_id for _row, ccl_id in numbered if ccl_id is not None}
     if not wanted:
         return
-    known = set(Chemical.objects.filter(ccl_id__in=wanted).values_list("ccl_id", flat=True))
+    known = set(Chemical.objects.with_ccl_ids(wanted).values_list("ccl_id", flat=True))
     f = schema_for(SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY).get("250")
     for row, ccl_id in numbered:
         if ccl_id is None or ccl_id in known:
