@@ -3,8 +3,10 @@
 ``KeyText("data", "218")``: the text of one key of a JSON column's object. Django's ``KT``
 (``data__218``) reads a key made of digits as an array index, and the elements' data are keyed
 by data-dictionary numbers ("218"); this reads it as the key it is: ``->>`` on PostgreSQL,
-``json_extract`` on SQLite (which gives a number as a number, a string as its text). A key
-with a double quote or a backslash, which SQLite's paths cannot name, is refused.
+on SQLite ``json_extract`` for a string and ``->`` (the value's JSON text) for anything else,
+so a number comes as its text on both (``json_extract`` would give a number, and a float for
+an integer past 2**63: 1e+20). A key with a double quote or a backslash, which SQLite's paths
+cannot name, is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ class KeyText(Func):
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"json_extract({sql}, %s)", (*params, f'$."{self.key}"')
+        path = f'$."{self.key}"'
+        return (
+            f"(CASE json_type({sql}, %s) WHEN 'text' THEN json_extract({sql}, %s) "
+            f"WHEN 'null' THEN NULL ELSE ({sql} -> %s) END)",
+            (*params, path, *params, path, *params, path),
+        )
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])

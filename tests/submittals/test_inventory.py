@@ -404,7 +404,7 @@ def test_a_ccl_id_the_library_lacks_is_kept_unlinked_with_a_warning(cast, record
 def test_a_ccl_id_larger_than_the_library_holds_is_kept_unlinked_with_a_warning(cast, record):
     """The schema sets no upper bound on a CCL ID: one larger than any the library (or
     SQLite's integers) can hold is kept and warned about like any other the library lacks,
-    on every database."""
+    on every database, rows read as values (its JSON number's text) and prefetched."""
     huge = "99999999999999999999"
     material = add(cast, record, {**DIESEL, "250": huge})
     assert (material.data["250"], material.chemical) == (int(huge), None)
@@ -413,6 +413,7 @@ def test_a_ccl_id_larger_than_the_library_holds_is_kept_unlinked_with_a_warning(
     ).get(pk=record.pk)
     [warning] = [m for m in validate_element(prefetched) if m.code == "HMI-250-UNKNOWN"]
     assert f"CCL ID (250) {huge} is not in the chemical library" in warning.message
+    assert [m.message for m in warnings_of(record, warning.code)] == [warning.message]
 
 
 def test_a_ccl_id_the_library_has_links_and_raises_no_warning(cast, record):
