@@ -44,3 +44,28 @@ def test_a_key_no_sqlite_path_can_name_is_refused():
     for key in ('say "hi"', "back\\slash"):
         with pytest.raises(ValueError, match="cannot name"):
             KeyText("after", key)
+
+
+@pytest.mark.django_db
+def test_before_sqlite_338_a_number_still_comes_as_its_text(cast, monkeypatch):
+    """SQLite before 3.38 has no ``->``: a number is read as its value's text, the same for
+    any number but an integer past 2**63."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite versions' branch")
+    monkeypatch.setattr(connection.Database, "sqlite_version_info", (3, 37, 2))
+    AuditEvent.objects.create(
+        actor=cast.editor,
+        action="test.keyed",
+        object_type="organizations.organization",
+        object_id="1",
+        object_repr="Org",
+        after={"218": "-5.50", "250": 102843, "252": None},
+    )
+    read = (
+        AuditEvent.objects.filter(action="test.keyed")
+        .values_list(KeyText("after", "218"), KeyText("after", "250"), KeyText("after", "252"))
+        .get()
+    )
+    assert read == ("-5.50", "102843", None)
