@@ -909,31 +909,8 @@ class Submission:
             else:
                 item = services.ChangedLink(link=self.link(record), **keys)
             items[record] = item
-        if not items:
-            return
-        inspections, violations, enforcements, links = by_kind(
-            items.values(),
-            services.ChangedInspection,
-            services.ChangedViolation,
-            services.ChangedEnforcement,
-            services.ChangedLink,
-        )
-        try:
-            services.update_cme_batch(
-                actor=self.actor,
-                inspections=inspections,
-                violations=violations,
-                enforcements=enforcements,
-                links=links,
-                library=self.library,
-            )
-        except (ValidationError, PermissionDenied):
-            self.write_steps([(r, WRITES[r.resource]) for r in chunk])
-            return
-        for record, item in items.items():
-            self.written(record, item.written)
-        self.done += len(items)
-        self.context.progress(self.done, len(self.records))
+        if items:
+            self.write_chunk(chunk, items, services.update_cme_batch, WRITES, library=self.library)
 
     def delete(self, chunk: list[Record]) -> None:
         """A chunk of deletes of one entity (links, violations, enforcement actions or
@@ -955,32 +932,40 @@ class Submission:
                 items[record] = services.DeletedEnforcement(enforcement=stored, **keys)
             else:
                 items[record] = services.DeletedLink(link=stored, **keys)
-        if not items:
-            return
-        inspections, violations, enforcements, links = by_kind(
-            items.values(),
-            services.DeletedInspection,
-            services.DeletedViolation,
-            services.DeletedEnforcement,
-            services.DeletedLink,
-        )
+        if items and self.write_chunk(chunk, items, services.delete_cme_batch, DELETES):
+            for record, item in items.items():
+                if isinstance(item, services.DeletedInspection):
+                    self.note_cascade(record, item.written, len(item.cascaded))
+
+    def write_chunk(self, chunk: list[Record], items: dict, service, one_by_one, **extra) -> bool:
+        """Hand a chunk's ``items`` to ``service`` (``update_cme_batch`` or
+        ``delete_cme_batch``, ``hand_to``) and report progress. If it refuses any, the chunk is
+        written one by one instead (``write_steps`` with ``one_by_one``, each record's single
+        write), so that every record's messages are the ones it earns alone: answers False."""
         try:
-            services.delete_cme_batch(
-                actor=self.actor,
-                inspections=inspections,
-                violations=violations,
-                enforcements=enforcements,
-                links=links,
-            )
+            self.hand_to(service, items, **extra)
         except (ValidationError, PermissionDenied):
-            self.write_steps([(r, DELETES[r.resource]) for r in chunk])
-            return
+            self.write_steps([(r, one_by_one[r.resource]) for r in chunk])
+            return False
         for record, item in items.items():
             self.written(record, item.written)
-            if isinstance(item, services.DeletedInspection):
-                self.note_cascade(record, item.written, len(item.cascaded))
         self.done += len(items)
         self.context.progress(self.done, len(self.records))
+        return True
+
+    def hand_to(self, service, items: dict, **extra) -> None:
+        """Call the CME batch ``service`` with ``items`` (by record) split into their
+        inspections, violations, enforcement actions and links, each in the document's order."""
+        kinds = {
+            Resource.INSPECTION: "inspections",
+            Resource.VIOLATION: "violations",
+            Resource.ENFORCEMENT: "enforcements",
+            Resource.LINK: "links",
+        }
+        split: dict[str, list] = {name: [] for name in kinds.values()}
+        for record, item in items.items():
+            split[kinds[record.resource]].append(item)
+        service(actor=self.actor, **split, **extra)
 
     def note_cascade(self, record: Record, inspection: Inspection, children: int) -> None:
         """The Warning (1063) of a deleted inspection whose violations the document did not
@@ -1093,23 +1078,9 @@ class Submission:
 
     def record(self, items: dict[Record, services.NewRecord]) -> None:
         """Write ``items`` through ``record_cme_batch`` (all or none)."""
-        inspections, violations, enforcements, links = by_kind(
-            items.values(),
-            services.NewInspection,
-            services.NewViolation,
-            services.NewEnforcement,
-            services.NewLink,
-        )
-        services.record_cme_batch(
-            actor=self.actor,
-            inspections=inspections,
-            violations=violations,
-            enforcements=enforcements,
-            links=links,
-            library=self.library,
-        )
+        self.hand_to(services.record_cme_batch, items, library=self.library)
         for record, item in items.items():
-            record.written_pk, record.written_key = item.written.pk, str(item.written.cers_key)
+            self.written(record, item.written)
 
     def write_reported(self, items: dict[Record, services.NewRecord]) -> None:
         """Write ``items`` (checked record by record), reporting each refusal of the batch
@@ -1250,11 +1221,6 @@ WRITE_ORDER = (Resource.INSPECTION, Resource.VIOLATION, Resource.ENFORCEMENT, Re
 
 
 # --- values as the services take them ------------------------------------------------------
-
-
-def by_kind(items, *kinds) -> list[list]:
-    """``items`` split by their class, one list for each of ``kinds``, in their order."""
-    return [[item for item in items if isinstance(item, kind)] for kind in kinds]
 
 
 def edt_keys(record: Record) -> dict:

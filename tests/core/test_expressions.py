@@ -8,15 +8,23 @@ from core.expressions import KeyText
 from core.models import AuditEvent
 
 
-@pytest.mark.django_db
-def test_a_key_of_digits_is_read_as_a_key_not_as_an_index(cast):
+def keyed(cast, after: dict) -> None:
+    """An event whose ``after`` is the JSON object the tests read keys of."""
     AuditEvent.objects.create(
         actor=cast.editor,
         action="test.keyed",
         object_type="organizations.organization",
         object_id="1",
         object_repr="Org",
-        after={
+        after=after,
+    )
+
+
+@pytest.mark.django_db
+def test_a_key_of_digits_is_read_as_a_key_not_as_an_index(cast):
+    keyed(
+        cast,
+        {
             "218": "-5.50",
             "0": "zero",
             "a key.with $ [0]": "named",
@@ -55,14 +63,7 @@ def test_before_sqlite_338_a_number_still_comes_as_its_text(cast, monkeypatch):
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite versions' branch")
     monkeypatch.setattr(connection.Database, "sqlite_version_info", (3, 37, 2))
-    AuditEvent.objects.create(
-        actor=cast.editor,
-        action="test.keyed",
-        object_type="organizations.organization",
-        object_id="1",
-        object_repr="Org",
-        after={"218": "-5.50", "250": 102843, "252": None},
-    )
+    keyed(cast, {"218": "-5.50", "250": 102843, "252": None})
     read = (
         AuditEvent.objects.filter(action="test.keyed")
         .values_list(KeyText("after", "218"), KeyText("after", "250"), KeyText("after", "252"))
