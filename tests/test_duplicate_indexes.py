@@ -117,3 +117,52 @@ def test_the_check_sees_a_duplicate_and_spares_a_partial_cover():
     found = duplicates("index_probe", partial={"index_probe_c_b"})
     assert found == ["index_probe: index_probe_a ['a'] is served by index_probe_a_b ['a', 'b']"]
     assert len(duplicates("index_probe", partial=set())) == 2
+
+
+# The ``LIKE 'x%'`` twins (``core.like_indexes``) the project keeps: each serves a prefix
+# look-up, or sits on a small table written by hand or by a library load, where it costs
+# nothing worth a migration. Any other is dropped (``drop_pattern_twins``).
+KEPT_PATTERN_TWINS = {
+    ("facilities_facility", "address_key"): "RFC's duplicate-address check (startswith)",
+    ("core_sequence", "name"): "a handful of rows",
+    ("edt_apitoken", "token_hash"): "written when a token is issued",
+    ("edt_vendor", "name"): "written by the state administrator",
+    ("libraries_chemical", "cas_number"): "the chemical library's load",
+    ("libraries_violationtype", "type_number"): "the violation library's load",
+    ("organizations_invitation", "token_digest"): "written when someone is invited",
+    ("regulators_regulator", "code"): "the agencies",
+    ("regulators_servicearea", "zip_code"): "the agencies' service areas",
+}
+
+
+@pytest.mark.django_db
+def test_no_pattern_twin_but_those_kept():
+    """No table of the project keeps a ``LIKE`` twin it was not meant to (a column compared
+    only whole pays for one on every write)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL's backend makes LIKE twins")
+    tables = {model._meta.db_table: model for model in project_models()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT tab.relname, a.attname, ix.relname
+            FROM pg_index i
+            JOIN pg_class ix ON ix.oid = i.indexrelid
+            JOIN pg_class tab ON tab.oid = i.indrelid
+            JOIN pg_attribute a ON a.attrelid = tab.oid AND a.attnum = i.indkey[0]
+            JOIN pg_opclass opclass ON opclass.oid = i.indclass[0]
+            WHERE NOT opclass.opcdefault AND opclass.opcname LIKE '%%pattern_ops'
+            """
+        )
+        found = {(table, column): name for table, column, name in cursor.fetchall()}
+    offenders = sorted(
+        f"{table}.{column} ({name})"
+        for (table, column), name in found.items()
+        if table in tables and (table, column) not in KEPT_PATTERN_TWINS
+    )
+    assert not offenders, (
+        "LIKE twins of columns compared only whole (drop them with "
+        "core.like_indexes.drop_pattern_twins, or list them here with the look-up they serve):\n"
+        + "\n".join(offenders)
+    )
+    assert set(KEPT_PATTERN_TWINS) <= set(found), "a twin listed as kept is gone"
