@@ -29,7 +29,7 @@ class UserAdmin(DjangoUserAdmin):
                 ),
             },
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        ("Important dates", {"fields": ("last_login", "date_joined", "activated_at")}),
     )
     add_fieldsets = (
         (
@@ -44,4 +44,4 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_service_account", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "activated_at")

@@ -100,11 +100,11 @@ class SignupForm(forms.Form):
 class EmailAuthenticationForm(AuthenticationForm):
     """Sign-in with an e-mail address.
 
-    The portal backend refuses inactive users and EDT service accounts as if the password
-    were wrong. To tell such a person why, the password is checked once more, and only when it
-    is right does the message name the reason; otherwise (and for an address with no account,
-    at the same cost) the answer is the same generic refusal, so it never shows which
-    addresses have accounts.
+    The portal backend refuses inactive users (waiting for activation, or disabled) and EDT
+    service accounts as if the password were wrong. To tell such a person why, the password
+    is checked once more, and only when it is right does the message name the reason;
+    otherwise (and for an address with no account, at the same cost) the answer is the same
+    generic refusal, so it never shows which addresses have accounts.
     """
 
     username = UsernameField(
@@ -117,6 +117,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         "inactive": (
             "This account is not active yet: confirm your e-mail address first, with the link "
             "we sent when you signed up."
+        ),
+        "disabled": (
+            "This account is disabled: it cannot sign in. Contact the help desk if it should be "
+            "enabled again."
         ),
         "service_account": (
             "This is an EDT service account. EDT service accounts cannot sign in to the portals."
@@ -153,8 +157,10 @@ class EmailAuthenticationForm(AuthenticationForm):
             return self.get_invalid_login_error()
         if user.is_service_account:
             return ValidationError(self.error_messages["service_account"], code="service_account")
-        if not user.is_active:
+        if user.awaits_activation:
             return ValidationError(self.error_messages["inactive"], code="inactive")
+        if not user.is_active:
+            return ValidationError(self.error_messages["disabled"], code="disabled")
         return self.get_invalid_login_error()
 
     def confirm_login_allowed(self, user) -> None:

@@ -49,7 +49,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=30, blank=True)
     title = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(
-        default=True, help_text="False until the e-mail address is confirmed."
+        default=True,
+        help_text="False until the e-mail address is confirmed, and for an account disabled.",
+    )
+    # Set once, the first time the account is saved active; never cleared. An inactive account
+    # without it waits for its activation link; with it, it was disabled, and only an operator
+    # makes it active again.
+    activated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the account was first active (its address confirmed, or set active).",
     )
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     is_service_account = models.BooleanField(
@@ -70,6 +80,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def save(self, *args, **kwargs):
+        if self.is_active and self.activated_at is None:
+            self.activated_at = timezone.now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "activated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def awaits_activation(self) -> bool:
+        """Inactive because its address was never confirmed (not disabled after it was)."""
+        return not self.is_active and self.activated_at is None
 
     def clean(self):
         super().clean()

@@ -91,7 +91,7 @@ def _tell_existing_owner(user: User) -> None:
     else. An account never activated gets its link again; a service account, which has no
     portal sign-in, is only told."""
     record_event(None, "account.signup_repeated", user)
-    if not user.is_active and not user.is_service_account and user.has_usable_password():
+    if user.awaits_activation and not user.is_service_account and user.has_usable_password():
         _queue_activation(user)
         return
     queue_email(
@@ -107,13 +107,14 @@ def _tell_existing_owner(user: User) -> None:
 
 def user_from_activation(uidb64: str, token: str) -> User | None:
     """The inactive user an activation link names, if the link is valid: an activation token
-    (never a reset token), not expired, and not used (an active account's link is spent)."""
+    (never a reset token), not expired, and not used (an account once active, even if disabled
+    since, has spent its link)."""
     try:
         pk = urlsafe_base64_decode(uidb64).decode()
         user = User.objects.get(pk=pk, is_service_account=False)
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         return None
-    if user.is_active or not activation_tokens.check_token(user, token):
+    if not user.awaits_activation or not activation_tokens.check_token(user, token):
         return None
     return user
 
@@ -134,13 +135,17 @@ def activate_user(*, uidb64: str, token: str) -> User:
 
 @transaction.atomic(durable=True)
 def resend_activation(*, email: str) -> bool:
-    """Send a new activation link to an account that is not active yet.
+    """Send a new activation link to an account waiting for it (never active: a disabled
+    account is not activated again by its owner).
 
     Says nothing to the caller about whether such an account exists (the page shows the same
     message either way); returns True when a link was queued, for tests and logs.
     """
     user = User.objects.filter(
-        email__iexact=email.strip(), is_active=False, is_service_account=False
+        email__iexact=email.strip(),
+        is_active=False,
+        activated_at__isnull=True,
+        is_service_account=False,
     ).first()
     if user is None or not user.has_usable_password():
         return False

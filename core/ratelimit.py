@@ -1,8 +1,9 @@
 """Rate limits for the pages anyone can submit over and over: sign-up, password reset, join by
-organization code. Counted in the cache (Redis in production, so every web process counts
-together) in fixed windows: at most N submissions a window per key (the client's address from
-``core.net``, a signed-in user, the e-mail address a form names). Past the limit the page
-answers 429 with ``Retry-After`` and says when to try again (``templates/rate_limited.html``).
+organization code, asking to join the EDT implementers' list, inviting to an organization.
+Counted in the cache (Redis in production, so every web process counts together) in fixed
+windows: at most N submissions a window per key (the client's address from ``core.net``, a
+signed-in user, the e-mail address a form names). Past the limit the page answers 429 with
+``Retry-After`` and says when to try again (``templates/rate_limited.html``).
 
 Rates are ``CERS_RATE_LIMITS[scope]``, "N/second", "/minute", "/hour" or "/day" as Django REST
 framework writes them (the EDT throttles use the same format); empty turns a limit off. They

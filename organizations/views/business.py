@@ -23,7 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.pagination import paginate
-from core.ratelimit import by_address, by_user, rate_limited
+from core.ratelimit import by_address, by_field, by_user, rate_limited
 from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin, OrganizationScopedMixin
 
 from .. import services
@@ -196,6 +196,13 @@ class SwitchOrganizationView(BusinessPortalMixin, View):
         return _redirect_back(request, "business:home")
 
 
+# Anyone with an account may found an organization and invite from it: each invitation
+# e-mails the address typed, with text its inviter chose. Limited per user, and per address
+# written to (with the other pages that e-mail an address someone types).
+INVITE_LIMIT = rate_limited("invite someone", ("invite", by_user), ("email", by_field("email")))
+
+
+@method_decorator(INVITE_LIMIT, name="post")
 class PeopleView(OrganizationPageMixin, TemplateView):
     """The members of the current organization and the pending invitations. Lead Users also
     invite (the POST of this page), change roles, remove members and revoke invitations."""

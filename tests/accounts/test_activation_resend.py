@@ -53,3 +53,40 @@ def test_an_address_that_is_not_one_is_explained(client, db):
     assert response.status_code == 400
     assert b"Enter the e-mail address you signed up with." in response.content
     assert User.objects.count() == 0
+
+
+def test_an_account_an_operator_disabled_is_not_activated_again_by_its_owner(
+    client, db, django_capture_on_commit_callbacks
+):
+    """Activation confirms an address once: an account that was active and was then disabled
+    (an operator unticked "active") is not an account waiting for its link. Neither asking
+    for a new link nor signing up again sends one, and the first link stays spent."""
+    signup = {
+        "email": "mallory@example.com",
+        "first_name": "Mallory",
+        "last_name": "Example",
+        "password1": "a-long-new-password-7",
+        "password2": "a-long-new-password-7",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:signup"), signup)
+    first_link = link_path(mail.outbox[-1].body)
+    client.get(first_link)
+    user = User.objects.get(email="mallory@example.com")
+    assert user.is_active
+    user.is_active = False  # disabled by an operator (the Django admin)
+    user.save()
+    mail.outbox.clear()
+
+    response = resend(client, django_capture_on_commit_callbacks, "mallory@example.com")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:signup_done")
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(reverse("accounts:signup"), signup)
+    assert again.status_code == 302
+    reused = client.get(first_link)
+
+    assert reused.status_code == 400
+    assert not any("/accounts/activate/" in m.body for m in mail.outbox)
+    user.refresh_from_db()
+    assert not user.is_active

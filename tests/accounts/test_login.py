@@ -9,11 +9,13 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from accounts.models import User
 from accounts.services import activation_url
+from tests import factories
 
 LOGIN = reverse("accounts:login")
 GENERIC = "The e-mail address or the password is not correct."
 CONFIRM_FIRST = "confirm your e-mail address first"
 SERVICE = "EDT service accounts cannot sign in to the portals"
+DISABLED = "This account is disabled"
 
 
 def signed_in_user_id(client):
@@ -79,6 +81,22 @@ def test_login_does_not_reveal_an_unactivated_account_without_its_password(clien
 
     assertContains(response, GENERIC)
     assertNotContains(response, CONFIRM_FIRST)
+
+
+def test_login_tells_a_disabled_account_it_is_disabled_not_to_confirm_again(client, db, password):
+    user = factories.make_user("dora@example.com")
+    user.is_active = False  # disabled by an operator
+    user.save()
+
+    response = client.post(LOGIN, {"username": user.email, "password": password})
+
+    assert response.status_code == 200
+    assertContains(response, DISABLED)
+    assertNotContains(response, CONFIRM_FIRST)
+    assert signed_in_user_id(client) is None
+    wrong = client.post(LOGIN, {"username": user.email, "password": "wrong-guess"})
+    assertContains(wrong, GENERIC)
+    assertNotContains(wrong, DISABLED)
 
 
 def test_login_works_after_activation(client, inactive_user, password):

@@ -1,5 +1,6 @@
 """Rate limits on what anyone can submit over and over (sign-up, a new activation link,
-password reset, join by organization code) and on the EDT calls nobody vouches for.
+password reset, join by organization code, the implementers' list, invitations) and on the EDT
+calls nobody vouches for.
 
 Past a limit a page answers 429 with ``Retry-After`` and a page that says when to try again;
 an EDT call answers 429 with ``Retry-After`` in the service's error answer, and a refused burst
@@ -25,6 +26,8 @@ SIGNUP = reverse("accounts:signup")
 RESET = reverse("accounts:password_reset")
 RESEND = reverse("accounts:activation_resend")
 JOIN = reverse("business:join_request_create")
+IMPLEMENTERS = reverse("edt_program:implementers")
+PEOPLE = reverse("business:people")
 RAT = "/EDT/Regulator/Authenticate?regulatorCode=1001"
 PROXY = "10.0.0.1"
 
@@ -37,6 +40,8 @@ def rates(settings):
             "password_reset": None,
             "email": None,
             "join": None,
+            "implementers": None,
+            "invite": None,
             **rates,
         }
 
@@ -67,6 +72,8 @@ def test_the_default_rates_are_set(settings):
         "password_reset": "10/hour",
         "email": "5/hour",
         "join": "20/hour",
+        "implementers": "10/hour",
+        "invite": "30/hour",
     }
 
 
@@ -235,6 +242,85 @@ def test_an_empty_rate_turns_a_limit_off(client, db, rates):
     rates()
     for n in range(12):
         assert client.post(SIGNUP, signup_data(n)).status_code == 302
+
+
+# -- the implementers' list ----------------------------------------------------------------
+
+
+def test_asking_to_join_the_implementers_list_is_limited_per_client_address(client, db, rates):
+    rates(implementers="2/hour")
+    for n in range(2):
+        response = client.post(IMPLEMENTERS, {"email": f"vendor{n}@example.com"})
+        assert response.status_code == 302
+
+    response = client.post(IMPLEMENTERS, {"email": "vendor9@example.com"})
+
+    assert_refused(response, "join the list of EDT implementers")
+    assert not OutboundEmail.objects.filter(to=["vendor9@example.com"]).exists()
+    # The form is still shown, and another client may ask.
+    assert client.get(IMPLEMENTERS).status_code == 200
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    assert other.post(IMPLEMENTERS, {"email": "vendor9@example.com"}).status_code == 302
+
+
+def test_the_implementers_list_sends_one_address_no_more_than_its_e_mail_limit(db, rates):
+    """An address not yet confirmed is sent a new link at each request: from many clients,
+    no more than the per-address limit reaches it."""
+    rates(email="2/hour")
+    for n in range(2):
+        client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        assert client.post(IMPLEMENTERS, {"email": "victim@example.com"}).status_code == 302
+
+    response = Client(REMOTE_ADDR="203.0.113.9").post(
+        IMPLEMENTERS, {"email": " Victim@Example.com"}
+    )
+
+    assert_refused(response, "join the list of EDT implementers")
+    assert OutboundEmail.objects.filter(to=["victim@example.com"]).count() == 2
+
+
+# -- invitations ----------------------------------------------------------------------------
+# Anyone with an account can found an organization and so invite: each invitation e-mails an
+# address the inviter types, with the organization's name, which the inviter chose.
+
+
+@pytest.fixture
+def founder(db):
+    user = factories.make_user("founder@example.com")
+    factories.make_organization(user, "Anything At All")
+    return user
+
+
+def test_invitations_are_limited_per_user_from_any_address(founder, rates):
+    rates(invite="2/hour")
+    for n in range(2):
+        client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        client.force_login(founder)
+        response = client.post(PEOPLE, {"email": f"person{n}@example.com", "role": "viewer"})
+        assert response.status_code == 302
+
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    client.force_login(founder)
+    response = client.post(PEOPLE, {"email": "person9@example.com", "role": "viewer"})
+
+    assert_refused(response, "invite someone")
+    assert not OutboundEmail.objects.filter(to=["person9@example.com"]).exists()
+    assert client.get(PEOPLE).status_code == 200  # the page itself is not counted
+
+
+def test_invitations_send_one_address_no_more_than_its_e_mail_limit(founder, client, rates):
+    """Inviting an address again replaces its invitation with a new e-mail: no more than the
+    per-address limit of them reaches it."""
+    rates(email="2/hour")
+    client.force_login(founder)
+    for _ in range(2):
+        response = client.post(PEOPLE, {"email": "victim@example.com", "role": "viewer"})
+        assert response.status_code == 302
+
+    response = client.post(PEOPLE, {"email": "Victim@example.com", "role": "viewer"})
+
+    assert_refused(response, "invite someone")
+    assert OutboundEmail.objects.filter(to=["victim@example.com"]).count() == 2
 
 
 # -- EDT ------------------------------------------------------------------------------------

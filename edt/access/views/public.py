@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from core.pagination import paginate
+from core.ratelimit import by_address, by_field, rate_limited
 
 from ...models import Announcement, Vendor
 from ...tiers import Tier
@@ -62,6 +63,14 @@ class AnnouncementDetailView(TemplateView):
         return super().get_context_data(announcement=announcement, **kwargs)
 
 
+# Each request may e-mail a link: limited per client address, and per address written to (with
+# the other pages that e-mail an address anyone types, so it is not flooded from many clients).
+IMPLEMENTERS_LIMIT = rate_limited(
+    "join the list of EDT implementers", ("implementers", by_address), ("email", by_field("email"))
+)
+
+
+@method_decorator(IMPLEMENTERS_LIMIT, name="post")
 class ImplementersView(TemplateView):
     """Anyone asks to receive the implementers' list's announcements: a link to confirm is
     e-mailed to the address. The answer is the same whether the address is new, waiting for
