@@ -16,7 +16,7 @@ import math
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -197,7 +197,15 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
                 continue
         else:
             raise EdtError(f"{name}: the time must be HH:MM:SS (24-hour); '{value}' is not.")
-    return datetime.combine(day, moment, tzinfo=PACIFIC)
+    pacific = datetime.combine(day, moment, tzinfo=PACIFIC)
+    try:
+        pacific.astimezone(UTC)
+    except OverflowError:
+        # The last hours of 12-31-9999 (.NET's DateTime.MaxValue, which clients send for "no
+        # end") lie past the last moment a datetime holds in UTC, as the database compares
+        # them: they stand for that last moment, later than anything stored.
+        return datetime.max.replace(tzinfo=UTC)
+    return pacific
 
 
 def http_methods(endpoint: Endpoint, *, with_argument: bool) -> list[str]:
