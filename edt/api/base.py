@@ -208,6 +208,24 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
     return pacific
 
 
+def refuse_nul(params: Iterable[tuple[str, str]], path_arguments: dict) -> None:
+    """Refuse a call with a NUL character in a query parameter (its name or value) or in the
+    path: no CERS value holds one, and PostgreSQL's text cannot, so the transaction log or the
+    query would otherwise fail with a server error."""
+    for name, value in params:
+        if "\x00" in name or "\x00" in value:
+            shown = name.partition("\x00")[0] or "a parameter's name"
+            raise EdtError(
+                f"The parameter {shown} holds a NUL character (%00), which no CERS value can "
+                "hold. Remove it and call again."
+            )
+    if any("\x00" in str(value) for value in path_arguments.values()):
+        raise EdtError(
+            "The path holds a NUL character (%00), which no CERS key or name can hold. Remove "
+            "it and call again."
+        )
+
+
 def http_methods(endpoint: Endpoint, *, with_argument: bool) -> list[str]:
     """The methods one of an endpoint's paths answers: GET (and HEAD) for queries; POST for an
     upload, and GET alone on its path with a transaction key (the status query)."""
@@ -268,6 +286,7 @@ class EndpointView(APIView):
                 f"{self.endpoint.acronym} answers {' or '.join(sorted(allowed))} only.", 405
             )
         params = {key.lower(): value for key, value in request.GET.items()}
+        refuse_nul(request.GET.items(), kwargs)
         as_json = request.accepted_renderer.format == "json"
         self.call = EdtCall(
             self.endpoint, kwargs["environment"], request, params, None, None, None, as_json
