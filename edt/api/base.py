@@ -164,7 +164,8 @@ class EdtCall:
 
     def date(self, name: str, *, end: bool = False) -> datetime | None:
         """A query-string date: MM-DD-YYYY with an optional HH:MM[:SS] (Pacific time); an
-        ISO date is accepted too. Without a time a start means 00:00:00, an end 23:59:59."""
+        ISO date is accepted too. Without a time a start means 00:00:00, an end 23:59:59; an
+        end takes in the whole of the second (or minute) it names, see ``parse_query_date``."""
         value = self.param(name)
         if value is None:
             return None
@@ -197,6 +198,13 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
                 continue
         else:
             raise EdtError(f"{name}: the time must be HH:MM:SS (24-hour); '{value}' is not.")
+        if end and fmt == "%H:%M":
+            moment = moment.replace(second=59)
+    if end:
+        # Stored moments carry fractions of a second: an end of 23:59:59 that stopped at the
+        # second's start would leave out what happened in its last fraction, and the next
+        # day's query (from 00:00:00) would not have it either.
+        moment = moment.replace(microsecond=999999)
     pacific = datetime.combine(day, moment, tzinfo=PACIFIC)
     try:
         pacific.astimezone(UTC)

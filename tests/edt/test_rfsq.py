@@ -539,6 +539,19 @@ def test_submitted_on_dates_narrow_the_range_under_both_names(client, edt_accoun
     )
 
 
+def test_an_end_covers_the_whole_of_its_last_second(client, cast, edt_account):
+    """Submitted at 23:59:59.5 Pacific, the elements are in the query that ends on that day, with
+    or without its time, so a client that queries day by day misses nothing."""
+    with at(datetime(2024, 3, 2, 7, 59, 59, 500000, tzinfo=UTC)):  # March 1st, PST
+        late = submit(cast, 2)
+    for end in ("03-01-2024", "03-01-2024%2023:59:59", "03-01-2024%2023:59"):
+        assert element_keys(
+            get(client, edt_account, submittedOnStart="03-01-2024", submittedOnEnd=end)
+        ) == keys(late[1], late[2])
+    assert element_keys(get(client, edt_account, submittedOnStart="03-02-2024")) == []
+    assert element_keys(get(client, edt_account, submittedOnEnd="03-01-2024%2023:59:58")) == []
+
+
 @pytest.mark.parametrize(
     ("params", "says"),
     [
