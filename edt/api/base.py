@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from rest_framework.views import APIView
 from core.net import client_address
 from core.ratelimit import first_in
 from core.xmlsafe import SchemasUnavailable
+from regulators.models import CODE_PATTERN
 
 from ..credentials import Authentication
 from ..models import EdtTransaction
@@ -302,11 +304,20 @@ class EndpointView(APIView):
         if self.endpoint.tier is None:
             self.check_throttles(request)
             return
-        if self.endpoint.needs_regulator and self.call.param("regulatorCode") is None:
-            raise EdtError(
-                "The regulatorCode parameter is required: your agency's 4-digit CERS "
-                "regulator code, e.g. ?regulatorCode=1001."
-            )
+        if self.endpoint.needs_regulator:
+            code = self.call.param("regulatorCode")
+            if code is None:
+                raise EdtError(
+                    "The regulatorCode parameter is required: your agency's 4-digit CERS "
+                    "regulator code, e.g. ?regulatorCode=1001."
+                )
+            if not re.match(CODE_PATTERN, code, re.ASCII):
+                # Not an agency the account may lack rights to (401, result 2), but a value
+                # no agency has: CalEPA's service answers that the code is invalid.
+                raise EdtError(
+                    f"The specified regulatorCode '{code}' is invalid: give your agency's "
+                    "4-digit CERS regulator code, e.g. ?regulatorCode=1001."
+                )
         self.check_throttles(request)
         try:
             self.perform_authentication(request)

@@ -85,6 +85,23 @@ def test_a_nul_character_in_the_call_is_refused_with_a_message(client, edt_accou
     assert named in message
 
 
+@pytest.mark.parametrize(
+    "code", ["abc", "10O1", "1001.0", "100", "10010", "-1001", "0999", "１００１"]
+)
+@pytest.mark.parametrize(
+    "path", ["Regulator/Authenticate", "Regulator/Facility", "Regulator/CME/Submit"]
+)
+def test_a_regulator_code_that_is_not_one_is_explained(client, edt_account, path, code):
+    """Not an agency the account lacks rights to (401, result 2): a value that cannot be a
+    regulator code at all, which the client has to correct."""
+    call = client.get if path != "Regulator/CME/Submit" else client.post
+    response = call(f"/EDT/{path}?regulatorCode={code}", **legacy_header(edt_account))
+    assert response.status_code == 400
+    message = response.content.decode()
+    assert f"'{code}'" in message
+    assert "4-digit CERS regulator code" in message
+
+
 def test_a_missing_regulator_code_is_explained(client, edt_account):
     response = client.get("/EDT/Regulator/Authenticate", **legacy_header(edt_account))
     assert response.status_code == 400
