@@ -93,7 +93,11 @@ class Authentication:
 
 
 def _parse(header: str | None):
-    """-> ("user", name, value) | ("bearer", token, None) | None for a malformed header."""
+    """-> ("user", name, value) | ("bearer", token, None) | None for a malformed header (one
+    with a NUL character too: no account name or token holds one, and PostgreSQL's text
+    cannot, so it is not looked up)."""
+    if "\x00" in (header or ""):
+        return None
     scheme, _, rest = (header or "").strip().partition(" ")
     rest = rest.strip()
     if scheme.lower() == "user":

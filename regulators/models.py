@@ -34,6 +34,10 @@ def validate_reminder_days(value) -> None:
             )
 
 
+# What a CERS regulator code is (the EDT services refuse a call naming anything else).
+CODE_PATTERN = r"^[1-9]\d{3}$"
+
+
 class Regulator(models.Model):
     """A regulator agency: a CUPA, a Participating Agency (PA), or the state (Cal/EPA)."""
 
@@ -45,7 +49,7 @@ class Regulator(models.Model):
     code = models.CharField(
         max_length=4,
         unique=True,
-        validators=[RegexValidator(r"^[1-9]\d{3}$", "A regulator code is 4 digits, 1000-9999.")],
+        validators=[RegexValidator(CODE_PATTERN, "A regulator code is 4 digits, 1000-9999.")],
         help_text="The 4-digit CERS regulator code.",
     )
     name = models.CharField(max_length=200)

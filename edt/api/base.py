@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from rest_framework.views import APIView
 from core.net import client_address
 from core.ratelimit import first_in
 from core.xmlsafe import SchemasUnavailable
+from regulators.models import CODE_PATTERN
 
 from ..credentials import Authentication
 from ..models import EdtTransaction
@@ -164,7 +166,8 @@ class EdtCall:
 
     def date(self, name: str, *, end: bool = False) -> datetime | None:
         """A query-string date: MM-DD-YYYY with an optional HH:MM[:SS] (Pacific time); an
-        ISO date is accepted too. Without a time a start means 00:00:00, an end 23:59:59."""
+        ISO date is accepted too. Without a time a start means 00:00:00, an end 23:59:59; an
+        end takes in the whole of the second (or minute) it names, see ``parse_query_date``."""
         value = self.param(name)
         if value is None:
             return None
@@ -197,7 +200,40 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
                 continue
         else:
             raise EdtError(f"{name}: the time must be HH:MM:SS (24-hour); '{value}' is not.")
-    return datetime.combine(day, moment, tzinfo=PACIFIC)
+        if end and fmt == "%H:%M":
+            moment = moment.replace(second=59)
+    if end:
+        # Stored moments carry fractions of a second: an end of 23:59:59 that stopped at the
+        # second's start would leave out what happened in its last fraction, and the next
+        # day's query (from 00:00:00) would not have it either.
+        moment = moment.replace(microsecond=999999)
+    pacific = datetime.combine(day, moment, tzinfo=PACIFIC)
+    try:
+        pacific.astimezone(UTC)
+    except OverflowError:
+        # The last hours of 12-31-9999 (.NET's DateTime.MaxValue, which clients send for "no
+        # end") lie past the last moment a datetime holds in UTC, as the database compares
+        # them: they stand for that last moment, later than anything stored.
+        return datetime.max.replace(tzinfo=UTC)
+    return pacific
+
+
+def refuse_nul(params: Iterable[tuple[str, str]], path_arguments: dict) -> None:
+    """Refuse a call with a NUL character in a query parameter (its name or value) or in the
+    path: no CERS value holds one, and PostgreSQL's text cannot, so the transaction log or the
+    query would otherwise fail with a server error."""
+    for name, value in params:
+        if "\x00" in name or "\x00" in value:
+            shown = name.partition("\x00")[0] or "a parameter's name"
+            raise EdtError(
+                f"The parameter {shown} holds a NUL character (%00), which no CERS value can "
+                "hold. Remove it and call again."
+            )
+    if any("\x00" in str(value) for value in path_arguments.values()):
+        raise EdtError(
+            "The path holds a NUL character (%00), which no CERS key or name can hold. Remove "
+            "it and call again."
+        )
 
 
 def http_methods(endpoint: Endpoint, *, with_argument: bool) -> list[str]:
@@ -260,6 +296,7 @@ class EndpointView(APIView):
                 f"{self.endpoint.acronym} answers {' or '.join(sorted(allowed))} only.", 405
             )
         params = {key.lower(): value for key, value in request.GET.items()}
+        refuse_nul(request.GET.items(), kwargs)
         as_json = request.accepted_renderer.format == "json"
         self.call = EdtCall(
             self.endpoint, kwargs["environment"], request, params, None, None, None, as_json
@@ -267,11 +304,20 @@ class EndpointView(APIView):
         if self.endpoint.tier is None:
             self.check_throttles(request)
             return
-        if self.endpoint.needs_regulator and self.call.param("regulatorCode") is None:
-            raise EdtError(
-                "The regulatorCode parameter is required: your agency's 4-digit CERS "
-                "regulator code, e.g. ?regulatorCode=1001."
-            )
+        if self.endpoint.needs_regulator:
+            code = self.call.param("regulatorCode")
+            if code is None:
+                raise EdtError(
+                    "The regulatorCode parameter is required: your agency's 4-digit CERS "
+                    "regulator code, e.g. ?regulatorCode=1001."
+                )
+            if not re.match(CODE_PATTERN, code, re.ASCII):
+                # Not an agency the account may lack rights to (401, result 2), but a value
+                # no agency has: CalEPA's service answers that the code is invalid.
+                raise EdtError(
+                    f"The specified regulatorCode '{code}' is invalid: give your agency's "
+                    "4-digit CERS regulator code, e.g. ?regulatorCode=1001."
+                )
         self.check_throttles(request)
         try:
             self.perform_authentication(request)

@@ -32,6 +32,8 @@ def test_rat_answers_authentication_succeeded(client, edt_account):
         ("Basic Zm9vOmJhcg==", 7),
         (f"user nobody:{legacy_value('x')}", 3),
         (f"user sac_edt:{legacy_value('wrong')}", 4),
+        # PostgreSQL's text holds no NUL: the name is not looked up, nor written to the log
+        (f"user sac\x00edt:{legacy_value('x')}", 7),
     ],
 )
 def test_rat_refuses_bad_credentials_with_calepas_codes(client, edt_account, header, code):
@@ -56,6 +58,48 @@ def test_parameter_names_are_case_insensitive(client, edt_account):
         "/EDT/Regulator/Authenticate?REGULATORCODE=1001", **legacy_header(edt_account)
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("/EDT/Regulator/Authenticate?regulatorCode=1001&note=a%00b", "note"),
+        ("/EDT/Regulator/Authenticate?regulatorCode=1001&a%00b=1", "a"),
+        (
+            "/EDT/Regulator/Organization?regulatorCode=1001&organizationName=a%00b",
+            "organizationName",
+        ),
+        ("/EDT/Regulator/Facility?regulatorCode=1001&street=a%00b", "street"),
+        ("/EDT/Library/Chemicals/a%00b", "path"),
+        ("/EDT/Regulator/FacilitySubmittal/Query/Document/a%00b", "path"),
+        ("/EDT/Regulator/CME/Submit/a%00b?regulatorCode=1001", "path"),
+    ],
+)
+def test_a_nul_character_in_the_call_is_refused_with_a_message(client, edt_account, url, named):
+    """No CERS value holds a NUL (PostgreSQL's text cannot): the call is refused before the
+    transaction log or a query would fail on it with a server error."""
+    response = client.get(url, **legacy_header(edt_account))
+    assert response.status_code == 400
+    message = response.content.decode()
+    assert "NUL character (%00)" in message
+    assert named in message
+
+
+@pytest.mark.parametrize(
+    "code", ["abc", "10O1", "1001.0", "100", "10010", "-1001", "0999", "１００１"]
+)
+@pytest.mark.parametrize(
+    "path", ["Regulator/Authenticate", "Regulator/Facility", "Regulator/CME/Submit"]
+)
+def test_a_regulator_code_that_is_not_one_is_explained(client, edt_account, path, code):
+    """Not an agency the account lacks rights to (401, result 2): a value that cannot be a
+    regulator code at all, which the client has to correct."""
+    call = client.get if path != "Regulator/CME/Submit" else client.post
+    response = call(f"/EDT/{path}?regulatorCode={code}", **legacy_header(edt_account))
+    assert response.status_code == 400
+    message = response.content.decode()
+    assert f"'{code}'" in message
+    assert "4-digit CERS regulator code" in message
 
 
 def test_a_missing_regulator_code_is_explained(client, edt_account):

@@ -396,6 +396,9 @@ RFQ_FILTERS = [
     ({"createdOnEnd": "06-05-2024"}, ["facility"]),
     ({"createdOnStart": "06-10-2024 08:00:01"}, []),
     ({"createdOnStart": "06-10-2024", "createdOnEnd": "06-10-2024"}, ["extra"]),
+    # .NET's DateTime.MaxValue, which clients send for "no end": past every moment stored
+    ({"createdOnEnd": "12-31-9999 23:59:59"}, ["facility", "extra"]),
+    ({"createdOnStart": "06-05-2024", "createdOnEnd": "12-31-9999"}, ["extra"]),
     ({"street": "river"}, ["extra"]),
     ({"city": "ELK GROVE"}, ["extra"]),
     ({"city": "Elk"}, []),
@@ -615,6 +618,7 @@ ROQ_FILTERS = [
     ({"CERSID": "{extra}"}, ["other_org"]),
     ({"establishedSince": "06-03-2024"}, ["org", "other_org"]),
     ({"establishedSince": "06-04-2024"}, []),
+    ({"establishedSince": "12-31-9999 23:59:59"}, []),
 ]
 
 
@@ -763,6 +767,11 @@ RFTQ_FILTERS = [
     ({"assumedOwnershipOnStart": "06-13-2024"}, ["duplicate"]),
     ({"assumedOwnershipOnEnd": "06-12-2024"}, ["extra"]),
     ({"assumedOwnershipOnStart": "06-14-2024"}, []),
+    ({"occurredOnStart": "06-13-2024", "occurredOnEnd": "12-31-9999"}, ["duplicate"]),
+    (
+        {"assumedOwnershipOnStart": "06-13-2024", "assumedOwnershipOnEnd": "12-31-9999 23:59:59"},
+        ["duplicate"],
+    ),
 ]
 
 
@@ -941,6 +950,13 @@ RAIQ_FILTERS = [
     ({"requestedOnStart": "06-03-2024", "completed": "true"}, ["move", "merge"]),
     ({"requestedOnEnd": "06-12-2024", "completed": "true"}, ["hmi", "move"]),
     ({"requestedOnStart": "06-03-2024 11:00:01"}, []),
+    (
+        {"requestedOnStart": "06-03-2024", "requestedOnEnd": "12-31-9999", "completed": "true"},
+        [
+            "move",
+            "merge",
+        ],
+    ),
 ]
 
 

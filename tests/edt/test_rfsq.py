@@ -525,10 +525,31 @@ def test_submitted_on_dates_narrow_the_range_under_both_names(client, edt_accoun
         september[1]
     )
     assert element_keys(get(client, edt_account, start="09-10-2024")) == keys(september[1])
+    # .NET's DateTime.MaxValue, which clients send for "no end": past every moment stored
+    for no_end in ("12-31-9999", "12-31-9999%2023:59:59"):
+        assert element_keys(
+            get(client, edt_account, submittedOnStart="03-02-2024", submittedOnEnd=no_end)
+        ) == keys(september[1])
+        assert element_keys(get(client, edt_account, end=no_end)) == element_keys(
+            get(client, edt_account)
+        )
     # 10:00 Pacific on March 1st: after 11:00 nothing of that day.
     assert element_keys(get(client, edt_account, submittedOnStart="03-01-2024%2011:00")) == keys(
         september[1]
     )
+
+
+def test_an_end_covers_the_whole_of_its_last_second(client, cast, edt_account):
+    """Submitted at 23:59:59.5 Pacific, the elements are in the query that ends on that day, with
+    or without its time, so a client that queries day by day misses nothing."""
+    with at(datetime(2024, 3, 2, 7, 59, 59, 500000, tzinfo=UTC)):  # March 1st, PST
+        late = submit(cast, 2)
+    for end in ("03-01-2024", "03-01-2024%2023:59:59", "03-01-2024%2023:59"):
+        assert element_keys(
+            get(client, edt_account, submittedOnStart="03-01-2024", submittedOnEnd=end)
+        ) == keys(late[1], late[2])
+    assert element_keys(get(client, edt_account, submittedOnStart="03-02-2024")) == []
+    assert element_keys(get(client, edt_account, submittedOnEnd="03-01-2024%2023:59:58")) == []
 
 
 @pytest.mark.parametrize(
@@ -563,6 +584,14 @@ def test_action_dates_narrow_to_what_the_regulator_acted_on(client, edt_account,
         "reviewer@sac-cupa.example"
     )
     assert element_keys(get(client, edt_account, submittalActionOnEnd="03-31-2024")) == []
+    assert element_keys(
+        get(
+            client,
+            edt_account,
+            submittalActionOnStart="04-02-2024",
+            submittalActionOnEnd="12-31-9999",
+        )
+    ) == keys(march[2])
 
 
 # --- the shape of what is written ---------------------------------------------------------------
