@@ -54,6 +54,7 @@ from . import documents, facility_information
 from .documents import copy_document_answers
 from .inventory import copy_materials
 from .models import (
+    AWAITING_STATUSES,
     REVIEW_STATUSES,
     DocumentFile,
     ElementStatus,
@@ -387,6 +388,27 @@ NOTHING_ACCEPTED = (
 )
 
 
+def newer_awaiting_review(facility: Facility, sources: Sequence[SubmittalElementRecord]):
+    """The labels of the elements of ``sources`` (the last accepted ones) that were submitted
+    again since and wait for review: their data may have changed, so "no changes" since the
+    accepted one cannot be certified (nor can it twice, before the first is reviewed)."""
+    since = {source.element: source.submitted_at for source in sources}
+    waiting = (
+        SubmittalElementRecord.objects.filter(
+            facility=facility, element__in=since, status__in=AWAITING_STATUSES
+        )
+        .values_list("element", "submitted_at")
+        .order_by("element")
+    )
+    return list(
+        dict.fromkeys(
+            _element(element).label
+            for element, submitted_at in waiting
+            if submitted_at > since[element]
+        )
+    )
+
+
 @transaction.atomic(durable=True)
 def certify_no_changes(
     *,
@@ -423,6 +445,15 @@ def certify_no_changes(
         sources = last_accepted_elements(facility)
         if not sources:
             raise ValidationError(NOTHING_ACCEPTED.format(facility=facility))
+        waiting = newer_awaiting_review(facility, sources)
+        if waiting:
+            one = len(waiting) == 1
+            raise ValidationError(
+                f"{facility}: {' and '.join(waiting)} submitted since the last accepted "
+                f"{'one is' if one else 'ones are'} waiting for review, so there may be "
+                f"changes. Certify no changes once the regulator has reviewed "
+                f"{'it' if one else 'them'}."
+            )
         routes = element_routes(facility)
         unrouted = [
             _element(source.element).label for source in sources if source.element not in routes
