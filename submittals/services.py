@@ -31,9 +31,11 @@ from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple, get_type_hints
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.base import ModelState
+from django.urls import reverse
 from django.utils import formats, timezone
 
 from core.access import require
@@ -1349,6 +1351,7 @@ def _one_review(line: _Told) -> dict:
         "status": ElementStatus(line.status).label,
         "regulator": {"name": line.regulator_name, "code": line.regulator_code},
         "comments": line.comments,
+        "link": settings.SITE_URL + reverse("business:submittals", args=[line.cers_id]),
     }
 
 
