@@ -11,6 +11,7 @@ roles: a page asks ``can`` (``require`` answers 403) with the action the service
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection
@@ -58,7 +59,32 @@ class BusinessPortalMixin(LoginRequiredMixin):
         request.cers_membership = current
         if current is None and self.requires_organization:
             return redirect("business:start")
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Http404:
+            # A link (an e-mail's, the notifications page's) to a page of another of the
+            # user's organizations: open it there rather than answer that it does not exist.
+            # Only a page opened, never a form posted from a tab of another organization.
+            other = self.membership_named_elsewhere() if request.method in ("GET", "HEAD") else None
+            if other is None:
+                raise
+            request.session[ORGANIZATION_SESSION_KEY] = other.organization_id
+            messages.info(request, f"You are now working in {other.organization.name}.")
+            return redirect(request.get_full_path())
+
+    def organization_in_url(self) -> int | None:
+        """The primary key of the organization the page's URL names (a facility's, by its
+        CERS ID) as far as the user may see it, or None: asked only when the page was not
+        found in the organization the user works in."""
+        return None
+
+    def membership_named_elsewhere(self):
+        """The user's membership of the organization the URL names, when it is not the one
+        they work in now."""
+        named = self.organization_in_url()
+        if named is None or (self.membership and named == self.membership.organization_id):
+            return None
+        return next((m for m in self.memberships if m.organization_id == named), None)
 
     def can(self, action: str, obj=None) -> bool:
         """Whether the user may do ``action`` to ``obj`` (``core.access.can``), by default to

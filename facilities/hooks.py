@@ -58,6 +58,14 @@ submittal_history = Hook(
 # any time after it), reports for that due date: its reminders stop.
 REPORTING_PERIOD = timedelta(days=365)
 
+
+def reports_for(due_date, submitted_on) -> bool:
+    """Whether an element submitted on ``submitted_on`` (its date in California) reported
+    for ``due_date``: the one rule of the reminders, of the lists of what is due and of the
+    status grid's marks."""
+    return submitted_on > due_date - REPORTING_PERIOD
+
+
 reported_elements = Hook(
     "reported_elements",
     "``(rows) -> set[(facility_id, element)]``: of ``rows`` (``FacilityRegulator`` with a "

@@ -116,11 +116,18 @@ def mark_of(
     required: bool, due: date | None, last: ElementSubmittal | None, today: date, closed=False
 ) -> str:
     """ "overdue" once a required element's due date has passed, "due soon" within
-    ``DUE_SOON_DAYS`` of it; nothing while its last submittal waits for review, nor for a
-    ``closed`` facility, which no longer reports."""
+    ``DUE_SOON_DAYS`` of it; nothing while its last submittal waits for review or once that
+    submittal reported for the date (``hooks.reports_for``, as the reminders ask, whatever the
+    review said), nor for a ``closed`` facility, which no longer reports."""
     if closed or not required or due is None:
         return ""
     if last is not None and last.status in AWAITING_REVIEW:
+        return ""
+    if (
+        last is not None
+        and last.submitted_at is not None
+        and hooks.reports_for(due, timezone.localdate(last.submitted_at))
+    ):
         return ""
     if due < today:
         return "overdue"

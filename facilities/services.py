@@ -81,11 +81,14 @@ def check_duplicate_address(
     visible=None,
     *,
     exclude: Facility | None = None,
+    member=None,
 ):
     """Raise ValidationError naming the facility that already has this address. Only a
     facility in ``visible`` (a Facility queryset: what the caller may see; every facility when
     None) is named; of any other, the caller learns only that it exists in another
-    jurisdiction. ``exclude`` is the facility being edited, which may keep its own address."""
+    jurisdiction. ``exclude`` is the facility being edited, which may keep its own address.
+    ``member``: the business user asking, told to switch to the facility's organization when
+    it is one of theirs rather than to ask to join it."""
     key = address_key(street, city, zip_code)
     existing = Facility.objects.filter(address_key=key)
     if exclude is not None:
@@ -107,6 +110,21 @@ def check_duplicate_address(
         raise ValidationError(
             f"This organization already has a facility at this address: {same.name} "
             f"(CERS ID {same.cers_id})."
+        )
+    theirs = (
+        next(
+            (f for f in existing if f.organization.memberships.filter(user=member).exists()),
+            None,
+        )
+        if member is not None
+        else None
+    )
+    if theirs is not None:
+        name = theirs.organization.name
+        raise ValidationError(
+            f"A facility at this address is already reported in CERS (CERS ID {theirs.cers_id}) "
+            f"by {name}, another of your organizations. If it is the same site, switch to "
+            f"{name} to work on it, or ask your regulator to transfer the facility."
         )
     raise ValidationError(
         f"A facility at this address is already reported in CERS (CERS ID {existing[0].cers_id}) "
@@ -329,7 +347,9 @@ def add_facility(
     duplicates = []
     if regulator is None or not allow_duplicate_address:
         visible = Facility.objects.in_jurisdiction(agency) if agency is not None else None
-        check_duplicate_address(organization, street, city, zip_code, visible)
+        check_duplicate_address(
+            organization, street, city, zip_code, visible, member=None if agency else actor
+        )
     else:
         duplicates = list(
             Facility.objects.filter(address_key=address_key(street, city, zip_code))
@@ -790,7 +810,9 @@ def edit_facility(
                 }
             )
     if new_key != facility.address_key:
-        check_duplicate_address(facility.organization, street, city, zip_code, exclude=facility)
+        check_duplicate_address(
+            facility.organization, street, city, zip_code, exclude=facility, member=actor
+        )
     fields = {
         "name": name.strip(),
         "street": street.strip(),

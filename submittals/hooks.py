@@ -137,7 +137,7 @@ def elements_reported(rows) -> set[tuple[int, int]]:
     from django.db.models import Max
     from django.utils import timezone
 
-    from facilities.hooks import REPORTING_PERIOD
+    from facilities.hooks import REPORTING_PERIOD, reports_for
 
     if not rows:
         return set()
@@ -157,5 +157,5 @@ def elements_reported(rows) -> set[tuple[int, int]]:
         (row.facility_id, row.element)
         for row in rows
         if (row.facility_id, row.element) in latest
-        and latest[row.facility_id, row.element] > row.next_due_date - REPORTING_PERIOD
+        and reports_for(row.next_due_date, latest[row.facility_id, row.element])
     }

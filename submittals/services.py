@@ -31,9 +31,11 @@ from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple, get_type_hints
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.base import ModelState
+from django.urls import reverse
 from django.utils import formats, timezone
 
 from core.access import require
@@ -54,6 +56,7 @@ from . import documents, facility_information
 from .documents import copy_document_answers
 from .inventory import copy_materials
 from .models import (
+    AWAITING_STATUSES,
     REVIEW_STATUSES,
     DocumentFile,
     ElementStatus,
@@ -387,6 +390,27 @@ NOTHING_ACCEPTED = (
 )
 
 
+def newer_awaiting_review(facility: Facility, sources: Sequence[SubmittalElementRecord]):
+    """The labels of the elements of ``sources`` (the last accepted ones) that were submitted
+    again since and wait for review: their data may have changed, so "no changes" since the
+    accepted one cannot be certified (nor can it twice, before the first is reviewed)."""
+    since = {source.element: source.submitted_at for source in sources}
+    waiting = (
+        SubmittalElementRecord.objects.filter(
+            facility=facility, element__in=since, status__in=AWAITING_STATUSES
+        )
+        .values_list("element", "submitted_at")
+        .order_by("element")
+    )
+    return list(
+        dict.fromkeys(
+            _element(element).label
+            for element, submitted_at in waiting
+            if submitted_at > since[element]
+        )
+    )
+
+
 @transaction.atomic(durable=True)
 def certify_no_changes(
     *,
@@ -423,6 +447,15 @@ def certify_no_changes(
         sources = last_accepted_elements(facility)
         if not sources:
             raise ValidationError(NOTHING_ACCEPTED.format(facility=facility))
+        waiting = newer_awaiting_review(facility, sources)
+        if waiting:
+            one = len(waiting) == 1
+            raise ValidationError(
+                f"{facility}: {' and '.join(waiting)} submitted since the last accepted "
+                f"{'one is' if one else 'ones are'} waiting for review, so there may be "
+                f"changes. Certify no changes once the regulator has reviewed "
+                f"{'it' if one else 'them'}."
+            )
         routes = element_routes(facility)
         unrouted = [
             _element(source.element).label for source in sources if source.element not in routes
@@ -1318,6 +1351,7 @@ def _one_review(line: _Told) -> dict:
         "status": ElementStatus(line.status).label,
         "regulator": {"name": line.regulator_name, "code": line.regulator_code},
         "comments": line.comments,
+        "link": settings.SITE_URL + reverse("business:submittals", args=[line.cers_id]),
     }
 
 

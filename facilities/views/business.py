@@ -60,7 +60,24 @@ class OrganizationActionRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class OrganizationFacilitiesMixin(OrganizationScopedMixin):
+class FacilityInUrlMixin:
+    """A business page whose URL names a facility by its CERS ID: opened from a link while
+    the user works in another of their organizations, it opens in the facility's
+    (``BusinessPortalMixin.organization_in_url``)."""
+
+    def organization_in_url(self) -> int | None:
+        cers_id = self.kwargs.get("cers_id")
+        if cers_id is None:
+            return None
+        return (
+            Facility.objects.for_user(self.request.user, "view")
+            .filter(cers_id=cers_id)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
+
+
+class OrganizationFacilitiesMixin(FacilityInUrlMixin, OrganizationScopedMixin):
     """The facilities of the organization the user is working in, as far as they may see."""
 
     model = Facility

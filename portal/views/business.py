@@ -116,12 +116,12 @@ class NotificationsView(BusinessPortalMixin, TemplateView):
             )
             .filter(~Exists(resubmitted))
             .select_related("facility", "regulator")
-            .order_by("-action_at")[:100]
+            .order_by("-action_at", "-pk")[:100]
         )
         reviews = list(
             records.filter(action_at__gte=now - timedelta(days=ALERT_DAYS))
             .select_related("facility", "regulator")
-            .order_by("-action_at")[:50]
+            .order_by("-action_at", "-pk")[:50]
         )
         reminders = list(
             DueReminder.objects.filter(
@@ -129,7 +129,7 @@ class NotificationsView(BusinessPortalMixin, TemplateView):
                 sent_at__gte=now - timedelta(days=ALERT_DAYS),
             )
             .select_related("facility_element__facility")
-            .order_by("-sent_at")[:50]
+            .order_by("-sent_at", "-pk")[:50]
         )
         join_requests = list(
             JoinRequest.objects.for_user(user, "manage_users")
@@ -138,7 +138,7 @@ class NotificationsView(BusinessPortalMixin, TemplateView):
                 status=JoinRequest.Status.PENDING,
             )
             .select_related("organization", "user")
-            .order_by("created_at")
+            .order_by("created_at", "pk")
         )
         emails = list(OutboundEmail.objects.for_user(user)[:EMAILS_SHOWN])
         return super().get_context_data(

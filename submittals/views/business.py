@@ -32,6 +32,7 @@ from core.pagination import paginate
 from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
+from facilities.views.business import FacilityInUrlMixin
 
 from .. import facility_information, guidance, inventory, printing, services
 from ..data import (
@@ -119,7 +120,7 @@ def service_error_texts(exc: ValidationError) -> list[str]:
     return [str(text) for text in exc.messages]
 
 
-class OrganizationSubmittalsMixin(OrganizationScopedMixin):
+class OrganizationSubmittalsMixin(FacilityInUrlMixin, OrganizationScopedMixin):
     """Scoped lookups of the current organization's facilities and submittal elements (the
     page's own rows, submittals or elements, are narrowed through their facility)."""
 

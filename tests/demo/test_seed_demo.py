@@ -222,6 +222,32 @@ def test_the_lead_user_finds_a_facility_at_each_point_of_the_yearly_cycle(db):
     assert not grids["Valley Fuel Richards Bulk Plant"][E.UST].required
 
 
+def test_the_demo_submittals_were_made_before_they_were_reviewed(db, client):
+    """A demo element accepted months ago was submitted then, not on the day of the seed: its
+    history reads as a real one, and what is due is what the Lead User's notifications list
+    and the reminders send (an element submitted within the year before its due date counts
+    as reported for it)."""
+    from core.elements import SubmittalElement as E
+    from submittals.models import SubmittalElementRecord
+
+    seed()
+    reviewed = SubmittalElementRecord.objects.filter(action_at__isnull=False)
+    assert reviewed.count() >= 5
+    for record in reviewed.select_related("facility_submittal"):
+        assert record.submitted_at <= record.action_at, record.facility
+        assert record.facility_submittal.submitted_at == record.submitted_at
+
+    client.force_login(User.objects.get(email="lead@demo.cers.example"))
+    due = {
+        (item["row"].facility.name, item["row"].element): item["overdue"]
+        for item in client.get(reverse("business:notifications")).context["due"]
+    }
+    assert due == {
+        ("Valley Fuel Arden Cardlock", E.FACILITY_INFORMATION): False,
+        ("Valley Fuel Davis Yard", E.FACILITY_INFORMATION): True,
+    }
+
+
 def test_the_consultants_largest_organization_has_hundreds_of_routed_facilities(db):
     seed()
 

@@ -103,6 +103,32 @@ def test_a_duplicate_address_in_another_organization_gives_its_cers_id(cast, cli
     assert Facility.objects.count() == 3
 
 
+def test_a_duplicate_address_in_another_of_the_users_organizations_says_to_switch(cast, client):
+    """A Lead User of two organizations adds, in one, a site the other already reports: the
+    message names that organization as theirs and says to switch to it, not to ask to join
+    it; nothing is added."""
+    from core.views import ORGANIZATION_SESSION_KEY
+    from tests.factories import add_member
+
+    existing = cast.other_facility
+    add_member(cast.other_org, cast.lead, "viewer")
+    client.force_login(cast.lead)
+    session = client.session
+    session[ORGANIZATION_SESSION_KEY] = cast.org.pk
+    session.save()
+    response = client.post(
+        ADD_URL,
+        new_site(street=existing.street, city=existing.city, zip_code=existing.zip_code),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"(CERS ID {existing.cers_id})" in page
+    assert "Other Co, another of your organizations" in page
+    assert "switch to Other Co" in page
+    assert "ask to join" not in page
+    assert Facility.objects.count() == 3
+
+
 def test_an_invalid_zip_code_is_refused(cast, client):
     client.force_login(cast.lead)
     response = client.post(ADD_URL, new_site(zip_code="9581"))

@@ -137,14 +137,20 @@ def test_an_unknown_cers_id_answers_404(cast, client):
     assert client.get(reverse("business:facility", args=[99_999_999])).status_code == 404
 
 
-def test_a_facility_of_another_of_the_users_organizations_answers_404(cast, client):
-    """The page shows the organization the user is working in; they switch to see another."""
+def test_a_facility_of_another_of_the_users_organizations_opens_in_that_organization(cast, client):
+    """The pages show the organization the user is working in: a link to a facility of
+    another of theirs (an e-mail's, the notifications page's) moves them to that one first,
+    and the list shows that organization's facilities from then on."""
     second_org = make_organization(cast.lead, "Acme Logistics")
     elsewhere = make_facility(second_org, street="5 Harbor Road")
     client.force_login(cast.lead)
     work_in(client, cast.org)
     assert client.get(LIST_URL).context["organization"] == cast.org
-    assert client.get(facility_url(elsewhere)).status_code == 404
+    response = client.get(facility_url(elsewhere))
+    assert response.status_code == 302
+    assert response.url == facility_url(elsewhere)
+    assert client.get(facility_url(elsewhere)).context["facility"] == elsewhere
+    assert client.get(LIST_URL).context["organization"] == second_org
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(cast, client):

@@ -2,7 +2,7 @@
 setting), its next due dates (set by the regulator, or yearly on acceptance by the agency's
 rule) and the status grid the facility pages show."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +24,7 @@ from facilities.schedule import (
 from facilities.services import set_element_requirement
 from facilities.views.business import with_element_regulators
 from submittals import services as submittal_services
-from submittals.models import ElementStatus
+from submittals.models import ElementStatus, SubmittalElementRecord
 from tests.facilities.bulk import bulk_facilities
 from tests.facilities.test_query_counts import BUSINESS_LIST_QUERIES
 from tests.submittals.data import NO_ACTIVITIES, complete_facility_information, submit
@@ -228,6 +228,10 @@ def test_the_pages_show_the_grid_with_its_marks(cast, client, monkeypatch):
     FacilityRegulator.objects.filter(facility=cast.facility, element=E.FACILITY_INFORMATION).update(
         next_due_date=TODAY - timedelta(days=3)
     )
+    # Submitted more than a year before that due date: it did not report for it.
+    SubmittalElementRecord.objects.filter(pk=records[E.FACILITY_INFORMATION].pk).update(
+        submitted_at=timezone.make_aware(datetime(2025, 5, 1, 12))
+    )
     FacilityRegulator.objects.filter(
         facility=cast.facility, element=E.HAZARDOUS_MATERIALS_INVENTORY
     ).update(next_due_date=TODAY + timedelta(days=10))
@@ -247,6 +251,42 @@ def test_the_pages_show_the_grid_with_its_marks(cast, client, monkeypatch):
     assert reverse("regulator:facility_element", args=[cast.facility.cers_id, 2]) not in page
     # The PA sees the UST history only: none here.
     assert reverse("regulator:review", args=[records[E.FACILITY_INFORMATION].pk]) not in page
+
+
+def test_an_element_reported_for_its_due_date_is_not_marked_once_the_date_passes(cast):
+    """An APSA element (no yearly rule moves its date) submitted and accepted before its due
+    date reported for it: once the date has passed the grid marks nothing, as the reminders
+    and the notifications (``due_elements``) find nothing due. Submitted a reporting period
+    or more before the date, it did not report for it: overdue."""
+    from django.db.models import F
+
+    from facilities.hooks import REPORTING_PERIOD
+    from facilities.services import due_elements
+
+    records = submit(cast, E.APSA)
+    due = timezone.localdate(records[E.APSA].submitted_at) + timedelta(days=10)
+    FacilityRegulator.objects.filter(facility=cast.facility, element=E.APSA).update(
+        next_due_date=due, reporting_requirement=ReportingRequirement.APPLICABLE
+    )
+    submittal_services.review(
+        actor=cast.cupa_reviewer, record=records[E.APSA], status=ElementStatus.ACCEPTED
+    )
+    assert row_of(cast.facility, E.APSA).next_due_date == due
+    rows = FacilityRegulator.objects.filter(facility=cast.facility, element=E.APSA)
+
+    for today in (due - timedelta(days=5), due + timedelta(days=5)):
+        row = grid_of(cast.facility, today=today)[E.APSA]
+        assert row.required and row.last.status == "Accepted"
+        assert row.mark == "", today
+        assert due_elements(rows, today) == []
+
+    SubmittalElementRecord.objects.filter(pk=records[E.APSA].pk).update(
+        submitted_at=F("submitted_at") - REPORTING_PERIOD
+    )
+    late = due + timedelta(days=5)
+    assert grid_of(cast.facility, today=late)[E.APSA].mark == "overdue"
+    assert [row.element for row, _kind in due_elements(rows, late)] == [E.APSA]
+    assert grid_of(cast.facility, today=due - timedelta(days=5))[E.APSA].mark == "due soon"
 
 
 # --- Due dates on acceptance ---

@@ -59,3 +59,47 @@ def test_switching_goes_back_to_a_safe_next_page(client, cast):
     assert response.url == people
     response = client.post(url, {"organization": own.pk, "next": "https://evil.example/"})
     assert response.url == reverse("business:home")
+
+
+def test_a_link_to_a_facility_of_another_of_your_organizations_opens_it_there(client, cast):
+    """A consultant working in their own organization follows a link (a due date reminder's,
+    the notifications page's) to a facility of another organization they belong to: the page
+    opens, in that organization, and says so."""
+    consultant, own = _consultant(cast)
+    client.force_login(consultant)
+    client.post(reverse("business:switch_organization"), {"organization": own.pk})
+    for url in (
+        reverse("business:submittals", args=[cast.facility.cers_id]),
+        reverse("business:facility", args=[cast.facility.cers_id]),
+    ):
+        client.post(reverse("business:switch_organization"), {"organization": own.pk})
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+        assert response.redirect_chain == [(url, 302)]
+        assert cast.facility.name.encode() in response.content
+        assert client.session[ORGANIZATION_SESSION_KEY] == cast.org.pk
+        assert b"You are now working in Acme Fuels" in response.content
+
+
+def test_a_facility_of_an_organization_you_are_not_in_stays_not_found(client, cast):
+    consultant, own = _consultant(cast)
+    client.force_login(consultant)
+    client.post(reverse("business:switch_organization"), {"organization": own.pk})
+    for url in (
+        reverse("business:submittals", args=[cast.other_facility.cers_id]),
+        reverse("business:facility", args=[cast.other_facility.cers_id]),
+        reverse("business:facility", args=[99999999]),
+    ):
+        assert client.get(url).status_code == 404, url
+        assert client.session[ORGANIZATION_SESSION_KEY] == own.pk
+
+
+def test_a_post_to_a_facility_of_another_organization_does_not_switch(client, cast):
+    """A form posted from a page of another organization (a tab left open) changes nothing:
+    only opening a page moves the user to its organization."""
+    consultant, own = _consultant(cast)
+    client.force_login(consultant)
+    client.post(reverse("business:switch_organization"), {"organization": own.pk})
+    url = reverse("business:draft_start", args=[cast.facility.cers_id])
+    assert client.post(url, {"element": 1}).status_code == 404
+    assert client.session[ORGANIZATION_SESSION_KEY] == own.pk

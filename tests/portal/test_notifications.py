@@ -99,6 +99,24 @@ def test_a_not_accepted_element_is_listed_until_submitted_again(cast, client):
     assert page(client, cast.approver).context["not_accepted"] == []
 
 
+def test_elements_reviewed_at_once_are_listed_in_a_stable_order(cast, client):
+    """A bulk review (the queue's, an EDT upload's) gives its elements one action time: the
+    lists break the tie by the newest element, the same on every visit."""
+    from tests.submittals.data import submit
+
+    records = submit(cast, HMI, SubmittalElement.EMERGENCY_RESPONSE)
+    services.review_selected(
+        actor=cast.cupa_reviewer,
+        seen={record.key: services.review_seen(record) for record in records.values()},
+        status=ElementStatus.NOT_ACCEPTED,
+        comments="Give the night phone number.",
+    )
+    newest_first = sorted((record.pk for record in records.values()), reverse=True)
+    response = page(client, cast.approver)
+    assert [r.pk for r in response.context["reviews"]] == newest_first
+    assert [r.pk for r in response.context["not_accepted"]] == newest_first
+
+
 def test_join_requests_are_listed_for_the_lead_user_only(cast, client):
     newcomer = make_user("new@acme.example", first_name="Nina")
     request_to_join(user=newcomer, code=cast.org.code)

@@ -196,6 +196,27 @@ def test_one_action_is_told_exactly_as_the_portal_tells_it(
     assert batch.body.split("Reviewed by")[0] == portal.body.split("Reviewed by")[0]
 
 
+def test_the_email_of_one_action_links_to_the_facilitys_submittals(
+    cast, two_facilities, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    """The business told its element was not accepted follows the e-mail's link to the
+    facility's submittals, where it starts the corrected draft (in whichever of the reader's
+    organizations the facility is)."""
+    from django.urls import reverse
+
+    depot, _plant = two_facilities
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review(
+            actor=cast.cupa_reviewer,
+            record=depot,
+            status=ElementStatus.NOT_ACCEPTED,
+            comments="The site map is missing.",
+        )
+    [mail] = mailoutbox
+    link = settings.SITE_URL + reverse("business:submittals", args=[cast.facility.cers_id])
+    assert link in mail.body
+
+
 def test_a_long_summary_lists_the_first_actions_and_counts_them_all(
     cast, two_facilities, monkeypatch
 ):

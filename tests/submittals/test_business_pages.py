@@ -342,7 +342,12 @@ def test_a_member_of_two_organizations_sees_only_the_current_ones_elements(cast,
     session[ORGANIZATION_SESSION_KEY] = cast.org.pk
     session.save()
     assert client.get(element_url(theirs)).status_code == 404
-    assert client.get(submittals_url(cast.other_facility)).status_code == 404
+    assert client.post(start_url(cast.other_facility), {"element": FI}).status_code == 404
+    # Opening the other organization's facility moves the user there first.
+    assert client.get(submittals_url(cast.other_facility)).url == submittals_url(
+        cast.other_facility
+    )
+    assert client.session[ORGANIZATION_SESSION_KEY] == cast.other_org.pk
 
 
 @pytest.mark.parametrize("persona", ["cupa_reviewer", "pa_viewer", "state_admin", None])

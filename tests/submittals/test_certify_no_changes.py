@@ -163,6 +163,61 @@ def test_submitted_but_not_yet_accepted_is_not_enough(cast):
         certify(cast, [cast.facility])
 
 
+def test_a_newer_submittal_waiting_for_review_refuses_the_whole_request(cast):
+    """An inventory submitted with changes after the accepted one, and not yet reviewed: to
+    certify that nothing changed since the accepted one would submit the old inventory again
+    as the newest. The request is refused, naming the facility and the element, and nothing
+    is written; once the newer one is reviewed, it goes ahead."""
+    accepted_elements(cast, cast.facility)
+    accepted_elements(cast, cast.facility_yolo, name="Acme Davis Yard")
+    info, changed = (
+        services.start_draft(
+            actor=cast.editor, facility=cast.facility, element=element, from_last_accepted=True
+        )
+        for element in (FI, HMI)
+    )
+    services.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=[info, changed],
+        certifier_name="Bob Approver",
+        certifier_title="Site Manager",
+    )
+    services.review(
+        actor=cast.cupa_reviewer,
+        record=SubmittalElementRecord.objects.get(pk=info.pk),
+        status=ElementStatus.ACCEPTED,
+    )
+    count = SubmittalElementRecord.objects.count()
+
+    for status in (ElementStatus.SUBMITTED, ElementStatus.UNDER_REVIEW):
+        if status == ElementStatus.UNDER_REVIEW:
+            services.review(
+                actor=cast.cupa_reviewer,
+                record=SubmittalElementRecord.objects.get(pk=changed.pk),
+                status=status,
+            )
+        with pytest.raises(ValidationError) as refused:
+            certify(cast, [cast.facility_yolo, cast.facility])
+        [message] = refused.value.messages
+        assert "Acme Sacramento Depot" in message
+        assert "Hazardous Materials Inventory" in message
+        assert "Facility Information" not in message  # the newer one was accepted
+        assert "waiting for review" in message
+        assert SubmittalElementRecord.objects.count() == count
+
+    # A certification waiting for review is itself newer than what it copied: not twice.
+    services.review(
+        actor=cast.cupa_reviewer,
+        record=SubmittalElementRecord.objects.get(pk=changed.pk),
+        status=ElementStatus.ACCEPTED,
+    )
+    [group] = certify(cast, [cast.facility])
+    assert {copy.based_on_id for copy in group.elements.all()} == {info.pk, changed.pk}
+    with pytest.raises(ValidationError, match="waiting for review"):
+        certify(cast, [cast.facility])
+
+
 def test_the_certifier_must_be_named(cast):
     accepted_elements(cast, cast.facility)
     with pytest.raises(ValidationError) as raised:

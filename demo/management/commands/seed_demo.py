@@ -193,6 +193,9 @@ class CycleSpec:
     accepted_days_ago: int | None = None  # None: not accepted, with comments
 
 
+# How long before its review a demo element accepted in the past was submitted.
+SUBMITTED_DAYS_BEFORE_REVIEW = 3
+
 NOT_ACCEPTED_COMMENTS = (
     "The emergency contact's 24-hour phone number is the office line. Give a number that "
     "answers at night and submit again."
@@ -481,20 +484,32 @@ class Command(BaseCommand):
 
     def submit_and_review(self, facility, spec: CycleSpec, people: dict[str, User]) -> None:
         from submittals import services as submittals
-        from submittals.models import ElementStatus
+        from submittals.models import ElementStatus, FacilitySubmittal, SubmittalElementRecord
 
         approver = people["approver"]
         information = submittals.start_draft(actor=approver, facility=facility, element=1)
         data = demo_facility_information(facility)
         data.update({"4": "N", **dict.fromkeys(spec.activities, "Y")})
         submittals.save_draft_data(actor=approver, record=information, data=data)
-        submittals.submit(
+        group = submittals.submit(
             actor=approver,
             facility=facility,
             elements=[information],
             certifier_name=approver.get_full_name(),
             certifier_title="Operations Manager",
         )
+        if spec.accepted_days_ago is not None:
+            # Submitted shortly before the review the story dates, not on the day of the seed:
+            # an element submitted within the year before its due date counts as reported
+            # for it, so a submittal dated today would hide the due and overdue elements
+            # from the notifications and the reminders.
+            submitted_at = timezone.now() - timedelta(
+                days=spec.accepted_days_ago + SUBMITTED_DAYS_BEFORE_REVIEW
+            )
+            FacilitySubmittal.objects.filter(pk=group.pk).update(submitted_at=submitted_at)
+            SubmittalElementRecord.objects.filter(facility_submittal=group).update(
+                submitted_at=submitted_at
+            )
         reviewer = people[
             "yolo-reviewer" if facility.zip_code.startswith("956") else "cupa-reviewer"
         ]
