@@ -109,6 +109,36 @@ def test_locked_elements_hold_what_a_review_reads_and_read_the_rest_when_used(
                 assert got.data == fresh.data  # not read by a review: read when used
 
 
+def test_locked_elements_organizations_and_submitters_hold_what_a_review_tells(
+    cast, two_facilities, django_assert_num_queries
+):
+    """The organization and the submitter of a locked element hold what the review tells
+    of them (the name, the address), shared by the elements; the rest comes when used."""
+    depot, plant = two_facilities
+    with transaction.atomic():
+        locked = services.lock_for_review([depot.key, plant.key])
+        got_depot, got_plant = locked[depot.key], locked[plant.key]
+        assert got_depot.facility.organization is got_plant.facility.organization
+        for record in (depot, plant):
+            got = locked[record.key]
+            fresh = SubmittalElementRecord.objects.select_related(
+                "facility__organization", "submitted_by"
+            ).get(pk=record.pk)
+            organization, submitter = got.facility.organization, got.submitted_by
+            with django_assert_num_queries(0):
+                assert (organization.pk, organization.name) == (cast.org.pk, cast.org.name)
+                assert (submitter.pk, submitter.email) == (
+                    fresh.submitted_by.pk,
+                    fresh.submitted_by.email,
+                )
+                assert got.regulator.code == cast.cupa.code
+            with django_assert_num_queries(1):
+                assert submitter.first_name == fresh.submitted_by.first_name
+            assert str(submitter) == str(fresh.submitted_by)
+        with django_assert_num_queries(1):
+            assert got_depot.facility.organization.created_at == cast.org.created_at
+
+
 def test_one_bad_action_refuses_them_all_and_lists_every_problem(cast, two_facilities):
     depot, plant = two_facilities
     with pytest.raises(ValidationError) as refused:
