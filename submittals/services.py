@@ -39,8 +39,10 @@ from django.utils import formats, timezone
 from core.access import require
 from core.elements import SubmittalElement
 from core.services import (
+    JsonText,
     audit_event,
     insert_rows,
+    json_text,
     queue_email,
     queue_emails,
     record_event,
@@ -1054,11 +1056,17 @@ class Reviews:
             )
 
         events, changed, told = [], {}, []
+        # An agency's system sets a few states on many elements: each state's JSON for the
+        # audit events is written once a batch, and the reviewer set as ``action_by`` without
+        # the descriptor's checks of every assignment (a foreign key to one known user).
+        states: dict[tuple[int, str], JsonText] = {}
+        action_by, actor_pk = SubmittalElementRecord._meta.get_field("action_by"), actor.pk
         for action, (status, comments) in zip(actions, checked, strict=True):
             record = action.record
-            before = {"status": int(record.status), "comments": record.action_comments}
+            before = _review_state(states, int(record.status), record.action_comments)
             record.status = status
-            record.action_by = actor
+            record.action_by_id = actor_pk
+            action_by.set_cached_value(record, actor)
             record.action_at = action.action_at or self.now
             record.action_agent_name = action.agent_name or self.default_name
             record.action_agent_email = action.agent_email or actor.email
@@ -1071,7 +1079,7 @@ class Reviews:
                     "submittal.reviewed",
                     record,
                     before=before,
-                    after={"status": int(record.status), "comments": comments},
+                    after=_review_state(states, int(record.status), comments),
                     organization=organization,
                     regulator=record.regulator,
                 )
@@ -1183,6 +1191,15 @@ class Reviews:
                 pending, held = [], 0
         if pending:
             _queue_review_emails(pending)
+
+
+def _review_state(states: dict[tuple[int, str], JsonText], status: int, comments: str):
+    """An element's review state as its audit event keeps it, with its JSON text, written
+    once for the states of a batch alike (``states``)."""
+    state = states.get((status, comments))
+    if state is None:
+        state = states[status, comments] = json_text({"status": status, "comments": comments})
+    return state
 
 
 # Lines of review e-mails held in memory by ``Reviews`` before they go to a temporary table.

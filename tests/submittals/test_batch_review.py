@@ -172,6 +172,31 @@ def test_an_element_acted_on_twice_ends_with_the_second_and_keeps_both(cast, two
     assert history == [(2, 3), (3, 4)]
 
 
+def test_each_event_keeps_its_own_states_when_actions_share_some(cast, two_facilities, monkeypatch):
+    """Actions alike and not in one batch: each event keeps the states of its own element,
+    written as many events are (COPY on PostgreSQL)."""
+    monkeypatch.setattr(core_services, "COPY_FROM", 1)
+    depot, plant = two_facilities
+    review_all(
+        cast.cupa_reviewer,
+        (depot, ElementStatus.UNDER_REVIEW),
+        (plant, ElementStatus.UNDER_REVIEW),
+        (depot, ElementStatus.NOT_ACCEPTED, "The site map is missing."),
+        (plant, ElementStatus.NOT_ACCEPTED, "The owner is not named."),
+    )
+    submitted = {"status": int(ElementStatus.SUBMITTED), "comments": ""}
+    under_review = {"status": int(ElementStatus.UNDER_REVIEW), "comments": ""}
+    for record, comments in (
+        (depot, "The site map is missing."),
+        (plant, "The owner is not named."),
+    ):
+        not_accepted = {"status": int(ElementStatus.NOT_ACCEPTED), "comments": comments}
+        history = [(event.before, event.after) for event in reviewed_events(record)]
+        assert history == [(submitted, under_review), (under_review, not_accepted)]
+        record.refresh_from_db()
+        assert (record.action_by, record.action_comments) == (cast.cupa_reviewer, comments)
+
+
 def test_each_address_is_told_of_its_elements_in_one_email_per_organization(
     cast, two_facilities, django_capture_on_commit_callbacks, mailoutbox
 ):
