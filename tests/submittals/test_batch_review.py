@@ -109,6 +109,36 @@ def test_locked_elements_hold_what_a_review_reads_and_read_the_rest_when_used(
                 assert got.data == fresh.data  # not read by a review: read when used
 
 
+def test_locked_elements_organizations_and_submitters_hold_what_a_review_tells(
+    cast, two_facilities, django_assert_num_queries
+):
+    """The organization and the submitter of a locked element hold what the review tells
+    of them (the name, the address), shared by the elements; the rest comes when used."""
+    depot, plant = two_facilities
+    with transaction.atomic():
+        locked = services.lock_for_review([depot.key, plant.key])
+        got_depot, got_plant = locked[depot.key], locked[plant.key]
+        assert got_depot.facility.organization is got_plant.facility.organization
+        for record in (depot, plant):
+            got = locked[record.key]
+            fresh = SubmittalElementRecord.objects.select_related(
+                "facility__organization", "submitted_by"
+            ).get(pk=record.pk)
+            organization, submitter = got.facility.organization, got.submitted_by
+            with django_assert_num_queries(0):
+                assert (organization.pk, organization.name) == (cast.org.pk, cast.org.name)
+                assert (submitter.pk, submitter.email) == (
+                    fresh.submitted_by.pk,
+                    fresh.submitted_by.email,
+                )
+                assert got.regulator.code == cast.cupa.code
+            with django_assert_num_queries(1):
+                assert submitter.first_name == fresh.submitted_by.first_name
+            assert str(submitter) == str(fresh.submitted_by)
+        with django_assert_num_queries(1):
+            assert got_depot.facility.organization.created_at == cast.org.created_at
+
+
 def test_one_bad_action_refuses_them_all_and_lists_every_problem(cast, two_facilities):
     depot, plant = two_facilities
     with pytest.raises(ValidationError) as refused:
@@ -140,6 +170,31 @@ def test_an_element_acted_on_twice_ends_with_the_second_and_keeps_both(cast, two
     assert depot.status == ElementStatus.ACCEPTED
     history = [(event.before["status"], event.after["status"]) for event in reviewed_events(depot)]
     assert history == [(2, 3), (3, 4)]
+
+
+def test_each_event_keeps_its_own_states_when_actions_share_some(cast, two_facilities, monkeypatch):
+    """Actions alike and not in one batch: each event keeps the states of its own element,
+    written as many events are (COPY on PostgreSQL)."""
+    monkeypatch.setattr(core_services, "COPY_FROM", 1)
+    depot, plant = two_facilities
+    review_all(
+        cast.cupa_reviewer,
+        (depot, ElementStatus.UNDER_REVIEW),
+        (plant, ElementStatus.UNDER_REVIEW),
+        (depot, ElementStatus.NOT_ACCEPTED, "The site map is missing."),
+        (plant, ElementStatus.NOT_ACCEPTED, "The owner is not named."),
+    )
+    submitted = {"status": int(ElementStatus.SUBMITTED), "comments": ""}
+    under_review = {"status": int(ElementStatus.UNDER_REVIEW), "comments": ""}
+    for record, comments in (
+        (depot, "The site map is missing."),
+        (plant, "The owner is not named."),
+    ):
+        not_accepted = {"status": int(ElementStatus.NOT_ACCEPTED), "comments": comments}
+        history = [(event.before, event.after) for event in reviewed_events(record)]
+        assert history == [(submitted, under_review), (under_review, not_accepted)]
+        record.refresh_from_db()
+        assert (record.action_by, record.action_comments) == (cast.cupa_reviewer, comments)
 
 
 def test_each_address_is_told_of_its_elements_in_one_email_per_organization(
