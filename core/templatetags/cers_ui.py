@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.forms.widgets import ChoiceWidget
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -50,3 +51,18 @@ def person(user, empty: str = "—") -> str:
     if user is None:
         return empty
     return user.get_full_name() or user.email or empty
+
+
+@register.filter
+def error_target(field) -> str:
+    """The id a form's error summary links a field's error to: the field's own input, or for a
+    group of radio buttons or checkboxes (whose label names no single input, so Django gives
+    no ``id_for_label``) its first button. Empty where the page shows no input to go to."""
+    if field.is_hidden or not field.auto_id:
+        return ""
+    if field.id_for_label:
+        return field.id_for_label
+    if isinstance(field.field.widget, ChoiceWidget):
+        buttons = field.subwidgets
+        return buttons[0].id_for_label if buttons else ""
+    return ""

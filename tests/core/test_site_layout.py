@@ -192,6 +192,85 @@ def test_a_non_field_error_is_in_the_summary_without_a_link(cast, client):
     assert "<li>" in summary and "<a href" not in summary
 
 
+def unresolved_references(html: str) -> list[str]:
+    """Every reference on a page to an element by its id (a label's ``for``, the ids named by
+    ``aria-describedby``, ``aria-labelledby`` and ``aria-controls``, a link within the page)
+    that names no element of the page: a screen reader then reads nothing, and a link goes
+    nowhere."""
+    tags = elements(html)
+    ids = {attrs["id"] for _tag, attrs in tags if attrs.get("id")}
+    missing = []
+    for tag, attrs in tags:
+        named = [("for", attrs.get("for"))] if tag == "label" and "for" in attrs else []
+        for attribute in ("aria-describedby", "aria-labelledby", "aria-controls"):
+            named += [(attribute, ref) for ref in (attrs.get(attribute) or "").split()]
+        href = attrs.get("href") or ""
+        if tag == "a" and href.startswith("#"):
+            named.append(("href", href[1:]))
+        missing += [f"<{tag} {attribute}={ref!r}>" for attribute, ref in named if ref not in ids]
+    return missing
+
+
+def test_the_summary_links_a_group_of_radio_buttons_to_its_first_button(cast, client):
+    """A field of radio buttons (or checkboxes) has no single input for ``#id_field``: its link
+    leads to the first button, which the browser focuses."""
+    from tests.submittals.test_review_pages import FI, draft, submit
+
+    (record,) = submit(cast, draft(cast, FI))
+    client.force_login(cast.cupa_reviewer)
+    response = client.post(reverse("regulator:review", args=[record.pk]), {"comments": ""})
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert re.findall(r'<a href="#([^"]*)">', summary) == ["id_status_0"]
+    assert not unresolved_references(html)
+
+
+def test_the_submit_page_ties_each_error_to_its_field(cast, client):
+    """The submit page lays out its fields itself: the drafts' checkboxes, a group, are
+    described by their error list as a group (their fieldset), and the summary leads to the
+    first of them."""
+    from submittals import services
+    from submittals.models import SubmittalElement
+
+    services.start_draft(
+        actor=cast.editor, facility=cast.facility, element=SubmittalElement.FACILITY_INFORMATION
+    )
+    client.force_login(cast.approver)
+    response = client.post(reverse("business:submit", args=[cast.facility.cers_id]), {})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not unresolved_references(html)
+    fieldset = re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Drafts to submit:?</legend>", html).group(
+        0
+    )
+    assert 'aria-describedby="id_elements_error"' in fieldset
+    assert '<ul class="errorlist" id="id_elements_error">' in html
+
+
+def test_help_texts_of_fields_laid_out_by_hand_are_read_with_their_field(cast, client):
+    """Django names a field's help text in its ``aria-describedby`` (``id_..._helptext``): a
+    template that places the field itself gives the help text that id (the document slots of
+    a draft, the inventory import)."""
+    from submittals import services
+    from submittals.models import SubmittalElement
+
+    record = services.start_draft(
+        actor=cast.editor,
+        facility=cast.facility,
+        element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+    )
+    client.force_login(cast.editor)
+    for url in (
+        reverse("business:element", args=[record.pk]),
+        reverse("business:inventory_import", args=[record.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "_helptext" in html, url
+        assert not unresolved_references(html), url
+
+
 def test_the_error_summary_is_focused_by_the_static_script():
     from django.contrib.staticfiles import finders
 
