@@ -271,6 +271,44 @@ def test_help_texts_of_fields_laid_out_by_hand_are_read_with_their_field(cast, c
         assert not unresolved_references(html), url
 
 
+def test_no_template_renders_a_form_whole():
+    """``{{ form }}`` or ``form.as_p`` lays a form out without the error summary (nothing is
+    announced, the focus stays at the top of the page): every form goes through
+    ``_form_fields.html``."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    whole = re.compile(r"{{\s*\w*form(\.as_(p|div|table|ul))?\s*}}")
+    found = [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in root.rglob("*.html")
+        for match in whole.finditer(path.read_text())
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_name", "data", "field"),
+    [
+        ("lead", "business:organization_create", {"name": ""}, "id_name"),
+        ("lead", "business:join_request_create", {"kind": "organization"}, "id_code"),
+        ("lead", "business:people", {"email": "", "role": "viewer"}, "id_email"),
+    ],
+)
+def test_forms_that_were_laid_out_whole_summarize_their_errors(
+    cast, client, persona, url_name, data, field
+):
+    client.force_login(getattr(cast, persona))
+    response = client.post(reverse(url_name), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert f'<a href="#{field}">' in summary
+    assert html.count('class="error-summary"') == 1
+    assert not unresolved_references(html)
+
+
 def test_the_error_summary_is_focused_by_the_static_script():
     from django.contrib.staticfiles import finders
 
