@@ -418,6 +418,21 @@ def test_dates_and_times_have_one_format_with_pst_or_pdt():
     assert winter.astimezone(pacific).hour == 10
 
 
+def test_every_table_has_header_cells():
+    """A table without header cells reads as a grid of values: a screen reader moving through
+    it says no column or row a value belongs to (WCAG 1.3.1)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    headless = [
+        f"{path.relative_to(root)}: line {path.read_text()[: table.start()].count(chr(10)) + 1}"
+        for path in root.rglob("*.html")
+        for table in re.finditer(r"<table\b.*?</table>", path.read_text(), re.S)
+        if "<th" not in table.group(0) and "{% include" not in table.group(0)
+    ]
+    assert headless == []
+
+
 def test_no_template_formats_a_date_its_own_way():
     from pathlib import Path
 
