@@ -309,6 +309,22 @@ def test_forms_that_were_laid_out_whole_summarize_their_errors(
     assert not unresolved_references(html)
 
 
+def test_a_repeating_group_row_sent_back_gets_the_error_summary(cast, client):
+    """A row of a repeating group (a UST tank) lays out its fields itself: it shows the error
+    summary too, the row's own error in it and each field's linked to the field."""
+    from tests.test_access_matrix import _ust_draft_with_tank
+
+    url = reverse("business:element_group_row_add", args=_ust_draft_with_tank(cast))
+    client.force_login(cast.editor)
+    for data, links in [({}, []), ({"f_430_a": "not a date"}, ["id_f_430_a"])]:
+        html = client.post(url, data).content.decode()
+        summary = html[html.index('<div class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert re.findall(r'<a href="#([^"]*)">', summary) == links
+        assert not unresolved_references(html)
+    assert "Enter at least one value for the new row." in client.post(url, {}).content.decode()
+
+
 def test_the_error_summary_is_focused_by_the_static_script():
     from django.contrib.staticfiles import finders
 
