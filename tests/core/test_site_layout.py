@@ -366,6 +366,31 @@ def test_start_draft_buttons_name_their_element(cast, client):
     )
 
 
+def test_the_document_forms_buttons_name_their_document(cast, client):
+    """Each document slot of a draft has its own Save and Upload: in a screen reader's list of
+    buttons each says which document it is for."""
+    from submittals import services
+    from submittals.models import SubmittalElement
+
+    record = services.start_draft(
+        actor=cast.editor,
+        facility=cast.facility,
+        element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+    )
+    client.force_login(cast.editor)
+    html = client.get(reverse("business:element", args=[record.pk])).content.decode()
+    names = [
+        attrs.get("aria-label") or ""
+        for tag, attrs in elements(html[html.index('id="documents"') :])
+        if tag == "button"
+    ]
+    saves = [name for name in names if name.startswith("Save: ")]
+    uploads = [name for name in names if name.startswith("Upload: ")]
+    assert len(saves) >= 2 and len(uploads) == len(saves)
+    assert len(set(saves)) == len(saves) and len(set(uploads)) == len(uploads)
+    assert "Save: Site map documents" in names
+
+
 # Error pages --------------------------------------------------------------------------------
 
 
