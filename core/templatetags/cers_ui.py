@@ -6,6 +6,7 @@ from django import template
 from django.forms.widgets import ChoiceWidget
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from core import events
 
@@ -66,3 +67,14 @@ def error_target(field) -> str:
         buttons = field.subwidgets
         return buttons[0].id_for_label if buttons else ""
     return ""
+
+
+@register.filter
+def summary_error(error, field) -> str:
+    """A field's error as the error summary says it: after the field's label (shortened),
+    unless the message already starts with it (the inventory's "Common name: required."), so a
+    screen reader does not say the label twice."""
+    label = str(field.label or "")
+    if not label or str(error).startswith(f"{label}:"):
+        return str(error)
+    return f"{Truncator(label).words(8, truncate=' …')}: {error}"

@@ -181,6 +181,20 @@ def test_a_form_without_errors_has_no_summary(cast, client):
     assert "There is a problem" not in html
 
 
+def test_the_summary_names_a_field_once(cast, client):
+    """An error that already starts with its field's label (the inventory's: "Common name:
+    required.") is not prefixed with the label again: a screen reader would say it twice."""
+    from tests.test_access_matrix import _inventory_draft
+
+    client.force_login(cast.editor)
+    response = client.post(reverse("business:material_add", args=_inventory_draft(cast)), {})
+    html = response.content.decode()
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert '<a href="#id_f_207">Common name: required.</a>' in summary
+    assert "Common name: Common name" not in summary
+
+
 def test_a_non_field_error_is_in_the_summary_without_a_link(cast, client):
     response = client.post(
         reverse("accounts:login"), {"username": cast.lead.email, "password": "wrong one!"}
