@@ -321,5 +321,7 @@ class ImportForm(forms.Form):
         error_messages={"required": "Choose a .csv or .xlsx file to import."},
     )
     replace = forms.BooleanField(
-        label="Replace the materials the inventory lists now", required=False
+        label="Replace the materials the inventory lists now",
+        required=False,
+        help_text="Without it, the file's materials are added after the ones listed now.",
     )

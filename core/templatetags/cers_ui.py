@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import template
+from django.forms.widgets import ChoiceWidget
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from core import events
 
@@ -50,3 +52,29 @@ def person(user, empty: str = "—") -> str:
     if user is None:
         return empty
     return user.get_full_name() or user.email or empty
+
+
+@register.filter
+def error_target(field) -> str:
+    """The id a form's error summary links a field's error to: the field's own input, or for a
+    group of radio buttons or checkboxes (whose label names no single input, so Django gives
+    no ``id_for_label``) its first button. Empty where the page shows no input to go to."""
+    if field.is_hidden or not field.auto_id:
+        return ""
+    if field.id_for_label:
+        return field.id_for_label
+    if isinstance(field.field.widget, ChoiceWidget):
+        buttons = field.subwidgets
+        return buttons[0].id_for_label if buttons else ""
+    return ""
+
+
+@register.filter
+def summary_error(error, field) -> str:
+    """A field's error as the error summary says it: after the field's label (shortened),
+    unless the message already starts with it (the inventory's "Common name: required."), so a
+    screen reader does not say the label twice."""
+    label = str(field.label or "")
+    if not label or str(error).startswith(f"{label}:"):
+        return str(error)
+    return f"{Truncator(label).words(8, truncate=' …')}: {error}"

@@ -4,16 +4,6 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // The organization and agency switchers submit when a choice is made; their Switch button
-  // stays for browsers without scripts.
-  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
-    var button = select.form.querySelector(".switch-button");
-    if (button) button.hidden = true;
-    select.addEventListener("change", function () {
-      select.form.submit();
-    });
-  });
-
   // The menu button of narrow screens opens and closes the navigation.
   document.querySelectorAll(".menu-button").forEach(function (button) {
     var menu = document.getElementById(button.getAttribute("aria-controls"));

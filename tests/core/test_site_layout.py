@@ -181,6 +181,20 @@ def test_a_form_without_errors_has_no_summary(cast, client):
     assert "There is a problem" not in html
 
 
+def test_the_summary_names_a_field_once(cast, client):
+    """An error that already starts with its field's label (the inventory's: "Common name:
+    required.") is not prefixed with the label again: a screen reader would say it twice."""
+    from tests.test_access_matrix import _inventory_draft
+
+    client.force_login(cast.editor)
+    response = client.post(reverse("business:material_add", args=_inventory_draft(cast)), {})
+    html = response.content.decode()
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert '<a href="#id_f_207">Common name: required.</a>' in summary
+    assert "Common name: Common name" not in summary
+
+
 def test_a_non_field_error_is_in_the_summary_without_a_link(cast, client):
     response = client.post(
         reverse("accounts:login"), {"username": cast.lead.email, "password": "wrong one!"}
@@ -190,6 +204,139 @@ def test_a_non_field_error_is_in_the_summary_without_a_link(cast, client):
     summary = summary[: summary.index("</div>")]
     assert "There is a problem" in summary
     assert "<li>" in summary and "<a href" not in summary
+
+
+def unresolved_references(html: str) -> list[str]:
+    """Every reference on a page to an element by its id (a label's ``for``, the ids named by
+    ``aria-describedby``, ``aria-labelledby`` and ``aria-controls``, a link within the page)
+    that names no element of the page: a screen reader then reads nothing, and a link goes
+    nowhere."""
+    tags = elements(html)
+    ids = {attrs["id"] for _tag, attrs in tags if attrs.get("id")}
+    missing = []
+    for tag, attrs in tags:
+        named = [("for", attrs.get("for"))] if tag == "label" and "for" in attrs else []
+        for attribute in ("aria-describedby", "aria-labelledby", "aria-controls"):
+            named += [(attribute, ref) for ref in (attrs.get(attribute) or "").split()]
+        href = attrs.get("href") or ""
+        if tag == "a" and href.startswith("#"):
+            named.append(("href", href[1:]))
+        missing += [f"<{tag} {attribute}={ref!r}>" for attribute, ref in named if ref not in ids]
+    return missing
+
+
+def test_the_summary_links_a_group_of_radio_buttons_to_its_first_button(cast, client):
+    """A field of radio buttons (or checkboxes) has no single input for ``#id_field``: its link
+    leads to the first button, which the browser focuses."""
+    from tests.submittals.test_review_pages import FI, draft, submit
+
+    (record,) = submit(cast, draft(cast, FI))
+    client.force_login(cast.cupa_reviewer)
+    response = client.post(reverse("regulator:review", args=[record.pk]), {"comments": ""})
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert re.findall(r'<a href="#([^"]*)">', summary) == ["id_status_0"]
+    assert not unresolved_references(html)
+
+
+def test_the_submit_page_ties_each_error_to_its_field(cast, client):
+    """The submit page lays out its fields itself: the drafts' checkboxes, a group, are
+    described by their error list as a group (their fieldset), and the summary leads to the
+    first of them."""
+    from submittals import services
+    from submittals.models import SubmittalElement
+
+    services.start_draft(
+        actor=cast.editor, facility=cast.facility, element=SubmittalElement.FACILITY_INFORMATION
+    )
+    client.force_login(cast.approver)
+    response = client.post(reverse("business:submit", args=[cast.facility.cers_id]), {})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not unresolved_references(html)
+    fieldset = re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Drafts to submit:?</legend>", html).group(
+        0
+    )
+    assert 'aria-describedby="id_elements_error"' in fieldset
+    assert '<ul class="errorlist" id="id_elements_error">' in html
+
+
+def test_help_texts_of_fields_laid_out_by_hand_are_read_with_their_field(cast, client):
+    """Django names a field's help text in its ``aria-describedby`` (``id_..._helptext``): a
+    template that places the field itself gives the help text that id (the document slots of
+    a draft, the inventory import)."""
+    from submittals import services
+    from submittals.models import SubmittalElement
+
+    record = services.start_draft(
+        actor=cast.editor,
+        facility=cast.facility,
+        element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+    )
+    client.force_login(cast.editor)
+    for url in (
+        reverse("business:element", args=[record.pk]),
+        reverse("business:inventory_import", args=[record.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "_helptext" in html, url
+        assert not unresolved_references(html), url
+
+
+def test_no_template_renders_a_form_whole():
+    """``{{ form }}`` or ``form.as_p`` lays a form out without the error summary (nothing is
+    announced, the focus stays at the top of the page): every form goes through
+    ``_form_fields.html``."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    whole = re.compile(r"{{\s*\w*form(\.as_(p|div|table|ul))?\s*}}")
+    found = [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in root.rglob("*.html")
+        for match in whole.finditer(path.read_text())
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_name", "data", "field"),
+    [
+        ("lead", "business:organization_create", {"name": ""}, "id_name"),
+        ("lead", "business:join_request_create", {"kind": "organization"}, "id_code"),
+        ("lead", "business:people", {"email": "", "role": "viewer"}, "id_email"),
+    ],
+)
+def test_forms_that_were_laid_out_whole_summarize_their_errors(
+    cast, client, persona, url_name, data, field
+):
+    client.force_login(getattr(cast, persona))
+    response = client.post(reverse(url_name), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert f'<a href="#{field}">' in summary
+    assert html.count('class="error-summary"') == 1
+    assert not unresolved_references(html)
+
+
+def test_a_repeating_group_row_sent_back_gets_the_error_summary(cast, client):
+    """A row of a repeating group (a UST tank) lays out its fields itself: it shows the error
+    summary too, the row's own error in it and each field's linked to the field."""
+    from tests.test_access_matrix import _ust_draft_with_tank
+
+    url = reverse("business:element_group_row_add", args=_ust_draft_with_tank(cast))
+    client.force_login(cast.editor)
+    for data, links in [({}, []), ({"f_430_a": "not a date"}, ["id_f_430_a"])]:
+        html = client.post(url, data).content.decode()
+        summary = html[html.index('<div class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert re.findall(r'<a href="#([^"]*)">', summary) == links
+        assert not unresolved_references(html)
+    assert "Enter at least one value for the new row." in client.post(url, {}).content.decode()
 
 
 def test_the_error_summary_is_focused_by_the_static_script():
@@ -231,6 +378,31 @@ def test_start_draft_buttons_name_their_element(cast, client):
         '<button type="submit" class="secondary" aria-label="Start draft: Underground Storage '
         'Tanks">Start draft</button>' in html
     )
+
+
+def test_the_document_forms_buttons_name_their_document(cast, client):
+    """Each document slot of a draft has its own Save and Upload: in a screen reader's list of
+    buttons each says which document it is for."""
+    from submittals import services
+    from submittals.models import SubmittalElement
+
+    record = services.start_draft(
+        actor=cast.editor,
+        facility=cast.facility,
+        element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+    )
+    client.force_login(cast.editor)
+    html = client.get(reverse("business:element", args=[record.pk])).content.decode()
+    names = [
+        attrs.get("aria-label") or ""
+        for tag, attrs in elements(html[html.index('id="documents"') :])
+        if tag == "button"
+    ]
+    saves = [name for name in names if name.startswith("Save: ")]
+    uploads = [name for name in names if name.startswith("Upload: ")]
+    assert len(saves) >= 2 and len(uploads) == len(saves)
+    assert len(set(saves)) == len(saves) and len(set(uploads)) == len(uploads)
+    assert "Save: Site map documents" in names
 
 
 # Error pages --------------------------------------------------------------------------------
@@ -299,6 +471,21 @@ def test_dates_and_times_have_one_format_with_pst_or_pdt():
     )
     assert template.render(Context({"when": summer, "day": day})).startswith("2026-07-15 11:30 PDT")
     assert winter.astimezone(pacific).hour == 10
+
+
+def test_every_table_has_header_cells():
+    """A table without header cells reads as a grid of values: a screen reader moving through
+    it says no column or row a value belongs to (WCAG 1.3.1)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    headless = [
+        f"{path.relative_to(root)}: line {path.read_text()[: table.start()].count(chr(10)) + 1}"
+        for path in root.rglob("*.html")
+        for table in re.finditer(r"<table\b.*?</table>", path.read_text(), re.S)
+        if "<th" not in table.group(0) and "{% include" not in table.group(0)
+    ]
+    assert headless == []
 
 
 def test_no_template_formats_a_date_its_own_way():
@@ -432,13 +619,15 @@ def test_validation_messages_read_as_words_without_their_rule_codes(cast, client
     assert re.findall(r"F-\d+\w*-REQ", shown) == []
 
 
-def test_the_organization_switcher_works_without_an_inline_handler(cast, client):
+def test_the_organization_switcher_switches_by_its_button_without_an_inline_handler(cast, client):
     from tests import factories
 
     factories.add_member(cast.other_org, cast.editor, "viewer")
     client.force_login(cast.editor)
     html = client.get(reverse("business:home")).content.decode()
     select = re.search(r'<select id="switch-org"[^>]*>', html).group(0)
-    assert "data-submit-on-change" in select and "onchange" not in select
-    # Without scripts the Switch button submits; the script hides it and submits on change.
-    assert '<button type="submit" class="secondary switch-button">Switch</button>' in html
+    assert "onchange" not in select
+    # Choosing does not switch (an arrow key on a closed list changes its choice, and would
+    # leave the page at the first press): the Switch button does, with or without scripts.
+    assert "data-submit-on-change" not in select
+    assert '<button type="submit" class="secondary">Switch</button>' in html

@@ -1,6 +1,7 @@
 """The chemical library: the seeded chemicals, and the pages every signed-in user reads."""
 
 import importlib
+import re
 
 import pytest
 from django.apps import apps
@@ -198,3 +199,16 @@ def test_inventory_rows_forget_the_seed_numbers_they_carried(cast):
     calepa.refresh_from_db()
     assert "250" not in seeded.data and seeded.chemical == chlorine
     assert calepa.data["250"] == 102843
+
+
+def test_each_link_of_the_list_is_named_by_words(cast, client):
+    """A chemical without a CCL ID (most of the seeded ones) is linked by its name alone: a
+    link read as "dash" says nothing in a screen reader's list of links."""
+    assert Chemical.objects.filter(ccl_id=None).exists()
+    client.force_login(cast.viewer)
+    html = client.get(reverse("libraries:chemicals")).content.decode()
+    names = [
+        re.sub(r"<[^>]+>|\s+", " ", text).strip()
+        for text in re.findall(r"<a\b[^>]*>(.*?)</a>", html, re.S)
+    ]
+    assert names and all(re.search(r"\w", name) for name in names), names

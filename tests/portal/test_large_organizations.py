@@ -56,6 +56,14 @@ def test_it_lists_organizations_the_largest_first(cast, client, settings):
     assert take_over_url(cast.org) in page
 
 
+def test_each_rows_button_says_which_organization_it_acts_on(cast, client):
+    services.take_over_organization(actor=cast.state_admin, organization=cast.other_org)
+    client.force_login(cast.state_admin)
+    page = client.get(LIST_URL).content.decode()
+    assert 'aria-label="Take over: Acme Fuels">Take over</button>' in page
+    assert 'aria-label="Release: Other Co">Release</button>' in page
+
+
 def test_the_list_paginates_and_searches(cast, client, settings):
     settings.CERS_PAGE_SIZE = 1
     client.force_login(cast.state_admin)
