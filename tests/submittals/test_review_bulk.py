@@ -8,6 +8,7 @@ element except element 4 (UST), which the City PA handles.
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.html import escape
 
 from core.models import AuditEvent
 from submittals import services
@@ -182,3 +183,31 @@ def test_review_selected_asks_the_rule_for_each_element(cast):
             status=ElementStatus.ACCEPTED,
         )
     assert statuses(fi, ust) == [ElementStatus.SUBMITTED, ElementStatus.SUBMITTED]
+
+
+def test_an_action_refused_after_the_queue_emptied_still_shows_its_errors(cast, client):
+    """The only element selected was accepted by someone else meanwhile: the queue drawn again
+    lists nothing, but the refusal is still summarized, and its links lead nowhere missing."""
+    from tests.core.test_site_layout import unresolved_references
+
+    (fi,) = submit(cast, draft(cast, FI))
+    drawn = selection(fi)
+    services.review(actor=cast.state_admin, record=fi, status=ElementStatus.ACCEPTED, comments="")
+    client.force_login(cast.cupa_reviewer)
+    for data in (
+        {"status": int(ElementStatus.ACCEPTED), "elements": drawn},  # refused by the service
+        {"elements": drawn},  # no action chosen: a field's error, no field on the page
+    ):
+        response = client.post(BULK_URL, data)
+        assert response.status_code == 200
+        assert not response.context["page"].paginator.count
+        html = response.content.decode()
+        assert html.count('class="error-summary"') == 1
+        summary = html[html.index('<div class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert "There is a problem" in summary
+        for error in response.context["bulk_form"].non_field_errors():
+            assert str(error) in summary or escape(str(error)) in summary
+        assert not unresolved_references(html)
+    assert "Mark the selected elements" in summary
+    assert "No submitted element is awaiting action." in html
