@@ -5,6 +5,8 @@ The cast's facility is in ZIP 95814: the Sacramento County CUPA (cupa_reviewer) 
 element except element 4 (UST), which the City PA handles.
 """
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -152,6 +154,16 @@ def test_the_queue_offers_checkboxes_with_the_rows_state(cast, client):
     client.force_login(cast.cupa_reviewer)
     response = client.get(QUEUE_URL)
     assert f'value="{fi.pk}:{services.review_seen(fi)}"'.encode() in response.content
+    # Each row's checkbox sits in a label naming the row: a 44 px tap target on phones.
+    html = response.content.decode()
+    label = re.search(
+        r'<label class="row-select"[^>]*>\s*<input type="checkbox" name="elements".*?</label>',
+        html,
+        re.S,
+    )
+    assert label, "no label around the row's checkbox"
+    assert f"of CERS ID {cast.facility.cers_id}, submitted" in label.group(0)
+    assert "aria-label" not in label.group(0)  # named by the label, as the eye reads it
     assert b'data-select-all="elements"' in response.content
     # The filters' status and the action's status each have their own id.
     assert response.content.count(b'id="id_status"') == 1
