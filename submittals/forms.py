@@ -215,13 +215,35 @@ def sections(schema: ElementSchema) -> list[Section]:
     return _sections(schema, user_entered(single_valued_fields(schema)))
 
 
+class RegistryBoundField(forms.BoundField):
+    """A registry field as ``submittals/_registry_field.html`` lays it out: the one place that
+    names its help text and its error list (always on the page, empty without errors, so live
+    validation can swap it), for the template's ids and the field's ``aria-describedby``
+    alike."""
+
+    @property
+    def help_id(self) -> str:
+        return f"help-{self.html_name}"
+
+    @property
+    def errors_id(self) -> str:
+        return f"errors-{self.html_name}"
+
+    @property
+    def described_by(self) -> str:
+        return f"{self.help_id} {self.errors_id}" if self.help_text else self.errors_id
+
+
 class RegistryForm(forms.Form):
     """A form over some of an element's registry fields, whose values live in a dict keyed
     by :func:`data_key` (the element's data, or one row of it).
 
     ``initial`` comes from that dict; :meth:`merged_data` puts the cleaned values over it,
-    keeping every key the form does not show.
+    keeping every key the form does not show. Each field is described by its help and its
+    errors (:class:`RegistryBoundField`), with or without live validation.
     """
+
+    bound_field_class = RegistryBoundField
 
     def __init__(self, *args, schema: ElementSchema, fields, values: dict | None, **kwargs):
         self.schema = schema
@@ -235,6 +257,10 @@ class RegistryForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         for f in self.registry_fields:
             self.fields[form_name(f)] = _form_field(f)
+        for name, form_field in self.fields.items():
+            # On the widget, not left to Django: it would name ids of its own, and none for a
+            # group of radio buttons.
+            form_field.widget.attrs["aria-describedby"] = self[name].described_by
         self.required_names = frozenset(
             form_name(f) for f in self.registry_fields if mandatory(schema, f)
         )
@@ -291,13 +317,9 @@ class RegistryForm(forms.Form):
 
     def enable_live_validation(self, url: str) -> None:
         """Make each field post the form to ``url`` when it changes (htmx), to re-validate
-        the draft without saving it. Each field is described by its help and its errors."""
-        for name, form_field in self.fields.items():
+        the draft without saving it."""
+        for form_field in self.fields.values():
             text = isinstance(form_field, RegistryCharField | RegistryDecimalField)
-            html_name = self.add_prefix(name)
-            described = f"errors-{html_name}"
-            if form_field.help_text:
-                described = f"help-{html_name} {described}"
             form_field.widget.attrs.update(
                 {
                     "hx-post": url,
@@ -305,7 +327,6 @@ class RegistryForm(forms.Form):
                     "hx-target": "#validation-panel",
                     "hx-swap": "outerHTML",
                     "hx-sync": "closest form:replace",
-                    "aria-describedby": described,
                 }
             )
 

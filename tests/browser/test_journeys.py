@@ -103,6 +103,13 @@ def test_regulator_pages(browsing, cast):
     # The queue's "select all" (shown by the script) ticks every row for the bulk action.
     browsing.page.get_by_label("Select every element on this page").check()
     assert browsing.page.locator('input[name="elements"]:checked').count() == 1
+    if browsing.size == "phone":  # each row's checkbox: a 44 px target filling its own cell
+        row = browsing.page.locator('label:has(input[name="elements"])').first
+        target, cell = row.bounding_box(), row.locator("xpath=..").bounding_box()
+        assert target["width"] >= 44 and target["height"] >= 44
+        assert cell["width"] <= target["width"] + 1  # no wider a column than the target
+        row.click(position={"x": 2, "y": 2})  # its corner, away from the box, ticks it
+        assert browsing.page.locator('input[name="elements"]:checked').count() == 0
     browsing.goto(reverse("regulator:status_report"))
     browsing.looks_right("element status report")
     browsing.goto(reverse("regulator:cme_inspection", args=[record.pk]))

@@ -351,3 +351,30 @@ def test_the_read_only_page_has_the_forms_two_parts_and_sections(cast, client):
         assert 'href="#section-billing"' in page  # the section index
         owner = page[page.index("<h4>Owner</h4>") : page.index("<h4>Operator</h4>")]
         assert "Ada Owner" in owner
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["live validation", "no live validation"])
+def test_each_field_names_its_own_help_text_and_errors(live):
+    """A field's ``aria-describedby`` names its help text and its error list by the ids the
+    field template gives them, whether the form validates as it is typed (the draft page) or
+    not (a form sent back): a screen reader reads the help with the field either way."""
+    from django.template.loader import render_to_string
+
+    from tests.core.test_site_layout import unresolved_references
+
+    form = ElementDataForm({"f_108c": "California"}, element=FI, data={})
+    if live:
+        form.enable_live_validation("/validate")
+    form.is_valid()
+    helped = [bound for bound in form if bound.help_text]
+    assert helped and any(bound.field.widget.input_type == "radio" for bound in helped)
+    html = "".join(
+        render_to_string("submittals/_registry_field.html", {"bound": bound, "form": form})
+        for bound in form
+    )
+    assert 'class="helptext"' in html and "errorlist" in html
+    assert not unresolved_references(html)
+    for bound in helped:
+        if bound.field.widget.input_type != "radio":
+            described = re.search(rf'<[^>]* id="{bound.auto_id}"[^>]*>', html).group(0)
+            assert "aria-describedby=" in described, bound.name

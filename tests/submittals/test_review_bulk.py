@@ -5,9 +5,12 @@ The cast's facility is in ZIP 95814: the Sacramento County CUPA (cupa_reviewer) 
 element except element 4 (UST), which the City PA handles.
 """
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.html import escape
 
 from core.models import AuditEvent
 from submittals import services
@@ -151,6 +154,16 @@ def test_the_queue_offers_checkboxes_with_the_rows_state(cast, client):
     client.force_login(cast.cupa_reviewer)
     response = client.get(QUEUE_URL)
     assert f'value="{fi.pk}:{services.review_seen(fi)}"'.encode() in response.content
+    # Each row's checkbox sits in a label naming the row: a 44 px tap target on phones.
+    html = response.content.decode()
+    label = re.search(
+        r'<label class="row-select"[^>]*>\s*<input type="checkbox" name="elements".*?</label>',
+        html,
+        re.S,
+    )
+    assert label, "no label around the row's checkbox"
+    assert f"of CERS ID {cast.facility.cers_id}, submitted" in label.group(0)
+    assert "aria-label" not in label.group(0)  # named by the label, as the eye reads it
     assert b'data-select-all="elements"' in response.content
     # The filters' status and the action's status each have their own id.
     assert response.content.count(b'id="id_status"') == 1
@@ -182,3 +195,31 @@ def test_review_selected_asks_the_rule_for_each_element(cast):
             status=ElementStatus.ACCEPTED,
         )
     assert statuses(fi, ust) == [ElementStatus.SUBMITTED, ElementStatus.SUBMITTED]
+
+
+def test_an_action_refused_after_the_queue_emptied_still_shows_its_errors(cast, client):
+    """The only element selected was accepted by someone else meanwhile: the queue drawn again
+    lists nothing, but the refusal is still summarized, and its links lead nowhere missing."""
+    from tests.core.test_site_layout import unresolved_references
+
+    (fi,) = submit(cast, draft(cast, FI))
+    drawn = selection(fi)
+    services.review(actor=cast.state_admin, record=fi, status=ElementStatus.ACCEPTED, comments="")
+    client.force_login(cast.cupa_reviewer)
+    for data in (
+        {"status": int(ElementStatus.ACCEPTED), "elements": drawn},  # refused by the service
+        {"elements": drawn},  # no action chosen: a field's error, no field on the page
+    ):
+        response = client.post(BULK_URL, data)
+        assert response.status_code == 200
+        assert not response.context["page"].paginator.count
+        html = response.content.decode()
+        assert html.count('class="error-summary"') == 1
+        summary = html[html.index('<div class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert "There is a problem" in summary
+        for error in response.context["bulk_form"].non_field_errors():
+            assert str(error) in summary or escape(str(error)) in summary
+        assert not unresolved_references(html)
+    assert "Mark the selected elements" in summary
+    assert "No submitted element is awaiting action." in html
