@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView, View
 
@@ -49,11 +49,17 @@ class EndpointListView(_EnvironmentPage):
 class EndpointDetailView(_EnvironmentPage):
     template_name = "edt/api/endpoint_detail.html"
 
+    def get(self, request, *args, **kwargs):
+        if kwargs["acronym"].upper() not in BY_ACRONYM:
+            return _not_found(
+                f"There is no EDT endpoint with the acronym {kwargs['acronym'][:20]}. The "
+                f"endpoints are listed at {base_url(request, kwargs['environment'])}"
+            )
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        endpoint = BY_ACRONYM.get(self.kwargs["acronym"].upper())
-        if endpoint is None:
-            raise Http404("There is no EDT endpoint with that acronym.")
+        endpoint = BY_ACRONYM[self.kwargs["acronym"].upper()]
         schemas = []
         for role, name in (("Input", endpoint.input_schema), ("Output", endpoint.output_schema)):
             if name:

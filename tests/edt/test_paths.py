@@ -241,6 +241,14 @@ def test_a_schema_path_that_names_no_file_answers_the_services_404(client, db, p
         assert listing in response.content.decode()
 
 
+def test_an_endpoint_page_for_no_endpoint_answers_the_services_404(client, db):
+    assert client.get("/edt/home/endpointdetail/rfsq/").status_code == 200
+    response = client.get("/Staging/Home/EndpointDetail/NOPE")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "http://testserver/Staging/" in response.content.decode()
+
+
 def test_a_post_to_an_unknown_edt_path_answers_404_not_a_csrf_refusal(db):
     from django.test import Client
 
