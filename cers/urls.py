@@ -8,6 +8,7 @@ from cme import urls_regulator as cme_regulator
 from core.views import FaviconView, HealthView, HomeView
 from edt.access import urls_regulator as edt_regulator
 from edt.api import urls as edt_api
+from edt.api.routing import iis_path
 from facilities import urls_business as facilities_business
 from facilities import urls_regulator as facilities_regulator
 from organizations import urls_business as organizations_business
@@ -39,13 +40,14 @@ urlpatterns = [
     path("libraries/", include("libraries.urls")),
     path("edt-program/", include(("edt.access.urls_public", "edt_program"))),
     path("admin/", admin.site.urls),
-    # The EDT services, twice: production and the testing environment (CalEPA's "Staging").
-    path(
+    # The EDT services, twice: production and the testing environment (CalEPA's "Staging"),
+    # matched as CalEPA's IIS server matches them (whatever the case, "/edt/" too).
+    iis_path(
         "EDT/",
         include((edt_api.urlpatterns, "edt_api"), namespace="edt"),
         {"environment": "production"},
     ),
-    path(
+    iis_path(
         "Staging/",
         include((edt_api.urlpatterns, "edt_api"), namespace="edt_staging"),
         {"environment": "testing"},

@@ -1,18 +1,20 @@
 """The human-facing pages of the EDT services: the endpoint listing at each environment's root
 and a detail page per endpoint, both from the catalogue; the schema files for download and the
-page of their versions and what changed."""
+page of their versions and what changed; and the answer to a path that names no endpoint."""
 
 from __future__ import annotations
 
 import logging
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView, View
 
 from core.xmlsafe import SchemasUnavailable
 
 from . import schema_files
 from .catalogue import BY_ACRONYM, ENDPOINTS, SCHEMA_VERSIONS, TIER_CATEGORIES
+from .renderers import PLAIN_TEXT, ErrorBody, JsonRenderer, wants_json
 from .views import base_url
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,17 @@ class EndpointListView(_EnvironmentPage):
 class EndpointDetailView(_EnvironmentPage):
     template_name = "edt/api/endpoint_detail.html"
 
+    def get(self, request, *args, **kwargs):
+        if kwargs["acronym"].upper() not in BY_ACRONYM:
+            return _not_found(
+                f"There is no EDT endpoint with the acronym {kwargs['acronym'][:20]}. The "
+                f"endpoints are listed at {base_url(request, kwargs['environment'])}"
+            )
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        endpoint = BY_ACRONYM.get(self.kwargs["acronym"].upper())
-        if endpoint is None:
-            raise Http404("There is no EDT endpoint with that acronym.")
+        endpoint = BY_ACRONYM[self.kwargs["acronym"].upper()]
         schemas = []
         for role, name in (("Input", endpoint.input_schema), ("Output", endpoint.output_schema)):
             if name:
@@ -91,12 +99,19 @@ class SchemaFileView(View):
     def get(self, request, environment, family, major, minor, location=""):
         schema = schema_files.find(family, major, minor)
         if schema is None:
-            raise Http404("No EDT schema has that name and version; see /EDT/Schemas/.")
+            return _not_found(
+                "No EDT schema has that name and version. The schemas and their versions are "
+                f"listed at {base_url(request, environment)}Schemas/"
+            )
         try:
             if location:
                 path = schema_files.referenced_files(schema).get(location)
                 if path is None:
-                    raise Http404("That schema includes no file at that location.")
+                    return _not_found(
+                        "That schema includes no file at that location. A file it includes "
+                        "is at the location its include or import element gives, relative to "
+                        "the schema's own path."
+                    )
                 filename = path.name
             else:
                 path, filename = schema.path, schema.download_name
@@ -111,3 +126,25 @@ class SchemaFileView(View):
         response = HttpResponse(content, content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _not_found(message: str) -> HttpResponse:
+    """A 404 as the services answer one: a plain message a client's program can read."""
+    return HttpResponse(message, status=404, content_type=PLAIN_TEXT)
+
+
+@csrf_exempt  # a program's POST to a wrong path learns the path is wrong, not about CSRF
+def not_an_endpoint(request, environment, unknown=""):
+    """A path under an environment's base that names no endpoint: 404 in the services' own
+    error shape (a plain message, or JSON when asked for), which a client's program reads, not
+    the portal's page. It says where the list of endpoints is; no transaction is logged, as no
+    endpoint was called."""
+    shown = request.path if len(request.path) <= 200 else request.path[:200] + "..."
+    message = (
+        f"{shown} is not an EDT endpoint. Check the path against the list of endpoints and "
+        f"their paths at {base_url(request, environment)}"
+    )
+    if wants_json(request):
+        body = JsonRenderer().render(ErrorBody(message, 404))
+        return HttpResponse(body, status=404, content_type=JsonRenderer.media_type)
+    return _not_found(message)

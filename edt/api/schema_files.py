@@ -83,11 +83,13 @@ SERVED: tuple[SchemaFile, ...] = tuple(
     for name in sorted(SCHEMA_VERSIONS)
     for version in SCHEMA_VERSIONS[name]
 )
-_BY_URL = {(f.family, f.major, f.minor): f for f in SERVED}
+_BY_URL = {(f.family.lower(), f.major, f.minor): f for f in SERVED}
 
 
 def find(family: str, major: str, minor: str) -> SchemaFile | None:
-    return _BY_URL.get((family, major, minor))
+    """The schema served at ``Schemas/{family}/{major}/{minor}/``, the family's name in any
+    case (CalEPA's server finds its files so)."""
+    return _BY_URL.get((family.lower(), major, minor))
 
 
 def _schema_root() -> Path:

@@ -5,14 +5,17 @@ Paths are CalEPA's, so existing clients only change their base URL. Every catalo
 has its view in ``VIEWS``; a missing one stops the URLconf from loading. Each path answers its
 own methods (``http_methods``), and a path's trailing argument is named as CalEPA names it
 (``{CERSTransactionKey}``), which is also how the OpenAPI document shows it.
-"""
 
-from django.urls import path
+Every path matches as on CalEPA's IIS server, whatever the case of its letters and with or
+without one trailing slash (``routing.iis_path``). A path under the base that names nothing
+here answers the services' own 404 (``pages.not_an_endpoint``), the last pattern.
+"""
 
 from . import openapi, pages
 from .base import http_methods
 from .catalogue import ENDPOINTS
 from .registry import VIEWS, load_endpoint_modules
+from .routing import iis_path as path
 
 load_endpoint_modules()  # also done by EdtConfig.ready(); imports are idempotent
 
@@ -60,3 +63,6 @@ for _endpoint in ENDPOINTS:
                     name=f"{_name}_one{_suffix}",
                 )
             )
+
+# Last: whatever else lies under the environment's base is not an endpoint.
+urlpatterns.append(path("<path:unknown>", pages.not_an_endpoint))
