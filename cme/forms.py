@@ -3,6 +3,8 @@ Foreign-key choices come from querysets the view has already scoped."""
 
 from django import forms
 
+from core.forms import ModelMultipleChoiceField
+
 from .models import (
     EnforcementType,
     FormalEnforcementType,
@@ -105,7 +107,7 @@ class EnforcementForm(forms.Form):
         help_text="Empty for an informal action.",
     )
     occurred_on = forms.DateField(label="Enforcement date", widget=DATE)
-    violations = forms.ModelMultipleChoiceField(
+    violations = ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     red_tag_issued = forms.ChoiceField(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django import forms
 from django.core.exceptions import ValidationError
+
+from .keys import fits
 
 
 def add_service_errors(form, error: ValidationError, aliases: Mapping[str, str] | None = None):
@@ -21,3 +24,26 @@ def add_service_errors(form, error: ValidationError, aliases: Mapping[str, str] 
     for name, messages in error.message_dict.items():
         name = (aliases or {}).get(name, name)
         form.add_error(name if name in form.fields else None, messages)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field, answering a number its key column cannot hold as it answers any other
+    key of no row (``invalid_choice``, the field's own message) instead of passing it to the
+    database in ``key IN (...)``. Every form choosing several rows uses this one
+    (``tests/core/test_out_of_range_numbers.py`` checks)."""
+
+    def _check_values(self, value):
+        opts = self.queryset.model._meta
+        key = opts.pk if not self.to_field_name else opts.get_field(self.to_field_name)
+        for item in value or ():
+            try:
+                number = int(str(item).strip())
+            except ValueError:
+                continue  # not a number: Django's own checks answer it
+            if not fits(number, key):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)

@@ -26,6 +26,8 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.functional import cached_property
 
+from .keys import fits
+
 PAGE = "page"
 AFTER = "after"
 BEFORE = "before"
@@ -453,6 +455,8 @@ def _column_values(queryset, keys: list[str], values: list | None) -> list | Non
             field.get_prep_value(converted[-1])
         except (ValidationError, ValueError, TypeError, OverflowError):
             return None
+        if isinstance(converted[-1], int) and not fits(converted[-1], field):
+            return None  # past the column's numbers: a key no row has, nor a place among them
     return converted
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.access import acting_agency, can, require
 from core.elements import SubmittalElement
+from core.keys import fits
 from core.services import audit_event, next_value, queue_emails, record_event, record_events
 from organizations.models import Membership, Organization
 from organizations.roles import Role
@@ -978,6 +979,15 @@ def request_transfer(
     if to_organization_code == facility.organization.code:
         raise ValidationError(
             {"to_organization_code": "The facility already belongs to this organization."}
+        )
+    if not fits(
+        to_organization_code, FacilityTransferRequest._meta.get_field("to_organization_code")
+    ):
+        raise ValidationError(
+            {
+                "to_organization_code": f"No organization has code {to_organization_code}; "
+                "ask the receiving organization for its code."
+            }
         )
     if FacilityTransferRequest.objects.filter(facility=facility).pending().exists():
         raise ValidationError(

@@ -40,6 +40,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from core.elements import SubmittalElement
+from core.keys import column_range
 from core.registry import field as registry_field
 from core.registry import schema_for
 from core.services import as_text, audit_value, record_event, snapshot
@@ -521,9 +522,15 @@ def _clean_chemical(
             ccl_id = int(as_text(raw))
         except ValueError:
             ccl_id = 0
+        highest = column_range(Chemical._meta.get_field("ccl_id"))[1]
         if ccl_id <= 0:
             errors["ccl_id"] = [
                 "The CCL ID is CalEPA's, a positive whole number; leave it empty if not known."
+            ]
+        elif ccl_id > highest:
+            errors["ccl_id"] = [
+                f"The CCL ID is CalEPA's, a whole number of at most {highest}; check it, or "
+                "leave it empty if not known."
             ]
         elif check_unique and _others(Chemical, instance).filter(ccl_id=ccl_id).exists():
             errors["ccl_id"] = [f"CCL ID {ccl_id} is already in the library."]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django import forms
 
 from core.elements import SubmittalElement
+from core.forms import ModelMultipleChoiceField
 from core.registry import ElementSchema, Field, FieldLookupError, Group, schema_for, validate_value
 
 from . import facility_information
@@ -440,7 +441,7 @@ class SubmitForm(forms.Form):
     """Choose a facility's drafts and certify them. ``drafts`` is the scoped queryset of the
     facility's drafts the user may see; no other record can be chosen."""
 
-    elements = forms.ModelMultipleChoiceField(
+    elements = ModelMultipleChoiceField(
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         label="Drafts to submit",
@@ -467,7 +468,7 @@ class CertifyNoChangesForm(forms.Form):
     unchanged (``facilities``: the scoped queryset of those that have any); with ``certify``
     the certification itself, asked once for them all."""
 
-    facilities = forms.ModelMultipleChoiceField(
+    facilities = ModelMultipleChoiceField(
         queryset=None,
         to_field_name="cers_id",
         widget=forms.CheckboxSelectMultiple,

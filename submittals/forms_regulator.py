@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 
 from core.elements import SubmittalElement
+from core.keys import as_key
 
 from .models import AWAITING_STATUSES, REVIEW_STATUSES, ElementStatus
 
@@ -106,10 +107,11 @@ class SelectedElementsField(forms.Field):
             return {}
         selected = {}
         for item in value if isinstance(value, list | tuple) else [value]:
-            pk, _, seen = str(item).partition(":")
-            if not pk.isdigit() or not seen:
+            text, _, seen = str(item).partition(":")
+            pk = as_key(text)
+            if pk is None or not seen:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-            selected[int(pk)] = seen
+            selected[pk] = seen
         return selected
 
     def validate(self, value):
@@ -153,7 +155,7 @@ class BulkReviewForm(forms.Form):
         """The ids ticked, for drawing the queue again with them still ticked."""
         pks = []
         for item in self.data.getlist("elements") if hasattr(self.data, "getlist") else []:
-            pk = str(item).partition(":")[0]
-            if pk.isdigit():
-                pks.append(int(pk))
+            pk = as_key(str(item).partition(":")[0])
+            if pk is not None:
+                pks.append(pk)
         return pks

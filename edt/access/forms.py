@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.forms import ModelMultipleChoiceField
 from regulators.models import Regulator
 
 from ..models import Vendor, username_validator
@@ -116,7 +117,7 @@ class AccessRequestForm(forms.Form):
         ].label = f"I accept the EDT Terms of Use, version {settings.EDT_TERMS_VERSION}."
         self.fields["terms_version"].initial = settings.EDT_TERMS_VERSION
         if ask_administrators:
-            field = forms.ModelMultipleChoiceField(
+            field = ModelMultipleChoiceField(
                 queryset=staff,
                 label="EDT administrators",
                 required=False,

@@ -28,6 +28,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.keys import column_range, fits
 from core.net import client_address
 from core.ratelimit import first_in
 from core.xmlsafe import SchemasUnavailable
@@ -125,6 +126,7 @@ class EdtCall:
             raise EdtError(f"{name} must be a whole number; '{value}' is not.") from None
         if (low is not None and number < low) or (high is not None and number > high):
             raise EdtError(f"{name} must be between {low} and {high}; {number} is not.")
+        _within_columns(name, number)
         return number
 
     def integers(self, name: str) -> list[int] | None:
@@ -132,11 +134,14 @@ class EdtCall:
         if value is None:
             return None
         try:
-            return [int(part) for part in value.split(",") if part.strip()]
+            numbers = [int(part) for part in value.split(",") if part.strip()]
         except ValueError:
             raise EdtError(
                 f"{name} is a comma-separated list of numbers; '{value}' is not."
             ) from None
+        for number in numbers:
+            _within_columns(name, number)
+        return numbers
 
     def boolean(self, name: str, default: bool = False) -> bool:
         value = self.param(name)
@@ -216,6 +221,14 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
         # them: they stand for that last moment, later than anything stored.
         return datetime.max.replace(tzinfo=UTC)
     return pacific
+
+
+def _within_columns(name: str, number: int) -> None:
+    """Refuse a number no CERS column holds (past 19 digits): it names nothing, and SQLite's
+    driver would refuse it in a query with a server error."""
+    if not fits(number):
+        low, high = column_range()
+        raise EdtError(f"{name} must be a whole number from {low} to {high}; {number} is not.")
 
 
 def refuse_nul(params: Iterable[tuple[str, str]], path_arguments: dict) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -44,7 +44,8 @@ def _redirect_back(request, default: str, *args):
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        # An address, never a view's name (``redirect`` would look one up: a server error).
+        return HttpResponseRedirect(target)
     return redirect(default, *args)
 
 

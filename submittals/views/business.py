@@ -28,6 +28,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
+from core.keys import as_key
 from core.pagination import paginate
 from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
@@ -718,7 +719,8 @@ class CertifyNoChangesView(OrganizationScopedMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         self.setup_page()
-        wanted = [value for value in request.GET.getlist("facility") if value.isdigit()]
+        wanted = [as_key(value) for value in request.GET.getlist("facility")]
+        wanted = [cers_id for cers_id in wanted if cers_id is not None]
         form = CertifyNoChangesForm(
             facilities=self.candidates,
             certifying=False,

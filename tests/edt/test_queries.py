@@ -1050,3 +1050,22 @@ def test_answers_dated_after_2024_carry_their_true_dates(client, edt_account, tr
         root = assert_valid_beyond_2024(body(response), schema_set, file_name)
         assert root.get("timeStamp", "2026").startswith("2026"), path
         assert any(e.text.startswith("2026") for e in root.iterfind(dated)), path
+
+
+OUT_OF_RANGE = ["9223372036854775808", "99999999999999999999999", "-9223372036854775809"]
+INTEGER_PARAMETERS = [
+    *((path, name) for path in (RFQ, ROQ, RFTQ, RAIQ) for name in ("CERSID", "organizationCode")),
+    (RAIQ, "typeID"),
+    ("Regulator/FacilitySubmittal/Query", "status"),
+    ("Regulator/FacilitySubmittal/Query", "CERSID"),
+    ("Regulator/CME/Query", "status"),
+    ("Regulator/CME/Query", "CERSID"),
+]
+
+
+@pytest.mark.parametrize("number", OUT_OF_RANGE)
+@pytest.mark.parametrize(("path", "name"), INTEGER_PARAMETERS)
+def test_a_number_past_any_cers_number_is_explained(client, edt_account, path, name, number):
+    response = get(client, edt_account, path, **{name: number})
+    assert response.status_code == 400
+    assert f"{name} must be".encode() in response.content

@@ -654,3 +654,19 @@ def test_the_reopen_pages_answer_403_and_404(cast, client):
     assert client.post(regulator_url, {"reason": "x"}).status_code == 403
     cast.facility.refresh_from_db()
     assert cast.facility.is_closed
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "99999999999999999999999"])
+def test_a_transfer_to_a_code_past_any_organizations_is_a_form_error(cast, client, number):
+    with pytest.raises(ValidationError) as refused:
+        services.request_transfer(
+            actor=cast.lead, facility=cast.facility, to_organization_code=int(number), reason="x"
+        )
+    assert "No organization has code" in refused.value.message_dict["to_organization_code"][0]
+    client.force_login(cast.lead)
+    response = client.post(
+        reverse("business:facility_transfer_request", args=[cast.facility.cers_id]),
+        {"to_organization_code": number, "reason": "Sold"},
+    )
+    assert response.status_code == 200
+    assert "No organization has code" in response.content.decode()

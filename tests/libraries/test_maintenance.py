@@ -513,3 +513,15 @@ def test_the_chemical_edit_page_is_filled_and_saves(cast, client):
     chlorine.refresh_from_db()
     assert chlorine.federal_hazard_categories == ["216g", "216t"]
     assert chlorine.fire_code_hazard_classes == [30]
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "99999999999999999999999"])
+def test_a_ccl_id_past_what_the_column_holds_is_refused(cast, client, number):
+    with pytest.raises(ValidationError) as refused:
+        services.create_chemical(actor=cast.state_admin, **(NEW_CHEMICAL | {"ccl_id": number}))
+    assert "at most" in refused.value.message_dict["ccl_id"][0]
+    client.force_login(cast.state_admin)
+    form = {"ccl_id": number, "chemical_name": "Out of range", "cas_number": ""}
+    response = client.post(reverse("libraries:chemical_create"), form)
+    assert response.status_code == 200
+    assert "at most" in response.content.decode()

@@ -1,5 +1,6 @@
 """A consultant in several organizations switches between them."""
 
+import pytest
 from django.urls import reverse
 
 from core.views import ORGANIZATION_SESSION_KEY
@@ -103,3 +104,16 @@ def test_a_post_to_a_facility_of_another_organization_does_not_switch(client, ca
     url = reverse("business:draft_start", args=[cast.facility.cers_id])
     assert client.post(url, {"element": 1}).status_code == 404
     assert client.session[ORGANIZATION_SESSION_KEY] == own.pk
+
+
+@pytest.mark.parametrize("target", ["9223372036854775808", "people"])
+def test_a_next_that_names_no_page_is_followed_as_a_relative_address(client, cast, target):
+    """``next`` is an address, never a view's name: one that is not a path is followed as the
+    relative address it is (on this site), not looked up as a view (a server error)."""
+    viewer = cast.org.memberships.get(user=cast.viewer)
+    client.force_login(cast.lead)
+    response = client.post(
+        reverse("business:member_role", args=[viewer.pk]), {"role": "editor", "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == target
