@@ -7,20 +7,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("accounts", "0001_initial"), ("core", "0006_outbox_published_at")]
 AFTER = [("accounts", "0002_user_activated_at")]
 JOINED = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
 SIGNED_IN = datetime.datetime(2026, 2, 6, 10, 0, tzinfo=datetime.UTC)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,4 +43,4 @@ def test_accounts_once_active_are_stamped_and_the_rest_still_wait():
         }
         migrate(BEFORE)  # and back
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("edt", "0008_drop_duplicate_indexes")]
 AFTER = [("edt", "0009_entity_keys_table")]
@@ -16,13 +16,6 @@ KEYS = [
     {"resource": "CMEV", "regulator_key": "", "cers_unique_key": "b"},
     {"resource": "CMEI", "cers_unique_key": "c"},  # written before the key was always there
 ]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,4 +54,4 @@ def test_the_keys_move_to_their_table_in_order_and_back():
         ]
         assert (back[other], back[empty]) == (KEYS[:1], [])
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
