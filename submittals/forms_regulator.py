@@ -138,6 +138,11 @@ class BulkReviewForm(forms.Form):
             (int(ElementStatus.UNDER_REVIEW), ElementStatus.UNDER_REVIEW.label),
         ],
         coerce=int,
+        error_messages={
+            "required": "Choose what to mark the selected elements: Accepted or Under Review.",
+            "invalid_choice": "Not Accepted is given element by element, with its reason, on "
+            "each element's review page; here choose Accepted or Under Review.",
+        },
     )
     comments = forms.CharField(
         label="Comments to the businesses (optional)",

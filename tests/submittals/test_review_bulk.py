@@ -180,7 +180,14 @@ def test_nothing_selected_or_not_accepted_is_refused(cast, client):
     refused = client.post(
         BULK_URL, {"status": int(ElementStatus.NOT_ACCEPTED), "elements": selection(fi)}
     )
-    assert "status" in refused.context["bulk_form"].errors
+    assert refused.context["bulk_form"].errors["status"] == [
+        "Not Accepted is given element by element, with its reason, on each element's review "
+        "page; here choose Accepted or Under Review."
+    ]
+    unchosen = client.post(BULK_URL, {"elements": selection(fi)})
+    assert unchosen.context["bulk_form"].errors["status"] == [
+        "Choose what to mark the selected elements: Accepted or Under Review."
+    ]
     assert statuses(fi) == [ElementStatus.SUBMITTED]
 
 
