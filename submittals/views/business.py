@@ -178,18 +178,27 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
         drafts = list(self.drafts(self.facility))
         drafted = {record.element for record in drafts}
         can_edit = self.can(EDIT, self.facility)
+        # The elements with an accepted version, which a draft may start from.
+        accepted = set(
+            SubmittalElementRecord.objects.filter(
+                facility=self.facility, status=ElementStatus.ACCEPTED
+            )
+            .order_by()
+            .values_list("element", flat=True)
+            .distinct()
+        )
         return super().get_context_data(
             facility=self.facility,
             page=paginate(self.request, self.get_queryset()),
             drafts=drafts,
             can_edit=can_edit,
             can_submit=bool(drafts) and self.may_submit,
-            # Asked only when something was accepted: one query on most pages.
-            can_certify_no_changes=SubmittalElementRecord.objects.filter(
-                facility=self.facility, status=ElementStatus.ACCEPTED
-            ).exists()
-            and self.may_submit,
-            startable=[element for element in SubmittalElement if element not in drafted]
+            can_certify_no_changes=bool(accepted) and self.may_submit,
+            startable=[
+                (element, element in accepted)
+                for element in SubmittalElement
+                if element not in drafted
+            ]
             if can_edit
             else [],
             **kwargs,

@@ -308,11 +308,20 @@ def test_the_viewer_sees_a_draft_read_only(cast, client):
 
 
 def test_the_editor_and_lead_see_the_start_controls(cast, client):
+    """Starting from the last accepted is offered for the elements that have one."""
     for persona in (cast.editor, cast.lead):
         client.force_login(persona)
         page = page_text(client.get(submittals_url(cast.facility)))
         assert start_url(cast.facility) in page
-        assert "Start from the last accepted" in page
+        assert "Start from the last accepted" not in page  # nothing accepted yet
+    facility_info, _inventory = submitted_pair(cast)
+    services.review(
+        actor=cast.cupa_reviewer, record=facility_info, status=ElementStatus.ACCEPTED, comments=""
+    )
+    client.force_login(cast.editor)
+    page = page_text(client.get(submittals_url(cast.facility)))
+    offered = re.findall(r"Start from the last accepted<span[^>]*> ([^<]+)</span>", page)
+    assert offered == [FI.label]
 
 
 def test_an_outsider_gets_404_on_every_page_of_another_organization(cast, client):
