@@ -513,6 +513,26 @@ def test_no_checkbox_of_a_table_is_a_bare_box():
     assert rule and "min-width:44px" in rule.group(1) and "min-height:44px" in rule.group(1)
 
 
+def test_a_box_ticked_by_its_text_is_a_44_px_target_on_phones():
+    """A checkbox laid out inline with its text (``.inline-label``: a draft's "start from the
+    last accepted", an inventory's yes/no boxes, a filter) is tapped through its label, which
+    is 44 px tall on phones (docs/accessibility.md)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    uses = [
+        path
+        for path in (root / "templates").rglob("*.html")
+        if 'class="inline-label"' in path.read_text()
+    ]
+    assert uses  # the rule below is for something
+    css = (root / "static" / "css" / "cers.css").read_text()
+    phones = css[css.index("@media (max-width: 800px) {\n  .topbar") :]
+    phones = phones[: phones.index("\n}")]
+    rule = re.search(r"\.inline-label \{([^}]*)\}", phones)
+    assert rule and "min-height:44px" in rule.group(1) and "inline-flex" in rule.group(1)
+
+
 def test_no_template_formats_a_date_its_own_way():
     from pathlib import Path
 
