@@ -1245,12 +1245,15 @@ RFSAN_SCHEMA = ("RegulatorFacilitySubmittalActionNotification", "1/05")
 
 def warm_up() -> None:
     """What a worker does once, not per upload: compile the schema, load the template
-    engine and the review e-mails' templates."""
+    engine and the review e-mails' templates, and the URLconf (the e-mail of one action
+    links to the facility's submittals)."""
     from django.template.loader import get_template
+    from django.urls import get_resolver
 
     from core import xmlsafe
 
     xmlsafe.schema_for(*RFSAN_SCHEMA)
+    get_resolver().reverse_dict  # noqa: B018 (imports every view module, maps the names)
     for name in ("review", "reviews"):
         for part in ("subject", "body"):
             get_template(f"submittals/email/{name}_{part}.txt")
