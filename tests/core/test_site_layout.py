@@ -676,3 +676,19 @@ def test_the_organization_switcher_switches_by_its_button_without_an_inline_hand
     # leave the page at the first press): the Switch button does, with or without scripts.
     assert "data-submit-on-change" not in select
     assert '<button type="submit" class="secondary">Switch</button>' in html
+
+
+@pytest.mark.parametrize("typed", ["1/1/26", "12/31/68", "01/01/69", "10/25/06 14:30"])
+def test_a_typed_date_names_its_year_in_full(typed):
+    """A date typed where a browser offers no date picker is read as YYYY-MM-DD or
+    MM/DD/YYYY (or with the month's name): a two-digit year (1/1/26, 12/31/68) is refused
+    with the field's message, never turned into a year the person did not write (2068,
+    1969)."""
+    from django import forms
+
+    field = forms.DateField()
+    with pytest.raises(forms.ValidationError, match="Enter a valid date"):
+        field.clean(typed)
+    assert field.clean("2026-01-01") == field.clean("01/01/2026") == datetime.date(2026, 1, 1)
+    with pytest.raises(forms.ValidationError, match="Enter a valid date/time"):
+        forms.DateTimeField().clean("10/25/06 14:30")
