@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -453,9 +453,28 @@ def element_regulator_problem(cupa: Regulator, element: int, regulator: Regulato
     return ""
 
 
+# A next due date is one EDT answers can carry (CalEPA's Date type, its 2024 placeholder
+# ceiling lifted as the EDT schemas are): a date outside it would make the facility query's
+# answers invalid, and a day a reporting period before year 1 does not exist.
+EARLIEST_DUE_DATE = date(1985, 1, 1)
+LATEST_DUE_DATE = date(2099, 12, 31)
+
+
+def due_date_problem(day: date | None) -> str:
+    """Why ``day`` cannot be a next due date ("" when it can, or when it is None)."""
+    if day is None or EARLIEST_DUE_DATE <= day <= LATEST_DUE_DATE:
+        return ""
+    return (
+        f"The next due date must be between {EARLIEST_DUE_DATE} and {LATEST_DUE_DATE}; "
+        f"{day.isoformat()} is not."
+    )
+
+
 def element_change_problems(cupa: Regulator, element: int, change: ElementChange) -> list[str]:
     """Every reason ``change`` of ``element`` by ``cupa`` is refused (empty when it is not)."""
     problems = []
+    if due_date_problem(change.next_due_date):
+        problems.append(due_date_problem(change.next_due_date))
     if change.regulator is not None:
         problem = element_regulator_problem(cupa, element, change.regulator)
         if problem:
@@ -618,10 +637,15 @@ def set_element_requirement(
     if row is None:
         raise ValidationError(f"No agency handles {SubmittalElement(element).label} here.")
     require(actor, "facilities.set_due_dates", row)
+    errors = {}
+    if due_date_problem(next_due_date):
+        errors["next_due_date"] = [due_date_problem(next_due_date)]
     change = ElementChange(reporting_requirement=reporting_requirement)
     problems = element_change_problems(row.regulator, element, change)
     if problems:
-        raise ValidationError(problems)
+        errors[NON_FIELD_ERRORS] = problems
+    if errors:
+        raise ValidationError(errors)
     change_elements(
         actor=actor,
         facility=facility,

@@ -234,7 +234,9 @@ def read_element_changes(
             next_due_date=_date(child.get("nextDueDate")) if child.get("nextDueDate") else None,
         )
         # The regulator's rule was checked above, with its own code; this adds the others.
-        requirement_only = ElementChange(reporting_requirement=change.reporting_requirement)
+        requirement_only = ElementChange(
+            reporting_requirement=change.reporting_requirement, next_due_date=change.next_due_date
+        )
         for problem in element_change_problems(cupa, element, requirement_only):
             problems.add(VALUE_OUT_OF_RANGE, problem, child)
         changes[element] = change

@@ -27,6 +27,7 @@ from core.exports import (
     requested_format,
     rows_of,
 )
+from core.forms import add_service_errors
 from core.pagination import paginate
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from organizations.models import Organization
@@ -245,7 +246,7 @@ class FacilityElementView(JurisdictionFacilitiesMixin, TemplateView):
                     next_due_date=form.cleaned_data["next_due_date"],
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request, f"{SubmittalElement(row.element).label}: requirement saved."

@@ -349,6 +349,40 @@ def test_the_element_page_saves_and_shows_errors(cast, client):
     assert "cannot be Not Applicable" in response.content.decode()
 
 
+@pytest.mark.parametrize("typed", ["0001-01-01", "1984-12-31", "2100-01-01", "9999-12-31"])
+def test_a_due_date_outside_what_edt_carries_is_refused(cast, client, typed):
+    """A next due date is one an EDT answer's nextDueDate (CalEPA's Date: 1985 to 2099) can
+    carry: year 1 stopped every agency's reminders (a date a reporting period before it does
+    not exist) and 9999 made the facility query's answers invalid. The page says so on the
+    field; nothing is saved."""
+    submit(cast)
+    url = reverse("regulator:facility_element", args=[cast.facility.cers_id, E.UST])
+    client.force_login(cast.cupa_reviewer)
+    response = client.post(url, {"reporting_requirement": "", "next_due_date": typed})
+    assert response.status_code == 200
+    assert (
+        "between 1985-01-01 and 2099-12-31" in response.context["form"].errors["next_due_date"][0]
+    )
+    assert row_of(cast.facility, E.UST).next_due_date is None
+    with pytest.raises(ValidationError, match="between 1985-01-01 and 2099-12-31"):
+        set_element_requirement(
+            actor=cast.cupa_reviewer,
+            facility=cast.facility,
+            element=E.UST,
+            reporting_requirement=None,
+            next_due_date=date.fromisoformat(typed),
+        )
+    for edge in (date(1985, 1, 1), date(2099, 12, 31)):
+        set_element_requirement(
+            actor=cast.cupa_reviewer,
+            facility=cast.facility,
+            element=E.UST,
+            reporting_requirement=None,
+            next_due_date=edge,
+        )
+        assert row_of(cast.facility, E.UST).next_due_date == edge
+
+
 def test_the_element_page_refuses_others(cast, client):
     url = reverse("regulator:facility_element", args=[cast.facility.cers_id, E.APSA])
     client.force_login(cast.pa_viewer)
