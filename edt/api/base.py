@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -212,15 +212,51 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
         # second's start would leave out what happened in its last fraction, and the next
         # day's query (from 00:00:00) would not have it either.
         moment = moment.replace(microsecond=999999)
-    pacific = datetime.combine(day, moment, tzinfo=PACIFIC)
     try:
-        pacific.astimezone(UTC)
+        return pacific_bound(datetime.combine(day, moment), end=end)
     except OverflowError:
         # The last hours of 12-31-9999 (.NET's DateTime.MaxValue, which clients send for "no
         # end") lie past the last moment a datetime holds in UTC, as the database compares
         # them: they stand for that last moment, later than anything stored.
         return datetime.max.replace(tzinfo=UTC)
-    return pacific
+
+
+def backwards(low: datetime | None, high: datetime | None) -> bool:
+    """Whether a range of query dates starts after it ends, compared as Pacific clock
+    readings (01:30 PDT to 01:10 PST is backwards). A range within the hour the clock skips
+    in March, whose start stands for the jump and whose end for the moment before it, is
+    empty, not backwards."""
+    if low is None or high is None:
+        return False
+    adjacent = low.astimezone(UTC) - high.astimezone(UTC) == timedelta(microseconds=1)
+    low, high = low.astimezone(PACIFIC), high.astimezone(PACIFIC)
+    if adjacent and low.utcoffset() != high.utcoffset():
+        return False  # the two sides of the jump
+    return low.replace(tzinfo=None) > high.replace(tzinfo=None)
+
+
+def pacific_bound(reading: datetime, *, end: bool) -> datetime:
+    """The first moment (a start) or the last (an ``end``) whose Pacific clock reading is
+    ``reading``, so that a range holds every moment whose reading lies in it, as CalEPA's
+    Pacific times compared. 01:00-01:59 on the first Sunday of November is read twice (PDT,
+    then PST): a start takes the first, an end the second. 02:00-02:59 on the second Sunday
+    of March is never read: a start or an end within it stands for the moment the clock
+    jumped (an end, the moment before it)."""
+    first = reading.replace(tzinfo=PACIFIC, fold=0)
+    last = reading.replace(tzinfo=PACIFIC, fold=1)
+    if first.astimezone(UTC).astimezone(PACIFIC).replace(tzinfo=None) == reading:
+        # A reading that exists (once, or twice in the hour the clock goes back).
+        return (last if end else first).astimezone(UTC)
+    # In the gap: fold 1 reads it with the offset after the jump, an earlier moment than
+    # fold 0 reads; the jump lies between them, found to the microsecond.
+    low, high = last.astimezone(UTC), first.astimezone(UTC)
+    while high - low > timedelta(microseconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(PACIFIC).utcoffset() == low.astimezone(PACIFIC).utcoffset():
+            low = middle
+        else:
+            high = middle
+    return low if end else high
 
 
 def _within_columns(name: str, number: int) -> None:

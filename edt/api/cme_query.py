@@ -56,7 +56,7 @@ from cme.models import Enforcement, EnforcementViolation, Inspection, Violation
 from core.models import AuditEvent
 from regulators.models import Regulator
 
-from .base import EdtCall, EdtError, EndpointView, check_ceiling, row_batches
+from .base import EdtCall, EdtError, EndpointView, backwards, check_ceiling, row_batches
 from .output import in_chunks, json_items, query_response, streaming_answer, text
 from .registry import serves
 from .submittal_query import escaped
@@ -167,12 +167,12 @@ def read_filters(call: EdtCall) -> dict:
     date paths (filled in per entity by ``narrowed``)."""
     cers_id = call.integer("CERSID", low=1)
     low, high = call.date("startDate"), call.date("endDate", end=True)
-    if low and high and low > high:
+    if backwards(low, high):
         raise EdtError("startDate is after endDate; nothing can match.")
     return {
         "cers_id": cers_id,
-        "since": low.date() if low else None,
-        "until": high.date() if high else None,
+        "since": timezone.localdate(low) if low else None,
+        "until": timezone.localdate(high) if high else None,
     }
 
 

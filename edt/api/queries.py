@@ -91,6 +91,7 @@ from .base import (
     EdtCall,
     EdtError,
     EndpointView,
+    backwards,
     check_ceiling,
     key_batches,
     release,
@@ -157,7 +158,7 @@ _ZIP = re.compile(r"\d{5}(-\d{4})?")
 def date_range(call: EdtCall, start: str, end: str) -> tuple[datetime | None, datetime | None]:
     """Two date parameters; a start after the end is refused rather than answered empty."""
     low, high = call.date(start), call.date(end, end=True)
-    if low and high and low > high:
+    if backwards(low, high):
         raise EdtError(f"{start} is after {end}; nothing can match.")
     return low, high
 

@@ -73,7 +73,7 @@ from ..codecs.submittal import (
 )
 from ..models import EdtTransaction
 from . import base
-from .base import EdtCall, EdtError, EndpointView, check_ceiling
+from .base import EdtCall, EdtError, EndpointView, backwards, check_ceiling
 from .location import geographic_information
 from .output import query_response, text
 from .registry import serves
@@ -756,7 +756,7 @@ def _date(call: EdtCall, name: str, old_name: str | None = None, *, end: bool = 
 def _range(call: EdtCall, start: str, end: str, old_names=(None, None)) -> tuple:
     low = _date(call, start, old_names[0])
     high = _date(call, end, old_names[1], end=True)
-    if low is not None and high is not None and low > high:
+    if backwards(low, high):
         raise EdtError(f"{start} is after {end}: nothing can match.")
     return low, high
 

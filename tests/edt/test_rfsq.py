@@ -552,6 +552,65 @@ def test_an_end_covers_the_whole_of_its_last_second(client, cast, edt_account):
     assert element_keys(get(client, edt_account, submittedOnEnd="03-01-2024%2023:59:58")) == []
 
 
+def test_hourly_ranges_at_the_clock_changes_hold_each_element_once(client, cast, edt_account):
+    """Pacific clock readings, as CalEPA's were: a range holds every moment whose reading lies
+    in it. On the first Sunday of November 01:00-01:59 comes twice (PDT, then PST): the range
+    of that hour holds both, where it held the first alone and no range held the second. On
+    the second Sunday of March 02:00-02:59 never comes: its range is empty, where it repeated
+    the next hour's elements."""
+    moments = {
+        "first 01:30": datetime(2026, 11, 1, 8, 30, tzinfo=UTC),  # 01:30 PDT
+        "second 01:30": datetime(2026, 11, 1, 9, 30, tzinfo=UTC),  # 01:30 PST
+        "before the gap": datetime(2026, 3, 8, 9, 30, tzinfo=UTC),  # 01:30 PST
+        "after the gap": datetime(2026, 3, 8, 10, 30, tzinfo=UTC),  # 03:30 PDT
+    }
+    found = {}
+    for name, moment in moments.items():
+        with at(moment):
+            found[name] = str(submit(cast)[1].key)
+
+    def hour(day, start):
+        return element_keys(
+            get(
+                client,
+                edt_account,
+                submittedOnStart=f"{day}%20{start:02}:00:00",
+                submittedOnEnd=f"{day}%20{start:02}:59:59",
+            )
+        )
+
+    november = {start: sorted(hour("11-01-2026", start)) for start in range(4)}
+    assert november == {
+        0: [],
+        1: sorted([found["first 01:30"], found["second 01:30"]]),
+        2: [],
+        3: [],
+    }
+    march = {start: hour("03-08-2026", start) for start in range(5)}
+    assert march == {0: [], 1: [found["before the gap"]], 2: [], 3: [found["after the gap"]], 4: []}
+    # A range that starts or ends within the gap starts or ends where the gap does.
+    assert element_keys(
+        get(client, edt_account, submittedOnStart="03-08-2026%2002:30", submittedOnEnd="03-08-2026")
+    ) == [found["after the gap"]]
+    assert element_keys(
+        get(client, edt_account, submittedOnStart="03-08-2026", submittedOnEnd="03-08-2026%2002:30")
+    ) == [found["before the gap"]]
+    # Backwards is compared as the clock reads: 01:30 (PDT) to 01:10 (PST) is refused.
+    backwards = get(
+        client,
+        edt_account,
+        submittedOnStart="11-01-2026%2001:30",
+        submittedOnEnd="11-01-2026%2001:10",
+    )
+    assert backwards.status_code == 400
+    # Whole days hold their elements once, whatever the clock did.
+    assert sorted(
+        element_keys(
+            get(client, edt_account, submittedOnStart="11-01-2026", submittedOnEnd="11-01-2026")
+        )
+    ) == sorted([found["first 01:30"], found["second 01:30"]])
+
+
 @pytest.mark.parametrize(
     ("params", "says"),
     [
