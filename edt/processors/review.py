@@ -208,8 +208,9 @@ def _check(notification, record, key, regulator, now, today, moments, found, ear
             found.append(
                 (
                     ACTION_MUST_BE_LATER,
-                    f"SubmittalActionOn {action_on:%Y-%m-%d %H:%M} is earlier than the "
-                    f"element's last action ({timezone.localtime(current):%Y-%m-%d %H:%M}).",
+                    f"SubmittalActionOn {timezone.localtime(action_on):%Y-%m-%d %H:%M %Z} is "
+                    "earlier than the element's last action "
+                    f"({timezone.localtime(current):%Y-%m-%d %H:%M %Z}).",
                 )
             )
     status = comments = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -298,3 +299,24 @@ def test_an_element_named_twice_is_refused_when_its_second_action_is_earlier(
     assert "[SubmittalElement 2 " in message.text
     fi.refresh_from_db()
     assert fi.status == ElementStatus.SUBMITTED
+
+
+def test_an_earlier_action_in_another_zone_is_told_in_pacific_time(
+    client, cast, edt_account, records
+):
+    """A SubmittalActionOn written in UTC ("Z") before the element's last action is refused
+    with both times as Pacific clock readings: the message does not set a UTC reading (later
+    on the clock) beside a Pacific one."""
+    fi = records[1]
+    last = timezone.make_aware(datetime(2026, 12, 7, 10, 30))  # 10:30 PST, 18:30 UTC
+    SubmittalElementRecord.objects.filter(pk=fi.pk).update(submitted_at=last)
+    action = notification(fi, status=4, when=last - timedelta(minutes=30)).replace(
+        "2026-12-07T10:00:00",
+        "2026-12-07T18:00:00Z",  # the same moment, in UTC
+    )
+    with mock.patch("django.utils.timezone.now", return_value=last + timedelta(hours=2)):
+        root = post(client, edt_account, document(action))
+    [message] = root.findall("GuidanceMessages/GuidanceMessage")
+    assert message.get("guidanceCode") == "1052"
+    assert "SubmittalActionOn 2026-12-07 10:00 PST is earlier than" in message.text
+    assert "last action (2026-12-07 10:30 PST)" in message.text
