@@ -170,9 +170,10 @@ class EdtCall:
         return wanted
 
     def date(self, name: str, *, end: bool = False) -> datetime | None:
-        """A query-string date: MM-DD-YYYY with an optional HH:MM[:SS] (Pacific time); an
-        ISO date is accepted too. Without a time a start means 00:00:00, an end 23:59:59; an
-        end takes in the whole of the second (or minute) it names, see ``parse_query_date``."""
+        """A query-string date: MM-DD-YYYY with an optional HH:MM[:SS] (Pacific time; a
+        12-hour clock with AM or PM too); an ISO date is accepted too. Without a time a start
+        means 00:00:00, an end 23:59:59; an end takes in the whole of the second (or minute)
+        it names, see ``parse_query_date``."""
         value = self.param(name)
         if value is None:
             return None
@@ -180,7 +181,9 @@ class EdtCall:
 
 
 _DATE_FORMATS = ("%m-%d-%Y", "%m/%d/%Y", "%Y-%m-%d")
-_TIME_FORMATS = ("%H:%M:%S", "%H:%M")
+# 24-hour, as CalEPA documents; a 12-hour clock with AM or PM too, as .NET's DateTime.ToString()
+# writes it in en-US ("3/1/2024 11:59:59 PM"), which CalEPA's server read.
+_TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 
 
 def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
@@ -204,8 +207,11 @@ def parse_query_date(name: str, value: str, *, end: bool = False) -> datetime:
             except ValueError:
                 continue
         else:
-            raise EdtError(f"{name}: the time must be HH:MM:SS (24-hour); '{value}' is not.")
-        if end and fmt == "%H:%M":
+            raise EdtError(
+                f"{name}: the time must be HH:MM:SS (24-hour, or 12-hour with AM or PM); "
+                f"'{value}' is not."
+            )
+        if end and "%S" not in fmt:
             moment = moment.replace(second=59)
     if end:
         # Stored moments carry fractions of a second: an end of 23:59:59 that stopped at the

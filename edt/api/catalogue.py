@@ -73,8 +73,10 @@ def _date(name: str, what: str) -> Parameter:
         name,
         "date",
         False,
-        f"{what}; MM-DD-YYYY, optionally with HH:MM:SS (24-hour, Pacific time). A start "
-        "without a time means 00:00:00, an end 23:59:59.",
+        f"{what}; MM-DD-YYYY, optionally with HH:MM:SS (24-hour, or 12-hour with AM or PM; "
+        "Pacific time). A start without a time means 00:00:00, an end 23:59:59. Times are "
+        "Pacific clock readings: a range over the hour the clock repeats in November holds "
+        "both of its passes, one within the hour it skips in March holds nothing.",
     )
 
 

@@ -550,6 +550,21 @@ def test_an_end_covers_the_whole_of_its_last_second(client, cast, edt_account):
         ) == keys(late[1], late[2])
     assert element_keys(get(client, edt_account, submittedOnStart="03-02-2024")) == []
     assert element_keys(get(client, edt_account, submittedOnEnd="03-01-2024%2023:59:58")) == []
+    # .NET's DateTime.ToString() in en-US: a 12-hour clock with AM or PM.
+    for start, end in (
+        ("3/1/2024%2012:00:00%20AM", "3/1/2024%2011:59:59%20PM"),
+        ("03/01/2024%2012:00%20am", "03/01/2024%2011:59%20pm"),
+    ):
+        assert element_keys(
+            get(client, edt_account, submittedOnStart=start, submittedOnEnd=end)
+        ) == keys(late[1], late[2])
+    assert element_keys(get(client, edt_account, submittedOnEnd="3/1/2024%2011:59:58%20PM")) == []
+    assert element_keys(get(client, edt_account, submittedOnStart="3/1/2024%2012:00:00%20PM")) == (
+        keys(late[1], late[2])
+    )
+    noon = get(client, edt_account, submittedOnStart="3/1/2024%2013:00:00%20PM")
+    assert noon.status_code == 400
+    assert "the time must be HH:MM:SS" in noon.content.decode()
 
 
 def test_hourly_ranges_at_the_clock_changes_hold_each_element_once(client, cast, edt_account):
