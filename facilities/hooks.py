@@ -3,7 +3,8 @@ records kept about them (submittals, ...), yet merging two facilities must move 
 and the regulator's facility list can keep the facilities whose Facility Information is
 overdue."""
 
-from datetime import timedelta
+import calendar
+from datetime import date, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -54,21 +55,32 @@ submittal_history = Hook(
     "for ``regulator``, newest first (the regulator's facility page).",
 )
 
-# An element submitted within this period before its due date, the first day excluded (or
-# any time after it), reports for that due date: its reminders stop.
-REPORTING_PERIOD = timedelta(days=365)
+
+def period_start(due_date: date) -> date:
+    """The last day whose submittal does not report for ``due_date``: the same day a
+    calendar year before, as ``schedule.anniversary`` counts the year (366 days when a 29th
+    of February lies between). An element submitted after it (a year before the due date,
+    the first day excluded, or any time later) reports for that date: its reminders stop.
+    The 28th of February after a leap day is the anniversary of the 29th too: its period
+    starts then; a 29th of February's, on the 28th of the year before."""
+    if due_date.year == 1:
+        return date.min
+    if due_date.month == 2 and due_date.day >= 28:
+        year = due_date.year - 1
+        return date(year, 2, 29 if calendar.isleap(year) and due_date.day == 28 else 28)
+    return due_date.replace(year=due_date.year - 1)
 
 
 def reports_for(due_date, submitted_on) -> bool:
     """Whether an element submitted on ``submitted_on`` (its date in California) reported
     for ``due_date``: the one rule of the reminders, of the lists of what is due and of the
     status grid's marks."""
-    return submitted_on > due_date - REPORTING_PERIOD
+    return submitted_on > period_start(due_date)
 
 
 reported_elements = Hook(
     "reported_elements",
     "``(rows) -> set[(facility_id, element)]``: of ``rows`` (``FacilityRegulator`` with a "
-    "``next_due_date``), the elements submitted after ``next_due_date - "
-    "REPORTING_PERIOD``: already reported for that due date, so not reminded.",
+    "``next_due_date``), the elements submitted after ``period_start(next_due_date)``: "
+    "already reported for that due date, so not reminded.",
 )

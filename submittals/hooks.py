@@ -131,17 +131,17 @@ def submittal_history(facility, user, regulator) -> list[SubmittalElementRecord]
 
 def elements_reported(rows) -> set[tuple[int, int]]:
     """Of facility elements with a due date, those submitted (whatever the review said) after
-    ``due date - REPORTING_PERIOD``: reported for that date, so not reminded. A submittal
-    made exactly a period before (accepted that day, the due date is its anniversary)
-    reported for the date before."""
+    ``period_start(due date)``, a calendar year before it: reported for that date, so not
+    reminded. A submittal made that day (accepted that day, the due date is its
+    anniversary) reported for the date before."""
     from django.db.models import Max
     from django.utils import timezone
 
-    from facilities.hooks import REPORTING_PERIOD, reports_for
+    from facilities.hooks import period_start, reports_for
 
     if not rows:
         return set()
-    since = min(row.next_due_date for row in rows) - REPORTING_PERIOD
+    since = period_start(min(row.next_due_date for row in rows))
     latest = {
         (facility_id, element): timezone.localdate(submitted_at)
         for facility_id, element, submitted_at in SubmittalElementRecord.objects.filter(

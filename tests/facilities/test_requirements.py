@@ -260,7 +260,7 @@ def test_an_element_reported_for_its_due_date_is_not_marked_once_the_date_passes
     or more before the date, it did not report for it: overdue."""
     from django.db.models import F
 
-    from facilities.hooks import REPORTING_PERIOD
+    from facilities.hooks import period_start
     from facilities.services import due_elements
 
     records = submit(cast, E.APSA)
@@ -281,12 +281,54 @@ def test_an_element_reported_for_its_due_date_is_not_marked_once_the_date_passes
         assert due_elements(rows, today) == []
 
     SubmittalElementRecord.objects.filter(pk=records[E.APSA].pk).update(
-        submitted_at=F("submitted_at") - REPORTING_PERIOD
+        submitted_at=F("submitted_at") - (due - period_start(due))
     )
     late = due + timedelta(days=5)
     assert grid_of(cast.facility, today=late)[E.APSA].mark == "overdue"
     assert [row.element for row, _kind in due_elements(rows, late)] == [E.APSA]
     assert grid_of(cast.facility, today=due - timedelta(days=5))[E.APSA].mark == "due soon"
+
+
+@pytest.mark.parametrize(
+    ("due", "first_that_reports"),
+    [
+        (date(2027, 3, 1), date(2026, 3, 2)),  # a year of 365 days
+        (date(2028, 3, 1), date(2027, 3, 2)),  # a year with the 29th of February: 366 days
+        (date(2028, 2, 29), date(2027, 3, 1)),
+        # The anniversary of both the 28th and the 29th of February 2028: a submittal of
+        # either day made the date, so neither reports for it.
+        (date(2029, 2, 28), date(2028, 3, 1)),
+    ],
+)
+def test_an_element_reports_for_the_due_date_a_calendar_year_ahead(due, first_that_reports):
+    """A submittal reports for the due dates up to a calendar year after it, the day itself
+    excluded, as ``anniversary`` counts the year: a submittal of the 2nd of March 2027 reports
+    for the 1st of March 2028, 366 days later, as one of the 2nd of March 2026 does for the
+    1st of March 2027."""
+    from facilities.hooks import reports_for
+
+    assert reports_for(due, first_that_reports)
+    assert not reports_for(due, first_that_reports - timedelta(days=1))
+    assert reports_for(date(1, 6, 1), date(1, 1, 2))  # no year before the first: no overflow
+
+
+def test_the_reminders_count_a_calendar_year_too(cast):
+    """The reminders' query (``reported_elements``) follows the same year: APSA due on the
+    1st of March 2028, submitted on the 2nd of March 2027, is not reminded."""
+    from facilities.services import due_elements
+
+    records = submit(cast, E.APSA)
+    SubmittalElementRecord.objects.filter(pk=records[E.APSA].pk).update(
+        submitted_at=timezone.make_aware(datetime(2027, 3, 2, 9))
+    )
+    rows = FacilityRegulator.objects.filter(facility=cast.facility, element=E.APSA)
+    rows.update(next_due_date=date(2028, 3, 1), reporting_requirement=2)
+    assert due_elements(rows, date(2028, 2, 20)) == []
+    assert grid_of(cast.facility, today=date(2028, 3, 5))[E.APSA].mark == ""
+    SubmittalElementRecord.objects.filter(pk=records[E.APSA].pk).update(
+        submitted_at=timezone.make_aware(datetime(2027, 3, 1, 9))
+    )
+    assert [row.element for row, _kind in due_elements(rows, date(2028, 2, 20))] == [E.APSA]
 
 
 # --- Due dates on acceptance ---
