@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.elements import SubmittalElement
 
@@ -108,7 +109,7 @@ class FacilitySubmittal(models.Model):
         ]
 
     def __str__(self) -> str:
-        when = self.submitted_at.date().isoformat() if self.submitted_at else "draft"
+        when = timezone.localdate(self.submitted_at).isoformat() if self.submitted_at else "draft"
         return f"Facility submittal {self.pk} of CERS ID {self.facility.cers_id} ({when})"
 
 

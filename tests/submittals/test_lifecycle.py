@@ -424,3 +424,17 @@ def test_each_agency_sees_only_the_elements_routed_to_it(cast, submitted, with_d
     assert visible(cast.cupa2_reviewer) == set()
     assert FacilitySubmittal.objects.for_user(cast.pa_viewer).count() == 1
     assert not FacilitySubmittal.objects.for_user(cast.cupa2_reviewer).exists()
+
+
+def test_a_submittal_made_late_on_new_years_eve_is_named_by_californias_date(cast):
+    """At 23:30 Pacific on 31 December it is already 1 January in UTC: the submittal (and the
+    audit event that names it) says 31 December."""
+    import datetime
+
+    from django.utils import timezone
+
+    late = timezone.make_aware(datetime.datetime(2026, 12, 31, 23, 30)).astimezone(datetime.UTC)
+    group = FacilitySubmittal(
+        pk=7, facility=cast.facility, status=FacilitySubmittal.Status.SUBMITTED, submitted_at=late
+    )
+    assert str(group).endswith("(2026-12-31)")
