@@ -7,7 +7,7 @@ that cannot be read is a problem (``required``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -35,3 +35,10 @@ def moment(value: str | None, *, required: bool = False) -> datetime | None:
             raise ValueError(f"'{value}' is not a date and time")
         return None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def day(value: str | None) -> date | None:
+    """An xs:date as a date: the day it names, whatever time zone follows it ("2027-06-30Z",
+    "2027-06-30-07:00", as Java's JAXB writes one). Empty: None; unreadable: ``ValueError``."""
+    value = (value or "").strip()
+    return date.fromisoformat(value[:10]) if value else None

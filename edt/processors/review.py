@@ -30,7 +30,6 @@ from itertools import batched
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from lxml import etree
 
 from core.xmlsafe import PARSER_OPTIONS, GuidanceMessage
@@ -39,7 +38,7 @@ from submittals.models import ElementStatus
 from submittals.services import ReviewAction, Reviews, check_review, lock_for_review
 
 from ..uploads import UploadContext, UploadRejected, processes
-from .reading import moment
+from .reading import day, moment
 
 INVALID_REGULATOR_CODE = 1049
 NOT_FOUND = 1051
@@ -223,7 +222,11 @@ def _check(notification, record, key, regulator, now, today, moments, found, ear
         found.extend((ENTITY_ERROR, message) for message in error.messages)
         return action_on, status, comments, None
     due_text = notification.get("NextDueDate")
-    next_due: date | None = parse_date(due_text.strip()) if due_text else None
+    try:
+        next_due: date | None = day(due_text)
+    except ValueError:
+        found.append((ENTITY_ERROR, f"NextDueDate {due_text.strip()} is not a date."))
+        return action_on, status, comments, None
     if next_due is not None and next_due < today:
         found.append((NEXT_DUE_DATE_OUT_OF_RANGE, f"NextDueDate {next_due} is in the past."))
     return action_on, status, comments, next_due

@@ -75,7 +75,6 @@ from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from lxml import etree
 
 from core.elements import SubmittalElement
@@ -107,7 +106,7 @@ from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submitta
 from ..codecs.submittal import GROUPS_NOT_IN_1_05, Leaf, Node, Slot, UniqueKey, layout
 from ..uploads import UploadContext, UploadRejected, processes
 from .facility import Problems, element_path, require_cupa
-from .reading import moment, text
+from .reading import day, moment, text
 
 # Guidance message codes (CDR 20.0078).
 REQUIRED_FIELD_MISSING = 1002
@@ -324,7 +323,7 @@ def read_header(container: etree._Element, version: str) -> Header:
         comments=text(submitter, "SubmitterComments"),
         regulator_code=code,
         regulator_key=key,
-        next_due=parse_date(next_due[:10]) if next_due else None,
+        next_due=day(next_due),
         action=action,
     )
 

@@ -320,3 +320,23 @@ def test_an_earlier_action_in_another_zone_is_told_in_pacific_time(
     assert message.get("guidanceCode") == "1052"
     assert "SubmittalActionOn 2026-12-07 10:00 PST is earlier than" in message.text
     assert "last action (2026-12-07 10:30 PST)" in message.text
+
+
+@pytest.mark.parametrize("suffix", ["Z", "-08:00", "+14:00"])
+def test_a_next_due_date_written_with_a_time_zone_is_the_day_it_names(
+    client, cast, edt_account, records, suffix
+):
+    """xs:date may carry a time zone after the day (as Java's JAXB writes it): the day is the
+    due date, never dropped in silence."""
+    fi = records[1]
+    due = timezone.localdate() + timedelta(days=200)
+    root = post(
+        client,
+        edt_account,
+        document(notification(fi, status=4, due=f"{due.isoformat()}{suffix}")),
+    )
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert FacilityRegulator.objects.get(facility=fi.facility, element=1).next_due_date == due
+    past = (timezone.localdate() - timedelta(days=1)).isoformat()
+    root = post(client, edt_account, document(notification(fi, status=4, due=f"{past}{suffix}")))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
