@@ -157,6 +157,16 @@ class EnforcementFilterForm(forms.Form):
     occurred_to = forms.DateField(label="To", required=False, widget=DATE)
     cers_id = forms.IntegerField(label="Facility CERS ID", required=False, min_value=1)
 
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("occurred_from"), cleaned.get("occurred_to")
+        if start and end and end < start:
+            self.add_error(
+                "occurred_to",
+                f"“To” ({end.isoformat()}) is before “From” ({start.isoformat()}): swap them.",
+            )
+        return cleaned
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(

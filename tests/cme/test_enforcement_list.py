@@ -91,3 +91,18 @@ def _list_queries(client, cast, count):
 
 def test_the_list_query_count_does_not_grow(cast, client):
     assert _list_queries(client, cast, 2) == _list_queries(client, cast, 12)
+
+
+def test_a_to_date_before_the_from_date_is_explained(cast, client):
+    """Dates typed the wrong way round say so beside “To”, instead of a list that only
+    seems to have nothing in that range."""
+    nov = enforcement(cast, occurred_on=DAY)
+    client.force_login(cast.cupa_reviewer)
+    response = client.get(
+        reverse(LIST), {"occurred_from": "2024-05-05", "occurred_to": "2024-04-15"}
+    )
+    assert response.context["filters"].errors["occurred_to"] == [
+        "“To” (2024-04-15) is before “From” (2024-05-05): swap them."
+    ]
+    assert "No enforcement action matches these filters." not in response.content.decode()
+    assert list(response.context["page"]) == [nov]  # an invalid filter is ignored, as ever
