@@ -24,6 +24,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from .keys import fits
@@ -452,6 +453,13 @@ def _column_values(queryset, keys: list[str], values: list | None) -> list | Non
             field = field.target_field
         try:
             converted.append(field.to_python(value))
+            if isinstance(converted[-1], datetime.datetime):
+                # A list's times carry their zone (a naive one would be ambiguous in the hour
+                # the clock repeats), and the database compares them in UTC, whose range
+                # ends before 9999-12-31T23:59:59-12:00 does.
+                if timezone.is_naive(converted[-1]):
+                    return None
+                converted[-1].astimezone(datetime.UTC)
             field.get_prep_value(converted[-1])
         except (ValidationError, ValueError, TypeError, OverflowError):
             return None

@@ -525,3 +525,25 @@ def test_the_facility_list_pages_past_the_cap_by_key_and_from_its_end(cast, clie
             "← Previous page",
             "Next page →",
         ]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:59:59-12:00",  # past the last moment UTC holds
+        "0001-01-01T00:00:00+14:00",  # before the first
+        "9999-12-31T23:59:59",  # no zone: never a token of a list, whose times carry one
+        "2026-11-01T01:30:00",
+    ],
+)
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_time_token_no_moment_of_the_list_gives_page_1(moment, direction):
+    """A date-time token out of the range UTC holds (the database compares in UTC), or one
+    without its zone (ambiguous in the hour the clock repeats), names no place in a list
+    ordered by time: page 1, never a server error."""
+    made = organizations(["Alpha", "Beta", "Gamma"])
+    scope = Organization.objects.filter(pk__in=[o.pk for o in made]).order_by("created_at", "pk")
+    page = paginate(
+        get(**{direction: token_of([["t", moment], ["i", 1]]), "page": 3}), scope, per_page=2
+    )
+    assert page.number == 1 and listed(page) == [made[0].pk, made[1].pk]
