@@ -334,13 +334,14 @@ def read_index(data: bytes) -> list[Record]:
             record.program_element = texts.get("ProgramElement", "")
         if resource in PARENTS:
             record.parent_keys = tuple(texts.get(tag, "") for _r, tag in PARENTS[resource])
+        tag = "RegulatorActionDateTime"
         try:
-            record.action_at = _moment(header.findtext("RegulatorActionDateTime"), moments)
+            record.action_at = _moment(header.findtext(tag), moments)
             for tag, value in texts.items():
                 if value and tag.endswith("On"):  # every date of the record reads
                     datetime.date.fromisoformat(value[:10])
         except ValueError as error:
-            record.unreadable = f"A date cannot be read: {error}."
+            record.unreadable = f"{tag} cannot be read: {error}."
         records.append(record)
     return records
 

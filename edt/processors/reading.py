@@ -7,7 +7,7 @@ that cannot be read is a problem (``required``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -27,14 +27,22 @@ def moment(value: str | None, *, required: bool = False) -> datetime | None:
     """An xs:dateTime as an aware datetime (one without a zone is in the project's time zone).
 
     Empty or unreadable: None, or with ``required`` a ``ValueError`` naming the value. A value
-    shaped like a date but impossible (a 13th month) raises ``ValueError`` either way."""
+    shaped like a date but impossible (a 13th month), or one past the moments UTC holds
+    (9999-12-31T23:59:59-12:00), raises ``ValueError`` either way."""
     value = (value or "").strip()
     parsed = parse_datetime(value) if value else None
     if parsed is None:
         if required:
             raise ValueError(f"'{value}' is not a date and time")
         return None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    parsed = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    try:
+        parsed.astimezone(UTC)  # as the database holds it
+    except OverflowError:
+        raise ValueError(
+            f"'{value}' lies outside the moments CERS holds (years 1 to 9999 in UTC)"
+        ) from None
+    return parsed
 
 
 def day(value: str | None) -> date | None:

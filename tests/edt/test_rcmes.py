@@ -1277,3 +1277,20 @@ def test_the_stored_records_are_held_a_chunk_at_a_time(client, cast, edt_account
     assert held == []
     assert len(alive) == 6  # inspections and violations, then enforcement actions
     assert max(alive) <= 2 * 2  # a chunk's rows and its violations' inspections
+
+
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59", "0001-01-01T00:00:00+14:00"]
+)
+def test_an_action_time_no_moment_can_hold_is_refused_with_its_record(
+    client, cast, edt_account, at
+):
+    """xs:dateTime reaches past the moments the database holds (in UTC): a
+    RegulatorActionDateTime there is the record's problem, told with its key, never an error
+    of CERS (ErrorProcessing)."""
+    body = document(inspections=[inspection("FAR", cast.facility.cers_id, at=at)])
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Rejected"
+    [(code, key, text)] = worded(root)
+    assert key == "FAR" and "RegulatorActionDateTime" in text
+    assert nothing_stored()
