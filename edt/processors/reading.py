@@ -50,3 +50,13 @@ def day(value: str | None) -> date | None:
     "2027-06-30-07:00", as Java's JAXB writes one). Empty: None; unreadable: ``ValueError``."""
     value = (value or "").strip()
     return date.fromisoformat(value[:10]) if value else None
+
+
+def in_the_future(what: str, value: datetime, now: datetime) -> str:
+    """The refusal of a moment after ``now``, both as Pacific clock readings, saying how a
+    time without a zone is read (a system writing UTC without one is hours ahead)."""
+    form = "%Y-%m-%d %H:%M %Z"
+    return (
+        f"{what} {timezone.localtime(value):{form}} is in the future (now "
+        f"{timezone.localtime(now):{form}}); a time without a zone is Pacific time."
+    )

@@ -38,7 +38,7 @@ from submittals.models import ElementStatus
 from submittals.services import ReviewAction, Reviews, check_review, lock_for_review
 
 from ..uploads import UploadContext, UploadRejected, processes
-from .reading import day, moment
+from .reading import day, in_the_future, moment
 
 INVALID_REGULATOR_CODE = 1049
 NOT_FOUND = 1051
@@ -199,7 +199,7 @@ def _check(notification, record, key, regulator, now, today, moments, found, ear
     if action_on is None:
         found.append((ENTITY_ERROR, "SubmittalActionOn is not a date and time."))
     elif action_on > now:
-        found.append((1056, "SubmittalActionOn is in the future."))
+        found.append((1056, in_the_future("SubmittalActionOn", action_on, now)))
     else:
         current = earlier or record.action_at or record.submitted_at
         # The XML carries whole seconds: compare at that precision.

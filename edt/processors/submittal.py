@@ -106,7 +106,7 @@ from submittals.validation import ADVISORY, REQUIRED, WARNING, validate_submitta
 from ..codecs.submittal import GROUPS_NOT_IN_1_05, Leaf, Node, Slot, UniqueKey, layout
 from ..uploads import UploadContext, UploadRejected, processes
 from .facility import Problems, element_path, require_cupa
-from .reading import day, moment, text
+from .reading import day, in_the_future, moment, text
 
 # Guidance message codes (CDR 20.0078).
 REQUIRED_FIELD_MISSING = 1002
@@ -547,7 +547,8 @@ def _date_problems(incoming: Incoming, problems: Problems, facility, duplicates)
         problems.add(ENTITY_VALIDATION_ERROR, f"{name}: SubmittedOn is not a date and time.", where)
         return
     if submitted > now:
-        problems.add(DATE_IN_FUTURE, f"{name}: SubmittedOn is in the future.", where)
+        late = in_the_future("SubmittedOn", submitted, now)
+        problems.add(DATE_IN_FUTURE, f"{name}: {late}", where)
     start, _end = _second(submitted)
     if incoming.element in duplicates:
         problems.add(
@@ -584,7 +585,8 @@ def _date_problems(incoming: Incoming, problems: Problems, facility, duplicates)
     if acted is None:
         problems.add(ENTITY_VALIDATION_ERROR, f"{name}: the action date is not a date.", where)
     elif acted > now:
-        problems.add(DATE_IN_FUTURE, f"{name}: the regulator's action is in the future.", where)
+        late = in_the_future("The regulator's action", acted, now)
+        problems.add(DATE_IN_FUTURE, f"{name}: {late}", where)
     elif acted < start:
         problems.add(DATE_BEFORE, f"{name}: the regulator's action is before the submittal.", where)
 

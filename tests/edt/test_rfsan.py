@@ -340,3 +340,21 @@ def test_a_next_due_date_written_with_a_time_zone_is_the_day_it_names(
     past = (timezone.localdate() - timedelta(days=1)).isoformat()
     root = post(client, edt_account, document(notification(fi, status=4, due=f"{past}{suffix}")))
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+
+
+def test_an_action_in_the_future_says_how_its_time_was_read(client, cast, edt_account, records):
+    """A system writing UTC without a zone sends times hours ahead of California's: the
+    refusal shows the time as read (Pacific) and now, and says a time without a zone is
+    Pacific time."""
+    fi = records[1]
+    now = timezone.make_aware(datetime(2026, 12, 7, 10, 30))  # 10:30 PST, 18:30 UTC
+    SubmittalElementRecord.objects.filter(pk=fi.pk).update(submitted_at=now - timedelta(days=1))
+    action = notification(fi, status=4, when=now + timedelta(hours=8))  # 18:30 written bare
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        root = post(client, edt_account, document(action))
+    [message] = root.findall("GuidanceMessages/GuidanceMessage")
+    assert message.get("guidanceCode") == "1056"
+    assert (
+        "SubmittalActionOn 2026-12-07 18:30 PST is in the future (now 2026-12-07 10:30 PST); "
+        "a time without a zone is Pacific time." in message.text
+    )
