@@ -63,13 +63,18 @@ _PATH_PREFIX_RE = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")
 # iterparse alike. lxml >= 6.1 defaults are already safe; they are spelt out so that a change
 # of defaults cannot weaken them. huge_tree stays off: a large CERS document has many records,
 # not deep trees or giant text nodes, so libxml2's normal limits fit and stop abuse.
+# Comments and processing instructions are dropped while reading: XML's value of an element is
+# all its text, and the schema checks it whole, but a tree that kept a comment in the middle of
+# a value (<Name>Caf<!-- x -->e</Name>) would split it, and ``.text`` would read only "Caf".
+# Without them the text around is one value, as CalEPA's parser reads it.
 PARSER_OPTIONS = MappingProxyType(
     {
         "resolve_entities": False,
         "no_network": True,
         "load_dtd": False,
         "huge_tree": False,
-        "remove_comments": False,
+        "remove_comments": True,
+        "remove_pis": True,
     }
 )
 
