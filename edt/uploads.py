@@ -262,6 +262,29 @@ class Refused(Exception):
         self.message, self.status = message, status
 
 
+def _body(request):
+    """What to read the body from. A body sent in chunks (``Transfer-Encoding: chunked``: Java's
+    and .NET's clients streaming a document of unknown length, Python's ``requests`` given a
+    generator) has no Content-Length, and Django reads a body only as far as that says, so
+    nothing. Servers that put the chunks together (gunicorn) say so with
+    ``wsgi.input_terminated``: their input is then read to its end, bounded by the size limit
+    as any body. A server that cannot (Django's own development server) leaves the chunks
+    unread: the client is asked for a Content-Length rather than answered about an empty
+    document."""
+    meta = request.META
+    if meta.get("CONTENT_LENGTH"):
+        return request
+    if meta.get("wsgi.input_terminated") and meta.get("wsgi.input") is not None:
+        return meta["wsgi.input"]
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise Refused(
+            "The body was sent in chunks (Transfer-Encoding: chunked), which this server "
+            "cannot read: send it with a Content-Length header. Nothing was stored.",
+            411,
+        )
+    return request
+
+
 def _looks_like_zip(request, head: bytes) -> bool:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     return content_type in ("application/zip", "application/x-zip-compressed") or head.startswith(
@@ -298,15 +321,22 @@ def receive(call, input_schema: str, default_version: str) -> Received:
     request = call.request
     zip_limit, xml_limit = settings.EDT_MAX_ZIP_BYTES, settings.EDT_MAX_XML_BYTES
     declared = request.headers.get("Content-Length")
-    head = request.read(4) if hasattr(request, "read") else b""
+    stream = _body(request)
+    head = stream.read(4) if hasattr(stream, "read") else b""
     is_zip = call.endpoint.accepts_zip and _looks_like_zip(request, head)
     limit = zip_limit if is_zip else xml_limit
     if declared and declared.isdigit() and int(declared) > limit:
         raise Refused(xmlsafe.TooLarge(limit).args[0] + " Nothing was stored.", 413)
     try:
-        body = head + xmlsafe.read_limited(request, limit - len(head))
+        body = head + xmlsafe.read_limited(stream, limit - len(head))
     except xmlsafe.TooLarge as error:
         raise Refused(f"{error} Nothing was stored.", 413) from None
+    if not body:
+        message = (
+            "The request has no body: send the XML document (or the ZIP package) as the body "
+            "of the POST."
+        )
+        return _reject(edt_transaction, [_required(message)], default_version)
 
     data = body
     try:

@@ -4,6 +4,8 @@ gets: stored as sent, or refused with a message that says what to change."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from cme.models import Inspection
@@ -68,3 +70,54 @@ def test_a_streamed_record_keeps_its_whole_value_too(client, cast, edt_account, 
     inspection = Inspection.objects.get()
     assert (str(inspection.occurred_on), inspection.comments) == ("2024-05-01", "Annual routine")
 
+
+# --- transport ----------------------------------------------------------------------------------
+
+
+def chunked(body: bytes, *, terminated: bool) -> dict:
+    """The WSGI environment of a body sent with ``Transfer-Encoding: chunked``: no
+    Content-Length; a server that puts the chunks together (gunicorn) says so."""
+    environ = {
+        "CONTENT_LENGTH": "",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": io.BytesIO(body),
+    }
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    return environ
+
+
+def test_a_body_sent_in_chunks_is_read_whole(client, cast, edt_account):
+    """Java's and .NET's clients stream a document of unknown length in chunks; gunicorn puts
+    them together and says so."""
+    body = rfc_document(name="Chunked Depot")
+    response = post(client, edt_account, b"", **chunked(body, terminated=True))
+    assert answer(response).findtext("Transaction/TransactionStatus") == "Accepted"
+    assert Facility.objects.filter(name="Chunked Depot").exists()
+
+
+def test_chunks_past_the_size_limit_are_refused_while_reading(client, cast, edt_account, settings):
+    body = rfc_document(name="Chunked Depot")
+    settings.EDT_MAX_XML_BYTES = len(body) - 1
+    response = post(client, edt_account, b"", **chunked(body, terminated=True))
+    assert response.status_code == 413
+    assert "Nothing was stored" in response.content.decode()
+    assert not Facility.objects.filter(name="Chunked Depot").exists()
+
+
+def test_chunks_a_server_cannot_read_ask_for_a_content_length(client, cast, edt_account):
+    """Django's development server leaves the chunks unread: say so, rather than answer that
+    the document is empty."""
+    body = rfc_document(name="Chunked Depot")
+    response = post(client, edt_account, b"", **chunked(body, terminated=False))
+    assert response.status_code == 411
+    assert "Content-Length" in response.content.decode()
+    row = EdtTransaction.objects.order_by("-pk").first()
+    assert (row.http_status, row.payload.name) == (411, "")
+    assert not Facility.objects.filter(name="Chunked Depot").exists()
+
+
+def test_an_empty_body_is_told_to_send_the_document(client, cast, edt_account):
+    root = answer(post(client, edt_account, b""))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    assert "no body" in root.findtext("Messages/Message")
