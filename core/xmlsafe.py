@@ -16,6 +16,9 @@ with the same parser and schemas; that is why it lives in ``core``.
   Missing or unreadable files raise ``SchemasUnavailable``: the service's fault, not the
   client's (the EDT views answer 503; the system check in ``edt.checks`` stops start-up).
 - ``validate`` runs XSD validation and returns ``GuidanceMessage`` objects (code 1066).
+- ``settle_encoding`` makes a received document's bytes read as their sender meant them
+  (UTF-16 without its byte order mark, UTF-8 sent under a declaration of UTF-16, a
+  Content-Type's charset for a document that declares none) before anything reads them.
 - ``check_document`` does what ``parse_document`` and ``validate`` do together, streaming: lxml's
   ``iterparse`` validates while it reads and each element is dropped once read, so checking a
   valid document holds what the parser reads in one go, not its tree. A document that fails is read
@@ -26,6 +29,7 @@ Every rejection is an ``XmlRejected`` whose message is written for a vendor's de
 
 from __future__ import annotations
 
+import codecs
 import functools
 import io
 import re
@@ -225,17 +229,112 @@ def _refuse_doctype(data: bytes) -> str | None:
     return None
 
 
-def _syntax_error(error: etree.XMLSyntaxError) -> XmlRejected:
+def _syntax_error(error: etree.XMLSyntaxError, data: bytes = b"") -> XmlRejected:
     line, column = error.position if error.position else (error.lineno or 0, 0)
     text = re.sub(r", line \d+, column \d+$", "", error.msg or str(error))
     where = f"line {line}, column {column}"
+    location = f"line {line}"
     if "Excessive depth" in text:
         return XmlRejected(
             f"The XML nests elements deeper than {MAX_DEPTH} levels (libxml2's limit), at "
             f"{where}. CERS documents are far shallower: check how the document is built.",
-            location=f"line {line}",
+            location=location,
         )
-    return XmlRejected(f"The XML is not well-formed: {text} (at {where}).", location=f"line {line}")
+    if "Invalid bytes in character encoding" in text or "not proper UTF-8" in text:
+        return XmlRejected(
+            f"The XML's bytes at {where} are not {_read_as(data)}. Declare the encoding the "
+            'document is written in (<?xml version="1.0" encoding="windows-1252"?>, or '
+            "ISO-8859-1), or save it as UTF-8.",
+            location=location,
+        )
+    if "Unsupported encoding" in text:
+        name = text.rsplit(":", 1)[-1].strip()
+        return XmlRejected(
+            f"The XML declaration names the encoding {name!r}, which CERS cannot read: write "
+            "the document in UTF-8 (or UTF-16, ISO-8859-1, windows-1252) and declare that.",
+            location=location,
+        )
+    if "XML declaration allowed only at the start" in text:
+        return XmlRejected(
+            f"The XML declaration (<?xml ...?>) is not at the very start of the body, at {where}: "
+            "remove what comes before it (blank lines, spaces, a second byte order mark).",
+            location=location,
+        )
+    return XmlRejected(f"The XML is not well-formed: {text} (at {where}).", location=location)
+
+
+# Byte order marks: the document says its own encoding, whatever it declares (as XML and .NET
+# read it).
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_DECLARED_RE = re.compile(
+    rb"""^<\?xml\s[^?>]*?\bencoding\s*=\s*(?P<quote>['"])(?P<name>[A-Za-z][\w.:-]*)(?P=quote)"""
+)
+_SIXTEEN_BITS = {"unicode", "ucs-2", "ucs2", "iso-10646-ucs-2"}
+
+
+def _declared_encoding(data: bytes) -> re.Match | None:
+    return _DECLARED_RE.match(data[:256])
+
+
+def _is_sixteen_bits(name: str) -> bool:
+    if name.lower() in _SIXTEEN_BITS:
+        return True
+    try:
+        return codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False
+
+
+def _read_as(data: bytes) -> str:
+    """The encoding a document without a byte order mark is read in, in words."""
+    declared = _declared_encoding(data)
+    if declared:
+        return f"{declared['name'].decode()}, the encoding its declaration names"
+    return "UTF-8, the encoding XML reads when none is declared"
+
+
+def settle_encoding(data: bytes, charset: str | None = None) -> bytes:
+    """The bytes of a received document, made to read as their sender meant them; unchanged
+    when they already do (nearly always). Applied once, when the document is received: what is
+    stored and processed is the result.
+
+    - A byte order mark says the encoding, whatever the declaration says: kept as it is.
+    - UTF-16 without a byte order mark (its first character's zero byte shows it, as .NET
+      reads it): the mark is added.
+    - A declaration naming UTF-16 on bytes that are not (no mark, an ASCII ``<?xml``): .NET's
+      ``StringWriter`` writes ``encoding="utf-16"``, and the string is then sent as UTF-8. The
+      bytes can only be read one way: the declaration is made to say UTF-8 (padded with
+      spaces, so positions in the document stay where they were).
+    - No encoding declared, bytes that are not UTF-8 and a ``charset`` (the Content-Type's
+      parameter) that reads them: the document is written out in UTF-8. A document that is
+      valid UTF-8 keeps being read so, whatever the header says; one that declares its
+      encoding is read as it declares.
+    """
+    if data.startswith(_BOMS):
+        return data
+    if len(data) >= 2 and (data[0] == 0) != (data[1] == 0):
+        return (b"\xfe\xff" if data[0] == 0 else b"\xff\xfe") + data
+    declared = _declared_encoding(data)
+    if declared:
+        if not _is_sixteen_bits(declared["name"].decode()):
+            return data
+        start, end = declared.span("name")
+        padding = b" " * max(0, end - start - len(b"UTF-8"))
+        quote = declared["quote"]
+        return data[:start] + b"UTF-8" + quote + padding + data[end + 1 :]
+    if not charset:
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        if _is_sixteen_bits(charset) or codecs.lookup(charset).name == "utf-8":
+            return data
+        return data.decode(charset).encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return data  # read as UTF-8: refused, saying which bytes are not
 
 
 def _unresolved_namespace(
@@ -271,7 +370,7 @@ def parse_document(data: bytes, *, expected_schema: str | None = None) -> Parsed
     try:
         root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as error:
-        raise _syntax_error(error) from None
+        raise _syntax_error(error, data) from None
     # Only a DTD can declare entities, and DTDs are refused above; this guards the rule itself.
     if root.getroottree().docinfo.doctype or next(root.iter(etree.Entity), None) is not None:
         raise XmlRejected("The XML contains entity references, which are not accepted.")

@@ -338,11 +338,14 @@ def receive(call, input_schema: str, default_version: str) -> Received:
         )
         return _reject(edt_transaction, [_required(message)], default_version)
 
+    if not is_zip:
+        # Stored as it reads: the processing, later, has no Content-Type to go by.
+        body = xmlsafe.settle_encoding(body, request.content_params.get("charset"))
     data = body
     try:
         if is_zip:
             package = zips.open_package(body, max_total=zip_limit)
-            data = package.xml
+            data = xmlsafe.settle_encoding(package.xml)
             if len(data) > xml_limit:
                 raise Refused(f"{xmlsafe.TooLarge(xml_limit)} (data.xml) Nothing was stored.", 413)
         parsed = xmlsafe.check_document(data, expected_schema=input_schema, collect=_read_aside)
@@ -663,7 +666,7 @@ def _context(edt_transaction: EdtTransaction) -> UploadContext:
     data = body
     if edt_transaction.is_zip:
         package = zips.open_package(body, max_total=settings.EDT_MAX_ZIP_BYTES)
-        data, documents = package.xml, package.documents
+        data, documents = xmlsafe.settle_encoding(package.xml), package.documents
     return UploadContext(
         edt_transaction=edt_transaction,
         data=data,

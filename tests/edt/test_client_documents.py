@@ -11,11 +11,15 @@ import pytest
 from cme.models import Inspection
 from edt.models import EdtTransaction
 from facilities.models import Facility
+from tests.factories import make_facility
+from tests.submittals.data import submit
 
 from . import test_rcmes as rcmes
 from .conftest import legacy_header
 from .test_rfc import URL as RFC_URL
 from .test_rfc import answer, rfc_document
+from .test_rfs import URL as RFS_URL
+from .test_rfs import _zip, exported, to_rfs
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +125,126 @@ def test_an_empty_body_is_told_to_send_the_document(client, cast, edt_account):
     root = answer(post(client, edt_account, b""))
     assert root.findtext("Transaction/TransactionStatus") == "Rejected"
     assert "no body" in root.findtext("Messages/Message")
+
+
+# --- encodings ----------------------------------------------------------------------------------
+
+NAME = "Café Niño “Ñ” Depot"  # the curly quotes: windows-1252 has them, ISO-8859-1 does not
+LATIN_NAME = "Café Niño Depot"
+
+
+def written(encoding: str, declared: str | None, name: str = NAME) -> bytes:
+    """The RFC document named ``name``, declaring ``declared`` (no encoding declared: None,
+    no declaration at all: ""), written in ``encoding``."""
+    text = rfc_document(name="{name}").decode().replace("{name}", name)
+    if declared == "":
+        text = text.removeprefix('<?xml version="1.0"?>')
+    elif declared is not None:
+        text = text.replace('<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{declared}"?>')
+    return text.encode(encoding)
+
+
+BOM = {"utf-8": b"\xef\xbb\xbf", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
+
+READ_AS_SENT = {
+    # .NET's XmlWriter on a stream with Encoding.UTF8 writes the byte order mark
+    "UTF-8 with its byte order mark": (BOM["utf-8"] + written("utf-8", "utf-8"), "text/xml"),
+    # ... and with Encoding.Unicode, UTF-16 little-endian with its mark
+    "UTF-16 LE": (BOM["utf-16-le"] + written("utf-16-le", "utf-16"), "text/xml"),
+    "UTF-16 BE": (BOM["utf-16-be"] + written("utf-16-be", "utf-16"), "text/xml"),
+    "UTF-16 without a declaration": (BOM["utf-16-le"] + written("utf-16-le", ""), "text/xml"),
+    # .NET reads UTF-16 without its mark from the first character's zero byte; so does CERS
+    "UTF-16 LE without its mark": (written("utf-16-le", "utf-16"), "text/xml"),
+    "UTF-16 BE without its mark nor a declaration": (written("utf-16-be", ""), "text/xml"),
+    "windows-1252 declared": (written("cp1252", "windows-1252"), "text/xml"),
+    "ISO-8859-1 declared": (written("latin-1", "ISO-8859-1", LATIN_NAME), "text/xml"),
+    # .NET's StringWriter declares utf-16; the string is then sent as UTF-8
+    "UTF-8 declared utf-16": (written("utf-8", "utf-16"), "text/xml"),
+    "UTF-8 declared UTF-16 in single quotes": (
+        written("utf-8", None).replace(b'"1.0"?>', b"\"1.0\" encoding='UTF-16' ?>"),
+        "application/xml",
+    ),
+    # the Content-Type's charset, for a document that declares no encoding
+    "ISO-8859-1 by its Content-Type": (
+        written("latin-1", None, LATIN_NAME),
+        "text/xml; charset=ISO-8859-1",
+    ),
+    "windows-1252 by its Content-Type": (written("cp1252", ""), "text/xml; charset=windows-1252"),
+    # the document's own word is taken over the header's: its mark, its declaration, its
+    # bytes when they are UTF-8
+    "UTF-16 sent as charset=utf-8": (
+        BOM["utf-16-le"] + written("utf-16-le", "utf-16"),
+        "text/xml; charset=utf-8",
+    ),
+    "windows-1252 declared, sent as charset=utf-8": (
+        written("cp1252", "windows-1252"),
+        "text/xml; charset=UTF-8",
+    ),
+    "UTF-8 sent as charset=iso-8859-1": (written("utf-8", ""), "text/xml; charset=iso-8859-1"),
+    "no Content-Type": (written("utf-8", None), ""),
+    "application/octet-stream": (written("utf-8", None), "application/octet-stream"),
+}
+
+
+@pytest.mark.parametrize("case", READ_AS_SENT)
+def test_a_document_is_read_in_the_encoding_it_was_written_in(client, cast, edt_account, case):
+    body, content_type = READ_AS_SENT[case]
+    root = answer(post(client, edt_account, body, content_type=content_type))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted", last_messages()
+    expected = LATIN_NAME if "ISO-8859-1" in case else NAME
+    assert list(
+        Facility.objects.values_list("name", flat=True).filter(name__startswith="Café")
+    ) == [expected]
+
+
+NOT_READABLE = {
+    # Windows PowerShell 5.1 sends a string body in ISO-8859-1 unless told otherwise
+    "ISO-8859-1 without a declaration": (
+        written("latin-1", None, LATIN_NAME),
+        "not UTF-8, the encoding XML reads when none is declared",
+    ),
+    "ISO-8859-1 declared UTF-8": (
+        written("latin-1", "UTF-8", LATIN_NAME),
+        "not UTF-8, the encoding its declaration names",
+    ),
+    "ISO-8859-1 declared utf-16": (
+        written("latin-1", "utf-16", LATIN_NAME),
+        "not UTF-8, the encoding its declaration names",
+    ),
+    "an encoding nobody knows": (
+        written("utf-8", "klingon-8"),
+        "names the encoding 'klingon-8', which CERS cannot read",
+    ),
+    "blank lines before the declaration": (
+        b"\r\n\r\n" + written("utf-8", "utf-8"),
+        "remove what comes before it",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_READABLE)
+def test_a_document_that_cannot_be_read_is_told_why(client, cast, edt_account, case):
+    body, expected = NOT_READABLE[case]
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    (message,) = last_messages()
+    assert expected in message
+    assert not Facility.objects.filter(name__startswith="Café").exists()
+
+
+def test_a_zip_packages_data_xml_is_read_in_its_encoding_too(client, cast, edt_account):
+    submit(cast, 2)  # Facility Information and an inventory, sent again to another facility
+    second = make_facility(cast.org, name=cast.facility.name, zip_code="95814")
+    document = to_rfs(exported(client, edt_account, cast.facility), second.cers_id)
+    as_dotnet = document.replace(b"encoding='utf-8'", b'encoding="utf-16"')
+    assert as_dotnet != document
+    response = post(
+        client,
+        edt_account,
+        _zip({"data.xml": as_dotnet}),
+        url=RFS_URL,
+        content_type="application/zip",
+    )
+    assert response.status_code == 200
+    row = EdtTransaction.objects.order_by("-pk").first()
+    assert row.status == EdtTransaction.Status.ACCEPTED, row.messages
