@@ -621,6 +621,27 @@ def _clean_path(path: str, root_name: str) -> str:
     return path
 
 
+_QUALIFIED_CHILD_RE = re.compile(
+    r"^Element '\{(?P<namespace>[^}]+)\}(?P<name>[^']+)': This element"
+)
+
+
+def _schema_message(message: str) -> str:
+    """libxml2's message without namespaces, which only the root element has. A child element
+    in a namespace is the exception: "Element 'X': This element is not expected. Expected is
+    ( X )" would read as nonsense, so it says where it is and how to take it out."""
+    qualified = _QUALIFIED_CHILD_RE.match(message)
+    if qualified:
+        return (
+            f"Element '{qualified['name']}' is in the namespace {qualified['namespace']}, but "
+            "only the root element is: its children are in no namespace "
+            '(elementFormDefault="unqualified"). Write them without a prefix, and where the '
+            'root declares its namespace as the default (xmlns="..."), undeclare it on them '
+            '(xmlns=""), or give the root\'s namespace a prefix (xmlns:cers="...").'
+        )
+    return _CLARK_NAMESPACE_RE.sub("", message)
+
+
 def validate(
     doc: ParsedDocument | etree._Element, schema: etree.XMLSchema
 ) -> list[GuidanceMessage]:
@@ -635,7 +656,7 @@ def validate(
         GuidanceMessage(
             code=XML_SCHEMA_VALIDATION_ERROR,
             level=GuidanceLevel.REQUIRED,
-            message=_CLARK_NAMESPACE_RE.sub("", entry.message),
+            message=_schema_message(entry.message),
             location=f"line {entry.line} ({_clean_path(entry.path, root_name)})",
         )
         for entry in errors[:MAX_VALIDATION_MESSAGES]

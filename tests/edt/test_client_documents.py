@@ -5,8 +5,10 @@ gets: stored as sent, or refused with a message that says what to change."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+from lxml import etree
 
 from cme.models import Inspection
 from edt.models import EdtTransaction
@@ -248,3 +250,72 @@ def test_a_zip_packages_data_xml_is_read_in_its_encoding_too(client, cast, edt_a
     assert response.status_code == 200
     row = EdtTransaction.objects.order_by("-pk").first()
     assert row.status == EdtTransaction.Status.ACCEPTED, row.messages
+
+
+# --- the shapes XML allows ----------------------------------------------------------------------
+
+_START_TAG = re.compile(r"<(?P<name>[A-Za-z]\w*)(?=[\s>/])")
+
+
+def default_namespace(body: bytes, children: str = ' xmlns=""') -> bytes:
+    """The document with its root's namespace as the default, its children written with
+    ``children`` (``xmlns=""``, which takes them out of it, as CalEPA's test data does)."""
+    text = body.decode()
+    text = re.sub(r"<(/?)cers:", r"<\1", text).replace("xmlns:cers=", "xmlns=")
+    root = re.search(r"<(\w+) xmlns=", text)
+    head, rest = text[: root.end()], text[root.end() :]
+    return (head + _START_TAG.sub(rf"<\g<name>{children}", rest)).encode()
+
+
+def pretty(body: bytes) -> bytes:
+    root = etree.fromstring(body)
+    etree.indent(root, "\t")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8").replace(b"\n", b"\r\n")
+
+
+def in_cdata(body: bytes) -> bytes:
+    root = etree.fromstring(body)
+    for element in root.iter(etree.Element):
+        if len(element) == 0 and element.text:
+            element.text = etree.CDATA(element.text)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+SHAPES = {
+    "the default namespace, children out of it": default_namespace,
+    "another prefix": lambda body: body.replace(b"cers:", b"ns0:").replace(
+        b"xmlns:cers", b"xmlns:ns0"
+    ),
+    "xsi:schemaLocation": lambda body: body.replace(
+        b' mode="',
+        b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="'
+        b"http://cersservices.calepa.ca.gov/Schemas/RegulatorFacilityCreate/1/06/ "
+        b'RegulatorFacilityCreate.xsd" mode="',
+    ),
+    "indented, CRLF line endings": pretty,
+    "values in CDATA sections": in_cdata,
+    "comments between the elements": lambda body: body.replace(b"><", b"><!-- - --><"),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_the_schema_allows_is_stored_the_same(client, cast, edt_account, shape):
+    body = SHAPES[shape](rfc_document(name=NAME, site="500  River Road"))
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted", last_messages()
+    facility = Facility.objects.get(name=NAME)
+    assert (facility.street, facility.zip_code) == ("500  River Road", "95814")
+
+
+def test_children_left_in_the_roots_namespace_are_told_how_to_take_them_out(
+    client, cast, edt_account
+):
+    """A root with a default namespace puts its children in it too, unless they say
+    otherwise; CalEPA's schemas want them in none (``elementFormDefault="unqualified"``)."""
+    body = default_namespace(rfc_document(name=NAME), children="")
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    (message,) = last_messages()
+    assert message.startswith("Element 'RegulatorTransactionKey' is in the namespace")
+    assert 'xmlns=""' in message
+    assert not Facility.objects.filter(name=NAME).exists()
