@@ -240,6 +240,13 @@ def _syntax_error(error: etree.XMLSyntaxError, data: bytes = b"") -> XmlRejected
             f"{where}. CERS documents are far shallower: check how the document is built.",
             location=location,
         )
+    if "Start tag expected" in text and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        shown = data[:40].decode("utf-8", "replace")
+        return XmlRejected(
+            f"The body is not an XML document: it begins with {shown!r}. Send the XML document "
+            "itself as the body of the POST (or the ZIP package, as application/zip).",
+            location=location,
+        )
     if "Invalid bytes in character encoding" in text or "not proper UTF-8" in text:
         return XmlRejected(
             f"The XML's bytes at {where} are not {_read_as(data)}. Declare the encoding the "

@@ -262,6 +262,29 @@ class Refused(Exception):
         self.message, self.status = message, status
 
 
+def _refuse_wrapped(request) -> None:
+    """Refuse, before reading it, a body that wraps the document rather than being it: a
+    compressed body (IIS, CalEPA's server, does not uncompress one either) or a form whose part
+    holds the file (``curl -F``). A body merely labelled a form is read: ``curl -d @data.xml``
+    sends the file itself as ``application/x-www-form-urlencoded``."""
+    encoding = request.headers.get("Content-Encoding", "").strip()
+    if encoding.lower() not in ("", "identity"):
+        raise Refused(
+            f"The body is sent with Content-Encoding: {encoding}, which CERS does not "
+            "uncompress: send the XML document as it is (documents, and a large document, in "
+            "a ZIP package as application/zip). Nothing was stored.",
+            415,
+        )
+    if (request.content_type or "").lower().startswith("multipart/"):
+        raise Refused(
+            "The body is a form (multipart/form-data, as curl -F sends) with the document as "
+            "one of its parts: send the XML document itself as the body, with Content-Type: "
+            "text/xml (curl --data-binary @data.xml -H 'Content-Type: text/xml'), or a ZIP "
+            "package as application/zip. Nothing was stored.",
+            415,
+        )
+
+
 def _body(request):
     """What to read the body from. A body sent in chunks (``Transfer-Encoding: chunked``: Java's
     and .NET's clients streaming a document of unknown length, Python's ``requests`` given a
@@ -320,6 +343,7 @@ def receive(call, input_schema: str, default_version: str) -> Received:
     edt_transaction = call.transaction
     request = call.request
     zip_limit, xml_limit = settings.EDT_MAX_ZIP_BYTES, settings.EDT_MAX_XML_BYTES
+    _refuse_wrapped(request)
     declared = request.headers.get("Content-Length")
     stream = _body(request)
     head = stream.read(4) if hasattr(stream, "read") else b""

@@ -4,10 +4,12 @@ gets: stored as sent, or refused with a message that says what to change."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from lxml import etree
 
 from cme.models import Inspection
@@ -319,3 +321,52 @@ def test_children_left_in_the_roots_namespace_are_told_how_to_take_them_out(
     assert message.startswith("Element 'RegulatorTransactionKey' is in the namespace")
     assert 'xmlns=""' in message
     assert not Facility.objects.filter(name=NAME).exists()
+
+
+def test_a_compressed_body_is_refused_before_it_is_read(client, cast, edt_account):
+    """IIS, CalEPA's server, does not uncompress a request's body, and neither does CERS: the
+    client is told to send it as it is (or its documents in a ZIP package)."""
+    body = gzip.compress(rfc_document(name=NAME))
+    response = post(client, edt_account, body, HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 415
+    assert "Content-Encoding: gzip" in response.content.decode()
+    row = EdtTransaction.objects.order_by("-pk").first()
+    assert (row.http_status, row.payload.name) == (415, "")
+    assert not Facility.objects.filter(name=NAME).exists()
+
+
+def test_identity_is_no_encoding(client, cast, edt_account):
+    response = post(client, edt_account, rfc_document(name=NAME), HTTP_CONTENT_ENCODING="identity")
+    assert answer(response).findtext("Transaction/TransactionStatus") == "Accepted"
+
+
+def test_a_form_upload_is_told_to_send_the_document_as_the_body(client, cast, edt_account):
+    """``curl -F file=@data.xml`` sends a form, the document one of its parts."""
+    response = client.post(
+        RFC_URL,
+        {"file": SimpleUploadedFile("data.xml", rfc_document(name=NAME), "text/xml")},
+        **legacy_header(edt_account),
+    )
+    assert response.status_code == 415
+    assert "--data-binary" in response.content.decode()
+    assert not Facility.objects.filter(name=NAME).exists()
+
+
+def test_a_form_encoded_body_that_is_the_document_is_read(client, cast, edt_account):
+    """``curl -d @data.xml`` labels the body a form but sends the file as it is (its line
+    breaks removed)."""
+    body = pretty(rfc_document(name=NAME)).replace(b"\r\n", b"")
+    response = post(client, edt_account, body, content_type="application/x-www-form-urlencoded")
+    assert answer(response).findtext("Transaction/TransactionStatus") == "Accepted"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"RegulatorFacilityCreate": {}}', b"xml=%3C%3Fxml%20version", b"RegulatorFacilityCreate"],
+)
+def test_a_body_that_is_not_xml_says_what_it_begins_with(client, cast, edt_account, body):
+    root = answer(post(client, edt_account, body, content_type="application/json"))
+    assert root.findtext("Transaction/TransactionStatus") == "Rejected"
+    (message,) = last_messages()
+    assert message.startswith("The body is not an XML document: it begins with")
+    assert repr(body[:10].decode())[1:-1] in message
