@@ -160,6 +160,16 @@ READ_AS_SENT = {
     # .NET reads UTF-16 without its mark from the first character's zero byte; so does CERS
     "UTF-16 LE without its mark": (written("utf-16-le", "utf-16"), "text/xml"),
     "UTF-16 BE without its mark nor a declaration": (written("utf-16-be", ""), "text/xml"),
+    # .NET's StringContent(xml, Encoding.Unicode, "text/xml"): no mark, and the charset
+    # said in the header, which is the body's and not the query string's
+    "UTF-16 as .NET's StringContent sends it": (
+        written("utf-16-le", "utf-16"),
+        "text/xml; charset=utf-16",
+    ),
+    "UTF-16 with its mark, charset=utf-16": (
+        BOM["utf-16-le"] + written("utf-16-le", ""),
+        "application/xml; charset=UTF-16",
+    ),
     "windows-1252 declared": (written("cp1252", "windows-1252"), "text/xml"),
     "ISO-8859-1 declared": (written("latin-1", "ISO-8859-1", LATIN_NAME), "text/xml"),
     # .NET's StringWriter declares utf-16; the string is then sent as UTF-8
