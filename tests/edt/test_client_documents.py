@@ -380,3 +380,49 @@ def test_a_body_that_is_not_xml_says_what_it_begins_with(client, cast, edt_accou
     (message,) = last_messages()
     assert message.startswith("The body is not an XML document: it begins with")
     assert repr(body[:10].decode())[1:-1] in message
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_whitespace_around_a_date_is_what_the_schema_collapses(client, cast, edt_account, encoding):
+    """XML Schema collapses the whitespace around every value that is not a string, dates
+    included (.NET's validator, CalEPA's, does); libxml2 does so for numbers but refuses a
+    date written on a line of its own."""
+    body = rcmes.document(
+        inspections=[
+            rcmes.inspection(
+                "I-1",
+                f" {cast.facility.cers_id} ",
+                at="\r\n\t\t2024-05-02T09:00:00-07:00\r\n\t",
+                OccurredOn="\n 2024-05-01",
+                ViolationsRTCOn="2024-05-20\t",
+                Comment="  Checked on 2024-05-01  ",
+            )
+        ]
+    )
+    if encoding == "utf-16":
+        body = body.decode().replace("?>", ' encoding="utf-16"?>', 1).encode("utf-16")
+    root = rcmes.answer(post(client, edt_account, body, url=rcmes.URL))
+    assert rcmes.status(root) == "Accepted", last_messages()
+    inspection = Inspection.objects.get()
+    assert (str(inspection.occurred_on), str(inspection.violations_rtc_on)) == (
+        "2024-05-01",
+        "2024-05-20",
+    )
+    assert inspection.comments == "Checked on 2024-05-01"
+
+
+def test_a_date_that_is_wrong_is_still_refused_where_it_is(client, cast, edt_account):
+    body = rcmes.document(
+        inspections=[
+            rcmes.inspection("I-1", cast.facility.cers_id, OccurredOn="\n 2024-05-01\n"),
+            rcmes.inspection("I-2", cast.facility.cers_id, OccurredOn="2024-13-01"),
+        ]
+    ).replace(b"<Inspection>", b"\n<Inspection>")
+    root = rcmes.answer(post(client, edt_account, body, url=rcmes.URL))
+    assert rcmes.status(root) == "Rejected"
+    (message,) = EdtTransaction.objects.order_by("-pk").first().messages
+    assert "2024-13-01" in message["message"]
+    assert message["location"].startswith("line 5 ")
