@@ -426,3 +426,21 @@ def test_a_date_that_is_wrong_is_still_refused_where_it_is(client, cast, edt_acc
     (message,) = EdtTransaction.objects.order_by("-pk").first().messages
     assert "2024-13-01" in message["message"]
     assert message["location"].startswith("line 5 ")
+
+
+def test_an_xml_body_labelled_zip_is_read_as_xml(client, cast, edt_account):
+    """CalEPA's server tells a ZIP package by its bytes, not by its label alone."""
+    submit(cast, 2)
+    second = make_facility(cast.org, name=cast.facility.name, zip_code="95814")
+    document = to_rfs(exported(client, edt_account, cast.facility), second.cers_id)
+    response = post(client, edt_account, document, url=RFS_URL, content_type="application/zip")
+    assert response.status_code == 200
+    row = EdtTransaction.objects.order_by("-pk").first()
+    assert (row.status, row.is_zip) == (EdtTransaction.Status.ACCEPTED, False), row.messages
+
+
+def test_a_zip_body_that_is_not_one_says_so(client, cast, edt_account):
+    response = post(client, edt_account, b"PK\x03\x04 cut short", url=RFS_URL, content_type="")
+    assert response.status_code == 200
+    (message,) = last_messages()
+    assert message == "The data sent is not a valid zip file."
