@@ -342,6 +342,49 @@ def unpad_dates(data: bytes) -> bytes:
     )
 
 
+_SINGLE_BYTE_CODECS = ("iso8859", "cp125", "latin", "mac-")
+_MULTIBYTE_UTF8_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+_WORD_WITH_NON_ASCII_RE = re.compile(rb"[^\s<>]*[\x80-\xff][^\s<>]*")
+
+
+def misdeclared_utf8(data: bytes) -> list[GuidanceMessage]:
+    """A Warning for a document that declares a single-byte encoding (ISO-8859-1,
+    windows-1252) but whose bytes are UTF-8 with letters beyond ASCII, as a template's
+    declaration kept by a program writing UTF-8 makes it: read as declared (as XML and CalEPA
+    read it), its accented letters are not what was meant, and the vendor is told how they
+    read, with one word both ways. Nothing for any other document."""
+    if data.startswith(_BOMS):
+        return []
+    declared = _declared_encoding(data)
+    if not declared:
+        return []
+    name = declared["name"].decode()
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return []
+    if not codec.startswith(_SINGLE_BYTE_CODECS) or not _MULTIBYTE_UTF8_RE.search(data):
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []  # not UTF-8: the bytes are the declared encoding's
+    word = _WORD_WITH_NON_ASCII_RE.search(data)[0][:60]
+    as_declared, as_utf8 = word.decode(codec, "replace"), word.decode("utf-8", "replace")
+    return [
+        GuidanceMessage(
+            code=XML_SCHEMA_VALIDATION_ERROR,
+            level=GuidanceLevel.WARNING,
+            message=(
+                f"The document declares {name}, but its bytes read as UTF-8: it was read as "
+                f"its declaration says ({as_declared!r}), not as UTF-8 ({as_utf8!r}). If that "
+                'is not what was meant, declare encoding="UTF-8" and send the corrected '
+                "document."
+            ),
+        )
+    ]
+
+
 def settle_encoding(data: bytes, charset: str | None = None) -> bytes:
     """The bytes of a received document, made to read as their sender meant them; unchanged
     when they already do (nearly always). Applied once, when the document is received: what is

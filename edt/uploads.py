@@ -712,6 +712,7 @@ def _context(edt_transaction: EdtTransaction) -> UploadContext:
         account=edt_transaction.account,
         regulator=edt_transaction.regulator,
         environment=edt_transaction.environment,
+        messages=xmlsafe.misdeclared_utf8(data),
     )
 
 

@@ -444,3 +444,29 @@ def test_a_zip_body_that_is_not_one_says_so(client, cast, edt_account):
     assert response.status_code == 200
     (message,) = last_messages()
     assert message == "The data sent is not a valid zip file."
+
+
+def test_utf8_under_a_declaration_of_iso_8859_1_is_stored_as_declared_with_a_warning(
+    client, cast, edt_account
+):
+    """A template's declaration kept while the program writes UTF-8: the bytes are read as
+    declared, as CalEPA reads them, and the answer says how they read, so the vendor sees it."""
+    body = written("utf-8", "ISO-8859-1", LATIN_NAME)
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert Facility.objects.filter(name="CafÃ© NiÃ±o Depot").exists()
+    (warning,) = [m.text for m in root.iterfind("Messages/Message") if m.get("type") == "Warning"]
+    assert "declares ISO-8859-1" in warning
+    assert "'CafÃ©'" in warning and "'Café'" in warning
+
+
+@pytest.mark.parametrize(
+    "body",
+    [written("latin-1", "ISO-8859-1", LATIN_NAME), written("cp1252", "windows-1252")],
+)
+def test_a_document_in_the_encoding_it_declares_has_no_such_warning(
+    client, cast, edt_account, body
+):
+    root = answer(post(client, edt_account, body))
+    assert root.findtext("Transaction/TransactionStatus") == "Accepted"
+    assert root.find("Messages") is None
