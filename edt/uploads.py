@@ -308,6 +308,9 @@ def _body(request):
     return request
 
 
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")  # byte order marks
+
+
 def _looks_like_zip(request, head: bytes) -> bool:
     """A ZIP package by its bytes, as CalEPA's server sniffs it: a body labelled a ZIP that
     begins as XML does (a vendor's label reused for every upload) is read as the XML it is."""
@@ -317,9 +320,6 @@ def _looks_like_zip(request, head: bytes) -> bool:
     if content_type not in ("application/zip", "application/x-zip-compressed"):
         return False
     return not (head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or head.startswith(_UTF16))
-
-
-_UTF16 = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _reject(edt_transaction, messages: list[GuidanceMessage], version: str) -> Received:
