@@ -470,3 +470,22 @@ def test_a_document_in_the_encoding_it_declares_has_no_such_warning(
     root = answer(post(client, edt_account, body))
     assert root.findtext("Transaction/TransactionStatus") == "Accepted"
     assert root.find("Messages") is None
+
+
+def test_a_utf16_uploads_progress_counts_its_records(client, cast, edt_account, monkeypatch):
+    """The transaction log's progress of an action notification upload counts its records in
+    the encoding the document is written in."""
+    from edt.uploads import UploadContext
+
+    from . import test_rfsan as rfsan
+
+    reports: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        UploadContext, "progress", lambda context, done, total: reports.append((done, total))
+    )
+    records = submit(cast, 2, 4)
+    body = rfsan.document(rfsan.notification(records[1], status=4), rfsan.notification(records[2]))
+    response = post(client, edt_account, body.decode().encode("utf-16"), url=rfsan.URL)
+    assert response.status_code == 200
+    assert EdtTransaction.objects.order_by("-pk").first().status == EdtTransaction.Status.ACCEPTED
+    assert reports[-1] == (2, 2)
