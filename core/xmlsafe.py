@@ -16,6 +16,11 @@ with the same parser and schemas; that is why it lives in ``core``.
   Missing or unreadable files raise ``SchemasUnavailable``: the service's fault, not the
   client's (the EDT views answer 503; the system check in ``edt.checks`` stops start-up).
 - ``validate`` runs XSD validation and returns ``GuidanceMessage`` objects (code 1066).
+- ``settle_encoding`` makes a received document's bytes read as their sender meant them
+  (UTF-16 without its byte order mark, UTF-8 sent under a declaration of UTF-16, a
+  Content-Type's charset for a document that declares none) before anything reads them.
+- ``unpad_dates`` moves the whitespace around a date out of its element, where libxml2's
+  validator, unlike XML Schema, does not accept it: a document that fails is checked so.
 - ``check_document`` does what ``parse_document`` and ``validate`` do together, streaming: lxml's
   ``iterparse`` validates while it reads and each element is dropped once read, so checking a
   valid document holds what the parser reads in one go, not its tree. A document that fails is read
@@ -26,6 +31,7 @@ Every rejection is an ``XmlRejected`` whose message is written for a vendor's de
 
 from __future__ import annotations
 
+import codecs
 import functools
 import io
 import re
@@ -63,13 +69,18 @@ _PATH_PREFIX_RE = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")
 # iterparse alike. lxml >= 6.1 defaults are already safe; they are spelt out so that a change
 # of defaults cannot weaken them. huge_tree stays off: a large CERS document has many records,
 # not deep trees or giant text nodes, so libxml2's normal limits fit and stop abuse.
+# Comments and processing instructions are dropped while reading: XML's value of an element is
+# all its text, and the schema checks it whole, but a tree that kept a comment in the middle of
+# a value (<Name>Caf<!-- x -->e</Name>) would split it, and ``.text`` would read only "Caf".
+# Without them the text around is one value, as CalEPA's parser reads it.
 PARSER_OPTIONS = MappingProxyType(
     {
         "resolve_entities": False,
         "no_network": True,
         "load_dtd": False,
         "huge_tree": False,
-        "remove_comments": False,
+        "remove_comments": True,
+        "remove_pis": True,
     }
 )
 
@@ -220,17 +231,202 @@ def _refuse_doctype(data: bytes) -> str | None:
     return None
 
 
-def _syntax_error(error: etree.XMLSyntaxError) -> XmlRejected:
+def _syntax_error(error: etree.XMLSyntaxError, data: bytes = b"") -> XmlRejected:
     line, column = error.position if error.position else (error.lineno or 0, 0)
     text = re.sub(r", line \d+, column \d+$", "", error.msg or str(error))
     where = f"line {line}, column {column}"
+    location = f"line {line}"
     if "Excessive depth" in text:
         return XmlRejected(
             f"The XML nests elements deeper than {MAX_DEPTH} levels (libxml2's limit), at "
             f"{where}. CERS documents are far shallower: check how the document is built.",
-            location=f"line {line}",
+            location=location,
         )
-    return XmlRejected(f"The XML is not well-formed: {text} (at {where}).", location=f"line {line}")
+    if "Start tag expected" in text and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        shown = data[:40].decode("utf-8", "replace")
+        return XmlRejected(
+            f"The body is not an XML document: it begins with {shown!r}. Send the XML document "
+            "itself as the body of the POST (or the ZIP package, as application/zip).",
+            location=location,
+        )
+    if "Invalid bytes in character encoding" in text or "not proper UTF-8" in text:
+        return XmlRejected(
+            f"The XML's bytes at {where} are not {_read_as(data)}. Declare the encoding the "
+            'document is written in (<?xml version="1.0" encoding="windows-1252"?>, or '
+            "ISO-8859-1), or save it as UTF-8.",
+            location=location,
+        )
+    if "Unsupported encoding" in text:
+        name = text.rsplit(":", 1)[-1].strip()
+        return XmlRejected(
+            f"The XML declaration names the encoding {name!r}, which CERS cannot read: write "
+            "the document in UTF-8 (or UTF-16, ISO-8859-1, windows-1252) and declare that.",
+            location=location,
+        )
+    if "XML declaration allowed only at the start" in text:
+        return XmlRejected(
+            f"The XML declaration (<?xml ...?>) is not at the very start of the body, at {where}: "
+            "remove what comes before it (blank lines, spaces, a second byte order mark).",
+            location=location,
+        )
+    return XmlRejected(f"The XML is not well-formed: {text} (at {where}).", location=location)
+
+
+# Byte order marks: the document says its own encoding, whatever it declares (as XML and .NET
+# read it).
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_DECLARED_RE = re.compile(
+    rb"""^<\?xml\s[^?>]*?\bencoding\s*=\s*(?P<quote>['"])(?P<name>[A-Za-z][\w.:-]*)(?P=quote)"""
+)
+_SIXTEEN_BITS = {"unicode", "ucs-2", "ucs2", "iso-10646-ucs-2"}
+
+
+def _declared_encoding(data: bytes) -> re.Match | None:
+    return _DECLARED_RE.match(data[:256])
+
+
+def _is_sixteen_bits(name: str) -> bool:
+    if name.lower() in _SIXTEEN_BITS:
+        return True
+    try:
+        return codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False
+
+
+def _read_as(data: bytes) -> str:
+    """The encoding a document without a byte order mark is read in, in words."""
+    declared = _declared_encoding(data)
+    if declared:
+        return f"{declared['name'].decode()}, the encoding its declaration names"
+    return "UTF-8, the encoding XML reads when none is declared"
+
+
+# A date or date-time with whitespace around it, and the end tag after it. XML Schema collapses
+# the whitespace around every value that is not a string (.NET's validator, CalEPA's, does);
+# libxml2 does so for numbers and booleans but refuses a date written on a line of its own.
+_PADDED_DATE = (
+    r">(?P<before>[ \t\r\n]*)"
+    r"(?P<value>\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?)"
+    r"(?P<after>[ \t\r\n]*)(?P<end></[A-Za-z_][\w.:-]*>)"
+)
+_PADDED_DATE_BYTES_RE = re.compile(_PADDED_DATE.encode())
+_PADDED_DATE_TEXT_RE = re.compile(_PADDED_DATE)
+_UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def _unpad(match: re.Match) -> bytes | str:
+    value, end, space = match["value"], match["end"], match["before"] + match["after"]
+    return match[0][:1] + value + end + space
+
+
+def unpad_dates(data: bytes) -> bytes:
+    """Move the whitespace around a date or date-time value out of its element, after its end
+    tag, where it is the whitespace between elements that every reader ignores: the document
+    then validates as XML Schema says it does, and the value reads the same (values are read
+    stripped). Every line keeps its number, so messages point where they did. Unchanged when
+    no date is padded. ``check_document`` asks for it only of a document that fails (a
+    regular expression over the whole of it costs some 20 ms a megabyte)."""
+    bom = data[:2]
+    if bom in _UTF16_BOMS:
+        text = data[2:].decode(_UTF16_BOMS[bom], errors="surrogatepass")
+        if not _PADDED_DATE_TEXT_RE.search(text):
+            return data
+        unpadded = _PADDED_DATE_TEXT_RE.sub(
+            lambda m: m[0] if not (m["before"] or m["after"]) else _unpad(m), text
+        )
+        return bom + unpadded.encode(_UTF16_BOMS[bom], errors="surrogatepass")
+    # Any other encoding a document may be in writes digits, spaces and tags as ASCII does.
+    return _PADDED_DATE_BYTES_RE.sub(
+        lambda m: m[0] if not (m["before"] or m["after"]) else _unpad(m), data
+    )
+
+
+_SINGLE_BYTE_CODECS = ("iso8859", "cp125", "latin", "mac-")
+_MULTIBYTE_UTF8_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+_WORD_WITH_NON_ASCII_RE = re.compile(rb"[^\s<>]*[\x80-\xff][^\s<>]*")
+
+
+def misdeclared_utf8(data: bytes) -> list[GuidanceMessage]:
+    """A Warning for a document that declares a single-byte encoding (ISO-8859-1,
+    windows-1252) but whose bytes are UTF-8 with letters beyond ASCII, as a template's
+    declaration kept by a program writing UTF-8 makes it: read as declared (as XML and CalEPA
+    read it), its accented letters are not what was meant, and the vendor is told how they
+    read, with one word both ways. Nothing for any other document."""
+    if data.startswith(_BOMS):
+        return []
+    declared = _declared_encoding(data)
+    if not declared:
+        return []
+    name = declared["name"].decode()
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return []
+    if not codec.startswith(_SINGLE_BYTE_CODECS) or not _MULTIBYTE_UTF8_RE.search(data):
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []  # not UTF-8: the bytes are the declared encoding's
+    word = _WORD_WITH_NON_ASCII_RE.search(data)[0][:60]
+    as_declared, as_utf8 = word.decode(codec, "replace"), word.decode("utf-8", "replace")
+    return [
+        GuidanceMessage(
+            code=XML_SCHEMA_VALIDATION_ERROR,
+            level=GuidanceLevel.WARNING,
+            message=(
+                f"The document declares {name}, but its bytes read as UTF-8: it was read as "
+                f"its declaration says ({as_declared!r}), not as UTF-8 ({as_utf8!r}). If that "
+                'is not what was meant, declare encoding="UTF-8" and send the corrected '
+                "document."
+            ),
+        )
+    ]
+
+
+def settle_encoding(data: bytes, charset: str | None = None) -> bytes:
+    """The bytes of a received document, made to read as their sender meant them; unchanged
+    when they already do (nearly always). Applied once, when the document is received: what is
+    stored and processed is the result.
+
+    - A byte order mark says the encoding, whatever the declaration says: kept as it is.
+    - UTF-16 without a byte order mark (its first character's zero byte shows it, as .NET
+      reads it): the mark is added.
+    - A declaration naming UTF-16 on bytes that are not (no mark, an ASCII ``<?xml``): .NET's
+      ``StringWriter`` writes ``encoding="utf-16"``, and the string is then sent as UTF-8. The
+      bytes can only be read one way: the declaration is made to say UTF-8 (padded with
+      spaces, so positions in the document stay where they were).
+    - No encoding declared, bytes that are not UTF-8 and a ``charset`` (the Content-Type's
+      parameter) that reads them: the document is written out in UTF-8. A document that is
+      valid UTF-8 keeps being read so, whatever the header says; one that declares its
+      encoding is read as it declares.
+    """
+    if data.startswith(_BOMS):
+        return data
+    if len(data) >= 2 and (data[0] == 0) != (data[1] == 0):
+        return (b"\xfe\xff" if data[0] == 0 else b"\xff\xfe") + data
+    declared = _declared_encoding(data)
+    if declared:
+        if not _is_sixteen_bits(declared["name"].decode()):
+            return data
+        start, end = declared.span("name")
+        padding = b" " * max(0, end - start - len(b"UTF-8"))
+        quote = declared["quote"]
+        return data[:start] + b"UTF-8" + quote + padding + data[end + 1 :]
+    if not charset:
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        if _is_sixteen_bits(charset) or codecs.lookup(charset).name == "utf-8":
+            return data
+        return data.decode(charset).encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return data  # read as UTF-8: refused, saying which bytes are not
 
 
 def _unresolved_namespace(
@@ -266,7 +462,7 @@ def parse_document(data: bytes, *, expected_schema: str | None = None) -> Parsed
     try:
         root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as error:
-        raise _syntax_error(error) from None
+        raise _syntax_error(error, data) from None
     # Only a DTD can declare entities, and DTDs are refused above; this guards the rule itself.
     if root.getroottree().docinfo.doctype or next(root.iter(etree.Entity), None) is not None:
         raise XmlRejected("The XML contains entity references, which are not accepted.")
@@ -374,6 +570,10 @@ class _WellFormed:
 def _check_whole(data: bytes, expected_schema: str | None, collect) -> CheckedDocument:
     parsed = parse_document(data, expected_schema=expected_schema)
     problems = validate(parsed, parsed.schema())
+    if problems and (unpadded := unpad_dates(data)) != data:
+        # What XML Schema accepts and libxml2 does not: checked as it would be read. The
+        # document itself is kept as sent, its values being read stripped.
+        return check_document(unpadded, expected_schema=expected_schema, collect=collect)
     collected = []
     if collect is not None:
         for element in parsed.root.iter(etree.Element):
@@ -517,6 +717,27 @@ def _clean_path(path: str, root_name: str) -> str:
     return path
 
 
+_QUALIFIED_CHILD_RE = re.compile(
+    r"^Element '\{(?P<namespace>[^}]+)\}(?P<name>[^']+)': This element"
+)
+
+
+def _schema_message(message: str) -> str:
+    """libxml2's message without namespaces, which only the root element has. A child element
+    in a namespace is the exception: "Element 'X': This element is not expected. Expected is
+    ( X )" would read as nonsense, so it says where it is and how to take it out."""
+    qualified = _QUALIFIED_CHILD_RE.match(message)
+    if qualified:
+        return (
+            f"Element '{qualified['name']}' is in the namespace {qualified['namespace']}, but "
+            "only the root element is: its children are in no namespace "
+            '(elementFormDefault="unqualified"). Write them without a prefix, and where the '
+            'root declares its namespace as the default (xmlns="..."), undeclare it on them '
+            '(xmlns=""), or give the root\'s namespace a prefix (xmlns:cers="...").'
+        )
+    return _CLARK_NAMESPACE_RE.sub("", message)
+
+
 def validate(
     doc: ParsedDocument | etree._Element, schema: etree.XMLSchema
 ) -> list[GuidanceMessage]:
@@ -531,7 +752,7 @@ def validate(
         GuidanceMessage(
             code=XML_SCHEMA_VALIDATION_ERROR,
             level=GuidanceLevel.REQUIRED,
-            message=_CLARK_NAMESPACE_RE.sub("", entry.message),
+            message=_schema_message(entry.message),
             location=f"line {entry.line} ({_clean_path(entry.path, root_name)})",
         )
         for entry in errors[:MAX_VALIDATION_MESSAGES]

@@ -262,11 +262,64 @@ class Refused(Exception):
         self.message, self.status = message, status
 
 
+def _refuse_wrapped(request) -> None:
+    """Refuse, before reading it, a body that wraps the document rather than being it: a
+    compressed body (IIS, CalEPA's server, does not uncompress one either) or a form whose part
+    holds the file (``curl -F``). A body merely labelled a form is read: ``curl -d @data.xml``
+    sends the file itself as ``application/x-www-form-urlencoded``."""
+    encoding = request.headers.get("Content-Encoding", "").strip()
+    if encoding.lower() not in ("", "identity"):
+        raise Refused(
+            f"The body is sent with Content-Encoding: {encoding}, which CERS does not "
+            "uncompress: send the XML document as it is (documents, and a large document, in "
+            "a ZIP package as application/zip). Nothing was stored.",
+            415,
+        )
+    if (request.content_type or "").lower().startswith("multipart/"):
+        raise Refused(
+            "The body is a form (multipart/form-data, as curl -F sends) with the document as "
+            "one of its parts: send the XML document itself as the body, with Content-Type: "
+            "text/xml (curl --data-binary @data.xml -H 'Content-Type: text/xml'), or a ZIP "
+            "package as application/zip. Nothing was stored.",
+            415,
+        )
+
+
+def _body(request):
+    """What to read the body from. A body sent in chunks (``Transfer-Encoding: chunked``: Java's
+    and .NET's clients streaming a document of unknown length, Python's ``requests`` given a
+    generator) has no Content-Length, and Django reads a body only as far as that says, so
+    nothing. Servers that put the chunks together (gunicorn) say so with
+    ``wsgi.input_terminated``: their input is then read to its end, bounded by the size limit
+    as any body. A server that cannot (Django's own development server) leaves the chunks
+    unread: the client is asked for a Content-Length rather than answered about an empty
+    document."""
+    meta = request.META
+    if meta.get("CONTENT_LENGTH"):
+        return request
+    if meta.get("wsgi.input_terminated") and meta.get("wsgi.input") is not None:
+        return meta["wsgi.input"]
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise Refused(
+            "The body was sent in chunks (Transfer-Encoding: chunked), which this server "
+            "cannot read: send it with a Content-Length header. Nothing was stored.",
+            411,
+        )
+    return request
+
+
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")  # byte order marks
+
+
 def _looks_like_zip(request, head: bytes) -> bool:
+    """A ZIP package by its bytes, as CalEPA's server sniffs it: a body labelled a ZIP that
+    begins as XML does (a vendor's label reused for every upload) is read as the XML it is."""
+    if head.startswith(b"PK\x03\x04"):
+        return True
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    return content_type in ("application/zip", "application/x-zip-compressed") or head.startswith(
-        b"PK\x03\x04"
-    )
+    if content_type not in ("application/zip", "application/x-zip-compressed"):
+        return False
+    return not (head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or head.startswith(_UTF16))
 
 
 def _reject(edt_transaction, messages: list[GuidanceMessage], version: str) -> Received:
@@ -297,22 +350,39 @@ def receive(call, input_schema: str, default_version: str) -> Received:
     edt_transaction = call.transaction
     request = call.request
     zip_limit, xml_limit = settings.EDT_MAX_ZIP_BYTES, settings.EDT_MAX_XML_BYTES
+    _refuse_wrapped(request)
     declared = request.headers.get("Content-Length")
-    head = request.read(4) if hasattr(request, "read") else b""
+    declared = int(declared) if declared and declared.isdigit() else None
+    # Past every limit the endpoint has, refused before a byte is read: a client waiting for
+    # "100 Continue" hears the answer without sending its body.
+    largest = max(zip_limit, xml_limit) if call.endpoint.accepts_zip else xml_limit
+    if declared is not None and declared > largest:
+        raise Refused(xmlsafe.TooLarge(largest).args[0] + " Nothing was stored.", 413)
+    stream = _body(request)
+    head = stream.read(4) if hasattr(stream, "read") else b""
     is_zip = call.endpoint.accepts_zip and _looks_like_zip(request, head)
     limit = zip_limit if is_zip else xml_limit
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared > limit:
         raise Refused(xmlsafe.TooLarge(limit).args[0] + " Nothing was stored.", 413)
     try:
-        body = head + xmlsafe.read_limited(request, limit - len(head))
+        body = head + xmlsafe.read_limited(stream, limit - len(head))
     except xmlsafe.TooLarge as error:
         raise Refused(f"{error} Nothing was stored.", 413) from None
+    if not body:
+        message = (
+            "The request has no body: send the XML document (or the ZIP package) as the body "
+            "of the POST."
+        )
+        return _reject(edt_transaction, [_required(message)], default_version)
 
+    if not is_zip:
+        # Stored as it reads: the processing, later, has no Content-Type to go by.
+        body = xmlsafe.settle_encoding(body, request.content_params.get("charset"))
     data = body
     try:
         if is_zip:
             package = zips.open_package(body, max_total=zip_limit)
-            data = package.xml
+            data = xmlsafe.settle_encoding(package.xml)
             if len(data) > xml_limit:
                 raise Refused(f"{xmlsafe.TooLarge(xml_limit)} (data.xml) Nothing was stored.", 413)
         parsed = xmlsafe.check_document(data, expected_schema=input_schema, collect=_read_aside)
@@ -633,7 +703,7 @@ def _context(edt_transaction: EdtTransaction) -> UploadContext:
     data = body
     if edt_transaction.is_zip:
         package = zips.open_package(body, max_total=settings.EDT_MAX_ZIP_BYTES)
-        data, documents = package.xml, package.documents
+        data, documents = xmlsafe.settle_encoding(package.xml), package.documents
     return UploadContext(
         edt_transaction=edt_transaction,
         data=data,
@@ -642,6 +712,7 @@ def _context(edt_transaction: EdtTransaction) -> UploadContext:
         account=edt_transaction.account,
         regulator=edt_transaction.regulator,
         environment=edt_transaction.environment,
+        messages=xmlsafe.misdeclared_utf8(data),
     )
 
 

@@ -132,6 +132,11 @@ _MACH_O = {
 # Control characters text never holds (tab, line feed, vertical tab, form feed, carriage
 # return, SUB and ESC are allowed: old editors and exports write them).
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x19\x1c-\x1f]")
+_BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x19\x1c-\x1f]")
+# UTF-16 text starts with its byte order mark (Excel's "Unicode Text", Notepad's "Unicode",
+# .NET's XmlWriter with Encoding.Unicode): its zero bytes are not binary, its characters are
+# what counts.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -251,10 +256,12 @@ def _bmp_ok(head: bytes) -> bool:
 
 def check_content(fileobj, extension: str, head: bytes, is_text: bool) -> bool:
     """Whether the content is what ``extension`` promises. ``head`` is the file's first
-    bytes; ``is_text`` says the whole file decodes as UTF-8 or Latin-1 text with no binary
-    control bytes. ZIP containers are opened to read their directory: an Office Open XML
-    file must hold its main part, an OpenDocument file its ``mimetype``. The three legacy
-    Office formats share one container (OLE2) and are not told apart."""
+    bytes (its first characters, for a text file in UTF-16); ``is_text`` says the whole file
+    decodes as UTF-8 or Latin-1 text with no binary control bytes, or as UTF-16 behind its
+    byte order mark with no such characters. ZIP containers are opened to read their
+    directory: an Office Open XML file must hold its main part, an OpenDocument file its
+    ``mimetype``. The three legacy Office formats share one container (OLE2) and are not told
+    apart."""
     check = FILE_KINDS[extension].check
     if check == "pdf":
         # Readers accept a PDF header within the first kilobyte.
@@ -310,15 +317,23 @@ def inspect_upload(uploaded_file) -> CheckedUpload:
 
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    size, head, utf8, binary = 0, b"", True, False
+    size, head, utf8, binary, utf16 = 0, b"", True, False, None
     uploaded_file.seek(0)
     for chunk in uploaded_file.chunks():
         size += len(chunk)
         if size > MAX_FILE_SIZE:
             raise _too_large(name, size)
         digest.update(chunk)
+        if utf16 is None:
+            utf16 = chunk.startswith(_UTF16_BOMS) and codecs.getincrementaldecoder("utf-16")()
         if len(head) < _HEAD_SIZE:
             head += chunk[: _HEAD_SIZE - len(head)]
+        if utf16 and not binary:
+            try:
+                binary = bool(_BINARY_CHARACTERS.search(utf16.decode(chunk)))
+            except UnicodeDecodeError:
+                binary = True
+            continue
         if not binary and _BINARY_BYTES.search(chunk):
             binary = True
         if utf8 and not binary:
@@ -326,7 +341,12 @@ def inspect_upload(uploaded_file) -> CheckedUpload:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 utf8 = False  # still text if it is Latin-1, which decodes any byte
-    if utf8 and not binary:
+    if utf16 and not binary:
+        try:
+            utf16.decode(b"", final=True)
+        except UnicodeDecodeError:
+            binary = True
+    elif utf8 and not binary:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -342,13 +362,17 @@ def inspect_upload(uploaded_file) -> CheckedUpload:
                 "Programs and scripts cannot be uploaded."
             }
         )
-    if not check_content(uploaded_file, extension, head, is_text=not binary):
+    text_head = head
+    if utf16 and kind.check in ("text", "markup"):
+        # The markup check reads the first characters, not the first bytes.
+        text_head = head.decode("utf-16", errors="ignore").encode()
+    if not check_content(uploaded_file, extension, text_head, is_text=not binary):
         raise _not_what_the_name_says(name, kind)
     uploaded_file.seek(0)
 
     content_type = kind.content_type
     if kind.check in ("text", "markup"):
-        charset = "utf-8" if utf8 else "iso-8859-1"
+        charset = "utf-16" if utf16 else "utf-8" if utf8 else "iso-8859-1"
         content_type = f"{content_type}; charset={charset}"
     return CheckedUpload(name, extension, content_type, size, digest.hexdigest())
 

@@ -350,6 +350,11 @@ class EndpointView(APIView):
             raise EdtError(
                 f"{self.endpoint.acronym} answers {' or '.join(sorted(allowed))} only.", 405
             )
+        # A query string is percent-encoded UTF-8 whatever charset the body's Content-Type
+        # names, but Django decodes it with that charset: a .NET client's UTF-16 body
+        # (StringContent with Encoding.Unicode: charset=utf-16) made every parameter
+        # unreadable. The body's charset is read from the header where the body is.
+        request._request.encoding = "utf-8"
         params = {key.lower(): value for key, value in request.GET.items()}
         refuse_nul(request.GET.items(), kwargs)
         as_json = request.accepted_renderer.format == "json"

@@ -96,12 +96,19 @@ def _notifications(data: bytes) -> Iterator[dict[str, str]]:
 RECORDS_PER_BATCH = 500
 
 
+def _occurrences(data: bytes, text: str) -> int:
+    """How often ``text`` (ASCII) is in the document, in the encoding it is written in: UTF-16
+    behind its byte order mark, or one that writes ASCII as ASCII."""
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(data[:2], "ascii")
+    return data.count(text.encode(codec))
+
+
 @processes("RFSAN")
 def process_action_notifications(context: UploadContext) -> None:
     regulator = context.regulator
     agencies = _agencies(regulator)
     now, today = timezone.now(), timezone.localdate()
-    total = context.data.count(b"</SubmittalElement>")  # for the progress report only
+    total = _occurrences(context.data, "</SubmittalElement>")  # for the progress report only
     reviews = Reviews(actor=context.actor)
     problems: list[GuidanceMessage] = []
     number = 0

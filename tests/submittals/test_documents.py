@@ -375,6 +375,9 @@ def test_a_26_mb_file_is_refused_with_a_way_forward(cast, draft, media, tmp_path
         ("sheet.xls", PDF, "not in Excel format"),
         ("page.html", b"Hello, no markup here", "not in HTML format"),
         ("data.csv", b"a,b\n1,\x00\x002\n", "not in CSV format"),
+        ("data.txt", b"\xff\xfe" + b"\x01\x00\x02\x00\x03\x00", "not in plain text format"),
+        ("plan.xml", "Hello, no markup".encode("utf-16"), "not in XML format"),
+        ("odd.csv", b"\xff\xfea\x00,\x00b", "not in CSV format"),
     ],
     ids=[
         "windows-exe-as-pdf",
@@ -386,6 +389,9 @@ def test_a_26_mb_file_is_refused_with_a_way_forward(cast, draft, media, tmp_path
         "pdf-as-xls",
         "text-as-html",
         "binary-as-csv",
+        "binary-behind-a-utf16-mark-as-txt",
+        "utf16-text-as-xml",
+        "utf16-cut-mid-character-as-csv",
     ],
 )
 def test_content_that_is_not_what_the_name_says_is_refused_and_nothing_stored(
@@ -416,6 +422,19 @@ def test_content_that_is_not_what_the_name_says_is_refused_and_nothing_stored(
         ("legacy.csv", "caf\xe9,1\r\n".encode("latin-1"), "text/csv; charset=iso-8859-1"),
         ("map.svg", b"\xef\xbb\xbf  <svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
         ("letter.rtf", b"{\\rtf1\\ansi Hello}", "application/rtf"),
+        # Excel's "Unicode Text" and Notepad's "Unicode": UTF-16 with its byte order mark
+        ("inventory.txt", "Café\t12\r\n".encode("utf-16"), "text/plain; charset=utf-16"),
+        (
+            "tanks.csv",
+            b"\xfe\xff" + "Tank,Gallons\r\n".encode("utf-16-be"),
+            "text/csv; charset=utf-16",
+        ),
+        # .NET's XmlWriter with Encoding.Unicode
+        (
+            "plan.xml",
+            '<?xml version="1.0" encoding="utf-16"?><plan/>'.encode("utf-16"),
+            "application/xml; charset=utf-16",
+        ),
     ],
 )
 def test_files_whose_content_matches_their_name_are_accepted(
