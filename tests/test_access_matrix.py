@@ -470,6 +470,9 @@ MATRIX: dict[str, Route] = {
         200, {"anonymous": 200}, args=lambda c: ["MA", "bad-token"]
     ),
     "accounts:password_reset_complete": Route(200, {"anonymous": 200}),
+    # Each signed-in person's own account (only ever their own: no key in the URL).
+    "accounts:profile": ANY_SIGNED_IN,
+    "accounts:password_change": ANY_SIGNED_IN,
     # Business portal: organizations and people.
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,
