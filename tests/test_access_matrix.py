@@ -476,6 +476,11 @@ MATRIX: dict[str, Route] = {
     # Business portal: organizations and people.
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,
+    # The organization the user works in, whose Lead Users alone edit it (the outsider is
+    # Lead User of their own).
+    "business:organization_edit": Route(
+        200, {"approver": 403, "editor": 403, "viewer": 403} | each(NO_ORGANIZATION, 302)
+    ),
     "business:start": ANY_SIGNED_IN,
     # Each signed-in user's own: what needs their action and the e-mails sent to them.
     "business:notifications": ANY_SIGNED_IN,
