@@ -616,6 +616,7 @@ MATRIX: dict[str, Route] = {
     # manage_staff there (403 otherwise), and another agency's memberships answer 404.
     "regulator:staff": STAFF_PAGE,
     "regulator:reminder_days": STAFF_PAGE,
+    "regulator:local_requirements": STAFF_PAGE,
     "regulator:staff_add": Route(
         403,
         {"state_admin": 302},
