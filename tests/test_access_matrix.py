@@ -585,6 +585,11 @@ MATRIX: dict[str, Route] = {
     # reviewers and viewers in scope) and, for moving or merging a facility, to be its CUPA or
     # the state administrator (a PA's administrator: 403, see ADMINISTRATOR_ROWS below);
     # merging organizations is for state staff only.
+    # The facility's ID and location: staff reviewing for the agency handling its Facility
+    # Information (the CUPA) or for the state agency; the PA sees the facility but gets 403.
+    "regulator:facility_details": Route(
+        403, {"cupa_reviewer": 200, "state_admin": 200}, args=lambda c: [c.facility.cers_id]
+    ),
     "regulator:facility_move": Route(
         403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
     ),
