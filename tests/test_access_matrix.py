@@ -452,6 +452,7 @@ MATRIX: dict[str, Route] = {
     # Public pages.
     "home": Route(302, {"anonymous": 200}),
     "health": Route(200, {"anonymous": 200}),
+    "regulator_directory": Route(200, {"anonymous": 200}),
     "favicon": Route(301, {"anonymous": 301}),
     "invitation": Route(404, {"anonymous": 404}, args=lambda c: ["no-such-token"]),
     # A staff invitation: only the person invited (the Lead User here) finds it.
