@@ -29,3 +29,9 @@ def test_a_visitor_finds_the_agencies_serving_a_zip_code(browsing, cast):
         page.get_by_role("button", name="Find the agencies").click()
     assert page.get_by_role("alert").is_visible()
     browsing.looks_right("regulator directory refused zip")
+
+
+def test_a_visitor_reads_the_violation_library(browsing, cast):
+    browsing.goto("/libraries/violations/")
+    assert browsing.page.get_by_role("heading", level=1, name="Violation library").is_visible()
+    browsing.looks_right("violation library signed out")
