@@ -80,3 +80,22 @@ class LocalRequirementsForm(forms.Form):
             element.value: self.cleaned_data[f"element_{element.value}"]
             for element in SubmittalElement
         }
+
+
+class ContactForm(forms.Form):
+    """The agency's public contact, as the regulator directory shows it."""
+
+    email = forms.EmailField(
+        label="Public e-mail address",
+        required=False,
+        help_text="Shown in the directory; notices to the agency (a facility closed or "
+        "reopened) go to it, or to the administrators when it is empty.",
+    )
+    phone = forms.CharField(label="Public phone (optional)", max_length=30, required=False)
+    website = forms.URLField(
+        label="Web site (optional)",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text="Such as https://emd.saccounty.gov/.",
+    )

@@ -66,6 +66,8 @@ class Regulator(models.Model):
         help_text="For a PA, the CUPA it works under.",
     )
     email = models.EmailField(blank=True, help_text="Public contact e-mail.")
+    phone = models.CharField("public phone", max_length=30, blank=True)
+    website = models.URLField("web site", max_length=300, blank=True)
     reminder_days = models.JSONField(
         default=default_reminder_days,
         validators=[validate_reminder_days],

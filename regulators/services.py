@@ -353,3 +353,34 @@ def set_local_requirements(*, actor, regulator: Regulator, texts: dict[int, str]
         )
         changed += 1
     return changed
+
+
+CONTACT_FIELDS = ("email", "phone", "website")
+
+
+@transaction.atomic(durable=True)
+def set_contact(*, actor, regulator: Regulator, email: str, phone: str, website: str) -> Regulator:
+    """The agency's public contact, shown in the regulator directory; the e-mail address also
+    receives the notices sent to the agency (a facility closed or reopened). Administrators
+    only."""
+    require(actor, "regulators.set_contact", regulator)
+    regulator = Regulator.objects.select_for_update().get(pk=regulator.pk)
+    before = {name: getattr(regulator, name) for name in CONTACT_FIELDS}
+    regulator.email = email.strip().lower()
+    regulator.phone = phone.strip()
+    regulator.website = website.strip()
+    regulator.full_clean(
+        exclude=[field.name for field in Regulator._meta.fields if field.name not in CONTACT_FIELDS]
+    )
+    after = {name: getattr(regulator, name) for name in CONTACT_FIELDS}
+    if after != before:
+        regulator.save(update_fields=list(CONTACT_FIELDS))
+        record_event(
+            actor,
+            "regulators.contact_changed",
+            regulator,
+            before=before,
+            after=after,
+            regulator=regulator,
+        )
+    return regulator

@@ -9,6 +9,7 @@ from .views import regulator
 urlpatterns = [
     path("switch/", regulator.SwitchAgencyView.as_view(), name="switch_agency"),
     path("staff/", regulator.StaffListView.as_view(), name="staff"),
+    path("contact/", regulator.ContactView.as_view(), name="contact"),
     path(
         "local-requirements/",
         regulator.LocalRequirementsView.as_view(),

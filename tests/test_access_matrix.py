@@ -623,6 +623,7 @@ MATRIX: dict[str, Route] = {
     "regulator:staff": STAFF_PAGE,
     "regulator:reminder_days": STAFF_PAGE,
     "regulator:local_requirements": STAFF_PAGE,
+    "regulator:contact": STAFF_PAGE,
     "regulator:staff_add": Route(
         403,
         {"state_admin": 302},

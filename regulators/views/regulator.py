@@ -26,6 +26,7 @@ from core.views import REGULATOR_SESSION_KEY, AgencyScopedMixin, RegulatorPortal
 from .. import services
 from ..forms import (
     STAFF_ROLE_DESCRIPTIONS,
+    ContactForm,
     LocalRequirementsForm,
     ReminderDaysForm,
     StaffAddForm,
@@ -302,4 +303,39 @@ class LocalRequirementsView(RegulatorPortalMixin, TemplateView):
                     f"{'' if changed == 1 else 's'} changed).",
                 )
                 return redirect("regulator:local_requirements")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class ContactView(RegulatorPortalMixin, TemplateView):
+    """The agency's public contact in the regulator directory: every staff member sees it; its
+    administrators change it."""
+
+    template_name = "regulators/contact.html"
+
+    def get_context_data(self, **kwargs):
+        can_change = self.can("regulators.set_contact")
+        if can_change:
+            kwargs.setdefault(
+                "form",
+                ContactForm(
+                    initial={
+                        name: getattr(self.regulator, name) for name in services.CONTACT_FIELDS
+                    }
+                ),
+            )
+        return super().get_context_data(regulator=self.regulator, can_change=can_change, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.require("regulators.set_contact")
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_contact(
+                    actor=request.user, regulator=self.regulator, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The agency's public contact is saved.")
+                return redirect("regulator:contact")
         return self.render_to_response(self.get_context_data(form=form))

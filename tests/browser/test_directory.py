@@ -35,3 +35,18 @@ def test_a_visitor_reads_the_violation_library(browsing, cast):
     browsing.goto("/libraries/violations/")
     assert browsing.page.get_by_role("heading", level=1, name="Violation library").is_visible()
     browsing.looks_right("violation library signed out")
+
+
+def test_an_administrator_keeps_the_agencys_public_contact(browsing, cast):
+    from tests import factories
+
+    page = browsing.page
+    admin = factories.make_user("admin@sac-cupa.example")
+    factories.add_staff(cast.cupa, admin, "administrator")
+    browsing.sign_in(admin.email, factories.PASSWORD)
+    browsing.goto("/regulator/contact/")
+    page.get_by_label("Public phone (optional)").fill("916-875-8550")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the contact").click()
+    assert page.get_by_role("status").first.is_visible()
+    browsing.looks_right("agency contact")
