@@ -91,3 +91,21 @@ def _list_queries(client, cast, count):
 
 def test_the_list_query_count_does_not_grow(cast, client):
     assert _list_queries(client, cast, 2) == _list_queries(client, cast, 12)
+
+
+def test_it_filters_formal_from_informal_actions_and_by_formal_type(cast, client):
+    notice = enforcement(cast)
+    civil = enforcement(cast, enforcement_type="c", formal_type="b", occurred_on=DAY)
+    criminal = enforcement(cast, enforcement_type="c", formal_type="c", occurred_on=DAY)
+    client.force_login(cast.cupa_reviewer)
+
+    def listed(value):
+        return set(client.get(reverse(LIST), {"formal": value}).context["page"])
+
+    assert listed("formal") == {civil, criminal}
+    assert listed("informal") == {notice}
+    assert listed("b") == {civil}
+    assert listed("not-a-choice") == {notice, civil, criminal}  # ignored, as every filter
+    export = client.get(reverse("regulator:cme_enforcements_export"), {"formal": "c"})
+    rows = b"".join(export.streaming_content).decode().splitlines()
+    assert len(rows) == 2  # the header and the criminal case
