@@ -29,7 +29,10 @@ class UserAdmin(DjangoUserAdmin):
                 ),
             },
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined", "activated_at")}),
+        (
+            "Important dates",
+            {"fields": ("last_login", "previous_login", "date_joined", "activated_at")},
+        ),
     )
     add_fieldsets = (
         (
@@ -44,4 +47,4 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_service_account", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
-    readonly_fields = ("last_login", "date_joined", "activated_at")
+    readonly_fields = ("last_login", "previous_login", "date_joined", "activated_at")

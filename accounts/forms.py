@@ -1,5 +1,5 @@
-"""Account forms: sign-up, sign-in by e-mail address, the password-reset request, and the
-admin's user forms.
+"""Account forms: sign-up, sign-in by e-mail address, the password-reset request, a person's
+own details and password, and the admin's user forms.
 
 The forms validate input; every write goes through ``accounts.services`` (sign-up, the reset
 request) or Django's own set-password form, and every e-mail goes through the outbox.
@@ -179,6 +179,64 @@ class PasswordResetRequestForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+
+class ProfileForm(forms.Form):
+    """A person's own name, phone and job title; ``accounts.services.update_profile`` writes
+    them (and refuses an empty name)."""
+
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    phone = forms.CharField(
+        label="Phone (optional)",
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    title = forms.CharField(
+        label="Job title (optional)",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    """Change one's password while signed in. ``accounts.services.change_password`` checks
+    the current password and the validators (its errors are keyed by these field names)."""
+
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    new_password2 = forms.CharField(
+        label="Confirm the new password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Enter the same password again.",
+    )
+
+    def clean_new_password2(self) -> str:
+        password1 = self.cleaned_data.get("new_password1")
+        password2 = self.cleaned_data["new_password2"]
+        if password1 and password1 != password2:
+            raise ValidationError("The two passwords do not match.", code="password_mismatch")
+        return password2
 
 
 class AdminUserAddForm(AdminUserCreationForm):

@@ -66,6 +66,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="An EDT service account: never signs in to a portal."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # The sign-in before ``last_login`` (CERS keeps both): shown on the person's account page,
+    # so that a sign-in they did not make stands out.
+    previous_login = models.DateTimeField(
+        "previous sign-in",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the account signed in before its last sign-in.",
+    )
 
     objects = UserManager()
 

@@ -1,4 +1,5 @@
-"""Every write to accounts: sign-up, activation and the password-reset request.
+"""Every write to accounts: sign-up, activation, the password-reset request, and a signed-in
+person's own name, phone, title and password.
 
 Sign-up and the reset request never tell the person at the keyboard whether an account has
 the address: both answer the same page and do the same work on every path (check the
@@ -13,10 +14,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from core.services import queue_email, record_event
+from core.services import queue_email, record_event, snapshot
 
 from .models import User
 from .tokens import activation_tokens, password_reset_tokens
@@ -196,3 +198,81 @@ def request_password_reset(*, email: str) -> bool:
         secret=("url",),
     )
     return True
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "title")
+
+
+@transaction.atomic(durable=True)
+def update_profile(
+    *, actor: User, first_name: str, last_name: str, phone: str = "", title: str = ""
+) -> User:
+    """A person corrects their own name, phone and job title (what Lead Users and agencies
+    see of them). The e-mail address is the account's name and is not changed here."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    values = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "phone": phone.strip(),
+        "title": title.strip(),
+    }
+    missing = {
+        name: f"Enter your {label}."
+        for name, label in (("first_name", "first name"), ("last_name", "last name"))
+        if not values[name]
+    }
+    if missing:
+        raise ValidationError(missing)
+    before = snapshot(user, PROFILE_FIELDS)
+    for name, value in values.items():
+        setattr(user, name, value)
+    after = snapshot(user, PROFILE_FIELDS)
+    if after == before:
+        return user
+    user.save(update_fields=list(PROFILE_FIELDS))
+    record_event(user, "account.profile_changed", user, before=before, after=after)
+    return user
+
+
+@transaction.atomic(durable=True)
+def change_password(*, actor: User, current_password: str, new_password: str) -> User:
+    """A signed-in person changes their password: the current one must be right and the new
+    one pass the validators. The account's address is told by e-mail, so that an owner who did
+    not do it learns at once (and is pointed to the reset page)."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.is_service_account or not user.check_password(current_password):
+        raise ValidationError(
+            {"current_password": "This is not your current password. Enter it as you sign in."}
+        )
+    if new_password == current_password:
+        raise ValidationError(
+            {"new_password1": "The new password is the same as the current one: choose another."}
+        )
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record_event(user, "account.password_changed", user)
+    queue_email(
+        [user.email],
+        "accounts/email/password_changed",
+        {
+            "user": user,
+            "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+        },
+    )
+    return user
+
+
+def note_sign_in(sender, user, **kwargs) -> None:
+    """Receiver of ``user_logged_in`` in place of Django's ``update_last_login``: the last
+    sign-in becomes the previous one (CERS keeps both, and the account page shows it, so that
+    a sign-in the person did not make stands out), and this one is stamped. Bookkeeping of two
+    columns in one statement, as Django's own is; no audit event, as Django writes none."""
+    user.previous_login = user.last_login
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(
+        previous_login=user.previous_login, last_login=user.last_login
+    )

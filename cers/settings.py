@@ -185,8 +185,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 # Rate limits of the pages anyone can submit over and over (core.ratelimit): "N/second|minute|
 # hour|day"; empty turns one off. Sign-up and activation again, password reset, join by
 # organization code and asking to join the EDT implementers' list are counted per client address
-# (joins per signed-in user too), invitations to an organization per user; "email" counts the
-# e-mails those pages may send to one address.
+# (joins per signed-in user too), invitations to an organization and password changes (each
+# checks the current password and e-mails the account) per user; "email" counts the e-mails
+# those pages may send to one address.
 CERS_RATE_LIMITS = {
     "signup": env.str("CERS_RATE_SIGNUP", default="10/hour"),
     "password_reset": env.str("CERS_RATE_PASSWORD_RESET", default="10/hour"),
@@ -194,6 +195,7 @@ CERS_RATE_LIMITS = {
     "join": env.str("CERS_RATE_JOIN", default="20/hour"),
     "implementers": env.str("CERS_RATE_IMPLEMENTERS", default="10/hour"),
     "invite": env.str("CERS_RATE_INVITE", default="30/hour"),
+    "password_change": env.str("CERS_RATE_PASSWORD_CHANGE", default="10/hour"),
 }
 
 LANGUAGE_CODE = "en-us"

@@ -153,6 +153,16 @@ class EnforcementFilterForm(forms.Form):
     enforcement_type = forms.ChoiceField(
         label="Type", choices=[("", "Any type"), *EnforcementType.choices], required=False
     )
+    formal = forms.ChoiceField(
+        label="Formal or informal",
+        choices=[
+            ("", "Either"),
+            ("formal", "Formal (any formal type)"),
+            ("informal", "Informal"),
+            *((code, f"Formal: {label}") for code, label in FormalEnforcementType.choices),
+        ],
+        required=False,
+    )
     occurred_from = forms.DateField(label="From", required=False, widget=DATE)
     occurred_to = forms.DateField(label="To", required=False, widget=DATE)
     cers_id = forms.IntegerField(label="Facility CERS ID", required=False, min_value=1)

@@ -167,3 +167,64 @@ class DueDateRuleForm(forms.Form):
             "system set them."
         ),
     )
+
+
+class FacilityDetailsForm(forms.Form):
+    """What the facility's CUPA keeps about it (``services.set_facility_details``)."""
+
+    local_facility_id = forms.CharField(
+        label="Facility ID (the agency's)",
+        max_length=13,
+        required=False,
+        help_text="Your agency's own number for the facility, up to 13 letters and digits.",
+    )
+    regulator_key = forms.CharField(
+        label="Key in your data system",
+        max_length=36,
+        required=False,
+        help_text="The facility's key in your agency's own data system (for EDT clients).",
+    )
+    epa_id = forms.CharField(label="EPA ID", max_length=12, required=False)
+    latitude = forms.DecimalField(
+        label="Latitude",
+        required=False,
+        min_value=-90,
+        max_value=90,
+        max_digits=11,
+        decimal_places=8,
+        help_text="Decimal degrees, such as 38.5816.",
+    )
+    longitude = forms.DecimalField(
+        label="Longitude",
+        required=False,
+        min_value=-180,
+        max_value=180,
+        max_digits=12,
+        decimal_places=8,
+        help_text="Decimal degrees, negative west of Greenwich, such as -121.4944.",
+    )
+    horizontal_accuracy = forms.DecimalField(
+        label="Horizontal accuracy (meters)",
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=3,
+    )
+    horizontal_reference_datum = forms.ChoiceField(
+        label="Datum", required=False, choices=[("", "Not given")]
+    )
+    location_collected_on = forms.DateField(
+        label="Location collected on",
+        required=False,
+        help_text="YYYY-MM-DD.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import HorizontalReferenceDatum
+
+        super().__init__(*args, **kwargs)
+        self.fields["horizontal_reference_datum"].choices = [
+            ("", "Not given"),
+            *HorizontalReferenceDatum.choices,
+        ]

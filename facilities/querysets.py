@@ -19,6 +19,24 @@ def facilities_regulated_by(agency_pks):
     return FacilityRegulator.objects.filter(regulator_id__in=agency_pks).values("facility_id")
 
 
+def local_requirement(facility_id: int, element: int, regulator_id: int | None = None):
+    """The local requirements (``regulators.LocalRequirement``) a business reads for one
+    element of a facility: those of ``regulator_id`` when given (the agency a submitted element
+    went to), else of the agency handling the element for the facility now. None when that
+    agency wrote none. One query."""
+    from regulators.models import LocalRequirement
+
+    rows = LocalRequirement.objects.filter(element=element).select_related("regulator")
+    if regulator_id is not None:
+        rows = rows.filter(regulator_id=regulator_id)
+    else:
+        rows = rows.filter(
+            regulator__facility_elements__facility_id=facility_id,
+            regulator__facility_elements__element=element,
+        )
+    return rows.first()
+
+
 class FacilityQuerySet(models.QuerySet):
     # in_jurisdiction(agency) lies inside for_user of anyone acting for the agency
     # (core.views.AgencyScopedMixin.scoped).

@@ -61,10 +61,25 @@ def may_set_due_dates(actor, row: FacilityRegulator) -> bool:
 def may_set_metadata(actor, facility: Facility) -> bool:
     """A facility's local keys, location and element regulators are its CUPA's to keep:
     through EDT (facility create and metadata), an account of the agency handling the
-    facility's Facility Information. The portal has no form for them."""
+    facility's Facility Information; in the portal (its local keys and location only), staff
+    who review for that agency (Reviewers and Administrators), or for the state agency."""
     agency = acting_agency(actor, "facilities.set_metadata")
     if agency is None:
-        return False
+        if actor is None or is_service_account(actor):
+            return False
+        handles_fi = FacilityRegulator.objects.filter(
+            facility=facility, element=SubmittalElement.FACILITY_INFORMATION
+        ).values("regulator_id")
+        if (
+            not regulators_with(actor, "review")
+            .filter(Q(pk__in=handles_fi) | Q(kind=Regulator.Kind.STATE))
+            .exists()
+        ):
+            raise PermissionDenied(
+                "Only staff reviewing for the agency handling the facility's Facility "
+                "Information set its facility ID and location."
+            )
+        return True
     if not FacilityRegulator.objects.filter(
         facility=facility, element=SubmittalElement.FACILITY_INFORMATION, regulator=agency
     ).exists():

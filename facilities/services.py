@@ -575,6 +575,46 @@ def apply_facility_metadata(
     return facility
 
 
+# What the portal's form sets of ``METADATA_FIELDS`` (the collection method and reference point
+# are codes without words: EDT Facility Metadata sets them).
+PORTAL_METADATA_FIELDS = (
+    "local_facility_id",
+    "regulator_key",
+    "epa_id",
+    "latitude",
+    "longitude",
+    "horizontal_accuracy",
+    "horizontal_reference_datum",
+    "location_collected_on",
+)
+
+
+@transaction.atomic(durable=True)
+def set_facility_details(*, actor, facility: Facility, details: dict) -> Facility:
+    """The facility's CUPA keeps, in the regulator portal, what EDT Facility Metadata sets:
+    its own facility ID, its data system's key, the EPA ID and the geographic point. The
+    same rule (``facilities.set_metadata``), checks and audit event as EDT."""
+    unknown = sorted(set(details) - set(PORTAL_METADATA_FIELDS))
+    if unknown:
+        raise ValueError(f"Not set in the portal: {', '.join(unknown)}.")
+    latitude, longitude = details.get("latitude"), details.get("longitude")
+    if (latitude is None) != (longitude is None):
+        raise ValidationError(
+            {
+                "latitude" if latitude is None else "longitude": (
+                    "Give both the latitude and the longitude, or neither."
+                )
+            }
+        )
+    if not FacilityRegulator.objects.filter(
+        facility=facility, element=SubmittalElement.FACILITY_INFORMATION
+    ).exists():
+        raise ValidationError(
+            "No agency handles this facility's Facility Information, so none keeps its details."
+        )
+    return apply_facility_metadata(actor=actor, facility=facility, details=details)
+
+
 def change_elements(
     *, actor, facility: Facility, rows: dict[int, FacilityRegulator], changes: dict, regulator
 ) -> None:

@@ -14,6 +14,11 @@ urlpatterns = [
         name="facility_element",
     ),
     path(
+        "facilities/<int:cers_id>/details/",
+        regulator.FacilityDetailsView.as_view(),
+        name="facility_details",
+    ),
+    path(
         "facilities/<int:cers_id>/move/", regulator.FacilityMoveView.as_view(), name="facility_move"
     ),
     path(

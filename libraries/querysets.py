@@ -1,8 +1,9 @@
 """Who may read and change the libraries.
 
 The libraries are statewide reference data that belong to no organization or agency, so the
-scope is the same for every row: every signed-in portal user may ``view`` all of them, and
-only the state administrator may ``manage`` them. EDT service accounts read the libraries
+scope is the same for every row: every signed-in portal user may ``view`` all of them (the
+violation library, which CalEPA publishes, anyone at all), and only the state administrator
+may ``manage`` them. EDT service accounts read the libraries
 through the EDT library queries, never through these querysets.
 """
 
@@ -54,7 +55,13 @@ class ChemicalQuerySet(LibraryQuerySet):
 
 
 class ViolationTypeQuerySet(LibraryQuerySet):
-    """Rows of the violation library."""
+    """Rows of the violation library. CalEPA publishes it to everyone: ``view`` holds every
+    row for anybody, signed in or not (an EDT service account still reads it through EDT)."""
+
+    def for_user(self, user, action: str = "view"):
+        if action == "view":
+            return self.none() if getattr(user, "is_service_account", False) else self
+        return super().for_user(user, action)
 
     def valid_on(self, day):
         """Types that may be cited for a violation that occurred on ``day``."""

@@ -22,6 +22,10 @@ class OrganizationForm(forms.Form):
     )
 
 
+class OrganizationEditForm(OrganizationForm):
+    """Correct the organization's name and headquarters (its Lead Users)."""
+
+
 class JoinRequestForm(forms.Form):
     """Ask to join an existing organization, found by its code or one of its facilities."""
 

@@ -18,7 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.access import require
-from core.services import next_value, queue_email, record_event, set_object_permissions
+from core.services import (
+    next_value,
+    queue_email,
+    record_event,
+    set_object_permissions,
+    snapshot,
+)
 
 from .models import Invitation, JoinRequest, Membership, Organization
 from .roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, SUBMIT, Role
@@ -118,6 +124,36 @@ def add_organization(*, actor, name: str, headquarters: str = "", how: str = "")
         after["how"] = how
     record_event(
         actor, "organization.created", organization, after=after, organization=organization
+    )
+    return organization
+
+
+@transaction.atomic(durable=True)
+def update_organization(
+    *, actor, organization: Organization, name: str, headquarters: str = ""
+) -> Organization:
+    """A Lead User corrects the organization's name and headquarters address (CERS's "My
+    Business"). Its code, its facilities and its people stay as they are."""
+    organization = _lock(organization)
+    require(actor, "organizations.edit", organization)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the organization a name."})
+    fields = ("name", "headquarters")
+    before = snapshot(organization, fields)
+    organization.name = name
+    organization.headquarters = headquarters.strip()
+    after = snapshot(organization, fields)
+    if after == before:
+        return organization
+    organization.save(update_fields=list(fields))
+    record_event(
+        actor,
+        "organization.updated",
+        organization,
+        before=before,
+        after=after,
+        organization=organization,
     )
     return organization
 

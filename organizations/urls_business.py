@@ -15,6 +15,7 @@ urlpatterns = [
         views.SwitchOrganizationView.as_view(),
         name="switch_organization",
     ),
+    path("organization/", views.OrganizationEditView.as_view(), name="organization_edit"),
     path("people/", views.PeopleView.as_view(), name="people"),
     path("people/<int:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
     path("people/<int:pk>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),

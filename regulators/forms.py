@@ -4,6 +4,9 @@
 
 from django import forms
 
+from core.elements import SubmittalElement
+
+from .models import LOCAL_REQUIREMENT_MAX_LENGTH
 from .roles import StaffRole
 
 STAFF_ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -57,3 +60,42 @@ class ReminderDaysForm(forms.Form):
         if not all(1 <= day <= 366 for day in days):
             raise forms.ValidationError("Each number of days must be from 1 to 366.")
         return days
+
+
+class LocalRequirementsForm(forms.Form):
+    """One text per submittal element: the agency's local requirements for it (empty: none)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for element in SubmittalElement:
+            self.fields[f"element_{element.value}"] = forms.CharField(
+                label=element.label,
+                required=False,
+                max_length=LOCAL_REQUIREMENT_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+
+    def texts(self) -> dict[int, str]:
+        return {
+            element.value: self.cleaned_data[f"element_{element.value}"]
+            for element in SubmittalElement
+        }
+
+
+class ContactForm(forms.Form):
+    """The agency's public contact, as the regulator directory shows it."""
+
+    email = forms.EmailField(
+        label="Public e-mail address",
+        required=False,
+        help_text="Shown in the directory; notices to the agency (a facility closed or "
+        "reopened) go to it, or to the administrators when it is empty.",
+    )
+    phone = forms.CharField(label="Public phone (optional)", max_length=30, required=False)
+    website = forms.URLField(
+        label="Web site (optional)",
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text="Such as https://emd.saccounty.gov/.",
+    )

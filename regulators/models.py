@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core.elements import SubmittalElement
+
 from .querysets import RegulatorQuerySet, StaffInvitationQuerySet, StaffMembershipQuerySet
 from .roles import (
     EDT_ADMINISTRATION_PERMISSIONS,
@@ -64,6 +66,8 @@ class Regulator(models.Model):
         help_text="For a PA, the CUPA it works under.",
     )
     email = models.EmailField(blank=True, help_text="Public contact e-mail.")
+    phone = models.CharField("public phone", max_length=30, blank=True)
+    website = models.URLField("web site", max_length=300, blank=True)
     reminder_days = models.JSONField(
         default=default_reminder_days,
         validators=[validate_reminder_days],
@@ -222,3 +226,35 @@ class ServiceArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.regulator.code} serves {self.zip_code}"
+
+
+LOCAL_REQUIREMENT_MAX_LENGTH = 4000
+
+
+class LocalRequirement(models.Model):
+    """What an agency asks of businesses for one submittal element beyond the state's forms:
+    its local instructions, locally required documents and local code citations (CCR 15187
+    has them appear in CERS). The business sees them on the element's page when the agency
+    handles that element for the facility."""
+
+    # Looked up through one_local_requirement_per_element (regulator, element).
+    regulator = models.ForeignKey(
+        Regulator, on_delete=models.CASCADE, related_name="local_requirements", db_index=False
+    )
+    element = models.PositiveSmallIntegerField(choices=SubmittalElement)
+    text = models.TextField("local requirements", max_length=LOCAL_REQUIREMENT_MAX_LENGTH)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["regulator", "element"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regulator", "element"], name="one_local_requirement_per_element"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Local requirements of {self.regulator.code} for element {self.element}"

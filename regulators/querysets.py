@@ -93,6 +93,15 @@ class RegulatorQuerySet(models.QuerySet):
         """Agencies on which ``user`` holds the staff permission for ``action``."""
         return self.filter(pk__in=agency_scope(user, action).pks)
 
+    def serving(self, zip_code: str):
+        """The agencies with a service area at ``zip_code`` (for any element), and the state
+        agency, whose area is the whole state."""
+        from .models import Regulator
+
+        return self.filter(
+            models.Q(areas__zip_code=zip_code) | models.Q(kind=Regulator.Kind.STATE)
+        ).distinct()
+
     def statewide(self):
         """The state agency (Cal/EPA), whose jurisdiction is the whole state."""
         from .models import Regulator

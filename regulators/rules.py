@@ -31,3 +31,21 @@ def may_set_reminders(actor, regulator: Regulator) -> bool:
     if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
         raise PermissionDenied("Only the agency's administrators choose its reminder days.")
     return True
+
+
+@rule("regulators.set_contact", Regulator)
+def may_set_contact(actor, regulator: Regulator) -> bool:
+    """Keep the agency's public contact (e-mail, phone, web site) of the regulator directory:
+    its administrators."""
+    if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
+        raise PermissionDenied("Only the agency's administrators change its public contact.")
+    return True
+
+
+@rule("regulators.set_local_requirements", Regulator)
+def may_set_local_requirements(actor, regulator: Regulator) -> bool:
+    """Write the local requirements businesses read for the elements the agency handles
+    (``LocalRequirement``): its administrators."""
+    if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
+        raise PermissionDenied("Only the agency's administrators write its local requirements.")
+    return True

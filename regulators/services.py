@@ -9,9 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.access import require
+from core.elements import SubmittalElement
 from core.services import queue_email, record_event, set_object_permissions
 
-from .models import Regulator, StaffInvitation, StaffMembership, validate_reminder_days
+from .models import (
+    LOCAL_REQUIREMENT_MAX_LENGTH,
+    LocalRequirement,
+    Regulator,
+    StaffInvitation,
+    StaffMembership,
+    validate_reminder_days,
+)
 from .roles import ALL_PERMISSIONS, STAFF_ROLE_PERMISSIONS, StaffRole
 
 
@@ -295,4 +303,84 @@ def set_reminder_days(*, actor, regulator: Regulator, days: list[int]) -> Regula
         after={"reminder_days": days},
         regulator=regulator,
     )
+    return regulator
+
+
+@transaction.atomic(durable=True)
+def set_local_requirements(*, actor, regulator: Regulator, texts: dict[int, str]) -> int:
+    """Write the agency's local requirements, element by element (``texts``: element code to
+    text; an empty text removes the element's). Administrators only. Each element changed is
+    one audit event; returns how many changed."""
+    require(actor, "regulators.set_local_requirements", regulator)
+    problems = {}
+    for element, text in texts.items():
+        if element not in SubmittalElement.values:
+            problems[f"element_{element}"] = f"{element} is not a submittal element code (1-10)."
+        elif len(text.strip()) > LOCAL_REQUIREMENT_MAX_LENGTH:
+            problems[f"element_{element}"] = (
+                f"At most {LOCAL_REQUIREMENT_MAX_LENGTH:,} characters: shorten the text, or "
+                "point to a page of the agency's web site."
+            )
+    if problems:
+        raise ValidationError(problems)
+    regulator = Regulator.objects.select_for_update().get(pk=regulator.pk)
+    current = {row.element: row for row in regulator.local_requirements.all()}
+    changed = 0
+    for element, text in sorted(texts.items()):
+        text = text.strip()
+        row = current.get(element)
+        before = row.text if row else ""
+        if text == before:
+            continue
+        if not text:
+            row.delete()
+            row = LocalRequirement(regulator=regulator, element=element)
+        elif row is None:
+            row = LocalRequirement.objects.create(
+                regulator=regulator, element=element, text=text, updated_by=actor
+            )
+        else:
+            row.text = text
+            row.updated_by = actor
+            row.save(update_fields=["text", "updated_by", "updated_at"])
+        record_event(
+            actor,
+            "regulators.local_requirements_set",
+            regulator,
+            before={"element": element, "text": before},
+            after={"element": element, "text": text},
+            regulator=regulator,
+        )
+        changed += 1
+    return changed
+
+
+CONTACT_FIELDS = ("email", "phone", "website")
+
+
+@transaction.atomic(durable=True)
+def set_contact(*, actor, regulator: Regulator, email: str, phone: str, website: str) -> Regulator:
+    """The agency's public contact, shown in the regulator directory; the e-mail address also
+    receives the notices sent to the agency (a facility closed or reopened). Administrators
+    only."""
+    require(actor, "regulators.set_contact", regulator)
+    regulator = Regulator.objects.select_for_update().get(pk=regulator.pk)
+    before = {name: getattr(regulator, name) for name in CONTACT_FIELDS}
+    regulator.email = email.strip().lower()
+    regulator.phone = phone.strip()
+    regulator.website = website.strip()
+    regulator.full_clean(
+        exclude=[field.name for field in Regulator._meta.fields if field.name not in CONTACT_FIELDS]
+    )
+    after = {name: getattr(regulator, name) for name in CONTACT_FIELDS}
+    if after != before:
+        regulator.save(update_fields=list(CONTACT_FIELDS))
+        record_event(
+            actor,
+            "regulators.contact_changed",
+            regulator,
+            before=before,
+            after=after,
+            regulator=regulator,
+        )
     return regulator

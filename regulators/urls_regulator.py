@@ -9,6 +9,12 @@ from .views import regulator
 urlpatterns = [
     path("switch/", regulator.SwitchAgencyView.as_view(), name="switch_agency"),
     path("staff/", regulator.StaffListView.as_view(), name="staff"),
+    path("contact/", regulator.ContactView.as_view(), name="contact"),
+    path(
+        "local-requirements/",
+        regulator.LocalRequirementsView.as_view(),
+        name="local_requirements",
+    ),
     path("reminders/", regulator.ReminderDaysView.as_view(), name="reminder_days"),
     path("staff/add/", regulator.StaffAddView.as_view(), name="staff_add"),
     path("staff/<int:pk>/role/", regulator.StaffRoleView.as_view(), name="staff_role"),

@@ -452,6 +452,7 @@ MATRIX: dict[str, Route] = {
     # Public pages.
     "home": Route(302, {"anonymous": 200}),
     "health": Route(200, {"anonymous": 200}),
+    "regulator_directory": Route(200, {"anonymous": 200}),
     "favicon": Route(301, {"anonymous": 301}),
     "invitation": Route(404, {"anonymous": 404}, args=lambda c: ["no-such-token"]),
     # A staff invitation: only the person invited (the Lead User here) finds it.
@@ -470,9 +471,17 @@ MATRIX: dict[str, Route] = {
         200, {"anonymous": 200}, args=lambda c: ["MA", "bad-token"]
     ),
     "accounts:password_reset_complete": Route(200, {"anonymous": 200}),
+    # Each signed-in person's own account (only ever their own: no key in the URL).
+    "accounts:profile": ANY_SIGNED_IN,
+    "accounts:password_change": ANY_SIGNED_IN,
     # Business portal: organizations and people.
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,
+    # The organization the user works in, whose Lead Users alone edit it (the outsider is
+    # Lead User of their own).
+    "business:organization_edit": Route(
+        200, {"approver": 403, "editor": 403, "viewer": 403} | each(NO_ORGANIZATION, 302)
+    ),
     "business:start": ANY_SIGNED_IN,
     # Each signed-in user's own: what needs their action and the e-mails sent to them.
     "business:notifications": ANY_SIGNED_IN,
@@ -577,6 +586,11 @@ MATRIX: dict[str, Route] = {
     # reviewers and viewers in scope) and, for moving or merging a facility, to be its CUPA or
     # the state administrator (a PA's administrator: 403, see ADMINISTRATOR_ROWS below);
     # merging organizations is for state staff only.
+    # The facility's ID and location: staff reviewing for the agency handling its Facility
+    # Information (the CUPA) or for the state agency; the PA sees the facility but gets 403.
+    "regulator:facility_details": Route(
+        403, {"cupa_reviewer": 200, "state_admin": 200}, args=lambda c: [c.facility.cers_id]
+    ),
     "regulator:facility_move": Route(
         403, {"state_admin": 200}, args=lambda c: [c.facility.cers_id]
     ),
@@ -608,6 +622,8 @@ MATRIX: dict[str, Route] = {
     # manage_staff there (403 otherwise), and another agency's memberships answer 404.
     "regulator:staff": STAFF_PAGE,
     "regulator:reminder_days": STAFF_PAGE,
+    "regulator:local_requirements": STAFF_PAGE,
+    "regulator:contact": STAFF_PAGE,
     "regulator:staff_add": Route(
         403,
         {"state_admin": 302},
@@ -760,8 +776,9 @@ MATRIX: dict[str, Route] = {
     "libraries:chemical_create": Route(403, {"state_admin": 200}),
     "libraries:chemical_edit": Route(403, {"state_admin": 200}, args=lambda c: [_gasoline()]),
     "libraries:chemical_library_load": Route(403, {"state_admin": 200}),
-    "libraries:violations": ANY_SIGNED_IN,
-    "libraries:violation": Route(200, args=lambda c: ["1010001"]),
+    # The violation library is public, as CalEPA publishes it.
+    "libraries:violations": Route(200, {"anonymous": 200}),
+    "libraries:violation": Route(200, {"anonymous": 200}, args=lambda c: ["1010001"]),
     "libraries:violation_create": Route(403, {"state_admin": 200}),
     "libraries:violation_library_load": Route(403, {"state_admin": 200}),
     "libraries:violation_edit": Route(403, {"state_admin": 200}, args=lambda c: ["7010003"]),
@@ -1212,7 +1229,7 @@ SCOPE_ROWS: list[tuple[str, Route]] = [
             args=lambda c: [_transfer(c, c.facility_yolo)],
         ),
     ),
-    ("libraries:violation", Route(404, args=lambda c: ["9999999"])),
+    ("libraries:violation", Route(404, {"anonymous": 404}, args=lambda c: ["9999999"])),
     ("libraries:dictionary_entry", Route(404, args=lambda c: ["999zz"])),
     ("libraries:violation_edit", Route(403, {"state_admin": 404}, args=lambda c: ["9999999"])),
     ("libraries:chemical_edit", Route(403, {"state_admin": 404}, args=lambda c: [99999])),

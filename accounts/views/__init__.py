@@ -1,4 +1,5 @@
-"""Account pages: sign-up and activation, sign-in and sign-out, password reset.
+"""Account pages: sign-up and activation, sign-in and sign-out, password reset, and each
+signed-in person's own account page (name, phone, title, password, previous sign-in).
 
 Sign-in is throttled by django-axes (``accounts.lockout``): its middleware answers a lock-out
 with ``accounts/locked_out.html``. Sign-up, a new activation link and the password reset are
@@ -12,7 +13,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -21,10 +24,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from core.ratelimit import by_address, by_field, rate_limited
+from core.forms import add_service_errors
+from core.ratelimit import by_address, by_field, by_user, rate_limited
 
 from .. import services
-from ..forms import EmailAuthenticationForm, PasswordResetRequestForm, SignupForm
+from ..forms import (
+    EmailAuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    SignupForm,
+)
 from ..tokens import password_reset_tokens
 
 # Where sign-up leaves what the next pages need: the address the link went to (for the
@@ -37,6 +47,7 @@ SIGNUP_LIMIT = rate_limited("sign up", ("signup", by_address), ("email", by_fiel
 ACTIVATION_LIMIT = rate_limited(
     "get a new activation link", ("signup", by_address), ("email", by_field("email"))
 )
+PASSWORD_CHANGE_LIMIT = rate_limited("change your password", ("password_change", by_user))
 RESET_LIMIT = rate_limited(
     "reset a password", ("password_reset", by_address), ("email", by_field("email"))
 )
@@ -223,3 +234,50 @@ class ResendActivationView(View):
         services.resend_activation(email=email)
         request.session[SIGNUP_EMAIL_SESSION_KEY] = email.lower()
         return redirect("accounts:signup_done")
+
+
+class ProfileView(LoginRequiredMixin, FormView):
+    """The signed-in person's account: their e-mail address (the account's name), when they
+    signed in before this sign-in, and their name, phone and job title to correct."""
+
+    template_name = "accounts/profile.html"
+    form_class = ProfileForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def get_initial(self):
+        user = self.request.user
+        return {name: getattr(user, name) for name in services.PROFILE_FIELDS}
+
+    def form_valid(self, form):
+        try:
+            services.update_profile(actor=self.request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Your details are saved.")
+        return super().form_valid(form)
+
+
+@method_decorator(PASSWORD_CHANGE_LIMIT, name="post")
+class PasswordChangeView(LoginRequiredMixin, FormView):
+    """Change one's password, knowing the current one. The session stays signed in; the
+    account's other sessions are signed out (their hash no longer matches), and the address
+    is told by e-mail."""
+
+    template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):
+        try:
+            user = services.change_password(
+                actor=self.request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, user)
+        messages.success(self.request, "Your password is changed.")
+        return super().form_valid(form)

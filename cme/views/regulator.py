@@ -498,7 +498,8 @@ class ViolationEditView(CMEMixin, TemplateView):
 
 
 def filtered_enforcements(enforcements, params) -> tuple:
-    """The enforcement list's filters (``EnforcementFilterForm``: type, dates, CERS ID; an
+    """The enforcement list's filters (``EnforcementFilterForm``: type, formal or informal
+    (or one formal type: the formal enforcement summary), dates, CERS ID; an
     invalid value is ignored), for the page and its export. Returns the enforcement actions,
     newest first with their violation counts, and the form."""
     enforcements = (
@@ -511,6 +512,12 @@ def filtered_enforcements(enforcements, params) -> tuple:
         wanted = filters.cleaned_data
         if wanted["enforcement_type"]:
             enforcements = enforcements.filter(enforcement_type=wanted["enforcement_type"])
+        if wanted["formal"] == "formal":
+            enforcements = enforcements.exclude(formal_type="")
+        elif wanted["formal"] == "informal":
+            enforcements = enforcements.filter(formal_type="")
+        elif wanted["formal"]:
+            enforcements = enforcements.filter(formal_type=wanted["formal"])
         if wanted["occurred_from"]:
             enforcements = enforcements.filter(occurred_on__gte=wanted["occurred_from"])
         if wanted["occurred_to"]:

@@ -36,6 +36,7 @@ from .. import services
 from ..forms import (
     DueDateRuleForm,
     ElementRequirementForm,
+    FacilityDetailsForm,
     FacilityMergeForm,
     FacilityMoveForm,
     FacilityReopenForm,
@@ -176,6 +177,7 @@ class FacilityDetailView(JurisdictionFacilitiesMixin, TemplateView):
             and self.can("facilities.manage")
             and self.can("facilities.reopen", facility),
             can_record_cme=self.can("cme.record"),
+            can_set_details=self.can("facilities.set_metadata", facility),
             settable={
                 row.element
                 for row in facility.status_grid
@@ -253,6 +255,48 @@ class FacilityElementView(JurisdictionFacilitiesMixin, TemplateView):
                 )
                 return redirect("regulator:facility", cers_id=row.facility.cers_id)
         return self.render_form(row, form)
+
+
+class FacilityDetailsView(JurisdictionFacilitiesMixin, TemplateView):
+    """The facility's CUPA keeps its own facility ID, its data system's key, the EPA ID and
+    the geographic point (``services.set_facility_details``, what EDT Facility Metadata sets).
+    404 outside the jurisdiction; 403 for staff who may not (``facilities.set_metadata``)."""
+
+    template_name = "facilities/regulator_details.html"
+    refused = (
+        "Only staff reviewing for the agency handling the facility's Facility Information set "
+        "its facility ID and location."
+    )
+
+    def dispatch_facility(self):
+        facility = self.get_object(self.get_queryset())
+        self.require("facilities.set_metadata", facility, message=self.refused)
+        return facility
+
+    def render_form(self, facility, form):
+        return self.render_to_response(
+            self.get_context_data(facility=facility, form=form, **self.agency_context())
+        )
+
+    def get(self, request, *args, **kwargs):
+        facility = self.dispatch_facility()
+        initial = {name: getattr(facility, name) for name in services.PORTAL_METADATA_FIELDS}
+        return self.render_form(facility, FacilityDetailsForm(initial=initial))
+
+    def post(self, request, *args, **kwargs):
+        facility = self.dispatch_facility()
+        form = FacilityDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_facility_details(
+                    actor=request.user, facility=facility, details=form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The facility's ID and location are saved.")
+                return redirect("regulator:facility", cers_id=facility.cers_id)
+        return self.render_form(facility, form)
 
 
 class DueDateRuleView(RegulatorPortalMixin, TemplateView):

@@ -52,6 +52,18 @@ class LibraryPageMixin(LoginRequiredMixin, ScopedQuerysetMixin):
         return super().get_context_data(can_maintain=self.can_maintain, **kwargs)
 
 
+class PublicLibraryPageMixin(LibraryPageMixin):
+    """A library page open to everyone, signed in or not (the violation library, which CalEPA
+    publishes): the rows are still read through ``for_user``, which says so."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        # Skip LoginRequiredMixin's check alone: the rest of the chain runs as for anyone.
+        return super(LoginRequiredMixin, self).dispatch(request, *args, **kwargs)
+
+
 class LibraryIndexView(LibraryPageMixin, TemplateView):
     """The three libraries, with what each holds."""
 
@@ -138,7 +150,7 @@ class ChemicalDetailView(LibraryPageMixin, TemplateView):
 # -- violation library -------------------------------------------------------------------------
 
 
-class ViolationTypeListView(LibraryPageMixin, TemplateView):
+class ViolationTypeListView(PublicLibraryPageMixin, TemplateView):
     """The violation library: search by type number, name or description; filter by program
     element, category, and types valid today."""
 
@@ -174,7 +186,7 @@ class ViolationTypeListView(LibraryPageMixin, TemplateView):
         )
 
 
-class ViolationTypeDetailView(LibraryPageMixin, TemplateView):
+class ViolationTypeDetailView(PublicLibraryPageMixin, TemplateView):
     """One violation type: its description, validity dates and citations."""
 
     template_name = "libraries/violation_detail.html"

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.forms import add_service_errors
 from core.pagination import paginate
 from core.ratelimit import by_address, by_field, by_user, rate_limited
 from core.views import ORGANIZATION_SESSION_KEY, BusinessPortalMixin, OrganizationScopedMixin
@@ -31,6 +32,7 @@ from ..forms import (
     InvitationForm,
     JoinDecisionForm,
     JoinRequestForm,
+    OrganizationEditForm,
     OrganizationForm,
     RoleForm,
 )
@@ -79,6 +81,33 @@ class OrganizationPageMixin(OrganizationScopedMixin):
             can_manage_users=self.can_manage_people,
         )
         return context
+
+
+class OrganizationEditView(OrganizationPageMixin, TemplateView):
+    """The organization's name and headquarters, corrected by its Lead Users (others: 403)."""
+
+    template_name = "organizations/business_edit.html"
+    refused = "Only the organization's Lead Users change its name and headquarters."
+
+    def get(self, request):
+        self.require("organizations.edit", message=self.refused)
+        initial = {"name": self.organization.name, "headquarters": self.organization.headquarters}
+        return self.render_to_response(self.get_context_data(form=OrganizationEditForm(initial)))
+
+    def post(self, request):
+        self.require("organizations.edit", message=self.refused)
+        form = OrganizationEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_organization(
+                    actor=request.user, organization=self.organization, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The organization's details are saved.")
+                return redirect("business:home")
+        return self.render_to_response(self.get_context_data(form=form))
 
 
 class StartPageMixin(BusinessPortalMixin):

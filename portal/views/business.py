@@ -63,6 +63,7 @@ class OrganizationHomeView(OrganizationPageMixin, TemplateView):
             facility_count=self.scoped(Facility).count(),
             member_count=self.scoped(Membership).count(),
             can_manage_facilities=self.can("facilities.create"),
+            can_edit_organization=self.can("organizations.edit"),
             recent_transfers=recent_transfers(user, organization) if can_manage_users else [],
             pending_join_requests=(
                 self.scoped(JoinRequest, "manage_users")

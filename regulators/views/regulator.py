@@ -19,11 +19,19 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.forms import add_service_errors
 from core.pagination import paginate
 from core.views import REGULATOR_SESSION_KEY, AgencyScopedMixin, RegulatorPortalMixin
 
 from .. import services
-from ..forms import STAFF_ROLE_DESCRIPTIONS, ReminderDaysForm, StaffAddForm, StaffRoleForm
+from ..forms import (
+    STAFF_ROLE_DESCRIPTIONS,
+    ContactForm,
+    LocalRequirementsForm,
+    ReminderDaysForm,
+    StaffAddForm,
+    StaffRoleForm,
+)
 from ..models import StaffInvitation, StaffMembership
 from ..roles import StaffRole
 
@@ -251,4 +259,83 @@ class ReminderDaysView(RegulatorPortalMixin, TemplateView):
             else:
                 messages.success(request, "The reminder days are saved.")
                 return redirect("regulator:reminder_days")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class LocalRequirementsView(RegulatorPortalMixin, TemplateView):
+    """The agency's local requirements, one text per submittal element, which businesses read
+    on the element's page when the agency handles it for their facility: every staff member
+    sees them; its administrators write them."""
+
+    template_name = "regulators/local_requirements.html"
+
+    def get_context_data(self, **kwargs):
+        can_change = self.can("regulators.set_local_requirements")
+        current = {row.element: row for row in self.regulator.local_requirements.all()}
+        if can_change:
+            kwargs.setdefault(
+                "form",
+                LocalRequirementsForm(
+                    initial={f"element_{e}": row.text for e, row in current.items()}
+                ),
+            )
+        return super().get_context_data(
+            regulator=self.regulator,
+            can_change=can_change,
+            requirements=sorted(current.values(), key=lambda row: row.element),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.require("regulators.set_local_requirements")
+        form = LocalRequirementsForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.set_local_requirements(
+                    actor=request.user, regulator=self.regulator, texts=form.texts()
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"The local requirements are saved ({changed} element"
+                    f"{'' if changed == 1 else 's'} changed).",
+                )
+                return redirect("regulator:local_requirements")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class ContactView(RegulatorPortalMixin, TemplateView):
+    """The agency's public contact in the regulator directory: every staff member sees it; its
+    administrators change it."""
+
+    template_name = "regulators/contact.html"
+
+    def get_context_data(self, **kwargs):
+        can_change = self.can("regulators.set_contact")
+        if can_change:
+            kwargs.setdefault(
+                "form",
+                ContactForm(
+                    initial={
+                        name: getattr(self.regulator, name) for name in services.CONTACT_FIELDS
+                    }
+                ),
+            )
+        return super().get_context_data(regulator=self.regulator, can_change=can_change, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.require("regulators.set_contact")
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_contact(
+                    actor=request.user, regulator=self.regulator, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The agency's public contact is saved.")
+                return redirect("regulator:contact")
         return self.render_to_response(self.get_context_data(form=form))

@@ -33,6 +33,7 @@ from core.pagination import paginate
 from core.registry import Group, schema_for
 from core.views import OrganizationScopedMixin
 from facilities.models import Facility
+from facilities.querysets import local_requirement
 from facilities.views.business import FacilityInUrlMixin
 
 from .. import facility_information, guidance, inventory, printing, services
@@ -384,6 +385,9 @@ class ElementView(OrganizationElementsMixin, TemplateView):
             "has_fields": bool(single_valued_fields(schema) or row_groups(schema)),
             "has_single_fields": bool(single_valued_fields(schema)),
             "can_edit": can_edit,
+            "local_requirement": local_requirement(
+                record.facility_id, record.element, record.regulator_id
+            ),
         }
         form = kwargs.get("form")
         if record.is_draft:

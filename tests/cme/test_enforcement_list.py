@@ -106,3 +106,21 @@ def test_a_to_date_before_the_from_date_is_explained(cast, client):
     ]
     assert "No enforcement action matches these filters." not in response.content.decode()
     assert list(response.context["page"]) == [nov]  # an invalid filter is ignored, as ever
+
+
+def test_it_filters_formal_from_informal_actions_and_by_formal_type(cast, client):
+    notice = enforcement(cast)
+    civil = enforcement(cast, enforcement_type="c", formal_type="b", occurred_on=DAY)
+    criminal = enforcement(cast, enforcement_type="c", formal_type="c", occurred_on=DAY)
+    client.force_login(cast.cupa_reviewer)
+
+    def listed(value):
+        return set(client.get(reverse(LIST), {"formal": value}).context["page"])
+
+    assert listed("formal") == {civil, criminal}
+    assert listed("informal") == {notice}
+    assert listed("b") == {civil}
+    assert listed("not-a-choice") == {notice, civil, criminal}  # ignored, as every filter
+    export = client.get(reverse("regulator:cme_enforcements_export"), {"formal": "c"})
+    rows = b"".join(export.streaming_content).decode().splitlines()
+    assert len(rows) == 2  # the header and the criminal case

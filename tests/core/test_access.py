@@ -201,8 +201,12 @@ def test_facility_metadata_is_kept_by_the_systems_of_the_facilitys_cupa(cast, ac
     assert not can(accounts["yolo"], "facilities.set_metadata", cast.facility)  # another agency's
     assert not can(accounts["pa"], "facilities.set_metadata", cast.facility)  # tiers 1-2 only
     assert not can(without_tiers(cast.cupa, 5), "facilities.set_metadata", cast.facility)
-    for actor in (cast.cupa_reviewer, cast.state_admin, cast.lead, None):
-        assert not can(actor, "facilities.set_metadata", cast.facility)  # no portal form
+    # In the portal: staff reviewing for the CUPA handling Facility Information, or the state.
+    assert can(cast.cupa_reviewer, "facilities.set_metadata", cast.facility)
+    assert can(cast.state_admin, "facilities.set_metadata", cast.facility)
+    assert not can(cast.cupa_reviewer, "facilities.set_metadata", cast.facility_yolo)
+    for actor in (cast.pa_viewer, cast.cupa2_reviewer, cast.lead, None):
+        assert not can(actor, "facilities.set_metadata", cast.facility)
     with pytest.raises(PermissionDenied, match="is not in Yolo"):
         require(accounts["yolo"], "facilities.set_metadata", cast.facility)
 

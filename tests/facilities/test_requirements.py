@@ -448,9 +448,9 @@ def test_the_element_page_refuses_others(cast, client):
 BUSINESS_PAGE_QUERIES = 8
 # The regulator's facility page: its own queries, the user's grants (``core.scoping.grants``,
 # once per request), the grid's, the history, and one access question per element row
-# (whether to offer "Change"), the business's transfer requests and the facility's closings:
-# fixed, whatever was submitted.
-REGULATOR_PAGE_QUERIES = 28
+# (whether to offer "Change"), one whether to offer setting the facility ID and location, the
+# business's transfer requests and the facility's closings: fixed, whatever was submitted.
+REGULATOR_PAGE_QUERIES = 29
 
 
 def _queries(client, url) -> int:

@@ -1,4 +1,5 @@
-"""Who reads the libraries: every signed-in portal user, never an EDT service account."""
+"""Who reads the libraries: every signed-in portal user, never an EDT service account; the
+violation library, which CalEPA publishes, anyone."""
 
 import pytest
 from django.urls import reverse
@@ -14,6 +15,9 @@ PAGES = [
     ("libraries:dictionary", []),
     ("libraries:dictionary_entry", ["205"]),
 ]
+# CalEPA's public pages: the violation library.
+PUBLIC_PAGES = [("libraries:violations", []), ("libraries:violation", ["1010001"])]
+SIGNED_IN_PAGES = [page for page in PAGES if page not in PUBLIC_PAGES]
 READERS = ["lead", "viewer", "outsider", "cupa_reviewer", "pa_viewer", "state_admin"]
 
 
@@ -31,14 +35,26 @@ def test_a_user_without_organization_or_agency_reads_them_too(db, client):
     assert client.get(reverse("libraries:violations")).status_code == 200
 
 
-@pytest.mark.parametrize(("name", "args"), PAGES)
+@pytest.mark.parametrize(("name", "args"), SIGNED_IN_PAGES)
 def test_the_libraries_need_sign_in(db, client, name, args):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
-@pytest.mark.parametrize(("name", "args"), PAGES)
+@pytest.mark.parametrize(("name", "args"), PUBLIC_PAGES)
+def test_the_violation_library_is_open_to_anyone(db, client, name, args):
+    response = client.get(reverse(name, args=args))
+
+    assert response.status_code == 200
+    assert "Add a violation type" not in response.content.decode()
+
+
+def test_an_unknown_violation_type_is_not_found_for_anyone(db, client):
+    assert client.get(reverse("libraries:violation", args=["9999999"])).status_code == 404
+
+
+@pytest.mark.parametrize(("name", "args"), SIGNED_IN_PAGES)
 def test_an_edt_service_account_session_is_not_a_reader(db, client, name, args):
     robot = factories.make_user("edt@sac-cupa.example", is_service_account=True)
     client.force_login(robot)  # the portal backend refuses the session: anonymous
@@ -61,3 +77,18 @@ def test_the_portal_navigation_links_the_libraries(cast, client):
     assert reverse("libraries:index") in client.get(reverse("business:home")).content.decode()
     client.force_login(cast.cupa_reviewer)
     assert reverse("libraries:index") in client.get(reverse("regulator:home")).content.decode()
+
+
+def test_the_violation_library_scope_holds_every_row_for_anyone_but_a_service_account(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    from libraries.models import Chemical, ViolationType
+
+    every = ViolationType.objects.count()
+    robot = factories.make_user("edt@sac-cupa.example", is_service_account=True)
+
+    assert every > 0
+    assert ViolationType.objects.for_user(AnonymousUser()).count() == every
+    assert not ViolationType.objects.for_user(robot).exists()
+    assert not ViolationType.objects.for_user(AnonymousUser(), "manage").exists()
+    assert not Chemical.objects.for_user(AnonymousUser()).exists()  # signed in only

@@ -74,6 +74,7 @@ def test_the_default_rates_are_set(settings):
         "join": "20/hour",
         "implementers": "10/hour",
         "invite": "30/hour",
+        "password_change": "10/hour",
     }
 
 
