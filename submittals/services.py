@@ -51,7 +51,7 @@ from core.services import (
     record_events,
 )
 from facilities.models import Facility, FacilityRegulator
-from facilities.services import schedule_after_acceptance
+from facilities.services import lock_facility_row, schedule_after_acceptance
 from organizations.services import lead_user_emails_by_organization
 
 from . import documents, facility_information
@@ -121,8 +121,8 @@ def start_draft(
     otherwise; it is not stored).
     """
     element = _element(element)
-    require(actor, "submittals.edit", facility)
     facility = lock_facility(facility)
+    require(actor, "submittals.edit", facility)
     refuse_if_closed(facility)
     if SubmittalElementRecord.objects.filter(
         facility=facility, element=element, status=ElementStatus.DRAFT
@@ -266,12 +266,11 @@ def discard_draft(*, actor, record: SubmittalElementRecord) -> None:
 
 def lock_facility(facility: Facility) -> Facility:
     """Reload and lock the facility row: one draft, submittal or review of its elements at a
-    time, so two submits of the same drafts cannot both pass their checks."""
-    return (
-        Facility.objects.select_for_update(of=("self",))
-        .select_related("organization")
-        .get(pk=facility.pk)
-    )
+    time, so two submits of the same drafts cannot both pass their checks. The rules are
+    asked of the row returned, whose organization is the one it belongs to now (a transfer
+    may have moved it since the page was drawn); a facility merged away meanwhile is refused
+    with a message naming the one it went into."""
+    return lock_facility_row(facility)
 
 
 def refuse_if_closed(facility: Facility) -> None:
@@ -321,6 +320,7 @@ def submit(
         raise ValidationError("Choose at least one draft element to submit.")
 
     facility = lock_facility(facility)
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     refuse_if_closed(facility)
     records = list(
         SubmittalElementRecord.objects.select_for_update(of=("self",))
@@ -444,8 +444,9 @@ def certify_no_changes(
         raise ValidationError("Choose at least one facility to certify.")
     groups = []
     for facility in sorted(facilities, key=lambda facility: facility.pk):
-        require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
         facility = lock_facility(facility)
+        require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
+        refuse_if_closed(facility)
         sources = last_accepted_elements(facility)
         if not sources:
             raise ValidationError(NOTHING_ACCEPTED.format(facility=facility))
@@ -571,8 +572,8 @@ def store_submitted_elements(
     ``submittal.received`` audit event naming the elements stored. An element no agency
     handles refuses the whole submittal.
     """
-    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     facility = lock_facility(facility)
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     routes = element_routes(facility)
     unrouted = [_element(item.element).label for item in elements if item.element not in routes]
     if unrouted:
@@ -650,8 +651,8 @@ def submit_elements(
     group; ``receipt_to`` get the receipt naming ``submitter``. An element no agency handles
     refuses the whole submittal.
     """
-    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     facility = lock_facility(facility)
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     organization = facility.organization
     routes = element_routes(facility)
     unrouted = [record.get_element_display() for record in records if record.element not in routes]

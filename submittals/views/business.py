@@ -193,7 +193,9 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
             drafts=drafts,
             can_edit=can_edit,
             can_submit=bool(drafts) and self.may_submit,
-            can_certify_no_changes=bool(accepted) and self.may_submit,
+            can_certify_no_changes=bool(accepted)
+            and self.may_submit
+            and not self.facility.is_closed,
             startable=[
                 (element, element in accepted)
                 for element in SubmittalElement
@@ -711,7 +713,10 @@ class CertifyNoChangesView(OrganizationScopedMixin, TemplateView):
             facility=OuterRef("pk"), status=ElementStatus.ACCEPTED
         )
         self.candidates = (
-            self.scoped(Facility, "submit").filter(Exists(accepted)).order_by("name", "cers_id")
+            self.scoped(Facility, "submit")
+            .reporting()
+            .filter(Exists(accepted))
+            .order_by("name", "cers_id")
         )
 
     def accepted_elements(self, facilities) -> list[tuple[Facility, list]]:
