@@ -23,7 +23,7 @@ import copy
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -82,12 +82,20 @@ def _element(element) -> SubmittalElement:
 
 
 def _lock_record(record: SubmittalElementRecord) -> SubmittalElementRecord:
-    """Reload and lock the element row, so the status checked is the status changed."""
-    return (
+    """Reload and lock the element row, so the status checked is the status changed. A draft
+    discarded meanwhile (by someone else, or by the first of two clicks) is refused."""
+    locked = (
         SubmittalElementRecord.objects.select_for_update(of=("self",))
         .select_related("facility__organization", "regulator", "submitted_by")
-        .get(pk=record.pk)
+        .filter(pk=record.pk)
+        .first()
     )
+    if locked is None:
+        raise ValidationError(
+            f"This {record.get_element_display()} draft was discarded meanwhile; nothing was "
+            "changed."
+        )
+    return locked
 
 
 def _refuse_unless_draft(record: SubmittalElementRecord) -> None:
@@ -213,16 +221,38 @@ def save_draft_data(*, actor, record: SubmittalElementRecord, data: dict) -> Sub
     For Facility Information the owner/operator columns (``OwnerOperator``) follow the data
     in the same transaction.
     """
+    _check_data(data)
+    return _write_draft_data(actor, record, lambda current: data)
+
+
+@transaction.atomic(durable=True)
+def change_draft_data(
+    *, actor, record: SubmittalElementRecord, change: Callable[[dict], dict]
+) -> SubmittalElementRecord:
+    """Change a draft's data by ``change(data) -> new data``, applied to the data as it is
+    once the draft is locked, never to a copy read before: what one editor saves (a part of
+    Facility Information, a row added or removed) keeps what another saved a moment before.
+    ``change`` refuses (``ValidationError``) when what its user saw has changed meanwhile.
+    As ``save_draft_data`` otherwise."""
+    return _write_draft_data(actor, record, change)
+
+
+def _check_data(data) -> None:
     if not isinstance(data, dict):
         raise ValidationError({"data": "Element data must be a JSON object."})
     try:
         json.dumps(data)
     except (TypeError, ValueError) as exc:
         raise ValidationError({"data": f"Element data must be plain JSON: {exc}"}) from None
+
+
+def _write_draft_data(actor, record: SubmittalElementRecord, change) -> SubmittalElementRecord:
     record = _lock_record(record)
     organization = record.facility.organization
     require(actor, "submittals.edit", record)
     _refuse_unless_draft(record)
+    data = change(copy.deepcopy(record.data or {}))
+    _check_data(data)
     record.data = data
     record.saved_at = timezone.now()
     record.save(update_fields=["data", "saved_at", "updated_at"])
