@@ -215,8 +215,10 @@ def invite(*, actor, organization: Organization, email: str, role: str) -> Invit
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles."})
     # Two invitations of one address at once (a double click) are made one after the other:
-    # the second replaces the first, as any later one does.
+    # the second replaces the first, as any later one does. The rule is asked again under
+    # the lock: a Lead User removed while waiting for it invites nobody.
     organization = _lock(organization)
+    require(actor, "organizations.manage_people", organization)
     email = email.strip().lower()
     if organization.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of this organization."})

@@ -97,3 +97,24 @@ def test_a_lead_removed_meanwhile_can_no_longer_manage_people(cast):
     finally:
         scoping.close_grants_cache(token)
     assert Membership.objects.filter(pk=editor.pk, role=Role.EDITOR).exists()
+
+
+def test_a_lead_removed_while_waiting_for_the_lock_invites_nobody(cast, monkeypatch):
+    second_lead = factories.make_user("lead2@acme.example")
+    factories.add_member(cast.org, second_lead, "lead")
+    lock = services._lock
+
+    def lock_after_removal(organization):
+        monkeypatch.setattr(services, "_lock", lock)
+        theirs = Membership.objects.get(organization=cast.org, user=second_lead)
+        services._revoke_all(second_lead, cast.org)
+        theirs.delete()
+        return lock(organization)
+
+    monkeypatch.setattr(services, "_lock", lock_after_removal)
+
+    with pytest.raises(PermissionDenied):
+        services.invite(
+            actor=second_lead, organization=cast.org, email="new@acme.example", role=Role.EDITOR
+        )
+    assert not Invitation.objects.filter(email="new@acme.example").exists()
