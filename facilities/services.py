@@ -19,7 +19,14 @@ from django.utils import timezone
 from core.access import acting_agency, can, require
 from core.elements import SubmittalElement
 from core.keys import fits
-from core.services import audit_event, next_value, queue_emails, record_event, record_events
+from core.services import (
+    audit_event,
+    next_value,
+    queue_emails,
+    record_event,
+    record_events,
+    serialize_on,
+)
 from organizations.models import Membership, Organization
 from organizations.roles import Role
 from regulators.models import DEFAULT_REMINDER_DAYS, Regulator, ServiceArea
@@ -91,6 +98,9 @@ def check_duplicate_address(
     ``member``: the business user asking, told to switch to the facility's organization when
     it is one of theirs rather than to ask to join it."""
     key = address_key(street, city, zip_code)
+    # Two facilities added at one address at once (two businesses, or a double click): the
+    # second waits for the first to commit and finds it.
+    serialize_on("facility-address", key)
     existing = Facility.objects.filter(address_key=key)
     if exclude is not None:
         existing = existing.exclude(pk=exclude.pk)

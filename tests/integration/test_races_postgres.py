@@ -14,8 +14,11 @@ import secrets
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
+from facilities import services as facilities
+from facilities.models import Facility
 from organizations import services
 from organizations.models import Invitation, JoinRequest
 from organizations.roles import Role
@@ -101,3 +104,34 @@ def test_a_request_to_join_sent_twice_at_once_is_made_once(transactional_db, cas
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sorted(o is None for o in outcomes) == [False, True]  # made, and told it waits
     assert JoinRequest.objects.filter(user=newcomer, organization=cast.org).count() == 1
+
+
+def test_one_address_added_by_two_businesses_at_once_is_one_facility(
+    transactional_db, cast, monkeypatch
+):
+    assert connection.vendor == "postgresql"
+    meet = meeting_point()
+    next_value = facilities.next_value
+
+    def number_after_both_checked(name, start):
+        meet()  # both found no facility at the address; each is about to add its own
+        return next_value(name, start)
+
+    monkeypatch.setattr(facilities, "next_value", number_after_both_checked)
+
+    def add(actor, organization):
+        return lambda: facilities.create_facility(
+            actor=actor,
+            organization=organization,
+            name="Corner Station",
+            street="1 Race Street",
+            city="Sacramento",
+            zip_code="95814",
+        )
+
+    outcomes = together(add(cast.lead, cast.org), add(cast.outsider, cast.other_org))
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["Facility", "ValidationError"], outcomes
+    refused = next(o for o in outcomes if isinstance(o, ValidationError))
+    assert "already reported in CERS" in refused.messages[0]
+    assert Facility.objects.filter(street="1 Race Street").count() == 1
