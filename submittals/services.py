@@ -84,18 +84,9 @@ def _element(element) -> SubmittalElement:
 def _lock_record(record: SubmittalElementRecord) -> SubmittalElementRecord:
     """Reload and lock the element row, so the status checked is the status changed. A draft
     discarded meanwhile (by someone else, or by the first of two clicks) is refused."""
-    locked = (
-        SubmittalElementRecord.objects.select_for_update(of=("self",))
-        .select_related("facility__organization", "regulator", "submitted_by")
-        .filter(pk=record.pk)
-        .first()
-    )
-    if locked is None:
-        raise ValidationError(
-            f"This {record.get_element_display()} draft was discarded meanwhile; nothing was "
-            "changed."
-        )
-    return locked
+    return SubmittalElementRecord.objects.select_related(
+        "facility__organization", "regulator", "submitted_by"
+    ).lock(record)
 
 
 def _refuse_unless_draft(record: SubmittalElementRecord) -> None:

@@ -130,3 +130,28 @@ def test_a_draft_discarded_meanwhile_is_answered_with_a_message(cast):
         services.save_draft_data(actor=cast.editor, record=seen, data={"3": "Name"})
     with pytest.raises(ValidationError, match="discarded meanwhile"):
         services.discard_draft(actor=cast.editor, record=seen)
+
+
+def test_a_material_or_document_for_a_draft_discarded_meanwhile_is_refused(cast):
+    from submittals.documents import set_document_answer
+    from submittals.inventory import add_material
+    from submittals.models import DocumentSource
+    from tests.submittals.data import DIESEL
+
+    inventory = services.start_draft(
+        actor=cast.editor,
+        facility=cast.facility,
+        element=SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY,
+    )
+    seen = reload(inventory)
+    services.discard_draft(actor=cast.editor, record=inventory)
+
+    with pytest.raises(ValidationError, match="discarded meanwhile"):
+        add_material(actor=cast.editor, record=seen, values=DIESEL)
+    with pytest.raises(ValidationError, match="discarded meanwhile"):
+        set_document_answer(
+            actor=cast.editor,
+            record=seen,
+            slot="HMISiteMap",
+            source=DocumentSource.STORED_AT_FACILITY,
+        )
