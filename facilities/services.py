@@ -1393,6 +1393,17 @@ def merge_organizations(
     if source.pk == target.pk:
         raise ValidationError({"organization_code": "Choose another organization."})
     reason = _require_reason(reason)
+    # The facilities first, then the organizations: the order of every other facility change
+    # (a move or a facility merge locks its facilities, then their organizations), so a move
+    # and this merge at once queue instead of deadlocking. A facility moved into ``source``
+    # while this waits is not committed yet, so the update below leaves it alone, and its
+    # move then finds ``source`` merged away.
+    list(
+        Facility.objects.select_for_update(of=("self",))
+        .filter(organization=source)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     locked = _lock_organizations(source, target)
     for organization in (source, target):
         if organization.pk not in locked:

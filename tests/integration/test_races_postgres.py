@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -135,3 +136,146 @@ def test_one_address_added_by_two_businesses_at_once_is_one_facility(
     refused = next(o for o in outcomes if isinstance(o, ValidationError))
     assert "already reported in CERS" in refused.messages[0]
     assert Facility.objects.filter(street="1 Race Street").count() == 1
+
+
+# --- Submittals: two tabs, two reviewers --------------------------------------------------
+
+
+def _drafts(cast):
+    from submittals import services as submittals
+    from tests.submittals.data import answer_required_documents, complete_facility_information
+
+    record = submittals.start_draft(actor=cast.editor, facility=cast.facility, element=1)
+    record = submittals.save_draft_data(
+        actor=cast.editor, record=record, data=complete_facility_information()
+    )
+    answer_required_documents(cast.editor, record)
+    return [record]
+
+
+def test_the_same_drafts_submitted_from_two_tabs_at_once_are_submitted_once(transactional_db, cast):
+    from submittals import services as submittals
+    from submittals.models import FacilitySubmittal
+
+    drafts = _drafts(cast)
+
+    def submit():
+        return submittals.submit(
+            actor=cast.approver,
+            facility=cast.facility,
+            elements=drafts,
+            certifier_name="Bob Approver",
+            certifier_title="Manager",
+        )
+
+    outcomes = together(submit, submit)
+
+    assert sorted(type(o).__name__ for o in outcomes) == [
+        "FacilitySubmittal",
+        "ValidationError",
+    ], outcomes
+    assert FacilitySubmittal.objects.filter(status=FacilitySubmittal.Status.SUBMITTED).count() == 1
+
+
+def test_no_changes_certified_from_two_tabs_at_once_are_certified_once(transactional_db, cast):
+    from submittals import services as submittals
+    from submittals.models import SubmittalElementRecord
+
+    [record] = _drafts(cast)
+    submittals.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=[record],
+        certifier_name="Bob Approver",
+        certifier_title="Manager",
+    )
+    submittals.review(actor=cast.cupa_reviewer, record=record, status=4)
+
+    def certify():
+        return submittals.certify_no_changes(
+            actor=cast.approver,
+            facilities=[cast.facility],
+            certifier_name="Bob Approver",
+            certifier_title="Manager",
+        )
+
+    outcomes = together(certify, certify)
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["ValidationError", "list"], outcomes
+    assert SubmittalElementRecord.objects.filter(based_on=record).count() == 1
+
+
+def test_two_reviewers_acting_on_one_element_at_once_record_one_review(transactional_db, cast):
+    from core.models import AuditEvent
+    from submittals import services as submittals
+
+    [record] = _drafts(cast)
+    submittals.submit(
+        actor=cast.approver,
+        facility=cast.facility,
+        elements=[record],
+        certifier_name="Bob Approver",
+        certifier_title="Manager",
+    )
+    record.refresh_from_db()
+    seen = submittals.review_seen(record)
+    second = factories.make_user("reviewer2@sac-cupa.example")
+    factories.add_staff(cast.cupa, second, "reviewer")
+
+    def review(actor, status, comments=""):
+        return lambda: submittals.review(
+            actor=actor, record=record, status=status, comments=comments, seen=seen
+        )
+
+    outcomes = together(
+        review(cast.cupa_reviewer, 4), review(second, 5, "The site map is missing.")
+    )
+
+    assert sorted(type(o).__name__ for o in outcomes) == [
+        "SubmittalElementRecord",
+        "ValidationError",
+    ], outcomes
+    assert AuditEvent.objects.filter(action="submittal.reviewed").count() == 1
+
+
+# --- Transfers: a move and an organization merge at once ----------------------------------
+
+
+def test_a_move_and_an_organization_merge_at_once_do_not_deadlock(
+    transactional_db, cast, cupa_admin, monkeypatch
+):
+    """The move locks the facility, then the organizations; the merge used to lock the
+    organizations, then the facilities it moves: each held what the other waited for."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    third = factories.make_organization(factories.make_user("third@example.com"), "Third Co")
+    meet = meeting_point()
+    lock_organizations = facilities._lock_organizations
+
+    def lock_after_both_started(*organizations):
+        meet()  # the move holds its facility; the merge is about to lock the organizations
+        if third in organizations:
+            time.sleep(0.5)  # the move asks for the organizations' locks second
+        return lock_organizations(*organizations)
+
+    monkeypatch.setattr(facilities, "_lock_organizations", lock_after_both_started)
+    letter = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+    def move():
+        return facilities.move_facility(
+            actor=cupa_admin,
+            facility=cast.facility,
+            to_organization=third,
+            reason="Sold",
+            letter=SimpleUploadedFile("request.pdf", letter, content_type="application/pdf"),
+        )
+
+    def merge():
+        return facilities.merge_organizations(
+            actor=cast.state_admin, source=cast.org, target=cast.other_org, reason="Acquired"
+        )
+
+    outcomes = together(move, merge)
+
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert all(isinstance(o, ValidationError) for o in errors), outcomes
