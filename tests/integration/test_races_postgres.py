@@ -279,3 +279,37 @@ def test_a_move_and_an_organization_merge_at_once_do_not_deadlock(
 
     errors = [o for o in outcomes if isinstance(o, Exception)]
     assert all(isinstance(o, ValidationError) for o in errors), outcomes
+
+
+# --- Accounts: a sign-up sent twice -------------------------------------------------------
+
+
+def test_a_sign_up_sent_twice_at_once_makes_one_account(transactional_db, monkeypatch):
+    from accounts import services as accounts
+    from accounts.models import User
+    from core.models import OutboundEmail
+
+    assert connection.vendor == "postgresql"
+    meet = meeting_point()
+    validate_password = accounts.validate_password
+
+    def checked_after_both_looked(password, user=None):
+        meet()  # both found no account with the address; each is about to make its own
+        return validate_password(password, user)
+
+    monkeypatch.setattr(accounts, "validate_password", checked_after_both_looked)
+
+    def sign_up():
+        return accounts.register_user(
+            email="twice@new.example",
+            password="a long enough passphrase 2026",
+            first_name="Tess",
+            last_name="Twice",
+        )
+
+    outcomes = together(sign_up, sign_up)
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert User.objects.filter(email__iexact="twice@new.example").count() == 1
+    # Each click sent the activation link once: the account's own, and again to its owner.
+    assert OutboundEmail.objects.filter(to__contains=["twice@new.example"]).count() == 2
