@@ -313,3 +313,26 @@ def test_a_sign_up_sent_twice_at_once_makes_one_account(transactional_db, monkey
     assert User.objects.filter(email__iexact="twice@new.example").count() == 1
     # Each click sent the activation link once: the account's own, and again to its owner.
     assert OutboundEmail.objects.filter(to__contains=["twice@new.example"]).count() == 2
+
+
+def test_a_vendor_registered_twice_at_once_is_registered_once(transactional_db, cast, monkeypatch):
+    from edt.access import services as access
+    from edt.models import Vendor
+
+    assert connection.vendor == "postgresql"
+    meet = meeting_point()
+    full_clean = Vendor.full_clean
+
+    def cleaned_then_wait(vendor, *args, **kwargs):
+        full_clean(vendor, *args, **kwargs)  # no vendor has the name yet
+        meet()
+
+    monkeypatch.setattr(Vendor, "full_clean", cleaned_then_wait)
+
+    def register():
+        return access.register_vendor(actor=cast.state_admin, name="Delta Data Systems")
+
+    outcomes = together(register, register)
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["ValidationError", "Vendor"], outcomes
+    assert Vendor.objects.filter(name="Delta Data Systems").count() == 1
