@@ -336,3 +336,31 @@ def test_a_vendor_registered_twice_at_once_is_registered_once(transactional_db, 
 
     assert sorted(type(o).__name__ for o in outcomes) == ["ValidationError", "Vendor"], outcomes
     assert Vendor.objects.filter(name="Delta Data Systems").count() == 1
+
+
+# --- Numbers -----------------------------------------------------------------------------
+
+
+def test_numbers_handed_out_at_once_are_each_handed_out_once(transactional_db, cast):
+    """Organization codes and CERS IDs from their sequences."""
+    users = [factories.make_user(f"founder{i}@new.example") for i in range(4)]
+
+    def found(user, index):
+        def create():
+            organization = services.create_organization(actor=user, name=f"New Co {index}")
+            facility = facilities.create_facility(
+                actor=user,
+                organization=organization,
+                name=f"Site {index}",
+                street=f"{index} Sequence Way",
+                city="Sacramento",
+                zip_code="95814",
+            )
+            return organization.code, facility.cers_id
+
+        return create
+
+    outcomes = together(*(found(user, i) for i, user in enumerate(users)))
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert len({code for code, _ in outcomes}) == len({cers for _, cers in outcomes}) == 4
