@@ -364,3 +364,20 @@ def test_numbers_handed_out_at_once_are_each_handed_out_once(transactional_db, c
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert len({code for code, _ in outcomes}) == len({cers for _, cers in outcomes}) == 4
+
+
+def test_two_lead_users_leaving_at_once_leave_one_behind(transactional_db, cast):
+    from organizations.models import Membership
+
+    second = factories.make_user("lead2@acme.example")
+    factories.add_member(cast.org, second, "lead")
+    leads = list(Membership.objects.filter(organization=cast.org, role=Role.LEAD))
+    assert len(leads) == 2
+
+    def leave(membership):
+        return lambda: services.remove_member(actor=membership.user, membership=membership)
+
+    outcomes = together(*(leave(m) for m in leads))
+
+    assert [type(o).__name__ for o in outcomes].count("ValidationError") == 1, outcomes
+    assert Membership.objects.filter(organization=cast.org, role=Role.LEAD).count() == 1
