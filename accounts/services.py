@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -79,10 +79,17 @@ def register_user(
         raise ValidationError({"password1": exc.messages}) from exc
     # Hashed on both paths, so an existing address answers in the same time.
     user.set_password(password)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # The same address signed up at the same moment (a double click, two tabs): the
+            # other request made the account, and this one answers as for any existing one.
+            existing = User.objects.get(email__iexact=email)
     if existing is not None:
         _tell_existing_owner(existing)
         return None
-    user.save()
     record_event(user, "account.registered", user, after={"email": email})
     _queue_activation(user)
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import zlib
 from collections import abc
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -348,6 +349,29 @@ def next_value(name: str, start: int) -> int:
         Sequence.objects.get_or_create(name=name, defaults={"last_value": start - 1})
         Sequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
     return Sequence.objects.values_list("last_value", flat=True).get(name=name)
+
+
+# Keys of one kind share this many locks (``serialize_on``): a transaction that takes many
+# (an import adding thousands of facilities) holds at most this many, well within
+# PostgreSQL's shared lock table, at the cost of rare waits between unrelated keys.
+KEY_LOCK_BUCKETS = 1024
+
+
+def serialize_on(kind: str, key: str) -> None:
+    """Hold a lock on ``key`` of ``kind`` until the transaction ends, so that two
+    transactions checking, then writing, the same value (a facility's address, which no
+    unique constraint guards: a CUPA may allow a duplicate) run one after the other and the
+    second sees the first's row. A PostgreSQL advisory lock; nothing elsewhere (SQLite lets
+    one transaction write at a time)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("serialize_on must run inside a transaction.")
+    if connection.vendor != "postgresql":
+        return
+    space = zlib.crc32(kind.encode()) & 0x7FFFFFFF
+    bucket = zlib.crc32(key.encode()) % KEY_LOCK_BUCKETS
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [space, bucket])
 
 
 # What a secret link reads as in the outbox's copy of a sent message.

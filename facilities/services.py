@@ -19,7 +19,14 @@ from django.utils import timezone
 from core.access import acting_agency, can, require
 from core.elements import SubmittalElement
 from core.keys import fits
-from core.services import audit_event, next_value, queue_emails, record_event, record_events
+from core.services import (
+    audit_event,
+    next_value,
+    queue_emails,
+    record_event,
+    record_events,
+    serialize_on,
+)
 from organizations.models import Membership, Organization
 from organizations.roles import Role
 from regulators.models import DEFAULT_REMINDER_DAYS, Regulator, ServiceArea
@@ -91,6 +98,9 @@ def check_duplicate_address(
     ``member``: the business user asking, told to switch to the facility's organization when
     it is one of theirs rather than to ask to join it."""
     key = address_key(street, city, zip_code)
+    # Two facilities added at one address at once (two businesses, or a double click): the
+    # second waits for the first to commit and finds it.
+    serialize_on("facility-address", key)
     existing = Facility.objects.filter(address_key=key)
     if exclude is not None:
         existing = existing.exclude(pk=exclude.pk)
@@ -826,20 +836,75 @@ def set_next_due_dates(*, actor, due_dates: Mapping[tuple[int, int], date]) -> i
     return sum(len(pks) for pks in changed.values())
 
 
+# --- Locking what a page showed: the row as it is now, or why it is gone ---
+
+
+def gone_facility_message(facility: Facility) -> str:
+    """Why ``facility``, shown to someone a moment ago, has no row any more: a regulator
+    merged it into another facility (the one way a facility goes)."""
+    merge = (
+        FacilityTransfer.objects.filter(
+            kind=FacilityTransfer.Kind.MERGE_FACILITY, facility_cers_id=facility.cers_id
+        )
+        .select_related("merged_into_facility")
+        .order_by("-pk")
+        .first()
+    )
+    survivor = merge.merged_into_facility if merge is not None else None
+    if survivor is not None:
+        return (
+            f"{facility.name} (CERS ID {facility.cers_id}) was merged into {survivor.name} "
+            f"(CERS ID {survivor.cers_id}) meanwhile: continue with that facility."
+        )
+    return f"{facility.name} (CERS ID {facility.cers_id}) was merged into another facility."
+
+
+def lock_facility_row(facility: Facility) -> Facility:
+    """Reload and lock the facility's row, with its organization as it is now (a transfer may
+    have moved it since the caller read it: ask the rules of the row returned). A facility
+    merged away meanwhile is refused with a message naming the one it was merged into."""
+    locked = (
+        Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .filter(pk=facility.pk)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError(gone_facility_message(facility))
+    return locked
+
+
+def gone_organization_message(organization: Organization) -> str:
+    """Why ``organization`` has no row any more: the state merged it into another."""
+    merge = (
+        FacilityTransfer.objects.filter(
+            kind=FacilityTransfer.Kind.MERGE_ORGANIZATION,
+            from_organization_code=organization.code,
+        )
+        .select_related("to_organization")
+        .order_by("-pk")
+        .first()
+    )
+    target = merge.to_organization if merge is not None else None
+    if target is not None:
+        return (
+            f"{organization.name} (code {organization.code}) was merged into {target.name} "
+            f"(code {target.code}) meanwhile."
+        )
+    return f"{organization.name} (code {organization.code}) was merged into another organization."
+
+
 # --- Upkeep by the business: edit, close, ask for a transfer (Lead Users) ---
 
 UPKEEP_REFUSED = "Only the organization's Lead Users edit, close or ask to transfer a facility."
 
 
 def _lock_open_facility(actor, facility: Facility, doing: str) -> Facility:
-    """Check ``facilities.upkeep``, then lock the facility's row; a closed facility is refused
-    (it no longer reports and is kept as it was closed)."""
+    """Lock the facility's row, then check ``facilities.upkeep`` on it (its organization as it
+    is now); a closed facility is refused (it no longer reports and is kept as it was
+    closed)."""
+    facility = lock_facility_row(facility)
     require(actor, "facilities.upkeep", facility, UPKEEP_REFUSED)
-    facility = (
-        Facility.objects.select_for_update(of=("self",))
-        .select_related("organization")
-        .get(pk=facility.pk)
-    )
     if facility.is_closed:
         raise ValidationError(f"{facility.name} is closed: it can no longer be {doing}.")
     return facility
@@ -990,12 +1055,8 @@ def reopen_facility(*, actor, facility: Facility, reason: str, regulator=None) -
     closing stays in the history (``FacilityClosure``, completed here). Every agency regulating
     one of its elements is e-mailed, but the one that reopened it; when staff reopen it, the
     organization's Lead Users and Approvers are told as well."""
+    facility = lock_facility_row(facility)
     require(actor, "facilities.reopen", facility, REOPEN_REFUSED)
-    facility = (
-        Facility.objects.select_for_update(of=("self",))
-        .select_related("organization")
-        .get(pk=facility.pk)
-    )
     if not facility.is_closed:
         raise ValidationError(f"{facility.name} is not closed: it reports already.")
     reason = _require_reason(reason)
@@ -1248,13 +1309,14 @@ def move_facility(
     or a Lead User's request in the portal (``transfer_request``, which the move answers; the
     letter is then optional). The facility keeps its CERS ID, its submittals and its
     regulators; both organizations' lead regulators are recomputed."""
+    reason = _require_reason(reason)
+    facility = lock_facility_row(facility)
     require(
         actor,
         "facilities.transfer",
         facility,
         "Only administrators of the facility's CUPA, or the state administrator, move it.",
     )
-    reason = _require_reason(reason)
     if transfer_request is not None:
         transfer_request = (
             FacilityTransferRequest.objects.select_for_update()
@@ -1266,12 +1328,13 @@ def move_facility(
             raise ValidationError("This transfer request was already answered.")
     if letter or transfer_request is None:
         check_letter(letter)
-    facility = Facility.objects.select_for_update().get(pk=facility.pk)
     if facility.organization_id == to_organization.pk:
         raise ValidationError(
             {"organization_code": "The facility already belongs to that organization."}
         )
     locked = _lock_organizations(facility.organization, to_organization)
+    if to_organization.pk not in locked:
+        raise ValidationError({"organization_code": gone_organization_message(to_organization)})
     source, target = locked[facility.organization_id], locked[to_organization.pk]
     facility.organization = target
     facility.save(update_fields=["organization"])
@@ -1317,6 +1380,18 @@ def merge_facilities(
     stand above facilities: they refuse and move through ``facilities.hooks``.)"""
     if duplicate.pk == survivor.pk:
         raise ValidationError({"cers_id": "A facility cannot be merged into itself."})
+    reason = _require_reason(reason)
+    facilities = {
+        f.pk: f
+        for f in Facility.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .filter(pk__in=sorted([duplicate.pk, survivor.pk]))
+        .order_by("pk")
+    }
+    for facility in (duplicate, survivor):
+        if facility.pk not in facilities:
+            raise ValidationError(gone_facility_message(facility))
+    duplicate, survivor = facilities[duplicate.pk], facilities[survivor.pk]
     for facility in (duplicate, survivor):
         require(
             actor,
@@ -1324,14 +1399,6 @@ def merge_facilities(
             facility,
             "Only administrators of both facilities' CUPA, or the state administrator, merge them.",
         )
-    reason = _require_reason(reason)
-    facilities = {
-        f.pk: f
-        for f in Facility.objects.select_for_update()
-        .filter(pk__in=sorted([duplicate.pk, survivor.pk]))
-        .order_by("pk")
-    }
-    duplicate, survivor = facilities[duplicate.pk], facilities[survivor.pk]
     # The records kept about a facility belong to the apps above this one (submittals...):
     # each may refuse the merge, then moves its own rows (facilities.hooks).
     for refusal in hooks.merge_refusals:
@@ -1390,7 +1457,21 @@ def merge_organizations(
     if source.pk == target.pk:
         raise ValidationError({"organization_code": "Choose another organization."})
     reason = _require_reason(reason)
+    # The facilities first, then the organizations: the order of every other facility change
+    # (a move or a facility merge locks its facilities, then their organizations), so a move
+    # and this merge at once queue instead of deadlocking. A facility moved into ``source``
+    # while this waits is not committed yet, so the update below leaves it alone, and its
+    # move then finds ``source`` merged away.
+    list(
+        Facility.objects.select_for_update(of=("self",))
+        .filter(organization=source)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     locked = _lock_organizations(source, target)
+    for organization in (source, target):
+        if organization.pk not in locked:
+            raise ValidationError(gone_organization_message(organization))
     source, target = locked[source.pk], locked[target.pk]
     cers_ids = list(source.facilities.order_by("cers_id").values_list("cers_id", flat=True))
     source.facilities.update(organization=target)

@@ -49,8 +49,15 @@ def _lead_count(organization: Organization) -> int:
 
 
 def _lock(organization: Organization) -> Organization:
-    """Lock the organization row, so concurrent role changes see each other's result."""
-    return Organization.objects.select_for_update().get(pk=organization.pk)
+    """Lock the organization row, so concurrent changes to its people (roles, removals,
+    invitations, requests to join) see each other's result; one merged away meanwhile is
+    refused."""
+    locked = Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if locked is None:
+        raise ValidationError(
+            f"{organization.name} no longer exists: it was merged into another organization."
+        )
+    return locked
 
 
 def lead_user_emails(organization: Organization) -> list[str]:
@@ -158,6 +165,23 @@ def update_organization(
     return organization
 
 
+def _lock_membership(membership: Membership) -> Membership:
+    """Lock the member's row, inside the organization's lock; one removed meanwhile (a
+    second click on Remove, or another Lead User) is refused."""
+    locked = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError(
+            f"{membership.user.email} is no longer a member of this organization: someone "
+            "removed them meanwhile, or they left."
+        )
+    return locked
+
+
 def _refuse_losing_last_lead(membership: Membership, organization: Organization) -> None:
     """An organization always keeps at least one Lead User to manage its members: the last
     one can be neither demoted, removed nor leave."""
@@ -174,7 +198,7 @@ def change_role(*, actor, membership: Membership, role: str) -> Membership:
         raise ValidationError({"role": "Choose one of the roles."})
     organization = _lock(membership.organization)
     require(actor, "organizations.manage_people", organization)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = _lock_membership(membership)
     before = membership.role
     if before == role:
         return membership
@@ -202,7 +226,7 @@ def remove_member(*, actor, membership: Membership) -> None:
     organization = _lock(membership.organization)
     if actor.pk != membership.user_id:
         require(actor, "organizations.manage_people", organization)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = _lock_membership(membership)
     _refuse_losing_last_lead(membership, organization)
     _revoke_all(membership.user, organization)
     record_event(
@@ -226,6 +250,11 @@ def invite(*, actor, organization: Organization, email: str, role: str) -> Invit
     require(actor, "organizations.manage_people", organization)
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles."})
+    # Two invitations of one address at once (a double click) are made one after the other:
+    # the second replaces the first, as any later one does. The rule is asked again under
+    # the lock: a Lead User removed while waiting for it invites nobody.
+    organization = _lock(organization)
+    require(actor, "organizations.manage_people", organization)
     email = email.strip().lower()
     if organization.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of this organization."})
@@ -277,19 +306,30 @@ def find_invitation(token: str) -> Invitation | None:
     )
 
 
+INVITATION_NOT_VALID = "This invitation is not valid: it was used, revoked or expired."
+
+
 @transaction.atomic(durable=True)
 def accept_invitation(*, user, token: str) -> Membership:
     """Join the organization an invitation was sent for, with its role."""
     invitation = find_invitation(token)
     if invitation is None:
-        raise ValidationError("This invitation is not valid: it was used, revoked or expired.")
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        raise ValidationError(INVITATION_NOT_VALID)
+    # The organization's lock first, as every service of its people takes it; then the
+    # invitation is read again: it may have been revoked, replaced or used meanwhile.
+    organization = _lock(invitation.organization)
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation.pk, status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+        .first()
+    )
+    if invitation is None:
+        raise ValidationError(INVITATION_NOT_VALID)
     if invitation.email.lower() != user.email.lower():
         raise ValidationError(
             f"This invitation was sent to {invitation.email}. Sign in with that address to "
             "accept it."
         )
-    organization = _lock(invitation.organization)
     if organization.memberships.filter(user=user).exists():
         raise ValidationError("You are already a member of this organization.")
     invitation.status = Invitation.Status.ACCEPTED
@@ -300,9 +340,14 @@ def accept_invitation(*, user, token: str) -> Membership:
 
 @transaction.atomic(durable=True)
 def revoke_invitation(*, actor, invitation: Invitation) -> None:
-    require(actor, "organizations.manage_people", invitation.organization)
+    organization = _lock(invitation.organization)
+    require(actor, "organizations.manage_people", organization)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
-        raise ValidationError("Only a pending invitation can be revoked.")
+        raise ValidationError(
+            "Only a pending invitation can be revoked; this one was "
+            f"{invitation.get_status_display().lower()} meanwhile."
+        )
     invitation.status = Invitation.Status.REVOKED
     invitation.save(update_fields=["status"])
     record_event(
@@ -310,7 +355,7 @@ def revoke_invitation(*, actor, invitation: Invitation) -> None:
         "organization.invitation_revoked",
         invitation,
         before={"email": invitation.email},
-        organization=invitation.organization,
+        organization=organization,
     )
 
 
@@ -337,6 +382,9 @@ def request_to_join(
         organization = Organization.objects.filter(code=code).first()
         problem = f"No organization has the code {code}."
     if organization is not None:
+        # One request at a time per organization: a second one sent at once (a double click)
+        # finds the first waiting.
+        organization = _lock(organization)
         problem = ""
         if organization.memberships.filter(user=user).exists():
             problem = f"You are already a member of {organization.name}."

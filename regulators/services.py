@@ -76,11 +76,21 @@ def _refuse_losing_last_administrator(membership: StaffMembership, regulator: Re
 
 
 def _check_new_staff(actor, regulator: Regulator, user, role: str) -> None:
+    """The courtesy checks before the agency's lock; the rule is asked again under it
+    (``_lock_as_admin``)."""
     if role not in StaffRole.values:
         raise ValidationError({"role": "Choose one of the staff roles."})
     if user.is_service_account:
         raise ValidationError({"user": "An EDT service account cannot be agency staff."})
     _require_staff_admin(actor, regulator)
+
+
+def _lock_as_admin(actor, regulator: Regulator) -> Regulator:
+    """Lock the agency, then ask the rule again: an administrator taken off the staff by
+    another while this request waited for the lock changes nothing."""
+    regulator = _lock(regulator)
+    _require_staff_admin(actor, regulator)
+    return regulator
 
 
 def _grant_staff_role(actor, regulator: Regulator, membership: StaffMembership, *, before):
@@ -123,7 +133,7 @@ def add_staff(*, actor, regulator: Regulator, user, role: str) -> StaffMembershi
     made when the person accepts. This is for the system itself (``actor`` None).
     """
     _check_new_staff(actor, regulator, user, role)
-    return _add_staff_member(actor, _lock(regulator), user, role)
+    return _add_staff_member(actor, _lock_as_admin(actor, regulator), user, role)
 
 
 @transaction.atomic(durable=True)
@@ -133,7 +143,7 @@ def invite_staff(*, actor, regulator: Regulator, user, role: str) -> StaffInvita
     _check_new_staff(actor, regulator, user, role)
     if not user.is_active:
         raise ValidationError({"user": "Only an active account can be invited to the staff."})
-    regulator = _lock(regulator)
+    regulator = _lock_as_admin(actor, regulator)
     _refuse_existing_staff(regulator, user)
     waiting = StaffInvitation.objects.filter(
         regulator=regulator, user=user, status=StaffInvitation.Status.PENDING
@@ -227,6 +237,7 @@ def cancel_staff_invitation(*, actor, invitation: StaffInvitation) -> StaffInvit
     """An administrator withdraws an invitation that was not answered yet."""
     _require_staff_admin(actor, invitation.regulator)
     regulator, invitation = _lock_pending(invitation)
+    _require_staff_admin(actor, regulator)
     _answer(invitation, StaffInvitation.Status.CANCELLED)
     record_event(
         actor,
@@ -245,7 +256,7 @@ def set_staff_role(*, actor, regulator: Regulator, user, role: str) -> StaffMemb
     Never demotes the agency's last administrator.
     """
     _check_new_staff(actor, regulator, user, role)
-    regulator = _lock(regulator)
+    regulator = _lock_as_admin(actor, regulator)
     membership = (
         StaffMembership.objects.select_for_update().filter(regulator=regulator, user=user).first()
     )
@@ -266,12 +277,20 @@ def remove_staff(*, actor, membership: StaffMembership) -> None:
 
     Never removes the agency's last administrator.
     """
-    regulator = membership.regulator
-    _require_staff_admin(actor, regulator)
-    regulator = _lock(regulator)
-    membership = (
-        StaffMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    _require_staff_admin(actor, membership.regulator)
+    regulator = _lock_as_admin(actor, membership.regulator)
+    locked = (
+        StaffMembership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership.pk)
+        .first()
     )
+    if locked is None:
+        raise ValidationError(
+            f"{membership.user.email} is no longer on the staff: another administrator "
+            "removed them meanwhile."
+        )
+    membership = locked
     _refuse_losing_last_administrator(membership, regulator)
     set_object_permissions(membership.user, regulator, (), ALL_PERMISSIONS)
     record_event(

@@ -384,11 +384,7 @@ def _lock_draft(actor, record: SubmittalElementRecord) -> SubmittalElementRecord
     """Reload and lock the element; refuse unless the actor may edit and it is a draft (or
     the element an EDT Facility Submittal Submit is storing, submitted from the start: the
     only one an EDT account may edit, ``submittals.rules``)."""
-    record = (
-        SubmittalElementRecord.objects.select_for_update(of=("self",))
-        .select_related("facility__organization")
-        .get(pk=record.pk)
-    )
+    record = SubmittalElementRecord.objects.select_related("facility__organization").lock(record)
     require(actor, "submittals.edit", record)
     if not record.is_draft and not is_service_account(actor):
         raise ValidationError(

@@ -31,6 +31,7 @@ from . import facility_information
 from .data import (
     data_key,
     row_fields,
+    row_fingerprint,
     single_valued_fields,
     to_json,
     user_entered,
@@ -288,8 +289,17 @@ class RegistryForm(forms.Form):
             for section in _sections(self.schema, self.registry_fields)
         ]
 
-    def merged_data(self) -> dict:
-        data = dict(self.existing)
+    def fingerprint(self, data: dict | None = None) -> str:
+        """A digest of the values of the form's own fields in ``data`` (by default the data
+        the form was drawn from). The page sends it back, so a save is refused when one of
+        these fields was saved by someone else while the page was open."""
+        data = self.existing if data is None else data
+        return row_fingerprint({data_key(f): data.get(data_key(f)) for f in self.registry_fields})
+
+    def merged_data(self, existing: dict | None = None) -> dict:
+        """The cleaned values over ``existing`` (by default the data the form was drawn
+        from), keeping every key the form does not show."""
+        data = dict(self.existing if existing is None else existing)
         for f in self.registry_fields:
             value = self.cleaned_data.get(form_name(f))
             if value is None or value == "":

@@ -310,9 +310,7 @@ def _editable_inventory(actor, record: SubmittalElementRecord, *, lock: bool = T
     """Reload the element (locked for the rest of the transaction when ``lock``) and make sure
     ``actor`` may change its materials now."""
     records = SubmittalElementRecord.objects.select_related("facility__organization")
-    if lock:
-        records = records.select_for_update(of=("self",))
-    record = records.get(pk=record.pk)
+    record = records.lock(record, locking=lock)
     require(actor, "submittals.edit", record)
     if record.element != HMI:
         raise ValidationError(

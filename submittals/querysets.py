@@ -6,6 +6,7 @@ jurisdiction is per element, so a PA handling a facility's UST element sees that
 not the facility's inventory. The state agency's staff see every submitted element.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -68,6 +69,19 @@ class FacilitySubmittalQuerySet(models.QuerySet):
 
 
 class SubmittalElementRecordQuerySet(models.QuerySet):
+    def lock(self, record, *, locking: bool = True):
+        """``record``'s row read again, and locked for the rest of the transaction unless
+        ``locking`` is off. A draft discarded meanwhile, by someone else or by the first of
+        two clicks, is refused with a message instead of a server error."""
+        rows = self.select_for_update(of=("self",)) if locking else self
+        found = rows.filter(pk=record.pk).first()
+        if found is None:
+            label = record.get_element_display() if record.element else "element"
+            raise ValidationError(
+                f"This {label} draft was discarded meanwhile; nothing was changed."
+            )
+        return found
+
     def for_user(self, user, action: str = "view"):
         """Submittal elements ``user`` may act on with ``action``.
 

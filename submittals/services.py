@@ -23,7 +23,7 @@ import copy
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -51,7 +51,7 @@ from core.services import (
     record_events,
 )
 from facilities.models import Facility, FacilityRegulator
-from facilities.services import schedule_after_acceptance
+from facilities.services import lock_facility_row, schedule_after_acceptance
 from organizations.services import lead_user_emails_by_organization
 
 from . import documents, facility_information
@@ -82,12 +82,11 @@ def _element(element) -> SubmittalElement:
 
 
 def _lock_record(record: SubmittalElementRecord) -> SubmittalElementRecord:
-    """Reload and lock the element row, so the status checked is the status changed."""
-    return (
-        SubmittalElementRecord.objects.select_for_update(of=("self",))
-        .select_related("facility__organization", "regulator", "submitted_by")
-        .get(pk=record.pk)
-    )
+    """Reload and lock the element row, so the status checked is the status changed. A draft
+    discarded meanwhile (by someone else, or by the first of two clicks) is refused."""
+    return SubmittalElementRecord.objects.select_related(
+        "facility__organization", "regulator", "submitted_by"
+    ).lock(record)
 
 
 def _refuse_unless_draft(record: SubmittalElementRecord) -> None:
@@ -121,8 +120,8 @@ def start_draft(
     otherwise; it is not stored).
     """
     element = _element(element)
-    require(actor, "submittals.edit", facility)
     facility = lock_facility(facility)
+    require(actor, "submittals.edit", facility)
     refuse_if_closed(facility)
     if SubmittalElementRecord.objects.filter(
         facility=facility, element=element, status=ElementStatus.DRAFT
@@ -213,16 +212,38 @@ def save_draft_data(*, actor, record: SubmittalElementRecord, data: dict) -> Sub
     For Facility Information the owner/operator columns (``OwnerOperator``) follow the data
     in the same transaction.
     """
+    _check_data(data)
+    return _write_draft_data(actor, record, lambda current: data)
+
+
+@transaction.atomic(durable=True)
+def change_draft_data(
+    *, actor, record: SubmittalElementRecord, change: Callable[[dict], dict]
+) -> SubmittalElementRecord:
+    """Change a draft's data by ``change(data) -> new data``, applied to the data as it is
+    once the draft is locked, never to a copy read before: what one editor saves (a part of
+    Facility Information, a row added or removed) keeps what another saved a moment before.
+    ``change`` refuses (``ValidationError``) when what its user saw has changed meanwhile.
+    As ``save_draft_data`` otherwise."""
+    return _write_draft_data(actor, record, change)
+
+
+def _check_data(data) -> None:
     if not isinstance(data, dict):
         raise ValidationError({"data": "Element data must be a JSON object."})
     try:
         json.dumps(data)
     except (TypeError, ValueError) as exc:
         raise ValidationError({"data": f"Element data must be plain JSON: {exc}"}) from None
+
+
+def _write_draft_data(actor, record: SubmittalElementRecord, change) -> SubmittalElementRecord:
     record = _lock_record(record)
     organization = record.facility.organization
     require(actor, "submittals.edit", record)
     _refuse_unless_draft(record)
+    data = change(copy.deepcopy(record.data or {}))
+    _check_data(data)
     record.data = data
     record.saved_at = timezone.now()
     record.save(update_fields=["data", "saved_at", "updated_at"])
@@ -266,12 +287,11 @@ def discard_draft(*, actor, record: SubmittalElementRecord) -> None:
 
 def lock_facility(facility: Facility) -> Facility:
     """Reload and lock the facility row: one draft, submittal or review of its elements at a
-    time, so two submits of the same drafts cannot both pass their checks."""
-    return (
-        Facility.objects.select_for_update(of=("self",))
-        .select_related("organization")
-        .get(pk=facility.pk)
-    )
+    time, so two submits of the same drafts cannot both pass their checks. The rules are
+    asked of the row returned, whose organization is the one it belongs to now (a transfer
+    may have moved it since the page was drawn); a facility merged away meanwhile is refused
+    with a message naming the one it went into."""
+    return lock_facility_row(facility)
 
 
 def refuse_if_closed(facility: Facility) -> None:
@@ -321,6 +341,7 @@ def submit(
         raise ValidationError("Choose at least one draft element to submit.")
 
     facility = lock_facility(facility)
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     refuse_if_closed(facility)
     records = list(
         SubmittalElementRecord.objects.select_for_update(of=("self",))
@@ -444,8 +465,9 @@ def certify_no_changes(
         raise ValidationError("Choose at least one facility to certify.")
     groups = []
     for facility in sorted(facilities, key=lambda facility: facility.pk):
-        require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
         facility = lock_facility(facility)
+        require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
+        refuse_if_closed(facility)
         sources = last_accepted_elements(facility)
         if not sources:
             raise ValidationError(NOTHING_ACCEPTED.format(facility=facility))
@@ -571,8 +593,8 @@ def store_submitted_elements(
     ``submittal.received`` audit event naming the elements stored. An element no agency
     handles refuses the whole submittal.
     """
-    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     facility = lock_facility(facility)
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     routes = element_routes(facility)
     unrouted = [_element(item.element).label for item in elements if item.element not in routes]
     if unrouted:
@@ -650,8 +672,8 @@ def submit_elements(
     group; ``receipt_to`` get the receipt naming ``submitter``. An element no agency handles
     refuses the whole submittal.
     """
-    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     facility = lock_facility(facility)
+    require(actor, "submittals.submit", facility, SUBMIT_REFUSED)
     organization = facility.organization
     routes = element_routes(facility)
     unrouted = [record.get_element_display() for record in records if record.element not in routes]

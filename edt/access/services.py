@@ -534,7 +534,13 @@ def register_vendor(
         name=name.strip(), contact_name=contact_name, contact_email=contact_email, website=website
     )
     vendor.full_clean()
-    vendor.save()
+    try:
+        with transaction.atomic():
+            vendor.save()
+    except IntegrityError:  # the same name registered at the same moment (a double click)
+        raise ValidationError(
+            {"name": f"A vendor named {vendor.name} is already registered."}
+        ) from None
     record_event(actor, "edt.vendor_registered", vendor, after={"name": vendor.name})
     return vendor
 

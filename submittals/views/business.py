@@ -65,6 +65,10 @@ from ..validation import by_level, validate_element, validate_submittal
 EDIT = "submittals.edit"
 SUBMIT = "submittals.submit"
 EDIT_REFUSED = "Your role in this organization does not allow preparing drafts."
+DRAFT_CHANGED = (
+    "Someone else saved these fields of the draft while you had the page open, so nothing was "
+    "saved: the page now shows what they saved. Enter your changes again."
+)
 SUBMIT_REFUSED = "Only Approvers and Lead Users may submit and certify submittals."
 
 
@@ -194,7 +198,9 @@ class SubmittalListView(OrganizationSubmittalsMixin, TemplateView):
             drafts=drafts,
             can_edit=can_edit,
             can_submit=bool(drafts) and self.may_submit,
-            can_certify_no_changes=bool(accepted) and self.may_submit,
+            can_certify_no_changes=bool(accepted)
+            and self.may_submit
+            and not self.facility.is_closed,
             startable=[
                 (element, element in accepted)
                 for element in SubmittalElement
@@ -366,8 +372,15 @@ class ElementView(OrganizationElementsMixin, TemplateView):
         if not form.is_valid():
             messages.error(request, "Nothing was saved: correct the values marked below.")
             return self.render_to_response(self.get_context_data(form=form))
+        seen = request.POST.get("fingerprint")
+
+        def change(current: dict) -> dict:
+            if seen is not None and form.fingerprint(current) != seen:
+                raise ValidationError(DRAFT_CHANGED)
+            return form.merged_data(current)
+
         try:
-            services.save_draft_data(actor=request.user, record=record, data=form.merged_data())
+            services.change_draft_data(actor=request.user, record=record, change=change)
         except ValidationError as exc:
             for text in service_error_texts(exc):
                 messages.error(request, text)
@@ -506,16 +519,22 @@ class ElementRowView(ElementView):
         response.status_code = status
         return response
 
-    def save_rows(self, record, group: Group, rows: list[dict], done: str):
-        data = dict(record.data or {})
-        data[group.key] = rows
+    def save_rows(self, record, group: Group, change_rows, done: str):
+        """Save ``change_rows(rows) -> rows`` applied to the group's rows as they are under
+        the draft's lock (another editor may have saved a moment before)."""
+
+        def change(data: dict) -> dict:
+            data[group.key] = change_rows(rows_of(data, group))
+            return data
+
         try:
-            services.save_draft_data(actor=self.request.user, record=record, data=data)
+            services.change_draft_data(actor=self.request.user, record=record, change=change)
         except ValidationError as exc:
             for text in service_error_texts(exc):
                 messages.error(self.request, text)
             return redirect("business:element", pk=record.pk)
-        messages.success(self.request, done)
+        if done:
+            messages.success(self.request, done)
         return self.back(record, group)
 
     def editable_group(self):
@@ -531,6 +550,19 @@ class ElementRowView(ElementView):
         since, so that an edit or removal never lands on another row."""
         row = self.get_row(record, group)
         return row, (self.back(record, group) if self.stale(record, group, row) else None)
+
+    def still_seen(self, rows: list[dict], group: Group) -> None:
+        """Refuse, under the draft's lock, a change to a row that is no longer the one the
+        user opened (``stale`` asked it before, of the rows the page read)."""
+        index = self.kwargs["index"]
+        if index >= len(rows) or row_fingerprint(rows[index]) != self.request.POST.get(
+            "fingerprint"
+        ):
+            raise ValidationError(
+                f"{self.row_title(group, index)} has changed since you opened it (someone else "
+                "may have edited or removed a row). Nothing was changed: check the rows below "
+                "and try again."
+            )
 
     def stale(self, record, group: Group, row: dict) -> bool:
         if self.request.POST.get("fingerprint") == row_fingerprint(row):
@@ -570,9 +602,14 @@ class ElementGroupRowView(ElementRowView):
         if not form.is_valid():
             messages.error(request, "Nothing was saved: correct the values marked below.")
             return self.render_row(group, form=form, row=row, index=index)
-        rows = rows_of(record.data, group)
-        rows[index] = form.merged_data()
-        return self.save_rows(record, group, rows, f"{self.row_title(group, index)} saved.")
+        values = form.merged_data()
+
+        def change_rows(rows: list[dict]) -> list[dict]:
+            self.still_seen(rows, group)
+            rows[index] = values
+            return rows
+
+        return self.save_rows(record, group, change_rows, f"{self.row_title(group, index)} saved.")
 
 
 class ElementGroupRowAddView(ElementRowView):
@@ -595,10 +632,17 @@ class ElementGroupRowAddView(ElementRowView):
         if not form.is_valid():
             messages.error(request, "Nothing was added: correct the values marked below.")
             return self.render_row(group, form=form)
-        rows = rows_of(record.data, group)
-        rows.append(form.merged_data())
-        title = self.row_title(group, len(rows) - 1)
-        return self.save_rows(record, group, rows, f"{title} added.")
+        values = form.merged_data()
+        added = []
+
+        def change_rows(rows: list[dict]) -> list[dict]:
+            added.append(len(rows))
+            return [*rows, values]
+
+        response = self.save_rows(record, group, change_rows, "")
+        if added:
+            messages.success(request, f"{self.row_title(group, added[-1])} added.")
+        return response
 
 
 class ElementGroupRowRemoveView(ElementRowView):
@@ -614,9 +658,15 @@ class ElementGroupRowRemoveView(ElementRowView):
         if changed:
             return changed
         index = self.kwargs["index"]
-        rows = rows_of(record.data, group)
-        del rows[index]
-        return self.save_rows(record, group, rows, f"{self.row_title(group, index)} removed.")
+
+        def change_rows(rows: list[dict]) -> list[dict]:
+            self.still_seen(rows, group)
+            del rows[index]
+            return rows
+
+        return self.save_rows(
+            record, group, change_rows, f"{self.row_title(group, index)} removed."
+        )
 
 
 class DraftDiscardView(OrganizationElementsMixin, View):
@@ -715,7 +765,10 @@ class CertifyNoChangesView(OrganizationScopedMixin, TemplateView):
             facility=OuterRef("pk"), status=ElementStatus.ACCEPTED
         )
         self.candidates = (
-            self.scoped(Facility, "submit").filter(Exists(accepted)).order_by("name", "cers_id")
+            self.scoped(Facility, "submit")
+            .reporting()
+            .filter(Exists(accepted))
+            .order_by("name", "cers_id")
         )
 
     def accepted_elements(self, facilities) -> list[tuple[Facility, list]]:

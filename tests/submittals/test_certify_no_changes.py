@@ -332,3 +332,29 @@ def test_viewers_and_editors_get_403(cast, client, role):
     )
     assert response.status_code == 403
     assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
+
+
+def test_a_closed_facility_is_neither_offered_nor_certified(cast, client):
+    from facilities.services import close_facility
+
+    accepted_elements(cast, cast.facility)
+    accepted_elements(cast, cast.facility_yolo, name="Acme Davis Yard")
+    close_facility(actor=cast.lead, facility=cast.facility, reason="Shut down")
+    client.force_login(cast.approver)
+
+    page = client.get(URL)
+    assert list(page.context["form"].fields["facilities"].queryset) == [cast.facility_yolo]
+    facility_page = reverse("business:submittals", args=[cast.facility.cers_id])
+    assert URL not in client.get(facility_page).content.decode()
+    posted = client.post(
+        URL, {"step": "certify", "facilities": [cast.facility.cers_id], **CERTIFICATION}
+    )
+    assert posted.status_code == 200
+    assert not FacilitySubmittal.objects.filter(elements__based_on__isnull=False).exists()
+    with pytest.raises(ValidationError, match="no longer reports"):
+        services.certify_no_changes(
+            actor=cast.approver,
+            facilities=[cast.facility],
+            certifier_name="Bob Approver",
+            certifier_title="Site Manager",
+        )
