@@ -263,9 +263,9 @@ class TokenForm(forms.Form):
         self.fields["tiers"] = _tier_field(tiers_for(regulator), regulator, label="Tiers")
 
     def expires_at(self) -> datetime.datetime:
-        """The end of the chosen day, in the site's time zone."""
+        """The end of the chosen day, in the site's time zone: its last second to its end."""
         day = self.cleaned_data["expires_on"]
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
 class VendorForm(forms.Form):

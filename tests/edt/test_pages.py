@@ -591,6 +591,30 @@ def test_a_token_is_issued_shown_once_and_revoked(cast, client, cupa_admin):
     assert token.revoked_at is not None
 
 
+def test_a_token_lasts_to_the_end_of_its_last_day(cast, client, cupa_admin, monkeypatch):
+    account = filed_request(cast.cupa, cupa_admin).edt_account
+    client.force_login(cupa_admin)
+    last_day = timezone.localdate() + datetime.timedelta(days=30)
+    client.post(
+        reverse("regulator:edt_token_new", args=[account.pk]),
+        {
+            "name": "x",
+            "expires_on": last_day.isoformat(),
+            "environments": ["testing"],
+            "tiers": ["1"],
+        },
+    )
+    token = ApiToken.objects.get(account=account)
+
+    def at(day, *clock):
+        moment = datetime.datetime.combine(day, datetime.time(*clock))
+        monkeypatch.setattr(timezone, "now", lambda: timezone.make_aware(moment))
+        return token.is_usable
+
+    assert at(last_day, 23, 59, 59, 999_000)  # the last second of the day, to its end
+    assert not at(last_day + datetime.timedelta(days=1), 0, 0, 0)
+
+
 @pytest.mark.parametrize(
     ("days", "field", "text"),
     [(-1, "expires_on", "in the future"), (400, "expires_on", "at most a year")],
