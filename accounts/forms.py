@@ -28,17 +28,10 @@ def normalize_email(value: str) -> str:
     return User.objects.normalize_email(value.strip()).lower()
 
 
-class SignupForm(forms.Form):
-    """Sign-up. ``accounts.services.register_user`` checks the password against the
-    validators (its errors are keyed by this form's field names) and deals with an address
-    that already has an account without saying so."""
+class PersonForm(forms.Form):
+    """What a person tells of themselves: their name, phone and job title (sign-up and their
+    own account page)."""
 
-    email = forms.EmailField(
-        label="E-mail address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-        help_text="We send a link to this address; your account works once you open it.",
-    )
     first_name = forms.CharField(
         label="First name",
         max_length=150,
@@ -61,6 +54,20 @@ class SignupForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
+
+
+class SignupForm(PersonForm):
+    """Sign-up. ``accounts.services.register_user`` checks the password against the
+    validators (its errors are keyed by this form's field names) and deals with an address
+    that already has an account without saying so."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="We send a link to this address; your account works once you open it.",
+    )
+    field_order = ["email", "first_name", "last_name", "phone", "title"]
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -181,32 +188,9 @@ class PasswordResetRequestForm(forms.Form):
     )
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PersonForm):
     """A person's own name, phone and job title; ``accounts.services.update_profile`` writes
     them (and refuses an empty name)."""
-
-    first_name = forms.CharField(
-        label="First name",
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    last_name = forms.CharField(
-        label="Last name",
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
-    phone = forms.CharField(
-        label="Phone (optional)",
-        max_length=30,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
-    title = forms.CharField(
-        label="Job title (optional)",
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
-    )
 
 
 class PasswordChangeForm(forms.Form):
