@@ -290,7 +290,7 @@ def _is_sixteen_bits(name: str) -> bool:
         return True
     try:
         return codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not a name (a NUL in it)
         return False
 
 
@@ -425,7 +425,9 @@ def settle_encoding(data: bytes, charset: str | None = None) -> bytes:
         if _is_sixteen_bits(charset) or codecs.lookup(charset).name == "utf-8":
             return data
         return data.decode(charset).encode("utf-8")
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):
+        # Unknown, not a text encoding, or one that does not read these bytes (every
+        # UnicodeError is a ValueError: Python's "undefined" codec reads nothing at all).
         return data  # read as UTF-8: refused, saying which bytes are not
 
 

@@ -9,6 +9,7 @@ import threading
 import pytest
 from lxml import etree
 
+from core import xmlsafe
 from core.xmlsafe import (
     XS,
     GuidanceMessage,
@@ -460,3 +461,15 @@ def test_lifting_the_ceiling_touches_only_2024_date_maxima():
         ("2024-12-31T23:59:59Z", "2099-12-31T23:59:59Z"),
         ("2024-12-31", "2099-12-31"),
     ]
+
+
+@pytest.mark.parametrize("charset", ["undefined", "UNDEFINED", "utf-8\x00", "base64", "nope"])
+def test_a_charset_that_cannot_read_the_body_leaves_it_as_sent(charset):
+    """Python finds an "undefined" codec that decodes nothing (UnicodeError, not
+    UnicodeDecodeError), and a name with a NUL in it is no name (ValueError): the body stays as
+    sent, read as XML reads it (UTF-8), and is refused saying which bytes are not."""
+    data = "<Name>Café</Name>".encode("latin-1")  # no encoding declared
+
+    assert xmlsafe.settle_encoding(data, charset) == data
+    with pytest.raises(xmlsafe.XmlRejected, match="not UTF-8"):
+        xmlsafe.parse_document(xmlsafe.settle_encoding(data, charset))
