@@ -529,7 +529,9 @@ def search_filter(queryset, text: str, fields: list[str], exact_int_fields=()):
     the join as before): a condition across a join, ORed with the others, would make the
     database read every row of the scope instead of combining the indexes' answers."""
     related_first = connection.vendor == "postgresql"
-    for word in text.split()[:10]:
+    # A NUL separates words as a space does: no value holds one, and PostgreSQL refuses it in
+    # a query (a server error for anyone typing %00 into a search, the public ones included).
+    for word in text.replace("\x00", " ").split()[:10]:
         condition = Q()
         for field in fields:
             condition |= _word_condition(queryset.model, field, word, related_first)

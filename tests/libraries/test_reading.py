@@ -92,3 +92,13 @@ def test_the_violation_library_scope_holds_every_row_for_anyone_but_a_service_ac
     assert not ViolationType.objects.for_user(robot).exists()
     assert not ViolationType.objects.for_user(AnonymousUser(), "manage").exists()
     assert not Chemical.objects.for_user(AnonymousUser()).exists()  # signed in only
+
+
+@pytest.mark.parametrize("q", ["1010001\x00", "\x001010001", "\x00 1010001 \x00\x00"])
+def test_a_nul_in_a_search_separates_words(db, client, q):
+    """A NUL is no character of any value (PostgreSQL refuses it in a query: a server error
+    for anybody typing %00 into the public search): it separates words, as a space does."""
+    response = client.get(reverse("libraries:violations"), {"q": q})
+
+    assert response.status_code == 200
+    assert [row.type_number for row in response.context["page"].object_list] == ["1010001"]
