@@ -385,9 +385,9 @@ def _place(request) -> tuple[int, int | None]:
     """The page number a sort-key link carries for the heading, and its place counted from
     the end when it carries one (``end``) instead."""
     value = request.GET.get(PAGE, "")
-    number = int(value) if value.isdigit() and 0 < int(value) < 10**9 else 1
+    number = int(value) if value.isdecimal() and 0 < int(value) < 10**9 else 1
     value = request.GET.get(END, "")
-    from_end = int(value) if value.isdigit() and 0 < int(value) < 10**9 else None
+    from_end = int(value) if value.isdecimal() and 0 < int(value) < 10**9 else None
     return number, from_end
 
 
@@ -535,7 +535,7 @@ def search_filter(queryset, text: str, fields: list[str], exact_int_fields=()):
         condition = Q()
         for field in fields:
             condition |= _word_condition(queryset.model, field, word, related_first)
-        if word.isdigit():
+        if word.isdecimal():
             for field in exact_int_fields:
                 condition |= Q(**{field: int(word)})
         queryset = queryset.filter(condition)

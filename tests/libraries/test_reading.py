@@ -1,6 +1,8 @@
 """Who reads the libraries: every signed-in portal user, never an EDT service account; the
 violation library, which CalEPA publishes, anyone."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -102,3 +104,21 @@ def test_a_nul_in_a_search_separates_words(db, client, q):
 
     assert response.status_code == 200
     assert [row.type_number for row in response.context["page"].object_list] == ["1010001"]
+
+
+def test_a_page_number_of_other_digits_than_ascii_is_page_one(db, client, settings):
+    """A "²" passes str.isdigit(), which int() refuses: a page number beside a place in the
+    list (a link's ``page``) that is no number names page 1 instead of a server error."""
+    settings.CERS_PAGE_SIZE = 1
+    first = client.get(reverse("libraries:violations"))
+    token = re.search(r"after=([^&\"]+)", first.content.decode())[1]
+
+    response = client.get(reverse("libraries:violations"), {"after": token, "page": "²"})
+
+    assert response.status_code == 200
+
+
+def test_a_search_word_of_other_digits_than_ascii_is_no_server_error(cast, client):
+    client.force_login(cast.viewer)
+    response = client.get(reverse("libraries:chemicals"), {"q": "²"})
+    assert response.status_code == 200
