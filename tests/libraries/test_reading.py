@@ -4,6 +4,8 @@ violation library, which CalEPA publishes, anyone."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories
@@ -122,3 +124,14 @@ def test_a_search_word_of_other_digits_than_ascii_is_no_server_error(cast, clien
     client.force_login(cast.viewer)
     response = client.get(reverse("libraries:chemicals"), {"q": "²"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("number", ["\x00", "1010001\x00"])
+def test_a_nul_in_a_violation_types_number_is_not_found(db, client, number):
+    """PostgreSQL refuses a NUL in a query: a %00 in the URL named no row, and was a server
+    error for anybody, the violation library being public."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("libraries:violation", args=[number]))
+    assert response.status_code == 404
+    # not looked up at all (SQLite would take the NUL; PostgreSQL refuses it)
+    assert not [q for q in queries.captured_queries if '"type_number" = ' in q["sql"]]
