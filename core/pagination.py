@@ -385,9 +385,9 @@ def _place(request) -> tuple[int, int | None]:
     """The page number a sort-key link carries for the heading, and its place counted from
     the end when it carries one (``end``) instead."""
     value = request.GET.get(PAGE, "")
-    number = int(value) if value.isdigit() and 0 < int(value) < 10**9 else 1
+    number = int(value) if value.isdecimal() and 0 < int(value) < 10**9 else 1
     value = request.GET.get(END, "")
-    from_end = int(value) if value.isdigit() and 0 < int(value) < 10**9 else None
+    from_end = int(value) if value.isdecimal() and 0 < int(value) < 10**9 else None
     return number, from_end
 
 
@@ -529,11 +529,13 @@ def search_filter(queryset, text: str, fields: list[str], exact_int_fields=()):
     the join as before): a condition across a join, ORed with the others, would make the
     database read every row of the scope instead of combining the indexes' answers."""
     related_first = connection.vendor == "postgresql"
-    for word in text.split()[:10]:
+    # A NUL separates words as a space does: no value holds one, and PostgreSQL refuses it in
+    # a query (a server error for anyone typing %00 into a search, the public ones included).
+    for word in text.replace("\x00", " ").split()[:10]:
         condition = Q()
         for field in fields:
             condition |= _word_condition(queryset.model, field, word, related_first)
-        if word.isdigit():
+        if word.isdecimal():
             for field in exact_int_fields:
                 condition |= Q(**{field: int(word)})
         queryset = queryset.filter(condition)

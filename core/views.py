@@ -189,6 +189,9 @@ class ScopedQuerysetMixin:
         if queryset is None:
             queryset = self.get_queryset(action)
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        # No key holds a NUL, and PostgreSQL refuses one in a query (a %00 in the URL).
+        if isinstance(value, str) and "\x00" in value:
+            raise Http404(message or self.not_found_message)
         found = queryset.filter(**{self.lookup_field: value}).first()
         if found is None:
             raise Http404(message or self.not_found_message)

@@ -290,7 +290,7 @@ def _is_sixteen_bits(name: str) -> bool:
         return True
     try:
         return codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not a name (a NUL in it)
         return False
 
 
@@ -344,7 +344,23 @@ def unpad_dates(data: bytes) -> bytes:
 
 _SINGLE_BYTE_CODECS = ("iso8859", "cp125", "latin", "mac-")
 _MULTIBYTE_UTF8_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
-_WORD_WITH_NON_ASCII_RE = re.compile(rb"[^\s<>]*[\x80-\xff][^\s<>]*")
+_WORD_EDGE_RE = re.compile(rb"[\s<>]")
+_WORD_REACH = 30  # bytes of the word shown on each side of its first letter beyond ASCII
+
+
+def _word_around(data: bytes, at: int) -> bytes:
+    """The word holding the byte at ``at`` (up to ``_WORD_REACH`` bytes each side): looked for
+    in a window around it, so that a long run without a space costs nothing more (a search
+    for the whole word from every place of the run took time growing with its square)."""
+    start = max(0, at - _WORD_REACH)
+    window = data[start : at + _WORD_REACH]
+    offset = at - start
+    edges = [edge.start() for edge in _WORD_EDGE_RE.finditer(window)]
+    left = max((edge + 1 for edge in edges if edge < offset), default=0)
+    right = min((edge for edge in edges if edge > offset), default=len(window))
+    # the end of the window may cut a letter: its bytes are dropped rather than misread
+    word = window[left:right]
+    return word.decode("utf-8", "ignore").encode("utf-8") if right == len(window) else word
 
 
 def misdeclared_utf8(data: bytes) -> list[GuidanceMessage]:
@@ -363,13 +379,14 @@ def misdeclared_utf8(data: bytes) -> list[GuidanceMessage]:
         codec = codecs.lookup(name).name
     except LookupError:
         return []
-    if not codec.startswith(_SINGLE_BYTE_CODECS) or not _MULTIBYTE_UTF8_RE.search(data):
+    first = _MULTIBYTE_UTF8_RE.search(data)
+    if not codec.startswith(_SINGLE_BYTE_CODECS) or not first:
         return []
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return []  # not UTF-8: the bytes are the declared encoding's
-    word = _WORD_WITH_NON_ASCII_RE.search(data)[0][:60]
+    word = _word_around(data, first.start())
     as_declared, as_utf8 = word.decode(codec, "replace"), word.decode("utf-8", "replace")
     return [
         GuidanceMessage(
@@ -425,7 +442,9 @@ def settle_encoding(data: bytes, charset: str | None = None) -> bytes:
         if _is_sixteen_bits(charset) or codecs.lookup(charset).name == "utf-8":
             return data
         return data.decode(charset).encode("utf-8")
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):
+        # Unknown, not a text encoding, or one that does not read these bytes (every
+        # UnicodeError is a ValueError: Python's "undefined" codec reads nothing at all).
         return data  # read as UTF-8: refused, saying which bytes are not
 
 

@@ -352,7 +352,8 @@ def receive(call, input_schema: str, default_version: str) -> Received:
     zip_limit, xml_limit = settings.EDT_MAX_ZIP_BYTES, settings.EDT_MAX_XML_BYTES
     _refuse_wrapped(request)
     declared = request.headers.get("Content-Length")
-    declared = int(declared) if declared and declared.isdigit() else None
+    # 0-9 only: str.isdigit() holds for "²" too, which int() refuses.
+    declared = int(declared) if declared and declared.isascii() and declared.isdigit() else None
     # Past every limit the endpoint has, refused before a byte is read: a client waiting for
     # "100 Continue" hears the answer without sending its body.
     largest = max(zip_limit, xml_limit) if call.endpoint.accepts_zip else xml_limit

@@ -442,7 +442,7 @@ def _fire_code_classes(raw, errors) -> list[int]:
         text = as_text(value)
         if not text:
             continue
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not text.isdecimal() or not low <= int(text) <= high:
             errors.setdefault("fire_code_hazard_classes", []).append(
                 f"A fire code hazard class is a number from {low} to {high} (not {text!r})."
             )

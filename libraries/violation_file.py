@@ -64,7 +64,7 @@ PROGRAM_WORDS: tuple[tuple[str, PE], ...] = (
 def program_element_code(text: str) -> PE | None:
     """The program element ``text`` names, or None."""
     words = " ".join(text.split()).lower()
-    if words.isdigit():
+    if words.isdecimal():
         return PE(int(words)) if int(words) in PE.values else None
     for element in PE:
         if words == element.label.lower():

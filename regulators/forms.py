@@ -52,7 +52,7 @@ class ReminderDaysForm(forms.Form):
 
     def clean_days(self) -> list[int]:
         parts = [part.strip() for part in self.cleaned_data["days"].split(",") if part.strip()]
-        if not parts or not all(part.isdigit() for part in parts):
+        if not parts or not all(part.isdecimal() for part in parts):
             raise forms.ValidationError(
                 "Type whole numbers of days separated by commas, such as 60, 30, 7."
             )

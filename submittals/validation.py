@@ -764,7 +764,7 @@ def _ccl_id(value) -> int | None:
     if _blank(value) or isinstance(value, bool):
         return None
     text = str(value).strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isdecimal() and int(text) > 0 else None
 
 
 # The checks of each material, run over the rows read once.

@@ -146,7 +146,7 @@ def filtered_inspections(inspections, params) -> tuple:
     )
     cers_id = params.get("cers_id", "").strip()
     if cers_id:
-        inspections = inspections.filter(facility__cers_id=cers_id if cers_id.isdigit() else 0)
+        inspections = inspections.filter(facility__cers_id=cers_id if cers_id.isdecimal() else 0)
     return inspections, cers_id
 
 
@@ -213,7 +213,7 @@ class InspectionStartView(CMEMixin, TemplateView):
         facilities, more = [], False
         if query:
             found = self.scoped(Facility)
-            if query.isdigit():
+            if query.isdecimal():
                 found = found.filter(Q(cers_id=int(query)) | Q(name__icontains=query))
             else:
                 found = found.filter(name__icontains=query)

@@ -593,7 +593,7 @@ class FacilityMoveView(FacilityTransferMixin, TemplateView):
     def initial(self, facility: Facility) -> dict:
         request_pk = self.request.GET.get("request", "")
         transfer_request = self.transfer_request(
-            facility, int(request_pk) if request_pk.isdigit() else None
+            facility, int(request_pk) if request_pk.isdecimal() else None
         )
         if transfer_request is None:
             return {}

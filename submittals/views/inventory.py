@@ -123,7 +123,7 @@ class MaterialFormMixin(InventoryMixin):
             )
         picked = None
         chemical_pk = self.request.GET.get("chemical", "")
-        if chemical_pk.isdigit():
+        if chemical_pk.isdecimal():
             picked = Chemical.objects.filter(pk=int(chemical_pk)).first()
         return search, results, picked
 

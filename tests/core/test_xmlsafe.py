@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from lxml import etree
 
+from core import xmlsafe
 from core.xmlsafe import (
     XS,
     GuidanceMessage,
@@ -460,3 +462,45 @@ def test_lifting_the_ceiling_touches_only_2024_date_maxima():
         ("2024-12-31T23:59:59Z", "2099-12-31T23:59:59Z"),
         ("2024-12-31", "2099-12-31"),
     ]
+
+
+@pytest.mark.parametrize("charset", ["undefined", "UNDEFINED", "utf-8\x00", "base64", "nope"])
+def test_a_charset_that_cannot_read_the_body_leaves_it_as_sent(charset):
+    """Python finds an "undefined" codec that decodes nothing (UnicodeError, not
+    UnicodeDecodeError), and a name with a NUL in it is no name (ValueError): the body stays as
+    sent, read as XML reads it (UTF-8), and is refused saying which bytes are not."""
+    data = "<Name>Café</Name>".encode("latin-1")  # no encoding declared
+
+    assert xmlsafe.settle_encoding(data, charset) == data
+    with pytest.raises(xmlsafe.XmlRejected, match="not UTF-8"):
+        xmlsafe.parse_document(xmlsafe.settle_encoding(data, charset))
+
+
+def _misdeclared(before: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="ISO-8859-1"?><Root>' + before + b"<Name>Caf\xc3\xa9 Ni\xc3"
+        b"\xb1o</Name></Root>"
+    )
+
+
+def test_the_misdeclared_utf8_warning_shows_the_word_read_both_ways():
+    (warning,) = xmlsafe.misdeclared_utf8(_misdeclared(b""))
+    assert "'CafÃ©'" in warning.message and "'Café'" in warning.message
+
+
+def test_the_misdeclared_utf8_warning_finds_its_word_in_time_whatever_comes_before():
+    """A long run of characters without a space (a comment, a long value) before the first
+    letter beyond ASCII: the word is found around that letter, in time proportional to the
+    document, where a search from every place of the run took time growing with its square
+    (40 kB: 20 seconds; a 20 MB document, weeks of a worker)."""
+    data = _misdeclared(b"<!--" + b"a" * 50_000 + b"-->")
+    started = time.monotonic()
+    (warning,) = xmlsafe.misdeclared_utf8(data)
+    assert time.monotonic() - started < 1
+    assert "'CafÃ©'" in warning.message and "'Café'" in warning.message
+
+
+def test_the_misdeclared_utf8_warning_shows_the_letter_after_a_long_word_start():
+    """The word shown holds the letter read two ways, however long the word before it."""
+    (warning,) = xmlsafe.misdeclared_utf8(_misdeclared(b"<Code>" + b"x" * 100 + b"\xc3\xa9</Code>"))
+    assert "Ã©" in warning.message and "é'" in warning.message

@@ -103,3 +103,20 @@ def test_head_and_options_answer_without_a_body(live_server, cast, edt_account):
     assert response.status == 405
     assert response.getheader("Allow") == "POST"
     response.read()
+
+
+@pytest.mark.parametrize("length", ["²", "٣", "1²"])
+def test_a_content_length_of_other_digits_than_ascii_is_no_server_error(
+    client, cast, edt_account, length
+):
+    """str.isdigit() holds for "²" and "٣", which int() refuses or reads: only 0-9 are a
+    length. A server passing such a header on gets the answer any unusable length gets."""
+    response = client.generic(
+        "POST",
+        URL,
+        rfc_document(name="Odd Length Depot"),
+        content_type="text/xml",
+        CONTENT_LENGTH=length,
+        **legacy_header(edt_account),
+    )
+    assert response.status_code < 500

@@ -1,7 +1,11 @@
 """Who reads the libraries: every signed-in portal user, never an EDT service account; the
 violation library, which CalEPA publishes, anyone."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories
@@ -92,3 +96,42 @@ def test_the_violation_library_scope_holds_every_row_for_anyone_but_a_service_ac
     assert not ViolationType.objects.for_user(robot).exists()
     assert not ViolationType.objects.for_user(AnonymousUser(), "manage").exists()
     assert not Chemical.objects.for_user(AnonymousUser()).exists()  # signed in only
+
+
+@pytest.mark.parametrize("q", ["1010001\x00", "\x001010001", "\x00 1010001 \x00\x00"])
+def test_a_nul_in_a_search_separates_words(db, client, q):
+    """A NUL is no character of any value (PostgreSQL refuses it in a query: a server error
+    for anybody typing %00 into the public search): it separates words, as a space does."""
+    response = client.get(reverse("libraries:violations"), {"q": q})
+
+    assert response.status_code == 200
+    assert [row.type_number for row in response.context["page"].object_list] == ["1010001"]
+
+
+def test_a_page_number_of_other_digits_than_ascii_is_page_one(db, client, settings):
+    """A "²" passes str.isdigit(), which int() refuses: a page number beside a place in the
+    list (a link's ``page``) that is no number names page 1 instead of a server error."""
+    settings.CERS_PAGE_SIZE = 1
+    first = client.get(reverse("libraries:violations"))
+    token = re.search(r"after=([^&\"]+)", first.content.decode())[1]
+
+    response = client.get(reverse("libraries:violations"), {"after": token, "page": "²"})
+
+    assert response.status_code == 200
+
+
+def test_a_search_word_of_other_digits_than_ascii_is_no_server_error(cast, client):
+    client.force_login(cast.viewer)
+    response = client.get(reverse("libraries:chemicals"), {"q": "²"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("number", ["\x00", "1010001\x00"])
+def test_a_nul_in_a_violation_types_number_is_not_found(db, client, number):
+    """PostgreSQL refuses a NUL in a query: a %00 in the URL named no row, and was a server
+    error for anybody, the violation library being public."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("libraries:violation", args=[number]))
+    assert response.status_code == 404
+    # not looked up at all (SQLite would take the NUL; PostgreSQL refuses it)
+    assert not [q for q in queries.captured_queries if '"type_number" = ' in q["sql"]]

@@ -736,7 +736,7 @@ class EdtImplementersView(RegulatorPortalMixin, TemplateView):
             elif action == "remove" and self.is_state_admin:
                 wanted = request.POST.get("subscriber", "")
                 subscriber = get_object_or_404(
-                    Subscriber, pk=int(wanted) if wanted.isdigit() else 0
+                    Subscriber, pk=int(wanted) if wanted.isdecimal() else 0
                 )
                 services.unsubscribe(actor=user, subscriber=subscriber)
                 messages.success(request, f"{subscriber.email} was removed from the list.")
