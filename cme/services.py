@@ -74,6 +74,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.access import require
+from core.events import changes as event_changes
+from core.models import AuditEvent
 from core.services import (
     as_text,
     audit_event,
@@ -87,6 +89,7 @@ from core.services import (
 )
 from libraries.models import ViolationType
 from regulators.models import Regulator
+from submittals.data import row_fingerprint
 
 from .models import (
     PROGRAM_ELEMENT_VIOLATION_ELEMENTS,
@@ -261,6 +264,65 @@ def _enforcement_after(facility, regulator: Regulator, values, violations) -> di
     }
 
 
+# -- two editors on one record -----------------------------------------------------------------
+
+
+class StaleRecord(ValidationError):
+    """A change made from a page drawn before someone else changed the record: refused, its
+    message naming who changed what and when (``record_seen``)."""
+
+
+def _seen_of(snapshot: Mapping[str, Any]) -> str:
+    return row_fingerprint(dict(snapshot))
+
+
+def record_seen(record) -> str:
+    """A digest of an inspection, violation or enforcement action (its links included) as its
+    edit page draws it: its audit snapshot. The page sends it back (``seen`` of the
+    ``update_*`` services), and a change made from an older state is refused."""
+    if isinstance(record, Inspection):
+        return _seen_of(_inspection_snapshot(record))
+    if isinstance(record, Violation):
+        return _seen_of(_violation_snapshot(record))
+    return _seen_of(_enforcement_snapshot(record))
+
+
+# How far back the refusal looks in a record's history for the state the page was drawn from.
+STALE_HISTORY = 20
+
+
+def _stale(row, what: str, seen: str) -> StaleRecord:
+    """The refusal of a change made from state ``seen`` of ``row``: who changed what since,
+    read from the record's audit events (newest first, back to the one that left it as
+    seen)."""
+    events = (
+        AuditEvent.objects.filter(object_type=row._meta.label_lower, object_id=str(row.pk))
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:STALE_HISTORY]
+    )
+    since = []
+    for event in events:
+        if event.after is not None and _seen_of(event.after) == seen:
+            break
+        since.append(event)
+    else:
+        since = since[:1]  # the state seen is not in the recent history: name the last change
+    again = (
+        "Nothing of yours was saved: the page now shows the current values; make your "
+        "change again if it still applies."
+    )
+    if not since:
+        return StaleRecord(f"This {what} was changed while you had it open. {again}")
+    who = list(dict.fromkeys(str(event.actor) if event.actor else "someone" for event in since))
+    fields = list(dict.fromkeys(label for event in since for label, *_ in event_changes(event)))
+    at = timezone.localtime(since[0].created_at)
+    what_changed = f" ({', '.join(fields)})" if fields else ""
+    return StaleRecord(
+        f"{' and '.join(who)} changed this {what}{what_changed} at {at:%Y-%m-%d %H:%M} "
+        f"while you had it open. {again}"
+    )
+
+
 # -- inspections -------------------------------------------------------------------------------
 
 
@@ -349,13 +411,14 @@ def record_inspection(
 
 
 def update_inspection(
-    *, actor, regulator: Regulator, inspection: Inspection, **changes
+    *, actor, regulator: Regulator, inspection: Inspection, seen: str | None = None, **changes
 ) -> Inspection:
     """Change an inspection's fields (any of ``INSPECTION_FIELDS``); the audit event keeps
     the values before and after. Moving it to another program element needs the right to
-    record both, and an inspection without violations. A batch of one
-    (``update_cme_batch``)."""
-    item = ChangedInspection(regulator=regulator, inspection=inspection, changes=changes)
+    record both, and an inspection without violations. ``seen``: the inspection as the
+    editor's page drew it (``record_seen``); a change made from an older state is refused
+    (``StaleRecord``). A batch of one (``update_cme_batch``)."""
+    item = ChangedInspection(regulator=regulator, inspection=inspection, changes=changes, seen=seen)
     return _one(item, actor=actor, service=update_cme_batch, inspections=[item])
 
 
@@ -494,11 +557,13 @@ def add_violation(
     return _one(item, actor=actor, violations=[item], library=library)
 
 
-def update_violation(*, actor, regulator: Regulator, violation: Violation, **changes) -> Violation:
+def update_violation(
+    *, actor, regulator: Regulator, violation: Violation, seen: str | None = None, **changes
+) -> Violation:
     """Change a violation: any of ``VIOLATION_FIELDS`` and ``type_number``, typically to
-    record its return to compliance. The audit event keeps before and after. A batch of one
-    (``update_cme_batch``)."""
-    item = ChangedViolation(regulator=regulator, violation=violation, changes=changes)
+    record its return to compliance. The audit event keeps before and after. ``seen`` as
+    ``update_inspection`` takes it. A batch of one (``update_cme_batch``)."""
+    item = ChangedViolation(regulator=regulator, violation=violation, changes=changes, seen=seen)
     return _one(item, actor=actor, service=update_cme_batch, violations=[item])
 
 
@@ -644,24 +709,26 @@ def record_enforcement(
 
 
 def update_enforcement(
-    *, actor, regulator: Regulator, enforcement: Enforcement, **changes
+    *, actor, regulator: Regulator, enforcement: Enforcement, seen: str | None = None, **changes
 ) -> Enforcement:
     """Change an enforcement action: any of ``ENFORCEMENT_FIELDS`` and ``violations`` (the
     complete new list of linked violations). The actor must be allowed to record CME for the
     program elements of the violations linked before and after. The audit event keeps the
-    values, links included, before and after. Without ``violations``, a batch of one
-    (``update_cme_batch``)."""
+    values, links included, before and after. ``seen`` as ``update_inspection`` takes it (the
+    links are part of it). Without ``violations``, a batch of one (``update_cme_batch``)."""
     if "violations" not in changes:
-        item = ChangedEnforcement(regulator=regulator, enforcement=enforcement, changes=changes)
+        item = ChangedEnforcement(
+            regulator=regulator, enforcement=enforcement, changes=changes, seen=seen
+        )
         return _one(item, actor=actor, service=update_cme_batch, enforcements=[item])
     return _update_enforcement_list(
-        actor=actor, regulator=regulator, enforcement=enforcement, **changes
+        actor=actor, regulator=regulator, enforcement=enforcement, seen=seen, **changes
     )
 
 
 @transaction.atomic
 def _update_enforcement_list(
-    *, actor, regulator: Regulator, enforcement: Enforcement, **changes
+    *, actor, regulator: Regulator, enforcement: Enforcement, seen: str | None, **changes
 ) -> Enforcement:
     """``update_enforcement`` with a new list of violations: the links change with the
     fields, one action at a time."""
@@ -675,6 +742,9 @@ def _update_enforcement_list(
     )
     before = _enforcement_snapshot(enforcement)
     current = list(enforcement.violations.select_related("inspection"))
+    if seen is not None and _seen_of(before) != seen:
+        _require_enforcement_rights(actor, regulator, enforcement.facility, current)
+        raise _stale(enforcement, "enforcement action", seen)
     linked = _linked_violations(changes.pop("violations"))
     raw = _snapshot_values(enforcement, ENFORCEMENT_FIELDS) | changes
     values = clean_enforcement(raw, enforcement.facility, linked)
@@ -1145,11 +1215,14 @@ class ChangedRecord(BatchItem):
     """A stored record to change in a batch (``update_cme_batch``): ``changes`` are the fields
     as the single ``update_*`` service takes them. ``regulator_key`` (with
     ``regulator_action_at``), when given, is written with the change: the EDT keys of the
-    agency's system."""
+    agency's system. ``seen``, when given, is the record as the editor's page drew it
+    (``record_seen``): a change made from an older state is refused (``StaleRecord``). The
+    agency's system sends none: CalEPA's rule for its updates (a later action time) stands."""
 
     changes: Mapping[str, Any]
     regulator_key: str | None = None
     regulator_action_at: datetime.datetime | None = None
+    seen: str | None = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -1250,6 +1323,15 @@ def update_cme_batch(
     rows: dict[ChangedRecord, Any] = {}
     before: dict[ChangedRecord, dict[str, Any]] = {}
     values_of: dict[ChangedRecord, dict[str, Any]] = {}
+    # Changes made from a page drawn before the record last changed (``seen``), by their
+    # records' names; refused once the rule has been asked of the record as it is.
+    stale: dict[ChangedRecord, str] = {}
+
+    def is_stale(item: ChangedRecord, what: str) -> bool:
+        if item.seen is None or _seen_of(before[item]) == item.seen:
+            return False
+        stale[item] = what
+        return True
 
     def found(items, stored: dict, attribute: str, what: str, seen: dict | None):
         """Each item with its locked row, in order: an item whose row is gone is refused; a
@@ -1271,6 +1353,9 @@ def update_cme_batch(
     changed_inspections: dict[int, ChangedInspection] = {}
     for item, row in found(inspections, stored, "inspection", "inspection", changed_inspections):
         before[item] = _inspection_snapshot(row)
+        if is_stale(item, "inspection"):
+            works[item] = [CmeWork(item.regulator, row.facility, row.program_element)]
+            continue
         try:
             values_of[item] = clean_inspection(
                 _snapshot_values(row, INSPECTION_FIELDS) | dict(item.changes)
@@ -1309,6 +1394,10 @@ def update_cme_batch(
     raws: dict[ChangedViolation, dict[str, Any]] = {}
     for item, row in found(violations, stored, "violation", "violation", changed_violations):
         before[item] = _violation_snapshot(row)
+        if is_stale(item, "violation"):
+            inspection = row.inspection
+            works[item] = [CmeWork(item.regulator, inspection.facility, inspection.program_element)]
+            continue
         raw = _snapshot_values(row, VIOLATION_FIELDS)
         raw["type_number"] = row.violation_type.type_number
         raws[item] = raw | dict(item.changes)
@@ -1363,6 +1452,11 @@ def update_cme_batch(
             if parent is not None
         ]
         now = [violation_now(v) for v in linked_now]
+        if is_stale(item, "enforcement action"):
+            elements = sorted({v.inspection.program_element for v in linked_now})
+            works[item] = [CmeWork(item.regulator, row.facility, e) for e in elements]
+            works[item].append(CmeWork(item.regulator, row.facility, None))
+            continue
         try:
             values_of[item] = clean_enforcement(
                 _snapshot_values(row, ENFORCEMENT_FIELDS) | dict(item.changes), row.facility, now
@@ -1419,6 +1513,8 @@ def update_cme_batch(
         refusal = next((denied[work] for work in works[item] if work in denied), None)
         if refusal is not None:
             refused[item] = refusal
+        elif item in stale:
+            refused[item] = _stale(rows[item], stale[item], item.seen)
         elif isinstance(item, ChangedInspection) and rows[item].pk in with_violations:
             refused[item] = ValidationError(
                 {"program_element": "Remove the violations before changing the program element."}

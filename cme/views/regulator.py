@@ -114,6 +114,12 @@ class CMEMixin(AgencyScopedMixin):
             .order_by("type_number")
         )
 
+    def refuse_stale(self, error: services.StaleRecord, url: str):
+        """A change made from a page drawn before someone else's: its message, and the edit
+        page again with the record's current values (and their digest)."""
+        messages.error(self.request, error.messages[0])
+        return redirect(url)
+
     def require_record(self) -> None:
         if not self.can_record():
             raise PermissionDenied("Your role at this agency does not allow recording CME data.")
@@ -285,7 +291,12 @@ class InspectionMixin(CMEMixin):
                     actor=self.request.user,
                     regulator=self.regulator,
                     inspection=inspection,
+                    seen=self.request.POST.get("seen") or None,
                     **form.cleaned_data,
+                )
+            except services.StaleRecord as error:
+                return self.refuse_stale(
+                    error, reverse("regulator:cme_inspection_edit", args=[inspection.pk])
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -295,7 +306,9 @@ class InspectionMixin(CMEMixin):
         return TemplateResponse(
             self.request,
             "cme/inspection_edit.html",
-            self.get_context_data(inspection=inspection, form=form),
+            self.get_context_data(
+                inspection=inspection, form=form, seen=self.request.POST.get("seen", "")
+            ),
         )
 
 
@@ -369,6 +382,7 @@ class InspectionEditView(InspectionMixin, TemplateView):
             self.get_context_data(
                 inspection=inspection,
                 form=self.inspection_form(inspection.facility, initial=initial),
+                seen=services.record_seen(inspection),
             )
         )
 
@@ -459,10 +473,11 @@ class ViolationEditView(CMEMixin, TemplateView):
         self.require_record()
         return violation
 
-    def render_page(self, violation, form):
+    def render_page(self, violation, form, seen: str):
         return self.render_to_response(
             self.get_context_data(
                 violation=violation,
+                seen=seen,
                 inspection=violation.inspection,
                 form=form,
                 violation_types=self.violation_types(
@@ -476,7 +491,9 @@ class ViolationEditView(CMEMixin, TemplateView):
         violation = self.get_violation()
         initial = {name: getattr(violation, name) for name in services.VIOLATION_FIELDS}
         initial["type_number"] = violation.violation_type.type_number
-        return self.render_page(violation, ViolationForm(initial=initial))
+        return self.render_page(
+            violation, ViolationForm(initial=initial), services.record_seen(violation)
+        )
 
     def post(self, request, *args, **kwargs):
         violation = self.get_violation()
@@ -487,14 +504,19 @@ class ViolationEditView(CMEMixin, TemplateView):
                     actor=request.user,
                     regulator=self.regulator,
                     violation=violation,
+                    seen=request.POST.get("seen") or None,
                     **form.cleaned_data,
+                )
+            except services.StaleRecord as error:
+                return self.refuse_stale(
+                    error, reverse("regulator:cme_violation_edit", args=[violation.pk])
                 )
             except ValidationError as error:
                 add_service_errors(form, error, _VIOLATION_ALIASES)
             else:
                 messages.success(request, "Violation saved.")
                 return redirect("regulator:cme_inspection", pk=violation.inspection_id)
-        return self.render_page(violation, form)
+        return self.render_page(violation, form, request.POST.get("seen", ""))
 
 
 def filtered_enforcements(enforcements, params) -> tuple:
@@ -633,12 +655,16 @@ class EnforcementEditView(EnforcementMixin, TemplateView):
         initial["violations"] = list(choices.filter(enforcements=enforcement))
         return EnforcementForm(initial=initial, violations=choices)
 
-    def render_page(self, enforcement, form):
-        return self.render_to_response(self.get_context_data(enforcement=enforcement, form=form))
+    def render_page(self, enforcement, form, seen: str):
+        return self.render_to_response(
+            self.get_context_data(enforcement=enforcement, form=form, seen=seen)
+        )
 
     def get(self, request, *args, **kwargs):
         enforcement = self.get_enforcement()
-        return self.render_page(enforcement, self.make_form(enforcement))
+        return self.render_page(
+            enforcement, self.make_form(enforcement), services.record_seen(enforcement)
+        )
 
     def post(self, request, *args, **kwargs):
         enforcement = self.get_enforcement()
@@ -649,14 +675,19 @@ class EnforcementEditView(EnforcementMixin, TemplateView):
                     actor=request.user,
                     regulator=self.regulator,
                     enforcement=enforcement,
+                    seen=request.POST.get("seen") or None,
                     **form.cleaned_data,
+                )
+            except services.StaleRecord as error:
+                return self.refuse_stale(
+                    error, reverse("regulator:cme_enforcement_edit", args=[enforcement.pk])
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, "Enforcement action saved.")
                 return redirect("regulator:cme_enforcement", pk=enforcement.pk)
-        return self.render_page(enforcement, form)
+        return self.render_page(enforcement, form, request.POST.get("seen", ""))
 
 
 class UploadView(CMEMixin, TemplateView):
