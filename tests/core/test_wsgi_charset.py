@@ -6,18 +6,29 @@ instead, saying what to change."""
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 
 from cers.wsgi import application
 
 
 def call(environ: dict) -> tuple[str, bytes]:
+    """The entry point called as a server calls it, but keeping the test's database
+    connection open across the request, as Django's test client does (a server's request
+    closes it when done, which would end the test's transaction on PostgreSQL)."""
     setup_testing_defaults(environ)
     answered = {}
 
     def start_response(status, headers, exc_info=None):
         answered["status"] = status
 
-    body = b"".join(application(environ, start_response))
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     return answered["status"], body
 
 
