@@ -131,6 +131,22 @@ UNDOCUMENTED = {
     },
 }
 
+# A facility's geographic point (CERS supplemental fields): how it was collected (21.0004) and
+# what place of the facility it marks (21.0005). The facility schemas list the codes CalEPA
+# accepts (collection method 101, 103, 104, 107, 108, 109; reference point 101, 102, 103, 108)
+# without a word, and no source available to the project names them: the federal locational
+# code lists number theirs differently. Facility fields, not submittal fields: the registry
+# does not carry them; ``facilities.models`` reads its choices from here.
+FACILITY_LOCATION_CODES = {
+    "21.0004": {
+        code: f"Code {code} (meaning not published)"
+        for code in ("101", "103", "104", "107", "108", "109")
+    },
+    "21.0005": {
+        code: f"Code {code} (meaning not published)" for code in ("101", "102", "103", "108")
+    },
+}
+
 CODE_LABELS: dict[str, dict[str, str]] = {
     # CERS system fields (CERS data registry).
     "20.0005": {

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.code_lists import FACILITY_LOCATION_CODES
 from core.elements import SubmittalElement
 
 from .querysets import FacilityQuerySet, FacilityRegulatorQuerySet
@@ -23,25 +24,16 @@ class ReportingRequirement(models.IntegerChoices):
     ALWAYS_APPLICABLE = 3, "Always Applicable"
 
 
-class HorizontalCollectionMethod(models.IntegerChoices):
-    """How a facility's geographic point was collected (CERS supplemental field 21.0004): the
-    codes CalEPA's schemas allow."""
-
-    M101 = 101, "101"
-    M103 = 103, "103"
-    M104 = 104, "104"
-    M107 = 107, "107"
-    M108 = 108, "108"
-    M109 = 109, "109"
+def _location_choices(number: str) -> list[tuple[int, str]]:
+    """The codes of a geographic point field with their labels (``core.code_lists``)."""
+    return [(int(code), label) for code, label in FACILITY_LOCATION_CODES[number].items()]
 
 
-class GeographicReferencePoint(models.IntegerChoices):
-    """What place of the facility the geographic point marks (21.0005): the schemas' codes."""
-
-    P101 = 101, "101"
-    P102 = 102, "102"
-    P103 = 103, "103"
-    P108 = 108, "108"
+# How a facility's geographic point was collected (CERS supplemental field 21.0004) and what
+# place of the facility it marks (21.0005): the codes CalEPA's schemas allow, labelled in
+# ``core.code_lists`` (the one table of code labels).
+HORIZONTAL_COLLECTION_METHODS = _location_choices("21.0004")
+GEOGRAPHIC_REFERENCE_POINTS = _location_choices("21.0005")
 
 
 class HorizontalReferenceDatum(models.TextChoices):
@@ -92,10 +84,10 @@ class Facility(models.Model):
         "horizontal accuracy (m)", max_digits=12, decimal_places=3, null=True, blank=True
     )
     horizontal_collection_method = models.PositiveSmallIntegerField(
-        choices=HorizontalCollectionMethod, null=True, blank=True
+        choices=HORIZONTAL_COLLECTION_METHODS, null=True, blank=True
     )
     geographic_reference_point = models.PositiveSmallIntegerField(
-        choices=GeographicReferencePoint, null=True, blank=True
+        choices=GEOGRAPHIC_REFERENCE_POINTS, null=True, blank=True
     )
     horizontal_reference_datum = models.CharField(
         max_length=5, choices=HorizontalReferenceDatum, blank=True

@@ -581,7 +581,8 @@ def apply_facility_metadata(
 
 
 # What the portal's form sets of ``METADATA_FIELDS`` (the collection method and reference point
-# are codes without words: EDT Facility Metadata sets them).
+# are codes no source available names, ``core.code_lists.FACILITY_LOCATION_CODES``: EDT
+# Facility Metadata sets them, and the facility's page shows them).
 PORTAL_METADATA_FIELDS = (
     "local_facility_id",
     "regulator_key",

@@ -56,9 +56,19 @@ class JoinRequestForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    """Invite someone by e-mail with a role (Lead Users only)."""
+    """Invite someone by e-mail with a role (Lead Users only), naming the person as CERS's Add
+    Person does: name required, phone and job title optional."""
 
     email = forms.EmailField(label="E-mail address")
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+    phone = forms.CharField(
+        label="Phone (optional)",
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    title = forms.CharField(label="Job title (optional)", max_length=100, required=False)
     role = forms.ChoiceField(
         choices=_role_choices_with_descriptions,
         initial=Role.VIEWER,

@@ -123,6 +123,12 @@ class Invitation(models.Model):
         Organization, on_delete=models.CASCADE, related_name="invitations"
     )
     email = models.EmailField()
+    # Who the Lead User says the person is (as CERS's Add Person asks): the e-mail greets them
+    # by name and a new account's sign-up starts with these details.
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    title = models.CharField("job title", max_length=100, blank=True)
     role = models.CharField(max_length=10, choices=Role)
     token_digest = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
@@ -150,6 +156,10 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.organization}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
 
 
 class JoinRequest(models.Model):

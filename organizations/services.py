@@ -244,12 +244,39 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic(durable=True)
-def invite(*, actor, organization: Organization, email: str, role: str) -> Invitation:
+def invite(
+    *,
+    actor,
+    organization: Organization,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    title: str = "",
+) -> Invitation:
     """Invite someone by e-mail to join with ``role``. A new invitation to the same address
-    replaces a pending one."""
+    replaces a pending one.
+
+    The person's name, phone and job title, when given, greet them in the e-mail and fill in
+    the sign-up form if they create an account to accept; an existing account keeps its own.
+    """
     require(actor, "organizations.manage_people", organization)
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles."})
+    person = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "phone": phone.strip(),
+        "title": title.strip(),
+    }
+    errors = {
+        name: f"Use at most {Invitation._meta.get_field(name).max_length} characters."
+        for name, value in person.items()
+        if len(value) > Invitation._meta.get_field(name).max_length
+    }
+    if errors:
+        raise ValidationError(errors)
     # Two invitations of one address at once (a double click) are made one after the other:
     # the second replaces the first, as any later one does. The rule is asked again under
     # the lock: a Lead User removed while waiting for it invites nobody.
@@ -266,6 +293,7 @@ def invite(*, actor, organization: Organization, email: str, role: str) -> Invit
         organization=organization,
         email=email,
         role=role,
+        **person,
         token_digest=_digest(token),
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_LIFETIME,
@@ -274,13 +302,14 @@ def invite(*, actor, organization: Organization, email: str, role: str) -> Invit
         actor,
         "organization.invited",
         invitation,
-        after={"email": email, "role": role},
+        after={"email": email, "role": role, **person},
         organization=organization,
     )
     queue_email(
         [email],
         "organizations/email/invitation",
         {
+            "name": invitation.full_name,
             "organization": organization,
             "inviter": actor,
             "role": Role(role).label,

@@ -72,8 +72,9 @@ def login_url(email: str = "", next_url: str = "") -> str:
 class SignupView(FormView):
     """Create an account; it stays inactive until the e-mailed link is opened.
 
-    ``?email=`` prefills the address (an invitation link passes it); ``?next=`` is kept for the
-    sign-in page that follows activation.
+    ``?email=``, ``?first_name=``, ``?last_name=``, ``?phone=`` and ``?title=`` prefill the form
+    (an invitation link passes them); ``?next=`` is kept for the sign-in page that follows
+    activation.
     """
 
     template_name = "accounts/signup.html"
@@ -90,7 +91,12 @@ class SignupView(FormView):
         )
 
     def get_initial(self):
-        return {"email": self.request.GET.get("email", "")}
+        # What an invitation's link carries: the address, and the name, phone and job title
+        # the inviting Lead User gave (each a starting value the person may change).
+        return {
+            name: self.request.GET.get(name, "")
+            for name in ("email", "first_name", "last_name", "phone", "title")
+        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

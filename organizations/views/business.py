@@ -268,9 +268,13 @@ class PeopleView(OrganizationPageMixin, TemplateView):
                     organization=self.organization,
                     email=form.cleaned_data["email"],
                     role=form.cleaned_data["role"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                    phone=form.cleaned_data["phone"],
+                    title=form.cleaned_data["title"],
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,

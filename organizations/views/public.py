@@ -1,8 +1,11 @@
 """Accepting an invitation from its e-mailed link."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from core.views import ORGANIZATION_SESSION_KEY
@@ -18,11 +21,30 @@ class InvitationView(View):
 
     template_name = "organizations/invitation.html"
 
+    def context(self, request, invitation, token, **extra):
+        # Sign-up starts with the address and the details the Lead User gave; they only fill
+        # in a new account's form (an existing account keeps its own).
+        details = {
+            "email": invitation.email,
+            "first_name": invitation.first_name,
+            "last_name": invitation.last_name,
+            "phone": invitation.phone,
+            "title": invitation.title,
+            "next": request.path,
+        }
+        query = urlencode({key: value for key, value in details.items() if value})
+        return {
+            "invitation": invitation,
+            "token": token,
+            "signup_url": f"{reverse('accounts:signup')}?{query}",
+            **extra,
+        }
+
     def get(self, request, token):
         invitation = services.find_invitation(token)
         if invitation is None:
             return render(request, "organizations/invitation_invalid.html", status=404)
-        return render(request, self.template_name, {"invitation": invitation, "token": token})
+        return render(request, self.template_name, self.context(request, invitation, token))
 
     def post(self, request, token):
         if not request.user.is_authenticated:
@@ -36,7 +58,7 @@ class InvitationView(View):
             return render(
                 request,
                 self.template_name,
-                {"invitation": invitation, "token": token, "errors": exc.messages},
+                self.context(request, invitation, token, errors=exc.messages),
                 status=400,
             )
         request.session[ORGANIZATION_SESSION_KEY] = membership.organization_id

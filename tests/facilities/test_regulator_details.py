@@ -109,3 +109,60 @@ def test_a_facility_nobody_handles_is_refused_with_a_message(cast):
 
     with pytest.raises(ValidationError):
         set_facility_details(actor=cast.state_admin, facility=cast.facility, details={})
+
+
+def test_the_facility_page_shows_the_location_codes_by_their_labels(client, cast):
+    """The collection method and reference point (set by EDT Facility Metadata) read from
+    core.code_lists on the facility's page, and their codes come back unchanged."""
+    from core.code_lists import FACILITY_LOCATION_CODES
+    from facilities.models import Facility
+
+    Facility.objects.filter(pk=cast.facility.pk).update(
+        latitude=Decimal("38.5"),
+        longitude=Decimal("-121.5"),
+        horizontal_collection_method=104,
+        geographic_reference_point=102,
+    )
+    client.force_login(cast.cupa_reviewer)
+    page = client.get(reverse("regulator:facility", args=[cast.facility.cers_id]))
+    assertContains(page, "<dt>Collection method</dt><dd>Code 104 (meaning not published)</dd>")
+    assertContains(page, "<dt>Reference point</dt><dd>Code 102 (meaning not published)</dd>")
+    facility = Facility.objects.get(pk=cast.facility.pk)
+    assert (facility.horizontal_collection_method, facility.geographic_reference_point) == (
+        104,
+        102,
+    )
+    assert (
+        facility.get_horizontal_collection_method_display()
+        == (FACILITY_LOCATION_CODES["21.0004"]["104"])
+    )
+
+
+def test_the_location_codes_are_the_schemas_and_each_has_a_label_that_is_not_bare():
+    """Every schema that carries the point allows exactly the codes the model offers."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from lxml import etree
+
+    from facilities.models import Facility
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    tags = {
+        "HorizontalCollectionMethod": "horizontal_collection_method",
+        "GeographicReferencePoint": "geographic_reference_point",
+    }
+    schema = {name: set() for name in tags.values()}
+    for path in Path(settings.BASE_DIR, "edt", "schemas").rglob("*.xsd"):
+        for element in etree.parse(str(path)).iter(f"{xs}element"):
+            if element.get("name") in tags:
+                schema[tags[element.get("name")]].add(
+                    frozenset(int(e.get("value")) for e in element.iter(f"{xs}enumeration"))
+                )
+    for name, code_sets in schema.items():
+        assert len(code_sets) == 1, (name, code_sets)
+        codes = set(next(iter(code_sets)))
+        choices = dict(Facility._meta.get_field(name).choices)
+        assert set(choices) == codes
+        for code, label in choices.items():
+            assert label != str(code) and any(ch.isalpha() for ch in label)

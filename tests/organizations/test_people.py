@@ -50,7 +50,13 @@ def test_an_invited_person_accepts_through_the_pages(
     client.force_login(cast.lead)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("business:people"), {"email": "Nina@Newco.example", "role": Role.EDITOR}
+            reverse("business:people"),
+            {
+                "email": "Nina@Newco.example",
+                "first_name": "Nina",
+                "last_name": "Newcomer",
+                "role": Role.EDITOR,
+            },
         )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -100,7 +106,8 @@ def test_an_unknown_invitation_token_gives_the_not_found_page(client, newcomer):
 
 def test_inviting_a_member_again_is_explained_on_the_page(lead_client, cast):
     response = lead_client.post(
-        reverse("business:people"), {"email": cast.viewer.email, "role": Role.LEAD}
+        reverse("business:people"),
+        {"email": cast.viewer.email, "first_name": "V", "last_name": "M", "role": Role.LEAD},
     )
     assert response.status_code == 200
     assert b"is already a member of this organization" in response.content
@@ -210,7 +217,10 @@ def test_non_lead_members_are_refused_the_lead_pages(client, cast, persona):
     )
     assert client.post(reverse("business:member_remove", args=[target.pk])).status_code == 403
     assert client.get(reverse("business:join_requests")).status_code == 403
-    invite = client.post(reverse("business:people"), {"email": "x@y.example", "role": "lead"})
+    invite = client.post(
+        reverse("business:people"),
+        {"email": "x@y.example", "first_name": "X", "last_name": "Y", "role": "lead"},
+    )
     assert invite.status_code == 403
     target.refresh_from_db()
     assert target.role == role_before

@@ -28,6 +28,7 @@ RESEND = reverse("accounts:activation_resend")
 JOIN = reverse("business:join_request_create")
 IMPLEMENTERS = reverse("edt_program:implementers")
 PEOPLE = reverse("business:people")
+NAMED = {"first_name": "Pat", "last_name": "Person"}  # the invite form asks for the name
 RAT = "/EDT/Regulator/Authenticate?regulatorCode=1001"
 PROXY = "10.0.0.1"
 
@@ -297,12 +298,14 @@ def test_invitations_are_limited_per_user_from_any_address(founder, rates):
     for n in range(2):
         client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
         client.force_login(founder)
-        response = client.post(PEOPLE, {"email": f"person{n}@example.com", "role": "viewer"})
+        response = client.post(
+            PEOPLE, {"email": f"person{n}@example.com", **NAMED, "role": "viewer"}
+        )
         assert response.status_code == 302
 
     client = Client(REMOTE_ADDR="203.0.113.9")
     client.force_login(founder)
-    response = client.post(PEOPLE, {"email": "person9@example.com", "role": "viewer"})
+    response = client.post(PEOPLE, {"email": "person9@example.com", **NAMED, "role": "viewer"})
 
     assert_refused(response, "invite someone")
     assert not OutboundEmail.objects.filter(to=["person9@example.com"]).exists()
@@ -315,10 +318,10 @@ def test_invitations_send_one_address_no_more_than_its_e_mail_limit(founder, cli
     rates(email="2/hour")
     client.force_login(founder)
     for _ in range(2):
-        response = client.post(PEOPLE, {"email": "victim@example.com", "role": "viewer"})
+        response = client.post(PEOPLE, {"email": "victim@example.com", **NAMED, "role": "viewer"})
         assert response.status_code == 302
 
-    response = client.post(PEOPLE, {"email": "Victim@example.com", "role": "viewer"})
+    response = client.post(PEOPLE, {"email": "Victim@example.com", **NAMED, "role": "viewer"})
 
     assert_refused(response, "invite someone")
     assert OutboundEmail.objects.filter(to=["victim@example.com"]).count() == 2
