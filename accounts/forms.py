@@ -23,6 +23,34 @@ from .models import User
 DUPLICATE_EMAIL = "An account with this e-mail address already exists."
 
 
+def new_password_field(label: str) -> forms.CharField:
+    """A new password, with the validators' rules as its help."""
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+
+
+def confirmation_field(label: str) -> forms.CharField:
+    """The new password typed again (``confirmed`` compares them)."""
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Enter the same password again.",
+    )
+
+
+def confirmed(cleaned_data: dict, first: str, second: str) -> str:
+    """The confirmation field's value, when it matches the new password."""
+    password1, password2 = cleaned_data.get(first), cleaned_data[second]
+    if password1 and password1 != password2:
+        raise ValidationError("The two passwords do not match.", code="password_mismatch")
+    return password2
+
+
 def normalize_email(value: str) -> str:
     """The form in which e-mail addresses are stored: trimmed, lower case."""
     return User.objects.normalize_email(value.strip()).lower()
@@ -68,28 +96,14 @@ class SignupForm(PersonForm):
         help_text="We send a link to this address; your account works once you open it.",
     )
     field_order = ["email", "first_name", "last_name", "phone", "title"]
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label="Confirm password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Enter the same password again.",
-    )
+    password1 = new_password_field("Password")
+    password2 = confirmation_field("Confirm password")
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])
 
     def clean_password2(self) -> str:
-        password1 = self.cleaned_data.get("password1")
-        password2 = self.cleaned_data["password2"]
-        if password1 and password1 != password2:
-            raise ValidationError("The two passwords do not match.", code="password_mismatch")
-        return password2
+        return confirmed(self.cleaned_data, "password1", "password2")
 
     def registration(self) -> dict[str, str]:
         """The keyword arguments for ``register_user``."""
@@ -202,25 +216,11 @@ class PasswordChangeForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
-    new_password1 = forms.CharField(
-        label="New password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    new_password2 = forms.CharField(
-        label="Confirm the new password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Enter the same password again.",
-    )
+    new_password1 = new_password_field("New password")
+    new_password2 = confirmation_field("Confirm the new password")
 
     def clean_new_password2(self) -> str:
-        password1 = self.cleaned_data.get("new_password1")
-        password2 = self.cleaned_data["new_password2"]
-        if password1 and password1 != password2:
-            raise ValidationError("The two passwords do not match.", code="password_mismatch")
-        return password2
+        return confirmed(self.cleaned_data, "new_password1", "new_password2")
 
 
 class AdminUserAddForm(AdminUserCreationForm):
