@@ -378,7 +378,16 @@ def receive(call, input_schema: str, default_version: str) -> Received:
 
     if not is_zip:
         # Stored as it reads: the processing, later, has no Content-Type to go by.
-        body = xmlsafe.settle_encoding(body, request.content_params.get("charset"))
+        settled = xmlsafe.settle_encoding(body, request.content_params.get("charset"))
+        if len(settled) > xml_limit:
+            # A single-byte encoding written out in UTF-8 grows (an accented letter takes
+            # two bytes): the limit holds for what is stored and processed.
+            raise Refused(
+                f"{xmlsafe.TooLarge(xml_limit)} The document is {len(body)} bytes as sent and "
+                f"{len(settled)} bytes in UTF-8, as it is stored. Nothing was stored.",
+                413,
+            )
+        body = settled
     data = body
     try:
         if is_zip:

@@ -211,6 +211,19 @@ def test_a_document_is_read_in_the_encoding_it_was_written_in(client, cast, edt_
     ) == [expected]
 
 
+def test_a_document_re_encoded_past_the_size_limit_is_refused(client, cast, edt_account, settings):
+    """A document in a single-byte encoding named by its Content-Type is stored as UTF-8, in
+    which each accented letter takes two bytes: the size limit holds for what is stored and
+    processed, as it does for a ZIP's data.xml."""
+    body = written("cp1252", "", "Caf\u00e9 " + "\u00e9" * 200)
+    settings.EDT_MAX_XML_BYTES = len(body) + 100  # the bytes sent fit; in UTF-8 they do not
+    response = post(client, edt_account, body, content_type="text/xml; charset=windows-1252")
+    assert response.status_code == 413
+    text = response.content.decode()
+    assert "in UTF-8" in text and "Nothing was stored" in text
+    assert not Facility.objects.filter(name__startswith="Caf").exists()
+
+
 NOT_READABLE = {
     # Windows PowerShell 5.1 sends a string body in ISO-8859-1 unless told otherwise
     "ISO-8859-1 without a declaration": (
