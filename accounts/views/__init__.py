@@ -41,6 +41,10 @@ from ..tokens import password_reset_tokens
 # "check your e-mail" page) and the page to return to once the account works.
 SIGNUP_EMAIL_SESSION_KEY = "accounts_signup_email"
 SIGNUP_NEXT_SESSION_KEY = "accounts_signup_next"
+# The details an invitation page leaves for sign-up to start from (a person's details never
+# travel in a URL, where server logs, proxies and the browser's history keep them).
+SIGNUP_PREFILL_SESSION_KEY = "accounts_signup_prefill"
+SIGNUP_PREFILL_FIELDS = ("email", "first_name", "last_name", "phone", "title")
 
 # Each sends an e-mail: limited per client address, and per address written to.
 SIGNUP_LIMIT = rate_limited("sign up", ("signup", by_address), ("email", by_field("email")))
@@ -72,9 +76,9 @@ def login_url(email: str = "", next_url: str = "") -> str:
 class SignupView(FormView):
     """Create an account; it stays inactive until the e-mailed link is opened.
 
-    ``?email=``, ``?first_name=``, ``?last_name=``, ``?phone=`` and ``?title=`` prefill the form
-    (an invitation link passes them); ``?next=`` is kept for the sign-in page that follows
-    activation.
+    An invitation page leaves the invited person's address, name, phone and job title in the
+    session (``SIGNUP_PREFILL_SESSION_KEY``) to prefill the form; ``?next=`` is kept for the
+    sign-in page that follows activation.
     """
 
     template_name = "accounts/signup.html"
@@ -91,12 +95,13 @@ class SignupView(FormView):
         )
 
     def get_initial(self):
-        # What an invitation's link carries: the address, and the name, phone and job title
-        # the inviting Lead User gave (each a starting value the person may change).
-        return {
-            name: self.request.GET.get(name, "")
-            for name in ("email", "first_name", "last_name", "phone", "title")
-        }
+        # What the invitation opened in this browser left: the address, and the name, phone
+        # and job title the inviting Lead User gave (each a starting value the person may
+        # change).
+        details = self.request.session.get(SIGNUP_PREFILL_SESSION_KEY)
+        if not isinstance(details, dict):
+            return {}
+        return {name: str(details.get(name) or "") for name in SIGNUP_PREFILL_FIELDS}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -111,6 +116,7 @@ class SignupView(FormView):
             form.add_error(None, exc)
             return self.form_invalid(form)
         # The same answer whether or not the address had an account: the e-mail says which.
+        self.request.session.pop(SIGNUP_PREFILL_SESSION_KEY, None)
         self.request.session[SIGNUP_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
         next_url = self.next_url()
         if next_url:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
+from accounts.views import SIGNUP_PREFILL_FIELDS, SIGNUP_PREFILL_SESSION_KEY
 from core.views import ORGANIZATION_SESSION_KEY
 
 from .. import services
@@ -23,20 +24,16 @@ class InvitationView(View):
 
     def context(self, request, invitation, token, **extra):
         # Sign-up starts with the address and the details the Lead User gave; they only fill
-        # in a new account's form (an existing account keeps its own).
-        details = {
-            "email": invitation.email,
-            "first_name": invitation.first_name,
-            "last_name": invitation.last_name,
-            "phone": invitation.phone,
-            "title": invitation.title,
-            "next": request.path,
-        }
-        query = urlencode({key: value for key, value in details.items() if value})
+        # in a new account's form (an existing account keeps its own). They wait in the
+        # session, never in the sign-up link's address.
+        if not request.user.is_authenticated:
+            request.session[SIGNUP_PREFILL_SESSION_KEY] = {
+                name: getattr(invitation, name) for name in SIGNUP_PREFILL_FIELDS
+            }
         return {
             "invitation": invitation,
             "token": token,
-            "signup_url": f"{reverse('accounts:signup')}?{query}",
+            "signup_url": f"{reverse('accounts:signup')}?{urlencode({'next': request.path})}",
             **extra,
         }
 

@@ -10,6 +10,7 @@ from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts.models import User
+from accounts.views import SIGNUP_PREFILL_SESSION_KEY
 from core.models import AuditEvent, OutboundEmail
 from core.services import REDACTED
 from tests import factories
@@ -74,11 +75,25 @@ def test_signup_creates_an_inactive_user_and_emails_a_link_that_activates_it(
     assertContains(client.get(response.url), "is confirmed")
 
 
-def test_signup_prefills_the_email_from_the_link(client, db):
-    response = client.get(SIGNUP, {"email": "invited@example.com"})
+def test_signup_starts_from_the_details_the_session_holds(client, db):
+    """An invitation page leaves the invited person's details in the session for sign-up."""
+    session = client.session
+    session[SIGNUP_PREFILL_SESSION_KEY] = {"email": "invited@example.com", "first_name": "Ina"}
+    session.save()
+    response = client.get(SIGNUP)
 
     assert response.context["form"]["email"].value() == "invited@example.com"
     assertContains(response, 'value="invited@example.com"')
+    assertContains(response, 'value="Ina"')
+
+
+def test_signup_reads_no_details_from_the_address(client, db):
+    """A person's details never travel in a URL (logs, history, Referer): the query string
+    prefills nothing."""
+    response = client.get(SIGNUP, {"email": "someone@example.com", "first_name": "Sam"})
+
+    assert not response.context["form"]["email"].value()
+    assertNotContains(response, "someone@example.com")
 
 
 def test_signup_carries_next_to_the_login_page_after_activation(

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
@@ -117,7 +118,9 @@ def test_a_new_account_starts_from_the_invitation_details(client, cast):
     link = re.search(r'href="([^"]*/signup/\?[^"]*)"', page.content.decode()).group(1)
     link = html.unescape(link)
     query = parse_qs(urlsplit(link).query)
-    assert query["next"] == [reverse("invitation", args=[invitation.token])]
+    # Only where to go next travels in the address: a person's details in a URL end up in
+    # server logs, proxies' logs and the browser's history; the session carries them.
+    assert query == {"next": [reverse("invitation", args=[invitation.token])]}
     signup = client.get(link)
     assert signup.status_code == 200
     initial = {name: signup.context["form"][name].value() for name in (*PERSON, "email")}
@@ -147,3 +150,12 @@ def test_an_existing_account_keeps_its_own_details_on_accepting(client, cast):
         "530-555-0199",
         "Plant manager",
     )
+
+
+def test_the_details_start_only_the_sign_up_of_the_browser_that_opened_the_invitation(client, cast):
+    invitation = invite_rosa(cast)
+    client.get(reverse("invitation", args=[invitation.token]))
+    other = Client()
+    signup = other.get(reverse("accounts:signup"))
+    assert signup.context["form"]["first_name"].value() in ("", None)
+    assert b"Rosa" not in signup.content
