@@ -72,6 +72,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from core.access import require
 from core.events import changes as event_changes
@@ -308,19 +309,33 @@ def _stale(row, what: str, seen: str) -> StaleRecord:
     else:
         since = since[:1]  # the state seen is not in the recent history: name the last change
     again = (
-        "Nothing of yours was saved: the page now shows the current values; make your "
-        "change again if it still applies."
+        "Nothing of yours was saved: your values are still in the form; save it again to "
+        "apply them over that change, or leave the page to keep it."
     )
     if not since:
         return StaleRecord(f"This {what} was changed while you had it open. {again}")
     who = list(dict.fromkeys(str(event.actor) if event.actor else "someone" for event in since))
-    fields = list(dict.fromkeys(label for event in since for label, *_ in event_changes(event)))
+    now: dict[str, str | None] = {}  # each field changed, its value now (the newest event's)
+    for event in since:
+        for label, _before, after in event_changes(event):
+            now.setdefault(label, after)
     at = timezone.localtime(since[0].created_at)
-    what_changed = f" ({', '.join(fields)})" if fields else ""
+    what_changed = (
+        " (" + "; ".join(f"{label}, now {_shown(value)}" for label, value in now.items()) + ")"
+        if now
+        else ""
+    )
     return StaleRecord(
         f"{' and '.join(who)} changed this {what}{what_changed} at {at:%Y-%m-%d %H:%M} "
         f"while you had it open. {again}"
     )
+
+
+def _shown(value: str | None, longest: int = 80) -> str:
+    """A value as a refusal quotes it: empty said so, a long one cut."""
+    if value in (None, ""):
+        return "empty"
+    return f"“{Truncator(value).chars(longest)}”"
 
 
 # -- inspections -------------------------------------------------------------------------------

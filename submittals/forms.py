@@ -289,6 +289,24 @@ class RegistryForm(forms.Form):
             for section in _sections(self.schema, self.registry_fields)
         ]
 
+    def mark_saved_meanwhile(self, saved: dict) -> int:
+        """After a save refused because someone else saved these fields meanwhile: mark each
+        field whose value saved now differs from the one typed with that saved value, as the
+        field's error (so the error summary lists it). Call after ``is_valid()``. Returns how
+        many were marked."""
+        marked = 0
+        for f in self.registry_fields:
+            name = form_name(f)
+            typed = self.cleaned_data.get(name)
+            now = saved.get(data_key(f))
+            if (typed in (None, "")) and (now in (None, "")) or typed == now:
+                continue
+            choices = dict(getattr(self.fields[name], "choices", None) or ())
+            shown = f"“{choices.get(now, now)}”" if now not in (None, "") else "empty"
+            self.add_error(name, f"Saved meanwhile as {shown}; saving again keeps your value.")
+            marked += 1
+        return marked
+
     def fingerprint(self, data: dict | None = None) -> str:
         """A digest of the values of the form's own fields in ``data`` (by default the data
         the form was drawn from). The page sends it back, so a save is refused when one of

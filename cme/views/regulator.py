@@ -114,11 +114,14 @@ class CMEMixin(AgencyScopedMixin):
             .order_by("type_number")
         )
 
-    def refuse_stale(self, error: services.StaleRecord, url: str):
-        """A change made from a page drawn before someone else's: its message, and the edit
-        page again with the record's current values (and their digest)."""
-        messages.error(self.request, error.messages[0])
-        return redirect(url)
+    def refuse_stale(self, error: services.StaleRecord, form, record, render):
+        """A change made from a page drawn before someone else's: the edit page again (drawn
+        by ``render(record, form, seen)``) with the person's own values still in the form,
+        the refusal naming what changed and its values now, and the digest of the record as
+        it is now, so that saving again applies them over that change knowingly."""
+        record.refresh_from_db()
+        form.add_error(None, error.messages[0])
+        return render(record, form, services.record_seen(record))
 
     def require_record(self) -> None:
         if not self.can_record():
@@ -285,6 +288,14 @@ class InspectionMixin(CMEMixin):
         errors."""
         self.require_record()
         form = self.inspection_form(inspection.facility, self.request.POST)
+
+        def render(inspection, form, seen: str):
+            return TemplateResponse(
+                self.request,
+                "cme/inspection_edit.html",
+                self.get_context_data(inspection=inspection, form=form, seen=seen),
+            )
+
         if form.is_valid():
             try:
                 services.update_inspection(
@@ -295,21 +306,13 @@ class InspectionMixin(CMEMixin):
                     **form.cleaned_data,
                 )
             except services.StaleRecord as error:
-                return self.refuse_stale(
-                    error, reverse("regulator:cme_inspection_edit", args=[inspection.pk])
-                )
+                return self.refuse_stale(error, form, inspection, render)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(self.request, "Inspection saved.")
                 return redirect("regulator:cme_inspection", pk=inspection.pk)
-        return TemplateResponse(
-            self.request,
-            "cme/inspection_edit.html",
-            self.get_context_data(
-                inspection=inspection, form=form, seen=self.request.POST.get("seen", "")
-            ),
-        )
+        return render(inspection, form, self.request.POST.get("seen", ""))
 
 
 # The inspection page holds two forms with fields of the same names (occurred_on, comments):
@@ -508,9 +511,7 @@ class ViolationEditView(CMEMixin, TemplateView):
                     **form.cleaned_data,
                 )
             except services.StaleRecord as error:
-                return self.refuse_stale(
-                    error, reverse("regulator:cme_violation_edit", args=[violation.pk])
-                )
+                return self.refuse_stale(error, form, violation, self.render_page)
             except ValidationError as error:
                 add_service_errors(form, error, _VIOLATION_ALIASES)
             else:
@@ -679,9 +680,7 @@ class EnforcementEditView(EnforcementMixin, TemplateView):
                     **form.cleaned_data,
                 )
             except services.StaleRecord as error:
-                return self.refuse_stale(
-                    error, reverse("regulator:cme_enforcement_edit", args=[enforcement.pk])
-                )
+                return self.refuse_stale(error, form, enforcement, self.render_page)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

@@ -67,7 +67,8 @@ SUBMIT = "submittals.submit"
 EDIT_REFUSED = "Your role in this organization does not allow preparing drafts."
 DRAFT_CHANGED = (
     "Someone else saved these fields of the draft while you had the page open, so nothing was "
-    "saved: the page now shows what they saved. Enter your changes again."
+    "saved. Your values are still in the form; the fields saved meanwhile with other values "
+    "say what was saved. Save again to keep your values."
 )
 SUBMIT_REFUSED = "Only Approvers and Lead Users may submit and certify submittals."
 
@@ -373,15 +374,26 @@ class ElementView(OrganizationElementsMixin, TemplateView):
             messages.error(request, "Nothing was saved: correct the values marked below.")
             return self.render_to_response(self.get_context_data(form=form))
         seen = request.POST.get("fingerprint")
+        saved_meanwhile: list[dict] = []
 
         def change(current: dict) -> dict:
             if seen is not None and form.fingerprint(current) != seen:
+                saved_meanwhile.append(current)
                 raise ValidationError(DRAFT_CHANGED)
             return form.merged_data(current)
 
         try:
             services.change_draft_data(actor=request.user, record=record, change=change)
         except ValidationError as exc:
+            if saved_meanwhile:
+                # The page again with what they typed, drawn over the draft as saved now (its
+                # fingerprint), the fields saved meanwhile marked with their saved values.
+                record.data = saved_meanwhile[0]
+                form = self.element_form(request.POST)
+                form.is_valid()
+                form.mark_saved_meanwhile(record.data)
+                messages.error(request, DRAFT_CHANGED)
+                return self.render_to_response(self.get_context_data(form=form))
             for text in service_error_texts(exc):
                 messages.error(request, text)
             return redirect("business:element", pk=record.pk)

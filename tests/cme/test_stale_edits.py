@@ -1,6 +1,7 @@
 """Two people editing one CME record: the edit pages carry a digest of the record as drawn,
-and a save made from a page drawn before someone else's change is refused, naming the change,
-with nothing written; the page then shows the current values. EDT updates carry no digest."""
+and a save made from a page drawn before someone else's change is refused, naming the change
+and the changed values as they are now, with nothing written; the page keeps the person's own
+values in the form, and saving it again applies them knowingly. EDT updates carry no digest."""
 
 import datetime
 
@@ -64,17 +65,17 @@ def test_a_second_inspection_edit_from_the_same_page_is_refused(cast, client):
         url, INSPECTION_POST | {"inspection_type": "b", "seen": seen_by_other}, follow=True
     )
     page = response.content.decode()
-    assert f"{cast.cupa_reviewer} changed this inspection (Comments) at " in page
-    assert "Comments" in page
-    assert response.context["form"].initial["comments"] == "First."  # the current values
+    assert f"{cast.cupa_reviewer} changed this inspection (Comments, now “First.”) at " in page
+    # What they typed is still in the form, not lost; the digest is the record's as it is now.
+    assert response.context["form"]["inspection_type"].value() == "b"
+    assert response.context["form"].non_field_errors()
     assert response.context["seen"] != seen
     parent.refresh_from_db()
     assert (parent.inspection_type, parent.comments) == ("a", "First.")
     assert updated_events("inspection") == 1
-    # From the page as it is now, the edit goes through.
-    response = client.post(
-        url, INSPECTION_POST | {"inspection_type": "b", "seen": response.context["seen"]}
-    )
+    # Saving the form again applies their values over the change they were told of.
+    post = {name: response.context["form"][name].value() for name in INSPECTION_POST}
+    response = client.post(url, post | {"seen": response.context["seen"]})
     assert response.status_code == 302
     parent.refresh_from_db()
     assert parent.inspection_type == "b"
@@ -89,9 +90,11 @@ def test_the_inspection_page_post_refuses_a_stale_edit_too(cast, client):
     )
     response = client.post(
         reverse("regulator:cme_inspection", args=[parent.pk]),
-        INSPECTION_POST | {"seen": seen},
+        INSPECTION_POST | {"seen": seen, "inspector_name": "Typed Name"},
     )
-    assert response.url == reverse("regulator:cme_inspection_edit", args=[parent.pk])
+    assert response.status_code == 200
+    assert "Comments, now “Mine.”" in response.content.decode()
+    assert response.context["form"]["inspector_name"].value() == "Typed Name"
     parent.refresh_from_db()
     assert parent.comments == "Mine."
 
@@ -106,11 +109,11 @@ def test_a_stale_violation_edit_is_refused_and_names_the_change(cast, client):
         url, VIOLATION_POST | {"return_to_compliance_on": "2024-05-03", "seen": seen}, follow=True
     )
     page = response.content.decode()
-    assert "changed this violation" in page and "Class" in page
+    assert "changed this violation" in page and "Class, now" in page
     found.refresh_from_db()
     assert (found.violation_class, found.return_to_compliance_on) == (2, None)
     assert updated_events("violation") == 1
-    assert response.context["form"].initial["violation_class"] == 2
+    assert response.context["form"]["return_to_compliance_on"].value() == "2024-05-03"
 
 
 def test_a_stale_enforcement_edit_is_refused_links_included(cast, client):
@@ -139,7 +142,7 @@ def test_a_stale_enforcement_field_change_in_a_batch_is_refused(cast):
     services.update_enforcement(
         actor=cast.cupa_reviewer, regulator=cast.cupa, enforcement=action, comments="Fine."
     )
-    with pytest.raises(services.StaleRecord, match=r"\(Comments\)"):
+    with pytest.raises(services.StaleRecord, match=r"\(Comments, now “Fine\.”\)"):
         services.update_enforcement(
             actor=cast.cupa_reviewer,
             regulator=cast.cupa,
@@ -220,3 +223,25 @@ def test_a_stale_digest_tells_an_outsider_nothing_before_the_rule(cast):
             comments="Theirs.",
         )
     assert Inspection.objects.get().comments == "Mine."
+
+
+def test_a_refusal_quotes_a_long_value_cut_and_an_emptied_one_as_empty(cast):
+    action = enforcement(cast, comments="Started.")
+    seen = services.record_seen(action)
+    services.update_enforcement(
+        actor=cast.cupa_reviewer, regulator=cast.cupa, enforcement=action, comments=""
+    )
+    with pytest.raises(services.StaleRecord, match=r"\(Comments, now empty\)"):
+        services.update_enforcement(
+            actor=cast.cupa_reviewer, regulator=cast.cupa, enforcement=action, seen=seen
+        )
+    seen = services.record_seen(Enforcement.objects.get())
+    services.update_enforcement(
+        actor=cast.cupa_reviewer, regulator=cast.cupa, enforcement=action, comments="x" * 500
+    )
+    with pytest.raises(services.StaleRecord) as refused:
+        services.update_enforcement(
+            actor=cast.cupa_reviewer, regulator=cast.cupa, enforcement=action, seen=seen
+        )
+    assert "x" * 79 + "…”" in refused.value.messages[0]
+    assert "x" * 81 not in refused.value.messages[0]

@@ -91,7 +91,19 @@ def test_a_save_over_fields_saved_meanwhile_is_refused(cast, client, meanwhile):
     response = client.post(element_url(record, BA), form, follow=True)
 
     assert reload(record).data["4"] == "N"
-    assert "Someone else saved these fields" in response.content.decode()
+    page = response.content.decode()
+    assert "Someone else saved these fields" in page
+    # What they typed is still in the form, the field saved meanwhile marked with its value.
+    bound = response.context["form"]
+    assert bound["f_4"].value() == "Y"
+    assert [str(e) for e in bound.errors["f_4"]] == [
+        "Saved meanwhile as “No”; saving again keeps your value."
+    ]
+    assert page.count("Saved meanwhile as") == 2  # the field's error and the summary's link
+    # Saving the form again, drawn over the draft as saved now, keeps their value.
+    again = {**form, "fingerprint": bound.fingerprint()}
+    assert client.post(element_url(record, BA), again).status_code == 302
+    assert reload(record).data["4"] == "Y"
 
 
 def test_two_rows_added_at_once_are_both_kept(cast, client, meanwhile):
