@@ -55,6 +55,11 @@ class ReportingQuarter:
     def due_today(self) -> bool:
         return self.days_left == 0
 
+    @property
+    def in_progress(self) -> bool:
+        """Whether the quarter has not ended yet (its records may still be added to)."""
+        return self.today <= self.end
+
 
 def _quarter_start(day: datetime.date) -> datetime.date:
     return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)

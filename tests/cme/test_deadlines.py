@@ -106,3 +106,51 @@ def test_today_is_californias_date_whatever_the_servers_zone(settings):
     assert california_today(late + datetime.timedelta(hours=1)) == D(2025, 10, 31)
     # In January (PST, eight hours behind UTC).
     assert california_today(datetime.datetime(2026, 1, 31, 7, 59, tzinfo=utc)) == D(2026, 1, 30)
+
+
+# --- Where regulators read it ---------------------------------------------------------------
+
+# 23:30 on 30 October 2025 in California, already the 31st in UTC.
+DUE_EVENING = datetime.datetime(2025, 10, 31, 6, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def due_evening(monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: DUE_EVENING)
+
+
+def deadline_text(response) -> str:
+    from lxml import html
+
+    element = html.fromstring(response.content).get_element_by_id("cme-deadline")
+    return " ".join("".join(element.itertext()).split())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["cupa_reviewer", "pa_viewer", "state_admin"])
+def test_the_dashboard_shows_the_quarter_due_and_the_days_left(cast, client, due_evening, persona):
+    from django.urls import reverse
+
+    client.force_login(getattr(cast, persona))
+    text = deadline_text(client.get(reverse("regulator:home")))
+    assert "quarter 1 of fiscal year 2025-26, 2025-07-01 to 2025-09-30" in text
+    assert "due to CERS by 2025-10-30" in text
+    assert "due today" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["regulator:cme_inspections", "regulator:cme_enforcements"])
+def test_the_cme_pages_show_it_too(cast, client, monkeypatch, name):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    # 1 November 2025: the quarter in progress, due 30 January 2026.
+    monkeypatch.setattr(
+        timezone, "now", lambda: datetime.datetime(2025, 11, 1, 19, 0, tzinfo=datetime.UTC)
+    )
+    client.force_login(cast.cupa_reviewer)
+    text = deadline_text(client.get(reverse(name)))
+    assert "2025-10-01 to 2025-12-31 (in progress)" in text
+    assert "by 2026-01-30: 90 days left" in text
