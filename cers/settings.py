@@ -296,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "facilities.tasks.send_due_reminders",
         "schedule": DUE_REMINDER_SECONDS,
     },
+    # The CME reporting deadline's reminder to each agency's administrators (once a quarter).
+    "cme-deadline-reminders": {
+        "task": "cme.tasks.send_deadline_reminders",
+        "schedule": DUE_REMINDER_SECONDS,
+    },
     "refresh-dashboard-summaries": {
         "task": "portal.tasks.refresh_summaries",
         "schedule": SUMMARY_SECONDS,

@@ -355,3 +355,29 @@ class EnforcementViolation(EdtKeys):
 
     def __str__(self) -> str:
         return f"Enforcement {self.enforcement_id} - violation {self.violation_id}"
+
+
+class DeadlineReminder(models.Model):
+    """A reminder e-mailed to an agency's administrators that its CME data of a quarter are
+    due to CERS on ``due_date`` (``cme.deadlines``). Written in the transaction that queues
+    the e-mails, and unique per agency and due date, so an agency is reminded once a quarter
+    however often or concurrently the beat runs (``services.send_deadline_reminders``)."""
+
+    # Looked up through one_cme_reminder_per_due_date, which leads with it.
+    regulator = models.ForeignKey(
+        "regulators.Regulator", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    due_date = models.DateField()
+    recipients = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regulator", "due_date"], name="one_cme_reminder_per_due_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regulator_id}: CME data due {self.due_date}"

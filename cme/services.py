@@ -68,9 +68,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -84,16 +86,20 @@ from core.services import (
     insert_rows,
     insert_values,
     object_event,
+    queue_emails,
     record_event,
     record_events,
     update_rows,
 )
 from libraries.models import ViolationType
-from regulators.models import Regulator
+from regulators.models import Regulator, StaffMembership
+from regulators.roles import StaffRole
 from submittals.data import row_fingerprint
 
+from . import deadlines
 from .models import (
     PROGRAM_ELEMENT_VIOLATION_ELEMENTS,
+    DeadlineReminder,
     Enforcement,
     EnforcementType,
     EnforcementViolation,
@@ -2016,3 +2022,69 @@ def record_cme_upload(*, actor, regulator: Regulator, inspections, file_name: st
         regulator=regulator,
     )
     return counts
+
+
+# --- The reporting deadline's reminder ------------------------------------------------------
+
+# Days before a quarter's CME data are due to CERS when each agency's administrators are
+# reminded (once; a run missed on that day sends it on a later one, up to the due date).
+DEADLINE_REMINDER_DAYS = 7
+
+
+def send_deadline_reminders(*, today: datetime.date | None = None) -> int:
+    """E-mail each CUPA's and PA's administrators that the CME data of the quarter being
+    reported (``deadlines.reporting_quarter``, on California's date) are due to CERS, from
+    ``DEADLINE_REMINDER_DAYS`` days before the due date to the date itself: one e-mail each
+    through the outbox, and a ``DeadlineReminder`` in the same transaction, whose unique
+    constraint means an agency is reminded once a quarter, however often or concurrently
+    this runs. The state agency reports no CME data of its own. Run by the Celery beat
+    (``cme.tasks``); answers how many agencies were reminded."""
+    today = today or deadlines.california_today()
+    quarter = deadlines.reporting_quarter(today)
+    if not 0 <= quarter.days_left <= DEADLINE_REMINDER_DAYS:
+        return 0
+    reminded = DeadlineReminder.objects.filter(due_date=quarter.due).values("regulator_id")
+    agencies = list(
+        Regulator.objects.exclude(kind=Regulator.Kind.STATE).exclude(pk__in=reminded).order_by("pk")
+    )
+    if not agencies:
+        return 0
+    administrators: dict[int, list[str]] = {}
+    rows = (
+        StaffMembership.objects.filter(
+            regulator__in=agencies, role=StaffRole.ADMINISTRATOR, user__is_active=True
+        )
+        .order_by("regulator_id", "user__email")
+        .values_list("regulator_id", "user__email")
+    )
+    for regulator_id, email in rows:
+        administrators.setdefault(regulator_id, []).append(email)
+    link = settings.SITE_URL + reverse("regulator:cme_inspections")
+    return sum(
+        _remind_deadline(agency, quarter, administrators.get(agency.pk, []), link)
+        for agency in agencies
+    )
+
+
+def _remind_deadline(
+    agency: Regulator, quarter: deadlines.ReportingQuarter, to: list[str], link: str
+) -> bool:
+    """Record and queue one agency's reminder in one transaction; False when another run
+    sent it."""
+    context = {"regulator": agency, "quarter": quarter, "link": link}
+    try:
+        with transaction.atomic():
+            reminder = DeadlineReminder.objects.create(
+                regulator=agency, due_date=quarter.due, recipients=len(to)
+            )
+            queue_emails([([address], "cme/email/deadline_reminder", context) for address in to])
+            record_event(
+                None,
+                "cme.deadline_reminder_sent",
+                reminder,
+                after={"due_date": quarter.due.isoformat(), "recipients": len(to)},
+                regulator=agency,
+            )
+    except IntegrityError:
+        return False
+    return True

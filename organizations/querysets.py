@@ -70,9 +70,25 @@ class OrganizationQuerySet(models.QuerySet):
 
 
 class MembershipQuerySet(models.QuerySet):
+    # The organizations of an agency's jurisdiction are in the scope of anyone acting for it
+    # (``OrganizationQuerySet.for_user``: those it regulates something of), so their people
+    # are too (core.views.AgencyScopedMixin.scoped; tests/cme/test_jurisdiction_scope.py).
+    jurisdiction_within_agency_scope = True
+
     def for_user(self, user, action: str = "view"):
         """Memberships of the organizations ``user`` may act on with ``action``."""
         return self.filter(organization__in=_organizations_for(user, action))
+
+    def in_jurisdiction(self, regulator):
+        """The people of the organizations in ``regulator``'s jurisdiction
+        (``OrganizationQuerySet.in_jurisdiction``); everyone's for the state agency."""
+        from .models import Organization
+
+        if regulator.is_statewide:
+            return self
+        return self.filter(
+            organization__in=Organization.objects.filter(regulated_by([regulator.pk])).values("pk")
+        )
 
 
 class InvitationQuerySet(models.QuerySet):

@@ -10,6 +10,11 @@ urlpatterns = [
     path("", regulator.AgencyHomeView.as_view(), name="home"),
     path("organizations/", regulator.OrganizationListView.as_view(), name="organizations"),
     path(
+        "organizations/people/export/",
+        regulator.OrganizationPeopleExportView.as_view(),
+        name="organization_people_export",
+    ),
+    path(
         "organizations/<int:code>/",
         regulator.OrganizationDetailView.as_view(),
         name="organization",

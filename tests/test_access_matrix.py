@@ -581,6 +581,7 @@ MATRIX: dict[str, Route] = {
     # The agency's due date rule: its administrators (the cast's: the state administrator).
     "regulator:due_date_rule": Route(403, {"state_admin": 200}),
     "regulator:organizations": STAFF_PAGE,
+    "regulator:organization_people_export": STAFF_PAGE,
     "regulator:organization": Route(200, each(BUSINESS_USERS, 403), args=lambda c: [c.org.code]),
     # Regulator portal: transfers. Need manage_facilities on the current agency (403 for
     # reviewers and viewers in scope) and, for moving or merging a facility, to be its CUPA or

@@ -38,7 +38,7 @@ from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from facilities.models import Facility
 from libraries.models import ViolationType
 
-from .. import services, upload
+from .. import deadlines, services, upload
 from ..forms import (
     VIOLATION_TYPE_LIST_ID,
     EnforcementFilterForm,
@@ -131,6 +131,7 @@ class CMEMixin(AgencyScopedMixin):
         return super().get_context_data(
             regulator=self.regulator,
             can_record=self.can_record(),
+            cme_quarter=deadlines.reporting_quarter(deadlines.california_today()),
             violation_type_list_id=VIOLATION_TYPE_LIST_ID,
             **kwargs,
         )

@@ -4,8 +4,10 @@ The numbers are read from the agency's summary (``portal.models.AgencySummary``)
 every agency at once by ``portal.services.refresh_summaries`` every ``CERS_SUMMARY_SECONDS``:
 one query, however large the jurisdiction, and the page says how old the counts are. Each
 count is what the list it links to held then (the querysets' ``in_jurisdiction``); the lists
-themselves are read live. The charts are drawn here, server-side, as inline SVG and plain
-HTML bars: no JavaScript and no chart library.
+themselves are read live. The CME reporting deadline depends on the date alone
+(``cme.deadlines``), so it is worked out on each view, on California's date, not counted.
+The charts are drawn here, server-side, as inline SVG and plain HTML bars: no JavaScript and
+no chart library.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from cme import deadlines
 from cme.models import ProgramElement, Violation
 from core.pagination import paginate
 from core.views import AgencyScopedMixin
@@ -211,8 +214,9 @@ def current_summary(user, regulator: Regulator) -> AgencySummary | None:
 
 def dashboard_context(user, regulator: Regulator) -> dict:
     """Everything the home page's dashboard shows, from the agency's summary (one query):
-    the jurisdiction's size, three action counts, two charts, and when they were counted.
-    An agency not counted yet (created since the last refresh) shows zeros and says so."""
+    the jurisdiction's size, three action counts, two charts, and when they were counted;
+    with the CME reporting deadline of today, which no count holds. An agency not counted
+    yet (created since the last refresh) shows zeros and says so."""
     summary = current_summary(user, regulator)
     counted_on = timezone.localdate(summary.counted_at) if summary else timezone.localdate()
     months = months_back(counted_on, CHART_MONTHS)
@@ -220,6 +224,7 @@ def dashboard_context(user, regulator: Regulator) -> dict:
     return {
         "summary": summary,
         "summary_minutes": max(1, round(settings.SUMMARY_SECONDS / 60)),
+        "cme_quarter": deadlines.reporting_quarter(deadlines.california_today()),
         **counts,
         "status_chart": submittals_by_status(summary_counts_by_month(summary, months), months),
         "violation_bars": open_violations_by_program_element(

@@ -1,6 +1,6 @@
 """Regulator portal pages that combine several apps: the agency's home (with its dashboard,
-``dashboard.py``), the organizations in the agency's jurisdiction, and the state
-administrator's largest organizations.
+``dashboard.py``), the organizations in the agency's jurisdiction (and their people's e-mail
+addresses, downloadable), and the state administrator's largest organizations.
 
 The portal works for one agency at a time (``RegulatorPortalMixin`` sets ``self.regulator``).
 Every list starts from a ``for_user`` queryset and is narrowed to the current agency
@@ -15,16 +15,25 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from core.elements import SubmittalElement
+from core.exports import (
+    Column,
+    export_filename,
+    export_links,
+    export_response,
+    requested_format,
+    rows_of,
+)
 from core.pagination import paginate, search_filter
 from core.views import AgencyScopedMixin, RegulatorPortalMixin
 from facilities import services as facility_services
 from facilities.models import Facility
 from facilities.querysets import with_jurisdiction_facility_count
-from organizations.models import Organization
+from organizations.models import Membership, Organization
 
 from .dashboard import dashboard_context
 
@@ -75,7 +84,56 @@ class OrganizationListView(JurisdictionOrganizationsMixin, TemplateView):
             regulator=self.regulator,
             page=paginate(self.request, organizations),
             q=query,
+            export_links=export_links(
+                reverse("regulator:organization_people_export"), self.request.GET
+            ),
             **kwargs,
+        )
+
+
+PEOPLE_COLUMNS = [
+    Column("Organization code", lambda m: m.organization.code),
+    Column("Organization name", lambda m: m.organization.name),
+    Column("First name", lambda m: m.user.first_name),
+    Column("Last name", lambda m: m.user.last_name),
+    Column("E-mail", lambda m: m.user.email),
+    Column("Role", lambda m: m.get_role_display()),
+]
+
+
+class OrganizationPeopleExportView(JurisdictionOrganizationsMixin, View):
+    """GET: the business users of the organizations on the list (its search too), one row
+    per person and organization with their e-mail address and role, as CSV or XLSX
+    (``?format=``), read a chunk at a time whatever its length. Accounts an operator
+    disabled are left out: they receive no e-mail."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        export_format = requested_format(request)
+        people = search_filter(
+            self.scoped(Membership).filter(user__is_active=True),
+            request.GET.get("q", "").strip(),
+            [f"organization__{field}" for field in ORGANIZATION_SEARCH_FIELDS],
+            [f"organization__{field}" for field in ORGANIZATION_SEARCH_EXACT_INT_FIELDS],
+        )
+        people = (
+            people.select_related("organization", "user")
+            .only(
+                "role",
+                "organization__code",
+                "organization__name",
+                "user__first_name",
+                "user__last_name",
+                "user__email",
+            )
+            .order_by("organization__name", "organization_id", "user__email", "pk")
+        )
+        return export_response(
+            rows_of(people),
+            PEOPLE_COLUMNS,
+            format=export_format,
+            filename=export_filename("organization-people", self.regulator),
         )
 
 

@@ -32,7 +32,13 @@ def declaring_models():
 
 def test_the_models_that_declare_it():
     names = {model._meta.label for model in declaring_models()}
-    assert {"facilities.Facility", "cme.Inspection", "cme.Violation", "cme.Enforcement"} <= names
+    assert {
+        "facilities.Facility",
+        "cme.Inspection",
+        "cme.Violation",
+        "cme.Enforcement",
+        "organizations.Membership",
+    } <= names
 
 
 @pytest.fixture
