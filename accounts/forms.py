@@ -1,5 +1,5 @@
 """Account forms: sign-up, sign-in by e-mail address, the password-reset request, a person's
-own details and password, and the admin's user forms.
+own details, password and e-mail address, and the admin's user forms.
 
 The forms validate input; every write goes through ``accounts.services`` (sign-up, the reset
 request) or Django's own set-password form, and every e-mail goes through the outbox.
@@ -221,6 +221,27 @@ class PasswordChangeForm(forms.Form):
 
     def clean_new_password2(self) -> str:
         return confirmed(self.cleaned_data, "new_password1", "new_password2")
+
+
+class EmailChangeForm(forms.Form):
+    """Ask to sign in with another e-mail address. ``accounts.services.request_email_change``
+    checks the current password, refuses the address already the account's, and deals with an
+    address another account has without saying so (its errors are keyed by these names)."""
+
+    email = forms.EmailField(
+        label="New e-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="We send a link to this address; your address changes when you open it.",
+    )
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean_email(self) -> str:
+        return normalize_email(self.cleaned_data["email"])
 
 
 class AdminUserAddForm(AdminUserCreationForm):

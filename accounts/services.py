@@ -1,5 +1,5 @@
 """Every write to accounts: sign-up, activation, the password-reset request, and a signed-in
-person's own name, phone, title and password.
+person's own name, phone, title, password and e-mail address.
 
 Sign-up and the reset request never tell the person at the keyboard whether an account has
 the address: both answer the same page and do the same work on every path (check the
@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from core.keys import as_key
 from core.services import queue_email, record_event, snapshot
 
+from . import hooks
 from .models import User
-from .tokens import activation_tokens, password_reset_tokens
+from .tokens import activation_tokens, email_change_tokens, password_reset_tokens
 
 
 def activation_url(user: User) -> str:
@@ -36,7 +39,7 @@ def password_reset_url(user: User) -> str:
     return settings.SITE_URL + reverse("accounts:password_reset_confirm", args=[uid, token])
 
 
-def _link_hours(seconds: int) -> int:
+def link_hours(seconds: int) -> int:
     return max(1, seconds // 3600)
 
 
@@ -47,7 +50,7 @@ def _queue_activation(user: User) -> None:
         {
             "user": user,
             "url": activation_url(user),
-            "valid_hours": _link_hours(settings.CERS_ACTIVATION_TIMEOUT),
+            "valid_hours": link_hours(settings.CERS_ACTIVATION_TIMEOUT),
         },
         secret=("url",),
     )
@@ -200,7 +203,7 @@ def request_password_reset(*, email: str) -> bool:
         {
             "user": user,
             "url": password_reset_url(user),
-            "valid_hours": _link_hours(settings.PASSWORD_RESET_TIMEOUT),
+            "valid_hours": link_hours(settings.PASSWORD_RESET_TIMEOUT),
         },
         secret=("url",),
     )
@@ -215,7 +218,8 @@ def update_profile(
     *, actor: User, first_name: str, last_name: str, phone: str = "", title: str = ""
 ) -> User:
     """A person corrects their own name, phone and job title (what Lead Users and agencies
-    see of them). The e-mail address is the account's name and is not changed here."""
+    see of them). The e-mail address, the account's name, changes through
+    ``request_email_change`` and the link it sends."""
     user = User.objects.select_for_update().get(pk=actor.pk)
     values = {
         "first_name": first_name.strip(),
@@ -241,6 +245,10 @@ def update_profile(
     return user
 
 
+# The answer to a wrong current password, wherever a change asks for it.
+MISTYPED_CURRENT = "This is not your current password. Enter it as you sign in."
+
+
 @transaction.atomic(durable=True)
 def change_password(*, actor: User, current_password: str, new_password: str) -> User:
     """A signed-in person changes their password: the current one must be right and the new
@@ -248,9 +256,7 @@ def change_password(*, actor: User, current_password: str, new_password: str) ->
     not do it learns at once (and is pointed to the reset page)."""
     user = User.objects.select_for_update().get(pk=actor.pk)
     if user.is_service_account or not user.check_password(current_password):
-        raise ValidationError(
-            {"current_password": "This is not your current password. Enter it as you sign in."}
-        )
+        raise ValidationError({"current_password": MISTYPED_CURRENT})
     if new_password == current_password:
         raise ValidationError(
             {"new_password1": "The new password is the same as the current one: choose another."}
@@ -269,6 +275,167 @@ def change_password(*, actor: User, current_password: str, new_password: str) ->
             "user": user,
             "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
         },
+    )
+    return user
+
+
+def address_in_use(email: str, *, besides: User | None = None) -> bool:
+    """Whether an account (other than ``besides``) signs in with ``email``, compared without
+    regard to case as sign-up and sign-in compare it."""
+    accounts = User.objects.filter(email__iexact=email)
+    if besides is not None:
+        accounts = accounts.exclude(pk=besides.pk)
+    return accounts.exists()
+
+
+def email_change_url(user: User, new_email: str) -> str:
+    args = [
+        urlsafe_base64_encode(force_bytes(user.pk)),
+        urlsafe_base64_encode(force_bytes(new_email)),
+        email_change_tokens.make_token(user, new_email),
+    ]
+    return settings.SITE_URL + reverse("accounts:email_change_confirm", args=args)
+
+
+@transaction.atomic(durable=True)
+def request_email_change(*, actor: User, new_email: str, current_password: str) -> bool:
+    """A signed-in person asks to sign in with another e-mail address, knowing their password.
+
+    Nothing changes yet: the new address is sent a link (``confirm_email_change``) and the
+    current one a notice that the change was asked, with no link that changes anything. An
+    address another account has is refused as sign-up refuses it, without saying so here: that
+    address is told instead (no link), and the work is the same on both paths. Returns
+    whether a link was sent, for tests and logs.
+    """
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.is_service_account or not user.check_password(current_password):
+        raise ValidationError({"current_password": MISTYPED_CURRENT})
+    new_email = User.objects.normalize_email(new_email.strip()).lower()
+    try:
+        validate_email(new_email)
+        if len(new_email) > User._meta.get_field("email").max_length:
+            raise ValidationError("too long")
+    except ValidationError:
+        raise ValidationError(
+            {"email": "Enter a valid e-mail address, such as name@example.com."}
+        ) from None
+    if new_email == user.email.lower():
+        raise ValidationError(
+            {"email": f"{new_email} is already your e-mail address: enter the new one."}
+        )
+    in_use = address_in_use(new_email, besides=user)
+    record_event(
+        user,
+        "account.email_change_requested",
+        user,
+        after={"email": new_email, **({"address_in_use": True} if in_use else {})},
+    )
+    valid_hours = link_hours(settings.CERS_EMAIL_CHANGE_TIMEOUT)
+    queue_email(
+        [user.email],
+        "accounts/email/email_change_requested",
+        {
+            "user": user,
+            "new_email": new_email,
+            "valid_hours": valid_hours,
+            "password_url": settings.SITE_URL + reverse("accounts:password_change"),
+            "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+        },
+    )
+    if in_use:
+        queue_email(
+            [new_email],
+            "accounts/email/email_change_in_use",
+            {"new_email": new_email, "login_url": settings.SITE_URL + reverse("accounts:login")},
+        )
+        return False
+    queue_email(
+        [new_email],
+        "accounts/email/email_change_confirm",
+        {
+            "user": user,
+            "new_email": new_email,
+            "url": email_change_url(user, new_email),
+            "valid_hours": valid_hours,
+        },
+        secret=("url",),
+    )
+    return True
+
+
+EMAIL_CHANGE_LINK_NOT_VALID = (
+    "This link to confirm a new e-mail address is not valid: it may be incomplete, expired or "
+    "already used, or the account's address or password changed since it was sent. Nothing "
+    "was changed."
+)
+EMAIL_CHANGE_OTHER_ACCOUNT = (
+    "This link confirms a new e-mail address for another account than the one signed in here. "
+    "Nothing was changed. Sign out, then open the link again (or sign in to that account)."
+)
+
+
+def email_change_from_link(
+    link: tuple[str, str, str], *, actor: User | None = None, lock: bool = False
+) -> tuple[User, str]:
+    """The account and the new address a confirmation link names, when the link is valid: an
+    e-mail change token (of no other kind), not expired, for the account's current address and
+    password, of an active portal account. ``ValidationError`` otherwise; ``PermissionDenied``
+    when someone else is signed in (asked after the link is found valid, so a signed-in
+    stranger learns nothing of an invalid one). ``lock`` locks the account's row."""
+    uidb64, emailb64, token = link
+    try:
+        pk = as_key(urlsafe_base64_decode(uidb64).decode())
+        new_email = urlsafe_base64_decode(emailb64).decode()
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationError(EMAIL_CHANGE_LINK_NOT_VALID, code="invalid") from None
+    accounts = User.objects.select_for_update() if lock else User.objects
+    user = (
+        accounts.filter(pk=pk, is_active=True, is_service_account=False).first()
+        if pk is not None
+        else None
+    )
+    if user is None or not email_change_tokens.check_token(user, token, new_email):
+        raise ValidationError(EMAIL_CHANGE_LINK_NOT_VALID, code="invalid")
+    if actor is not None and actor.is_authenticated and actor.pk != user.pk:
+        raise PermissionDenied(EMAIL_CHANGE_OTHER_ACCOUNT)
+    return user, new_email.strip().lower()
+
+
+def _address_taken(new_email: str) -> ValidationError:
+    return ValidationError(
+        f"{new_email} now has a CERS account of its own, made after you asked for the change, "
+        "so your address was not changed. Ask again with another address, or sign in to that "
+        "account.",
+        code="address_in_use",
+    )
+
+
+@transaction.atomic(durable=True)
+def confirm_email_change(*, actor: User | None, link: tuple[str, str, str]) -> User:
+    """The owner of the new address followed the link: the account signs in with it from now
+    on. ``actor`` is whoever is signed in (None or anonymous when nobody is): only the account
+    itself, or nobody. Another account may have taken the address since the link was sent:
+    refused, with a message (the unique constraint settles a race between the two)."""
+    user, new_email = email_change_from_link(link, actor=actor, lock=True)
+    if address_in_use(new_email, besides=user):
+        raise _address_taken(new_email)
+    old_email = user.email
+    user.email = new_email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError:
+        user.email = old_email
+        raise _address_taken(new_email) from None
+    record_event(
+        user, "account.email_changed", user, before={"email": old_email}, after={"email": new_email}
+    )
+    for follow in hooks.email_changed:
+        follow(user, old_email, new_email)
+    queue_email(
+        [old_email],
+        "accounts/email/email_changed",
+        {"user": user, "old_email": old_email, "new_email": new_email},
     )
     return user
 

@@ -2,11 +2,14 @@
 
 Each kind signs with its own salt (so HMAC derives its own key from ``SECRET_KEY``) and has its
 own lifetime, so an activation token never opens the set-password form and a reset token never
-activates an account. Both hash state that the link's use changes, so each works once:
-activation hashes ``is_active``, reset the password hash (as Django's own reset token does).
+activates an account. Each hashes state that the link's use changes, so each works once:
+activation hashes ``is_active``, reset the password hash (as Django's own reset token does),
+the change of e-mail address the current address (and the new one the link carries).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -56,3 +59,35 @@ class ActivationTokenGenerator(PurposeTokenGenerator):
 
 activation_tokens = ActivationTokenGenerator("activation", "CERS_ACTIVATION_TIMEOUT")
 password_reset_tokens = PurposeTokenGenerator("password-reset", "PASSWORD_RESET_TIMEOUT")
+
+
+class _Change(NamedTuple):
+    user: object
+    new_email: str
+
+
+class EmailChangeTokenGenerator(PurposeTokenGenerator):
+    """A change of e-mail address: bound to the user, the new address the link carries and
+    the account's current address, so it works once (the current address is no longer the
+    same once it is used) and every other link asked before it stops working too. It hashes
+    the password hash as well, so a new password (an owner taking their account back) ends
+    every pending change; but not the last sign-in, unlike Django's reset token, as the person
+    may well sign in on the device that reads the new address's mail before following it."""
+
+    def make_token(self, user, new_email: str) -> str:  # type: ignore[override]
+        return super().make_token(_Change(user, new_email))
+
+    def check_token(self, user, token, new_email: str = "") -> bool:  # type: ignore[override]
+        if not (user and new_email):
+            return False
+        return super().check_token(_Change(user, new_email), token)
+
+    def _make_hash_value(self, change, timestamp) -> str:
+        user = change.user
+        return (
+            f"{user.pk}{user.password}{timestamp}{user.email.lower()}"
+            f"\x00{change.new_email.strip().lower()}"
+        )
+
+
+email_change_tokens = EmailChangeTokenGenerator("email-change", "CERS_EMAIL_CHANGE_TIMEOUT")

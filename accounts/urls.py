@@ -14,6 +14,12 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("email/", views.EmailChangeView.as_view(), name="email_change"),
+    path(
+        "email/confirm/<str:uidb64>/<str:emailb64>/<str:token>/",
+        views.EmailChangeConfirmView.as_view(),
+        name="email_change_confirm",
+    ),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/done/",

@@ -146,6 +146,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Lifetimes of the e-mailed account links, each kind its own (accounts/tokens.py).
 CERS_ACTIVATION_TIMEOUT = 60 * 60 * env.int("CERS_ACTIVATION_LINK_HOURS", default=72)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * env.int("CERS_PASSWORD_RESET_LINK_HOURS", default=24)
+CERS_EMAIL_CHANGE_TIMEOUT = 60 * 60 * env.int("CERS_EMAIL_CHANGE_LINK_HOURS", default=24)
 
 # django-guardian: no anonymous user row; portal users never hold global permissions.
 ANONYMOUS_USER_NAME = None

@@ -15,3 +15,9 @@ class EdtConfig(AppConfig):
         from . import rules
 
         rules.register()
+
+        from accounts.hooks import email_changed
+
+        from .access.services import follow_account_address
+
+        email_changed.register(follow_account_address)

@@ -474,6 +474,11 @@ MATRIX: dict[str, Route] = {
     # Each signed-in person's own account (only ever their own: no key in the URL).
     "accounts:profile": ANY_SIGNED_IN,
     "accounts:password_change": ANY_SIGNED_IN,
+    "accounts:email_change": ANY_SIGNED_IN,
+    # The link e-mailed to a new address works signed out too; a bad one changes nothing (400).
+    "accounts:email_change_confirm": Route(
+        400, {"anonymous": 400}, args=lambda c: ["MA", "eA", "bad-token"]
+    ),
     # Business portal: organizations and people.
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,

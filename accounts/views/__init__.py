@@ -1,5 +1,6 @@
 """Account pages: sign-up and activation, sign-in and sign-out, password reset, and each
-signed-in person's own account page (name, phone, title, password, previous sign-in).
+signed-in person's own account page (name, phone, title, password, e-mail address, previous
+sign-in).
 
 Sign-in is throttled by django-axes (``accounts.lockout``): its middleware answers a lock-out
 with ``accounts/locked_out.html``. Sign-up, a new activation link and the password reset are
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -30,6 +32,7 @@ from core.ratelimit import by_address, by_field, by_user, rate_limited
 from .. import services
 from ..forms import (
     EmailAuthenticationForm,
+    EmailChangeForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
     ProfileForm,
@@ -52,6 +55,12 @@ ACTIVATION_LIMIT = rate_limited(
     "get a new activation link", ("signup", by_address), ("email", by_field("email"))
 )
 PASSWORD_CHANGE_LIMIT = rate_limited("change your password", ("password_change", by_user))
+# Asking for a new e-mail address checks the current password too: one count per user with the
+# password change, so an open session gets no more guesses from two forms; and it e-mails the
+# address typed, counted with sign-up's e-mails to one address.
+EMAIL_CHANGE_LIMIT = rate_limited(
+    "change your e-mail address", ("password_change", by_user), ("email", by_field("email"))
+)
 RESET_LIMIT = rate_limited(
     "reset a password", ("password_reset", by_address), ("email", by_field("email"))
 )
@@ -293,3 +302,87 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
         update_session_auth_hash(self.request, user)
         messages.success(self.request, "Your password is changed.")
         return super().form_valid(form)
+
+
+@method_decorator(EMAIL_CHANGE_LIMIT, name="post")
+class EmailChangeView(LoginRequiredMixin, FormView):
+    """Ask to sign in with another e-mail address, knowing the current password. Nothing
+    changes until the link e-mailed to the new address is followed; the current address is
+    told that the change was asked."""
+
+    template_name = "accounts/email_change.html"
+    form_class = EmailChangeForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["valid_hours"] = services.link_hours(settings.CERS_EMAIL_CHANGE_TIMEOUT)
+        return context
+
+    def form_valid(self, form):
+        new_email = form.cleaned_data["email"]
+        try:
+            services.request_email_change(
+                actor=self.request.user,
+                new_email=new_email,
+                current_password=form.cleaned_data["current_password"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        # The same words whether or not another account has the address: the e-mail to it
+        # says which, as sign-up does.
+        messages.success(
+            self.request,
+            f"We e-mailed a link to {new_email}. Your address changes when you open it; until "
+            f"then you sign in with {self.request.user.email}.",
+        )
+        return super().form_valid(form)
+
+
+class EmailChangeConfirmView(View):
+    """The link e-mailed to the new address: a page that names the change and a button that
+    makes it (so that a mail program opening links to look at them changes nothing). Signed
+    in as the account or not at all; anyone else signed in is refused (403). A bad, used or
+    expired link answers 400, an address another account took meanwhile 409: each a page
+    saying so, with the way to ask again."""
+
+    template_name = "accounts/email_change_confirm.html"
+    refusal_template = "accounts/email_change_invalid.html"
+
+    def link(self) -> tuple[str, str, str]:
+        return self.kwargs["uidb64"], self.kwargs["emailb64"], self.kwargs["token"]
+
+    def refused(self, exc, status: int):
+        errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        return render(
+            self.request,
+            self.refusal_template,
+            {"errors": errors, "other_account": status == 403, "taken": status == 409},
+            status=status,
+        )
+
+    def get(self, request, **kwargs):
+        try:
+            user, new_email = services.email_change_from_link(self.link(), actor=request.user)
+        except PermissionDenied as exc:
+            return self.refused(exc, 403)
+        except ValidationError as exc:
+            return self.refused(exc, 400)
+        return render(
+            request,
+            self.template_name,
+            {"account": user, "new_email": new_email, "signed_in": request.user.is_authenticated},
+        )
+
+    def post(self, request, **kwargs):
+        try:
+            user = services.confirm_email_change(actor=request.user, link=self.link())
+        except PermissionDenied as exc:
+            return self.refused(exc, 403)
+        except ValidationError as exc:
+            return self.refused(exc, 409 if exc.code == "address_in_use" else 400)
+        messages.success(request, f"Your e-mail address is now {user.email}.")
+        if request.user.is_authenticated:
+            return redirect("accounts:profile")
+        return redirect(login_url(email=user.email))

@@ -904,6 +904,38 @@ def subscribe(*, actor, email: str, name: str = "", vendor: Vendor | None = None
     return subscriber
 
 
+def follow_account_address(user, old_email: str, new_email: str) -> None:
+    """``accounts.hooks.email_changed``: a subscription made with the account (staff joining
+    with their own address) moves with the account to its new address, confirmed, as the
+    account has just proved it. Where the new address is on the list already, that row becomes
+    the account's and the old one goes. An address put on the list through the public form,
+    not by the account, stays with its address (its messages' links still remove it). Runs in
+    the address change's transaction."""
+    moving = list(Subscriber.objects.select_for_update().filter(user=user, email__iexact=old_email))
+    if not moving:
+        return
+    [subscriber] = moving  # one row per address
+    there = (
+        Subscriber.objects.select_for_update()
+        .filter(email__iexact=new_email)
+        .exclude(pk=subscriber.pk)
+        .first()
+    )
+    if there is not None:
+        subscriber.delete()
+        subscriber = there
+    subscriber.email, subscriber.user = new_email, user
+    subscriber.confirmed_at = subscriber.confirmed_at or timezone.now()
+    subscriber.save(update_fields=["email", "user", "confirmed_at"])
+    record_event(
+        user,
+        "edt.subscription_moved",
+        subscriber,
+        before={"email": old_email},
+        after={"email": new_email},
+    )
+
+
 @transaction.atomic(durable=True)
 def unsubscribe(*, actor, subscriber: Subscriber) -> None:
     if actor is None or actor.email.lower() != subscriber.email.lower():

@@ -274,3 +274,63 @@ def test_the_state_administrators_list_issues_the_same_queries_for_1_or_12(cast,
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def change_address(user, new_email: str) -> None:
+    """The account's e-mail address changed as its owner changes it: the link followed."""
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from accounts.services import confirm_email_change
+    from accounts.tokens import email_change_tokens
+
+    link = (
+        urlsafe_base64_encode(force_bytes(user.pk)),
+        urlsafe_base64_encode(force_bytes(new_email)),
+        email_change_tokens.make_token(user, new_email),
+    )
+    confirm_email_change(actor=user, link=link)
+    user.refresh_from_db()
+
+
+def test_a_staff_subscription_follows_its_account_to_a_new_address(cast, client):
+    reviewer = cast.cupa_reviewer
+    old = reviewer.email
+    subscriber = services.subscribe(actor=reviewer, email=old)
+
+    change_address(reviewer, "reviewer.new@sac-cupa.example")
+
+    subscriber.refresh_from_db()
+    assert subscriber.email == "reviewer.new@sac-cupa.example"
+    assert subscriber.user == reviewer and subscriber.confirmed_at is not None
+    event = AuditEvent.objects.get(action="edt.subscription_moved")
+    assert (event.before, event.after) == ({"email": old}, {"email": subscriber.email})
+    # The staff page still finds the account's own subscription, and can leave it.
+    client.force_login(reviewer)
+    page = client.get(reverse("regulator:edt_implementers"))
+    assert page.context["subscription"] == subscriber
+
+
+def test_an_address_subscribed_without_the_account_stays_with_the_address(cast):
+    reviewer = cast.cupa_reviewer
+    old = reviewer.email
+    by_form = Subscriber.objects.create(email=old)
+
+    change_address(reviewer, "reviewer.new@sac-cupa.example")
+
+    by_form.refresh_from_db()
+    assert by_form.email == old
+    assert not AuditEvent.objects.filter(action="edt.subscription_moved").exists()
+
+
+def test_a_new_address_already_on_the_list_keeps_one_subscription_of_the_account(cast):
+    reviewer = cast.cupa_reviewer
+    services.subscribe(actor=reviewer, email=reviewer.email)
+    waiting = Subscriber.objects.create(email="Reviewer.New@sac-cupa.example")
+
+    change_address(reviewer, "reviewer.new@sac-cupa.example")
+
+    [subscriber] = Subscriber.objects.all()
+    assert subscriber.pk == waiting.pk
+    assert subscriber.user == reviewer and subscriber.confirmed_at is not None
+    assert AuditEvent.objects.filter(action="edt.subscription_moved").exists()

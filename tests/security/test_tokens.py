@@ -140,6 +140,7 @@ def test_each_kind_expires_on_its_own_setting(settings, monkeypatch, active, ina
 def test_the_default_lifetimes(settings):
     assert settings.CERS_ACTIVATION_TIMEOUT == 72 * 3600
     assert settings.PASSWORD_RESET_TIMEOUT == 24 * 3600
+    assert settings.CERS_EMAIL_CHANGE_TIMEOUT == 24 * 3600
 
 
 def links_in(text: str) -> list[str]:
