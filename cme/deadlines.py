@@ -47,6 +47,12 @@ class ReportingQuarter:
         return f"{self.fiscal_year}-{(self.fiscal_year + 1) % 100:02d}"
 
     @property
+    def months_label(self) -> str:
+        """``October to December 2025``: the quarter's months, as an e-mail's subject names
+        them."""
+        return f"{self.start:%B} to {self.end:%B %Y}"
+
+    @property
     def days_left(self) -> int:
         """Whole days from ``today`` to the due date; 0 on the due date itself."""
         return (self.due - self.today).days
