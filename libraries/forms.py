@@ -166,7 +166,7 @@ class ChemicalForm(RowsMixin, forms.Form):
     )
     prop65_types = forms.MultipleChoiceField(
         label="Proposition 65 types",
-        choices=Prop65Type.choices,
+        choices=[(kind.value, kind.label.capitalize()) for kind in Prop65Type],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="What Proposition 65 lists it for; none if it is not listed.",
