@@ -31,6 +31,7 @@ class ChemicalAdmin(ReadOnlyAdmin):
         "physical_state",
         "hm_type",
         "dot_hazard_class",
+        "prop65_types",
     ]
     list_filter = ["ehs", "physical_state", "hm_type", "dot_hazard_class"]
     search_fields = ["chemical_name", "common_name", "synonyms", "cas_number", "=ccl_id"]

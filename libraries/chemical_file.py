@@ -17,7 +17,16 @@ names of ``libraries.services.CHEMICAL_FIELDS``):
 - ``FireCode1..8`` become the fire code hazard classes, the federal hazard categories marked Y
   the category numbers (216a-216cc), and ``Component1..5`` the components (name, CAS number,
   percent by weight, EHS); a component with nothing in it is left out.
+- What the library says beyond the inventory's fields is kept too: each ``Prop65Types/
+  Prop65Type`` (a word such as Cancer or Developmental: ``libraries.models.Prop65Type``),
+  ``USEPASRSNumber``, ``STACode`` (the state waste code), ``RadioActive`` and
+  ``TradeSecret`` (Y or N; empty: not stated), ``Curies``, ``Comments`` and
+  ``AdditionalMixtureComponent`` (their line breaks kept). These elements are in every version
+  of the schema; a file that leaves them empty (as this project's CLQ wrote them before it
+  kept them) loads with them empty.
 - Nothing in the file names synonyms; the ones stored stay.
+
+Each entry's line in the file is kept (``LibraryFile.lines``): the load's problems name it.
 """
 
 from __future__ import annotations
@@ -71,6 +80,10 @@ def _entry(element, problems: list[str], where: str) -> dict:
     def text(tag: str) -> str:
         return " ".join((element.findtext(tag) or "").split())
 
+    def kept(tag: str) -> str:
+        """Free text with its line breaks (comments)."""
+        return (element.findtext(tag) or "").strip()
+
     ccl_id = ccl_number(text("CCLID"))
     if ccl_id is None:
         problems.append(
@@ -102,6 +115,18 @@ def _entry(element, problems: list[str], where: str) -> dict:
             number for number, tag in _hazard_tags() if text(tag).upper() == "Y"
         ],
         "components": components,
+        "prop65_types": [
+            " ".join((kind.text or "").split())
+            for kind in element.iterfind("Prop65Types/Prop65Type")
+            if (kind.text or "").strip()
+        ],
+        "usepa_srs_number": text("USEPASRSNumber"),
+        "sta_code": text("STACode"),
+        "radioactive": text("RadioActive"),
+        "curies": text("Curies"),
+        "trade_secret": text("TradeSecret"),
+        "comments": kept("Comments"),
+        "additional_mixture_components": kept("AdditionalMixtureComponent"),
     }
 
 
@@ -116,7 +141,7 @@ def read_chemical_library(data: bytes) -> LibraryFile:
     seen: dict[int, int] = {}
     for position, element in enumerate(document.root.iterfind("Chemical"), start=1):
         name = " ".join((element.findtext("ChemicalName") or "").split())
-        where = f"Chemical {position} ({name or 'no name'})"
+        where = f"Chemical {position} ({name or 'no name'}) on line {element.sourceline}"
         entry = _entry(element, problems, where)
         ccl_id = entry["ccl_id"]
         if ccl_id is not None and ccl_id in seen:
@@ -126,6 +151,7 @@ def read_chemical_library(data: bytes) -> LibraryFile:
         elif ccl_id is not None:
             seen[ccl_id] = position
         library.entries.append(entry)
+        library.lines.append(element.sourceline)
     if problems:
         raise ValidationError(problems)
     return library

@@ -13,7 +13,7 @@ from core.elements import SubmittalElement
 from core.registry import field as registry_field
 
 from .dictionary import Dictionary
-from .models import ViolationType
+from .models import Prop65Type, ViolationType
 from .services import (
     CITATION_KEYS,
     COMPONENT_KEYS,
@@ -24,6 +24,8 @@ from .services import (
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 INVENTORY = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
 CITATION_ROWS = 5
+# A yes/no fact of a library entry, which may be left unsaid.
+YES_NO = [("", "Not stated"), ("Y", "Yes"), ("N", "No")]
 
 
 def _blank(choices):
@@ -162,6 +164,46 @@ class ChemicalForm(RowsMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Fields 216a-216cc.",
     )
+    prop65_types = forms.MultipleChoiceField(
+        label="Proposition 65 types",
+        choices=[(kind.value, kind.label.capitalize()) for kind in Prop65Type],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What Proposition 65 lists it for; none if it is not listed.",
+    )
+    usepa_srs_number = forms.CharField(
+        label="US EPA SRS number",
+        max_length=50,
+        required=False,
+        help_text="Field 251: the US EPA Substance Registry Services number.",
+    )
+    sta_code = forms.CharField(
+        label="State waste code",
+        max_length=3,
+        required=False,
+        help_text="Field 220: California's three-digit waste code, such as 221.",
+    )
+    radioactive = forms.ChoiceField(choices=YES_NO, required=False, help_text="Field 212.")
+    curies = forms.CharField(
+        max_length=30,
+        required=False,
+        help_text="Field 213: a number, such as 0.25.",
+    )
+    trade_secret = forms.ChoiceField(
+        label="Trade secret", choices=YES_NO, required=False, help_text="Field 206."
+    )
+    comments = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Field 246: at most 1000 characters.",
+    )
+    additional_mixture_components = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Field 247: components beyond the five below, in words.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,6 +246,11 @@ class ChemicalForm(RowsMixin, forms.Form):
     @staticmethod
     def initial_for(chemical) -> dict:
         initial = {name: getattr(chemical, name) for name in ChemicalForm.base_fields}
+        for name in ("radioactive", "trade_secret"):
+            initial[name] = {True: "Y", False: "N"}.get(initial[name], "")
+        initial["curies"] = (
+            "" if chemical.curies is None else format(chemical.curies.normalize(), "f")
+        )
         initial["fire_code_hazard_classes"] = ", ".join(
             str(n) for n in chemical.fire_code_hazard_classes
         )

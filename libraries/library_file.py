@@ -22,11 +22,14 @@ from core.xmlsafe import ParsedDocument, SchemasUnavailable, XmlRejected, parse_
 @dataclass
 class LibraryFile:
     """The entries a file lists, one per key of its library, and what reading it had to say
-    (notes: what was read in a way worth telling, never a problem)."""
+    (notes: what was read in a way worth telling, never a problem). ``lines``, where the
+    reader keeps them (the chemical library's), is the line of the file each entry starts on,
+    so that the load's problems name it."""
 
     version: str
     entries: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
 
 
 def megabytes(limit: int) -> int:
@@ -83,4 +86,5 @@ class PublishedLibrary:
         """Read ``data`` and load its entries as ``actor`` (None: an operator's command);
         ``(library_file, load)``. Any problem raises ``ValidationError`` and loads nothing."""
         library = self.read(data)
-        return library, self.load(actor=actor, entries=library.entries, source=source)
+        where = {"lines": library.lines} if library.lines else {}
+        return library, self.load(actor=actor, entries=library.entries, source=source, **where)

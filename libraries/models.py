@@ -14,6 +14,27 @@ from django.db.models import F, Q
 from .querysets import ChemicalQuerySet, ViolationTypeQuerySet
 
 
+class Prop65Type(models.TextChoices):
+    """What a chemical is listed for under Proposition 65 (the Safe Drinking Water and Toxic
+    Enforcement Act of 1986): OEHHA's types of toxicity, cancer or one of the three kinds of
+    reproductive toxicity. The values are the words the Chemical Library Query's
+    ``Prop65Type`` carries (a string of at most 20 characters; CalEPA's schema lists no
+    codes), the labels what the pages say."""
+
+    CANCER = "Cancer", "cancer"
+    DEVELOPMENTAL = "Developmental", "developmental toxicity"
+    FEMALE = "Female", "female reproductive toxicity"
+    MALE = "Male", "male reproductive toxicity"
+
+
+# The reproductive kinds, as the Prop 65 mark words them after "reproductive toxicity".
+PROP65_REPRODUCTIVE = {
+    Prop65Type.DEVELOPMENTAL: "developmental",
+    Prop65Type.FEMALE: "female",
+    Prop65Type.MALE: "male",
+}
+
+
 class Chemical(models.Model):
     """A chemical library entry (CERS Chemical Library, CCL).
 
@@ -21,6 +42,12 @@ class Chemical(models.Model):
     ID (field 250) so regulators can match it. The CCL ID is CalEPA's identifier, separate
     from the primary key: an entry CalEPA's library does not list (or whose ID is not known
     here, as for the chemicals the library was seeded with) has none.
+
+    Beyond the inventory's fields, the entry keeps what CalEPA's library says of the chemical
+    itself (the Chemical Library Query's elements): its Proposition 65 types, US EPA SRS
+    number, state waste code, whether it is radioactive (and its curies) or a trade secret,
+    comments and further mixture components. Yes/no facts are None where the library does not
+    say.
     """
 
     ccl_id = models.PositiveIntegerField(
@@ -54,17 +81,65 @@ class Chemical(models.Model):
             "name, cas_number, percent_by_weight, ehs."
         ),
     )
+    prop65_types = models.JSONField(
+        "Proposition 65 types",
+        default=list,
+        blank=True,
+        help_text="What Proposition 65 lists it for: values of Prop65Type, in their order.",
+    )
+    usepa_srs_number = models.CharField(
+        "US EPA SRS number",
+        max_length=50,
+        blank=True,
+        help_text="Field 251: the US EPA Substance Registry Services number.",
+    )
+    sta_code = models.CharField(
+        "state waste code",
+        max_length=3,
+        blank=True,
+        help_text="Field 220 (the library's STACode): California's three-digit waste code.",
+    )
+    radioactive = models.BooleanField(
+        "radioactive", null=True, blank=True, help_text="Field 212; empty when not stated."
+    )
+    curies = models.DecimalField(
+        max_digits=20, decimal_places=10, null=True, blank=True, help_text="Field 213."
+    )
+    trade_secret = models.BooleanField(
+        "trade secret", null=True, blank=True, help_text="Field 206; empty when not stated."
+    )
+    comments = models.TextField(blank=True, help_text="Field 246: at most 1000 characters.")
+    additional_mixture_components = models.TextField(
+        blank=True,
+        help_text="Field 247: components beyond the five, in words; at most 2000 characters.",
+    )
     updated_at = models.DateTimeField("last updated", auto_now=True)  # 20.0073
 
     objects = ChemicalQuerySet.as_manager()
 
     class Meta:
         ordering = ["chemical_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(curies__isnull=True) | Q(curies__gte=0),
+                name="chemical_curies_not_negative",
+            )
+        ]
 
     def __str__(self) -> str:
         return (
             f"{self.chemical_name} ({self.cas_number})" if self.cas_number else self.chemical_name
         )
+
+    def prop65_summary(self) -> str:
+        """What Proposition 65 lists the chemical for, in words ("cancer; reproductive
+        toxicity (developmental, male)"); "" when it is not listed."""
+        listed = set(self.prop65_types or [])
+        parts = ["cancer"] if Prop65Type.CANCER in listed else []
+        kinds = [word for kind, word in PROP65_REPRODUCTIVE.items() if kind in listed]
+        if kinds:
+            parts.append(f"reproductive toxicity ({', '.join(kinds)})")
+        return "; ".join(parts)
 
 
 class ViolationType(models.Model):

@@ -21,6 +21,12 @@ Rules:
   a library entry always fills a valid inventory row; at most five components, each with a
   name, a CAS number or a percentage (CalEPA's library, like CERS inventories, has components
   known only by their percentage).
+- What CalEPA's library says beyond the inventory's fields: Proposition 65 types among
+  ``Prop65Type`` (given as the value or in words, "Female reproductive toxicity"; kept once
+  each, in the type's order); the US EPA SRS number up to 50 characters; the state waste code
+  three digits; radioactive and trade secret Y, N or not stated; curies a number, not
+  negative, below 10**10 with at most 10 decimal places; comments up to 1000 characters and
+  additional mixture components up to 2000 (the schema's lengths).
 - Loading CalEPA's published library (``load_chemical_library``): every entry checked as
   above, all or nothing; an entry is matched by its CCL ID, else by its CAS number to one
   entry without a CCL ID (a seeded chemical then takes CalEPA's ID), else added. Entries the
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,7 +54,13 @@ from core.services import as_text, audit_value, record_event, snapshot
 from regulators.querysets import state_agencies_administered
 
 from . import hooks
-from .models import Chemical, ChemicalLibraryLoad, ViolationLibraryLoad, ViolationType
+from .models import (
+    Chemical,
+    ChemicalLibraryLoad,
+    Prop65Type,
+    ViolationLibraryLoad,
+    ViolationType,
+)
 from .violation_file import EARLIEST_BEGIN
 
 VIOLATION_TYPE_FIELDS = (
@@ -75,6 +88,14 @@ CHEMICAL_FIELDS = (
     "fire_code_hazard_classes",
     "federal_hazard_categories",
     "components",
+    "prop65_types",
+    "usepa_srs_number",
+    "sta_code",
+    "radioactive",
+    "curies",
+    "trade_secret",
+    "comments",
+    "additional_mixture_components",
 )
 COMPONENT_KEYS = ("name", "cas_number", "percent_by_weight", "ehs")
 MAX_COMPONENTS = 5  # fields 226-245: HC1 to HC5
@@ -83,6 +104,7 @@ MAX_FIRE_CODE_CLASSES = 8  # fields 210a-210h
 # CAS Registry Number: 2 to 7 digits, 2 digits, one check digit.
 _CAS = re.compile(r"(\d{2,7})-(\d{2})-(\d)")
 _TYPE_NUMBER = re.compile(r"\d{4}|\d{7}")
+_STATE_WASTE_CODE = re.compile(r"\d{3}")
 
 INVENTORY = SubmittalElement.HAZARDOUS_MATERIALS_INVENTORY
 
@@ -273,7 +295,7 @@ def _save_entry(actor, agency, entry, clean: dict[str, Any], *, before) -> None:
         f"library.{name}.{'created' if before is None else 'updated'}",
         entry,
         before=before,
-        after=snapshot(entry, fields),
+        after=chemical_snapshot(entry) if isinstance(entry, Chemical) else snapshot(entry, fields),
         regulator=agency,
     )
 
@@ -502,6 +524,89 @@ def _components(raw, errors) -> list[dict[str, Any]]:
     return components
 
 
+def prop65_type(text: str) -> Prop65Type | None:
+    """The Proposition 65 type ``text`` names: its value or its words, in any case, with or
+    without "reproductive" and "toxicity" ("Female reproductive toxicity", "developmental");
+    None when it names none."""
+    words = " ".join(text.casefold().replace("-", " ").split())
+    words = words.removesuffix(" toxicity").removesuffix(" reproductive").strip()
+    for kind in Prop65Type:
+        if words in (kind.value.casefold(), kind.label.casefold()):
+            return kind
+    return None
+
+
+def _prop65_types(raw, errors) -> list[str]:
+    if isinstance(raw, str):
+        raw = [raw]
+    given = set()
+    for value in raw or []:
+        text = as_text(value)
+        if not text:
+            continue
+        kind = prop65_type(text)
+        if kind is None:
+            errors.setdefault("prop65_types", []).append(
+                f"{text!r} is not a Proposition 65 type: give cancer, developmental, female or "
+                "male (reproductive toxicity)."
+            )
+        else:
+            given.add(kind)
+    return [kind.value for kind in Prop65Type if kind in given]
+
+
+_YES = {"y", "yes", "true", "on", "1"}
+_NO = {"n", "no", "false", "off", "0"}
+
+
+def _flag(value, errors, name: str) -> bool | None:
+    """A yes/no fact: True, False, or None when not stated ("" or None)."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = as_text(value).casefold()
+    if not text:
+        return None
+    if text in _YES or text in _NO:
+        return text in _YES
+    label = Chemical._meta.get_field(name).verbose_name
+    errors.setdefault(name, []).append(
+        f"{label[:1].upper()}{label[1:]} is Y (yes) or N (no), or empty when not stated; "
+        f"not {as_text(value)!r}."
+    )
+    return None
+
+
+def _curies(value, errors) -> Decimal | None:
+    text = as_text(value)
+    if not text:
+        return None
+    f = Chemical._meta.get_field("curies")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        problem = f"Give the curies as a number, such as 0.25 (not {text!r})."
+    elif number < 0:
+        problem = "Curies are not negative: give 0 or more."
+    elif number >= Decimal(10) ** (f.max_digits - f.decimal_places):
+        problem = f"Give curies below {10 ** (f.max_digits - f.decimal_places)}."
+    elif -number.normalize().as_tuple().exponent > f.decimal_places:
+        problem = f"Give the curies with at most {f.decimal_places} decimal places."
+    else:
+        return number
+    errors.setdefault("curies", []).append(problem)
+    return None
+
+
+def _limited_text(merged, errors, name: str, limit: int) -> str:
+    """Text up to ``limit`` characters (the schema's length), its line breaks kept."""
+    text = as_text(merged.get(name))
+    if len(text) > limit:
+        errors.setdefault(name, []).append(f"Give at most {limit} characters ({len(text)} given).")
+    return text
+
+
 def _clean_chemical(
     values: dict[str, Any], instance: Chemical | None, *, check_unique: bool = True
 ):
@@ -511,7 +616,7 @@ def _clean_chemical(
     if unknown:
         raise ValueError(f"Unknown chemical fields: {sorted(unknown)}")
     errors: dict[str, list[str]] = {}
-    current = snapshot(instance, CHEMICAL_FIELDS) if instance else {}
+    current = chemical_snapshot(instance) if instance else {}
     merged = {**current, **values}
     clean: dict[str, Any] = {}
 
@@ -564,7 +669,33 @@ def _clean_chemical(
         merged.get("federal_hazard_categories"), errors
     )
     clean["components"] = _components(merged.get("components"), errors)
+
+    clean["prop65_types"] = _prop65_types(merged.get("prop65_types"), errors)
+    clean["usepa_srs_number"] = _limited_text(merged, errors, "usepa_srs_number", 50)
+    clean["sta_code"] = as_text(merged.get("sta_code"))
+    if clean["sta_code"] and not _STATE_WASTE_CODE.fullmatch(clean["sta_code"]):
+        errors["sta_code"] = [
+            f"A state waste code is three digits, such as 221 (not {clean['sta_code']!r})."
+        ]
+    clean["radioactive"] = _flag(merged.get("radioactive"), errors, "radioactive")
+    clean["curies"] = _curies(merged.get("curies"), errors)
+    clean["trade_secret"] = _flag(merged.get("trade_secret"), errors, "trade_secret")
+    clean["comments"] = _limited_text(merged, errors, "comments", 1000)
+    clean["additional_mixture_components"] = _limited_text(
+        merged, errors, "additional_mixture_components", 2000
+    )
     return clean, errors
+
+
+def chemical_snapshot(values) -> dict[str, Any]:
+    """A chemical's ``CHEMICAL_FIELDS`` (of a row, or of checked values) as an audit event
+    records them: curies as decimal text, so that the event is JSON and compares by value."""
+    if isinstance(values, Chemical):
+        values = {name: getattr(values, name) for name in CHEMICAL_FIELDS}
+    recorded = {name: audit_value(value) for name, value in values.items()}
+    if recorded.get("curies") is not None:
+        recorded["curies"] = format(Decimal(recorded["curies"]).normalize(), "f")
+    return recorded
 
 
 def _picked_by_inventories(chemical: Chemical) -> bool:
@@ -588,7 +719,7 @@ def update_chemical(*, actor, chemical: Chemical, **values) -> Chemical:
     copied; the library entry serves the next pick."""
     agency = _state_agency(actor)
     chemical = Chemical.objects.select_for_update().get(pk=chemical.pk)
-    before = snapshot(chemical, CHEMICAL_FIELDS)
+    before = chemical_snapshot(chemical)
     clean, errors = _clean_chemical(values, chemical)
     changed = chemical.ccl_id is not None and clean["ccl_id"] != chemical.ccl_id
     if changed and _picked_by_inventories(chemical):
@@ -616,7 +747,9 @@ def _unnumbered_by_cas(entries) -> dict[str, Chemical]:
 
 
 @transaction.atomic(durable=True)
-def load_chemical_library(*, actor, entries: list[dict[str, Any]], source: str):
+def load_chemical_library(
+    *, actor, entries: list[dict[str, Any]], source: str, lines: Sequence[int] = ()
+):
     """Load CalEPA's published chemical library: ``entries`` (one dict of ``CHEMICAL_FIELDS``
     per CCL ID, as ``libraries.chemical_file.read_chemical_library`` gives them) are added or
     brought up to date. An entry is matched by its CCL ID, else by its CAS number to the one
@@ -624,8 +757,9 @@ def load_chemical_library(*, actor, entries: list[dict[str, Any]], source: str):
     inventories that picked it stay linked), else added. Entries the file does not list stay.
 
     All or nothing: every problem of every entry is reported at once (a ``ValidationError``
-    whose messages name the entry), and then nothing changes. Returns the
-    ``ChemicalLibraryLoad`` recorded.
+    whose messages name the entry, and the line of the file it starts on where ``lines``,
+    one per entry, says), and then nothing changes. Returns the ``ChemicalLibraryLoad``
+    recorded.
     """
     agency = _state_agency(actor)
     existing = {
@@ -648,20 +782,19 @@ def load_chemical_library(*, actor, entries: list[dict[str, Any]], source: str):
         elif clean["ccl_id"] in listed:
             errors.setdefault("ccl_id", []).append("The file lists this CCL ID twice.")
         listed.add(clean["ccl_id"])
+        line = f" on line {lines[position - 1]}" if position <= len(lines) else ""
         for name, messages in errors.items():
             label = Chemical._meta.get_field(name).verbose_name
             for message in messages:
                 problems.append(
                     f"Chemical {position} (CCL ID {clean['ccl_id'] or 'none'}, "
-                    f"{clean['chemical_name'] or 'no name'}), {label}: {message}"
+                    f"{clean['chemical_name'] or 'no name'}){line}, {label}: {message}"
                 )
         if errors:
             continue
         if instance is None:
             created.append(Chemical(**clean))
-        elif snapshot(instance, CHEMICAL_FIELDS) != {
-            name: audit_value(value) for name, value in clean.items()
-        }:
+        elif chemical_snapshot(instance) != chemical_snapshot(clean):
             for name, value in clean.items():
                 setattr(instance, name, value)
             changed.append(instance)

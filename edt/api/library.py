@@ -32,9 +32,13 @@ What the answers hold where the project's models differ from CERS's:
   Federal hazard categories (216a-216cc) are Y when the library lists the category, N
   otherwise; 1/05 has only the first five (216a-216e). Fire code hazard classes fill
   ``FireCode1`` onwards and components ``Component1`` onwards; missing numbers are written
-  ``xsi:nil``. Nothing records ``USEPASRSNumber``, ``STACode``, ``RadioActive``, ``Curies``,
-  ``TradeSecret``, ``Comments``, ``AdditionalMixtureComponent`` or Proposition 65 types: the
-  schema requires the elements, so they are written empty (nil for ``Curies``).
+  ``xsi:nil``. ``Prop65Types`` holds one ``Prop65Type`` per type Proposition 65 lists the
+  chemical for (Cancer, Developmental, Female, Male: ``libraries.models.Prop65Type``, in that
+  order), none when it is not listed. ``USEPASRSNumber``, ``STACode`` (the state waste code),
+  ``Comments`` and ``AdditionalMixtureComponent`` are the library's text; ``RadioActive`` and
+  ``TradeSecret`` are Y or N, empty where the library does not say; ``Curies`` is the number,
+  nil where there is none. The schema requires every one of these elements, so what the
+  library does not say is written empty.
 - DDQ entries come from ``libraries.dictionary`` (the submittal field registry), one per
   number. ``CERSDataRegistryID`` (a decimal) is the number itself where it is one (``205``,
   ``20.0005``); a lettered or dashed UPDD number (``216cc``, ``490-47``) gets the number it
@@ -46,7 +50,8 @@ What the answers hold where the project's models differ from CERS's:
   last changed. The registry has no CERS Supplemental Fields yet: that dictionary is empty.
 
 Each answer is in the version ``schemaVersion`` asks for, the newest by default. JSON answers
-carry the same elements, an ``xsi:nil`` value as "".
+carry the same elements, an ``xsi:nil`` value as ""; a chemical's ``Prop65Types`` is the list
+of its types ("" when it has none, as any empty element).
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ from lxml import etree
 
 from core.registry import DATA_DIR
 from libraries import dictionary
-from libraries.models import Chemical, ViolationType
+from libraries.models import Chemical, Prop65Type, ViolationType
 from libraries.services import federal_hazard_category_fields
 
 from .base import EdtCall, EdtError, EndpointView, check_ceiling, in_batches
@@ -249,12 +254,21 @@ def plain_decimal(raw) -> str | None:
     return None if number is None or not number.is_finite() else format(number, "f")
 
 
+def curies_text(curies) -> str | None:
+    """Stored curies as xs:float text without trailing zeros ("0.0025"), zero included;
+    None when there are none."""
+    if curies is None or curies == "":
+        return None
+    number = Decimal(str(curies)).normalize()
+    return format(number, "f")
+
+
 def chemical_element(chemical: Chemical, version: str) -> etree._Element:
     """One ``Chemical``, every element in schema order (the schema requires them all)."""
     element = etree.Element("Chemical")
     put(element, "CCLID", chemical.ccl_id)
     put(element, "CAS", chemical.cas_number)
-    put(element, "USEPASRSNumber")
+    put(element, "USEPASRSNumber", chemical.usepa_srs_number)
     put(element, "ChemicalName", chemical.chemical_name)
     put(element, "CommonName", chemical.common_name)
     put(element, "PhysState", chemical.physical_state)
@@ -269,11 +283,11 @@ def chemical_element(chemical: Chemical, version: str) -> etree._Element:
         if version == "1/05" and number not in FIRST_FEDERAL_CATEGORIES:
             continue
         put(element, tag, yes_no(number in listed))
-    put(element, "STACode")
-    put(element, "RadioActive")
-    nillable(element, "Curies", None)
-    put(element, "TradeSecret")
-    put(element, "Comments")
+    put(element, "STACode", chemical.sta_code)
+    put(element, "RadioActive", yes_no(chemical.radioactive))
+    nillable(element, "Curies", curies_text(chemical.curies))
+    put(element, "TradeSecret", yes_no(chemical.trade_secret))
+    put(element, "Comments", chemical.comments)
     components = list(chemical.components or [])[:COMPONENTS]
     for position in range(COMPONENTS):
         component = components[position] if position < len(components) else {}
@@ -283,10 +297,14 @@ def chemical_element(chemical: Chemical, version: str) -> etree._Element:
         put(element, f"Component{number}Name", component.get("name", ""))
         put(element, f"Component{number}EHS", yes_no(component.get("ehs")) if component else "")
         put(element, f"Component{number}CAS", component.get("cas_number") or "")
-    put(element, "AdditionalMixtureComponent")
+    put(element, "AdditionalMixtureComponent", chemical.additional_mixture_components)
     nillable(element, "DOTHazClassID", chemical.dot_hazard_class)
     put(element, "LastUpdated", chemical.updated_at)
-    etree.SubElement(element, "Prop65Types")
+    kinds = etree.SubElement(element, "Prop65Types")
+    listed_kinds = set(chemical.prop65_types or [])
+    for kind in Prop65Type:
+        if kind in listed_kinds:
+            put(kinds, "Prop65Type", kind.value)
     return element
 
 

@@ -128,6 +128,7 @@ class ChemicalDetailView(LibraryPageMixin, TemplateView):
         categories = {f.number: f.label for f in federal_hazard_category_fields()}
         return super().get_context_data(
             chemical=chemical,
+            curies="" if chemical.curies is None else format(chemical.curies.normalize(), "f"),
             synonyms=[line.strip() for line in chemical.synonyms.splitlines() if line.strip()],
             hazard_categories=[
                 (number, categories.get(number, number).removeprefix("Hazard category: "))

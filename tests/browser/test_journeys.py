@@ -262,3 +262,27 @@ def test_switching_organization_from_the_menu(browsing, cast):
     assert page.get_by_role("heading", name="Other Co", level=1).is_visible()
     assert len(posted) == 1  # the button's post only
     browsing.looks_right("switched organization")
+
+
+def test_the_prop_65_mark_on_the_library_and_its_edit_form(browsing, cast):
+    """A chemical listed under Proposition 65 is marked in words on the library's list and
+    page, and the state administrator's form edits its types: each page passes the checks."""
+    from libraries.models import Chemical
+
+    Chemical.objects.filter(cas_number="7439-92-1").update(
+        prop65_types=["Cancer", "Developmental", "Female", "Male"], sta_code="181"
+    )
+    lead = Chemical.objects.get(cas_number="7439-92-1")
+    browsing.sign_in(cast.state_admin.email, factories.PASSWORD)
+    browsing.goto(reverse("libraries:chemicals") + "?q=lead")
+    words = " ".join(browsing.page.locator(".prop65-mark").first.text_content().split())
+    assert words == (
+        "Prop 65 (Proposition 65) listed for: cancer; "
+        "reproductive toxicity (developmental, female, male)"
+    )
+    browsing.looks_right("chemical library with a prop 65 mark")
+    browsing.goto(reverse("libraries:chemical", args=[lead.pk]))
+    browsing.looks_right("chemical listed under prop 65")
+    browsing.goto(reverse("libraries:chemical_edit", args=[lead.pk]))
+    assert browsing.page.get_by_label("Cancer", exact=True).is_checked()
+    browsing.looks_right("chemical edit form with prop 65 types")

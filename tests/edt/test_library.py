@@ -398,6 +398,72 @@ def test_clq_writes_missing_numbers_as_nil(client, edt_account, version):
     assert chemical.findtext("EHS") == "N"
 
 
+@pytest.fixture
+def listed_chemical(db):
+    """A chemical with every field CalEPA's library keeps beyond the inventory's: Proposition
+    65 types, the US EPA SRS number, the state waste code, radioactivity and curies, trade
+    secret, comments and further mixture components."""
+    return library_services.create_chemical(
+        actor=None,
+        ccl_id=9200,
+        cas_number="50-00-0",
+        chemical_name="Formaldehyde solution",
+        physical_state="b",
+        hm_type="a",
+        prop65_types=["Male", "Cancer", "Developmental"],
+        usepa_srs_number="5504",
+        sta_code="551",
+        radioactive=True,
+        curies="0.0025",
+        trade_secret=False,
+        comments="Listed under Proposition 65.\nKeep closed.",
+        additional_mixture_components="Methanol 10-15%",
+    )
+
+
+@pytest.mark.parametrize("version", ["1/05", "1/08"])
+def test_clq_writes_the_prop_65_types_and_the_other_library_fields(
+    client, edt_account, listed_chemical, version
+):
+    root = clq(get(client, edt_account, f"{CLQ}/CCL-9200", schemaVersion=version), version)
+    (chemical,) = root.findall("Chemical")
+    # In the library's order of the types (cancer first), whatever order they were given in.
+    assert [t.text for t in chemical.find("Prop65Types")] == ["Cancer", "Developmental", "Male"]
+    assert chemical.findtext("USEPASRSNumber") == "5504"
+    assert chemical.findtext("STACode") == "551"
+    assert chemical.findtext("RadioActive") == "Y"
+    assert float(chemical.findtext("Curies")) == 0.0025
+    assert chemical.find("Curies").get(XSI_NIL) is None
+    assert chemical.findtext("TradeSecret") == "N"
+    assert chemical.findtext("Comments") == "Listed under Proposition 65.\nKeep closed."
+    assert chemical.findtext("AdditionalMixtureComponent") == "Methanol 10-15%"
+
+
+@pytest.mark.parametrize("version", ["1/05", "1/08"])
+def test_clq_leaves_what_the_library_does_not_say_empty(client, edt_account, version):
+    """Motor oil says nothing of these fields: empty elements, no Prop65Type, nil curies."""
+    Chemical.objects.filter(chemical_name="Motor oil").update(ccl_id=100003)
+    root = clq(get(client, edt_account, f"{CLQ}/100003", schemaVersion=version), version)
+    (chemical,) = root.findall("Chemical")
+    assert len(chemical.find("Prop65Types")) == 0
+    for tag in ("USEPASRSNumber", "STACode", "RadioActive", "TradeSecret", "Comments"):
+        assert chemical.findtext(tag) == "", tag
+    assert chemical.find("Curies").get(XSI_NIL) == "true"
+
+
+def test_clq_json_carries_the_prop_65_types(client, edt_account, listed_chemical):
+    data = json_body(
+        get(client, edt_account, "Library/Chemicals/CCL-9200", accept="application/json")
+    )
+    (chemical,) = data["Chemical"]
+    assert chemical["Prop65Types"] == ["Cancer", "Developmental", "Male"]
+    assert (chemical["RadioActive"], chemical["Curies"], chemical["STACode"]) == (
+        "Y",
+        "0.0025",
+        "551",
+    )
+
+
 @pytest.mark.parametrize(
     ("identifier", "expected"),
     [

@@ -9,6 +9,7 @@ published before they are loaded.
 import datetime
 import io
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,9 +21,9 @@ from lxml import etree
 from core.models import AuditEvent
 from edt.api.catalogue import schema_namespace
 from edt.api.library import chemical_element
-from libraries import chemical_file, services
 from libraries.management.commands import load_chemical_library
 from libraries.models import Chemical, ChemicalLibraryLoad
+from libraries.published import CHEMICALS
 from tests.edt.conftest import assert_valid
 
 URL = reverse("libraries:chemical_library_load")
@@ -76,14 +77,20 @@ def clq(*entries: dict, version: str = "1/08", ccl_text=None) -> bytes:
         if ccl_text and values["ccl_id"] in ccl_text:
             element.find("CCLID").text = ccl_text[values["ccl_id"]]
         root.append(element)
-    document = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    document = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     assert_valid(document, SETS[version], "ChemicalLibraryQuery.xsd")
     return document
 
 
+def line_of(data: bytes, ccl_id: int) -> int:
+    """The line on which the file's ``Chemical`` with ``ccl_id`` starts."""
+    root = etree.fromstring(data)
+    return next(c.sourceline for c in root.iter("Chemical") if c.findtext("CCLID") == str(ccl_id))
+
+
 def load(actor, data: bytes, source="clq.xml"):
-    library = chemical_file.read_chemical_library(data)
-    return services.load_chemical_library(actor=actor, entries=library.entries, source=source)
+    """Read and load ``data`` as the command and the page do (the problems name lines)."""
+    return CHEMICALS.load_file(data, actor=actor, source=source)[1]
 
 
 def gasoline() -> Chemical:
@@ -161,6 +168,100 @@ def test_one_bad_entry_loads_nothing(cast, bad, message):
     assert message in problem
     assert not Chemical.objects.filter(ccl_id__in=[102843, 100957]).exists()
     assert not ChemicalLibraryLoad.objects.exists()
+
+
+# What CalEPA's library says beyond the inventory's hazard fields: Proposition 65 types, the
+# US EPA SRS number, the state waste code, radioactivity and curies, trade secret, comments and
+# further mixture components.
+PROP65 = {
+    "prop65_types": ["Cancer", "Developmental"],
+    "usepa_srs_number": "24695",
+    "sta_code": "221",
+    "radioactive": False,
+    "curies": None,
+    "trade_secret": False,
+    "comments": "Blend of aromatic solvents.\nKeep away from heat.",
+    "additional_mixture_components": "Xylene 5%; ethylbenzene 2%",
+}
+
+
+@pytest.mark.parametrize("version", ["1/08", "1/05"])
+def test_the_prop_65_types_and_the_other_library_fields_load(cast, version):
+    tracer = GASOLINE | {
+        "ccl_id": 100958,
+        "cas_number": "",
+        "chemical_name": "Tracer gas",
+        "prop65_types": ["Male"],
+        "radioactive": True,
+        "curies": "0.0025",
+        "trade_secret": True,
+    }
+    load(cast.state_admin, clq(TRIZOLENE | PROP65, tracer, version=version))
+
+    trizolene = Chemical.objects.get(ccl_id=102843)
+    assert trizolene.prop65_types == ["Cancer", "Developmental"]
+    assert (trizolene.usepa_srs_number, trizolene.sta_code) == ("24695", "221")
+    assert (trizolene.radioactive, trizolene.curies, trizolene.trade_secret) == (False, None, False)
+    assert trizolene.comments == "Blend of aromatic solvents.\nKeep away from heat."
+    assert trizolene.additional_mixture_components == "Xylene 5%; ethylbenzene 2%"
+    tracer = Chemical.objects.get(ccl_id=100958)
+    assert tracer.prop65_types == ["Male"]
+    assert (tracer.radioactive, tracer.curies, tracer.trade_secret) == (
+        True,
+        Decimal("0.0025"),
+        True,
+    )
+
+
+def test_a_file_without_the_new_fields_filled_still_loads(cast):
+    """A file whose Prop 65 types and other fields are empty (as this project's CLQ wrote them
+    before it kept them) loads, the fields left empty; loading it again changes nothing."""
+    data = clq(TRIZOLENE, GASOLINE)
+    for tag in (b"Prop65Types", b"USEPASRSNumber", b"RadioActive", b"TradeSecret"):
+        assert b"<" + tag + b"/>" in data
+    load(cast.state_admin, data)
+    trizolene = Chemical.objects.get(ccl_id=102843)
+    assert trizolene.prop65_types == []
+    assert (trizolene.radioactive, trizolene.curies, trizolene.trade_secret) == (None, None, None)
+    assert (trizolene.usepa_srs_number, trizolene.sta_code, trizolene.comments) == ("", "", "")
+    assert load(cast.state_admin, data).unchanged == 2
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "message"),
+    [
+        (
+            b"<Prop65Type>Cancer</Prop65Type>",
+            b"<Prop65Type>Neurotoxic</Prop65Type>",
+            "Proposition 65 types: 'Neurotoxic' is not a Proposition 65 type",
+        ),
+        (b"<RadioActive>N</RadioActive>", b"<RadioActive>X</RadioActive>", "Y (yes) or N (no)"),
+        (b"<TradeSecret>N</TradeSecret>", b"<TradeSecret>maybe</TradeSecret>", "Trade secret"),
+        (b"<STACode>221</STACode>", b"<STACode>2x1</STACode>", "three digits"),
+        (b"<Curies>0.5</Curies>", b"<Curies>-5</Curies>", "not negative"),
+    ],
+)
+def test_a_bad_value_of_the_new_fields_is_refused_naming_its_line(cast, good, bad, message):
+    data = clq(GASOLINE, TRIZOLENE | PROP65 | {"curies": "0.5"})
+    assert data.count(good) == 1, good
+    data = data.replace(good, bad)
+    with pytest.raises(ValidationError) as refused:
+        load(cast.state_admin, data)
+    [problem] = refused.value.messages
+    line = line_of(data, 102843)
+    assert problem.startswith(f"Chemical 2 (CCL ID 102843, Trizolene blend) on line {line}, ")
+    assert message in problem
+    assert not Chemical.objects.filter(ccl_id__in=[102843, 100957]).exists()
+    assert not ChemicalLibraryLoad.objects.exists()
+
+
+def test_the_page_lists_a_bad_value_with_its_line(cast, client):
+    client.force_login(cast.state_admin)
+    data = clq(TRIZOLENE | PROP65).replace(b">Cancer<", b">Neurotoxic<")
+    response = upload(client, data)
+    text = response.content.decode()
+    assert "Nothing was loaded." in text
+    assert f"on line {line_of(data, 102843)}" in text and "Neurotoxic" in text
 
 
 def test_an_entry_without_a_ccl_id_or_listed_twice_is_a_problem(cast):

@@ -212,3 +212,67 @@ def test_each_link_of_the_list_is_named_by_words(cast, client):
         for text in re.findall(r"<a\b[^>]*>(.*?)</a>", html, re.S)
     ]
     assert names and all(re.search(r"\w", name) for name in names), names
+
+
+# --- the Proposition 65 mark ------------------------------------------------------------------
+
+
+def prop65_marks(html: str) -> list[str]:
+    """The text of each Proposition 65 mark on a page, as a screen reader reads it."""
+    found = re.findall(r'<span class="prop65-mark">(.*?)</span>\s*(?=</td>|</dd>)', html, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip() for text in found]
+
+
+def test_the_library_marks_the_chemicals_listed_under_prop_65_in_words(cast, client):
+    lead_types = ["Cancer", "Developmental", "Female", "Male"]
+    Chemical.objects.filter(cas_number="7439-92-1").update(prop65_types=lead_types)
+    Chemical.objects.filter(cas_number="108-88-3").update(prop65_types=["Developmental", "Female"])
+    client.force_login(cast.cupa_reviewer)
+    lead = client.get(reverse("libraries:chemicals"), {"q": "7439-92-1"}).content.decode()
+    toluene = client.get(reverse("libraries:chemicals"), {"q": "108-88-3"}).content.decode()
+    water = client.get(reverse("libraries:chemicals"), {"q": "ammonia"}).content.decode()
+    assert "<th>Prop 65</th>" in lead
+    assert prop65_marks(lead) == [
+        "Prop 65 (Proposition 65) listed for: cancer; "
+        "reproductive toxicity (developmental, female, male)"
+    ]
+    assert prop65_marks(toluene) == [
+        "Prop 65 (Proposition 65) listed for: reproductive toxicity (developmental, female)"
+    ]
+    assert prop65_marks(water) == []  # ammonia is not listed
+
+
+def test_the_chemical_page_shows_the_prop_65_types_and_the_other_library_fields(cast, client):
+    perc = Chemical.objects.get(cas_number="127-18-4")
+    Chemical.objects.filter(pk=perc.pk).update(
+        prop65_types=["Cancer"],
+        usepa_srs_number="1305",
+        sta_code="741",
+        radioactive=False,
+        trade_secret=False,
+        comments="A known human carcinogen.",
+        additional_mixture_components="",
+    )
+    client.force_login(cast.lead)
+    page = client.get(reverse("libraries:chemical", args=[perc.pk])).content.decode()
+    assert prop65_marks(page) == ["Prop 65 (Proposition 65) listed for: cancer"]
+    for text in ("US EPA SRS number (251)", "1305", "State waste code (220)", "741"):
+        assert text in page, text
+    assert "A known human carcinogen." in page
+    assert "Radioactive (212)</dt><dd>No" in page
+    assert "Trade secret (206)</dt><dd>No" in page
+
+
+def test_the_inventory_picker_shows_the_prop_65_mark_and_still_picks(cast, client):
+    from submittals import services as submittals
+
+    Chemical.objects.filter(cas_number="50-00-0").update(prop65_types=["Cancer"])
+    formaldehyde = Chemical.objects.get(cas_number="50-00-0")
+    record = submittals.start_draft(actor=cast.editor, facility=cast.facility, element=2)
+    url = reverse("business:material_add", args=[record.pk])
+    client.force_login(cast.editor)
+    search = client.get(url, {"chemical_q": "50-00-0"})
+    assert search.context["results"] == [formaldehyde]
+    assert prop65_marks(search.content.decode()) == ["Prop 65 (Proposition 65) listed for: cancer"]
+    picked = client.get(url, {"chemical": formaldehyde.pk})
+    assert picked.context["form"]["f_209"].value() == "50-00-0"

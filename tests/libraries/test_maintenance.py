@@ -2,6 +2,8 @@
 validation that stores nothing and an audit event for every change."""
 
 import datetime
+import re
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -241,6 +243,72 @@ def test_an_invalid_chemical_stores_nothing(cast, change, field, message):
     assert message in " ".join(refused.value.message_dict[field])
     assert Chemical.objects.count() == count
     assert not events("library.chemical.created")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            {"prop65_types": ["Cancer", "Neurotoxic"]},
+            "prop65_types",
+            "'Neurotoxic' is not a Proposition 65 type: give cancer, developmental, female or male",
+        ),
+        ({"usepa_srs_number": "1" * 51}, "usepa_srs_number", "at most 50 characters"),
+        ({"sta_code": "1234"}, "sta_code", "three digits"),
+        ({"radioactive": "maybe"}, "radioactive", "Y (yes) or N (no)"),
+        ({"trade_secret": "perhaps"}, "trade_secret", "Y (yes) or N (no)"),
+        ({"curies": "a lot"}, "curies", "a number"),
+        ({"curies": "-1"}, "curies", "not negative"),
+        ({"curies": "NaN"}, "curies", "a number"),
+        ({"curies": "12345678901"}, "curies", "below 10000000000"),
+        ({"curies": "0.00000000001"}, "curies", "at most 10 decimal places"),
+        ({"comments": "x" * 1001}, "comments", "at most 1000 characters"),
+        (
+            {"additional_mixture_components": "x" * 2001},
+            "additional_mixture_components",
+            "at most 2000 characters",
+        ),
+    ],
+)
+def test_an_invalid_library_field_stores_nothing(cast, change, field, message):
+    count = Chemical.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.create_chemical(actor=cast.state_admin, **(NEW_CHEMICAL | change))
+    assert message in " ".join(refused.value.message_dict[field])
+    assert Chemical.objects.count() == count
+    assert not events("library.chemical.created")
+
+
+def test_prop_65_types_are_kept_in_order_once_each_given_as_codes_or_words(cast):
+    chemical = services.create_chemical(
+        actor=cast.state_admin,
+        **NEW_CHEMICAL,
+        prop65_types=["male reproductive toxicity", "Cancer", "DEVELOPMENTAL TOXICITY", "male"],
+        radioactive="Y",
+        curies="1.5E-3",
+        trade_secret="N",
+    )
+    chemical.refresh_from_db()
+    assert chemical.prop65_types == ["Cancer", "Developmental", "Male"]
+    assert chemical.prop65_summary() == "cancer; reproductive toxicity (developmental, male)"
+    assert (chemical.radioactive, chemical.curies, chemical.trade_secret) == (
+        True,
+        Decimal("0.0015"),
+        False,
+    )
+    [event] = events("library.chemical.created")
+    assert event.after["prop65_types"] == ["Cancer", "Developmental", "Male"]
+    assert event.after["curies"] == "0.0015"
+
+
+def test_editing_the_prop_65_types_records_before_and_after(cast):
+    chlorine = chlorine_entry()
+    services.update_chemical(actor=cast.state_admin, chemical=chlorine, prop65_types=["Female"])
+    services.update_chemical(actor=cast.state_admin, chemical=chlorine, prop65_types=[])
+    first, second = sorted(events("library.chemical.updated"), key=lambda event: event.pk)
+    assert (first.before["prop65_types"], first.after["prop65_types"]) == ([], ["Female"])
+    assert (second.before["prop65_types"], second.after["prop65_types"]) == (["Female"], [])
+    assert chlorine_entry().prop65_types == []
 
 
 @pytest.mark.parametrize(
@@ -513,6 +581,64 @@ def test_the_chemical_edit_page_is_filled_and_saves(cast, client):
     chlorine.refresh_from_db()
     assert chlorine.federal_hazard_categories == ["216g", "216t"]
     assert chlorine.fire_code_hazard_classes == [30]
+
+
+def test_the_edit_page_edits_the_prop_65_types_and_the_other_library_fields(cast, client):
+    client.force_login(cast.state_admin)
+    chlorine = chlorine_entry()
+    url = reverse("libraries:chemical_edit", args=[chlorine.pk])
+    page = client.get(url).content.decode()
+    for label in ("Proposition 65 types", "US EPA SRS number", "State waste code", "Curies"):
+        assert label in page, label
+    base = chemical_form_data(
+        {
+            "ccl_id": "",
+            "cas_number": chlorine.cas_number,
+            "chemical_name": chlorine.chemical_name,
+            "physical_state": "c",
+            "hm_type": "a",
+        }
+    )
+    extra = {
+        "prop65_types": ["Cancer", "Female"],
+        "usepa_srs_number": "2733",
+        "sta_code": "",
+        "radioactive": "N",
+        "curies": "",
+        "trade_secret": "",
+        "comments": "Compressed gas.",
+        "additional_mixture_components": "",
+    }
+    response = client.post(url, base | extra)
+    assert response["Location"] == reverse("libraries:chemical", args=[chlorine.pk])
+    chlorine.refresh_from_db()
+    assert chlorine.prop65_types == ["Cancer", "Female"]
+    assert (chlorine.usepa_srs_number, chlorine.radioactive, chlorine.trade_secret) == (
+        "2733",
+        False,
+        None,
+    )
+    assert chlorine.comments == "Compressed gas."
+    page = client.get(url).content.decode()
+    assert re.search(r'<input[^>]*value="Cancer"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*value="Male"[^>]*checked', page)
+
+
+def test_the_edit_page_names_a_bad_library_field(cast, client):
+    client.force_login(cast.state_admin)
+    chlorine = chlorine_entry()
+    url = reverse("libraries:chemical_edit", args=[chlorine.pk])
+    data = chemical_form_data(
+        {"cas_number": chlorine.cas_number, "chemical_name": chlorine.chemical_name}
+    ) | {"sta_code": "9z", "curies": "-2"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "three digits" in " ".join(form.errors["sta_code"])
+    assert "not negative" in " ".join(form.errors["curies"])
+    page = response.content.decode()
+    assert 'href="#id_sta_code"' in page and 'href="#id_curies"' in page  # the error summary
+    assert chlorine_entry().sta_code == ""
 
 
 @pytest.mark.parametrize("number", ["9223372036854775808", "99999999999999999999999"])
