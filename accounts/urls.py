@@ -14,6 +14,12 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("agreements/<slug:portal>/", views.AgreementView.as_view(), name="agreement"),
+    path(
+        "agreements/<slug:portal>/accept/",
+        views.AgreementAcceptView.as_view(),
+        name="agreement_accept",
+    ),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/done/",

@@ -474,6 +474,10 @@ MATRIX: dict[str, Route] = {
     # Each signed-in person's own account (only ever their own: no key in the URL).
     "accounts:profile": ANY_SIGNED_IN,
     "accounts:password_change": ANY_SIGNED_IN,
+    # The portals' user agreements: anyone reads them; a signed-in person who accepted the
+    # current version is sent on from the acceptance page (as the cast has).
+    "accounts:agreement": Route(200, {"anonymous": 200}, args=lambda c: ["business"]),
+    "accounts:agreement_accept": Route(302, args=lambda c: ["regulator"]),
     # Business portal: organizations and people.
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,
