@@ -4,7 +4,25 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .forms import AdminUserAddForm, AdminUserChangeForm
-from .models import User
+from .models import AgreementAcceptance, User
+
+
+class AgreementAcceptanceInline(admin.TabularInline):
+    """The user agreements the person accepted: kept as written by
+    ``accounts.services.accept_agreement``, never changed here."""
+
+    model = AgreementAcceptance
+    fields = ("portal", "version", "accepted_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-accepted_at",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -48,3 +66,8 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
     readonly_fields = ("last_login", "previous_login", "date_joined", "activated_at")
+    inlines = [AgreementAcceptanceInline]
+
+    def get_inline_instances(self, request, obj=None):
+        # A user being added has accepted nothing yet.
+        return super().get_inline_instances(request, obj) if obj is not None else []

@@ -271,3 +271,25 @@ class AdminUserChangeForm(UserChangeForm):
         if others.filter(email__iexact=email).exists():
             raise ValidationError(DUPLICATE_EMAIL, code="unique")
         return email
+
+
+class AgreementForm(forms.Form):
+    """The box a person ticks to accept a portal's user agreement (``agreement``). The version
+    they read is posted beside it by the page, and ``accounts.services.accept_agreement``
+    checks it is still the current one."""
+
+    accept = forms.BooleanField(
+        error_messages={
+            "required": (
+                "Tick the box to accept the agreement, or choose “Decline” to leave the "
+                "portal closed for now."
+            )
+        },
+    )
+
+    def __init__(self, *args, agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["accept"].label = (
+            f"I have read the {agreement.title.lower()}, version {agreement.version}, "
+            "and I accept it."
+        )

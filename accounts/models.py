@@ -112,3 +112,31 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class AgreementAcceptance(models.Model):
+    """A person's acceptance of one version of a portal's user agreement
+    (``accounts.agreements``). Kept for every version accepted: a new version is accepted
+    again, beside the old one, and the account page lists them all."""
+
+    class Portal(models.TextChoices):
+        BUSINESS = "business", "Business portal"
+        REGULATOR = "regulator", "Regulator portal"
+
+    # Served by the unique constraint, whose first column it is.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="agreement_acceptances", db_index=False
+    )
+    portal = models.CharField(max_length=20, choices=Portal.choices)
+    version = models.CharField(max_length=20, help_text="The version of the agreement accepted.")
+    accepted_at = models.DateTimeField("accepted", default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "portal", "version"], name="accounts_agreement_accepted_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_portal_display()} agreement, version {self.version}"

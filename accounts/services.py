@@ -1,5 +1,6 @@
-"""Every write to accounts: sign-up, activation, the password-reset request, and a signed-in
-person's own name, phone, title, password and e-mail address.
+"""Every write to accounts: sign-up, activation, the password-reset request, a signed-in
+person's own name, phone, title, password and e-mail address, and their acceptance of a
+portal's user agreement.
 
 Sign-up and the reset request never tell the person at the keyboard whether an account has
 the address: both answer the same page and do the same work on every path (check the
@@ -23,7 +24,8 @@ from core.keys import as_key
 from core.services import queue_email, record_event, snapshot
 
 from . import hooks
-from .models import User
+from .agreements import agreement_for
+from .models import AgreementAcceptance, User
 from .tokens import activation_tokens, email_change_tokens, password_reset_tokens
 
 
@@ -438,6 +440,37 @@ def confirm_email_change(*, actor: User | None, link: tuple[str, str, str]) -> U
         {"user": user, "old_email": old_email, "new_email": new_email},
     )
     return user
+@transaction.atomic(durable=True)
+def accept_agreement(*, actor: User, portal: str, version: str) -> AgreementAcceptance:
+    """A signed-in person accepts ``version`` of ``portal``'s user agreement, which must be
+    its current one: the version they read, so an agreement changed meanwhile is refused
+    (they read the new one first). Accepting a version again keeps its first acceptance."""
+    try:
+        agreement = agreement_for(portal)
+    except LookupError:
+        raise ValidationError("There is no such user agreement.") from None
+    if actor.is_service_account or not actor.is_active:
+        raise PermissionDenied("Only a person signed in to a portal accepts its user agreement.")
+    if version != agreement.version:
+        raise ValidationError(
+            {
+                "accept": (
+                    f"The {agreement.title.lower()} has changed since you opened it: read "
+                    f"version {agreement.version} and accept it again."
+                )
+            }
+        )
+    acceptance, created = AgreementAcceptance.objects.get_or_create(
+        user=actor, portal=agreement.portal, version=version
+    )
+    if created:
+        record_event(
+            actor,
+            "account.agreement_accepted",
+            acceptance,
+            after={"portal": agreement.portal, "version": version},
+        )
+    return acceptance
 
 
 def note_sign_in(sender, user, **kwargs) -> None:

@@ -20,6 +20,12 @@ urlpatterns = [
         views.EmailChangeConfirmView.as_view(),
         name="email_change_confirm",
     ),
+    path("agreements/<slug:portal>/", views.AgreementView.as_view(), name="agreement"),
+    path(
+        "agreements/<slug:portal>/accept/",
+        views.AgreementAcceptView.as_view(),
+        name="agreement_accept",
+    ),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/done/",

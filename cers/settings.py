@@ -364,6 +364,12 @@ SPECTACULAR_SETTINGS = {
 # The State administrator manages organizations with more facilities than this.
 CERS_LARGE_ORGANIZATION_THRESHOLD = env.int("CERS_LARGE_ORGANIZATION_THRESHOLD", default=50)
 
+# The user agreements of the two portals: a person accepts the current version of a portal's
+# agreement before its first page, and a new version makes them accept again. Each goes with its
+# text (templates/accounts/agreements/): change the version when the text changes.
+CERS_BUSINESS_AGREEMENT_VERSION = env.str("CERS_BUSINESS_AGREEMENT_VERSION", default="2026-1")
+CERS_REGULATOR_AGREEMENT_VERSION = env.str("CERS_REGULATOR_AGREEMENT_VERSION", default="2026-1")
+
 # EDT access. The key of the keyed hash that stores EDT account credentials (empty: derived from
 # SECRET_KEY; set it to rotate SECRET_KEY without re-issuing every EDT secret). The Terms of Use
 # version agencies accept when they request access: a new version makes them accept again.

@@ -36,3 +36,12 @@ class Hook:
 
     def __repr__(self) -> str:
         return f"<Hook {self.name}: {len(self)} registered>"
+
+
+portal_entry = Hook(
+    "portal_entry",
+    "``(request, portal) -> HttpResponse | None``: what a signed-in person gets in place of a "
+    'page of the portal (``portal``: "business" or "regulator"), or ``None`` to let them in. '
+    "Asked by the portal mixins of ``core.views`` before the page does anything; "
+    "``accounts`` sends a person who has not accepted the portal's user agreement to it.",
+)

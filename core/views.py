@@ -21,7 +21,7 @@ from django.templatetags.static import static
 from django.views import View
 from django.views.generic import RedirectView, TemplateView
 
-from . import access
+from . import access, hooks
 from .scoping import acts_through
 
 ORGANIZATION_SESSION_KEY = "cers_organization_id"
@@ -32,12 +32,26 @@ ORGANIZATION_ROLE_REFUSED = "Your role in this organization does not allow that.
 AGENCY_ROLE_REFUSED = "Your role at this agency does not allow that."
 
 
+def portal_entry_refused(request, portal: str):
+    """What the apps above answer in place of a page of ``portal`` (``core.hooks.
+    portal_entry``: the portal's user agreement not accepted), or None. One of them must
+    answer the hook: without it the portals would open to anyone signed in."""
+    if not len(hooks.portal_entry):
+        raise ImproperlyConfigured("No app registered core.hooks.portal_entry.")
+    for ask in hooks.portal_entry:
+        response = ask(request, portal)
+        if response is not None:
+            return response
+    return None
+
+
 class BusinessPortalMixin(LoginRequiredMixin):
     """A business portal page. Sets ``self.membership`` and ``self.organization``: the
     organization the user is working in (a consultant switches between several).
 
     A user who belongs to no organization yet is sent to the start page, which guides them to
-    create one or ask to join one, and sees nothing else until then.
+    create one or ask to join one, and sees nothing else until then. Before all of it, the
+    portal's user agreement (``portal_entry_refused``).
     """
 
     requires_organization = True
@@ -45,6 +59,9 @@ class BusinessPortalMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
+        refused = portal_entry_refused(request, "business")
+        if refused is not None:
+            return refused
         memberships = list(request.user.memberships.select_related("organization"))
         wanted = request.session.get(ORGANIZATION_SESSION_KEY)
         current = next((m for m in memberships if m.organization_id == wanted), None)
@@ -107,7 +124,8 @@ class BusinessPortalMixin(LoginRequiredMixin):
 
 class RegulatorPortalMixin(LoginRequiredMixin):
     """A regulator portal page, for staff of at least one agency. Sets ``self.staff`` and
-    ``self.regulator``: the agency the user is working for."""
+    ``self.regulator``: the agency the user is working for. Staff are asked first to accept
+    the portal's user agreement (``portal_entry_refused``); anyone else gets 403."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -115,6 +133,9 @@ class RegulatorPortalMixin(LoginRequiredMixin):
         staff = list(request.user.staff_memberships.select_related("regulator"))
         if not staff:
             raise PermissionDenied("The regulator portal is for regulator agency staff.")
+        refused = portal_entry_refused(request, "regulator")
+        if refused is not None:
+            return refused
         wanted = request.session.get(REGULATOR_SESSION_KEY)
         current = next((s for s in staff if s.regulator_id == wanted), staff[0])
         if wanted != current.regulator_id:

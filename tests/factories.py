@@ -3,7 +3,8 @@ tests see exactly what the product makes."""
 
 import factory
 
-from accounts.models import User
+from accounts.agreements import AGREEMENTS, agreement_for
+from accounts.models import AgreementAcceptance, User
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -24,8 +25,23 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def agreements(obj, create, extracted, **kwargs):  # noqa: N805
+        """The portals whose current user agreement the person has accepted: both unless
+        the test names them (``agreements=()``: none, to be asked). An EDT service account
+        never signs in to a portal, and accepts nothing."""
+        if not create or (extracted is None and obj.is_service_account):
+            return
+        portals = AGREEMENTS if extracted is None else extracted
+        AgreementAcceptance.objects.bulk_create(
+            AgreementAcceptance(user=obj, portal=portal, version=agreement_for(portal).version)
+            for portal in portals
+        )
+
 
 def make_user(email: str, **extra) -> User:
+    """An active person who has accepted both portals' user agreements (``agreements=``
+    names fewer)."""
     return UserFactory(email=email, **extra)
 
 

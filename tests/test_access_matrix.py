@@ -479,6 +479,10 @@ MATRIX: dict[str, Route] = {
     "accounts:email_change_confirm": Route(
         400, {"anonymous": 400}, args=lambda c: ["MA", "eA", "bad-token"]
     ),
+    # The portals' user agreements: anyone reads them; a signed-in person who accepted the
+    # current version is sent on from the acceptance page (as the cast has).
+    "accounts:agreement": Route(200, {"anonymous": 200}, args=lambda c: ["business"]),
+    "accounts:agreement_accept": Route(302, args=lambda c: ["regulator"]),
     # Business portal: organizations and people.
     "business:home": MEMBER_PAGE,
     "business:people": MEMBER_PAGE,

@@ -1,6 +1,8 @@
-"""Account pages: sign-up and activation, sign-in and sign-out, password reset, and each
+"""Account pages: sign-up and activation, sign-in and sign-out, password reset, each
 signed-in person's own account page (name, phone, title, password, e-mail address, previous
-sign-in).
+sign-in, the user agreements they accepted), and the portals' user agreements: open to anyone
+to read, and accepted by a signed-in person before the portal's first page
+(``accounts.agreements``).
 
 Sign-in is throttled by django-axes (``accounts.lockout``): its middleware answers a lock-out
 with ``accounts/locked_out.html``. Sign-up, a new activation link and the password reset are
@@ -19,6 +21,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -30,7 +33,9 @@ from core.forms import add_service_errors
 from core.ratelimit import by_address, by_field, by_user, rate_limited
 
 from .. import services
+from ..agreements import AGREEMENTS, agreement_for, has_accepted, local_next
 from ..forms import (
+    AgreementForm,
     EmailAuthenticationForm,
     EmailChangeForm,
     PasswordChangeForm,
@@ -269,6 +274,16 @@ class ProfileView(LoginRequiredMixin, FormView):
         user = self.request.user
         return {name: getattr(user, name) for name in services.PROFILE_FIELDS}
 
+    def get_context_data(self, **kwargs):
+        # A version a person accepted each time an agreement changed: a few rows at most.
+        acceptances = list(self.request.user.agreement_acceptances.order_by("-accepted_at", "-pk"))
+        for acceptance in acceptances:
+            acceptance.agreement = AGREEMENTS[acceptance.portal]
+            acceptance.is_current = acceptance.version == acceptance.agreement.version
+        return super().get_context_data(
+            acceptances=acceptances, agreements=AGREEMENTS.values(), **kwargs
+        )
+
     def form_valid(self, form):
         try:
             services.update_profile(actor=self.request.user, **form.cleaned_data)
@@ -386,3 +401,79 @@ class EmailChangeConfirmView(View):
         if request.user.is_authenticated:
             return redirect("accounts:profile")
         return redirect(login_url(email=user.email))
+
+
+class AgreementMixin:
+    """A page about one portal's user agreement, named by the URL (404 for any other)."""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        try:
+            self.agreement = agreement_for(kwargs["portal"])
+        except LookupError:
+            raise Http404("There is no such user agreement.") from None
+
+
+class AgreementView(AgreementMixin, TemplateView):
+    """A portal's user agreement in its current version, for anyone to read."""
+
+    template_name = "accounts/agreement.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        accepted = user.is_authenticated and has_accepted(user, self.agreement.portal)
+        return super().get_context_data(agreement=self.agreement, accepted=accepted, **kwargs)
+
+
+class AgreementAcceptView(AgreementMixin, LoginRequiredMixin, FormView):
+    """Accept a portal's user agreement: its text, a box to tick and a button; then on to the
+    page the person asked for (``?next=``, a path of this site only) or the portal's first
+    page. Declining leaves them signed in, on their account page; the portal asks again at its
+    next page."""
+
+    template_name = "accounts/agreement_accept.html"
+    form_class = AgreementForm
+
+    def next_url(self) -> str:
+        return local_next(self.request.POST.get("next") or self.request.GET.get("next"))
+
+    def onward(self):
+        return redirect(self.next_url() or self.agreement.home)
+
+    def get(self, request, *args, **kwargs):
+        if has_accepted(request.user, self.agreement.portal):
+            return self.onward()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if "decline" in request.POST:
+            messages.info(
+                request,
+                f"You did not accept the {self.agreement.title.lower()}, so the "
+                f"{self.agreement.portal_label.lower()} stays closed to you. You are still "
+                "signed in; the portal asks again when you open it.",
+            )
+            return redirect("accounts:profile")
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "agreement": self.agreement}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(agreement=self.agreement, next=self.next_url(), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.accept_agreement(
+                actor=self.request.user,
+                portal=self.agreement.portal,
+                version=self.request.POST.get("version", ""),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"You accepted the {self.agreement.title.lower()}, version {self.agreement.version}.",
+        )
+        return self.onward()

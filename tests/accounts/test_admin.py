@@ -40,3 +40,15 @@ def test_admin_lists_and_shows_users(admin_client, user):
     assert admin_client.get(reverse("admin:accounts_user_changelist")).status_code == 200
     response = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert response.status_code == 200
+
+
+def test_admin_shows_the_agreements_a_user_accepted_without_changing_them(admin_client, user):
+    from django.conf import settings
+
+    response = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert settings.CERS_REGULATOR_AGREEMENT_VERSION in body
+    assert "Regulator portal" in body
+    assert 'name="agreement_acceptances-0-version"' not in body

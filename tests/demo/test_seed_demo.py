@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.http import HttpRequest
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import AgreementAcceptance, User
 from core.models import AuditEvent, OutboundEmail
 from demo.management.commands.seed_demo import DEMO_PASSWORD
 from edt.models import EdtAccount, TierGrant, Vendor
@@ -16,6 +16,7 @@ from regulators.models import Regulator, ServiceArea, StaffMembership
 
 COUNTED = [
     User,
+    AgreementAcceptance,
     Organization,
     Facility,
     FacilityRegulator,
@@ -73,6 +74,28 @@ def test_it_prints_the_sign_ins_and_the_demo_lead_can_sign_in(db, client):
     assert client.login(
         request=HttpRequest(), username="lead@demo.cers.example", password=DEMO_PASSWORD
     )
+
+
+def test_signing_in_opens_each_portal_straight_away(db, client, settings):
+    """Each demo person accepted their portal's user agreement; a later version is accepted
+    by the next run, so ``make run`` signs in straight to the portal again."""
+    seed()
+
+    for email, home in (
+        ("lead@demo.cers.example", "business:home"),
+        ("consultant@demo.cers.example", "business:home"),
+        ("cupa-admin@demo.cers.example", "regulator:home"),
+        ("pa-viewer@demo.cers.example", "regulator:home"),
+    ):
+        client.force_login(User.objects.get(email=email))
+        assert client.get(reverse(home)).status_code == 200, email
+
+    settings.CERS_BUSINESS_AGREEMENT_VERSION = "2099-1"
+    output = seed()
+
+    assert "Business portal user agreement, version 2099-1, accepted by lead@" in output
+    client.force_login(User.objects.get(email="lead@demo.cers.example"))
+    assert client.get(reverse("business:home")).status_code == 200
 
 
 def test_every_demo_account_is_active_and_takes_the_demo_password(db):

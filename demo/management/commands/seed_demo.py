@@ -2,8 +2,9 @@
 
 Creates, through the same service functions the portals use, the state agency, two CUPAs and
 a Participating Agency with their service areas; a person for every business and regulator
-role; and two organizations with facilities. Every account gets the same known password, and
-the command ends by printing the sign-in table.
+role, who has accepted their portal's user agreement; and two organizations with facilities.
+Every account gets the same known password, and the command ends by printing the sign-in
+table.
 
 Idempotent: everything is looked up first (regulators by code, people by e-mail address,
 organizations by name, facilities by name within their organization) and only what is missing
@@ -26,7 +27,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.agreements import AGREEMENTS, has_accepted
 from accounts.models import User
+from accounts.services import accept_agreement
 from core.elements import SubmittalElement
 from core.models import OutboundEmail
 from core.services import record_event
@@ -300,6 +303,7 @@ class Command(BaseCommand):
             try:
                 agencies = self.seed_agencies()
                 people = self.seed_people()
+                self.seed_agreements(people)
                 self.seed_staff(agencies, people)
                 self.seed_organizations(people)
                 self.seed_submittal(people)
@@ -360,6 +364,19 @@ class Command(BaseCommand):
                 self.created.append(f"user {user.email}")
             people[person.handle] = user
         return people
+
+    def seed_agreements(self, people: dict[str, User]) -> None:
+        """Each demo person accepts the current user agreement of the portal they use (agency
+        staff the regulator portal's, the others the business portal's), so that signing in
+        opens the portal straight away; a later version is accepted by the next run."""
+        staff = {handle for handle, _code, _role in STAFF}
+        for handle, user in people.items():
+            agreement = AGREEMENTS["regulator" if handle in staff else "business"]
+            if not has_accepted(user, agreement.portal):
+                accept_agreement(actor=user, portal=agreement.portal, version=agreement.version)
+                self.created.append(
+                    f"{agreement.title}, version {agreement.version}, accepted by {user.email}"
+                )
 
     def seed_staff(self, agencies: dict[str, Regulator], people: dict[str, User]) -> None:
         for handle, code, role in STAFF:

@@ -1,7 +1,8 @@
 """``manage.py seed_scale --facilities N``: a state-sized synthetic data set on PostgreSQL.
 
 What people do goes through the services, as in the portals: the agencies, their staff (each
-persona's guardian permissions granted by ``regulators.services.set_staff_role``) and the
+persona's guardian permissions granted by ``regulators.services.set_staff_role``), each
+persona's acceptance of its portal's user agreement, and the
 Lead User's organization (``organizations.services.create_organization``). The bulk rows
 (organizations, facilities and their per-element regulators, a year of submittals in every
 status, inspections, violations and enforcement) are written with COPY in one transaction,
@@ -30,7 +31,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.agreements import AGREEMENTS, has_accepted
 from accounts.models import User
+from accounts.services import accept_agreement
 from cme.models import (
     Enforcement,
     EnforcementViolation,
@@ -255,6 +258,12 @@ class Command(BaseCommand):
             people[handle] = user
         people[LEAD] = self.person(LEAD)
         people[SUBMITTER] = self.person(SUBMITTER)
+        # Each persona has accepted its portal's user agreement, so the benchmarks sign in
+        # straight to the pages they measure.
+        for handle, user in people.items():
+            agreement = AGREEMENTS["business" if handle in (LEAD, SUBMITTER) else "regulator"]
+            if not has_accepted(user, agreement.portal):
+                accept_agreement(actor=user, portal=agreement.portal, version=agreement.version)
         return people
 
     def person(self, handle: str) -> User:
