@@ -440,6 +440,8 @@ def confirm_email_change(*, actor: User | None, link: tuple[str, str, str]) -> U
         {"user": user, "old_email": old_email, "new_email": new_email},
     )
     return user
+
+
 @transaction.atomic(durable=True)
 def accept_agreement(*, actor: User, portal: str, version: str) -> AgreementAcceptance:
     """A signed-in person accepts ``version`` of ``portal``'s user agreement, which must be
