@@ -108,10 +108,14 @@ class FacilityQuerySet(models.QuerySet):
         (Applicable or Always Applicable: yes; Not Applicable: no, whatever the answers);
         without one, Facility Information always, any other element when the Business
         Activities answers that count say Yes to a question that switches it on
-        (``schedule.ELEMENTS_BY_ACTIVITY``; ``hooks.answered_yes``). One semi-join on the
-        union of the two sets of facility keys, each read from an index: the element rows by
-        ``(element, reporting_requirement, facility)`` (``element_requirement_facility``),
-        the answers by the submittals' own (see ``submittals.querysets``)."""
+        (``schedule.ELEMENTS_BY_ACTIVITY``; ``hooks.answered_yes``).
+
+        On PostgreSQL each set of keys is read once and hashed (the settings from
+        ``element_requirement_set``, the few rows holding one; the answers from the
+        submittals' GIN index), and each facility of the scope is probed in the hashes: no
+        sub-query runs per facility. (A semi-join on the union of the two sets was planned as
+        a nested loop over the list's order, quadratic on a state-sized list: see
+        docs/benchmarks.md.)"""
         from core.elements import SubmittalElement
 
         from . import hooks
@@ -136,11 +140,9 @@ class FacilityQuerySet(models.QuerySet):
         ]
         if not questions:
             return self.filter(pk__in=set_required)
-        unset = ~Exists(
-            rows.filter(facility_id=OuterRef("facility_id"), reporting_requirement__isnull=False)
-        )
-        answered = hooks.facilities_answering_yes(questions).filter(unset)
-        return self.filter(pk__in=set_required.union(answered, all=True))
+        unset = ~Exists(rows.filter(facility=OuterRef("pk"), reporting_requirement__isnull=False))
+        answered = hooks.facilities_answering_yes(questions)
+        return self.filter(Q(pk__in=set_required) | (Q(pk__in=answered) & unset))
 
     def answered_yes(self, number: str):
         """The facilities whose Business Activities answers that count (those the status
