@@ -8,11 +8,18 @@ so a number comes as its text on both (``json_extract`` would give a number, and
 an integer past 2**63: 1e+20). SQLite before 3.38, which has no ``->``, gives the number's
 value as text (the same, but past 2**63). A key with a double quote or a backslash, which
 SQLite's paths cannot name, is refused.
+
+``KeyIs("data", "5", "Y")``: whether one key of a JSON column's object holds that text, for a
+filter. On PostgreSQL it is written as containment (``data @> '{"5": "Y"}'``), which a GIN
+index of the column answers (``jsonb_path_ops``), where ``->>`` would need an index per key;
+elsewhere it is ``KeyText`` compared with the text.
 """
 
 from __future__ import annotations
 
-from django.db.models import F, Func, TextField
+import json
+
+from django.db.models import BooleanField, F, Func, TextField
 
 
 class KeyText(Func):
@@ -40,3 +47,24 @@ class KeyText(Func):
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql} ->> %s)", (*params, self.key)
+
+
+class KeyIs(Func):
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, key: str, text: str):
+        if '"' in key or "\\" in key:
+            raise ValueError(f"KeyIs cannot name the key {key!r}.")
+        super().__init__(F(column))
+        self.key, self.text = key, text
+
+    def as_sql(self, compiler, connection, **extra):
+        key_text = KeyText("_", self.key)
+        key_text.set_source_expressions(self.get_source_expressions())
+        sql, params = key_text.as_sql(compiler, connection)
+        return f"({sql} = %s)", (*params, self.text)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} @> %s::jsonb)", (*params, json.dumps({self.key: self.text}))

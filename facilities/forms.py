@@ -228,3 +228,47 @@ class FacilityDetailsForm(forms.Form):
             ("", "Not given"),
             *HorizontalReferenceDatum.choices,
         ]
+
+
+class FacilityProgramFilterForm(forms.Form):
+    """The regulator's facility list by program: the facilities that must report one submittal
+    element, and those whose Business Activities answer one question Yes. An unknown value is
+    an error on its field (the list is not shown as if it were filtered)."""
+
+    must_report = forms.TypedChoiceField(
+        label="Must report",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="As each facility's status grid says: its regulator's setting, else its "
+        "Business Activities answers.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a submittal element: choose one from the list."
+        },
+    )
+    answered_yes = forms.ChoiceField(
+        label="Business Activities answered Yes",
+        required=False,
+        help_text="On the latest Facility Information submitted, under review or accepted.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a Business Activities question: choose one "
+            "from the list."
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        from core.elements import SubmittalElement
+
+        from .hooks import questions
+
+        super().__init__(*args, **kwargs)
+        self.fields["must_report"].choices = [
+            ("", "Any element"),
+            *((int(element), element.label) for element in SubmittalElement),
+        ]
+        self.fields["answered_yes"].choices = [("", "Any answers"), *questions()]
+
+    @property
+    def filtering(self) -> bool:
+        """Whether any of the filters was given (valid or not)."""
+        return any(self.data.get(name) for name in self.fields)

@@ -84,3 +84,32 @@ reported_elements = Hook(
     "``next_due_date``), the elements submitted after ``period_start(next_due_date)``: "
     "already reported for that due date, so not reminded.",
 )
+
+
+activity_questions = Hook(
+    "activity_questions",
+    "``() -> [(number, question)]``: the Business Activities yes/no questions of Facility "
+    "Information, by data dictionary number, in the form's order (the regulator's facility "
+    "list offers them as a filter).",
+)
+
+answered_yes = Hook(
+    "answered_yes",
+    "``(numbers) -> queryset``: a sub-query of ``facility_id`` values, the facilities whose "
+    "Business Activities answers that count (as ``element_submittals`` tells them to the "
+    "regulator's status grid) answer Yes to at least one of the questions ``numbers``.",
+)
+
+
+def questions() -> list[tuple[str, str]]:
+    """The Business Activities questions, from every ``activity_questions`` function."""
+    return [question for function in activity_questions for question in function()]
+
+
+def facilities_answering_yes(numbers):
+    """The one ``answered_yes`` sub-query; one app must register it, or no facility would
+    ever seem to answer."""
+    functions = list(answered_yes)
+    if len(functions) != 1:
+        raise ImproperlyConfigured("One app must register facilities.hooks.answered_yes.")
+    return functions[0](numbers)

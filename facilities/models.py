@@ -159,6 +159,14 @@ class FacilityRegulator(models.Model):
             models.Index(
                 fields=["regulator", "element", "facility"], name="agency_element_facility"
             ),
+            # The facilities whose regulator set an element's requirement (the facility list's
+            # "must report" filter, ``FacilityQuerySet.must_report``): the few rows holding a
+            # setting, most hold none.
+            models.Index(
+                fields=["element", "reporting_requirement", "facility"],
+                name="element_requirement_set",
+                condition=Q(reporting_requirement__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -102,6 +102,55 @@ class FacilityQuerySet(models.QuerySet):
 
         return hooks.narrow_to_overdue(self.reporting(), now)
 
+    def must_report(self, element: int):
+        """The facilities that must report ``element``, as their status grid says
+        (``schedule.requirement_of``): the regulator's setting on the element's row wins
+        (Applicable or Always Applicable: yes; Not Applicable: no, whatever the answers);
+        without one, Facility Information always, any other element when the Business
+        Activities answers that count say Yes to a question that switches it on
+        (``schedule.ELEMENTS_BY_ACTIVITY``; ``hooks.answered_yes``).
+
+        On PostgreSQL each set of keys is read once and hashed (the settings from
+        ``element_requirement_set``, the few rows holding one; the answers from the
+        submittals' GIN index), and each facility of the scope is probed in the hashes: no
+        sub-query runs per facility. (A semi-join on the union of the two sets was planned as
+        a nested loop over the list's order, quadratic on a state-sized list: see
+        docs/benchmarks.md.)"""
+        from core.elements import SubmittalElement
+
+        from . import hooks
+        from .models import FacilityRegulator, ReportingRequirement
+        from .schedule import ELEMENTS_BY_ACTIVITY
+
+        element = SubmittalElement(element)
+        rows = FacilityRegulator.objects.filter(element=element)
+        if element == SubmittalElement.FACILITY_INFORMATION:
+            exempt = rows.filter(
+                facility=OuterRef("pk"), reporting_requirement=ReportingRequirement.NOT_APPLICABLE
+            )
+            return self.filter(~Exists(exempt))
+        set_required = rows.filter(
+            reporting_requirement__in=[
+                ReportingRequirement.APPLICABLE,
+                ReportingRequirement.ALWAYS_APPLICABLE,
+            ]
+        ).values("facility_id")
+        questions = [
+            number for number, elements in ELEMENTS_BY_ACTIVITY.items() if element in elements
+        ]
+        if not questions:
+            return self.filter(pk__in=set_required)
+        unset = ~Exists(rows.filter(facility=OuterRef("pk"), reporting_requirement__isnull=False))
+        answered = hooks.facilities_answering_yes(questions)
+        return self.filter(Q(pk__in=set_required) | (Q(pk__in=answered) & unset))
+
+    def answered_yes(self, number: str):
+        """The facilities whose Business Activities answers that count (those the status
+        grid reads) answer question ``number`` Yes (``hooks.answered_yes``)."""
+        from . import hooks
+
+        return self.filter(pk__in=hooks.facilities_answering_yes([number]))
+
     def with_agency_elements(self, regulator):
         """Prefetch, as ``agency_elements``, the element rows ``regulator`` handles (one
         query)."""

@@ -15,12 +15,15 @@ class SubmittalsConfig(AppConfig):
             hooks,
             rules,  # noqa: F401  (registers the access rules)
         )
-        from .querysets import overdue_facilities
+        from .facility_information import activity_questions
+        from .querysets import facilities_answering_yes, overdue_facilities
 
         facility_hooks.merge_refusals.register(hooks.refuse_merge_while_drafting)
         facility_hooks.merge_moves.register(hooks.move_submittals_on_merge)
         facility_hooks.overdue_facilities.register(overdue_facilities)
         facility_hooks.element_submittals.register(hooks.element_submittals)
         facility_hooks.submittal_history.register(hooks.submittal_history)
+        facility_hooks.activity_questions.register(activity_questions)
+        facility_hooks.answered_yes.register(facilities_answering_yes)
         facility_hooks.reported_elements.register(hooks.elements_reported)
         library_hooks.chemical_picked.register(hooks.chemical_picked_by_inventories)

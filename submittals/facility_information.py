@@ -328,3 +328,11 @@ def prefill(facility, accepted=None) -> dict:
                 data[number] = value
     data.update(from_facility(facility))
     return data
+
+
+def activity_questions() -> list[tuple[str, str]]:
+    """The Business Activities yes/no questions, (number, question), in the form's order (for
+    ``facilities.hooks.activity_questions``: the regulator's facility list filters by them)."""
+    return [
+        (number, WORDS[number].label) for number in BUSINESS_ACTIVITIES.numbers if number in YES_NO
+    ]

@@ -156,3 +156,31 @@ def overdue_facilities(queryset, now=None):
         submitted_at__gte=since,
     )
     return queryset.filter(~Exists(recent))
+
+
+def facilities_answering_yes(numbers):
+    """For ``facilities.hooks.answered_yes``: the ``facility_id`` of every facility whose
+    Business Activities answers that count answer Yes to one of the questions ``numbers``.
+    The answers that count are the status grid's (``hooks.element_submittals``): those of the
+    facility's latest Facility Information submitted, under review or accepted (a Not Accepted
+    one does not count), the latest by ``submitted_at`` then key.
+
+    No row is read per facility: the Facility Information elements answering Yes come from
+    the GIN index of their data (``fi_counted_data``, PostgreSQL: ``data @> '{"5": "Y"}'``),
+    and a newer counted one is looked for by ``facility_element_status``, an anti-join."""
+    from core.expressions import KeyIs
+
+    from .hooks import ACTIVITIES_STATUSES
+    from .models import SubmittalElementRecord
+
+    counted = SubmittalElementRecord.objects.filter(
+        element=SubmittalElement.FACILITY_INFORMATION, status__in=ACTIVITIES_STATUSES
+    )
+    newer = counted.filter(facility_id=OuterRef("facility_id")).filter(
+        Q(submitted_at__gt=OuterRef("submitted_at"))
+        | Q(submitted_at=OuterRef("submitted_at"), pk__gt=OuterRef("pk"))
+    )
+    yes = Q()
+    for number in numbers:
+        yes |= Q(KeyIs("data", number, "Y"))
+    return counted.filter(yes).filter(~Exists(newer)).order_by().values("facility_id")

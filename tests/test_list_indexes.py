@@ -25,6 +25,8 @@ def index_columns(model) -> list[list[str]]:
     [
         (Facility, ["name", "cers_id"]),
         (FacilityRegulator, ["regulator_id", "facility_id"]),
+        # The facility list's "must report" filter: the element rows holding a setting.
+        (FacilityRegulator, ["element", "reporting_requirement", "facility_id"]),
         (SubmittalElementRecord, ["status", "submitted_at", "id"]),
         (SubmittalElementRecord, ["regulator_id", "status", "submitted_at"]),
         # The lists that page on by their last row's key (core.pagination): their order.
@@ -62,3 +64,16 @@ def test_name_search_trigram_index(model, column):
         (definition,) = cursor.fetchone()
     assert "USING gin" in definition and "gin_trgm_ops" in definition
     assert f"upper(({column})::text)" in definition
+
+
+@pytest.mark.django_db
+def test_business_activities_answers_gin_index():
+    """On PostgreSQL, the facility list's Business Activities filters read the counted
+    Facility Information elements' data from a partial GIN index (SQLite has none)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("GIN indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'fi_counted_data'")
+        (definition,) = cursor.fetchone()
+    assert "USING gin (data jsonb_path_ops)" in definition
+    assert "element = 1" in definition

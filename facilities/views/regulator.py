@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -39,12 +39,13 @@ from ..forms import (
     FacilityDetailsForm,
     FacilityMergeForm,
     FacilityMoveForm,
+    FacilityProgramFilterForm,
     FacilityReopenForm,
     LegacyImportForm,
     OrganizationMergeForm,
     TransferDeclineForm,
 )
-from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER, submittal_history
+from ..hooks import FACILITY_INFORMATION_OVERDUE_AFTER, questions, submittal_history
 from ..legacy import LegacyImportError, import_legacy_facilities
 from ..models import Facility, FacilityRegulator, FacilityTransfer, FacilityTransferRequest
 from ..schedule import attach_status_grids
@@ -70,35 +71,57 @@ class JurisdictionFacilitiesMixin(AgencyScopedMixin):
 
 def filtered_facilities(facilities, params) -> tuple:
     """The facility list's filters, read from the query string (``params``), for the page and
-    its export alike: the search words ``q`` (name, CERS ID, street, city, organization) and
-    ``overdue=1`` (Facility Information overdue). Returns the narrowed queryset, the search
-    and whether ``overdue`` applies."""
+    its export alike: the search words ``q`` (name, CERS ID, street, city, organization),
+    ``overdue=1`` (Facility Information overdue) and the program filters
+    (``FacilityProgramFilterForm``: ``must_report`` an element, ``answered_yes`` a Business
+    Activities question). Returns the narrowed queryset (None when a program filter holds an
+    unknown value: nothing is listed as if it were filtered), the search, whether
+    ``overdue`` applies and the program filters' form."""
     query = params.get("q", "").strip()
     overdue = params.get("overdue") == "1"
+    programs = FacilityProgramFilterForm(params)
+    if not programs.is_valid():
+        return None, query, overdue, programs
     if overdue:
         facilities = facilities.overdue()
+    if programs.cleaned_data["must_report"] is not None:
+        facilities = facilities.must_report(programs.cleaned_data["must_report"])
+    if programs.cleaned_data["answered_yes"]:
+        facilities = facilities.answered_yes(programs.cleaned_data["answered_yes"])
     facilities = facilities.select_related("organization").search(query, SEARCH_FIELDS)
-    return facilities, query, overdue
+    return facilities, query, overdue, programs
 
 
 class FacilityListView(JurisdictionFacilitiesMixin, TemplateView):
     """The agency's facilities: searchable by name, CERS ID, street, city and organization;
-    ``?overdue=1`` keeps those whose Facility Information is overdue (the dashboard's link).
-    Each row says in a few words how its status grid stands (``schedule.summary_of``): the
-    same queries whatever the number of rows."""
+    ``?overdue=1`` keeps those whose Facility Information is overdue (the dashboard's link);
+    ``?must_report=`` those that must report an element, ``?answered_yes=`` those whose
+    Business Activities answer a question Yes. Each row says in a few words how its status
+    grid stands (``schedule.summary_of``): the same queries whatever the number of rows."""
 
     template_name = "facilities/regulator_list.html"
 
     def get_context_data(self, **kwargs):
-        facilities, query, overdue = filtered_facilities(self.get_queryset(), self.request.GET)
-        facilities = with_element_regulators(facilities.with_agency_elements(self.regulator))
-        page = paginate(self.request, facilities)
-        page.object_list = attach_status_grids(page.object_list, include_drafts=False)
+        facilities, query, overdue, programs = filtered_facilities(
+            self.get_queryset(), self.request.GET
+        )
+        page = None
+        if facilities is not None:
+            facilities = with_element_regulators(facilities.with_agency_elements(self.regulator))
+            page = paginate(self.request, facilities)
+            page.object_list = attach_status_grids(page.object_list, include_drafts=False)
+        wanted = programs.cleaned_data if programs.is_valid() else {}
+        must_report = wanted.get("must_report")
         return super().get_context_data(
             page=page,
             q=query,
             overdue=overdue,
-            export_links=export_links(reverse("regulator:facilities_export"), self.request.GET),
+            programs=programs,
+            must_report=SubmittalElement(must_report).label if must_report else "",
+            answered_yes=dict(questions()).get(wanted.get("answered_yes") or ""),
+            export_links=export_links(reverse("regulator:facilities_export"), self.request.GET)
+            if page is not None
+            else [],
             overdue_after_days=FACILITY_INFORMATION_OVERDUE_AFTER.days,
             **self.agency_context(),
             **kwargs,
@@ -123,13 +146,20 @@ FACILITY_COLUMNS = [
 
 class FacilityExportView(JurisdictionFacilitiesMixin, View):
     """GET: the facility list, with the page's filters, as CSV or XLSX (``?format=``),
-    read a chunk at a time whatever its length."""
+    read a chunk at a time whatever its length; 400, saying why, for an unknown program
+    filter (never the unfiltered list under a filtered name)."""
 
     http_method_names = ["get"]
 
     def get(self, request):
         export_format = requested_format(request)
-        facilities, _, _ = filtered_facilities(self.get_queryset(), request.GET)
+        facilities, _, _, programs = filtered_facilities(self.get_queryset(), request.GET)
+        if facilities is None:
+            problems = " ".join(error for errors in programs.errors.values() for error in errors)
+            return HttpResponseBadRequest(
+                f"The facilities were not downloaded: {problems}",
+                content_type="text/plain; charset=utf-8",
+            )
         return export_response(
             rows_of(facilities.order_by("name", "cers_id")),
             FACILITY_COLUMNS,

@@ -1,10 +1,11 @@
-"""``core.expressions.KeyText``: a key of a JSON object read as a key, digits included."""
+"""``core.expressions.KeyText``: a key of a JSON object read as a key, digits included;
+``KeyIs``: whether such a key holds a text, as a filter."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.expressions import KeyText
+from core.expressions import KeyIs, KeyText
 from core.models import AuditEvent
 
 
@@ -70,3 +71,20 @@ def test_before_sqlite_338_a_number_still_comes_as_its_text(cast, monkeypatch):
         .get()
     )
     assert read == ("-5.50", "102843", None)
+
+
+@pytest.mark.django_db
+def test_key_is_filters_on_a_keys_text(cast):
+    """A key of digits is a key (not an index), only that key's text matches, and a key
+    missing or holding another value does not."""
+    keyed(cast, {"5": "Y", "8": "N"})
+    keyed(cast, {"5": "N", "50": "Y"})
+    keyed(cast, {"8": "Y", "5": ["Y"]})
+    events = AuditEvent.objects.filter(action="test.keyed")
+    assert [event.after for event in events.filter(KeyIs("after", "5", "Y"))] == [
+        {"5": "Y", "8": "N"}
+    ]
+    assert events.filter(KeyIs("after", "8", "Y")).count() == 1
+    assert not events.filter(KeyIs("after", "0", "Y")).exists()
+    with pytest.raises(ValueError, match="cannot name"):
+        KeyIs("after", 'say "hi"', "Y")
