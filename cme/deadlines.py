@@ -12,22 +12,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
-# The deadline is a California date (the project's TIME_ZONE too; named here so that the
-# deadline does not move if that setting ever does).
-CALIFORNIA = ZoneInfo("America/Los_Angeles")
 # Days after a quarter's last day by which its CME data are due.
 DAYS_TO_REPORT = 30
 # The fiscal year starts in July: its first quarter is July to September.
 FISCAL_YEAR_START_MONTH = 7
-
-
-def california_today(now: datetime.datetime | None = None) -> datetime.date:
-    """The date in California at ``now`` (the present moment when not given)."""
-    return timezone.localdate(now, timezone=CALIFORNIA)
 
 
 @dataclass(frozen=True)
@@ -91,8 +80,8 @@ def _quarter(start: datetime.date, today: datetime.date) -> ReportingQuarter:
 
 def reporting_quarter(today: datetime.date) -> ReportingQuarter:
     """The quarter whose CME data are due next on ``today`` (a California date,
-    ``california_today``): the last quarter ended while its due date is today or ahead, else
-    the quarter in progress."""
+    ``core.clock.california_today``): the last quarter ended while its due date is today or
+    ahead, else the quarter in progress."""
     current = _quarter_start(today)
     last = _quarter(_quarter_start(current - datetime.timedelta(days=1)), today)
     return last if today <= last.due else _quarter(current, today)

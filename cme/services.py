@@ -77,6 +77,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from core.access import require
+from core.clock import california_today
 from core.events import changes as event_changes
 from core.models import AuditEvent
 from core.services import (
@@ -2039,7 +2040,7 @@ def send_deadline_reminders(*, today: datetime.date | None = None) -> int:
     constraint means an agency is reminded once a quarter, however often or concurrently
     this runs. The state agency reports no CME data of its own. Run by the Celery beat
     (``cme.tasks``); answers how many agencies were reminded."""
-    today = today or deadlines.california_today()
+    today = today or california_today()
     quarter = deadlines.reporting_quarter(today)
     if not 0 <= quarter.days_left <= DEADLINE_REMINDER_DAYS:
         return 0

@@ -22,6 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.access import can
+from core.clock import california_today
 from core.events import changes
 from core.exports import (
     Column,
@@ -131,7 +132,7 @@ class CMEMixin(AgencyScopedMixin):
         return super().get_context_data(
             regulator=self.regulator,
             can_record=self.can_record(),
-            cme_quarter=deadlines.reporting_quarter(deadlines.california_today()),
+            cme_quarter=deadlines.reporting_quarter(california_today()),
             violation_type_list_id=VIOLATION_TYPE_LIST_ID,
             **kwargs,
         )

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from itertools import islice
-from zoneinfo import ZoneInfo
 
 from django.db.models import Model
 from django.db.transaction import atomic
@@ -28,6 +27,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.clock import CALIFORNIA
 from core.keys import column_range, fits
 from core.net import client_address
 from core.ratelimit import first_in
@@ -58,7 +58,6 @@ from .schema import EndpointSchema
 from .throttles import FailedCallThrottle, OpenEndpointThrottle
 
 log = logging.getLogger(__name__)
-PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
 class EdtError(Exception):
@@ -235,7 +234,7 @@ def backwards(low: datetime | None, high: datetime | None) -> bool:
     if low is None or high is None:
         return False
     adjacent = low.astimezone(UTC) - high.astimezone(UTC) == timedelta(microseconds=1)
-    low, high = low.astimezone(PACIFIC), high.astimezone(PACIFIC)
+    low, high = low.astimezone(CALIFORNIA), high.astimezone(CALIFORNIA)
     if adjacent and low.utcoffset() != high.utcoffset():
         return False  # the two sides of the jump
     return low.replace(tzinfo=None) > high.replace(tzinfo=None)
@@ -248,9 +247,9 @@ def pacific_bound(reading: datetime, *, end: bool) -> datetime:
     then PST): a start takes the first, an end the second. 02:00-02:59 on the second Sunday
     of March is never read: a start or an end within it stands for the moment the clock
     jumped (an end, the moment before it)."""
-    first = reading.replace(tzinfo=PACIFIC, fold=0)
-    last = reading.replace(tzinfo=PACIFIC, fold=1)
-    if first.astimezone(UTC).astimezone(PACIFIC).replace(tzinfo=None) == reading:
+    first = reading.replace(tzinfo=CALIFORNIA, fold=0)
+    last = reading.replace(tzinfo=CALIFORNIA, fold=1)
+    if first.astimezone(UTC).astimezone(CALIFORNIA).replace(tzinfo=None) == reading:
         # A reading that exists (once, or twice in the hour the clock goes back).
         return (last if end else first).astimezone(UTC)
     # In the gap: fold 1 reads it with the offset after the jump, an earlier moment than
@@ -258,7 +257,7 @@ def pacific_bound(reading: datetime, *, end: bool) -> datetime:
     low, high = last.astimezone(UTC), first.astimezone(UTC)
     while high - low > timedelta(microseconds=1):
         middle = low + (high - low) / 2
-        if middle.astimezone(PACIFIC).utcoffset() == low.astimezone(PACIFIC).utcoffset():
+        if middle.astimezone(CALIFORNIA).utcoffset() == low.astimezone(CALIFORNIA).utcoffset():
             low = middle
         else:
             high = middle

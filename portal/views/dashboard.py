@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 
 from cme import deadlines
 from cme.models import ProgramElement, Violation
+from core.clock import california_today
 from core.pagination import paginate
 from core.views import AgencyScopedMixin
 from portal.counts import CHART_MONTHS, months_back
@@ -224,7 +225,7 @@ def dashboard_context(user, regulator: Regulator) -> dict:
     return {
         "summary": summary,
         "summary_minutes": max(1, round(settings.SUMMARY_SECONDS / 60)),
-        "cme_quarter": deadlines.reporting_quarter(deadlines.california_today()),
+        "cme_quarter": deadlines.reporting_quarter(california_today()),
         **counts,
         "status_chart": submittals_by_status(summary_counts_by_month(summary, months), months),
         "violation_bars": open_violations_by_program_element(

@@ -7,7 +7,8 @@ import datetime
 
 import pytest
 
-from cme.deadlines import california_today, reporting_quarter
+from cme.deadlines import reporting_quarter
+from core.clock import california_today
 
 D = datetime.date
 
