@@ -22,7 +22,9 @@ record: the complete record is sent, an element left out clears its field, and i
 record. Deleted (3) deletes the record; a key that matches nothing is a Warning (1051), as the
 record is already gone. Records entered in the portal have no regulator key, so EDT cannot
 change them. When a document holds the same record more than once, only the one with the
-latest ``RegulatorActionDateTime`` is processed (on a tie, the last in the document).
+latest ``RegulatorActionDateTime`` is processed (on a tie, the last in the document). A
+``RegulatorActionDateTime`` more than ``ACTION_TIME_DRIFT`` ahead of the server's clock is
+stored as sent, with a Warning (1056): until that time, corrections of the record are refused.
 
 Deletes remove the rows (the portal has no "deleted" status; the audit events keep the
 history): deleting an inspection deletes its violations and their links (a Warning, code 1063,
@@ -185,6 +187,9 @@ LAYOUT = {
 # The records whose values are read, checked and written at a time: besides the document's
 # index, what the processing holds.
 RECORDS_PER_CHUNK = 1000
+# How far ahead of the server's clock a RegulatorActionDateTime may be before it is told (two
+# systems' clocks drift apart by seconds, rarely minutes).
+ACTION_TIME_DRIFT = datetime.timedelta(minutes=5)
 
 # Each record's tag: its entity and the tag of the list it stands in.
 RECORD_TAGS = {
@@ -660,6 +665,7 @@ class Submission:
         records added."""
         data = self.context.data
         checked = [r for r in self.records if r.regulator is not None and not r.failed]
+        self._note_action_times_ahead(checked)
         # What the index says all of: the deletes and the links.
         for record in checked:
             if record.deleted:
@@ -729,6 +735,30 @@ class Submission:
                         self.context.entity(record.resource, record.written_key, record.key)
 
     # -- checking -------------------------------------------------------------------------
+
+    def _note_action_times_ahead(self, records: list[Record]) -> None:
+        """A Warning (1056) for each RegulatorActionDateTime ahead of the clock by more than
+        clocks drift apart: stored as sent, as CalEPA stores it, but until that time comes
+        every correction of the record carrying a true time is refused (1052). A system
+        sending UTC times without their zone, read as Pacific, is 7 or 8 hours ahead."""
+        now = timezone.now()
+        for record in records:
+            if record.action_at is None or record.action_at <= now + ACTION_TIME_DRIFT:
+                continue
+            ahead = record.action_at - now
+            hours = ahead.total_seconds() / 3600
+            self.context.warn(
+                f"{LABELS[record.resource]} {record.key}: its RegulatorActionDateTime, "
+                f"{timezone.localtime(record.action_at):%Y-%m-%d %H:%M %Z}, is "
+                f"{hours:.1f} hours ahead of this server's clock "
+                f"({timezone.localtime(now):%Y-%m-%d %H:%M %Z}). It is stored as sent, but "
+                "until then a correction of this record must carry a still later time. If the "
+                "time is UTC, send it with its zone (Z or +00:00).",
+                code=DATE_IN_FUTURE,
+                location=record.location,
+                entity_resource=record.resource,
+                regulator_key=record.key,
+            )
 
     def _check_action_time(self, record: Record) -> None:
         stored = record.stored

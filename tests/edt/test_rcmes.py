@@ -1294,3 +1294,27 @@ def test_an_action_time_no_moment_can_hold_is_refused_with_its_record(
     [(code, key, text)] = worded(root)
     assert key == "FAR" and "RegulatorActionDateTime" in text
     assert nothing_stored()
+
+
+def test_an_action_time_ahead_of_the_clock_is_accepted_with_a_warning(client, cast, edt_account):
+    """A RegulatorActionDateTime ahead of the server's clock (a system sending UTC times without
+    their zone, read as Pacific, is 7 or 8 hours ahead) is stored, as CalEPA stores it, but told:
+    until that time comes, every correction of the record carrying a true time is refused
+    (1052)."""
+    ahead = timezone.localtime() + datetime.timedelta(hours=8)
+    at = ahead.replace(tzinfo=None, microsecond=0).isoformat()
+    cers_id = cast.facility.cers_id
+    root = answer(
+        post(client, edt_account, document(inspections=[inspection("I-1", cers_id, at=at)]))
+    )
+    assert status(root) == "Accepted"
+    [(code, key, text)] = worded(root)
+    assert (code, key) == (1056, "I-1")
+    assert "ahead of" in text and at[:16].replace("T", " ") in text
+    # A time within a few minutes of the clock (clocks drift) is not told.
+    near = (timezone.localtime() + datetime.timedelta(minutes=2)).replace(
+        tzinfo=None, microsecond=0
+    )
+    body = document(inspections=[inspection("I-2", cers_id, at=near.isoformat())])
+    root = answer(post(client, edt_account, body))
+    assert status(root) == "Accepted" and worded(root) == []
