@@ -45,8 +45,12 @@ def clock(monkeypatch):
 
 
 def due(cast, element=HMI, date=DUE, facility=None):
+    """``element`` of the facility due on ``date``, set Applicable by its regulator with the
+    date (as the facility page's form sets both): the facility must report it, whatever its
+    Business Activities say (``schedule.requirement_of``)."""
     row = FacilityRegulator.objects.get(facility=facility or cast.facility, element=element)
     row.next_due_date = date
+    row.reporting_requirement = ReportingRequirement.APPLICABLE
     row.save()
     return row
 

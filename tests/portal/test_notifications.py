@@ -31,8 +31,11 @@ def page(client, user):
 
 
 def due_in(cast, days, element=HMI, facility=None):
+    """``element`` due in ``days`` days, set Applicable by its regulator with the date: the
+    facility must report it, whatever its Business Activities say."""
     row = FacilityRegulator.objects.get(facility=facility or cast.facility, element=element)
     row.next_due_date = timezone.localdate() + datetime.timedelta(days=days)
+    row.reporting_requirement = ReportingRequirement.APPLICABLE
     row.save()
     return row
 
