@@ -76,6 +76,20 @@ def test_what_is_not_due_yet_or_not_applicable_is_not_listed(cast, client):
     assert page(client, cast.lead).context["due"] == []
 
 
+def test_an_element_the_business_activities_do_not_switch_on_is_not_listed(cast, client):
+    """Without a setting, what is due follows the status grid: the USTs are listed while the
+    Business Activities answers that count say the facility has them, not after."""
+    from tests.facilities.test_program_filters import answer
+
+    answer(cast, cast.facility, f5="Y")
+    row = due_in(cast, 5, element=SubmittalElement.UST)
+    row.reporting_requirement = None
+    row.save()
+    assert [i["row"].element for i in page(client, cast.lead).context["due"]] == [row.element]
+    answer(cast, cast.facility, f5="N")
+    assert page(client, cast.lead).context["due"] == []
+
+
 def test_another_organizations_due_dates_are_not_listed(cast, client):
     due_in(cast, 5, facility=cast.other_facility)
     assert page(client, cast.lead).context["due"] == []
