@@ -1,8 +1,9 @@
 """One rule of whether a facility must report an element (``facilities.schedule.requirement_of``),
 asked everywhere: the status grid, the regulator's facility list filter
-(``FacilityQuerySet.must_report``), RFQ's ReportingRequirement (20.0088) and what is due
-(``facilities.services.due_elements``: the reminders and the notifications page) agree on every
-element of facilities covering each case of the rule."""
+(``FacilityQuerySet.must_report``), RFQ's ReportingRequirement (20.0088), what is due
+(``facilities.services.due_elements``: the reminders and the notifications page) and the status
+report's overdue elements (``FacilityRegulatorQuerySet.must_report``) agree on every element of
+facilities covering each case of the rule."""
 
 from __future__ import annotations
 
@@ -128,6 +129,13 @@ def test_the_grid_the_list_rfq_and_what_is_due_agree(client, cast, edt_account, 
     assert list_says(facilities) == grid
     assert rfq_says(client, edt_account, facilities) == grid
     assert due_says(facilities) == grid
+    # The status report counts the element rows the same rule keeps.
+    rows = FacilityRegulator.objects.filter(facility__in=facilities).must_report()
+    assert set(rows.values_list("facility_id", "element")) == grid
+    # Overdue Facility Information (the facility list's filter, the dashboard's count): only
+    # where it must be reported and none was submitted in the last year.
+    overdue = Facility.objects.filter(pk__in=[f.pk for f in facilities]).overdue()
+    assert {facility.name for facility in overdue} == {"Rule none"}
 
     # And they say the rule: the setting wins, else Facility Information always, else the
     # answers that count, whatever was submitted before.
