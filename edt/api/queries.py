@@ -15,9 +15,10 @@ What the answers hold where the project's models differ from CERS's:
 - RFQ ``SubmittalElements``: each element's regulator is its ``FacilityRegulator`` row (the
   facility's Facility Information regulator, else the calling agency, where an element has no
   row), with the reporting requirement (CDR 20.0088) and next due date its regulator set
-  (Facility Create and Metadata). Where none was set, an element counts as Applicable (2) once
-  the facility has submitted it and its regulator has not set it to Not Applicable, Not
-  Applicable (1) otherwise; Facility Information is always Applicable. ``FacilityID``,
+  (Facility Create and Metadata). Where none was set, the requirement is the status grid's
+  (``facilities.schedule.stated_requirement``, the one rule): Applicable (2) for Facility
+  Information and for an element the facility's Business Activities answers that count switch
+  on, Not Applicable (1) otherwise, whether or not the element was ever submitted. ``FacilityID``,
   ``FacilityRegulatorKey`` and ``GeographicInformation`` are what the CUPA set; the
   optional ``StandardizedAddress`` is omitted: nothing standardizes addresses.
 - ``RegulatorCode`` of a facility is its Facility Information regulator (always a CUPA).
