@@ -19,7 +19,8 @@ and the upload processing rate, each beside the raw limit measured in the same r
   (5,200 of them one organization's from 50,000 up): time, first record, memory, megabytes
   written, beside its raw limit (``measure_raw_rfq``: the same facilities joined to their
   organizations through a server-side cursor, BATCH_SIZE rows at a time, each batch's element
-  regulators, submissions and new organizations' facts read by arrays of keys, and an lxml
+  regulators, last submissions, Business Activities answers and new organizations' facts read
+  by arrays of keys, and an lxml
   ``xmlfile`` writing each facility in the answer's shape).
 - With ``--cme``: the whole agency's RCMEQ, RAIQ and RFTQ at each size, on as many CME
   records, transfers and elements awaiting review (``seed_cme``): time, first record, memory,
@@ -444,11 +445,21 @@ RAW_RFQ_ELEMENTS = (
     "WHERE fr.facility_id = ANY(%s)"
 )
 RAW_RFQ_SUBMISSIONS = (
-    "SELECT facility_id, element, max(submitted_at), "
-    "count(*) FILTER (WHERE status IN (2, 3, 4, 5)) FROM submittals_submittalelementrecord "
-    "WHERE facility_id = ANY(%s) AND status > 1 "
-    "GROUP BY facility_id, element"
+    "SELECT facility_id, max(submitted_at) FROM submittals_submittalelementrecord "
+    "WHERE facility_id = ANY(%s) AND status > 1 GROUP BY facility_id"
 )
+# The Business Activities answers that count (the latest Facility Information submitted, under
+# review or accepted), only the answers that switch elements on: ``{answers}`` is filled with
+# them (``raw_rfq_answers``).
+RAW_RFQ_ANSWERS = """
+SELECT e.facility_id, {answers} FROM submittals_submittalelementrecord e
+WHERE e.facility_id = ANY(%s) AND e.element = 1 AND e.status IN (2, 3, 4)
+AND NOT EXISTS (
+    SELECT 1 FROM submittals_submittalelementrecord n
+    WHERE n.facility_id = e.facility_id AND n.element = 1 AND n.status IN (2, 3, 4)
+    AND (n.submitted_at > e.submitted_at OR (n.submitted_at = e.submitted_at AND n.id > e.id))
+)
+"""
 RAW_RFQ_FACTS = """
 SELECT o.id,
        (SELECT count(*) FROM facilities_facility f WHERE f.organization_id = o.id),
@@ -479,15 +490,22 @@ RAW_RFQ_ELEMENT_TAGS = (
 def measure_raw_rfq() -> dict:
     """The floor under the whole agency's RFQ: the same facilities (``RAW_RFQ_FACILITIES``)
     through a server-side cursor, ``BATCH_SIZE`` rows at a time, each batch's element
-    regulators, submissions and new organizations' facts read by arrays of keys, and each
-    facility written through an lxml ``xmlfile`` in the answer's shape (its columns, its
-    organization's columns and facts, an element per submittal element with its regulator,
-    requirement and due date, its address and location), each value as it is read: no
-    checks, no time zone for the dates."""
+    regulators, last submissions, Business Activities answers that count and new
+    organizations' facts read by arrays of keys, and each facility written through an lxml
+    ``xmlfile`` in the answer's shape (its columns, its organization's columns and facts, an
+    element per submittal element with its regulator, requirement (the setting, else the
+    answers) and due date, its address and location), each value as it is read: no checks, no
+    time zone for the dates."""
     setup_django()
     from lxml import etree
 
     from edt.api.base import BATCH_SIZE
+    from facilities.schedule import ELEMENTS_BY_ACTIVITY
+
+    numbers = list(ELEMENTS_BY_ACTIVITY)
+    raw_answers = RAW_RFQ_ANSWERS.format(
+        answers=", ".join(f"e.data ->> '{number}'" for number in numbers)
+    )
 
     sub = etree.SubElement
     connection = _raw_connection()  # before the clock starts, as for the other raw limits
@@ -515,14 +533,18 @@ def measure_raw_rfq() -> dict:
         while rows := cursor.fetchmany(BATCH_SIZE):
             ids = [row[0] for row in rows]
             routed = _by_first(side.execute(RAW_RFQ_ELEMENTS, [ids]).fetchall())
-            last, applicable = {}, set()
-            for facility_id, element, moment, count in side.execute(
-                RAW_RFQ_SUBMISSIONS, [ids]
-            ).fetchall():
-                if moment is not None and (facility_id not in last or moment > last[facility_id]):
-                    last[facility_id] = moment
-                if count:
-                    applicable.add((facility_id, element))
+            last = {
+                facility_id: moment
+                for facility_id, moment in side.execute(RAW_RFQ_SUBMISSIONS, [ids]).fetchall()
+                if moment is not None
+            }
+            switched = {}
+            for facility_id, *answers in side.execute(raw_answers, [ids]).fetchall():
+                on = {1}
+                for number, answer in zip(numbers, answers, strict=True):
+                    if answer == "Y":
+                        on.update(int(element) for element in ELEMENTS_BY_ACTIVITY[number])
+                switched[facility_id] = on
             if len(facts) > 10_000:
                 facts.clear()
             new = list({row[6] for row in rows} - facts.keys())
@@ -564,7 +586,7 @@ def measure_raw_rfq() -> dict:
                     if element and element[3] is not None:
                         item.set("reportingRequirement", str(element[3]))
                     else:
-                        applies = number == 1 or (pk, number) in applicable
+                        applies = number == 1 or number in switched.get(pk, ())
                         item.set("reportingRequirement", "2" if applies else "1")
                     if element and element[4] is not None:
                         item.set("nextDueDate", str(element[4]))

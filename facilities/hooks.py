@@ -49,6 +49,14 @@ element_submittals = Hook(
     "in a fixed number of queries whatever the number of facilities (``facilities.schedule``).",
 )
 
+counted_activities = Hook(
+    "counted_activities",
+    "``(facility ids) -> {facility id: {number: answer}}``: the Business Activities answers "
+    "that count (those ``element_submittals`` tells the status grid, drafts never) of each of "
+    "the facilities that has any, in one query whatever their number "
+    "(``schedule.required_by_answers``).",
+)
+
 submittal_history = Hook(
     "submittal_history",
     "``(facility, user, regulator) -> list``: the facility's submitted elements that ``user`` sees "

@@ -96,11 +96,15 @@ class FacilityQuerySet(models.QuerySet):
     def overdue(self, now=None):
         """The facilities whose Facility Information is overdue: none was submitted in the
         last year (``hooks.FACILITY_INFORMATION_OVERDUE_AFTER`` before ``now``), or none ever.
-        A closed facility is never overdue (``reporting``). The submittals, which stand above
-        facilities, answer it (``hooks.overdue_facilities``)."""
+        A closed facility is never overdue (``reporting``), nor one that need not report
+        Facility Information (``must_report``: its row set Not Applicable). The submittals,
+        which stand above facilities, answer it (``hooks.overdue_facilities``)."""
+        from core.elements import SubmittalElement
+
         from . import hooks
 
-        return hooks.narrow_to_overdue(self.reporting(), now)
+        reporting = self.reporting().must_report(SubmittalElement.FACILITY_INFORMATION)
+        return hooks.narrow_to_overdue(reporting, now)
 
     def must_report(self, element: int):
         """The facilities that must report ``element``, as their status grid says
@@ -185,6 +189,36 @@ class FacilityRegulatorQuerySet(models.QuerySet):
     def overdue(self, today):
         """The elements whose next due date, set by their regulator, is before ``today``."""
         return self.filter(next_due_date__lt=today)
+
+    def must_report(self):
+        """The element rows whose facility must report their element, as the status grid says
+        (``schedule.requirement_of``, the one rule): the row's setting wins (Applicable or
+        Always Applicable: yes; Not Applicable: no); without one, Facility Information always,
+        any other element when the facility's Business Activities answers that count switch it
+        on (``hooks.answered_yes``). One sub-query per element the answers switch on, none
+        correlated to the row: each set of facilities is read once and hashed (as
+        ``FacilityQuerySet.must_report``)."""
+        from core.elements import SubmittalElement
+
+        from . import hooks
+        from .models import ReportingRequirement
+        from .schedule import ELEMENTS_BY_ACTIVITY
+
+        switched_on = Q(element=SubmittalElement.FACILITY_INFORMATION)
+        for element in SubmittalElement:
+            questions = [
+                number for number, elements in ELEMENTS_BY_ACTIVITY.items() if element in elements
+            ]
+            if questions:
+                answered = hooks.facilities_answering_yes(questions)
+                switched_on |= Q(element=element, facility_id__in=answered)
+        set_required = Q(
+            reporting_requirement__in=[
+                ReportingRequirement.APPLICABLE,
+                ReportingRequirement.ALWAYS_APPLICABLE,
+            ]
+        )
+        return self.filter(set_required | (Q(reporting_requirement__isnull=True) & switched_on))
 
 
 def with_jurisdiction_facility_count(organizations, regulator):

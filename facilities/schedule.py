@@ -1,11 +1,17 @@
 """What a facility must report, by when, and how it stands: the reporting requirement of each
 submittal element, its next due date and the status grid the facility pages show.
 
-The requirement follows CERS: Facility Information always applies; the Business Activities
-answers of Facility Information switch the other elements on (``ELEMENTS_BY_ACTIVITY``); a
-regulator's setting (``FacilityRegulator.reporting_requirement``, from the portal or EDT
-Facility Metadata) wins over the answers. Which answers count, and what was submitted, the
-submittals app tells through ``hooks.element_submittals``: facilities stand below submittals.
+The requirement follows CERS, and ``requirement_of`` is its one home: a regulator's setting
+(``FacilityRegulator.reporting_requirement``, from the portal or EDT Facility Metadata) wins;
+without one, Facility Information always applies, and the Business Activities answers that
+count (of the latest submitted, under review or accepted Facility Information) switch the
+other elements on (``ELEMENTS_BY_ACTIVITY``). Whether an element was ever submitted does not
+enter it. The status grid, the regulator's facility list (``FacilityQuerySet.must_report``,
+the rule in SQL), RFQ's ReportingRequirement (``stated_requirement``), the reminders and the
+lists of what is due (``services.due_elements``, through ``required_rows``) all ask it. Which
+answers count, and what was submitted, the submittals app tells through
+``hooks.element_submittals`` and ``hooks.counted_activities``: facilities stand below
+submittals.
 """
 
 from __future__ import annotations
@@ -100,8 +106,11 @@ class GridRow:
 
 
 def requirement_of(element: int, row, derived: frozenset[int]) -> tuple[bool, str]:
-    """Whether ``element`` is required, and why: the regulator's setting on its element row
-    ``row`` wins over the Business Activities (``derived``)."""
+    """Whether a facility must report ``element``, and why: the one rule. The regulator's
+    setting on its element row ``row`` (anything with a ``reporting_requirement``, or None)
+    wins (Applicable or Always Applicable: yes; Not Applicable: no); without one, Facility
+    Information always, any other element when the facility's Business Activities answers
+    that count switch it on (``derived``, ``elements_required_by``)."""
     setting = row.reporting_requirement if row is not None else None
     if setting is not None:
         return setting != ReportingRequirement.NOT_APPLICABLE, (
@@ -110,6 +119,44 @@ def requirement_of(element: int, row, derived: frozenset[int]) -> tuple[bool, st
     if element == E.FACILITY_INFORMATION:
         return True, "Always"
     return element in derived, "Business Activities"
+
+
+def stated_requirement(element: int, row, derived: frozenset[int]) -> ReportingRequirement:
+    """The reporting requirement (CDR 20.0088) as EDT states it: the regulator's setting when
+    there is one, else Applicable or Not Applicable as ``requirement_of`` says."""
+    setting = row.reporting_requirement if row is not None else None
+    if setting is not None:
+        return ReportingRequirement(setting)
+    required, _source = requirement_of(element, row, derived)
+    return ReportingRequirement.APPLICABLE if required else ReportingRequirement.NOT_APPLICABLE
+
+
+def required_by_answers(facility_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """For many facilities at once: the elements each one's Business Activities answers that
+    count switch on (``elements_required_by``; Facility Information for one without answers),
+    read in one query whatever their number (``hooks.counted_activities``)."""
+    facility_ids = list(dict.fromkeys(facility_ids))
+    answers: dict[int, dict] = {}
+    if facility_ids:
+        for function in hooks.counted_activities:
+            answers.update(function(facility_ids))
+    return {pk: elements_required_by(answers.get(pk)) for pk in facility_ids}
+
+
+def required_rows(rows: Iterable) -> list:
+    """Of element rows ``rows`` (``FacilityRegulator``, of any facilities), those whose
+    facility must report their element (``requirement_of``), in their order: the answers read
+    once for them all (``required_by_answers``)."""
+    rows = list(rows)
+    asked = required_by_answers(
+        row.facility_id
+        for row in rows
+        if row.reporting_requirement is None and row.element != E.FACILITY_INFORMATION
+    )
+    none: frozenset[int] = frozenset()
+    return [
+        row for row in rows if requirement_of(row.element, row, asked.get(row.facility_id, none))[0]
+    ]
 
 
 def mark_of(

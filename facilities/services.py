@@ -47,7 +47,7 @@ from .models import (
     FacilityTransferRequest,
     ReportingRequirement,
 )
-from .schedule import anniversary
+from .schedule import anniversary, required_rows
 
 # USPS street suffix and direction abbreviations most often written out in full.
 _ABBREVIATIONS = {
@@ -1546,10 +1546,13 @@ def reminder_thresholds() -> dict[int, list[int]]:
 def due_elements(rows, today: date, thresholds: dict[int, list[int]] | None = None):
     """Of the facility elements ``rows`` (a ``FacilityRegulator`` queryset), those that need
     reporting soon or are overdue, with the reminder each gets today (``reminder_kind``):
-    a next due date within the agency's first threshold or past, not Not Applicable, of a
+    a next due date within the agency's first threshold or past, of an element the facility
+    must report (``schedule.requirement_of``, the status grid's rule: a row set Not Applicable,
+    or one whose Business Activities answers no longer switch it on, is not due), of a
     facility that still reports (not closed), and not already reported for that date
     (``hooks.reported_elements``). The one rule of what is due, for the reminders and for the
-    pages that list what is due. A list of ``(row, kind)`` in ``rows``' order."""
+    pages that list what is due. A list of ``(row, kind)`` in ``rows``' order; the answers are
+    read once for all the rows (``schedule.required_rows``)."""
     thresholds = reminder_thresholds() if thresholds is None else thresholds
     horizon = max((max(days) for days in thresholds.values()), default=0)
     rows = (
@@ -1567,6 +1570,8 @@ def due_elements(rows, today: date, thresholds: dict[int, list[int]] | None = No
         kind = reminder_kind((row.next_due_date - today).days, days)
         if kind is not None:
             wanted.append((row, kind))
+    required = {row.pk for row in required_rows(row for row, _kind in wanted)}
+    wanted = [(row, kind) for row, kind in wanted if row.pk in required]
     reported = set()
     for find in hooks.reported_elements:
         reported |= find([row for row, _ in wanted])

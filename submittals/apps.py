@@ -22,6 +22,7 @@ class SubmittalsConfig(AppConfig):
         facility_hooks.merge_moves.register(hooks.move_submittals_on_merge)
         facility_hooks.overdue_facilities.register(overdue_facilities)
         facility_hooks.element_submittals.register(hooks.element_submittals)
+        facility_hooks.counted_activities.register(hooks.counted_activities)
         facility_hooks.submittal_history.register(hooks.submittal_history)
         facility_hooks.activity_questions.register(activity_questions)
         facility_hooks.answered_yes.register(facilities_answering_yes)

@@ -158,18 +158,15 @@ def overdue_facilities(queryset, now=None):
     return queryset.filter(~Exists(recent))
 
 
-def facilities_answering_yes(numbers):
-    """For ``facilities.hooks.answered_yes``: the ``facility_id`` of every facility whose
-    Business Activities answers that count answer Yes to one of the questions ``numbers``.
-    The answers that count are the status grid's (``hooks.element_submittals``): those of the
-    facility's latest Facility Information submitted, under review or accepted (a Not Accepted
-    one does not count), the latest by ``submitted_at`` then key.
+def counted_information():
+    """The Facility Information elements whose Business Activities answers count, one per
+    facility that has one: its latest submitted, under review or accepted (a Not Accepted one
+    does not count), the latest by ``submitted_at`` then key. The one definition the status
+    grid (``hooks.element_submittals``), the facility list's filters (``answered_yes``), the
+    reminders and RFQ (``counted_answers``) read.
 
-    No row is read per facility: the Facility Information elements answering Yes come from
-    the GIN index of their data (``fi_counted_data``, PostgreSQL: ``data @> '{"5": "Y"}'``),
-    and a newer counted one is looked for by ``facility_element_status``, an anti-join."""
-    from core.expressions import KeyIs
-
+    A newer counted one is looked for by ``facility_element_status``, an anti-join: narrowed
+    to some facilities, nothing is read but theirs."""
     from .hooks import ACTIVITIES_STATUSES
     from .models import SubmittalElementRecord
 
@@ -180,7 +177,37 @@ def facilities_answering_yes(numbers):
         Q(submitted_at__gt=OuterRef("submitted_at"))
         | Q(submitted_at=OuterRef("submitted_at"), pk__gt=OuterRef("pk"))
     )
+    return counted.filter(~Exists(newer))
+
+
+def answer_column(number: str) -> str:
+    """The name ``counted_answers`` gives the answer to question ``number``."""
+    return f"answer_{number}"
+
+
+def counted_answers():
+    """``counted_information`` with only the Business Activities answers that switch elements
+    on (``facilities.schedule.ELEMENTS_BY_ACTIVITY``), each as an annotation named by
+    ``answer_column``: a batch reads a few short texts per facility, not the element's data."""
+    from core.expressions import KeyText
+    from facilities.schedule import ELEMENTS_BY_ACTIVITY
+
+    return counted_information().annotate(
+        **{answer_column(number): KeyText("data", number) for number in ELEMENTS_BY_ACTIVITY}
+    )
+
+
+def facilities_answering_yes(numbers):
+    """For ``facilities.hooks.answered_yes``: the ``facility_id`` of every facility whose
+    Business Activities answers that count (``counted_information``) answer Yes to one of the
+    questions ``numbers``.
+
+    No row is read per facility: the Facility Information elements answering Yes come from
+    the GIN index of their data (``fi_counted_data``, PostgreSQL: ``data @> '{"5": "Y"}'``),
+    and a newer counted one is looked for by ``facility_element_status``, an anti-join."""
+    from core.expressions import KeyIs
+
     yes = Q()
     for number in numbers:
         yes |= Q(KeyIs("data", number, "Y"))
-    return counted.filter(yes).filter(~Exists(newer)).order_by().values("facility_id")
+    return counted_information().filter(yes).order_by().values("facility_id")

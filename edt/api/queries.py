@@ -15,9 +15,10 @@ What the answers hold where the project's models differ from CERS's:
 - RFQ ``SubmittalElements``: each element's regulator is its ``FacilityRegulator`` row (the
   facility's Facility Information regulator, else the calling agency, where an element has no
   row), with the reporting requirement (CDR 20.0088) and next due date its regulator set
-  (Facility Create and Metadata). Where none was set, an element counts as Applicable (2) once
-  the facility has submitted it and its regulator has not set it to Not Applicable, Not
-  Applicable (1) otherwise; Facility Information is always Applicable. ``FacilityID``,
+  (Facility Create and Metadata). Where none was set, the requirement is the status grid's
+  (``facilities.schedule.stated_requirement``, the one rule): Applicable (2) for Facility
+  Information and for an element the facility's Business Activities answers that count switch
+  on, Not Applicable (1) otherwise, whether or not the element was ever submitted. ``FacilityID``,
   ``FacilityRegulatorKey`` and ``GeographicInformation`` are what the CUPA set; the
   optional ``StandardizedAddress`` is omitted: nothing standardizes addresses.
 - ``RegulatorCode`` of a facility is its Facility Information regulator (always a CUPA).
@@ -77,7 +78,8 @@ from lxml import etree
 
 from core.elements import SubmittalElement
 from core.models import AuditEvent
-from facilities.models import Facility, FacilityRegulator, FacilityTransfer, ReportingRequirement
+from facilities.models import Facility, FacilityRegulator, FacilityTransfer
+from facilities.schedule import ELEMENTS_BY_ACTIVITY, elements_required_by, stated_requirement
 from organizations.models import (
     CREATED_BY_EDT,
     CREATED_BY_LEGACY_IMPORT,
@@ -86,6 +88,7 @@ from organizations.models import (
 )
 from regulators.models import Regulator
 from submittals.models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
+from submittals.querysets import answer_column, counted_answers
 
 from .base import (
     EdtCall,
@@ -138,13 +141,6 @@ ELEMENT_TAGS = {
     SubmittalElement.CALARP: "CaliforniaAccidentalReleasePrevention",
 }
 
-# A submitted element whose regulator has not set it to Not Applicable.
-APPLICABLE_STATUSES = (
-    ElementStatus.SUBMITTED,
-    ElementStatus.UNDER_REVIEW,
-    ElementStatus.ACCEPTED,
-    ElementStatus.NOT_ACCEPTED,
-)
 ORIGINS = {
     CREATED_BY_LEGACY_IMPORT: OrganizationOrigin.SEEDING,
     CREATED_BY_EDT: OrganizationOrigin.EDT,
@@ -304,9 +300,10 @@ class ElementRow(NamedTuple):
 class FacilityBatches:
     """What RFQ writes of each batch of facilities besides their own columns, read by arrays
     of keys with queries compiled once (``ByKeys``): the element regulators, each facility's
-    last submission and the elements it reports, and the facts of the organizations not met
-    in the batches before (each organization's facilities counted once, not once for each of
-    its facilities in the answer)."""
+    last submission, the Business Activities answers that count (``counted_answers``: the
+    elements they switch on, for the reporting requirement, ``schedule.stated_requirement``),
+    and the facts of the organizations not met in the batches before (each organization's
+    facilities counted once, not once for each of its facilities in the answer)."""
 
     def __init__(self):
         self.element_rows = ByKeys(
@@ -323,14 +320,18 @@ class FacilityBatches:
         )
         self.submissions = ByKeys(
             SubmittalElementRecord.objects.filter(status__gt=ElementStatus.DRAFT)
-            .values("facility_id", "element")
-            .annotate(
-                last=Max("submitted_at"),
-                applicable=Count("pk", filter=Q(status__in=APPLICABLE_STATUSES)),
-            ),
+            .values("facility_id")
+            .annotate(last=Max("submitted_at")),
             "facility__pk",
-            {"facility_id": "facility_id", "element": "element", "last": "last"}
-            | {"applicable": "applicable"},
+            {"facility_id": "facility_id", "last": "last"},
+            (),
+        )
+        self.numbers = tuple(ELEMENTS_BY_ACTIVITY)
+        self.answers = ByKeys(
+            counted_answers(),
+            "facility__pk",
+            {"facility_id": "facility_id"}
+            | {answer_column(number): answer_column(number) for number in self.numbers},
             (),
         )
         facts = organization_facts("pk")
@@ -344,8 +345,8 @@ class FacilityBatches:
 
     def read(self, facilities: list[FacilityRow]):
         """For a batch: each facility's element rows by element, its last submission, the
-        (facility id, element) pairs it submitted and were not set Not Applicable; and the
-        batch's organizations' facts, kept in ``facts``."""
+        elements its Business Activities answers that count switch on (by facility; absent:
+        none answered); and the batch's organizations' facts, kept in ``facts``."""
         keys = [facility.pk for facility in facilities]
         routed: dict[int, dict[int, ElementRow]] = {}
         for row in self.element_rows(keys):
@@ -353,31 +354,26 @@ class FacilityBatches:
                 row.element, row.regulator_code, row.reporting_requirement, row.next_due_date
             )
         last: dict[int, datetime] = {}
-        applicable: set[tuple[int, int]] = set()
         for row in self.submissions(keys):
-            moment = row.last
-            if moment is not None and (
-                row.facility_id not in last or moment > last[row.facility_id]
-            ):
-                last[row.facility_id] = moment
-            if row.applicable:
-                applicable.add((row.facility_id, row.element))
+            if row.last is not None:
+                last[row.facility_id] = row.last
+        numbers = self.numbers
+        derived = {
+            row.facility_id: elements_required_by(
+                {number: getattr(row, answer_column(number)) for number in numbers}
+            )
+            for row in self.answers(keys)
+        }
         if len(self.facts) > FACTS_KEPT:
             self.facts.clear()  # memory stays flat; an organization met again is recounted
         new = list({facility.organization_id for facility in facilities} - self.facts.keys())
         for row in self.facts_of(new):
             self.facts[row.pk] = tuple(getattr(row, name) for name in FACT_NAMES)
-        return routed, last, applicable
+        return routed, last, derived
 
 
-def reporting_requirement(row, element: int, applicable: bool) -> ReportingRequirement:
-    """An element's reporting requirement (20.0088): what its regulator set, else Applicable
-    once the facility reports it (Facility Information always), Not Applicable otherwise."""
-    if row is not None and row.reporting_requirement is not None:
-        return ReportingRequirement(row.reporting_requirement)
-    if element == SubmittalElement.FACILITY_INFORMATION or applicable:
-        return ReportingRequirement.APPLICABLE
-    return ReportingRequirement.NOT_APPLICABLE
+# The elements switched on for a facility without Business Activities answers that count.
+NOTHING_ANSWERED = elements_required_by(None)
 
 
 def _leaf(out: list[str], tag: str, value) -> None:
@@ -391,13 +387,14 @@ def facility_text(
     facility: FacilityRow,
     rows: dict[int, ElementRow],
     last_submitted: datetime | None,
-    applicable: set,
+    derived: frozenset[int],
     facts: tuple,
     agency_code: str,
     zone,
 ) -> str:
     """One RFQ ``Facility`` (FacilityType, 1/05) as XML text, what lxml writes for it (its
-    dates' days in ``zone``, the current time zone)."""
+    dates' days in ``zone``, the current time zone). ``derived``: the elements its Business
+    Activities answers that count switch on (``schedule.elements_required_by``)."""
     information = rows.get(SubmittalElement.FACILITY_INFORMATION)
     main = information.regulator_code if information is not None else agency_code
     facility_count, user_count, organization_last, created_how = facts
@@ -420,10 +417,9 @@ def facility_text(
     _leaf(out, "LastSubmittalOn", day_in(organization_last, zone))
     out.append(f"<Origin>{ORIGINS.get(created_how, OrganizationOrigin.BUSINESS).value}</Origin>")
     out.append("</Organization><SubmittalElements>")
-    pk = facility.pk
     for code, tag in ELEMENT_TAGS.items():
         row = rows.get(code)
-        requirement = reporting_requirement(row, code, (pk, code) in applicable)
+        requirement = stated_requirement(code, row, derived)
         regulator = escaped_attribute(row.regulator_code if row is not None else main)
         due = (
             f' nextDueDate="{row.next_due_date.isoformat()}"'
@@ -480,13 +476,13 @@ class RegulatorFacilityQueryView(EndpointView):
             for rows in row_batches(wanted.values_list(*FACILITY_COLUMNS.values())):
                 batch = list(map(FacilityRow._make, rows))
                 del rows
-                routed, last, applicable = batches.read(batch)
+                routed, last, derived = batches.read(batch)
                 for facility in batch:
                     yield write(
                         facility,
                         routed.get(facility.pk, {}),
                         last.get(facility.pk),
-                        applicable,
+                        derived.get(facility.pk, NOTHING_ANSWERED),
                         facts[facility.organization_id],
                         agency_code,
                         zone,

@@ -58,6 +58,7 @@ from lxml import etree
 from core.elements import SubmittalElement
 from core.xmlsafe import GuidanceLevel, GuidanceMessage
 from facilities.models import Facility, FacilityRegulator
+from facilities.schedule import stated_requirement
 from facilities.services import (
     ElementChange,
     add_facility,
@@ -73,7 +74,7 @@ from organizations.services import add_organization
 from regulators.models import Regulator
 
 from ..api.location import geographic_information
-from ..api.queries import ELEMENT_TAGS, reporting_requirement
+from ..api.queries import ELEMENT_TAGS, NOTHING_ANSWERED
 from ..uploads import UploadContext, UploadRejected, processes
 from .reading import text
 
@@ -307,8 +308,9 @@ def create_result(facility: Facility, cupa: Regulator) -> etree._Element:
     }
     for element, tag in ELEMENT_TAGS.items():
         row = rows.get(element)
-        # Not set: as for any new facility (CalEPA's manual, App. G): nothing reported yet.
-        requirement = reporting_requirement(row, element, applicable=False)
+        # Not set: as for any new facility (CalEPA's manual, App. G): no Business Activities
+        # answered yet, so the one rule says Facility Information only.
+        requirement = stated_requirement(element, row, NOTHING_ANSWERED)
         item = etree.SubElement(
             elements,
             tag,

@@ -1,6 +1,7 @@
 """The submittal element status report of an agency: its submitted elements counted by
-element and status, its overdue elements (next due date past) by element, and its
-submittals by month over twelve months; on a page and as CSV or XLSX.
+element and status, its overdue elements (next due date past, of an element the facility
+must report: ``FacilityRegulatorQuerySet.must_report``, the status grid's rule) by element,
+and its submittals by month over twelve months; on a page and as CSV or XLSX.
 
 Each table is one grouped query, whatever the number of elements. Every count starts from the
 same ``for_user`` querysets as the lists it summarises (the review queue, the facilities'
@@ -47,7 +48,7 @@ class StatusReport:
     statuses: list[str]  # column labels of the two status tables
     by_element: list[CountRow]
     by_element_total: CountRow
-    overdue: list[CountRow]  # one count each: the elements past their next due date
+    overdue: list[CountRow]  # one count each: elements to report past their next due date
     overdue_total: int
     by_month: list[CountRow]
     by_month_total: CountRow
@@ -77,6 +78,7 @@ def status_report(user, regulator: Regulator, today: datetime.date) -> StatusRep
         FacilityRegulator.objects.for_user(user, "view")
         .in_jurisdiction(regulator)
         .overdue(today)
+        .must_report()
         .order_by()
         .values("element")
         .annotate(n=Count("pk"))

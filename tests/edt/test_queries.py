@@ -99,6 +99,13 @@ def submitted(facility, element: int, status=ElementStatus.SUBMITTED, at=(2024, 
     )
 
 
+def answered(record, **answers):
+    """``record`` (Facility Information) answering the Business Activities ``answers`` (by
+    number, ``f5="Y"``): the answers that count switch elements on (``schedule.requirement_of``)."""
+    data = {number.removeprefix("f"): value for number, value in answers.items()}
+    SubmittalElementRecord.objects.filter(pk=record.pk).update(data=data)
+
+
 @pytest.fixture
 def world(cast):
     """Acme's Sacramento depot (CUPA 1001; its USTs with PA 1101) has submitted Facility
@@ -246,6 +253,7 @@ def rfq_ids(response) -> list[int]:
 
 
 def test_rfq_answers_the_cupas_facilities_in_calepas_shape(client, edt_account, world):
+    answered(world.fi, f4="Y", f5="Y", f8="N")  # materials on site, USTs, no APSA
     response = get(client, edt_account, RFQ)
     root = assert_valid(body(response), "1.05", "RegulatorFacilityQuery.xsd")
     transaction = EdtTransaction.objects.get()
@@ -273,6 +281,7 @@ def test_rfq_answers_the_cupas_facilities_in_calepas_shape(client, edt_account, 
     elements = {e.tag: dict(e.attrib) for e in facility.find("SubmittalElements")}
     assert elements["FacilityInformation"] == {"regulatorCode": "1001", "reportingRequirement": "2"}
     assert elements["HazardousMaterialsInventory"]["reportingRequirement"] == "2"
+    assert elements["EmergencyResponseTrainingPlans"]["reportingRequirement"] == "2"
     assert elements["UndergroundStorageTanks"] == {
         "regulatorCode": "1101",
         "reportingRequirement": "2",
@@ -290,13 +299,31 @@ def test_rfq_answers_the_cupas_facilities_in_calepas_shape(client, edt_account, 
     }
 
 
-def test_an_element_set_not_applicable_is_reported_not_applicable(client, edt_account, world):
-    SubmittalElementRecord.objects.filter(pk=world.hmi.pk).update(
-        status=ElementStatus.NOT_APPLICABLE
-    )
-    root = assert_valid(body(get(client, edt_account, RFQ)), "1.05", "RegulatorFacilityQuery.xsd")
-    inventory = root.find("Facility/SubmittalElements/HazardousMaterialsInventory")
-    assert inventory.get("reportingRequirement") == "1"
+def test_rfq_states_the_requirement_the_business_activities_answers_give(
+    client, edt_account, world
+):
+    """Without a setting, RFQ says what the status grid says: an element the answers that
+    count switch on is Applicable though never submitted (APSA); one submitted once but no
+    longer switched on is Not Applicable (the inventory, the USTs); the answers of a Not
+    Accepted Facility Information do not count."""
+    answered(world.fi, f4="N", f5="N", f8="Y")
+
+    def requirements():
+        root = assert_valid(
+            body(get(client, edt_account, RFQ)), "1.05", "RegulatorFacilityQuery.xsd"
+        )
+        elements = root.find("Facility/SubmittalElements")
+        return {e.tag: e.get("reportingRequirement") for e in elements}
+
+    stated = requirements()
+    assert stated["AbovegroundPetroleumStorageTanks"] == "2"
+    assert stated["HazardousMaterialsInventory"] == "1"
+    assert stated["UndergroundStorageTanks"] == "1"
+    assert stated["FacilityInformation"] == "2"
+
+    refused = submitted(world.facility, 1, ElementStatus.NOT_ACCEPTED, at=(2024, 6, 3, 12, 0))
+    answered(refused, f5="Y")
+    assert requirements() == stated
 
 
 def test_rfq_gives_the_legacy_imports_organizations_the_seeding_origin(client, edt_account, cast):
@@ -420,6 +447,7 @@ def test_rfq_refuses_a_zip_that_is_not_one(client, edt_account):
 
 
 def test_rfq_answers_json_with_the_same_records(client, edt_account, world, extra):
+    answered(world.fi, f5="Y")
     response = get(client, edt_account, RFQ, accept="application/json")
     assert response["Content-Type"] == "application/json"
     answer = json.loads(body(response))
@@ -444,8 +472,9 @@ def test_rfq_refuses_more_than_the_ceiling(client, edt_account, world, extra, se
 
 # Authentication (account, grant), the transaction row, the count, the accepted mark, the
 # cursor over the facilities joined to their organizations; per batch their element
-# regulators, the elements they submitted, and the facts of the organizations first met.
-RFQ_QUERIES = 9
+# regulators, their last submissions, their Business Activities answers that count, and the
+# facts of the organizations first met.
+RFQ_QUERIES = 10
 
 
 def test_rfq_runs_the_same_queries_for_one_facility_or_several(

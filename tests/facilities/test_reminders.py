@@ -45,8 +45,12 @@ def clock(monkeypatch):
 
 
 def due(cast, element=HMI, date=DUE, facility=None):
+    """``element`` of the facility due on ``date``, set Applicable by its regulator with the
+    date (as the facility page's form sets both): the facility must report it, whatever its
+    Business Activities say (``schedule.requirement_of``)."""
     row = FacilityRegulator.objects.get(facility=facility or cast.facility, element=element)
     row.next_due_date = date
+    row.reporting_requirement = ReportingRequirement.APPLICABLE
     row.save()
     return row
 
@@ -297,3 +301,24 @@ def test_a_closed_facility_is_not_reminded_until_it_reopens(cast, clock, client)
     assert [(item["row"].facility_id, item["overdue"]) for item in due_list] == [
         (cast.facility.pk, True)
     ]
+
+
+def test_an_element_the_business_activities_no_longer_switch_on_is_not_reminded(cast, clock):
+    """Without a setting, the reminders follow the status grid (``schedule.requirement_of``):
+    USTs are reminded while the Business Activities answers that count say the facility has
+    them, and no longer once a later Facility Information says it has none."""
+    from tests.facilities.test_program_filters import answer
+
+    clock.set(100)
+    answer(cast, cast.facility, f5="Y")
+    row = FacilityRegulator.objects.get(facility=cast.facility, element=SubmittalElement.UST)
+    row.next_due_date = DUE
+    row.save()
+    clock.set(60)
+    assert run() == 1
+    answer(cast, cast.facility, f5="N")
+    clock.set(30)
+    assert run() == 0
+    clock.set(-1)
+    assert run() == 0
+    assert list(DueReminder.objects.values_list("facility_element", "kind")) == [(row.pk, "60")]

@@ -31,8 +31,11 @@ def page(client, user):
 
 
 def due_in(cast, days, element=HMI, facility=None):
+    """``element`` due in ``days`` days, set Applicable by its regulator with the date: the
+    facility must report it, whatever its Business Activities say."""
     row = FacilityRegulator.objects.get(facility=facility or cast.facility, element=element)
     row.next_due_date = timezone.localdate() + datetime.timedelta(days=days)
+    row.reporting_requirement = ReportingRequirement.APPLICABLE
     row.save()
     return row
 
@@ -70,6 +73,20 @@ def test_what_is_not_due_yet_or_not_applicable_is_not_listed(cast, client):
     row = due_in(cast, 5, element=SubmittalElement.UST)
     row.reporting_requirement = ReportingRequirement.NOT_APPLICABLE
     row.save()
+    assert page(client, cast.lead).context["due"] == []
+
+
+def test_an_element_the_business_activities_do_not_switch_on_is_not_listed(cast, client):
+    """Without a setting, what is due follows the status grid: the USTs are listed while the
+    Business Activities answers that count say the facility has them, not after."""
+    from tests.facilities.test_program_filters import answer
+
+    answer(cast, cast.facility, f5="Y")
+    row = due_in(cast, 5, element=SubmittalElement.UST)
+    row.reporting_requirement = None
+    row.save()
+    assert [i["row"].element for i in page(client, cast.lead).context["due"]] == [row.element]
+    answer(cast, cast.facility, f5="N")
     assert page(client, cast.lead).context["due"] == []
 
 

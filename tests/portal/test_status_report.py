@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.elements import SubmittalElement
-from facilities.models import FacilityRegulator
+from facilities.models import FacilityRegulator, ReportingRequirement
 from submittals.models import ElementStatus
 from tests.facilities.bulk import bulk_facilities, bulk_organizations
 from tests.portal.test_dashboard import months_ago, submitted
@@ -54,7 +54,15 @@ def test_overdue_elements_by_element(cast, client):
     rows = FacilityRegulator.objects.filter(facility=cast.facility)
     rows.filter(element=FI).update(next_due_date=today - datetime.timedelta(days=1))
     rows.filter(element=HMI).update(next_due_date=today)  # due today: not past
-    rows.filter(element=UST).update(next_due_date=today - datetime.timedelta(days=30))  # PA's
+    rows.filter(element=UST).update(  # the PA's, set Applicable with its date
+        next_due_date=today - datetime.timedelta(days=30),
+        reporting_requirement=ReportingRequirement.APPLICABLE,
+    )
+    # Past its date, but nothing makes the facility report it (no setting, no Business
+    # Activities answer): not counted, as the status grid says Not required.
+    rows.filter(element=SubmittalElement.APSA).update(
+        next_due_date=today - datetime.timedelta(days=9)
+    )
     FacilityRegulator.objects.filter(facility=cast.facility_yolo, element=FI).update(
         next_due_date=today - datetime.timedelta(days=5)
     )  # the Yolo CUPA's
@@ -63,6 +71,7 @@ def test_overdue_elements_by_element(cast, client):
     assert row(report.overdue, "Facility Information").total == 1
     assert row(report.overdue, "Hazardous Materials Inventory").total == 0
     assert row(report.overdue, "Underground Storage Tanks").total == 0
+    assert row(report.overdue, "Aboveground Petroleum Storage Act").total == 0
     assert report.overdue_total == 1
     client.force_login(cast.pa_viewer)
     assert client.get(URL).context["report"].overdue_total == 1
