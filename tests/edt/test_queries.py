@@ -998,6 +998,39 @@ def test_raiq_counts_every_kind_of_item_against_the_ceiling(
     assert b"3 action items" in response.content
 
 
+def pinned_raiq(client, account, records: dict, accept: str = "", **params) -> bytes:
+    """RAIQ's whole answer without its transaction's key, each record's key in its links
+    named (``records``: name to pk; keys depend on what ran before), an XML one checked
+    against the schema first."""
+    answer = body(get(client, account, RAIQ, accept=accept, **params))
+    if not accept:
+        assert_valid(answer, "cers3", "RegulatorActionItemQuery.xsd")
+    text = without_transaction_key(answer).decode()
+    for name, pk in records.items():
+        text = text.replace(f"/elements/{pk}/", f"/elements/({name})/")
+    return text.encode()
+
+
+@pytest.mark.parametrize("accept", ["", "application/json"])
+def test_raiq_writes_the_whole_answer_byte_for_byte_as_pinned(
+    client, edt_account, transfers, clock, monkeypatch, accept
+):
+    """Outstanding and completed items of every kind over several batches, names that need
+    escaping, as the CUPA sees them, in XML (valid by its schema) and in JSON. A change to
+    how RAIQ is written must not change one byte of it (the files are written again with
+    RAIQ_PIN=write, on purpose only)."""
+    monkeypatch.setattr(base, "BATCH_SIZE", 2)
+    Organization.objects.filter(pk=transfers.other_org.pk).update(name="Other & Co <West>")
+    Facility.objects.filter(pk=transfers.facility.pk).update(name='Acme "Depot" & <Yard>')
+    late = submitted(transfers.facility, 9, ElementStatus.UNDER_REVIEW, at=(2024, 6, 13, 23, 30))
+    records = {"fi": transfers.fi.pk, "hmi": transfers.hmi.pk, "late": late.pk}
+    answer = b"".join(
+        pinned_raiq(client, edt_account, records, accept, **params)
+        for params in ({}, {"completed": "true"}, {"typeID": "12,26"})
+    )
+    assert_pinned(answer, f"raiq_everything.{'json' if accept else 'xml'}", "RAIQ_PIN")
+
+
 # Authentication (account, grant), the transaction row, the two counts, the accepted mark, the
 # elements with their facilities, and the transfers.
 RAIQ_QUERIES = 8
