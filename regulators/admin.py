@@ -1,10 +1,10 @@
-"""Admin for regulator agencies. Agencies and staff roles change only through
-``regulators.services`` (a staff role and its object permissions move together, with an
-audit event), so those are read-only here; service areas are plain configuration."""
+"""Admin for regulator agencies. Agencies, staff roles and requests to join a staff change
+only through ``regulators.services`` (a staff role and its object permissions move together,
+with an audit event), so those are read-only here; service areas are plain configuration."""
 
 from django.contrib import admin
 
-from .models import Regulator, ServiceArea, StaffMembership
+from .models import Regulator, ServiceArea, StaffAccessRequest, StaffMembership
 
 
 class ReadOnlyAdminMixin:
@@ -30,6 +30,14 @@ class RegulatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class StaffMembershipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "regulator", "role", "created_at"]
     list_filter = ["role"]
+    list_select_related = ["user", "regulator"]
+    search_fields = ["user__email", "regulator__name", "=regulator__code"]
+
+
+@admin.register(StaffAccessRequest)
+class StaffAccessRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "regulator", "role", "status", "created_at", "answered_at"]
+    list_filter = ["status", "role"]
     list_select_related = ["user", "regulator"]
     search_fields = ["user__email", "regulator__name", "=regulator__code"]
 

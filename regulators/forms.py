@@ -6,7 +6,7 @@ from django import forms
 
 from core.elements import SubmittalElement
 
-from .models import LOCAL_REQUIREMENT_MAX_LENGTH
+from .models import LOCAL_REQUIREMENT_MAX_LENGTH, STAFF_REQUEST_MESSAGE_MAX_LENGTH
 from .roles import StaffRole
 
 STAFF_ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -32,6 +32,42 @@ class StaffAddForm(forms.Form):
         initial=StaffRole.VIEWER,
         widget=forms.RadioSelect,
     )
+
+
+class StaffRequestForm(forms.Form):
+    """Ask to join an agency's staff: the role wanted and an optional message to its
+    administrators."""
+
+    role = forms.ChoiceField(
+        label="The role you need",
+        choices=_role_choices_with_descriptions,
+        initial=StaffRole.VIEWER,
+        widget=forms.RadioSelect,
+        help_text="The administrators may give you another one.",
+    )
+    message = forms.CharField(
+        label="Message to the agency's administrators (optional)",
+        required=False,
+        max_length=STAFF_REQUEST_MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Who you are and why you need access, such as your unit and supervisor.",
+    )
+
+
+class StaffRequestDecisionForm(forms.Form):
+    """An administrator's answer to a request to join the staff: approve with a role, or
+    decline with a reason (the service refuses a decline without one)."""
+
+    APPROVE = "approve"
+    DECLINE = "decline"
+
+    decision = forms.ChoiceField(choices=[(APPROVE, "Approve"), (DECLINE, "Decline")])
+    role = forms.ChoiceField(choices=StaffRole.choices, required=False)
+    reason = forms.CharField(required=False, max_length=2000)
+
+    @property
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == self.APPROVE
 
 
 class StaffRoleForm(forms.Form):

@@ -9,9 +9,15 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.elements import SubmittalElement
 
-from .querysets import RegulatorQuerySet, StaffInvitationQuerySet, StaffMembershipQuerySet
+from .querysets import (
+    RegulatorQuerySet,
+    StaffAccessRequestQuerySet,
+    StaffInvitationQuerySet,
+    StaffMembershipQuerySet,
+)
 from .roles import (
     EDT_ADMINISTRATION_PERMISSIONS,
+    MANAGE_STAFF,
     STATE_ADMINISTRATOR_PERMISSION,
     StaffRole,
     role_grants,
@@ -151,6 +157,12 @@ class StaffMembership(models.Model):
         )
 
     @property
+    def manages_staff(self) -> bool:
+        """Whether the role manages the agency's staff (``regulators.manage_staff``): decides
+        the requests to join it, which the home page counts for them."""
+        return role_grants(self.role, MANAGE_STAFF)
+
+    @property
     def administers_edt(self) -> bool:
         """Whether the role administers the agency's EDT access (an administrator or an EDT
         administrator; ``edt.access.services.can_administer``)."""
@@ -198,6 +210,59 @@ class StaffInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation of {self.user} to the staff of {self.regulator}"
+
+
+STAFF_REQUEST_MESSAGE_MAX_LENGTH = 2000
+
+
+class StaffAccessRequest(models.Model):
+    """A person's request to join an agency's staff, with the role they want ("Regulator
+    User Access Request", CERS action item type 6). The agency's administrators approve it,
+    with a role, which makes the membership, or decline it with a reason; the person may
+    withdraw it while it waits."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Looked up through staff_request_queue (regulator, status, created_at).
+    regulator = models.ForeignKey(
+        Regulator, on_delete=models.CASCADE, related_name="staff_requests", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_requests"
+    )
+    role = models.CharField("role asked for", max_length=20, choices=StaffRole)
+    message = models.TextField(blank=True, max_length=STAFF_REQUEST_MESSAGE_MAX_LENGTH)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    granted_role = models.CharField("role given", max_length=20, choices=StaffRole, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffAccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The staff page's pending requests and EDT's action items, oldest first.
+            models.Index(fields=["regulator", "status", "created_at"], name="staff_request_queue"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regulator", "user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_staff_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks to join the staff of {self.regulator}"
 
 
 class ServiceArea(models.Model):

@@ -137,3 +137,27 @@ class StaffInvitationQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(status="pending")
+
+
+class StaffAccessRequestQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "manage_staff"):
+        """Requests to join an agency's staff that ``user`` may act on: ``"mine"``, their own
+        (nobody else's); any other action, those of the agencies on which they hold its
+        permission (``"manage_staff"`` to list and decide them)."""
+        if action == "mine":
+            if not user.is_authenticated:
+                return self.none()
+            return self.filter(user=user)
+        return self.filter(regulator_id__in=agency_scope(user, action).pks)
+
+    def in_jurisdiction(self, regulator):
+        """The agency's own requests: every agency, the state agency included, decides only
+        who joins its own staff."""
+        return self.filter(regulator=regulator)
+
+    def pending(self):
+        return self.filter(status="pending")
+
+    def decided(self):
+        """Approved or declined: what the agency acted on (a withdrawn one it never did)."""
+        return self.filter(status__in=("approved", "declined"))

@@ -2,8 +2,10 @@
 
 Staff roles act per agency, through django-guardian object permissions (``regulators.roles``):
 the agency's administrators add staff, change their roles and remove them
-(``regulators.manage_staff``). ``actor`` None is the system itself (management commands, the
-demo data), which may.
+(``regulators.manage_staff``), which includes deciding the requests people make to join it;
+anyone signed in asks to join (``regulators.request_staff_access``) and withdraws their own
+request (``regulators.withdraw_staff_request``). ``actor`` None is the system itself
+(management commands, the demo data), which may manage staff.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 
 from core.access import rule
 
-from .models import Regulator
+from .models import Regulator, StaffAccessRequest
 from .roles import MANAGE_STAFF
 
 
@@ -48,4 +50,24 @@ def may_set_local_requirements(actor, regulator: Regulator) -> bool:
     (``LocalRequirement``): its administrators."""
     if actor is not None and not actor.has_perm(f"regulators.{MANAGE_STAFF}", regulator):
         raise PermissionDenied("Only the agency's administrators write its local requirements.")
+    return True
+
+
+@rule("regulators.request_staff_access", Regulator)
+def may_request_staff_access(actor, regulator: Regulator) -> bool:
+    """Ask to join an agency's staff (``StaffAccessRequest``): any active person signed in
+    with their own account; never an EDT service account, which has no portal. The agency's
+    administrators decide (``regulators.manage_staff``)."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied("Sign in with your own CERS account to ask to join a staff.")
+    if actor.is_service_account:
+        raise PermissionDenied("An EDT service account cannot be agency staff.")
+    return True
+
+
+@rule("regulators.withdraw_staff_request", StaffAccessRequest)
+def may_withdraw_staff_request(actor, staff_request: StaffAccessRequest) -> bool:
+    """Withdraw a request to join a staff: the person who asked, only."""
+    if actor is None or staff_request.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied("Only the person who asked withdraws a request to join a staff.")
     return True

@@ -14,8 +14,10 @@ from core.services import queue_email, record_event, set_object_permissions
 
 from .models import (
     LOCAL_REQUIREMENT_MAX_LENGTH,
+    STAFF_REQUEST_MESSAGE_MAX_LENGTH,
     LocalRequirement,
     Regulator,
+    StaffAccessRequest,
     StaffInvitation,
     StaffMembership,
     validate_reminder_days,
@@ -247,6 +249,208 @@ def cancel_staff_invitation(*, actor, invitation: StaffInvitation) -> StaffInvit
         regulator=regulator,
     )
     return invitation
+
+
+# --- Requests to join an agency's staff -----------------------------------------------------
+
+
+def _administrator_emails(regulator: Regulator) -> list[str]:
+    """Who answers a request to join the agency's staff: its active administrators."""
+    return list(
+        StaffMembership.objects.filter(
+            regulator=regulator, role=StaffRole.ADMINISTRATOR, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _staff_requests_url() -> str:
+    return settings.SITE_URL + reverse("regulator:staff") + "#staff-requests"
+
+
+@transaction.atomic(durable=True)
+def request_staff_access(
+    *, user, regulator: Regulator, role: str, message: str = ""
+) -> StaffAccessRequest:
+    """``user`` asks to join the agency's staff with ``role``; its administrators are
+    e-mailed and decide (``decide_staff_request``). Nothing is granted until one approves.
+
+    Refused, saying why: someone already on the staff, a request of theirs already waiting,
+    an invitation of theirs waiting for their own answer, an agency with no administrator to
+    answer. The agency's row is locked first, so a request sent twice at once (a double click)
+    is made once and the second is told the first waits.
+    """
+    require(user, "regulators.request_staff_access", regulator)
+    if role not in StaffRole.values:
+        raise ValidationError({"role": "Choose one of the staff roles."})
+    message = message.strip()
+    if len(message) > STAFF_REQUEST_MESSAGE_MAX_LENGTH:
+        raise ValidationError(
+            {"message": f"At most {STAFF_REQUEST_MESSAGE_MAX_LENGTH:,} characters, please."}
+        )
+    regulator = _lock(regulator)
+    existing = StaffMembership.objects.filter(regulator=regulator, user=user).first()
+    if existing is not None:
+        raise ValidationError(
+            f"You are already on the staff of {regulator.name}, as "
+            f"{existing.get_role_display()}; nothing was sent."
+        )
+    if StaffAccessRequest.objects.pending().filter(regulator=regulator, user=user).exists():
+        raise ValidationError(
+            f"You already asked to join the staff of {regulator.name}; its administrators "
+            "will answer. Withdraw that request to ask for another role."
+        )
+    if StaffInvitation.objects.pending().filter(regulator=regulator, user=user).exists():
+        raise ValidationError(
+            f"{regulator.name} has already invited you to its staff: accept or decline the "
+            "invitation e-mailed to you."
+        )
+    recipients = _administrator_emails(regulator)
+    if not recipients:
+        raise ValidationError(
+            f"{regulator.name} has no administrator in CERS to answer a request; contact "
+            "the agency directly (its public contact is in the regulator directory)."
+        )
+    staff_request = StaffAccessRequest.objects.create(
+        regulator=regulator, user=user, role=role, message=message
+    )
+    record_event(
+        user,
+        "regulator.staff_access_requested",
+        staff_request,
+        after={"user": user.email, "role": role, "message": message},
+        regulator=regulator,
+    )
+    queue_email(
+        recipients,
+        "regulators/email/staff_request",
+        {
+            "staff_request": staff_request,
+            "regulator": regulator,
+            "requester": user,
+            "role": staff_request.get_role_display(),
+            "message": message,
+            "url": _staff_requests_url(),
+        },
+    )
+    return staff_request
+
+
+def _lock_pending_request(
+    staff_request: StaffAccessRequest,
+) -> tuple[Regulator, StaffAccessRequest]:
+    """Lock the agency, then the request's row (always in this order: a decision and a
+    withdrawal at once queue, never deadlock); refuse one no longer waiting."""
+    regulator = _lock(staff_request.regulator)
+    staff_request = (
+        StaffAccessRequest.objects.select_for_update()
+        .select_related("user")
+        .get(pk=staff_request.pk)
+    )
+    if staff_request.status != StaffAccessRequest.Status.PENDING:
+        raise ValidationError(
+            f"This request to join the staff was already "
+            f"{staff_request.get_status_display().lower()}; nothing was changed."
+        )
+    return regulator, staff_request
+
+
+@transaction.atomic(durable=True)
+def decide_staff_request(
+    *,
+    actor,
+    staff_request: StaffAccessRequest,
+    approve: bool,
+    role: str | None = None,
+    reason: str = "",
+) -> StaffAccessRequest:
+    """An administrator of the agency approves a pending request, with ``role`` (the role
+    asked for when None), which makes the membership with its permissions as an accepted
+    invitation does; or declines it, saying why. The person is e-mailed either way.
+
+    The agency and then the request are locked, and the rule asked again under the lock: of
+    two decisions at once (a double click, two administrators), the second is told the
+    request was already answered, and an administrator removed meanwhile decides nothing.
+    """
+    _require_staff_admin(actor, staff_request.regulator)
+    reason = reason.strip()
+    role = role or staff_request.role
+    if approve and role not in StaffRole.values:
+        raise ValidationError({"role": "Choose one of the staff roles."})
+    if not approve and not reason:
+        raise ValidationError(
+            {"reason": "Say why the request is declined: the person who asked is told."}
+        )
+    regulator, staff_request = _lock_pending_request(staff_request)
+    _require_staff_admin(actor, regulator)
+    user = staff_request.user
+    membership = None
+    if approve:
+        if not user.is_active or user.is_service_account:
+            raise ValidationError(
+                f"{user.email}'s account is no longer active; decline the request instead."
+            )
+        membership = StaffMembership.objects.filter(regulator=regulator, user=user).first()
+    staff_request.status = (
+        StaffAccessRequest.Status.APPROVED if approve else StaffAccessRequest.Status.DECLINED
+    )
+    staff_request.granted_role = (membership.role if membership else role) if approve else ""
+    staff_request.decided_by = actor
+    staff_request.decision_reason = reason
+    staff_request.answered_at = timezone.now()
+    staff_request.save(
+        update_fields=["status", "granted_role", "decided_by", "decision_reason", "answered_at"]
+    )
+    record_event(
+        actor,
+        "regulator.staff_request_approved" if approve else "regulator.staff_request_declined",
+        staff_request,
+        before={"status": StaffAccessRequest.Status.PENDING},
+        after={
+            "user": user.email,
+            "status": staff_request.status,
+            "granted_role": staff_request.granted_role,
+            "decision_reason": reason,
+        },
+        regulator=regulator,
+    )
+    if approve and membership is None:
+        # Joined meanwhile (an invitation accepted): they keep the role they have.
+        membership = _add_staff_member(actor, regulator, user, role)
+    queue_email(
+        [user.email],
+        "regulators/email/staff_request_decision",
+        {
+            "staff_request": staff_request,
+            "regulator": regulator,
+            "approved": approve,
+            "role": membership.get_role_display() if membership else "",
+            "reason": reason,
+            "url": settings.SITE_URL
+            + (reverse("regulator:home") if approve else reverse("regulator_directory")),
+        },
+    )
+    return staff_request
+
+
+@transaction.atomic(durable=True)
+def withdraw_staff_request(*, user, staff_request: StaffAccessRequest) -> StaffAccessRequest:
+    """The person who asked takes back a request that is still waiting."""
+    require(user, "regulators.withdraw_staff_request", staff_request)
+    regulator, staff_request = _lock_pending_request(staff_request)
+    staff_request.status = StaffAccessRequest.Status.WITHDRAWN
+    staff_request.answered_at = timezone.now()
+    staff_request.save(update_fields=["status", "answered_at"])
+    record_event(
+        user,
+        "regulator.staff_request_withdrawn",
+        staff_request,
+        before={"status": StaffAccessRequest.Status.PENDING},
+        after={"user": user.email, "status": staff_request.status},
+        regulator=regulator,
+    )
+    return staff_request
 
 
 @transaction.atomic(durable=True)

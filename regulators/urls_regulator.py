@@ -20,6 +20,11 @@ urlpatterns = [
     path("staff/<int:pk>/role/", regulator.StaffRoleView.as_view(), name="staff_role"),
     path("staff/<int:pk>/remove/", regulator.StaffRemoveView.as_view(), name="staff_remove"),
     path(
+        "staff/requests/<int:pk>/decide/",
+        regulator.StaffRequestDecideView.as_view(),
+        name="staff_request_decide",
+    ),
+    path(
         "staff/invitations/<int:pk>/cancel/",
         regulator.StaffInvitationCancelView.as_view(),
         name="staff_invitation_cancel",

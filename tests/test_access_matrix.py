@@ -86,6 +86,20 @@ def _staff_invitation(cast):
     return [invite_staff(actor=None, regulator=cast.cupa, user=cast.lead, role="viewer").pk]
 
 
+def _staff_request(cast, agency="state"):
+    """The Lead User's pending request to join an agency's staff (the state agency's by
+    default: the cast's only agency with an administrator; another agency gets one here)."""
+    from regulators.services import request_staff_access
+
+    regulator = getattr(cast, agency)
+    if agency != "state":
+        from tests import factories
+
+        admin = factories.make_user(f"admin@{agency}.example")
+        factories.add_staff(regulator, admin, "administrator")
+    return [request_staff_access(user=cast.lead, regulator=regulator, role="viewer").pk]
+
+
 def _staff_membership(cast, persona, agency):
     return [getattr(cast, agency).staff.get(user=getattr(cast, persona)).pk]
 
@@ -458,6 +472,10 @@ MATRIX: dict[str, Route] = {
     # A staff invitation: only the person invited (the Lead User here) finds it.
     "staff_invitation": Route(404, {"lead": 200}, args=_staff_invitation),
     "staff_invitation_decline": Route(404, {"lead": 302}, args=_staff_invitation, method="post"),
+    # Asking to join an agency's staff, from the directory: anyone signed in. Withdrawing a
+    # request: only the person who asked (the Lead User here).
+    "staff_request_create": Route(200, args=lambda c: [c.cupa.code]),
+    "staff_request_withdraw": Route(404, {"lead": 302}, args=_staff_request, method="post"),
     # Accounts.
     "accounts:signup": Route(302, {"anonymous": 200}),
     "accounts:signup_done": Route(200, {"anonymous": 200}),
@@ -655,6 +673,15 @@ MATRIX: dict[str, Route] = {
     ),
     "regulator:staff_invitation_cancel": Route(
         403, {"state_admin": 404}, args=_staff_invitation, method="post"
+    ),
+    # Deciding a request to join the staff: the agency's administrators (the state's here);
+    # other staff 403 (their own agency's page), another agency's request 404 (SCOPE_ROWS).
+    "regulator:staff_request_decide": Route(
+        403,
+        {"state_admin": 302},
+        args=_staff_request,
+        method="post",
+        data=lambda c: {"decision": "approve", "role": "viewer"},
     ),
     # Business portal: submittals.
     "business:submittals": Route(
@@ -910,6 +937,16 @@ MATRIX: dict[str, Route] = {
 
 # The same routes on objects in another scope: out-of-scope objects answer 404.
 SCOPE_ROWS: list[tuple[str, Route]] = [
+    (
+        "regulator:staff_request_decide",  # a request to join the CUPA's staff
+        Route(
+            403,
+            {"state_admin": 404},
+            args=lambda c: _staff_request(c, "cupa"),
+            method="post",
+            data=lambda c: {"decision": "approve", "role": "viewer"},
+        ),
+    ),
     (
         "business:element_group_row_add",
         Route(

@@ -10,6 +10,7 @@ from core.trigram import index_name
 from edt.models import EdtTransaction
 from facilities.models import Facility, FacilityRegulator
 from organizations.models import Organization
+from regulators.models import StaffAccessRequest
 from submittals.models import SubmittalElementRecord
 
 
@@ -35,6 +36,8 @@ def index_columns(model) -> list[list[str]]:
         (Enforcement, ["occurred_on", "id"]),
         (EdtTransaction, ["received_at", "id"]),
         (Violation, ["scheduled_rtc_on", "id"]),  # open ones only: the overdue list
+        # An agency's pending requests to join its staff (the staff page, RAIQ), oldest first.
+        (StaffAccessRequest, ["regulator_id", "status", "created_at"]),
     ],
 )
 def test_list_order_index(model, columns):

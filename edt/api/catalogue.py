@@ -239,7 +239,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             REGULATOR_CODE,
             CERSID,
             ORGANIZATION_CODE,
-            Parameter("typeID", "integer list", False, "Action item types, comma separated."),
+            Parameter(
+                "typeID",
+                "integer list",
+                False,
+                "Action item types, comma separated: 6 Regulator User Access Request, 12 "
+                "Facility Submittal Notification, 25 Facility Merge Request, 26 Facility "
+                "Transfer Request.",
+            ),
             Parameter("completed", "boolean"),
             _date("requestedOnStart", "Requested on or after"),
             _date("requestedOnEnd", "Requested on or before"),

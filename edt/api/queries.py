@@ -47,9 +47,16 @@ RAIQ action items, with CERS's event type codes (``typeID``):
   moved to another organization, or a duplicate merged into one, at the business's request.
   Regulators make these changes themselves, so they are always completed; requested on the
   day of the change; the link opens the facility's page.
-- CERS's other types (6 regulator user access, 21 business user access, 24 facility delete)
-  have no counterpart: agency staff are added by the agency's administrators, join requests
-  are answered by the organization's Lead Users, and facilities are not deleted.
+- 6 Regulator User Access Request: a person's request to join the agency's own staff
+  (``StaffAccessRequest``; the state agency's too are its own only); outstanding while it
+  waits, completed once its administrators approved or declined it (one the person withdrew
+  is not listed). Requested when asked; the summary names the person, their e-mail address,
+  the role asked for, their message and the answer; the link opens the request on the staff
+  page. It concerns no facility or organization, so ``CERSID`` or ``organizationCode`` leave
+  it out (the schema's item has no such element to fill).
+- CERS's other types (21 business user access, 24 facility delete) have no counterpart:
+  join requests are answered by the organization's Lead Users, and facilities are not
+  deleted.
 - Without ``completed`` the answer lists outstanding items only (``completed=false``);
   ``completed=true`` lists the completed ones.
 
@@ -86,7 +93,7 @@ from organizations.models import (
     Membership,
     Organization,
 )
-from regulators.models import Regulator
+from regulators.models import Regulator, StaffAccessRequest
 from submittals.models import AWAITING_STATUSES, ElementStatus, SubmittalElementRecord
 from submittals.querysets import answer_column, counted_answers
 
@@ -122,6 +129,7 @@ class OrganizationOrigin(models.IntegerChoices):
 class ActionItemType(models.IntegerChoices):
     """The CERS event types this server produces as action items (RAIQ ``typeID``)."""
 
+    REGULATOR_USER_ACCESS_REQUEST = 6, "Regulator User Access Request"
     FACILITY_SUBMITTAL = 12, "Facility Submittal Notification"
     FACILITY_MERGE_REQUEST = 25, "Facility Merge Request"
     FACILITY_TRANSFER_REQUEST = 26, "Facility Transfer Request"
@@ -869,6 +877,44 @@ def transfer_items(transfers) -> Iterator[ActionItem]:
         )
 
 
+STAFF_REQUEST_COLUMNS = (
+    "pk",
+    "created_at",
+    "user__first_name",
+    "user__last_name",
+    "user__email",
+    "role",
+    "message",
+    "status",
+    "granted_role",
+    "decision_reason",
+)
+
+
+def staff_request_items(requests) -> Iterator[ActionItem]:
+    """Requests to join the agency's staff (type 6), each linked to its place on the staff
+    page."""
+    role_names = labels(StaffAccessRequest, "role")
+    status_names = labels(StaffAccessRequest, "status")
+    staff_page = reverse("regulator:staff")
+    for batch in row_batches(requests.values_list(*STAFF_REQUEST_COLUMNS)):
+        for pk, created_at, first, last, email, role, message, status, granted, reason in batch:
+            name = f"{first} {last}".strip()
+            who = f"{name} ({email})" if name else email
+            answer = status_names.get(status, status)
+            if granted:
+                answer = f"{answer} as {role_names.get(granted, granted)}"
+            said = f" Their message: {message}" if message else ""
+            why = f" Reason: {reason}" if reason else ""
+            yield ActionItem(
+                created_at,
+                ActionItemType.REGULATOR_USER_ACCESS_REQUEST,
+                f"{who} asks to join the agency's staff as {role_names.get(role, role)}: "
+                f"{answer}.{why}{said}",
+                f"{staff_page}#staff-request-{pk}",
+            )
+
+
 def action_item_element(item: ActionItem, base: str) -> etree._Element:
     """One ``ActionItem`` (1/06)."""
     element = etree.Element("ActionItem")
@@ -888,17 +934,20 @@ class RegulatorActionItemQueryView(EndpointView):
 
     def answer(self, call: EdtCall):
         call.schema_version("RegulatorActionItemQuery")
-        elements, transfers = self.sources(call)
-        count = elements.count() + transfers.count()
+        elements, transfers, staff_requests = self.sources(call)
+        # An empty queryset (a filter no request can meet) is counted and read without a query.
+        count = elements.count() + transfers.count() + staff_requests.count()
         check_ceiling(count, "action items", self.NARROW)
         elements = elements.order_by("submitted_at", "pk")
         transfers = transfers.order_by("performed_at", "pk")
+        staff_requests = staff_requests.order_by("created_at", "pk")
         base = call.request.build_absolute_uri("/").rstrip("/")
 
         def records() -> Iterator[etree._Element]:
             items = heapq.merge(
                 submitted_items(elements),
                 transfer_items(transfers),
+                staff_request_items(staff_requests),
                 key=lambda item: item.requested_on,
             )
             for item in items:
@@ -917,19 +966,25 @@ class RegulatorActionItemQueryView(EndpointView):
 
     @staticmethod
     def sources(call: EdtCall):
-        """The agency's submitted elements and transfers that the parameters select."""
+        """The agency's submitted elements, transfers and requests to join its staff that the
+        parameters select."""
         elements = SubmittalElementRecord.objects.in_jurisdiction(call.regulator)
         transfers = transfers_in_jurisdiction(call.regulator)
+        staff_requests = StaffAccessRequest.objects.in_jurisdiction(call.regulator)
         types = call.integers("typeID")
         completed = call.boolean("completed")
         if completed:
             elements = elements.exclude(status__in=AWAITING_STATUSES)
+            staff_requests = staff_requests.decided()
         else:
             elements = elements.awaiting_review()
             transfers = transfers.none()  # always completed
+            staff_requests = staff_requests.pending()
         if types is not None:
             if ActionItemType.FACILITY_SUBMITTAL not in types:
                 elements = elements.none()
+            if ActionItemType.REGULATOR_USER_ACCESS_REQUEST not in types:
+                staff_requests = staff_requests.none()
             kinds = [
                 kind
                 for kind, code in (
@@ -945,13 +1000,17 @@ class RegulatorActionItemQueryView(EndpointView):
             transfers = transfers.filter(
                 Q(facility_cers_id=cers_id) | Q(merged_into_facility__cers_id=cers_id)
             )
+            staff_requests = staff_requests.none()  # about no facility
         code = call.integer("organizationCode")
         if code is not None:
             elements = elements.filter(facility__organization__code=code)
             transfers = transfers.filter(
                 Q(to_organization__code=code) | Q(from_organization_code=code)
             )
+            staff_requests = staff_requests.none()  # about no organization
         low, high = date_range(call, "requestedOnStart", "requestedOnEnd")
-        return within(elements, "submitted_at", low, high), within(
-            transfers, "performed_at", low, high
+        return (
+            within(elements, "submitted_at", low, high),
+            within(transfers, "performed_at", low, high),
+            within(staff_requests, "created_at", low, high),
         )

@@ -34,6 +34,7 @@ from facilities import services as facility_services
 from facilities.models import Facility
 from facilities.querysets import with_jurisdiction_facility_count
 from organizations.models import Membership, Organization
+from regulators.models import StaffAccessRequest
 
 from .dashboard import dashboard_context
 
@@ -43,15 +44,24 @@ ORGANIZATION_SEARCH_EXACT_INT_FIELDS = ["code"]
 
 class AgencyHomeView(AgencyScopedMixin, TemplateView):
     """The agency the user works for, their role there, the size of its jurisdiction, and
-    its dashboard: what needs action, submittals by status over time, open violations by
-    program element."""
+    its dashboard: what needs action (for its administrators, the requests to join its staff
+    too), submittals by status over time, open violations by program element."""
 
     template_name = "portal/regulator_home.html"
 
     def get_context_data(self, **kwargs):
+        # The requests to join the staff are few and for the administrators only: counted
+        # live from their index, not in the agency's summary. Whether the user is one is read
+        # from the staff membership the portal already loaded, as the state administrator's
+        # link is; the staff page and the service ask ``regulators.manage_staff``.
+        can_manage_staff = self.staff.manages_staff
         return super().get_context_data(
             regulator=self.regulator,
             staff=self.staff,
+            can_manage_staff=can_manage_staff,
+            staff_request_count=self.scoped(StaffAccessRequest, "manage_staff").pending().count()
+            if can_manage_staff
+            else 0,
             **dashboard_context(self.request.user, self.regulator),
             **kwargs,
         )

@@ -30,9 +30,10 @@ from ..forms import (
     LocalRequirementsForm,
     ReminderDaysForm,
     StaffAddForm,
+    StaffRequestDecisionForm,
     StaffRoleForm,
 )
-from ..models import StaffInvitation, StaffMembership
+from ..models import StaffAccessRequest, StaffInvitation, StaffMembership
 from ..roles import StaffRole
 
 
@@ -95,10 +96,19 @@ class StaffListView(StaffPageMixin, TemplateView):
             if self.can_manage_staff
             else StaffInvitation.objects.none()
         )
+        staff_requests = (
+            self.scoped(StaffAccessRequest, "manage_staff")
+            .pending()
+            .select_related("user")
+            .order_by("created_at", "pk")
+            if self.can_manage_staff
+            else StaffAccessRequest.objects.none()
+        )
         return super().get_context_data(
             regulator=self.regulator,
             page=paginate(self.request, staff),
             invitations=invitations,
+            staff_requests=staff_requests,
             can_manage_staff=self.can_manage_staff,
             add_form=StaffAddForm() if self.can_manage_staff else None,
             roles=StaffRole.choices,
@@ -225,6 +235,48 @@ class StaffInvitationCancelView(StaffPageMixin, View):
             messages.error(request, _error_text(exc))
         else:
             messages.success(request, f"The invitation of {invitation.user.email} is cancelled.")
+        return redirect("regulator:staff")
+
+
+class StaffRequestDecideView(StaffPageMixin, View):
+    """Approve (with a role) or decline (with a reason) a pending request to join the current
+    agency's staff (administrators; other staff 403); another agency's, or one already
+    answered, answers 404. A second click on a request answered meanwhile gets a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.require_manage_staff()
+        staff_request = self.get_object(
+            self.scoped(StaffAccessRequest, "manage_staff").select_related("user", "regulator"),
+            message="No such request to join this agency's staff.",
+        )
+        form = StaffRequestDecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose Approve with a staff role, or Decline with a reason.")
+            return redirect("regulator:staff")
+        who = staff_request.user.email
+        try:
+            staff_request = services.decide_staff_request(
+                actor=request.user,
+                staff_request=staff_request,
+                approve=form.approve,
+                role=form.cleaned_data["role"] or None,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, f"{who}: {_error_text(exc)}")
+        else:
+            if form.approve:
+                messages.success(
+                    request,
+                    f"{who} is on the staff as {staff_request.get_granted_role_display()}; "
+                    "they are told by e-mail.",
+                )
+            else:
+                messages.success(
+                    request, f"You declined the request of {who}; they are told by e-mail."
+                )
         return redirect("regulator:staff")
 
 

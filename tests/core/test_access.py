@@ -325,6 +325,22 @@ def test_the_system_itself_manages_any_agencys_staff(cast):
     assert can(None, "regulators.manage_staff", cast.cupa)
 
 
+def test_anyone_signed_in_asks_to_join_a_staff_and_only_they_withdraw(cast, cupa_admin, accounts):
+    from django.contrib.auth.models import AnonymousUser
+
+    from regulators.services import request_staff_access
+
+    for actor in (cast.lead, cast.outsider, cast.cupa_reviewer, cast.state_admin):
+        assert can(actor, "regulators.request_staff_access", cast.cupa)
+    inactive = factories.make_user("gone@example.com", is_active=False)
+    for actor in (accounts["cupa"], AnonymousUser(), None, inactive):
+        assert not can(actor, "regulators.request_staff_access", cast.cupa)
+    asked = request_staff_access(user=cast.outsider, regulator=cast.cupa, role="viewer")
+    assert can(cast.outsider, "regulators.withdraw_staff_request", asked)
+    for actor in (cupa_admin, cast.lead, cast.state_admin, accounts["cupa"], None):
+        assert not can(actor, "regulators.withdraw_staff_request", asked)
+
+
 # -- require ------------------------------------------------------------------------------------
 
 

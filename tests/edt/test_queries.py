@@ -1027,9 +1027,42 @@ def test_raiq_counts_every_kind_of_item_against_the_ceiling(
     assert b"3 action items" in response.content
 
 
-# Authentication (account, grant), the transaction row, the two counts, the accepted mark, the
-# elements with their facilities, and the transfers.
-RAIQ_QUERIES = 8
+def pinned_raiq(client, account, records: dict, accept: str = "", **params) -> bytes:
+    """RAIQ's whole answer without its transaction's key, each record's key in its links
+    named (``records``: name to pk; keys depend on what ran before), an XML one checked
+    against the schema first."""
+    answer = body(get(client, account, RAIQ, accept=accept, **params))
+    if not accept:
+        assert_valid(answer, "cers3", "RegulatorActionItemQuery.xsd")
+    text = without_transaction_key(answer).decode()
+    for name, pk in records.items():
+        text = text.replace(f"/elements/{pk}/", f"/elements/({name})/")
+    return text.encode()
+
+
+@pytest.mark.parametrize("accept", ["", "application/json"])
+def test_raiq_writes_the_whole_answer_byte_for_byte_as_pinned(
+    client, edt_account, transfers, clock, monkeypatch, accept
+):
+    """Outstanding and completed items of every kind over several batches, names that need
+    escaping, as the CUPA sees them, in XML (valid by its schema) and in JSON. A change to
+    how RAIQ is written must not change one byte of it (the files are written again with
+    RAIQ_PIN=write, on purpose only)."""
+    monkeypatch.setattr(base, "BATCH_SIZE", 2)
+    Organization.objects.filter(pk=transfers.other_org.pk).update(name="Other & Co <West>")
+    Facility.objects.filter(pk=transfers.facility.pk).update(name='Acme "Depot" & <Yard>')
+    late = submitted(transfers.facility, 9, ElementStatus.UNDER_REVIEW, at=(2024, 6, 13, 23, 30))
+    records = {"fi": transfers.fi.pk, "hmi": transfers.hmi.pk, "late": late.pk}
+    answer = b"".join(
+        pinned_raiq(client, edt_account, records, accept, **params)
+        for params in ({}, {"completed": "true"}, {"typeID": "12,26"})
+    )
+    assert_pinned(answer, f"raiq_everything.{'json' if accept else 'xml'}", "RAIQ_PIN")
+
+
+# Authentication (account, grant), the transaction row, the three counts, the accepted mark,
+# the elements with their facilities, the transfers, and the requests to join the staff.
+RAIQ_QUERIES = 10
 
 
 def test_raiq_runs_the_same_queries_for_one_item_or_several(
@@ -1042,6 +1075,154 @@ def test_raiq_runs_the_same_queries_for_one_item_or_several(
     EdtTransaction.objects.all().delete()
     with django_assert_num_queries(RAIQ_QUERIES):
         assert len(items(get(client, edt_account, RAIQ, completed="true"))) == 3
+
+
+# --- RAIQ: requests to join the agency's staff (type 6) -------------------------------------
+
+ACCESS = "Regulator User Access Request"
+
+
+def staff_link(staff_request) -> str:
+    return f"http://testserver/regulator/staff/#staff-request-{staff_request.pk}"
+
+
+@pytest.fixture
+def staff_requests(transfers, clock):
+    """Requests to join CUPA 1001's staff: Rita's waiting since 4 June, Abel's approved (asked
+    5 June), Dina's declined (asked 6 June), Walt's withdrawn (asked 7 June); and Yolo's
+    (1002) own request, waiting."""
+    from regulators import services as regulator_services
+
+    admin = factories.make_user("admin@sac-cupa.example", first_name="Ada")
+    factories.add_staff(transfers.cupa, admin, "administrator")
+    yolo_admin = factories.make_user("admin@yolo-cupa.example")
+    factories.add_staff(transfers.cupa2, yolo_admin, "administrator")
+
+    def ask(day, email, agency, role="viewer", first_name="", last_name="", message=""):
+        clock.set(2024, 6, day, 8, 0)
+        person = factories.make_user(email, first_name=first_name, last_name=last_name)
+        return regulator_services.request_staff_access(
+            user=person, regulator=agency, role=role, message=message
+        )
+
+    transfers.rita = ask(
+        4, "rita@sac.example", transfers.cupa, "reviewer", "Rita", "Reyes", "Inspector, unit 3."
+    )
+    transfers.abel = ask(5, "abel@sac.example", transfers.cupa, first_name="Abel")
+    transfers.dina = ask(6, "dina@sac.example", transfers.cupa)
+    transfers.walt = ask(7, "walt@sac.example", transfers.cupa)
+    transfers.yolo_request = ask(8, "yara@yolo.example", transfers.cupa2)
+    clock.set(2024, 6, 9, 8, 0)
+    regulator_services.decide_staff_request(
+        actor=admin, staff_request=transfers.abel, approve=True, role="reviewer"
+    )
+    regulator_services.decide_staff_request(
+        actor=admin, staff_request=transfers.dina, approve=False, reason="Not our county."
+    )
+    regulator_services.withdraw_staff_request(
+        user=transfers.walt.user, staff_request=transfers.walt
+    )
+    clock.set(2024, 6, 15, 9, 0)
+    return transfers
+
+
+def test_raiq_lists_the_requests_to_join_the_staff_waiting(client, edt_account, staff_requests):
+    root = raiq(get(client, edt_account, RAIQ))
+    assert [(i.findtext("Type"), i.findtext("LinkUri")) for i in root] == [
+        (SUBMITTAL, review_link(staff_requests.fi)),
+        (ACCESS, staff_link(staff_requests.rita)),
+    ]
+    item = root.findall("ActionItem")[1]
+    assert {c.tag: c.text for c in item} == {
+        "Type": ACCESS,
+        "Summary": "Rita Reyes (rita@sac.example) asks to join the agency's staff as Reviewer / "
+        "inspector: Pending. Their message: Inspector, unit 3.",
+        "LinkUri": staff_link(staff_requests.rita),
+        "RequestedOn": "2024-06-04T08:00:00-07:00",
+    }
+
+
+def test_raiq_lists_the_requests_answered_as_completed(client, edt_account, staff_requests):
+    root = raiq(get(client, edt_account, RAIQ, completed="true"))
+    assert [(i.findtext("Type"), i.findtext("LinkUri")) for i in root] == [
+        (SUBMITTAL, review_link(staff_requests.hmi)),
+        (ACCESS, staff_link(staff_requests.abel)),  # the withdrawn one is not the agency's
+        (ACCESS, staff_link(staff_requests.dina)),
+        (TRANSFER, facility_link(staff_requests.extra.cers_id)),
+        (MERGE, facility_link(staff_requests.facility.cers_id)),
+    ]
+    summaries = [i.findtext("Summary") for i in root if i.findtext("Type") == ACCESS]
+    assert summaries == [
+        "Abel (abel@sac.example) asks to join the agency's staff as Viewer: Approved as "
+        "Reviewer / inspector.",
+        "dina@sac.example asks to join the agency's staff as Viewer: Declined. Reason: Not our "
+        "county.",
+    ]
+
+
+def test_raiq_shows_each_agency_only_its_own_staff_requests(client, pa_edt_account, staff_requests):
+    yolo = make_edt_account("1002", "yolo_edt", "1-2", "both")
+    assert items(get(client, yolo, RAIQ, typeID="6")) == [
+        (ACCESS, staff_link(staff_requests.yolo_request))
+    ]
+    # The PA works under the CUPA, but its staff is its own: nobody asked to join it.
+    assert items(get(client, pa_edt_account, RAIQ, typeID="6", completed="true")) == []
+    assert items(get(client, pa_edt_account, RAIQ, typeID="6")) == []
+
+
+STAFF_REQUEST_FILTERS = [
+    ({"typeID": "6"}, ["rita"]),
+    ({"typeID": "6", "completed": "true"}, ["abel", "dina"]),
+    ({"typeID": "12"}, ["fi"]),
+    ({"typeID": "6,26", "completed": "true"}, ["abel", "dina", "move"]),
+    ({"CERSID": "{facility}"}, ["fi"]),  # a person's request concerns no facility
+    ({"organizationCode": "100000001", "typeID": "6"}, []),
+    ({"typeID": "6", "requestedOnStart": "06-04-2024 08:00:01"}, []),
+    ({"typeID": "6", "completed": "true", "requestedOnStart": "06-06-2024"}, ["dina"]),
+    ({"typeID": "6", "completed": "true", "requestedOnEnd": "06-05-2024"}, ["abel"]),
+]
+
+
+def test_raiq_filters_the_staff_requests(client, edt_account, staff_requests):
+    names = {"facility": staff_requests.facility.cers_id}
+    links = {
+        "fi": (SUBMITTAL, review_link(staff_requests.fi)),
+        "move": (TRANSFER, facility_link(staff_requests.extra.cers_id)),
+        **{
+            name: (ACCESS, staff_link(getattr(staff_requests, name)))
+            for name in ("rita", "abel", "dina")
+        },
+    }
+    check_filters(
+        STAFF_REQUEST_FILTERS, names, links, lambda p: items(get(client, edt_account, RAIQ, **p))
+    )
+
+
+def test_raiq_answers_the_staff_requests_in_json(client, edt_account, staff_requests):
+    response = get(client, edt_account, RAIQ, accept="application/json", typeID="6")
+    (item,) = json.loads(body(response))["ActionItem"]
+    assert (item["Type"], item["LinkUri"]) == (ACCESS, staff_link(staff_requests.rita))
+
+
+def test_raiq_counts_the_staff_requests_against_the_ceiling(
+    client, edt_account, staff_requests, settings
+):
+    settings.EDT_QUERY_MAX_RESULTS = 4
+    response = get(client, edt_account, RAIQ, completed="true")
+    assert response.status_code == 413
+    assert b"5 action items" in response.content
+
+
+def test_raiq_runs_the_same_queries_with_staff_requests(
+    client, edt_account, staff_requests, django_assert_num_queries
+):
+    assert edt_account.regulator.code == "1001"
+    with django_assert_num_queries(RAIQ_QUERIES):
+        assert len(items(get(client, edt_account, RAIQ, completed="true"))) == 5
+    # A filter no request can meet reads none: two queries fewer.
+    cers_id = staff_requests.facility.cers_id
+    with django_assert_num_queries(RAIQ_QUERIES - 2):
+        assert len(items(get(client, edt_account, RAIQ, completed="true", CERSID=cers_id))) == 2
 
 
 def test_answers_dated_after_2024_carry_their_true_dates(client, edt_account, transfers, clock):

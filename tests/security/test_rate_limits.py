@@ -224,6 +224,26 @@ def test_a_join_within_the_limit_goes_through(client, joiner, rates):
     assert JoinRequest.objects.filter(user=joiner, organization=organization).exists()
 
 
+def test_asking_to_join_an_agencys_staff_counts_with_the_requests_to_join(
+    client, cast, joiner, rates
+):
+    """Each request e-mails the agency's administrators: limited per client address and per
+    user, together with the requests to join an organization."""
+    from regulators.models import StaffAccessRequest
+
+    rates(join="2/hour")
+    client.force_login(joiner)
+    client.post(JOIN, {"code": 10000001, "kind": "organization"})
+    staff_join = reverse("staff_request_create", args=[cast.state.code])
+    assert client.post(staff_join, {"role": "viewer"}).status_code == 302
+    assert client.get(staff_join).status_code == 200  # reading the page is not counted
+
+    response = client.post(staff_join, {"role": "viewer"})
+
+    assert_refused(response, "ask to join the staff of an agency")
+    assert StaffAccessRequest.objects.filter(user=joiner).count() == 1
+
+
 def test_a_cache_that_is_down_lets_the_page_work_uncounted(client, db, rates, monkeypatch):
     import redis.exceptions
 
