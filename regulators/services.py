@@ -119,10 +119,34 @@ def _refuse_existing_staff(regulator: Regulator, user) -> None:
 
 
 def _add_staff_member(actor, regulator: Regulator, user, role: str) -> StaffMembership:
-    """The membership and its permissions, in the caller's transaction, the agency locked."""
+    """The membership and its permissions, in the caller's transaction, the agency locked.
+    A request of the person's to join this staff still waiting (they joined another way,
+    an invitation accepted) is answered with the role they got."""
     _refuse_existing_staff(regulator, user)
     membership = StaffMembership.objects.create(regulator=regulator, user=user, role=role)
     _grant_staff_role(actor, regulator, membership, before=None)
+    waiting = StaffAccessRequest.objects.select_for_update().filter(
+        regulator=regulator, user=user, status=StaffAccessRequest.Status.PENDING
+    )
+    for staff_request in waiting:
+        staff_request.status = StaffAccessRequest.Status.APPROVED
+        staff_request.granted_role = role
+        staff_request.decided_by = actor
+        staff_request.answered_at = timezone.now()
+        staff_request.save(update_fields=["status", "granted_role", "decided_by", "answered_at"])
+        record_event(
+            actor,
+            "regulator.staff_request_approved",
+            staff_request,
+            before={"status": StaffAccessRequest.Status.PENDING},
+            after={
+                "user": user.email,
+                "status": staff_request.status,
+                "granted_role": role,
+                "decision_reason": "",
+            },
+            regulator=regulator,
+        )
     return membership
 
 

@@ -430,3 +430,21 @@ def test_an_administrator_removed_meanwhile_decides_nothing(
         services.decide_staff_request(actor=second_admin, staff_request=asked, approve=True)
     asked.refresh_from_db()
     assert asked.status == Status.PENDING
+
+
+def test_joining_by_an_invitation_answers_the_pending_request(cast, cupa_admin, rita, asked):
+    """An invitation accepted while the request waits: the person is on the staff, so the
+    request is answered with the role they got, not left for an administrator to decline."""
+    invitation = services.invite_staff(
+        actor=cupa_admin, regulator=cast.cupa, user=rita, role="viewer"
+    )
+    services.accept_staff_invitation(user=rita, invitation=invitation)
+    asked.refresh_from_db()
+    assert (asked.status, asked.granted_role) == (Status.APPROVED, "viewer")
+    assert asked.answered_at is not None
+    event = AuditEvent.objects.get(action="regulator.staff_request_approved")
+    assert event.after["granted_role"] == "viewer"
+    with pytest.raises(ValidationError, match="already approved"):
+        services.decide_staff_request(
+            actor=cupa_admin, staff_request=asked, approve=False, reason="x"
+        )
