@@ -57,6 +57,9 @@ RAIQ action items, with CERS's event type codes (``typeID``):
 - CERS's other types (21 business user access, 24 facility delete) have no counterpart:
   join requests are answered by the organization's Lead Users, and facilities are not
   deleted.
+- A summary quotes what people typed (names, messages, reasons): a character XML cannot carry
+  in it (a control character pasted in) is written as U+FFFD (``output.readable``), so one
+  person's text never stops the agency's answer.
 - Without ``completed`` the answer lists outstanding items only (``completed=false``);
   ``completed=true`` lists the completed ones.
 
@@ -108,7 +111,7 @@ from .base import (
     row_batches,
 )
 from .location import LOCATION_PARTS, location_texts
-from .output import query_response, sub, text
+from .output import query_response, readable, sub, text
 from .registry import serves
 from .submittal_query import ByKeys, escaped, escaped_attribute
 
@@ -919,7 +922,7 @@ def action_item_element(item: ActionItem, base: str) -> etree._Element:
     """One ``ActionItem`` (1/06)."""
     element = etree.Element("ActionItem")
     sub(element, "Type", item.kind.label)
-    sub(element, "Summary", item.summary)
+    sub(element, "Summary", readable(item.summary))
     sub(element, "LinkUri", base + item.path)
     sub(element, "RequestedOn", item.requested_on)
     return element

@@ -75,7 +75,7 @@ from ..models import EdtTransaction
 from . import base
 from .base import EdtCall, EdtError, EndpointView, backwards, check_ceiling
 from .location import geographic_information
-from .output import query_response, text
+from .output import NOT_XML, query_response, text
 from .registry import serves
 
 SCHEMA = "RegulatorFacilitySubmittalQuery"
@@ -346,10 +346,9 @@ def header_fields(element: int, version: str) -> tuple[tuple[str, str, Field], .
 # as <tag/>, one with an empty text as <tag></tag> (tests/edt/test_rfsq.py pins whole answers,
 # byte for byte, and tests/edt/test_rfsq_text.py the escaping against lxml's own).
 
-_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_TEXT_SPECIAL = re.compile(f"[&<>\r{_NOT_XML}]")
-_ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\t\n\r{_NOT_XML}]')
-_NOT_XML_CHARACTER = re.compile(f"[{_NOT_XML}]")
+_TEXT_SPECIAL = re.compile(f"[&<>\r{NOT_XML}]")
+_ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\t\n\r{NOT_XML}]')
+_NOT_XML_CHARACTER = re.compile(f"[{NOT_XML}]")
 NOT_XML_COMPATIBLE = (
     "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
 )

@@ -1198,6 +1198,33 @@ def test_raiq_filters_the_staff_requests(client, edt_account, staff_requests):
     )
 
 
+@pytest.mark.parametrize("accept", ["", "application/json"])
+def test_raiq_answers_a_request_whose_text_xml_cannot_carry(
+    client, edt_account, staff_requests, accept
+):
+    """Anyone signed in may ask to join an agency, with a name and a message of their own: a
+    character XML 1.0 cannot carry (a control character pasted in, U+FFFF) must not stop the
+    agency's action items from being answered. It is replaced by U+FFFD in the summary."""
+    from regulators import services as regulator_services
+
+    person = factories.make_user("vera@sac.example", first_name="Ve\x01ra", last_name="\x02Lo\x0b")
+    regulator_services.request_staff_access(
+        user=person, regulator=staff_requests.cupa, role="viewer", message="Unit\x08 3\uffff."
+    )
+
+    response = get(client, edt_account, RAIQ, accept=accept, typeID="6")
+
+    assert response.status_code == 200
+    if accept:
+        summaries = [i["Summary"] for i in json.loads(body(response))["ActionItem"]]
+    else:
+        summaries = [i.findtext("Summary") for i in raiq(response)]
+    assert summaries[-1] == (
+        "Ve\ufffdra \ufffdLo (vera@sac.example) asks to join the agency's staff as Viewer: "
+        "Pending. Their message: Unit\ufffd 3\ufffd."
+    )
+
+
 def test_raiq_answers_the_staff_requests_in_json(client, edt_account, staff_requests):
     response = get(client, edt_account, RAIQ, accept="application/json", typeID="6")
     (item,) = json.loads(body(response))["ActionItem"]
