@@ -58,6 +58,11 @@ MAX_VALIDATION_MESSAGES = 100
 
 CHUNK_SIZE = 64 * 1024
 
+# The characters XML 1.0 cannot carry: lxml refuses them in a text or an attribute, so a value
+# holding one cannot go out in an EDT answer (a control character pasted into a form).
+NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+NOT_XML_CHARACTER = re.compile(f"[{NOT_XML}]")
+
 NAMESPACE_TEMPLATE = "http://cersservices.calepa.ca.gov/Schemas/{SchemaName}/{major}/{minor}/"
 _NAMESPACE_RE = re.compile(
     r"^http://cersservices\.calepa\.ca\.gov/Schemas/(?P<name>[A-Za-z]+)/(?P<major>\d+)/(?P<minor>\d+)/$"

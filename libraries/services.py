@@ -26,7 +26,8 @@ Rules:
   each, in the type's order); the US EPA SRS number up to 50 characters; the state waste code
   three digits; radioactive and trade secret Y, N or not stated; curies a number, not
   negative, below 10**10 with at most 10 decimal places; comments up to 1000 characters and
-  additional mixture components up to 2000 (the schema's lengths).
+  additional mixture components up to 2000 (the schema's lengths), and none of these texts
+  with a control character XML cannot carry (the Chemical Library Query writes them).
 - Loading CalEPA's published library (``load_chemical_library``): every entry checked as
   above, all or nothing; an entry is matched by its CCL ID, else by its CAS number to one
   entry without a CCL ID (a seeded chemical then takes CalEPA's ID), else added. Entries the
@@ -51,6 +52,7 @@ from core.keys import column_range
 from core.registry import field as registry_field
 from core.registry import schema_for
 from core.services import as_text, audit_value, record_event, snapshot
+from core.xmlsafe import NOT_XML_CHARACTER
 from regulators.querysets import state_agencies_administered
 
 from . import hooks
@@ -600,10 +602,18 @@ def _curies(value, errors) -> Decimal | None:
 
 
 def _limited_text(merged, errors, name: str, limit: int) -> str:
-    """Text up to ``limit`` characters (the schema's length), its line breaks kept."""
+    """Text up to ``limit`` characters (the schema's length), its line breaks kept, and none
+    that XML cannot carry."""
     text = as_text(merged.get(name))
     if len(text) > limit:
         errors.setdefault(name, []).append(f"Give at most {limit} characters ({len(text)} given).")
+    pasted = NOT_XML_CHARACTER.search(text)
+    if pasted:
+        # EDT's Chemical Library Query could not write it: every vendor's answer would fail.
+        errors.setdefault(name, []).append(
+            f"Remove the control character (code {ord(pasted.group()):#06x}) at position "
+            f"{pasted.start() + 1}: it was probably pasted in with the text."
+        )
     return text
 
 

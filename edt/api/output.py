@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from itertools import chain
@@ -23,6 +22,8 @@ from itertools import chain
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from lxml import etree
+
+from core.xmlsafe import NOT_XML_CHARACTER
 
 from .catalogue import schema_namespace
 
@@ -47,17 +48,12 @@ class _Sink:
         return data
 
 
-# The characters XML 1.0 cannot carry (lxml refuses them in a text or an attribute).
-NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_NOT_XML_CHARACTER = re.compile(f"[{NOT_XML}]")
-
-
 def readable(value: str) -> str:
     """Text the server writes for people from what people typed (an action item's summary),
     with each character XML cannot carry (a control character pasted in) replaced by U+FFFD:
     one person's text must not stop an answer listing everyone's. Data a record carries is
     not changed so: its answer fails instead (``submittal_query.escaped``)."""
-    return _NOT_XML_CHARACTER.sub("\ufffd", value)
+    return NOT_XML_CHARACTER.sub("\ufffd", value)
 
 
 def text(value) -> str:

@@ -48,6 +48,7 @@ from core.registry import (
     text_check,
     validate_value,
 )
+from core.xmlsafe import NOT_XML, NOT_XML_CHARACTER
 from submittals.inventory import component_fields
 from submittals.models import (
     DocumentFile,
@@ -75,7 +76,7 @@ from ..models import EdtTransaction
 from . import base
 from .base import EdtCall, EdtError, EndpointView, backwards, check_ceiling
 from .location import geographic_information
-from .output import NOT_XML, query_response, text
+from .output import query_response, text
 from .registry import serves
 
 SCHEMA = "RegulatorFacilitySubmittalQuery"
@@ -348,7 +349,6 @@ def header_fields(element: int, version: str) -> tuple[tuple[str, str, Field], .
 
 _TEXT_SPECIAL = re.compile(f"[&<>\r{NOT_XML}]")
 _ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\t\n\r{NOT_XML}]')
-_NOT_XML_CHARACTER = re.compile(f"[{NOT_XML}]")
 NOT_XML_COMPATIBLE = (
     "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
 )
@@ -357,7 +357,7 @@ NOT_XML_COMPATIBLE = (
 def _refuse_characters(text: str) -> None:
     """What lxml does with a text XML 1.0 cannot carry: the answer fails (``guarded``) rather
     than go out not well-formed."""
-    if _NOT_XML_CHARACTER.search(text):
+    if NOT_XML_CHARACTER.search(text):
         raise ValueError(NOT_XML_COMPATIBLE)
 
 

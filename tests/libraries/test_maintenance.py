@@ -263,6 +263,14 @@ def test_an_invalid_chemical_stores_nothing(cast, change, field, message):
         ({"curies": "12345678901"}, "curies", "below 10000000000"),
         ({"curies": "0.00000000001"}, "curies", "at most 10 decimal places"),
         ({"comments": "x" * 1001}, "comments", "at most 1000 characters"),
+        # A control character pasted in: EDT's Chemical Library Query could not write it.
+        ({"comments": "Pasted\x0bfrom a document."}, "comments", "control character"),
+        ({"usepa_srs_number": "13\x0105"}, "usepa_srs_number", "control character"),
+        (
+            {"additional_mixture_components": "Wa\x1fter"},
+            "additional_mixture_components",
+            "control character",
+        ),
         (
             {"additional_mixture_components": "x" * 2001},
             "additional_mixture_components",
