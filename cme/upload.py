@@ -34,6 +34,7 @@ from django.db import models
 
 from core.access import require
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
+from core.xmlsafe import control_character
 from facilities.models import Facility
 
 from . import services
@@ -343,6 +344,9 @@ def _rows(rows: Iterator[list[Any]]) -> tuple[list[_Row], list[Problem]]:
                     problems.append(
                         Problem(number, f"column {index + 1}", "This column has no header.")
                     )
+                continue
+            if problem := control_character(text):
+                problems.append(Problem(number, cell_text(header[index]), problem))
                 continue
             given[column] = (text, cell_text(header[index]))
         record_text = given.get(COLUMNS[0], ("", ""))[0]

@@ -8,6 +8,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .keys import fits
+from .xmlsafe import control_character
+
+
+def text_xml_can_carry(value: str) -> None:
+    """Refuse a text holding a character XML 1.0 cannot carry (``core.xmlsafe.control_character``;
+    NUL is refused by Django's own validator): the one rule for text typed into any form of
+    the site, set on every ``forms.CharField`` (``CoreConfig.ready``)."""
+    if "\x00" in value:
+        return
+    problem = control_character(value)
+    if problem is not None:
+        raise ValidationError(problem, code="control_character")
 
 
 def add_service_errors(form, error: ValidationError, aliases: Mapping[str, str] | None = None):

@@ -63,6 +63,23 @@ CHUNK_SIZE = 64 * 1024
 NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 NOT_XML_CHARACTER = re.compile(f"[{NOT_XML}]")
 
+
+def control_character(value: str) -> str | None:
+    """Why a typed or imported ``value`` cannot be kept, or None: it holds a character XML
+    cannot carry (``NOT_XML``; Word's line break within a paragraph pastes as U+000B), which
+    would make every EDT answer naming its record fail mid-stream. Forms
+    (``core.forms.text_xml_can_carry``) and spreadsheet imports refuse it with this."""
+    found = NOT_XML_CHARACTER.search(value)
+    if found is None:
+        return None
+    before = value[: found.start()][-20:]
+    where = f" after “{before}”" if before.strip() else ""
+    return (
+        f"This text holds an invisible control character (U+{ord(found.group()):04X}){where}: "
+        "remove it (retype the text, or paste it as plain text)."
+    )
+
+
 NAMESPACE_TEMPLATE = "http://cersservices.calepa.ca.gov/Schemas/{SchemaName}/{major}/{minor}/"
 _NAMESPACE_RE = re.compile(
     r"^http://cersservices\.calepa\.ca\.gov/Schemas/(?P<name>[A-Za-z]+)/(?P<major>\d+)/(?P<minor>\d+)/$"

@@ -56,6 +56,7 @@ from core.services import (
     record_events,
 )
 from core.spreadsheets import SheetLimits, SpreadsheetError, cell_text, read_rows
+from core.xmlsafe import control_character
 from libraries.models import Chemical
 
 from .models import HazardousMaterial, MixtureComponent, SubmittalElementRecord
@@ -850,6 +851,9 @@ def _parse(rows: Iterator[list[Any]]) -> tuple[list[_ParsedRow], dict[str, str],
                             "or clear the column.",
                         )
                     )
+                continue
+            if problem := control_character(text):
+                problems.append(ImportProblem(number, heading[f.number], problem))
                 continue
             if f.codes:
                 text = _code_for(f, text)

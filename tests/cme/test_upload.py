@@ -311,3 +311,12 @@ def test_a_sheet_of_endless_blank_rows_is_refused(cast, client, monkeypatch):
     problems = _post(client, content).context["result"].problems
     assert ["more than 5 rows" in p.message for p in problems] == [True]
     assert _nothing_stored()
+
+
+def test_a_control_character_in_a_cell_is_a_row_error(cast, client):
+    client.force_login(cast.cupa_reviewer)
+    content = _csv(_inspection_row(cast, Inspector="Rita\x0bReviewer"))
+    response = _post(client, content)
+    assert _problems(response) == {(2, "Inspector")}
+    assert "U+000B" in response.content.decode()
+    assert _nothing_stored()

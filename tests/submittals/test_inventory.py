@@ -1272,3 +1272,14 @@ EXPECTED_ROW_MESSAGES = [
         "CCL ID (250)",
     ),
 ]
+
+
+def test_a_control_character_in_a_cell_refuses_the_file_naming_row_and_column(cast, record):
+    """A cell holding a character XML cannot carry (pasted from Word) would break every EDT
+    answer carrying the inventory: the file is refused, the cell named."""
+    rows = [HEADER, GOOD_ROWS[0], ["Propane\x0bgas", *GOOD_ROWS[1][1:]]]
+    result = import_(cast, record, csv_file(rows))
+    [problem] = result.problems
+    assert (problem.row, problem.column) == (3, HEADER[0])
+    assert "U+000B" in problem.message
+    assert not HazardousMaterial.objects.exists()
