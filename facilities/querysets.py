@@ -220,6 +220,70 @@ class FacilityRegulatorQuerySet(models.QuerySet):
         )
         return self.filter(set_required | (Q(reporting_requirement__isnull=True) & switched_on))
 
+    def count_required(self) -> dict[int, int]:
+        """How many of these element rows' facilities must report their element
+        (``schedule.requirement_of``, the one rule), per element: what ``must_report`` would
+        count, with only the answers of the facilities that need them read.
+
+        The rows the rule decides without answers (a setting, or Facility Information) are
+        counted in SQL, grouped by element and setting; the others are grouped by facility,
+        their elements as one number (a bit per element), and the answers of just those
+        facilities are read once (``schedule.required_by_answers``). The rule is then asked
+        once per distinct elements and answers, however many facilities share them.
+        (``must_report`` as a filter reads every answering facility of the state once per
+        element the answers switch on: some ten hashed sub-queries, a second at 50,000
+        facilities; docs/benchmarks.md.)"""
+        from collections import Counter
+
+        from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
+
+        from core.elements import SubmittalElement
+
+        from .schedule import Setting, required_by_answers, requirement_of
+
+        by_answers = Q(reporting_requirement__isnull=True) & ~Q(
+            element=SubmittalElement.FACILITY_INFORMATION
+        )
+        bits = Case(
+            *(When(element=element, then=Value(1 << element)) for element in SubmittalElement),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        key = IntegerField()
+        # One pass: the rows decided without answers grouped by (element, setting), the
+        # others by facility, with their elements as bits.
+        groups = (
+            self.order_by()
+            .annotate(
+                asked_facility=Case(
+                    When(by_answers, then=F("facility_id")), default=None, output_field=key
+                ),
+                decided_element=Case(
+                    When(by_answers, then=Value(0)), default=F("element"), output_field=key
+                ),
+            )
+            .values("asked_facility", "decided_element", "reporting_requirement")
+            .annotate(elements=Sum(bits), n=Count("pk"))
+            .values_list(
+                "asked_facility", "decided_element", "reporting_requirement", "elements", "n"
+            )
+        )
+        counts: Counter[int] = Counter()
+        asked = []
+        nothing: frozenset[int] = frozenset()
+        for facility_id, element, setting, elements, n in groups:
+            if facility_id is not None:
+                asked.append((facility_id, elements))
+            elif requirement_of(element, Setting(setting), nothing)[0]:
+                counts[element] += n
+        derived = required_by_answers(facility_id for facility_id, _elements in asked)
+        shared = Counter((elements, derived[facility_id]) for facility_id, elements in asked)
+        for (elements, required), n in shared.items():
+            for element in SubmittalElement:
+                if elements & (1 << element) and requirement_of(element, None, required)[0]:
+                    counts[element] += n
+        return dict(counts)
+
 
 def with_jurisdiction_facility_count(organizations, regulator):
     """Annotate each of ``organizations`` with ``facility_count``: its facilities in

@@ -105,6 +105,14 @@ class GridRow:
     regulator_row: object  # the FacilityRegulator row, or None
 
 
+@dataclass(frozen=True)
+class Setting:
+    """A regulator's setting alone (``reporting_requirement``, or None), for ``requirement_of``
+    where the element row itself was not read."""
+
+    reporting_requirement: int | None
+
+
 def requirement_of(element: int, row, derived: frozenset[int]) -> tuple[bool, str]:
     """Whether a facility must report ``element``, and why: the one rule. The regulator's
     setting on its element row ``row`` (anything with a ``reporting_requirement``, or None)

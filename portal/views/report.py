@@ -1,11 +1,13 @@
 """The submittal element status report of an agency: its submitted elements counted by
 element and status, its overdue elements (next due date past, of an element the facility
-must report: ``FacilityRegulatorQuerySet.must_report``, the status grid's rule) by element,
+must report: ``FacilityRegulatorQuerySet.count_required``, the status grid's rule) by element,
 and its submittals by month over twelve months; on a page and as CSV or XLSX.
 
-Each table is one grouped query, whatever the number of elements. Every count starts from the
-same ``for_user`` querysets as the lists it summarises (the review queue, the facilities'
-element rows), narrowed to the agency the user works for now (``in_jurisdiction``).
+Each table is one grouped query, whatever the number of elements (the overdue table one more:
+the Business Activities answers of the facilities whose overdue rows the answers decide).
+Every count starts from the same ``for_user`` querysets as the lists it summarises (the review
+queue, the facilities' element rows), narrowed to the agency the user works for now
+(``in_jurisdiction``).
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def _rows(keys_labels, counts: dict, columns: list) -> tuple[list[CountRow], Cou
 
 
 def status_report(user, regulator: Regulator, today: datetime.date) -> StatusReport:
-    """The agency's report as of ``today``: three grouped queries."""
+    """The agency's report as of ``today``: three grouped queries and the answers the
+    overdue table needs."""
     elements = agency_elements(user, regulator)
     statuses = [int(status) for status in REPORT_STATUSES]
 
@@ -78,12 +81,9 @@ def status_report(user, regulator: Regulator, today: datetime.date) -> StatusRep
         FacilityRegulator.objects.for_user(user, "view")
         .in_jurisdiction(regulator)
         .overdue(today)
-        .must_report()
-        .order_by()
-        .values("element")
-        .annotate(n=Count("pk"))
+        .count_required()
     )
-    overdue_counts = {(row["element"], "overdue"): row["n"] for row in overdue}
+    overdue_counts = {(element, "overdue"): n for element, n in overdue.items()}
     overdue_rows, overdue_total = _rows(
         [(int(e), e.label) for e in SubmittalElement], overdue_counts, ["overdue"]
     )

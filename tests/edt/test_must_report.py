@@ -2,12 +2,13 @@
 asked everywhere: the status grid, the regulator's facility list filter
 (``FacilityQuerySet.must_report``), RFQ's ReportingRequirement (20.0088), what is due
 (``facilities.services.due_elements``: the reminders and the notifications page) and the status
-report's overdue elements (``FacilityRegulatorQuerySet.must_report``) agree on every element of
-facilities covering each case of the rule."""
+report's overdue elements (``FacilityRegulatorQuerySet.must_report``, ``count_required``) agree
+on every element of facilities covering each case of the rule."""
 
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from urllib.parse import urlencode
 
 import pytest
@@ -132,6 +133,9 @@ def test_the_grid_the_list_rfq_and_what_is_due_agree(client, cast, edt_account, 
     # The status report counts the element rows the same rule keeps.
     rows = FacilityRegulator.objects.filter(facility__in=facilities).must_report()
     assert set(rows.values_list("facility_id", "element")) == grid
+    # ... and counts them, by element, reading the answers of only the rows that need them.
+    counted = FacilityRegulator.objects.filter(facility__in=facilities).count_required()
+    assert counted == dict(Counter(element for _facility, element in grid))
     # Overdue Facility Information (the facility list's filter, the dashboard's count): only
     # where it must be reported and none was submitted in the last year.
     overdue = Facility.objects.filter(pk__in=[f.pk for f in facilities]).overdue()

@@ -12,7 +12,12 @@ regulator follows ``refresh_lead_regulator``'s rule. The bulk organizations have
 (as organizations created by a regulator over EDT have none until someone joins).
 
 About N / 3.3 organizations; at 50,000 facilities or more one of them (the Lead User's) has
-5,000 or more. 20 CUPAs with 20 ZIP codes each, unequal in size, each with three PAs: one
+5,000 or more. Each submitted Facility Information answers the Business Activities questions
+(``ACTIVITY_SHARES``: half say Yes to hazardous materials, one in ten to underground tanks, one
+in five to hazardous waste, ...); six facilities in ten have a next due date on every element
+(some past, some to come), and one in twenty a regulator's setting on its tanks' rows (half
+Applicable, half Not Applicable), so that the reporting rule (``facilities.schedule``) has
+something to decide. 20 CUPAs with 20 ZIP codes each, unequal in size, each with three PAs: one
 for underground tanks and aboveground petroleum, one for every element but Facility
 Information, one for the inventory and the emergency plans, each in a few of its ZIP codes.
 
@@ -47,7 +52,7 @@ from core.elements import SubmittalElement
 from core.models import Sequence
 from core.services import record_event
 from demo.bulk import copy_rows, next_id, reset_sequences
-from facilities.models import CERS_ID_FIRST, Facility, FacilityRegulator
+from facilities.models import CERS_ID_FIRST, Facility, FacilityRegulator, ReportingRequirement
 from facilities.services import default_regulators, is_large_organization
 from libraries.models import ViolationType
 from organizations.models import Organization
@@ -92,6 +97,25 @@ OTHER_ELEMENTS = {
     SubmittalElement.UST: 0.1,
     SubmittalElement.APSA: 0.1,
 }
+
+# The share of facilities answering Yes to each Business Activities question in their Facility
+# Information (the others answer No); a generator of its own, so that the rest of the data
+# set is what it was before the answers were added.
+ACTIVITY_SHARES = {
+    "4": 0.5,  # hazardous materials
+    "4a": 0.02,  # CalARP
+    "5": 0.1,  # underground storage tanks
+    "8": 0.1,  # aboveground petroleum
+    "9": 0.2,  # hazardous waste generator
+    "10": 0.03,  # recyclable materials
+    "11": 0.01,  # on-site treatment
+    "12": 0.01,
+    "13": 0.005,
+    "14": 0.005,
+    "14a": 0.02,
+}
+DUE_DATE_SHARE = 0.6  # facilities whose element rows have a next due date
+SETTING_SHARE = 0.05  # facilities whose tank rows (UST, APSA) hold a regulator's setting
 
 WORDS = [
     "Valley",
@@ -178,6 +202,8 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         self.rng = random.Random(seed)
+        # The answers, due dates and settings: drawn apart from the rest.
+        self.rule_rng = random.Random(seed + 1)
         self.now = timezone.now()
         agencies = self.seed_agencies()
         people = self.seed_people(agencies)
@@ -346,12 +372,14 @@ class Command(BaseCommand):
             )
             counts["facility element regulators"] = copy_rows(
                 FacilityRegulator,
-                ["facility_id", "element", "regulator_id"],
-                (
-                    (fid, element, regulator)
-                    for fid, _owner, z in facilities
-                    for element, regulator in routing[z].items()
-                ),
+                [
+                    "facility_id",
+                    "element",
+                    "regulator_id",
+                    "next_due_date",
+                    "reporting_requirement",
+                ],
+                self.element_rows(facilities, routing),
             )
             counts["organizations"] = len(organizations) + 1
             self.set_lead_regulators(facilities, cupa_of_zip, state, lead_org)
@@ -375,6 +403,30 @@ class Command(BaseCommand):
             # The planner would otherwise plan for the tables it saw before the load.
             cursor.execute("ANALYZE")
         return counts
+
+    def element_rows(self, facilities, routing):
+        """Each facility's element rows (its routing), with a next due date on every row for
+        ``DUE_DATE_SHARE`` of the facilities (from half a year past to a year ahead) and a
+        regulator's setting on the tank rows for ``SETTING_SHARE``."""
+        rng = self.rule_rng
+        today = self.now.date()
+        tanks = (SubmittalElement.UST, SubmittalElement.APSA)
+        for fid, _owner, z in facilities:
+            due = None
+            if rng.random() < DUE_DATE_SHARE:
+                due = today + timedelta(days=rng.randint(-180, 365))
+            setting = None
+            if rng.random() < SETTING_SHARE:
+                setting = rng.choice(
+                    [ReportingRequirement.APPLICABLE, ReportingRequirement.NOT_APPLICABLE]
+                )
+            for element, regulator in routing[z].items():
+                yield fid, element, regulator, due, setting if element in tanks else None
+
+    def activities(self) -> dict[str, str]:
+        """One Facility Information's Business Activities answers (``ACTIVITY_SHARES``)."""
+        rng = self.rule_rng
+        return {n: "Y" if rng.random() < share else "N" for n, share in ACTIVITY_SHARES.items()}
 
     def take(self, name: str, start: int, count: int) -> int:
         """Reserve ``count`` numbers of the named sequence (``core.services.next_value``'s),
@@ -445,10 +497,15 @@ class Command(BaseCommand):
                 ]
                 for element in chosen:
                     status = rng.choices(statuses, weights)[0]
+                    data = (
+                        self.activities()
+                        if element == SubmittalElement.FACILITY_INFORMATION
+                        else {}
+                    )
                     reviewed = status not in (ElementStatus.SUBMITTED,)
                     action_at = submitted_at + timedelta(days=rng.randint(1, 30))
                     elements.append(
-                        (submittal_id, fid, element, uuid.uuid4(), status, {}, submitted_at)
+                        (submittal_id, fid, element, uuid.uuid4(), status, data, submitted_at)
                         + (submitted_at, routing[z][element], submitted_at, by, by)
                         + ((min(action_at, self.now), "Scale Reviewer") if reviewed else (None, ""))
                     )
