@@ -82,13 +82,14 @@ def _activities(data) -> dict:
 def counted_activities(facility_ids) -> dict[int, dict]:
     """For ``facilities.hooks.counted_activities``: the Business Activities answers that count
     (``querysets.counted_information``) of each of ``facility_ids`` that has any, by data
-    dictionary number. One query."""
+    dictionary number. One query, the keys sent as one array (``__any``): a state's status
+    report asks for tens of thousands, past PostgreSQL's 65,535 parameters of a statement."""
     from facilities.schedule import ELEMENTS_BY_ACTIVITY
 
     from .querysets import answer_column, counted_answers
 
     numbers = list(ELEMENTS_BY_ACTIVITY)
-    rows = counted_answers().filter(facility_id__in=facility_ids).order_by()
+    rows = counted_answers().filter(facility__pk__any=list(facility_ids)).order_by()
     return {
         row[0]: dict(zip(numbers, row[1:], strict=True))
         for row in rows.values_list("facility_id", *map(answer_column, numbers))
