@@ -578,10 +578,16 @@ def process(pk: int) -> str:
     lock: a worker that dies leaves nothing but its counted attempt, and its lock dies with its
     connection, so the next call (a redelivered task, the sweep) takes the upload at once.
     Returns "done", "skipped" (not claimable: done, or held by a live worker) or "retry" (an
-    infrastructure error: the attempt is given back and the upload is queued again).
+    infrastructure error: the attempt is given back and the upload is queued again; or the
+    upload is still Queued but its row was held for a moment by another transaction, such as
+    the request that queued it or another worker's claim: it is tried again shortly rather
+    than left to the sweep).
     """
     attempt = claim(pk)
     if attempt is None:
+        if EdtTransaction.objects.filter(pk=pk, status=Status.QUEUED).exists():
+            log.info("EDT upload %s: its row was held elsewhere at the claim; tried again", pk)
+            return "retry"
         return "skipped"
     key = None
     fault_point("claimed", pk)

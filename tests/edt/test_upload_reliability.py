@@ -332,3 +332,22 @@ def test_the_fault_hook_pauses_at_its_named_points_in_order(
     assert seen == [(2.0, Status.IN_PROCESS, 0), (3.0, Status.ACCEPTED, 1)]
     assert "fault point claimed reached: upload" in caplog.text
     assert uploads.fault_points("before-commit=1.5, x") == {"before-commit": 1.5}
+
+
+def test_a_queued_upload_locked_for_a_moment_is_tried_again_not_dropped(
+    queued, processor, monkeypatch
+):
+    """On PostgreSQL the claim skips a locked row. An upload still Queued whose row another
+    transaction holds for a moment (the request that queued it writing its log, a worker's
+    claim in progress) must be tried again soon, not left to the sweep: the message is the
+    only one it has until then."""
+    row = queued()
+    held = uploads._locked
+    # What skip_locked finds while another transaction holds the row: nothing.
+    monkeypatch.setattr(uploads, "_locked", lambda queryset: held(queryset).none())
+    assert uploads.process(row.pk) == "retry"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.QUEUED, 0)
+    monkeypatch.setattr(uploads, "_locked", held)
+    assert uploads.process(row.pk) == "done"
+    assert stored() == 1
