@@ -52,7 +52,7 @@ from core.keys import column_range
 from core.registry import field as registry_field
 from core.registry import schema_for
 from core.services import as_text, audit_value, record_event, snapshot
-from core.xmlsafe import NOT_XML_CHARACTER
+from core.xmlsafe import control_character
 from regulators.querysets import state_agencies_administered
 
 from . import hooks
@@ -607,13 +607,9 @@ def _limited_text(merged, errors, name: str, limit: int) -> str:
     text = as_text(merged.get(name))
     if len(text) > limit:
         errors.setdefault(name, []).append(f"Give at most {limit} characters ({len(text)} given).")
-    pasted = NOT_XML_CHARACTER.search(text)
-    if pasted:
+    if problem := control_character(text):
         # EDT's Chemical Library Query could not write it: every vendor's answer would fail.
-        errors.setdefault(name, []).append(
-            f"Remove the control character (code {ord(pasted.group()):#06x}) at position "
-            f"{pasted.start() + 1}: it was probably pasted in with the text."
-        )
+        errors.setdefault(name, []).append(problem)
     return text
 
 
