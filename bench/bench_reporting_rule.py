@@ -29,15 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup_django() -> None:
-    sys.path.insert(0, str(Path.cwd()))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cers.settings")
-    os.environ.pop("REDIS_URL", None)
-    os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ["DJANGO_DEBUG"] = "False"
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-    import django
+    """``bench_portal``'s set-up, with the code of the checkout it is run from (its working
+    directory) first on the path."""
+    from bench_portal import setup_django as set_up  # puts its own checkout on the path
 
-    django.setup()
+    sys.path.insert(0, str(Path.cwd()))
+    set_up()
 
 
 def timed(function, runs: int) -> tuple[float, object]:
